@@ -1,0 +1,442 @@
+#!/usr/bin/env python3
+"""Benchmark `sre-expert check` on a (large) bundle against the cost of just parsing it.
+
+    python benchmarks/bench_check.py [BUNDLE_DIR] [--runs 5] [--help-runs 10] [--json]
+    python benchmarks/bench_check.py --profile [BUNDLE_DIR] [--profile-out check.prof]
+
+With no BUNDLE_DIR a bundle is generated into a temporary directory with benchmarks/generate.py
+(defaults: 10,000 pods, 500 namespaces, 30,000 events; see --pods/--namespaces/--events/--seed).
+
+Every measurement runs in a fresh subprocess (`python bench_check.py --_worker MODE DIR`) so that
+neither the OS page cache nor Python's allocator state of one run flatters the next one's memory;
+each figure is the median of --runs runs.
+
+  (a) orjson     read + orjson.loads every *.json of the bundle, gc disabled, results kept alive
+  (b) pipeline   load_bundle (load + index), diagnose (checks + linking), report (JSON rendering)
+  (c) cli        `sre-expert check --bundle DIR --output json` as a subprocess (exit 0 or 1 is fine)
+  (d) memory     ru_maxrss of the (b) child minus a bare interpreter's; the bundle's size on disk
+  (e) help       `sre-expert --help` (median of --help-runs)
+
+Targets: check total / orjson parse <= 2.0, peak memory / bundle size <= 3.0, --help < 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TARGET_CHECK_RATIO = 2.0
+TARGET_MEMORY_RATIO = 3.0
+TARGET_HELP_SECONDS = 0.3
+
+
+# ---------------------------------------------------------------------------------------------------
+# Worker side: one measurement, in a fresh interpreter; prints one JSON line on stdout.
+# ---------------------------------------------------------------------------------------------------
+def _maxrss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def _worker_baseline(_: Path) -> dict[str, Any]:
+    return {"maxrss": _maxrss_bytes()}
+
+
+def _worker_imports(_: Path) -> dict[str, Any]:
+    """The interpreter plus the modules the pipeline imports, before any data is read."""
+    t0 = time.perf_counter()
+    from sre_expert.diagnosis import engine  # noqa: F401
+    from sre_expert.registry import all_checks
+    from sre_expert.sources import bundle  # noqa: F401
+
+    all_checks()
+    _report_renderer()
+    return {"import": time.perf_counter() - t0, "maxrss": _maxrss_bytes()}
+
+
+def _worker_orjson(root: Path) -> dict[str, Any]:
+    import gc
+
+    import orjson
+
+    paths = sorted(p for p in root.rglob("*.json") if p.is_file())
+    gc.disable()
+    keep = []
+    t0 = time.perf_counter()
+    for p in paths:
+        keep.append(orjson.loads(p.read_bytes()))
+    elapsed = time.perf_counter() - t0
+    return {"parse": elapsed, "files": len(paths), "maxrss": _maxrss_bytes(), "kept": len(keep)}
+
+
+def _report_renderer():
+    """(name, fn(report) -> bytes|str) for the product's JSON report, or the orjson fallback."""
+    import importlib
+
+    import orjson
+
+    for modname, fnames in (
+        ("sre_expert.report.json_report", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.report.jsonout", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.report.json", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.report", ("render_json", "to_json", "json_report", "report_json")),
+    ):
+        try:
+            mod = importlib.import_module(modname)
+        except ImportError:
+            continue
+        for fname in fnames:
+            fn = getattr(mod, fname, None)
+            if callable(fn):
+                return f"{modname}.{fname}", fn
+
+    def fallback(report):
+        return orjson.dumps([f.to_json() for f in report.findings])
+
+    return "orjson.dumps([f.to_json() ...]) (fallback: no sre_expert.report JSON renderer)", fallback
+
+
+def _worker_pipeline(root: Path, profile_out: str | None = None) -> dict[str, Any]:
+    t_imp = time.perf_counter()
+    from sre_expert.diagnosis.engine import diagnose
+    from sre_expert.registry import all_checks
+    from sre_expert.sources.bundle import load_bundle
+
+    checks = all_checks()  # import the check modules outside the timed part, like the imports above
+    render_name, render = _report_renderer()
+    t_imp = time.perf_counter() - t_imp
+
+    prof = None
+    if profile_out:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    t0 = time.perf_counter()
+    snap = load_bundle(root)
+    t1 = time.perf_counter()
+    report = diagnose(snap)
+    t2 = time.perf_counter()
+    out = render(report)
+    if isinstance(out, str):
+        out = out.encode()
+    t3 = time.perf_counter()
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(profile_out)
+
+    counts = {k: snap.count(k) for k in snap.kinds()}
+    return {
+        "import": t_imp,
+        "load": t1 - t0,
+        "check": t2 - t1,
+        "report": t3 - t2,
+        "total": t3 - t0,
+        "maxrss": _maxrss_bytes(),
+        "report_bytes": len(out) if out is not None else 0,
+        "renderer": render_name,
+        "checks": len(checks),
+        "findings": len(report.findings),
+        "summary": report.summary(),
+        "by_code": _count_codes(report.findings),
+        "not_checked": list(report.not_checked),
+        "warnings": len(snap.info.warnings),
+        "objects": sum(counts.values()),
+        "kinds": counts,
+    }
+
+
+def _count_codes(findings) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in findings:
+        out[f.code] = out.get(f.code, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+WORKERS = {
+    "baseline": _worker_baseline,
+    "imports": _worker_imports,
+    "orjson": _worker_orjson,
+    "pipeline": _worker_pipeline,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parent side
+# ---------------------------------------------------------------------------------------------------
+def _run_worker(mode: str, root: Path, *extra: str) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", mode, str(root), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {mode} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _cli_path() -> str | None:
+    cand = Path(sys.executable).parent / "sre-expert"
+    if cand.exists():
+        return str(cand)
+    return shutil.which("sre-expert")
+
+
+def _timed(cmd: list[str]) -> tuple[float, int, bytes, bytes]:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return time.perf_counter() - t0, proc.returncode, proc.stdout, proc.stderr
+
+
+def _du(root: Path) -> tuple[int, int, int]:
+    """(apparent bytes of all files, bytes of *.json files, blocks-on-disk bytes)."""
+    total = js = disk = 0
+    for p in root.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            total += st.st_size
+            disk += st.st_blocks * 512
+            if p.name.endswith(".json"):
+                js += st.st_size
+    return total, js, disk
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def measure(root: Path, runs: int, help_runs: int, progress) -> dict[str, Any]:
+    res: dict[str, Any] = {"bundle": str(root), "runs": runs}
+    size, json_size, disk = _du(root)
+    res["bundle_bytes"] = size
+    res["bundle_json_bytes"] = json_size
+    res["bundle_disk_bytes"] = disk
+
+    progress("baseline interpreter ...")
+    base = [_run_worker("baseline", root)["maxrss"] for _ in range(3)]
+    imps = [_run_worker("imports", root) for _ in range(3)]
+    res["baseline_maxrss"] = int(_median(base))
+    res["imports_maxrss"] = int(_median([r["maxrss"] for r in imps]))
+
+    # Interleave the modes run by run so that a burst of load from elsewhere hits all of them alike.
+    orj: list[dict[str, Any]] = []
+    pipe: list[dict[str, Any]] = []
+    cli: list[float] = []
+    cli_rc: list[int] = []
+    exe = _cli_path()
+    cli_err = None
+    for i in range(runs):
+        progress(f"run {i + 1}/{runs}: orjson ...")
+        orj.append(_run_worker("orjson", root))
+        progress(f"run {i + 1}/{runs}: pipeline ...")
+        pipe.append(_run_worker("pipeline", root))
+        if exe and cli_err is None:
+            progress(f"run {i + 1}/{runs}: cli ...")
+            t, rc, out, err = _timed([exe, "check", "--bundle", str(root), "--output", "json"])
+            if rc in (0, 1):
+                cli.append(t)
+                cli_rc.append(rc)
+                if i == 0:
+                    res["cli_output_bytes"] = len(out)
+                    try:
+                        doc = json.loads(out)
+                        res["cli_summary"] = doc.get("summary")
+                        res["cli_findings"] = len(doc.get("findings") or [])
+                    except ValueError:
+                        res["cli_summary"] = None
+            else:
+                cli_err = f"exit {rc}: {err.decode(errors='replace').strip()[-600:]}"
+    if not exe:
+        cli_err = "no sre-expert executable found"
+
+    res["orjson_parse"] = _median([r["parse"] for r in orj])
+    res["orjson_runs"] = [r["parse"] for r in orj]
+    res["orjson_files"] = orj[0]["files"]
+    res["orjson_maxrss"] = int(_median([r["maxrss"] for r in orj]))
+    for k in ("load", "check", "report", "total"):
+        res[k] = _median([r[k] for r in pipe])
+    res["total_runs"] = [r["total"] for r in pipe]
+    res["pipeline_maxrss"] = int(_median([r["maxrss"] for r in pipe]))
+    res["peak_memory"] = res["pipeline_maxrss"] - res["baseline_maxrss"]
+    res["peak_memory_over_imports"] = res["pipeline_maxrss"] - res["imports_maxrss"]
+    last = pipe[-1]
+    for k in ("renderer", "checks", "findings", "summary", "by_code", "not_checked", "warnings", "objects",
+              "kinds", "report_bytes"):
+        res[k] = last[k]
+    res["cli"] = _median(cli) if cli else None
+    res["cli_runs"] = cli
+    res["cli_exit"] = cli_rc[0] if cli_rc else None
+    res["cli_error"] = cli_err
+
+    helps: list[float] = []
+    help_err = None
+    if exe:
+        progress("--help ...")
+        for _ in range(help_runs):
+            t, rc, _, err = _timed([exe, "--help"])
+            if rc != 0:
+                help_err = f"exit {rc}: {err.decode(errors='replace').strip()[-600:]}"
+                break
+            helps.append(t)
+    else:
+        help_err = "no sre-expert executable found"
+    res["help"] = _median(helps) if helps else None
+    res["help_runs"] = helps
+    res["help_error"] = help_err
+
+    res["check_ratio"] = res["total"] / res["orjson_parse"] if res["orjson_parse"] else None
+    res["memory_ratio"] = res["peak_memory"] / res["bundle_bytes"] if res["bundle_bytes"] else None
+    res["pass"] = {
+        "check_ratio": res["check_ratio"] is not None and res["check_ratio"] <= TARGET_CHECK_RATIO,
+        "memory_ratio": res["memory_ratio"] is not None and res["memory_ratio"] <= TARGET_MEMORY_RATIO,
+        "help": res["help"] is not None and res["help"] < TARGET_HELP_SECONDS,
+    }
+    return res
+
+
+def _mb(n: int | float) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def print_table(r: dict[str, Any]) -> None:
+    def mark(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    n = r["runs"]
+    print()
+    print(f"bundle: {r['bundle']}")
+    print(f"  size on disk {_mb(r['bundle_bytes'])} ({r['orjson_files']} *.json files, {_mb(r['bundle_json_bytes'])} "
+          f"of JSON; {_mb(r['bundle_disk_bytes'])} in blocks); {r['objects']:,} objects")
+    kinds = r["kinds"]
+    top = ", ".join(f"{k} {kinds[k]:,}" for k in sorted(kinds, key=lambda k: -kinds[k])[:10])
+    print(f"  {top}")
+    print()
+    w = 44
+    print(f"{'measurement (median of %d)' % n:<{w}} {'value':>12}")
+    print("-" * (w + 13))
+    print(f"{'(a) orjson read+parse of every *.json':<{w}} {r['orjson_parse']:>10.3f} s")
+    print(f"{'(b) load + index (load_bundle)':<{w}} {r['load']:>10.3f} s")
+    print(f"{'    checks + linking (diagnose)':<{w}} {r['check']:>10.3f} s")
+    print(f"{'    JSON report':<{w}} {r['report']:>10.3f} s")
+    print(f"{'    total in-process':<{w}} {r['total']:>10.3f} s")
+    cli = f"{r['cli']:>10.3f} s" if r["cli"] is not None else f"{'n/a':>12}"
+    print(f"{'(c) CLI check --output json (end to end)':<{w}} {cli}")
+    print(f"{'(d) peak RSS of (b) child':<{w}} {_mb(r['pipeline_maxrss']):>12}")
+    print(f"{'    bare interpreter RSS':<{w}} {_mb(r['baseline_maxrss']):>12}")
+    print(f"{'    interpreter + product imports RSS':<{w}} {_mb(r['imports_maxrss']):>12}")
+    print(f"{'    peak memory (child - bare interpreter)':<{w}} {_mb(r['peak_memory']):>12}")
+    print(f"{'    orjson child peak RSS (for scale)':<{w}} {_mb(r['orjson_maxrss']):>12}")
+    hp = f"{r['help']:>10.3f} s" if r["help"] is not None else f"{'n/a':>12}"
+    print(f"{'(e) sre-expert --help (median of %d)' % len(r['help_runs'] or [0]):<{w}} {hp}")
+    print()
+    print(f"{'ratio':<{w}} {'value':>8}  {'target':>8}  verdict")
+    print("-" * (w + 30))
+    cr = r["check_ratio"]
+    print(f"{'check total / orjson parse':<{w}} {cr:>8.2f}  {'<= %.1f' % TARGET_CHECK_RATIO:>8}  {mark(r['pass']['check_ratio'])}")
+    mr = r["memory_ratio"]
+    print(f"{'peak memory / bundle size':<{w}} {mr:>8.2f}  {'<= %.1f' % TARGET_MEMORY_RATIO:>8}  {mark(r['pass']['memory_ratio'])}")
+    hs = f"{r['help']:>8.3f}" if r["help"] is not None else f"{'n/a':>8}"
+    print(f"{'--help seconds':<{w}} {hs}  {'< %.1f' % TARGET_HELP_SECONDS:>8}  {mark(r['pass']['help'])}")
+    print()
+    s = r["summary"]
+    print(f"findings: {r['findings']:,} (critical {s['critical']:,}, warning {s['warning']:,}, info {s['info']:,}) "
+          f"from {r['checks']} checks; report renderer: {r['renderer']} ({_mb(r['report_bytes'])})")
+    if r["by_code"]:
+        print("  by code: " + ", ".join(f"{k} {v}" for k, v in list(r["by_code"].items())[:20]))
+    if r.get("cli_summary"):
+        print(f"  CLI summary: {r['cli_summary']} (exit {r['cli_exit']})")
+    for nc in r["not_checked"][:10]:
+        print(f"  not checked: {nc}")
+    if r["warnings"]:
+        print(f"  bundle warnings: {r['warnings']}")
+    if r["cli_error"]:
+        print(f"  CLI check failed: {r['cli_error']}")
+    if r["help_error"]:
+        print(f"  --help failed: {r['help_error']}")
+    print(f"  runs: orjson {['%.3f' % x for x in r['orjson_runs']]}; total {['%.3f' % x for x in r['total_runs']]}; "
+          f"cli {['%.3f' % x for x in r['cli_runs']]}")
+
+
+def profile(root: Path, out: str, top: int) -> None:
+    import pstats
+
+    res = _run_worker("pipeline", root, "--profile-out", out)
+    print(f"profiled load {res['load']:.3f} s, check {res['check']:.3f} s, report {res['report']:.3f} s "
+          f"(inflated by cProfile); stats in {out}")
+    st = pstats.Stats(out)
+    st.strip_dirs()
+    print(f"\n=== top {top} by own time (tottime) ===")
+    st.sort_stats("tottime").print_stats(top)
+    print(f"\n=== top {top} by cumulative time ===")
+    st.sort_stats("cumulative").print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--_worker"]:
+        mode, root = argv[1], Path(argv[2])
+        if mode == "pipeline" and "--profile-out" in argv:
+            res = _worker_pipeline(root, argv[argv.index("--profile-out") + 1])
+        else:
+            res = WORKERS[mode](root)
+        sys.stdout.write(json.dumps(res) + "\n")
+        return 0
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("bundle", nargs="?", help="bundle directory (generated into a temp dir when omitted)")
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement (median is reported)")
+    ap.add_argument("--help-runs", type=int, default=10)
+    ap.add_argument("--json", action="store_true", help="print machine-readable results only")
+    ap.add_argument("--pods", type=int, default=10_000)
+    ap.add_argument("--namespaces", type=int, default=500)
+    ap.add_argument("--events", type=int, default=30_000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the generated bundle")
+    ap.add_argument("--profile", action="store_true", help="cProfile load+check+report once and print hot spots")
+    ap.add_argument("--profile-out", default="check.prof")
+    ap.add_argument("--top", type=int, default=30)
+    args = ap.parse_args(argv)
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    tmp = None
+    if args.bundle:
+        root = Path(args.bundle)
+    else:
+        sys.path.insert(0, str(HERE))
+        from generate import generate
+
+        tmp = tempfile.mkdtemp(prefix="sre-bench-")
+        root = Path(tmp) / "bundle"
+        progress(f"generating {args.pods} pods / {args.namespaces} namespaces / {args.events} events into {root} ...")
+        t0 = time.perf_counter()
+        generate(root, pods=args.pods, namespaces=args.namespaces, events=args.events, seed=args.seed)
+        progress(f"generated in {time.perf_counter() - t0:.1f} s")
+    try:
+        if args.profile:
+            profile(root, args.profile_out, args.top)
+            return 0
+        res = measure(root, args.runs, args.help_runs, progress if not args.json else (lambda m: None))
+        if args.json:
+            print(json.dumps(res, indent=2))
+        else:
+            print_table(res)
+        return 0
+    finally:
+        if tmp and not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp:
+            progress(f"bundle kept in {root}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The check catalogue: stable codes with severity, component, explanation and fix templates.
+
+The catalogue is data (knowledge/checks/*.yaml), so explanations and fixes can be read and reviewed
+without reading code, and a test can prove every code a check emits is documented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .model import SAFETY_CLASSES, SEVERITIES
+
+
+@dataclass(slots=True, frozen=True)
+class RemediationTemplate:
+    description: str
+    command: str | None
+    safety: str
+
+
+@dataclass(slots=True, frozen=True)
+class CheckSpec:
+    code: str
+    component: str
+    severity: str
+    title: str
+    explanation: str
+    remediation: tuple[RemediationTemplate, ...] = field(default_factory=tuple)
+    runbook: str | None = None
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is malformed: a packaging bug, reported with the file and code."""
+
+
+def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
+    component = doc.get("component")
+    if not isinstance(component, str):
+        raise CatalogueError(f"{source}: missing 'component'")
+    specs: dict[str, CheckSpec] = {}
+    for code, raw in (doc.get("checks") or {}).items():
+        where = f"{source}: {code}"
+        sev = raw.get("severity")
+        if sev not in SEVERITIES:
+            raise CatalogueError(f"{where}: severity must be one of {SEVERITIES}, got {sev!r}")
+        for k in ("title", "explanation"):
+            if not isinstance(raw.get(k), str) or not raw[k].strip():
+                raise CatalogueError(f"{where}: '{k}' is required")
+        fixes = []
+        for r in raw.get("remediation") or []:
+            safety = r.get("safety", "read-only")
+            if safety not in SAFETY_CLASSES:
+                raise CatalogueError(f"{where}: remediation safety {safety!r} not in {SAFETY_CLASSES}")
+            fixes.append(RemediationTemplate(r["description"], r.get("command"), safety))
+        specs[code] = CheckSpec(
+            code=code,
+            component=raw.get("component", component),
+            severity=sev,
+            title=raw["title"].strip(),
+            explanation=" ".join(raw["explanation"].split()),
+            remediation=tuple(fixes),
+            runbook=raw.get("runbook"),
+        )
+    return specs
+
+
+@cache
+def catalogue() -> dict[str, CheckSpec]:
+    """All documented codes, loaded once from the package's knowledge/checks directory."""
+    specs: dict[str, CheckSpec] = {}
+    folder = resources.files("sre_expert") / "knowledge" / "checks"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
+        for code, spec in _parse(entry.name, doc).items():
+            if code in specs:
+                raise CatalogueError(f"{entry.name}: code {code} is also defined elsewhere")
+            specs[code] = spec
+    return specs
+
+
+def spec(code: str) -> CheckSpec:
+    try:
+        return catalogue()[code]
+    except KeyError:
+        raise CatalogueError(f"finding code {code} is not documented in knowledge/checks/*.yaml") from None

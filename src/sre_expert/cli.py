@@ -1,0 +1,179 @@
+"""Command line: `sre-expert check` and friends. Heavy work is imported inside each command."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="sre-expert",
+    help=(
+        "Find what is broken on a Kubernetes platform, why, with proof, and the fix.\n\n"
+        "Start with: sre-expert check --demo   (the bundled demo platform)\n\n"
+        "or:         sre-expert check --bundle ./snapshot   (kubectl get -o json output, or a support bundle)"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+class Output(str, Enum):
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+
+
+class Severity(str, Enum):
+    critical = "critical"
+    warning = "warning"
+    info = "info"
+
+
+class FailOn(str, Enum):
+    critical = "critical"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+BundleOpt = Annotated[
+    Optional[str],
+    typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh support bundle)."),
+]
+DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shipped with sre-expert.")]
+ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Kube context (live clusters: not yet available).")]
+KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file (live clusters: not yet available).")]
+OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
+
+
+def _err(msg: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {msg}", highlight=False)
+
+
+def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None):
+    from .sources.bundle import BundleError
+    from .sources.resolve import open_source
+
+    try:
+        return open_source(bundle, demo, context, kubeconfig)
+    except BundleError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command()
+def check(
+    bundle: BundleOpt = None,
+    demo: DemoOpt = False,
+    context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    output: OutputOpt = Output.terminal,
+    namespace: Annotated[
+        Optional[list[str]], typer.Option("--namespace", "-n", help="Only findings in this namespace (repeatable); their root causes are kept.")
+    ] = None,
+    component: Annotated[
+        Optional[list[str]], typer.Option("--component", "-c", help="Only findings of this component (repeatable), e.g. workloads, gateway.")
+    ] = None,
+    severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
+) -> None:
+    """Sweep the whole platform: root causes first, each with evidence and a fix.
+
+    Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad usage or unreadable input.
+    """
+    from .diagnosis.engine import diagnose, exit_status, filter_report
+
+    snap = _load(bundle, demo, context, kubeconfig)
+    report = diagnose(snap)
+    if namespace or component or severity is not Severity.info:
+        report = filter_report(report, namespace or (), component or (), severity.value)
+    if output is Output.json:
+        from .report.json_report import render_json
+
+        sys.stdout.buffer.write(render_json(report))
+    elif output is Output.markdown:
+        from .report.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(report))
+    else:
+        from .report.terminal import render_terminal
+
+        render_terminal(report, _console())
+    raise typer.Exit(exit_status(report, fail_on.value))
+
+
+@app.command("checks")
+def checks_catalogue(
+    code: Annotated[Optional[str], typer.Argument(help="Show one code in full.")] = None,
+    output: OutputOpt = Output.terminal,
+) -> None:
+    """List every check code with its severity, component and what it means."""
+    from .catalogue import catalogue
+
+    cat = catalogue()
+    specs = sorted(cat.values(), key=lambda s: (s.component, s.code))
+    if code:
+        if code not in cat:
+            _err(f"unknown code {code}; run `sre-expert checks` for the list")
+            raise typer.Exit(2)
+        specs = [cat[code]]
+    if output is Output.json:
+        import orjson
+
+        rows = [
+            {"code": s.code, "component": s.component, "severity": s.severity, "title": s.title,
+             "explanation": s.explanation, "runbook": s.runbook,
+             "remediation": [{"description": r.description, "command": r.command, "safety": r.safety} for r in s.remediation]}
+            for s in specs
+        ]
+        sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    if output is Output.markdown:
+        sys.stdout.write("| code | component | severity | title |\n|---|---|---|---|\n")
+        for s in specs:
+            sys.stdout.write(f"| {s.code} | {s.component} | {s.severity} | {s.title} |\n")
+        return
+    from rich.table import Table
+
+    console = _console()
+    if code:
+        s = specs[0]
+        console.print(f"[bold]{s.code}[/] · {s.component} · {s.severity}\n[bold]{s.title}[/]\n\n{s.explanation}\n")
+        for r in s.remediation:
+            console.print(f"  fix: {r.description}" + (f": [bold]{r.command}[/] [{r.safety}]" if r.command else ""), markup=True)
+        return
+    table = Table(title=f"{len(specs)} checks", show_lines=False)
+    for col in ("code", "component", "severity", "title"):
+        table.add_column(col, overflow="fold")
+    for s in specs:
+        table.add_row(s.code, s.component, s.severity, s.title)
+    console.print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from . import __version__
+
+    print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

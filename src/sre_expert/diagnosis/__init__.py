@@ -1,0 +1,1 @@
+"""Linking findings into cause → symptom chains, ranking them, and running the checks."""

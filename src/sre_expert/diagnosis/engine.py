@@ -1,0 +1,97 @@
+"""Run every registered check against a snapshot, link and rank the findings, apply filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..model import SEVERITY_RANK, Finding
+from ..registry import all_checks
+from ..snapshot import Snapshot, SnapshotInfo
+from .links import link, rank
+
+
+@dataclass(slots=True)
+class Report:
+    info: SnapshotInfo
+    findings: list[Finding]
+    not_checked: list[str] = field(default_factory=list)
+    hidden: int = 0
+
+    def summary(self) -> dict[str, int]:
+        out = {"critical": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity] += 1
+        return out
+
+
+def diagnose(snap: Snapshot) -> Report:
+    """All findings of all checks, linked and ranked. A failing check is reported, never fatal."""
+    findings: list[Finding] = []
+    not_checked: list[str] = []
+    post = []
+    for chk in all_checks():
+        if chk.post:
+            post.append(chk)
+            continue
+        _run(chk, snap, findings, not_checked, None)
+    for chk in post:
+        _run(chk, snap, findings, not_checked, list(findings))
+    link(findings)
+    return Report(snap.info, rank(findings), not_checked)
+
+
+def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], prior: list[Finding] | None) -> None:
+    missing = [k for k in chk.reads if not snap.collected(k)]
+    if missing:
+        not_checked.append(f"{chk.name}: {', '.join(missing)} could not be read (grant list on them)")
+        return
+    try:
+        produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
+    except Exception as e:  # a broken check must not hide the others' findings
+        not_checked.append(f"{chk.name}: check failed with {type(e).__name__}: {e}")
+        return
+    undeclared = {f.code for f in produced} - set(chk.codes)
+    if undeclared:
+        not_checked.append(f"{chk.name}: emitted undeclared codes {sorted(undeclared)} (a bug; findings kept)")
+    findings.extend(produced)
+
+
+def filter_report(
+    report: Report,
+    namespaces: Iterable[str] = (),
+    components: Iterable[str] = (),
+    min_severity: str = "info",
+) -> Report:
+    """Keep matching findings plus the root causes that explain them, so a filter never hides a cause."""
+    ns, comps = set(namespaces), set(components)
+    limit = SEVERITY_RANK[min_severity]
+    by_id = {f.id: f for f in report.findings}
+
+    def selected(f: Finding) -> bool:
+        return (
+            (not ns or (f.object.namespace in ns))
+            and (not comps or f.component in comps)
+            and SEVERITY_RANK[f.severity] <= limit
+        )
+
+    keep: set[str] = set()
+    for f in report.findings:
+        if selected(f):
+            keep.add(f.id)
+            stack = list(f.caused_by)
+            while stack:
+                cid = stack.pop()
+                if cid not in keep:
+                    keep.add(cid)
+                    stack.extend(by_id[cid].caused_by)
+    kept = [f for f in report.findings if f.id in keep]
+    return Report(report.info, kept, report.not_checked, hidden=len(report.findings) - len(kept))
+
+
+def exit_status(report: Report, fail_on: str) -> int:
+    """0 when nothing reaches --fail-on, 1 otherwise ('never' always gives 0)."""
+    if fail_on == "never":
+        return 0
+    limit = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] <= limit for f in report.findings) else 0

@@ -1,0 +1,105 @@
+"""Registry of checks and the factory that turns a code plus an object into a Finding.
+
+A check is a pure function `fn(snapshot) -> Iterable[Finding]` registered with the codes it can emit
+and the kinds it reads. Modules under sre_expert.checks register themselves on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .catalogue import spec
+from .model import Finding, Key, ObjectRef, Remediation
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+CheckFn = Callable[["Snapshot"], Iterable[Finding]]
+
+
+@dataclass(slots=True, frozen=True)
+class Check:
+    name: str
+    component: str
+    codes: tuple[str, ...]
+    reads: tuple[str, ...]
+    fn: Callable[..., Iterable[Finding]]
+    post: bool = False
+
+
+_CHECKS: dict[str, Check] = {}
+
+
+def check(
+    component: str, codes: Sequence[str], reads: Sequence[str] = (), post: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check. `reads` names the kinds it needs, to report "not checked" when they were not
+    collected. A `post` check runs after the others as `fn(snapshot, findings)`, e.g. to report warning
+    events that no other finding explains."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        name = f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
+        _CHECKS[name] = Check(name, component, tuple(codes), tuple(reads), fn, post)
+        return fn
+
+    return deco
+
+
+def all_checks() -> list[Check]:
+    """Import every module of sre_expert.checks once, then return the registered checks."""
+    from . import checks as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        importlib.import_module(f"{pkg.__name__}.{mod.name}")
+    return list(_CHECKS.values())
+
+
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def finding(
+    code: str,
+    obj: dict[str, Any] | ObjectRef,
+    title: str,
+    detail: str = "",
+    evidence: Iterable[str] = (),
+    params: dict[str, Any] | None = None,
+    subjects: Iterable[Key] = (),
+    depends_on: Iterable[Key] = (),
+    severity: str | None = None,
+    extra_fixes: Iterable[Remediation] = (),
+) -> Finding:
+    """Build a Finding for a documented code; remediation commands are filled from the catalogue.
+
+    Template fields: {kind}, {namespace}, {name}, {resource} (lower-case kind) and any `params`.
+    """
+    s = spec(code)
+    ref = obj if isinstance(obj, ObjectRef) else ObjectRef.of(obj)
+    values = _Params(kind=ref.kind, namespace=ref.namespace or "", name=ref.name, resource=ref.kind.lower())
+    if params:
+        values.update(params)
+    fixes = [
+        Remediation(t.description.format_map(values), t.command.format_map(values) if t.command else None, t.safety)
+        for t in s.remediation
+    ]
+    fixes.extend(extra_fixes)
+    subj = [ref.key, *subjects]
+    return Finding(
+        code=code,
+        severity=severity or s.severity,
+        component=s.component,
+        object=ref,
+        title=title,
+        detail=detail or s.explanation,
+        evidence=list(evidence),
+        remediation=fixes,
+        runbook=s.runbook,
+        subjects=subj,
+        depends_on=list(depends_on),
+    )

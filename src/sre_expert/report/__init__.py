@@ -1,0 +1,1 @@
+"""Renderers of a diagnosis report: JSON (the contract), Markdown, and the terminal."""

@@ -1,0 +1,260 @@
+"""The Snapshot: every object of one capture, indexed once, read-only to checks.
+
+Checks ask it questions (owners, selected pods, events of an object, endpoints of a Service) instead
+of scanning lists themselves, so each question costs a dict lookup whatever the cluster size.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .model import Key, key_of
+from .selectors import matches, matches_map
+from .timeutil import parse_time
+
+Obj = dict[str, Any]
+LogReader = Callable[[str, str, str, bool], "str | None"]
+
+
+@dataclass(slots=True)
+class SnapshotInfo:
+    captured_at: datetime
+    cluster: str = ""
+    kubernetes_version: str = ""
+    source: str = "bundle"
+    location: str = ""
+    collection_errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def event_time(ev: Obj) -> datetime | None:
+    """When an event last happened; core/v1 and events.k8s.io/v1 spell it differently."""
+    series = ev.get("series") or {}
+    for v in (
+        ev.get("lastTimestamp"),
+        series.get("lastObservedTime"),
+        ev.get("eventTime"),
+        ev.get("deprecatedLastTimestamp"),
+        ev.get("firstTimestamp"),
+        (ev.get("metadata") or {}).get("creationTimestamp"),
+    ):
+        t = parse_time(v)
+        if t:
+            return t
+    return None
+
+
+def event_subject(ev: Obj) -> dict[str, Any]:
+    return ev.get("involvedObject") or ev.get("regarding") or {}
+
+
+class Snapshot:
+    """Indexed, read-only view of one capture. Objects are the raw dicts the API server returned."""
+
+    def __init__(self, objects: Iterable[Obj], info: SnapshotInfo, log_reader: LogReader | None = None):
+        self.info = info
+        self._log_reader = log_reader
+        by_kind: dict[str, list[Obj]] = defaultdict(list)
+        by_key: dict[Key, Obj] = {}
+        by_uid: dict[str, Obj] = {}
+        for obj in objects:
+            k = key_of(obj)
+            if k in by_key:
+                by_kind[k[0]].remove(by_key[k])
+            by_key[k] = obj
+            by_kind[k[0]].append(obj)
+            uid = (obj.get("metadata") or {}).get("uid")
+            if uid:
+                by_uid[uid] = obj
+        self._by_kind = dict(by_kind)
+        self._by_key = by_key
+        self._by_uid = by_uid
+
+        children: dict[str, list[Obj]] = defaultdict(list)
+        by_ns_kind: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        for kind, objs in self._by_kind.items():
+            if kind == "Event":
+                continue
+            for obj in objs:
+                md = obj["metadata"]
+                ns = md.get("namespace")
+                if ns:
+                    by_ns_kind[(kind, ns)].append(obj)
+                for ref in md.get("ownerReferences") or ():
+                    uid = ref.get("uid")
+                    if uid:
+                        children[uid].append(obj)
+        self._children = dict(children)
+        self._by_ns_kind = dict(by_ns_kind)
+
+        events: dict[Key, list[Obj]] = defaultdict(list)
+        for ev in self._by_kind.get("Event", ()):
+            s = event_subject(ev)
+            ns = s.get("namespace") or ""
+            if s.get("kind") in ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer"):
+                ns = ""
+            events[(s.get("kind") or "", ns, s.get("name") or "")].append(ev)
+        self._events = dict(events)
+
+        pods_by_node: dict[str, list[Obj]] = defaultdict(list)
+        for pod in self._by_kind.get("Pod", ()):
+            node = (pod.get("spec") or {}).get("nodeName")
+            if node:
+                pods_by_node[node].append(pod)
+        self._pods_by_node = dict(pods_by_node)
+
+        slices: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        for es in self._by_kind.get("EndpointSlice", ()):
+            md = es["metadata"]
+            svc = (md.get("labels") or {}).get("kubernetes.io/service-name")
+            if svc:
+                slices[(md.get("namespace") or "", svc)].append(es)
+        self._slices = dict(slices)
+
+    # --- basic access -------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return self.info.captured_at
+
+    def kinds(self) -> list[str]:
+        return sorted(self._by_kind)
+
+    def count(self, kind: str) -> int:
+        return len(self._by_kind.get(kind, ()))
+
+    def list(self, kind: str, namespace: str | None = None) -> list[Obj]:
+        if namespace is None:
+            return self._by_kind.get(kind, [])
+        return self._by_ns_kind.get((kind, namespace), [])
+
+    def get(self, kind: str, namespace: str | None, name: str) -> Obj | None:
+        return self._by_key.get((kind, namespace or "", name))
+
+    def by_uid(self, uid: str) -> Obj | None:
+        return self._by_uid.get(uid)
+
+    def namespaces(self) -> list[str]:
+        names = {ns for (_, ns) in self._by_ns_kind}
+        names.update(o["metadata"]["name"] for o in self._by_kind.get("Namespace", ()))
+        return sorted(names)
+
+    def collected(self, kind: str) -> bool:
+        """False when the source recorded that this kind could not be read (forbidden, failed)."""
+        return not any(e.get("kind") == kind and not e.get("namespace") for e in self.info.collection_errors)
+
+    def age(self, timestamp: str | None) -> timedelta | None:
+        t = parse_time(timestamp)
+        return self.now - t if t else None
+
+    # --- ownership ----------------------------------------------------------------------------
+    def owners(self, obj: Obj) -> list[Obj]:
+        out = []
+        for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+            o = self._by_uid.get(ref.get("uid", ""))
+            if o is not None:
+                out.append(o)
+        return out
+
+    def controller_of(self, obj: Obj) -> Obj | None:
+        for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
+            if ref.get("controller"):
+                return self._by_uid.get(ref.get("uid", ""))
+        return None
+
+    def top_controller(self, obj: Obj) -> Obj:
+        """The outermost controller (Pod → ReplicaSet → Deployment), or the object itself."""
+        seen = 0
+        cur = obj
+        while seen < 8:
+            up = self.controller_of(cur)
+            if up is None:
+                return cur
+            cur, seen = up, seen + 1
+        return cur
+
+    def owned(self, obj: Obj, kind: str | None = None) -> list[Obj]:
+        uid = (obj.get("metadata") or {}).get("uid")
+        kids = self._children.get(uid, []) if uid else []
+        return [k for k in kids if kind is None or k.get("kind") == kind]
+
+    def pods_of(self, workload: Obj) -> list[Obj]:
+        """Pods a workload runs, through ReplicaSets for Deployments and Jobs for CronJobs."""
+        pods: list[Obj] = []
+        stack = [workload]
+        while stack:
+            cur = stack.pop()
+            for child in self.owned(cur):
+                if child.get("kind") == "Pod":
+                    pods.append(child)
+                elif child.get("kind") in ("ReplicaSet", "Job"):
+                    stack.append(child)
+        return pods
+
+    # --- selection ----------------------------------------------------------------------------
+    def select(self, kind: str, namespace: str, selector: dict[str, Any] | None) -> list[Obj]:
+        """Objects of a kind in a namespace matching a LabelSelector (`{}` selects all)."""
+        return [o for o in self.list(kind, namespace) if matches(selector, o["metadata"].get("labels"))]
+
+    def service_pods(self, svc: Obj) -> list[Obj]:
+        sel = (svc.get("spec") or {}).get("selector")
+        ns = svc["metadata"].get("namespace") or ""
+        return [p for p in self.list("Pod", ns) if matches_map(sel, p["metadata"].get("labels"))]
+
+    def endpoint_slices(self, svc: Obj) -> list[Obj]:
+        md = svc["metadata"]
+        return self._slices.get((md.get("namespace") or "", md.get("name") or ""), [])
+
+    def service_endpoints(self, svc: Obj) -> list[dict[str, Any]] | None:
+        """Addresses behind a Service as {ip, ready, pod}: from EndpointSlices, else Endpoints.
+
+        None means neither was captured, so readiness cannot be judged from endpoints.
+        """
+        slices = self.endpoint_slices(svc)
+        out: list[dict[str, Any]] = []
+        if slices:
+            for es in slices:
+                for ep in es.get("endpoints") or ():
+                    cond = ep.get("conditions") or {}
+                    ready = cond.get("ready")
+                    ref = ep.get("targetRef") or {}
+                    for ip in ep.get("addresses") or ():
+                        out.append({"ip": ip, "ready": ready is not False, "pod": ref.get("name") if ref.get("kind") == "Pod" else None})
+            return out
+        md = svc["metadata"]
+        eps = self.get("Endpoints", md.get("namespace"), md.get("name"))
+        if eps is None:
+            return None
+        for subset in eps.get("subsets") or ():
+            for ready, field_name in ((True, "addresses"), (False, "notReadyAddresses")):
+                for a in subset.get(field_name) or ():
+                    ref = a.get("targetRef") or {}
+                    out.append({"ip": a.get("ip"), "ready": ready, "pod": ref.get("name") if ref.get("kind") == "Pod" else None})
+        return out
+
+    # --- events, nodes, logs --------------------------------------------------------------------
+    def events_for(self, obj: Obj | Key, reason: str | None = None, warning_only: bool = False) -> list[Obj]:
+        """Events about an object, newest last."""
+        key = obj if isinstance(obj, tuple) else key_of(obj)
+        kind, ns, name = key
+        if kind in ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer"):
+            ns = ""
+        evs = self._events.get((kind, ns, name), [])
+        if reason or warning_only:
+            evs = [e for e in evs if (not reason or e.get("reason") == reason) and (not warning_only or e.get("type") == "Warning")]
+        return sorted(evs, key=lambda e: event_time(e) or self.now)
+
+    def event_index(self) -> dict[Key, list[Obj]]:
+        return self._events
+
+    def pods_on_node(self, node: str) -> list[Obj]:
+        return self._pods_by_node.get(node, [])
+
+    def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str | None:
+        """A container's log, read only when asked (logs can be large)."""
+        if self._log_reader is None:
+            return None
+        return self._log_reader(namespace, pod, container, previous)

@@ -1,0 +1,349 @@
+"""Read a bundle (directory or .tar.gz) into a Snapshot.
+
+Formats: the project's own bundle (DESIGN.md: any *.json/*.yaml outside logs/, logs/<ns>/<pod>/<c>.log,
+bundle.json) and troubleshoot.sh support bundles (cluster-resources/, custom-resources/, pods/logs/).
+Every unreadable file becomes a warning naming it; only a bundle with nothing readable is an error.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+
+from ..snapshot import Snapshot, SnapshotInfo
+from ..timeutil import parse_time
+
+MAX_FILE_BYTES = 1 << 30
+MAX_LOG_BYTES = 1 << 20
+DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
+
+# troubleshoot.sh names its per-type folders and files by resource, often without kind on items.
+TROUBLESHOOT_KINDS = {
+    "pods": "Pod", "services": "Service", "deployments": "Deployment", "replicasets": "ReplicaSet",
+    "statefulsets": "StatefulSet", "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob",
+    "ingress": "Ingress", "network-policy": "NetworkPolicy", "resource-quota": "ResourceQuota",
+    "limitranges": "LimitRange", "events": "Event", "pvcs": "PersistentVolumeClaim", "roles": "Role",
+    "rolebindings": "RoleBinding", "endpoints": "Endpoints", "endpointslices": "EndpointSlice",
+    "serviceaccounts": "ServiceAccount", "leases": "Lease", "configmaps": "ConfigMap",
+    "pod-disruption-budgets": "PodDisruptionBudget", "namespaces": "Namespace", "nodes": "Node",
+    "pvs": "PersistentVolume", "storage-classes": "StorageClass", "ingress-classes": "IngressClass",
+    "priorityclasses": "PriorityClass", "custom-resource-definitions": "CustomResourceDefinition",
+    "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
+    "volumeattachments": "VolumeAttachment", "validating-webhook-configurations": "ValidatingWebhookConfiguration",
+    "mutating-webhook-configurations": "MutatingWebhookConfiguration", "horizontalpodautoscalers": "HorizontalPodAutoscaler",
+}
+TROUBLESHOOT_SKIP = {"groups", "resources", "auth-cani-list", "image-pull-secrets", "analysis", "version",
+                     "cluster_version", "summary", "license"}
+SUPPORT_BUNDLE_TIME = re.compile(r"support-bundle-(\d{4}-\d{2}-\d{2})T(\d{2})_(\d{2})_(\d{2})")
+
+
+class BundleError(Exception):
+    """The bundle cannot be used at all (missing, not a bundle, nothing readable)."""
+
+
+@dataclass
+class _Accum:
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[tuple[str, str, str, bool], bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    files_read: int = 0
+    troubleshoot_root: str | None = None
+
+
+def _clean(obj: dict[str, Any]) -> None:
+    """Drop what no check reads and what must never be printed: managedFields, Secret values."""
+    md = obj.get("metadata")
+    if isinstance(md, dict):
+        md.pop("managedFields", None)
+        ann = md.get("annotations")
+        if ann:
+            for a in DROP_ANNOTATIONS:
+                ann.pop(a, None)
+    if obj.get("kind") == "Secret":
+        for f in ("data", "stringData"):
+            if isinstance(obj.get(f), dict):
+                obj[f] = {k: "" for k in obj[f]}
+
+
+def _items(doc: Any, default_kind: str | None) -> Iterator[Any]:
+    if isinstance(doc, list):
+        for d in doc:
+            yield from _items(d, default_kind)
+        return
+    if not isinstance(doc, dict):
+        yield doc
+        return
+    kind = doc.get("kind")
+    if isinstance(doc.get("items"), list) and (kind is None or str(kind).endswith("List")):
+        inner = default_kind
+        if kind and kind != "List":
+            inner = kind[: -len("List")]
+        for item in doc["items"]:
+            if isinstance(item, dict) and not item.get("kind") and inner:
+                item["kind"] = inner
+            yield item
+        return
+    if not kind and default_kind:
+        doc["kind"] = default_kind
+    yield doc
+
+
+def _parse_documents(name: str, data: bytes) -> list[Any]:
+    if name.endswith(".json"):
+        return [orjson.loads(data)]
+    import yaml
+
+    return [d for d in yaml.load_all(data, Loader=yaml.CSafeLoader) if d is not None]
+
+
+def _troubleshoot_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
+    """(kind to assume for items without one, skip this file) from a troubleshoot path."""
+    if "cluster-resources" not in parts:
+        return None, False
+    rel = parts[parts.index("cluster-resources") + 1 :]
+    stem = PurePosixPath(rel[0]).stem if rel else ""
+    if stem in TROUBLESHOOT_SKIP:
+        return None, True
+    return TROUBLESHOOT_KINDS.get(stem), False
+
+
+def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int) -> None:
+    p = PurePosixPath(rel)
+    parts = p.parts
+    name = p.name
+    if name.startswith("."):
+        return
+    if name == "bundle.json" and len(parts) <= 2:
+        try:
+            meta = orjson.loads(read())
+            if isinstance(meta, dict):
+                acc.meta.update(meta)
+                acc.files_read += 1
+                return
+        except orjson.JSONDecodeError as e:
+            acc.warnings.append(f"{rel}: not valid JSON ({e}); capturedAt unknown")
+            return
+    if "cluster-resources" in parts or "custom-resources" in parts:
+        idx = parts.index("cluster-resources") if "cluster-resources" in parts else parts.index("custom-resources")
+        acc.troubleshoot_root = "/".join(parts[:idx])
+        if name.endswith("-errors.json"):
+            _add_collection_errors(acc, rel, parts, read)
+            return
+    if name == "cluster_version.json" and "cluster-info" in parts:
+        try:
+            info = orjson.loads(read())
+            acc.meta.setdefault("kubernetesVersion", (info.get("info") or {}).get("gitVersion") or info.get("string", ""))
+        except (orjson.JSONDecodeError, AttributeError):
+            acc.warnings.append(f"{rel}: unreadable cluster version")
+        return
+    log_key = _log_key(parts)
+    if log_key is not None:
+        if log_key:
+            data = read()
+            acc.logs[log_key] = data[-MAX_LOG_BYTES:]
+        return
+    if not name.endswith((".json", ".yaml", ".yml")):
+        return
+    if name in ("analysis.json", "version.yaml") or "execution-data" in parts or "host-collectors" in parts:
+        return
+    if size > MAX_FILE_BYTES:
+        acc.warnings.append(f"{rel}: skipped, {size / 1e6:.0f} MB is over the {MAX_FILE_BYTES >> 20} MiB limit per file")
+        return
+    default_kind, skip = _troubleshoot_kind(parts)
+    if skip:
+        return
+    try:
+        docs = _parse_documents(name, read())
+    except Exception as e:  # any parser error names the file; the rest of the bundle still counts
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        acc.warnings.append(f"{rel}: skipped, cannot parse ({msg})")
+        return
+    acc.files_read += 1
+    bad = 0
+    for doc in docs:
+        for item in _items(doc, default_kind):
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("kind"), str)
+                and isinstance(item.get("metadata"), dict)
+                and item["metadata"].get("name")
+            ):
+                _clean(item)
+                acc.objects.append(item)
+            else:
+                bad += 1
+    if bad:
+        acc.warnings.append(f"{rel}: {bad} entr{'y' if bad == 1 else 'ies'} without kind or metadata.name skipped")
+
+
+def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
+    """Key for a container log path; () for a log-like file to ignore; None if not a log."""
+    if "logs" not in parts:
+        return None
+    i = parts.index("logs")
+    rest = parts[i + 1 :]
+    if len(rest) != 3:
+        return ()
+    ns, pod, fname = rest
+    if not fname.endswith(".log") or fname.endswith("-logs-errors.log"):
+        return ()
+    base = fname[: -len(".log")]
+    previous = False
+    for suffix in (".previous", "-previous"):
+        if base.endswith(suffix):
+            base, previous = base[: -len(suffix)], True
+    return (ns, pod, base, previous)
+
+
+def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...], read: Callable[[], bytes]) -> None:
+    kind = TROUBLESHOOT_KINDS.get(PurePosixPath(rel).name[: -len("-errors.json")]) or PurePosixPath(rel).name
+    try:
+        data = orjson.loads(read())
+    except orjson.JSONDecodeError:
+        acc.warnings.append(f"{rel}: unreadable collection-error file")
+        return
+    entries = data.items() if isinstance(data, dict) else (("", e) for e in (data if isinstance(data, list) else [data]))
+    for ns, err in entries:
+        for e in err if isinstance(err, list) else [err]:
+            text = str(e)
+            m = re.search(r"namespace[s]? \"?([a-z0-9-]+)\"?", text)
+            acc.errors.append({"kind": kind, "namespace": ns or (m.group(1) if m else ""), "error": text})
+
+
+def _walk_dir(root: Path, acc: _Accum) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() or (path.is_symlink() and path.exists() and path.is_file()):
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink() and path.name.endswith(".yaml") and path.with_suffix(".json").exists():
+                continue  # troubleshoot keeps a .yaml symlink beside each CR .json
+            try:
+                size = path.stat().st_size
+            except OSError as e:
+                acc.warnings.append(f"{rel}: unreadable ({e.strerror})")
+                continue
+            _add_file(acc, rel, _reader(path, acc, rel), size)
+
+
+def _reader(path: Path, acc: _Accum, rel: str) -> Callable[[], bytes]:
+    def read() -> bytes:
+        try:
+            return path.read_bytes()
+        except OSError as e:
+            acc.warnings.append(f"{rel}: unreadable ({e.strerror})")
+            return b""
+
+    return read
+
+
+def _walk_tar(path: Path, acc: _Accum) -> None:
+    try:
+        tf = tarfile.open(path, "r:*")
+    except (tarfile.TarError, OSError, EOFError) as e:
+        raise BundleError(f"{path}: not a readable tar archive ({e})") from None
+    with tf:
+        try:
+            for member in tf:
+                if not member.isfile():
+                    continue
+                rel = member.name.lstrip("./")
+                def read(m: tarfile.TarInfo = member) -> bytes:
+                    f = tf.extractfile(m)
+                    return f.read() if f else b""
+                _add_file(acc, rel, read, member.size)
+        except (tarfile.TarError, OSError, EOFError) as e:
+            acc.warnings.append(f"{path.name}: archive is truncated or corrupt after {acc.files_read} files ({e})")
+
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        return tarfile.is_tarfile(path)
+    except (OSError, EOFError, tarfile.TarError):
+        return False
+
+
+def _captured_at(acc: _Accum, location: str) -> datetime:
+    t = parse_time(acc.meta.get("capturedAt"))
+    if t:
+        return t
+    m = SUPPORT_BUNDLE_TIME.search(location) or SUPPORT_BUNDLE_TIME.search(acc.troubleshoot_root or "")
+    if m:
+        return datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:{m.group(3)}:{m.group(4)}+00:00")
+    newest = ""
+    for o in acc.objects:
+        for ts in (o.get("lastTimestamp"), (o.get("metadata") or {}).get("creationTimestamp")):
+            if isinstance(ts, str) and ts > newest:
+                newest = ts
+    t = parse_time(newest) if newest else None
+    if t:
+        acc.warnings.append(f"no capturedAt in bundle.json: using the newest timestamp in the bundle ({newest}) as now")
+        return t
+    acc.warnings.append("no capturedAt and no timestamps: using the current time as now")
+    return datetime.now(UTC)
+
+
+def load_bundle(location: str | Path) -> Snapshot:
+    """Load a bundle directory or archive. Raises BundleError only when nothing is usable."""
+    path = Path(location)
+    if not path.exists():
+        raise BundleError(f"{path}: no such file or directory")
+    acc = _Accum()
+    enabled = gc.isenabled()
+    gc.disable()  # the cyclic GC, not parsing, dominates bulk loads of small dicts
+    try:
+        if path.is_dir():
+            _walk_dir(path, acc)
+        elif path.name.endswith((".tar.gz", ".tgz", ".tar")) or _is_tar(path):
+            _walk_tar(path, acc)
+        else:
+            acc_single = path.name
+            try:
+                size = path.stat().st_size
+            except OSError as e:
+                raise BundleError(f"{path}: unreadable ({e.strerror})") from None
+            _add_file(acc, acc_single, _reader(path, acc, acc_single), size)
+    finally:
+        if enabled:
+            gc.enable()
+    if not acc.objects:
+        detail = "; ".join(acc.warnings[:5])
+        raise BundleError(
+            f"{path}: no Kubernetes objects could be read"
+            + (f" ({detail})" if detail else " (expected *.json/*.yaml files as written by `kubectl get -o json|yaml`)")
+        )
+    info = SnapshotInfo(
+        captured_at=_captured_at(acc, str(path)),
+        cluster=str(acc.meta.get("cluster") or ""),
+        kubernetes_version=str(acc.meta.get("kubernetesVersion") or ""),
+        source="bundle",
+        location=str(path),
+        collection_errors=acc.errors,
+        warnings=acc.warnings,
+    )
+    logs = acc.logs
+
+    def read_log(ns: str, pod: str, container: str, previous: bool) -> str | None:
+        data = logs.get((ns, pod, container, previous))
+        return data.decode("utf-8", "replace") if data is not None else None
+
+    gc.disable()
+    try:
+        snap = Snapshot(acc.objects, info, read_log)
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()  # loaded objects live for the whole run; keep the collector from rescanning them
+    return snap
+
+
+__all__ = ["BundleError", "load_bundle"]

@@ -1,0 +1,40 @@
+"""Every finding code is documented, and every documented code belongs to a registered check."""
+
+from __future__ import annotations
+
+import re
+
+from sre_expert.catalogue import catalogue
+from sre_expert.registry import all_checks
+
+RUNBOOKS = {"pod-not-starting", "app-unreachable", "secrets-not-syncing", "argocd-sync-failure",
+            "backup-restore", "certificate-renewal", "complete-outage", "storage-pvc"}
+
+
+def test_declared_codes_are_documented_and_documented_codes_are_declared() -> None:
+    cat = catalogue()
+    declared: dict[str, str] = {}
+    for chk in all_checks():
+        for code in chk.codes:
+            assert code in cat, f"{chk.name} declares {code}, which knowledge/checks/*.yaml does not document"
+            declared[code] = chk.name
+    orphans = sorted(set(cat) - set(declared))
+    assert not orphans, f"documented codes no check emits: {orphans}"
+    assert len(cat) >= 10
+
+
+def test_entries_are_complete() -> None:
+    for code, s in catalogue().items():
+        assert re.fullmatch(r"[A-Z0-9]+(-[A-Z0-9]+)*", code), code
+        assert len(s.explanation) > 40, f"{code}: explanation too short to teach anything"
+        assert s.remediation, f"{code}: no remediation"
+        assert s.runbook is None or s.runbook in RUNBOOKS, f"{code}: unknown runbook {s.runbook}"
+        for r in s.remediation:
+            if r.command and r.command.split()[0] == "kubectl":
+                verb = r.command.split()[1]
+                if verb in ("delete", "drain"):
+                    assert r.safety == "destructive", f"{code}: {r.command} must be marked destructive"
+                elif verb in ("get", "describe", "logs", "top", "events", "auth"):
+                    assert r.safety == "read-only", f"{code}: {r.command} is read-only"
+                else:
+                    assert r.safety != "read-only" or verb in ("explain", "api-resources"), f"{code}: {r.command} changes state"
