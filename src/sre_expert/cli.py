@@ -53,8 +53,9 @@ OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, jso
 
 def _err(msg: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {msg}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(msg)}", highlight=False)
 
 
 def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None):
