@@ -165,6 +165,91 @@ def checks_catalogue(
 
 
 @app.command()
+def trace(
+    target: Annotated[str, typer.Argument(help="HOST (api.mycureapp.com), route/NS/NAME, svc/NS/NAME or pod/NS/NAME.")],
+    bundle: BundleOpt = None,
+    demo: DemoOpt = False,
+    context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    output: OutputOpt = Output.terminal,
+) -> None:
+    """Follow a request outside-in and stop at the first broken hop.
+
+    Gateway → listener → HTTPRoute → Service → endpoints → Pods → containers; the broken hop comes with
+    its evidence, its fix, and what else it takes down.
+
+    Exit status: 0 every hop passes, 1 a hop is broken, 2 the target cannot be resolved.
+    """
+    from .commands.trace import run_trace
+
+    snap = _load(bundle, demo, context, kubeconfig)
+    raise typer.Exit(run_trace(snap, target, output.value, _console()))
+
+
+@app.command()
+def component(
+    name: Annotated[Optional[str], typer.Argument(help="Component name, e.g. cert-manager, velero; omit for all.")] = None,
+    bundle: BundleOpt = None,
+    demo: DemoOpt = False,
+    context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    output: OutputOpt = Output.terminal,
+) -> None:
+    """One platform component: installed?, version, controllers, what is unhealthy, and how to debug it."""
+    from .commands.component import run_component, run_components_list
+    from .diagnosis.engine import diagnose
+
+    snap = _load(bundle, demo, context, kubeconfig)
+    report = diagnose(snap)
+    if name is None:
+        raise typer.Exit(run_components_list(snap, report, output.value, _console()))
+    raise typer.Exit(run_component(snap, report, name, output.value, _console()))
+
+
+dr_app = typer.Typer(help="Disaster recovery: RPO compliance per namespace and recovery plans from real backups.",
+                     no_args_is_help=True)
+app.add_typer(dr_app, name="dr")
+
+
+@dr_app.command("status")
+def dr_status_cmd(
+    bundle: BundleOpt = None,
+    demo: DemoOpt = False,
+    context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    output: OutputOpt = Output.terminal,
+) -> None:
+    """Each namespace: the schedule covering it, its last good backup, its age, and whether the RPO is met.
+
+    Exit status: 0 every RPO met, 1 some RPO missed.
+    """
+    from .commands.dr import run_dr_status
+
+    snap = _load(bundle, demo, context, kubeconfig)
+    raise typer.Exit(run_dr_status(snap, output.value, _console()))
+
+
+@dr_app.command("plan")
+def dr_plan_cmd(
+    scenario: Annotated[str, typer.Argument(help="A scenario of the RTO/RPO table, e.g. namespace-deletion.")],
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace to recover.")] = None,
+    bundle: BundleOpt = None,
+    demo: DemoOpt = False,
+    context: ContextOpt = None,
+    kubeconfig: KubeconfigOpt = None,
+    output: OutputOpt = Output.terminal,
+) -> None:
+    """The recovery procedure for a scenario, with concrete safety-classified commands built from the snapshot.
+
+    Nothing is executed: the plan is printed for a human to follow.
+    """
+    from .commands.dr import run_dr_plan
+
+    snap = _load(bundle, demo, context, kubeconfig)
+    raise typer.Exit(run_dr_plan(snap, scenario, namespace, output.value, _console()))
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     from . import __version__

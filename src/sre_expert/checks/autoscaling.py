@@ -1,0 +1,328 @@
+"""HorizontalPodAutoscalers (autoscaling/v2): missing target, missing requests, metrics unavailable,
+pinned at maxReplicas while over target, unable to scale.
+
+Keyed on the conditions the HPA controller writes: AbleToScale (FailedGetScale, FailedUpdateScale),
+ScalingActive (ValidMetricFound, FailedGet*Metric, ScalingDisabled), ScalingLimited (TooManyReplicas).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Key
+from ..registry import check, finding
+from ..snapshot import Snapshot
+from .events import cond, cond_line, event_line, latest_by_reason, recent_events
+from .quota import parse_quantity
+
+Obj = dict[str, Any]
+
+SETTLE_SECONDS = 300
+KNOWN_TARGET_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+METRICS_API = {
+    "Resource": "v1beta1.metrics.k8s.io",
+    "ContainerResource": "v1beta1.metrics.k8s.io",
+    "Pods": "v1beta1.custom.metrics.k8s.io",
+    "Object": "v1beta1.custom.metrics.k8s.io",
+    "External": "v1beta1.external.metrics.k8s.io",
+}
+
+
+def _target(snap: Snapshot, hpa: Obj) -> tuple[dict[str, str], Obj | None]:
+    ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
+    ns = hpa["metadata"].get("namespace") or ""
+    return ref, snap.get(ref.get("kind") or "", ns, ref.get("name") or "")
+
+
+def _age_s(snap: Snapshot, obj: Obj) -> float:
+    age = snap.age(obj["metadata"].get("creationTimestamp"))
+    return age.total_seconds() if age is not None else 1e9
+
+
+@check(
+    "autoscaling",
+    codes=(
+        "HPA-TARGET-MISSING",
+        "HPA-MISSING-REQUESTS",
+        "HPA-METRICS-UNAVAILABLE",
+        "HPA-AT-MAX-REPLICAS",
+        "HPA-UNABLE-TO-SCALE",
+    ),
+    reads=("HorizontalPodAutoscaler",),
+)
+def hpas(snap: Snapshot):
+    for hpa in snap.list("HorizontalPodAutoscaler"):
+        ref, target = _target(snap, hpa)
+        able = cond(hpa, "AbleToScale")
+        active = cond(hpa, "ScalingActive")
+        limited = cond(hpa, "ScalingLimited")
+        kind = ref.get("kind") or ""
+        known_kind = kind in KNOWN_TARGET_KINDS or snap.count(kind) > 0
+        if target is None and (
+            known_kind
+            or (able and able.get("status") == "False" and "not found" in (able.get("message") or ""))
+        ):
+            yield _target_missing(snap, hpa, ref, able)
+            continue
+        missing = _missing_requests(snap, hpa, target) if target is not None else []
+        if missing:
+            yield _requests(snap, hpa, ref, missing, active)
+        elif (
+            active is not None
+            and active.get("status") == "False"
+            and (active.get("reason") or "").startswith("FailedGet")
+            and _age_s(snap, hpa) >= SETTLE_SECONDS
+        ):
+            yield _metrics(snap, hpa, ref, target, active)
+        if able is not None and able.get("status") == "False":
+            yield finding(
+                "HPA-UNABLE-TO-SCALE",
+                hpa,
+                title=f"HPA {hpa['metadata']['name']} cannot scale {kind} {ref.get('name')}: "
+                f"{able.get('reason')}",
+                evidence=[cond_line(snap, able)]
+                + [
+                    event_line(snap, e)
+                    for e in latest_by_reason(
+                        recent_events(
+                            snap,
+                            hpa,
+                            reasons=("FailedGetScale", "FailedRescale", "FailedUpdateScale"),
+                            warning_only=True,
+                        )
+                    )
+                ],
+                params={"target_kind": kind.lower(), "target": ref.get("name") or ""},
+                depends_on=[(kind, hpa["metadata"].get("namespace") or "", ref.get("name") or "")],
+            )
+        f = _at_max(snap, hpa, ref, limited)
+        if f:
+            yield f
+
+
+def _target_missing(snap: Snapshot, hpa: Obj, ref: dict[str, str], able: Obj | None):
+    evidence = [
+        f"spec.scaleTargetRef: {ref.get('apiVersion')} {ref.get('kind')} {ref.get('name')}",
+        f"{ref.get('kind')} {ref.get('name')} does not exist in namespace {hpa['metadata'].get('namespace')}",
+    ]
+    if able is not None:
+        evidence.append(cond_line(snap, able))
+    evidence.extend(
+        event_line(snap, e) for e in latest_by_reason(recent_events(snap, hpa, warning_only=True))
+    )
+    return finding(
+        "HPA-TARGET-MISSING",
+        hpa,
+        title=f"HPA {hpa['metadata']['name']} targets {ref.get('kind')} {ref.get('name')}, "
+        "which does not exist",
+        evidence=evidence,
+        params={"target_kind": (ref.get("kind") or "").lower(), "target": ref.get("name") or ""},
+    )
+
+
+def _limit_range_defaults(snap: Snapshot, ns: str) -> set[str]:
+    """Resources a LimitRange gives every container a default request for."""
+    out: set[str] = set()
+    for lr in snap.list("LimitRange", ns):
+        for lim in (lr.get("spec") or {}).get("limits") or ():
+            if lim.get("type") == "Container":
+                out.update((lim.get("defaultRequest") or {}).keys())
+                out.update((lim.get("default") or {}).keys())  # request defaults to the default limit
+    return out
+
+
+def _missing_requests(snap: Snapshot, hpa: Obj, target: Obj) -> list[tuple[str, list[str], str]]:
+    """[(resource, containers without a request, where we looked)] for Utilization metrics."""
+    metrics = (hpa.get("spec") or {}).get("metrics") or ()
+    wanted: list[tuple[str, str | None]] = []
+    for m in metrics:
+        if m.get("type") == "Resource":
+            r = m.get("resource") or {}
+            if (r.get("target") or {}).get("type") == "Utilization":
+                wanted.append((r.get("name") or "", None))
+        elif m.get("type") == "ContainerResource":
+            r = m.get("containerResource") or {}
+            if (r.get("target") or {}).get("type") == "Utilization":
+                wanted.append((r.get("name") or "", r.get("container")))
+    if not wanted:
+        return []
+    pods = [p for p in snap.pods_of(target) if (p.get("status") or {}).get("phase") == "Running"]
+    if pods:
+        containers = (pods[0].get("spec") or {}).get("containers") or ()
+        where = f"pod {pods[0]['metadata']['name']}"
+        defaults: set[str] = set()
+    else:
+        containers = (((target.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+            "containers"
+        ) or ()
+        where = f"{target['kind']} {target['metadata']['name']} pod template"
+        defaults = _limit_range_defaults(snap, hpa["metadata"].get("namespace") or "")
+    out = []
+    for res, only in wanted:
+        if res in defaults:
+            continue
+        lacking = [
+            c.get("name")
+            for c in containers
+            if (only is None or c.get("name") == only)
+            and res not in ((c.get("resources") or {}).get("requests") or {})
+        ]
+        if lacking:
+            out.append((res, lacking, where))
+    return out
+
+
+def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing, active: Obj | None):
+    evidence = []
+    if active is not None and active.get("status") == "False":
+        evidence.append(cond_line(snap, active))
+    for res, lacking, where in missing:
+        evidence.append(
+            f"{where}: container(s) {', '.join(lacking)} set no resources.requests.{res}, "
+            f"so {res} utilization (a percentage of the request) cannot be computed"
+        )
+    evidence.extend(
+        event_line(snap, e)
+        for e in latest_by_reason(
+            recent_events(
+                snap,
+                hpa,
+                reasons=(
+                    "FailedGetResourceMetric",
+                    "FailedComputeMetricsReplicas",
+                    "FailedGetContainerResourceMetric",
+                ),
+                warning_only=True,
+            )
+        )
+    )
+    res, lacking, _ = missing[0]
+    return finding(
+        "HPA-MISSING-REQUESTS",
+        hpa,
+        title=f"HPA {hpa['metadata']['name']} cannot scale on {res}: container(s) {', '.join(lacking)} of "
+        f"{ref.get('kind')} {ref.get('name')} have no {res} request",
+        evidence=evidence,
+        params={
+            "target_kind": (ref.get("kind") or "").lower(),
+            "target": ref.get("name") or "",
+            "container": lacking[0],
+            "resource_name": res,
+        },
+    )
+
+
+def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, active: Obj):
+    ns = hpa["metadata"].get("namespace") or ""
+    evidence = [cond_line(snap, active)]
+    for cm in (hpa.get("status") or {}).get("currentMetrics") or ():
+        body = cm.get(_field(cm.get("type") or "")) or {}
+        if not body.get("current"):
+            evidence.append(
+                f"status.currentMetrics: {cm.get('type')} {_metric_name(cm)} has no current value (<unknown>)"
+            )
+    evidence.extend(
+        event_line(snap, e) for e in latest_by_reason(recent_events(snap, hpa, warning_only=True))
+    )
+    deps: list[Key] = []
+    msg = active.get("message") or ""
+    apis = {METRICS_API.get(m.get("type") or "") for m in (hpa.get("spec") or {}).get("metrics") or ()} - {
+        None
+    }
+    for api in sorted(apis):
+        svc = _api_service_backend(snap, api)
+        deps.append(("APIService", "", api))
+        if svc:
+            deps.append(svc)
+            evidence.append(f"metrics come from APIService {api} served by Service {svc[1]}/{svc[2]}")
+    if target is not None and ("unready" in msg or "did not receive metrics" in msg):
+        deps.extend(("Pod", ns, p["metadata"]["name"]) for p in snap.pods_of(target)[:50])
+    return finding(
+        "HPA-METRICS-UNAVAILABLE",
+        hpa,
+        title=f"HPA {hpa['metadata']['name']} gets no metrics ({active.get('reason')}): "
+        f"{ref.get('kind')} {ref.get('name')} is not autoscaled",
+        evidence=evidence,
+        depends_on=deps,
+        params={"target_kind": (ref.get("kind") or "").lower(), "target": ref.get("name") or ""},
+    )
+
+
+def _api_service_backend(snap: Snapshot, api: str) -> Key | None:
+    aps = snap.get("APIService", "", api)
+    if aps is not None:
+        svc = (aps.get("spec") or {}).get("service") or {}
+        if svc.get("name"):
+            return ("Service", svc.get("namespace") or "", svc["name"])
+        return None
+    if api == "v1beta1.metrics.k8s.io" and snap.get("Service", "kube-system", "metrics-server") is not None:
+        return ("Service", "kube-system", "metrics-server")
+    return None
+
+
+def _field(mtype: str) -> str:
+    return {
+        "Resource": "resource",
+        "ContainerResource": "containerResource",
+        "Pods": "pods",
+        "Object": "object",
+        "External": "external",
+    }.get(mtype, mtype.lower())
+
+
+def _metric_name(m: Obj) -> str:
+    body = m.get(_field(m.get("type") or "")) or {}
+    name = body.get("name") or (body.get("metric") or {}).get("name") or "?"
+    if body.get("container"):
+        name += f" (container {body['container']})"
+    return name
+
+
+def _over_target(spec_m: Obj, cur_m: Obj) -> str | None:
+    """'cpu 95% of request > target 70%' when the current value exceeds the target, else None."""
+    t = (spec_m.get(_field(spec_m.get("type") or "")) or {}).get("target") or {}
+    c = (cur_m.get(_field(cur_m.get("type") or "")) or {}).get("current") or {}
+    name = _metric_name(spec_m)
+    if t.get("type") == "Utilization" and c.get("averageUtilization") is not None:
+        if c["averageUtilization"] > (t.get("averageUtilization") or 0):
+            return f"{name} {c['averageUtilization']}% of request > target {t.get('averageUtilization')}%"
+        return None
+    for fld in ("averageValue", "value"):
+        tv, cv = parse_quantity(t.get(fld)), parse_quantity(c.get(fld))
+        if tv is not None and cv is not None:
+            return f"{name} {fld} {c.get(fld)} > target {t.get(fld)}" if cv > tv else None
+    return None
+
+
+def _at_max(snap: Snapshot, hpa: Obj, ref: dict[str, str], limited: Obj | None):
+    spec, st = hpa.get("spec") or {}, hpa.get("status") or {}
+    mx, cur = spec.get("maxReplicas"), st.get("currentReplicas")
+    if limited is None or limited.get("status") != "True" or limited.get("reason") != "TooManyReplicas":
+        return None
+    if mx is None or cur is None or cur < mx:
+        return None
+    over = []
+    cur_metrics = st.get("currentMetrics") or []
+    for sm in spec.get("metrics") or ():
+        for cm in cur_metrics:
+            if cm.get("type") == sm.get("type") and _metric_name(cm) == _metric_name(sm):
+                o = _over_target(sm, cm)
+                if o:
+                    over.append(o)
+                break
+    if not over:
+        return None
+    evidence = [
+        f"status.currentReplicas: {cur} = spec.maxReplicas: {mx} (minReplicas {spec.get('minReplicas', 1)})",
+        cond_line(snap, limited),
+    ]
+    evidence.extend(f"status.currentMetrics: {o}" for o in over)
+    if st.get("desiredReplicas") is not None:
+        evidence.append(f"status.desiredReplicas: {st['desiredReplicas']}")
+    return finding(
+        "HPA-AT-MAX-REPLICAS",
+        hpa,
+        title=f"HPA {hpa['metadata']['name']} is pinned at maxReplicas {mx} while {over[0]}",
+        evidence=evidence,
+        params={"target_kind": (ref.get("kind") or "").lower(), "target": ref.get("name") or "", "max": mx},
+    )

@@ -1,0 +1,1612 @@
+"""Gateway API as Envoy Gateway v1.2 runs it: GatewayClass → Gateway → listeners → HTTPRoutes → backends,
+plus EnvoyPatchPolicy and the Envoy Gateway controller and proxies.
+
+Status is read exactly as Envoy Gateway writes it (shared/reference/crd-status.md §1-2). Where status is
+missing or stale, the attachment rules are recomputed from spec with the controller's own logic
+(`GetReferencedListeners`, `computeHosts`, allowedRoutes), so a wrong `sectionName` or hostname is
+explained even before the controller has looked at the route.
+
+Linking keys: a listener is named by the pseudo-key ("Listener", gateway namespace, "gateway/listener");
+listener and Gateway findings speak for it and for the HTTPRoutes attached to it, so route findings that
+depend on a listener (NoReadyListeners) become their symptoms. A listener with a broken TLS Secret depends
+on ("Secret", ns, name) and on ("Certificate", ns, name) of the cert-manager Certificate that writes that
+Secret, so a failing Certificate becomes the root cause. Route backends depend on ("Service", ns, name) and
+the backing pods, so core Service/pod findings explain unavailable routes. The proxy Deployment (found by
+its owning-gateway labels) and the envoy-gateway controller are cited and depended on, never re-diagnosed:
+pod and workload findings say why they are down, and the controller Deployment's own availability is the
+components check's (knowledge/components/envoy-gateway.yaml).
+
+The GatewayIndex and the hostname helpers are public: diagnosis.trace walks the same model.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import yaml
+
+from ..model import Finding, Key, Remediation, key_of
+from ..registry import check, finding
+from ..selectors import matches
+from ..snapshot import Snapshot
+
+Obj = dict[str, Any]
+
+GROUP = "gateway.networking.k8s.io"
+EG_CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
+EG_NAMESPACE = "envoy-gateway-system"
+EG_DEPLOYMENT = "envoy-gateway"
+EG_CONFIGMAP = "envoy-gateway-config"
+OWNING_GATEWAY_NAME = "gateway.envoyproxy.io/owning-gateway-name"
+OWNING_GATEWAY_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
+OWNING_GATEWAYCLASS = "gateway.envoyproxy.io/owning-gatewayclass"
+ENVOY_DEFAULT_MAX_HEADERS_KB = 60
+MAX_LIST = 8
+RECONCILE_GRACE = timedelta(minutes=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+
+
+def cond(conditions: Iterable[Obj] | None, type_: str) -> Obj | None:
+    for c in conditions or ():
+        if c.get("type") == type_:
+            return c
+    return None
+
+
+def obj_cond(obj: Obj, type_: str) -> Obj | None:
+    return cond((obj.get("status") or {}).get("conditions"), type_)
+
+
+def cond_text(c: Obj | None, type_: str = "") -> str:
+    """`Programmed=False (AddressNotAssigned): "No addresses have been assigned to the Gateway"`."""
+    if c is None:
+        return f"{type_}: condition not set"
+    text = f"{c.get('type')}={c.get('status')}"
+    if c.get("reason"):
+        text += f" ({c['reason']})"
+    if c.get("message"):
+        text += f': "{c["message"]}"'
+    return text
+
+
+def is_default_pending(c: Obj | None) -> bool:
+    """The CRD default a controller never replaced: Unknown/Pending "Waiting for controller"."""
+    return (
+        c is not None
+        and c.get("status") == "Unknown"
+        and c.get("reason") in ("Pending", "Waiting", "NotReconciled")
+        and (c.get("message") or "").startswith("Waiting for controller")
+    )
+
+
+def is_true(c: Obj | None) -> bool:
+    return c is not None and c.get("status") == "True"
+
+
+def is_false(c: Obj | None) -> bool:
+    return c is not None and c.get("status") == "False"
+
+
+def name_of(obj: Obj) -> str:
+    return (obj.get("metadata") or {}).get("name") or ""
+
+
+def ns_of(obj: Obj) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or ""
+
+
+def generation(obj: Obj) -> int | None:
+    g = (obj.get("metadata") or {}).get("generation")
+    return g if isinstance(g, int) else None
+
+
+def listener_key(gw_ns: str, gw_name: str, listener: str) -> Key:
+    """Pseudo-key for one listener of a Gateway: what listener findings speak for."""
+    return ("Listener", gw_ns, f"{gw_name}/{listener}")
+
+
+def short_list(items: Iterable[str], limit: int = MAX_LIST) -> str:
+    items = list(items)
+    if not items:
+        return "none"
+    text = ", ".join(items[:limit])
+    if len(items) > limit:
+        text += f", … {len(items) - limit} more"
+    return text
+
+
+def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    return difflib.get_close_matches(word, sorted(set(choices)), n=n, cutoff=0.5)
+
+
+# ----------------------------------------------------------------------------------------------
+# hostname matching, exactly as Gateway API v1.2 specifies and Envoy Gateway v1.2 implements it
+
+
+def wildcard_matches(hostname: str, wildcard: str) -> bool:
+    """Envoy Gateway's hostnameMatchesWildcardHostname: `*.example.com` matches `a.example.com` and
+    `a.b.example.com` (one or more labels, the Gateway API rule), never `example.com` itself."""
+    suffix = wildcard[1:]  # ".example.com"
+    return hostname.endswith(suffix) and len(hostname) > len(suffix)
+
+
+def host_matches(pattern: str | None, host: str) -> bool:
+    """Does a listener or route hostname (exact, `*.` wildcard, or unset = any) match a concrete host?"""
+    if not pattern or pattern == "*":
+        return True
+    if pattern.startswith("*."):
+        return wildcard_matches(host, pattern)
+    return pattern == host
+
+
+def specificity(pattern: str | None) -> tuple[int, int]:
+    """Order of preference when several hostnames match one host: exact, then the longest wildcard
+    suffix, then no hostname. Envoy picks the TLS filter chain (SNI) and the virtual host this way."""
+    if not pattern or pattern == "*":
+        return (0, 0)
+    if pattern.startswith("*."):
+        return (1, len(pattern))
+    return (2, len(pattern))
+
+
+def sample_host(pattern: str) -> str:
+    """A concrete host a pattern stands for, to ask which listener would receive it."""
+    return "x" + pattern[1:] if pattern.startswith("*.") else pattern
+
+
+def intersect_hostnames(route_hostnames: list[str], listener_hostname: str | None) -> list[str]:
+    """The hosts a route gets on a listener (Envoy Gateway computeHosts, before the same-port filter).
+
+    Note the controller's switch order: with a wildcard listener, a route wildcard that is *less*
+    specific than the listener's (route `*.example.com` on listener `*.stg.example.com`) does not match.
+    """
+    if not route_hostnames:
+        return [listener_hostname] if listener_hostname else ["*"]
+    out: list[str] = []
+    for rh in route_hostnames:
+        if not listener_hostname or listener_hostname == rh:
+            hit = rh
+        elif listener_hostname.startswith("*"):
+            hit = rh if wildcard_matches(rh, listener_hostname) else None
+        elif rh.startswith("*"):
+            hit = listener_hostname if wildcard_matches(listener_hostname, rh) else None
+        else:
+            hit = None
+        if hit and hit not in out:
+            out.append(hit)
+    return out
+
+
+def cert_covers(dns_names: Iterable[str], host: str) -> bool:
+    """X.509 name matching (RFC 6125): a certificate wildcard covers exactly one label, unlike a
+    Gateway API listener wildcard. A wildcard host is covered only by the same wildcard."""
+    host = host.lower()
+    for n in dns_names:
+        n = n.lower()
+        if n == host:
+            return True
+        if n.startswith("*.") and not host.startswith("*."):
+            head, _, rest = host.partition(".")
+            if head and rest == n[2:]:
+                return True
+    return False
+
+
+# ----------------------------------------------------------------------------------------------
+# the model: listeners, route attachments, backends, proxy infrastructure
+
+
+@dataclass(slots=True)
+class Listener:
+    gateway: Obj
+    name: str
+    port: int
+    protocol: str
+    hostname: str | None
+    spec: Obj
+    status: Obj | None
+
+    @property
+    def gw_ns(self) -> str:
+        return ns_of(self.gateway)
+
+    @property
+    def gw_name(self) -> str:
+        return name_of(self.gateway)
+
+    @property
+    def key(self) -> Key:
+        return listener_key(self.gw_ns, self.gw_name, self.name)
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol in ("HTTPS", "TLS")
+
+    def cond(self, type_: str) -> Obj | None:
+        return cond((self.status or {}).get("conditions"), type_)
+
+    def describe(self) -> str:
+        host = self.hostname or "any host"
+        return f"{self.name} ({self.protocol} :{self.port}, hostname {host})"
+
+    def cert_refs(self) -> list[tuple[str, str]]:
+        refs = []
+        for r in ((self.spec.get("tls") or {}).get("certificateRefs")) or ():
+            if (r.get("kind") or "Secret") == "Secret" and not r.get("group"):
+                refs.append((r.get("namespace") or self.gw_ns, r.get("name") or ""))
+        return refs
+
+
+@dataclass(slots=True)
+class Attachment:
+    """One parentRef of one route to a Gateway, resolved against the Gateway's spec and the route status."""
+
+    route: Obj
+    index: int
+    ref: Obj
+    gw_ns: str
+    gw_name: str
+    section: str | None
+    port: int | None
+    gateway: Obj | None = None
+    selected: list[Listener] = field(default_factory=list)
+    allowed: list[Listener] = field(default_factory=list)
+    hosts: dict[str, list[str]] = field(default_factory=dict)
+    status: Obj | None = None
+
+    @property
+    def route_key(self) -> Key:
+        return key_of(self.route)
+
+    @property
+    def gateway_key(self) -> Key:
+        return ("Gateway", self.gw_ns, self.gw_name)
+
+    def describe_ref(self) -> str:
+        text = f"parentRefs[{self.index}] → Gateway {self.gw_ns}/{self.gw_name}"
+        if self.section:
+            text += f" sectionName '{self.section}'"
+        if self.port is not None:
+            text += f" port {self.port}"
+        return text
+
+    def cond(self, type_: str) -> Obj | None:
+        return cond((self.status or {}).get("conditions"), type_)
+
+    def status_label(self) -> str:
+        """How to name this parent's status entry in evidence: status.parents[gateway/sectionName]."""
+        return f"status.parents[{self.gw_ns}/{self.gw_name}" + (f" {self.section}" if self.section else "") + "]"
+
+    def computed_problem(self) -> str | None:
+        """What the controller would write as Accepted=False for this parentRef, from spec alone."""
+        if self.gateway is None:
+            return None
+        if not self.selected:
+            return "NoMatchingParent"
+        if not self.allowed:
+            return "NotAllowedByListeners"
+        if not any(self.hosts.get(lis.name) for lis in self.allowed):
+            return "NoMatchingListenerHostname"
+        return None
+
+    def status_stale(self) -> bool:
+        gen = generation(self.route)
+        if self.status is None or gen is None:
+            return False
+        seen = [c.get("observedGeneration") for c in (self.status.get("conditions") or ())]
+        seen = [g for g in seen if isinstance(g, int)]
+        return bool(seen) and max(seen) < gen
+
+
+def route_hostnames(route: Obj) -> list[str]:
+    return list((route.get("spec") or {}).get("hostnames") or ())
+
+
+def backend_refs(route: Obj) -> list[tuple[int, int, Obj]]:
+    """(rule index, backend index, backendRef) for every backendRef of every rule."""
+    out = []
+    for ri, rule in enumerate((route.get("spec") or {}).get("rules") or ()):
+        for bi, ref in enumerate(rule.get("backendRefs") or ()):
+            out.append((ri, bi, ref))
+    return out
+
+
+def is_service_ref(ref: Obj) -> bool:
+    return (ref.get("group") or "") == "" and (ref.get("kind") or "Service") == "Service"
+
+
+def _norm_parent(ref: Obj, route_ns: str) -> tuple:
+    return (
+        ref.get("group") if ref.get("group") is not None else GROUP,
+        ref.get("kind") or "Gateway",
+        ref.get("namespace") or route_ns,
+        ref.get("name") or "",
+        ref.get("sectionName") or None,
+        ref.get("port"),
+    )
+
+
+class GatewayIndex:
+    """Every Gateway API relation of one snapshot, computed once (dict lookups afterwards)."""
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+        self.classes: dict[str, Obj] = {name_of(o): o for o in snap.list("GatewayClass")}
+        self.gateways: dict[tuple[str, str], Obj] = {(ns_of(o), name_of(o)): o for o in snap.list("Gateway")}
+        self.listeners: dict[tuple[str, str], list[Listener]] = {}
+        for (ns, name), gw in self.gateways.items():
+            status_by_name = {s.get("name"): s for s in ((gw.get("status") or {}).get("listeners") or ())}
+            self.listeners[(ns, name)] = [
+                Listener(gw, l.get("name") or "", int(l.get("port") or 0), l.get("protocol") or "", l.get("hostname"),
+                         l, status_by_name.get(l.get("name")))
+                for l in ((gw.get("spec") or {}).get("listeners") or ())
+            ]
+        self.ns_labels: dict[str, dict[str, str]] = {
+            name_of(o): (o["metadata"].get("labels") or {}) for o in snap.list("Namespace")
+        }
+        self.routes: list[Obj] = list(snap.list("HTTPRoute"))
+        self.by_route: dict[Key, list[Attachment]] = {}
+        self.by_gateway: dict[tuple[str, str], list[Attachment]] = defaultdict(list)
+        self.by_listener: dict[Key, list[Attachment]] = defaultdict(list)
+        self.routes_by_service: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+        for route in self.routes:
+            self._attach(route)
+        self.certs_by_secret: dict[tuple[str, str], Obj] = {}
+        for cert in snap.list("Certificate"):
+            secret = (cert.get("spec") or {}).get("secretName")
+            if secret:
+                self.certs_by_secret[(ns_of(cert), secret)] = cert
+        self.grants: dict[str, list[Obj]] = defaultdict(list)
+        for g in snap.list("ReferenceGrant"):
+            self.grants[ns_of(g)].append(g)
+        self._infra: dict[tuple[str, str], dict[str, list[Obj]]] = defaultdict(lambda: defaultdict(list))
+        self._infra_by_class: dict[str, dict[str, list[Obj]]] = defaultdict(lambda: defaultdict(list))
+        for kind in ("Deployment", "DaemonSet", "Service"):
+            for o in snap.list(kind):
+                labels = o["metadata"].get("labels") or {}
+                if labels.get(OWNING_GATEWAY_NAME):
+                    self._infra[(labels.get(OWNING_GATEWAY_NAMESPACE) or "", labels[OWNING_GATEWAY_NAME])][kind].append(o)
+                elif labels.get(OWNING_GATEWAYCLASS):
+                    self._infra_by_class[labels[OWNING_GATEWAYCLASS]][kind].append(o)
+
+    # --- attachment -----------------------------------------------------------------------------
+    def _attach(self, route: Obj) -> None:
+        rns = ns_of(route)
+        parents = list(((route.get("status") or {}).get("parents")) or ())
+        atts: list[Attachment] = []
+        for i, ref in enumerate((route.get("spec") or {}).get("parentRefs") or ()):
+            if (ref.get("kind") or "Gateway") != "Gateway" or (ref.get("group") if ref.get("group") is not None else GROUP) != GROUP:
+                continue
+            att = Attachment(route, i, ref, ref.get("namespace") or rns, ref.get("name") or "",
+                             ref.get("sectionName") or None, ref.get("port"))
+            want = _norm_parent(ref, rns)
+            for p in parents:
+                if _norm_parent(p.get("parentRef") or {}, rns) == want:
+                    att.status = p
+                    break
+            att.gateway = self.gateways.get((att.gw_ns, att.gw_name))
+            if att.gateway is not None:
+                lst = self.listeners.get((att.gw_ns, att.gw_name), [])
+                att.selected = [l for l in lst if (att.section is None or l.name == att.section)
+                                and (att.port is None or l.port == att.port)]
+                att.allowed = [l for l in att.selected if self.allows_route(l, route)]
+                names = route_hostnames(route)
+                for l in att.allowed:
+                    hosts = intersect_hostnames(names, l.hostname)
+                    if names:
+                        # Envoy Gateway drops hosts that are exactly another listener's hostname on the same port
+                        others = {o.hostname for o in lst if o is not l and o.port == l.port and o.hostname}
+                        hosts = [h for h in hosts if h not in others]
+                    att.hosts[l.name] = hosts
+                    self.by_listener[l.key].append(att)
+                self.by_gateway[(att.gw_ns, att.gw_name)].append(att)
+            atts.append(att)
+        self.by_route[key_of(route)] = atts
+        for _, _, b in backend_refs(route):
+            if is_service_ref(b) and b.get("name"):
+                lst = self.routes_by_service[(b.get("namespace") or rns, b["name"])]
+                if not lst or lst[-1] is not route:
+                    lst.append(route)
+
+    @staticmethod
+    def kind_allowed(listener: Listener, kind: str) -> bool:
+        kinds = (listener.spec.get("allowedRoutes") or {}).get("kinds")
+        if kinds:
+            return any(k.get("kind") == kind and (k.get("group") if k.get("group") is not None else GROUP) == GROUP
+                       for k in kinds)
+        if kind == "HTTPRoute":
+            return listener.protocol in ("HTTP", "HTTPS")
+        return True
+
+    def allows_route(self, listener: Listener, route: Obj) -> bool:
+        return (self.kind_allowed(listener, route.get("kind") or "HTTPRoute")
+                and self.namespace_allowed(listener, ns_of(route)) is not False)
+
+    def namespace_allowed(self, listener: Listener, route_ns: str) -> bool | None:
+        """allowedRoutes.namespaces (default Same). None when a selector cannot be judged (no Namespace)."""
+        spec = (listener.spec.get("allowedRoutes") or {}).get("namespaces") or {}
+        frm = spec.get("from") or "Same"
+        if frm == "All":
+            return True
+        if frm == "Same":
+            return route_ns == listener.gw_ns
+        if frm == "Selector":
+            labels = self.ns_labels.get(route_ns)
+            if labels is None:
+                ok = matches(spec.get("selector"), {"kubernetes.io/metadata.name": route_ns})
+                return True if ok else None
+            return matches(spec.get("selector"), labels)
+        return None
+
+    # --- lookups --------------------------------------------------------------------------------
+    def gateway_listeners(self, gw: Obj) -> list[Listener]:
+        return self.listeners.get((ns_of(gw), name_of(gw)), [])
+
+    def gateway_class(self, gw: Obj) -> Obj | None:
+        return self.classes.get((gw.get("spec") or {}).get("gatewayClassName") or "")
+
+    def is_envoy_gateway(self, gw: Obj) -> bool:
+        gc = self.gateway_class(gw)
+        return gc is not None and (gc.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME
+
+    def foreign(self, gw: Obj) -> bool:
+        """A Gateway whose class another controller has claimed: not Envoy Gateway's to judge."""
+        gc = self.gateway_class(gw)
+        return (gc is not None and (gc.get("spec") or {}).get("controllerName") != EG_CONTROLLER_NAME
+                and not is_default_pending(obj_cond(gc, "Accepted")) and obj_cond(gc, "Accepted") is not None)
+
+    def gateways_of_class(self, class_name: str) -> list[Obj]:
+        return [g for g in self.gateways.values() if (g.get("spec") or {}).get("gatewayClassName") == class_name]
+
+    def infra(self, gw: Obj, kind: str) -> list[Obj]:
+        """The Envoy proxy Deployments/DaemonSets/Services Envoy Gateway runs for this Gateway."""
+        found = self._infra.get((ns_of(gw), name_of(gw)), {}).get(kind, [])
+        if not found:
+            found = self._infra_by_class.get((gw.get("spec") or {}).get("gatewayClassName") or "", {}).get(kind, [])
+        return found
+
+    def controller(self) -> Obj | None:
+        dep = self.snap.get("Deployment", EG_NAMESPACE, EG_DEPLOYMENT)
+        if dep is not None:
+            return dep
+        for d in self.snap.list("Deployment"):
+            labels = d["metadata"].get("labels") or {}
+            if name_of(d) == EG_DEPLOYMENT or labels.get("control-plane") == "envoy-gateway":
+                return d
+        return None
+
+    def controller_down(self) -> bool:
+        dep = self.controller()
+        return dep is not None and workload_available(dep) == 0
+
+    def listener_routes(self, listener: Listener) -> list[tuple[Obj, list[str]]]:
+        """Routes attached to a listener (spec) with the hosts each gets there."""
+        return [(a.route, a.hosts.get(listener.name, [])) for a in self.by_listener.get(listener.key, [])]
+
+    def gateway_routes(self, gw: Obj) -> list[Obj]:
+        seen: dict[Key, Obj] = {}
+        for a in self.by_gateway.get((ns_of(gw), name_of(gw)), []):
+            seen.setdefault(a.route_key, a.route)
+        return list(seen.values())
+
+    def route_hosts(self, route: Obj) -> list[str]:
+        out: list[str] = []
+        for a in self.by_route.get(key_of(route), []):
+            for hosts in a.hosts.values():
+                for h in hosts:
+                    if h not in out:
+                        out.append(h)
+        return out or route_hostnames(route)
+
+    def listener_for(self, gw: Obj, host: str, protocol: str, port: int | None = None) -> Listener | None:
+        """The listener Envoy hands a request for `host` to: most specific hostname on that protocol/port."""
+        cands = [l for l in self.gateway_listeners(gw) if l.protocol == protocol
+                 and (port is None or l.port == port) and host_matches(l.hostname, host)]
+        if not cands:
+            return None
+        return max(cands, key=lambda l: specificity(l.hostname))
+
+    def grant_allows(self, route: Obj, svc_ns: str, svc_name: str) -> Obj | None:
+        for g in self.grants.get(svc_ns, ()):
+            spec = g.get("spec") or {}
+            ok_from = any(f.get("group") == GROUP and f.get("kind") == route.get("kind") and f.get("namespace") == ns_of(route)
+                          for f in spec.get("from") or ())
+            ok_to = any((t.get("group") or "") == "" and t.get("kind") == "Service" and (not t.get("name") or t.get("name") == svc_name)
+                        for t in spec.get("to") or ())
+            if ok_from and ok_to:
+                return g
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+# workload and pod state, stated briefly (core checks diagnose pods; we only cite them)
+
+
+def workload_available(obj: Obj) -> int:
+    st = obj.get("status") or {}
+    if obj.get("kind") == "DaemonSet":
+        return int(st.get("numberAvailable") or 0)
+    return int(st.get("availableReplicas") or 0)
+
+
+def workload_line(obj: Obj) -> str:
+    st = obj.get("status") or {}
+    kind, ns, name = key_of(obj)
+    if kind == "DaemonSet":
+        text = (f"{kind} {ns}/{name}: desiredNumberScheduled {st.get('desiredNumberScheduled', 0)}, "
+                f"numberReady {st.get('numberReady', 0)}, numberAvailable {st.get('numberAvailable', 0)}")
+    else:
+        want = (obj.get("spec") or {}).get("replicas", 1)
+        text = (f"{kind} {ns}/{name}: spec.replicas {want}, readyReplicas {st.get('readyReplicas', 0)}, "
+                f"availableReplicas {st.get('availableReplicas', 0)}")
+    avail = cond(st.get("conditions"), "Available")
+    if is_false(avail):
+        text += f"; {cond_text(avail)}"
+    return text
+
+
+def pod_ready(pod: Obj) -> bool:
+    return is_true(cond((pod.get("status") or {}).get("conditions"), "Ready"))
+
+
+def container_problems(pod: Obj) -> list[str]:
+    """One line per container that is not ready: waiting/terminated reason, last termination, restarts."""
+    st = pod.get("status") or {}
+    out = []
+    for group in ("initContainerStatuses", "containerStatuses"):
+        for cs in st.get(group) or ():
+            if cs.get("ready") or (group == "initContainerStatuses" and ((cs.get("state") or {}).get("terminated") or {}).get("exitCode") == 0):
+                continue
+            state = cs.get("state") or {}
+            last = (cs.get("lastState") or {}).get("terminated")
+            parts = [f"container {cs.get('name')}"]
+            if "waiting" in state:
+                w = state["waiting"] or {}
+                # the CrashLoopBackOff message only repeats the back-off delay and the pod uid
+                msg = w.get("message") if w.get("reason") != "CrashLoopBackOff" else None
+                parts.append(f"waiting {w.get('reason', '')}" + (f': "{msg}"' if msg else ""))
+            elif "terminated" in state:
+                t = state["terminated"] or {}
+                parts.append(f"terminated {t.get('reason', '')} exitCode {t.get('exitCode')}")
+            elif "running" in state:
+                parts.append("running but not ready")
+            if last:
+                parts.append(f"last terminated {last.get('reason', '')} exitCode {last.get('exitCode')}"
+                             + (f" at {last['finishedAt']}" if last.get("finishedAt") else ""))
+            if cs.get("restartCount"):
+                parts.append(f"restartCount {cs['restartCount']}")
+            out.append(", ".join(parts))
+    return out
+
+
+def pod_line(pod: Obj) -> str:
+    st = pod.get("status") or {}
+    text = f"Pod {ns_of(pod)}/{name_of(pod)}: phase {st.get('phase', 'Unknown')}"
+    if st.get("reason"):
+        text += f" ({st['reason']})"
+    ready = cond(st.get("conditions"), "Ready")
+    text += f", Ready={ready.get('status') if ready else 'unset'}"
+    sched = cond(st.get("conditions"), "PodScheduled")
+    if is_false(sched):
+        text += f"; {cond_text(sched)}"
+    probs = container_problems(pod)
+    if probs:
+        text += "; " + "; ".join(probs)
+    return text
+
+
+def workload_pods(snap: Snapshot, obj: Obj) -> list[Obj]:
+    return snap.pods_of(obj)
+
+
+def pod_keys(pods: Iterable[Obj]) -> list[Key]:
+    return [key_of(p) for p in pods]
+
+
+# ----------------------------------------------------------------------------------------------
+# impact: what a broken listener / gateway / service takes down
+
+
+def listener_impact(idx: GatewayIndex, listener: Listener) -> tuple[list[Obj], list[str]]:
+    routes, hosts = [], []
+    for route, hs in idx.listener_routes(listener):
+        if not hs:
+            continue
+        if route not in routes:
+            routes.append(route)
+        for h in hs:
+            if h not in hosts:
+                hosts.append(h)
+    return routes, hosts
+
+
+def gateway_impact(idx: GatewayIndex, gw: Obj) -> tuple[list[Obj], list[str]]:
+    routes, hosts = [], []
+    for lis in idx.gateway_listeners(gw):
+        r, h = listener_impact(idx, lis)
+        routes += [x for x in r if x not in routes]
+        hosts += [x for x in h if x not in hosts]
+    return routes, hosts
+
+
+def route_names(routes: Iterable[Obj]) -> list[str]:
+    return [f"{ns_of(r)}/{name_of(r)}" for r in routes]
+
+
+def impact_line(what: str, routes: list[Obj], hosts: list[str]) -> str:
+    if not routes:
+        return f"{what}: no HTTPRoute attached"
+    return f"{what}: {short_list(hosts)} ({len(routes)} HTTPRoute{'s' if len(routes) != 1 else ''}: {short_list(route_names(routes))})"
+
+
+def controller_deps(idx: GatewayIndex) -> tuple[list[Key], list[str]]:
+    """depends_on keys and one evidence line for the Envoy Gateway controller, when it is down."""
+    dep = idx.controller()
+    if dep is None:
+        return [], []
+    pods = workload_pods(idx.snap, dep)
+    if workload_available(dep) > 0:
+        return [], []
+    return [key_of(dep), *pod_keys(pods)], [workload_line(dep)] + [pod_line(p) for p in pods[:2]]
+
+
+# ----------------------------------------------------------------------------------------------
+# GatewayClass
+
+
+@check("gateway", codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"), reads=("GatewayClass",))
+def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
+    idx = GatewayIndex(snap)
+    for gc in snap.list("GatewayClass"):
+        name = name_of(gc)
+        ctrl = (gc.get("spec") or {}).get("controllerName") or ""
+        acc = obj_cond(gc, "Accepted")
+        users = idx.gateways_of_class(name)
+        users_line = f"Gateways of this class: {short_list(f'{ns_of(g)}/{name_of(g)}' for g in users)}"
+        if acc is None or is_default_pending(acc):
+            ev = [f'spec.controllerName: "{ctrl}"']
+            ev.append(f"status.conditions: {cond_text(acc)} — the CRD default, no controller has claimed the class"
+                      if acc else "status.conditions: empty — no controller has written status")
+            deps: list[Key] = []
+            if ctrl != EG_CONTROLLER_NAME:
+                ev.append(f'Envoy Gateway only reconciles classes whose controllerName is "{EG_CONTROLLER_NAME}"')
+                close = close_matches(ctrl, [EG_CONTROLLER_NAME])
+                if close:
+                    ev.append(f'"{ctrl}" looks like a misspelling of "{close[0]}"')
+            else:
+                dep = idx.controller()
+                if dep is None:
+                    ev.append(f"no {EG_DEPLOYMENT} controller Deployment found in the snapshot")
+                else:
+                    ev.append(workload_line(dep))
+                    deps = [key_of(dep), *pod_keys(workload_pods(snap, dep))]
+            cm, cfg = _eg_config(snap)
+            configured = ((cfg or {}).get("gateway") or {}).get("controllerName")
+            if cm is not None and configured and configured != ctrl:
+                ev.append(f'ConfigMap {EG_NAMESPACE}/{EG_CONFIGMAP} configures Envoy Gateway with gateway.controllerName '
+                          f'"{configured}", which differs from the class')
+            ev.append(users_line)
+            yield finding(
+                "GATEWAYCLASS-NO-CONTROLLER", gc,
+                title=f"GatewayClass {name} is not claimed by any controller",
+                evidence=ev, depends_on=deps, severity="critical" if users else "warning",
+                params={"controller_name": ctrl},
+            )
+        elif acc.get("status") != "True":
+            ev = [f"status.conditions: {cond_text(acc)}", f'spec.controllerName: "{ctrl}"']
+            deps = []
+            pref = (gc.get("spec") or {}).get("parametersRef") or {}
+            ep_ns, ep_name = pref.get("namespace") or "", pref.get("name") or ""
+            if pref:
+                ev.append(f"spec.parametersRef: {pref.get('kind')} {ep_ns}/{ep_name}")
+                if pref.get("kind") == "EnvoyProxy":
+                    deps.append(("EnvoyProxy", ep_ns, ep_name))
+                    if snap.get("EnvoyProxy", ep_ns, ep_name) is None:
+                        ev.append(f"EnvoyProxy {ep_ns}/{ep_name} is not in the snapshot")
+                        others = [f"{ns_of(e)}/{name_of(e)}" for e in snap.list("EnvoyProxy")]
+                        if others:
+                            ev.append(f"EnvoyProxy objects present: {short_list(others)}")
+            ev.append(users_line)
+            yield finding(
+                "GATEWAYCLASS-NOT-ACCEPTED", gc,
+                title=f"GatewayClass {name} is not accepted ({acc.get('reason') or acc.get('status')})",
+                evidence=ev, depends_on=deps, severity="critical" if users else "warning",
+                params={"envoyproxy": ep_name or "<envoyproxy>", "envoyproxy_namespace": ep_ns or EG_NAMESPACE},
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# Gateway and its listeners
+
+
+def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key]:
+    return [l.key for l in idx.gateway_listeners(gw)] + [key_of(r) for r in routes]
+
+
+@check(
+    "gateway",
+    codes=("GATEWAY-NOT-ACCEPTED", "GATEWAY-NO-ADDRESS", "GATEWAY-PROXY-UNAVAILABLE", "GATEWAY-NOT-PROGRAMMED",
+           "GATEWAY-CONFIG-INVALID", "GATEWAY-LISTENER-CERT-INVALID", "GATEWAY-LISTENER-INVALID"),
+    reads=("Gateway",),
+)
+def gateways(snap: Snapshot) -> Iterator[Finding]:
+    idx = GatewayIndex(snap)
+    for gw in snap.list("Gateway"):
+        yield from _gateway_findings(idx, gw)
+
+
+def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
+    snap = idx.snap
+    ns, name = ns_of(gw), name_of(gw)
+    cls_name = (gw.get("spec") or {}).get("gatewayClassName") or ""
+    gc = idx.classes.get(cls_name)
+    acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
+    routes, hosts = gateway_impact(idx, gw)
+    down = impact_line("Takes down", routes, hosts)
+    subjects = _gateway_subjects(idx, gw, routes)
+    params = {"gatewayclass": cls_name}
+
+    if idx.foreign(gw):
+        return  # another controller's Gateway: not ours to judge
+    if gc is None or not is_true(acc):
+        ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
+        deps: list[Key] = [("GatewayClass", "", cls_name)]
+        if gc is None:
+            ev.insert(0, f"spec.gatewayClassName '{cls_name}': no such GatewayClass")
+            close = close_matches(cls_name, idx.classes)
+            if close:
+                ev.append(f"GatewayClasses present: {short_list(idx.classes)} (did you mean '{close[0]}'?)")
+        else:
+            gc_acc = obj_cond(gc, "Accepted")
+            ev.append(f"GatewayClass {cls_name}: {cond_text(gc_acc, 'Accepted')}")
+            if is_true(gc_acc) and (acc is None or is_default_pending(acc)):
+                cdeps, cev = controller_deps(idx)
+                deps += cdeps
+                ev += cev or ["the class is accepted but the controller never wrote this Gateway's status"]
+        ev.append(down)
+        yield finding("GATEWAY-NOT-ACCEPTED", gw, title=f"Gateway {ns}/{name} is not accepted by Envoy Gateway",
+                      evidence=ev, depends_on=deps, subjects=subjects, params=params)
+        return
+
+    proxies = idx.infra(gw, "Deployment") + idx.infra(gw, "DaemonSet")
+    services = idx.infra(gw, "Service")
+    proxy_down = bool(proxies) and all(workload_available(p) == 0 for p in proxies)
+    reason = prog.get("reason") if prog else None
+    if not is_true(prog) and reason == "AddressNotAssigned":
+        ev = [f"status.conditions: {cond_text(prog)}",
+              f"status.addresses: {(gw.get('status') or {}).get('addresses') or []}"]
+        deps = []
+        for svc in services:
+            spec, st = svc.get("spec") or {}, svc.get("status") or {}
+            ev.append(f"Service {ns_of(svc)}/{name_of(svc)}: type {spec.get('type')}, "
+                      f"status.loadBalancer {st.get('loadBalancer') or {}}"
+                      + (f", loadBalancerIP {spec['loadBalancerIP']}" if spec.get("loadBalancerIP") else ""))
+            for e in snap.events_for(svc, warning_only=True)[-2:]:
+                ev.append(f"event {e.get('reason')}: {e.get('message')}")
+            deps.append(key_of(svc))
+        if not services:
+            ev.append("no Envoy proxy Service labelled for this Gateway in the snapshot")
+        ev.append(down)
+        svc = services[0] if services else None
+        yield finding("GATEWAY-NO-ADDRESS", gw, title=f"Gateway {ns}/{name} has no address: its LoadBalancer Service got no IP",
+                      evidence=ev, depends_on=deps, subjects=subjects,
+                      params={**params, "service": name_of(svc) if svc else "<envoy-service>",
+                              "service_namespace": ns_of(svc) if svc else EG_NAMESPACE})
+    elif (not is_true(prog) and reason == "NoResources") or (proxy_down and is_true(prog)):
+        ev = [f"status.conditions: {cond_text(prog)}"]
+        if is_true(prog):
+            ev.append("the Gateway status still says Programmed=True: the controller has not caught up")
+        deps = []
+        for p in proxies:
+            ev.append(workload_line(p))
+            pods = workload_pods(snap, p)
+            ev += [pod_line(x) for x in pods[:3]]
+            deps += [key_of(p), *pod_keys(pods)]
+        if not proxies:
+            ev.append("no Envoy proxy Deployment labelled for this Gateway in the snapshot")
+            cdeps, cev = controller_deps(idx)
+            deps += cdeps
+            ev += cev
+        ev.append(down)
+        p = proxies[0] if proxies else None
+        yield finding("GATEWAY-PROXY-UNAVAILABLE", gw, title=f"Gateway {ns}/{name}: no Envoy proxy replica is available",
+                      evidence=ev, depends_on=deps, subjects=subjects,
+                      params={**params, "proxy": name_of(p) if p else "<envoy-deployment>",
+                              "proxy_namespace": ns_of(p) if p else EG_NAMESPACE,
+                              "proxy_kind": (p.get("kind") or "Deployment").lower() if p else "deployment"})
+    elif not is_true(prog):
+        ev = [f"status.conditions: {cond_text(prog, 'Programmed')}", down]
+        yield finding("GATEWAY-NOT-PROGRAMMED", gw, title=f"Gateway {ns}/{name} is not programmed ({reason or 'no condition'})",
+                      evidence=ev, subjects=subjects, params=params)
+
+    quirk = obj_cond(gw, "ListenersNotValid")
+    if is_false(quirk):
+        deps = []
+        pref = ((gc or {}).get("spec") or {}).get("parametersRef") or {}
+        if pref.get("kind") == "EnvoyProxy":
+            deps.append(("EnvoyProxy", pref.get("namespace") or "", pref.get("name") or ""))
+        yield finding("GATEWAY-CONFIG-INVALID", gw, title=f"Gateway {ns}/{name}: the EnvoyProxy configuration is invalid",
+                      evidence=[f"status.conditions: {cond_text(quirk)}",
+                                f"GatewayClass {cls_name} spec.parametersRef: {pref.get('kind', '-')} "
+                                f"{pref.get('namespace', '')}/{pref.get('name', '')}"],
+                      depends_on=deps, params={**params, "envoyproxy": pref.get("name") or "<envoyproxy>",
+                                               "envoyproxy_namespace": pref.get("namespace") or EG_NAMESPACE})
+
+    for lis in idx.gateway_listeners(gw):
+        yield from _listener_findings(idx, gw, lis)
+
+
+def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
+    """(evidence line, usable) for a listener's TLS Secret."""
+    sec = snap.get("Secret", sns, sname)
+    if sec is None:
+        if not snap.collected("Secret"):
+            return f"Secret {sns}/{sname}: Secrets were not collected, cannot confirm", False
+        return f"Secret {sns}/{sname}: does not exist", False
+    keys = sorted((sec.get("data") or {}).keys())
+    typ = sec.get("type") or "Opaque"
+    if typ != "kubernetes.io/tls":
+        return f"Secret {sns}/{sname}: type {typ} (a listener needs kubernetes.io/tls)", False
+    if "tls.crt" not in keys or "tls.key" not in keys:
+        return f"Secret {sns}/{sname}: keys {keys} (tls.crt and tls.key are required)", False
+    return f"Secret {sns}/{sname}: exists, type kubernetes.io/tls", True
+
+
+def _cert_line(cert: Obj) -> str:
+    ready = obj_cond(cert, "Ready")
+    issuing = obj_cond(cert, "Issuing")
+    text = f"Certificate {ns_of(cert)}/{name_of(cert)} (spec.secretName {(cert.get('spec') or {}).get('secretName')}): {cond_text(ready, 'Ready')}"
+    if is_false(issuing) or is_true(issuing):
+        text += f"; {cond_text(issuing)}"
+    return text
+
+
+def _listener_findings(idx: GatewayIndex, gw: Obj, lis: Listener) -> Iterator[Finding]:
+    if lis.status is None:
+        return
+    snap = idx.snap
+    ns, name = ns_of(gw), name_of(gw)
+    rr, prog, acc, conf = lis.cond("ResolvedRefs"), lis.cond("Programmed"), lis.cond("Accepted"), lis.cond("Conflicted")
+    routes, hosts = listener_impact(idx, lis)
+    scheme = "HTTPS" if lis.tls else lis.protocol
+    down = impact_line(f"Takes down {scheme} for", routes, hosts)
+    attached = lis.status.get("attachedRoutes")
+    subjects = [lis.key, *(key_of(r) for r in routes)]
+    params = {"listener": lis.name}
+
+    if is_false(rr) and rr.get("reason") in ("InvalidCertificateRef", "RefNotPermitted"):
+        ev = [f"listener {lis.describe()}: {cond_text(rr)}"]
+        deps: list[Key] = []
+        fixes: list[Remediation] = []
+        refs = lis.cert_refs()
+        broken = []
+        for sns, sname in refs:
+            line, ok = _secret_state(snap, sns, sname)
+            if not ok:
+                broken.append((sns, sname))
+                ev.append(line)
+        if not broken:
+            broken = refs
+            ev += [_secret_state(snap, s, n)[0] for s, n in refs]
+        for sns, sname in broken:
+            deps.append(("Secret", sns, sname))
+            cert = idx.certs_by_secret.get((sns, sname))
+            if cert is not None:
+                deps.append(key_of(cert))
+                ev.append(_cert_line(cert))
+                fixes.append(Remediation(f"See why Certificate {ns_of(cert)}/{name_of(cert)} is not issued (requests, orders, challenges)",
+                                         f"kubectl describe certificate {name_of(cert)} -n {ns_of(cert)}", "read-only"))
+                fixes.append(Remediation("List the ACME orders and challenges behind it",
+                                         f"kubectl get certificaterequests,orders,challenges -n {ns_of(cert)}", "read-only"))
+            elif snap.collected("Certificate"):
+                ev.append(f"no cert-manager Certificate in {sns} has spec.secretName {sname}")
+        if rr.get("reason") == "RefNotPermitted":
+            ev.append(f"a Secret in another namespace needs a ReferenceGrant there allowing Gateway from {ns}")
+        ev.append(down)
+        if prog is not None:
+            ev.append(f"listener {lis.name}: {cond_text(prog)}")
+        ev.append(f"status.listeners[{lis.name}].attachedRoutes: {attached}")
+        sec = broken[0] if broken else ("", "")
+        yield finding("GATEWAY-LISTENER-CERT-INVALID", gw,
+                      title=f"Gateway {ns}/{name} listener {lis.name}: TLS certificate Secret {sec[1]} is unusable",
+                      evidence=ev, depends_on=deps, subjects=subjects, extra_fixes=fixes,
+                      severity="critical" if routes else "warning",
+                      params={**params, "secret": sec[1], "secret_namespace": sec[0] or ns})
+        return
+
+    problems = []
+    if is_false(acc):
+        problems.append(cond_text(acc))
+    if is_true(conf):
+        problems.append(cond_text(conf))
+    if is_false(rr):
+        problems.append(cond_text(rr))
+    if prog is not None and not is_true(prog):
+        problems.append(cond_text(prog))
+    if problems:
+        ev = [f"listener {lis.describe()}: {p}" for p in problems]
+        ev += [down, f"status.listeners[{lis.name}].attachedRoutes: {attached}"]
+        yield finding("GATEWAY-LISTENER-INVALID", gw,
+                      title=f"Gateway {ns}/{name} listener {lis.name} is not programmed",
+                      evidence=ev, subjects=subjects, params=params,
+                      severity="critical" if routes else "warning")
+
+
+# ----------------------------------------------------------------------------------------------
+# HTTPRoute
+
+
+def _route_params(route: Obj, att: Attachment | None = None, **extra: Any) -> dict[str, Any]:
+    p: dict[str, Any] = {"gateway": att.gw_name if att else "", "gateway_namespace": att.gw_ns if att else "",
+                         "parent_index": att.index if att else 0}
+    p.update(extra)
+    return p
+
+
+def _listeners_line(idx: GatewayIndex, att: Attachment) -> str:
+    lst = idx.listeners.get((att.gw_ns, att.gw_name), [])
+    return f"listeners of {att.gw_ns}/{att.gw_name}: " + short_list([l.describe() for l in lst], 12)
+
+
+def receiving_listener(idx: GatewayIndex, att: Attachment, prefer_tls: bool | None) -> str | None:
+    """The listener that would actually receive the route's hostnames (most specific match), preferring
+    HTTPS or HTTP as the broken reference suggests; None when the route has no hostnames."""
+    gw = att.gateway
+    if gw is None:
+        return None
+    order = ["HTTPS", "HTTP"] if prefer_tls in (True, None) else ["HTTP", "HTTPS"]
+    for h in route_hostnames(att.route):
+        for proto in order:
+            lis = idx.listener_for(gw, sample_host(h), proto)
+            if lis is not None and idx.allows_route(lis, att.route):
+                return lis.name
+    return None
+
+
+def wants_tls(att: Attachment, lst: list[Listener]) -> bool | None:
+    """Whether the parentRef meant an HTTPS listener: from the listeners it selects, else from its name."""
+    if att.selected:
+        return any(l.tls for l in att.selected)
+    if att.section:
+        if "https" in att.section:
+            return True
+        if "http" in att.section:
+            return False
+    return None
+
+
+def _no_matching_parent(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: bool) -> Finding:
+    route = att.route
+    lst = idx.listeners.get((att.gw_ns, att.gw_name), [])
+    ev = []
+    if st is not None:
+        ev.append(f"{att.status_label()}: {cond_text(st)}")
+    what = []
+    if att.section and not any(l.name == att.section for l in lst):
+        what.append(f"sectionName '{att.section}' names no listener")
+    if att.port is not None and not any(l.port == att.port for l in lst):
+        what.append(f"port {att.port} matches no listener")
+    if att.section and att.port is not None and not what:
+        what.append(f"no listener is both named '{att.section}' and on port {att.port}")
+    ev.append(f"{att.describe_ref()}: {', '.join(what) or 'matches no listener'}"
+              + (" (computed from spec; the controller has not written status for it)" if computed else ""))
+    ev.append(_listeners_line(idx, att))
+    suggestion = None
+    if att.section:
+        close = close_matches(att.section, [l.name for l in lst])
+        fit = receiving_listener(idx, att, wants_tls(att, lst))
+        suggestion = fit if fit else (close[0] if close else None)
+        if close:
+            ev.append(f"closest listener names: {', '.join(close)}")
+        if fit:
+            ev.append(f"spec.hostnames {route_hostnames(route) or '(none)'} fit listener {fit}")
+    ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
+    fixes = []
+    if suggestion:
+        fixes.append(Remediation(
+            f"Point parentRefs[{att.index}].sectionName at listener {suggestion} (make the same change in Git if Argo CD manages the route)",
+            f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
+            f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{suggestion}\"}}]'",
+            "mutating"))
+    return finding("HTTPROUTE-NO-MATCHING-PARENT", route,
+                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: {what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
+                   evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
+
+
+def _not_allowed(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: bool) -> Finding:
+    route = att.route
+    rns = ns_of(route)
+    ev = []
+    if st is not None:
+        ev.append(f"{att.status_label()}: {cond_text(st)}")
+    elif computed:
+        ev.append(f"{att.describe_ref()}: no selected listener allows this route (computed from spec)")
+    for l in att.selected:
+        ar = l.spec.get("allowedRoutes") or {}
+        nss = ar.get("namespaces") or {}
+        frm = nss.get("from") or "Same"
+        reasons = []
+        if not idx.kind_allowed(l, route.get("kind") or "HTTPRoute"):
+            reasons.append(f"allowedRoutes.kinds {ar.get('kinds') or '(default for ' + l.protocol + ')'} excludes {route.get('kind')}")
+        if idx.namespace_allowed(l, rns) is False:
+            if frm == "Same":
+                reasons.append(f"allowedRoutes.namespaces.from is Same (the default): only routes in {l.gw_ns}")
+            elif frm == "Selector":
+                reasons.append(f"namespace {rns} labels {idx.ns_labels.get(rns, {})} do not match allowedRoutes.namespaces.selector {nss.get('selector')}")
+            else:
+                reasons.append(f"allowedRoutes.namespaces.from is {frm}")
+        ev.append(f"listener {l.name}: " + ("; ".join(reasons) if reasons else "allows it now (status may be stale)"))
+    ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
+    return finding("HTTPROUTE-NOT-ALLOWED", route,
+                   title=f"HTTPRoute {rns}/{name_of(route)} is not allowed by the listeners of Gateway {att.gw_name}",
+                   evidence=ev, params=_route_params(route, att))
+
+
+def _hostname_explain(route_hosts: list[str], lis: Listener) -> str:
+    if not lis.hostname:
+        return f"listener {lis.name} has no hostname and accepts any host"
+    if lis.hostname.startswith("*."):
+        return (f"listener {lis.name} hostname {lis.hostname} matches hosts ending in '{lis.hostname[1:]}' "
+                f"(one or more labels before it, never {lis.hostname[2:]} itself); "
+                f"{', '.join(route_hosts)} {'does' if len(route_hosts) == 1 else 'do'} not end in it")
+    return f"listener {lis.name} only accepts host {lis.hostname}"
+
+
+def _hostname_mismatch(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: bool) -> Finding:
+    route = att.route
+    names = route_hostnames(route)
+    lst = idx.listeners.get((att.gw_ns, att.gw_name), [])
+    ev = []
+    if st is not None:
+        ev.append(f"{att.status_label()}: {cond_text(st)}")
+    ev.append(f"spec.hostnames: {names}" + (" (computed from spec; no status written yet)" if computed else ""))
+    for l in att.allowed:
+        inter = intersect_hostnames(names, l.hostname)
+        if inter:
+            dup = [o for o in lst if o is not l and o.port == l.port and o.hostname in inter]
+            ev.append(f"listener {l.name}: {', '.join(inter)} is exactly the hostname of listener "
+                      f"{', '.join(o.name for o in dup)} on the same port, so Envoy Gateway leaves it to that listener")
+        else:
+            ev.append(_hostname_explain(names, l))
+    fit = [l.name for l in lst if l.protocol in ("HTTP", "HTTPS") and any(intersect_hostnames([h], l.hostname) for h in names)]
+    fixes = []
+    if fit:
+        ev.append(f"listeners whose hostname does cover them: {', '.join(fit)}")
+        target = receiving_listener(idx, att, wants_tls(att, lst))
+        if att.section and target:
+            fixes.append(Remediation(
+                f"Attach parentRefs[{att.index}] to listener {target} instead (and change it in Git if Argo CD manages the route)",
+                f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
+                f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{target}\"}}]'",
+                "mutating"))
+    return finding("HTTPROUTE-HOSTNAME-MISMATCH", route,
+                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
+                   evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
+
+
+def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None:
+    """Route hostnames that no listener the route attaches to (on one Gateway) covers: silently ignored."""
+    att = atts[0]
+    names = route_hostnames(att.route)
+    if not names:
+        return None
+    used: set[str] = set()
+    allowed: list[Listener] = []
+    for a in atts:
+        for l in a.allowed:
+            if l not in allowed:
+                allowed.append(l)
+        for hs in a.hosts.values():
+            used.update(hs)
+    lost = []
+    for n in names:
+        if n in used:
+            continue
+        # a route wildcard can surface as the listener's (more specific) hostname
+        if n.startswith("*.") and any(wildcard_matches(u, n) for u in used):
+            continue
+        lost.append(n)
+    if not lost or len(lost) == len(names):
+        return None
+    ev = [f"spec.hostnames: {names}", f"served on {att.gw_ns}/{att.gw_name}: {sorted(used)}"]
+    ev += [_hostname_explain(lost, l) for l in allowed]
+    ev.append(f"Gateway API ignores a route hostname no listener covers: {', '.join(lost)} get no route (404)")
+    return finding("HTTPROUTE-HOSTNAME-MISMATCH", att.route,
+                   title=f"HTTPRoute {ns_of(att.route)}/{name_of(att.route)}: hostname {lost[0]} is outside its listeners and is ignored",
+                   evidence=ev, params=_route_params(att.route, att), severity="warning")
+
+
+def _shadowed(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
+    """HTTPS hosts a route attaches to on one listener while a more specific listener on the same port
+    receives their TLS connections (Envoy picks the filter chain by SNI, most specific name first)."""
+    route = att.route
+    gw = att.gateway
+    if gw is None:
+        return
+    attached_to: dict[str, list[str]] = {}
+    for a in idx.by_route.get(key_of(route), []):
+        if a.gw_ns == att.gw_ns and a.gw_name == att.gw_name:
+            for l in a.allowed:
+                attached_to.setdefault(l.name, []).extend(a.hosts.get(l.name, []))
+    for lis in att.allowed:
+        if lis.protocol != "HTTPS":
+            continue
+        for h in att.hosts.get(lis.name, []):
+            if h == "*":
+                continue
+            winner = idx.listener_for(gw, sample_host(h), "HTTPS", lis.port)
+            if winner is None or winner.name == lis.name:
+                continue
+            served_there = attached_to.get(winner.name) or []
+            if any(host_matches(x, sample_host(h)) for x in served_there):
+                continue
+            ev = [
+                f"{att.describe_ref()} attaches the route to listener {lis.describe()}",
+                f"Gateway API hostname matching: {lis.hostname} matches {h} (a leading '*.' matches one or more labels), "
+                f"so the route is Accepted and kubectl shows nothing wrong",
+                f"but listener {winner.describe()} is the more specific match for {h}: Envoy selects the TLS filter chain by SNI, "
+                f"most specific name first, and this route is not attached to {winner.name}",
+                f"HTTPS requests for {h} reach listener {winner.name} and get 404 (no route); plain HTTP may still work",
+            ]
+            acc = att.cond("Accepted")
+            if acc is not None:
+                ev.append(f"{att.status_label()}: {cond_text(acc)}")
+            fixes = []
+            if att.section:
+                fixes.append(Remediation(
+                    f"Attach parentRefs[{att.index}] to listener {winner.name} (change it in Git if Argo CD manages the route)",
+                    f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
+                    f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{winner.name}\"}}]'",
+                    "mutating"))
+            yield finding("HTTPROUTE-HOST-SHADOWED", route,
+                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
+                          evidence=ev, depends_on=[], extra_fixes=fixes,
+                          params=_route_params(route, att, listener=lis.name, winner=winner.name, host=h))
+            return
+
+
+def _cert_coverage(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
+    """Hosts a route serves over HTTPS that no certificate of the receiving listener covers (X.509 wildcards
+    cover one label; Gateway API wildcards cover several)."""
+    gw = att.gateway
+    if gw is None:
+        return
+    route = att.route
+    for lis in att.allowed:
+        if lis.protocol != "HTTPS" or not is_true(lis.cond("Programmed")):
+            continue
+        for h in att.hosts.get(lis.name, []):
+            if h == "*":
+                continue
+            winner = idx.listener_for(gw, sample_host(h), "HTTPS", lis.port)
+            if winner is None or winner.name != lis.name:
+                continue  # shadowed: reported on its own
+            certs = [idx.certs_by_secret.get(ref) for ref in lis.cert_refs()]
+            if not certs or any(c is None for c in certs):
+                continue  # a Secret not written by cert-manager: its names are unknown offline
+            names = [n for c in certs for n in ((c.get("spec") or {}).get("dnsNames") or [])]
+            if not names or cert_covers(names, h):
+                continue
+            ev = [
+                f"listener {lis.describe()} presents {', '.join(f'Certificate {ns_of(c)}/{name_of(c)}' for c in certs)} "
+                f"with dnsNames {names}",
+                f"{h} is not covered: a certificate wildcard covers exactly one label, although the listener "
+                f"hostname {lis.hostname} (Gateway API) accepts several",
+                f"HTTPS clients for {h} fail TLS verification (certificate name mismatch)",
+            ]
+            yield finding("HTTPROUTE-HOST-NOT-IN-CERT", route,
+                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: {h} is not in the TLS certificate of listener {lis.name}",
+                          evidence=ev, depends_on=[key_of(c) for c in certs],
+                          params=_route_params(route, att, listener=lis.name, host=h,
+                                               certificate=name_of(certs[0]), certificate_namespace=ns_of(certs[0])))
+            return
+
+
+def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None:
+    """One finding per route and Gateway for every parentRef the controller never wrote status for."""
+    att = atts[0]
+    route = att.route
+    age = idx.snap.age((route.get("metadata") or {}).get("creationTimestamp"))
+    if att.gateway is not None and age is not None and age < RECONCILE_GRACE:
+        return None  # brand new: the controller normally writes status within seconds
+    ev = [f"{a.describe_ref()}: status.parents has no entry for it — never reconciled" for a in atts]
+    deps: list[Key] = []
+    sev = "critical"
+    if att.gateway is None:
+        ev.append(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
+        names = [f"{n}/{g}" for (n, g) in idx.gateways]
+        close = close_matches(f"{att.gw_ns}/{att.gw_name}", names)
+        ev.append(f"Gateways present: {short_list(names)}" + (f" (did you mean {close[0]}?)" if close else ""))
+    else:
+        gw = att.gateway
+        gc = idx.gateway_class(gw)
+        acc = obj_cond(gw, "Accepted")
+        if gc is None or (gc.get("spec") or {}).get("controllerName") != EG_CONTROLLER_NAME:
+            ev.append(f"Gateway {att.gw_ns}/{att.gw_name} uses class '{(gw.get('spec') or {}).get('gatewayClassName')}', "
+                      f"which Envoy Gateway does not control")
+            deps.append(("GatewayClass", "", (gw.get("spec") or {}).get("gatewayClassName") or ""))
+        if not is_true(acc):
+            ev.append(f"Gateway {att.gw_ns}/{att.gw_name}: {cond_text(acc, 'Accepted')}")
+            deps.append(att.gateway_key)
+        cdeps, cev = controller_deps(idx)
+        if cdeps:
+            deps += cdeps
+            ev += cev
+        if not deps:
+            sev = "warning"
+            ev.append("the Gateway is accepted and the controller is running: the route may be brand new, "
+                      "or status updates are failing (see the controller log)")
+    ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
+    return finding("HTTPROUTE-NOT-RECONCILED", route,
+                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
+                   evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+
+
+def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
+    route = att.route
+    ev = [f"{att.status_label()}: {cond_text(acc)}"]
+    deps: list[Key] = []
+    if acc.get("reason") == "NoReadyListeners":
+        for l in att.selected:
+            deps.append(l.key)
+            ev.append(f"listener {l.name}: {cond_text(l.cond('Programmed'), 'Programmed')}")
+    via = f"listener {att.section}" if att.section else f"Gateway {att.gw_name}"
+    ev.append(f"Hosts not served through {via}: {short_list(route_hostnames(route))}")
+    return finding("HTTPROUTE-NOT-ACCEPTED", route,
+                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   evidence=ev, depends_on=deps, params=_route_params(route, att))
+
+
+@check(
+    "gateway",
+    codes=("HTTPROUTE-NOT-RECONCILED", "HTTPROUTE-NO-MATCHING-PARENT", "HTTPROUTE-NOT-ALLOWED",
+           "HTTPROUTE-HOSTNAME-MISMATCH", "HTTPROUTE-HOST-SHADOWED", "HTTPROUTE-HOST-NOT-IN-CERT",
+           "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
+           "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE"),
+    reads=("HTTPRoute", "Gateway"),
+)
+def http_routes(snap: Snapshot) -> Iterator[Finding]:
+    idx = GatewayIndex(snap)
+    for route in idx.routes:
+        served = False
+        status_rr: Obj | None = None
+        partial: Obj | None = None
+        unreconciled: dict[Key, list[Attachment]] = defaultdict(list)
+        accepted: dict[Key, list[Attachment]] = defaultdict(list)
+        rejected: dict[tuple[Key, str], list[Finding]] = defaultdict(list)
+        for att in idx.by_route.get(key_of(route), []):
+            if att.gateway is None:
+                unreconciled[att.gateway_key].append(att)
+                continue
+            if idx.foreign(att.gateway):
+                continue  # another controller's Gateway
+            acc, rr, pi = att.cond("Accepted"), att.cond("ResolvedRefs"), att.cond("PartiallyInvalid")
+            if is_false(rr) and status_rr is None:
+                status_rr = rr
+            if is_true(pi) and partial is None:
+                partial = pi
+            computed = att.computed_problem()
+            if acc is None:
+                # no status for this parent: judge the spec the way the controller will
+                if computed is None:
+                    unreconciled[att.gateway_key].append(att)
+                    continue
+                reason, status_cond = computed, None
+            elif is_false(acc):
+                reason, status_cond = acc.get("reason"), acc
+            elif computed is not None and att.status_stale():
+                reason, status_cond = computed, None  # the spec changed after the last Accepted=True
+            else:
+                reason, status_cond = None, None
+            if reason == "NoMatchingParent":
+                rejected[(att.gateway_key, reason)].append(_no_matching_parent(idx, att, status_cond, computed=status_cond is None))
+            elif reason == "NotAllowedByListeners":
+                rejected[(att.gateway_key, reason)].append(_not_allowed(idx, att, status_cond, computed=status_cond is None))
+            elif reason == "NoMatchingListenerHostname":
+                rejected[(att.gateway_key, reason)].append(_hostname_mismatch(idx, att, status_cond, computed=status_cond is None))
+            elif status_cond is not None:
+                rejected[(att.gateway_key, reason or "")].append(_not_accepted(idx, att, status_cond))
+            else:
+                served = True
+                accepted[att.gateway_key].append(att)
+                yield from _shadowed(idx, att)
+                yield from _cert_coverage(idx, att)
+        for same in rejected.values():
+            yield _merge(same)
+        for atts in unreconciled.values():
+            f = _not_reconciled(idx, atts)
+            if f is not None:
+                yield f
+        for atts in accepted.values():
+            f = _partial_hostnames(idx, atts)
+            if f is not None:
+                yield f
+        if partial is not None:
+            yield finding("HTTPROUTE-PARTIALLY-INVALID", route,
+                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: some rules were dropped",
+                          evidence=[f"status.parents: {cond_text(partial)}"], params=_route_params(route))
+        yield from _backend_findings(idx, route, status_rr, served)
+
+
+def _merge(same: list[Finding]) -> Finding:
+    """One finding for several parentRefs of a route rejected for the same reason by the same Gateway."""
+    f = same[0]
+    for g in same[1:]:
+        f.evidence += [e for e in g.evidence if e not in f.evidence]
+        cmds = {r.command for r in f.remediation}
+        f.remediation += [r for r in g.remediation if r.command not in cmds]
+        f.depends_on += [k for k in g.depends_on if k not in f.depends_on]
+    return f
+
+
+def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, served: bool) -> Iterator[Finding]:
+    snap = idx.snap
+    rns, rname = ns_of(route), name_of(route)
+    hosts = idx.route_hosts(route)
+    seen: set[tuple] = set()
+    explained = False
+    for ri, bi, ref in backend_refs(route):
+        if not is_service_ref(ref):
+            continue
+        if ref.get("weight") == 0:
+            continue
+        sns, sname, port = ref.get("namespace") or rns, ref.get("name") or "", ref.get("port")
+        if (sns, sname, port) in seen:
+            continue
+        seen.add((sns, sname, port))
+        where = f"rules[{ri}].backendRefs[{bi}]"
+        params = _route_params(route, None, service=sname, service_namespace=sns, port=port)
+        status_line = [f"status.parents: {cond_text(status_rr)}"] if status_rr is not None else []
+        svc = snap.get("Service", sns, sname)
+        if svc is None:
+            if not snap.collected("Service"):
+                continue
+            others = [name_of(s) for s in snap.list("Service", sns)]
+            close = close_matches(sname, others)
+            ev = status_line + [f"{where}: Service {sns}/{sname} does not exist"]
+            if close:
+                ev.append(f"Services in {sns} with a similar name: {', '.join(close)}")
+            ev.append(impact_line("Hosts answering 500", [route], hosts))
+            explained = True
+            yield finding("HTTPROUTE-BACKEND-NOT-FOUND", route,
+                          title=f"HTTPRoute {rns}/{rname}: backend Service {sns}/{sname} does not exist",
+                          evidence=ev, depends_on=[("Service", sns, sname)], params=params)
+            continue
+        ports = [p.get("port") for p in ((svc.get("spec") or {}).get("ports") or ())]
+        if port is not None and port not in ports:
+            ev = status_line + [f"{where}: port {port} is not a port of Service {sns}/{sname} (spec.ports: {ports})",
+                                "backendRefs[].port names the Service port, not the container targetPort",
+                                impact_line("Hosts answering 500", [route], hosts)]
+            explained = True
+            yield finding("HTTPROUTE-BACKEND-NOT-FOUND", route,
+                          title=f"HTTPRoute {rns}/{rname}: Service {sns}/{sname} has no port {port}",
+                          evidence=ev, depends_on=[("Service", sns, sname)], params=params)
+            continue
+        if sns != rns and idx.grant_allows(route, sns, sname) is None:
+            grants = idx.grants.get(sns, [])
+            ev = status_line + [f"{where}: Service {sns}/{sname} is in another namespace than the route ({rns})",
+                                f"ReferenceGrants in {sns}: {short_list(name_of(g) for g in grants)}; "
+                                f"none allows HTTPRoute from {rns} to Service {sname}",
+                                impact_line("Hosts answering 500", [route], hosts)]
+            explained = True
+            yield finding("HTTPROUTE-BACKEND-NOT-PERMITTED", route,
+                          title=f"HTTPRoute {rns}/{rname}: reference to Service {sns}/{sname} is not permitted (no ReferenceGrant)",
+                          evidence=ev, params=params)
+            continue
+        if (svc.get("spec") or {}).get("type") == "ExternalName":
+            continue
+        eps = snap.service_endpoints(svc)
+        if eps is None or not served:
+            continue
+        ready = [e for e in eps if e["ready"]]
+        if ready:
+            continue
+        selected = snap.service_pods(svc)
+        ev = [f"{where}: Service {sns}/{sname} has 0 ready endpoints"
+              + (f" ({len(eps)} not ready)" if eps else " (no endpoints at all)")]
+        if not (svc.get("spec") or {}).get("selector"):
+            ev.append(f"Service {sns}/{sname} has no selector and nothing maintains its EndpointSlices")
+        elif not selected:
+            ev.append(f"Service selector {(svc.get('spec') or {}).get('selector')} matches no pod in {sns}")
+        ev += [pod_line(p) for p in selected[:3]]
+        ev.append(impact_line("Hosts answering 503 (no healthy upstream)", [route], hosts))
+        by_name = {name_of(p): p for p in selected}
+        pod_deps = [("Pod", sns, e["pod"]) for e in eps if e.get("pod")] or pod_keys(selected)
+        owners = []
+        for p in list(by_name.values())[:5]:
+            top = snap.top_controller(p)
+            if top is not p and key_of(top) not in owners:
+                owners.append(key_of(top))
+        yield finding("HTTPROUTE-BACKEND-UNAVAILABLE", route,
+                      title=f"HTTPRoute {rns}/{rname}: backend Service {sns}/{sname} has no ready endpoints",
+                      evidence=ev, depends_on=[("Service", sns, sname), *pod_deps, *owners], params=params)
+    if status_rr is not None and not explained:
+        reason = status_rr.get("reason")
+        only_services = all(is_service_ref(r) for _, _, r in backend_refs(route))
+        if reason in ("BackendNotFound", "RefNotPermitted") and only_services:
+            return  # every Service reference resolves now: the status is behind the cluster
+        yield finding("HTTPROUTE-BACKEND-INVALID", route,
+                      title=f"HTTPRoute {rns}/{rname}: backend references are invalid ({reason})",
+                      evidence=[f"status.parents: {cond_text(status_rr)}",
+                                impact_line("Hosts affected", [route], hosts)],
+                      params=_route_params(route))
+
+
+# ----------------------------------------------------------------------------------------------
+# EnvoyPatchPolicy
+
+
+def _patch_lines(epp: Obj) -> list[str]:
+    out = []
+    for i, p in enumerate((epp.get("spec") or {}).get("jsonPatches") or ()):
+        op = p.get("operation") or {}
+        out.append(f"jsonPatches[{i}]: {p.get('type', '')} \"{p.get('name', '')}\" {op.get('op', '')} {op.get('path', op.get('jsonPath', ''))}")
+    return out
+
+
+def _header_limit(epp: Obj) -> int | None:
+    """max_request_headers_kb the policy sets (-1 when set to something unreadable), None if it does not."""
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == "max_request_headers_kb":
+                    found.append(v)
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for p in (epp.get("spec") or {}).get("jsonPatches") or ():
+        op = p.get("operation") or {}
+        if str(op.get("path") or "").rstrip("/").endswith("max_request_headers_kb"):
+            found.append(op.get("value"))
+        walk(op.get("value"))
+    if not found:
+        return None
+    v = found[0]
+    return int(v) if isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit()) else -1
+
+
+def _eg_config(snap: Snapshot) -> tuple[Obj | None, Obj | None]:
+    cm = snap.get("ConfigMap", EG_NAMESPACE, EG_CONFIGMAP)
+    if cm is None:
+        return None, None
+    raw = (cm.get("data") or {}).get("envoy-gateway.yaml")
+    try:
+        return cm, (yaml.safe_load(raw) if raw else None) or {}
+    except yaml.YAMLError:
+        return cm, None
+
+
+@check(
+    "gateway",
+    codes=("ENVOYPATCHPOLICY-DISABLED", "ENVOYPATCHPOLICY-INVALID", "ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND",
+           "ENVOYPATCHPOLICY-NOT-RECONCILED"),
+    reads=("EnvoyPatchPolicy",),
+)
+def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
+    idx: GatewayIndex | None = None
+    for epp in snap.list("EnvoyPatchPolicy"):
+        ns, name = ns_of(epp), name_of(epp)
+        target = (epp.get("spec") or {}).get("targetRef") or {}
+        tkind, tname = target.get("kind") or "", target.get("name") or ""
+        limit = _header_limit(epp)
+        effect = []
+        if limit is not None:
+            size = f"{limit} KiB" if limit and limit > 0 else "a larger value"
+            effect.append(f"this policy raises Envoy's max_request_headers_kb to {size}; without it Envoy keeps its "
+                          f"default of {ENVOY_DEFAULT_MAX_HEADERS_KB} KiB and requests with larger headers (big cookies, "
+                          f"long JWTs) get HTTP 431 Request Header Fields Too Large")
+        patches = _patch_lines(epp)[:3]
+        ancestors = (epp.get("status") or {}).get("ancestors") or []
+        params = {"target": tname, "target_kind": tkind}
+        if not ancestors:
+            if idx is None:
+                idx = GatewayIndex(snap)
+            ev = [f"status.ancestors: empty — Envoy Gateway has not processed this policy",
+                  f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}"]
+            deps: list[Key] = []
+            if tkind == "Gateway":
+                gw = idx.gateways.get((ns, tname))
+                if gw is None:
+                    ev.append(f"Gateway {ns}/{tname} does not exist (an EnvoyPatchPolicy targets a Gateway in its own namespace); "
+                              f"the controller skips the policy without writing status")
+                    present = [n for (gns, n) in idx.gateways if gns == ns]
+                    close = close_matches(tname, present)
+                    if close:
+                        ev.append(f"Gateways in {ns}: {short_list(present)} (did you mean {close[0]}?)")
+                elif not is_true(obj_cond(gw, "Accepted")):
+                    deps.append(("Gateway", ns, tname))
+                    ev.append(f"Gateway {ns}/{tname}: {cond_text(obj_cond(gw, 'Accepted'), 'Accepted')}")
+            cdeps, cev = controller_deps(idx)
+            deps += cdeps
+            ev += cev + effect
+            yield finding("ENVOYPATCHPOLICY-NOT-RECONCILED", epp,
+                          title=f"EnvoyPatchPolicy {ns}/{name} has no status: it is not applied",
+                          evidence=ev, depends_on=deps, params=params)
+            continue
+        for anc in ancestors:
+            ref = anc.get("ancestorRef") or {}
+            where = f"status.ancestors[{ref.get('kind', 'Gateway')} {ref.get('namespace') or ns}/{ref.get('name', '')}]"
+            conds = anc.get("conditions") or []
+            acc, prog = cond(conds, "Accepted"), cond(conds, "Programmed")
+            if is_false(acc) and acc.get("reason") == "Disabled":
+                ev = [f"{where}: {cond_text(acc)}"]
+                cm, cfg = _eg_config(snap)
+                if cm is not None:
+                    enabled = ((cfg or {}).get("extensionApis") or {}).get("enableEnvoyPatchPolicy")
+                    if enabled is True:
+                        ev.append(f"ConfigMap {EG_NAMESPACE}/{EG_CONFIGMAP} now sets extensionApis.enableEnvoyPatchPolicy: true, "
+                                  f"but the controller has not been restarted since")
+                    else:
+                        ev.append(f"ConfigMap {EG_NAMESPACE}/{EG_CONFIGMAP} envoy-gateway.yaml: extensionApis "
+                                  f"{(cfg or {}).get('extensionApis') or '(not set)'} — enableEnvoyPatchPolicy is not true")
+                ev += effect + patches
+                yield finding("ENVOYPATCHPOLICY-DISABLED", epp,
+                              title=f"EnvoyPatchPolicy {ns}/{name} is not applied: EnvoyPatchPolicy is disabled in Envoy Gateway"
+                              + (" (large headers fail with HTTP 431)" if limit is not None else ""),
+                              evidence=ev, params=params)
+            elif is_false(acc):
+                yield finding("ENVOYPATCHPOLICY-INVALID", epp,
+                              title=f"EnvoyPatchPolicy {ns}/{name} is rejected ({acc.get('reason')})",
+                              evidence=[f"{where}: {cond_text(acc)}", f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}",
+                                        *effect], params=params)
+            elif is_false(prog) and prog.get("reason") == "ResourceNotFound":
+                yield finding("ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND", epp,
+                              title=f"EnvoyPatchPolicy {ns}/{name} patches xDS resources that do not exist",
+                              evidence=[f"{where}: {cond_text(prog)}", *patches,
+                                        "xDS names follow <gateway namespace>/<gateway name>/<listener name> for listeners "
+                                        "and route configurations", *effect], params=params)
+            elif is_false(prog):
+                yield finding("ENVOYPATCHPOLICY-INVALID", epp,
+                              title=f"EnvoyPatchPolicy {ns}/{name}: the JSON patch failed ({prog.get('reason')})",
+                              evidence=[f"{where}: {cond_text(prog)}", *patches, *effect], params=params)
+
+
+# ----------------------------------------------------------------------------------------------
+# stale status (the controller Deployment itself is covered by the components check)
+
+
+def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
+    gen = generation(obj)
+    seen = [c.get("observedGeneration") for c in conds]
+    seen = [g for g in seen if isinstance(g, int)]
+    if gen is None or not seen or max(seen) >= gen:
+        return None
+    return max(seen), gen
+
+
+@check("gateway", codes=("GATEWAY-API-STATUS-STALE",), reads=("Gateway",))
+def stale_status(snap: Snapshot) -> Iterator[Finding]:
+    idx = GatewayIndex(snap)
+    cdeps, cev = controller_deps(idx)
+    items: list[tuple[Obj, list[Obj]]] = []
+    for gc in snap.list("GatewayClass"):
+        items.append((gc, (gc.get("status") or {}).get("conditions") or []))
+    for gw in snap.list("Gateway"):
+        items.append((gw, (gw.get("status") or {}).get("conditions") or []))
+    for r in snap.list("HTTPRoute"):
+        items.append((r, [c for p in ((r.get("status") or {}).get("parents") or ()) for c in p.get("conditions") or ()]))
+    for e in snap.list("EnvoyPatchPolicy"):
+        items.append((e, [c for a in ((e.get("status") or {}).get("ancestors") or ()) for c in a.get("conditions") or ()]))
+    for obj, conds in items:
+        st = _stale(obj, [c for c in conds if not is_default_pending(c)])
+        if st is None:
+            continue
+        seen, gen = st
+        kind, ns, name = key_of(obj)
+        yield finding("GATEWAY-API-STATUS-STALE", obj,
+                      title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
+                      evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
+                                "the status shown by kubectl predates the last spec change", *cev],
+                      depends_on=cdeps, params={"ns_flag": f"-n {ns}" if ns else ""})

@@ -1,0 +1,188 @@
+"""Reading container logs for diagnosis: the telling lines, and the Services a failing app cannot reach.
+
+Not a check (registers nothing): helpers the pod and workload checks call for the few unhealthy
+containers whose log is worth reading. Only the tail of a log is scanned, so a huge log costs little.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..selectors import matches_map
+
+TAIL_BYTES = 64 * 1024
+MAX_LINES = 5
+LINE_WIDTH = 240
+
+# A line worth showing: what an operator would grep a crash log for.
+TELLING = re.compile(
+    r"error|fatal|panic|exception|refused|traceback|failed|failure|denied|unable|cannot|can't|could not|"
+    r"couldn't|timed out|timeout|no such host|enotfound|econnrefused|eai_again|unreachable|killed|"
+    r"out of memory|oom|segmentation|invalid|missing|not found|exit",
+    re.IGNORECASE,
+)
+# A line that says a connection to another host failed (DNS or TCP).
+CONNECT_ERROR = re.compile(
+    r"connection refused|econnrefused|no such host|enotfound|eai_again|getaddrinfo|could not translate host name|"
+    r"name or service not known|temporary failure in name resolution|nodename nor servname|i/o timeout|"
+    r"etimedout|ehostunreach|no route to host|network is unreachable|connection timed out|connect timed out|"
+    r"failed to connect|could not connect|unable to connect|cannot connect|can't connect|connection reset|"
+    r"server ?selection ?(?:error|timeout|timed out)|mongonetworkerror|connect: |dial tcp|unknown host|"
+    r"unknownhostexception|connectexception|host is unreachable|is the server running",
+    re.IGNORECASE,
+)
+# Go resolver errors name the DNS server too ("lookup redis on 10.96.0.10:53: no such host"): drop it.
+_DNS_SERVER = re.compile(r"\bon \[?[0-9a-fA-F.:]+\]?:53\b")
+_HOST_PATTERNS = (
+    re.compile(r"\blookup ([A-Za-z0-9][A-Za-z0-9.-]*)", re.IGNORECASE),
+    re.compile(r"\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH)\s+([A-Za-z0-9][A-Za-z0-9.-]*)"),
+    re.compile(r"(?:host name|server at|host|hostname|server)\s+\"([A-Za-z0-9][A-Za-z0-9.-]*)\"", re.IGNORECASE),
+    re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^@/\s\"']+@)?([A-Za-z0-9][A-Za-z0-9.-]*)", re.IGNORECASE),
+    re.compile(r"(?<![\w.@/-])([A-Za-z0-9][A-Za-z0-9.-]*):(\d{1,5})\b"),
+    re.compile(r"\b(?:UnknownHostException|unknown host):?\s+([A-Za-z0-9][A-Za-z0-9.-]*)", re.IGNORECASE),
+    re.compile(r"\bhost=([A-Za-z0-9][A-Za-z0-9.-]*)", re.IGNORECASE),
+    # busybox/netcat and many clients: "postgresql (10.96.1.2:5432): Connection refused"
+    re.compile(r"\b([A-Za-z][A-Za-z0-9.-]*) \(\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\)"),
+)
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
+_SKIP_HOSTS = {"localhost", "tcp", "udp", "http", "https", "dial", "lookup", "read", "write", "connect", "error",
+               "get", "post", "put", "127.0.0.1", "0.0.0.0"}
+
+
+def tail(text: str, limit: int = TAIL_BYTES) -> list[str]:
+    """Last lines of a log, at most `limit` characters of it (the first partial line dropped)."""
+    if len(text) > limit:
+        text = text[-limit:]
+        nl = text.find("\n")
+        text = text[nl + 1 :] if nl >= 0 else text
+    return [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+
+
+def clip(line: str, width: int = LINE_WIDTH) -> str:
+    line = line.strip()
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def telling_lines(lines: list[str], limit: int = MAX_LINES, fallback: bool = True) -> list[str]:
+    """The last few error/fatal/panic/exception/refused lines; with `fallback`, the last lines when none
+    match (a crashed process's last words), else nothing (a running process's routine output)."""
+    hits = [ln for ln in lines if TELLING.search(ln)]
+    picked = hits[-limit:] if hits else (lines[-min(limit, 3):] if fallback else [])
+    out: list[str] = []
+    for ln in picked:
+        c = clip(ln)
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def hosts_in(line: str) -> list[str]:
+    """Host names and IPs a connection-error line names, most specific pattern first."""
+    line = _DNS_SERVER.sub("", line)
+    out: list[str] = []
+    for pat in _HOST_PATTERNS:
+        for m in pat.finditer(line):
+            h = m.group(1).strip(".").lower()
+            if h and h not in out and h not in _SKIP_HOSTS and not h.isdigit():
+                out.append(h)
+    return out
+
+
+class ServiceResolver:
+    """Maps a host name or IP from a log line to a Service of the snapshot (cluster DNS rules)."""
+
+    def __init__(self, snap: Any):
+        self.snap = snap
+        self._by_ip: dict[str, dict[str, Any]] | None = None
+
+    def _ips(self) -> dict[str, dict[str, Any]]:
+        if self._by_ip is None:
+            m: dict[str, dict[str, Any]] = {}
+            for svc in self.snap.list("Service"):
+                spec = svc.get("spec") or {}
+                for ip in [spec.get("clusterIP"), *(spec.get("clusterIPs") or ())]:
+                    if ip and ip != "None":
+                        m.setdefault(ip, svc)
+            self._by_ip = m
+        return self._by_ip
+
+    def resolve(self, host: str, namespace: str) -> dict[str, Any] | None:
+        if _IPV4.match(host):
+            return self._ips().get(host)
+        parts = host.lower().rstrip(".").split(".")
+        get = self.snap.get
+        if "svc" in parts:
+            i = parts.index("svc")
+            if i >= 2:
+                return get("Service", parts[i - 1], parts[i - 2])
+            return None
+        if len(parts) == 1:
+            return get("Service", namespace, parts[0])
+        if len(parts) == 2:  # service.namespace, or pod.headless-service in the same namespace
+            return get("Service", parts[1], parts[0]) or get("Service", namespace, parts[1])
+        if len(parts) == 3:  # pod.service.namespace
+            return get("Service", parts[2], parts[1])
+        return None
+
+
+def service_links(
+    lines: list[str], namespace: str, resolver: ServiceResolver, pod: dict[str, Any] | None = None,
+    limit: int = 3,
+) -> list[tuple[dict[str, Any], str, str]]:
+    """(Service, host as logged, log line) for each Service a connection-error line names; the pod's own Services
+    (those selecting it) are left out, as an app refusing itself explains nothing."""
+    own_labels = ((pod or {}).get("metadata") or {}).get("labels")
+    found: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {}
+    for ln in reversed(lines):  # newest first
+        if not CONNECT_ERROR.search(ln):
+            continue
+        for h in hosts_in(ln):
+            svc = resolver.resolve(h, namespace)
+            if svc is None:
+                continue
+            md = svc["metadata"]
+            k = (md.get("namespace") or "", md["name"])
+            if k in found:
+                continue
+            if own_labels and md.get("namespace") == namespace and matches_map(
+                (svc.get("spec") or {}).get("selector"), own_labels
+            ):
+                continue
+            found[k] = (svc, h, clip(ln, 200))
+        if len(found) >= limit:
+            break
+    return list(found.values())
+
+
+def unresolved_hosts(lines: list[str]) -> list[tuple[str, str]]:
+    """(host, line) for DNS failures ('no such host', ENOTFOUND): names that do not resolve at all."""
+    out: list[tuple[str, str]] = []
+    for ln in reversed(lines):
+        low = ln.lower()
+        if "no such host" in low or "enotfound" in low or "could not translate host name" in low or (
+            "name or service not known" in low
+        ) or "unknownhostexception" in low:
+            for h in hosts_in(ln)[:1]:
+                if all(h != x for x, _ in out):
+                    out.append((h, clip(ln)))
+        if len(out) >= 3:
+            break
+    return out
+
+
+LogFn = Callable[[str, str, str, bool], "str | None"]
+
+
+def read_lines(snap: Any, namespace: str, pod: str, container: str, previous: bool) -> tuple[list[str], bool]:
+    """Tail lines of a container's log; falls back to the current log when no previous one was kept.
+
+    Returns (lines, previous_used)."""
+    text = snap.logs(namespace, pod, container, previous)
+    if text is None and previous:
+        text = snap.logs(namespace, pod, container, False)
+        previous = False
+    if not text:
+        return [], previous
+    return tail(text), previous

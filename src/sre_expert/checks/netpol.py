@@ -1,0 +1,298 @@
+"""NetworkPolicies: policies that select no pod, and egress isolation that leaves no way to DNS.
+
+NetworkPolicies are additive: a pod selected by at least one Egress policy may only send what one of
+those policies allows. A pod is cut off from DNS when none of its Egress policies has a rule allowing
+UDP 53 to the cluster DNS pods (by namespace/pod selector or an ipBlock covering them) or to anywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from typing import Any
+
+from ..model import Key
+from ..registry import check, finding
+from ..selectors import describe, matches
+from ..snapshot import Snapshot
+from .events import pod_ready, pod_state, pod_terminal
+
+Obj = dict[str, Any]
+
+DNS_SERVICE_NAMES = ("kube-dns", "coredns", "rke2-coredns-rke2-coredns")
+DEFAULT_DNS_LABELS = {"k8s-app": "kube-dns"}
+NODE_LOCAL_DNS_IP = "169.254.20.10"
+TEMPLATE_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+OTHER_POLICY_KINDS = (
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "GlobalNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+)
+LOOKED_FOR = (
+    "an egress rule allowing UDP port 53 (or all ports) to the cluster DNS pods "
+    "(namespaceSelector matching namespace {ns} and podSelector matching {labels}), "
+    "to an ipBlock covering {ips}, or to any destination (empty `to`)"
+)
+
+
+class DNSTarget:
+    """Where cluster DNS lives: its namespace, pods' label sets, IPs and port names."""
+
+    def __init__(self, snap: Snapshot):
+        svc = None
+        for name in DNS_SERVICE_NAMES:
+            svc = snap.get("Service", "kube-system", name)
+            if svc is not None:
+                break
+        self.namespace = "kube-system"
+        self.label_sets: list[dict[str, str]] = []
+        self.ips: list[str] = []
+        self.port_names: set[str] = set()
+        self.pod_keys: set[Key] = set()
+        self.selector: dict[str, str] = dict(DEFAULT_DNS_LABELS)
+        if svc is not None:
+            self.namespace = svc["metadata"].get("namespace") or "kube-system"
+            spec = svc.get("spec") or {}
+            if spec.get("selector"):
+                self.selector = dict(spec["selector"])
+            self.ips.extend(
+                ip for ip in (spec.get("clusterIPs") or [spec.get("clusterIP")]) if ip and ip != "None"
+            )
+            for pod in snap.service_pods(svc):
+                md = pod["metadata"]
+                self.label_sets.append(md.get("labels") or {})
+                self.pod_keys.add(("Pod", md.get("namespace") or "", md["name"]))
+                ip = (pod.get("status") or {}).get("podIP")
+                if ip:
+                    self.ips.append(ip)
+                for c in (pod.get("spec") or {}).get("containers") or ():
+                    for cp in c.get("ports") or ():
+                        if (
+                            cp.get("name")
+                            and cp.get("containerPort") == 53
+                            and (cp.get("protocol") or "TCP") == "UDP"
+                        ):
+                            self.port_names.add(cp["name"])
+            if not self.label_sets and spec.get("selector"):
+                self.label_sets.append(dict(spec["selector"]))
+        if not self.label_sets:
+            self.label_sets.append(dict(DEFAULT_DNS_LABELS))
+        if not self.port_names:
+            self.port_names.add("dns")
+        if any("node-local-dns" in d["metadata"]["name"] for d in snap.list("DaemonSet", "kube-system")):
+            self.ips.append(NODE_LOCAL_DNS_IP)
+        self._addrs = []
+        for ip in self.ips:
+            try:
+                self._addrs.append(ipaddress.ip_address(ip))
+            except ValueError:
+                pass
+        ns_obj = snap.get("Namespace", "", self.namespace)
+        self.ns_labels = dict((ns_obj or {}).get("metadata", {}).get("labels") or {})
+        self.ns_labels.setdefault("kubernetes.io/metadata.name", self.namespace)
+
+    def describe(self) -> str:
+        labels = ",".join(f"{k}={v}" for k, v in self.selector.items())
+        return LOOKED_FOR.format(ns=self.namespace, labels=labels, ips=", ".join(self.ips[:4]) or "their IPs")
+
+    def ports_allow(self, ports: list[Obj] | None) -> bool:
+        if not ports:
+            return True
+        for p in ports:
+            if (p.get("protocol") or "TCP") != "UDP":
+                continue
+            port = p.get("port")
+            if port is None:
+                return True
+            if isinstance(port, int) or str(port).isdigit():
+                lo = int(port)
+                hi = p.get("endPort") or lo
+                if lo <= 53 <= hi:
+                    return True
+            elif port in self.port_names:
+                return True
+        return False
+
+    def peer_hits(self, peer: Obj, policy_ns: str) -> bool:
+        block = peer.get("ipBlock")
+        if block:
+            try:
+                net = ipaddress.ip_network(block.get("cidr") or "", strict=False)
+                excepts = [ipaddress.ip_network(e, strict=False) for e in block.get("except") or ()]
+            except ValueError:
+                return False
+            return any(
+                a in net and not any(a in e for e in excepts) for a in self._addrs if a.version == net.version
+            )
+        ns_sel = peer.get("namespaceSelector")
+        pod_sel = peer.get("podSelector")
+        if ns_sel is not None:
+            if not matches(ns_sel, self.ns_labels):
+                return False
+        elif policy_ns != self.namespace:
+            return False
+        if pod_sel is not None:
+            return any(matches(pod_sel, ls) for ls in self.label_sets)
+        return True
+
+    def policy_allows(self, pol: Obj) -> bool:
+        ns = pol["metadata"].get("namespace") or ""
+        for rule in (pol.get("spec") or {}).get("egress") or ():
+            if not self.ports_allow(rule.get("ports")):
+                continue
+            peers = rule.get("to")
+            if not peers or any(self.peer_hits(p, ns) for p in peers):
+                return True
+        return False
+
+
+def policy_types(pol: Obj) -> list[str]:
+    spec = pol.get("spec") or {}
+    types = spec.get("policyTypes")
+    if types:
+        return list(types)
+    return ["Ingress"] + (["Egress"] if "egress" in spec else [])
+
+
+def _selector_empty(sel: Obj | None) -> bool:
+    return not sel or (not sel.get("matchLabels") and not sel.get("matchExpressions"))
+
+
+def _template_labels(obj: Obj) -> dict[str, str]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+
+
+@check("networking", codes=("NETPOL-SELECTS-NOTHING", "NETPOL-DNS-BLOCKED"), reads=("NetworkPolicy", "Pod"))
+def network_policies(snap: Snapshot):
+    pols = snap.list("NetworkPolicy")
+    if not pols:
+        return
+    by_ns: dict[str, list[Obj]] = defaultdict(list)
+    for p in pols:
+        by_ns[p["metadata"].get("namespace") or ""].append(p)
+    dns: DNSTarget | None = None
+    others = [k for k in OTHER_POLICY_KINDS if snap.count(k)]
+    for ns, ns_pols in sorted(by_ns.items()):
+        pods = [p for p in snap.list("Pod", ns) if not pod_terminal(p)]
+        for pol in ns_pols:
+            sel = (pol.get("spec") or {}).get("podSelector")
+            if not _selector_empty(sel) and not any(matches(sel, p["metadata"].get("labels")) for p in pods):
+                f = _selects_nothing(snap, pol, sel, ns)
+                if f:
+                    yield f
+        egress = [p for p in ns_pols if "Egress" in policy_types(p)]
+        if not egress:
+            continue
+        if dns is None:
+            dns = DNSTarget(snap)
+        allows = {p["metadata"]["name"]: dns.policy_allows(p) for p in egress}
+        if all(allows.values()):
+            continue
+        groups: dict[tuple[str, ...], list[Obj]] = defaultdict(list)
+        for pod in pods:
+            if (pod.get("spec") or {}).get("hostNetwork"):
+                continue
+            md = pod["metadata"]
+            if ("Pod", ns, md["name"]) in dns.pod_keys:
+                continue
+            selecting = tuple(
+                p["metadata"]["name"]
+                for p in egress
+                if matches((p.get("spec") or {}).get("podSelector") or {}, md.get("labels"))
+            )
+            if selecting and not any(allows[n] for n in selecting):
+                groups[selecting].append(pod)
+        for names, blocked in groups.items():
+            yield _dns_blocked(
+                snap, ns, [p for p in egress if p["metadata"]["name"] in names], blocked, dns, others
+            )
+
+
+def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str):
+    for kind in TEMPLATE_KINDS:
+        for w in snap.list(kind, ns):
+            if matches(sel, _template_labels(w)):
+                return None  # it targets a workload that has no pods right now (scaled down, CronJob)
+    return finding(
+        "NETPOL-SELECTS-NOTHING",
+        pol,
+        title=f"NetworkPolicy {pol['metadata']['name']} selects no pod (podSelector {describe(sel)})",
+        evidence=[
+            f"spec.podSelector: {describe(sel)}",
+            f"no pod and no workload pod template in namespace {ns} has these labels",
+            f"spec.policyTypes: {', '.join(policy_types(pol))}: the rules protect nothing",
+        ],
+        params={"selector": describe(sel)},
+    )
+
+
+def _dns_blocked(
+    snap: Snapshot, ns: str, pols: list[Obj], blocked: list[Obj], dns: DNSTarget, others: list[str]
+):
+    def deny_first(p: Obj) -> tuple[int, int, str]:
+        spec = p.get("spec") or {}
+        return (
+            len(spec.get("egress") or ()),
+            0 if _selector_empty(spec.get("podSelector")) else 1,
+            p["metadata"]["name"],
+        )
+
+    pols = sorted(pols, key=deny_first)
+    main = pols[0]
+    failing = [p for p in blocked if not pod_ready(p)]
+    evidence = []
+    for p in pols:
+        spec = p.get("spec") or {}
+        rules = spec.get("egress") or []
+        evidence.append(
+            f"NetworkPolicy {p['metadata']['name']}: policyTypes {', '.join(policy_types(p))}, "
+            f"podSelector {describe(spec.get('podSelector')) or '{} (all pods)'}, "
+            + (
+                f"{len(rules)} egress rule(s), none reaching DNS: "
+                + "; ".join(_rule_text(r) for r in rules[:3])
+                if rules
+                else "no egress rules (deny all egress)"
+            )
+        )
+    evidence.append("looked for " + dns.describe() + ": none found in the policies selecting these pods")
+    evidence.append(f"{len(blocked)} pod(s) cannot resolve names, {len(failing)} not Ready")
+    evidence.extend(f"pod {pod_state(p)}" for p in (failing or blocked)[:5])
+    severity = "critical" if failing else "warning"
+    if others:
+        evidence.append(f"{', '.join(others)} objects exist and are not evaluated: they may allow DNS")
+        severity = "warning"
+    return finding(
+        "NETPOL-DNS-BLOCKED",
+        main,
+        title=f"NetworkPolicy {main['metadata']['name']} blocks DNS egress for {len(blocked)} pod(s) in {ns}"
+        + (f" ({len(failing)} failing)" if failing else ""),
+        evidence=evidence,
+        severity=severity,
+        subjects=[("Pod", ns, p["metadata"]["name"]) for p in blocked]
+        + [("NetworkPolicy", ns, p["metadata"]["name"]) for p in pols[1:]],
+        params={"dns_namespace": dns.namespace, "pod": blocked[0]["metadata"]["name"]},
+    )
+
+
+def _rule_text(rule: Obj) -> str:
+    ports = (
+        ",".join(f"{p.get('port', '*')}/{p.get('protocol') or 'TCP'}" for p in rule.get("ports") or ())
+        or "all ports"
+    )
+    peers = []
+    for peer in rule.get("to") or ():
+        if peer.get("ipBlock"):
+            peers.append(f"ipBlock {peer['ipBlock'].get('cidr')}")
+        else:
+            bits = []
+            if peer.get("namespaceSelector") is not None:
+                bits.append(f"namespaceSelector {describe(peer['namespaceSelector']) or '{}'}")
+            if peer.get("podSelector") is not None:
+                bits.append(f"podSelector {describe(peer['podSelector']) or '{}'}")
+            peers.append(" ".join(bits))
+    return f"to {' | '.join(peers) or 'anywhere'} on {ports}"

@@ -1,0 +1,1 @@
+"""Implementations of CLI commands, callable without typer (the CLI wires them in)."""

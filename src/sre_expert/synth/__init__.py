@@ -1,0 +1,17 @@
+"""Synthetic Kubernetes clusters exactly as the API server returns them, for tests, demo and benchmarks.
+
+    from sre_expert.synth import PlatformBuilder, healthy_platform, faults, write_bundle
+    b = healthy_platform(PlatformBuilder(now))
+    faults.crashloop(b, b.workload("Deployment", "mycure-production", "api").pods[0])
+    write_bundle(b, "out/bundle")
+
+Pure dict builders, deterministic (hash-derived ids, counter-allocated IPs); only write_bundle does I/O.
+"""
+
+from . import faults
+from .builder import EVENT_TTL, PlatformBuilder, Workload
+from .bundle_writer import bundle_files, write_bundle
+from .platform import Tenant, healthy_platform, tenant_for
+
+__all__ = ["EVENT_TTL", "PlatformBuilder", "Tenant", "Workload", "bundle_files", "faults", "healthy_platform",
+           "tenant_for", "write_bundle"]
