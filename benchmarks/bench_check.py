@@ -7,14 +7,17 @@
 With no BUNDLE_DIR a bundle is generated into a temporary directory with benchmarks/generate.py
 (defaults: 10,000 pods, 500 namespaces, 30,000 events; see --pods/--namespaces/--events/--seed).
 
-Every measurement runs in a fresh subprocess (`python bench_check.py --_worker MODE DIR`) so that
-neither the OS page cache nor Python's allocator state of one run flatters the next one's memory;
-each figure is the median of --runs runs.
+Every measurement runs in a fresh interpreter (`python bench_check.py --_worker MODE DIR`), so no run
+inherits another's heap, imports or caches, and the modes are interleaved run by run so that load from
+elsewhere on the machine hits them alike; each figure is the median of --runs runs. The bundle's files
+are read once beforehand, so every mode reads them from the OS page cache. Wall and CPU time are both
+reported: on a shared machine the CPU times are the steadier ones.
 
   (a) orjson     read + orjson.loads every *.json of the bundle, gc disabled, results kept alive
   (b) pipeline   load_bundle (load + index), diagnose (checks + linking), report (JSON rendering)
   (c) cli        `sre-expert check --bundle DIR --output json` as a subprocess (exit 0 or 1 is fine)
-  (d) memory     ru_maxrss of the (b) child minus a bare interpreter's; the bundle's size on disk
+  (d) memory     peak RSS of the (b) child (VmHWM, i.e. its own ru_maxrss) minus a bare interpreter's,
+                 against the bundle's size on disk (all files, logs included)
   (e) help       `sre-expert --help` (median of --help-runs)
 
 Targets: check total / orjson parse <= 2.0, peak memory / bundle size <= 3.0, --help < 0.3 s.
@@ -44,6 +47,15 @@ TARGET_HELP_SECONDS = 0.3
 # Worker side: one measurement, in a fresh interpreter; prints one JSON line on stdout.
 # ---------------------------------------------------------------------------------------------------
 def _maxrss_bytes() -> int:
+    """Peak RSS of this process. VmHWM belongs to this process image only; ru_maxrss would also carry
+    the parent's RSS at fork time across exec (Linux keeps the larger of the two)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
@@ -226,12 +238,19 @@ def _median(xs: list[float]) -> float:
 
 
 def measure(root: Path, runs: int, help_runs: int, progress) -> dict[str, Any]:
-    res: dict[str, Any] = {"bundle": str(root), "runs": runs}
+    res: dict[str, Any] = {"bundle": str(root), "runs": runs, "cpus": os.cpu_count(),
+                           "loadavg_start": os.getloadavg()[0]}
     size, json_size, disk = _du(root)
     res["bundle_bytes"] = size
     res["bundle_json_bytes"] = json_size
     res["bundle_disk_bytes"] = disk
 
+    progress("warming the page cache ...")
+    for p in root.rglob("*"):
+        if p.is_file():
+            with open(p, "rb") as f:
+                while f.read(1 << 22):
+                    pass
     progress("baseline interpreter ...")
     base = [_run_worker("baseline", root)["maxrss"] for _ in range(3)]
     imps = [_run_worker("imports", root) for _ in range(3)]
@@ -311,6 +330,7 @@ def measure(root: Path, runs: int, help_runs: int, progress) -> dict[str, Any]:
     res["help_runs"] = helps
     res["help_error"] = help_err
 
+    res["loadavg_end"] = os.getloadavg()[0]
     res["check_ratio"] = res["total"] / res["orjson_parse"] if res["orjson_parse"] else None
     res["check_ratio_cpu"] = res["total_cpu"] / res["orjson_parse_cpu"] if res["orjson_parse_cpu"] else None
     res["memory_ratio"] = res["peak_memory"] / res["bundle_bytes"] if res["bundle_bytes"] else None
@@ -343,6 +363,9 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"  {top}")
     print()
     w = 46
+    print(f"machine: {r['cpus']} cpus, 1-min load average {r['loadavg_start']:.1f} at start, {r['loadavg_end']:.1f} at end "
+          f"(wall times stretch when the load exceeds the cpus; cpu times much less)")
+    print()
     print(f"{'measurement (median of %d fresh processes)' % n:<{w}} {'wall':>11} {'cpu':>11}")
     print("-" * (w + 24))
     print(f"{'(a) read + orjson.loads every *.json, gc off':<{w}} {sec(r['orjson_parse'])} {sec(r['orjson_parse_cpu'])}")
@@ -422,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument("--help-runs", type=int, default=10)
     ap.add_argument("--json", action="store_true", help="print machine-readable results only")
+    ap.add_argument("--json-out", help="also write the machine-readable results to this file")
     ap.add_argument("--pods", type=int, default=10_000)
     ap.add_argument("--namespaces", type=int, default=500)
     ap.add_argument("--events", type=int, default=30_000)
@@ -439,14 +463,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.bundle:
         root = Path(args.bundle)
     else:
-        sys.path.insert(0, str(HERE))
-        from generate import generate
-
         tmp = tempfile.mkdtemp(prefix="sre-bench-")
         root = Path(tmp) / "bundle"
         progress(f"generating {args.pods} pods / {args.namespaces} namespaces / {args.events} events into {root} ...")
         t0 = time.perf_counter()
-        generate(root, pods=args.pods, namespaces=args.namespaces, events=args.events, seed=args.seed)
+        # in a child, so that this process stays small (a child's peak RSS starts from its parent's)
+        gen = subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(root), "--pods", str(args.pods),
+                              "--namespaces", str(args.namespaces), "--events", str(args.events),
+                              "--seed", str(args.seed)], stdout=subprocess.PIPE, text=True)
+        progress(gen.stdout.rstrip())
+        if gen.returncode != 0:
+            progress(f"generate.py failed with exit {gen.returncode}")
+            return 2
         progress(f"generated in {time.perf_counter() - t0:.1f} s")
     try:
         if args.profile:
@@ -457,7 +485,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(res, indent=2))
         else:
             print_table(res)
-        return 0
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps(res, indent=2) + "\n")
+        return 0 if all(res["pass"].values()) else 1
     finally:
         if tmp and not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -83,8 +83,8 @@ class ScaledBuilder(PlatformBuilder):
     """
 
     def __init__(self, now: datetime, *, extra_workers: int = 0, **kw: Any):
-        self._by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._by_kind_ns: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        self._bench_by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._bench_by_kind_ns: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         super().__init__(now, **kw)
         self._extra_workers = extra_workers
         self._nodes_extended = False
@@ -94,8 +94,8 @@ class ScaledBuilder(PlatformBuilder):
 
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
         super().add(obj)
-        self._by_kind[obj["kind"]].append(obj)
-        self._by_kind_ns[(obj["kind"], obj["metadata"].get("namespace") or "")].append(obj)
+        self._bench_by_kind[obj["kind"]].append(obj)
+        self._bench_by_kind_ns[(obj["kind"], obj["metadata"].get("namespace") or "")].append(obj)
         return obj
 
     def remove(self, obj: dict[str, Any]) -> None:
@@ -104,7 +104,7 @@ class ScaledBuilder(PlatformBuilder):
         if self._index.get(key) is not obj:
             return
         super().remove(obj)
-        for lst in (self._by_kind[obj["kind"]], self._by_kind_ns[(obj["kind"], md.get("namespace") or "")]):
+        for lst in (self._bench_by_kind[obj["kind"]], self._bench_by_kind_ns[(obj["kind"], md.get("namespace") or "")]):
             for i, o in enumerate(lst):
                 if o is obj:
                     del lst[i]
@@ -112,8 +112,8 @@ class ScaledBuilder(PlatformBuilder):
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
         if namespace is None:
-            return list(self._by_kind.get(kind, ()))
-        return list(self._by_kind_ns.get((kind, namespace), ()))
+            return list(self._bench_by_kind.get(kind, ()))
+        return list(self._bench_by_kind_ns.get((kind, namespace), ()))
 
     def refresh(self) -> None:
         self.refresh_calls += 1

@@ -248,26 +248,9 @@ def alertmanager_crashloop(b: PlatformBuilder) -> Obj:
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
 
-def _fix_synth_envoy_monitor(b: PlatformBuilder) -> None:
-    """The synth ServiceMonitor `envoy-gateway` selects the proxy Service, which exposes only the listener
-    ports, so it has no `metrics` port (SERVICEMONITOR-PORT-MISSING, correctly). Point it at the Envoy
-    Gateway controller Service, which does name its port `metrics`, so the baseline is truly healthy."""
-    sm = b.get("ServiceMonitor", NS, "envoy-gateway")
-    if sm is None:
-        return
-    ns = sm["spec"].get("namespaceSelector", {}).get("matchNames", [NS])[0]
-    sel = sm["spec"]["selector"]["matchLabels"]
-    names = {p.get("name") for s in b.list("Service", ns)
-             if all((s["metadata"].get("labels") or {}).get(k) == v for k, v in sel.items())
-             for p in s["spec"].get("ports", [])}
-    if "metrics" not in names:
-        sm["spec"]["selector"] = {"matchLabels": {"control-plane": "envoy-gateway"}}
-
-
 def platform() -> PlatformBuilder:
-    b = healthy_platform(PlatformBuilder(NOW))
-    _fix_synth_envoy_monitor(b)
-    return with_operator_status(b)
+    """The synth healthy platform, with Prometheus/Alertmanager status derived from their pods."""
+    return with_operator_status(healthy_platform(PlatformBuilder(NOW)))
 
 
 def run(b: PlatformBuilder) -> Report:

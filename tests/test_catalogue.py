@@ -38,3 +38,17 @@ def test_entries_are_complete() -> None:
                     assert r.safety == "read-only", f"{code}: {r.command} is read-only"
                 else:
                     assert r.safety != "read-only" or verb in ("explain", "api-resources"), f"{code}: {r.command} changes state"
+
+
+def test_every_template_formats() -> None:
+    """Templates use str.format: literal braces (jsonpath) must be doubled or the fix text breaks."""
+    from sre_expert.registry import _fill, _Params
+
+    for code, s in catalogue().items():
+        for r in s.remediation:
+            for text in (r.description, r.command or ""):
+                try:
+                    text.format_map(_Params(kind="Pod", namespace="ns", name="n", resource="pod"))
+                except (ValueError, IndexError, AttributeError) as e:
+                    raise AssertionError(f"{code}: template {text!r} is malformed: {e}") from None
+                assert _fill(text, _Params()) is not None

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import orjson
 import pytest
 import yaml
 
@@ -96,12 +97,20 @@ def scenarios() -> dict[str, tuple[PlatformBuilder, Any]]:
 # ---------------------------------------------------------------- schema validity
 
 
+_CHECKED: dict[bytes, list[str]] = {}
+
+
 def _all_errors(b: PlatformBuilder) -> list[str]:
+    """Schema errors and missing CRD defaults of every object (identical objects are checked once)."""
     errors: list[str] = []
     for obj in b.objects:
-        errors += validation_errors(obj)
-        if is_custom(obj["apiVersion"]):
-            errors += [f"missing CRD default: {m}" for m in missing_defaults(obj)]
+        key = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        if key not in _CHECKED:
+            found = validation_errors(obj)
+            if is_custom(obj["apiVersion"]):
+                found += [f"missing CRD default: {m}" for m in missing_defaults(obj)]
+            _CHECKED[key] = found
+        errors += _CHECKED[key]
     return errors
 
 
@@ -446,6 +455,15 @@ def test_healthy_logs_cover_running_containers(healthy):
     assert not [k for k in healthy.logs if k[3]]
 
 
+def test_service_monitors_select_a_service_port(healthy):
+    for sm in healthy.list("ServiceMonitor"):
+        sel, port = sm["spec"]["selector"]["matchLabels"], sm["spec"]["endpoints"][0]["port"]
+        hits = [s for ns in sm["spec"]["namespaceSelector"]["matchNames"] for s in healthy.list("Service", ns)
+                if all(s["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
+                and any(p.get("name") == port for p in s["spec"]["ports"])]
+        assert hits, sm["metadata"]["name"]
+
+
 def test_tenant_network_policies(healthy):
     pols = {p["metadata"]["name"]: p for p in healthy.list("NetworkPolicy", TENANT)}
     assert pols["default-deny-ingress"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
@@ -476,7 +494,7 @@ def test_crashloop(scenarios):
     assert _cond(pod, "Ready")["status"] == "False"
     assert "Back-off restarting failed container api" in _warnings(b, pod)["BackOff"]
     key = (TENANT, pod["metadata"]["name"], "api", True)
-    assert "MongoServerSelectionError" in b.logs[key]
+    assert "TypeError: Cannot read properties of undefined" in b.logs[key]
     dep = api(b).deployment
     assert dep["status"]["readyReplicas"] == 1 and dep["status"]["unavailableReplicas"] == 1
     assert _cond(dep, "Available")["status"] == "False"
@@ -504,8 +522,12 @@ def test_image_pull_backoff(scenarios):
     assert len(w_api.old_replicasets) >= 1 and w_api.deployment["status"]["updatedReplicas"] == 1
     assert w_api.deployment["status"]["readyReplicas"] == 2
     assert _cond(w_api.deployment, "Progressing")["reason"] == "ReplicaSetUpdated"
-    _, pod2 = scenarios["image_pull_backoff_pod"]
+    b2, pod2 = scenarios["image_pull_backoff_pod"]
     assert pod2["spec"]["containers"][0]["image"] == "docker.io/bitnami/mongodb:9.9.9"
+    sts = db(b2).statefulset
+    assert sts["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/bitnami/mongodb:9.9.9"
+    assert sts["status"]["updateRevision"] != sts["status"]["currentRevision"]
+    assert pod2["metadata"]["labels"]["controller-revision-hash"] == sts["status"]["updateRevision"]
 
 
 def test_create_container_config_error(scenarios):
@@ -594,7 +616,9 @@ def test_quota_exceeded(scenarios):
     dep = api(b).deployment
     assert dep["spec"]["replicas"] == 3 and dep["status"]["unavailableReplicas"] == 1
     q = b.require("ResourceQuota", TENANT, "compute-quota")
-    assert q["status"]["used"]["limits.memory"] == q["status"]["hard"]["limits.memory"]
+    used, hard = (parse_quantity(q["status"][k]["limits.memory"]) for k in ("used", "hard"))
+    assert used < hard < used + parse_quantity("1Gi")
+    assert f"used: limits.memory={q['status']['used']['limits.memory']}, limited: limits.memory={q['status']['hard']['limits.memory']}" in msg
 
 
 def test_webhook_denied_and_progress_deadline(scenarios):
@@ -677,7 +701,8 @@ def test_write_bundle_json(tmp_path, healthy):
 def test_write_bundle_yaml_and_archive(tmp_path, scenarios):
     b, pod = scenarios["crashloop"]
     out = write_bundle(b, tmp_path / "y", fmt="yaml")
-    docs = [d for f in out.glob("*.yaml") for d in yaml.safe_load_all(f.read_text()) if d]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    docs = [d for f in out.glob("*.yaml") for d in yaml.load_all(f.read_text(), Loader=loader) if d]
     assert len(docs) == len(b.objects)
     prev = out / "logs" / TENANT / pod["metadata"]["name"] / "api.previous.log"
     assert prev.exists()

@@ -63,6 +63,14 @@ class _Params(dict):
         return "{" + key + "}"
 
 
+def _fill(template: str, values: _Params) -> str:
+    """Fill a catalogue template; a malformed one (say, unescaped jsonpath braces) stays as written."""
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError, AttributeError, KeyError):
+        return template
+
+
 def finding(
     code: str,
     obj: dict[str, Any] | ObjectRef,
@@ -74,22 +82,23 @@ def finding(
     depends_on: Iterable[Key] = (),
     severity: str | None = None,
     extra_fixes: Iterable[Remediation] = (),
+    speaks_for_object: bool = True,
 ) -> Finding:
     """Build a Finding for a documented code; remediation commands are filled from the catalogue.
 
     Template fields: {kind}, {namespace}, {name}, {resource} (lower-case kind) and any `params`.
+    speaks_for_object=False keeps a pure symptom (say, an RPO missed on a Namespace) from explaining other
+    findings that depend on the same object.
     """
     s = spec(code)
     ref = obj if isinstance(obj, ObjectRef) else ObjectRef.of(obj)
     values = _Params(kind=ref.kind, namespace=ref.namespace or "", name=ref.name, resource=ref.kind.lower())
     if params:
         values.update(params)
-    fixes = [
-        Remediation(t.description.format_map(values), t.command.format_map(values) if t.command else None, t.safety)
-        for t in s.remediation
-    ]
+    fixes = [Remediation(_fill(t.description, values), _fill(t.command, values) if t.command else None, t.safety)
+             for t in s.remediation]
     fixes.extend(extra_fixes)
-    subj = [ref.key, *subjects]
+    subj = list(dict.fromkeys([ref.key, *subjects] if speaks_for_object else subjects))
     return Finding(
         code=code,
         severity=severity or s.severity,
@@ -101,5 +110,5 @@ def finding(
         remediation=fixes,
         runbook=s.runbook,
         subjects=subj,
-        depends_on=list(depends_on),
+        depends_on=list(dict.fromkeys(depends_on)),
     )

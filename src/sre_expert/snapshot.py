@@ -17,6 +17,9 @@ from .selectors import matches, matches_map
 from .timeutil import parse_time
 
 Obj = dict[str, Any]
+CLUSTER_KINDS = ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer", "ClusterSecretStore",
+                 "ClusterPolicy", "ClusterPolicyReport", "GatewayClass", "CustomResourceDefinition", "ClusterRole",
+                 "ClusterRoleBinding", "PriorityClass", "IngressClass", "VolumeAttachment")
 LogReader = Callable[[str, str, str, bool], "str | None"]
 
 
@@ -58,6 +61,7 @@ class Snapshot:
     def __init__(self, objects: Iterable[Obj], info: SnapshotInfo, log_reader: LogReader | None = None):
         self.info = info
         self._log_reader = log_reader
+        self._memo: dict[str, Any] = {}
         by_kind: dict[str, list[Obj]] = defaultdict(list)
         by_key: dict[Key, Obj] = {}
         by_uid: dict[str, Obj] = {}
@@ -91,13 +95,18 @@ class Snapshot:
         self._children = dict(children)
         self._by_ns_kind = dict(by_ns_kind)
 
+        # Recorders put events about cluster-scoped objects in "default" or ""; index them under "".
+        self._cluster_kinds = set(CLUSTER_KINDS)
+        for kind, objs in self._by_kind.items():
+            if objs and not objs[0]["metadata"].get("namespace"):
+                self._cluster_kinds.add(kind)
+        cluster_kinds = self._cluster_kinds
         events: dict[Key, list[Obj]] = defaultdict(list)
         for ev in self._by_kind.get("Event", ()):
             s = event_subject(ev)
-            ns = s.get("namespace") or ""
-            if s.get("kind") in ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer"):
-                ns = ""
-            events[(s.get("kind") or "", ns, s.get("name") or "")].append(ev)
+            kind = s.get("kind") or ""
+            ns = "" if kind in cluster_kinds else (s.get("namespace") or "")
+            events[(kind, ns, s.get("name") or "")].append(ev)
         self._events = dict(events)
 
         pods_by_node: dict[str, list[Obj]] = defaultdict(list)
@@ -149,6 +158,12 @@ class Snapshot:
     def age(self, timestamp: str | None) -> timedelta | None:
         t = parse_time(timestamp)
         return self.now - t if t else None
+
+    def memo(self, name: str, factory: Callable[["Snapshot"], Any]) -> Any:
+        """A derived index built once per snapshot and shared by the checks that need it."""
+        if name not in self._memo:
+            self._memo[name] = factory(self)
+        return self._memo[name]
 
     # --- ownership ----------------------------------------------------------------------------
     def owners(self, obj: Obj) -> list[Obj]:
@@ -240,7 +255,7 @@ class Snapshot:
         """Events about an object, newest last."""
         key = obj if isinstance(obj, tuple) else key_of(obj)
         kind, ns, name = key
-        if kind in ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer"):
+        if kind in self._cluster_kinds:
             ns = ""
         evs = self._events.get((kind, ns, name), [])
         if reason or warning_only:

@@ -244,9 +244,6 @@ class _Tracer:
             "services": [s for s in services],
         }
 
-    def _stop(self, remaining: list[str]) -> TraceResult:
-        return self.finish(remaining)
-
     # --- host -----------------------------------------------------------------------------------
     def _known_hosts(self) -> list[str]:
         hosts: set[str] = set()

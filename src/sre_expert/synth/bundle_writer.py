@@ -47,7 +47,9 @@ def kubectl_json(obj: Any) -> str:
 
 
 def kubectl_yaml_stream(objs: Iterable[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(list(objs), sort_keys=True, default_flow_style=False, allow_unicode=True, width=10_000)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump_all(list(objs), Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                         width=10_000)
 
 
 def _sort_key(obj: dict[str, Any]) -> tuple[str, str]:

@@ -666,7 +666,7 @@ def quota_exceeded(b: PlatformBuilder, w: Workload, *, quota: str = "compute-quo
                    extra_replicas: int = 1, since: timedelta = timedelta(minutes=14)) -> dict[str, Any]:
     """Scale-up blocked by ResourceQuota: ReplicaFailure/FailedCreate with the quota admission message.
 
-    The quota's hard limit is set to what is already used, so used + requested > hard as in the message."""
+    The quota's hard limit is set to used + half a pod's request, so used + requested > hard as in the message."""
     _require_deployment(w)
     q = b.require("ResourceQuota", w.namespace, quota)
     dep, rs = w.deployment, w.replicaset
@@ -676,7 +676,8 @@ def quota_exceeded(b: PlatformBuilder, w: Workload, *, quota: str = "compute-quo
     b.refresh_quotas()
     used = parse_quantity(q["status"]["used"][resource])
     fmt = fmt_cpu if res == "cpu" else fmt_bytes
-    q["spec"]["hard"][resource] = fmt(used)
+    limited = used + (requested // 2 if res != "cpu" else round(requested / 2, 3))
+    q["spec"]["hard"][resource] = fmt(limited)
     bump(q, generation=False)
     new_total = dep["spec"]["replicas"] + extra_replicas
     dep["spec"]["replicas"] = new_total
@@ -692,7 +693,7 @@ def quota_exceeded(b: PlatformBuilder, w: Workload, *, quota: str = "compute-quo
                                        b.now - since))
     pod_name = f"{rs['metadata']['name']}-{safe_suffix('quota', rs['metadata']['uid'])}"
     message = (f'pods "{pod_name}" is forbidden: exceeded quota: {quota}, requested: {resource}={fmt(requested)}, '
-               f"used: {resource}={fmt(used)}, limited: {resource}={fmt(used)}")
+               f"used: {resource}={fmt(used)}, limited: {resource}={fmt(limited)}")
     _replica_failure(b, w, rs, message, since, 12 + number("qe", rs["metadata"]["uid"], hi=10))
     b.add_event(dep, "ScalingReplicaSet", f"Scaled up replica set {rs['metadata']['name']} from "
                 f"{new_total - extra_replicas} to {new_total}", first=b.now - since, component="deployment-controller")

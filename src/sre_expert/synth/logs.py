@@ -174,7 +174,10 @@ def healthy_log(image: str, start: datetime, now: datetime, key: str, namespace:
 
 
 def crash_log(image: str, start: datetime, kind: str = "error", detail: str | None = None) -> str:
-    """Last words of a container that exited: what `kubectl logs --previous` shows."""
+    """Last words of a container that exited: what `kubectl logs --previous` shows.
+
+    Default for the API is a self-contained startup bug (uncaught TypeError); pass `detail`
+    (e.g. "MongoServerSelectionError: connect ECONNREFUSED 10.96.1.2:27017") to blame a dependency."""
     flavor = flavor_for(image)
     if flavor == "api":
         def j(dt: datetime, level: int, msg: str, **kw: object) -> str:
@@ -185,11 +188,29 @@ def crash_log(image: str, start: datetime, kind: str = "error", detail: str | No
                               j(start + timedelta(seconds=40), 40, "memory usage high", heapUsedMB=1890),
                               "", "<--- Last few GCs --->", "",
                               "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory"]) + "\n"
+        if detail:
+            return "\n".join([
+                j(start, 30, "Loading configuration"),
+                j(start + timedelta(milliseconds=900), 60, detail, err={"type": detail.split(":")[0], "message": detail}),
+                j(start + timedelta(milliseconds=905), 60, "Application failed to start, exiting"),
+            ]) + "\n"
         return "\n".join([
             j(start, 30, "Loading configuration"),
-            j(start + timedelta(milliseconds=900), 60, detail or "MongoServerSelectionError: connect ECONNREFUSED 10.96.120.17:27017",
-              err={"type": "MongoServerSelectionError", "message": detail or "connect ECONNREFUSED 10.96.120.17:27017"}),
-            j(start + timedelta(milliseconds=905), 60, "Application failed to start, exiting"),
+            "/app/dist/config/index.js:42",
+            "    const [host, port] = process.env.CACHE_URL.split(':');",
+            "                                               ^",
+            "",
+            "TypeError: Cannot read properties of undefined (reading 'split')",
+            "    at Object.<anonymous> (/app/dist/config/index.js:42:48)",
+            "    at Module._compile (node:internal/modules/cjs/loader:1554:14)",
+            "    at Object..js (node:internal/modules/cjs/loader:1706:10)",
+            "    at Module.load (node:internal/modules/cjs/loader:1289:32)",
+            "    at Function._load (node:internal/modules/cjs/loader:1108:12)",
+            "    at Module.require (node:internal/modules/cjs/loader:1311:12)",
+            "    at require (node:internal/modules/helpers:136:16)",
+            "    at Object.<anonymous> (/app/dist/server.js:7:16)",
+            "",
+            "Node.js v20.18.1",
         ]) + "\n"
     if flavor == "mongodb":
         return "\n".join([
