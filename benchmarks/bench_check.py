@@ -460,23 +460,26 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     tmp = None
-    if args.bundle:
-        root = Path(args.bundle)
-    else:
-        tmp = tempfile.mkdtemp(prefix="sre-bench-")
-        root = Path(tmp) / "bundle"
-        progress(f"generating {args.pods} pods / {args.namespaces} namespaces / {args.events} events into {root} ...")
-        t0 = time.perf_counter()
-        # in a child, so that this process stays small (a child's peak RSS starts from its parent's)
-        gen = subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(root), "--pods", str(args.pods),
-                              "--namespaces", str(args.namespaces), "--events", str(args.events),
-                              "--seed", str(args.seed)], stdout=subprocess.PIPE, text=True)
-        progress(gen.stdout.rstrip())
-        if gen.returncode != 0:
-            progress(f"generate.py failed with exit {gen.returncode}")
-            return 2
-        progress(f"generated in {time.perf_counter() - t0:.1f} s")
     try:
+        if args.bundle:
+            root = Path(args.bundle)
+            if not root.is_dir():
+                progress(f"{root}: not a bundle directory")
+                return 2
+        else:
+            tmp = tempfile.mkdtemp(prefix="sre-bench-")
+            root = Path(tmp) / "bundle"
+            progress(f"generating {args.pods} pods / {args.namespaces} namespaces / {args.events} events into {root} ...")
+            t0 = time.perf_counter()
+            # in a child, so that this process stays small (a child's peak RSS starts from its parent's)
+            gen = subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", str(root), "--pods", str(args.pods),
+                                  "--namespaces", str(args.namespaces), "--events", str(args.events),
+                                  "--seed", str(args.seed)], stdout=subprocess.PIPE, text=True)
+            progress(gen.stdout.rstrip())
+            if gen.returncode != 0:
+                progress(f"generate.py failed with exit {gen.returncode}")
+                return 2
+            progress(f"generated in {time.perf_counter() - t0:.1f} s")
         if args.profile:
             profile(root, args.profile_out, args.top)
             return 0

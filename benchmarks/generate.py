@@ -249,7 +249,7 @@ def choose_faults(n: int, rng: random.Random) -> list[str]:
     for kind, w in mix:
         out += [kind] * max(1, round(n * w))
     rng.shuffle(out)
-    return out[:max(n, len(mix))]
+    return out[:n]
 
 
 def inject_faults(b: ScaledBuilder, tenants: list[str], rate: float, rng: random.Random,
@@ -264,8 +264,8 @@ def inject_faults(b: ScaledBuilder, tenants: list[str], rate: float, rng: random
 
     tenant_set = set(tenants)
     candidates = [w for w in b.workloads if w.namespace in tenant_set and w.kind in ("Deployment", "StatefulSet", "CronJob")]
-    n_faults = max(1, round(len(candidates) * rate))
-    plan = choose_faults(n_faults, rng)
+    n_faults = round(len(candidates) * rate)
+    plan = choose_faults(n_faults, rng) if n_faults > 0 else []
     rng.shuffle(candidates)
     used: set[int] = set()
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import jsonschema
 import yaml
@@ -26,7 +27,6 @@ from referencing import Registry, Resource
 
 K8S_VERSION = "1.32"
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
-_DEFS_ID = "https://kubernetes.io/api/_definitions.json"
 _OBJECT_META_REF = {"$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 
@@ -39,7 +39,7 @@ def _is_datetime(value: object) -> bool:
         return True
     if not _RFC3339.match(value):
         raise ValueError(f"{value!r} is not an RFC 3339 timestamp")
-    datetime.fromisoformat(value.replace("Z", "+00:00"))
+    datetime.fromisoformat(value)
     return True
 
 
@@ -63,7 +63,7 @@ def _core_registry() -> Registry:
     return Resource.from_contents(defs) @ Registry()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _core_validator(api_version: str, kind: str) -> jsonschema.Draft202012Validator | None:
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     path = _schema_dir() / f"{kind.lower()}-{group_version}.json"
@@ -119,7 +119,9 @@ def _iter_crd_files() -> Iterator[Path]:
             "The shared/crds directory must sit next to the repository (see shared/crds/SOURCES.md)."
         )
     # Experimental Gateway API first: that is what the Envoy Gateway Helm chart installs.
-    files = sorted(CRD_DIR.glob("*/*.yaml"), key=lambda p: (p.parent.name != "gateway-api-experimental", str(p)))
+    files = sorted(
+        CRD_DIR.glob("*/*.yaml"), key=lambda p: (p.parent.name != "gateway-api-experimental", str(p))
+    )
     if not files:
         raise CRDsMissing(f"no CRD files under {CRD_DIR}")
     yield from files
@@ -146,7 +148,7 @@ def crd_kinds() -> set[tuple[str, str]]:
     return set(_crd_schemas())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _crd_validators(api_version: str, kind: str) -> list[tuple[str, jsonschema.Draft202012Validator]]:
     out = []
     for source, raw in _crd_schemas().get((api_version, kind), []):
@@ -159,7 +161,9 @@ def _crd_validators(api_version: str, kind: str) -> list[tuple[str, jsonschema.D
         props["metadata"] = _OBJECT_META_REF
         schema["required"] = sorted(set(schema.get("required", [])) | {"apiVersion", "kind", "metadata"})
         registry = Resource.from_contents(schema) @ _core_registry()
-        out.append((source, jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_FORMATS)))
+        out.append(
+            (source, jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_FORMATS))
+        )
     return out
 
 
@@ -186,7 +190,9 @@ def validation_errors(obj: dict[str, Any]) -> list[str]:
         return errors
     validator = _core_validator(api_version, kind)
     if validator is None:
-        return [f"{label}: no schema for apiVersion {api_version!r} kind {kind!r} (neither core {K8S_VERSION} nor a CRD)"]
+        return [
+            f"{label}: no schema for apiVersion {api_version!r} kind {kind!r} (neither core {K8S_VERSION} nor a CRD)"
+        ]
     return [f"{label} {_path(e)}: {e.message}" for e in validator.iter_errors(obj)]
 
 

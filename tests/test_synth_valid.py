@@ -13,9 +13,10 @@ import json
 import sys
 import tarfile
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 import pytest
@@ -23,14 +24,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from schema_validation import CRD_DIR, crd_kinds, missing_defaults, validation_errors  # noqa: E402
+from schema_validation import CRD_DIR, crd_kinds, missing_defaults, validation_errors
 
-from sre_expert.synth import EVENT_TTL, PlatformBuilder, faults, healthy_platform, write_bundle  # noqa: E402
-from sre_expert.synth import pods as podlib  # noqa: E402
-from sre_expert.synth.events import event_last_seen  # noqa: E402
-from sre_expert.synth.meta import is_custom, parse_quantity, parse_ts  # noqa: E402
+from sre_expert.synth import EVENT_TTL, PlatformBuilder, faults, healthy_platform, write_bundle
+from sre_expert.synth import pods as podlib
+from sre_expert.synth.events import event_last_seen
+from sre_expert.synth.meta import is_custom, parse_quantity, parse_ts
 
-NOW = datetime(2025, 3, 12, 10, 17, 5, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 12, 10, 17, 5, tzinfo=UTC)
 TENANT = "mycure-production"
 
 
@@ -52,15 +53,22 @@ def db(b: PlatformBuilder, ns: str = TENANT):
 
 
 def envoy(b: PlatformBuilder):
-    return next(w for w in b.workloads if w.kind == "Deployment" and w.namespace == "envoy-gateway-system"
-                and w.name.startswith("envoy-gateway-system-shared-gateway"))
+    return next(
+        w
+        for w in b.workloads
+        if w.kind == "Deployment"
+        and w.namespace == "envoy-gateway-system"
+        and w.name.startswith("envoy-gateway-system-shared-gateway")
+    )
 
 
 SCENARIOS: dict[str, Callable[[PlatformBuilder], Any]] = {
     "crashloop": lambda b: faults.crashloop(b, api(b).pods[0], exit_code=1),
     "oomkilled": lambda b: faults.oomkilled(b, api(b).pods[1]),
     "image_pull_backoff": lambda b: faults.image_pull_backoff(b, api(b)),
-    "image_pull_backoff_pod": lambda b: faults.image_pull_backoff(b, db(b).pods[0], "docker.io/bitnami/mongodb:9.9.9"),
+    "image_pull_backoff_pod": lambda b: faults.image_pull_backoff(
+        b, db(b).pods[0], "docker.io/bitnami/mongodb:9.9.9"
+    ),
     "ccce_missing_secret": lambda b: faults.create_container_config_error(b, api(b).pods[0]),
     "ccce_missing_key": lambda b: faults.create_container_config_error(b, api(b).pods[0], missing="key"),
     "failed_mount": lambda b: faults.failed_mount(b, envoy(b).pods[0]),
@@ -76,9 +84,15 @@ SCENARIOS: dict[str, Callable[[PlatformBuilder], Any]] = {
     "webhook_denied": lambda b: faults.webhook_denied(b, api(b)),
     "deployment_progress_deadline": lambda b: faults.deployment_progress_deadline(b, api(b)),
     "job_failed": lambda b: faults.job_failed(b, b.workload("CronJob", TENANT, "session-cleanup")),
-    "external_secret_failed": lambda b: faults.external_secret_failed(b, b.require("ExternalSecret", TENANT, "api-secrets")),
-    "secret_store_invalid": lambda b: faults.secret_store_invalid(b, b.require("ClusterSecretStore", None, "gcp-secretstore")),
-    "certificate_not_ready": lambda b: faults.certificate_not_ready(b, b.require("Certificate", "gateway-system", "gateway-tls")),
+    "external_secret_failed": lambda b: faults.external_secret_failed(
+        b, b.require("ExternalSecret", TENANT, "api-secrets")
+    ),
+    "secret_store_invalid": lambda b: faults.secret_store_invalid(
+        b, b.require("ClusterSecretStore", None, "gcp-secretstore")
+    ),
+    "certificate_not_ready": lambda b: faults.certificate_not_ready(
+        b, b.require("Certificate", "gateway-system", "gateway-tls")
+    ),
     "backup_failed": lambda b: faults.backup_failed(b),
     "bsl_unavailable": lambda b: faults.bsl_unavailable(b),
     "route_not_accepted": lambda b: faults.route_not_accepted(b, b.require("HTTPRoute", TENANT, "api")),
@@ -169,7 +183,9 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
         for ref in md.get("ownerReferences", []):
             owner = uids.get(ref["uid"])
             if owner is None or owner["kind"] != ref["kind"] or owner["metadata"]["name"] != ref["name"]:
-                errs.append(f"{where}: ownerReference {ref['kind']}/{ref['name']} {ref['uid']} does not exist")
+                errs.append(
+                    f"{where}: ownerReference {ref['kind']}/{ref['name']} {ref['uid']} does not exist"
+                )
         if md.get("namespace") and not has("Namespace", "", md["namespace"]):
             errs.append(f"{where}: namespace {md['namespace']} does not exist")
         if o["kind"] == "Event":
@@ -199,8 +215,11 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
                     ref = addr.get("targetRef")
                     if ref and ref["uid"] not in uids:
                         errs.append(f"{where}: targetRef pod {ref['name']} does not exist")
-        if o["kind"] == "PersistentVolumeClaim" and o["spec"].get("volumeName") and not has(
-                "PersistentVolume", "", o["spec"]["volumeName"]):
+        if (
+            o["kind"] == "PersistentVolumeClaim"
+            and o["spec"].get("volumeName")
+            and not has("PersistentVolume", "", o["spec"]["volumeName"])
+        ):
             errs.append(f"{where}: volume {o['spec']['volumeName']} does not exist")
         if o["kind"] == "PersistentVolume":
             ref = o["spec"]["claimRef"]
@@ -216,9 +235,14 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
                     if not has("Service", ns, be["name"]):
                         errs.append(f"{where}: backend Service {ns}/{be['name']} does not exist")
                     elif ns != md["namespace"] and not any(
-                            g["kind"] == "ReferenceGrant" and g["metadata"]["namespace"] == ns
-                            and any(f["namespace"] == md["namespace"] for f in g["spec"]["from"]) for g in b.objects):
-                        errs.append(f"{where}: cross-namespace backend {ns}/{be['name']} without ReferenceGrant")
+                        g["kind"] == "ReferenceGrant"
+                        and g["metadata"]["namespace"] == ns
+                        and any(f["namespace"] == md["namespace"] for f in g["spec"]["from"])
+                        for g in b.objects
+                    ):
+                        errs.append(
+                            f"{where}: cross-namespace backend {ns}/{be['name']} without ReferenceGrant"
+                        )
         if o["kind"] == "HorizontalPodAutoscaler":
             ref = o["spec"]["scaleTargetRef"]
             if not has(ref["kind"], md["namespace"], ref["name"]):
@@ -247,8 +271,9 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
                     errs.append(f"{where}: secret volume {v['secret']['secretName']} does not exist")
                 if "configMap" in v and not has("ConfigMap", ns, v["configMap"]["name"]):
                     errs.append(f"{where}: configMap volume {v['configMap']['name']} does not exist")
-                if "persistentVolumeClaim" in v and not has("PersistentVolumeClaim", ns,
-                                                            v["persistentVolumeClaim"]["claimName"]):
+                if "persistentVolumeClaim" in v and not has(
+                    "PersistentVolumeClaim", ns, v["persistentVolumeClaim"]["claimName"]
+                ):
                     errs.append(f"{where}: claim {v['persistentVolumeClaim']['claimName']} does not exist")
                 for src in v.get("projected", {}).get("sources", []):
                     if "configMap" in src and not has("ConfigMap", ns, src["configMap"]["name"]):
@@ -257,7 +282,9 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
             for lst in o["spec"]["listeners"]:
                 for ref in lst.get("tls", {}).get("certificateRefs", []):
                     if not has("Secret", ref.get("namespace", md["namespace"]), ref["name"]):
-                        errs.append(f"{where}: listener {lst['name']} TLS secret {ref['name']} does not exist")
+                        errs.append(
+                            f"{where}: listener {lst['name']} TLS secret {ref['name']} does not exist"
+                        )
         if o["kind"] == "ExternalSecret" and not has("Secret", md["namespace"], o["spec"]["target"]["name"]):
             errs.append(f"{where}: target secret {o['spec']['target']['name']} does not exist")
         if o["kind"] == "Certificate" and not has("Secret", md["namespace"], o["spec"]["secretName"]):
@@ -271,9 +298,13 @@ def _integrity_errors(b: PlatformBuilder, strict: bool) -> list[str]:
                 ref = solver.get("dns01", {}).get("cloudflare", {}).get("apiTokenSecretRef")
                 if ref and not has("Secret", "cert-manager", ref["name"]):
                     errs.append(f"{where}: cloudflare token secret {ref['name']} does not exist")
-        if o["kind"] in ("Deployment", "StatefulSet", "DaemonSet") and o["spec"]["template"]["spec"].get(
-                "serviceAccountName") and not has("ServiceAccount", md["namespace"],
-                                                  o["spec"]["template"]["spec"]["serviceAccountName"]):
+        if (
+            o["kind"] in ("Deployment", "StatefulSet", "DaemonSet")
+            and o["spec"]["template"]["spec"].get("serviceAccountName")
+            and not has(
+                "ServiceAccount", md["namespace"], o["spec"]["template"]["spec"]["serviceAccountName"]
+            )
+        ):
             errs.append(f"{where}: serviceAccount does not exist")
     return errs
 
@@ -291,7 +322,9 @@ def test_faulted_references_resolve(scenarios, name):
 
 
 def test_no_duplicate_identities(healthy):
-    keys = Counter((o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in healthy.objects)
+    keys = Counter(
+        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]) for o in healthy.objects
+    )
     assert [k for k, n in keys.items() if n > 1] == []
     uids = Counter(o["metadata"]["uid"] for o in healthy.objects)
     assert [u for u, n in uids.items() if n > 1] == []
@@ -306,12 +339,33 @@ def _cond(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
 
 def test_healthy_platform_has_the_reference_layout(healthy):
     namespaces = {o["metadata"]["name"] for o in healthy.list("Namespace")}
-    assert {"kube-system", "gateway-system", "envoy-gateway-system", "cert-manager", "external-secrets-system",
-            "velero", "monitoring", "kyverno", "falco", "argocd", "longhorn-system", TENANT, "lfh-staging"} <= namespaces
+    assert {
+        "kube-system",
+        "gateway-system",
+        "envoy-gateway-system",
+        "cert-manager",
+        "external-secrets-system",
+        "velero",
+        "monitoring",
+        "kyverno",
+        "falco",
+        "argocd",
+        "longhorn-system",
+        TENANT,
+        "lfh-staging",
+    } <= namespaces
     assert len(healthy.list("Node")) >= 3
     gw = healthy.require("Gateway", "gateway-system", "shared-gateway")
     assert [lst["name"] for lst in gw["spec"]["listeners"]] == [
-        "http", "https", "http-lfh", "https-lfh", "http-lfh-stg", "https-lfh-stg", "http-mycure", "https-mycure"]
+        "http",
+        "https",
+        "http-lfh",
+        "https-lfh",
+        "http-lfh-stg",
+        "https-lfh-stg",
+        "http-mycure",
+        "https-mycure",
+    ]
     assert healthy.require("Service", "kube-system", "kube-dns")["spec"]["clusterIP"] == "10.96.0.10"
     sched = healthy.require("Schedule", "velero", "infrastructure-daily")
     assert sched["spec"]["schedule"] == "0 3 * * *" and sched["spec"]["template"]["ttl"] == "720h0m0s"
@@ -320,14 +374,30 @@ def test_healthy_platform_has_the_reference_layout(healthy):
     store = healthy.require("ClusterSecretStore", None, "gcp-secretstore")
     assert store["spec"]["provider"]["gcpsm"]["projectID"] == "mc-v4-prod"
     assert {o["metadata"]["name"] for o in healthy.list("ClusterIssuer")} == {
-        "letsencrypt-prod", "letsencrypt-staging", "letsencrypt-mycure-cloudflare-prod"}
+        "letsencrypt-prod",
+        "letsencrypt-staging",
+        "letsencrypt-mycure-cloudflare-prod",
+    }
     assert {o["metadata"]["name"] for o in healthy.list("ClusterPolicy")} == {
-        "pod-security", "restrict-registries", "require-labels"}
-    assert healthy.require("ClusterPolicy", None, "restrict-registries")["spec"]["validationFailureAction"] == "Audit"
-    remote = [d["remoteRef"]["key"] for d in healthy.require("ExternalSecret", TENANT, "api-secrets")["spec"]["data"]]
+        "pod-security",
+        "restrict-registries",
+        "require-labels",
+    }
+    assert (
+        healthy.require("ClusterPolicy", None, "restrict-registries")["spec"]["validationFailureAction"]
+        == "Audit"
+    )
+    remote = [
+        d["remoteRef"]["key"]
+        for d in healthy.require("ExternalSecret", TENANT, "api-secrets")["spec"]["data"]
+    ]
     assert "mycure-production-mongo-uri" in remote
-    assert healthy.require("StorageClass", None, "longhorn")["metadata"]["annotations"][
-        "storageclass.kubernetes.io/is-default-class"] == "true"
+    assert (
+        healthy.require("StorageClass", None, "longhorn")["metadata"]["annotations"][
+            "storageclass.kubernetes.io/is-default-class"
+        ]
+        == "true"
+    )
 
 
 def test_healthy_pods_run_and_are_ready(healthy):
@@ -336,8 +406,11 @@ def test_healthy_pods_run_and_are_ready(healthy):
         phase = p["status"]["phase"]
         if phase == "Succeeded":
             continue
-        if phase != "Running" or not podlib.is_ready(p) or any(
-                cs["restartCount"] or not cs["ready"] for cs in p["status"]["containerStatuses"]):
+        if (
+            phase != "Running"
+            or not podlib.is_ready(p)
+            or any(cs["restartCount"] or not cs["ready"] for cs in p["status"]["containerStatuses"])
+        ):
             bad.append(f"{p['metadata']['namespace']}/{p['metadata']['name']}")
     assert not bad
 
@@ -345,20 +418,33 @@ def test_healthy_pods_run_and_are_ready(healthy):
 def test_healthy_controllers_are_complete(healthy):
     for d in healthy.list("Deployment"):
         st = d["status"]
-        assert st.get("availableReplicas") == st.get("readyReplicas") == st.get("updatedReplicas") == d["spec"]["replicas"], d["metadata"]
+        assert (
+            st.get("availableReplicas")
+            == st.get("readyReplicas")
+            == st.get("updatedReplicas")
+            == d["spec"]["replicas"]
+        ), d["metadata"]
         assert "unavailableReplicas" not in st
-        assert _cond(d, "Available")["status"] == "True" and _cond(d, "Progressing")["reason"] == "NewReplicaSetAvailable"
+        assert (
+            _cond(d, "Available")["status"] == "True"
+            and _cond(d, "Progressing")["reason"] == "NewReplicaSetAvailable"
+        )
     for s in healthy.list("StatefulSet"):
         assert s["status"].get("readyReplicas") == s["spec"]["replicas"] == s["status"]["availableReplicas"]
     for ds in healthy.list("DaemonSet"):
         st = ds["status"]
-        assert st["desiredNumberScheduled"] == st["numberReady"] == st.get("numberAvailable") > 0, ds["metadata"]["name"]
+        assert st["desiredNumberScheduled"] == st["numberReady"] == st.get("numberAvailable") > 0, ds[
+            "metadata"
+        ]["name"]
     for j in healthy.list("Job"):
         assert _cond(j, "Complete") is not None
     for hpa in healthy.list("HorizontalPodAutoscaler"):
         st = hpa["status"]
         assert st["currentReplicas"] == st["desiredReplicas"]
-        assert _cond(hpa, "ScalingActive")["status"] == "True" and _cond(hpa, "ScalingLimited")["status"] == "False"
+        assert (
+            _cond(hpa, "ScalingActive")["status"] == "True"
+            and _cond(hpa, "ScalingLimited")["status"] == "False"
+        )
     for pdb in healthy.list("PodDisruptionBudget"):
         assert pdb["status"]["disruptionsAllowed"] >= 1
 
@@ -368,8 +454,14 @@ def test_healthy_services_have_ready_endpoints(healthy):
         if not svc["spec"].get("selector"):
             continue
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
-        slices = [e for e in healthy.list("EndpointSlice", ns) if e["metadata"]["labels"]["kubernetes.io/service-name"] == name]
-        assert slices and any(ep["conditions"]["ready"] for e in slices for ep in e["endpoints"] or []), f"{ns}/{name}"
+        slices = [
+            e
+            for e in healthy.list("EndpointSlice", ns)
+            if e["metadata"]["labels"]["kubernetes.io/service-name"] == name
+        ]
+        assert slices and any(ep["conditions"]["ready"] for e in slices for ep in e["endpoints"] or []), (
+            f"{ns}/{name}"
+        )
         assert healthy.require("Endpoints", ns, name)["subsets"][0]["addresses"], f"{ns}/{name}"
     lb = [s for s in healthy.list("Service") if s["spec"]["type"] == "LoadBalancer"]
     assert lb and all(s["status"]["loadBalancer"]["ingress"][0]["ip"] for s in lb)
@@ -380,8 +472,12 @@ def test_healthy_nodes_storage_and_capacity(healthy):
     for p in healthy.list("Pod"):
         if p["status"]["phase"] == "Running":
             for c in p["spec"]["containers"]:
-                requested[p["spec"]["nodeName"], "cpu"] += parse_quantity(c["resources"].get("requests", {}).get("cpu", 0))
-                requested[p["spec"]["nodeName"], "memory"] += parse_quantity(c["resources"].get("requests", {}).get("memory", 0))
+                requested[p["spec"]["nodeName"], "cpu"] += parse_quantity(
+                    c["resources"].get("requests", {}).get("cpu", 0)
+                )
+                requested[p["spec"]["nodeName"], "memory"] += parse_quantity(
+                    c["resources"].get("requests", {}).get("memory", 0)
+                )
     for n in healthy.list("Node"):
         conds = {c["type"]: c for c in n["status"]["conditions"]}
         assert conds["Ready"]["status"] == "True" and conds["Ready"]["reason"] == "KubeletReady"
@@ -396,7 +492,10 @@ def test_healthy_nodes_storage_and_capacity(healthy):
     assert all(c["status"]["phase"] == "Bound" for c in healthy.list("PersistentVolumeClaim"))
     for q in healthy.list("ResourceQuota"):
         for k, hard in q["status"]["hard"].items():
-            assert parse_quantity(q["status"]["used"][k]) < 0.8 * parse_quantity(hard), (q["metadata"]["namespace"], k)
+            assert parse_quantity(q["status"]["used"][k]) < 0.8 * parse_quantity(hard), (
+                q["metadata"]["namespace"],
+                k,
+            )
 
 
 def test_healthy_events_are_recent_and_normal(healthy):
@@ -433,12 +532,18 @@ def test_healthy_platform_custom_resources_are_healthy(healthy):
     assert not healthy.list("Challenge")
     assert all(o["status"]["state"] == "valid" for o in healthy.list("Order"))
     bsl = healthy.require("BackupStorageLocation", "velero", "default")
-    assert bsl["status"]["phase"] == "Available" and NOW - parse_ts(bsl["status"]["lastValidationTime"]) < timedelta(minutes=1)
+    assert bsl["status"]["phase"] == "Available" and NOW - parse_ts(
+        bsl["status"]["lastValidationTime"]
+    ) < timedelta(minutes=1)
     for s in healthy.list("Schedule"):
-        assert s["status"]["phase"] == "Enabled" and NOW - parse_ts(s["status"]["lastBackup"]) <= timedelta(days=7)
+        assert s["status"]["phase"] == "Enabled" and NOW - parse_ts(s["status"]["lastBackup"]) <= timedelta(
+            days=7
+        )
     assert all(x["status"]["phase"] == "Completed" for x in healthy.list("Backup"))
     for a in healthy.list("Application"):
-        assert a["status"]["sync"]["status"] == "Synced" and a["status"]["health"]["status"] == "Healthy", a["metadata"]["name"]
+        assert a["status"]["sync"]["status"] == "Synced" and a["status"]["health"]["status"] == "Healthy", a[
+            "metadata"
+        ]["name"]
         assert a["status"]["resources"], a["metadata"]["name"]
     for cr in healthy.list("Prometheus") + healthy.list("Alertmanager"):
         assert _cond(cr, "Available")["status"] == "True"
@@ -458,9 +563,13 @@ def test_healthy_logs_cover_running_containers(healthy):
 def test_service_monitors_select_a_service_port(healthy):
     for sm in healthy.list("ServiceMonitor"):
         sel, port = sm["spec"]["selector"]["matchLabels"], sm["spec"]["endpoints"][0]["port"]
-        hits = [s for ns in sm["spec"]["namespaceSelector"]["matchNames"] for s in healthy.list("Service", ns)
-                if all(s["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
-                and any(p.get("name") == port for p in s["spec"]["ports"])]
+        hits = [
+            s
+            for ns in sm["spec"]["namespaceSelector"]["matchNames"]
+            for s in healthy.list("Service", ns)
+            if all(s["metadata"].get("labels", {}).get(k) == v for k, v in sel.items())
+            and any(p.get("name") == port for p in s["spec"]["ports"])
+        ]
         assert hits, sm["metadata"]["name"]
 
 
@@ -517,7 +626,10 @@ def test_image_pull_backoff(scenarios):
     w = _warnings(b, pod)
     assert w["Failed"] in ("Error: ErrImagePull", "Error: ImagePullBackOff") or "not found" in w["Failed"]
     msgs = [e["message"] for e in _events(b, pod) if e["reason"] == "Failed"]
-    assert any(m.startswith('Failed to pull image "ghcr.io/monobaselabs/api:v9.9.9"') and m.endswith("not found") for m in msgs)
+    assert any(
+        m.startswith('Failed to pull image "ghcr.io/monobaselabs/api:v9.9.9"') and m.endswith("not found")
+        for m in msgs
+    )
     w_api = api(b)
     assert len(w_api.old_replicasets) >= 1 and w_api.deployment["status"]["updatedReplicas"] == 1
     assert w_api.deployment["status"]["readyReplicas"] == 2
@@ -533,7 +645,10 @@ def test_image_pull_backoff(scenarios):
 def test_create_container_config_error(scenarios):
     b, pod = scenarios["ccce_missing_secret"]
     cs = pod["status"]["containerStatuses"][0]
-    assert cs["state"]["waiting"] == {"message": 'secret "api-secrets" not found', "reason": "CreateContainerConfigError"}
+    assert cs["state"]["waiting"] == {
+        "message": 'secret "api-secrets" not found',
+        "reason": "CreateContainerConfigError",
+    }
     assert b.get("Secret", TENANT, "api-secrets") is None
     assert _warnings(b, pod)["Failed"] == 'Error: secret "api-secrets" not found'
     b2, pod2 = scenarios["ccce_missing_key"]
@@ -545,18 +660,23 @@ def test_create_container_config_error(scenarios):
 def test_failed_mount(scenarios):
     b, pod = scenarios["failed_mount"]
     assert pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "ContainerCreating"
-    assert _warnings(b, pod)["FailedMount"] == 'MountVolume.SetUp failed for volume "certs" : secret "envoy" not found'
+    assert (
+        _warnings(b, pod)["FailedMount"]
+        == 'MountVolume.SetUp failed for volume "certs" : secret "envoy" not found'
+    )
 
 
 def test_unschedulable(scenarios):
     b, pod = scenarios["unschedulable"]
     cond = pod["status"]["conditions"][0]
     assert (cond["type"], cond["status"], cond["reason"]) == ("PodScheduled", "False", "Unschedulable")
-    assert cond["message"] == ("0/4 nodes are available: 1 node(s) had untolerated taint "
-                               "{node-role.kubernetes.io/control-plane: }, 3 Insufficient memory. preemption: 0/4 nodes "
-                               "are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims "
-                               "found for incoming pod.")
-    ev = [e for e in _events(b, pod) if e["reason"] == "FailedScheduling"][0]
+    assert cond["message"] == (
+        "0/4 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, 3 Insufficient memory. preemption: 0/4 nodes "
+        "are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims "
+        "found for incoming pod."
+    )
+    ev = next(e for e in _events(b, pod) if e["reason"] == "FailedScheduling")
     assert ev["type"] == "Warning" and ev["message"] == cond["message"] and ev["series"]["count"] > 1
     assert ev["reportingComponent"] == "default-scheduler" and ev["lastTimestamp"] is None
     assert "nodeName" not in pod["spec"] and "Scheduled" not in {e["reason"] for e in _events(b, pod)}
@@ -576,11 +696,20 @@ def test_pvc_pending(scenarios):
 def test_node_not_ready(scenarios):
     b, node = scenarios["node_not_ready"]
     ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
-    assert (ready["status"], ready["reason"], ready["message"]) == ("Unknown", "NodeStatusUnknown",
-                                                                   "Kubelet stopped posting node status.")
+    assert (ready["status"], ready["reason"], ready["message"]) == (
+        "Unknown",
+        "NodeStatusUnknown",
+        "Kubelet stopped posting node status.",
+    )
     assert {(t["key"], t["effect"]) for t in node["spec"]["taints"]} >= {
-        ("node.kubernetes.io/unreachable", "NoSchedule"), ("node.kubernetes.io/unreachable", "NoExecute")}
-    on_node = [p for p in b.list("Pod") if p["spec"].get("nodeName") == "k8s-worker-2" and p["status"]["phase"] == "Running"]
+        ("node.kubernetes.io/unreachable", "NoSchedule"),
+        ("node.kubernetes.io/unreachable", "NoExecute"),
+    }
+    on_node = [
+        p
+        for p in b.list("Pod")
+        if p["spec"].get("nodeName") == "k8s-worker-2" and p["status"]["phase"] == "Running"
+    ]
     assert on_node and all(not podlib.is_ready(p) for p in on_node)
     assert any(p["metadata"].get("deletionTimestamp") for p in on_node)
     for ns in (TENANT, "lfh-staging"):  # evicted after 300s and replaced on healthy nodes
@@ -611,14 +740,20 @@ def test_probe_failures(scenarios):
 def test_quota_exceeded(scenarios):
     b, rs = scenarios["quota_exceeded"]
     msg = _warnings(b, rs)["FailedCreate"]
-    assert msg.startswith(f'Error creating: pods "{rs["metadata"]["name"]}-') and "exceeded quota: compute-quota, requested: limits.memory=1Gi" in msg
+    assert (
+        msg.startswith(f'Error creating: pods "{rs["metadata"]["name"]}-')
+        and "exceeded quota: compute-quota, requested: limits.memory=1Gi" in msg
+    )
     assert _cond(rs, "ReplicaFailure")["reason"] == "FailedCreate"
     dep = api(b).deployment
     assert dep["spec"]["replicas"] == 3 and dep["status"]["unavailableReplicas"] == 1
     q = b.require("ResourceQuota", TENANT, "compute-quota")
     used, hard = (parse_quantity(q["status"][k]["limits.memory"]) for k in ("used", "hard"))
     assert used < hard < used + parse_quantity("1Gi")
-    assert f"used: limits.memory={q['status']['used']['limits.memory']}, limited: limits.memory={q['status']['hard']['limits.memory']}" in msg
+    assert (
+        f"used: limits.memory={q['status']['used']['limits.memory']}, limited: limits.memory={q['status']['hard']['limits.memory']}"
+        in msg
+    )
 
 
 def test_webhook_denied_and_progress_deadline(scenarios):
@@ -637,14 +772,21 @@ def test_job_failed(scenarios):
     failed = _cond(job, "Failed")
     assert (failed["reason"], job["status"]["failed"]) == ("BackoffLimitExceeded", 3)
     assert _warnings(b, job)["BackoffLimitExceeded"] == "Job has reached the specified backoff limit"
-    pods = [p for p in b.list("Pod", TENANT) if p["metadata"]["ownerReferences"][0]["uid"] == job["metadata"]["uid"]]
+    pods = [
+        p
+        for p in b.list("Pod", TENANT)
+        if p["metadata"]["ownerReferences"][0]["uid"] == job["metadata"]["uid"]
+    ]
     assert len(pods) == 3 and all(p["status"]["phase"] == "Failed" for p in pods)
 
 
 def test_platform_faults(scenarios):
     b, es = scenarios["external_secret_failed"]
-    assert _cond(es, "Ready")["reason"] == "SecretSyncedError" and "not found or has no versions" in _warnings(b, es)["UpdateFailed"]
-    b, store = scenarios["secret_store_invalid"]
+    assert (
+        _cond(es, "Ready")["reason"] == "SecretSyncedError"
+        and "not found or has no versions" in _warnings(b, es)["UpdateFailed"]
+    )
+    b, _store = scenarios["secret_store_invalid"]
     assert all(_cond(e, "Ready")["status"] == "False" for e in b.list("ExternalSecret"))
     b, ch = scenarios["certificate_not_ready"]
     assert ch["status"]["state"] == "pending" and "Cloudflare" in ch["status"]["reason"]
@@ -656,7 +798,9 @@ def test_platform_faults(scenarios):
     b, route = scenarios["route_not_accepted"]
     assert any(c["reason"] == "NoMatchingParent" for p in route["status"]["parents"] for c in p["conditions"])
     gw = b.require("Gateway", "gateway-system", "shared-gateway")
-    assert next(lst for lst in gw["status"]["listeners"] if lst["name"] == "https-mycure")["attachedRoutes"] == 0
+    assert (
+        next(lst for lst in gw["status"]["listeners"] if lst["name"] == "https-mycure")["attachedRoutes"] == 0
+    )
 
 
 def test_faults_compose_on_one_cluster():
@@ -681,8 +825,11 @@ def test_build_is_deterministic():
 def test_write_bundle_json(tmp_path, healthy):
     out = write_bundle(healthy, tmp_path / "bundle")
     meta = json.loads((out / "bundle.json").read_text())
-    assert meta == {"capturedAt": "2025-03-12T10:17:05Z", "cluster": healthy.cluster,
-                    "kubernetesVersion": healthy.kubernetes_version}
+    assert meta == {
+        "capturedAt": "2025-03-12T10:17:05Z",
+        "cluster": healthy.cluster,
+        "kubernetesVersion": healthy.kubernetes_version,
+    }
     pods_text = (out / "pods.json").read_text()
     assert pods_text.startswith('{\n    "apiVersion": "v1",\n    "items": [\n')
     loaded = []

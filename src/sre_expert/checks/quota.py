@@ -154,6 +154,8 @@ def _blocking(snap: Snapshot, rq: Obj, rows: list[tuple[float, str, str, str]], 
         + (" …" if len(refused) > 6 else "")
     )
     res = hot[0][1] if hot else "?"
+    requested = re.search(r"requested: ([^\s,]+(?:,[^\s,]+)*)", msg)
+    asked = dict(x.split("=", 1) for x in requested.group(1).split(",") if "=" in x) if requested else {}
     ns = rq["metadata"].get("namespace") or ""
     subjects: list[tuple[str, str, str]] = []
     for kind, obj_name in refused:
@@ -167,7 +169,8 @@ def _blocking(snap: Snapshot, rq: Obj, rows: list[tuple[float, str, str, str]], 
         "QUOTA-BLOCKING",
         rq,
         title=f"ResourceQuota {name} is refusing creations: {res} "
-        + (f"{hot[0][2]}/{hot[0][3]} used" if hot else "limit reached")
+        + (f"used {hot[0][2]} of {hot[0][3]}" if hot else "limit reached")
+        + (f", a new pod asks {asked[res]}" if res in asked else "")
         + f" ({len(refused)} object(s) failing to create)",
         evidence=evidence,
         subjects=subjects,

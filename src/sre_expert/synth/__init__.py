@@ -13,5 +13,14 @@ from .builder import EVENT_TTL, PlatformBuilder, Workload
 from .bundle_writer import bundle_files, write_bundle
 from .platform import Tenant, healthy_platform, tenant_for
 
-__all__ = ["EVENT_TTL", "PlatformBuilder", "Tenant", "Workload", "bundle_files", "faults", "healthy_platform",
-           "tenant_for", "write_bundle"]
+__all__ = [
+    "EVENT_TTL",
+    "PlatformBuilder",
+    "Tenant",
+    "Workload",
+    "bundle_files",
+    "faults",
+    "healthy_platform",
+    "tenant_for",
+    "write_bundle",
+]

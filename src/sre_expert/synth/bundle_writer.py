@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -20,7 +21,11 @@ from .meta import ts
 if TYPE_CHECKING:
     from .builder import PlatformBuilder
 
-_IRREGULAR = {"Endpoints": "endpoints", "PolicyReport": "policyreports", "ClusterPolicyReport": "clusterpolicyreports"}
+_IRREGULAR = {
+    "Endpoints": "endpoints",
+    "PolicyReport": "policyreports",
+    "ClusterPolicyReport": "clusterpolicyreports",
+}
 
 
 def plural(kind: str) -> str:
@@ -48,8 +53,9 @@ def kubectl_json(obj: Any) -> str:
 
 def kubectl_yaml_stream(objs: Iterable[dict[str, Any]]) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump_all(list(objs), Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
-                         width=10_000)
+    return yaml.dump_all(
+        list(objs), Dumper=dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=10_000
+    )
 
 
 def _sort_key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -68,15 +74,21 @@ def bundle_files(b: PlatformBuilder, fmt: str = "json") -> dict[str, str]:
     for name, items in sorted(groups.items()):
         items = sorted(items, key=_sort_key)
         if fmt == "json":
-            files[f"{name}.json"] = kubectl_json({"apiVersion": "v1", "items": items, "kind": "List",
-                                                  "metadata": {"resourceVersion": ""}})
+            files[f"{name}.json"] = kubectl_json(
+                {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+            )
         else:
             files[f"{name}.yaml"] = kubectl_yaml_stream(items)
     for (ns, pod, container, previous), text in sorted(b.logs.items()):
         suffix = ".previous.log" if previous else ".log"
         files[f"logs/{ns}/{pod}/{container}{suffix}"] = text
-    files["bundle.json"] = json.dumps({"capturedAt": ts(b.now), "cluster": b.cluster,
-                                       "kubernetesVersion": b.kubernetes_version}, indent=2) + "\n"
+    files["bundle.json"] = (
+        json.dumps(
+            {"capturedAt": ts(b.now), "cluster": b.cluster, "kubernetesVersion": b.kubernetes_version},
+            indent=2,
+        )
+        + "\n"
+    )
     return files
 
 

@@ -36,7 +36,10 @@ def fire_times_before(expr: str, now: datetime, count: int = 1, horizon_days: in
     day_any, dow_any = dom == "*", dow == "*"
     limit = now - timedelta(days=horizon_days)
     while t >= limit and len(out) < count:
-        day_ok = (t.day in doms if not day_any else True, (t.isoweekday() % 7) in dows if not dow_any else True)
+        day_ok = (
+            t.day in doms if not day_any else True,
+            (t.isoweekday() % 7) in dows if not dow_any else True,
+        )
         if day_any or dow_any:
             matches_day = day_ok[0] and day_ok[1]
         else:

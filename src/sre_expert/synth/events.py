@@ -16,7 +16,9 @@ from .meta import micro_ts, number, object_ref, resource_version, ts, uid
 
 def event_name(involved: dict[str, Any], first: datetime, salt: str = "") -> str:
     """'<object>.<hex unix nanos>' the way client-go names events."""
-    nanos = int(first.timestamp()) * 1_000_000_000 + number("evn", involved["metadata"]["uid"], salt, hi=999_999_999)
+    nanos = int(first.timestamp()) * 1_000_000_000 + number(
+        "evn", involved["metadata"]["uid"], salt, hi=999_999_999
+    )
     return f"{involved['metadata']['name']}.{nanos:x}"
 
 
@@ -114,5 +116,9 @@ def scheduler_event(
 def event_last_seen(ev: dict[str, Any]) -> str | None:
     """Newest time an event was observed, whichever shape it has."""
     series = ev.get("series") or {}
-    return ev.get("lastTimestamp") or series.get("lastObservedTime") or ev.get("eventTime") or ev.get(
-        "firstTimestamp")
+    return (
+        ev.get("lastTimestamp")
+        or series.get("lastObservedTime")
+        or ev.get("eventTime")
+        or ev.get("firstTimestamp")
+    )

@@ -8,34 +8,71 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # Alphabet of apimachinery's rand.SafeEncodeString: no vowels, no 0/1/3 (no accidental words).
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 # API versions as a 1.32 API server serves them.
 API = {
-    "Pod": "v1", "Service": "v1", "Endpoints": "v1", "Node": "v1", "Namespace": "v1", "Event": "v1",
-    "ConfigMap": "v1", "Secret": "v1", "ServiceAccount": "v1", "PersistentVolume": "v1",
-    "PersistentVolumeClaim": "v1", "ResourceQuota": "v1", "LimitRange": "v1",
-    "Deployment": "apps/v1", "ReplicaSet": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
-    "ControllerRevision": "apps/v1", "Job": "batch/v1", "CronJob": "batch/v1",
-    "HorizontalPodAutoscaler": "autoscaling/v2", "EndpointSlice": "discovery.k8s.io/v1",
-    "NetworkPolicy": "networking.k8s.io/v1", "StorageClass": "storage.k8s.io/v1",
-    "PodDisruptionBudget": "policy/v1", "PriorityClass": "scheduling.k8s.io/v1",
+    "Pod": "v1",
+    "Service": "v1",
+    "Endpoints": "v1",
+    "Node": "v1",
+    "Namespace": "v1",
+    "Event": "v1",
+    "ConfigMap": "v1",
+    "Secret": "v1",
+    "ServiceAccount": "v1",
+    "PersistentVolume": "v1",
+    "PersistentVolumeClaim": "v1",
+    "ResourceQuota": "v1",
+    "LimitRange": "v1",
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ControllerRevision": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
+    "EndpointSlice": "discovery.k8s.io/v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "StorageClass": "storage.k8s.io/v1",
+    "PodDisruptionBudget": "policy/v1",
+    "PriorityClass": "scheduling.k8s.io/v1",
 }
 
 # Kinds whose metadata.generation the API server maintains (1.32; pods only from 1.33).
 _GENERATION_KINDS = {
-    "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "NetworkPolicy",
-    "PodDisruptionBudget", "EndpointSlice",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "NetworkPolicy",
+    "PodDisruptionBudget",
+    "EndpointSlice",
 }
 # Built-in API groups; every other group is served from a CRD, and CRs always carry a generation.
 _BUILTIN_GROUPS = {
-    "", "apps", "batch", "autoscaling", "policy", "discovery.k8s.io", "networking.k8s.io",
-    "storage.k8s.io", "scheduling.k8s.io", "rbac.authorization.k8s.io", "coordination.k8s.io",
-    "admissionregistration.k8s.io", "apiextensions.k8s.io", "events.k8s.io",
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "discovery.k8s.io",
+    "networking.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "rbac.authorization.k8s.io",
+    "coordination.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "events.k8s.io",
 }
 
 
@@ -89,16 +126,16 @@ def ts(dt: datetime | None) -> str | None:
     """metav1.Time as the server writes it: second precision, UTC, 'Z'."""
     if dt is None:
         return None
-    return dt.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def micro_ts(dt: datetime) -> str:
     """metav1.MicroTime (event eventTime, lease renewTime): microsecond precision."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return datetime.fromisoformat(value)
 
 
 def jitter(base: datetime, *parts: object, max_seconds: int = 60) -> datetime:
@@ -188,7 +225,9 @@ def new_object(
 def bump(obj: dict[str, Any], generation: bool = False) -> None:
     """Record a write: new resourceVersion (and generation for spec changes)."""
     md = obj["metadata"]
-    md["resourceVersion"] = str(int(md["resourceVersion"]) + number("bump", md["uid"], md["resourceVersion"], lo=1, hi=5000))
+    md["resourceVersion"] = str(
+        int(md["resourceVersion"]) + number("bump", md["uid"], md["resourceVersion"], lo=1, hi=5000)
+    )
     if generation and "generation" in md:
         md["generation"] += 1
 
@@ -271,7 +310,7 @@ def set_condition(obj: dict[str, Any], cond: dict[str, Any]) -> None:
 _BIN = [("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)]
 
 
-def parse_quantity(q: str | int | float) -> float:
+def parse_quantity(q: str | float) -> float:
     """Quantity string -> number (bytes, cores). Enough of resource.Quantity for synthetic data."""
     if isinstance(q, (int, float)):
         return float(q)
@@ -287,7 +326,7 @@ def parse_quantity(q: str | int | float) -> float:
 
 def fmt_bytes(n: float) -> str:
     """Canonical binary-SI form the server prints (largest unit that keeps an integer)."""
-    n = int(round(n))
+    n = round(n)
     if n == 0:
         return "0"
     for suffix, mult in _BIN:
@@ -297,9 +336,9 @@ def fmt_bytes(n: float) -> str:
 
 
 def fmt_cpu(cores: float) -> str:
-    milli = int(round(cores * 1000))
+    milli = round(cores * 1000)
     return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)

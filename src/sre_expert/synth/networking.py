@@ -6,13 +6,16 @@ unready shows up in the slice exactly as the EndpointSlice controller would publ
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .meta import bump, new_object, owner_reference, safe_suffix, ts
 from .pods import is_ready, is_terminal
 
-ServicePort = tuple[str, int] | tuple[str, int, int | str] | tuple[str, int, int | str, str] | Mapping[str, Any]
+ServicePort = (
+    tuple[str, int] | tuple[str, int, int | str] | tuple[str, int, int | str, str] | Mapping[str, Any]
+)
 
 
 def _svc_port(p: ServicePort) -> dict[str, Any]:
@@ -46,7 +49,9 @@ def service(
     health_check_node_port: int | None = None,
     owners: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    obj = new_object("Service", name, namespace_, created, labels=labels, annotations=annotations, owners=owners or [])
+    obj = new_object(
+        "Service", name, namespace_, created, labels=labels, annotations=annotations, owners=owners or []
+    )
     port_list = [_svc_port(p) for p in ports]
     spec: dict[str, Any] = {}
     if type_ == "LoadBalancer":
@@ -88,31 +93,49 @@ def _resolve_port(target: int | str, pod: dict[str, Any]) -> int | None:
     return None
 
 
-def _eligible(svc: dict[str, Any], pods: Iterable[dict[str, Any]], terminating: bool = False) -> list[dict[str, Any]]:
+def _eligible(
+    svc: dict[str, Any], pods: Iterable[dict[str, Any]], terminating: bool = False
+) -> list[dict[str, Any]]:
     """Pods with an IP that the endpoint controllers publish (slices also keep terminating ones)."""
-    return [p for p in pods if not is_terminal(p) and p.get("status", {}).get("podIP")
-            and (terminating or not p["metadata"].get("deletionTimestamp"))]
+    return [
+        p
+        for p in pods
+        if not is_terminal(p)
+        and p.get("status", {}).get("podIP")
+        and (terminating or not p["metadata"].get("deletionTimestamp"))
+    ]
 
 
 def endpoint_slice(svc: dict[str, Any], pods: Iterable[dict[str, Any]], changed: datetime) -> dict[str, Any]:
     """The EndpointSlice the endpointslice controller keeps for a selector Service."""
     md = svc["metadata"]
     name = f"{md['name']}-{safe_suffix('eps', md['namespace'], md['name'])}"
-    labels = {**md.get("labels", {}), "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
-              "kubernetes.io/service-name": md["name"]}
+    labels = {
+        **md.get("labels", {}),
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+        "kubernetes.io/service-name": md["name"],
+    }
     if svc["spec"].get("clusterIP") == "None":
         labels["service.kubernetes.io/headless"] = ""
-    created = datetime.fromisoformat(md["creationTimestamp"].replace("Z", "+00:00"))
-    obj = new_object("EndpointSlice", name, md["namespace"], created, labels=labels,
-                     annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(changed)},
-                     owners=[owner_reference(svc)], generate_name=f"{md['name']}-")
+    created = datetime.fromisoformat(md["creationTimestamp"])
+    obj = new_object(
+        "EndpointSlice",
+        name,
+        md["namespace"],
+        created,
+        labels=labels,
+        annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(changed)},
+        owners=[owner_reference(svc)],
+        generate_name=f"{md['name']}-",
+    )
     obj["addressType"] = "IPv4"
     fill_endpoint_slice(obj, svc, pods, changed)
     return obj
 
 
-def fill_endpoint_slice(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict[str, Any]],
-                        changed: datetime | None = None) -> None:
+def fill_endpoint_slice(
+    obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict[str, Any]], changed: datetime | None = None
+) -> None:
     publish = bool(svc["spec"].get("publishNotReadyAddresses"))
     endpoints = []
     pod_list = _eligible(svc, pods, terminating=True)
@@ -121,15 +144,22 @@ def fill_endpoint_slice(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable
         terminating = bool(p["metadata"].get("deletionTimestamp"))
         ep: dict[str, Any] = {
             "addresses": [p["status"]["podIP"]],
-            "conditions": {"ready": (ready or publish) and not terminating, "serving": ready or publish,
-                           "terminating": terminating},
+            "conditions": {
+                "ready": (ready or publish) and not terminating,
+                "serving": ready or publish,
+                "terminating": terminating,
+            },
         }
         if svc["spec"].get("clusterIP") == "None":
             ep["hostname"] = p["spec"].get("hostname") or p["metadata"]["name"]
         if p["spec"].get("nodeName"):
             ep["nodeName"] = p["spec"]["nodeName"]
-        ep["targetRef"] = {"kind": "Pod", "name": p["metadata"]["name"], "namespace": p["metadata"]["namespace"],
-                           "uid": p["metadata"]["uid"]}
+        ep["targetRef"] = {
+            "kind": "Pod",
+            "name": p["metadata"]["name"],
+            "namespace": p["metadata"]["namespace"],
+            "uid": p["metadata"]["uid"],
+        }
         endpoints.append(ep)
     before = (obj.get("endpoints"), obj.get("ports"))
     obj["endpoints"] = endpoints or None
@@ -148,25 +178,34 @@ def fill_endpoint_slice(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable
         ports.append(ep_port)
     obj["ports"] = ports or None
     if changed is not None and before != (obj["endpoints"], obj["ports"]) and before != (None, None):
-        obj["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = ts(changed)
+        obj["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = (
+            ts(changed)
+        )
         bump(obj, generation=True)
 
 
 def endpoints(svc: dict[str, Any], pods: Iterable[dict[str, Any]], changed: datetime) -> dict[str, Any]:
     """core/v1 Endpoints (still maintained in 1.32, read by older tools)."""
     md = svc["metadata"]
-    created = datetime.fromisoformat(md["creationTimestamp"].replace("Z", "+00:00"))
+    created = datetime.fromisoformat(md["creationTimestamp"])
     labels = dict(md.get("labels") or {})
     if svc["spec"].get("clusterIP") == "None":
         labels["service.kubernetes.io/headless"] = ""
-    obj = new_object("Endpoints", md["name"], md["namespace"], created, labels=labels or None,
-                     annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(changed)})
+    obj = new_object(
+        "Endpoints",
+        md["name"],
+        md["namespace"],
+        created,
+        labels=labels or None,
+        annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(changed)},
+    )
     fill_endpoints(obj, svc, pods, changed)
     return obj
 
 
-def fill_endpoints(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict[str, Any]],
-                   changed: datetime | None = None) -> None:
+def fill_endpoints(
+    obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict[str, Any]], changed: datetime | None = None
+) -> None:
     publish = bool(svc["spec"].get("publishNotReadyAddresses"))
     ready, not_ready = [], []
     pod_list = _eligible(svc, pods)
@@ -177,8 +216,12 @@ def fill_endpoints(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict
         addr["ip"] = p["status"]["podIP"]
         if p["spec"].get("nodeName"):
             addr["nodeName"] = p["spec"]["nodeName"]
-        addr["targetRef"] = {"kind": "Pod", "name": p["metadata"]["name"], "namespace": p["metadata"]["namespace"],
-                             "uid": p["metadata"]["uid"]}
+        addr["targetRef"] = {
+            "kind": "Pod",
+            "name": p["metadata"]["name"],
+            "namespace": p["metadata"]["namespace"],
+            "uid": p["metadata"]["uid"],
+        }
         (ready if (is_ready(p) or publish) else not_ready).append(addr)
     before = obj.get("subsets")
     subsets = []
@@ -204,13 +247,23 @@ def fill_endpoints(obj: dict[str, Any], svc: dict[str, Any], pods: Iterable[dict
     else:
         obj.pop("subsets", None)
     if changed is not None and before != obj.get("subsets") and before is not None:
-        obj["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = ts(changed)
+        obj["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = (
+            ts(changed)
+        )
         bump(obj)
 
 
-def network_policy(namespace_: str, name: str, created: datetime, *, pod_selector: Mapping[str, Any] | None = None,
-                   ingress: list[dict[str, Any]] | None = None, egress: list[dict[str, Any]] | None = None,
-                   policy_types: Sequence[str] = ("Ingress",), labels: Mapping[str, str] | None = None) -> dict:
+def network_policy(
+    namespace_: str,
+    name: str,
+    created: datetime,
+    *,
+    pod_selector: Mapping[str, Any] | None = None,
+    ingress: list[dict[str, Any]] | None = None,
+    egress: list[dict[str, Any]] | None = None,
+    policy_types: Sequence[str] = ("Ingress",),
+    labels: Mapping[str, str] | None = None,
+) -> dict:
     obj = new_object("NetworkPolicy", name, namespace_, created, labels=labels)
     spec: dict[str, Any] = {}
     if egress is not None:

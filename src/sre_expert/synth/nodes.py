@@ -16,24 +16,50 @@ KERNEL = "6.8.0-51-generic"
 CONTROL_PLANE_TAINT = {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}
 
 
-def node_conditions(boot: datetime, heartbeat: datetime, network_reason: str | None = "CiliumIsUp") -> list[dict]:
+def node_conditions(
+    boot: datetime, heartbeat: datetime, network_reason: str | None = "CiliumIsUp"
+) -> list[dict]:
     """The four kubelet-owned conditions (plus the CNI's NetworkUnavailable), all healthy."""
+
     def c(type_: str, status: str, reason: str, message: str, transition: datetime) -> dict[str, Any]:
-        return {"lastHeartbeatTime": ts(heartbeat), "lastTransitionTime": ts(transition), "message": message,
-                "reason": reason, "status": status, "type": type_}
+        return {
+            "lastHeartbeatTime": ts(heartbeat),
+            "lastTransitionTime": ts(transition),
+            "message": message,
+            "reason": reason,
+            "status": status,
+            "type": type_,
+        }
 
     out = []
     if network_reason:
-        out.append({"lastHeartbeatTime": ts(boot + timedelta(seconds=40)),
-                    "lastTransitionTime": ts(boot + timedelta(seconds=40)),
-                    "message": "Cilium is running on this node", "reason": network_reason, "status": "False",
-                    "type": "NetworkUnavailable"})
+        out.append(
+            {
+                "lastHeartbeatTime": ts(boot + timedelta(seconds=40)),
+                "lastTransitionTime": ts(boot + timedelta(seconds=40)),
+                "message": "Cilium is running on this node",
+                "reason": network_reason,
+                "status": "False",
+                "type": "NetworkUnavailable",
+            }
+        )
     out += [
-        c("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available", boot),
+        c(
+            "MemoryPressure",
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+            boot,
+        ),
         c("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", boot),
         c("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available", boot),
-        c("Ready", "True", "KubeletReady", "kubelet is posting ready status",
-          boot + timedelta(seconds=number("rdy", boot.isoformat(), lo=20, hi=60))),
+        c(
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+            boot + timedelta(seconds=number("rdy", boot.isoformat(), lo=20, hi=60)),
+        ),
     ]
     return out
 
@@ -66,12 +92,21 @@ def node(
         node_labels["node-role.kubernetes.io/control-plane"] = ""
         node_labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
     node_labels.update(labels or {})
-    obj = new_object("Node", name, None, created, labels=node_labels, annotations={
-        "csi.volume.kubernetes.io/nodeid": json.dumps({"driver.longhorn.io": name}, separators=(",", ":")),
-        "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///var/run/containerd/containerd.sock",
-        "node.alpha.kubernetes.io/ttl": "0",
-        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
-    })
+    obj = new_object(
+        "Node",
+        name,
+        None,
+        created,
+        labels=node_labels,
+        annotations={
+            "csi.volume.kubernetes.io/nodeid": json.dumps(
+                {"driver.longhorn.io": name}, separators=(",", ":")
+            ),
+            "kubeadm.alpha.kubernetes.io/cri-socket": "unix:///var/run/containerd/containerd.sock",
+            "node.alpha.kubernetes.io/ttl": "0",
+            "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+        },
+    )
     node_taints = list(taints or [])
     if control_plane and CONTROL_PLANE_TAINT not in node_taints:
         node_taints.insert(0, dict(CONTROL_PLANE_TAINT))
@@ -141,7 +176,9 @@ def add_node_image(node_obj: dict[str, Any], names: list[str], size: int) -> Non
     images.append({"names": names, "sizeBytes": size})
 
 
-def add_attached_volume(node_obj: dict[str, Any], volume_handle: str, driver: str = "driver.longhorn.io") -> None:
+def add_attached_volume(
+    node_obj: dict[str, Any], volume_handle: str, driver: str = "driver.longhorn.io"
+) -> None:
     name = f"kubernetes.io/csi/{driver}^{volume_handle}"
     status = node_obj["status"]
     attached = status.setdefault("volumesAttached", [])
@@ -155,8 +192,14 @@ def add_attached_volume(node_obj: dict[str, Any], volume_handle: str, driver: st
 def node_lease(node_obj: dict[str, Any], renewed: datetime) -> dict[str, Any]:
     """kube-node-lease/<node>: the kubelet renews it every 10s; a stale one means a dead kubelet."""
     name = node_obj["metadata"]["name"]
-    created = datetime.fromisoformat(node_obj["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-    obj = new_object("Lease", name, "kube-node-lease", created, api_version="coordination.k8s.io/v1",
-                     owners=[{"apiVersion": "v1", "kind": "Node", "name": name, "uid": node_obj["metadata"]["uid"]}])
+    created = datetime.fromisoformat(node_obj["metadata"]["creationTimestamp"])
+    obj = new_object(
+        "Lease",
+        name,
+        "kube-node-lease",
+        created,
+        api_version="coordination.k8s.io/v1",
+        owners=[{"apiVersion": "v1", "kind": "Node", "name": name, "uid": node_obj["metadata"]["uid"]}],
+    )
     obj["spec"] = {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": micro_ts(renewed)}
     return obj

@@ -8,16 +8,27 @@ exactly as admission and defaulting would, and the status is what a 1.32 kubelet
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .meta import hex_id, number, object_ref, parse_quantity, safe_suffix, ts
 
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 DEFAULT_TOLERATIONS = [
-    {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists", "tolerationSeconds": 300},
-    {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists", "tolerationSeconds": 300},
+    {
+        "effect": "NoExecute",
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "tolerationSeconds": 300,
+    },
+    {
+        "effect": "NoExecute",
+        "key": "node.kubernetes.io/unreachable",
+        "operator": "Exists",
+        "tolerationSeconds": 300,
+    },
 ]
 
 # What the DaemonSet controller adds to every daemon pod (plus network-unavailable for hostNetwork).
@@ -70,28 +81,52 @@ def image_size(image: str) -> int:
 # ---------------------------------------------------------------- container spec
 
 
-def http_probe(path: str, port: int | str, *, initial_delay: int | None = None, period: int = 10,
-               timeout: int = 1, failure: int = 3, success: int = 1, scheme: str = "HTTP") -> dict[str, Any]:
-    probe: dict[str, Any] = {"failureThreshold": failure,
-                             "httpGet": {"path": path, "port": port, "scheme": scheme}}
+def http_probe(
+    path: str,
+    port: int | str,
+    *,
+    initial_delay: int | None = None,
+    period: int = 10,
+    timeout: int = 1,
+    failure: int = 3,
+    success: int = 1,
+    scheme: str = "HTTP",
+) -> dict[str, Any]:
+    probe: dict[str, Any] = {
+        "failureThreshold": failure,
+        "httpGet": {"path": path, "port": port, "scheme": scheme},
+    }
     if initial_delay:
         probe["initialDelaySeconds"] = initial_delay
     probe.update({"periodSeconds": period, "successThreshold": success, "timeoutSeconds": timeout})
     return probe
 
 
-def tcp_probe(port: int | str, *, initial_delay: int | None = None, period: int = 10, timeout: int = 1,
-              failure: int = 3) -> dict[str, Any]:
+def tcp_probe(
+    port: int | str, *, initial_delay: int | None = None, period: int = 10, timeout: int = 1, failure: int = 3
+) -> dict[str, Any]:
     probe: dict[str, Any] = {"failureThreshold": failure}
     if initial_delay:
         probe["initialDelaySeconds"] = initial_delay
-    probe.update({"periodSeconds": period, "successThreshold": 1, "tcpSocket": {"port": port},
-                  "timeoutSeconds": timeout})
+    probe.update(
+        {
+            "periodSeconds": period,
+            "successThreshold": 1,
+            "tcpSocket": {"port": port},
+            "timeoutSeconds": timeout,
+        }
+    )
     return probe
 
 
-def exec_probe(command: Sequence[str], *, initial_delay: int | None = None, period: int = 10, timeout: int = 5,
-               failure: int = 6) -> dict[str, Any]:
+def exec_probe(
+    command: Sequence[str],
+    *,
+    initial_delay: int | None = None,
+    period: int = 10,
+    timeout: int = 5,
+    failure: int = 6,
+) -> dict[str, Any]:
     probe: dict[str, Any] = {"exec": {"command": list(command)}, "failureThreshold": failure}
     if initial_delay:
         probe["initialDelaySeconds"] = initial_delay
@@ -110,8 +145,12 @@ def _port(p: Port) -> dict[str, Any]:
     return {"containerPort": number_, "name": name, "protocol": proto[0] if proto else "TCP"}
 
 
-def resources(cpu: str | None = None, memory: str | None = None, cpu_limit: str | None = None,
-              memory_limit: str | None = None) -> dict[str, Any]:
+def resources(
+    cpu: str | None = None,
+    memory: str | None = None,
+    cpu_limit: str | None = None,
+    memory_limit: str | None = None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     limits = {k: v for k, v in (("cpu", cpu_limit), ("memory", memory_limit)) if v}
     requests = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
@@ -167,8 +206,9 @@ def container(
         c["envFrom"] = env_from
     c["image"] = image
     tag = image.rsplit("/", 1)[-1]
-    c["imagePullPolicy"] = image_pull_policy or ("Always" if (":" not in tag and "@" not in tag)
-                                                 or tag.endswith(":latest") else "IfNotPresent")
+    c["imagePullPolicy"] = image_pull_policy or (
+        "Always" if (":" not in tag and "@" not in tag) or tag.endswith(":latest") else "IfNotPresent"
+    )
     if liveness:
         c["livenessProbe"] = liveness
     c["name"] = name
@@ -208,14 +248,21 @@ RESTRICTED_CONTAINER_SC = {
 
 def restricted_pod_sc(uid: int = 1001) -> dict[str, Any]:
     """Pod securityContext meeting the Restricted Pod Security profile (Kyverno pod-security)."""
-    return {"fsGroup": uid, "runAsGroup": uid, "runAsNonRoot": True, "runAsUser": uid,
-            "seccompProfile": {"type": "RuntimeDefault"}}
+    return {
+        "fsGroup": uid,
+        "runAsGroup": uid,
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
 
 
 # ---------------------------------------------------------------- volumes
 
 
-def secret_volume(name: str, secret: str, optional: bool | None = None, items: list | None = None) -> dict[str, Any]:
+def secret_volume(
+    name: str, secret: str, optional: bool | None = None, items: list | None = None
+) -> dict[str, Any]:
     src: dict[str, Any] = {"defaultMode": 420, "secretName": secret}
     if items:
         src["items"] = items
@@ -257,8 +304,16 @@ def kube_api_access_volume(pod_name: str, namespace: str) -> dict[str, Any]:
             "sources": [
                 {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
                 {"configMap": {"items": [{"key": "ca.crt", "path": "ca.crt"}], "name": "kube-root-ca.crt"}},
-                {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
-                                            "path": "namespace"}]}},
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {
+                                "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                "path": "namespace",
+                            }
+                        ]
+                    }
+                },
             ],
         },
     }
@@ -324,8 +379,14 @@ def pod_template(
 PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
 
 
-def pod_spec_for(template_spec: dict[str, Any], pod_name: str, namespace: str, node_name: str | None,
-                 *, daemon_node: str | None = None) -> dict[str, Any]:
+def pod_spec_for(
+    template_spec: dict[str, Any],
+    pod_name: str,
+    namespace: str,
+    node_name: str | None,
+    *,
+    daemon_node: str | None = None,
+) -> dict[str, Any]:
     """Pod spec as admission leaves it: token volume, default tolerations, priority, node."""
     spec = copy.deepcopy(template_spec)
     sa = spec.get("serviceAccountName") or "default"
@@ -337,14 +398,25 @@ def pod_spec_for(template_spec: dict[str, Any], pod_name: str, namespace: str, n
     if node_name:
         spec["nodeName"] = node_name
     if daemon_node:
-        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-            "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In",
-                                                     "values": [daemon_node]}]}]}}}
+        spec["affinity"] = {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [daemon_node]}]}
+                    ]
+                }
+            }
+        }
         tolerations = spec.get("tolerations", [])
         extra = list(DAEMONSET_TOLERATIONS)
         if spec.get("hostNetwork"):
-            extra.append({"effect": "NoSchedule", "key": "node.kubernetes.io/network-unavailable",
-                          "operator": "Exists"})
+            extra.append(
+                {
+                    "effect": "NoSchedule",
+                    "key": "node.kubernetes.io/network-unavailable",
+                    "operator": "Exists",
+                }
+            )
         for t in extra:
             if not any(x.get("key") == t["key"] and x.get("effect") == t["effect"] for x in tolerations):
                 tolerations.append(t)
@@ -352,8 +424,9 @@ def pod_spec_for(template_spec: dict[str, Any], pod_name: str, namespace: str, n
     else:
         tolerations = spec.get("tolerations", [])
         for t in DEFAULT_TOLERATIONS:
-            if not any(x.get("key") == t["key"] and x.get("effect") in (None, "", "NoExecute") for x in tolerations) \
-                    and not any(x.get("operator") == "Exists" and not x.get("key") for x in tolerations):
+            if not any(
+                x.get("key") == t["key"] and x.get("effect") in (None, "", "NoExecute") for x in tolerations
+            ) and not any(x.get("operator") == "Exists" and not x.get("key") for x in tolerations):
                 tolerations.append(dict(t))
         spec["tolerations"] = tolerations
     if spec.get("automountServiceAccountToken") is not False:
@@ -400,8 +473,9 @@ def _status_mounts(c: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def running_container_status(c: dict[str, Any], pod_uid: str, started: datetime, *, ready: bool = True,
-                             restart_count: int = 0) -> dict[str, Any]:
+def running_container_status(
+    c: dict[str, Any], pod_uid: str, started: datetime, *, ready: bool = True, restart_count: int = 0
+) -> dict[str, Any]:
     return {
         "containerID": container_id(pod_uid, c["name"], restart_count),
         "image": normalize_image(c["image"]),
@@ -416,8 +490,15 @@ def running_container_status(c: dict[str, Any], pod_uid: str, started: datetime,
     }
 
 
-def terminated_container_status(c: dict[str, Any], pod_uid: str, started: datetime, finished: datetime, *,
-                                exit_code: int = 0, reason: str = "Completed") -> dict[str, Any]:
+def terminated_container_status(
+    c: dict[str, Any],
+    pod_uid: str,
+    started: datetime,
+    finished: datetime,
+    *,
+    exit_code: int = 0,
+    reason: str = "Completed",
+) -> dict[str, Any]:
     return {
         "containerID": container_id(pod_uid, c["name"]),
         "image": normalize_image(c["image"]),
@@ -427,14 +508,22 @@ def terminated_container_status(c: dict[str, Any], pod_uid: str, started: dateti
         "ready": False,
         "restartCount": 0,
         "started": False,
-        "state": {"terminated": {"containerID": container_id(pod_uid, c["name"]), "exitCode": exit_code,
-                                 "finishedAt": ts(finished), "reason": reason, "startedAt": ts(started)}},
+        "state": {
+            "terminated": {
+                "containerID": container_id(pod_uid, c["name"]),
+                "exitCode": exit_code,
+                "finishedAt": ts(finished),
+                "reason": reason,
+                "startedAt": ts(started),
+            }
+        },
         "volumeMounts": _status_mounts(c),
     }
 
 
-def waiting_container_status(c: dict[str, Any], reason: str, message: str | None = None,
-                             restart_count: int = 0) -> dict[str, Any]:
+def waiting_container_status(
+    c: dict[str, Any], reason: str, message: str | None = None, restart_count: int = 0
+) -> dict[str, Any]:
     """A container that never ran (image pull, config error): no containerID, no imageID."""
     waiting = {"reason": reason}
     if message:
@@ -452,8 +541,9 @@ def waiting_container_status(c: dict[str, Any], reason: str, message: str | None
     }
 
 
-def pod_condition(type_: str, status: str, when: datetime, reason: str | None = None,
-                  message: str | None = None) -> dict[str, Any]:
+def pod_condition(
+    type_: str, status: str, when: datetime, reason: str | None = None, message: str | None = None
+) -> dict[str, Any]:
     c: dict[str, Any] = {"lastProbeTime": None, "lastTransitionTime": ts(when)}
     if message:
         c["message"] = message
@@ -476,7 +566,7 @@ def pod_times(created: datetime, key: str) -> dict[str, datetime]:
 def running_status(pod: dict[str, Any], host_ip: str, pod_ip: str) -> dict[str, Any]:
     """Status of a healthy Running pod whose containers all passed readiness."""
     md, spec = pod["metadata"], pod["spec"]
-    t = pod_times(datetime.fromisoformat(md["creationTimestamp"].replace("Z", "+00:00")), md["uid"])
+    t = pod_times(datetime.fromisoformat(md["creationTimestamp"]), md["uid"])
     init_statuses = []
     init_done = t["sandbox"]
     for ic in spec.get("initContainers", []):
@@ -499,20 +589,22 @@ def running_status(pod: dict[str, Any], host_ip: str, pod_ip: str) -> dict[str, 
     }
     if init_statuses:
         status["initContainerStatuses"] = init_statuses
-    status.update({
-        "phase": "Running",
-        "podIP": pod_ip,
-        "podIPs": [{"ip": pod_ip}],
-        "qosClass": qos_class(spec),
-        "startTime": ts(t["scheduled"]),
-    })
+    status.update(
+        {
+            "phase": "Running",
+            "podIP": pod_ip,
+            "podIPs": [{"ip": pod_ip}],
+            "qosClass": qos_class(spec),
+            "startTime": ts(t["scheduled"]),
+        }
+    )
     return status
 
 
 def succeeded_status(pod: dict[str, Any], host_ip: str, pod_ip: str, runtime: timedelta) -> dict[str, Any]:
     """Status of a Job pod whose containers all exited 0."""
     md, spec = pod["metadata"], pod["spec"]
-    t = pod_times(datetime.fromisoformat(md["creationTimestamp"].replace("Z", "+00:00")), md["uid"])
+    t = pod_times(datetime.fromisoformat(md["creationTimestamp"]), md["uid"])
     finished = t["started"] + runtime
     return {
         "conditions": [
@@ -522,8 +614,9 @@ def succeeded_status(pod: dict[str, Any], host_ip: str, pod_ip: str, runtime: ti
             pod_condition("ContainersReady", "False", finished, reason="PodCompleted"),
             pod_condition("PodScheduled", "True", t["scheduled"]),
         ],
-        "containerStatuses": [terminated_container_status(c, md["uid"], t["started"], finished)
-                              for c in spec["containers"]],
+        "containerStatuses": [
+            terminated_container_status(c, md["uid"], t["started"], finished) for c in spec["containers"]
+        ],
         "hostIP": host_ip,
         "hostIPs": [{"ip": host_ip}],
         "phase": "Succeeded",
@@ -541,14 +634,19 @@ def get_condition(pod: dict[str, Any], type_: str) -> dict[str, Any] | None:
     return None
 
 
-def set_pod_condition(pod: dict[str, Any], type_: str, status: str, when: datetime, reason: str | None = None,
-                      message: str | None = None) -> None:
+def set_pod_condition(
+    pod: dict[str, Any],
+    type_: str,
+    status: str,
+    when: datetime,
+    reason: str | None = None,
+    message: str | None = None,
+) -> None:
     """Update a pod condition; lastTransitionTime moves only when the status flips."""
     conds = pod.setdefault("status", {}).setdefault("conditions", [])
     for i, c in enumerate(conds):
         if c["type"] == type_:
-            moved = when if c["status"] != status else datetime.fromisoformat(
-                c["lastTransitionTime"].replace("Z", "+00:00"))
+            moved = when if c["status"] != status else datetime.fromisoformat(c["lastTransitionTime"])
             conds[i] = pod_condition(type_, status, moved, reason, message)
             return
     conds.append(pod_condition(type_, status, when, reason, message))
@@ -556,7 +654,8 @@ def set_pod_condition(pod: dict[str, Any], type_: str, status: str, when: dateti
 
 def container_status(pod: dict[str, Any], name: str) -> dict[str, Any]:
     for cs in pod.get("status", {}).get("containerStatuses", []) + pod.get("status", {}).get(
-            "initContainerStatuses", []):
+        "initContainerStatuses", []
+    ):
         if cs["name"] == name:
             return cs
     raise KeyError(f"pod {pod['metadata']['name']} has no container {name!r}")

@@ -9,11 +9,21 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from .meta import (condition, fmt_cpu, new_object, number, owner_reference, parse_quantity, safe_suffix,
-                   set_condition, ts)
+from .meta import (
+    condition,
+    fmt_cpu,
+    new_object,
+    number,
+    owner_reference,
+    parse_quantity,
+    safe_suffix,
+    set_condition,
+    ts,
+)
 from .pods import is_ready, is_terminal
 
 
@@ -52,40 +62,70 @@ def _with_template_label(template: dict[str, Any], key: str, value: str) -> dict
 # ---------------------------------------------------------------- Deployment / ReplicaSet
 
 
-def deployment(namespace_: str, name: str, template: dict[str, Any], replicas: int, created: datetime, *,
-               selector: Mapping[str, str], labels: Mapping[str, str] | None = None,
-               annotations: Mapping[str, str] | None = None, revision: int = 1,
-               strategy: dict[str, Any] | None = None, owners: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    obj = new_object("Deployment", name, namespace_, created, labels=labels, generation=revision,
-                     annotations={"deployment.kubernetes.io/revision": str(revision), **(annotations or {})},
-                     owners=owners or [])
+def deployment(
+    namespace_: str,
+    name: str,
+    template: dict[str, Any],
+    replicas: int,
+    created: datetime,
+    *,
+    selector: Mapping[str, str],
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    revision: int = 1,
+    strategy: dict[str, Any] | None = None,
+    owners: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    obj = new_object(
+        "Deployment",
+        name,
+        namespace_,
+        created,
+        labels=labels,
+        generation=revision,
+        annotations={"deployment.kubernetes.io/revision": str(revision), **(annotations or {})},
+        owners=owners or [],
+    )
     obj["spec"] = {
         "progressDeadlineSeconds": 600,
         "replicas": replicas,
         "revisionHistoryLimit": 10,
         "selector": {"matchLabels": dict(selector)},
-        "strategy": strategy or {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"},
-                                 "type": "RollingUpdate"},
+        "strategy": strategy
+        or {"rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}, "type": "RollingUpdate"},
         "template": template,
     }
     obj["status"] = {"observedGeneration": revision}
     return obj
 
 
-def replicaset(dep: dict[str, Any], revision: int, created: datetime, replicas: int,
-               template: dict[str, Any] | None = None) -> dict[str, Any]:
+def replicaset(
+    dep: dict[str, Any],
+    revision: int,
+    created: datetime,
+    replicas: int,
+    template: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """ReplicaSet for one revision of a Deployment; its name carries the pod-template-hash."""
     dmd = dep["metadata"]
     tmpl = template if template is not None else dep["spec"]["template"]
     h = template_hash(tmpl, f"{dmd['namespace']}/{dmd['name']}")
     surge, _ = max_surge_unavailable(dep)
     labels = {**tmpl["metadata"]["labels"], "pod-template-hash": h}
-    obj = new_object("ReplicaSet", f"{dmd['name']}-{h}", dmd["namespace"], created, labels=labels,
-                     owners=[owner_reference(dep)], generation=1 if replicas else 2, annotations={
-                         "deployment.kubernetes.io/desired-replicas": str(dep["spec"]["replicas"]),
-                         "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + surge),
-                         "deployment.kubernetes.io/revision": str(revision),
-                     })
+    obj = new_object(
+        "ReplicaSet",
+        f"{dmd['name']}-{h}",
+        dmd["namespace"],
+        created,
+        labels=labels,
+        owners=[owner_reference(dep)],
+        generation=1 if replicas else 2,
+        annotations={
+            "deployment.kubernetes.io/desired-replicas": str(dep["spec"]["replicas"]),
+            "deployment.kubernetes.io/max-replicas": str(dep["spec"]["replicas"] + surge),
+            "deployment.kubernetes.io/revision": str(revision),
+        },
+    )
     obj["spec"] = {
         "replicas": replicas,
         "selector": {"matchLabels": {**dep["spec"]["selector"]["matchLabels"], "pod-template-hash": h}},
@@ -138,31 +178,61 @@ def refresh_deployment(dep: dict[str, Any], replicasets: list[dict[str, Any]], n
     prev = next((c for c in status.get("conditions", []) if c["type"] == "Available"), None)
     want = "True" if ok else "False"
     if prev is None or prev["status"] != want:
-        created = datetime.fromisoformat(dep["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-        when = now if prev is not None else created + timedelta(seconds=number("avail", dep["metadata"]["uid"], lo=5, hi=40))
-        set_condition(dep, condition(
-            "Available", want, "MinimumReplicasAvailable" if ok else "MinimumReplicasUnavailable",
-            "Deployment has minimum availability." if ok else "Deployment does not have minimum availability.",
-            when, update=when))
+        created = datetime.fromisoformat(dep["metadata"]["creationTimestamp"])
+        when = (
+            now
+            if prev is not None
+            else created + timedelta(seconds=number("avail", dep["metadata"]["uid"], lo=5, hi=40))
+        )
+        set_condition(
+            dep,
+            condition(
+                "Available",
+                want,
+                "MinimumReplicasAvailable" if ok else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability."
+                if ok
+                else "Deployment does not have minimum availability.",
+                when,
+                update=when,
+            ),
+        )
     conds = status.get("conditions", [])
     conds.sort(key=lambda c: {"Available": 0, "Progressing": 1, "ReplicaFailure": 2}.get(c["type"], 3))
 
 
 def progressing_condition(rs_name: str, when: datetime, updated: datetime | None = None) -> dict[str, Any]:
-    return condition("Progressing", "True", "NewReplicaSetAvailable",
-                     f'ReplicaSet "{rs_name}" has successfully progressed.', when, update=updated or when)
+    return condition(
+        "Progressing",
+        "True",
+        "NewReplicaSetAvailable",
+        f'ReplicaSet "{rs_name}" has successfully progressed.',
+        when,
+        update=updated or when,
+    )
 
 
 # ---------------------------------------------------------------- StatefulSet
 
 
-def statefulset(namespace_: str, name: str, template: dict[str, Any], replicas: int, created: datetime, *,
-                selector: Mapping[str, str], service_name: str, labels: Mapping[str, str] | None = None,
-                volume_claim_templates: list[dict[str, Any]] | None = None,
-                pod_management: str = "OrderedReady", annotations: Mapping[str, str] | None = None,
-                owners: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    obj = new_object("StatefulSet", name, namespace_, created, labels=labels, annotations=annotations,
-                     owners=owners or [])
+def statefulset(
+    namespace_: str,
+    name: str,
+    template: dict[str, Any],
+    replicas: int,
+    created: datetime,
+    *,
+    selector: Mapping[str, str],
+    service_name: str,
+    labels: Mapping[str, str] | None = None,
+    volume_claim_templates: list[dict[str, Any]] | None = None,
+    pod_management: str = "OrderedReady",
+    annotations: Mapping[str, str] | None = None,
+    owners: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    obj = new_object(
+        "StatefulSet", name, namespace_, created, labels=labels, annotations=annotations, owners=owners or []
+    )
     spec: dict[str, Any] = {
         "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
         "podManagementPolicy": pod_management,
@@ -177,13 +247,20 @@ def statefulset(namespace_: str, name: str, template: dict[str, Any], replicas: 
         spec["volumeClaimTemplates"] = volume_claim_templates
     obj["spec"] = spec
     revision = f"{name}-{template_hash(template, f'{namespace_}/{name}')}"
-    obj["status"] = {"availableReplicas": 0, "collisionCount": 0, "currentRevision": revision,
-                     "observedGeneration": 1, "replicas": 0, "updateRevision": revision}
+    obj["status"] = {
+        "availableReplicas": 0,
+        "collisionCount": 0,
+        "currentRevision": revision,
+        "observedGeneration": 1,
+        "replicas": 0,
+        "updateRevision": revision,
+    }
     return obj
 
 
-def volume_claim_template(name: str, size: str, storage_class_name: str | None = "longhorn",
-                          labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def volume_claim_template(
+    name: str, size: str, storage_class_name: str | None = "longhorn", labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     md: dict[str, Any] = {"creationTimestamp": None, "name": name}
     if labels:
         md["labels"] = dict(labels)
@@ -191,8 +268,13 @@ def volume_claim_template(name: str, size: str, storage_class_name: str | None =
     if storage_class_name:
         spec["storageClassName"] = storage_class_name
     spec["volumeMode"] = "Filesystem"
-    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": md, "spec": spec,
-            "status": {"phase": "Pending"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": md,
+        "spec": spec,
+        "status": {"phase": "Pending"},
+    }
 
 
 def refresh_statefulset(sts: dict[str, Any], pods: Iterable[dict[str, Any]]) -> None:
@@ -217,22 +299,43 @@ def refresh_statefulset(sts: dict[str, Any], pods: Iterable[dict[str, Any]]) -> 
 # ---------------------------------------------------------------- DaemonSet
 
 
-def daemonset(namespace_: str, name: str, template: dict[str, Any], created: datetime, *,
-              selector: Mapping[str, str], labels: Mapping[str, str] | None = None,
-              annotations: Mapping[str, str] | None = None, max_unavailable: int | str = 1,
-              owners: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    obj = new_object("DaemonSet", name, namespace_, created, labels=labels,
-                     annotations={"deprecated.daemonset.template.generation": "1", **(annotations or {})},
-                     owners=owners or [])
+def daemonset(
+    namespace_: str,
+    name: str,
+    template: dict[str, Any],
+    created: datetime,
+    *,
+    selector: Mapping[str, str],
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+    max_unavailable: int | str = 1,
+    owners: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    obj = new_object(
+        "DaemonSet",
+        name,
+        namespace_,
+        created,
+        labels=labels,
+        annotations={"deprecated.daemonset.template.generation": "1", **(annotations or {})},
+        owners=owners or [],
+    )
     obj["spec"] = {
         "revisionHistoryLimit": 10,
         "selector": {"matchLabels": dict(selector)},
         "template": template,
-        "updateStrategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": max_unavailable},
-                           "type": "RollingUpdate"},
+        "updateStrategy": {
+            "rollingUpdate": {"maxSurge": 0, "maxUnavailable": max_unavailable},
+            "type": "RollingUpdate",
+        },
     }
-    obj["status"] = {"currentNumberScheduled": 0, "desiredNumberScheduled": 0, "numberMisscheduled": 0,
-                     "numberReady": 0, "observedGeneration": 1}
+    obj["status"] = {
+        "currentNumberScheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "numberReady": 0,
+        "observedGeneration": 1,
+    }
     return obj
 
 
@@ -269,15 +372,29 @@ def refresh_daemonset(ds: dict[str, Any], pods: Iterable[dict[str, Any]], desire
 
 
 def job_labels(job_name: str, job_uid: str) -> dict[str, str]:
-    return {"batch.kubernetes.io/controller-uid": job_uid, "batch.kubernetes.io/job-name": job_name,
-            "controller-uid": job_uid, "job-name": job_name}
+    return {
+        "batch.kubernetes.io/controller-uid": job_uid,
+        "batch.kubernetes.io/job-name": job_name,
+        "controller-uid": job_uid,
+        "job-name": job_name,
+    }
 
 
-def job(namespace_: str, name: str, template: dict[str, Any], created: datetime, *,
-        labels: Mapping[str, str] | None = None, owners: list[dict[str, Any]] | None = None,
-        backoff_limit: int = 6, ttl_after_finished: int | None = None,
-        annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
-    obj = new_object("Job", name, namespace_, created, labels=labels, owners=owners or [], annotations=annotations)
+def job(
+    namespace_: str,
+    name: str,
+    template: dict[str, Any],
+    created: datetime,
+    *,
+    labels: Mapping[str, str] | None = None,
+    owners: list[dict[str, Any]] | None = None,
+    backoff_limit: int = 6,
+    ttl_after_finished: int | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    obj = new_object(
+        "Job", name, namespace_, created, labels=labels, owners=owners or [], annotations=annotations
+    )
     jl = job_labels(name, obj["metadata"]["uid"])
     obj["metadata"]["labels"] = {**jl, **(labels or {})}
     tmpl = copy.deepcopy(template)
@@ -310,8 +427,10 @@ def complete_job(j: dict[str, Any], finished: datetime) -> None:
     msg = "Reached expected number of succeeded pods"
     j["status"] = {
         "completionTime": ts(finished),
-        "conditions": [job_condition("SuccessCriteriaMet", "CompletionsReached", msg, finished),
-                       job_condition("Complete", "CompletionsReached", msg, finished)],
+        "conditions": [
+            job_condition("SuccessCriteriaMet", "CompletionsReached", msg, finished),
+            job_condition("Complete", "CompletionsReached", msg, finished),
+        ],
         "ready": 0,
         "startTime": j["status"]["startTime"],
         "succeeded": 1,
@@ -324,8 +443,10 @@ def fail_job(j: dict[str, Any], failed_at: datetime, failed_pods: int) -> None:
     """BackoffLimitExceeded: FailureTarget then Failed, as the 1.32 job controller writes them."""
     msg = "Job has reached the specified backoff limit"
     j["status"] = {
-        "conditions": [job_condition("FailureTarget", "BackoffLimitExceeded", msg, failed_at),
-                       job_condition("Failed", "BackoffLimitExceeded", msg, failed_at)],
+        "conditions": [
+            job_condition("FailureTarget", "BackoffLimitExceeded", msg, failed_at),
+            job_condition("Failed", "BackoffLimitExceeded", msg, failed_at),
+        ],
         "failed": failed_pods,
         "ready": 0,
         "startTime": j["status"]["startTime"],
@@ -334,9 +455,19 @@ def fail_job(j: dict[str, Any], failed_at: datetime, failed_pods: int) -> None:
     }
 
 
-def cronjob(namespace_: str, name: str, schedule: str, job_template: dict[str, Any], created: datetime, *,
-            labels: Mapping[str, str] | None = None, concurrency: str = "Forbid", successful_history: int = 3,
-            failed_history: int = 1, time_zone: str | None = None) -> dict[str, Any]:
+def cronjob(
+    namespace_: str,
+    name: str,
+    schedule: str,
+    job_template: dict[str, Any],
+    created: datetime,
+    *,
+    labels: Mapping[str, str] | None = None,
+    concurrency: str = "Forbid",
+    successful_history: int = 3,
+    failed_history: int = 1,
+    time_zone: str | None = None,
+) -> dict[str, Any]:
     obj = new_object("CronJob", name, namespace_, created, labels=labels)
     spec: dict[str, Any] = {
         "concurrencyPolicy": concurrency,
@@ -353,11 +484,19 @@ def cronjob(namespace_: str, name: str, schedule: str, job_template: dict[str, A
     return obj
 
 
-def job_template_spec(template: dict[str, Any], *, backoff_limit: int = 6,
-                      ttl_after_finished: int | None = None) -> dict[str, Any]:
-    spec: dict[str, Any] = {"backoffLimit": backoff_limit, "completionMode": "NonIndexed", "completions": 1,
-                            "manualSelector": False, "parallelism": 1,
-                            "podReplacementPolicy": "TerminatingOrFailed", "suspend": False, "template": template}
+def job_template_spec(
+    template: dict[str, Any], *, backoff_limit: int = 6, ttl_after_finished: int | None = None
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "backoffLimit": backoff_limit,
+        "completionMode": "NonIndexed",
+        "completions": 1,
+        "manualSelector": False,
+        "parallelism": 1,
+        "podReplacementPolicy": "TerminatingOrFailed",
+        "suspend": False,
+        "template": template,
+    }
     if ttl_after_finished is not None:
         spec["ttlSecondsAfterFinished"] = ttl_after_finished
     return {"metadata": {"creationTimestamp": None}, "spec": spec}
@@ -371,57 +510,118 @@ def cron_job_name(cronjob_name: str, scheduled: datetime) -> str:
 # ---------------------------------------------------------------- HorizontalPodAutoscaler
 
 
-def hpa(namespace_: str, name: str, target: dict[str, Any], created: datetime, *,
-        min_replicas: int = 2, max_replicas: int = 6, cpu_target: int = 70, memory_target: int | None = 80,
-        cpu_current: int = 48, memory_current: int = 55, current_replicas: int | None = None,
-        labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def hpa(
+    namespace_: str,
+    name: str,
+    target: dict[str, Any],
+    created: datetime,
+    *,
+    min_replicas: int = 2,
+    max_replicas: int = 6,
+    cpu_target: int = 70,
+    memory_target: int | None = 80,
+    cpu_current: int = 48,
+    memory_current: int = 55,
+    current_replicas: int | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """autoscaling/v2 HPA on CPU (and memory) utilization, with the status metrics-server feeds."""
     obj = new_object("HorizontalPodAutoscaler", name, namespace_, created, labels=labels)
-    metrics = [{"resource": {"name": "cpu", "target": {"averageUtilization": cpu_target, "type": "Utilization"}},
-                "type": "Resource"}]
+    metrics = [
+        {
+            "resource": {"name": "cpu", "target": {"averageUtilization": cpu_target, "type": "Utilization"}},
+            "type": "Resource",
+        }
+    ]
     if memory_target:
-        metrics.append({"resource": {"name": "memory", "target": {"averageUtilization": memory_target,
-                                                                    "type": "Utilization"}}, "type": "Resource"})
+        metrics.append(
+            {
+                "resource": {
+                    "name": "memory",
+                    "target": {"averageUtilization": memory_target, "type": "Utilization"},
+                },
+                "type": "Resource",
+            }
+        )
     obj["spec"] = {
         "maxReplicas": max_replicas,
         "metrics": metrics,
         "minReplicas": min_replicas,
-        "scaleTargetRef": {"apiVersion": target["apiVersion"], "kind": target["kind"],
-                           "name": target["metadata"]["name"]},
+        "scaleTargetRef": {
+            "apiVersion": target["apiVersion"],
+            "kind": target["kind"],
+            "name": target["metadata"]["name"],
+        },
     }
     replicas = current_replicas if current_replicas is not None else target["spec"]["replicas"]
     container = target["spec"]["template"]["spec"]["containers"][0]
     req = container.get("resources", {}).get("requests", {})
-    current = [{"resource": {"current": {"averageUtilization": cpu_current,
-                                         "averageValue": fmt_cpu(parse_quantity(req.get("cpu", "100m")) * cpu_current / 100)},
-                             "name": "cpu"}, "type": "Resource"}]
+    current = [
+        {
+            "resource": {
+                "current": {
+                    "averageUtilization": cpu_current,
+                    "averageValue": fmt_cpu(parse_quantity(req.get("cpu", "100m")) * cpu_current / 100),
+                },
+                "name": "cpu",
+            },
+            "type": "Resource",
+        }
+    ]
     if memory_target:
         mem = int(parse_quantity(req.get("memory", "256Mi")) * memory_current / 100)
-        current.append({"resource": {"current": {"averageUtilization": memory_current,
-                                                 "averageValue": str(mem - mem % 4096)},
-                                     "name": "memory"}, "type": "Resource"})
+        current.append(
+            {
+                "resource": {
+                    "current": {"averageUtilization": memory_current, "averageValue": str(mem - mem % 4096)},
+                    "name": "memory",
+                },
+                "type": "Resource",
+            }
+        )
     ratios = [cpu_current / cpu_target] + ([memory_current / memory_target] if memory_target else [])
     desired = max(min_replicas, min(max_replicas, math.ceil(replicas * max(ratios))))
     since = created + timedelta(seconds=30)
     conds = [
         condition("AbleToScale", "True", "ReadyForNewScale", "recommended size matches current size", since),
-        condition("ScalingActive", "True", "ValidMetricFound",
-                  "the HPA was able to successfully calculate a replica count from cpu resource utilization "
-                  "(percentage of request)", since),
-        condition("ScalingLimited", "False", "DesiredWithinRange", "the desired count is within the acceptable range",
-                  since),
+        condition(
+            "ScalingActive",
+            "True",
+            "ValidMetricFound",
+            "the HPA was able to successfully calculate a replica count from cpu resource utilization "
+            "(percentage of request)",
+            since,
+        ),
+        condition(
+            "ScalingLimited",
+            "False",
+            "DesiredWithinRange",
+            "the desired count is within the acceptable range",
+            since,
+        ),
     ]
-    obj["status"] = {"conditions": conds, "currentMetrics": current, "currentReplicas": replicas,
-                     "desiredReplicas": desired}
+    obj["status"] = {
+        "conditions": conds,
+        "currentMetrics": current,
+        "currentReplicas": replicas,
+        "desiredReplicas": desired,
+    }
     return obj
 
 
 # ---------------------------------------------------------------- PodDisruptionBudget
 
 
-def pod_disruption_budget(namespace_: str, name: str, selector: Mapping[str, str], created: datetime, *,
-                          min_available: int | str | None = 1, max_unavailable: int | str | None = None,
-                          labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+def pod_disruption_budget(
+    namespace_: str,
+    name: str,
+    selector: Mapping[str, str],
+    created: datetime,
+    *,
+    min_available: int | str | None = 1,
+    max_unavailable: int | str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     obj = new_object("PodDisruptionBudget", name, namespace_, created, labels=labels)
     spec: dict[str, Any] = {}
     if max_unavailable is not None:
@@ -445,15 +645,28 @@ def refresh_pdb(pdb: dict[str, Any], pods: Iterable[dict[str, Any]], now: dateti
     else:
         desired = expected - _parse_percent(spec["maxUnavailable"], expected, True)
     allowed = max(0, healthy - desired)
-    prev = next((c for c in pdb.get("status", {}).get("conditions", []) if c["type"] == "DisruptionAllowed"), None)
+    prev = next(
+        (c for c in pdb.get("status", {}).get("conditions", []) if c["type"] == "DisruptionAllowed"), None
+    )
     ok = allowed > 0
     want = "True" if ok else "False"
-    created = datetime.fromisoformat(pdb["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-    when = created + timedelta(seconds=2) if prev is None else (
-        now if prev["status"] != want else datetime.fromisoformat(prev["lastTransitionTime"].replace("Z", "+00:00")))
+    created = datetime.fromisoformat(pdb["metadata"]["creationTimestamp"])
+    when = (
+        created + timedelta(seconds=2)
+        if prev is None
+        else (now if prev["status"] != want else datetime.fromisoformat(prev["lastTransitionTime"]))
+    )
     pdb["status"] = {
-        "conditions": [condition("DisruptionAllowed", want, "SufficientPods" if ok else "InsufficientPods", "", when,
-                                 observed_generation=pdb["metadata"]["generation"])],
+        "conditions": [
+            condition(
+                "DisruptionAllowed",
+                want,
+                "SufficientPods" if ok else "InsufficientPods",
+                "",
+                when,
+                observed_generation=pdb["metadata"]["generation"],
+            )
+        ],
         "currentHealthy": healthy,
         "desiredHealthy": desired,
         "disruptionsAllowed": allowed,
