@@ -40,7 +40,12 @@ from sre_expert.synth import gateway as gw
 from sre_expert.synth import networking
 from sre_expert.synth import platform as plat
 from sre_expert.synth import pods as podlib
-from sre_expert.synth.meta import app_labels, fmt_bytes, fmt_cpu, parse_ts
+from sre_expert.synth.meta import app_labels, fmt_bytes, fmt_cpu
+
+try:  # the platform's own tenant builders (public since synth split platform.py)
+    from sre_expert.synth.platform_tenants import add_policy_reports, add_tenant
+except ImportError:  # earlier layout
+    add_tenant, add_policy_reports = plat._tenant, plat._policy_reports  # type: ignore[attr-defined]
 
 NOW = datetime(2025, 6, 3, 9, 30, 0, tzinfo=timezone.utc)
 BASE_TENANTS = ("mycure-production", "lfh-staging", "lfh-production", "mycure-staging")
@@ -357,7 +362,7 @@ def build(pods: int = 10_000, namespaces: int = 500, events: int = 30_000, seed:
     tenants_done: list[str] = []
     for i, ns in enumerate(names):
         t = tenant_spec(ns)
-        plat._tenant(b, t, 1 + i % 3)  # the platform's own tenant builder; index only sets its age (90/60/30 days)
+        add_tenant(b, t, 1 + i % 3)  # the platform's own tenant builder; index only sets its age (90/60/30 days)
         created = b._ns_created(ns)
         # route per tenant on the shared gateway, under the tenant's wildcard domain
         domain = next(h for s, h, _ in plat.DOMAINS if s == t.listener)[2:]
@@ -382,7 +387,7 @@ def build(pods: int = 10_000, namespaces: int = 500, events: int = 30_000, seed:
             progress(f"  tenants {i + 1}/{extra}: {len(b.objects):,} objects, {len(b.list('Pod')):,} pods, "
                      f"{len(b.list('Event')):,} events ({time.perf_counter() - t0:.1f} s)")
     # Kyverno background scans report on every tenant object, as for the platform's own tenants
-    plat._policy_reports(b, [Tenant(ns) for ns in tenants_done])
+    add_policy_reports(b, [Tenant(ns) for ns in tenants_done])
     # Velero's tenant schedule backs up every tenant namespace (Backups copy the schedule's template)
     sched = b.get("Schedule", "velero", "tenant-databases-daily")
     if sched is not None:

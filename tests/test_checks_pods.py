@@ -798,12 +798,11 @@ def test_recently_deleted_pod_is_not_stuck() -> None:
     assert not [f for f in report.findings if f.code.startswith("POD-")]
 
 
-# --------------------------------------------------------------------------------------------- performance
+# --------------------------------------------------------------------------------------------- scale
 
 
-def test_ten_thousand_pods_in_well_under_a_second() -> None:
-    import time
-
+def test_ten_thousand_pods_group_per_controller() -> None:
+    """1,000 crash-looping pods of one Deployment are one finding speaking for all of them (speed: benchmarks/)."""
     from sre_expert.checks.pods import pod_health
     from sre_expert.snapshot import Snapshot, SnapshotInfo
 
@@ -827,11 +826,9 @@ def test_ten_thousand_pods_in_well_under_a_second() -> None:
                          "lastTimestamp": ts(NOW - timedelta(minutes=5))})
     objs += [o for o in b.objects if o["kind"] in ("Node", "ReplicaSet", "Deployment")]
     snap = Snapshot(objs, SnapshotInfo(captured_at=NOW))
-    t = time.perf_counter()
-    found = list(pod_health(snap))
-    elapsed = time.perf_counter() - t
-    assert found
-    assert elapsed < 1.0, elapsed
+    found = [f for f in pod_health(snap) if f.code == "POD-CRASHLOOP"]
+    assert len(found) == 1
+    assert len([k for k in found[0].subjects if k[0] == "Pod"]) == 1000
 
 
 # --------------------------------------------------------------------------------------------- more states
