@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -150,7 +150,7 @@ class Objectives:
 def objectives() -> Objectives:
     """The RTO/RPO table (knowledge/rto_rpo.yaml), loaded once."""
     text = (resources.files("sre_expert") / "knowledge" / "rto_rpo.yaml").read_text(encoding="utf-8")
-    doc = yaml.safe_load(text) or {}
+    doc = yaml.load(text, Loader=yaml.CSafeLoader) or {}
     scenarios = tuple(
         Scenario(
             id=s["id"], name=s["name"], rto=parse_duration(s.get("rto")), rpo=parse_duration(s.get("rpo")),
@@ -177,8 +177,16 @@ def objectives() -> Objectives:
 # ----------------------------------------------------------------------------------------- Velero objects
 
 
+@lru_cache(maxsize=4096)
+def _split_patterns(patterns: tuple[str, ...]) -> tuple[bool, frozenset[str], tuple[str, ...]]:
+    """(has '*', plain names, glob patterns): split once, since a schedule may list hundreds of namespaces."""
+    globs = tuple(p for p in patterns if p != "*" and any(ch in p for ch in "*?["))
+    return "*" in patterns, frozenset(patterns).difference(globs), globs
+
+
 def _glob_match(patterns: tuple[str, ...], value: str) -> bool:
-    return any(p == "*" or p == value or (any(ch in p for ch in "*?[") and fnmatch.fnmatchcase(value, p)) for p in patterns)
+    star, plain, globs = _split_patterns(patterns)
+    return star or value in plain or any(fnmatch.fnmatchcase(value, g) for g in globs)
 
 
 @dataclass(slots=True, frozen=True)

@@ -664,7 +664,7 @@ def controller_deps(idx: GatewayIndex) -> tuple[list[Key], list[str]]:
 
 @check("gateway", codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"), reads=("GatewayClass",))
 def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
-    idx = GatewayIndex(snap)
+    idx = snap.memo("gateway.index", GatewayIndex)
     for gc in snap.list("GatewayClass"):
         name = name_of(gc)
         ctrl = (gc.get("spec") or {}).get("controllerName") or ""
@@ -738,7 +738,7 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
     reads=("Gateway",),
 )
 def gateways(snap: Snapshot) -> Iterator[Finding]:
-    idx = GatewayIndex(snap)
+    idx = snap.memo("gateway.index", GatewayIndex)
     for gw in snap.list("Gateway"):
         yield from _gateway_findings(idx, gw)
 
@@ -1274,7 +1274,7 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
     reads=("HTTPRoute", "Gateway"),
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
-    idx = GatewayIndex(snap)
+    idx = snap.memo("gateway.index", GatewayIndex)
     for route in idx.routes:
         served = False
         status_rr: Obj | None = None
@@ -1483,7 +1483,7 @@ def _eg_config(snap: Snapshot) -> tuple[Obj | None, Obj | None]:
         return None, None
     raw = (cm.get("data") or {}).get("envoy-gateway.yaml")
     try:
-        return cm, (yaml.safe_load(raw) if raw else None) or {}
+        return cm, (yaml.load(raw, Loader=yaml.CSafeLoader) if raw else None) or {}
     except yaml.YAMLError:
         return cm, None
 
@@ -1512,7 +1512,7 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
         params = {"target": tname, "target_kind": tkind}
         if not ancestors:
             if idx is None:
-                idx = GatewayIndex(snap)
+                idx = snap.memo("gateway.index", GatewayIndex)
             ev = [f"status.ancestors: empty — Envoy Gateway has not processed this policy",
                   f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}"]
             deps: list[Key] = []
@@ -1588,7 +1588,7 @@ def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
 
 @check("gateway", codes=("GATEWAY-API-STATUS-STALE",), reads=("Gateway",))
 def stale_status(snap: Snapshot) -> Iterator[Finding]:
-    idx = GatewayIndex(snap)
+    idx = snap.memo("gateway.index", GatewayIndex)
     cdeps, cev = controller_deps(idx)
     items: list[tuple[Obj, list[Obj]]] = []
     for gc in snap.list("GatewayClass"):

@@ -298,7 +298,7 @@ def parse_kyverno_denial(message: str, known_policies: Iterable[str] = ()) -> tu
     tail = message[m.end():] if m else message[d.end():]
     out: dict[str, dict[str, str]] = {}
     try:
-        doc = yaml.safe_load(tail)
+        doc = yaml.load(tail, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
         doc = None
     if isinstance(doc, dict):

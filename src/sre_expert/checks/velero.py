@@ -115,7 +115,7 @@ def _used_locations(st: VeleroState) -> dict[str, list[str]]:
 
 @check("velero", codes=BSL_CODES, reads=("BackupStorageLocation",))
 def storage_locations(snap: Snapshot) -> Iterator[Finding]:
-    st = VeleroState(snap)
+    st = snap.memo("velero.state", VeleroState)
     used = _used_locations(st)
     server = _server_key(st)
     for name, bsl in sorted(st.locations.items()):
@@ -206,7 +206,7 @@ def _schedule_params(s: ScheduleInfo) -> dict[str, str]:
 
 @check("velero", codes=SCHEDULE_CODES, reads=("Schedule",))
 def schedules(snap: Snapshot) -> Iterator[Finding]:
-    st = VeleroState(snap)
+    st = snap.memo("velero.state", VeleroState)
     server = _server_key(st)
     for s in sorted(st.schedules.values(), key=lambda x: x.name):
         md = s.obj["metadata"]
@@ -424,7 +424,7 @@ def _groups(st: VeleroState) -> list[tuple[ScheduleInfo | None, list[BackupInfo]
 
 @check("velero", codes=BACKUP_CODES, reads=("Backup",))
 def backups(snap: Snapshot) -> Iterator[Finding]:
-    st = VeleroState(snap)
+    st = snap.memo("velero.state", VeleroState)
     for sched, group in _groups(st):
         newest_terminal = next((b for b in group if b.phase in ("Completed", *FAILED_PHASES)), None)
         # Stuck: only the newest backup can be the one blocking the schedule; older unfinished ones are
@@ -468,7 +468,7 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
 
 @check("velero", codes=RESTORE_CODES, reads=("Restore",))
 def restores(snap: Snapshot) -> Iterator[Finding]:
-    st = VeleroState(snap)
+    st = snap.memo("velero.state", VeleroState)
     restores_ = [r for r in snap.list("Restore") if (r.get("apiVersion") or "").startswith("velero.io/")]
     groups: dict[tuple[Any, ...], list[Obj]] = defaultdict(list)
     for r in restores_:
@@ -542,7 +542,7 @@ def restores(snap: Snapshot) -> Iterator[Finding]:
 
 @check("velero", codes=RPO_CODES, reads=("Backup", "Schedule"))
 def recovery_points(snap: Snapshot) -> Iterator[Finding]:
-    st = VeleroState(snap)
+    st = snap.memo("velero.state", VeleroState)
     if not st.installed:
         return  # Velero absent: the component check reports it; every namespace would fire otherwise
     grace = objectives().grace

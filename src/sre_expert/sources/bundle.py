@@ -8,6 +8,7 @@ Every unreadable file becomes a warning naming it; only a bundle with nothing re
 from __future__ import annotations
 
 import gc
+import os
 import re
 import tarfile
 from collections.abc import Callable, Iterator
@@ -52,7 +53,7 @@ class BundleError(Exception):
 @dataclass
 class _Accum:
     objects: list[dict[str, Any]] = field(default_factory=list)
-    logs: dict[tuple[str, str, str, bool], bytes] = field(default_factory=dict)
+    logs: dict[tuple[str, str, str, bool], Callable[[], bytes | None]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -117,7 +118,8 @@ def _troubleshoot_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
     return TROUBLESHOOT_KINDS.get(stem), False
 
 
-def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int) -> None:
+def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path: str | None = None) -> None:
+    """Route one file: metadata, collection errors, a container log (kept as a reader), or objects."""
     p = PurePosixPath(rel)
     parts = p.parts
     name = p.name
@@ -149,8 +151,11 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int) -> No
     log_key = _log_key(parts)
     if log_key is not None:
         if log_key:
-            data = read()
-            acc.logs[log_key] = data[-MAX_LOG_BYTES:]
+            if path is not None:
+                acc.logs[log_key] = _tail_reader(path)
+            else:  # inside an archive: keep the tail now, the stream cannot be revisited cheaply
+                data = read()[-MAX_LOG_BYTES:]
+                acc.logs[log_key] = lambda data=data: data
         return
     if not name.endswith((".json", ".yaml", ".yml")):
         return
@@ -221,26 +226,60 @@ def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...], read: 
 
 
 def _walk_dir(root: Path, acc: _Accum) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_file() or (path.is_symlink() and path.exists() and path.is_file()):
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink() and path.name.endswith(".yaml") and path.with_suffix(".json").exists():
-                continue  # troubleshoot keeps a .yaml symlink beside each CR .json
+    """Depth-first over os.scandir: one stat per entry, which matters for bundles of 10,000 log files."""
+
+    def visit(folder: str, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as e:
+            acc.warnings.append(f"{rel or '.'}: unreadable folder ({e.strerror})")
+            return
+        names = {e.name for e in entries}
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
             try:
-                size = path.stat().st_size
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, child)
+                    continue
+                if entry.is_symlink():
+                    # troubleshoot keeps a .yaml symlink beside each custom-resource .json
+                    if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in names:
+                        continue
+                    if not entry.is_file():
+                        continue
+                size = entry.stat().st_size
             except OSError as e:
-                acc.warnings.append(f"{rel}: unreadable ({e.strerror})")
+                acc.warnings.append(f"{child}: unreadable ({e.strerror})")
                 continue
-            _add_file(acc, rel, _reader(path, acc, rel), size)
+            _add_file(acc, child, _reader(entry.path, acc, child), size, entry.path)
+
+    visit(str(root), "")
 
 
-def _reader(path: Path, acc: _Accum, rel: str) -> Callable[[], bytes]:
+def _reader(path: str, acc: _Accum, rel: str) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
-            return path.read_bytes()
+            with open(path, "rb") as f:
+                return f.read()
         except OSError as e:
             acc.warnings.append(f"{rel}: unreadable ({e.strerror})")
             return b""
+
+    return read
+
+
+def _tail_reader(path: str) -> Callable[[], bytes | None]:
+    """Read the last MAX_LOG_BYTES of a log file when a check asks for it."""
+
+    def read() -> bytes | None:
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - MAX_LOG_BYTES))
+                return f.read()
+        except OSError:
+            return None
 
     return read
 
@@ -306,43 +345,40 @@ def load_bundle(location: str | Path) -> Snapshot:
         elif path.name.endswith((".tar.gz", ".tgz", ".tar")) or _is_tar(path):
             _walk_tar(path, acc)
         else:
-            acc_single = path.name
             try:
                 size = path.stat().st_size
             except OSError as e:
                 raise BundleError(f"{path}: unreadable ({e.strerror})") from None
-            _add_file(acc, acc_single, _reader(path, acc, acc_single), size)
-    finally:
-        if enabled:
-            gc.enable()
-    if not acc.objects:
-        detail = "; ".join(acc.warnings[:5])
-        raise BundleError(
-            f"{path}: no Kubernetes objects could be read"
-            + (f" ({detail})" if detail else " (expected *.json/*.yaml files as written by `kubectl get -o json|yaml`)")
+            _add_file(acc, path.name, _reader(str(path), acc, path.name), size, str(path))
+        if not acc.objects:
+            detail = "; ".join(acc.warnings[:5])
+            raise BundleError(
+                f"{path}: no Kubernetes objects could be read"
+                + (f" ({detail})" if detail else " (expected *.json/*.yaml files as written by `kubectl get -o json|yaml`)")
+            )
+        info = SnapshotInfo(
+            captured_at=_captured_at(acc, str(path)),
+            cluster=str(acc.meta.get("cluster") or ""),
+            kubernetes_version=str(acc.meta.get("kubernetesVersion") or ""),
+            source="bundle",
+            location=str(path),
+            collection_errors=acc.errors,
+            warnings=acc.warnings,
         )
-    info = SnapshotInfo(
-        captured_at=_captured_at(acc, str(path)),
-        cluster=str(acc.meta.get("cluster") or ""),
-        kubernetes_version=str(acc.meta.get("kubernetesVersion") or ""),
-        source="bundle",
-        location=str(path),
-        collection_errors=acc.errors,
-        warnings=acc.warnings,
-    )
-    logs = acc.logs
+        logs = acc.logs
 
-    def read_log(ns: str, pod: str, container: str, previous: bool) -> str | None:
-        data = logs.get((ns, pod, container, previous))
-        return data.decode("utf-8", "replace") if data is not None else None
+        def read_log(ns: str, pod: str, container: str, previous: bool) -> str | None:
+            reader = logs.get((ns, pod, container, previous))
+            data = reader() if reader else None
+            return data.decode("utf-8", "replace") if data is not None else None
 
-    gc.disable()
-    try:
         snap = Snapshot(acc.objects, info, read_log)
+        # The loaded objects live for the whole run: freeze them before the collector comes back, or its
+        # first pass rescans millions of dicts for cycles they cannot have.
+        gc.freeze()
     finally:
         if enabled:
             gc.enable()
-    gc.freeze()  # loaded objects live for the whole run; keep the collector from rescanning them
     return snap
 
 

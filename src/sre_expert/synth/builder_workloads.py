@@ -176,13 +176,13 @@ class WorkloadAdders:
                 service
                 if not isinstance(service, bool)
                 else [
-                    dict(
-                        name=name,
-                        selector=selector,
-                        labels=full,
-                        type_=service_type,
-                        ports=service_ports or _service_ports(ctrs),
-                    )
+                    {
+                        "name": name,
+                        "selector": selector,
+                        "labels": full,
+                        "type_": service_type,
+                        "ports": service_ports or _service_ports(ctrs),
+                    }
                 ]
             )
             self._attach_services(w, namespace, specs)
@@ -382,15 +382,15 @@ class WorkloadAdders:
             if isinstance(service, bool):
                 sp = service_ports or _service_ports(ctrs)
                 specs = [
-                    dict(
-                        name=governing,
-                        selector=selector,
-                        labels=full,
-                        ports=sp,
-                        headless=True,
-                        publish_not_ready=True,
-                    ),
-                    dict(name=name, selector=selector, labels=full, ports=sp),
+                    {
+                        "name": governing,
+                        "selector": selector,
+                        "labels": full,
+                        "ports": sp,
+                        "headless": True,
+                        "publish_not_ready": True,
+                    },
+                    {"name": name, "selector": selector, "labels": full, "ports": sp},
                 ]
             else:
                 specs = list(service)
@@ -511,7 +511,7 @@ class WorkloadAdders:
             specs = (
                 service
                 if not isinstance(service, bool)
-                else [dict(name=name, selector=selector, labels=full, ports=_service_ports(ctrs))]
+                else [{"name": name, "selector": selector, "labels": full, "ports": _service_ports(ctrs)}]
             )
             self._attach_services(w, namespace, specs)
         self._register(w)

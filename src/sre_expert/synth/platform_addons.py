@@ -27,16 +27,16 @@ def add_cert_manager(b: PlatformBuilder) -> None:
     b.add_namespace(ns)
     created = b._ns_created(ns)
     c, _p = security_contexts()
-    common = dict(
-        instance="cert-manager",
-        part_of="cert-manager",
-        chart="cert-manager-v1.16.2",
-        version="v1.16.2",
-        security_context=c,
-        pod_security_context={"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-        created=created,
-        log_flavor="cert-manager",
-    )
+    common = {
+        "instance": "cert-manager",
+        "part_of": "cert-manager",
+        "chart": "cert-manager-v1.16.2",
+        "version": "v1.16.2",
+        "security_context": c,
+        "pod_security_context": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "created": created,
+        "log_flavor": "cert-manager",
+    }
     b.add_deployment(
         ns,
         "cert-manager",
@@ -152,15 +152,15 @@ def add_external_secrets_operator(b: PlatformBuilder) -> None:
     b.add_namespace(ns)
     created = b._ns_created(ns)
     c, _p = security_contexts(1000)
-    common = dict(
-        instance="external-secrets",
-        chart="external-secrets-0.9.11",
-        version="v0.9.11",
-        security_context=c,
-        pod_security_context=None,
-        created=created,
-        log_flavor="external-secrets",
-    )
+    common = {
+        "instance": "external-secrets",
+        "chart": "external-secrets-0.9.11",
+        "version": "v0.9.11",
+        "security_context": c,
+        "pod_security_context": None,
+        "created": created,
+        "log_flavor": "external-secrets",
+    }
     image = "ghcr.io/external-secrets/external-secrets:v0.9.11"
     b.add_deployment(
         ns,
@@ -366,15 +366,15 @@ def add_envoy_gateway(b: PlatformBuilder) -> None:
         log_flavor="envoy",
         created=created + timedelta(days=2),
         service=[
-            dict(
-                name=name,
-                selector=proxy_labels,
-                labels=proxy_labels,
-                type_="LoadBalancer",
-                ports=[("http-80", 80, 10080), ("https-443", 443, 10443)],
-                load_balancer_ip=LB_IP,
-                external_traffic_policy="Local",
-            )
+            {
+                "name": name,
+                "selector": proxy_labels,
+                "labels": proxy_labels,
+                "type_": "LoadBalancer",
+                "ports": [("http-80", 80, 10080), ("https-443", 443, 10443)],
+                "load_balancer_ip": LB_IP,
+                "external_traffic_policy": "Local",
+            }
         ],
     )
     b.add_pdb(w, min_available=1)
@@ -385,16 +385,16 @@ def add_kyverno(b: PlatformBuilder) -> None:
     b.add_namespace(ns)
     created = b._ns_created(ns)
     c, _p = security_contexts(65534)
-    common = dict(
-        instance="kyverno",
-        part_of="kyverno",
-        chart="kyverno-3.2.9",
-        version="v1.12.7",
-        security_context=c,
-        created=created,
-        log_flavor="kyverno",
-        pod_security_context={"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-    )
+    common = {
+        "instance": "kyverno",
+        "part_of": "kyverno",
+        "chart": "kyverno-3.2.9",
+        "version": "v1.12.7",
+        "security_context": c,
+        "created": created,
+        "log_flavor": "kyverno",
+        "pod_security_context": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+    }
     b.add_deployment(
         ns,
         "kyverno-admission-controller",
@@ -404,16 +404,18 @@ def add_kyverno(b: PlatformBuilder) -> None:
         ports=[("https", 9443), ("metrics-port", 8000)],
         probe_path="/health/liveness",
         service=[
-            dict(
-                name="kyverno-svc",
-                selector={
+            {
+                "name": "kyverno-svc",
+                "selector": {
                     "app.kubernetes.io/component": "admission-controller",
                     "app.kubernetes.io/instance": "kyverno",
                     "app.kubernetes.io/part-of": "kyverno",
                 },
-                labels=app_labels("kyverno", "kyverno", component="admission-controller", part_of="kyverno"),
-                ports=[("https", 443, "https")],
-            )
+                "labels": app_labels(
+                    "kyverno", "kyverno", component="admission-controller", part_of="kyverno"
+                ),
+                "ports": [("https", 443, "https")],
+            }
         ],
         **common,
     )

@@ -22,9 +22,6 @@ def add_monitoring(b: PlatformBuilder) -> None:
     ns = "monitoring"
     b.add_namespace(ns)
     created = b._ns_created(ns)
-    dict(
-        instance="kube-prometheus", part_of="kube-prometheus", chart="kube-prometheus-10.2.5", created=created
-    )
     c, p = security_contexts()
     b.add_deployment(
         ns,
@@ -128,13 +125,13 @@ def add_monitoring(b: PlatformBuilder) -> None:
         volume_claims={"prometheus-kube-prometheus-prometheus-db": "50Gi"},
         service_name="prometheus-operated",
         service=[
-            dict(
-                name="prometheus-operated",
-                selector={"app.kubernetes.io/name": "prometheus"},
-                labels={"operated-prometheus": "true"},
-                headless=True,
-                ports=[("web", 9090, "web")],
-            )
+            {
+                "name": "prometheus-operated",
+                "selector": {"app.kubernetes.io/name": "prometheus"},
+                "labels": {"operated-prometheus": "true"},
+                "headless": True,
+                "ports": [("web", 9090, "web")],
+            }
         ],
         service_account="kube-prometheus-prometheus",
         owner=prom_cr,
@@ -185,13 +182,13 @@ def add_monitoring(b: PlatformBuilder) -> None:
         owner=am_cr,
         pod_security_context=p,
         service=[
-            dict(
-                name="alertmanager-operated",
-                selector={"app.kubernetes.io/name": "alertmanager"},
-                labels={"operated-alertmanager": "true"},
-                headless=True,
-                ports=[("web", 9093, "web"), ("tcp-mesh", 9094, 9094)],
-            )
+            {
+                "name": "alertmanager-operated",
+                "selector": {"app.kubernetes.io/name": "alertmanager"},
+                "labels": {"operated-alertmanager": "true"},
+                "headless": True,
+                "ports": [("web", 9093, "web"), ("tcp-mesh", 9094, 9094)],
+            }
         ],
         service_account="kube-prometheus-alertmanager",
         pod_management="Parallel",
@@ -250,15 +247,15 @@ def add_monitoring(b: PlatformBuilder) -> None:
         tolerations=[{"operator": "Exists"}],
         volumes=[podlib.host_path("proc", "/proc"), podlib.host_path("sys", "/sys")],
         service=[
-            dict(
-                name="kube-prometheus-node-exporter",
-                selector={
+            {
+                "name": "kube-prometheus-node-exporter",
+                "selector": {
                     "app.kubernetes.io/instance": "kube-prometheus",
                     "app.kubernetes.io/name": "node-exporter",
                 },
-                labels=app_labels("node-exporter", "kube-prometheus"),
-                ports=[("metrics", 9100, "metrics")],
-            )
+                "labels": app_labels("node-exporter", "kube-prometheus"),
+                "ports": [("metrics", 9100, "metrics")],
+            }
         ],
         created=created,
     )
@@ -402,23 +399,25 @@ def add_velero(b: PlatformBuilder, tenants: Sequence[str]) -> None:
             "infrastructure-daily",
             "0 3 * * *",
             "720h0m0s",
-            dict(included_namespaces=INFRA_DAILY_NAMESPACES),
+            {"included_namespaces": INFRA_DAILY_NAMESPACES},
             3,
         ),
         (
             "cluster-resources-weekly",
             "0 4 * * 0",
             "2160h0m0s",
-            dict(
-                included_namespaces=["*"], included_resources=WEEKLY_RESOURCES, include_cluster_resources=True
-            ),
+            {
+                "included_namespaces": ["*"],
+                "included_resources": WEEKLY_RESOURCES,
+                "include_cluster_resources": True,
+            },
             2,
         ),
         (
             "tenant-databases-daily",
             "0 2 * * *",
             "720h0m0s",
-            dict(included_namespaces=list(tenants), fs_backup=True),
+            {"included_namespaces": list(tenants), "fs_backup": True},
             3,
         ),
     ]
@@ -440,16 +439,16 @@ def add_argocd(b: PlatformBuilder) -> None:
     created = b._ns_created(ns)
     image = "quay.io/argoproj/argocd:v2.13.9"
     c, _p = security_contexts(999)
-    common = dict(
-        instance="argocd",
-        part_of="argocd",
-        chart="argo-cd-7.7.23",
-        version="v2.13.9",
-        security_context=c,
-        pod_security_context=None,
-        created=created,
-        log_flavor="argocd",
-    )
+    common = {
+        "instance": "argocd",
+        "part_of": "argocd",
+        "chart": "argo-cd-7.7.23",
+        "version": "v2.13.9",
+        "security_context": c,
+        "pod_security_context": None,
+        "created": created,
+        "log_flavor": "argocd",
+    }
     for cm, data in (
         (
             "argocd-cm",
@@ -495,15 +494,15 @@ def add_argocd(b: PlatformBuilder) -> None:
         replicas=1,
         component="application-controller",
         service=[
-            dict(
-                name="argocd-application-controller-metrics",
-                selector={
+            {
+                "name": "argocd-application-controller-metrics",
+                "selector": {
                     "app.kubernetes.io/instance": "argocd",
                     "app.kubernetes.io/name": "argocd-application-controller",
                 },
-                labels=app_labels("argocd-metrics", "argocd", part_of="argocd"),
-                ports=[("http-metrics", 8082, "metrics")],
-            )
+                "labels": app_labels("argocd-metrics", "argocd", part_of="argocd"),
+                "ports": [("http-metrics", 8082, "metrics")],
+            }
         ],
         **{k: v for k, v in common.items() if k != "log_flavor"},
         log_flavor="argocd",

@@ -334,15 +334,15 @@ def add_kube_system(b: PlatformBuilder) -> None:
         priority_class="system-cluster-critical",
         created=created + timedelta(days=1),
         service=[
-            dict(
-                name="metrics-server",
-                selector={
+            {
+                "name": "metrics-server",
+                "selector": {
                     "app.kubernetes.io/instance": "metrics-server",
                     "app.kubernetes.io/name": "metrics-server",
                 },
-                labels=app_labels("metrics-server", "metrics-server"),
-                ports=[("https", 443, "https")],
-            )
+                "labels": app_labels("metrics-server", "metrics-server"),
+                "ports": [("https", 443, "https")],
+            }
         ],
     )
 
@@ -356,13 +356,13 @@ def add_longhorn(b: PlatformBuilder) -> None:
             "longhorn", created, default=True, labels=app_labels("longhorn", "longhorn", version="v1.7.2")
         )
     )
-    common = dict(
-        instance="longhorn",
-        part_of="longhorn-system",
-        chart="longhorn-1.7.2",
-        version="v1.7.2",
-        created=created,
-    )
+    common = {
+        "instance": "longhorn",
+        "part_of": "longhorn-system",
+        "chart": "longhorn-1.7.2",
+        "version": "v1.7.2",
+        "created": created,
+    }
     mgr = podlib.container(
         "longhorn-manager",
         "docker.io/longhornio/longhorn-manager:v1.7.2",
@@ -399,16 +399,16 @@ def add_longhorn(b: PlatformBuilder) -> None:
         ],
         volumes=[podlib.host_path("dev", "/dev/"), podlib.host_path("proc", "/proc/")],
         service=[
-            dict(
-                name="longhorn-backend",
-                selector={
+            {
+                "name": "longhorn-backend",
+                "selector": {
                     "app.kubernetes.io/component": "manager",
                     "app.kubernetes.io/instance": "longhorn",
                     "app.kubernetes.io/name": "longhorn-manager",
                 },
-                labels=app_labels("longhorn-manager", "longhorn", part_of="longhorn-system"),
-                ports=[("manager", 9500, "manager")],
-            )
+                "labels": app_labels("longhorn-manager", "longhorn", part_of="longhorn-system"),
+                "ports": [("manager", 9500, "manager")],
+            }
         ],
         **common,
     )
@@ -420,12 +420,15 @@ def add_longhorn(b: PlatformBuilder) -> None:
         ports=[("http", 8000)],
         probe_path="/",
         service=[
-            dict(
-                name="longhorn-frontend",
-                selector={"app.kubernetes.io/instance": "longhorn", "app.kubernetes.io/name": "longhorn-ui"},
-                labels=app_labels("longhorn-ui", "longhorn", part_of="longhorn-system"),
-                ports=[("http", 80, "http")],
-            )
+            {
+                "name": "longhorn-frontend",
+                "selector": {
+                    "app.kubernetes.io/instance": "longhorn",
+                    "app.kubernetes.io/name": "longhorn-ui",
+                },
+                "labels": app_labels("longhorn-ui", "longhorn", part_of="longhorn-system"),
+                "ports": [("http", 80, "http")],
+            }
         ],
         service_account="longhorn-ui-service-account",
         **common,
