@@ -6,6 +6,12 @@
     write_bundle(b, "out/bundle")
 
 Pure dict builders, deterministic (hash-derived ids, counter-allocated IPs); only write_bundle does I/O.
+
+Modules: meta (ids, times, metadata, quantities) · pods · workloads · networking · nodes · config ·
+storage · events · logs · cron · gateway · certmanager · eso · velero · monitoring · kyverno · argocd ·
+builder (+ builder_pods, builder_workloads, builder_jobs, workload) · platform (+ platform_spec,
+platform_system, platform_addons, platform_ops, platform_tenants) · faults (+ fault_helpers,
+faults_nodes, faults_platform) · bundle_writer.
 """
 
 from . import faults

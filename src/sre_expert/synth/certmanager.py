@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .config import fake_pem, tls_secret
-from .meta import b64, condition, hex_id, new_object, number, owner_reference, ts
+from .meta import b64, condition, hex_id, new_object, number, owner_reference, ts, uid
 
 CM_API = "cert-manager.io/v1"
 ACME_API = "acme.cert-manager.io/v1"
@@ -194,7 +194,7 @@ def certificate_request(
         "groups": ["system:serviceaccounts", "system:serviceaccounts:cert-manager", "system:authenticated"],
         "issuerRef": dict(cert["spec"]["issuerRef"]),
         "request": _csr(cert),
-        "uid": hex_id("sauid", n=8),
+        "uid": uid("ServiceAccount", "cert-manager", "cert-manager"),
         "usages": ["digital signature", "key encipherment"],
         "username": "system:serviceaccount:cert-manager:cert-manager",
     }

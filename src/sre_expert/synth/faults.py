@@ -42,9 +42,11 @@ from .faults_nodes import (
 )
 from .faults_platform import (
     backup_failed,
+    bsl_outage,
     bsl_unavailable,
     certificate_not_ready,
     external_secret_failed,
+    listener_certificate_lost,
     route_not_accepted,
     secret_store_invalid,
 )
@@ -621,6 +623,7 @@ def job_failed(
     """A Job (or a CronJob's newest run) whose pods keep failing until BackoffLimitExceeded."""
     if target.kind == "CronJob":
         cj = target.cronjob
+        # the newest run that had time to fail: a run fired at "now" has not failed yet
         fire = at or fire_times_before(cj["spec"]["schedule"], b.now, 1)[0]
         name = cron_job_name(cj["metadata"]["name"], fire)
         existing = b.get("Job", target.namespace, name)
@@ -740,6 +743,8 @@ FAULTS: dict[str, Callable[..., Any]] = {
     "certificate_not_ready": certificate_not_ready,
     "backup_failed": backup_failed,
     "bsl_unavailable": bsl_unavailable,
+    "bsl_outage": bsl_outage,
+    "listener_certificate_lost": listener_certificate_lost,
     "route_not_accepted": route_not_accepted,
 }
 """Name -> function, for generators that pick faults by name."""

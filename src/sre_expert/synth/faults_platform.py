@@ -231,3 +231,94 @@ def route_not_accepted(
     route["status"]["parents"] = parents
     b.refresh()
     return route
+
+
+def bsl_outage(b: PlatformBuilder, since: timedelta, *, name: str = "default", error: str | None = None) -> dict[str, Any]:
+    """The bucket refuses Velero since `since` ago: the location turns Unavailable at its next validation and
+    every scheduled backup started after that fails at the object-storage existence check."""
+    err = error or (
+        "googleapi: Error 403: velero-server@mc-v4-prod.iam.gserviceaccount.com does not have storage.objects.list "
+        "access to the Google Cloud Storage bucket. Permission 'storage.objects.list' denied on resource "
+        "(or it may not exist)., forbidden"
+    )
+    start = b.now - since
+    loc = bsl_unavailable(b, name, message=f"rpc error: code = Unknown desc = {err}")
+    loc["status"]["lastSyncedTime"] = ts(start)
+    for bk in b.list("Backup", "velero"):
+        if bk["metadata"]["labels"].get("velero.io/storage-location", "default") != name:
+            continue
+        st = bk["status"]
+        started = parse_ts(st.get("startTimestamp") or bk["metadata"]["creationTimestamp"])
+        if started <= start:
+            continue
+        st["phase"] = "Failed"
+        st["failureReason"] = (
+            f"error checking if backup already exists in object storage: rpc error: code = Unknown desc = {err}"
+        )
+        st.pop("progress", None)
+        st["completionTimestamp"] = ts(started + timedelta(seconds=2))
+        bump(bk)
+    b.refresh()
+    return loc
+
+
+def listener_certificate_lost(b: PlatformBuilder, cert: dict[str, Any], listener: str, *,
+                              since: timedelta = timedelta(minutes=45), challenge_error: str | None = None) -> None:
+    """A listener's TLS Secret is gone and cert-manager cannot issue a new one (the DNS-01 challenge is
+    refused). Envoy Gateway marks the listener InvalidCertificateRef and routes bound only to it are not
+    accepted (NoReadyListeners), as v1.2 writes them."""
+    from . import certmanager as cm
+    from .gateway import route_parent_status
+
+    ns = cert["metadata"]["namespace"]
+    secret_name = cert["spec"]["secretName"]
+    secret = b.get("Secret", ns, secret_name)
+    if secret is not None:
+        b.remove(secret)
+    first = b.now - since
+    gen = cert["metadata"]["generation"]
+    msg = "Issuing certificate as Secret does not exist"
+    cert["status"]["conditions"] = [
+        condition("Ready", "False", "DoesNotExist", msg, first, observed_generation=gen),
+        condition("Issuing", "True", "DoesNotExist", msg, first, observed_generation=gen),
+    ]
+    for k in ("notAfter", "notBefore", "renewalTime"):
+        cert["status"].pop(k, None)
+    bump(cert)
+    cr = b.add(cm.certificate_request(cert, cert["status"]["revision"] + 1, first + timedelta(seconds=2), ready=False))
+    order = b.add(cm.order(cr, cert["spec"]["dnsNames"], first + timedelta(seconds=3), state="pending"))
+    issuer = b.require("ClusterIssuer", None, cert["spec"]["issuerRef"]["name"])
+    solver = issuer["spec"]["acme"]["solvers"][0]
+    why = challenge_error or (
+        f'Error presenting challenge: Cloudflare API Error for GET "/zones?name='
+        f'{cert["spec"]["dnsNames"][0].removeprefix("*.")}"\n Error: 9109: Invalid access token'
+    )
+    for dns in cert["spec"]["dnsNames"]:
+        ch = b.add(cm.challenge(order, dns, solver, first + timedelta(seconds=4), state="pending", presented=False,
+                                reason=why))
+        b.add_event(ch, "PresentError", why, "Warning", int(since.total_seconds() // 300) + 1,
+                    first=first + timedelta(seconds=5), component="cert-manager-challenges")
+    b.add_event(cert, "Issuing", msg, first=first, component="cert-manager-certificates-trigger")
+    for gw in b.list("Gateway"):
+        g = gw["metadata"]["generation"]
+        for ls in (gw.get("status") or {}).get("listeners") or []:
+            if ls["name"] != listener:
+                continue
+            ls["conditions"] = [
+                condition("ResolvedRefs", "False", "InvalidCertificateRef", f"Secret {ns}/{secret_name} does not exist.",
+                          first, observed_generation=g),
+                condition("Programmed", "False", "Invalid", "Listener is invalid, see other Conditions for details.",
+                          first, observed_generation=g),
+            ]
+            bump(gw)
+            for r in b.list("HTTPRoute"):
+                status = r.get("status") or {}
+                hit = False
+                for i, p in enumerate(status.get("parents") or []):
+                    ref = p["parentRef"]
+                    if ref.get("sectionName") == listener and ref.get("name") == gw["metadata"]["name"]:
+                        status["parents"][i] = route_parent_status(ref, first, r["metadata"]["generation"], accepted=(
+                            "False", "NoReadyListeners", "There are no ready listeners for this parent ref"))
+                        hit = True
+                if hit:
+                    bump(r)
