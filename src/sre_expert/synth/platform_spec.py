@@ -19,7 +19,7 @@ EG_NS = "envoy-gateway-system"
 LB_IP = "203.0.113.10"
 
 
-EG_VERSION = "v1.2.8"
+EG_VERSION = "v1.2.0"  # the platform runs v1.2.0 (status semantics read from v1.2.8, same API)
 
 
 ENVOY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.32.3"
