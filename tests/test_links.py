@@ -37,3 +37,10 @@ def test_ids_unique_and_ranking_puts_roots_first() -> None:
     link([x, y])
     assert x.id != y.id
     assert rank([x, y])[0] is y
+
+
+def test_an_info_note_never_explains_an_outage() -> None:
+    note = f("EVENT-WARNING", "ClusterPolicy", "", "pod-security", sev="info")
+    denied = f("WORKLOAD-ADMISSION-DENIED", "Deployment", "t", "api", depends_on=[("ClusterPolicy", "", "pod-security")])
+    link([note, denied])
+    assert denied.root_cause and note.causes == []

@@ -108,6 +108,7 @@ class Snapshot:
             ns = "" if kind in cluster_kinds else (s.get("namespace") or "")
             events[(kind, ns, s.get("name") or "")].append(ev)
         self._events = dict(events)
+        self._events_sorted: set[Key] = set()
 
         pods_by_node: dict[str, list[Obj]] = defaultdict(list)
         for pod in self._by_kind.get("Pod", ()):
@@ -257,10 +258,15 @@ class Snapshot:
         kind, ns, name = key
         if kind in self._cluster_kinds:
             ns = ""
-        evs = self._events.get((kind, ns, name), [])
+        key = (kind, ns, name)
+        evs = self._events.get(key, [])
+        if len(evs) > 1 and key not in self._events_sorted:  # sort once, on first use: most are never read
+            evs.sort(key=lambda e: event_time(e) or self.now)
+            self._events_sorted.add(key)
         if reason or warning_only:
-            evs = [e for e in evs if (not reason or e.get("reason") == reason) and (not warning_only or e.get("type") == "Warning")]
-        return sorted(evs, key=lambda e: event_time(e) or self.now)
+            return [e for e in evs
+                    if (not reason or e.get("reason") == reason) and (not warning_only or e.get("type") == "Warning")]
+        return list(evs)
 
     def event_index(self) -> dict[Key, list[Obj]]:
         return self._events

@@ -1,7 +1,8 @@
 """Cause → symptom links between findings.
 
-A finding G explains F when F depends on an object G speaks for (F.depends_on ∩ G.subjects). Roots are
-findings nothing explains; in a cycle of mutual explanations the most severe member is the root.
+A finding G explains F when F depends on an object G speaks for (F.depends_on ∩ G.subjects), unless G is
+only informational and F is not: an info note (an old restart, a stray event) never becomes the root cause
+of an outage. Roots are findings nothing explains; in a cycle the most severe member is the root.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def link(findings: list[Finding]) -> None:
     for f in findings:
         for dep in f.depends_on:
             for g in speaks_for.get(dep, ()):
-                if g is f or f.id in g.causes:
+                if g is f or f.id in g.causes or (g.severity == "info" and f.severity != "info"):
                     continue
                 g.causes.append(f.id)
                 f.caused_by.append(g.id)
