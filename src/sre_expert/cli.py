@@ -93,6 +93,12 @@ def check(
 ) -> None:
     """Sweep the whole platform: root causes first, each with evidence and a fix.
 
+    Examples: [bold]sre-expert check --demo[/] · [bold]sre-expert check -b ./snapshot -o json[/] ·
+    [bold]sre-expert check -b snap.tar.gz -n lfh-staging -o markdown[/] ·
+    [bold]sre-expert check -b ./snapshot --fail-on critical[/] (for CI gates)
+
+    Components for -c: workloads, networking, storage, nodes, autoscaling, quota, events, gateway, cert-manager, external-secrets, velero, monitoring, policy, argocd, platform.
+
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad usage or unreadable input.
     """
     from .diagnosis.engine import diagnose, exit_status, filter_report
@@ -255,6 +261,27 @@ def version() -> None:
     from . import __version__
 
     print(__version__)
+
+
+# Command groups that live in their own modules (each module stays light at import: typer and the
+# standard library only; everything heavy is imported inside its commands).
+EXTENSIONS = ("cli_bundle", "cli_guard", "cli_runbook", "cli_lint")
+
+
+def _register_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        try:
+            mod = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{name}":
+                raise
+            continue
+        mod.register(app)
+
+
+_register_extensions()
 
 
 def main() -> None:
