@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from velero_faults import validated
+from scenario import validated
 
 from sre_expert.synth import faults
 from sre_expert.synth.builder import PlatformBuilder

@@ -8,21 +8,17 @@ controllers record. Every custom resource touched is validated against its CRD s
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-from schema_validation import validate_object
+import scenario
 
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.sources.memory import snapshot_from_objects
+from sre_expert.diagnosis.engine import Report
+from sre_expert.model import Finding
 from sre_expert.synth import certmanager as cm
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.meta import bump, condition, parse_ts, safe_suffix, set_condition, ts
-from sre_expert.synth.platform import healthy_platform
 
 Obj = dict[str, Any]
 
@@ -43,70 +39,15 @@ CF_INVALID_TOKEN = ('while attempting to find Zones for domain _acme-challenge.m
 # ------------------------------------------------------------------------------------ build and run
 
 
-def platform(now: datetime = NOW) -> PlatformBuilder:
-    return healthy_platform(PlatformBuilder(now))
+H = scenario.Scenario(NOW, areas=("certmanager", "externalsecrets"), groups=("cert-manager.io", "external-secrets.io"))
+platform, baseline, run, dump, one = H.platform, H.baseline, H.run, H.dump, H.one
+new_findings, serious, serious_roots = H.new, H.serious, H.serious_roots
+has, descendants = scenario.has, scenario.descendants
 
 
-_BASELINE: dict[datetime, set[str]] = {}
-
-
-def baseline(now: datetime = NOW) -> set[str]:
-    """Finding ids the untouched platform already has (other areas' work in progress): ignored."""
-    if now not in _BASELINE:
-        b = platform(now)
-        _BASELINE[now] = {f.id for f in diagnose(snapshot_from_objects(copy.deepcopy(b.objects), now,
-                                                                       logs=dict(b.logs))).findings}
-    return _BASELINE[now]
-
-
-def run(b: PlatformBuilder) -> Report:
-    b.refresh()
-    for o in b.objects:
-        if o["apiVersion"].split("/")[0].endswith("cert-manager.io") or o["apiVersion"].startswith("external-secrets.io"):
-            validate_object(o)
-    report = diagnose(snapshot_from_objects(copy.deepcopy(b.objects), b.now, logs=dict(b.logs)))
-    assert not [n for n in report.not_checked if n.startswith(("certmanager.", "externalsecrets."))], report.not_checked
-    return report
-
-
-def new_findings(report: Report, now: datetime = NOW) -> list[Finding]:
-    base = baseline(now)
-    return [f for f in report.findings if f.id not in base]
-
-
-def serious(report: Report, now: datetime = NOW) -> list[Finding]:
-    return [f for f in new_findings(report, now) if SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"]]
-
-
-def serious_roots(report: Report, now: datetime = NOW) -> list[Finding]:
-    return [f for f in serious(report, now) if f.root_cause]
-
-
-def dump(report: Report) -> str:
-    return "\n".join(f"{f.severity} {f.id} root={f.root_cause} causes={f.causes} :: {f.title}"
-                     for f in report.findings)
-
-
-def one(report: Report, code: str, name: str | None = None) -> Finding:
-    found = [f for f in report.findings if f.code == code and (name is None or f.object.name == name)]
-    assert len(found) == 1, f"expected one {code} {name or ''}, got {len(found)}\n{dump(report)}"
-    return found[0]
-
-
-def has(evidence: Iterable[str], text: str) -> bool:
-    return any(text in e for e in evidence)
-
-
-def descendants(report: Report, f: Finding) -> set[str]:
-    by_id = {x.id: x for x in report.findings}
-    out: set[str] = set()
-    stack = list(f.causes)
-    while stack:
-        i = stack.pop()
-        if i not in out:
-            out.add(i)
-            stack.extend(by_id[i].causes)
-    return out
+def only_root(report: Report, code: str, kind: str, name: str) -> Finding:
+    """The single new warning-or-worse root cause is `code` on `kind` `name`."""
+    return H.only_root(report, code, kind, name, strays=False)
 
 
 # ------------------------------------------------------------------------------------ small helpers
@@ -416,13 +357,6 @@ def expired(b: PlatformBuilder, name: str = "mycure-md-wildcard", ago: timedelta
                                f"Certificate expired on {rfc1123(not_after)}",
                                not_after, observed_generation=c["metadata"]["generation"]))
     return c
-
-
-def validate_all(objs: Iterable[Obj]) -> None:
-    for o in objs:
-        validate_object(o)
-
-
 
 
 def scale_to_zero(b: PlatformBuilder, ns: str, name: str) -> None:

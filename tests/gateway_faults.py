@@ -17,14 +17,14 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schema_validation import validation_errors
+import scenario
 from sre_expert.synth import faults
 from sre_expert.synth import gateway as gwlib
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.meta import bump, condition, ts
 
 __all__ = ["bump", "condition", "ts"]
-from sre_expert.synth.platform import EG_NS, GATEWAY_NAME, GATEWAY_NS, healthy_platform
+from sre_expert.synth.platform import EG_NS, GATEWAY_NAME, GATEWAY_NS
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 GW_NS, GW = GATEWAY_NS, GATEWAY_NAME
@@ -38,14 +38,11 @@ CR_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant", "EnvoyPatc
 
 
 def healthy() -> PlatformBuilder:
-    b = PlatformBuilder(NOW)
-    healthy_platform(b)
-    return b
+    return scenario.platform(NOW)
 
 
 def validate_custom_resources(b: PlatformBuilder) -> None:
-    errors = [e for o in b.objects if o["kind"] in CR_KINDS for e in validation_errors(o)]
-    assert not errors, "\n".join(errors[:20])
+    scenario.validate_custom_resources(b, kinds=CR_KINDS)
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -121,8 +118,7 @@ def crashloop(b: PlatformBuilder, pod: Obj, container: str, *, exit_code: int = 
 
 
 def workload_pods(b: PlatformBuilder, ns: str, name: str, kind: str = "Deployment") -> list[Obj]:
-    w = b.workload(kind, ns, name)
-    return [p for p in w.pods if b.get("Pod", ns, p["metadata"]["name"]) is p]
+    return scenario.live_pods(b, kind, name, ns)
 
 
 # ----------------------------------------------------------------------------------------------- GatewayClass

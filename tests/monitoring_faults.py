@@ -13,17 +13,15 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import scenario
 from schema_validation import validate_object
 
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.sources.memory import snapshot_from_objects
+from sre_expert.diagnosis.engine import Report
 from sre_expert.synth import faults, storage
 from sre_expert.synth import pods as podlib
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.meta import bump, new_object, set_condition, condition, ts
 from sre_expert.synth.monitoring import MON_API
-from sre_expert.synth.platform import healthy_platform
 
 NS = "monitoring"
 PROM = "kube-prometheus-prometheus"
@@ -248,53 +246,15 @@ def alertmanager_crashloop(b: PlatformBuilder) -> Obj:
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
 
-def platform() -> PlatformBuilder:
+def _platform(now: datetime) -> PlatformBuilder:
     """The synth healthy platform, with Prometheus/Alertmanager status derived from their pods."""
-    return with_operator_status(healthy_platform(PlatformBuilder(NOW)))
+    return with_operator_status(scenario.platform(now))
 
 
-def run(b: PlatformBuilder) -> Report:
-    b.refresh()
-    snap = snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs))
-    report = diagnose(snap)
-    mine = [n for n in report.not_checked if n.split(".")[0] in ("monitoring", "policy", "components")]
-    assert not mine, mine
-    return report
-
-
-_BASELINE: set[str] = set()
-
-
-def baseline() -> set[str]:
-    """Ids of findings the untouched platform already has (other areas' work in progress): ignored."""
-    if not _BASELINE:
-        _BASELINE.update(f.id for f in run(platform()).findings)
-        _BASELINE.add("-")
-    return _BASELINE
-
-
-def serious(report: Report) -> list[Finding]:
-    base = baseline()
-    return [f for f in report.findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"] and f.id not in base]
-
-
-def serious_roots(report: Report) -> list[Finding]:
-    return [f for f in serious(report) if f.root_cause]
-
-
-def codes(report: Report, code: str) -> list[Finding]:
-    return [f for f in report.findings if f.code == code]
-
-
-def one(report: Report, code: str) -> Finding:
-    found = codes(report, code)
-    assert len(found) == 1, (code, dump(report))
-    return found[0]
-
-
-def dump(report: Report) -> str:
-    return "\n".join(f"{'ROOT ' if f.root_cause else '     '}{f.severity:<8} {f.id}  <- {f.caused_by}  | {f.title}"
-                     for f in report.findings if f.id not in baseline())
+H = scenario.Scenario(NOW, areas=("monitoring", "policy", "components"), build=_platform)
+platform, run, baseline, serious, serious_roots, dump, one = (
+    H.platform, H.run, H.baseline, H.serious, H.serious_roots, H.dump, H.one)
+codes = scenario.by_code
 
 
 def assert_only(report: Report, roots: set[str], allowed_roots: set[str] = frozenset()) -> None:

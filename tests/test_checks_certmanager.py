@@ -7,12 +7,13 @@ other new finding of severity warning or above is a root cause.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 import certmanager_faults as F
+from certmanager_faults import only_root
+from scenario import no_placeholders, snapshot_without
 from sre_expert.checks import certmanager as cmcheck
 from sre_expert.model import Finding
 from sre_expert.sources.memory import snapshot_from_objects
@@ -25,23 +26,12 @@ TOKEN_KEY = ("Secret", "cert-manager", F.CF_SECRET)
 ISSUER_KEY = ("ClusterIssuer", "", F.CF_ISSUER)
 
 
-def only_root(report, code: str, kind: str, name: str) -> Finding:
-    roots = F.serious_roots(report)
-    assert [(f.code, f.object.kind, f.object.name) for f in roots] == [(code, kind, name)], F.dump(report)
-    return roots[0]
-
-
 def explains(report, root: Finding, code: str, name: str | None = None) -> Finding:
     """The finding `code` (on `name`) exists, is not a root cause, and descends from `root`."""
     f = F.one(report, code, name)
     assert not f.root_cause, F.dump(report)
     assert f.id in F.descendants(report, root), f"{f.id} is not explained by {root.id}\n{F.dump(report)}"
     return f
-
-
-def no_placeholders(f: Finding) -> None:
-    for r in f.remediation:
-        assert not re.search(r"\{[a-z_]+\}", (r.command or "") + r.description), (f.code, r)
 
 
 # --------------------------------------------------------------------------------------- healthy
@@ -321,8 +311,7 @@ def test_controller_scaled_to_zero_explains_the_overdue_renewal() -> None:
 def test_secrets_not_collected_means_no_missing_secret_claims() -> None:
     b = F.platform()
     F.cloudflare_token_missing(b)
-    objs = [o for o in b.objects if o["kind"] != "Secret"]
-    snap = snapshot_from_objects(objs, NOW, collection_errors=[{"kind": "Secret", "error": "forbidden"}])
+    snap = snapshot_without(b, "Secret", NOW)
     found = [f for f in cmcheck.issuers(snap)]
     assert not found
     certs = list(cmcheck.certificates(snap))
@@ -334,14 +323,7 @@ def test_every_cert_manager_finding_fills_its_templates() -> None:
     scenarios = [F.cloudflare_token_missing, F.request_denied, F.issuer_registration_failed,
                  F.certificate_with_unknown_issuer, F.standalone_request_unknown_issuer, F.expired,
                  F.challenge_invalid_issuance_failed, F.renewal_not_started]
-    seen = set()
-    for fn in scenarios:
-        b = F.platform()
-        fn(b)
-        for f in F.run(b).findings:
-            if f.component == "cert-manager":
-                no_placeholders(f)
-                seen.add(f.code)
+    seen = F.H.filled_templates("cert-manager", scenarios)
     assert len(seen) >= 11, seen
 
 

@@ -8,13 +8,14 @@ other new finding of severity warning or above is a root cause.
 from __future__ import annotations
 
 import copy
-import re
 from datetime import timedelta
 
 import pytest
 
 import certmanager_faults as F
+from certmanager_faults import only_root
 import eso_faults as E
+from scenario import no_placeholders, snapshot_without
 from sre_expert.checks import externalsecrets as esocheck
 from sre_expert.model import Finding
 from sre_expert.sources.memory import snapshot_from_objects
@@ -26,21 +27,8 @@ T = E.TENANT
 STORE_KEY = ("ClusterSecretStore", "", E.STORE)
 
 
-def only_root(report, code: str, kind: str, name: str) -> Finding:
-    roots = F.serious_roots(report)
-    assert [(f.code, f.object.kind, f.object.name) for f in roots] == [(code, kind, name)], F.dump(report)
-    return roots[0]
-
-
 def finding_on(report, code: str, ns: str, name: str) -> Finding:
-    found = [f for f in report.findings if f.code == code and f.object.namespace == ns and f.object.name == name]
-    assert len(found) == 1, F.dump(report)
-    return found[0]
-
-
-def no_placeholders(f: Finding) -> None:
-    for r in f.remediation:
-        assert not re.search(r"\{[a-z_]+\}", (r.command or "") + r.description), (f.code, r)
+    return F.one(report, code, name, ns)
 
 
 # --------------------------------------------------------------------------------------- healthy
@@ -281,22 +269,15 @@ def test_secrets_not_collected_means_no_missing_secret_claims() -> None:
     b = F.platform()
     E.target_deleted(b)
     E.delete_credentials_only(b)
-    objs = [o for o in b.objects if o["kind"] != "Secret"]
-    snap = snapshot_from_objects(copy.deepcopy(objs), NOW, collection_errors=[{"kind": "Secret", "error": "forbidden"}])
+    snap = snapshot_without(b, "Secret", NOW)
     assert not list(esocheck.external_secrets(snap))
     assert not list(esocheck.cluster_secret_stores(snap))
 
 
 def test_every_external_secrets_finding_fills_its_templates() -> None:
-    seen = set()
-    for fn in (E.break_store, E.delete_credentials_only, E.remote_key_missing, E.store_missing, E.stale,
-               E.target_deleted, lambda b: E.new_external_secret(b, T, "smtp", {"p": "smtp-password"})):
-        b = F.platform()
-        fn(b)
-        for f in F.run(b).findings:
-            if f.component == "external-secrets":
-                no_placeholders(f)
-                seen.add(f.code)
+    seen = F.H.filled_templates("external-secrets", (
+        E.break_store, E.delete_credentials_only, E.remote_key_missing, E.store_missing, E.stale,
+        E.target_deleted, lambda b: E.new_external_secret(b, T, "smtp", {"p": "smtp-password"})))
     assert len(seen) >= 8, seen
 
 

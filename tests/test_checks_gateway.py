@@ -7,12 +7,11 @@ that no other finding of severity warning or above appears beside the healthy pl
 
 from __future__ import annotations
 
-import copy
-from functools import cache
 
 import pytest
 
 import gateway_faults as gf
+from scenario import Scenario, descendants, has
 from sre_expert.checks.gateway import (
     GatewayIndex,
     cert_covers,
@@ -21,10 +20,8 @@ from sre_expert.checks.gateway import (
     listener_key,
     specificity,
 )
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth.builder import PlatformBuilder
+from sre_expert.diagnosis.engine import Report
+from sre_expert.model import Finding
 
 GW_NS, GW = gf.GW_NS, gf.GW
 GW_KEY = ("Gateway", GW_NS, GW)
@@ -33,67 +30,15 @@ GW_KEY = ("Gateway", GW_NS, GW)
 # ------------------------------------------------------------------------------------------- harness
 
 
-def snapshot(b: PlatformBuilder):
-    gf.validate_custom_resources(b)
-    return snapshot_from_objects(copy.deepcopy(b.objects), gf.NOW, logs=dict(b.logs))
-
-
-def run(b: PlatformBuilder) -> Report:
-    report = diagnose(snapshot(b))
-    assert not [n for n in report.not_checked if n.startswith("gateway.")], report.not_checked
-    return report
-
-
-@cache
-def baseline() -> frozenset[str]:
-    """Warning-or-worse findings the untouched platform already has (other areas' open issues)."""
-    report = diagnose(snapshot(gf.healthy()))
-    return frozenset(f.id for f in report.findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"])
-
-
-def serious(report: Report) -> list[Finding]:
-    base = baseline()
-    return [f for f in report.findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"] and f.id not in base]
-
-
-def dump(report: Report) -> str:
-    return "\n".join(f"{f.severity} {f.id} root={f.root_cause} causes={f.causes} :: {f.title}" for f in report.findings)
-
-
-def descendants(report: Report, root: Finding) -> set[str]:
-    by_id = {f.id: f for f in report.findings}
-    out: set[str] = set()
-    stack = list(root.causes)
-    while stack:
-        fid = stack.pop()
-        if fid not in out:
-            out.add(fid)
-            stack.extend(by_id[fid].causes)
-    return out
+H = Scenario(gf.NOW, areas=("gateway",), refresh=False, kinds=gf.CR_KINDS, serious_baseline=True)
+snapshot, run, baseline, serious, dump, one = H.snapshot, H.run, H.baseline, H.serious, H.dump, H.one
 
 
 def only_root(report: Report, code: str, kind: str, namespace: str | None, name: str,
               allow: tuple[tuple[str, str], ...] = ()) -> Finding:
     """The single new warning-or-worse root cause; every other new warning-or-worse finding descends from it.
     `allow`: (code, object name) of independent consequences that nothing can link (asserted by the caller)."""
-    roots = [f for f in serious(report) if f.root_cause and (f.code, f.object.name) not in allow]
-    assert [(f.code, f.object.kind, f.object.namespace, f.object.name) for f in roots] == [
-        (code, kind, namespace, name)], dump(report)
-    root = roots[0]
-    below = descendants(report, root)
-    stray = [f.id for f in serious(report) if f is not root and f.id not in below and (f.code, f.object.name) not in allow]
-    assert not stray, dump(report)
-    return root
-
-
-def one(report: Report, code: str, name: str | None = None) -> Finding:
-    found = [f for f in report.findings if f.code == code and (name is None or f.object.name == name)]
-    assert len(found) == 1, dump(report)
-    return found[0]
-
-
-def has(evidence: list[str], *texts: str) -> bool:
-    return any(all(t in e for t in texts) for e in evidence)
+    return H.only_root(report, code, kind, name, namespace, allow=allow)
 
 
 def commands(f: Finding) -> list[str]:
@@ -497,32 +442,28 @@ def test_patch_policy_disabled_means_http_431_on_large_headers() -> None:
     assert "kubectl rollout restart deployment/envoy-gateway -n envoy-gateway-system" in commands(root)
 
 
-def test_patch_policy_names_an_xds_listener_that_does_not_exist() -> None:
+@pytest.mark.parametrize(("fault", "code", "evidence"), [
+    pytest.param(gf.patch_policy_resource_not_found, "ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND", [
+        ("ResourceNotFound", "Unable to find xds resources: gateway-system/shared-gateway/https-main"),
+        ('jsonPatches[1]: type.googleapis.com/envoy.config.listener.v3.Listener "gateway-system/shared-gateway/https-main"',),
+    ], id="names_an_xds_listener_that_does_not_exist"),
+    pytest.param(gf.patch_policy_wrong_target, "ENVOYPATCHPOLICY-INVALID", [
+        ("Accepted=False (Invalid)", "only TargetRef.Group:gateway.networking.k8s.io and TargetRef.Kind:Gateway"),
+        ("spec.targetRef: gateway.networking.k8s.io/GatewayClass envoy-gateway",),
+        ("HTTP 431",),
+    ], id="with_an_unsupported_target_is_rejected"),
+    pytest.param(gf.patch_policy_patch_failed, "ENVOYPATCHPOLICY-INVALID", [
+        ("Programmed=False (Invalid)", "Unable to access invalid index: 3"),
+        ("jsonPatches[0]", "/default_filter_chain/filters/3/typed_config/max_request_headers_kb"),
+    ], id="whose_json_patch_fails"),
+])
+def test_patch_policy(fault, code: str, evidence: list[tuple[str, ...]]) -> None:
     b = gf.healthy()
-    gf.patch_policy_resource_not_found(b)
+    fault(b)
     report = run(b)
-    root = only_root(report, "ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND", "EnvoyPatchPolicy", GW_NS, "max-request-headers")
-    assert has(root.evidence, "ResourceNotFound", "Unable to find xds resources: gateway-system/shared-gateway/https-main")
-    assert has(root.evidence, 'jsonPatches[1]: type.googleapis.com/envoy.config.listener.v3.Listener "gateway-system/shared-gateway/https-main"')
-
-
-def test_patch_policy_with_an_unsupported_target_is_rejected() -> None:
-    b = gf.healthy()
-    gf.patch_policy_wrong_target(b)
-    report = run(b)
-    root = only_root(report, "ENVOYPATCHPOLICY-INVALID", "EnvoyPatchPolicy", GW_NS, "max-request-headers")
-    assert has(root.evidence, "Accepted=False (Invalid)", "only TargetRef.Group:gateway.networking.k8s.io and TargetRef.Kind:Gateway")
-    assert has(root.evidence, "spec.targetRef: gateway.networking.k8s.io/GatewayClass envoy-gateway")
-    assert has(root.evidence, "HTTP 431")
-
-
-def test_patch_policy_whose_json_patch_fails() -> None:
-    b = gf.healthy()
-    gf.patch_policy_patch_failed(b)
-    report = run(b)
-    root = only_root(report, "ENVOYPATCHPOLICY-INVALID", "EnvoyPatchPolicy", GW_NS, "max-request-headers")
-    assert has(root.evidence, "Programmed=False (Invalid)", "Unable to access invalid index: 3")
-    assert has(root.evidence, "jsonPatches[0]", "/default_filter_chain/filters/3/typed_config/max_request_headers_kb")
+    root = only_root(report, code, "EnvoyPatchPolicy", GW_NS, "max-request-headers")
+    for texts in evidence:
+        assert has(root.evidence, *texts), texts
 
 
 def test_extra_route_hostname_outside_its_listener_is_ignored() -> None:

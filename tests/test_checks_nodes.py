@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
+import pytest
+
+from scenario import Scenario, has, live_pods
+
 from sre_expert.checks.events import unexplained_warning_events
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
+from sre_expert.model import SEVERITY_RANK
 from sre_expert.sources.memory import snapshot_from_objects
 from sre_expert.synth import faults
 from sre_expert.synth import pods as podlib
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.events import event
 from sre_expert.synth.meta import micro_ts, ts, uid
-from sre_expert.synth.platform import healthy_platform
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
@@ -34,69 +35,9 @@ Obj = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------- harness
 
-
-def platform() -> PlatformBuilder:
-    return healthy_platform(PlatformBuilder(NOW))
-
-
-def run(b: PlatformBuilder) -> Report:
-    b.refresh()
-    report = diagnose(snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs)))
-    assert not [n for n in report.not_checked if n.split(".")[0] in ("nodes", "autoscaling", "events")], (
-        report.not_checked
-    )
-    return report
-
-
-@cache
-def baseline() -> frozenset[str]:
-    return frozenset(f.id for f in run(platform()).findings)
-
-
-def new(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.id not in baseline()]
-
-
-def one(report: Report, code: str, name: str, namespace: str | None = None) -> Finding:
-    got = [
-        f
-        for f in report.findings
-        if f.code == code and f.object.name == name and f.object.namespace == namespace
-    ]
-    assert len(got) == 1, dump(report)
-    return got[0]
-
-
-def only_serious(report: Report, *expected: Finding) -> None:
-    """Every new warning-or-worse finding is one of `expected` or is explained by them (transitively)."""
-    by_id = {f.id: f for f in report.findings}
-    allowed = {f.id for f in expected}
-    stack = [c for f in expected for c in f.causes]
-    while stack:
-        fid = stack.pop()
-        if fid not in allowed:
-            allowed.add(fid)
-            stack.extend(by_id[fid].causes)
-    stray = [f.id for f in new(report) if SEVERITY_RANK[f.severity] <= 1 and f.id not in allowed]
-    assert not stray, f"unexpected: {stray}\n{dump(report)}"
-
-
-def dump(report: Report) -> str:
-    return "\n".join(
-        f"{f.severity} {f.id} root={f.root_cause} causes={f.causes} :: {f.title}" for f in new(report)
-    )
-
-
-def has(evidence: list[str], text: str) -> bool:
-    return any(text in e for e in evidence)
-
-
-def live_pods(b: PlatformBuilder, kind: str, name: str, namespace: str = MYCURE) -> list[Obj]:
-    return [
-        p
-        for p in b.workload(kind, namespace, name).pods
-        if b.get("Pod", namespace, p["metadata"]["name"]) is p
-    ]
+H = Scenario(NOW, areas=("nodes", "autoscaling", "events"), namespace=None)
+platform, run, baseline, new, dump, one, only_serious = (
+    H.platform, H.run, H.baseline, H.new, H.dump, H.one, H.only_serious)
 
 
 def set_node_condition(
@@ -232,24 +173,25 @@ def test_disk_pressure_with_an_eviction() -> None:
     only_serious(report, f)
 
 
-def test_memory_pressure_without_evictions_is_a_warning() -> None:
+@pytest.mark.parametrize(("node", "resource", "code", "titles", "evidence"), [
+    pytest.param("k8s-worker-3", "memory", "NODE-MEMORY-PRESSURE", [], [
+        "status.conditions[MemoryPressure]: True (KubeletHasInsufficientMemory)",
+        "status.capacity.memory: 32Gi",
+    ], id="memory_pressure_without_evictions_is_a_warning"),
+    pytest.param("k8s-worker-2", "pid", "NODE-PID-PRESSURE", ["PID pressure"], [
+        "status.conditions[PIDPressure]: True (KubeletHasInsufficientPID)",
+    ], id="pid_pressure"),
+])
+def test_node_pressure(node: str, resource: str, code: str, titles: list[str], evidence: list[str]) -> None:
     b = platform()
-    faults.node_pressure(b, b.require("Node", None, "k8s-worker-3"), "memory")
+    faults.node_pressure(b, b.require("Node", None, node), resource)
     report = run(b)
-    f = one(report, "NODE-MEMORY-PRESSURE", "k8s-worker-3")
+    f = one(report, code, node)
     assert f.severity == "warning"
-    assert has(f.evidence, "status.conditions[MemoryPressure]: True (KubeletHasInsufficientMemory)")
-    assert has(f.evidence, "status.capacity.memory: 32Gi")
-    only_serious(report, f)
-
-
-def test_pid_pressure() -> None:
-    b = platform()
-    faults.node_pressure(b, b.require("Node", None, "k8s-worker-2"), "pid")
-    report = run(b)
-    f = one(report, "NODE-PID-PRESSURE", "k8s-worker-2")
-    assert f.severity == "warning" and "PID pressure" in f.title
-    assert has(f.evidence, "status.conditions[PIDPressure]: True (KubeletHasInsufficientPID)")
+    for text in titles:
+        assert text in f.title
+    for text in evidence:
+        assert has(f.evidence, text), text
     only_serious(report, f)
 
 

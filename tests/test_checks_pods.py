@@ -13,15 +13,15 @@ from typing import Any
 
 import pytest
 
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.sources.memory import snapshot_from_objects
+import scenario
+
+from sre_expert.diagnosis.engine import Report
+from sre_expert.model import Finding
 from sre_expert.synth import faults as F
 from sre_expert.synth import pods as podlib
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.logs import crash_log
 from sre_expert.synth.meta import safe_suffix, ts, uid
-from sre_expert.synth.platform import healthy_platform
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
@@ -33,84 +33,31 @@ Obj = dict[str, Any]
 # --------------------------------------------------------------------------------------------- platform
 
 
-def platform() -> PlatformBuilder:
+def _platform(now: datetime) -> PlatformBuilder:
     """The synth reference platform (healthy), plus a few extras the scenarios use: redis and postgresql
     StatefulSets next to mongodb in the tenant namespace, and a completed migration Job."""
-    b = healthy_platform(PlatformBuilder(NOW))
+    b = scenario.platform(now)
     b.add_statefulset(NS, "redis", "docker.io/bitnami/redis:7.4.1", replicas=1, ports=(("redis", 6379),),
-                      created=NOW - timedelta(days=30))
+                      created=now - timedelta(days=30))
     b.add_statefulset(NS, "postgresql", "docker.io/bitnami/postgresql:16.4.0", replicas=1,
-                      ports=(("tcp-postgresql", 5432),), volume_claims={"data": "10Gi"}, created=NOW - timedelta(days=30))
-    b.add_job(NS, "api-migrate-7", API_IMAGE, created=NOW - timedelta(hours=3))
+                      ports=(("tcp-postgresql", 5432),), volume_claims={"data": "10Gi"}, created=now - timedelta(days=30))
+    b.add_job(NS, "api-migrate-7", API_IMAGE, created=now - timedelta(hours=3))
     b.refresh()
     return b
 
 
-_BASELINE: set[str] = set()
-
-
-def baseline() -> set[str]:
-    """Ids of findings the untouched platform already has (other areas' work in progress): ignored."""
-    if not _BASELINE:
-        b = platform()
-        snap = snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs))
-        _BASELINE.update(f.id for f in diagnose(snap).findings)
-        _BASELINE.add("-")
-    return _BASELINE
-
-
-def run(b: PlatformBuilder) -> Report:
-    b.refresh()
-    snap = snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs))
-    report = diagnose(snap)
-    assert not [n for n in report.not_checked if n.split(".")[0] in ("pods", "workloads")], report.not_checked
-    return report
-
-
-def serious_roots(report: Report) -> list[Finding]:
-    base = baseline()
-    return [f for f in report.findings
-            if f.root_cause and SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"] and f.id not in base]
+H = scenario.Scenario(NOW, areas=("pods", "workloads"), build=_platform)
+platform, baseline, run, serious_roots, _dump = H.platform, H.baseline, H.run, H.serious_roots, H.dump
+has, pods_of = scenario.has, scenario.live_pods
 
 
 def only_root(report: Report, code: str, kind: str, name: str, namespace: str = NS) -> Finding:
     """The single warning-or-worse root cause; every other warning-or-worse finding descends from it."""
-    roots = serious_roots(report)
-    assert [(f.code, f.object.kind, f.object.name) for f in roots] == [(code, kind, name)], _dump(report)
-    root = roots[0]
-    assert root.object.namespace == namespace
-    by_id = {f.id: f for f in report.findings}
-    below: set[str] = set()
-    stack = list(root.causes)
-    while stack:
-        fid = stack.pop()
-        if fid not in below:
-            below.add(fid)
-            stack.extend(by_id[fid].causes)
-    base = baseline()
-    stray = [f.id for f in report.findings
-             if f is not root and SEVERITY_RANK[f.severity] <= 1 and f.id not in below and f.id not in base]
-    assert not stray, _dump(report)
-    return root
-
-
-def _dump(report: Report) -> str:
-    out = []
-    for f in report.findings:
-        out.append(f"{f.severity} {f.id} root={f.root_cause} causes={f.causes} :: {f.title}")
-    return "\n".join(out)
+    return H.only_root(report, code, kind, name, namespace)
 
 
 def codes(report: Report, prefix: str = "") -> list[str]:
     return [f.code for f in report.findings if f.code.startswith(prefix)]
-
-
-def has(evidence: list[str], text: str) -> bool:
-    return any(text in e for e in evidence)
-
-
-def pods_of(b: PlatformBuilder, kind: str, name: str, namespace: str = NS) -> list[Obj]:
-    return [p for p in b.workload(kind, namespace, name).pods if b.get("Pod", namespace, p["metadata"]["name"]) is p]
 
 
 # --------------------------------------------------------------------------------------------- faults

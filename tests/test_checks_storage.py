@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.sources.memory import snapshot_from_objects
+from scenario import Scenario, has, live_pods
+
 from sre_expert.synth import faults
 from sre_expert.synth import pods as podlib
 from sre_expert.synth import storage as stlib
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.meta import fmt_cpu, new_object, safe_suffix, ts, uid
-from sre_expert.synth.platform import healthy_platform
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
@@ -33,67 +30,9 @@ Obj = dict[str, Any]
 
 # --------------------------------------------------------------------------------------------- harness
 
-
-def platform() -> PlatformBuilder:
-    return healthy_platform(PlatformBuilder(NOW))
-
-
-def run(b: PlatformBuilder) -> Report:
-    b.refresh()
-    report = diagnose(snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs)))
-    assert not [n for n in report.not_checked if n.split(".")[0] in ("storage", "quota")], report.not_checked
-    return report
-
-
-@cache
-def baseline() -> frozenset[str]:
-    return frozenset(f.id for f in run(platform()).findings)
-
-
-def new(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.id not in baseline()]
-
-
-def one(report: Report, code: str, name: str, namespace: str | None = MYCURE) -> Finding:
-    got = [
-        f
-        for f in report.findings
-        if f.code == code and f.object.name == name and f.object.namespace == namespace
-    ]
-    assert len(got) == 1, dump(report)
-    return got[0]
-
-
-def only_serious(report: Report, *expected: Finding) -> None:
-    """Every new warning-or-worse finding is one of `expected` or is explained by them (transitively)."""
-    by_id = {f.id: f for f in report.findings}
-    allowed = {f.id for f in expected}
-    stack = [c for f in expected for c in f.causes]
-    while stack:
-        fid = stack.pop()
-        if fid not in allowed:
-            allowed.add(fid)
-            stack.extend(by_id[fid].causes)
-    stray = [f.id for f in new(report) if SEVERITY_RANK[f.severity] <= 1 and f.id not in allowed]
-    assert not stray, f"unexpected: {stray}\n{dump(report)}"
-
-
-def dump(report: Report) -> str:
-    return "\n".join(
-        f"{f.severity} {f.id} root={f.root_cause} causes={f.causes} :: {f.title}" for f in new(report)
-    )
-
-
-def has(evidence: list[str], text: str) -> bool:
-    return any(text in e for e in evidence)
-
-
-def live_pods(b: PlatformBuilder, kind: str, name: str, namespace: str = MYCURE) -> list[Obj]:
-    return [
-        p
-        for p in b.workload(kind, namespace, name).pods
-        if b.get("Pod", namespace, p["metadata"]["name"]) is p
-    ]
+H = Scenario(NOW, areas=("storage", "quota"), namespace=MYCURE)
+platform, run, baseline, new, dump, one, only_serious = (
+    H.platform, H.run, H.baseline, H.new, H.dump, H.one, H.only_serious)
 
 
 # --------------------------------------------------------------------------------------------- faults

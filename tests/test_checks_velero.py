@@ -138,9 +138,7 @@ def test_paused_schedule_explains_missed_tenant_rpo(baseline: set[str]) -> None:
     assert "spec.paused: true" in root.evidence
     assert any(e.startswith("status.lastBackup: 2025-03-10T02:00") for e in root.evidence)
     assert any(r.command == "velero schedule unpause tenant-databases-daily" and r.safety == "mutating" for r in root.remediation)
-    rpo = vf.by_code(report, "VELERO-RPO-MISSED")
-    assert sorted(f.object.name for f in rpo) == sorted(vf.TENANTS)
-    assert all(f.caused_by == [root.id] for f in rpo)
+    rpo = vf.rpo_missed_because_of(report, root, vf.TENANTS)
     assert all(any("schedule tenant-databases-daily ('0 2 * * *', paused)" in e for e in f.evidence) for f in rpo)
     assert not vf.by_code(report, "VELERO-SCHEDULE-LATE")  # a paused schedule is not "late"
     assert_exactly(report, baseline, [root, *rpo])
@@ -154,9 +152,7 @@ def test_invalid_cron_fails_validation(baseline: set[str]) -> None:
     assert root.root_cause and root.severity == "critical"
     assert "status.phase: FailedValidation" in root.evidence
     assert "status.validationErrors: invalid schedule: expected exactly 5 fields, found 6: [0 0 3 * * *]" in root.evidence
-    rpo = vf.by_code(report, "VELERO-RPO-MISSED")
-    assert sorted(f.object.name for f in rpo) == sorted(vf.INFRA)
-    assert all(f.caused_by == [root.id] for f in rpo)
+    rpo = vf.rpo_missed_because_of(report, root, vf.INFRA)
     assert_exactly(report, baseline, [root, *rpo])
 
 
@@ -185,9 +181,7 @@ def test_partially_failed_newest_backup(baseline: set[str]) -> None:
     assert any(e.startswith("status.errors: 2, status.warnings: 0") for e in root.evidence)
     assert any(r.command == f"velero backup logs {bk['metadata']['name']} | grep -i error" for r in root.remediation)
     assert ("DaemonSet", "velero", "node-agent") in root.depends_on
-    rpo = vf.by_code(report, "VELERO-RPO-MISSED")
-    assert sorted(f.object.name for f in rpo) == sorted(vf.TENANTS)
-    assert all(f.caused_by == [root.id] for f in rpo)
+    rpo = vf.rpo_missed_because_of(report, root, vf.TENANTS)
     assert_exactly(report, baseline, [root, *rpo])
 
 
@@ -200,9 +194,7 @@ def test_stuck_backup_blocks_the_schedule(baseline: set[str]) -> None:
     assert "status.phase: InProgress" in root.evidence
     assert any(e.startswith("InProgress for 8h29m (limit 4h)") for e in root.evidence)
     assert any(r.safety == "destructive" and r.command.startswith("velero backup delete") for r in root.remediation)
-    rpo = vf.by_code(report, "VELERO-RPO-MISSED")
-    assert sorted(f.object.name for f in rpo) == sorted(vf.TENANTS)
-    assert all(f.caused_by == [root.id] for f in rpo)
+    rpo = vf.rpo_missed_because_of(report, root, vf.TENANTS)
     assert_exactly(report, baseline, [root, *rpo])
 
 

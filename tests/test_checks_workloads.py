@@ -8,20 +8,10 @@ from datetime import timedelta
 from sre_expert.synth import faults as F
 from sre_expert.synth import pods as podlib
 from sre_expert.synth.meta import condition, safe_suffix, set_condition, ts
+from scenario import descendants
 from test_checks_pods import (
     API_IMAGE, NOW, NS, _dump, codes, has, only_root, platform, pods_of, run, serious_roots,
 )
-
-
-def _chain_below(report, root_id: str) -> set[str]:
-    by_id = {f.id: f for f in report.findings}
-    out, stack = set(), list(by_id[root_id].causes)
-    while stack:
-        fid = stack.pop()
-        if fid not in out:
-            out.add(fid)
-            stack.extend(by_id[fid].causes)
-    return out
 
 
 # --------------------------------------------------------------------------------------------- FailedCreate
@@ -44,7 +34,7 @@ def test_quota_exceeded_names_the_quota_and_depends_on_it() -> None:
     roots = serious_roots(report)
     assert len(roots) == 1, _dump(report)
     if roots[0].object.kind == "ResourceQuota":  # the quota area speaks for the quota
-        assert f.id in _chain_below(report, roots[0].id)
+        assert f.id in descendants(report, roots[0])
     else:
         assert roots[0].id == f.id
     unavailable = [x for x in report.findings if x.code == "WORKLOAD-UNAVAILABLE"]
@@ -63,7 +53,7 @@ def test_webhook_denial_names_webhook_and_policy() -> None:
     assert f.severity == "warning"  # the old ReplicaSet still serves
     roots = serious_roots(report)
     assert len(roots) == 1, _dump(report)
-    assert roots[0].id == f.id or f.id in _chain_below(report, roots[0].id)
+    assert roots[0].id == f.id or f.id in descendants(report, roots[0])
 
 
 def _failed_create(b, w, message: str) -> None:

@@ -75,3 +75,11 @@ def test_checks_catalogue_lists_codes() -> None:
     one = run("checks", rows[0]["code"])
     assert one.returncode == 0 and rows[0]["code"] in one.stdout
     assert run("checks", "NO-SUCH-CODE").returncode == 2
+
+
+def test_check_help_names_every_component_of_the_catalogue() -> None:
+    from sre_expert.catalogue import catalogue
+
+    text = " ".join(run("check", "--help").stdout.split())
+    missing = sorted({s.component for s in catalogue().values()} - set(text.replace(",", " ").replace(".", " ").split()))
+    assert not missing, f"--help does not mention components {missing}"

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+import scenario
+
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import PlatformBuilder, healthy_platform
 
 
 @pytest.mark.parametrize("tenants", [("mycure-production", "lfh-staging"), ("mycure-production", "lfh-production", "lfh-staging", "mycure-staging")])
 def test_healthy_platform_is_silent(tenants: tuple[str, ...]) -> None:
-    b = healthy_platform(PlatformBuilder(datetime(2026, 11, 26, 3, 0, tzinfo=UTC)), tenants)
-    report = diagnose(snapshot_from_objects(b.objects, b.now, b.logs))
+    b = scenario.platform(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), tenants)
+    report = diagnose(scenario.snapshot(b))
     assert report.not_checked == []
     assert [(f.severity, f.code, f.object.display(), f.title) for f in report.findings] == []

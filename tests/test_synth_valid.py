@@ -24,9 +24,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import scenario
 from schema_validation import CRD_DIR, crd_kinds, missing_defaults, validation_errors
 
-from sre_expert.synth import EVENT_TTL, PlatformBuilder, faults, healthy_platform, write_bundle
+from sre_expert.synth import EVENT_TTL, PlatformBuilder, faults, write_bundle
 from sre_expert.synth import pods as podlib
 from sre_expert.synth.events import event_last_seen
 from sre_expert.synth.meta import is_custom, parse_quantity, parse_ts
@@ -36,7 +37,7 @@ TENANT = "mycure-production"
 
 
 def build() -> PlatformBuilder:
-    return healthy_platform(PlatformBuilder(NOW))
+    return scenario.platform(NOW)
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 
 from rich.console import Console
 
 import gateway_faults as gf
+import scenario
+from scenario import has
 from sre_expert.commands.trace import run_trace
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, TraceResult, parse_target, trace
-from sre_expert.sources.memory import snapshot_from_objects
 from sre_expert.synth.builder import PlatformBuilder
 
 HOPS = ["gateway", "listener", "route", "service", "endpoints", "pods"]
@@ -19,7 +19,7 @@ HOPS = ["gateway", "listener", "route", "service", "endpoints", "pods"]
 
 def snap_of(b: PlatformBuilder):
     gf.validate_custom_resources(b)
-    return snapshot_from_objects(copy.deepcopy(b.objects), gf.NOW, logs=dict(b.logs))
+    return scenario.snapshot(b, gf.NOW)
 
 
 _HEALTHY = []
@@ -33,10 +33,6 @@ def healthy_snap():
 
 def hop(res: TraceResult, name: str):
     return next(h for h in res.hops if h.name == name)
-
-
-def has(lines: list[str], *texts: str) -> bool:
-    return any(all(t in line for t in texts) for line in lines)
 
 
 def render(snap, target: str, output: str = "terminal") -> tuple[int, str]:

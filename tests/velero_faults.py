@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
 from typing import Any
 
-from schema_validation import validate_object
+import scenario
+from scenario import validated
 
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.model import Finding
@@ -21,7 +23,6 @@ from sre_expert.sources.memory import snapshot_from_objects
 from sre_expert.synth import faults
 from sre_expert.synth.builder import PlatformBuilder
 from sre_expert.synth.meta import bump, new_object, parse_ts, ts
-from sre_expert.synth.platform import healthy_platform
 
 NOW = datetime(2025, 3, 12, 10, 30, tzinfo=UTC)
 VELERO_NS = "velero"
@@ -39,7 +40,7 @@ GCS_403 = ("googleapi: Error 403: velero-server@mc-v4-prod.iam.gserviceaccount.c
 
 
 def platform(now: datetime = NOW) -> PlatformBuilder:
-    return healthy_platform(PlatformBuilder(now))
+    return scenario.platform(now)
 
 
 def snapshot(b: PlatformBuilder) -> Snapshot:
@@ -52,15 +53,14 @@ def run(b: PlatformBuilder) -> Report:
 
 def alarms(report: Report) -> list[Finding]:
     """Findings of severity warning or above."""
-    return [f for f in report.findings if f.severity in ("critical", "warning")]
+    return [f for f in report.findings if scenario.is_serious(f)]
 
 
-def by_code(report: Report, code: str) -> list[Finding]:
-    return [f for f in report.findings if f.code == code]
+by_code = scenario.by_code
 
 
 def one(report: Report, code: str, name: str | None = None) -> Finding:
-    hits = [f for f in by_code(report, code) if name is None or f.object.name == name]
+    hits = scenario.pick(report, code, name)
     assert len(hits) == 1, f"expected one {code} {name or ''}, got {[f.id for f in hits]}\n" + describe(report)
     return hits[0]
 
@@ -81,17 +81,20 @@ def assert_exactly(report: Report, baseline: set[str], expected: list[Finding]) 
     assert not extra, "unexpected findings:\n" + "\n".join(f"  {f.id} | {f.title}" for f in extra) + "\n" + describe(report)
 
 
+def rpo_missed_because_of(report: Report, root: Finding, namespaces: Iterable[str]) -> list[Finding]:
+    """The VELERO-RPO-MISSED findings are on exactly `namespaces`, each explained by `root` alone."""
+    rpo = by_code(report, "VELERO-RPO-MISSED")
+    assert sorted(f.object.name for f in rpo) == sorted(namespaces)
+    assert all(f.caused_by == [root.id] for f in rpo)
+    return rpo
+
+
 def assert_templates_filled(findings: list[Finding]) -> None:
     """Every remediation command has its {placeholders} filled from the finding's params."""
     for f in findings:
         for r in f.remediation:
             if r.command:
                 assert not re.search(r"\{[a-z_]+\}", r.command), f"{f.code}: unfilled placeholder in {r.command!r}"
-
-
-def validated(*objs: dict[str, Any]) -> None:
-    for o in objs:
-        validate_object(o)
 
 
 # ------------------------------------------------------------------------------ object access

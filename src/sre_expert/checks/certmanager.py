@@ -24,7 +24,7 @@ from ..model import Finding, Key
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
-from .events import ago, cond, cond_line, event_line, latest_by_reason, recent_events
+from .events import ago, clip, cond, cond_line, event_line, latest_by_reason, recent_events
 
 Obj = dict[str, Any]
 
@@ -288,23 +288,23 @@ def _ch_line(snap: Snapshot, ch: Obj) -> str:
     what = f"{spec.get('type') or '?'} for {'*.' if spec.get('wildcard') else ''}{spec.get('dnsName') or '?'}"
     bits = [f"state={st.get('state') or '(none)'}", f"processing={str(bool(st.get('processing'))).lower()}",
             f"presented={str(bool(st.get('presented'))).lower()}"]
-    line = f"Challenge {_name(ch)} ({what}): {', '.join(bits)}"
-    if st.get("reason"):
-        line += f', reason "{_trim(st["reason"])}"'
-    created = ch["metadata"].get("creationTimestamp")
-    if created:
-        line += f", created {ago(snap, created)}"
-    return line
+    return _progress_line(snap, ch, f"Challenge {_name(ch)} ({what}): {', '.join(bits)}")
 
 
 def _order_line(snap: Snapshot, o: Obj) -> str:
     st = o.get("status") or {}
-    line = f"Order {_name(o)}: state={st.get('state') or '(none)'}"
-    if st.get("reason"):
-        line += f', reason "{_trim(st["reason"])}"'
-    if st.get("failureTime"):
-        line += f", failureTime {st['failureTime']}"
-    created = o["metadata"].get("creationTimestamp")
+    failed = [f", failureTime {st['failureTime']}"] if st.get("failureTime") else []
+    return _progress_line(snap, o, f"Order {_name(o)}: state={st.get('state') or '(none)'}", failed)
+
+
+def _progress_line(snap: Snapshot, obj: Obj, head: str, extras: list[str] | None = None) -> str:
+    """`head`, then the status reason, any `extras` and the age: how an ACME Challenge or Order stands."""
+    line = head
+    reason = (obj.get("status") or {}).get("reason")
+    if reason:
+        line += f', reason "{clip(reason)}"'
+    line += "".join(extras or ())
+    created = obj["metadata"].get("creationTimestamp")
     if created:
         line += f", created {ago(snap, created)}"
     return line
@@ -318,17 +318,12 @@ def _cr_line(snap: Snapshot, cr: Obj) -> str:
             continue
         text = f"{t}={c.get('status')}" + (f" ({c['reason']})" if c.get("reason") else "")
         if c.get("message") and t != "Approved":
-            text += f' "{_trim(c["message"])}"'
+            text += f' "{clip(c["message"])}"'
         bits.append(text)
     ft = (cr.get("status") or {}).get("failureTime")
     if ft:
         bits.append(f"failureTime {ft}")
     return f"CertificateRequest {_name(cr)}: " + (", ".join(bits) if bits else "no status yet")
-
-
-def _trim(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _warning_events(snap: Snapshot, obj: Obj, limit: int = 2) -> list[str]:
@@ -554,10 +549,10 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
         elif (ready or {}).get("reason") == "Failed" or _is(invalid, "True"):
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {_trim(why.get('message') or why.get('reason') or '', 120)}"
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {clip(why.get('message') or why.get('reason') or '', 120)}"
         elif (ready or {}).get("reason") == "Pending" and _referenced_not_found(ready.get("message")) and cert is None:
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {_trim(ready.get('message') or '', 120)}"
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(ready.get('message') or '', 120)}"
         else:
             continue
         ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))
@@ -602,7 +597,7 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
         age = snap.age(o["metadata"].get("creationTimestamp")) or timedelta(0)
         if state in FINAL_BAD_STATES:
             code = "CERT-ORDER-FAILED"
-            title = f"ACME Order {_ns(o)}/{_name(o)} is {state}" + (f": {_trim(st['reason'], 120)}" if st.get("reason") else "")
+            title = f"ACME Order {_ns(o)}/{_name(o)} is {state}" + (f": {clip(st['reason'], 120)}" if st.get("reason") else "")
         elif age > ORDER_STUCK:
             code = "CERT-ORDER-STUCK"
             title = f"ACME Order {_ns(o)}/{_name(o)} is still {state or 'without a state'} after {human(age)}"
@@ -674,7 +669,7 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
     else:
         title = f"{what} {'have' if len(chals) > 1 else 'has'} been {state} for {human(age)}"
     if reason:
-        title += f": {_trim(reason, 140)}"
+        title += f": {clip(reason, 140)}"
     order = idx.order_of_challenge.get(_key(ch))
     cert = idx.cert_of_order(order)
     ik = issuer_key(spec.get("issuerRef"), _ns(ch))
@@ -768,7 +763,7 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
             sev = "critical" if users else "warning"
             yield finding(
                 "CERT-ISSUER-NOT-READY", iss,
-                title=f"{disp} is not Ready ({ready.get('reason') or 'no reason'}): {_trim(ready.get('message') or '', 140)}",
+                title=f"{disp} is not Ready ({ready.get('reason') or 'no reason'}): {clip(ready.get('message') or '', 140)}",
                 evidence=ev, severity=sev, params=params,
                 depends_on=[("Secret", secret_ns, n) for _, n, _ in own_refs],
             )
@@ -802,7 +797,7 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
         if blocked:
             ev.append(f"{len(blocked)} challenge(s) of this issuer are not valid: "
                       + "; ".join(f"{_ns(c)}/{_name(c)} {(c.get('status') or {}).get('state') or 'pending'}"
-                                  + (f' "{_trim((c.get("status") or {}).get("reason") or "", 120)}"' if (c.get("status") or {}).get("reason") else "")
+                                  + (f' "{clip((c.get("status") or {}).get("reason") or "", 120)}"' if (c.get("status") or {}).get("reason") else "")
                                   for c in blocked[:3]))
         ev.append(_usage_line(snap, users))
         urgent = any(idx.cert_impact(c) == "critical" or _renewal_near(snap, c) for c in users)

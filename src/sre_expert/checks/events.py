@@ -48,7 +48,7 @@ def cond_line(snap: Snapshot, c: Obj, prefix: str = "status.conditions") -> str:
     if c.get("reason"):
         parts.append(f"({c['reason']})")
     if c.get("message"):
-        parts.append(f'"{_trim(c["message"])}"')
+        parts.append(f'"{clip(c["message"])}"')
     since = c.get("lastTransitionTime")
     if since:
         parts.append(f"since {since} ({ago(snap, since)})")
@@ -61,7 +61,7 @@ def event_count(ev: Obj) -> int:
 
 
 def event_message(ev: Obj) -> str:
-    return _trim(ev.get("message") or ev.get("note") or "")
+    return clip(ev.get("message") or ev.get("note") or "")
 
 
 def event_line(snap: Snapshot, ev: Obj) -> str:
@@ -109,6 +109,17 @@ def pod_ready(pod: Obj) -> bool:
     return bool(c) and c.get("status") == "True"
 
 
+def daemon_node(pod: Obj) -> str | None:
+    """The node a DaemonSet pod is pinned to (required nodeAffinity on metadata.name), None if not pinned."""
+    aff = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution") or {}
+    for term in aff.get("nodeSelectorTerms") or ():
+        for f in term.get("matchFields") or ():
+            if f.get("key") == "metadata.name" and f.get("values"):
+                return f["values"][0]
+    return None
+
+
 def pod_terminal(pod: Obj) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
 
@@ -141,9 +152,17 @@ def ns_flag(namespace: str | None) -> str:
     return f" -n {namespace}" if namespace else ""
 
 
-def _trim(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+def clip(text: Any, width: int = MAX_MESSAGE) -> str:
+    """White space folded to single spaces, cut to `width` characters with an ellipsis ('' for None)."""
+    s = " ".join(str(text or "").split())
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def fmt_event(ev: Obj, width: int = MAX_MESSAGE) -> str:
+    """`event Warning BackOff x12: …` — type, reason, count and clipped message, without the age."""
+    count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
+    times = f" x{count}" if count > 1 else ""
+    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {clip(ev.get('message'), width)}"
 
 
 # --- the post check ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..model import Finding, Key
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
-from .events import ago, cond, cond_line, event_line
+from .events import ago, clip, cond, cond_line, event_line
 
 Obj = dict[str, Any]
 
@@ -75,11 +75,6 @@ def _name(obj: Obj) -> str:
 
 def _ns(obj: Obj) -> str:
     return obj["metadata"].get("namespace") or ""
-
-
-def _trim(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def store_key(ref: Obj | None, namespace: str) -> Key | None:
@@ -494,7 +489,7 @@ def _short_cause(msg: str, sk: Key | None, store_ready: Obj | None) -> str:
         return "the ClusterSecretStore's spec.conditions do not allow this namespace"
     if msg:
         tail = msg.rsplit("err: ", 1)[-1]
-        return _trim(tail, 140)
+        return clip(tail, 140)
     return ""
 
 

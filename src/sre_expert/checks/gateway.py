@@ -944,6 +944,14 @@ def _listener_findings(idx: GatewayIndex, gw: Obj, lis: Listener) -> Iterator[Fi
 # HTTPRoute
 
 
+def _section_fix(route: Obj, index: int, listener: str, description: str) -> Remediation:
+    """A mutating fix that points the route's parentRefs[index].sectionName at `listener`."""
+    patch = f'[{{"op":"replace","path":"/spec/parentRefs/{index}/sectionName","value":"{listener}"}}]'
+    return Remediation(description,
+                       f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json -p '{patch}'",
+                       "mutating")
+
+
 def _route_params(route: Obj, att: Attachment | None = None, **extra: Any) -> dict[str, Any]:
     p: dict[str, Any] = {"gateway": att.gw_name if att else "", "gateway_namespace": att.gw_ns if att else "",
                          "parent_index": att.index if att else 0}
@@ -1011,11 +1019,9 @@ def _no_matching_parent(idx: GatewayIndex, att: Attachment, st: Obj | None, comp
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
     fixes = []
     if suggestion:
-        fixes.append(Remediation(
-            f"Point parentRefs[{att.index}].sectionName at listener {suggestion} (make the same change in Git if Argo CD manages the route)",
-            f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
-            f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{suggestion}\"}}]'",
-            "mutating"))
+        fixes.append(_section_fix(
+            route, att.index, suggestion,
+            f"Point parentRefs[{att.index}].sectionName at listener {suggestion} (make the same change in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-NO-MATCHING-PARENT", route,
                    title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: {what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
@@ -1082,11 +1088,9 @@ def _hostname_mismatch(idx: GatewayIndex, att: Attachment, st: Obj | None, compu
         ev.append(f"listeners whose hostname does cover them: {', '.join(fit)}")
         target = receiving_listener(idx, att, wants_tls(att, lst))
         if att.section and target:
-            fixes.append(Remediation(
-                f"Attach parentRefs[{att.index}] to listener {target} instead (and change it in Git if Argo CD manages the route)",
-                f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
-                f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{target}\"}}]'",
-                "mutating"))
+            fixes.append(_section_fix(
+                route, att.index, target,
+                f"Attach parentRefs[{att.index}] to listener {target} instead (and change it in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-HOSTNAME-MISMATCH", route,
                    title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
@@ -1161,11 +1165,9 @@ def _shadowed(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                 ev.append(f"{att.status_label()}: {cond_text(acc)}")
             fixes = []
             if att.section:
-                fixes.append(Remediation(
-                    f"Attach parentRefs[{att.index}] to listener {winner.name} (change it in Git if Argo CD manages the route)",
-                    f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json "
-                    f"-p '[{{\"op\":\"replace\",\"path\":\"/spec/parentRefs/{att.index}/sectionName\",\"value\":\"{winner.name}\"}}]'",
-                    "mutating"))
+                fixes.append(_section_fix(
+                    route, att.index, winner.name,
+                    f"Attach parentRefs[{att.index}] to listener {winner.name} (change it in Git if Argo CD manages the route)"))
             yield finding("HTTPROUTE-HOST-SHADOWED", route,
                           title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
                           evidence=ev, depends_on=[], extra_fixes=fixes,

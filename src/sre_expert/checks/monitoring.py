@@ -24,6 +24,7 @@ from ..registry import check, finding
 from ..selectors import describe, matches
 from ..snapshot import Snapshot, event_time
 from ..timeutil import human, parse_time
+from .events import cond, pod_ready
 
 Obj = dict[str, Any]
 
@@ -33,13 +34,6 @@ _REJECT_KINDS = ("ServiceMonitor", "PodMonitor", "Probe", "ScrapeConfig")
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-def _cond(obj: Obj, ctype: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == ctype:
-            return c
-    return None
 
 
 def _cond_line(c: Obj) -> str:
@@ -151,13 +145,6 @@ def _claim_keys(sts_list: list[Obj], pods: list[Obj]) -> list[Key]:
     return keys
 
 
-def _pod_ready(pod: Obj) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
-
-
 def _pod_state(pod: Obj) -> str:
     st = pod.get("status") or {}
     for cs in st.get("containerStatuses") or ():
@@ -204,7 +191,7 @@ def _instance_findings(snap: Snapshot, cr: Obj, kind_prefix: str, operator: list
     md = cr["metadata"]
     ns, name = md.get("namespace") or "", md["name"]
     code_prefix = "PROMETHEUS" if kind == "Prometheus" else "ALERTMANAGER"
-    avail, recon = _cond(cr, "Available"), _cond(cr, "Reconciled")
+    avail, recon = cond(cr, "Available"), cond(cr, "Reconciled")
     st = cr.get("status") or {}
     sts_list = _statefulsets(snap, cr, kind_prefix)
     pods = [p for s in sts_list for p in snap.pods_of(s)]
@@ -212,7 +199,7 @@ def _instance_findings(snap: Snapshot, cr: Obj, kind_prefix: str, operator: list
         f"status.replicas={st.get('replicas', 0)}, availableReplicas={st.get('availableReplicas', 0)}, "
         f"unavailableReplicas={st.get('unavailableReplicas', 0)}"
     )
-    not_ready = [p for p in pods if not _pod_ready(p)]
+    not_ready = [p for p in pods if not pod_ready(p)]
     pod_lines = [f"pod {p['metadata']['name']}: {_pod_state(p)}" for p in not_ready[:5]]
     stale = []
     gen = md.get("generation")
@@ -281,7 +268,7 @@ def _disk_full(snap: Snapshot, cr: Obj) -> Iterator[Finding]:
         if t and (newest is None or t > newest):
             newest = t
     recent = newest is None or snap.now - newest <= timedelta(hours=6)
-    down = any(not _pod_ready(p) for p, _, _ in hits)
+    down = any(not pod_ready(p) for p, _, _ in hits)
     ev = []
     for p, line, previous in hits[:3]:
         where = "previous container log" if previous else "log"

@@ -19,6 +19,7 @@ from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
 from . import logscan
+from .events import clip, cond, daemon_node, fmt_event, pod_ready
 
 Obj = dict[str, Any]
 
@@ -79,32 +80,6 @@ CODES = ("POD-CRASHLOOP", "POD-OOMKILLED", "POD-IMAGE-PULL", "POD-CONFIG-ERROR",
 
 def _t(value: Any) -> datetime | None:
     return parse_time(value) if value else None
-
-
-def _cond(obj: Obj, type_: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == type_:
-            return c
-    return None
-
-
-def is_ready(pod: Obj) -> bool:
-    c = _cond(pod, "Ready")
-    return bool(c and c.get("status") == "True")
-
-
-def fmt_event(ev: Obj, width: int = 300) -> str:
-    count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
-    msg = " ".join(str(ev.get("message") or "").split())
-    if len(msg) > width:
-        msg = msg[: width - 1] + "…"
-    times = f" x{count}" if count and count > 1 else ""
-    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {msg}"
-
-
-def _clip(text: Any, width: int = 300) -> str:
-    s = " ".join(str(text or "").split())
-    return s if len(s) <= width else s[: width - 1] + "…"
 
 
 def _exit_text(code: Any) -> str:
@@ -196,10 +171,10 @@ class Ctx:
         self.removing: set[str] = set()
         for n in snap.list("Node"):
             name = n["metadata"]["name"]
-            ready = _cond(n, "Ready")
+            ready = cond(n, "Ready")
             if ready is None or ready.get("status") != "True":
                 st = ready.get("status") if ready else "missing"
-                why = f"{ready.get('reason')}: {_clip(ready.get('message'), 160)}" if ready else "no Ready condition"
+                why = f"{ready.get('reason')}: {clip(ready.get('message'), 160)}" if ready else "no Ready condition"
                 self.bad_nodes[name] = f"Node {name} Ready={st} ({why})"
             spec = n.get("spec") or {}
             if n["metadata"].get("deletionTimestamp") or spec.get("unschedulable") or any(
@@ -261,7 +236,7 @@ def _config_error(ctx: Ctx, pod: Obj, name: str, msg: str) -> tuple[str, list[st
         return f"{kind} {kname} not found", ev, deps
     if "runAsNonRoot" in msg:
         return "runAsNonRoot is set but the image runs as root (or a non-numeric user)", ev, deps
-    return _clip(msg, 120) or "container configuration cannot be built", ev, deps
+    return clip(msg, 120) or "container configuration cannot be built", ev, deps
 
 
 def _image_cause(msg: str) -> str:
@@ -292,7 +267,7 @@ def _image_issue(ctx: Ctx, pod: Obj, cs: Obj, waiting: Obj, evs: list[Obj], init
     image = spec_c.get("image") or cs.get("image") or "?"
     reason = waiting.get("reason")
     evidence = [f"{'init ' if init else ''}container {name}: state.waiting.reason={reason}"
-                + (f" message={_clip(waiting.get('message'))}" if waiting.get("message") else ""),
+                + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else ""),
                 f"image: {image}"]
     failed = None
     pull_msg = ""
@@ -337,7 +312,7 @@ def runtime_cause(msg: Any) -> str:
     if m:
         s = m.group(1)
     s = re.sub(r":\s*unknown$", "", s)
-    return _clip(s, 160)
+    return clip(s, 160)
 
 
 def _restart_evidence(cs: Obj, last: Obj | None) -> list[str]:
@@ -347,7 +322,7 @@ def _restart_evidence(cs: Obj, last: Obj | None) -> list[str]:
                   + _exit_text(last.get("exitCode"))
                   + (f" finishedAt={last.get('finishedAt')}" if last.get("finishedAt") else ""))
         if last.get("message"):
-            ev.append(f"lastState.terminated.message: {_clip(last.get('message'))}")
+            ev.append(f"lastState.terminated.message: {clip(last.get('message'))}")
     return ev
 
 
@@ -406,7 +381,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
         if last and last.get("reason") == "OOMKilled":
             return _oom_issue(ctx, pod, name, cs, last, "lastState.terminated", init)
         evidence = [f"{label} {name}: state.waiting.reason=CrashLoopBackOff"
-                    + (f" message={_clip(waiting.get('message'), 200)}" if waiting.get("message") else "")]
+                    + (f" message={clip(waiting.get('message'), 200)}" if waiting.get("message") else "")]
         evidence += _restart_evidence(cs, last)
         backoff = _first_event(_container_events(evs, name, "BackOff"), "BackOff")
         if backoff is not None:
@@ -432,7 +407,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
     if reason == "CreateContainerConfigError":
         msg = waiting.get("message") or ""
         what, extra, deps = _config_error(ctx, pod, name, msg)
-        evidence = [f"{label} {name}: state.waiting.reason=CreateContainerConfigError message={_clip(msg)}", *extra]
+        evidence = [f"{label} {name}: state.waiting.reason=CreateContainerConfigError message={clip(msg)}", *extra]
         failed = _first_event(_container_events(evs_fn(), name, "Failed"), "Failed")
         if failed is not None and failed.get("message") != f"Error: {msg}":
             evidence.append(fmt_event(failed))
@@ -440,7 +415,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
                      container=name, depends=deps)
     if reason in START_WAIT_REASONS:
         msg = waiting.get("message") or ""
-        evidence = [f"{label} {name}: state.waiting.reason={reason} message={_clip(msg, 400)}"]
+        evidence = [f"{label} {name}: state.waiting.reason={reason} message={clip(msg, 400)}"]
         if last:
             evidence += _restart_evidence(cs, last)
         failed = _first_event(_container_events(evs_fn(), name, "Failed"), "Failed")
@@ -678,23 +653,13 @@ def decode_scheduler_message(ctx: Ctx, pod: Obj, msg: str) -> tuple[list[str], l
     return causes, deps
 
 
-def _daemon_node(pod: Obj) -> str | None:
-    aff = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}
-    for term in aff.get("nodeSelectorTerms") or ():
-        for f in term.get("matchFields") or ():
-            if f.get("key") == "metadata.name" and f.get("values"):
-                return f["values"][0]
-    return None
-
-
 def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue | None:
     md = pod["metadata"]
     created = _t(md.get("creationTimestamp"))
     age = ctx.now - created if created else timedelta(0)
-    sched = _cond(pod, "PodScheduled")
+    sched = cond(pod, "PodScheduled")
     if owner_kind == "DaemonSet":
-        node = _daemon_node(pod)
+        node = daemon_node(pod)
         if node and ctx.node_gone(node):
             return None  # the DaemonSet controller removes this pod with its node
     if sched and sched.get("status") == "False" and sched.get("reason") == "Unschedulable":
@@ -708,7 +673,7 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
             msg = fs.get("message") or ""
         causes, deps = decode_scheduler_message(ctx, pod, msg)
         evidence = [f"status.phase=Pending, condition PodScheduled=False reason=Unschedulable since "
-                    f"{ctx.ago(since)}", f"scheduler: {_clip(msg, 500)}"]
+                    f"{ctx.ago(since)}", f"scheduler: {clip(msg, 500)}"]
         evidence += [f"cause: {c}" for c in causes]
         if fs is not None:
             evidence.append(fmt_event(fs, 200))
@@ -718,14 +683,14 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
         # the control-plane taint rejects nodes in every cluster: name the telling causes first
         ranked = sorted(causes, key=lambda c: "control-plane" in c or "node-role.kubernetes.io/master" in c)
         short = "; ".join(ranked[:3])
-        return Issue("POD-UNSCHEDULABLE", pod, f"cannot be scheduled: {short or _clip(msg, 120)}", evidence,
+        return Issue("POD-UNSCHEDULABLE", pod, f"cannot be scheduled: {short or clip(msg, 120)}", evidence,
                      depends=deps)
     if age < UNSCHEDULED_GRACE:
         return None
     evidence = [f"status.phase=Pending with no node for {human(age)}"]
     if sched:
         evidence.append(f"condition PodScheduled={sched.get('status')} reason={sched.get('reason')}"
-                        + (f" message={_clip(sched.get('message'))}" if sched.get("message") else ""))
+                        + (f" message={clip(sched.get('message'))}" if sched.get("message") else ""))
     gates = (pod.get("spec") or {}).get("schedulingGates")
     scheduler = (pod.get("spec") or {}).get("schedulerName") or "default-scheduler"
     if gates:
@@ -739,7 +704,7 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
 def _terminal_time(pod: Obj) -> datetime | None:
     """When a pod ended: its DisruptionTarget (eviction) or Ready transition, else its containers' end."""
     for type_ in ("DisruptionTarget", "Ready"):
-        c = _cond(pod, type_)
+        c = cond(pod, type_)
         t = _t(c.get("lastTransitionTime")) if c else None
         if t:
             return t
@@ -759,7 +724,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
     recent = when is None or ctx.now - when <= RECENT_FAILURE
     if reason == "Evicted":
         evidence = [f"status.phase=Failed status.reason=Evicted {ctx.ago(when)}",
-                    f"status.message: {_clip(message, 400)}"]
+                    f"status.message: {clip(message, 400)}"]
         if node:
             evidence.append(f"node: {node}")
         m = re.search(r"low on resource: ([\w-]+)", message)
@@ -776,7 +741,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
                               severity="warning" if owner_kind else "critical")
     evidence = [f"status.phase=Failed" + (f" status.reason={reason}" if reason else "") + f" {ctx.ago(when)}"]
     if message:
-        evidence.append(f"status.message: {_clip(message, 300)}")
+        evidence.append(f"status.message: {clip(message, 300)}")
     first_bad = None
     for cs in containers:
         term = cs["state"]["terminated"]
@@ -784,7 +749,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
             first_bad = first_bad or cs
             evidence.append(f"container {cs.get('name')}: state.terminated.exitCode={term.get('exitCode')} "
                             f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"
-                            + (f" message={_clip(term.get('message'), 200)}" if term.get("message") else ""))
+                            + (f" message={clip(term.get('message'), 200)}" if term.get("message") else ""))
     if reason == "DeadlineExceeded":
         what = f"killed after spec.activeDeadlineSeconds={(pod.get('spec') or {}).get('activeDeadlineSeconds')}"
     elif reason:
@@ -814,7 +779,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
         return _evs[0]
 
     if node and node in ctx.bad_nodes and phase != "Failed":
-        ready = _cond(pod, "Ready")
+        ready = cond(pod, "Ready")
         evidence = [ctx.bad_nodes[node], f"pod status.phase={phase}"
                     + (f", condition Ready={ready.get('status')}" if ready else "")
                     + (f" reason={ready.get('reason')}" if ready and ready.get("reason") else "")
@@ -858,7 +823,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
 
     issues: list[Issue] = []
     created = _t(md.get("creationTimestamp"))
-    sched = _cond(pod, "PodScheduled")
+    sched = cond(pod, "PodScheduled")
     scheduled_at = _t(sched.get("lastTransitionTime")) if sched else None
     age = now - (scheduled_at or created or now)
     init_specs = {c.get("name"): c for c in spec.get("initContainers") or ()}
@@ -894,7 +859,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
             evidence = [f"init container {name}: state.terminated.exitCode={term.get('exitCode')} "
                         f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"]
             if term.get("message"):
-                evidence.append(f"state.terminated.message: {_clip(term.get('message'))}")
+                evidence.append(f"state.terminated.message: {clip(term.get('message'))}")
             issues.append(Issue("POD-INIT-FAILING", pod, f"init container {name} failed with exit code "
                                 f"{term.get('exitCode')} (Init:Error)", evidence, container=name,
                                 log_previous=False))
@@ -939,7 +904,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
             elif age > NOT_READY_GRACE:
                 issues.append(Issue("POD-NOT-READY", pod, f"container {name} waiting: {reason}",
                                     [f"container {name}: state.waiting.reason={reason}"
-                                     + (f" message={_clip(waiting.get('message'))}" if waiting.get("message") else "")],
+                                     + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else "")],
                                     container=name, severity="warning"))
             continue
         term = state.get("terminated")
@@ -1005,7 +970,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
 
 def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue | None:
     now = ctx.now
-    ready_c = _cond(pod, "Ready")
+    ready_c = cond(pod, "Ready")
     since = _t(ready_c.get("lastTransitionTime")) if ready_c else None
     not_ready_for = now - since if since else timedelta(0)
     names = [cs.get("name") or "" for cs in statuses]
@@ -1033,7 +998,7 @@ def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue
             evidence.append(f"{kind}Probe: {_describe_probe(probe)}")
         answer = re.sub(r"^\w+ probe failed:\s*", "", " ".join(str(last.get("message") or "").split()))
         return Issue("POD-PROBE-FAILING", pod, f"container {container} {kind} probe failing: "
-                     f"{_clip(answer, 120)}", evidence, container=container, log_previous=False,
+                     f"{clip(answer, 120)}", evidence, container=container, log_previous=False,
                      params={"probe": kind})
     if not_ready_for >= NOT_READY_GRACE:
         gates = (pod.get("spec") or {}).get("readinessGates")
@@ -1220,7 +1185,7 @@ def _ready_and_total(snap: Snapshot, top: Obj, failing: set[str]) -> tuple[int, 
         return st.get("numberReady") or 0, st.get("desiredNumberScheduled") or 0
     live = [p for p in snap.pods_of(top) if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
             and not p["metadata"].get("deletionTimestamp")]
-    return sum(1 for p in live if p["metadata"]["name"] not in failing and is_ready(p)), len(live)
+    return sum(1 for p in live if p["metadata"]["name"] not in failing and pod_ready(p)), len(live)
 
 
 def _first_container(pod: Obj) -> str:

@@ -37,6 +37,7 @@ from ..registry import check, finding
 from ..selectors import matches, matches_map
 from ..snapshot import Snapshot, event_time
 from ..timeutil import human, parse_time
+from .events import cond, pod_ready
 
 Obj = dict[str, Any]
 
@@ -55,13 +56,6 @@ MAX_LISTED = 8
 
 
 # ---------------------------------------------------------------------------------------- shared helpers
-
-
-def _cond(obj: Obj, ctype: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == ctype:
-            return c
-    return None
 
 
 def _image_repo_name(image: str) -> str:
@@ -140,7 +134,7 @@ def _policy_not_ready(policy: Obj) -> list[str] | None:
     st = policy.get("status")
     if not st:
         return None
-    c = _cond(policy, "Ready")
+    c = cond(policy, "Ready")
     if c is not None:
         if c.get("status") == "True":
             return None
@@ -168,7 +162,7 @@ def policies_not_ready(snap: Snapshot) -> Iterator[Finding]:
             ev.append(_action_text(pol))
             if rules:
                 ev.append("rules: " + ", ".join(rules[:10]))
-            gen, c = md.get("generation"), _cond(pol, "Ready")
+            gen, c = md.get("generation"), cond(pol, "Ready")
             if c and gen is not None and c.get("observedGeneration") is not None and c["observedGeneration"] < gen:
                 ev.append(f"Ready observedGeneration={c['observedGeneration']} < metadata.generation={gen}")
             shown = f"{md['namespace']}/{md['name']}" if md.get("namespace") else md["name"]
@@ -504,13 +498,6 @@ def falco_daemonsets(snap: Snapshot) -> list[Obj]:
     return out
 
 
-def _pod_ready(pod: Obj) -> bool:
-    for c in (pod.get("status") or {}).get("conditions") or ():
-        if c.get("type") == "Ready":
-            return c.get("status") == "True"
-    return False
-
-
 def _pod_state(pod: Obj) -> str:
     st = pod.get("status") or {}
     for cs in list(st.get("initContainerStatuses") or ()) + list(st.get("containerStatuses") or ()):
@@ -533,7 +520,7 @@ def falco_coverage(snap: Snapshot) -> Iterator[Finding]:
         ready = int(st.get("numberReady") or 0)
         scheduled = int(st.get("currentNumberScheduled") or 0)
         pods = [p for p in snap.pods_of(ds) if not (p["metadata"].get("deletionTimestamp"))]
-        not_ready = [p for p in pods if not _pod_ready(p)]
+        not_ready = [p for p in pods if not pod_ready(p)]
         if desired == 0 or (ready >= desired and not not_ready):
             continue
         by_node: dict[str, Obj] = {}

@@ -286,16 +286,21 @@ def _scope_text(spec: Obj) -> str:
 # ----------------------------------------------------------------------------------- backups
 
 
+def _status_evidence(status: Obj, phase: str | None, errors_note: str = "") -> list[str]:
+    """Phase, failureReason, validationErrors and error/warning counts of a Backup or Restore status."""
+    ev = [f"status.phase: {phase or 'New'}"]
+    if status.get("failureReason"):
+        ev.append(f"status.failureReason: {status['failureReason']}")
+    for e in status.get("validationErrors") or ():
+        ev.append(f"status.validationErrors: {e}")
+    if status.get("errors") or status.get("warnings"):
+        ev.append(f"status.errors: {status.get('errors', 0)}, status.warnings: {status.get('warnings', 0)}{errors_note}")
+    return ev
+
+
 def _backup_evidence(b: BackupInfo, snap: Snapshot) -> list[str]:
     st = b.status
-    ev = [f"status.phase: {b.phase or 'New'}"]
-    if st.get("failureReason"):
-        ev.append(f"status.failureReason: {st['failureReason']}")
-    for e in st.get("validationErrors") or ():
-        ev.append(f"status.validationErrors: {e}")
-    if st.get("errors") or st.get("warnings"):
-        ev.append(f"status.errors: {st.get('errors', 0)}, status.warnings: {st.get('warnings', 0)} "
-                  "(details only in the backup log in object storage)")
+    ev = _status_evidence(st, b.phase, " (details only in the backup log in object storage)")
     prog = st.get("progress") or {}
     if prog:
         ev.append(f"status.progress: {prog.get('itemsBackedUp', 0)}/{prog.get('totalItems', 0)} items")
@@ -494,13 +499,7 @@ def restores(snap: Snapshot) -> Iterator[Finding]:
             loc = (backup.get("spec") or {}).get("storageLocation") or st.default_location
             if loc:
                 deps.append(("BackupStorageLocation", st.namespace, loc))
-        ev = [f"status.phase: {phase or 'New'}"]
-        if status.get("failureReason"):
-            ev.append(f"status.failureReason: {status['failureReason']}")
-        for e in status.get("validationErrors") or ():
-            ev.append(f"status.validationErrors: {e}")
-        if status.get("errors") or status.get("warnings"):
-            ev.append(f"status.errors: {status.get('errors', 0)}, status.warnings: {status.get('warnings', 0)}")
+        ev = _status_evidence(status, phase)
         prog = status.get("progress") or {}
         if prog:
             ev.append(f"status.progress: {prog.get('itemsRestored', 0)}/{prog.get('totalItems', 0)} items restored")

@@ -20,6 +20,7 @@ from ..registry import check, finding
 from ..snapshot import Snapshot, event_time
 from ..timeutil import human, parse_time
 from . import logscan
+from .events import clip, cond, daemon_node, fmt_event, pod_ready
 
 Obj = dict[str, Any]
 
@@ -35,29 +36,6 @@ def _t(v: Any) -> datetime | None:
     return parse_time(v) if v else None
 
 
-def _cond(obj: Obj, type_: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == type_:
-            return c
-    return None
-
-
-def _ready(pod: Obj) -> bool:
-    c = _cond(pod, "Ready")
-    return bool(c and c.get("status") == "True")
-
-
-def _clip(text: Any, width: int = 400) -> str:
-    s = " ".join(str(text or "").split())
-    return s if len(s) <= width else s[: width - 1] + "…"
-
-
-def _fmt_event(ev: Obj, width: int = 400) -> str:
-    count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
-    times = f" x{count}" if count > 1 else ""
-    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {_clip(ev.get('message'), width)}"
-
-
 def _where(obj: Obj) -> str:
     md = obj["metadata"]
     ns = f"{md['namespace']}/" if md.get("namespace") else ""
@@ -68,7 +46,7 @@ def _cond_text(c: Obj | None) -> str:
     if not c:
         return ""
     return (f"condition {c.get('type')}={c.get('status')} reason={c.get('reason')}"
-            + (f" message={_clip(c.get('message'), 300)}" if c.get("message") else ""))
+            + (f" message={clip(c.get('message'), 300)}" if c.get("message") else ""))
 
 
 def _live_pods(snap: Snapshot, workload: Obj) -> list[Obj]:
@@ -78,7 +56,7 @@ def _live_pods(snap: Snapshot, workload: Obj) -> list[Obj]:
 
 
 def _not_ready_since(pod: Obj) -> datetime | None:
-    c = _cond(pod, "Ready")
+    c = cond(pod, "Ready")
     if c and c.get("status") != "True":
         return _t(c.get("lastTransitionTime")) or _t(pod["metadata"].get("creationTimestamp"))
     if c is None:
@@ -141,7 +119,7 @@ def _kyverno_policies(detail: str) -> list[tuple[str, str]]:
             continue
         r = re.match(r"^\s+([\w.-]+):\s*(.*)$", line)
         if r and current and out and not out[-1][1]:
-            out[-1] = (current, f"{r.group(1)}: {_clip(r.group(2).strip(chr(39)), 300)}")
+            out[-1] = (current, f"{r.group(1)}: {clip(r.group(2).strip(chr(39)), 300)}")
     return out
 
 
@@ -185,14 +163,14 @@ def parse_create_failure(snap: Snapshot, creator: Obj, message: str) -> CreateFa
         if pols:
             summary = f"admission webhook {webhook} denied the pods: policy {', '.join(p for p, _ in pols)}"
         else:
-            summary = f"admission webhook {webhook} denied the pods: {_clip(detail, 160)}"
+            summary = f"admission webhook {webhook} denied the pods: {clip(detail, 160)}"
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator, summary, ev, depends=deps,
                              params={"webhook": webhook, "policy": pols[0][0] if pols else ""})
     m = _WEBHOOK_FAILED.search(msg)
     if m:
         webhook, detail = m.group(1), m.group(2)
         svc = _webhook_service(snap, webhook, detail)
-        ev = [f"webhook: {webhook} could not be called: {_clip(detail, 300)}"]
+        ev = [f"webhook: {webhook} could not be called: {clip(detail, 300)}"]
         if svc:
             ev.append(f"webhook backend: Service {svc[1]}/{svc[2]}")
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator,
@@ -203,13 +181,13 @@ def parse_create_failure(snap: Snapshot, creator: Obj, message: str) -> CreateFa
         level, detail = m.group(1), m.group(2)
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator,
                              f"Pod Security admission rejects the pods: violates PodSecurity {level}",
-                             [f"PodSecurity {level}: {_clip(detail, 400)}"], depends=[("Namespace", "", ns)],
+                             [f"PodSecurity {level}: {clip(detail, 400)}"], depends=[("Namespace", "", ns)],
                              params={"webhook": "PodSecurity", "policy": level})
     m = _SA_MISSING.search(msg)
     if m:
         return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"ServiceAccount {m.group(1)} does not exist",
                              [], depends=[("ServiceAccount", ns, m.group(1))])
-    return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"pod creation fails: {_clip(msg, 160)}", [])
+    return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"pod creation fails: {clip(msg, 160)}", [])
 
 
 def _still_short(obj: Obj) -> bool:
@@ -236,7 +214,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
     condition or its FailedCreate events."""
     if not _still_short(obj):
         return None
-    cond = _cond(obj, "ReplicaFailure")
+    failure = cond(obj, "ReplicaFailure")
     evs = (index if index is not None else snap.event_index()).get(key_of(obj)) or ()
     failed = [e for e in evs if e.get("reason") == "FailedCreate"]
     msg = ""
@@ -247,11 +225,11 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
         when = event_time(newest)
         if when is None or snap.now - when <= EVENT_FRESH:
             msg = newest.get("message") or ""
-            ev_lines.append(_fmt_event(newest, 600))
-    if cond and cond.get("status") == "True" and cond.get("reason") == "FailedCreate":
+            ev_lines.append(fmt_event(newest, 600))
+    if failure and failure.get("status") == "True" and failure.get("reason") == "FailedCreate":
         if not msg:
-            msg = cond.get("message") or ""
-        ev_lines.insert(0, f"{obj.get('kind')} {obj['metadata']['name']}: " + _cond_text(cond))
+            msg = failure.get("message") or ""
+        ev_lines.insert(0, f"{obj.get('kind')} {obj['metadata']['name']}: " + _cond_text(failure))
     if not msg:
         return None
     cf = parse_create_failure(snap, obj, msg)
@@ -268,7 +246,7 @@ def failed_create(snap: Snapshot) -> Iterator:
         for obj in snap.list(kind):
             k = key_of(obj)
             has_events = any(e.get("reason") == "FailedCreate" for e in index.get(k) or ())
-            if not has_events and not _cond(obj, "ReplicaFailure"):
+            if not has_events and not cond(obj, "ReplicaFailure"):
                 continue
             cf = create_failure(snap, obj, index)
             if cf is None:
@@ -342,13 +320,13 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
     now = snap.now
     not_ready: list[tuple[Obj, datetime | None]] = []
     for p in pods:
-        if _ready(p):
+        if pod_ready(p):
             continue
         if excused and p["metadata"]["name"] in excused:
             continue
         not_ready.append((p, _not_ready_since(p)))
     long_bad = [p for p, since in not_ready if since is None or now - since >= UNAVAILABLE_GRACE]
-    avail_c = _cond(w, "Available")
+    avail_c = cond(w, "Available")
     avail_false_long = bool(avail_c and avail_c.get("status") == "False" and _t(avail_c.get("lastTransitionTime"))
                             and now - _t(avail_c.get("lastTransitionTime")) >= UNAVAILABLE_GRACE)
     missing = max(0, (desired or 0) - len(pods))
@@ -395,7 +373,7 @@ def deployments(snap: Snapshot) -> Iterator:
         if not desired:
             continue  # scaled to zero on purpose
         available = st.get("availableReplicas") or 0
-        prog = _cond(d, "Progressing")
+        prog = cond(d, "Progressing")
         deadline = bool(prog and prog.get("status") == "False" and prog.get("reason") == "ProgressDeadlineExceeded")
         if not deadline and available >= desired:
             continue
@@ -407,16 +385,16 @@ def deployments(snap: Snapshot) -> Iterator:
         if (d["metadata"].get("generation") or 0) > (st.get("observedGeneration") or 0):
             extra.append(f"metadata.generation={d['metadata'].get('generation')} > status.observedGeneration="
                          f"{st.get('observedGeneration')}: the deployment controller has not processed the latest spec")
-        rf = _cond(d, "ReplicaFailure")
+        rf = cond(d, "ReplicaFailure")
         if rf and rf.get("status") == "True":
             extra.append(_cond_text(rf))
         if deadline:
             m = re.search(r"ReplicaSet \"([^\"]+)\"", prog.get("message") or "")
             new_rs = m.group(1) if m else None
             pods = _live_pods(snap, d)
-            bad = [p for p in pods if not _ready(p)]
+            bad = [p for p in pods if not pod_ready(p)]
             evidence = [_cond_text(prog), _status_line(d)]
-            avail_c = _cond(d, "Available")
+            avail_c = cond(d, "Available")
             if avail_c:
                 evidence.append(_cond_text(avail_c))
             evidence += extra
@@ -461,7 +439,7 @@ def statefulsets(snap: Snapshot) -> Iterator:
         deps: list[Key] = []
         if cf is not None:
             extra.append(f"pod creation fails: {cf.summary}")
-            if not [p for p in _live_pods(snap, s) if not _ready(p)]:
+            if not [p for p in _live_pods(snap, s) if not pod_ready(p)]:
                 continue  # the FailedCreate finding on this StatefulSet is the whole story
         f = _unavailable(snap, s, extra, deps)
         if f is not None:
@@ -481,9 +459,9 @@ def daemonsets(snap: Snapshot) -> Iterator:
         known = {n["metadata"]["name"] for n in nodes}
         pods = _live_pods(snap, ds)
         # a daemon pod for a node being removed (cordoned for deletion, or already gone) is not a failure
-        excused = [p for p in pods if not _ready(p) and (
+        excused = [p for p in pods if not pod_ready(p) and (
             (t := _daemon_target(p)) in going or (known and t is not None and t not in known))]
-        counted = [p for p in pods if not _ready(p) and p not in excused]
+        counted = [p for p in pods if not pod_ready(p) and p not in excused]
         if not counted and desired - len(pods) <= 0:
             continue
         extra: list[str] = []
@@ -511,13 +489,8 @@ def _nodes_going(snap: Snapshot) -> set[str]:
 
 
 def _daemon_target(pod: Obj) -> str | None:
-    aff = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}
-    for term in aff.get("nodeSelectorTerms") or ():
-        for f in term.get("matchFields") or ():
-            if f.get("key") == "metadata.name" and f.get("values"):
-                return f["values"][0]
-    return (pod.get("spec") or {}).get("nodeName")
+    node = daemon_node(pod)
+    return node if node is not None else (pod.get("spec") or {}).get("nodeName")
 
 
 @check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",))
@@ -531,7 +504,7 @@ def replicasets(snap: Snapshot) -> Iterator:
             continue
         cf = create_failure(snap, rs)
         extra = [f"pod creation fails: {cf.summary}"] if cf else []
-        if cf is not None and not [p for p in _live_pods(snap, rs) if not _ready(p)]:
+        if cf is not None and not [p for p in _live_pods(snap, rs) if not pod_ready(p)]:
             continue
         f = _unavailable(snap, rs, extra, [])
         if f is not None:
@@ -555,7 +528,7 @@ def _job_failure(snap: Snapshot, job: Obj) -> tuple[str, list[str], list[Key], O
     """(summary, evidence, depends, failed pod, container) of a Failed Job."""
     st = job.get("status") or {}
     spec = job.get("spec") or {}
-    fc = _cond(job, "Failed") or {}
+    fc = cond(job, "Failed") or {}
     reason = fc.get("reason") or "Failed"
     evidence = [_cond_text(fc) + (f" at {fc.get('lastTransitionTime')}" if fc.get("lastTransitionTime") else "")]
     counts = f"status.failed={st.get('failed', 0)} succeeded={st.get('succeeded', 0)} active={st.get('active', 0)}"
@@ -588,18 +561,18 @@ def _job_failure(snap: Snapshot, job: Obj) -> tuple[str, list[str], list[Key], O
                 else:
                     detail = f"container {container} exit code {term.get('exitCode')}"
                 if term.get("message"):
-                    line += f" message={_clip(term.get('message'), 200)}"
+                    line += f" message={clip(term.get('message'), 200)}"
                 evidence.append(line)
                 break
             if waiting and waiting.get("reason") not in (None, "ContainerCreating", "PodInitializing"):
                 container = cs.get("name") or ""
                 evidence.append(f"pod {pod['metadata']['name']} container {container}: state.waiting.reason="
-                                f"{waiting.get('reason')} message={_clip(waiting.get('message'), 200)}")
+                                f"{waiting.get('reason')} message={clip(waiting.get('message'), 200)}")
                 detail = f"container {container} {waiting.get('reason')}"
                 break
         if (pod.get("status") or {}).get("reason") and not container:
             evidence.append(f"pod {pod['metadata']['name']}: status.reason={pod['status']['reason']} "
-                            f"message={_clip(pod['status'].get('message'), 200)}")
+                            f"message={clip(pod['status'].get('message'), 200)}")
     summary = reason + (f" ({detail})" if detail else "")
     deps = [key_of(p) for p in pods]
     return summary, evidence, deps, pod, container
@@ -635,7 +608,7 @@ def jobs(snap: Snapshot) -> Iterator:
             continue  # judged as the CronJob's last run
         summary, evidence, deps, pod, container = _job_failure(snap, job)
         log_ev, log_deps = _log_evidence(snap, pod, container, resolver)
-        fc = _cond(job, "Failed") or {}
+        fc = cond(job, "Failed") or {}
         when = _t(fc.get("lastTransitionTime"))
         sev = "warning" if when is None or snap.now - when <= JOB_RECENT else "info"
         yield finding("JOB-FAILED", job, title=f"{_where(job)} failed: {summary}", evidence=evidence + log_ev,
@@ -663,7 +636,7 @@ def cronjobs(snap: Snapshot) -> Iterator:
         finished = [j for j in jobs if _job_state(j) != "Active"]
         if finished and _job_state(finished[-1]) == "Failed":
             last = finished[-1]
-            fc = _cond(last, "Failed") or {}
+            fc = cond(last, "Failed") or {}
             failed_at = _t(fc.get("lastTransitionTime"))
             last_ok = _t(st.get("lastSuccessfulTime"))
             if not (last_ok and failed_at and last_ok > failed_at):
@@ -724,7 +697,7 @@ def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
         why = "the CronJob controller has not created a run (is kube-controller-manager healthy?)"
     for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]:
         if ev.get("type") == "Warning":
-            evidence.append(_fmt_event(ev))
+            evidence.append(fmt_event(ev, 400))
     return finding("CRONJOB-NOT-SCHEDULED", cj,
                    title=f"{_where(cj)}: no run since {st.get('lastScheduleTime') or 'creation'}; "
                          f"run due {human(now - due)} ago {why}",

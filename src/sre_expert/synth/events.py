@@ -26,6 +26,16 @@ def _namespace_of(involved: dict[str, Any]) -> str:
     return involved["metadata"].get("namespace") or "default"
 
 
+def _event_metadata(ns: str, name: str, first: datetime, count: int) -> dict[str, Any]:
+    return {
+        "creationTimestamp": ts(first),
+        "name": name,
+        "namespace": ns,
+        "resourceVersion": resource_version("Event", ns, name, count),
+        "uid": uid("Event", ns, name),
+    }
+
+
 def event(
     involved: dict[str, Any],
     reason: str,
@@ -57,13 +67,7 @@ def event(
         "kind": "Event",
         "lastTimestamp": ts(last),
         "message": message,
-        "metadata": {
-            "creationTimestamp": ts(first),
-            "name": name,
-            "namespace": ns,
-            "resourceVersion": resource_version("Event", ns, name, count),
-            "uid": uid("Event", ns, name),
-        },
+        "metadata": _event_metadata(ns, name, first, count),
         "reason": reason,
         "reportingComponent": component,
         "reportingInstance": reporting_instance if reporting_instance is not None else (host or ""),
@@ -95,13 +99,7 @@ def scheduler_event(
         "kind": "Event",
         "lastTimestamp": None,
         "message": message,
-        "metadata": {
-            "creationTimestamp": ts(first),
-            "name": name,
-            "namespace": ns,
-            "resourceVersion": resource_version("Event", ns, name, count),
-            "uid": uid("Event", ns, name),
-        },
+        "metadata": _event_metadata(ns, name, first, count),
         "reason": reason,
         "reportingComponent": "default-scheduler",
         "reportingInstance": f"default-scheduler-{scheduler_host}",

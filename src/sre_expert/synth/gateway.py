@@ -116,53 +116,22 @@ def _listener_status(
 ) -> dict[str, Any]:
     kinds = [{"group": GW_GROUP, "kind": "HTTPRoute"}, {"group": GW_GROUP, "kind": "GRPCRoute"}]
     if resolved is None:
-        conds = [
-            condition(
-                "Programmed",
-                "True",
-                "Programmed",
-                "Sending translated listener configuration to the data plane",
-                when,
-                observed_generation=generation,
-            ),
-            condition(
-                "Accepted",
-                "True",
-                "Accepted",
-                "Listener has been successfully translated",
-                when,
-                observed_generation=generation,
-            ),
-            condition(
-                "ResolvedRefs",
-                "True",
-                "ResolvedRefs",
-                "Listener references have been resolved",
-                when,
-                observed_generation=generation,
-            ),
-        ]
+        programmed = ("True", "Programmed", "Sending translated listener configuration to the data plane")
+        resolved = ("True", "ResolvedRefs", "Listener references have been resolved")
     else:
-        status, reason, message = resolved
-        conds = [
-            condition(
-                "Programmed",
-                "False",
-                "Invalid",
-                "Listener is invalid, see other Conditions for details.",
-                when,
-                observed_generation=generation,
-            ),
-            condition(
-                "Accepted",
-                "True",
-                "Accepted",
-                "Listener has been successfully translated",
-                when,
-                observed_generation=generation,
-            ),
-            condition("ResolvedRefs", status, reason, message, when, observed_generation=generation),
-        ]
+        programmed = ("False", "Invalid", "Listener is invalid, see other Conditions for details.")
+    conds = [
+        condition("Programmed", *programmed, when, observed_generation=generation),
+        condition(
+            "Accepted",
+            "True",
+            "Accepted",
+            "Listener has been successfully translated",
+            when,
+            observed_generation=generation,
+        ),
+        condition("ResolvedRefs", *resolved, when, observed_generation=generation),
+    ]
     return {"attachedRoutes": attached, "conditions": conds, "name": lst["name"], "supportedKinds": kinds}
 
 

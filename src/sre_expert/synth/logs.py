@@ -7,6 +7,7 @@ logfmt...) because log-reading checks match on those shapes.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from .meta import number
@@ -125,15 +126,21 @@ def _postgres(start: datetime, now: datetime, key: str, ns: str) -> list[str]:
     ]
 
 
+def _timeline(
+    messages: list[str], start: datetime, now: datetime, step: int, offset: int = 0
+) -> Iterator[tuple[int, datetime, str]]:
+    """(index, time, message): the first two just after start-up, the rest `step` seconds apart up to now."""
+    for i, msg in enumerate(messages):
+        if i < 2:
+            yield i, start + timedelta(seconds=offset + i), msg
+        else:
+            yield i, now - timedelta(seconds=(len(messages) - i) * step), msg
+
+
 def _klog_component(name: str, messages: list[str]):
     def gen(start: datetime, now: datetime, key: str, ns: str) -> list[str]:
         out = [_klog(start, "I", "main.go:74", f"starting {name}")]
-        for i, msg in enumerate(messages):
-            dt = (
-                start + timedelta(seconds=1 + i)
-                if i < 2
-                else now - timedelta(seconds=(len(messages) - i) * 45)
-            )
+        for i, dt, msg in _timeline(messages, start, now, 45, offset=1):
             out.append(_klog(dt, "I", f"{name.split('-')[0]}.go:{100 + 17 * i}", msg))
         return out
 
@@ -143,8 +150,7 @@ def _klog_component(name: str, messages: list[str]):
 def _logfmt(component: str, messages: list[str]):
     def gen(start: datetime, now: datetime, key: str, ns: str) -> list[str]:
         out = []
-        for i, msg in enumerate(messages):
-            dt = start + timedelta(seconds=i) if i < 2 else now - timedelta(seconds=(len(messages) - i) * 53)
+        for i, dt, msg in _timeline(messages, start, now, 53):
             out.append(
                 f'time="{_t(dt, False)}" level=info msg="{msg}" logSource="pkg/{component}.go:{60 + i}"'
             )
@@ -156,8 +162,7 @@ def _logfmt(component: str, messages: list[str]):
 def _json_ctrl(logger: str, messages: list[str]):
     def gen(start: datetime, now: datetime, key: str, ns: str) -> list[str]:
         out = []
-        for i, msg in enumerate(messages):
-            dt = start + timedelta(seconds=i) if i < 2 else now - timedelta(seconds=(len(messages) - i) * 41)
+        for i, dt, msg in _timeline(messages, start, now, 41):
             out.append(
                 json.dumps(
                     {"level": "info", "ts": round(dt.timestamp(), 6), "logger": logger, "msg": msg},

@@ -462,20 +462,8 @@ def add_argocd(b: PlatformBuilder) -> None:
         ("argocd-cmd-params-cm", {"server.insecure": "true", "application.namespaces": ""}),
     ):
         b.add_configmap(ns, cm, data, labels=app_labels(cm, "argocd", part_of="argocd"), created=created)
-    b.add_secret(
-        ns,
-        "argocd-secret",
-        {"server.secretkey": None},
-        labels=app_labels("argocd-secret", "argocd", part_of="argocd"),
-        created=created,
-    )
-    b.add_secret(
-        ns,
-        "argocd-redis",
-        {"auth": None},
-        labels=app_labels("argocd-redis", "argocd", part_of="argocd"),
-        created=created,
-    )
+    for secret, keys in (("argocd-secret", {"server.secretkey": None}), ("argocd-redis", {"auth": None})):
+        b.add_secret(ns, secret, keys, labels=app_labels(secret, "argocd", part_of="argocd"), created=created)
     ctrl = podlib.container(
         "application-controller",
         image,

@@ -476,41 +476,20 @@ def add_applications(b: PlatformBuilder, tenants: Sequence[Tenant]) -> None:
     for name, when in sync.items():
         app = b.require("Application", "argocd", name)
         sha = hex_id("commit", "monobase-infra", b.now.date().isoformat(), n=40)
-        b.add_event(
-            app,
-            "OperationStarted",
-            f"Initiated automated sync to '{sha}'",
-            component="argocd-application-controller",
-            first=when,
-        )
-        b.add_event(
-            app,
-            "ResourceUpdated",
-            "Updated sync status: Synced -> OutOfSync",
-            component="argocd-application-controller",
-            first=when - timedelta(seconds=2),
-        )
-        b.add_event(
-            app,
-            "OperationCompleted",
-            f"Sync operation to {sha} succeeded",
-            component="argocd-application-controller",
-            first=when + timedelta(seconds=9),
-        )
-        b.add_event(
-            app,
-            "ResourceUpdated",
-            "Updated sync status: OutOfSync -> Synced",
-            component="argocd-application-controller",
-            first=when + timedelta(seconds=10),
-        )
-        b.add_event(
-            app,
-            "ResourceUpdated",
-            "Updated health status: Progressing -> Healthy",
-            component="argocd-application-controller",
-            first=when + timedelta(seconds=55),
-        )
+        for reason, message, offset in (
+            ("OperationStarted", f"Initiated automated sync to '{sha}'", 0),
+            ("ResourceUpdated", "Updated sync status: Synced -> OutOfSync", -2),
+            ("OperationCompleted", f"Sync operation to {sha} succeeded", 9),
+            ("ResourceUpdated", "Updated sync status: OutOfSync -> Synced", 10),
+            ("ResourceUpdated", "Updated health status: Progressing -> Healthy", 55),
+        ):
+            b.add_event(
+                app,
+                reason,
+                message,
+                component="argocd-application-controller",
+                first=when + timedelta(seconds=offset),
+            )
 
 
 def add_policy_reports(b: PlatformBuilder, tenants: Sequence[Tenant]) -> None:
