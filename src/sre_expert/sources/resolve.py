@@ -1,9 +1,16 @@
-"""Pick the snapshot source from the command line: --bundle PATH, --demo, or (later) a live cluster."""
+"""Pick the snapshot source from the command line: --bundle PATH, --demo, or a live cluster.
+
+A live cluster is used when --context or --kubeconfig is given, or when no source is given and a
+kubeconfig ($KUBECONFIG, ~/.kube/config) or a pod's service account is present, as kubectl does.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 from ..snapshot import Snapshot
 from .bundle import BundleError, load_bundle
@@ -14,16 +21,55 @@ def demo_path() -> Path:
     return Path(str(resources.files("sre_expert") / "demo" / "platform"))
 
 
-def open_source(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None) -> Snapshot:
+def live_configured() -> bool:
+    """Whether a live cluster is configured without flags: a kubeconfig file or an in-cluster account."""
+    from .live import default_kubeconfig, in_cluster_available
+
+    return bool(default_kubeconfig()) or in_cluster_available()
+
+
+def open_source(
+    bundle: str | None,
+    demo: bool,
+    context: str | None = None,
+    kubeconfig: str | None = None,
+    *,
+    namespaces: Iterable[str] = (),
+    progress: bool = True,
+) -> Snapshot:
+    """The Snapshot for these options. Raises BundleError (LiveSourceError for clusters) with a message.
+
+    `namespaces` limits a live sweep to those namespaces (a Role there is enough; cluster-scoped kinds
+    that are forbidden become collection errors). With `progress`, a live sweep shows a bar on stderr
+    when it is a terminal, and a one-line summary of what was read."""
     if bundle and demo:
         raise BundleError("give either --bundle or --demo, not both")
+    if (bundle or demo) and (context or kubeconfig):
+        raise BundleError("give either --bundle/--demo or a live cluster (--context/--kubeconfig), not both")
     if demo:
         return load_bundle(demo_path())
     if bundle:
         return load_bundle(bundle)
+    if context or kubeconfig or live_configured():
+        return _live(context, kubeconfig, tuple(namespaces), sys.stderr if progress else None)
     raise BundleError(
         "no source: pass --bundle PATH (a directory or .tar.gz of `kubectl get -o json` output) "
-        "or --demo for the bundled demo platform. Reading a live cluster "
-        + ("(--context/--kubeconfig) " if context or kubeconfig else "")
-        + "is not available in this version."
+        "or --demo for the bundled demo platform, or --context/--kubeconfig for a live cluster "
+        "(no kubeconfig was found at $KUBECONFIG or ~/.kube/config, and this is not a pod)."
     )
+
+
+def _live(context: str | None, kubeconfig: str | None, namespaces: tuple[str, ...],
+          stream: IO[str] | None) -> Snapshot:
+    import io
+
+    from .live import LiveOptions, sweep
+    from .live_progress import summary_line, sweep_progress
+
+    opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=namespaces)
+    with sweep_progress(stream or io.StringIO()) as progress:
+        result = sweep(opts, progress)
+    if stream is not None:
+        stream.write(summary_line(result) + "\n")
+        stream.flush()
+    return result.snapshot()

@@ -1,0 +1,484 @@
+"""Rules for everyday Unix programs: text tools, file tools, network tools, services, containers, git.
+
+Read-only means: changes no file, process, service or remote system. A program that writes a local file
+(`sort -o`, `sed -i`, `curl -o`, `tee f`) is mutating; one that removes or overwrites data beyond easy
+recovery (`rm`, `mv`, `dd`, `shred`, `truncate`, recursive `chmod`/`chown`, `find -delete`) is destructive.
+Reading a file that usually holds credentials (mounted Secrets, keys, kubeconfig) or printing a variable
+named like one ($DB_PASSWORD) is flagged as exposing secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from .rulebase import Ctx, Rule, parse_args, prog, secret_path, secret_var, skip_options
+from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
+
+if TYPE_CHECKING:
+    from .shell import Word
+
+# program → what it does; all read-only (unless a specific rule below says otherwise)
+_READ_ONLY = {
+    "text": "ls ll la dir tac grep egrep fgrep rg ag zgrep head tail jq gron wc cut tr column nl rev fold fmt "
+            "paste join comm diff cmp less more most base64 xxd hexdump od strings file stat du df free uptime "
+            "ps pgrep pstree w who whoami id groups uname pwd true false test [ [[ sleep which whereis type "
+            "basename dirname realpath readlink seq yes md5sum sha1sum sha256sum sha512sum cksum nproc lscpu "
+            "lsblk blkid findmnt getent locale tty clear history expr bc dc numfmt tput man info help tree "
+            "locate zcat bzcat xzcat zless zmore yamllint kubeconform kubeval shellcheck cat look printenv "
+            "lsof ss netstat arp jobs hash times let getopts : envsubst iconv cal column "
+            "sha224sum sha384sum b2sum stern kubetail htop top btop iostat vmstat mpstat sar "
+            "pidstat dmesg lsmod lspci lsusb last lastlog hostnamectl",
+    "network": "dig nslookup host whois ping ping6 traceroute tracepath mtr",
+    "shell": "cd pushd popd export unset set shopt unalias local declare typeset readonly read exit "
+             "return break continue shift wait echo printf ulimit umask fg bg disown",
+}
+_RO: dict[str, str] = {}
+for _kind, _names in _READ_ONLY.items():
+    for _n in _names.split():
+        _RO[_n] = _kind
+_INTERACTIVE_RO = {"top", "htop", "btop", "less", "more", "most", "zless", "zmore", "man", "info"}
+_FILE_READERS = {"cat", "tac", "head", "tail", "less", "more", "base64", "xxd", "hexdump", "od", "strings",
+                 "grep", "egrep", "fgrep", "rg", "zcat", "jq", "yq", "awk", "sed", "cut", "sort", "nl"}
+
+
+def echo_text(words: list["Word"]) -> str:
+    """What echo/printf print (escape sequences and formats approximated; enough to read SQL or commands)."""
+    args = [w.text for w in words[1:]]
+    if prog(words[0]) == "printf":
+        if not args:
+            return ""
+        fmt, rest = args[0], args[1:]
+        fmt = fmt.replace("\\n", "\n").replace("\\t", "\t")
+        out: list[str] = []
+        pieces = re.split(r"(%[-+ #0-9.]*[sbdiouxXfgGeEc%])", fmt)
+        while True:
+            for piece in pieces:
+                if piece == "%%":
+                    out.append("%")
+                elif re.fullmatch(r"%[-+ #0-9.]*[sbdiouxXfgGeEc]", piece):
+                    out.append(rest.pop(0) if rest else "")
+                else:
+                    out.append(piece)
+            if not rest or not any(re.fullmatch(r"%[-+ #0-9.]*[sbdiouxXfgGeEc]", p) for p in pieces):
+                break
+        return "".join(out)
+    while args and re.fullmatch(r"-[neE]+", args[0]):
+        args.pop(0)
+    return " ".join(args) + "\n"
+
+
+def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
+    name = prog(words[0])
+    parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
+    if name in ("printenv",) and ctx.in_container:
+        parts = [Part(READ_ONLY, "printenv: prints the container's environment (Secrets are often injected as "
+                                 "environment variables)", exposes=True)]
+    if name in _FILE_READERS:
+        for w in words[1:]:
+            if not w.text.startswith("-") and secret_path(w.text):
+                parts.append(Part(READ_ONLY, f"{name} prints {w.text}, a file that usually holds credentials",
+                                  exposes=True))
+                break
+    return parts
+
+
+def _echo(words: list["Word"], ctx: Ctx) -> list[Part]:
+    name = prog(words[0])
+    leaked = sorted({v for w in words[1:] for v in w.vars if secret_var(v)})
+    if leaked:
+        return [Part(READ_ONLY, f"{name} prints ${', $'.join(leaked)}, which by its name holds a credential",
+                     exposes=True)]
+    return [Part(READ_ONLY, f"{name}: prints its arguments")]
+
+
+def _alias(words: list["Word"], ctx: Ctx) -> list[Part]:
+    """alias name='…': the text runs whenever the name is typed later; classify it as a command."""
+    parts: list[Part] = []
+    for w in words[1:]:
+        name, eq, value = w.text.partition("=")
+        if eq and value.strip():
+            parts.extend(Part(p.cls, f"alias {name} runs: {p.reason}", p.exposes, p.target) for p in ctx.line(value))
+    return parts or [Part(READ_ONLY, "alias: lists aliases")]
+
+
+def _paths(words: list["Word"], value_flags: set[str] = frozenset()) -> list[str]:
+    return [w.text for w in parse_args(words[1:], value_flags).positionals] + \
+        [w.text for w in parse_args(words[1:], value_flags).after_dashdash]
+
+
+def _rm(words: list["Word"], ctx: Ctx) -> list[Part]:
+    paths = _paths(words)
+    recursive = any(re.fullmatch(r"-[a-zA-Z]*[rR][a-zA-Z]*", w.text) or w.text == "--recursive" for w in words[1:])
+    what = ", ".join(paths) or "(no path)"
+    return [Part(DESTRUCTIVE, f"rm {'-r ' if recursive else ''}deletes {what}",
+                 target=paths[0] if len(paths) == 1 else None)]
+
+
+def _destroy(reason: str) -> Rule:
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        paths = _paths(words)
+        return [Part(DESTRUCTIVE, f"{prog(words[0])}: {reason}", target=paths[-1] if paths else None)]
+    return rule
+
+
+def _mutate(reason: str) -> Rule:
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        paths = _paths(words)
+        return [Part(MUTATING, f"{prog(words[0])}: {reason}", target=paths[-1] if len(paths) == 1 else None)]
+    return rule
+
+
+def _chmod(words: list["Word"], ctx: Ctx) -> list[Part]:
+    name = prog(words[0])
+    recursive = any(re.fullmatch(r"-[a-zA-Z]*R[a-zA-Z]*", w.text) or w.text == "--recursive" for w in words[1:])
+    if recursive:
+        return [Part(DESTRUCTIVE, f"{name} -R changes ownership or permissions of a whole tree (hard to undo)")]
+    return [Part(MUTATING, f"{name}: changes file ownership or permissions")]
+
+
+def _dd(words: list["Word"], ctx: Ctx) -> list[Part]:
+    out = next((w.text[3:] for w in words[1:] if w.text.startswith("of=")), None)
+    return [Part(DESTRUCTIVE, f"dd writes raw blocks{' to ' + out if out else ''}", target=out)]
+
+
+def _sed(words: list["Word"], ctx: Ctx) -> list[Part]:
+    inplace = any(re.fullmatch(r"-[a-zA-Z]*i.*", w.text) or w.text.startswith("--in-place") for w in words[1:]
+                  if not w.text.startswith("--") or w.text.startswith("--in-place"))
+    if inplace:
+        return [Part(MUTATING, "sed -i edits files in place")]
+    return _simple_ro(words, ctx)
+
+
+def _yq(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if any(w.text in ("-i", "--inplace") or re.fullmatch(r"-[a-zA-Z]*i[a-zA-Z]*", w.text) for w in words[1:]):
+        return [Part(MUTATING, "yq -i edits files in place")]
+    return _simple_ro(words, ctx)
+
+
+def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
+    i = skip_options(words, 1, {"-F", "-v", "-f", "--field-separator", "--assign", "--file"})
+    if any(w.text in ("-f", "--file") for w in words[1:i]):
+        return [Part(UNKNOWN, "awk runs a program file the guard does not read")]
+    prog_text = words[i].text if i < len(words) else ""
+    if re.search(r"\bsystem\s*\(|\|\s*getline|print[f]?\b[^;}]*(>|\|)", prog_text):
+        return [Part(UNKNOWN, "the awk program runs commands or writes files")]
+    return _simple_ro(words, ctx)
+
+
+def _sort(words: list["Word"], ctx: Ctx) -> list[Part]:
+    p = parse_args(words[1:], {"-o", "--output", "-k", "-t", "-S", "-T", "--key", "--field-separator",
+                               "--buffer-size", "--temporary-directory", "--parallel"})
+    out = p.value("-o", "--output")
+    if out:
+        return [Part(MUTATING, f"sort -o overwrites the local file {out}", target=out)]
+    return _simple_ro(words, ctx)
+
+
+def _uniq(words: list["Word"], ctx: Ctx) -> list[Part]:
+    pos = parse_args(words[1:], {"-f", "-s", "-w"}).positionals
+    if len(pos) >= 2:
+        return [Part(MUTATING, f"uniq writes its output to the local file {pos[1].text}", target=pos[1].text)]
+    return _simple_ro(words, ctx)
+
+
+def _tee(words: list["Word"], ctx: Ctx) -> list[Part]:
+    files = [f for f in _paths(words) if f not in ("/dev/null", "/dev/stdout", "/dev/stderr", "-")]
+    if files:
+        append = any(w.text in ("-a", "--append") for w in words[1:])
+        return [Part(MUTATING, f"tee {'appends to' if append else 'overwrites'} {', '.join(files)}",
+                     target=files[0] if len(files) == 1 else None)]
+    return [Part(READ_ONLY, "tee: copies its input to standard output")]
+
+
+_CURL_VALUE = {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--data-ascii", "-F", "--form",
+               "--form-string", "-T", "--upload-file", "-X", "--request", "-o", "--output", "-H", "--header",
+               "-u", "--user", "-A", "--user-agent", "-e", "--referer", "-b", "--cookie", "-c", "--cookie-jar",
+               "-D", "--dump-header", "-K", "--config", "-m", "--max-time", "--connect-timeout", "-w",
+               "--write-out", "--json", "-x", "--proxy", "--cacert", "--cert", "--key", "--resolve", "-r",
+               "--range", "--retry", "--retry-delay", "--retry-max-time", "-E", "-Y", "-y", "-z", "--url",
+               "--output-dir", "-C", "--continue-at", "--limit-rate", "--interface", "--unix-socket",
+               "--variable", "--expand-url", "--oauth2-bearer", "--aws-sigv4", "--proto", "--max-filesize",
+               "-Q", "--quote", "--trace", "--trace-ascii", "--stderr", "--ciphers", "--capath", "--pass",
+               "--key-type", "--cert-type", "--noproxy", "--proxy-user", "-U", "--connect-to", "--happy-eyeballs-timeout-ms"}
+
+
+def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
+    p = parse_args(words[1:], _CURL_VALUE)
+    method = (p.value("-X", "--request") or "").upper()
+    parts: list[Part] = []
+    if p.has("-K", "--config"):
+        return [Part(UNKNOWN, "curl reads its options from a config file the guard does not read")]
+    url = p.value("--url") or next((w.text for w in p.positionals), "")
+    sends = p.has("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--data-ascii", "-F", "--form",
+                  "--form-string", "-T", "--upload-file", "--json")
+    if method == "DELETE":
+        parts.append(Part(DESTRUCTIVE, f"curl sends an HTTP DELETE to {url}", target=url or None))
+    elif method and method not in ("GET", "HEAD", "OPTIONS"):
+        parts.append(Part(MUTATING, f"curl sends an HTTP {method} to {url}", target=url or None))
+    elif sends:
+        parts.append(Part(MUTATING, f"curl sends data (POST/PUT) to {url}", target=url or None))
+    for flag in ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii",
+                 "--stderr"):
+        for v in p.values(flag):
+            if v not in ("-", "/dev/null", "/dev/stdout", "/dev/stderr", "%"):
+                parts.append(Part(MUTATING, f"curl writes the local file {v}", target=v))
+    if p.has("-O", "--remote-name", "--remote-name-all", "-J", "--remote-header-name"):
+        parts.append(Part(MUTATING, "curl saves the download as a local file"))
+    if not parts:
+        parts.append(Part(READ_ONLY, f"curl: HTTP GET{' of ' + url if url else ''} to standard output"))
+    return parts
+
+
+def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
+    value = {"-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix",
+             "-t", "--tries", "-T", "--timeout", "-U", "--user-agent", "--header", "--post-data", "--post-file",
+             "--method", "--body-data", "--body-file", "-e", "--execute", "-i", "--input-file", "-w", "--wait",
+             "-Q", "--quota", "-l", "--level", "-A", "-R", "-D", "-I", "-X", "--user", "--password"}
+    p = parse_args(words[1:], value)
+    if p.has("--post-data", "--post-file", "--body-data", "--body-file") or \
+            (p.value("--method") or "GET").upper() not in ("GET", "HEAD"):
+        return [Part(MUTATING, "wget sends data to the server")]
+    if p.has("--spider"):
+        return [Part(READ_ONLY, "wget --spider: checks that a URL exists")]
+    out = p.value("-O", "--output-document")
+    if out in ("-", "/dev/stdout", "/dev/null"):
+        return [Part(READ_ONLY, "wget: download to standard output")]
+    return [Part(MUTATING, f"wget saves the download to {'the local file ' + out if out else 'a local file'}",
+                 target=out)]
+
+
+def _find(words: list["Word"], ctx: Ctx) -> list[Part]:
+    parts: list[Part] = []
+    args = words[1:]
+    i = 0
+    while i < len(args):
+        t = args[i].text
+        if t == "-delete":
+            parts.append(Part(DESTRUCTIVE, "find -delete removes every file it matches"))
+        elif t in ("-exec", "-execdir", "-ok", "-okdir"):
+            j = i + 1
+            while j < len(args) and args[j].text not in (";", "+"):
+                j += 1
+            inner = [w for w in args[i + 1:j] if w.text != "{}"] or args[i + 1:j]
+            if inner:
+                parts.extend(ctx.argv(inner))
+            i = j
+        elif t in ("-fprint", "-fprint0", "-fprintf", "-fls"):
+            parts.append(Part(MUTATING, f"find {t} writes a local file"))
+        i += 1
+    return parts or [Part(READ_ONLY, "find: lists matching files")]
+
+
+def _date(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if any(w.text in ("-s", "--set") or w.text.startswith("--set=") for w in words[1:]):
+        return [Part(MUTATING, "date -s sets the system clock")]
+    return [Part(READ_ONLY, "date: prints the time")]
+
+
+def _hostname(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if parse_args(words[1:], {"-F", "--file"}).positionals:
+        return [Part(MUTATING, "hostname NAME renames this machine")]
+    return [Part(READ_ONLY, "hostname: prints the host name")]
+
+
+def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
+    first = words[1].text if len(words) > 1 else ""
+    flags = first.lstrip("-") if first and not first.startswith("--") else ""
+    if "t" in flags or any(w.text == "--list" for w in words[1:]):
+        return [Part(READ_ONLY, "tar -t: lists an archive")]
+    if "x" in flags or any(w.text in ("--extract", "--get") for w in words[1:]):
+        return [Part(MUTATING, "tar -x extracts files (overwriting existing ones)")]
+    return [Part(MUTATING, "tar writes an archive")]
+
+
+def _gzip(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if any(re.fullmatch(r"-[a-zA-Z]*[clt][a-zA-Z]*", w.text) or w.text in ("--stdout", "--to-stdout", "--list",
+                                                                            "--test") for w in words[1:]):
+        return [Part(READ_ONLY, f"{prog(words[0])} to standard output")]
+    if len(words) == 1:
+        return [Part(READ_ONLY, f"{prog(words[0])}: filters standard input")]
+    return [Part(MUTATING, f"{prog(words[0])} replaces files with their (de)compressed version")]
+
+
+def _openssl(words: list["Word"], ctx: Ctx) -> list[Part]:
+    sub = words[1].text if len(words) > 1 else ""
+    if sub in ("x509", "s_client", "version", "verify", "crl", "asn1parse", "ciphers", "req", "sess_id", "dgst",
+               "base64", "enc", "list", "help", "errstr"):
+        if any(w.text in ("-out",) for w in words[2:]):
+            return [Part(MUTATING, f"openssl {sub} -out writes a local file")]
+        if sub in ("enc",):
+            return [Part(READ_ONLY, "openssl enc: transforms data to standard output")]
+        return [Part(READ_ONLY, f"openssl {sub}: inspects certificates or connections")]
+    if sub in ("rsa", "ec", "pkey", "pkcs12") and not any(w.text == "-out" for w in words[2:]):
+        return [Part(READ_ONLY, f"openssl {sub} prints a private key", exposes=True)]
+    return [Part(UNKNOWN, f"openssl {sub}: not a subcommand the guard knows")]
+
+
+def _ip(words: list["Word"], ctx: Ctx) -> list[Part]:
+    args = [w.text for w in words[1:] if not w.text.startswith("-")]
+    if len(args) <= 1 or args[1] in ("show", "list", "ls", "get", "lst", "sh"):
+        return [Part(READ_ONLY, "ip: shows network configuration")]
+    if args[1] in ("del", "delete", "flush"):
+        return [Part(DESTRUCTIVE, f"ip {args[0]} {args[1]} removes network configuration")]
+    return [Part(MUTATING, f"ip {args[0]} {args[1]} changes network configuration")]
+
+
+def _kill(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if any(w.text in ("-l", "-L", "--list") for w in words[1:]):
+        return [Part(READ_ONLY, "kill -l: lists signals")]
+    return [Part(MUTATING, f"{prog(words[0])}: sends signals to processes (may stop them)")]
+
+
+def _crontab(words: list["Word"], ctx: Ctx) -> list[Part]:
+    flags = {w.text for w in words[1:]}
+    if "-r" in flags:
+        return [Part(DESTRUCTIVE, "crontab -r removes the whole crontab")]
+    if flags & {"-l"}:
+        return [Part(READ_ONLY, "crontab -l: lists the crontab")]
+    return [Part(MUTATING, "crontab: replaces or edits the crontab", interactive="-e" in flags)]
+
+
+def _systemctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+    sub = next((w.text for w in words[1:] if not w.text.startswith("-")), "list-units")
+    if sub in ("status", "show", "is-active", "is-enabled", "is-failed", "cat", "list-units", "list-unit-files",
+               "list-timers", "list-sockets", "list-dependencies", "list-jobs", "help", "get-default"):
+        return [Part(READ_ONLY, f"systemctl {sub}: shows service state")]
+    if sub in ("reboot", "poweroff", "halt", "kexec", "emergency", "rescue", "isolate"):
+        return [Part(DESTRUCTIVE, f"systemctl {sub} takes the whole machine down")]
+    return [Part(MUTATING, f"systemctl {sub} changes a service")]
+
+
+def _journalctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if any(w.text.startswith(("--vacuum", "--flush", "--rotate", "--sync", "--relinquish")) for w in words[1:]):
+        return [Part(DESTRUCTIVE, "journalctl --vacuum/--rotate removes or rewrites journal files")]
+    return [Part(READ_ONLY, "journalctl: reads the system journal")]
+
+
+def _power(words: list["Word"], ctx: Ctx) -> list[Part]:
+    return [Part(DESTRUCTIVE, f"{prog(words[0])} takes the whole machine down")]
+
+
+def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
+    i = skip_options(words, 1, {"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+    sub = words[i].text if i < len(words) else ""
+    rest = {w.text for w in words[i + 1:]}
+    if sub in ("status", "log", "diff", "show", "rev-parse", "describe", "ls-files", "ls-tree", "blame", "grep",
+               "shortlog", "reflog", "cat-file", "ls-remote", "whatchanged", "version", "help", "", "remote"):
+        if sub == "remote" and rest & {"add", "remove", "rm", "set-url", "rename", "prune"}:
+            return [Part(MUTATING, "git remote: changes remotes")]
+        return [Part(READ_ONLY, f"git {sub}: reads the repository")]
+    if sub == "branch" and not rest - {"-a", "-r", "--list", "-v", "-vv", "--all", "--remotes", "--show-current"}:
+        return [Part(READ_ONLY, "git branch: lists branches")]
+    if sub == "config" and rest & {"--get", "--list", "-l", "--get-all", "--get-regexp"}:
+        return [Part(READ_ONLY, "git config: reads configuration")]
+    if (sub == "reset" and "--hard" in rest) or (sub == "clean" and any(r.startswith("-") and "f" in r for r in rest)) \
+            or (sub == "push" and rest & {"--force", "-f", "--force-with-lease", "--delete", "--mirror"}) \
+            or (sub == "branch" and rest & {"-D", "-d", "--delete"}) or (sub == "checkout" and "--" in rest) \
+            or sub == "restore" or (sub == "stash" and rest & {"drop", "clear"}):
+        return [Part(DESTRUCTIVE, f"git {sub}: discards commits or uncommitted work")]
+    return [Part(MUTATING, f"git {sub}: changes the repository or a remote")]
+
+
+def _container_cli(words: list["Word"], ctx: Ctx) -> list[Part]:
+    name = prog(words[0])
+    i = skip_options(words, 1, {"-H", "--host", "--context", "-c", "--config", "--log-level", "-r", "--runtime-endpoint",
+                                "-i", "--image-endpoint", "-t", "--timeout", "-n", "--namespace", "-a", "--address"})
+    sub = words[i].text if i < len(words) else ""
+    sub2 = words[i + 1].text if i + 1 < len(words) else ""
+    if sub in ("ps", "pods", "images", "image", "img", "logs", "inspect", "inspecti", "inspectp", "version", "info",
+               "stats", "statsp", "top", "port", "history", "diff", "events", "search", "imagefsinfo", "config") and \
+            sub2 not in ("rm", "prune", "remove", "delete"):
+        return [Part(READ_ONLY, f"{name} {sub}: reads container state")]
+    if sub in ("rm", "rmi", "rmp", "prune", "kill", "rmc") or sub2 in ("rm", "prune", "remove", "delete") or \
+            (sub == "system" and sub2 == "prune"):
+        return [Part(DESTRUCTIVE, f"{name} {sub} {sub2}".strip() + ": removes containers, images or volumes")]
+    if sub == "exec":
+        inner_start = skip_options(words, i + 1, {"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file"})
+        inner = words[inner_start + 1:]
+        return [Part(MUTATING, f"{name} exec runs a command in a container")] + (
+            ctx.argv(inner, in_container=True) if inner else [])
+    return [Part(MUTATING, f"{name} {sub}: changes containers or images")]
+
+
+def _package_manager(words: list["Word"], ctx: Ctx) -> list[Part]:
+    sub = next((w.text for w in words[1:] if not w.text.startswith("-")), "")
+    if sub in ("list", "show", "search", "info", "policy", "freeze", "view", "outdated", "ls", "--version", ""):
+        return [Part(READ_ONLY, f"{prog(words[0])} {sub}: reads package information")]
+    if sub in ("remove", "purge", "uninstall", "autoremove", "erase"):
+        return [Part(DESTRUCTIVE, f"{prog(words[0])} {sub} removes packages")]
+    return [Part(MUTATING, f"{prog(words[0])} {sub}: installs or changes packages")]
+
+
+def _iptables(words: list["Word"], ctx: Ctx) -> list[Part]:
+    flags = {w.text for w in words[1:]}
+    if flags & {"-F", "--flush", "-X", "--delete-chain", "-D", "--delete", "-Z"}:
+        return [Part(DESTRUCTIVE, f"{prog(words[0])}: deletes firewall rules")]
+    if flags & {"-L", "--list", "-S", "--list-rules", "-C", "--check"} and not flags & {"-A", "-I", "-R", "-P", "-N"}:
+        return [Part(READ_ONLY, f"{prog(words[0])}: lists firewall rules")]
+    return [Part(MUTATING, f"{prog(words[0])}: changes firewall rules")]
+
+
+def _mount(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if len(words) == 1 or all(w.text in ("-l", "--show-labels") for w in words[1:]):
+        return [Part(READ_ONLY, "mount: lists mounts")]
+    return [Part(MUTATING, f"{prog(words[0])}: changes mounts")]
+
+
+def _no_arg_ro(reason_ro: str, reason_mut: str) -> Rule:
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        if len(words) == 1:
+            return [Part(READ_ONLY, reason_ro)]
+        return [Part(MUTATING, reason_mut)]
+    return rule
+
+
+def _editor(words: list["Word"], ctx: Ctx) -> list[Part]:
+    files = _paths(words)
+    return [Part(MUTATING, f"{prog(words[0])}: edits {', '.join(files) or 'a file'}",
+                 target=files[0] if len(files) == 1 else None, interactive=True)]
+
+
+RULES: dict[str, Rule] = {
+    **{n: _simple_ro for n in _RO},
+    "echo": _echo, "printf": _echo, "print": _echo, "alias": _alias,
+    "rm": _rm, "unlink": _destroy("deletes a file"), "shred": _destroy("overwrites files to make them unrecoverable"),
+    "truncate": _destroy("cuts files to a size, discarding their content"), "dd": _dd,
+    "mkfs": _destroy("formats a device (erases it)"), "mke2fs": _destroy("formats a device (erases it)"),
+    **{f"mkfs.{fs}": _destroy("formats a device (erases it)") for fs in ("ext2", "ext3", "ext4", "xfs", "btrfs", "vfat",
+                                                                          "fat", "ntfs")},
+    "wipefs": _destroy("erases filesystem signatures"), "fdisk": _destroy("rewrites a partition table"),
+    "sfdisk": _destroy("rewrites a partition table"), "parted": _destroy("rewrites a partition table"),
+    "sgdisk": _destroy("rewrites a partition table"), "mv": _destroy("moves files, replacing any file at the target"),
+    "userdel": _destroy("deletes a user account"), "groupdel": _destroy("deletes a group"),
+    "rmdir": _mutate("removes empty directories"), "cp": _mutate("copies files (overwriting the target)"),
+    "ln": _mutate("creates links"), "mkdir": _mutate("creates directories"), "touch": _mutate("creates or touches files"),
+    "install": _mutate("installs files"), "rsync": lambda w, c: (
+        [Part(DESTRUCTIVE, "rsync --delete removes files missing from the source")]
+        if any(x.text.startswith("--delete") for x in w[1:]) else [Part(MUTATING, "rsync copies files")]),
+    "scp": _mutate("copies files to or from another host"), "patch": _mutate("edits files"),
+    "chmod": _chmod, "chown": _chmod, "chgrp": _chmod, "useradd": _mutate("creates a user account"),
+    "sed": _sed, "yq": _yq, "awk": _awk, "gawk": _awk, "mawk": _awk, "sort": _sort, "uniq": _uniq, "tee": _tee,
+    "curl": _curl, "wget": _wget, "find": _find, "date": _date, "hostname": _hostname, "tar": _tar,
+    "gzip": _gzip, "gunzip": _gzip, "bzip2": _gzip, "xz": _gzip, "unxz": _gzip, "zip": _mutate("writes an archive"),
+    "unzip": lambda w, c: ([Part(READ_ONLY, "unzip -l: lists an archive")] if any(x.text in ("-l", "-v", "-t", "-p")
+                                                                                   for x in w[1:])
+                           else [Part(MUTATING, "unzip extracts files (overwriting existing ones)")]),
+    "openssl": _openssl, "ip": _ip, "kill": _kill, "pkill": _kill, "killall": _kill, "crontab": _crontab,
+    "systemctl": _systemctl, "service": lambda w, c: (
+        [Part(READ_ONLY, "service status")] if any(x.text == "status" for x in w[1:])
+        else [Part(MUTATING, "service: starts, stops or restarts a service")]),
+    "journalctl": _journalctl, "shutdown": _power, "reboot": _power, "poweroff": _power, "halt": _power,
+    "git": _git, "docker": _container_cli, "podman": _container_cli, "nerdctl": _container_cli,
+    "crictl": _container_cli, "ctr": _container_cli,
+    "apt": _package_manager, "apt-get": _package_manager, "yum": _package_manager, "dnf": _package_manager,
+    "apk": _package_manager, "pip": _package_manager, "pip3": _package_manager, "npm": _package_manager,
+    "brew": _package_manager,
+    "iptables": _iptables, "ip6tables": _iptables, "mount": _mount, "umount": _mutate("unmounts a filesystem"),
+    "ifconfig": _no_arg_ro("ifconfig: shows interfaces", "ifconfig: changes an interface"),
+    "vi": _editor, "vim": _editor, "nvim": _editor, "nano": _editor, "emacs": _editor, "ed": _editor,
+    "code": _editor, "sponge": _mutate("overwrites a file with its input"),
+    "k9s": lambda w, c: [Part(UNKNOWN, "k9s is an interactive UI that can change anything", interactive=True)],
+    "kubectx": _no_arg_ro("kubectx: lists contexts", "kubectx switches the kube context (local kubeconfig)"),
+    "kubens": _no_arg_ro("kubens: lists namespaces", "kubens switches the default namespace (local kubeconfig)"),
+}
