@@ -69,10 +69,33 @@ def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig
         raise typer.Exit(2) from None
 
 
+class _RedactingStdout:
+    """stdout for rich: every chunk it prints passes the redactor (trace, component, dr quote the cluster)."""
+
+    def __init__(self) -> None:
+        from .safety.redact import PlaceholderTable
+
+        self._table = PlaceholderTable()
+
+    def write(self, text: str) -> int:
+        from .safety.redact import redact
+
+        return sys.stdout.write(redact(text, table=self._table))
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, file=_RedactingStdout())
 
 
 @app.command()

@@ -10,8 +10,11 @@ from ..diagnosis.engine import Report
 
 
 def report_dict(report: Report) -> dict[str, Any]:
+    """The contract's document, redacted: evidence quotes logs and events, which can carry secrets."""
+    from ..safety.redact import PlaceholderTable, redact_obj
+
     info = report.info
-    return {
+    return redact_obj({
         "capturedAt": info.captured_at.isoformat().replace("+00:00", "Z"),
         "cluster": info.cluster,
         "source": info.source,
@@ -20,7 +23,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "summary": report.summary(),
         "notChecked": report.not_checked,
         "warnings": info.warnings,
-    }
+    }, table=PlaceholderTable())
 
 
 def render_json(report: Report) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.table import Table
@@ -16,6 +18,12 @@ SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold
 
 
 def render_terminal(report: Report, console: Console, max_evidence: int = 4, show_info: bool = True) -> None:
+    """Print the report; every string that quotes the cluster goes through the redactor first."""
+    from functools import partial
+
+    from ..safety.redact import PlaceholderTable, redact
+
+    red = partial(redact, table=PlaceholderTable())
     info = report.info
     s = report.summary()
     by_id = {f.id: f for f in report.findings}
@@ -37,7 +45,7 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     if not report.findings:
         console.print("[green]✔ No problems found.[/]")
     for n, f in enumerate(roots, 1):
-        console.print(_root_block(n, f, _symptoms(f, by_id), max_evidence))
+        console.print(_root_block(n, f, _symptoms(f, by_id), max_evidence, red))
         console.print()
     if report.not_checked:
         console.print("[bold]Not checked[/]")
@@ -46,43 +54,44 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     if info.collection_errors:
         console.print("[bold]Collection errors[/]")
         for e in info.collection_errors:
-            console.print(f"  · {e.get('kind')} {e.get('namespace') or ''}: {e.get('error')}", markup=False, highlight=False)
+            console.print(f"  · {e.get('kind')} {e.get('namespace') or ''}: {red(str(e.get('error')))}", markup=False,
+                          highlight=False)
     if info.warnings:
         console.print("[bold]Input warnings[/]")
         for w in info.warnings[:20]:
-            console.print(f"  · {w}", style="dim", markup=False, highlight=False)
+            console.print(f"  · {red(w)}", style="dim", markup=False, highlight=False)
         if len(info.warnings) > 20:
             console.print(f"  · … {len(info.warnings) - 20} more (see --output json)", style="dim")
 
 
-def _root_block(n: int, f: Finding, symptoms: list[Finding], max_evidence: int) -> Group:
+def _root_block(n: int, f: Finding, symptoms: list[Finding], max_evidence: int, red: Callable[[str], str]) -> Group:
     title = Text()
     title.append(f"{n:>2}  ", style="bold")
     title.append(f"{f.severity.upper():<8}", style=STYLE[f.severity])
-    title.append(f" {f.title}", style="bold")
+    title.append(f" {red(f.title)}", style="bold")
     sub = Text(f"    {f.code} · {f.component} · {f.object.display()}", style="dim")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(overflow="fold")
     for i, e in enumerate(f.evidence[:max_evidence]):
-        grid.add_row("evidence" if i == 0 else "", Text(e))
+        grid.add_row("evidence" if i == 0 else "", Text(red(e)))
     if len(f.evidence) > max_evidence:
         grid.add_row("", Text(f"… {len(f.evidence) - max_evidence} more (--output json)", style="dim"))
     for i, r in enumerate(f.remediation[:3]):
         line = Text()
         if r.command:
-            line.append(r.command, style="bold")
+            line.append(red(r.command), style="bold")
             line.append(f"  [{r.safety}]", style=SAFETY_STYLE.get(r.safety, ""))
-            line.append(f"  {r.description}", style="dim")
+            line.append(f"  {red(r.description)}", style="dim")
         else:
-            line.append(r.description)
+            line.append(red(r.description))
         grid.add_row("fix" if i == 0 else "", line)
     if f.runbook:
         grid.add_row("runbook", Text(f.runbook))
     for i, g in enumerate(symptoms[:8]):
         line = Text()
         line.append("✘ ", style=STYLE[g.severity])
-        line.append(f"{g.title}")
+        line.append(red(g.title))
         line.append(f"  ({g.code})", style="dim")
         grid.add_row("explains" if i == 0 else "", line)
     if len(symptoms) > 8:

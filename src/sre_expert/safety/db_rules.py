@@ -213,7 +213,7 @@ _MONGO_READ_COMMANDS = {"ping", "serverStatus", "listDatabases", "dbStats", "col
                         "hello", "isMaster", "ismaster", "getLog", "hostInfo", "connectionStatus", "listCollections",
                         "getParameter", "currentOp", "top", "whatsmyuri", "replSetGetConfig", "usersInfo",
                         "rolesInfo", "listIndexes", "count", "find", "aggregate", "distinct", "getCmdLineOpts",
-                        "serverStatus", "dataSize", "explain", "listCommands", "features", "lockInfo",
+                        "dataSize", "explain", "listCommands", "features", "lockInfo",
                         "getDefaultRWConcern", "getClusterParameter", "validateDBMetadata"}
 _MONGO_DESTROY_COMMANDS = {"drop", "dropDatabase", "delete", "dropIndexes", "dropUser", "dropAllUsersFromDatabase",
                            "dropRole", "dropAllRolesFromDatabase", "shutdown", "removeShard"}

@@ -1,0 +1,39 @@
+"""Every report format passes what it quotes from the cluster through the redactor."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from rich.console import Console
+
+from sre_expert.diagnosis.engine import Report
+from sre_expert.model import Finding, ObjectRef, Remediation
+from sre_expert.report.json_report import render_json
+from sre_expert.report.markdown import render_markdown
+from sre_expert.report.terminal import render_terminal
+from sre_expert.snapshot import SnapshotInfo
+from sre_expert.timeutil import parse_time
+
+LEAK = "mongodb://api:S3cr3t-Passw0rd@mongodb.mycure-production.svc:27017/monobase"
+
+
+def report() -> Report:
+    f = Finding(code="POD-CRASHLOOP", severity="critical", component="workloads",
+                object=ObjectRef("apps/v1", "Deployment", "mycure-production", "api"),
+                title="Deployment mycure-production/api: container api is crash-looping",
+                evidence=[f"previous log: MongoServerSelectionError: failed to connect to {LEAK}",
+                          "contact: jane.doe@example.org"],
+                remediation=[Remediation("Read the previous log", "kubectl logs api-1 -n mycure-production --previous")],
+                id="POD-CRASHLOOP/mycure-production/Deployment/api")
+    return Report(SnapshotInfo(captured_at=parse_time("2026-11-26T03:07:12Z"), cluster="prod"), [f])
+
+
+def test_json_markdown_and_terminal_never_print_the_password_or_email() -> None:
+    out = io.StringIO()
+    render_terminal(report(), Console(file=out, width=300))
+    for text in (render_json(report()).decode(), render_markdown(report()), out.getvalue()):
+        assert "S3cr3t-Passw0rd" not in text and "jane.doe@example.org" not in text
+        assert "mycure-production" in text and "mongodb.mycure-production.svc" in text  # names stay readable
+    doc = json.loads(render_json(report()))
+    assert doc["findings"][0]["object"]["name"] == "api"
