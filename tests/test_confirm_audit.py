@@ -360,6 +360,7 @@ def test_kubectl_config_change_runs_for_real_after_confirmation(log: AuditLog, t
     r = run_guarded(command, confirm=ScriptedConfirmer(["staging"]), audit=log)
     assert r.ran and r.ok, r.stderr
     assert "staging" in [c["name"] for c in yaml.safe_load(kc.read_text())["contexts"]]
+    assert {rec["context"] for rec in log.records()} == {"fake-admin"}  # read from the --kubeconfig it names
 
 
 # -- `sre-expert guard run` ---------------------------------------------------------------------------------

@@ -9,15 +9,21 @@ they are applied to commands that start with a program; the others apply to ever
 from __future__ import annotations
 
 import shlex
+import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from sre_expert.safety.guard import classify
 from sre_expert.safety.shell import ParseError, Simple, parse
 from sre_expert.safety.verdict import rank
 
 from test_guard import CORPUS_ROWS
+
+# Hypothesis keeps a cache directory; keep it out of the work tree (the tests use no example database).
+set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "sre-expert-hypothesis"))
 
 COMMANDS = [c for _, _, c in CORPUS_ROWS]
 _KEYWORDS = {"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "{", "}", "!",

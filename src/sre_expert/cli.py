@@ -46,8 +46,8 @@ BundleOpt = Annotated[
     typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh support bundle)."),
 ]
 DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shipped with sre-expert.")]
-ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Kube context (live clusters: not yet available).")]
-KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file (live clusters: not yet available).")]
+ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")]
+KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
 
 

@@ -70,12 +70,13 @@ def classify_cmd(
 
     Examples: [bold]sre-expert guard classify 'kubectl delete pod x -n prod'[/] ·
     [bold]sre-expert guard classify -o json -- kubectl exec pg-0 -- psql -c 'DROP TABLE t'[/] ·
-    [bold]sre-expert guard classify --batch commands.txt[/]
+    [bold]sre-expert guard classify --batch commands.txt[/]   (options go before the command)
 
-    The line is parsed as bash does (pipes, lists, subshells, $( ), heredocs, sh -c, sudo, xargs …) and its
-    class is the highest of its parts: destructive > mutating > unknown > read-only. Anything but read-only
-    needs confirmation before sre-expert runs it. Exit status 0: the class is data, not an error; 2 for bad
-    usage.
+    The line is parsed as bash parses it: pipes, lists, subshells, $( ), heredocs, sh -c, sudo, xargs …
+    Its class is the highest of its parts: destructive > mutating > unknown > read-only.
+    Anything but read-only needs confirmation before sre-expert runs it.
+
+    Exit status: 0 (the class is data, not an error); 2 for bad usage.
     """
     import json
 
@@ -133,12 +134,13 @@ def run_cmd(
 ) -> None:
     """Run one command through the guard: read-only runs; anything else is previewed and confirmed first.
 
-    On a terminal you type the confirmation token (the object's name, e.g. the pod; or the class word). Without
-    a terminal nothing that needs confirmation runs unless you pass [bold]--yes-i-understand --confirm TOKEN[/].
-    Every run, decline and refusal is appended to the audit log (output is never logged, only its sha256).
+    Example: [bold]sre-expert guard run 'kubectl rollout restart deployment/api -n prod'[/]
 
-    Exit status: the command's own exit status when it ran; 1 when it was declined or timed out; 2 when it was
-    refused (no terminal and no --yes-i-understand/--confirm, wrong token) or for bad usage.
+    On a terminal you type the confirmation token: the object's name (the pod, the deployment), else the class.
+    Without a terminal nothing that needs confirmation runs unless you pass --yes-i-understand --confirm TOKEN.
+    Every run, decline and refusal is appended to the audit log; output is never logged, only its sha256.
+
+    Exit status: the command's own when it ran; 1 declined or timed out; 2 refused, or bad usage.
     """
     from .cli import _err
     from .safety.audit import AuditError, AuditLog

@@ -44,7 +44,10 @@ def diagnose(snap: Snapshot) -> Report:
 def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], prior: list[Finding] | None) -> None:
     missing = [k for k in chk.reads if not snap.collected(k)]
     if missing:
-        not_checked.append(f"{chk.name}: {', '.join(missing)} could not be read (grant list on them)")
+        why = {e.get("kind"): e.get("error") or "unreadable" for e in snap.info.collection_errors}
+        detail = "; ".join(f"{k}: {why.get(k, 'unreadable')}" for k in missing)
+        hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
+        not_checked.append(f"{chk.name}: could not read {detail}{hint}")
         return
     try:
         produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))

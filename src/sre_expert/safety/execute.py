@@ -25,7 +25,7 @@ from typing import Mapping
 from .audit import AuditLog, current_kube_context, sha256
 from .confirm import Confirmer, Preview, Proposal, confirmation_token, truncate
 from .guard import classify
-from .kubectl_rules import command_context, dry_run_plan
+from .kubectl_rules import command_context, command_kubeconfig, dry_run_plan
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
 
 DEFAULT_TIMEOUT = 900.0  # seconds: long enough for `velero restore create … --wait`
@@ -79,7 +79,7 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
     kubeconfig's current-context).
     """
     verdict = classify(command)
-    ctx = context or command_context(command) or current_kube_context(env)
+    ctx = context or command_context(command) or current_kube_context(env, command_kubeconfig(command))
     common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets, "context": ctx}
 
     if verdict.interactive and not _terminal():

@@ -108,22 +108,22 @@ def _salvage(text: str, ctx: Ctx) -> list[Part]:
     if len(text) > _SALVAGE_MAX or ctx.depth > MAX_DEPTH:
         return []
     found: list[Part] = []
-    candidates = [text + _closers(text)] + [text + closer for closer in _REPAIRS]
-    candidates.append(text.rstrip().rstrip("|&;").rstrip())
+    repaired = [text + _closers(text)] + [text + closer for closer in _REPAIRS]
+    repaired.append(text.rstrip().rstrip("|&;").rstrip())
     cuts = [i for i, ch in enumerate(text) if ch in ";&|\n"][-50:]
-    candidates.extend(text[:i] for i in reversed(cuts))
-    for candidate in candidates:
-        if not candidate.strip():
-            continue
-        try:
-            script = parse(candidate)
-        except (ParseError, RecursionError):
-            continue
-        try:
+    prefixes = [text[:i] for i in reversed(cuts)]
+    for candidates in (repaired, prefixes):  # the first completion that parses, the longest prefix that parses
+        for candidate in candidates:
+            if not candidate.strip():
+                continue
+            try:
+                script = parse(candidate)
+                parts = _script(script, replace(ctx, depth=ctx.depth + 1))
+            except (ParseError, RecursionError):
+                continue
             found.extend(Part(p.cls, f"read as far as it parses: {p.reason}", p.exposes, p.target, p.interactive)
-                         for p in _script(script, replace(ctx, depth=ctx.depth + 1)))
-        except RecursionError:
-            continue
+                         for p in parts)
+            break
     return found
 
 

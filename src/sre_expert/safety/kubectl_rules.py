@@ -488,4 +488,23 @@ def command_context(command: str) -> str | None:
     return None
 
 
+def command_kubeconfig(command: str) -> str | None:
+    """The kubeconfig a kubectl command line names with --kubeconfig, if any."""
+    from .shell import ParseError, parse
+
+    try:
+        script = parse(command)
+    except (ParseError, RecursionError):
+        return None
+    for cmd in script.simple_commands():
+        if cmd.words and prog(cmd.words[0]) in KUBECTL_NAMES:
+            texts = [w.text for w in cmd.words]
+            for i, t in enumerate(texts):
+                if t == "--kubeconfig" and i + 1 < len(texts):
+                    return texts[i + 1]
+                if t.startswith("--kubeconfig="):
+                    return t.partition("=")[2]
+    return None
+
+
 RULES = {name: rule for name in KUBECTL_NAMES}

@@ -131,6 +131,12 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
             if isinstance(meta, dict):
                 acc.meta.update(meta)
                 acc.files_read += 1
+                errs = meta.get("collectionErrors")
+                if isinstance(errs, list):  # written by `bundle collect` for kinds it could not read
+                    acc.errors.extend(
+                        {"kind": str(e["kind"]), "namespace": str(e.get("namespace") or ""),
+                         "error": str(e.get("error") or "")}
+                        for e in errs if isinstance(e, dict) and e.get("kind"))
                 return
         except orjson.JSONDecodeError as e:
             acc.warnings.append(f"{rel}: not valid JSON ({e}); capturedAt unknown")
