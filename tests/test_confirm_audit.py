@@ -388,6 +388,14 @@ def test_cli_run_passes_output_and_exit_status(tmp_path: Path) -> None:
     assert r.returncode == 3 and r.stdout == "hi\n"
 
 
+def test_cli_run_redacts_output_unless_asked(tmp_path: Path) -> None:
+    line = "echo 'db password=hunter2-very-secret for a@example.com'"
+    r = _cli(tmp_path, line)
+    assert r.returncode == 0 and "hunter2" not in r.stdout and "a@example.com" not in r.stdout and "db" in r.stdout
+    r = _cli(tmp_path, "--show-secrets", line)
+    assert r.stdout == "db password=hunter2-very-secret for a@example.com\n"
+
+
 def test_cli_run_withholds_secret_output_unless_asked(tmp_path: Path) -> None:
     env_cmd = "echo $API_TOKEN"
     os.environ["API_TOKEN"] = "tok-123456"

@@ -127,7 +127,8 @@ def run_cmd(
         "--confirm", help="The confirmation token (the object's name, or the class word) for non-interactive runs.")] = None,
     no_dry_run: Annotated[bool, typer.Option("--no-dry-run", help="Skip the server-side dry-run preview.")] = False,
     show_secrets: Annotated[bool, typer.Option(
-        "--show-secrets", help="Print the output of a command that prints Secret values (withheld otherwise).")] = False,
+        "--show-secrets", help="Print the command's output as is: not redacted, and not withheld when it prints "
+                               "Secret values.")] = False,
     audit_log: Annotated[Optional[str], typer.Option(
         "--audit-log", help="Audit log path (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the command is killed.")] = 900.0,
@@ -162,12 +163,18 @@ def run_cmd(
         _err(f"not run ({result.decision}): {result.message}")
         raise typer.Exit(2 if result.decision == "refused" else 1)
     if result.captured:
-        if result.verdict.exposes_secrets and not show_secrets:
+        if show_secrets:
+            sys.stdout.buffer.write(result.stdout)
+            sys.stderr.buffer.write(result.stderr)
+        elif result.verdict.exposes_secrets:
             _err(f"output withheld: this command prints Secret values ({len(result.stdout)} bytes, sha256 "
                  f"{result.output_sha256}); rerun with --show-secrets to print it")
-        else:
-            sys.stdout.buffer.write(result.stdout)
-        sys.stderr.buffer.write(result.stderr)
+        else:  # like every console of sre-expert: secrets and personal data become placeholders
+            from .safety.redact import PlaceholderTable, redact
+
+            table = PlaceholderTable()
+            sys.stdout.write(redact(result.stdout.decode("utf-8", errors="replace"), table=table))
+            sys.stderr.write(redact(result.stderr.decode("utf-8", errors="replace"), table=table))
         sys.stdout.flush()
     if result.exit_code is None:
         _err(result.message or "the command did not finish")

@@ -61,8 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception as e:  # a bug must answer as a server would, not drop the connection
                 traceback.print_exc(file=sys.stderr)
                 resp = _json(500, status(500, f"Internal error occurred: {type(e).__name__}: {e}"))
-        self._send(resp, head=method == "HEAD")
+        # Record before answering: a client that exits on the response must find its request in the log.
         self.on_request(method, target, resp.code)
+        self._send(resp, head=method == "HEAD")
 
     def _send(self, resp: Response, head: bool = False) -> None:
         if resp.delay:
