@@ -25,31 +25,12 @@ import orjson
 if TYPE_CHECKING:
     from .sources.live import Sweep
 
-MASK = "***REDACTED***"
-_PEM = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY-----(?:.*?-----END \1PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)", re.S
-)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
-_BASIC = re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?basic\s+)[A-Za-z0-9+/=]{4,}")
-_URI_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]{1,30}://)([^:/?#@\s]*):([^@/?#\s]+)@", re.I)
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+def redact(text: str, table: Any = None) -> str:
+    """Collected log text goes through the product's one redactor (secrets and personal data), with one
+    placeholder table per bundle so the same secret reads the same in every file."""
+    from .safety.redact import redact as redact_text
 
-
-def redact(text: str) -> str:
-    """Mask the credentials most often printed in container logs, keeping the line readable.
-
-    Covers PEM private keys, `Bearer` tokens, HTTP Basic credentials, passwords in URIs
-    (`mongodb://user:***@host`: user and host stay, they are evidence) and JWTs. This is the basic
-    pass a collected bundle gets; a fuller redactor (environment-style secrets, personal data) lands
-    with the safety work. Idempotent: redacting twice gives the same text.
-    """
-    if not text:
-        return text
-    text = _PEM.sub(lambda m: f"-----BEGIN {m.group(1)}PRIVATE KEY-----{MASK}-----END {m.group(1)}PRIVATE KEY-----", text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    text = _BASIC.sub(lambda m: m.group(1) + MASK, text)
-    text = _URI_PASSWORD.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
-    return _JWT.sub(MASK, text)
+    return redact_text(text, table=table) if text else text
 
 
 # ------------------------------------------------------------------------------------------- bundle files
@@ -92,8 +73,11 @@ def bundle_files(sweep: Sweep) -> Iterator[tuple[str, bytes]]:
     for (group, resource), items in sorted(merged.items(), key=lambda kv: file_name(*kv[0])):
         doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
         yield file_name(group, resource), kubectl_json(doc)
+    from .safety.redact import PlaceholderTable
+
+    table = PlaceholderTable()
     for (ns, pod, container, previous), text in sorted(sweep.logs.items()):
-        yield f"logs/{ns}/{pod}/{container}{'.previous' if previous else ''}.log", redact(text).encode()
+        yield f"logs/{ns}/{pod}/{container}{'.previous' if previous else ''}.log", redact(text, table).encode()
     yield "bundle.json", orjson.dumps(bundle_meta(sweep), option=orjson.OPT_INDENT_2) + b"\n"
 
 
