@@ -157,9 +157,33 @@ class RuleSet:
     keys: tuple[KeyRule, ...]
     skip: re.Pattern[str]
     _all: KeyScan = field(init=False, compare=False, repr=False)
+    _hint_re: re.Pattern[str] | None = field(init=False, compare=False, repr=False, default=None)
+    _always: tuple[int, ...] = field(init=False, compare=False, repr=False, default=())
+    _by_hint: dict[str, tuple[int, ...]] = field(init=False, compare=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_all", KeyScan(self.keys))
+        hints = sorted({h for r in self.rules if isinstance(r, Rule) for h in r.hints}, key=len, reverse=True)
+        # One scan finds which hint words a text holds, instead of one `in` test per rule and hint; rules
+        # whose hints are absent are not even visited (most evidence lines hold no hint at all).
+        object.__setattr__(self, "_hint_re", re.compile("|".join(map(re.escape, hints))) if hints else None)
+        always = tuple(i for i, r in enumerate(self.rules) if not isinstance(r, Rule) or not r.hints)
+        by_hint = {h: tuple(i for i, r in enumerate(self.rules) if isinstance(r, Rule) and h in r.hints) for h in hints}
+        object.__setattr__(self, "_always", always)
+        object.__setattr__(self, "_by_hint", by_hint)
+
+    def applicable(self, text: str) -> list[Rule | KeyScan]:
+        """The rules worth trying on this text, in rule order (order decides overlaps)."""
+        if self._hint_re is None:
+            return list(self.rules)
+        found = set(self._hint_re.findall(text.lower()))
+        if not found:
+            return [self.rules[i] for i in self._always]
+        idx = set(self._always)
+        for h, rules in self._by_hint.items():
+            if any(h in m for m in found):
+                idx.update(rules)
+        return [self.rules[i] for i in sorted(idx)]
 
     def key_rule(self, key: str, env: bool = False) -> KeyRule | None:
         """The rule whose values are secret under this key (env=True: under this env entry name)."""
@@ -379,8 +403,7 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
     rs = rules or default_rules()
     taken: list[tuple[int, int]] = [m.span() for m in PLACEHOLDER.finditer(text)]
     found: list[tuple[int, int, str]] = []
-    lowered: str | None = None
-    for rule in rs.rules:
+    for rule in rs.applicable(text):
         if isinstance(rule, KeyScan):
             for start, end, family in _key_values(text, rule):
                 if end <= start or (rs.skip.pattern and rs.skip.fullmatch(text[start:end])):
@@ -390,11 +413,6 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
                 taken.append((start, end))
                 found.append((start, end, family))
             continue
-        if rule.hints:
-            if lowered is None:
-                lowered = text.lower()
-            if not any(h in lowered for h in rule.hints):
-                continue
         for m in rule.regex.finditer(text):
             if rule.groups:
                 for g in rule.groups:
