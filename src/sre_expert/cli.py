@@ -58,12 +58,15 @@ def _err(msg: str) -> None:
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(msg)}", highlight=False)
 
 
-def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None):
+def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None,
+          namespaces: list[str] | None = None):
+    """The snapshot for the source options; a live sweep given namespaces lists only inside them (a
+    namespaced Role is then enough)."""
     from .sources.bundle import BundleError
     from .sources.resolve import open_source
 
     try:
-        return open_source(bundle, demo, context, kubeconfig)
+        return open_source(bundle, demo, context, kubeconfig, namespaces=namespaces or ())
     except BundleError as e:
         _err(str(e))
         raise typer.Exit(2) from None
@@ -106,7 +109,7 @@ def check(
     kubeconfig: KubeconfigOpt = None,
     output: OutputOpt = Output.terminal,
     namespace: Annotated[
-        Optional[list[str]], typer.Option("--namespace", "-n", help="Only findings in this namespace (repeatable); their root causes are kept.")
+        Optional[list[str]], typer.Option("--namespace", "-n", help="Only findings in this namespace (repeatable); their root causes are kept. Live: list only these namespaces.")
     ] = None,
     component: Annotated[
         Optional[list[str]], typer.Option("--component", "-c", help="Only findings of this component (repeatable), e.g. workloads, gateway.")
@@ -126,7 +129,7 @@ def check(
     """
     from .diagnosis.engine import diagnose, exit_status, filter_report
 
-    snap = _load(bundle, demo, context, kubeconfig)
+    snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace)
     report = diagnose(snap)
     if namespace or component or severity is not Severity.info:
         report = filter_report(report, namespace or (), component or (), severity.value)
