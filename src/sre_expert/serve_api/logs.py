@@ -88,7 +88,9 @@ def pod_log(snap: Snapshot, pod: Obj, q: dict[str, str]) -> tuple[int, bytes, st
         return _err(404, f'the {which} of container "{container}" in pod "{name}" (namespace "{ns}") '
                          "was not captured in this bundle", name)
 
-    data = text.encode("utf-8")
+    from ..safety.redact import redact
+
+    data = redact(text).encode("utf-8")  # a hand-made bundle may hold credentials in its logs
     if isinstance(tail, int):
         data = _tail(data, tail)
     if isinstance(limit, int):
