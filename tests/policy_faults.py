@@ -107,8 +107,8 @@ def shell_in_api(b: PlatformBuilder, tenant_ns: str, count: int = 3) -> tuple[Ob
         when = b.now - timedelta(minutes=30 - i * 4)
         lines.append(falco_alert(
             when, "Terminal shell in container", "Notice",
-            f"A shell was spawned in a container with an attached terminal (user=node container_id=3f1a9c2b7d4e "
-            f"image=ghcr.io/monobaselabs/api shell=sh parent=runc cmdline=sh -i)",
+            "A shell was spawned in a container with an attached terminal (user=node container_id=3f1a9c2b7d4e "
+            "image=ghcr.io/monobaselabs/api shell=sh parent=runc cmdline=sh -i)",
             {**base, "proc.cmdline": "sh -i", "proc.name": "sh"}, node, ["container", "shell", "mitre_execution"]))
         lines.append(falco_alert(
             when + timedelta(seconds=20), "Unexpected process in API container", "Warning",

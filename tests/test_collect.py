@@ -216,11 +216,11 @@ def test_bundle_collect_refuses_bad_input_without_a_traceback(tmp_path: Path) ->
     assert r.returncode == 2 and "no such file" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "a.tgz").exists()
     kc = tmp_path / "refused"
-    kc.write_text(f"""apiVersion: v1
+    kc.write_text("""apiVersion: v1
 kind: Config
-clusters: [{{name: c, cluster: {{server: "http://127.0.0.1:9"}}}}]
-users: [{{name: u, user: {{}}}}]
-contexts: [{{name: x, context: {{cluster: c, user: u}}}}]
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:9"}}]
+users: [{name: u, user: {}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 """)
     r = run("bundle", "collect", "-o", str(tmp_path / "b.tgz"), "--kubeconfig", str(kc))

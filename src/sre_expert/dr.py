@@ -218,10 +218,6 @@ class Scope:
         )
 
     @property
-    def all_namespaces(self) -> bool:
-        return (not self.included or "*" in self.included) and not self.excluded
-
-    @property
     def namespace_data(self) -> bool:
         """False when the backup selects only cluster-scoped resources (no namespace content at all)."""
         if "*" in self.excluded_resources or "*" in self.excluded_namespaced_resources:
@@ -321,10 +317,6 @@ class ScheduleInfo:
     @property
     def newest_terminal(self) -> BackupInfo | None:
         return next((b for b in self.backups if b.phase in TERMINAL_PHASES), None)
-
-    @property
-    def newest_good(self) -> BackupInfo | None:
-        return next((b for b in self.backups if b.phase == GOOD_PHASE), None)
 
     def period(self, at: datetime) -> timedelta | None:
         try:

@@ -453,10 +453,6 @@ class GatewayIndex:
     def gateway_class(self, gw: Obj) -> Obj | None:
         return self.classes.get((gw.get("spec") or {}).get("gatewayClassName") or "")
 
-    def is_envoy_gateway(self, gw: Obj) -> bool:
-        gc = self.gateway_class(gw)
-        return gc is not None and (gc.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME
-
     def foreign(self, gw: Obj) -> bool:
         """A Gateway whose class another controller has claimed: not Envoy Gateway's to judge."""
         gc = self.gateway_class(gw)
@@ -490,12 +486,6 @@ class GatewayIndex:
     def listener_routes(self, listener: Listener) -> list[tuple[Obj, list[str]]]:
         """Routes attached to a listener (spec) with the hosts each gets there."""
         return [(a.route, a.hosts.get(listener.name, [])) for a in self.by_listener.get(listener.key, [])]
-
-    def gateway_routes(self, gw: Obj) -> list[Obj]:
-        seen: dict[Key, Obj] = {}
-        for a in self.by_gateway.get((ns_of(gw), name_of(gw)), []):
-            seen.setdefault(a.route_key, a.route)
-        return list(seen.values())
 
     def route_hosts(self, route: Obj) -> list[str]:
         out: list[str] = []
@@ -1515,7 +1505,7 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
         if not ancestors:
             if idx is None:
                 idx = snap.memo("gateway.index", GatewayIndex)
-            ev = [f"status.ancestors: empty — Envoy Gateway has not processed this policy",
+            ev = ["status.ancestors: empty — Envoy Gateway has not processed this policy",
                   f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}"]
             deps: list[Key] = []
             if tkind == "Gateway":

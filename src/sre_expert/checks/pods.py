@@ -739,7 +739,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
         if term.get("reason") == "OOMKilled":
             return _oom_issue(ctx, pod, cs.get("name") or "", cs, term, "state.terminated", False,
                               severity="warning" if owner_kind else "critical")
-    evidence = [f"status.phase=Failed" + (f" status.reason={reason}" if reason else "") + f" {ctx.ago(when)}"]
+    evidence = ["status.phase=Failed" + (f" status.reason={reason}" if reason else "") + f" {ctx.ago(when)}"]
     if message:
         evidence.append(f"status.message: {clip(message, 300)}")
     first_bad = None

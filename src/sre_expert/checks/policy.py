@@ -550,7 +550,6 @@ def falco_coverage(snap: Snapshot) -> Iterator[Finding]:
                 deps.append(("Node", "", name))
         total = max(desired, scheduled, len(pods))
         covered = min(ready, total - len(not_ready)) if not_ready else ready
-        md = ds["metadata"]
         ev = [f"status.desiredNumberScheduled={desired}, currentNumberScheduled={scheduled}, numberReady={ready}, "
               f"numberAvailable={int(st.get('numberAvailable') or 0)}"]
         if lacking:

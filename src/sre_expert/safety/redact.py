@@ -189,16 +189,6 @@ class RuleSet:
         """The rule whose values are secret under this key (env=True: under this env entry name)."""
         return self._all.lookup(key, env)
 
-    def key_family(self, key: str) -> str | None:
-        """The family of a key whose values are secret (`password`, `dob`…), or None."""
-        k = self.key_rule(key)
-        return k.name if k else None
-
-    def env_family(self, name: str) -> str | None:
-        """Like key_family, for the name of an env entry (only rules marked env: true)."""
-        k = self.key_rule(name, env=True)
-        return k.name if k else None
-
     def before(self, other: RuleSet) -> RuleSet:
         """This set's rules tried first, then `other`'s (added rules win overlaps over the defaults)."""
         skips = [r.pattern for r in (self.skip, other.skip) if r.pattern]

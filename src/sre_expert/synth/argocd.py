@@ -188,10 +188,6 @@ def tracked_by_app(b: PlatformBuilder) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def tracked_resources(b: PlatformBuilder, app: dict[str, Any]) -> list[dict[str, Any]]:
-    return [o for o in tracked_by_app(b).get(app["metadata"]["name"], []) if o is not app]
-
-
 def refresh_applications(b: PlatformBuilder) -> None:
     """Recompute every Application's resources, health, sync and operation state from the cluster."""
     apps = b.list("Application", "argocd")

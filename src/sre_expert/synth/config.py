@@ -141,29 +141,6 @@ def resource_quota(
     return obj
 
 
-def limit_range(
-    namespace_: str,
-    name: str,
-    created: datetime,
-    *,
-    default_cpu: str = "500m",
-    default_memory: str = "512Mi",
-    request_cpu: str = "100m",
-    request_memory: str = "128Mi",
-) -> dict:
-    obj = new_object("LimitRange", name, namespace_, created)
-    obj["spec"] = {
-        "limits": [
-            {
-                "default": {"cpu": default_cpu, "memory": default_memory},
-                "defaultRequest": {"cpu": request_cpu, "memory": request_memory},
-                "type": "Container",
-            }
-        ]
-    }
-    return obj
-
-
 def priority_class(
     name: str, value: int, created: datetime, description: str, *, global_default: bool = False
 ) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from .meta import hex_id, number, object_ref, parse_quantity, safe_suffix, ts
+from .meta import hex_id, number, parse_quantity, safe_suffix, ts
 
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -685,7 +685,3 @@ def is_ready(pod: dict[str, Any]) -> bool:
 def is_terminal(pod: dict[str, Any]) -> bool:
     return pod.get("status", {}).get("phase") in ("Succeeded", "Failed")
 
-
-def pod_ref(pod: dict[str, Any], container_name: str | None = None) -> dict[str, Any]:
-    """involvedObject of a kubelet event about a pod (or one of its containers)."""
-    return object_ref(pod, f"spec.containers{{{container_name}}}" if container_name else None)

@@ -66,10 +66,6 @@ class Workload:
         return self.services[0] if self.services else None
 
     @property
-    def headless_service(self) -> dict[str, Any] | None:
-        return next((s for s in self.services if s["spec"].get("clusterIP") == "None"), None)
-
-    @property
     def endpointslice(self) -> dict[str, Any] | None:
         svc = self.service
         return next(
