@@ -291,7 +291,7 @@ def version() -> None:
 
 # Command groups that live in their own modules (each module stays light at import: typer and the
 # standard library only; everything heavy is imported inside its commands).
-EXTENSIONS = ("cli_bundle", "cli_guard", "cli_runbook", "cli_lint")
+EXTENSIONS = ("cli_bundle", "cli_guard", "cli_runbook", "cli_lint", "cli_rules", "cli_serve", "cli_agent", "cli_mcp")
 
 
 def _register_extensions() -> None:
