@@ -38,6 +38,13 @@ class AlertRule:
     component: str
     scope: tuple[ScopeLabel, ...]
 
+    @property
+    def threshold_text(self) -> str:
+        """The comparison in words for tables and prose, e.g. `> 85 percent`, `< 7 days`."""
+        t = self.threshold
+        value = t["value"]
+        return f"{t['op']} {int(value) if float(value).is_integer() else value} {t['unit']}"
+
     def prometheus_rule(self) -> dict[str, Any]:
         """This rule as Prometheus writes it in a rule group."""
         return {
@@ -120,3 +127,15 @@ def prometheus_rule(name: str = "platform-alerts", namespace: str = "monitoring"
         },
         "spec": {"groups": rule_groups()},
     }
+
+
+GITOPS_PATH = "infrastructure/monitoring/prometheus-rules.yaml"
+"""Where the platform's GitOps repository keeps these rules."""
+
+
+def render_yaml(doc: dict[str, Any], header: str = "") -> str:
+    """`doc` as block YAML in the order Prometheus documents it (no key sorting, no line folding, so
+    PromQL and templates stay on one line each), after `header` written as `#` comment lines."""
+    body = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=100_000, allow_unicode=True)
+    lines = [f"# {ln}".rstrip() for ln in header.splitlines()]
+    return ("\n".join(lines) + "\n" if lines else "") + body
