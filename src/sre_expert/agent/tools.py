@@ -1,0 +1,416 @@
+"""The agent's tools: files of the configuration repository, a guarded shell, and the product's own tools.
+
+- Read / Grep / Glob see only `--repo PATH`: a path that resolves outside it (`..`, an absolute path, a
+  symlink pointing out) is refused, binary files are refused, and every answer is capped.
+- Bash runs a command only through the guard (`safety.guard`): a read-only command runs (timeout, output
+  capped); anything else raises `ApprovalRequired`, so the run pauses and the user decides (pydantic-ai's
+  deferred approval). With `--read-only` such commands are refused outright. Approved commands run through
+  `safety.execute.run_guarded`, which writes the audit log; refusals and declines are audited too.
+- check, trace, component, runbook, dr_status, pod_logs, describe call `Toolbox` (the same logic as the CLI).
+
+Every result goes through the Boundary (redaction, cap, untrusted-data wrapper, repeated-call refusal).
+"""
+
+# No `from __future__ import annotations`: pydantic-ai reads the tool functions' annotations at runtime,
+# and the nested tools refer to RunContext imported inside build().
+import fnmatch
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..safety.audit import AuditError, AuditLog
+from ..safety.confirm import Decision, Proposal
+from ..safety.guard import classify
+from .boundary import Boundary
+from .definition import AgentDefinition
+
+READ_MAX_LINES = 400
+READ_MAX_BYTES = 2_000_000
+GREP_MAX_MATCHES = 100
+GREP_MAX_FILE_BYTES = 1_000_000
+GLOB_MAX_ENTRIES = 500
+BASH_DEFAULT_TIMEOUT = 60
+BASH_MAX_TIMEOUT = 300
+BASH_MAX_OUTPUT_BYTES = 200_000
+_SKIP_DIRS = {".git", "node_modules", "__pycache__", ".venv", ".terraform"}
+
+
+class ToolInputError(ValueError):
+    """A tool argument the model got wrong; its message goes back to the model."""
+
+
+class _AlreadyApproved:
+    """The user approved this exact tool call in the agent session; run_guarded must not ask again."""
+
+    def confirm(self, proposal: Proposal) -> Decision:
+        return Decision(True, "approved", "approved by the user in the agent session")
+
+
+# --------------------------------------------------------------------------------------------- files
+
+def inside(root: Path, rel: str) -> Path:
+    """`rel` resolved (symlinks followed) under `root`, or ToolInputError if it leaves it."""
+    base = root.resolve()
+    p = Path(rel).expanduser()
+    target = (p if p.is_absolute() else base / p).resolve()
+    if target != base and base not in target.parents:
+        raise ToolInputError(f"{rel}: outside the repository ({base}); only files inside it can be read")
+    return target
+
+
+def _is_binary(path: Path) -> bool:
+    with path.open("rb") as f:
+        return b"\0" in f.read(8192)
+
+
+def read_file(root: Path, path: str, offset: int = 1, limit: int = READ_MAX_LINES) -> str:
+    p = inside(root, path)
+    if not p.is_file():
+        raise ToolInputError(f"{path}: not a file")
+    if _is_binary(p):
+        raise ToolInputError(f"{path}: binary file, not shown")
+    if p.stat().st_size > READ_MAX_BYTES:
+        raise ToolInputError(f"{path}: larger than {READ_MAX_BYTES} bytes; use Grep to find the lines you need")
+    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+    offset = max(1, offset)
+    limit = max(1, min(limit, READ_MAX_LINES))
+    chunk = lines[offset - 1: offset - 1 + limit]
+    rel = p.relative_to(root.resolve())
+    out = [f"{rel} (lines {offset}-{offset + len(chunk) - 1} of {len(lines)})"]
+    out += [f"{i:>6}\t{line}" for i, line in enumerate(chunk, start=offset)]
+    if offset - 1 + limit < len(lines):
+        out.append(f"… {len(lines) - (offset - 1 + limit)} more lines: Read again with offset={offset + limit}")
+    return "\n".join(out)
+
+
+def _walk_files(root: Path, start: Path) -> Any:
+    base = root.resolve()
+    if start.is_file():
+        yield start
+        return
+    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            try:
+                real = p.resolve()
+            except OSError:
+                continue
+            if real != base and base not in real.parents:
+                continue  # a symlink pointing out of the repository
+            yield p
+
+
+def grep_files(root: Path, pattern: str, path: str = ".", glob: str | None = None, ignore_case: bool = False,
+               max_matches: int = GREP_MAX_MATCHES) -> str:
+    try:
+        rx = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+    except re.error as e:
+        raise ToolInputError(f"invalid regular expression {pattern!r}: {e}") from None
+    start = inside(root, path)
+    base = root.resolve()
+    max_matches = max(1, min(max_matches, GREP_MAX_MATCHES))
+    hits: list[str] = []
+    for p in _walk_files(root, start):
+        rel = str(p.resolve().relative_to(base)) if p.is_symlink() else str(p.relative_to(base))
+        if glob and not (fnmatch.fnmatch(rel, glob) or fnmatch.fnmatch(p.name, glob)):
+            continue
+        try:
+            if p.stat().st_size > GREP_MAX_FILE_BYTES or _is_binary(p):
+                continue
+            text = p.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for n, line in enumerate(text.splitlines(), 1):
+            if rx.search(line):
+                hits.append(f"{rel}:{n}: {line[:300]}")
+                if len(hits) >= max_matches:
+                    return "\n".join(hits) + f"\n… stopped at {max_matches} matches: narrow the pattern, path or glob"
+    return "\n".join(hits) if hits else f"no match for {pattern!r}"
+
+
+def glob_files(root: Path, pattern: str, path: str = ".") -> str:
+    start = inside(root, path)
+    base = root.resolve()
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise ToolInputError(f"{pattern}: use a pattern relative to the repository, without '..'")
+    found: list[str] = []
+    for p in sorted(start.glob(pattern)):
+        if any(part in _SKIP_DIRS for part in p.relative_to(start).parts):
+            continue
+        real = p.resolve()
+        if real != base and base not in real.parents:
+            continue
+        found.append(str(p.relative_to(base)) + ("/" if p.is_dir() else ""))
+        if len(found) >= GLOB_MAX_ENTRIES:
+            found.append(f"… stopped at {GLOB_MAX_ENTRIES} entries: use a narrower pattern")
+            break
+    return "\n".join(found) if found else f"nothing matches {pattern!r}"
+
+
+# --------------------------------------------------------------------------------------------- environments
+
+# The model's own credentials and sre-expert's API token never reach commands the model chooses (a read-only
+# `env` would otherwise put them in a tool result). Cloud credentials stay: kubectl's exec plugins need them.
+MODEL_CREDENTIALS = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "SRE_EXPERT_TOKEN")
+
+
+def live_shell_env(kubeconfig: str | None = None, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of the Bash tool on a live cluster: ours, minus the model credentials."""
+    env = {k: v for k, v in os.environ.items() if k not in MODEL_CREDENTIALS and k not in drop}
+    if kubeconfig:
+        env["KUBECONFIG"] = str(Path(kubeconfig).expanduser())
+    return env
+
+
+# --------------------------------------------------------------------------------------------- kubectl sandbox
+
+@dataclass
+class KubectlSandbox:
+    """A bundle served as a read-only Kubernetes API on loopback, and the environment that points kubectl at it.
+
+    The shell gets a throwaway HOME (no user kubeconfig, no discovery cache) and KUBECONFIG for the server:
+    with a bundle or the demo, `kubectl get …` in the Bash tool reads the captured snapshot, and writes are
+    answered 405 by the server."""
+
+    env: dict[str, str]
+    url: str
+    handle: Any
+    home: Path
+
+    @classmethod
+    def start(cls, snap: Any) -> "KubectlSandbox":
+        from ..serve_api import start_server
+        from ..serve_api.kubeconfig import write_kubeconfig
+
+        home = Path(tempfile.mkdtemp(prefix="sre-expert-agent-"))
+        handle = start_server(snap)
+        kubeconfig = write_kubeconfig(home / ".kube" / "config", handle.url)
+        env = {"HOME": str(home), "KUBECONFIG": str(kubeconfig), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "LANG": os.environ.get("LANG", "C.UTF-8")}
+        return cls(env, handle.url, handle, home)
+
+    def close(self) -> None:
+        self.handle.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------- the tool set
+
+@dataclass
+class AgentTools:
+    """What the tools act on. `bash_env` None inherits the environment (a live cluster)."""
+
+    toolbox: Any
+    boundary: Boundary
+    audit: AuditLog
+    repo: Path | None = None
+    read_only: bool = False
+    bash_env: dict[str, str] | None = None
+    kube_context: str | None = None
+    executed: list[str] = field(default_factory=list)  # commands that ran (tests, the session summary)
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+    def _call(self, name: str, args: dict[str, Any], fn: Callable[[], Any]) -> str:
+        refusal = self.boundary.repeated(name, args)
+        if refusal:
+            return refusal
+        try:
+            payload = fn()
+        except ToolInputError as e:
+            payload = f"error: {e}"
+        except Exception as e:  # a tool failure is information for the model, never a crash of the run
+            payload = f"error: {type(e).__name__}: {e}"
+        self.boundary.record(name, args)
+        return self.boundary.wrap(name, payload)
+
+    def _product(self, name: str, args: dict[str, Any], method: str) -> str:
+        def run() -> Any:
+            from ..toolbox import cap
+
+            # leave room for the wrapper and placeholders, so the toolbox's own structured cap is the one
+            # that applies (it keeps whole findings and says how to narrow) rather than the blunt text cut
+            return cap(getattr(self.toolbox, method)(**args), max(1_000, self.boundary.limit - 1_000))
+
+        return self._call(name, args, run)
+
+    def _repo(self) -> Path:
+        assert self.repo is not None
+        return self.repo
+
+    # -- Bash ----------------------------------------------------------------------------------------------
+    def bash(self, ctx: Any, command: str, timeout_seconds: int = BASH_DEFAULT_TIMEOUT) -> str:
+        from pydantic_ai.exceptions import ApprovalRequired
+
+        args = {"command": command, "timeout_seconds": timeout_seconds}
+        refusal = self.boundary.repeated("Bash", args)
+        if refusal:
+            return refusal
+        verdict = classify(command)
+        common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets,
+                  "context": self.kube_context}
+        if verdict.interactive:
+            self.audit.decision(decision="refused", note="interactive command in the agent", **common)
+            return self.boundary.wrap("Bash", "refused: interactive commands (shells, editors, port-forward, "
+                                              "follow) cannot run inside the agent; give it to the user instead")
+        if verdict.needs_confirmation:
+            what = verdict.cls + (" (prints Secret values)" if verdict.exposes_secrets else "")
+            if self.read_only:
+                self.audit.decision(decision="refused", note="agent --read-only", **common)
+                return self.boundary.wrap("Bash", f"refused: this command is {what} and the session is read-only. "
+                                                  "Recommend it to the user instead of running it.")
+            if not ctx.tool_call_approved:
+                raise ApprovalRequired(metadata={"command": command, "class": verdict.cls,
+                                                 "exposesSecrets": verdict.exposes_secrets,
+                                                 "reasons": list(verdict.reasons)})
+        from ..safety.execute import run_guarded
+
+        timeout = max(1, min(int(timeout_seconds or BASH_DEFAULT_TIMEOUT), BASH_MAX_TIMEOUT))
+        try:
+            result = run_guarded(command, confirm=_AlreadyApproved(), audit=self.audit, env=self.bash_env,
+                                 timeout=timeout, dry_run_first=False, context=self.kube_context)
+        except AuditError as e:
+            return self.boundary.wrap("Bash", f"not run: {e}")
+        self.boundary.record("Bash", args)
+        if not result.ran:
+            return self.boundary.wrap("Bash", f"not run ({result.decision}): {result.message}")
+        self.executed.append(command)
+        if verdict.exposes_secrets:
+            body = (f"exit {result.exit_code}\noutput withheld: the command prints Secret values "
+                    f"({len(result.stdout)} bytes)")
+        else:
+            out = result.stdout[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
+            err = result.stderr[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
+            code = "killed (timeout)" if result.exit_code is None else str(result.exit_code)
+            body = f"exit {code}\n" + (f"stdout:\n{out}" if out else "stdout: (empty)") + (f"\nstderr:\n{err}" if err else "")
+        return self.boundary.wrap("Bash", body)
+
+    # -- building the pydantic-ai tools --------------------------------------------------------------------
+    def build(self, definition: AgentDefinition) -> list[Any]:
+        """The pydantic-ai Tools the definition names (file tools only when a repository is given)."""
+        from pydantic_ai import RunContext, Tool
+
+        t = self
+        fns: dict[str, tuple[Callable[..., Any], bool]] = {}
+
+        def Read(path: str, offset: int = 1, limit: int = READ_MAX_LINES) -> str:
+            """Read a text file of the configuration repository, with line numbers.
+
+            Args:
+                path: Path relative to the repository root.
+                offset: First line to show (1-based).
+                limit: Number of lines (at most 400).
+            """
+            return t._call("Read", {"path": path, "offset": offset, "limit": limit},
+                           lambda: read_file(t._repo(), path, offset, limit))
+
+        def Grep(pattern: str, path: str = ".", glob: str | None = None, ignore_case: bool = False) -> str:
+            """Search the configuration repository's text files for a regular expression.
+
+            Args:
+                pattern: Python regular expression.
+                path: File or directory to search, relative to the repository root.
+                glob: Only files matching this glob, e.g. '*.yaml' or 'values/**'.
+                ignore_case: Case-insensitive search.
+            """
+            return t._call("Grep", {"pattern": pattern, "path": path, "glob": glob, "ignore_case": ignore_case},
+                           lambda: grep_files(t._repo(), pattern, path, glob, ignore_case))
+
+        def Glob(pattern: str, path: str = ".") -> str:
+            """List files of the configuration repository matching a glob, e.g. 'values/**/*.yaml'.
+
+            Args:
+                pattern: Glob relative to `path`.
+                path: Directory to start from, relative to the repository root.
+            """
+            return t._call("Glob", {"pattern": pattern, "path": path}, lambda: glob_files(t._repo(), pattern, path))
+
+        def Bash(ctx: RunContext[None], command: str, timeout_seconds: int = BASH_DEFAULT_TIMEOUT) -> str:
+            """Run a shell command (kubectl, velero, jq …). Read-only commands run at once; anything that changes
+            something is shown to the user, who decides (or refused in read-only mode).
+
+            Args:
+                command: The command line, as typed in bash.
+                timeout_seconds: Kill it after this many seconds (at most 300).
+            """
+            return t.bash(ctx, command, timeout_seconds)
+
+        def check(namespace: str | None = None, component: str | None = None, min_severity: str = "warning") -> str:
+            """The deterministic platform sweep: findings (root causes first) with evidence, runbook and fix.
+
+            Args:
+                namespace: Only findings in this namespace (their root causes are kept).
+                component: Only this component, e.g. workloads, gateway, cert-manager, velero.
+                min_severity: critical, warning or info.
+            """
+            return t._product("check", {"namespace": namespace, "component": component,
+                                        "min_severity": min_severity}, "check")
+
+        def trace(target: str) -> str:
+            """Follow a request outside-in (Gateway → listener → HTTPRoute → Service → endpoints → Pods) and stop
+            at the first broken hop.
+
+            Args:
+                target: A host name (api.example.com), route/NS/NAME, svc/NS/NAME or pod/NS/NAME.
+            """
+            return t._product("trace", {"target": target}, "trace")
+
+        def component(name: str | None = None) -> str:
+            """Health of one platform component (installed?, version, controllers, problems); all when omitted.
+
+            Args:
+                name: e.g. envoy-gateway, cert-manager, external-secrets, velero, kube-prometheus, kyverno.
+            """
+            return t._product("component", {"name": name}, "component")
+
+        def runbook(name: str | None = None) -> str:
+            """A documented operational procedure; the list of runbooks when omitted.
+
+            Args:
+                name: e.g. pod-not-starting, app-unreachable, secrets-not-syncing, certificate-renewal.
+            """
+            return t._product("runbook", {"name": name}, "runbook")
+
+        def dr_status() -> str:
+            """Backups per namespace: the covering schedule, last good backup, its age, and whether the RPO is met."""
+            return t._product("dr_status", {}, "dr_status")
+
+        def pod_logs(namespace: str, pod: str, container: str | None = None, previous: bool = False,
+                     tail: int = 200) -> str:
+            """Log lines of a pod's container.
+
+            Args:
+                namespace: The pod's namespace.
+                pod: The pod's name.
+                container: Container name (needed when the pod has several).
+                previous: Logs of the previous (crashed) instance.
+                tail: Number of last lines.
+            """
+            return t._product("pod_logs", {"namespace": namespace, "pod": pod, "container": container,
+                                           "previous": previous, "tail": tail}, "pod_logs")
+
+        def describe(kind: str, namespace: str, name: str) -> str:
+            """One object: its status, conditions, owners and recent events (like kubectl describe).
+
+            Args:
+                kind: Object kind, e.g. Pod, Deployment, HTTPRoute, Certificate, ExternalSecret.
+                namespace: Its namespace ('' for cluster-scoped objects).
+                name: Its name.
+            """
+            return t._product("describe", {"kind": kind, "namespace": namespace, "name": name}, "describe")
+
+        for fn, takes_ctx in ((Read, False), (Grep, False), (Glob, False), (Bash, True), (check, False),
+                              (trace, False), (component, False), (runbook, False), (dr_status, False),
+                              (pod_logs, False), (describe, False)):
+            fns[fn.__name__] = (fn, takes_ctx)
+        tools = []
+        for name in definition.tools:
+            if name in ("Read", "Grep", "Glob") and self.repo is None:
+                continue
+            fn, takes_ctx = fns[name]
+            tools.append(Tool(fn, takes_ctx=takes_ctx, name=name, max_retries=2))
+        return tools

@@ -1,0 +1,103 @@
+"""The agent over `sre-expert serve`'s HTTP API: ask, pause at a destructive command, approve or decline
+through the API, poll the answer; the bearer token guards it like every other route."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic_ai import models
+
+from sre_expert.agent.scripted import Script, call, last_tool_result
+from sre_expert.server.app import create_app
+from sre_expert.server.config import ServeConfig
+from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.resolve import demo_path
+
+TOKEN = "test-token-agent-routes"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+COMMAND = "kubectl delete pod mongodb-0 -n mycure-production"
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, Any]]:
+    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("SRE_EXPERT_AUDIT_LOG", str(tmp_path / "audit.log"))
+    snap = load_bundle(demo_path())
+    app = create_app(ServeConfig(db_path=str(tmp_path / "db.sqlite"), token=TOKEN, demo=True, loader=lambda: snap))
+    with TestClient(app) as c:
+        yield c, app
+    reg = getattr(app.state, "agent_registry", None)
+    if reg is not None:
+        reg.pool.shutdown(wait=True)
+        if reg.sandbox is not None:
+            reg.sandbox.close()
+
+
+def wait(c: TestClient, conv_id: str, *, until: tuple[str, ...] = ("done", "needs_approval", "failed")) -> dict:
+    for _ in range(400):  # bounded polling of a background run, not a timing assertion
+        doc = c.get(f"/api/v1/ask/{conv_id}", headers=AUTH).json()
+        if doc["status"] in until:
+            return doc
+        time.sleep(0.025)
+    raise AssertionError(f"conversation stuck: {doc}")
+
+
+def test_ask_pause_approve_resume(client: tuple[TestClient, Any], tmp_path: Path) -> None:
+    c, app = client
+    script = Script([call("check", min_severity="critical"), call("Bash", command=COMMAND),
+                     lambda m: "result: " + last_tool_result(m)])
+    app.state.agent_model = script.model()
+    r = c.post("/api/v1/ask", json={"question": "fix mongodb"}, headers=AUTH)
+    assert r.status_code == 202 and r.json()["status"] == "running"
+    conv_id = r.json()["id"]
+    doc = wait(c, conv_id)
+    assert doc["status"] == "needs_approval" and doc["answer"] is None
+    (approval,) = doc["approvals"]
+    assert (approval["tool"], approval["command"], approval["class"]) == ("Bash", COMMAND, "destructive")
+
+    assert c.post(f"/api/v1/ask/{conv_id}/approvals", json={"decisions": {"nope": True}}, headers=AUTH).status_code == 422
+    r = c.post(f"/api/v1/ask/{conv_id}/approvals", json={"decisions": {approval["id"]: True}}, headers=AUTH)
+    assert r.status_code == 202
+    doc = wait(c, conv_id, until=("done", "failed"))
+    assert doc["status"] == "done", doc
+    assert "exit 1" in doc["answer"] and "read-only" in doc["answer"]  # ran against the read-only bundle API
+    log = (tmp_path / "audit.log").read_text()
+    assert '"decision":"approved"' in log and COMMAND in log
+    assert c.post(f"/api/v1/ask/{conv_id}/approvals", json={"decisions": {}}, headers=AUTH).status_code == 409
+
+
+def test_decline_through_the_api(client: tuple[TestClient, Any], tmp_path: Path) -> None:
+    c, app = client
+    script = Script([call("Bash", command=COMMAND), lambda m: "result: " + last_tool_result(m)])
+    app.state.agent_model = script.model()
+    conv_id = c.post("/api/v1/ask", json={"question": "fix mongodb"}, headers=AUTH).json()["id"]
+    doc = wait(c, conv_id)
+    r = c.post(f"/api/v1/ask/{conv_id}/approvals", json={"decisions": {doc["approvals"][0]["id"]: False}}, headers=AUTH)
+    assert r.status_code == 202
+    doc = wait(c, conv_id, until=("done", "failed"))
+    assert "did not approve" in doc["answer"]
+    assert '"decision":"declined"' in (tmp_path / "audit.log").read_text()
+
+
+def test_routes_need_the_token_and_valid_input(client: tuple[TestClient, Any]) -> None:
+    c, app = client
+    app.state.agent_model = Script(["hi"]).model()
+    assert c.post("/api/v1/ask", json={"question": "q"}).status_code == 401
+    assert c.post("/api/v1/ask", json={"question": ""}, headers=AUTH).status_code == 422
+    assert c.get("/api/v1/ask/unknown", headers=AUTH).status_code == 404
+
+
+def test_without_a_model_ask_is_503_with_how_to_configure(client: tuple[TestClient, Any],
+                                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    c, _ = client
+    for var in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "SRE_EXPERT_MODEL", "SRE_EXPERT_PROVIDER", "SRE_EXPERT_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    r = c.post("/api/v1/ask", json={"question": "q"}, headers=AUTH)
+    assert r.status_code == 503 and "ANTHROPIC_API_KEY" in r.json()["error"]
