@@ -1,0 +1,587 @@
+"""HTML pages of `sre-expert serve`: the investigations list, one investigation, the login form.
+
+Pure functions from records (the JSON the API serves, see the serve contract) to complete documents. Every
+value that comes from a record is escaped here, because all of it comes from the cluster or from
+Alertmanager: labels, annotations, evidence lines and log excerpts are attacker-reachable text. Redaction
+already happened when the record was stored; these functions only present.
+
+No asset is loaded from anywhere (inline CSS and SVG, no script at all) and each page carries a
+Content-Security-Policy that forbids scripts and outside requests, so a page renders behind a port-forward
+with no internet and a missed escape still cannot run code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html import escape
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .chain_svg import chain_svg, object_text
+from .page_style import CSS
+
+STATUSES = ("queued", "running", "done", "failed", "resolved")
+SEVERITIES = ("critical", "warning", "info")
+PENDING = ("queued", "running")
+REFRESH_SECONDS = 5  # how often a page with an investigation still in progress reloads itself
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+       "base-uri 'none'")
+
+STATUS_TEXT = {
+    "queued": "Investigation queued: waiting for a worker.",
+    "running": "Investigation running: reading the cluster and linking findings.",
+    "done": "Investigation done.",
+    "failed": "Investigation failed.",
+    "resolved": "The alert is resolved.",
+}
+
+UNKNOWN_SAFETY = ("unknown", "not classified; treat as a change and confirm first")
+SAFETY_TEXT = {
+    "read-only": ("read-only", "only reads; safe to run"),
+    "mutating": ("mutating", "changes the cluster; needs confirmation"),
+    "destructive": ("⚠ destructive", "can lose data or take things down; needs explicit confirmation"),
+}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def esc(value: Any) -> str:
+    """Text of any value, escaped for HTML text and attribute values alike; None is empty."""
+    return "" if value is None else escape(str(value), quote=True)
+
+
+def investigation_href(inv_id: Any) -> str:
+    return "/investigations/" + quote(str(inv_id or ""), safe="")
+
+
+def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None) -> str:
+    refresh_tag = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
+    where_tag = f'<span class="where">{esc(where)}</span>' if where else ""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="referrer" content="no-referrer">'
+        f"{refresh_tag}"
+        '<link rel="icon" href="data:,">'
+        f"<title>{esc(title)}</title>"
+        f"<style>{CSS}</style></head><body>"
+        '<header class="top"><div class="wrap">'
+        '<a class="brand" href="/">sre-expert</a>'
+        f"{where_tag}</div></header>"
+        f'<main class="wrap" id="main">{body}</main>'
+        "</body></html>\n"
+    )
+
+
+def format_time(ts: Any) -> str:
+    """An RFC3339 timestamp as a <time> element in UTC (`2026-11-26 03:06:12 UTC`); empty when missing."""
+    if not ts:
+        return ""
+    text = str(ts)
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return f"<time>{esc(text)}</time>"
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    if dt.year <= 1:  # Alertmanager's "no end" (0001-01-01T00:00:00Z)
+        return ""
+    shown = dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f'<time datetime="{esc(text)}">{shown}</time>'
+
+
+def status_badge(status: Any) -> str:
+    s = str(status or "unknown")
+    cls = f"st-{s}" if s in STATUSES else "st-queued"
+    return f'<span class="badge {cls}">{esc(s)}</span>'
+
+
+def severity_badge(severity: Any) -> str:
+    if not severity:
+        return '<span class="badge sev-none">no severity</span>'
+    s = str(severity)
+    cls = f"sev-{s}" if s in SEVERITIES else "sev-none"
+    return f'<span class="badge {cls}">{esc(s)}</span>'
+
+
+def scope_text(scope: dict[str, Any] | None) -> str:
+    """`namespace · Kind name` from a record's scope; `cluster-wide` when it names nothing."""
+    scope = scope or {}
+    ns, kind, name = scope.get("namespace"), scope.get("kind"), scope.get("name")
+    obj = " ".join(str(p) for p in (kind, name) if p)
+    parts = [str(p) for p in (ns, obj) if p]
+    return " · ".join(parts) if parts else "cluster-wide"
+
+
+def alert_title(record: dict[str, Any]) -> str:
+    if record.get("alertname"):
+        return str(record["alertname"])
+    return "Manual check" if record.get("trigger") == "manual" else "Investigation"
+
+
+def _labels(labels: dict[str, Any] | None) -> str:
+    if not labels:
+        return '<p class="muted">none</p>'
+    pairs = sorted(labels.items(), key=lambda kv: str(kv[0]))
+    items = "".join(f"<li>{esc(k)}={esc(v)}</li>" for k, v in pairs)
+    return f'<ul class="labels">{items}</ul>'
+
+
+def _mono(value: Any) -> str:
+    """A monospace span of `value`, or nothing when it is empty."""
+    return f'<span class="mono">{esc(value)}</span>' if value else ""
+
+
+def _facts(rows: list[tuple[str, str]], *, wide: bool = False) -> str:
+    """A definition list of (label, already-escaped HTML) rows, skipping empty values; `wide` flows the pairs
+    into two columns on a wide screen."""
+    body = "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in rows if v)
+    return f'<dl class="facts{" wide" if wide else ""}">{body}</dl>'
+
+
+# ------------------------------------------------------------------------------------------------ list
+
+
+def render_list(items: list[dict[str, Any]], *, total: int, status: str | None,
+                offset: int = 0, limit: int | None = None) -> str:
+    """The investigations page: filters by status, one row per investigation, newest first as given.
+
+    offset/limit only draw the "newer/older" links; the caller has already sliced `items`."""
+    current = status if status in STATUSES else None
+    filters = ['<li><a href="/"' + (' aria-current="page"' if current is None else "") + ">All</a></li>"]
+    for s in STATUSES:
+        cur = ' aria-current="page"' if s == current else ""
+        filters.append(f'<li><a href="/?{esc(urlencode({"status": s}))}"{cur}>{esc(s.capitalize())}</a></li>')
+    nav = f'<nav aria-label="Filter by status"><ul class="filters">{"".join(filters)}</ul></nav>'
+
+    heading = "Investigations" + (f": {current}" if current else "")
+    shown = len(items)
+    if shown and (offset or shown < total):
+        count = f"Showing {offset + 1}–{offset + shown} of {total}."
+    else:
+        count = f"{total} investigation{'s' if total != 1 else ''}."
+
+    if not items:
+        what = f"with status “{esc(current)}”" if current else "yet"
+        body = (f'<div class="panel empty"><p><strong>No investigations {what}.</strong></p>'
+                '<p class="muted">An investigation starts when Alertmanager posts a firing alert to '
+                "<code>/api/v1/alerts</code>, or with a manual check "
+                "(<code>POST /api/v1/check</code>).</p></div>")
+    else:
+        rows = "".join(_list_row(it) for it in items)
+        body = (
+            f'<p class="count muted">{esc(count)}</p>'
+            '<table class="investigations"><thead><tr>'
+            '<th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Alert</th>'
+            '<th scope="col">Scope</th><th scope="col">Summary</th><th scope="col">Created</th>'
+            f'<th scope="col">Updated</th></tr></thead><tbody>{rows}</tbody></table>'
+        )
+    pager = _pager(current, offset, limit, shown, total)
+    return _doc(f"{heading} · sre-expert", f"<h1>{esc(heading)}</h1>{nav}{body}{pager}",
+                where="Investigations")
+
+
+def _list_row(it: dict[str, Any]) -> str:
+    href = investigation_href(it.get("id"))
+    status = it.get("status")
+    summary = it.get("summary") or ""
+    if not summary:
+        summary_html = f'<span class="muted">{esc(STATUS_TEXT.get(str(status), ""))}</span>'
+    else:
+        summary_html = esc(summary)
+    if status == "failed" and it.get("error"):
+        summary_html += f'<br><span class="muted">error: {esc(it.get("error"))}</span>'
+    return (
+        "<tr>"
+        f'<td data-label="Status">{status_badge(status)}</td>'
+        f'<td data-label="Severity">{severity_badge(it.get("severity"))}</td>'
+        f'<td data-label="Alert"><a href="{esc(href)}">{esc(alert_title(it))}</a>'
+        f'<br><span class="muted mono nowrap">{esc(it.get("id"))}</span></td>'
+        f'<td data-label="Scope">{_scope_cell(it.get("scope"))}</td>'
+        f'<td class="summary" data-label="Summary">{summary_html}</td>'
+        f'<td class="when" data-label="Created">{format_time(it.get("createdAt"))}</td>'
+        f'<td class="when" data-label="Updated">{format_time(it.get("updatedAt"))}</td>'
+        "</tr>"
+    )
+
+
+def _scope_cell(scope: dict[str, Any] | None) -> str:
+    """Namespace on its own unbroken line, the object under it: names with dashes stay readable."""
+    scope = scope or {}
+    ns = scope.get("namespace")
+    obj = " ".join(str(p) for p in (scope.get("kind"), scope.get("name")) if p)
+    if not ns:
+        return esc(scope_text(scope))
+    return f'<span class="nowrap">{esc(ns)}</span>' + (f"<br>{esc(obj)}" if obj else "")
+
+
+def _pager(status: str | None, offset: int, limit: int | None, shown: int, total: int) -> str:
+    if not limit:
+        return ""
+    links = []
+
+    def href(off: int) -> str:
+        q: dict[str, Any] = {"status": status} if status else {}
+        if off:
+            q["offset"] = off
+        q["limit"] = limit
+        return "/?" + urlencode(q)
+
+    if offset > 0:
+        links.append(f'<a href="{esc(href(max(0, offset - limit)))}">← Newer</a>')
+    if offset + shown < total:
+        links.append(f'<a href="{esc(href(offset + limit))}">Older →</a>')
+    return f'<nav class="pager" aria-label="Pages">{"".join(links)}</nav>' if links else ""
+
+
+# ------------------------------------------------------------------------------------------------ detail
+
+
+def render_investigation(record: dict[str, Any]) -> str:
+    """One investigation: what fired, the causal chain drawn and listed, the root cause with its evidence
+    and fix, the rest of the scoped report, the alerts and the notifications."""
+    status = str(record.get("status") or "")
+    name = alert_title(record)
+    scope = scope_text(record.get("scope"))
+    root = record.get("rootCause")
+    chain = [f for f in (record.get("chain") or []) if isinstance(f, dict)]
+    if not chain and isinstance(root, dict):
+        chain = [root]
+    report = record.get("report") if isinstance(record.get("report"), dict) else None
+
+    out: list[str] = [
+        '<p class="muted"><a href="/">← All investigations</a></p>',
+        f"<h1>{severity_badge(record.get('severity'))} {esc(name)} "
+        f'<span class="muted">· {esc(scope)}</span> {status_badge(status)}</h1>',
+        _state_banner(record, status),
+    ]
+    if record.get("summary"):
+        sev = (root or {}).get("severity") if isinstance(root, dict) else record.get("severity")
+        cls = f" sev-{sev}" if sev in SEVERITIES else ""
+        out.append(f'<p class="summary-line{cls}">{esc(record["summary"])}</p>')
+    out.append(_header_facts(record, scope))
+
+    candidates = [f for f in (record.get("candidates") or []) if isinstance(f, dict)]
+    manual = record.get("trigger") == "manual"
+    out.append('<section aria-labelledby="h-chain"><h2 id="h-chain">Causal chain</h2>')
+    out.append(_chain_section(chain, status, report, [] if chain else candidates, manual=manual))
+    out.append("</section>")
+
+    if isinstance(root, dict):
+        out.append('<section aria-labelledby="h-root">'
+                   f'<h2 id="h-root">Root cause: <code>{esc(root.get("code"))}</code></h2>')
+        out.append(_finding_body(root, heading_level=3))
+        out.append("</section>")
+
+    middle = [f for f in chain[1:] if f.get("id") != (root or {}).get("id")] if chain else []
+    if middle:
+        out.append('<section aria-labelledby="h-along"><h2 id="h-along">Along the chain '
+                   f"({len(middle)})</h2>")
+        out.extend(_finding_details(f) for f in middle)
+        out.append("</section>")
+
+    if chain and candidates:  # a manual check: the scope's other root causes
+        out.append('<section aria-labelledby="h-roots"><h2 id="h-roots">Other root causes '
+                   f"({len(candidates)})</h2>")
+        out.extend(_finding_details(f) for f in candidates)
+        out.append("</section>")
+
+    if isinstance(record.get("trace"), dict):
+        out.append(_trace_section(record["trace"]))
+
+    if report is not None:
+        out.append(_report_section(report, {str(f.get("id")) for f in chain + candidates}))
+
+    out.append(_alerts_section(record))
+    out.append(_notifications_section(record.get("notifications") or []))
+
+    title = f"{status.upper() or '?'} · {name} · {scope} · sre-expert"
+    refresh = REFRESH_SECONDS if status in PENDING else None
+    return _doc(title, "".join(out), where=f"Investigation {record.get('id') or ''}", refresh=refresh)
+
+
+def _state_banner(record: dict[str, Any], status: str) -> str:
+    error = record.get("error")
+    if status in PENDING:
+        return (f'<div class="banner st-{status}" role="status"><strong>{esc(STATUS_TEXT[status])}</strong>'
+                f"This page reloads every {REFRESH_SECONDS} seconds until the diagnosis is ready.</div>")
+    if status == "failed":
+        err = f'<pre class="cmd">{esc(error)}</pre>' if error else '<p>No error message was recorded.</p>'
+        return (f'<div class="banner st-failed" role="alert"><strong>{esc(STATUS_TEXT["failed"])}</strong>'
+                f"The diagnosis could not be completed:{err}</div>")
+    if status == "resolved":
+        when = format_time(record.get("resolvedAt"))
+        at = f" at {when}" if when else ""
+        return (f'<div class="banner st-resolved" role="status"><strong>The alert resolved{at}.</strong>'
+                "The diagnosis below is from while it was firing.</div>")
+    if error:
+        return ('<div class="banner st-failed" role="alert"><strong>Error</strong>'
+                f'<pre class="cmd">{esc(error)}</pre></div>')
+    return ""
+
+
+def _header_facts(record: dict[str, Any], scope: str) -> str:
+    runbook = record.get("runbook")
+    runbook_html = ""
+    if isinstance(runbook, dict) and runbook.get("id"):
+        title = f" — {esc(runbook.get('title'))}" if runbook.get("title") else ""
+        runbook_html = (f"<code>{esc(runbook['id'])}</code>{title}<br>"
+                        f'<code class="muted">sre-expert runbook show {esc(runbook["id"])}</code>')
+    rows = [
+        ("Status", status_badge(record.get("status"))),
+        ("Alert", esc(record.get("alertname")) or esc(alert_title(record))),
+        ("Severity", esc(record.get("severity"))),
+        ("Trigger", esc(record.get("trigger"))),
+        ("Scope", esc(scope)),
+        ("Component", esc(record.get("component"))),
+        ("Runbook", runbook_html),
+        ("Receiver", esc(record.get("receiver"))),
+        ("Group key", _mono(record.get("groupKey"))),
+        ("Created", format_time(record.get("createdAt"))),
+        ("Updated", format_time(record.get("updatedAt"))),
+        ("Resolved", format_time(record.get("resolvedAt"))),
+        ("Investigation", _mono(record.get("id"))),
+    ]
+    return f'<div class="panel">{_facts(rows, wide=True)}</div>'
+
+
+def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, Any] | None,
+                   candidates: list[dict[str, Any]], *, manual: bool = False) -> str:
+    if not chain:
+        if status in PENDING:
+            return '<p class="muted">Not diagnosed yet.</p>'
+        if status == "failed":
+            return '<p class="muted">No diagnosis: the investigation failed (see the error above).</p>'
+        if report is None and not candidates:
+            return '<p class="muted">No diagnosis was recorded for this investigation.</p>'
+        head = ("<p><strong>No finding in this scope.</strong> The checks found nothing broken here."
+                if manual else "<p><strong>No finding explains this alert.</strong> The checks found no broken "
+                "object behind the object it names.")
+        if candidates:
+            n = len(candidates)
+            return (head + f" These {n} root cause{'s' if n != 1 else ''} in the same namespace may explain "
+                    "it; they are candidates, not a diagnosis.</p>"
+                    '<h3 id="h-candidates">Candidate causes</h3>'
+                    + "".join(_finding_details(f) for f in candidates))
+        n = len([f for f in (report or {}).get("findings") or [] if isinstance(f, dict)])
+        more = (f" The scoped report holds {n} other finding{'s' if n != 1 else ''}, listed below."
+                if n else " The scoped report holds no finding.")
+        return head + more + "</p>"
+    n = len(chain)
+    items = []
+    for i, f in enumerate(chain):
+        end = "(symptom)" if manual else "(alerted object)"
+        role = ("(root cause)" if i == 0 else end if i == n - 1 else "")
+        role_html = f" <strong>{role}</strong>" if role else ""
+        items.append(f"<li>{severity_badge(f.get('severity'))} <code>{esc(f.get('code'))}</code> on "
+                     f"{_mono(object_text(f.get('object')))}{role_html}: {esc(f.get('title'))}</li>")
+    return (
+        '<figure class="chain-figure">'
+        + chain_svg(chain, end_label="SYMPTOM" if manual else "ALERTED")
+        + '<figcaption class="muted">Root cause at the top; each finding causes the one below it, down to '
+        + ("the finding checked." if manual else "the object the alert is about.")
+        + "</figcaption></figure>"
+        '<h3 id="h-chain-text">The chain as text</h3>'
+        f'<ol class="chain-list" aria-labelledby="h-chain-text">{"".join(items)}</ol>'
+    )
+
+
+def _evidence(lines: list[Any]) -> str:
+    if not lines:
+        return '<p class="muted">No evidence recorded.</p>'
+    return '<ul class="evidence">' + "".join(f"<li>{esc(e)}</li>" for e in lines) + "</ul>"
+
+
+def _remediation(steps: list[dict[str, Any]]) -> str:
+    if not steps:
+        return '<p class="muted">No remediation recorded.</p>'
+    items = []
+    for step in steps:
+        safety = str(step.get("safety") or "unknown")
+        label, note = SAFETY_TEXT.get(safety, UNKNOWN_SAFETY)
+        cls = safety if safety in SAFETY_TEXT else "unknown"
+        cmd = step.get("command")
+        cmd_html = (f'<pre class="cmd"><code>{esc(cmd)}</code></pre>' if cmd
+                    else '<p class="muted">Manual step: no command.</p>')
+        items.append(
+            f'<li class="{esc(cls)}" data-safety="{esc(cls)}">'
+            f'<span class="badge safety-{esc(cls)}">{esc(label)}</span>'
+            f'<span class="safety-note muted">{esc(note)}</span><br>'
+            f'{esc(step.get("description"))}{cmd_html}</li>'
+        )
+    return f'<ol class="steps">{"".join(items)}</ol>'
+
+
+def _finding_body(f: dict[str, Any], *, heading_level: int) -> str:
+    h = f"h{heading_level}"
+    runbook = f.get("runbook")
+    rows = [
+        ("Severity", severity_badge(f.get("severity"))),
+        ("Object", f'<span class="mono">{esc(object_text(f.get("object")))}</span>'),
+        ("Component", esc(f.get("component"))),
+        ("Runbook", f"<code>{esc(runbook)}</code>" if runbook else ""),
+    ]
+    detail = f'<p>{esc(f.get("detail"))}</p>' if f.get("detail") else ""
+    return (
+        f'<p><strong>{esc(f.get("title"))}</strong></p>{_facts(rows)}{detail}'
+        f"<{h}>Evidence</{h}>{_evidence(f.get('evidence') or [])}"
+        f"<{h}>Remediation</{h}>{_remediation(f.get('remediation') or [])}"
+    )
+
+
+def _finding_details(f: dict[str, Any]) -> str:
+    root = ' <span class="badge st-failed">root cause</span>' if f.get("rootCause") else ""
+    return (
+        f'<details class="finding"><summary>{severity_badge(f.get("severity"))}{root} '
+        f'<code>{esc(f.get("code"))}</code> {_mono(object_text(f.get("object")))}: '
+        f'{esc(f.get("title"))}</summary>'
+        f"{_finding_body(f, heading_level=4)}</details>"
+    )
+
+
+TRACE_MARK = {"passed": ("✔ passed", "st-resolved"), "failed": ("✘ failed", "st-failed"),
+              "skipped": ("· skipped", "st-queued")}
+
+
+def _trace_section(trace: dict[str, Any]) -> str:
+    """The outside-in request trace (commands/trace.py JSON): each hop with its verdict and evidence."""
+    parts = ['<section aria-labelledby="h-trace">', '<h2 id="h-trace">Request path</h2>']
+    target = esc(trace.get("target"))
+    if not trace.get("resolved", True):
+        parts.append(f'<p>The trace could not resolve <code>{target}</code>: {esc(trace.get("message"))}</p>')
+    else:
+        verdict = ("every hop passed" if trace.get("ok")
+                   else f"broken at the <strong>{esc(trace.get('brokenHop') or '?')}</strong> hop")
+        parts.append(f"<p>Followed a request to <code>{target}</code> outside-in: {verdict}.</p>")
+    hops = [h for h in trace.get("hops") or [] if isinstance(h, dict)]
+    if hops:
+        items = []
+        for h in hops:
+            st = str(h.get("status") or "")
+            label, cls = TRACE_MARK.get(st, (st or "?", "st-queued"))
+            note = f'<p class="muted">{esc(h.get("note"))}</p>' if h.get("note") else ""
+            inner = f"{note}{_evidence(h.get('evidence') or [])}"
+            if h.get("fix") and st == "failed":
+                inner += f"<h4>Fix</h4>{_remediation(h.get('fix') or [])}"
+            open_attr = " open" if st == "failed" else ""
+            items.append(
+                f'<li data-status="{esc(st)}"><details class="finding"{open_attr}><summary>'
+                f'<span class="badge {cls}">{esc(label)}</span> <strong>{esc(h.get("name"))}</strong>: '
+                f"{esc(h.get('title'))}</summary>{inner}</details></li>"
+            )
+        parts.append(f'<ol class="hops">{"".join(items)}</ol>')
+    impact = trace.get("impact") or {}
+    also = [f"{esc(k)}: {esc(', '.join(str(x) for x in v))}" for k, v in impact.items() if v]
+    if also:
+        parts.append("<p><strong>Also affected by the broken hop:</strong> " + "; ".join(also) + "</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _report_section(report: dict[str, Any], in_chain: set[str]) -> str:
+    findings = [f for f in report.get("findings") or []
+                if isinstance(f, dict) and str(f.get("id")) not in in_chain]
+    summary = report.get("summary") or {}
+    counts = ", ".join(f"{summary.get(s, 0)} {s}" for s in SEVERITIES)
+    captured = format_time(report.get("capturedAt"))
+    head = (f'<p class="muted">Scoped report of cluster {esc(report.get("cluster"))}'
+            f"{', captured ' + captured if captured else ''}: {esc(counts)}.</p>")
+    parts = ['<section aria-labelledby="h-other">',
+             f'<h2 id="h-other">Other findings in scope ({len(findings)})</h2>', head]
+    if findings:
+        parts.extend(_finding_details(f) for f in findings)
+    else:
+        parts.append('<p class="muted">None besides the chain.</p>')
+    not_checked = report.get("notChecked") or []
+    if not_checked:
+        parts.append("<h3>Not checked</h3><ul>" + "".join(f"<li>{esc(t)}</li>" for t in not_checked)
+                     + "</ul>")
+    errors = report.get("collectionErrors") or []
+    if errors:
+        rows = []
+        for e in errors:
+            if isinstance(e, dict):
+                where = f" in {esc(e.get('namespace'))}" if e.get("namespace") else ""
+                rows.append(f"<li><code>{esc(e.get('kind'))}</code>{where}: {esc(e.get('error'))}</li>")
+        parts.append(f"<h3>Could not read</h3><ul>{''.join(rows)}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _alerts_section(record: dict[str, Any]) -> str:
+    alerts = [a for a in record.get("alerts") or [] if isinstance(a, dict)]
+    parts = ['<section aria-labelledby="h-alerts">', f'<h2 id="h-alerts">Alerts ({len(alerts)})</h2>']
+    if record.get("commonLabels"):
+        parts.append(f"<h3>Common labels</h3>{_labels(record.get('commonLabels'))}")
+    if not alerts:
+        what = "a manual check, no alert" if record.get("trigger") == "manual" else "no alert recorded"
+        parts.append(f'<p class="muted">None: {esc(what)}.</p>')
+    for a in alerts:
+        st = str(a.get("status") or "")
+        st_cls = "st-failed" if st == "firing" else ("st-resolved" if st == "resolved" else "st-queued")
+        labels = a.get("labels") or {}
+        ann = a.get("annotations") or {}
+        ann_html = ('<dl class="facts annotations">' + "".join(
+            f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
+            + "</dl>") if ann else '<p class="muted">none</p>'
+        rows = [("Started", format_time(a.get("startsAt"))), ("Ended", format_time(a.get("endsAt"))),
+                ("Fingerprint", _mono(a.get("fingerprint")))]
+        parts.append(
+            f'<div class="panel alert-card"><h3><span class="badge {st_cls}">{esc(st or "unknown")}</span> '
+            f'{esc(labels.get("alertname") or record.get("alertname") or "")}</h3>'
+            f"{_facts(rows)}<h4>Labels</h4>{_labels(labels)}<h4>Annotations</h4>{ann_html}</div>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _notifications_section(notes: list[dict[str, Any]]) -> str:
+    head = '<section aria-labelledby="h-notify"><h2 id="h-notify">Notifications</h2>'
+    if not notes:
+        return head + '<p class="muted">None sent: no Slack or webhook target is configured.</p></section>'
+    rows = []
+    for n in notes:
+        if not isinstance(n, dict):
+            continue
+        st = str(n.get("status") or "")
+        cls = {"sent": "st-resolved", "failed": "st-failed", "pending": "st-queued"}.get(st, "st-queued")
+        rows.append(
+            f"<tr><td>{esc(n.get('target'))}</td><td><span class=\"badge {cls}\">{esc(st)}</span></td>"
+            f"<td>{esc(n.get('attempts'))}</td><td class=\"summary\">{esc(n.get('lastError'))}</td>"
+            f"<td class=\"when\">{format_time(n.get('at'))}</td></tr>"
+        )
+    cols = "".join(f'<th scope="col">{c}</th>' for c in ("Target", "Status", "Attempts", "Last error", "At"))
+    return (head + f'<table class="notifications"><thead><tr>{cols}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></section>')
+
+
+# ------------------------------------------------------------------------------------------------ login
+
+
+def render_login(error: str | None) -> str:
+    """The token form. It posts to /login, which sets the HttpOnly cookie and redirects to /."""
+    err = (f'<div class="banner st-failed" role="alert"><strong>{esc(error)}</strong></div>' if error else "")
+    body = (
+        '<form class="login panel" method="post" action="/login">'
+        "<h1>Sign in</h1>"
+        '<p class="muted">Paste the API token of this server '
+        "(the value of <code>SRE_EXPERT_TOKEN</code>).</p>"
+        f"{err}"
+        '<label for="token">Token</label>'
+        '<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>'
+        '<button type="submit">Sign in</button>'
+        "</form>"
+    )
+    return _doc("Sign in · sre-expert", body)
+
+
+def render_error(status_code: int, message: str) -> str:
+    """A plain error page (unknown investigation, bad request) in the same style."""
+    body = (f'<h1>{esc(status_code)}</h1><p>{esc(message)}</p>'
+            '<p><a href="/">← All investigations</a></p>')
+    return _doc(f"{status_code} · sre-expert", body)
