@@ -1,0 +1,147 @@
+"""`sre-expert serve`: Alertmanager webhook → investigation → API, pages and notifications.
+
+Top level imports typer and the standard library only; fastapi and uvicorn load inside the command.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Optional
+
+import typer
+
+HELP = """Receive Alertmanager alerts, investigate each alert group, keep the results.
+
+Each alert group becomes an investigation: the object the alert names (pod, PVC, node, route, certificate...), the findings about it, the chain down to its root cause, the evidence and the fix. Results are kept in a SQLite file (--db) and served as JSON (/api/v1/...) and as pages (/).
+
+[bold]Token[/]: set SRE_EXPERT_TOKEN (16+ characters: `openssl rand -hex 32`, or mount it from a Kubernetes Secret). Every request except /healthz and /readyz needs `Authorization: Bearer <token>`; browsers log in once at /login. `--insecure-no-auth` turns auth off, on a loopback address only.
+
+[bold]Point Alertmanager at it[/] (alertmanager.yml; send_resolved closes the investigation):
+
+    receivers:
+      - name: sre-expert
+        webhook_configs:
+          - url: http://sre-expert.monitoring.svc:8080/api/v1/alerts
+            send_resolved: true
+            http_config:
+              authorization:
+                type: Bearer
+                credentials_file: /etc/alertmanager/secrets/sre-expert/token
+
+Cluster state comes from --bundle, --demo, or a live cluster (--context/--kubeconfig, or in-cluster), re-read at most every 30 s.
+
+Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo[/] · [bold]sre-expert serve --context prod --host 0.0.0.0 --slack-webhook https://hooks.slack.com/…[/]
+"""
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve", help=HELP)(serve)
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
+    db: Annotated[str, typer.Option("--db", help="SQLite file for alerts, investigations and the notification outbox.")] = "sre-expert.db",
+    bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz to investigate against.")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Investigate against the demo platform.")] = False,
+    context: Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")] = None,
+    kubeconfig: Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")] = None,
+    namespace: Annotated[Optional[list[str]], typer.Option("--namespace", "-n", help="Live: list only these namespaces (repeatable).")] = None,
+    prometheus: Annotated[Optional[str], typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for the metric checks (volume, node, error-rate, certificate expiry).")] = None,
+    slack_webhook: Annotated[Optional[str], typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
+    webhook: Annotated[Optional[str], typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
+    external_url: Annotated[Optional[str], typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Investigations run in parallel.")] = 2,
+    max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
+    source_ttl: Annotated[Optional[float], typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
+    notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
+    notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
+    insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
+) -> None:
+    from .cli import _err
+
+    token = os.environ.get("SRE_EXPERT_TOKEN") or None
+    if insecure_no_auth:
+        if not _is_loopback(host):
+            _err(f"--insecure-no-auth is only allowed on a loopback address, not {host}")
+            raise typer.Exit(2)
+        token = None
+    elif token is None:
+        _err("set SRE_EXPERT_TOKEN (e.g. `export SRE_EXPERT_TOKEN=$(openssl rand -hex 32)`); every client and "
+             "Alertmanager send it as `Authorization: Bearer …`. For local tests only: --insecure-no-auth")
+        raise typer.Exit(2)
+    else:
+        from .server.auth import MIN_TOKEN_CHARS
+
+        if len(token) < MIN_TOKEN_CHARS:
+            _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
+            raise typer.Exit(2)
+    if bundle and demo:
+        _err("give either --bundle or --demo, not both")
+        raise typer.Exit(2)
+    if (bundle or demo) and (context or kubeconfig):
+        _err("give either --bundle/--demo or a live cluster (--context/--kubeconfig), not both")
+        raise typer.Exit(2)
+    if bundle and not os.path.exists(bundle):
+        _err(f"--bundle {bundle}: no such file or directory")
+        raise typer.Exit(2)
+    if not (bundle or demo or context or kubeconfig):
+        from .sources.resolve import live_configured
+
+        if not live_configured():
+            _err("no source: pass --demo, --bundle PATH, or --context/--kubeconfig for a live cluster")
+            raise typer.Exit(2)
+
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # proto set: asyncio then turns Nagle off
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        _err(f"cannot listen on {host}:{port}: {e.strerror or e}")
+        raise typer.Exit(2) from None
+    sock.listen(2048)
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{bound}"
+
+    from .server.config import ServeConfig
+    from .server.store import Store, StoreError
+
+    try:  # open (and migrate) the database now, so a bad --db is an error before we listen
+        Store(db).close()
+    except StoreError as e:
+        _err(f"database: {e}")
+        raise typer.Exit(2) from None
+
+    config = ServeConfig(
+        db_path=db, token=token, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
+        namespaces=tuple(namespace or ()), prometheus=prometheus, workers=workers, max_body=max_body, slack_webhook=slack_webhook,
+        webhook=webhook, external_url=external_url or base,
+        source_ttl=source_ttl, notify_base_delay=notify_backoff, notify_max_attempts=notify_attempts,
+        announce=lambda msg: print(f"sre-expert serve: {msg}", flush=True),
+    )
+    import uvicorn
+
+    from .server.app import create_app
+
+    print(f"sre-expert serve: listening on {base} (webhook {base}/api/v1/alerts, db {db}, "
+          f"auth {'OFF' if token is None else 'bearer token'})", flush=True)
+    # limit_concurrency: past 1,024 open requests answer 503 at once (Alertmanager retries) instead of
+    # queueing without bound
+    server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", access_log=False,
+                                           limit_concurrency=1024, timeout_graceful_shutdown=10))
+    server.run(sockets=[sock])  # SIGTERM/SIGINT: stop accepting, finish requests, stop workers

@@ -1,0 +1,342 @@
+"""The HTTP server of `sre-expert serve`: Alertmanager webhook, investigations API, pages, health, metrics.
+
+Import this module only inside `serve` (fastapi is heavy). Contract: /tmp/brief/serve_contract.md,
+summarised in the README. Everything but /healthz and /readyz needs the bearer token; the pages also
+accept it from the `sre_expert_token` cookie that POST /login sets (GET only: a cookie never
+authorises a state-changing request, so a cross-site form cannot post alerts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import pages
+from .auth import COOKIE, bearer, token_ok
+from .config import ServeConfig
+from .metrics import Metrics
+from .notify import Notifier
+from .payload import parse_webhook, redacted
+from .store import STATUSES, Store
+from .worker import SourceCache, WorkerPool
+
+log = logging.getLogger("sre_expert.server")
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+HTML_PATHS = ("/", "/investigations/")
+MAX_LIMIT = 500
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, detail: Any = None, headers: dict[str, str] | None = None):
+        self.status, self.message, self.detail, self.headers = status, message, detail, headers
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def _error(status: int, message: str, detail: Any = None, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"error": message}
+    if detail is not None:
+        body["detail"] = detail
+    return _json(status, body, headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) past `limit` bytes whether or not Content-Length is sent."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Server:
+    """What the endpoints share: config, store, source cache, workers, notifier, metrics."""
+
+    def __init__(self, config: ServeConfig):
+        self.config = config
+        self.metrics = Metrics()
+        self.store: Store | None = None
+        self.source = SourceCache(config.make_loader(), config.ttl())
+        self.pool: WorkerPool | None = None
+        self.notifier: Notifier | None = None
+        self.ingest_slots = asyncio.Semaphore(max(1, config.max_concurrent_ingest))
+
+    def start(self) -> None:
+        self.store = Store(self.config.db_path)
+        targets = self.config.targets()
+
+        def on_done(inv_id: str, result: dict[str, Any]) -> None:
+            if targets and self.store is not None:
+                root = result.get("rootCause") or {}
+                self.store.enqueue_notifications(inv_id, targets, root.get("id") or result.get("summary"))
+
+        self.notifier = Notifier(self.store, external_url=self.config.external_url,
+                                 base_delay=self.config.notify_base_delay,
+                                 max_attempts=self.config.notify_max_attempts, on_result=self.metrics.notified)
+        self.pool = WorkerPool(self.store, self.source, self.config.workers, on_done=on_done,
+                               on_finished=self.metrics.finished)
+        self.pool.start()
+        self.notifier.start()
+
+    def stop(self) -> None:
+        if self.pool:
+            self.pool.stop()
+        if self.notifier:
+            self.notifier.stop()
+        if self.store:
+            counts = self.store.counts()
+            self.store.close()
+            if self.config.announce:
+                left = counts["queued"] + counts["running"]
+                self.config.announce(f"stopped; {left} investigation(s) queued or running will resume on the next start")
+
+    def authorised(self, request: Request, *, allow_cookie: bool) -> bool:
+        presented = bearer(request.headers.get("authorization"))
+        if presented is None and allow_cookie:
+            presented = request.cookies.get(COOKIE)
+        return token_ok(self.config.token, presented)
+
+
+def create_app(config: ServeConfig) -> FastAPI:
+    srv = Server(config)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(srv.start)
+        # load the snapshot now rather than on the first alert (readyz reports it)
+        asyncio.get_running_loop().run_in_executor(None, _preload, srv.source)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(srv.stop)
+
+    app = FastAPI(title="sre-expert", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.server = srv
+
+    # ------------------------------------------------------------------------------ errors and auth
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        if exc.status == 503 and _is_html(request):
+            return _page(pages.render_error(503, exc.message), 503)
+        return _error(exc.status, exc.message, exc.detail, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        detail = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()]
+        return _error(422, "invalid request", detail)
+
+    def _unexpected(request: Request, exc: Exception) -> Response:
+        """A bug or a broken database: a JSON 500 and one redacted log line (a traceback would quote
+        whatever the failing code held, unredacted)."""
+        from ..safety.redact import redact
+
+        log.error("unhandled error on %s %s: %s", request.method, request.url.path,
+                  redact(f"{type(exc).__name__}: {exc}"))
+        return _error(500, "internal error (see the server log)")
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next):
+        path = request.url.path
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > config.max_body:
+            return _error(413, f"request body larger than {config.max_body} bytes")
+        if path in OPEN_PATHS or path == "/login":
+            return await call_next(request)
+        allow_cookie = request.method in ("GET", "HEAD")
+        if not srv.authorised(request, allow_cookie=allow_cookie):
+            if request.method in ("GET", "HEAD") and _is_html(request):
+                return RedirectResponse("/login", status_code=303)
+            return _error(401, "missing or wrong bearer token (Authorization: Bearer $SRE_EXPERT_TOKEN)",
+                          headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return await call_next(request)
+        except Exception as exc:  # handled errors (ApiError, HTTPException) never get here
+            return _unexpected(request, exc)
+
+    # ------------------------------------------------------------------------------ webhook
+    @app.post("/api/v1/alerts")
+    async def alerts(request: Request) -> Response:
+        started = time.perf_counter()
+        body = await read_body(request, config.max_body)
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            srv.metrics.rejected()
+            raise ApiError(400, f"the body is not JSON: {e}") from None
+        payload, errors = parse_webhook(doc)
+        if payload is None:
+            srv.metrics.rejected()
+            raise ApiError(422, "invalid Alertmanager webhook payload", errors)
+        assert srv.store is not None
+        async with srv.ingest_slots:
+            ids = await run_in_threadpool(lambda: srv.store.ingest(redacted(payload)))  # type: ignore[union-attr]
+        srv.metrics.received(len(payload["alerts"]))
+        srv.metrics.observe_webhook(time.perf_counter() - started)
+        return _json(200, {"accepted": len(payload["alerts"]), "investigations": ids})
+
+    # ------------------------------------------------------------------------------ investigations
+    def _paging(request: Request) -> tuple[str | None, int, int]:
+        q = request.query_params
+        status = q.get("status") or None
+        if status is not None and status not in STATUSES:
+            raise ApiError(422, f"status must be one of {', '.join(STATUSES)}")
+        try:
+            limit = int(q.get("limit", "50"))
+            offset = int(q.get("offset", "0"))
+        except ValueError:
+            raise ApiError(422, "limit and offset must be integers") from None
+        if not 1 <= limit <= MAX_LIMIT or offset < 0:
+            raise ApiError(422, f"limit must be 1..{MAX_LIMIT} and offset >= 0")
+        return status, limit, offset
+
+    @app.get("/api/v1/investigations")
+    async def list_investigations(request: Request) -> Response:
+        status, limit, offset = _paging(request)
+        items, total = await run_in_threadpool(srv.store.list, status, limit, offset)  # type: ignore[union-attr]
+        return _json(200, {"items": items, "total": total})
+
+    @app.get("/api/v1/investigations/{inv_id}")
+    async def get_investigation(inv_id: str) -> Response:
+        rec = await run_in_threadpool(srv.store.get, inv_id)  # type: ignore[union-attr]
+        if rec is None:
+            raise ApiError(404, f"no investigation {inv_id}")
+        return _json(200, rec)
+
+    @app.post("/api/v1/check")
+    async def check(request: Request) -> Response:
+        body = await read_body(request, config.max_body)
+        try:
+            doc = orjson.loads(body) if body.strip() else {}
+        except orjson.JSONDecodeError as e:
+            raise ApiError(400, f"the body is not JSON: {e}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(422, 'the body must be {"namespace": str|null, "component": str|null}')
+        bad = [k for k in ("namespace", "component") if doc.get(k) is not None and not isinstance(doc.get(k), str)]
+        if bad:
+            raise ApiError(422, f"{', '.join(bad)} must be a string or null")
+        inv_id = await run_in_threadpool(srv.store.create_manual, doc.get("namespace") or None,  # type: ignore[union-attr]
+                                         doc.get("component") or None)
+        return _json(202, {"id": inv_id})
+
+    # ------------------------------------------------------------------------------ health, metrics
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return _json(200, {"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        db_ok = False
+        try:
+            db_ok = srv.store is not None and await run_in_threadpool(srv.store.ping)
+        except Exception:
+            db_ok = False
+        src_ok = srv.source.loaded
+        from ..safety.redact import redact
+
+        error = srv.source.last_error
+        body = {"status": "ready" if db_ok and src_ok else "not ready", "db": db_ok, "source": src_ok,
+                "sourceError": redact(error) if error else None}
+        return _json(200 if db_ok and src_ok else 503, body)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        counts = await run_in_threadpool(srv.store.counts)  # type: ignore[union-attr]
+        return PlainTextResponse(srv.metrics.render(counts), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    # ------------------------------------------------------------------------------ pages
+    @app.get("/", response_class=HTMLResponse)
+    async def page_list(request: Request) -> Response:
+        status, limit, offset = _paging(request)
+        items, total = await run_in_threadpool(srv.store.list, status, limit, offset)  # type: ignore[union-attr]
+        return _page(pages.render_list(items, total=total, status=status, offset=offset, limit=limit))
+
+    @app.get("/investigations/{inv_id}", response_class=HTMLResponse)
+    async def page_investigation(inv_id: str) -> Response:
+        rec = await run_in_threadpool(srv.store.get, inv_id)  # type: ignore[union-attr]
+        if rec is None:
+            return _page(pages.render_error(404, f"no investigation {inv_id}"), 404)
+        return _page(pages.render_investigation(rec))
+
+    @app.get("/login", response_class=HTMLResponse)
+    async def login_form() -> Response:
+        return _page(pages.render_login(None))
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        body = await read_body(request, 16 * 1024)
+        form = parse_qs(body.decode("utf-8", "replace"))
+        token = (form.get("token") or [""])[0].strip()
+        if config.token is not None and not token_ok(config.token, token):
+            return _page(pages.render_login("wrong token"), 401)
+        resp = RedirectResponse("/", status_code=303)
+        resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                        path="/")
+        return resp
+
+    _include_agent_routes(app)
+    return app
+
+
+# Pages hold incident data: no caching, no framing, nothing loaded from elsewhere (a <meta> CSP cannot
+# carry frame-ancestors, so the policy travels as a header).
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _page(body: str, status: int = 200) -> Response:
+    return HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
+
+
+def _is_html(request: Request) -> bool:
+    path = request.url.path
+    return path == "/" or path.startswith("/investigations/") or path == "/login"
+
+
+def _preload(source: SourceCache) -> None:
+    try:
+        source.get()
+    except Exception as e:  # readyz shows it; investigations will fail with the same message
+        from ..safety.redact import redact
+
+        log.error("cannot load the source: %s", redact(f"{type(e).__name__}: {e}"))
+
+
+def _include_agent_routes(app: FastAPI) -> None:
+    """Another module may add routes (the agent); it is optional."""
+    try:
+        mod = importlib.import_module("sre_expert.server.agent_routes")
+    except ModuleNotFoundError as e:
+        if e.name != "sre_expert.server.agent_routes":
+            raise
+        return
+    router = getattr(mod, "router", None)
+    if router is not None:
+        app.include_router(router)

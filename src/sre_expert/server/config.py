@@ -1,0 +1,63 @@
+"""Settings of one `sre-expert serve` process (the CLI fills them; tests build them directly)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..snapshot import Snapshot
+
+DEFAULT_MAX_BODY = 5 * 1024 * 1024  # a group of a few thousand alerts; Alertmanager sends whole groups
+
+
+@dataclass(slots=True)
+class ServeConfig:
+    db_path: str = "sre-expert.db"
+    token: str | None = None  # None only with --insecure-no-auth
+    bundle: str | None = None
+    demo: bool = False
+    context: str | None = None
+    kubeconfig: str | None = None
+    namespaces: tuple[str, ...] = ()
+    prometheus: str | None = None  # Prometheus URL for the metric checks (open_source's `prometheus`)
+    workers: int = 2
+    max_body: int = DEFAULT_MAX_BODY
+    slack_webhook: str | None = None
+    webhook: str | None = None
+    external_url: str | None = None  # where the pages are reachable, for links in notifications
+    notify_base_delay: float = 2.0
+    notify_max_attempts: int = 6
+    max_concurrent_ingest: int = 16
+    source_ttl: float | None = field(default=None)  # None: from the source (live 30 s, bundle/demo forever)
+    loader: Callable[[], Snapshot] | None = None  # tests inject a snapshot; else open_source(...)
+    announce: Callable[[str], None] | None = None  # the CLI prints start/stop lines through it
+
+    @property
+    def live(self) -> bool:
+        return not (self.bundle or self.demo)
+
+    def ttl(self) -> float | None:
+        if self.source_ttl is not None:
+            return self.source_ttl if self.source_ttl > 0 else None
+        from .worker import LIVE_TTL
+
+        return LIVE_TTL if self.live else None
+
+    def make_loader(self) -> Callable[[], Snapshot]:
+        if self.loader is not None:
+            return self.loader
+        from ..sources.resolve import open_source
+
+        bundle, demo, context, kubeconfig, ns = self.bundle, self.demo, self.context, self.kubeconfig, self.namespaces
+        extra = {"prometheus": self.prometheus} if self.prometheus else {}
+        return lambda: open_source(bundle, demo, context, kubeconfig, namespaces=ns, progress=False, **extra)
+
+    def targets(self) -> list[tuple[str, str]]:
+        out = []
+        if self.slack_webhook:
+            out.append(("slack", self.slack_webhook))
+        if self.webhook:
+            out.append(("webhook", self.webhook))
+        return out

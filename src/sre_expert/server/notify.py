@@ -1,0 +1,166 @@
+"""Notifications through an outbox: a Slack-compatible incoming webhook and a generic JSON webhook.
+
+Why an outbox table: a receiver that is down for a minute must not lose the message, and neither must
+a restart. Each notification is a row; a sender thread posts what is due, and on failure schedules the
+next attempt with exponential backoff until `max_attempts`, after which the row is `failed` and the
+record says why. Messages are built from the stored (already redacted) record and redacted again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from .store import Store
+
+log = logging.getLogger("sre_expert.server")
+EVIDENCE_LINES = 3
+SECTION_MAX = 2900  # Slack rejects section text above 3000 characters
+SEVERITY_ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:", "info": ":large_blue_circle:"}
+
+
+def _cut(text: str, n: int = SECTION_MAX) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _scope_text(rec: dict[str, Any]) -> str:
+    s = rec.get("scope") or {}
+    if s.get("kind"):
+        ns = f"{s['namespace']}/" if s.get("namespace") else ""
+        return f"{s['kind']} {ns}{s.get('name')}"
+    return f"namespace {s['namespace']}" if s.get("namespace") else "cluster"
+
+
+def slack_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
+    """Slack incoming-webhook body: `text` for notifications, `blocks` for the message itself."""
+    what = rec.get("alertname") or ("check" if rec.get("trigger") == "manual" else "alert")
+    sev = rec.get("severity")
+    head = f"{'[' + sev.upper() + '] ' if sev else ''}{what} · {_scope_text(rec)}"
+    text = f"{head}: {rec.get('summary') or ''}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"{SEVERITY_ICON.get(sev or '', '')} *{head}*".strip())}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(rec.get("summary") or "no summary")}},
+    ]
+    root = rec.get("rootCause")
+    if root:
+        obj = root.get("object") or {}
+        ns = f"{obj['namespace']}/" if obj.get("namespace") else ""
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+            f"*Root cause* `{root.get('code')}` on {obj.get('kind')} {ns}{obj.get('name')}\n{root.get('title', '')}")}})
+        evidence = [e for e in root.get("evidence") or () if e][:EVIDENCE_LINES]
+        if evidence:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+                "*Evidence*\n```" + "\n".join(e.replace("```", "'''") for e in evidence) + "```")}})
+        fixes = [r for r in root.get("remediation") or () if r.get("description")][:2]
+        if fixes:
+            lines = [f"• {r['description']}" + (f": `{r['command']}` ({r.get('safety')})" if r.get("command") else "")
+                     for r in fixes]
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("*Fix*\n" + "\n".join(lines))}})
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Investigation {rec['id']}>"}]})
+        text += f" {link}"
+    return {"text": _cut(text, 3000), "blocks": blocks}
+
+
+def webhook_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
+    """The record itself (without the scoped report, which can be large) plus its link."""
+    out = {k: v for k, v in rec.items() if k != "report"}
+    out["link"] = link
+    return out
+
+
+def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> None:
+    """POST JSON; raises on a non-2xx answer or a network error."""
+    data = orjson.dumps(body)
+    req = urllib.request.Request(url, data=data, method="POST",
+                                 headers={"Content-Type": "application/json", "User-Agent": "sre-expert"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the operator configured the URL
+        resp.read(65536)
+        if not 200 <= resp.status < 300:
+            raise RuntimeError(f"HTTP {resp.status}")
+
+
+class Notifier:
+    """The outbox sender thread."""
+
+    def __init__(self, store: Store, *, external_url: str | None, base_delay: float = 2.0, max_attempts: int = 6,
+                 sender: Callable[[str, dict[str, Any]], None] = post_json,
+                 on_result: Callable[[str, bool], None] | None = None):
+        self.store = store
+        self.external_url = (external_url or "").rstrip("/") or None
+        self.base_delay = base_delay
+        self.max_attempts = max_attempts
+        self.sender = sender
+        self.on_result = on_result
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def link(self, inv_id: str) -> str | None:
+        return f"{self.external_url}/investigations/{inv_id}" if self.external_url else None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="sre-expert-notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self.store._wake()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.send_due()
+            except Exception as e:  # the db is busy or closing: try again later, never die
+                from ..safety.redact import redact
+
+                log.error("notification outbox failed: %s", redact(f"{type(e).__name__}: {e}"))
+                sent = 0
+            if sent:
+                continue
+            nxt = self.store.next_notification_at()
+            wait = 1.0 if nxt is None else min(1.0, max(0.01, nxt - time.time()))
+            self.store.wait_for_work(wait)
+
+    def send_due(self) -> int:
+        """Send every due notification once; returns how many were attempted."""
+        from ..safety.redact import redact, redact_obj
+
+        due = self.store.due_notifications()
+        for n in due:
+            rec = self.store.get(n["investigation"], with_report=False)
+            if rec is None:
+                self.store.notification_result(n["id"], ok=False, error="investigation not found", next_at=None)
+                continue
+            build = slack_message if n["target"] == "slack" else webhook_message
+            body = redact_obj(build(rec, self.link(rec["id"])))
+            try:
+                self.sender(n["url"], body)
+            except Exception as e:
+                err = redact(_error_text(e))[:500]
+                attempts = n["attempts"] + 1
+                nxt = None if attempts >= self.max_attempts else time.time() + self.base_delay * 2 ** (attempts - 1)
+                self.store.notification_result(n["id"], ok=False, error=err, next_at=nxt)
+                if self.on_result:
+                    self.on_result(n["target"], False)
+            else:
+                self.store.notification_result(n["id"], ok=True, error=None, next_at=None)
+                if self.on_result:
+                    self.on_result(n["target"], True)
+        return len(due)
+
+
+def _error_text(e: Exception) -> str:
+    if isinstance(e, urllib.error.HTTPError):
+        return f"HTTP {e.code} {e.reason}"
+    if isinstance(e, urllib.error.URLError):
+        return f"unreachable: {e.reason}"
+    return f"{type(e).__name__}: {e}"

@@ -1,0 +1,158 @@
+"""Investigation workers: a bounded pool that claims queued investigations from the store.
+
+Why a cached source: a burst of alerts (a node dies, 300 pods alert) must not sweep the cluster 300
+times. The snapshot is reused for a short TTL (live: 30 s; a bundle or the demo never changes, so it is
+loaded once) and its diagnosis is computed once per snapshot; each investigation is then a few
+milliseconds of pure work on the cached report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..diagnosis.engine import Report, diagnose
+from ..snapshot import Snapshot
+from .investigate import investigate_alerts, investigate_check
+from .store import Store
+
+log = logging.getLogger("sre_expert.server")
+LIVE_TTL = 30.0
+
+
+class SourceCache:
+    """The snapshot and its diagnosis, shared by every worker. One load at a time; while a live
+    snapshot is being re-read, the other workers keep using the previous one instead of waiting."""
+
+    def __init__(self, loader: Callable[[], Snapshot], ttl: float | None, *, clock: Callable[[], float] = time.monotonic):
+        self._loader = loader
+        self._ttl = ttl
+        self._clock = clock
+        self._state = threading.Lock()  # guards the fields below; held only for a moment
+        self._loading = threading.Lock()  # held for a whole load
+        self._snap: Snapshot | None = None
+        self._report: Report | None = None
+        self._loaded_at = 0.0
+        self.loads = 0
+        self.last_error: str | None = None
+
+    def _fresh(self) -> bool:
+        if self._snap is None:
+            return False
+        return self._ttl is None or self._clock() - self._loaded_at < self._ttl
+
+    def _current(self) -> tuple[Snapshot, Report]:
+        assert self._snap is not None and self._report is not None
+        return self._snap, self._report
+
+    def get(self) -> tuple[Snapshot, Report]:
+        """The current snapshot and diagnosis, loading again when the TTL has passed. A failed reload
+        keeps serving the last good snapshot (an investigation on 30 s-old data beats none) and is
+        retried after another TTL."""
+        with self._state:
+            if self._fresh() or (self._snap is not None and self._loading.locked()):
+                return self._current()
+        with self._loading:
+            with self._state:
+                if self._fresh():  # another worker loaded it while we waited
+                    return self._current()
+            try:
+                snap = self._loader()
+                report = diagnose(snap)
+            except Exception as e:
+                with self._state:
+                    self.last_error = f"{type(e).__name__}: {e}"
+                    if self._snap is None:
+                        raise
+                    self._loaded_at = self._clock()
+                    from ..safety.redact import redact
+
+                    log.warning("reloading the source failed, keeping the last snapshot: %s", redact(self.last_error))
+                    return self._current()
+            with self._state:
+                self._snap, self._report, self._loaded_at = snap, report, self._clock()
+                self.loads += 1
+                self.last_error = None
+                return self._current()
+
+    @property
+    def loaded(self) -> bool:
+        return self._snap is not None
+
+
+def run_job(job: dict[str, Any], snap: Snapshot, report: Report) -> dict[str, Any]:
+    """The result fields of one claimed investigation (pure given the snapshot and report)."""
+    if job["trigger"] == "manual":
+        req = job.get("request") or {}
+        return investigate_check(req.get("namespace"), req.get("component"), snap, report)
+    return investigate_alerts(job.get("alertname"), job.get("commonLabels") or {}, job.get("alerts") or [],
+                              snap, report)
+
+
+class WorkerPool:
+    """N threads claiming from the store. An exception fails that investigation, never the worker."""
+
+    def __init__(self, store: Store, source: SourceCache, workers: int = 2,
+                 on_done: Callable[[str, dict[str, Any]], None] | None = None,
+                 on_finished: Callable[[str], None] | None = None):
+        self.store = store
+        self.on_finished = on_finished  # "done" or "failed", for the metrics counter
+        self.source = source
+        self.workers = max(1, workers)
+        self.on_done = on_done
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.store.requeue_interrupted()
+        for i in range(self.workers):
+            t = threading.Thread(target=self._loop, name=f"sre-expert-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.store._wake()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._threads.clear()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                job = self.store.claim()
+            except Exception as e:  # the db is busy or closing: back off, never die
+                log.error("claiming an investigation failed: %s", e)
+                self._stop.wait(1.0)
+                continue
+            if job is None:
+                self.store.wait_for_work(1.0)
+                continue
+            self.run_one(job)
+
+    def run_one(self, job: dict[str, Any]) -> None:
+        from ..safety.redact import redact
+
+        inv_id, gen = job["id"], job["generation"]
+        try:
+            snap, report = self.source.get()
+            result = run_job(job, snap, report)
+        except Exception as e:
+            error = redact(f"{type(e).__name__}: {e}")[:2000]
+            log.error("investigation %s failed: %s", inv_id, error)  # no traceback: it would quote unredacted
+            self.store.fail(inv_id, gen, error)
+            if self.on_finished:
+                self.on_finished("failed")
+            return
+        became_done = self.store.finish(inv_id, gen, result)
+        if self.on_finished:
+            self.on_finished("done")
+        if became_done and self.on_done is not None:
+            try:
+                self.on_done(inv_id, result)
+            except Exception as e:
+                log.error("queueing notifications for %s failed: %s", inv_id, redact(f"{type(e).__name__}: {e}"))
