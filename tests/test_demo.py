@@ -79,7 +79,8 @@ def test_cli_demo_json_is_valid_and_exits_1() -> None:
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMA)
-    assert doc["capturedAt"] == "2026-11-26T03:07:12Z" and doc["warnings"] == [] and doc["notChecked"] == []
+    assert doc["capturedAt"] == "2026-11-26T03:07:12Z" and doc["warnings"] == []
+    assert [t.split(" (")[0] for t in doc["notChecked"]] == ["metrics: no Prometheus source"]
     assert [f["rootCause"] for f in doc["findings"]][: len(INCIDENTS)] == [True] * len(INCIDENTS)
 
 

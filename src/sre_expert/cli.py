@@ -49,6 +49,11 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shi
 ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")]
 KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
+PrometheusOpt = Annotated[
+    Optional[str],
+    typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
+                 "Live without it: the cluster's Prometheus through the API server proxy."),
+]
 
 
 def _err(msg: str) -> None:
@@ -59,14 +64,14 @@ def _err(msg: str) -> None:
 
 
 def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig: str | None = None,
-          namespaces: list[str] | None = None):
+          namespaces: list[str] | None = None, prometheus: str | None = None):
     """The snapshot for the source options; a live sweep given namespaces lists only inside them (a
     namespaced Role is then enough)."""
     from .sources.bundle import BundleError
     from .sources.resolve import open_source
 
     try:
-        return open_source(bundle, demo, context, kubeconfig, namespaces=namespaces or ())
+        return open_source(bundle, demo, context, kubeconfig, namespaces=namespaces or (), prometheus=prometheus)
     except BundleError as e:
         _err(str(e))
         raise typer.Exit(2) from None
@@ -116,6 +121,7 @@ def check(
     ] = None,
     severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
+    prometheus: PrometheusOpt = None,
 ) -> None:
     """Sweep the whole platform: root causes first, each with evidence and a fix.
 
@@ -129,7 +135,7 @@ def check(
     """
     from .diagnosis.engine import diagnose, exit_status, filter_report
 
-    snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace)
+    snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace, prometheus=prometheus)
     report = diagnose(snap)
     if namespace or component or severity is not Severity.info:
         report = filter_report(report, namespace or (), component or (), severity.value)
@@ -204,6 +210,7 @@ def trace(
     context: ContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
     output: OutputOpt = Output.terminal,
+    prometheus: PrometheusOpt = None,
 ) -> None:
     """Follow a request outside-in and stop at the first broken hop.
 
@@ -214,7 +221,7 @@ def trace(
     """
     from .commands.trace import run_trace
 
-    snap = _load(bundle, demo, context, kubeconfig)
+    snap = _load(bundle, demo, context, kubeconfig, prometheus=prometheus)
     raise typer.Exit(run_trace(snap, target, output.value, _console()))
 
 

@@ -64,8 +64,10 @@ def bundle_meta(sweep: Sweep) -> dict[str, Any]:
     }
 
 
-def bundle_files(sweep: Sweep) -> Iterator[tuple[str, bytes]]:
-    """(relative path, content) of every file, one kind at a time so memory holds one or two files' text."""
+def bundle_files(sweep: Sweep, metrics: Any = None) -> Iterator[tuple[str, bytes]]:
+    """(relative path, content) of every file, one kind at a time so memory holds one or two files' text.
+
+    `metrics` (a MetricSet read with the sweep) becomes metrics/metrics.json, redacted like the logs."""
     merged: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for served, items in sweep.lists:
         merged.setdefault((served.spec.group, served.resource), []).extend(items)
@@ -77,6 +79,9 @@ def bundle_files(sweep: Sweep) -> Iterator[tuple[str, bytes]]:
     table = PlaceholderTable()
     for (ns, pod, container, previous), text in sorted(sweep.logs.items()):
         yield f"logs/{ns}/{pod}/{container}{'.previous' if previous else ''}.log", redact(text, table).encode()
+    if metrics is not None:
+        text = orjson.dumps(metrics.to_json(), option=orjson.OPT_INDENT_2).decode()
+        yield "metrics/metrics.json", redact(text, table).encode() + b"\n"
     yield "bundle.json", orjson.dumps(bundle_meta(sweep), option=orjson.OPT_INDENT_2) + b"\n"
 
 
@@ -100,7 +105,7 @@ def is_archive(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz"))
 
 
-def write_bundle(sweep: Sweep, out: str | Path) -> tuple[Path, int]:
+def write_bundle(sweep: Sweep, out: str | Path, metrics: Any = None) -> tuple[Path, int]:
     """Write to a .tar.gz/.tgz (one top folder named after the file) or to a new, empty directory.
 
     Returns (path, bytes written before compression)."""
@@ -113,7 +118,7 @@ def write_bundle(sweep: Sweep, out: str | Path) -> tuple[Path, int]:
         mtime = int(time.time())
         try:
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
-                for rel, data in _prefetched(bundle_files(sweep)):
+                for rel, data in _prefetched(bundle_files(sweep, metrics)):
                     info = tarfile.TarInfo(f"{root}/{rel}")
                     info.size, info.mtime, info.mode = len(data), mtime, 0o600
                     tar.addfile(info, io.BytesIO(data))
@@ -127,7 +132,7 @@ def write_bundle(sweep: Sweep, out: str | Path) -> tuple[Path, int]:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise FileExistsError(f"{out} exists and is not an empty directory")
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for rel, data in bundle_files(sweep):
+    for rel, data in bundle_files(sweep, metrics):
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

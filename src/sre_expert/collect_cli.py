@@ -25,10 +25,13 @@ def register_collect(bundle_app: typer.Typer) -> None:
         workers: Annotated[int, typer.Option(help="Concurrent API requests.", min=1, max=64)] = 8,
         timeout: Annotated[float, typer.Option(help="Seconds allowed per API request.", min=1)] = 30.0,
         logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Tail the logs of unhealthy containers.")] = True,
+        prometheus: Annotated[Optional[str], typer.Option(
+            "--prometheus", help="Also evaluate the metric queries on this Prometheus URL into metrics/metrics.json.")] = None,
     ) -> None:
         """Read a live cluster (read-only: get and list) and write a bundle `check --bundle` reads.
 
-        Written: one JSON List per kind; bundle.json (capture time, kinds that could not be read).
+        Written: one JSON List per kind; bundle.json (capture time, kinds that could not be read);
+        with --prometheus, metrics/metrics.json (the metric checks' queries at the capture time).
 
         Logs: unhealthy containers only, last 500 lines; tokens, URI passwords, JWTs, keys masked.
 
@@ -60,8 +63,16 @@ def register_collect(bundle_app: typer.Typer) -> None:
             _err(str(e))
             raise typer.Exit(2) from None
         sys.stderr.write(summary_line(result) + "\n")
+        metrics = None
+        if prometheus:
+            from .sources.prometheus import metrics_from_url
+
+            metrics = metrics_from_url(prometheus, result.captured_at, live=True)
+            sys.stderr.write(f"metrics: {metrics.unavailable}\n" if metrics.unavailable else
+                             f"metrics: {sum(r.status == 'ok' for r in metrics.results.values())}/{len(metrics.results)} "
+                             f"queries answered by {metrics.source}\n")
         try:
-            path, size = write_bundle(result, out)
+            path, size = write_bundle(result, out, metrics)
         except OSError as e:
             _err(f"cannot write {out}: {e.strerror or e}")
             raise typer.Exit(2) from None

@@ -10,11 +10,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .model import Key, key_of
 from .selectors import matches, matches_map
 from .timeutil import parse_time
+
+if TYPE_CHECKING:
+    from .metrics import MetricSet
 
 Obj = dict[str, Any]
 CLUSTER_KINDS = ("Node", "PersistentVolume", "Namespace", "StorageClass", "ClusterIssuer", "ClusterSecretStore",
@@ -62,6 +65,9 @@ class Snapshot:
         self.info = info
         self._log_reader = log_reader
         self._memo: dict[str, Any] = {}
+        # Metric answers of the same moment (Prometheus or a bundle's metrics/metrics.json), set by the source
+        # after loading; None when the caller did not ask for metrics (the metric checks then stay silent).
+        self.metrics: MetricSet | None = None
         by_kind: dict[str, list[Obj]] = defaultdict(list)
         by_key: dict[Key, Obj] = {}
         by_uid: dict[str, Obj] = {}

@@ -9,7 +9,7 @@ Keyed on what prometheus-operator v0.78 writes (shared/reference/crd-status.md Â
   and `serviceMonitorSelector`/`serviceMonitorNamespaceSelector` (empty selects all, null selects none,
   a null namespace selector means the Prometheus's own namespace).
 - A full Prometheus volume shows offline only as "no space left on device" in the prometheus
-  container's log; the volume usage itself is a kubelet metric an offline snapshot does not hold.
+  container's log; the volume usage itself is a kubelet metric, quoted when the snapshot carries metrics.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..selectors import describe, matches
 from ..snapshot import Snapshot, event_time
 from ..timeutil import human, parse_time
 from .events import cond, pod_ready
+from .metrics import pvc_usage_text
 
 Obj = dict[str, Any]
 
@@ -280,15 +281,18 @@ def _disk_full(snap: Snapshot, cr: Obj) -> Iterator[Finding]:
         f"spec.retention={spec.get('retention') or '24h (default)'}, spec.retentionSize={spec.get('retentionSize') or 'not set'}"
         + (f", volume size {size}" if size else "")
     )
-    ev.append("volume usage (kubelet_volume_stats_used_bytes) is a metric: not checked offline")
     claims = _claim_keys(sts_list, pods)
+    usage = [t for c in claims if (t := pvc_usage_text(snap, c[1], c[2]))]
+    ev.extend(usage or ["volume usage (kubelet_volume_stats_used_bytes) is a metric: not checked offline"])
     params = {"pvc": claims[0][2] if claims else f"prometheus-{name}-db-prometheus-{name}-0",
               "pod": hits[0][0]["metadata"]["name"]}
     yield finding(
         "PROMETHEUS-DISK-FULL", cr,
         title=f"Prometheus {ns}/{name} ran out of disk space" + ("" if recent else f" ({_age(snap, newest)} ago)"),
         evidence=ev, params=params,
-        subjects=[*claims, *_pod_keys(pods), *(key_of(s) for s in sts_list)],
+        # with metrics, the claim's own fill finding (checks/metrics.py) is the cause; without, this one speaks for it
+        subjects=[*([] if usage else claims), *_pod_keys(pods), *(key_of(s) for s in sts_list)],
+        depends_on=claims if usage else [],
         severity="critical" if (down or recent) else "warning",
     )
 

@@ -1143,6 +1143,11 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
         if not lines:
             continue
         label = f"log{' (previous instance)' if prev else ''} of {pmd['name']}/{i.container}"
+        if any("no space left on device" in ln.lower() for ln in lines):
+            for claim in _claims(i.pod):  # a full volume explains the crash (metrics name the claim)
+                k = ("PersistentVolumeClaim", pmd.get("namespace") or "", claim)
+                if k not in depends:
+                    depends.append(k)
         if not rep_lines_done:
             rep_lines_done = True
             for ln in logscan.telling_lines(lines, fallback=prev or code in ("POD-FAILED", "POD-INIT-FAILING")):
@@ -1191,3 +1196,9 @@ def _ready_and_total(snap: Snapshot, top: Obj, failing: set[str]) -> tuple[int, 
 def _first_container(pod: Obj) -> str:
     cs = (pod.get("spec") or {}).get("containers") or [{}]
     return cs[0].get("name") or ""
+
+
+def _claims(pod: Obj) -> list[str]:
+    """Names of the PersistentVolumeClaims a pod mounts."""
+    return [v["persistentVolumeClaim"]["claimName"] for v in ((pod.get("spec") or {}).get("volumes") or ())
+            if (v.get("persistentVolumeClaim") or {}).get("claimName")]

@@ -37,6 +37,8 @@ def diagnose(snap: Snapshot) -> Report:
         _run(chk, snap, findings, not_checked, None)
     for chk in post:
         _run(chk, snap, findings, not_checked, list(findings))
+    if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
+        not_checked.extend(snap.metrics.not_checked())
     link(findings)
     return Report(snap.info, rank(findings), not_checked)
 

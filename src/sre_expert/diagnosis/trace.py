@@ -29,6 +29,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..checks.metrics import route_metric_lines, service_metric_lines
 from ..checks.gateway import (
     EG_NAMESPACE,
     OWNING_GATEWAY_NAME,
@@ -549,6 +550,7 @@ class _Tracer:
                         if host_matches(h, host) and h != host:
                             hop.evidence.append(f"{host} matches route hostname {h}")
                             break
+        hop.evidence.extend(route_metric_lines(self.snap, rns, rname))
         if others:
             hop.evidence.append("other routes listing this host: " + short_list(f"{ns_of(r)}/{name_of(r)}" for r in others))
         if hop.status == FAILED:
@@ -585,6 +587,7 @@ class _Tracer:
         snap, idx = self.snap, self.idx
         hop = Hop("service", f"Service {sns}/{sname}" + (f" port {port}" if port is not None else ""),
                   ObjectRef("v1", "Service", sns, sname))
+        hop.evidence.extend(service_metric_lines(snap, sns, sname))
         users = idx.routes_by_service.get((sns, sname), [])
 
         def impact() -> None:

@@ -59,6 +59,7 @@ class _Accum:
     meta: dict[str, Any] = field(default_factory=dict)
     files_read: int = 0
     troubleshoot_root: str | None = None
+    metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
 
 
 def _clean(obj: dict[str, Any]) -> None:
@@ -124,6 +125,10 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
     parts = p.parts
     name = p.name
     if name.startswith("."):
+        return
+    if "metrics" in parts[:-1] and parts.index("metrics") <= 1:  # metrics/, not Kubernetes objects
+        if name == "metrics.json" and parts[-2] == "metrics":
+            acc.metrics = read()
         return
     if name == "bundle.json" and len(parts) <= 2:
         try:
@@ -337,6 +342,17 @@ def _captured_at(acc: _Accum, location: str) -> datetime:
     return datetime.now(UTC)
 
 
+def _metrics(data: bytes, warnings: list[str]) -> Any:
+    """The bundle's MetricSet; an unreadable one is a warning and a "not checked" line, never fatal."""
+    from ..metrics import MetricSet
+
+    try:
+        return MetricSet.from_json(orjson.loads(data))
+    except (orjson.JSONDecodeError, ValueError, KeyError, TypeError) as e:
+        warnings.append(f"metrics/metrics.json: unreadable ({e})")
+        return MetricSet.absent(f"metrics/metrics.json in the bundle is unreadable ({e})")
+
+
 def load_bundle(location: str | Path) -> Snapshot:
     """Load a bundle directory or archive. Raises BundleError only when nothing is usable."""
     path = Path(location)
@@ -379,6 +395,8 @@ def load_bundle(location: str | Path) -> Snapshot:
             return data.decode("utf-8", "replace") if data is not None else None
 
         snap = Snapshot(acc.objects, info, read_log)
+        if acc.metrics is not None:
+            snap.metrics = _metrics(acc.metrics, acc.warnings)
         # The loaded objects live for the whole run: freeze them before the collector comes back, or its
         # first pass rescans millions of dicts for cycles they cannot have.
         gc.freeze()

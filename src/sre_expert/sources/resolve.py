@@ -36,12 +36,41 @@ def open_source(
     *,
     namespaces: Iterable[str] = (),
     progress: bool = True,
+    prometheus: str | None = None,
 ) -> Snapshot:
     """The Snapshot for these options. Raises BundleError (LiveSourceError for clusters) with a message.
 
     `namespaces` limits a live sweep to those namespaces (a Role there is enough; cluster-scoped kinds
     that are forbidden become collection errors). With `progress`, a live sweep shows a bar on stderr
-    when it is a terminal, and a one-line summary of what was read."""
+    when it is a terminal, and a one-line summary of what was read.
+
+    Metrics (`snap.metrics`): from `prometheus` (a URL) when given, queried at the snapshot's time; else a
+    bundle's own metrics/metrics.json; else, live, the cluster's Prometheus through the API server's
+    service proxy; else a MetricSet saying there is no source, which the diagnosis reports as not checked."""
+    snap = _objects(bundle, demo, context, kubeconfig, namespaces, progress)
+    _attach_metrics(snap, prometheus, context, kubeconfig)
+    return snap
+
+
+def _attach_metrics(snap: Snapshot, prometheus: str | None, context: str | None, kubeconfig: str | None) -> None:
+    from .prometheus import NO_SOURCE, metrics_from_url, metrics_in_cluster
+
+    live = snap.info.source == "live"
+    if prometheus:
+        snap.metrics = metrics_from_url(prometheus, snap.info.captured_at, live)
+    elif snap.metrics is not None:
+        pass  # the bundle carries its own
+    elif live:
+        snap.metrics = metrics_in_cluster(snap, context, kubeconfig)
+    else:
+        from ..metrics import MetricSet
+
+        snap.metrics = MetricSet.absent(NO_SOURCE)
+    snap.info.warnings.extend(w for w in snap.metrics.warnings if w not in snap.info.warnings)
+
+
+def _objects(bundle: str | None, demo: bool, context: str | None, kubeconfig: str | None,
+             namespaces: Iterable[str], progress: bool) -> Snapshot:
     if bundle and demo:
         raise BundleError("give either --bundle or --demo, not both")
     if (bundle or demo) and (context or kubeconfig):
