@@ -121,7 +121,8 @@ def run_case(case: Case, model: Any, *, max_turns: int = 30, workdir: Path | Non
     from sre_expert.agent.boundary import Boundary, Transcript
     from sre_expert.agent.definition import load_definition
     from sre_expert.agent.loop import AgentSession, DenyingApprover, findings_summary
-    from sre_expert.agent.tools import AgentTools, KubectlSandbox
+    from sre_expert.agent.tools import AgentTools
+    from sre_expert.serve_api.sandbox import KubectlSandbox
     from sre_expert.safety.audit import AuditLog
     from sre_expert.toolbox import Toolbox
 

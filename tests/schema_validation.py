@@ -25,6 +25,8 @@ import jsonschema
 import yaml
 from referencing import Registry, Resource
 
+from sre_expert.lint.schema import crd_to_json_schema  # the product's converter: one definition of pruning
+
 K8S_VERSION = "1.32"
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 _OBJECT_META_REF = {"$ref": "/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
@@ -77,41 +79,6 @@ def _core_validator(api_version: str, kind: str) -> jsonschema.Draft202012Valida
 # ---------------------------------------------------------------- custom resources (CRD files)
 
 
-def _convert(node: Any) -> Any:
-    """Structural CRD schema node -> JSON Schema with the API server's pruning made explicit."""
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    preserve = bool(node.get("x-kubernetes-preserve-unknown-fields"))
-    embedded = bool(node.get("x-kubernetes-embedded-resource"))
-    for key, value in node.items():
-        if key.startswith("x-kubernetes-") or key in ("nullable", "default", "description", "example"):
-            continue
-        if key == "properties":
-            out[key] = {k: _convert(v) for k, v in value.items()}
-        elif key in ("items", "not"):
-            out[key] = _convert(value)
-        elif key == "additionalProperties":
-            out[key] = _convert(value) if isinstance(value, dict) else value
-        elif key in ("allOf", "anyOf", "oneOf"):
-            out[key] = [_convert(v) for v in value]
-        else:
-            out[key] = value
-    if embedded:
-        props = out.setdefault("properties", {})
-        props.setdefault("apiVersion", {"type": "string"})
-        props.setdefault("kind", {"type": "string"})
-        props.setdefault("metadata", {"type": "object"})
-    if node.get("x-kubernetes-int-or-string"):
-        out.pop("type", None)
-        out["anyOf"] = out.get("anyOf", []) + [{"type": "integer"}, {"type": "string"}]
-    if node.get("type") == "object" and not preserve and "additionalProperties" not in node:
-        out["additionalProperties"] = False
-    if node.get("nullable") and "type" in out:
-        out["type"] = [out["type"], "null"]
-    return out
-
-
 def _iter_crd_files() -> Iterator[Path]:
     if not CRD_DIR.is_dir():
         raise CRDsMissing(
@@ -152,7 +119,7 @@ def crd_kinds() -> set[tuple[str, str]]:
 def _crd_validators(api_version: str, kind: str) -> list[tuple[str, jsonschema.Draft202012Validator]]:
     out = []
     for source, raw in _crd_schemas().get((api_version, kind), []):
-        schema = _convert(copy.deepcopy(raw))
+        schema = crd_to_json_schema(copy.deepcopy(raw))
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = f"https://kubernetes.io/api/crd/{api_version}/{kind.lower()}"
         props = schema.setdefault("properties", {})

@@ -17,8 +17,9 @@ from sre_expert.agent.boundary import Boundary, Transcript
 from sre_expert.agent.definition import load_definition
 from sre_expert.agent.loop import AgentSession, ScriptedApprover, findings_summary
 from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.agent.tools import AgentTools, KubectlSandbox
+from sre_expert.agent.tools import AgentTools
 from sre_expert.safety.audit import AuditLog
+from sre_expert.serve_api.sandbox import KubectlSandbox
 from sre_expert.sources.bundle import load_bundle
 from sre_expert.synth import faults
 from sre_expert.synth.builder import PlatformBuilder

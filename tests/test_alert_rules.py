@@ -135,6 +135,33 @@ def test_promtool_unit_tests_fail_when_a_threshold_moves(workdir: Path, tmp_path
     assert r.returncode != 0 and "PersistentVolumeFillingUp" in r.stdout + r.stderr
 
 
+
+@pytest.mark.parametrize(("alert", "expr", "test_file", "missed"), [
+    # phase only: a Running pod that fails its readiness check never fires
+    ("PodNotReady", 'sum by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Unknown|Failed"}) > 0',
+     "pod-health.test.yaml", 'pod="api-55wcnlhq-54cp4"'),
+    # readiness of every phase: a finished Job's pod (Succeeded, Ready=False) fires
+    ("PodNotReady", 'sum by (namespace, pod) (kube_pod_status_ready{condition="false"}) > 0 or '
+                    'sum by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Unknown|Failed"}) > 0',
+     "pod-health.test.yaml", 'pod="backup-verify-28711440-zx7qp"'),
+    # every job with "api" in its name: the Kubernetes API server's own job fires
+    ("APIDown", 'up{job=~".*api.*"} == 0', "api-performance.test.yaml", 'job="apiserver"'),
+])
+def test_promtool_unit_tests_catch_the_known_wrong_expressions(tmp_path: Path, alert: str, expr: str, test_file: str,
+                                                               missed: str) -> None:
+    """The readiness and API-server cases are real checks: each earlier or naive expression fails them."""
+    wrong = rule_file()
+    for g in wrong["groups"]:
+        for r in g["rules"]:
+            if r["alert"] == alert:
+                r["expr"] = expr
+    (tmp_path / "rules.yaml").write_text(render_yaml(wrong))
+    shutil.copy(TESTS / test_file, tmp_path)
+    r = run(promtool(), "test", "rules", test_file, cwd=tmp_path)
+    assert r.returncode != 0 and f"alertname: {alert}" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert missed in r.stdout + r.stderr
+
+
 # ------------------------------------------------------------------------------ the unit tests cover
 def checks() -> list[tuple[str, int, str, int, bool, list[dict[str, Any]]]]:
     """(file, test group index, alertname, eval seconds, fires, expected alerts) of every check."""

@@ -95,7 +95,8 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
 
     from .agent.boundary import Boundary, Transcript
     from .agent.loop import AgentSession, findings_summary
-    from .agent.tools import AgentTools, KubectlSandbox
+    from .agent.tools import AgentTools
+    from .serve_api.sandbox import KubectlSandbox
     from .cli import _load
     from .safety.audit import AuditLog
     from .toolbox import Toolbox

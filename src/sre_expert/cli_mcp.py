@@ -90,7 +90,7 @@ def mcp(
             """kubectl against the snapshot: a loopback read-only API, started on the first command."""
             with started:
                 if not sandboxes:
-                    from .agent.tools import KubectlSandbox
+                    from .serve_api.sandbox import KubectlSandbox
 
                     sandboxes.append(KubectlSandbox.start(toolbox.snapshot()))
                 return sandboxes[0].env

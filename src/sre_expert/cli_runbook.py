@@ -91,22 +91,6 @@ def list_cmd(output: FormatOpt = Format.terminal) -> None:
     _console().print(table)
 
 
-def _step_json(rb: Runbook, s: Step) -> dict[str, Any]:
-    return {
-        "id": s.id, "title": s.title, "command": s.command, "safety": s.safety, "manual": s.manual,
-        "expect": s.expect, "next": rb.following(s), "see": s.see,
-        "branches": [{"if": b.when.describe(), "goto": b.goto, "why": b.why} for b in s.branches],
-        "capture": [c.param for c in s.captures],
-    }
-
-
-def _component_commands(rb: Runbook) -> list[tuple[str, list[Any]]]:
-    from .components import load_components
-
-    comps = load_components()
-    return [(name, list(comps[name].commands)) for name in rb.components if name in comps]
-
-
 @runbook_app.command("show")
 def show_cmd(
     runbook_id: Annotated[str, typer.Argument(metavar="ID", help="Runbook id, e.g. pod-not-starting.")],
@@ -114,17 +98,12 @@ def show_cmd(
 ) -> None:
     """One runbook: when to use it, its parameters, every step with its command, safety and branches,
     and the debugging commands of the components it involves."""
+    from .runbooks import component_commands, runbook_json
+
     rb = _book(runbook_id)
-    comps = _component_commands(rb)
+    comps = component_commands(rb)
     if output is Format.json:
-        _write_json({
-            "id": rb.id, "title": rb.title, "summary": rb.summary, "when": list(rb.when),
-            "parameters": [{"name": p.name, "description": p.description, "required": p.required, "default": p.default}
-                           for p in rb.parameters],
-            "steps": [_step_json(rb, s) for s in rb.steps],
-            "components": {name: [{"description": c.description, "command": c.command, "safety": c.safety} for c in cmds]
-                           for name, cmds in comps},
-        })
+        _write_json(runbook_json(rb, comps))
         return
     if output is Format.markdown:
         sys.stdout.write(_show_markdown(rb, comps))

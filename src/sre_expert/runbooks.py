@@ -21,11 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .model import SAFETY_CLASSES
+
+if TYPE_CHECKING:
+    from .components import Command
 
 RUNBOOK_IDS = ("pod-not-starting", "app-unreachable", "secrets-not-syncing", "argocd-sync-failure",
                "backup-restore", "certificate-renewal", "complete-outage", "storage-pvc")
@@ -749,3 +752,40 @@ def load_runbooks() -> dict[str, Runbook]:
     books = parse_runbooks(files, _guard_classify(), load_components().keys())
     order = {rid: i for i, rid in enumerate(RUNBOOK_IDS)}
     return dict(sorted(books.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+# ---------------------------------------------------------------------------------------- JSON views
+# One shape for `runbook show -o json` and the agent's and MCP's `runbook` tool, so a model reads a runbook
+# exactly as a user's script does.
+
+
+def step_json(rb: Runbook, s: Step) -> dict[str, Any]:
+    """One step: command, safety, what to expect, and where the run goes next (default and branches)."""
+    return {
+        "id": s.id, "title": s.title, "command": s.command, "safety": s.safety, "manual": s.manual,
+        "expect": s.expect, "next": rb.following(s), "see": s.see,
+        "branches": [{"if": b.when.describe(), "goto": b.goto, "why": b.why} for b in s.branches],
+        "capture": [c.param for c in s.captures],
+    }
+
+
+def component_commands(rb: Runbook) -> list[tuple[str, list[Command]]]:
+    """(component, its debugging commands) for each packaged component the runbook involves, in its order."""
+    from .components import load_components
+
+    comps = load_components()
+    return [(name, list(comps[name].commands)) for name in rb.components if name in comps]
+
+
+def runbook_json(rb: Runbook, comps: list[tuple[str, list[Command]]] | None = None) -> dict[str, Any]:
+    """The whole runbook: parameters, steps and its components' commands (`comps` when already looked up)."""
+    if comps is None:
+        comps = component_commands(rb)
+    return {
+        "id": rb.id, "title": rb.title, "summary": rb.summary, "when": list(rb.when),
+        "parameters": [{"name": p.name, "description": p.description, "required": p.required, "default": p.default}
+                       for p in rb.parameters],
+        "steps": [step_json(rb, s) for s in rb.steps],
+        "components": {name: [{"description": c.description, "command": c.command, "safety": c.safety} for c in cmds]
+                       for name, cmds in comps},
+    }

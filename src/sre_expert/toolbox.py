@@ -295,14 +295,14 @@ class Toolbox:
     @_tool
     def component(self, name: str | None = None) -> dict:
         """Every platform component's state, or one component in detail (controllers, findings, commands)."""
-        from .commands.component import _summary_json
+        from .commands.component import summary_json
         from .components import load_components, resolve, status_of
 
         snap, report = self.snapshot(), self.report()
         comps = load_components()
         if not name:
             return {**self._source(),
-                    "components": [_summary_json(status_of(snap, c, report.findings)) for c in comps.values()]}
+                    "components": [summary_json(status_of(snap, c, report.findings)) for c in comps.values()]}
         matched = resolve(name, comps)
         if not matched:
             return {"error": f"unknown component {name!r}", "known": sorted(comps)}
@@ -317,8 +317,7 @@ class Toolbox:
     @_tool
     def runbook(self, name: str | None = None) -> dict:
         """The runbooks (id, title, when to use), or one runbook's parameters and steps."""
-        from .cli_runbook import _component_commands, _step_json
-        from .runbooks import load_runbooks
+        from .runbooks import load_runbooks, runbook_json
 
         books = load_runbooks()
         if not name:
@@ -328,12 +327,7 @@ class Toolbox:
         if rb is None:
             return {"error": f"unknown runbook {name!r}", "known": list(books)}
         return {
-            "id": rb.id, "title": rb.title, "summary": rb.summary, "when": list(rb.when),
-            "parameters": [{"name": p.name, "description": p.description, "required": p.required,
-                            "default": p.default} for p in rb.parameters],
-            "steps": [_step_json(rb, s) for s in rb.steps],
-            "components": {n: [{"description": c.description, "command": c.command, "safety": c.safety} for c in cmds]
-                           for n, cmds in _component_commands(rb)},
+            **runbook_json(rb),
             "run": f"sre-expert runbook run {rb.id}  (a human runs it: read-only steps run alone, changes ask first)",
         }
 
@@ -341,7 +335,7 @@ class Toolbox:
     @_tool
     def dr_status(self) -> dict:
         """Per namespace: covering Velero schedules, newest good backup, its age against the RPO, verdict."""
-        from .commands.dr import _summary
+        from .commands.dr import status_summary
         from .dr import VeleroState, dr_cluster_archive, dr_status, format_duration, objectives
 
         snap = self.snapshot()
@@ -350,7 +344,7 @@ class Toolbox:
         archive = dr_cluster_archive(snap, st) if st.installed else None
         return {
             **self._source(), "grace": format_duration(objectives().grace), "veleroInstalled": st.installed,
-            "summary": _summary(rows),
+            "summary": status_summary(rows),
             "namespaces": [r.to_json() for r in rows],
             "clusterArchive": archive.to_json() if archive else None,
         }

@@ -16,8 +16,6 @@ Every result goes through the Boundary (redaction, cap, untrusted-data wrapper, 
 import fnmatch
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -165,38 +163,6 @@ def live_shell_env(kubeconfig: str | None = None, drop: tuple[str, ...] = ()) ->
     if kubeconfig:
         env["KUBECONFIG"] = str(Path(kubeconfig).expanduser())
     return env
-
-
-# --------------------------------------------------------------------------------------------- kubectl sandbox
-
-@dataclass
-class KubectlSandbox:
-    """A bundle served as a read-only Kubernetes API on loopback, and the environment that points kubectl at it.
-
-    The shell gets a throwaway HOME (no user kubeconfig, no discovery cache) and KUBECONFIG for the server:
-    with a bundle or the demo, `kubectl get …` in the Bash tool reads the captured snapshot, and writes are
-    answered 405 by the server."""
-
-    env: dict[str, str]
-    url: str
-    handle: Any
-    home: Path
-
-    @classmethod
-    def start(cls, snap: Any) -> "KubectlSandbox":
-        from ..serve_api import start_server
-        from ..serve_api.kubeconfig import write_kubeconfig
-
-        home = Path(tempfile.mkdtemp(prefix="sre-expert-agent-"))
-        handle = start_server(snap)
-        kubeconfig = write_kubeconfig(home / ".kube" / "config", handle.url)
-        env = {"HOME": str(home), "KUBECONFIG": str(kubeconfig), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "LANG": os.environ.get("LANG", "C.UTF-8")}
-        return cls(env, handle.url, handle, home)
-
-    def close(self) -> None:
-        self.handle.close()
-        shutil.rmtree(self.home, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------- the tool set

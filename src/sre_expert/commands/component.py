@@ -173,7 +173,7 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
     """Every known component with its state, version and controller readiness."""
     statuses = [status_of(snap, c, report.findings) for c in load_components().values()]
     if _fmt(output) == "json":
-        _write_json(console, {"components": [_summary_json(s) for s in statuses]})
+        _write_json(console, {"components": [summary_json(s) for s in statuses]})
         return _exit(statuses)
     tbl = Table(title="Platform components", title_justify="left")
     for col in ("component", "state", "version", "controllers", "findings", "namespaces"):
@@ -203,7 +203,9 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
     return _exit(statuses)
 
 
-def _summary_json(s: ComponentStatus) -> dict[str, Any]:
+def summary_json(s: ComponentStatus) -> dict[str, Any]:
+    """One line of the component list as JSON (state, versions, controllers, finding counts), shared with
+    the agent's and MCP's `component` tool so both list components the same way."""
     return {
         "name": s.component.name,
         "title": s.component.title,

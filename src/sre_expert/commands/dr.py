@@ -64,7 +64,8 @@ def _json(console: Console, data: Any) -> None:
 # ------------------------------------------------------------------------------------------ status
 
 
-def _summary(rows: list[NamespaceDR]) -> dict[str, int]:
+def status_summary(rows: list[NamespaceDR]) -> dict[str, int]:
+    """Namespaces per verdict (met, missed, unprotected, notRequired): the CLI, the agent and MCP count alike."""
     out = {"met": 0, "missed": 0, "unprotected": 0, "notRequired": 0}
     for r in rows:
         if not r.required:
@@ -88,7 +89,7 @@ def run_dr_status(snap: Snapshot, output: Any, console: Console) -> int:
     rows = dr_status(snap, st)
     archive = dr_cluster_archive(snap, st) if st.installed else None
     fmt = _fmt(output)
-    summary = _summary(rows)
+    summary = status_summary(rows)
     if fmt == "json":
         _json(console, {
             "capturedAt": _iso(snap.now), "cluster": snap.info.cluster,

@@ -95,7 +95,8 @@ class _Registry:
         from ..agent.boundary import Boundary, Transcript
         from ..agent.definition import load_definition
         from ..agent.loop import AgentSession, findings_summary
-        from ..agent.tools import AgentTools, KubectlSandbox, live_shell_env
+        from ..agent.tools import AgentTools, live_shell_env
+        from ..serve_api.sandbox import KubectlSandbox
         from ..safety.audit import AuditLog
         from ..toolbox import Toolbox
 

@@ -1,0 +1,58 @@
+"""What rules receive: the repository plus the tools and schemas available to this run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .codes import LintFinding
+from .repo import Doc, Repo, RepoObject
+
+
+@dataclass(slots=True)
+class LintContext:
+    repo: Repo
+    crd_dirs: tuple[str, ...] = ()
+    promtool: str | None = None
+    helm: str | None = None
+    findings: list[LintFinding] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
+
+    def add(self, f: LintFinding) -> None:
+        self.findings.append(f)
+
+    def skip(self, what: str) -> None:
+        self.not_checked.append(what)
+
+    @contextmanager
+    def guard(self, rule: str, where: RepoObject | Doc | None = None) -> Iterator[None]:
+        """Run one object's checks; a field of an unexpected type (a string where a map belongs) skips
+        that object with a note, never the whole rule: the CRD schema check reports the field itself."""
+        try:
+            yield
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
+            if isinstance(where, RepoObject):
+                at = f"{where.display()} ({where.file}:{where.line()})"
+            elif isinstance(where, Doc):
+                at = f"{where.file}:{where.line()}"
+            else:
+                at = "the repository"
+            self.skip(f"{rule}: skipped {at}: a field has an unexpected type ({type(e).__name__}: {e})")
+
+    def needs_complete(self, rule: str) -> bool:
+        """False (and a "not checked" line) when a file did not parse: absence cannot be trusted."""
+        if self.repo.complete:
+            return True
+        n = len(self.repo.errors)
+        self.skip(f"{rule}: skipped, {n} file{'s' if n > 1 else ''} could not be parsed")
+        return False
+
+
+Rule = Callable[[LintContext], None]
+
+
+def obj_ref(ro: RepoObject):
+    from ..model import ObjectRef
+
+    return ObjectRef.of(ro.obj)

@@ -1,0 +1,278 @@
+"""A GitOps repository read once: every YAML document with the line of every field, and the files.
+
+Lines come from PyYAML's node tree (compose, C loader when available): a finding points at the exact
+line a human must edit. An unparsable file is recorded with its line and skipped; rules that reason
+about absence ("no certificate covers this host") ask `Repo.complete` first, so one broken file never
+turns into a cascade of false findings.
+
+Helm chart templates (`templates/` next to a Chart.yaml) are Go templates, not YAML: they are listed
+as files but not parsed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple[Any, ...]
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
+MAX_FILE_BYTES = 5 * 1024 * 1024
+INFRA_VALUES = "values/infrastructure/main.yaml"
+DEPLOYMENT_VALUES_DIR = "values/deployments"
+
+
+@dataclass(slots=True)
+class Doc:
+    """One YAML document of a file: its data and the 1-based line of each field path."""
+
+    file: str
+    index: int
+    data: Any
+    lines: dict[Path_, int]
+
+    def line(self, *path: Any) -> int:
+        """Line of the deepest existing prefix of `path` (the document start for an empty path)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+    def get(self, *path: Any, default: Any = None) -> Any:
+        cur = self.data
+        for k in path:
+            if isinstance(cur, dict) and k in cur:
+                cur = cur[k]
+            elif isinstance(cur, list) and isinstance(k, int) and -len(cur) <= k < len(cur):
+                cur = cur[k]
+            else:
+                return default
+        return cur
+
+    @property
+    def is_object(self) -> bool:
+        d = self.data
+        return isinstance(d, dict) and isinstance(d.get("kind"), str) and isinstance(d.get("apiVersion"), str)
+
+    @property
+    def kind(self) -> str:
+        return self.data.get("kind", "") if isinstance(self.data, dict) else ""
+
+
+@dataclass(slots=True)
+class ParseError:
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(slots=True)
+class RepoObject:
+    """A Kubernetes object of the repo, from a manifest or derived from a values file.
+
+    `base` maps the object's paths onto the document: a manifest is the document itself; an object a
+    chart renders from values (an HTTPRoute from `httpRoutes[0]`) points its spec fields at that entry.
+    """
+
+    obj: dict[str, Any]
+    doc: Doc
+    base: Path_ = ()
+    from_values: bool = False
+
+    @property
+    def kind(self) -> str:
+        return self.obj.get("kind", "")
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        md = self.obj.get("metadata")
+        return md if isinstance(md, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name") or "")
+
+    @property
+    def namespace(self) -> str:
+        return str(self.metadata.get("namespace") or "")
+
+    @property
+    def file(self) -> str:
+        return self.doc.file
+
+    def line(self, *path: Any) -> int:
+        if not self.from_values:
+            return self.doc.line(*path)
+        if path and path[0] == "spec":
+            return self.doc.line(*self.base, *path[1:])
+        if path and path[0] == "metadata":
+            return self.doc.line(*self.base, "name")
+        return self.doc.line(*self.base)
+
+    def display(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"
+
+
+@dataclass(slots=True)
+class Repo:
+    root: Path
+    docs: list[Doc] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+    dirs: set[str] = field(default_factory=set)
+    templates: set[str] = field(default_factory=set)
+    derived: list[RepoObject] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every YAML file parsed: absence-based rules can trust what they do not find."""
+        return not self.errors
+
+    def objects(self, *kinds: str) -> list[RepoObject]:
+        """Manifest objects (and objects derived from values) of these kinds, in file order."""
+        out = [RepoObject(d.data, d) for d in self.docs if d.is_object and (not kinds or d.kind in kinds)]
+        out += [o for o in self.derived if not kinds or o.kind in kinds]
+        return out
+
+    def doc(self, file: str, index: int = 0) -> Doc | None:
+        for d in self.docs:
+            if d.file == file and d.index == index:
+                return d
+        return None
+
+    @property
+    def infra_values(self) -> Doc | None:
+        d = self.doc(INFRA_VALUES)
+        return d if d is not None and isinstance(d.data, dict) else None
+
+    @property
+    def deployment_values(self) -> list[Doc]:
+        prefix = DEPLOYMENT_VALUES_DIR + "/"
+        return [d for d in self.docs if d.file.startswith(prefix) and d.file.count("/") == 2 and isinstance(d.data, dict)]
+
+    def exists(self, rel: str) -> bool:
+        rel = rel.strip("/")
+        return rel in ("", ".") or rel in self.files or rel in self.dirs
+
+    def glob(self, pattern: str, *, dirs: bool = False) -> list[str]:
+        """Repo paths matching an Argo CD / shell glob (`*` stays inside one path segment, `**` crosses)."""
+        import re
+
+        pat = pattern.strip("/")
+        rx = re.compile(
+            "^" + "".join(
+                ".*" if tok == "**" else "[^/]*" if tok == "*" else "[^/]" if tok == "?" else re.escape(tok)
+                for tok in re.split(r"(\*\*|\*|\?)", pat) if tok
+            ) + "$"
+        )
+        pool = self.dirs if dirs else self.files
+        return sorted(p for p in pool if rx.match(p))
+
+
+def _key(knode: yaml.ScalarNode) -> Any:
+    """A mapping key as the constructor builds it (integer keys stay integers)."""
+    if knode.tag.endswith(":int"):
+        try:
+            return int(knode.value)
+        except ValueError:
+            return knode.value
+    return knode.value
+
+
+def _walk_children(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            if not isinstance(knode, yaml.ScalarNode) or knode.value == "<<":
+                continue
+            key = _key(knode)
+            out[path + (key,)] = knode.start_mark.line + 1
+            _walk_children(vnode, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[path + (i,)] = item.start_mark.line + 1
+            _walk_children(item, path + (i,), out)
+
+
+def parse_yaml(rel: str, text: str) -> tuple[list[Doc], ParseError | None]:
+    """The documents of one file, or the parse error with its line (documents before it are dropped)."""
+    docs: list[Doc] = []
+    try:
+        for i, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
+            if node is None:
+                continue
+            data = yaml.constructor.SafeConstructor().construct_document(node)
+            lines: dict[Path_, int] = {(): node.start_mark.line + 1}
+            _walk_children(node, (), lines)
+            docs.append(Doc(rel, i, data, lines))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        msg = " ".join(str(x) for x in (e.context, e.problem) if x) or str(e)
+        return [], ParseError(rel, line, msg)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
+        return [], ParseError(rel, 1, f"{type(e).__name__}: {e}")
+    return docs, None
+
+
+def _is_template_dir(dirpath: Path, name: str) -> bool:
+    return name == "templates" and (dirpath / "Chart.yaml").is_file()
+
+
+def walk(root: Path) -> Iterator[tuple[str, Path, bool]]:
+    """(relative path, absolute path, is_helm_template) of every file under root, sorted."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dp = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        rel_dir = dp.relative_to(root).as_posix()
+        in_templates = any(
+            _is_template_dir(root.joinpath(*Path(rel_dir).parts[:i]), part)
+            for i, part in enumerate(Path(rel_dir).parts)
+        ) if rel_dir != "." else False
+        for f in sorted(filenames):
+            rel = f if rel_dir == "." else f"{rel_dir}/{f}"
+            yield rel, dp / f, in_templates
+
+
+def load_repo(path: str | os.PathLike[str]) -> Repo:
+    """Read every YAML file under `path`. Raises FileNotFoundError / NotADirectoryError for bad input."""
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFoundError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise NotADirectoryError(f"{root}: not a directory (lint reads a repository checkout)")
+    repo = Repo(root.resolve())
+    for rel, abs_path, in_templates in walk(root):
+        repo.files.add(rel)
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            repo.dirs.add("/".join(parts[:i]))
+        if in_templates:
+            repo.templates.add(rel)
+            continue
+        if not rel.endswith((".yaml", ".yml")):
+            continue
+        try:
+            if abs_path.stat().st_size > MAX_FILE_BYTES:
+                repo.errors.append(ParseError(rel, 1, f"file larger than {MAX_FILE_BYTES // 1048576} MiB, not read"))
+                continue
+            text = abs_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            repo.errors.append(ParseError(rel, 1, f"cannot read: {e}"))
+            continue
+        docs, err = parse_yaml(rel, text)
+        if err is not None:
+            repo.errors.append(err)
+        repo.docs.extend(docs)
+    from .values import derive_objects
+
+    repo.derived = derive_objects(repo)
+    return repo
