@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from test_serve_api import CRASH_LOG, TENANT, build_bundle, crashing_pod
 
-from sre_expert.cli_bundle import _is_loopback
+from sre_expert.cli_bundle import is_loopback
 from sre_expert.serve_api import start_server
 from sre_expert.serve_api.kubeconfig import write_kubeconfig
 from sre_expert.sources.bundle import load_bundle
@@ -308,5 +308,5 @@ def test_cli_shell_runs_with_kubeconfig_set(tmp_path: Path) -> None:
 
 
 def test_loopback_detection() -> None:
-    assert all(_is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
-    assert not any(_is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "example.com"))
+    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "10.0.0.1", "::", "example.com"))

@@ -121,12 +121,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
             yield {"base": base, "token": token, "am": am_url, "fake": fake, "log": tmp_path / "am.log"}
         finally:
             if am is not None:
-                am.terminate()
-                try:
-                    am.wait(10)
-                except subprocess.TimeoutExpired:
-                    am.kill()
-                    am.wait(10)
+                stop_serve(am, timeout=10)
             stop_serve(serve)
 
 

@@ -23,7 +23,7 @@ bundle_app = typer.Typer(
 LOOPBACK = "127.0.0.1"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -63,7 +63,7 @@ def serve(
         _err("no bundle: pass PATH (a directory or .tar.gz of `kubectl get -o json` output) or --demo")
         raise typer.Exit(2)
     bind = host or LOOPBACK
-    if not _is_loopback(bind):
+    if not is_loopback(bind):
         print(f"warning: binding {bind}: the bundle API has no authentication; anyone who can reach this "
               "address can read every object in the bundle (Secret values are not served).", file=sys.stderr)
     snap = _load(path, demo)

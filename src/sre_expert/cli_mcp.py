@@ -46,22 +46,12 @@ def mcp(
     from pathlib import Path
 
     from .cli import _err
+    from .sources.resolve import source_problem
 
-    if bundle and demo:
-        _err("give either --bundle or --demo, not both")
+    problem = source_problem(bundle, demo, context, kubeconfig)
+    if problem:
+        _err(problem)
         raise typer.Exit(2)
-    if (bundle or demo) and (context or kubeconfig):
-        _err("give either --bundle/--demo or a live cluster (--context/--kubeconfig), not both")
-        raise typer.Exit(2)
-    if bundle and not Path(bundle).expanduser().exists():
-        _err(f"--bundle {bundle}: no such file or directory")
-        raise typer.Exit(2)
-    if not (bundle or demo or context or kubeconfig):
-        from .sources.resolve import live_configured
-
-        if not live_configured():
-            _err("no source: give --demo, --bundle PATH, or --context/--kubeconfig for a live cluster")
-            raise typer.Exit(2)
 
     from .mcp_server import serve_stdio
     from .sources.resolve import open_source

@@ -34,17 +34,6 @@ Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo
 """
 
 
-def _is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def register(app: typer.Typer) -> None:
     app.command("serve", help=HELP)(serve)
 
@@ -70,10 +59,11 @@ def serve(
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
     from .cli import _err
+    from .cli_bundle import is_loopback
 
     token = os.environ.get("SRE_EXPERT_TOKEN") or None
     if insecure_no_auth:
-        if not _is_loopback(host):
+        if not is_loopback(host):
             _err(f"--insecure-no-auth is only allowed on a loopback address, not {host}")
             raise typer.Exit(2)
         token = None
@@ -87,21 +77,12 @@ def serve(
         if len(token) < MIN_TOKEN_CHARS:
             _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
             raise typer.Exit(2)
-    if bundle and demo:
-        _err("give either --bundle or --demo, not both")
-        raise typer.Exit(2)
-    if (bundle or demo) and (context or kubeconfig):
-        _err("give either --bundle/--demo or a live cluster (--context/--kubeconfig), not both")
-        raise typer.Exit(2)
-    if bundle and not os.path.exists(bundle):
-        _err(f"--bundle {bundle}: no such file or directory")
-        raise typer.Exit(2)
-    if not (bundle or demo or context or kubeconfig):
-        from .sources.resolve import live_configured
+    from .sources.resolve import source_problem
 
-        if not live_configured():
-            _err("no source: pass --demo, --bundle PATH, or --context/--kubeconfig for a live cluster")
-            raise typer.Exit(2)
+    problem = source_problem(bundle, demo, context, kubeconfig)
+    if problem:
+        _err(problem)
+        raise typer.Exit(2)
 
     import socket
 

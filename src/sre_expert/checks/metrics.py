@@ -28,6 +28,7 @@ from ..model import Finding, Key, ObjectRef, key_of
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
+from .storage import ClaimUsers
 
 Obj = dict[str, Any]
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -109,21 +110,8 @@ def node_name(snap: Snapshot, labels: dict[str, str]) -> str | None:
     return index.get(host) or index.get(host.split(".")[0]) or host
 
 
-def _claim_users(snap: Snapshot) -> dict[tuple[str, str], list[Obj]]:
-    users: dict[tuple[str, str], list[Obj]] = defaultdict(list)
-    for pod in snap.list("Pod"):
-        md = pod["metadata"]
-        for v in (pod.get("spec") or {}).get("volumes") or ():
-            claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
-            if not claim and v.get("ephemeral") is not None:
-                claim = f"{md['name']}-{v.get('name')}"
-            if claim:
-                users[(md.get("namespace") or "", claim)].append(pod)
-    return dict(users)
-
-
 def claim_users(snap: Snapshot, ns: str, claim: str) -> list[Obj]:
-    return snap.memo("metrics.claim_users", _claim_users).get((ns, claim), [])
+    return snap.memo("storage.claim_users", ClaimUsers).of(ns, claim)
 
 
 def _by_labels(series: list[Series] | None, *keys: str) -> dict[tuple[str, ...], float]:

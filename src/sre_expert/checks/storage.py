@@ -124,7 +124,7 @@ def claims(snap: Snapshot):
     pvcs = snap.list("PersistentVolumeClaim")
     if not pvcs:
         return
-    users = ClaimUsers(snap)
+    users = snap.memo("storage.claim_users", ClaimUsers)
     classes_captured = snap.count("StorageClass") > 0
     defaults = default_classes(snap)
     for pvc in pvcs:

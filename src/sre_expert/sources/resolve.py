@@ -28,6 +28,19 @@ def live_configured() -> bool:
     return bool(default_kubeconfig()) or in_cluster_available()
 
 
+def source_problem(bundle: str | None, demo: bool, context: str | None, kubeconfig: str | None) -> str | None:
+    """Why these source options cannot work, checked before a long-running command (serve, mcp) starts."""
+    if bundle and demo:
+        return "give either --bundle or --demo, not both"
+    if (bundle or demo) and (context or kubeconfig):
+        return "give either --bundle/--demo or a live cluster (--context/--kubeconfig), not both"
+    if bundle and not Path(bundle).expanduser().exists():
+        return f"--bundle {bundle}: no such file or directory"
+    if not (bundle or demo or context or kubeconfig) and not live_configured():
+        return "no source: give --demo, --bundle PATH, or --context/--kubeconfig for a live cluster"
+    return None
+
+
 def open_source(
     bundle: str | None,
     demo: bool,
