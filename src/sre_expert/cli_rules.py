@@ -131,14 +131,27 @@ def list_cmd(
 
     from .cli import _console
 
+    from rich import box
+
     style = {"critical": "bold red", "warning": "yellow"}
-    table = Table(title=f"{len(rules)} alerts in {len({r.group for r in rules})} groups",
-                  caption="sre-expert rules -o FILE · sre-expert runbook show RUNBOOK")
-    for col in ("group", "alert", "severity", "threshold", "for", "runbook"):
-        table.add_column(col, justify="right" if col == "for" else "left")
+    table = Table(title=f"{len(rules)} alerts in {len({r.group for r in rules})} groups", box=box.SIMPLE_HEAD,
+                  caption="sre-expert rules -o FILE · sre-expert runbook show RUNBOOK", padding=(0, 1))
+    # names are what people copy: never cut them; the threshold prose wraps instead
+    table.add_column("alert", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("threshold")
+    table.add_column("for", justify="right", no_wrap=True)
+    table.add_column("runbook", no_wrap=True)
+    group = None
     for r in rules:
-        table.add_row(r.group, r.alert, f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook)
-    _console().print(table)
+        if r.group != group:
+            group = r.group
+            table.add_row(f"[bold]{group}[/]", "", "", "", "")
+        table.add_row(f"  {r.alert}", f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook)
+    console = _console()
+    if not console.is_terminal:  # piped: no terminal width to respect, so do not squeeze the table to 80
+        console.width = max(console.width, 110)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,18 @@ class SnapshotInfo:
     location: str = ""
     collection_errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The namespaces a scoped sweep (`-n`) listed namespaced kinds in; () means every namespace was read.
+    namespaces: tuple[str, ...] = ()
+
+    def scope_text(self) -> str:
+        """`-n a -n b` as the user typed it, for "outside the swept namespaces (-n a -n b)" notes."""
+        return " ".join(f"-n {ns}" for ns in self.namespaces)
+
+
+# What the running check could not judge because it lies outside the sweep's namespaces. The engine sets a
+# fresh list around each check and turns it into one "not checked" line; a context variable, not a field,
+# so concurrent diagnoses of one snapshot (serve) keep their notes apart.
+UNSEEN: ContextVar[list[str] | None] = ContextVar("sre_expert_unseen", default=None)
 
 
 def event_time(ev: Obj) -> datetime | None:
@@ -161,6 +174,35 @@ class Snapshot:
     def collected(self, kind: str) -> bool:
         """False when the source recorded that this kind could not be read (forbidden, failed)."""
         return not any(e.get("kind") == kind and not e.get("namespace") for e in self.info.collection_errors)
+
+    # --- scope: what a namespace-scoped sweep (`-n`) could not see -----------------------------
+    def sees(self, namespace: str | None) -> bool:
+        """Whether namespaced objects of `namespace` were listed. Cluster-scoped lookups (None, "") are
+        always "seen": their kinds are listed whole, or recorded as collection errors (see `collected`)."""
+        scope = self.info.namespaces
+        return not scope or not namespace or namespace in scope
+
+    def absent(self, kind: str, namespace: str | None, name: str) -> bool | None:
+        """True when the object is known not to exist, False when present, None when it cannot be known:
+        its namespace was outside the sweep, or its kind could not be read there."""
+        if self.get(kind, namespace, name) is not None:
+            return False
+        if not self.sees(namespace) or not self.collected(kind):
+            return None
+        if namespace and any(e.get("kind") == kind and e.get("namespace") == namespace
+                             for e in self.info.collection_errors):
+            return None
+        return True
+
+    def outside(self, namespace: str | None, what: str) -> bool:
+        """True when `namespace` is outside the sweep; then notes `what` (say "parent Gateway ns/name")
+        as not checked, so the caller stays silent instead of calling it missing."""
+        if self.sees(namespace):
+            return False
+        notes = UNSEEN.get()
+        if notes is not None and what not in notes:
+            notes.append(what)
+        return True
 
     def age(self, timestamp: str | None) -> timedelta | None:
         t = parse_time(timestamp)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
-from ..snapshot import Snapshot, SnapshotInfo
+from ..snapshot import UNSEEN, Snapshot, SnapshotInfo
 from .links import link, rank
 
 
@@ -51,15 +51,45 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
         hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
         not_checked.append(f"{chk.name}: could not read {detail}{hint}")
         return
+    unseen: list[str] = []
+    token = UNSEEN.set(unseen)
     try:
         produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
     except Exception as e:  # a broken check must not hide the others' findings
         not_checked.append(f"{chk.name}: check failed with {type(e).__name__}: {e}")
         return
+    finally:
+        UNSEEN.reset(token)
+    if snap.info.namespaces:
+        produced = _in_scope(snap, produced, unseen)
+    if unseen:
+        not_checked.append(unseen_line(chk.name, unseen, snap.info))
     undeclared = {f.code for f in produced} - set(chk.codes)
     if undeclared:
         not_checked.append(f"{chk.name}: emitted undeclared codes {sorted(undeclared)} (a bug; findings kept)")
     findings.extend(produced)
+
+
+def _in_scope(snap: Snapshot, produced: list[Finding], unseen: list[str]) -> list[Finding]:
+    """Backstop for a scoped sweep: a finding about an object in a namespace that was not listed can only
+    come from reading absence as "missing", so it becomes a not-checked note instead."""
+    kept = []
+    for f in produced:
+        if snap.sees(f.object.namespace):
+            kept.append(f)
+            continue
+        what = f"{f.object.kind} {f.object.namespace}/{f.object.name}"
+        if what not in unseen:
+            unseen.append(what)
+    return kept
+
+
+def unseen_line(name: str, unseen: list[str], info: SnapshotInfo, limit: int = 4) -> str:
+    """One not-checked line per check: what it could not see, e.g. "gateway.routes: parent Gateway
+    gateway-system/shared-gateway is outside the swept namespaces (-n lfh-staging); not checked"."""
+    shown = ", ".join(unseen[:limit]) + (f" and {len(unseen) - limit} more" if len(unseen) > limit else "")
+    verb = "is" if len(unseen) == 1 else "are"
+    return f"{name}: {shown} {verb} outside the swept namespaces ({info.scope_text()}); not checked"
 
 
 def filter_report(
