@@ -256,8 +256,12 @@ def _rule_file(path: Path, alert: str) -> None:
 
 
 @contextmanager
-def prometheus(windows: list[Window], live_alert: str | None = None) -> Iterator[PromServer]:
-    """Backfill `windows` into a new TSDB and run Prometheus on it; stops it and removes everything after."""
+def prometheus(windows: list[Window], live_alert: str | None = None,
+               alertmanager: str | None = None) -> Iterator[PromServer]:
+    """Backfill `windows` into a new TSDB and run Prometheus on it; stops it and removes everything after.
+
+    `alertmanager` ("host:port") makes Prometheus send its alerts there, resent every second (the default
+    resend delay of a minute would outlast a test when the Alertmanager starts after the first evaluation)."""
     for exe in (PROMETHEUS, PROMTOOL):
         assert os.access(exe, os.X_OK), f"{exe} is required (Debian package prometheus)"
     tmp = Path(tempfile.mkdtemp(prefix="sre-expert-prom-"))
@@ -278,12 +282,15 @@ def prometheus(windows: list[Window], live_alert: str | None = None) -> Iterator
         if live_alert:
             _rule_file(tmp / "rules.yaml", live_alert)
             config["rule_files"] = [str(tmp / "rules.yaml")]
+        if alertmanager:
+            config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
         (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
         port = free_port()
         log = open(tmp / "prometheus.log", "wb")  # noqa: SIM115 (closed with the process)
         proc = subprocess.Popen(
             [PROMETHEUS, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
+             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d",
+             *(["--rules.alert.resend-delay=1s"] if alertmanager else [])],
             stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url, proc, tmp / "prometheus.log")
