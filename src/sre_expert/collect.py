@@ -2,8 +2,8 @@
 
 Files: one kubectl-style JSON `List` per kind (`pods.json`, `deployments.apps.json`, …, 4-space indent,
 sorted keys, Go's escaping of <, > and &), `logs/<ns>/<pod>/<container>[.previous].log` for the
-containers the sweep tailed, and `bundle.json` with capturedAt, cluster, kubernetesVersion and the
-sweep's collectionErrors. Secret values never reach the file (the sweep blanks them as it parses;
+containers the sweep tailed, and `bundle.json` with capturedAt, cluster, kubernetesVersion, the
+swept `namespaces` (`-n`; [] = all, read back as the snapshot's scope) and the sweep's collectionErrors. Secret values never reach the file (the sweep blanks them as it parses;
 keys are kept). The archive is written to a temporary name and renamed, so an interrupted collect
 leaves no half bundle behind.
 """

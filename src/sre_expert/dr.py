@@ -407,6 +407,12 @@ class VeleroState:
     def installed(self) -> bool:
         return bool(self.locations or self.schedules or self.backups)
 
+    @property
+    def unseen(self) -> bool:
+        """Nothing of Velero was read because its namespace was outside a scoped sweep (`-n`): whether it is
+        installed, and what it backs up, is unknown."""
+        return not self.installed and not self.snap.sees(self.namespace)
+
     def location_available(self, name: str | None) -> tuple[bool | None, str]:
         """(available?, evidence) of a BackupStorageLocation."""
         if not name:
@@ -561,9 +567,14 @@ def dr_status(snap: Snapshot, state: VeleroState | None = None) -> list[Namespac
     scenarios = {s.id: s for s in obj.scenarios}
     limit_grace = obj.grace
     out: list[NamespaceDR] = []
+    if st.unseen:  # every namespace would read "in no schedule": unknowable, not a verdict
+        snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
+        return out
     for ns in snap.namespaces():
         if ns in obj.ignore_namespaces:
             continue
+        if snap.outside(ns, f"namespace {ns}"):
+            continue  # its databases (hence its RPO class) were not read
         klass = _classify(ns, obj, dbs)
         sc = scenarios[klass.scenario]
         covering = [s for s in st.schedules.values() if s.scope.covers(ns)]
@@ -838,6 +849,10 @@ def dr_plan(snap: Snapshot, scenario: str, namespace: str | None = None) -> Plan
             f"scenario {sc.id} restores one namespace; choose one of: {', '.join(plan.candidates) or '(none found)'}"))
         return plan
     builder(snap, st, plan)
+    if st.unseen:
+        plan.notes.append(f"Velero's namespace {st.namespace} is outside the swept namespaces ({snap.info.scope_text()}): "
+                          "its backups, schedules and storage locations were not read, so the restore point and the "
+                          "preconditions that need them are unknown; sweep it too (-n " + st.namespace + ")")
     return plan
 
 

@@ -1,7 +1,10 @@
 """Registry of checks and the factory that turns a code plus an object into a Finding.
 
 A check is a pure function `fn(snapshot) -> Iterable[Finding]` registered with the codes it can emit
-and the kinds it reads. Modules under sre_expert.checks register themselves on import.
+and the kinds it reads. Modules under sre_expert.checks register themselves on import. A check that
+would conclude "X does not exist" about a namespace a scoped sweep (`-n`) did not read asks
+`snap.outside(namespace, "what X is")` first and stays silent when it is True; the engine turns what
+each check noted into one "not checked" line.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ of scanning lists themselves, so each question costs a dict lookup whatever the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,6 +49,17 @@ class SnapshotInfo:
 # fresh list around each check and turns it into one "not checked" line; a context variable, not a field,
 # so concurrent diagnoses of one snapshot (serve) keep their notes apart.
 UNSEEN: ContextVar[list[str] | None] = ContextVar("sre_expert_unseen", default=None)
+
+
+@contextmanager
+def unseen_notes() -> Iterator[list[str]]:
+    """Collect what `Snapshot.outside` reports inside the block (the engine per check; trace, dr status)."""
+    notes: list[str] = []
+    token = UNSEEN.set(notes)
+    try:
+        yield notes
+    finally:
+        UNSEEN.reset(token)
 
 
 def event_time(ev: Obj) -> datetime | None:
@@ -172,8 +184,12 @@ class Snapshot:
         return sorted(names)
 
     def collected(self, kind: str) -> bool:
-        """False when the source recorded that this kind could not be read (forbidden, failed)."""
-        return not any(e.get("kind") == kind and not e.get("namespace") for e in self.info.collection_errors)
+        """False when the source recorded that this kind could not be read (forbidden, failed): cluster-wide,
+        or in every namespace of a scoped sweep (`-n`, which lists per namespace)."""
+        failed = {e.get("namespace") or "" for e in self.info.collection_errors if e.get("kind") == kind}
+        if "" in failed:
+            return False
+        return not (self.info.namespaces and failed.issuperset(self.info.namespaces))
 
     # --- scope: what a namespace-scoped sweep (`-n`) could not see -----------------------------
     def sees(self, namespace: str | None) -> bool:

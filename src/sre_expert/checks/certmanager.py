@@ -679,6 +679,7 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
     for path, sname, skey in refs:
         exists = snap.get("Secret", secret_ns, sname) if idx.secrets_visible else None
         state_txt = ("" if not idx.secrets_visible else
+                     " (outside the swept namespaces, not checked)" if not snap.sees(secret_ns) else
                      " (does not exist)" if exists is None else
                      f' (no key "{skey}")' if skey and skey not in (exists.get("data") or {}) else " (present)")
         ev.append(f"{path}: Secret {secret_ns}/{sname}" + (f' key "{skey}"' if skey else "") + state_txt)
@@ -778,6 +779,8 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
             if not dns01:
                 continue
             for p, n, k in secret_refs(dns01, f"spec.acme.solvers[{i}].dns01"):
+                if snap.outside(secret_ns, f"{disp} DNS-01 credentials Secret {secret_ns}/{n}"):
+                    continue
                 sec = snap.get("Secret", secret_ns, n)
                 if sec is None:
                     missing.append((p, n, k, "does not exist"))
@@ -823,6 +826,8 @@ def _secret_state_line(snap: Snapshot, idx: CertManagerIndex, path: str, ns: str
     base = f"{path}: Secret {ns}/{name}" + (f' key "{key}"' if key else "")
     if not idx.secrets_visible:
         return base
+    if not snap.sees(ns):
+        return base + " (outside the swept namespaces, not checked)"
     sec = snap.get("Secret", ns, name)
     if sec is None:
         return base + " (does not exist)"

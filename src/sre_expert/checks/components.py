@@ -33,9 +33,19 @@ def _namespace_note(snap: Snapshot, namespace: str) -> str | None:
     return None
 
 
+def _crds_prove_absence(snap: Snapshot, comp: Component) -> bool:
+    """CRDs are cluster-scoped: when they were listed, a missing CRD says "not installed" whatever the scope."""
+    return bool(comp.detect.crds) and snap.collected("CustomResourceDefinition") and snap.count("CustomResourceDefinition") > 0
+
+
 def component_findings(snap: Snapshot, comp: Component) -> Iterator[Finding]:
     detected = detection_evidence(snap, comp)
     if not detected:
+        homes = sorted({*comp.namespaces, *comp.detect.namespaces, *(r.namespace for r in comp.controllers)})
+        unseen = [ns for ns in homes if not snap.sees(ns)]
+        if unseen and not _crds_prove_absence(snap, comp):
+            snap.outside(unseen[0], f"{comp.title} (namespace {', '.join(unseen)})")
+            return
         f = finding(
             "COMPONENT-NOT-INSTALLED",
             ObjectRef("", "Component", None, comp.name),
@@ -47,8 +57,10 @@ def component_findings(snap: Snapshot, comp: Component) -> Iterator[Finding]:
         yield f
         return
     installed = "installed: " + ", ".join(detected)
+    for ns in sorted({r.namespace for r in comp.controllers if not snap.sees(r.namespace)}):
+        snap.outside(ns, f"{comp.title} controllers (namespace {ns})")
     for ref in comp.controllers:
-        if _not_collected(snap, ref.kind, ref.namespace):
+        if _not_collected(snap, ref.kind, ref.namespace) or not snap.sees(ref.namespace):
             continue
         cs = controller_status(snap, ref)
         obj = ObjectRef(WORKLOAD_API[ref.kind], ref.kind, ref.namespace, ref.name)

@@ -242,7 +242,10 @@ def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Itera
     missing: list[Key] = []
     for path, ns, name, key in refs:
         line = f"{path}: Secret {ns}/{name}" + (f' key "{key}"' if key else "")
-        if idx.secrets_visible:
+        if not snap.sees(ns):
+            snap.outside(ns, f"{_store_disp(sk)} credentials Secret {ns}/{name}")
+            line += " (outside the swept namespaces: not checked)"
+        elif idx.secrets_visible:
             sec = snap.get("Secret", ns, name)
             if sec is None:
                 line += " (does not exist)"

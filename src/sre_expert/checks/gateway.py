@@ -837,6 +837,8 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
 def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
     """(evidence line, usable) for a listener's TLS Secret."""
     sec = snap.get("Secret", sns, sname)
+    if sec is None and snap.outside(sns, f"listener Secret {sns}/{sname}"):
+        return f"Secret {sns}/{sname}: outside the swept namespaces, not checked", False
     if sec is None:
         if not snap.collected("Secret"):
             return f"Secret {sns}/{sname}: Secrets were not collected, cannot confirm", False
@@ -1207,12 +1209,16 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
     att = atts[0]
     route = att.route
     age = idx.snap.age((route.get("metadata") or {}).get("creationTimestamp"))
-    if att.gateway is not None and age is not None and age < RECONCILE_GRACE:
+    unseen = att.gateway is None and not idx.snap.sees(att.gw_ns)
+    if (att.gateway is not None or unseen) and age is not None and age < RECONCILE_GRACE:
         return None  # brand new: the controller normally writes status within seconds
     ev = [f"{a.describe_ref()}: status.parents has no entry for it — never reconciled" for a in atts]
     deps: list[Key] = []
     sev = "critical"
-    if att.gateway is None:
+    if unseen:
+        ev.append(f"Gateway {att.gw_ns}/{att.gw_name} is outside the swept namespaces "
+                  f"({idx.snap.info.scope_text()}): whether it exists and is accepted was not checked")
+    elif att.gateway is None:
         ev.append(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
         names = [f"{n}/{g}" for (n, g) in idx.gateways]
         close = close_matches(f"{att.gw_ns}/{att.gw_name}", names)
@@ -1240,6 +1246,27 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
     return finding("HTTPROUTE-NOT-RECONCILED", route,
                    title=f"HTTPRoute {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
                    evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+
+
+# What the controller's Accepted=False reason means, as the code a whole-cluster snapshot would compute.
+_REJECTION_CODES = {"NoMatchingParent": "HTTPROUTE-NO-MATCHING-PARENT", "NotAllowedByListeners": "HTTPROUTE-NOT-ALLOWED",
+                    "NoMatchingListenerHostname": "HTTPROUTE-HOSTNAME-MISMATCH"}
+
+
+def _rejected_unseen(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
+    """A rejection by a Gateway outside a scoped sweep: the route's status is the only evidence, so the
+    finding has the code the reason implies but no listener comparison."""
+    code = _REJECTION_CODES.get(acc.get("reason") or "")
+    if code is None:
+        return _not_accepted(idx, att, acc)
+    route = att.route
+    ev = [f"{att.status_label()}: {cond_text(acc)}", att.describe_ref(),
+          f"Gateway {att.gw_ns}/{att.gw_name} is outside the swept namespaces ({idx.snap.info.scope_text()}): "
+          "its listeners were not compared",
+          f"Hosts not served: {short_list(route_hostnames(route))}"]
+    return finding(code, route,
+                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   evidence=ev, params=_route_params(route, att))
 
 
 def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
@@ -1275,6 +1302,18 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
         accepted: dict[Key, list[Attachment]] = defaultdict(list)
         rejected: dict[tuple[Key, str], list[Finding]] = defaultdict(list)
         for att in idx.by_route.get(key_of(route), []):
+            if att.gateway is None and snap.outside(att.gw_ns, f"parent Gateway {att.gw_ns}/{att.gw_name}"):
+                # the Gateway was not swept: judge by the route's own status for it, nothing from its spec
+                acc, rr = att.cond("Accepted"), att.cond("ResolvedRefs")
+                if is_false(rr) and status_rr is None:
+                    status_rr = rr
+                if acc is None:
+                    unreconciled[att.gateway_key].append(att)
+                elif is_false(acc):
+                    rejected[(att.gateway_key, acc.get("reason") or "")].append(_rejected_unseen(idx, att, acc))
+                else:
+                    served = True
+                continue
             if att.gateway is None:
                 unreconciled[att.gateway_key].append(att)
                 continue
@@ -1345,6 +1384,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
     hosts = idx.route_hosts(route)
     seen: set[tuple] = set()
     explained = False
+    unseen: list[tuple[str, str, str, Any]] = []
     for ri, bi, ref in backend_refs(route):
         if not is_service_ref(ref):
             continue
@@ -1358,6 +1398,9 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
         params = _route_params(route, None, service=sname, service_namespace=sns, port=port)
         status_line = [f"status.parents: {cond_text(status_rr)}"] if status_rr is not None else []
         svc = snap.get("Service", sns, sname)
+        if svc is None and snap.outside(sns, f"backend Service {sns}/{sname}"):
+            unseen.append((where, sns, sname, port))  # the route's own status (below) still speaks for it
+            continue
         if svc is None:
             if not snap.collected("Service"):
                 continue
@@ -1422,8 +1465,19 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                       evidence=ev, depends_on=[("Service", sns, sname), *pod_deps, *owners], params=params)
     if status_rr is not None and not explained:
         reason = status_rr.get("reason")
+        code = {"BackendNotFound": "HTTPROUTE-BACKEND-NOT-FOUND", "RefNotPermitted": "HTTPROUTE-BACKEND-NOT-PERMITTED"}.get(reason or "")
+        if unseen and code:  # the only candidates lie outside the sweep: the controller's word is the evidence
+            where, sns, sname, port = unseen[0]
+            yield finding(code, route,
+                          title=f"HTTPRoute {rns}/{rname}: backend references are not resolved ({reason})",
+                          evidence=[f"status.parents: {cond_text(status_rr)}",
+                                    *(f"{w}: Service {n}/{s} is outside the swept namespaces ({snap.info.scope_text()}): "
+                                      "not compared" for w, n, s, _ in unseen),
+                                    impact_line("Hosts affected", [route], hosts)],
+                          params=_route_params(route, None, service=sname, service_namespace=sns, port=port))
+            return
         only_services = all(is_service_ref(r) for _, _, r in backend_refs(route))
-        if reason in ("BackendNotFound", "RefNotPermitted") and only_services:
+        if reason in ("BackendNotFound", "RefNotPermitted") and only_services and not unseen:
             return  # every Service reference resolves now: the status is behind the cluster
         yield finding("HTTPROUTE-BACKEND-INVALID", route,
                       title=f"HTTPRoute {rns}/{rname}: backend references are invalid ({reason})",

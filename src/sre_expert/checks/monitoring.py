@@ -303,7 +303,7 @@ def _alerting_targets(snap: Snapshot, prom: Obj) -> Iterator[Finding]:
     ns = md.get("namespace") or ""
     for am in ((prom.get("spec") or {}).get("alerting") or {}).get("alertmanagers") or ():
         am_ns, am_name, port = am.get("namespace") or ns, am.get("name"), am.get("port")
-        if not am_name:
+        if not am_name or snap.outside(am_ns, f"Alertmanager Service {am_ns}/{am_name}"):
             continue
         svc = snap.get("Service", am_ns, am_name)
         if svc is None:
@@ -416,9 +416,17 @@ def unselected_rules(snap: Snapshot) -> Iterator[Finding]:
             title=f"PrometheusRule {md.get('namespace')}/{md['name']} is not loaded by any Prometheus "
                   f"({n_rules} rule{'' if n_rules == 1 else 's'} never evaluated)",
             evidence=[f"labels: {_labels_text(rule)}",
-                      *(_selector_text(p, "ruleSelector", "ruleNamespaceSelector") for p in proms)],
+                      *(_selector_text(p, "ruleSelector", "ruleNamespaceSelector") for p in proms),
+                      *_scope_lines(snap)],
             params={"labels": add or "<label>=<value>", "ns_labels": ns_add or "<label>=<value>"},
         )
+
+
+def _scope_lines(snap: Snapshot) -> list[str]:
+    """A scoped sweep judges selection by the Prometheus objects it saw; say so."""
+    if not snap.info.namespaces:
+        return []
+    return [f"only the Prometheus objects in the swept namespaces ({snap.info.scope_text()}) were compared"]
 
 
 def _sm_namespaces(snap: Snapshot, sm: Obj, ignore_ns_selector: bool) -> list[str]:
@@ -475,7 +483,8 @@ def service_monitors(snap: Snapshot) -> Iterator[Finding]:
                 title=f"ServiceMonitor {ns}/{name} is not picked up by any Prometheus: its targets are never scraped",
                 evidence=[f"labels: {_labels_text(sm)}; namespace {ns} labels: "
                           + ",".join(f"{k}={v}" for k, v in sorted(_ns_labels(snap, ns).items())),
-                          *(_selector_text(p, "serviceMonitorSelector", "serviceMonitorNamespaceSelector") for p in proms)],
+                          *(_selector_text(p, "serviceMonitorSelector", "serviceMonitorNamespaceSelector") for p in proms),
+                          *_scope_lines(snap)],
                 params={"labels": add or "<label>=<value>", "ns_labels": ns_add or "<label>=<value>"},
             )
         ignore = bool(selecting) and all((p.get("spec") or {}).get("ignoreNamespaceSelectors") for p in selecting)
@@ -486,6 +495,11 @@ def service_monitors(snap: Snapshot) -> Iterator[Finding]:
         candidates = [s for n in namespaces for s in snap.list("Service", n)]
         services = [s for s in candidates if matches(selector, s["metadata"].get("labels"))]
         where = ", ".join(namespaces) if len(namespaces) <= 5 else f"{len(namespaces)} namespaces"
+        unseen = [n for n in namespaces if not snap.sees(n)]
+        if unseen:  # its Services may live where the sweep did not look: neither "none" nor "no port" holds
+            snap.outside(unseen[0], f"Services selected by ServiceMonitor {ns}/{name} in {', '.join(unseen[:3])}"
+                         + (f" and {len(unseen) - 3} more" if len(unseen) > 3 else ""))
+            continue
         if not services:
             ev = [f"spec.selector {{{describe(selector) or 'all'}}} in namespace(s) {where} matches no Service"]
             hint = _near_miss(candidates, selector)

@@ -41,6 +41,8 @@ class DNSTarget:
     """Where cluster DNS lives: its namespace, pods' label sets, IPs and port names."""
 
     def __init__(self, snap: Snapshot):
+        # A scoped sweep (-n) that skipped kube-system knows neither the DNS pods' labels nor their IPs.
+        self.unseen = not snap.sees("kube-system")
         svc = None
         for name in DNS_SERVICE_NAMES:
             svc = snap.get("Service", "kube-system", name)
@@ -147,6 +149,18 @@ class DNSTarget:
                 return True
         return False
 
+    def may_allow(self, pol: Obj) -> bool:
+        """With the DNS namespace unseen: some rule opens port 53 to peers that could be the DNS pods, whose
+        IPs and labels were not read (an ipBlock, or a namespaceSelector matching the DNS namespace), so
+        "blocked" cannot be claimed. A peer without namespaceSelector is the policy's own namespace: never."""
+        if not self.unseen:
+            return False
+        return any(self.ports_allow(r.get("ports"))
+                   and any(p.get("ipBlock") or (p.get("namespaceSelector") is not None
+                                                and matches(p["namespaceSelector"], self.ns_labels))
+                           for p in r.get("to") or ())
+                   for r in (pol.get("spec") or {}).get("egress") or ())
+
 
 def policy_types(pol: Obj) -> list[str]:
     spec = pol.get("spec") or {}
@@ -208,6 +222,10 @@ def network_policies(snap: Snapshot):
             if selecting and not any(allows[n] for n in selecting):
                 groups[selecting].append(pod)
         for names, blocked in groups.items():
+            if any(dns.may_allow(p) for p in egress if p["metadata"]["name"] in names):
+                snap.outside(dns.namespace, f"cluster DNS pods (namespace {dns.namespace}) that egress rules of "
+                                            f"{ns} may allow")
+                continue
             yield _dns_blocked(
                 snap, ns, [p for p in egress if p["metadata"]["name"] in names], blocked, dns, others
             )

@@ -468,6 +468,8 @@ def admission_denials(snap: Snapshot) -> Iterator[Finding]:
             eps = snap.service_endpoints(svc)
             if eps is not None:
                 backends.append(f"Service {ns}/{svc_name}: {sum(1 for e in eps if e['ready'])} ready endpoint(s)")
+        elif snap.outside(ns, f"webhook Service {ns}/{svc_name}"):
+            backends.append(f"Service {ns}/{svc_name}: outside the swept namespaces ({snap.info.scope_text()}), not checked")
         else:
             backends.append(f"Service {ns}/{svc_name} does not exist")
             deps.extend(key_of(d) for d in kyverno_admission_controllers(snap))

@@ -543,6 +543,8 @@ def restores(snap: Snapshot) -> Iterator[Finding]:
 def recovery_points(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     if not st.installed:
+        if st.unseen:
+            snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
         return  # Velero absent: the component check reports it; every namespace would fire otherwise
     grace = objectives().grace
     f = _cluster_archive_finding(snap, st)

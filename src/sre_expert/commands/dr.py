@@ -35,7 +35,7 @@ from ..dr import (
     format_duration,
     objectives,
 )
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, unseen_notes
 from ..timeutil import human
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "unprotected": "bold red", "not-covered": "dim"}
@@ -84,23 +84,36 @@ def status_exit(rows: list[NamespaceDR], archive: ArchiveDR | None = None) -> in
     return 1 if missed else 0
 
 
+def scope_note(snap: Snapshot, unseen: list[str]) -> str | None:
+    """What a scoped sweep (`-n`) could not judge, as one line; None when everything was read."""
+    if not unseen:
+        return None
+    shown = ", ".join(unseen[:6]) + (f" and {len(unseen) - 6} more" if len(unseen) > 6 else "")
+    return f"not checked: {shown}: outside the swept namespaces ({snap.info.scope_text()})"
+
+
 def run_dr_status(snap: Snapshot, output: Any, console: Console) -> int:
     st = VeleroState(snap)
-    rows = dr_status(snap, st)
+    with unseen_notes() as unseen:
+        rows = dr_status(snap, st)
     archive = dr_cluster_archive(snap, st) if st.installed else None
+    note = scope_note(snap, unseen)
     fmt = _fmt(output)
     summary = status_summary(rows)
     if fmt == "json":
         _json(console, {
             "capturedAt": _iso(snap.now), "cluster": snap.info.cluster,
-            "grace": format_duration(objectives().grace), "veleroInstalled": st.installed,
+            "grace": format_duration(objectives().grace), "veleroInstalled": None if st.unseen else st.installed,
             "namespaces": [r.to_json() for r in rows],
             "clusterArchive": archive.to_json() if archive else None, "summary": summary,
+            "sweptNamespaces": list(snap.info.namespaces), "notChecked": unseen,
         })
     elif fmt == "markdown":
-        _write(console, _status_markdown(snap, rows, summary, archive))
+        _write(console, _status_markdown(snap, rows, summary, archive, st.unseen) + (f"\n{note}\n" if note else ""))
     else:
-        _status_terminal(snap, rows, summary, console, archive)
+        _status_terminal(snap, rows, summary, console, archive, st.unseen)
+        if note:
+            console.print(Text(note, style="yellow"))
     return status_exit(rows, archive)
 
 
@@ -136,7 +149,7 @@ def _verdict(r: NamespaceDR) -> str:
 
 
 def _status_terminal(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str, int], console: Console,
-                     archive: ArchiveDR | None = None) -> None:
+                     archive: ArchiveDR | None = None, velero_unseen: bool = False) -> None:
     table = Table(title=f"Recovery points · captured {snap.now:%Y-%m-%d %H:%M} UTC", show_lines=False)
     for col in ("namespace", "class", "RPO", "schedules", "newest good backup", "age", "verdict"):
         table.add_column(col, overflow="fold")
@@ -159,7 +172,7 @@ def _status_terminal(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
     console.print(line)
     if archive is not None:
         console.print(Text(_archive_line(archive), style="green" if archive.met else "bold red"))
-    else:
+    elif not velero_unseen:
         console.print(Text("Velero is not installed: no namespace is backed up", style="bold red"))
     for r in rows:
         if r.required and r.status != "met":
@@ -171,13 +184,14 @@ def _md_cell(v: Any) -> str:
 
 
 def _status_markdown(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str, int],
-                     archive: ArchiveDR | None = None) -> str:
+                     archive: ArchiveDR | None = None, velero_unseen: bool = False) -> str:
     out = [f"# Recovery points ({_iso(snap.now)})", ""]
     out.append(f"{summary['met']} met · {summary['missed']} missed · {summary['unprotected']} in no schedule · "
                f"{summary['notRequired']} without an RPO requirement")
     out.append("")
-    out.append(_archive_line(archive) if archive is not None else "Velero is not installed: no namespace is backed up")
-    out.append("")
+    if archive is not None or not velero_unseen:
+        out.append(_archive_line(archive) if archive is not None else "Velero is not installed: no namespace is backed up")
+        out.append("")
     out.append("| namespace | class | RPO | schedules | newest good backup | taken | age | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (not r.required, r.status == "met", r.namespace)):

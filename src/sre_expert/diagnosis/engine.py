@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
-from ..snapshot import UNSEEN, Snapshot, SnapshotInfo
+from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
 from .links import link, rank
 
 
@@ -51,15 +51,12 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
         hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
         not_checked.append(f"{chk.name}: could not read {detail}{hint}")
         return
-    unseen: list[str] = []
-    token = UNSEEN.set(unseen)
-    try:
-        produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
-    except Exception as e:  # a broken check must not hide the others' findings
-        not_checked.append(f"{chk.name}: check failed with {type(e).__name__}: {e}")
-        return
-    finally:
-        UNSEEN.reset(token)
+    with unseen_notes() as unseen:
+        try:
+            produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
+        except Exception as e:  # a broken check must not hide the others' findings
+            not_checked.append(f"{chk.name}: check failed with {type(e).__name__}: {e}")
+            return
     if snap.info.namespaces:
         produced = _in_scope(snap, produced, unseen)
     if unseen:
@@ -72,13 +69,16 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
 
 def _in_scope(snap: Snapshot, produced: list[Finding], unseen: list[str]) -> list[Finding]:
     """Backstop for a scoped sweep: a finding about an object in a namespace that was not listed can only
-    come from reading absence as "missing", so it becomes a not-checked note instead."""
+    come from reading absence as "missing", so it becomes a not-checked note instead. A Namespace stands
+    for what is inside it (its backups, its alerts), so it counts as that namespace."""
     kept = []
     for f in produced:
-        if snap.sees(f.object.namespace):
+        ref = f.object
+        is_ns = ref.kind == "Namespace" and not ref.namespace
+        if snap.sees(ref.name if is_ns else ref.namespace):
             kept.append(f)
             continue
-        what = f"{f.object.kind} {f.object.namespace}/{f.object.name}"
+        what = f"Namespace {ref.name}" if is_ns else f"{ref.kind} {ref.namespace}/{ref.name}"
         if what not in unseen:
             unseen.append(what)
     return kept

@@ -213,8 +213,31 @@ class _Tracer:
         self.self_route: Obj | None = None
 
     # --- bookkeeping ----------------------------------------------------------------------------
+    def unseen(self, namespace: str) -> bool:
+        """The namespace was outside a scoped sweep (`-n`): its objects are unknown, never "missing"."""
+        return not self.snap.sees(namespace)
+
+    def unseen_hop(self, name: str, title: str, obj: ObjectRef, what: str) -> Hop:
+        """A skipped hop that says why in its title too (terminal output shows no evidence for skipped hops)."""
+        scope = self.snap.info.scope_text()
+        return Hop(name, f"{title}: outside the swept namespaces ({scope}), not checked", obj, status=SKIPPED,
+                   evidence=[f"{what} is outside the swept namespaces ({scope}): not checked"])
+
+    def unseen_gateway(self, att: Attachment, route: Obj, host: str | None, others: list[Obj]) -> TraceResult:
+        """A route whose Gateway was not swept: its gateway and listener hops are not checked; the route's own
+        status for that Gateway and its backends still are."""
+        ref = ObjectRef(GW_API, "Gateway", att.gw_ns, att.gw_name)
+        self.res.hops.append(self.unseen_hop("gateway", f"Gateway {att.gw_ns}/{att.gw_name}", ref,
+                                             f"Gateway {att.gw_ns}/{att.gw_name}"))
+        self.res.hops.append(self.unseen_hop("listener", "listener", ref, f"the listeners of Gateway {att.gw_ns}/{att.gw_name}"))
+        if self.route_hop(route, att, host, others):
+            self.backend_hops(route)
+        return self.finish(list(HOP_ORDER))
+
     def unresolved(self, message: str, suggestions: list[str]) -> TraceResult:
         self.res.resolved = False
+        if self.snap.info.namespaces:  # a scoped sweep: "no such object" only holds inside what was read
+            message += f" (only the swept namespaces were searched: {self.snap.info.scope_text()})"
         self.res.message = message
         self.res.suggestions = suggestions
         return self.res
@@ -297,6 +320,9 @@ class _Tracer:
             if gw is not None:
                 break
         remaining = list(HOP_ORDER)
+        if gw is None and wanted is not None and self.unseen(wanted.gw_ns):
+            self.self_route = wanted.route
+            return self.unseen_gateway(wanted, wanted.route, host, [r for _, r in listed if r is not wanted.route])
         if gw is None:
             hop = Hop("gateway", "Gateway", status=FAILED)
             if wanted is None:
@@ -446,7 +472,10 @@ class _Tracer:
             for sns, sname in lis.cert_refs():
                 sec = self.snap.get("Secret", sns, sname)
                 cert = self.idx.certs_by_secret.get((sns, sname))
-                if sec is None and self.snap.collected("Secret"):
+                if sec is None and self.unseen(sns):
+                    hop.evidence.append(f"TLS Secret {sns}/{sname}: outside the swept namespaces "
+                                        f"({self.snap.info.scope_text()}), not checked")
+                elif sec is None and self.snap.collected("Secret"):
                     hop.fail(f"TLS Secret {sns}/{sname} does not exist")
                 elif sec is not None:
                     hop.evidence.append(f"TLS Secret {sns}/{sname}: type {sec.get('type')}")
@@ -525,13 +554,13 @@ class _Tracer:
         if att is None:
             hop.fail("the route has no Gateway parentRef")
         else:
-            via = ", ".join(f"{l.name}" for l in att.allowed) or "no listener"
+            via = ", ".join(f"{l.name}" for l in att.allowed) or ("listeners not checked" if att.gateway is None else "no listener")
             hop.evidence.append(f"spec.hostnames {names or '(none: every host of the listener)'}; {att.describe_ref()} → {via}")
-            if att.gateway is None:
+            if att.gateway is None and not self.unseen(att.gw_ns):
                 hop.fail(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
             elif att.status is None:
                 hop.fail(f"status.parents has no entry for {att.gw_ns}/{att.gw_name}: never reconciled")
-                problem = att.computed_problem()
+                problem = att.computed_problem() if att.gateway is not None else None
                 if problem:
                     hop.evidence.append(f"computed from spec, the controller will answer Accepted=False ({problem})")
             else:
@@ -597,6 +626,10 @@ class _Tracer:
             self.set_impact(users, hosts, [f"{sns}/{sname}"])
 
         svc = snap.get("Service", sns, sname)
+        if svc is None and self.unseen(sns):
+            self.res.hops.append(self.unseen_hop("service", hop.title, hop.object or ObjectRef("v1", "Service", sns, sname),
+                                                 f"Service {sns}/{sname}"))
+            return True
         if svc is None:
             hop.fail(f"{where + ': ' if where else ''}Service {sns}/{sname} does not exist")
             sim = _similar(sname, [name_of(s) for s in snap.list("Service", sns)], 3)
@@ -731,6 +764,8 @@ class _Tracer:
         remaining = list(HOP_ORDER)
         atts = idx.by_route.get(key_of(route), [])
         att = next((a for a in atts if a.gateway is not None), atts[0] if atts else None)
+        if att is not None and att.gateway is None and self.unseen(att.gw_ns):
+            return self.unseen_gateway(att, route, None, [])
         if att is None or att.gateway is None:
             hop = Hop("gateway", "Gateway", status=FAILED)
             if att is not None:

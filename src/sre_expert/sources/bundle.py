@@ -342,6 +342,17 @@ def _captured_at(acc: _Accum, location: str) -> datetime:
     return datetime.now(UTC)
 
 
+def _scope(acc: _Accum) -> tuple[str, ...]:
+    """bundle.json "namespaces": the namespaces `bundle collect -n` swept ([] or absent: all of them)."""
+    value = acc.meta.get("namespaces")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
+        acc.warnings.append(f"bundle.json: \"namespaces\" is not a list of names ({str(value)[:80]}); read as all namespaces")
+        return ()
+    return tuple(dict.fromkeys(value))
+
+
 def _metrics(data: bytes, warnings: list[str]) -> Any:
     """The bundle's MetricSet; an unreadable one is a warning and a "not checked" line, never fatal."""
     from ..metrics import MetricSet
@@ -386,6 +397,7 @@ def load_bundle(location: str | Path) -> Snapshot:
             location=str(path),
             collection_errors=acc.errors,
             warnings=acc.warnings,
+            namespaces=_scope(acc),
         )
         logs = acc.logs
 

@@ -107,6 +107,7 @@ class Sweep:
         info = SnapshotInfo(
             captured_at=self.captured_at, cluster=self.cluster, kubernetes_version=self.kubernetes_version,
             source="live", location=self.location, collection_errors=list(self.errors), warnings=list(self.warnings),
+            namespaces=tuple(self.namespaces),
         )
         logs = self.logs
         enabled = gc.isenabled()
@@ -205,8 +206,8 @@ def sweep(opts: LiveOptions = LiveOptions(), progress: Progress | None = None, a
             if opts.namespaces:
                 result.warnings.append(
                     f"only namespace{'s' if len(opts.namespaces) > 1 else ''} {', '.join(opts.namespaces)} "
-                    "were read: what they reference elsewhere (Gateways, controllers, secret stores, issuers' "
-                    "Secrets) is unknown, and findings that say such an object is missing may be wrong")
+                    f"{'were' if len(opts.namespaces) > 1 else 'was'} read: what they reference elsewhere (Gateways, "
+                    "controllers, secret stores, issuers' Secrets) is reported as not checked, never as missing")
             _run(http, pool, opts, served, result, progress)
     finally:
         if enabled:
