@@ -373,3 +373,20 @@ def test_bundle_json_namespaces_is_read_back_and_checked(tmp_path: Path) -> None
     (good / "bundle.json").write_text(json.dumps({"capturedAt": "2026-11-26T10:00:00Z", "namespaces": "lfh-staging"}))
     snap = load_bundle(good)
     assert snap.info.namespaces == () and any('"namespaces" is not a list' in w for w in snap.info.warnings)
+
+
+def test_components_outside_the_scope_are_not_checked_not_down() -> None:
+    from sre_expert.components import load_components, status_of
+
+    b = scenario.platform(gf.NOW)
+    snap = scoped(b, [TENANT])
+    findings = diagnose(snap).findings
+    states = {name: status_of(snap, comp, findings) for name, comp in load_components().items()}
+    cm = states["cert-manager"]
+    assert cm.state == "healthy" or cm.state == "not-checked", cm.state  # its CRDs are cluster-scoped
+    assert not any(s.state == "down" for s in states.values()), {n: s.state for n, s in states.items()}
+    ctl = cm.controllers[0]
+    assert not ctl.visible and ctl.summary() == "not checked (namespace not swept)"
+    assert ctl.to_json()["visible"] is False
+    whole = status_of(snapshot_from_objects(copy.deepcopy(b.objects), b.now), load_components()["cert-manager"], [])
+    assert whole.state == "healthy" and whole.controllers[0].visible

@@ -336,12 +336,15 @@ class ControllerStatus:
     images: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     pods: list[Key] = field(default_factory=list)
+    visible: bool = True  # False: its namespace was outside the sweep (-n), so "not found" proves nothing
 
     @property
     def healthy(self) -> bool:
         return self.found and self.desired > 0 and self.available >= self.desired
 
     def summary(self) -> str:
+        if not self.visible:
+            return "not checked (namespace not swept)"
         if not self.found:
             return "missing"
         return f"{self.available}/{self.desired} available"
@@ -350,7 +353,7 @@ class ControllerStatus:
         return {
             "kind": self.ref.kind, "namespace": self.ref.namespace, "name": self.ref.name,
             "found": self.found, "desired": self.desired, "ready": self.ready, "available": self.available,
-            "healthy": self.healthy, "images": self.images,
+            "healthy": self.healthy, "images": self.images, "visible": self.visible,
         }
 
 
@@ -414,7 +417,7 @@ def template_images(obj: dict[str, Any]) -> list[str]:
 def controller_status(snap: Snapshot, ref: ControllerRef) -> ControllerStatus:
     obj = snap.get(ref.kind, ref.namespace, ref.name)
     if obj is None:
-        return ControllerStatus(ref, found=False)
+        return ControllerStatus(ref, found=False, visible=snap.sees(ref.namespace))
     desired, ready, available, ev = workload_counts(obj)
     pods = [("Pod", p["metadata"].get("namespace") or "", p["metadata"]["name"]) for p in snap.pods_of(obj)]
     return ControllerStatus(ref, True, desired, ready, available, template_images(obj), ev, pods)
@@ -500,15 +503,17 @@ class ComponentStatus:
 
     @property
     def state(self) -> str:
-        """not-installed | down (a controller is missing or has nothing available) | failing (critical
-        findings) | degraded (warnings, or a controller short of replicas) | healthy."""
+        """not-installed | not-checked (nothing of it was visible in a namespace-scoped sweep) | down (a
+        controller is missing or has nothing available) | failing (critical findings) | degraded (warnings,
+        or a controller short of replicas) | healthy."""
+        seen = [cs for cs in self.controllers if cs.visible]
         if not self.installed:
-            return "not-installed"
-        if any(not cs.found or cs.available == 0 for cs in self.controllers):
+            return "not-installed" if len(seen) == len(self.controllers) else "not-checked"
+        if any(not cs.found or cs.available == 0 for cs in seen):
             return "down"
         if any(f.severity == "critical" for f in self.findings):
             return "failing"
-        if self.problems or any(not cs.healthy for cs in self.controllers):
+        if self.problems or any(not cs.healthy for cs in seen):
             return "degraded"
         return "healthy"
 

@@ -26,7 +26,7 @@ from ..snapshot import Snapshot
 
 STATE_STYLE = {
     "healthy": "bold green", "degraded": "bold yellow", "failing": "bold red", "down": "bold red",
-    "not-installed": "dim",
+    "not-installed": "dim", "not-checked": "dim",
 }
 SEV_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold red"}
@@ -65,6 +65,9 @@ def _controllers_table(s: ComponentStatus) -> Table:
     for col in ("", "controller", "ready", "available", "image"):
         tbl.add_column(col, overflow="fold")
     for cs in s.controllers:
+        if not cs.visible:
+            tbl.add_row(Text("?", style="dim"), cs.ref.display(), Text(cs.summary(), style="dim"), "", "")
+            continue
         mark = Text("✔", style="green") if cs.healthy else Text("✘", style="bold red")
         if not cs.found:
             tbl.add_row(mark, cs.ref.display(), Text("missing", style="bold red"), "", "")

@@ -37,6 +37,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "capturedAt": info.captured_at.isoformat().replace("+00:00", "Z"),
         "cluster": info.cluster,
         "source": info.source,
+        "sweptNamespaces": list(info.namespaces),
         "findings": findings,
         "collectionErrors": [{**e, "error": red(str(e.get("error", "")))} for e in info.collection_errors],
         "summary": report.summary(),

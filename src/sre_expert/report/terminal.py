@@ -31,6 +31,8 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     head = Text()
     head.append("sre-expert", style="bold")
     head.append(f" · {info.cluster or 'cluster'} · captured {info.captured_at:%Y-%m-%d %H:%M} UTC · {info.source}")
+    if info.namespaces:
+        head.append(f" · swept only {', '.join(info.namespaces)}", style="yellow")
     console.print(head)
     summary = Text()
     summary.append(f"{len([f for f in report.findings if f.root_cause])} root causes · ")
