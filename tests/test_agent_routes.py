@@ -101,3 +101,40 @@ def test_without_a_model_ask_is_503_with_how_to_configure(client: tuple[TestClie
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
     r = c.post("/api/v1/ask", json={"question": "q"}, headers=AUTH)
     assert r.status_code == 503 and "ANTHROPIC_API_KEY" in r.json()["error"]
+
+
+def test_conversations_stay_bounded_when_they_wait_for_approval(client: tuple[TestClient, Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conversations waiting for an approval were never dropped: asking again and again grew memory (and
+    queued model runs) without bound. The oldest waiting one now makes room; all slots running → 429."""
+    import sre_expert.server.agent_routes as routes
+
+    c, app = client
+    monkeypatch.setattr(routes, "MAX_CONVERSATIONS", 2)
+    app.state.agent_model = Script([call("Bash", command=COMMAND)]).model()
+    ids = []
+    for _ in range(3):
+        conv_id = c.post("/api/v1/ask", json={"question": "fix mongodb"}, headers=AUTH).json()["id"]
+        assert wait(c, conv_id)["status"] == "needs_approval"
+        ids.append(conv_id)
+    reg = app.state.agent_registry
+    assert len(reg.items) == 2 and ids[0] not in reg.items
+    for conv in reg.items.values():
+        conv.status = "running"  # as if both were still thinking
+    r = c.post("/api/v1/ask", json={"question": "again"}, headers=AUTH)
+    assert r.status_code == 429 and len(reg.items) == 2
+
+
+def test_a_failed_run_reports_a_redacted_error(client: tuple[TestClient, Any]) -> None:
+    """The error of a failed run is served by the API: it must not quote secrets or personal data."""
+    from pydantic_ai.models.function import FunctionModel
+
+    def boom(messages: Any, info: Any) -> Any:
+        raise RuntimeError("provider echoed: password=hunter2hunter2 for jane.patient@example.org")
+
+    c, app = client
+    app.state.agent_model = FunctionModel(boom, model_name="boom")
+    conv_id = c.post("/api/v1/ask", json={"question": "q"}, headers=AUTH).json()["id"]
+    doc = wait(c, conv_id, until=("failed", "done"))
+    assert doc["status"] == "failed" and "RuntimeError" in doc["error"]
+    assert "hunter2" not in doc["error"] and "jane.patient" not in doc["error"]

@@ -14,6 +14,7 @@ from schema_validation import validate_object
 
 from sre_expert.alerts import prometheus_rule
 from sre_expert.lint.codes import lint_codes
+from sre_expert.lint.engine import lint
 from sre_expert.lint.repo import load_repo, parse_yaml
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sre_expert" / "lint"
@@ -373,3 +374,72 @@ def test_fields_of_unexpected_type_never_abort_a_rule() -> None:
         repo.derived = derive_objects(repo)
         result = lint(repo, promtool=None, helm_bin=None)
         assert not [t for t in result.not_checked if "rule failed" in t], (doc.file, path)
+
+
+# ------------------------------------------------------------------------------ a hostile repository
+
+
+def _bomb(levels: int) -> str:
+    text = 'a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]\n'
+    for i in range(1, levels):
+        text += f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n"
+    return text
+
+
+def test_yaml_bomb_is_refused_not_expanded(tmp_path: Path) -> None:
+    """Billion laughs: 9 levels of 10 aliases is 10^9 nodes once followed; the line index (and every rule
+    walking the data) would never finish. It is reported as a parse error; moderate alias use still reads."""
+    docs, err = parse_yaml("bomb.yaml", _bomb(9))
+    assert docs == [] and err is not None and "aliases" in err.message
+    docs, err = parse_yaml("ok.yaml", _bomb(3))
+    assert err is None and len(docs[0].data["a2"]) == 10
+    repo_dir = copy_repo(tmp_path)
+    (repo_dir / "bomb.yaml").write_text(_bomb(9))
+    repo = load_repo(repo_dir)
+    assert [e.file for e in repo.errors] == ["bomb.yaml"]
+
+
+def test_symlinks_out_of_the_repo_and_special_files_are_not_read(tmp_path: Path) -> None:
+    """A checkout is untrusted: `values.yaml -> ~/.kube/config` must not be read into findings, and
+    `-> /dev/zero` (size 0 to stat, endless to read) or a FIFO must not hang or exhaust memory."""
+    import os
+
+    repo_dir = copy_repo(tmp_path / "repo")
+    outside = tmp_path / "kubeconfig.yaml"
+    outside.write_text("apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: s3cr3t-token-value\n")
+    (repo_dir / "stolen.yaml").symlink_to(outside)
+    (repo_dir / "zero.yaml").symlink_to("/dev/zero")
+    os.mkfifo(repo_dir / "fifo.yaml")
+    (repo_dir / "inside.yaml").symlink_to(repo_dir / VALUES)  # a link inside the repository still reads
+    repo = load_repo(repo_dir)
+    errors = {e.file: e.message for e in repo.errors}
+    assert "outside the repository" in errors["stolen.yaml"]
+    assert "outside the repository" in errors["zero.yaml"]
+    assert "not a regular file" in errors["fifo.yaml"]
+    assert "inside.yaml" not in errors and repo.doc("inside.yaml") is not None
+    assert all(d.file != "stolen.yaml" for d in repo.docs)
+
+
+def test_helm_does_not_render_a_chart_with_a_link_out_of_the_repo(tmp_path: Path) -> None:
+    """helm follows symlinks in a chart: `charts/tenant/kc -> ~/.kube/config` with `{{ fail (.Files.Get "kc") }}`
+    puts the kubeconfig into the LINT-HELM-TEMPLATE evidence of a CI run on a hostile pull request. Such a chart
+    is not rendered (not checked, with the reason); helm is a recording stand-in (not installed here)."""
+    import os
+
+    repo_dir = copy_repo(tmp_path / "repo")
+    calls = tmp_path / "helm-calls"
+    helm = tmp_path / "helm"
+    helm.write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\n")
+    helm.chmod(0o755)
+    secret = tmp_path / "kubeconfig"
+    secret.write_text("token: s3cr3t\n")
+    for dep in ("mongodb-16.4.0.tgz", "postgresql-16.2.0.tgz"):  # dependencies vendored, as `helm dep build` does
+        (repo_dir / "charts" / "tenant" / "charts").mkdir(exist_ok=True)
+        (repo_dir / "charts" / "tenant" / "charts" / dep).write_bytes(b"")
+    result = lint(load_repo(repo_dir), promtool=None, helm_bin=str(helm))
+    assert calls.exists()  # a clean chart is rendered
+    calls.unlink()
+    os.symlink(secret, repo_dir / "charts" / "tenant" / "kc")
+    result = lint(load_repo(repo_dir), promtool=None, helm_bin=str(helm))
+    assert not calls.exists()
+    assert any("charts/tenant/kc is a symbolic link out of the repository" in n for n in result.not_checked)

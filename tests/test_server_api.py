@@ -225,6 +225,10 @@ def test_insecure_no_auth_on_loopback_serves_without_a_token(tmp_path: Path) -> 
     base, _, proc = start_serve(tmp_path / "db", args=("--demo", "--insecure-no-auth"))
     try:
         assert request(base, "GET", "/api/v1/investigations")[0] == 200
+        assert request(base, "GET", "/api/v1/investigations", headers={"Host": "localhost:8080"})[0] == 200
+        # DNS rebinding: a web page whose own name resolves to 127.0.0.1 must not read the investigations
+        status, body = request(base, "GET", "/api/v1/investigations", headers={"Host": "rebind.attacker.example"})
+        assert status == 403 and "localhost" in body["error"]
     finally:
         stop_serve(proc)
     assert "auth OFF" in output(proc)

@@ -215,14 +215,19 @@ def test_readyz_is_503_while_the_source_cannot_be_read(tmp_path: Path) -> None:
     app = create_app(ServeConfig(db_path=str(tmp_path / "db"), token="t" * 20, loader=unreachable))
     with TestClient(app) as client:
         deadline = time.monotonic() + 10
+        auth = {"Authorization": "Bearer " + "t" * 20}
         while time.monotonic() < deadline:
-            r = client.get("/readyz")
+            r = client.get("/readyz", headers=auth)
             if r.json()["sourceError"]:
                 break
             time.sleep(0.02)
         assert r.status_code == 503
         assert r.json()["db"] is True and r.json()["source"] is False
         assert r.json()["sourceError"].startswith("OSError: https://") and "s3cretpassw0rd" not in r.text
+        # readyz is open to probes without the token: they get the status, not the cluster's address
+        anon = client.get("/readyz")
+        assert anon.status_code == 503 and "10.0.0.1" not in anon.text
+        assert anon.json()["sourceError"] == "OSError: details need the token"
         assert client.get("/healthz").status_code == 200
 
 

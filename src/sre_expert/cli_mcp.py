@@ -43,7 +43,6 @@ def mcp(
 
     Client configuration: [bold]{"command": "sre-expert", "args": ["mcp", "--demo"]}[/]
     """
-    from pathlib import Path
 
     from .cli import _err
     from .sources.resolve import source_problem
@@ -68,11 +67,10 @@ def mcp(
     sandboxes: list[Any] = []
     started = threading.Lock()  # tools run in worker threads: two first commands must start one API
     if live:
-        import os
+        from .agent.tools import live_shell_env
 
-        command_env: Any = None
-        if kubeconfig:
-            command_env = {**os.environ, "KUBECONFIG": str(Path(kubeconfig).expanduser())}
+        # our environment minus the model keys and the serve token: commands need cloud credentials, not those
+        command_env: Any = live_shell_env(kubeconfig)
         source = "a live cluster" + (f" (context {context}: pass --context {context} to every kubectl command)"
                                      if context else "")
     else:

@@ -281,12 +281,15 @@ def _complete_prefix(history: list[Any]) -> list[Any]:
 
 
 def findings_summary(report: Any, limit: int = 8) -> str:
-    """The top root-cause findings of a diagnosis report, one line each (the deterministic fallback)."""
+    """The top root-cause findings of a diagnosis report, one line each (the deterministic fallback).
+    Redacted: it is an answer like any other, shown, stored and served."""
+    from ..safety.redact import redact
+
     roots = [f for f in report.findings if f.root_cause] or list(report.findings)
     if not roots:
-        return "No findings: every check passed." + (f" Not checked: {', '.join(report.not_checked)}."
-                                                       if report.not_checked else "")
+        return redact("No findings: every check passed." + (f" Not checked: {', '.join(report.not_checked)}."
+                                                              if report.not_checked else ""))
     lines = [f"- [{f.severity}] {f.code} {f.object.display()}: {f.title}" for f in roots[:limit]]
     if len(roots) > limit:
         lines.append(f"- … and {len(roots) - limit} more root causes (sre-expert check)")
-    return "\n".join(lines)
+    return redact("\n".join(lines))

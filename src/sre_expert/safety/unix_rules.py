@@ -74,11 +74,21 @@ def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
     if name in ("printenv",) and ctx.in_container:
         parts = [Part(READ_ONLY, "printenv: prints the container's environment (Secrets are often injected as "
                                  "environment variables)", exposes=True)]
+    if name == "printenv":
+        leaked = sorted({w.text for w in words[1:] if not w.text.startswith("-") and secret_var(w.text)})
+        if leaked:
+            parts.append(Part(READ_ONLY, f"printenv prints {', '.join(leaked)}, which by its name holds a credential "
+                                         "(a bare value the redactor cannot recognise)", exposes=True))
     if name in _FILE_READERS:
         for w in words[1:]:
             if not w.text.startswith("-") and secret_path(w.text):
                 parts.append(Part(READ_ONLY, f"{name} prints {w.text}, a file that usually holds credentials",
                                   exposes=True))
+                break
+            named = [v for v in w.vars if v == "KUBECONFIG" or secret_var(v)]
+            if named:  # `cat $KUBECONFIG`: the path is only known at run time, its name says what it holds
+                parts.append(Part(READ_ONLY, f"{name} prints the file ${named[0]} names, which usually holds "
+                                             "credentials", exposes=True))
                 break
     return parts
 
@@ -198,7 +208,7 @@ _CURL_VALUE = {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode"
                "--write-out", "--json", "-x", "--proxy", "--cacert", "--cert", "--key", "--resolve", "-r",
                "--range", "--retry", "--retry-delay", "--retry-max-time", "-E", "-Y", "-y", "-z", "--url",
                "--output-dir", "-C", "--continue-at", "--limit-rate", "--interface", "--unix-socket",
-               "--variable", "--expand-url", "--oauth2-bearer", "--aws-sigv4", "--proto", "--max-filesize",
+               "--variable", "--url-query", "--expand-url", "--oauth2-bearer", "--aws-sigv4", "--proto", "--max-filesize",
                "-Q", "--quote", "--trace", "--trace-ascii", "--stderr", "--ciphers", "--capath", "--pass",
                "--key-type", "--cert-type", "--noproxy", "--proxy-user", "-U", "--connect-to", "--happy-eyeballs-timeout-ms"}
 
@@ -209,6 +219,12 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
     parts: list[Part] = []
     if p.has("-K", "--config"):
         return [Part(UNKNOWN, "curl reads its options from a config file the guard does not read")]
+    for flag in ("-H", "--header", "--url-query", "--variable"):
+        for v in p.values(flag):
+            reads = v.startswith("@") or (flag in ("--url-query", "--variable") and re.match(r"[^=@]*@", v))
+            if reads:  # `-H @/proc/self/environ`, `--url-query x@file`: a local file's content goes out
+                url = p.value("--url") or next((w.text for w in p.positionals), "")
+                return [Part(UNKNOWN, f"curl {flag} {v} sends a local file's content to {url or 'the server'}")]
     url = p.value("--url") or next((w.text for w in p.positionals), "")
     sends = p.has("-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "--data-ascii", "-F", "--form",
                   "--form-string", "-T", "--upload-file", "--json")

@@ -127,14 +127,20 @@ class _Registry:
                             fallback=lambda: findings_summary(toolbox.report()), extra_instructions=extra.strip())
 
     # -- running -------------------------------------------------------------------------------------------
-    def add(self, conv: _Conversation) -> None:
+    def add(self, conv: _Conversation) -> bool:
+        """Keep `conv`, dropping the oldest finished conversations, then the oldest still waiting for an
+        approval, to stay within MAX_CONVERSATIONS. False (nothing kept) when every slot holds a running one:
+        otherwise callers could queue model runs and hold memory without bound."""
         with self.lock:
             if len(self.items) >= MAX_CONVERSATIONS:
-                done = sorted((c for c in self.items.values() if c.status in ("done", "failed")),
-                              key=lambda c: c.created)
-                for c in done[: len(self.items) - MAX_CONVERSATIONS + 1]:
+                idle = sorted((c for c in self.items.values() if c.status in ("done", "failed", "needs_approval")),
+                              key=lambda c: (c.status == "needs_approval", c.created))
+                for c in idle[: len(self.items) - MAX_CONVERSATIONS + 1]:
                     del self.items[c.id]
+            if len(self.items) >= MAX_CONVERSATIONS:
+                return False
             self.items[conv.id] = conv
+            return True
 
     def submit(self, conv: _Conversation, work: Any) -> None:
         def run() -> None:
@@ -143,9 +149,11 @@ class _Registry:
                     step = work()
                 except Exception as e:  # the conversation fails; the server keeps serving
                     from ..agent.models import explain_model_error
+                    from ..safety.redact import redact
 
                     conv.status = "failed"
-                    conv.error = explain_model_error(e, self.settings) or f"{type(e).__name__}: {e}"
+                    # an exception can quote what the run held (a tool result, a provider's echo): redacted
+                    conv.error = redact(explain_model_error(e, self.settings) or f"{type(e).__name__}: {e}")[:2000]
                     return
                 conv.step = step
                 conv.status = step.status
@@ -176,7 +184,8 @@ def ask(body: AskBody, request: Request) -> JSONResponse:
     except ModelConfigError as e:
         return _error(503, str(e))
     conv = _Conversation(body.question, session)
-    reg.add(conv)
+    if not reg.add(conv):
+        return _error(429, f"{MAX_CONVERSATIONS} conversations are running; try again when one has finished")
     reg.submit(conv, lambda: session.start(body.question))
     return JSONResponse({"id": conv.id, "status": "running", "answer": None, "approvals": []}, status_code=202)
 

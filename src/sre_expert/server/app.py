@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import pages
-from .auth import COOKIE, bearer, token_ok
+from .auth import COOKIE, bearer, loopback_host, token_ok
 from .config import ServeConfig
 from .metrics import Metrics
 from .notify import Notifier
@@ -36,6 +36,7 @@ log = logging.getLogger("sre_expert.server")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 HTML_PATHS = ("/", "/investigations/")
 MAX_LIMIT = 500
+MAX_NAME_CHARS = 253  # a Kubernetes name; a manual check's namespace and component are names
 
 
 class ApiError(Exception):
@@ -163,6 +164,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > config.max_body:
             return _error(413, f"request body larger than {config.max_body} bytes")
+        if config.token is None and not loopback_host(request.headers.get("host")):
+            return _error(403, "auth is off (--insecure-no-auth): only requests addressed to localhost are served")
         if path in OPEN_PATHS or path == "/login":
             return await call_next(request)
         allow_cookie = request.method in ("GET", "HEAD")
@@ -237,8 +240,14 @@ def create_app(config: ServeConfig) -> FastAPI:
         bad = [k for k in ("namespace", "component") if doc.get(k) is not None and not isinstance(doc.get(k), str)]
         if bad:
             raise ApiError(422, f"{', '.join(bad)} must be a string or null")
-        inv_id = await run_in_threadpool(srv.store.create_manual, doc.get("namespace") or None,  # type: ignore[union-attr]
-                                         doc.get("component") or None)
+        long = [k for k in ("namespace", "component") if len(doc.get(k) or "") > MAX_NAME_CHARS]
+        if long:
+            raise ApiError(422, f"{', '.join(long)} must be at most {MAX_NAME_CHARS} characters")
+        from ..safety.redact import redact
+
+        # stored and shown like every other string: redacted first
+        namespace, component = (redact(doc[k]) if doc.get(k) else None for k in ("namespace", "component"))
+        inv_id = await run_in_threadpool(srv.store.create_manual, namespace, component)  # type: ignore[union-attr]
         return _json(202, {"id": inv_id})
 
     # ------------------------------------------------------------------------------ health, metrics
@@ -247,7 +256,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         return _json(200, {"status": "ok"})
 
     @app.get("/readyz")
-    async def readyz() -> Response:
+    async def readyz(request: Request) -> Response:
         db_ok = False
         try:
             db_ok = srv.store is not None and await run_in_threadpool(srv.store.ping)
@@ -257,6 +266,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         from ..safety.redact import redact
 
         error = srv.source.last_error
+        if error and not srv.authorised(request, allow_cookie=True):
+            # /readyz is open (probes carry no token): the message names internal addresses and paths
+            error = error.split(":", 1)[0] + ": details need the token"
         body = {"status": "ready" if db_ok and src_ok else "not ready", "db": db_ok, "source": src_ok,
                 "sourceError": redact(error) if error else None}
         return _json(200 if db_ok and src_ok else 503, body)

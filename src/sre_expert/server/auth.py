@@ -4,6 +4,7 @@ byte at a time from response timings."""
 from __future__ import annotations
 
 import hmac
+import ipaddress
 
 COOKIE = "sre_expert_token"
 MIN_TOKEN_CHARS = 16
@@ -24,3 +25,22 @@ def bearer(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.strip().partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def loopback_host(host_header: str | None) -> bool:
+    """Does a Host header name this machine (localhost, 127.0.0.0/8, ::1)? With auth off (loopback only), a
+    page on any web site can still reach the server by DNS rebinding (its own name resolving to 127.0.0.1);
+    the browser then sends that name as Host, which is how it is told apart."""
+    if not host_header:
+        return False
+    host = host_header.strip()
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -30,6 +30,12 @@ def _cut(text: str, n: int = SECTION_MAX) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _m(value: object) -> str:
+    """Record text for Slack mrkdwn, escaped as Slack asks (&, <, >): alert labels and cluster text must not
+    become `<!channel>` pings or `<https://phish|links>` in the on-call channel."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _scope_text(rec: dict[str, Any]) -> str:
     s = rec.get("scope") or {}
     if s.get("kind"):
@@ -39,32 +45,33 @@ def _scope_text(rec: dict[str, Any]) -> str:
 
 
 def slack_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
-    """Slack incoming-webhook body: `text` for notifications, `blocks` for the message itself."""
+    """Slack incoming-webhook body: `text` for notifications, `blocks` for the message itself. Every value from
+    the record is escaped (`_m`); only the link to the page is ours."""
     what = rec.get("alertname") or ("check" if rec.get("trigger") == "manual" else "alert")
     sev = rec.get("severity")
-    head = f"{'[' + sev.upper() + '] ' if sev else ''}{what} · {_scope_text(rec)}"
-    text = f"{head}: {rec.get('summary') or ''}"
+    head = _m(f"{'[' + sev.upper() + '] ' if sev else ''}{what} · {_scope_text(rec)}")
+    text = f"{head}: {_m(rec.get('summary') or '')}"
     blocks: list[dict[str, Any]] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"{SEVERITY_ICON.get(sev or '', '')} *{head}*".strip())}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(rec.get("summary") or "no summary")}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(_m(rec.get("summary") or "no summary"))}},
     ]
     root = rec.get("rootCause")
     if root:
         obj = root.get("object") or {}
         ns = f"{obj['namespace']}/" if obj.get("namespace") else ""
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
-            f"*Root cause* `{root.get('code')}` on {obj.get('kind')} {ns}{obj.get('name')}\n{root.get('title', '')}")}})
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(_m(
+            f"*Root cause* `{root.get('code')}` on {obj.get('kind')} {ns}{obj.get('name')}\n{root.get('title', '')}"))}})
         evidence = [e for e in root.get("evidence") or () if e][:EVIDENCE_LINES]
         if evidence:
             blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(
-                "*Evidence*\n```" + "\n".join(e.replace("```", "'''") for e in evidence) + "```")}})
+                "*Evidence*\n```" + "\n".join(_m(e.replace("```", "'''")) for e in evidence) + "```")}})
         fixes = [r for r in root.get("remediation") or () if r.get("description")][:2]
         if fixes:
             lines = [f"• {r['description']}" + (f": `{r['command']}` ({r.get('safety')})" if r.get("command") else "")
                      for r in fixes]
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut("*Fix*\n" + "\n".join(lines))}})
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(_m("*Fix*\n" + "\n".join(lines)))}})
     if link:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Investigation {rec['id']}>"}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Investigation {_m(rec['id'])}>"}]})
         text += f" {link}"
     return {"text": _cut(text, 3000), "blocks": blocks}
 

@@ -35,6 +35,17 @@ def _opt_str(value: Any, where: str, errors: list[str]) -> str | None:
     return None
 
 
+MAX_TIMESTAMP_CHARS = 64  # RFC 3339 with nanoseconds is 35; more is not a timestamp
+
+
+def _timestamp(value: Any, where: str, errors: list[str]) -> str | None:
+    text = _opt_str(value, where, errors)
+    if text is not None and len(text) > MAX_TIMESTAMP_CHARS:
+        errors.append(f"{where} must be an RFC 3339 timestamp (at most {MAX_TIMESTAMP_CHARS} characters)")
+        return None
+    return text
+
+
 def parse_webhook(doc: Any) -> tuple[dict[str, Any] | None, list[str]]:
     """(payload, []) for a valid body, else (None, errors). Fingerprints are computed from the raw
     labels when the sender gave none; strings are not redacted here (see `redacted`)."""
@@ -64,8 +75,8 @@ def parse_webhook(doc: Any) -> tuple[dict[str, Any] | None, list[str]]:
         alerts.append({
             "fingerprint": fp[:128],
             "status": status,
-            "startsAt": _opt_str(a.get("startsAt"), f"{where}.startsAt", errors),
-            "endsAt": _opt_str(a.get("endsAt"), f"{where}.endsAt", errors),
+            "startsAt": _timestamp(a.get("startsAt"), f"{where}.startsAt", errors),
+            "endsAt": _timestamp(a.get("endsAt"), f"{where}.endsAt", errors),
             "labels": labels,
             "annotations": _str_map(a.get("annotations"), f"{where}.annotations", errors),
         })
@@ -89,16 +100,21 @@ def parse_webhook(doc: Any) -> tuple[dict[str, Any] | None, list[str]]:
 
 
 def redacted(payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload with every label, annotation and name passed through the redactor (fingerprints and
-    timestamps are ours or Alertmanager's and stay)."""
+    """The payload with every string passed through the redactor: labels, annotations, names, and also the
+    fingerprint and timestamps, which Alertmanager fills but any sender with the token can set to any text."""
     from ..safety.redact import PlaceholderTable, redact, redact_obj
 
     table = PlaceholderTable()
+
+    def red(value: str | None) -> str | None:
+        return redact(value, table=table) if value else value
+
     out = dict(payload)
     for k in ("groupLabels", "commonLabels", "commonAnnotations"):
         out[k] = redact_obj(payload[k], table=table)
     for k in ("receiver", "groupKey", "externalURL"):
-        out[k] = redact(payload[k], table=table) if payload[k] else payload[k]
-    out["alerts"] = [{**a, "labels": redact_obj(a["labels"], table=table),
+        out[k] = red(payload[k])
+    out["alerts"] = [{**a, "fingerprint": red(a["fingerprint"]), "startsAt": red(a["startsAt"]),
+                      "endsAt": red(a["endsAt"]), "labels": redact_obj(a["labels"], table=table),
                       "annotations": redact_obj(a["annotations"], table=table)} for a in payload["alerts"]]
     return out
