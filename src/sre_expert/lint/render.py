@@ -8,10 +8,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ..diagnosis.engine import Report
+from ..report.terminal import STYLE, counts_line
 from .codes import LintFinding
-
-STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
-
 
 def _where(f) -> str:
     return f.where() if isinstance(f, LintFinding) else f.object.display()
@@ -19,16 +17,8 @@ def _where(f) -> str:
 
 def render_terminal(report: Report, console: Console, header: str, max_evidence: int = 4) -> None:
     """Every string goes to a console whose file redacts (cli._console)."""
-    s = report.summary()
     console.print(Text(header, style="bold"))
-    line = Text(f"{len(report.findings)} findings · ")
-    line.append(f"{s['critical']} critical", style=STYLE["critical"] if s["critical"] else "dim")
-    line.append(" · ")
-    line.append(f"{s['warning']} warning", style=STYLE["warning"] if s["warning"] else "dim")
-    line.append(f" · {s['info']} info")
-    if report.hidden:
-        line.append(f" · {report.hidden} filtered out", style="dim")
-    console.print(line)
+    console.print(counts_line(report, f"{len(report.findings)} findings · "))
     console.print()
     if not report.findings:
         console.print("[green]✔ No problems found.[/]")

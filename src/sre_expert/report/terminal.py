@@ -17,6 +17,19 @@ STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold red"}
 
 
+def counts_line(report: Report, lead: str) -> Text:
+    """`lead` then the counts by severity (zero counts dimmed) and how many a filter hid."""
+    s = report.summary()
+    line = Text(lead)
+    line.append(f"{s['critical']} critical", style=STYLE["critical"] if s["critical"] else "dim")
+    line.append(" · ")
+    line.append(f"{s['warning']} warning", style=STYLE["warning"] if s["warning"] else "dim")
+    line.append(f" · {s['info']} info")
+    if report.hidden:
+        line.append(f" · {report.hidden} filtered out", style="dim")
+    return line
+
+
 def render_terminal(report: Report, console: Console, max_evidence: int = 4, show_info: bool = True) -> None:
     """Print the report; every string that quotes the cluster goes through the redactor first."""
     from functools import partial
@@ -25,7 +38,6 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
 
     red = partial(redact, table=PlaceholderTable())
     info = report.info
-    s = report.summary()
     by_id = {f.id: f for f in report.findings}
     roots = [f for f in report.findings if f.root_cause and (show_info or f.severity != "info")]
     head = Text()
@@ -34,15 +46,7 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     if info.namespaces:
         head.append(f" · swept only {', '.join(info.namespaces)}", style="yellow")
     console.print(head)
-    summary = Text()
-    summary.append(f"{len([f for f in report.findings if f.root_cause])} root causes · ")
-    summary.append(f"{s['critical']} critical", style=STYLE["critical"] if s["critical"] else "dim")
-    summary.append(" · ")
-    summary.append(f"{s['warning']} warning", style=STYLE["warning"] if s["warning"] else "dim")
-    summary.append(f" · {s['info']} info")
-    if report.hidden:
-        summary.append(f" · {report.hidden} filtered out", style="dim")
-    console.print(summary)
+    console.print(counts_line(report, f"{len([f for f in report.findings if f.root_cause])} root causes · "))
     console.print()
     if not report.findings:
         console.print("[green]✔ No problems found.[/]")
