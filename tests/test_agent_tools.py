@@ -12,8 +12,8 @@ from sre_expert.agent.boundary import Boundary
 from sre_expert.agent.definition import load_definition
 from sre_expert.agent.loop import AgentSession, ScriptedApprover
 from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.agent.tools import (GLOB_MAX_ENTRIES, GREP_MAX_MATCHES, AgentTools, ToolInputError, glob_files,
-                                    grep_files, inside, read_file)
+from sre_expert.agent.tools import (GLOB_MAX_ENTRIES, GREP_MAX_LINE_CHARS, GREP_MAX_MATCHES, GREP_MAX_PATTERN_CHARS,
+                                    AgentTools, ToolInputError, glob_files, grep_files, inside, read_file)
 from sre_expert.safety.audit import AuditLog
 
 VALUES = """\
@@ -93,6 +93,44 @@ def test_grep_and_glob_are_capped(repo: Path) -> None:
     assert len(g.splitlines()) == GLOB_MAX_ENTRIES + 1 and "stopped at" in g
     m = grep_files(repo, "x: 1", path="many")
     assert len(m.splitlines()) == GREP_MAX_MATCHES + 1 and "narrow the pattern" in m
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a*)*b", r"(?:\w+\s?)+$", r"(x|a{1,3})+!"])
+def test_grep_refuses_nested_repetition_at_once(repo: Path, pattern: str) -> None:
+    """The classic catastrophic shape is refused before anything is searched (the line would take forever)."""
+    (repo / "aaa.txt").write_text("a" * 5_000 + "!\n")
+    with pytest.raises(ToolInputError, match="a repetition inside a repetition"):
+        grep_files(repo, pattern)
+
+
+def test_grep_refuses_a_long_pattern(repo: Path) -> None:
+    with pytest.raises(ToolInputError, match=f"longer than {GREP_MAX_PATTERN_CHARS} characters"):
+        grep_files(repo, "x" * (GREP_MAX_PATTERN_CHARS + 1))
+    assert grep_files(repo, "x" * GREP_MAX_PATTERN_CHARS) == f"no match for {'x' * GREP_MAX_PATTERN_CHARS!r}"
+
+
+def test_grep_stops_an_exponential_search_at_its_deadline(repo: Path) -> None:
+    """`(a|aa)*c` has no nested repetition yet backtracks exponentially: the child search is killed at the
+    deadline and the model is told to simplify (what is asserted is the message, not a duration)."""
+    (repo / "aaa.txt").write_text("a" * 80 + "\n")
+    with pytest.raises(ToolInputError, match=r"stopped: searching for '\(a\|aa\)\*c' took longer than 0.5 s"):
+        grep_files(repo, "(a|aa)*c", timeout=0.5)
+    assert "aaa.txt:1: aaaa" in grep_files(repo, "(a|aa)+$", timeout=30)  # the same file, a cheap pattern
+
+
+def test_grep_searches_the_start_of_long_lines_only(repo: Path) -> None:
+    (repo / "long.txt").write_text("head " + "x" * (GREP_MAX_LINE_CHARS + 100) + " tail\n")
+    out = grep_files(repo, "head")
+    assert out.startswith("long.txt:1: head xxx") and len(out) < 400  # the line shown is cut too
+    assert grep_files(repo, "tail") == "no match for 'tail'"
+
+
+def test_a_refused_grep_reaches_the_model_as_an_error(repo: Path, tmp_path: Path) -> None:
+    tools = AgentTools(toolbox=None, boundary=Boundary(), audit=AuditLog(tmp_path / "audit.log"), repo=repo)
+    script = Script([call("Grep", pattern="(a+)+$"), "done"])
+    AgentSession(load_definition(), script.model(), tools).ask("find it", ScriptedApprover([]))
+    result = last_tool_result(script.received[1])
+    assert "error: refused '(a+)+$': a repetition inside a repetition" in result
 
 
 def test_glob_lists_inside_only(repo: Path) -> None:

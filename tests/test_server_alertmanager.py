@@ -2,7 +2,8 @@
 Slack and a fake generic webhook that fail twice before they accept.
 
 Alerts are posted to Alertmanager's own API (POST /api/v2/alerts), exactly as Prometheus does; the
-webhook, its bearer token (credentials_file) and the resolved notification are Alertmanager's doing.
+webhook, its bearer token (credentials_file) and the resolved notification are Alertmanager's doing; the
+"resolved" messages that follow on Slack and the webhook are ours.
 """
 
 from __future__ import annotations
@@ -188,3 +189,19 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
                         ["status"] == "resolved" and r, what="the resolved webhook")
     assert closed["resolvedAt"] and closed["alerts"][0]["status"] == "resolved"
     assert request(base, "GET", "/api/v1/investigations", token=token)[1]["total"] == 1
+
+    # ... and each target that got the result now gets one short "resolved" message (receivers accept at once)
+    def resolved_sent() -> Any:
+        notes = request(base, "GET", f"/api/v1/investigations/{inv['id']}", token=token)[1]["notifications"]
+        done = [n for n in notes if n["kind"] == "resolved" and n["status"] == "sent"]
+        return notes if len(done) == 2 else None
+
+    notes = wait_until(resolved_sent, what="the resolved notifications")
+    assert sorted((n["target"], n["kind"]) for n in notes) == [
+        ("slack", "resolved"), ("slack", "result"), ("webhook", "resolved"), ("webhook", "result")]
+    assert len(fake.posts["/slack"]) == len(fake.posts["/hook"]) == FAILURES_BEFORE_OK + 2
+    slack = fake.posts["/slack"][-1]
+    assert slack["text"].startswith("[RESOLVED] CertificateExpiryCritical · Certificate gateway-system/")
+    assert "1 alert resolved; the root cause was `CERT-CHALLENGE-STUCK`" in slack["text"]
+    hook = fake.posts["/hook"][-1]
+    assert hook["event"] == "resolved" and hook["id"] == inv["id"] and hook["resolvedAt"] == closed["resolvedAt"]

@@ -527,3 +527,19 @@ def test_sparse_records_still_render(record):
     tree = assert_safe(pages.render_investigation(record))
     assert tree.find("h1")
     assert_safe(pages.render_list([record], total=1, status=None))
+
+
+def test_big_groups_show_counts_not_every_alert():
+    """List items and pages carry only the first alerts of a big group; the pages say how many there are."""
+    rec = demo_record(inv_id="inv-eeeeeeeeeeee")
+    first = rec["alerts"][:1]
+    big = dict(rec, alerts=first * 3, alertsTotal=40_000)
+    row = assert_safe(pages.render_list([big], total=1, status=None)).find("tbody").find("tr")
+    assert "40000 alerts" in row.text()
+    tree = assert_safe(pages.render_investigation(big))
+    assert len(tree.find_all("div", "alert-card")) == 3
+    text = tree.text()
+    assert "Alerts (40000)" in text and "Showing the first 3 of 40000 alerts" in text
+    assert "alertsOffset=3" in text
+    single = assert_safe(pages.render_list([dict(rec, alerts=first, alertsTotal=1)], total=1, status=None))
+    assert " alerts" not in single.find("tbody").find("tr").text()

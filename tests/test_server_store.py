@@ -10,7 +10,7 @@ import pytest
 from server_harness import webhook_payload
 
 from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import SCHEMA_VERSION, Store, StoreError
+from sre_expert.server.store import LIST_ALERTS, SCHEMA_VERSION, Store, StoreError
 
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
@@ -199,3 +199,44 @@ def test_outbox_backoff_and_give_up(store: Store) -> None:
     notes = store.get(ids[0])["notifications"]
     assert [(n["target"], n["status"], n["attempts"], n["lastError"]) for n in notes] == [
         ("slack", "failed", 2, "HTTP 500"), ("webhook", "sent", 1, None)]
+
+
+def test_list_items_carry_the_first_alerts_and_the_total(store: Store) -> None:
+    """A big group (Alertmanager accepts thousands of alerts in one webhook) must not make every list page
+    load all of them: list items hold LIST_ALERTS, the record every one (or a slice on demand)."""
+    n = LIST_ALERTS * 3 + 7
+    big = ingest(store, [pod_alert(f"api-{i}") for i in range(n)], group_key="big")[0]
+    small = ingest(store, [pod_alert("solo")], group_key="small")[0]
+    items, total = store.list()
+    assert total == 2 and [i["id"] for i in items] == [small, big]
+    assert items[0]["alertsTotal"] == 1 and len(items[0]["alerts"]) == 1
+    assert items[1]["alertsTotal"] == n and len(items[1]["alerts"]) == LIST_ALERTS
+    assert [a["labels"]["pod"] for a in items[1]["alerts"]] == [f"api-{i}" for i in range(LIST_ALERTS)]
+    rec = store.get(big)
+    assert rec["alertsTotal"] == n and len(rec["alerts"]) == n
+    page = store.get(big, alerts_limit=5, alerts_offset=n - 3)
+    assert page["alertsTotal"] == n and [a["labels"]["pod"] for a in page["alerts"]] == [
+        f"api-{i}" for i in range(n - 3, n)]
+
+
+def test_a_version_1_database_gains_notification_kinds(tmp_path: Path) -> None:
+    """Databases written before resolved notifications existed open as they are: old rows are results."""
+    path = tmp_path / "db.sqlite"
+    s = Store(str(path))
+    inv = ingest(s, [pod_alert("api-1")])[0]
+    s.enqueue_notifications(inv, [("slack", "http://x")], "ROOT-1")
+    s.close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE notifications DROP COLUMN kind")  # the version 1 table
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+    s = Store(str(path))
+    try:
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert [(n["target"], n["kind"]) for n in s.get(inv)["notifications"]] == [("slack", "result")]
+        ingest(s, [pod_alert("api-1", status="resolved")])
+        assert [(n["kind"], n["status"]) for n in s.get(inv)["notifications"]] == [
+            ("result", "pending"), ("resolved", "pending")]
+    finally:
+        s.close()

@@ -11,7 +11,7 @@ import pytest
 from server_harness import webhook_payload
 
 from sre_expert.server import worker as worker_mod
-from sre_expert.server.notify import Notifier, slack_message
+from sre_expert.server.notify import Notifier, slack_message, slack_resolved_message
 from sre_expert.server.payload import parse_webhook, redacted
 from sre_expert.server.store import Store
 from sre_expert.server.worker import SourceCache, WorkerPool
@@ -169,6 +169,56 @@ def test_finished_investigations_queue_one_notification_per_target(store: Store)
     assert texts[3].startswith("*Evidence*\n```") and texts[4].startswith("*Fix*\n• ")
     assert sent[1][1]["id"] == inv and sent[1][1]["link"].endswith(inv) and "report" not in sent[1][1]
     assert [n["status"] for n in store.get(inv)["notifications"]] == ["sent", "sent"]
+
+
+def resolve(store: Store, pod: str, group: str, alertname: str = "PodCrashLooping") -> list[str]:
+    payload, errors = parse_webhook(webhook_payload(
+        [{"labels": {"alertname": alertname, "namespace": "lfh-staging", "pod": pod}, "status": "resolved"}],
+        group_key=group))
+    assert not errors
+    return store.ingest(redacted(payload))
+
+
+def test_a_resolved_group_sends_one_short_resolved_notification_per_target(store: Store) -> None:
+    inv = ingest(store, "api-h2jfc4tw-xsn8x", "r")
+    quiet = ingest(store, "web-1", "never-announced")
+    job = store.claim()
+    assert job is not None and job["id"] == inv
+    store.finish(inv, job["generation"], {"summary": "root cause: ExternalSecret lfh-staging/api-secrets",
+                                          "rootCause": {"id": "f1", "code": "ESO-REMOTE-KEY-MISSING"},
+                                          "scope": {"namespace": "lfh-staging", "kind": "Pod",
+                                                    "name": "api-h2jfc4tw-xsn8x"}})
+    store.enqueue_notifications(inv, [("slack", "http://s"), ("webhook", "http://w")], "f1")
+    sent: list[tuple[str, dict[str, Any]]] = []
+    notifier = Notifier(store, external_url="https://sre.example.org", sender=lambda url, body: sent.append((url, body)))
+    assert notifier.send_due() == 2 and [b.get("event") for _, b in sent] == [None, "investigated"]
+
+    assert resolve(store, "api-h2jfc4tw-xsn8x", "r") == [inv]
+    assert resolve(store, "web-1", "never-announced") == [quiet]
+    assert resolve(store, "api-h2jfc4tw-xsn8x", "r") == []  # Alertmanager repeats a resolved group: no second one
+    sent.clear()
+    assert notifier.send_due() == 2 and notifier.send_due() == 0
+    (slack_url, slack), (hook_url, hook) = sent
+    assert (slack_url, hook_url) == ("http://s", "http://w")
+    assert slack["text"] == ("[RESOLVED] PodCrashLooping · Pod lfh-staging/api-h2jfc4tw-xsn8x: 1 alert resolved; the root cause "
+                             f"was `ESO-REMOTE-KEY-MISSING` https://sre.example.org/investigations/{inv}")
+    assert len(slack["blocks"]) == 2 and ":white_check_mark:" in slack["blocks"][0]["text"]["text"]
+    assert hook["event"] == "resolved" and hook["id"] == inv and hook["status"] == "resolved"
+    assert hook["resolvedAt"] and hook["rootCauseCode"] == "ESO-REMOTE-KEY-MISSING" and hook["alertsTotal"] == 1
+    assert "alerts" not in hook and hook["link"].endswith(inv)
+    notes = store.get(inv)["notifications"]
+    assert [(n["target"], n["kind"], n["status"]) for n in notes] == [
+        ("slack", "result", "sent"), ("webhook", "result", "sent"),
+        ("slack", "resolved", "sent"), ("webhook", "resolved", "sent")]
+    assert store.get(quiet)["status"] == "resolved" and store.get(quiet)["notifications"] == []
+
+
+def test_the_resolved_message_escapes_what_the_cluster_wrote() -> None:
+    rec = {"id": "inv-0123456789ab", "alertname": "<!channel> X", "alertsTotal": 3,
+           "scope": {"namespace": "a<b", "kind": None, "name": None}, "rootCause": None}
+    msg = slack_resolved_message(rec, None)
+    assert msg["text"] == "[RESOLVED] &lt;!channel&gt; X · namespace a&lt;b: 3 alerts resolved"
+    assert len(msg["blocks"]) == 1
 
 
 def test_failed_sends_back_off_exponentially_then_give_up(store: Store) -> None:

@@ -1,7 +1,9 @@
 """The agent's tools: files of the configuration repository, a guarded shell, and the product's own tools.
 
 - Read / Grep / Glob see only `--repo PATH`: a path that resolves outside it (`..`, an absolute path, a
-  symlink pointing out) is refused, binary files are refused, and every answer is capped.
+  symlink pointing out) is refused, binary files are refused, and every answer is capped. Grep's
+  model-chosen regex is bounded: pattern length, nested repetitions refused, lines searched in their first
+  2,000 characters, and the search killed after 10 s (see GREP_TIMEOUT_SECONDS).
 - Bash runs a command only through the guard (`safety.guard`): a read-only command runs (timeout, output
   capped); anything else raises `ApprovalRequired`, so the run pauses and the user decides (pydantic-ai's
   deferred approval). With `--read-only` such commands are refused outright. Approved commands run through
@@ -14,8 +16,11 @@ Every result goes through the Boundary (redaction, cap, untrusted-data wrapper, 
 # No `from __future__ import annotations`: pydantic-ai reads the tool functions' annotations at runtime,
 # and the nested tools refer to RunContext imported inside build().
 import fnmatch
+import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -103,16 +108,87 @@ def _walk_files(root: Path, start: Path) -> Any:
             yield p
 
 
-def grep_files(root: Path, pattern: str, path: str = ".", glob: str | None = None, ignore_case: bool = False,
-               max_matches: int = GREP_MAX_MATCHES) -> str:
+# Grep runs a pattern the model chose, and Python's `re` backtracks: `(a+)+$` on a long line of a's never
+# ends, holds the GIL, and cannot be interrupted from a thread. So, in order: the pattern is capped in
+# length and refused when a repetition repeats another one (the classic catastrophic shape, found on the
+# parsed pattern); each line is searched in its first GREP_MAX_LINE_CHARS characters only; and the search
+# itself runs in a child Python process that is killed after GREP_TIMEOUT_SECONDS (other exponential
+# shapes, such as `(a|aa)*c`, pass the static check, so the deadline is what really bounds the time).
+GREP_MAX_PATTERN_CHARS = 300
+GREP_MAX_LINE_CHARS = 2_000
+GREP_TIMEOUT_SECONDS = 10.0
+
+# the child: stdlib only, ASCII JSON in and out (no dependence on the locale's encoding)
+_GREP_CHILD = r"""
+import json, re, sys
+job = json.load(sys.stdin)
+rx = re.compile(job["pattern"], job["flags"])
+cap, limit, hits = job["line_chars"], job["max"], []
+for rel, path in job["files"]:
     try:
-        rx = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        continue
+    for n, line in enumerate(text.splitlines(), 1):
+        if rx.search(line, 0, cap):
+            hits.append([rel, n, line[:300]])
+            if len(hits) >= limit:
+                break
+    if len(hits) >= limit:
+        break
+sys.stdout.write(json.dumps(hits))
+"""
+
+
+def _nested_repeat(pattern: str, flags: int) -> bool:
+    r"""True when a repetition (`*`, `+`, `{m,n}` with n > 1) contains another one, e.g. `(a+)+`, `(\w*\s?)*`:
+    on a line that almost matches, the engine tries every way of splitting it between the two."""
+    from re import _constants as c, _parser as p  # the stdlib's own parser: no regex-over-regex guessing
+
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT} | ({c.POSSESSIVE_REPEAT} if hasattr(c, "POSSESSIVE_REPEAT") else set())
+
+    def children(av: Any) -> Any:
+        if isinstance(av, p.SubPattern):
+            yield av
+        elif isinstance(av, (list, tuple)):
+            for x in av:
+                yield from children(x)
+
+    def walk(sub: Any, inside_repeat: bool) -> bool:
+        for op, av in sub:
+            if op in repeats:
+                lo, hi, body = av
+                many = hi is c.MAXREPEAT or hi > 1
+                if many and inside_repeat:
+                    return True
+                if walk(body, inside_repeat or many):
+                    return True
+            elif any(walk(ch, inside_repeat) for ch in children(av)):
+                return True
+        return False
+
+    return walk(p.parse(pattern, flags), False)
+
+
+def grep_files(root: Path, pattern: str, path: str = ".", glob: str | None = None, ignore_case: bool = False,
+               max_matches: int = GREP_MAX_MATCHES, timeout: float = GREP_TIMEOUT_SECONDS) -> str:
+    """Lines matching `pattern` under `path` (see the comment above for how the time is bounded)."""
+    if len(pattern) > GREP_MAX_PATTERN_CHARS:
+        raise ToolInputError(f"pattern longer than {GREP_MAX_PATTERN_CHARS} characters: search for a shorter, "
+                             "distinctive part of the text")
+    flags = re.IGNORECASE if ignore_case else 0
+    try:
+        re.compile(pattern, flags)
     except re.error as e:
         raise ToolInputError(f"invalid regular expression {pattern!r}: {e}") from None
+    if _nested_repeat(pattern, flags):
+        raise ToolInputError(f"refused {pattern!r}: a repetition inside a repetition (like `(a+)+`) can take "
+                             "exponential time; use one level, e.g. `a+`, or search for literal text")
     start = inside(root, path)
     base = root.resolve()
     max_matches = max(1, min(max_matches, GREP_MAX_MATCHES))
-    hits: list[str] = []
+    files: list[list[str]] = []
     for p in _walk_files(root, start):
         rel = str(p.resolve().relative_to(base)) if p.is_symlink() else str(p.relative_to(base))
         if glob and not (fnmatch.fnmatch(rel, glob) or fnmatch.fnmatch(p.name, glob)):
@@ -120,14 +196,25 @@ def grep_files(root: Path, pattern: str, path: str = ".", glob: str | None = Non
         try:
             if p.stat().st_size > GREP_MAX_FILE_BYTES or _is_binary(p):
                 continue
-            text = p.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        for n, line in enumerate(text.splitlines(), 1):
-            if rx.search(line):
-                hits.append(f"{rel}:{n}: {line[:300]}")
-                if len(hits) >= max_matches:
-                    return "\n".join(hits) + f"\n… stopped at {max_matches} matches: narrow the pattern, path or glob"
+        files.append([rel, str(p)])
+    if not files:
+        return f"no match for {pattern!r}"
+    job = {"pattern": pattern, "flags": int(flags), "line_chars": GREP_MAX_LINE_CHARS, "max": max_matches,
+           "files": files}
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _GREP_CHILD], input=json.dumps(job).encode(),
+                              capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:  # run() has killed the child
+        raise ToolInputError(f"stopped: searching for {pattern!r} took longer than {timeout:g} s (the pattern "
+                             "backtracks too much, or the search is too wide); use literal text or a simpler "
+                             "pattern, and narrow path or glob") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"the search failed: {done.stderr.decode('utf-8', 'replace').strip()[-500:]}")
+    hits = [f"{rel}:{n}: {line}" for rel, n, line in json.loads(done.stdout)]
+    if len(hits) >= max_matches:
+        return "\n".join(hits) + f"\n… stopped at {max_matches} matches: narrow the pattern, path or glob"
     return "\n".join(hits) if hits else f"no match for {pattern!r}"
 
 
@@ -278,7 +365,8 @@ class AgentTools:
             """Search the configuration repository's text files for a regular expression.
 
             Args:
-                pattern: Python regular expression.
+                pattern: Python regular expression, at most 300 characters; a repetition inside a repetition
+                    such as (a+)+ is refused. Lines are searched in their first 2000 characters.
                 path: File or directory to search, relative to the repository root.
                 glob: Only files matching this glob, e.g. '*.yaml' or 'values/**'.
                 ignore_case: Case-insensitive search.

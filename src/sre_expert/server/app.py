@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import pages
 from .auth import COOKIE, bearer, loopback_host, token_ok
+from .body_limit import TRIPPED, BodyLimit, too_large_message
 from .config import ServeConfig
 from .metrics import Metrics
 from .notify import Notifier
@@ -56,15 +57,16 @@ def _error(status: int, message: str, detail: Any = None, headers: dict[str, str
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) past `limit` bytes whether or not Content-Length is sent."""
+    """The request body, refusing (413) past `limit` bytes whether or not Content-Length is sent. Every
+    route is already capped at --max-body by `BodyLimit`; this is for routes that want less (/login)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body larger than {limit} bytes")
+        raise ApiError(413, too_large_message(limit))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError(413, f"request body larger than {limit} bytes")
+            raise ApiError(413, too_large_message(limit))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -161,9 +163,6 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.middleware("http")
     async def _guard(request: Request, call_next):
         path = request.url.path
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > config.max_body:
-            return _error(413, f"request body larger than {config.max_body} bytes")
         if config.token is None and not loopback_host(request.headers.get("host")):
             return _error(403, "auth is off (--insecure-no-auth): only requests addressed to localhost are served")
         if path in OPEN_PATHS or path == "/login":
@@ -177,7 +176,12 @@ def create_app(config: ServeConfig) -> FastAPI:
         try:
             return await call_next(request)
         except Exception as exc:  # handled errors (ApiError, HTTPException) never get here
+            if request.scope.get(TRIPPED):  # the body cap, wrapped on its way by a task group: BodyLimit answers
+                return _error(413, too_large_message(config.max_body))
             return _unexpected(request, exc)
+
+    # added last, so outermost: every route's body is counted, pydantic-parsed ones (the agent's) included
+    app.add_middleware(BodyLimit, limit=config.max_body)
 
     # ------------------------------------------------------------------------------ webhook
     @app.post("/api/v1/alerts")
@@ -221,9 +225,23 @@ def create_app(config: ServeConfig) -> FastAPI:
         items, total = await run_in_threadpool(srv.store.list, status, limit, offset)  # type: ignore[union-attr]
         return _json(200, {"items": items, "total": total})
 
+    def _alert_paging(request: Request) -> tuple[int | None, int]:
+        """?alertsLimit=&alertsOffset= on a record: every alert by default (the contract), a slice on demand."""
+        q = request.query_params
+        try:
+            limit = int(q["alertsLimit"]) if q.get("alertsLimit") else None
+            offset = int(q.get("alertsOffset") or "0")
+        except ValueError:
+            raise ApiError(422, "alertsLimit and alertsOffset must be integers") from None
+        if (limit is not None and limit < 0) or offset < 0:
+            raise ApiError(422, "alertsLimit and alertsOffset must be >= 0")
+        return limit, offset
+
     @app.get("/api/v1/investigations/{inv_id}")
-    async def get_investigation(inv_id: str) -> Response:
-        rec = await run_in_threadpool(srv.store.get, inv_id)  # type: ignore[union-attr]
+    async def get_investigation(inv_id: str, request: Request) -> Response:
+        alerts_limit, alerts_offset = _alert_paging(request)
+        rec = await run_in_threadpool(lambda: srv.store.get(  # type: ignore[union-attr]
+            inv_id, alerts_limit=alerts_limit, alerts_offset=alerts_offset))
         if rec is None:
             raise ApiError(404, f"no investigation {inv_id}")
         return _json(200, rec)
@@ -287,7 +305,8 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/investigations/{inv_id}", response_class=HTMLResponse)
     async def page_investigation(inv_id: str) -> Response:
-        rec = await run_in_threadpool(srv.store.get, inv_id)  # type: ignore[union-attr]
+        rec = await run_in_threadpool(lambda: srv.store.get(  # type: ignore[union-attr]
+            inv_id, alerts_limit=pages.PAGE_ALERTS))
         if rec is None:
             return _page(pages.render_error(404, f"no investigation {inv_id}"), 404)
         return _page(pages.render_investigation(rec))

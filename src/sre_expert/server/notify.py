@@ -4,6 +4,10 @@ Why an outbox table: a receiver that is down for a minute must not lose the mess
 a restart. Each notification is a row; a sender thread posts what is due, and on failure schedules the
 next attempt with exponential backoff until `max_attempts`, after which the row is `failed` and the
 record says why. Messages are built from the stored (already redacted) record and redacted again.
+
+Two kinds: `result` (the investigation's root cause, once per root cause) and `resolved` (a short
+"it is over" once the whole alert group has resolved, sent only to targets that got a result, so a
+channel never hears of an end without its beginning).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .store import Store
+from .store import LIST_ALERTS, Store
 
 log = logging.getLogger("sre_expert.server")
 EVIDENCE_LINES = 3
@@ -77,10 +81,44 @@ def slack_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
 
 
 def webhook_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
-    """The record itself (without the scoped report, which can be large) plus its link."""
+    """The record itself (without the scoped report, which can be large; its first alerts and
+    `alertsTotal`) plus its link and `"event": "investigated"`."""
     out = {k: v for k, v in rec.items() if k != "report"}
+    out["event"] = "investigated"
     out["link"] = link
     return out
+
+
+def slack_resolved_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
+    """A short Slack message: the group is over, what it was about, and what its root cause had been."""
+    what = rec.get("alertname") or "alert"
+    total = rec.get("alertsTotal") or len(rec.get("alerts") or ())
+    head = _m(f"[RESOLVED] {what} · {_scope_text(rec)}")
+    root = rec.get("rootCause") or {}
+    line = f"{total} alert{'s' if total != 1 else ''} resolved"
+    if root.get("code"):
+        line += f"; the root cause was `{_m(root['code'])}`"
+    text = f"{head}: {line}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": _cut(f":white_check_mark: *{head}*\n{line}")}}]
+    if link:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Investigation {_m(rec['id'])}>"}]})
+        text += f" {link}"
+    return {"text": _cut(text, 3000), "blocks": blocks}
+
+
+def webhook_resolved_message(rec: dict[str, Any], link: str | None) -> dict[str, Any]:
+    """Just enough to close the incident on the receiving side: ids, scope, when, and the root cause's code."""
+    root = rec.get("rootCause") or {}
+    keep = ("id", "status", "trigger", "groupKey", "alertname", "severity", "scope", "summary", "createdAt",
+            "resolvedAt", "alertsTotal")
+    return {"event": "resolved", **{k: rec.get(k) for k in keep}, "rootCauseCode": root.get("code"), "link": link}
+
+
+MESSAGES: dict[tuple[str, str], Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
+    ("slack", "result"): slack_message, ("webhook", "result"): webhook_message,
+    ("slack", "resolved"): slack_resolved_message, ("webhook", "resolved"): webhook_resolved_message,
+}
 
 
 def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> None:
@@ -143,11 +181,11 @@ class Notifier:
 
         due = self.store.due_notifications()
         for n in due:
-            rec = self.store.get(n["investigation"], with_report=False)
+            rec = self.store.get(n["investigation"], with_report=False, alerts_limit=LIST_ALERTS)
             if rec is None:
                 self.store.notification_result(n["id"], ok=False, error="investigation not found", next_at=None)
                 continue
-            build = slack_message if n["target"] == "slack" else webhook_message
+            build = MESSAGES[("slack" if n["target"] == "slack" else "webhook", n.get("kind") or "result")]
             body = redact_obj(build(rec, self.link(rec["id"])))
             try:
                 self.sender(n["url"], body)

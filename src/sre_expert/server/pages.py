@@ -23,6 +23,7 @@ from .page_style import CSS
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 SEVERITIES = ("critical", "warning", "info")
 PENDING = ("queued", "running")
+PAGE_ALERTS = 100  # alert cards drawn on an investigation page; the API serves the rest (alertsOffset)
 REFRESH_SECONDS = 5  # how often a page with an investigation still in progress reloads itself
 
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
@@ -200,7 +201,7 @@ def _list_row(it: dict[str, Any]) -> str:
         "<tr>"
         f'<td data-label="Status">{status_badge(status)}</td>'
         f'<td data-label="Severity">{severity_badge(it.get("severity"))}</td>'
-        f'<td data-label="Alert"><a href="{esc(href)}">{esc(alert_title(it))}</a>'
+        f'<td data-label="Alert"><a href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
         f'<br><span class="muted mono nowrap">{esc(it.get("id"))}</span></td>'
         f'<td data-label="Scope">{_scope_cell(it.get("scope"))}</td>'
         f'<td class="summary" data-label="Summary">{summary_html}</td>'
@@ -208,6 +209,14 @@ def _list_row(it: dict[str, Any]) -> str:
         f'<td class="when" data-label="Updated">{format_time(it.get("updatedAt"))}</td>'
         "</tr>"
     )
+
+
+def _alert_count(it: dict[str, Any]) -> str:
+    """How many alerts the group holds (list items carry only the first few, the count is exact)."""
+    total = it.get("alertsTotal")
+    if not isinstance(total, int):
+        total = len(it.get("alerts") or [])
+    return f' <span class="muted nowrap">· {total} alerts</span>' if total > 1 else ""
 
 
 def _scope_cell(scope: dict[str, Any] | None) -> str:
@@ -515,7 +524,13 @@ def _report_section(report: dict[str, Any], in_chain: set[str]) -> str:
 
 def _alerts_section(record: dict[str, Any]) -> str:
     alerts = [a for a in record.get("alerts") or [] if isinstance(a, dict)]
-    parts = ['<section aria-labelledby="h-alerts">', f'<h2 id="h-alerts">Alerts ({len(alerts)})</h2>']
+    total = record.get("alertsTotal")
+    total = total if isinstance(total, int) and total >= len(alerts) else len(alerts)
+    parts = ['<section aria-labelledby="h-alerts">', f'<h2 id="h-alerts">Alerts ({total})</h2>']
+    if total > len(alerts):
+        rid = quote(str(record.get("id") or ""), safe="")
+        parts.append(f'<p class="muted">Showing the first {len(alerts)} of {total} alerts; all of them: '
+                     f'<code>GET /api/v1/investigations/{esc(rid)}?alertsOffset={len(alerts)}</code>.</p>')
     if record.get("commonLabels"):
         parts.append(f"<h3>Common labels</h3>{_labels(record.get('commonLabels'))}")
     if not alerts:
@@ -550,8 +565,9 @@ def _notifications_section(notes: list[dict[str, Any]]) -> str:
             continue
         st = str(n.get("status") or "")
         cls = {"sent": "st-resolved", "failed": "st-failed", "pending": "st-queued"}.get(st, "st-queued")
+        kind = f' <span class="muted">({esc(n.get("kind"))})</span>' if n.get("kind") not in (None, "result") else ""
         rows.append(
-            f"<tr><td>{esc(n.get('target'))}</td><td><span class=\"badge {cls}\">{esc(st)}</span></td>"
+            f"<tr><td>{esc(n.get('target'))}{kind}</td><td><span class=\"badge {cls}\">{esc(st)}</span></td>"
             f"<td>{esc(n.get('attempts'))}</td><td class=\"summary\">{esc(n.get('lastError'))}</td>"
             f"<td class=\"when\">{format_time(n.get('at'))}</td></tr>"
         )

@@ -8,7 +8,8 @@ Dedup: one open (not resolved) investigation per Alertmanager group key. A webho
 merges its alerts in and queues a re-investigation only when a fingerprint starts firing that was not
 firing before (or when the investigation had failed: Alertmanager's resend is then a retry); a
 fingerprint already firing in an open investigation never opens another. When every
-alert of an investigation is resolved, it is closed (status resolved, resolvedAt).
+alert of an investigation is resolved, it is closed (status resolved, resolvedAt) and, in the same
+transaction, each notification target that was sent its result gets one "resolved" notification.
 
 Every string stored is redacted first (labels, annotations, results, errors).
 """
@@ -27,9 +28,10 @@ from typing import Any
 
 import orjson
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: notifications.kind (result | resolved)
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 OPEN = ("queued", "running", "done", "failed")
+LIST_ALERTS = 20  # alerts carried by each item of a list (and by a notification); the record has them all
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS investigations (
@@ -82,6 +84,7 @@ CREATE TABLE IF NOT EXISTS notifications (
     target           TEXT NOT NULL,
     url              TEXT NOT NULL,
     root_key         TEXT,
+    kind             TEXT NOT NULL DEFAULT 'result',
     status           TEXT NOT NULL,
     attempts         INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT,
@@ -151,6 +154,9 @@ class Store:
                 for stmt in SCHEMA.split(";"):
                     if stmt.strip():
                         self._db.execute(stmt)
+                cols = {r[1] for r in self._db.execute("PRAGMA table_info(notifications)")}
+                if "kind" not in cols:  # a version 1 database: every notification it holds is a result
+                    self._db.execute("ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT 'result'")
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -238,13 +244,28 @@ class Store:
                                (now, _dumps(payload.get("commonLabels") or {}), inv_id))
             firing_left = db.execute(
                 "SELECT COUNT(*) FROM alerts WHERE investigation_id=? AND status='firing'", (inv_id,)).fetchone()[0]
+            announced = 0
             if firing_left == 0:
                 db.execute("UPDATE investigations SET status='resolved', resolved_at=?, updated_at=? WHERE id=?",
                            (now, now, inv_id))
                 queued = False
-        if queued:
+                announced = self._queue_resolved(db, inv_id, now)
+        if queued or announced:
             self._wake()
         return ids
+
+    @staticmethod
+    def _queue_resolved(db: sqlite3.Connection, inv_id: str, now: str) -> int:
+        """In the resolving transaction: one 'resolved' notification per target that was told about this
+        investigation (its latest URL), and never a second. A group that resolves before its result was
+        sent stays silent: a resolution of something nobody heard of is noise."""
+        return db.execute(
+            "INSERT INTO notifications (investigation_id, target, url, root_key, kind, status, next_at, created_at, "
+            "updated_at) SELECT investigation_id, target, url, NULL, 'resolved', 'pending', ?, ?, ? FROM ("
+            "SELECT investigation_id, target, url, MAX(id) FROM notifications n WHERE investigation_id=? AND "
+            "kind='result' AND NOT EXISTS (SELECT 1 FROM notifications r WHERE r.investigation_id=n.investigation_id "
+            "AND r.target=n.target AND r.kind='resolved') GROUP BY target) ORDER BY target",
+            (time.time(), now, now, inv_id)).rowcount
 
     def _upsert_alerts(self, db: sqlite3.Connection, inv_id: str | None, group_key: str | None,
                        alerts: Sequence[Mapping[str, Any]], now: str) -> None:
@@ -330,21 +351,30 @@ class Store:
     _COLS = ("id, status, trigger, group_key, receiver, alertname, severity, common_labels, request, result, "
              "report_hash, error, created_at, updated_at, resolved_at")
 
-    def _record(self, db: sqlite3.Connection, row: Sequence[Any], *, with_report: bool) -> dict[str, Any]:
+    def _record(self, db: sqlite3.Connection, row: Sequence[Any], *, with_report: bool,
+                alerts_limit: int | None = None, alerts_offset: int = 0) -> dict[str, Any]:
+        """One record; `alerts` holds alerts_offset.. (at most alerts_limit; None: all) in arrival order and
+        `alertsTotal` counts them all, since a group can hold tens of thousands."""
         (inv_id, status, trigger, group_key, receiver, alertname, severity, common, request, result, rhash,
          error, created, updated, resolved) = row
         res = _loads(result, {})
         req = _loads(request, {})
         alerts = [self._alert_row(r) for r in db.execute(
             "SELECT fingerprint, status, starts_at, ends_at, labels, annotations FROM alerts "
-            "WHERE investigation_id=? ORDER BY rowid", (inv_id,))]
-        notes = [{"target": r[0], "status": r[1], "attempts": r[2], "lastError": r[3], "at": r[4]}
-                 for r in db.execute("SELECT target, status, attempts, last_error, updated_at FROM notifications "
+            "WHERE investigation_id=? ORDER BY rowid LIMIT ? OFFSET ?",
+            (inv_id, -1 if alerts_limit is None else alerts_limit, max(0, alerts_offset)))]
+        if alerts_limit is None and not alerts_offset:
+            alerts_total = len(alerts)
+        else:
+            alerts_total = db.execute("SELECT COUNT(*) FROM alerts WHERE investigation_id=?", (inv_id,)).fetchone()[0]
+        notes = [{"target": r[0], "status": r[1], "attempts": r[2], "lastError": r[3], "at": r[4], "kind": r[5]}
+                 for r in db.execute("SELECT target, status, attempts, last_error, updated_at, kind FROM notifications "
                                      "WHERE investigation_id=? ORDER BY id", (inv_id,))]
         scope = res.get("scope") or {"namespace": req.get("namespace"), "kind": None, "name": None}
         rec: dict[str, Any] = {
             "id": inv_id, "status": status, "trigger": trigger, "groupKey": group_key, "receiver": receiver,
             "alertname": alertname, "severity": severity, "commonLabels": _loads(common, {}), "alerts": alerts,
+            "alertsTotal": alerts_total,
             "scope": scope, "runbook": res.get("runbook"),
             "component": res.get("component", req.get("component")),
             "createdAt": created, "updatedAt": updated, "resolvedAt": resolved,
@@ -360,20 +390,23 @@ class Store:
             rec["report"] = _loads(body[0]) if body else None
         return rec
 
-    def get(self, inv_id: str, *, with_report: bool = True) -> dict[str, Any] | None:
+    def get(self, inv_id: str, *, with_report: bool = True, alerts_limit: int | None = None,
+            alerts_offset: int = 0) -> dict[str, Any] | None:
         with self._lock:
             row = self._db.execute(f"SELECT {self._COLS} FROM investigations WHERE id=?", (inv_id,)).fetchone()
-            return self._record(self._db, row, with_report=with_report) if row else None
+            return self._record(self._db, row, with_report=with_report, alerts_limit=alerts_limit,
+                                alerts_offset=alerts_offset) if row else None
 
     def list(self, status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-        """Newest first, without reports."""
+        """Newest first, without reports, each with its first LIST_ALERTS alerts (and `alertsTotal`): a page
+        of 500 records must not load every alert of every group."""
         where, args = ("WHERE status=?", (status,)) if status else ("", ())
         with self._lock:
             total = self._db.execute(f"SELECT COUNT(*) FROM investigations {where}", args).fetchone()[0]
             rows = self._db.execute(
                 f"SELECT {self._COLS} FROM investigations {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                 (*args, limit, offset)).fetchall()
-            return [self._record(self._db, r, with_report=False) for r in rows], total
+            return [self._record(self._db, r, with_report=False, alerts_limit=LIST_ALERTS) for r in rows], total
 
     def counts(self) -> dict[str, int]:
         with self._lock:
@@ -386,13 +419,13 @@ class Store:
 
     # ------------------------------------------------------------------------------ outbox
     def enqueue_notifications(self, inv_id: str, targets: Iterable[tuple[str, str]], root_key: str | None) -> int:
-        """One pending notification per target, unless this root cause was already notified for it."""
+        """One pending result notification per target, unless this root cause was already notified for it."""
         now = self.now()
         n = 0
         with self._tx() as db:
             for target, url in targets:
                 seen = db.execute("SELECT 1 FROM notifications WHERE investigation_id=? AND target=? AND "
-                                  "root_key IS ?", (inv_id, target, root_key)).fetchone()
+                                  "kind='result' AND root_key IS ?", (inv_id, target, root_key)).fetchone()
                 if seen:
                     continue
                 db.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
@@ -406,9 +439,10 @@ class Store:
     def due_notifications(self, limit: int = 20) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, investigation_id, target, url, attempts FROM notifications "
-                "WHERE status='pending' AND next_at<=? ORDER BY next_at LIMIT ?", (time.time(), limit)).fetchall()
-        return [{"id": r[0], "investigation": r[1], "target": r[2], "url": r[3], "attempts": r[4]} for r in rows]
+                "SELECT id, investigation_id, target, url, attempts, kind FROM notifications "
+                "WHERE status='pending' AND next_at<=? ORDER BY next_at, id LIMIT ?", (time.time(), limit)).fetchall()
+        return [{"id": r[0], "investigation": r[1], "target": r[2], "url": r[3], "attempts": r[4], "kind": r[5]}
+                for r in rows]
 
     def next_notification_at(self) -> float | None:
         with self._lock:
