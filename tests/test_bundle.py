@@ -145,3 +145,24 @@ def test_troubleshoot_support_bundle(tmp_path: Path) -> None:
     assert snap.info.collection_errors == [{"kind": "Pod", "namespace": "kube-system",
                                             "error": 'pods is forbidden: User "sa" cannot list resource "pods" in API group "" in the namespace "kube-system"'}]
     assert not [w for w in snap.info.warnings if "groups.json" in w or "resources.json" in w]
+
+
+def test_the_loaders_precomputed_keys_index_exactly_like_the_snapshot_itself() -> None:
+    """The loader hands the Snapshot each object's key and uid (a speed-up); the indexes must be the ones the
+    Snapshot builds on its own from the same objects."""
+    from sre_expert.snapshot import Snapshot
+    from sre_expert.sources.resolve import demo_path
+
+    loaded = load_bundle(demo_path())
+    objs = [o for k in loaded.kinds() for o in loaded.list(k)]
+    own = Snapshot(objs, loaded.info)
+    fast = Snapshot(objs, loaded.info, keys=[((o["kind"], o["metadata"].get("namespace") or "", o["metadata"]["name"]),
+                                              o["metadata"].get("uid")) for o in objs])
+    for snap in (own, fast):
+        assert snap.kinds() == loaded.kinds()
+        for kind in loaded.kinds():
+            assert [id(o) for o in snap.list(kind)] == [id(o) for o in loaded.list(kind)], kind
+        pod = loaded.list("Pod")[0]
+        assert snap.owners(pod) == loaded.owners(pod) and snap.events_for(pod) == loaded.events_for(pod)
+    with pytest.raises(ValueError):
+        Snapshot(objs, loaded.info, keys=[])

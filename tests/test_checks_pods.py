@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import scenario
 
@@ -850,3 +852,12 @@ def test_standalone_pod_past_its_active_deadline() -> None:
     root = only_root(report, "POD-FAILED", "Pod", "db-export")
     assert "activeDeadlineSeconds=600" in root.title
     assert has(root.evidence, "status.reason=DeadlineExceeded")
+
+
+@given(st.text(alphabet=st.sampled_from(list("ErRoFaTLxyz :/.-_0123456789oOmMiIsSnNgGhHtTdDuUkKcCbBéİK")), max_size=60)
+       | st.sampled_from(["Connection REFUSED", "FATAL: x", "No Such Host", "OOMKilled", "EXIT 1", "Timed Out"]))
+def test_fast_log_matching_agrees_with_the_case_insensitive_patterns(line: str) -> None:
+    from sre_expert.checks import logscan
+
+    assert logscan._telling(line) == bool(logscan.TELLING.search(line))
+    assert logscan._connect_error(line) == bool(logscan.CONNECT_ERROR.search(line))

@@ -7,7 +7,7 @@ of scanning lists themselves, so each question costs a dict lookup whatever the 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -86,23 +86,31 @@ def event_subject(ev: Obj) -> dict[str, Any]:
 class Snapshot:
     """Indexed, read-only view of one capture. Objects are the raw dicts the API server returned."""
 
-    def __init__(self, objects: Iterable[Obj], info: SnapshotInfo, log_reader: LogReader | None = None):
+    def __init__(self, objects: Iterable[Obj], info: SnapshotInfo, log_reader: LogReader | None = None,
+                 keys: Sequence[tuple[Key, str | None]] | None = None):
+        """`keys`, optional: (key_of(obj), metadata.uid) of each object, in order. The bundle loader reads
+        them while each freshly parsed object is still in the CPU cache; reading them here, from cold
+        memory, cost about 0.06 s of a 10,000-pod bundle's load."""
         self.info = info
         self._log_reader = log_reader
         self._memo: dict[str, Any] = {}
         # Metric answers of the same moment (Prometheus or a bundle's metrics/metrics.json), set by the source
         # after loading; None when the caller did not ask for metrics (the metric checks then stay silent).
         self.metrics: MetricSet | None = None
+        objs = objects if isinstance(objects, list) else list(objects)
+        if keys is None:
+            keys = [(key_of(o), (o.get("metadata") or {}).get("uid")) for o in objs]
+        elif len(keys) != len(objs):
+            raise ValueError(f"{len(keys)} keys for {len(objs)} objects")
         by_kind: dict[str, list[Obj]] = defaultdict(list)
         by_key: dict[Key, Obj] = {}
         by_uid: dict[str, Obj] = {}
-        for obj in objects:
-            k = key_of(obj)
-            if k in by_key:
-                by_kind[k[0]].remove(by_key[k])
+        for obj, (k, uid) in zip(objs, keys):
+            old = by_key.get(k)
+            if old is not None:
+                by_kind[k[0]].remove(old)
             by_key[k] = obj
             by_kind[k[0]].append(obj)
-            uid = (obj.get("metadata") or {}).get("uid")
             if uid:
                 by_uid[uid] = obj
         self._by_kind = dict(by_kind)
@@ -119,10 +127,12 @@ class Snapshot:
                 ns = md.get("namespace")
                 if ns:
                     by_ns_kind[(kind, ns)].append(obj)
-                for ref in md.get("ownerReferences") or ():
-                    uid = ref.get("uid")
-                    if uid:
-                        children[uid].append(obj)
+                refs = md.get("ownerReferences")
+                if refs:
+                    for ref in refs:
+                        uid = ref.get("uid")
+                        if uid:
+                            children[uid].append(obj)
         self._children = dict(children)
         self._by_ns_kind = dict(by_ns_kind)
 
@@ -134,7 +144,7 @@ class Snapshot:
         cluster_kinds = self._cluster_kinds
         events: dict[Key, list[Obj]] = defaultdict(list)
         for ev in self._by_kind.get("Event", ()):
-            s = event_subject(ev)
+            s = ev.get("involvedObject") or ev.get("regarding") or {}  # event_subject(ev), inlined: per event
             kind = s.get("kind") or ""
             ns = "" if kind in cluster_kinds else (s.get("namespace") or "")
             events[(kind, ns, s.get("name") or "")].append(ev)

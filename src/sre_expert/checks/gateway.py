@@ -606,25 +606,46 @@ def pod_keys(pods: Iterable[Obj]) -> list[Key]:
 
 
 def listener_impact(idx: GatewayIndex, listener: Listener) -> tuple[list[Obj], list[str]]:
-    routes, hosts = [], []
+    routes: list[Obj] = []
+    hosts: list[str] = []
+    seen_routes: set[int] = set()
+    seen_hosts: set[str] = set()
     for route, hs in idx.listener_routes(listener):
         if not hs:
             continue
-        if route not in routes:
-            routes.append(route)
+        _add_route(route, routes, seen_routes)
         for h in hs:
-            if h not in hosts:
-                hosts.append(h)
+            _add_host(h, hosts, seen_hosts)
     return routes, hosts
 
 
 def gateway_impact(idx: GatewayIndex, gw: Obj) -> tuple[list[Obj], list[str]]:
-    routes, hosts = [], []
+    routes: list[Obj] = []
+    hosts: list[str] = []
+    seen_routes: set[int] = set()
+    seen_hosts: set[str] = set()
     for lis in idx.gateway_listeners(gw):
         r, h = listener_impact(idx, lis)
-        routes += [x for x in r if x not in routes]
-        hosts += [x for x in h if x not in hosts]
+        for x in r:
+            _add_route(x, routes, seen_routes)
+        for x in h:
+            _add_host(x, hosts, seen_hosts)
     return routes, hosts
+
+
+def _add_route(route: Obj, routes: list[Obj], seen: set[int]) -> None:
+    """Append unless listed, by identity: a shared Gateway carries a thousand routes and a list scan per
+    route was quadratic. Identity is equality here, as the snapshot holds one dict per (kind, ns, name)."""
+    if id(route) not in seen:
+        seen.add(id(route))
+        routes.append(route)
+
+
+def _add_host(host: str, hosts: list[str], seen: set[str]) -> None:
+    """Append unless listed (a set beside the list, for the same reason as _add_route)."""
+    if host not in seen:
+        seen.add(host)
+        hosts.append(host)
 
 
 def route_names(routes: Iterable[Obj]) -> list[str]:

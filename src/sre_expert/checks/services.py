@@ -37,30 +37,31 @@ CONTROL_PLANE_COMPONENTS = {
 
 class PodLabelIndex:
     """Per-namespace inverted index label=value → pods, built lazily: a Service selector costs the
-    smallest posting list, not a scan of the namespace."""
+    smallest posting list, not a scan of the namespace. Built per label key that some selector asks
+    about (value → pods), not per label: pods carry many labels that no selector uses."""
 
     def __init__(self, snap: Snapshot, kind: str = "Pod"):
         self.snap = snap
         self.kind = kind
-        self._idx: dict[str, dict[tuple[str, str], list[Obj]]] = {}
+        self._idx: dict[tuple[str, str], dict[str, list[Obj]]] = {}
 
-    def _ns(self, ns: str) -> dict[tuple[str, str], list[Obj]]:
-        idx = self._idx.get(ns)
+    def _values(self, ns: str, key: str) -> dict[str, list[Obj]]:
+        idx = self._idx.get((ns, key))
         if idx is None:
             idx = defaultdict(list)
             for p in self.snap.list(self.kind, ns):
-                for kv in (p["metadata"].get("labels") or {}).items():
-                    idx[kv].append(p)
-            self._idx[ns] = idx
+                labels = p["metadata"].get("labels")
+                if labels and key in labels:
+                    idx[labels[key]].append(p)
+            self._idx[(ns, key)] = idx
         return idx
 
     def select(self, ns: str, selector: dict[str, str]) -> list[Obj]:
         if not selector:
             return []
-        idx = self._ns(ns)
         best: list[Obj] | None = None
-        for kv in selector.items():
-            posting = idx.get(kv)
+        for k, v in selector.items():
+            posting = self._values(ns, k).get(v)
             if not posting:
                 return []
             if best is None or len(posting) < len(best):
@@ -294,11 +295,10 @@ def _no_ready(
     spec = svc.get("spec") or {}
     md = svc["metadata"]
     endpoints = snap.service_endpoints(svc)
+    if endpoints is not None and any(e.get("ready") for e in endpoints):
+        return None  # the usual case, settled before reading every selected pod's conditions
     ready_pods = [p for p in active if pod_ready(p)]
     if endpoints is not None:
-        ready_eps = [e for e in endpoints if e.get("ready")]
-        if ready_eps:
-            return None
         if ready_pods and (port_broken or not _ready_for_a_while(snap, ready_pods)):
             return None  # explained by the port finding, or pods newer than the captured endpoints
         source = "EndpointSlices" if snap.endpoint_slices(svc) else "Endpoints"

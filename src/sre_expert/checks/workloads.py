@@ -244,6 +244,8 @@ def failed_create(snap: Snapshot) -> Iterator:
     tops: dict[Key, Obj] = {}
     for kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
         for obj in snap.list(kind):
+            if not _still_short(obj):  # create_failure's own first test, asked before the event lookup
+                continue
             k = key_of(obj)
             has_events = any(e.get("reason") == "FailedCreate" for e in index.get(k) or ())
             if not has_events and not cond(obj, "ReplicaFailure"):

@@ -18,9 +18,15 @@ def report_dict(report: Report) -> dict[str, Any]:
     from ..safety.redact import PlaceholderTable, redact
 
     table = PlaceholderTable()
+    done: dict[str, str] = {}
 
     def red(text: str) -> str:
-        return redact(text, table=table)
+        """Each distinct text is redacted once: a large report repeats lines (one node's outage quoted by
+        every pod on it). Exact, since a second pass with the same table yields the same placeholders."""
+        out = done.get(text)
+        if out is None:
+            out = done[text] = redact(text, table=table)
+        return out
 
     info = report.info
     cat = catalogue()

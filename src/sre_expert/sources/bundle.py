@@ -11,7 +11,7 @@ import gc
 import os
 import re
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ..model import Key
 from ..snapshot import Snapshot, SnapshotInfo
 from ..timeutil import parse_time
 
@@ -53,6 +54,7 @@ class BundleError(Exception):
 @dataclass
 class _Accum:
     objects: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[tuple[Key, str | None]] = field(default_factory=list)  # (key_of, uid) of each of objects
     logs: dict[tuple[str, str, str, bool], Callable[[], bytes | None]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -72,32 +74,51 @@ def _clean(obj: dict[str, Any]) -> None:
             for a in DROP_ANNOTATIONS:
                 ann.pop(a, None)
     if obj.get("kind") == "Secret":
-        for f in ("data", "stringData"):
-            if isinstance(obj.get(f), dict):
-                obj[f] = {k: "" for k in obj[f]}
+        _blank_secret(obj)
 
 
-def _items(doc: Any, default_kind: str | None) -> Iterator[Any]:
+def _blank_secret(obj: dict[str, Any]) -> None:
+    """Keep a Secret's key names (checks compare them), never its values."""
+    for f in ("data", "stringData"):
+        if isinstance(obj.get(f), dict):
+            obj[f] = {k: "" for k in obj[f]}
+
+
+def _split(rel: str) -> tuple[tuple[str, ...], str]:
+    """(PurePosixPath(rel).parts, .name) without building a path: this runs once per file of the bundle,
+    and a large bundle has a log file per container. Paths needing normalisation go through pathlib."""
+    parts = tuple(rel.split("/"))
+    if "" in parts or "." in parts:
+        p = PurePosixPath(rel)
+        return p.parts, p.name
+    return parts, parts[-1]
+
+
+def _items(doc: Any, default_kind: str | None) -> list[Any]:
+    """The entries of one parsed document: a List's items (kind filled in from the List's kind or the
+    folder's), or the document itself. A List's own items list comes back as is, not through a generator:
+    the caller visits every object of the bundle."""
     if isinstance(doc, list):
+        out: list[Any] = []
         for d in doc:
-            yield from _items(d, default_kind)
-        return
+            out.extend(_items(d, default_kind))
+        return out
     if not isinstance(doc, dict):
-        yield doc
-        return
+        return [doc]
     kind = doc.get("kind")
-    if isinstance(doc.get("items"), list) and (kind is None or str(kind).endswith("List")):
+    items = doc.get("items")
+    if isinstance(items, list) and (kind is None or str(kind).endswith("List")):
         inner = default_kind
         if kind and kind != "List":
             inner = kind[: -len("List")]
-        for item in doc["items"]:
-            if isinstance(item, dict) and not item.get("kind") and inner:
-                item["kind"] = inner
-            yield item
-        return
+        if inner:
+            for item in items:
+                if isinstance(item, dict) and not item.get("kind"):
+                    item["kind"] = inner
+        return items
     if not kind and default_kind:
         doc["kind"] = default_kind
-    yield doc
+    return [doc]
 
 
 def _parse_documents(name: str, data: bytes) -> list[Any]:
@@ -121,9 +142,7 @@ def _troubleshoot_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
 
 def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path: str | None = None) -> None:
     """Route one file: metadata, collection errors, a container log (kept as a reader), or objects."""
-    p = PurePosixPath(rel)
-    parts = p.parts
-    name = p.name
+    parts, name = _split(rel)
     if name.startswith("."):
         return
     if "metrics" in parts[:-1] and parts.index("metrics") <= 1:  # metrics/, not Kubernetes objects
@@ -186,18 +205,28 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
         return
     acc.files_read += 1
     bad = 0
+    append, append_key = acc.objects.append, acc.keys.append
     for doc in docs:
         for item in _items(doc, default_kind):
-            if (
-                isinstance(item, dict)
-                and isinstance(item.get("kind"), str)
-                and isinstance(item.get("metadata"), dict)
-                and item["metadata"].get("name")
-            ):
-                _clean(item)
-                acc.objects.append(item)
-            else:
-                bad += 1
+            # _clean(item) inlined and the Snapshot's key read here, while the freshly parsed object is still
+            # in the CPU cache: this loop runs for every object of the bundle.
+            if isinstance(item, dict):
+                kind = item.get("kind")
+                md = item.get("metadata")
+                if isinstance(kind, str) and isinstance(md, dict):
+                    name = md.get("name")
+                    if name:
+                        md.pop("managedFields", None)
+                        ann = md.get("annotations")
+                        if ann:
+                            for a in DROP_ANNOTATIONS:
+                                ann.pop(a, None)
+                        if kind == "Secret":
+                            _blank_secret(item)
+                        append(item)
+                        append_key(((kind, md.get("namespace") or "", name), md.get("uid")))  # key_of(item)
+                        continue
+            bad += 1
     if bad:
         acc.warnings.append(f"{rel}: {bad} entr{'y' if bad == 1 else 'ies'} without kind or metadata.name skipped")
 
@@ -245,7 +274,7 @@ def _walk_dir(root: Path, acc: _Accum) -> None:
         except OSError as e:
             acc.warnings.append(f"{rel or '.'}: unreadable folder ({e.strerror})")
             return
-        names = {e.name for e in entries}
+        names: set[str] | None = None  # built only for a symlink: most folders hold one log file
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
             try:
@@ -254,6 +283,8 @@ def _walk_dir(root: Path, acc: _Accum) -> None:
                     continue
                 if entry.is_symlink():
                     # troubleshoot keeps a .yaml symlink beside each custom-resource .json
+                    if names is None:
+                        names = {e.name for e in entries}
                     if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in names:
                         continue
                     if not entry.is_file():
@@ -406,7 +437,7 @@ def load_bundle(location: str | Path) -> Snapshot:
             data = reader() if reader else None
             return data.decode("utf-8", "replace") if data is not None else None
 
-        snap = Snapshot(acc.objects, info, read_log)
+        snap = Snapshot(acc.objects, info, read_log, keys=acc.keys)
         if acc.metrics is not None:
             snap.metrics = _metrics(acc.metrics, acc.warnings)
         # The loaded objects live for the whole run: freeze them before the collector comes back, or its
