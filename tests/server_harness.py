@@ -20,7 +20,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +179,49 @@ def webhook_payload(alerts: list[Mapping[str, Any]], *, group_key: str | None = 
         "externalURL": "http://alertmanager:9093",
         "alerts": full,
     }
+
+
+# ------------------------------------------------------------------------------ the real Alertmanager
+
+ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for programs that cannot report the port 0 they bound)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def alertmanager(tmp: Path, config: Mapping[str, Any], port: int | None = None) -> Iterator[str]:
+    """The real Alertmanager (Debian prometheus-alertmanager) on loopback with `config`, ready; yields its
+    URL and stops it afterwards. Its log is tmp/am.log (quoted when it does not start)."""
+    assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package prometheus-alertmanager)"
+    port = port or free_port()
+    (tmp / "alertmanager.yml").write_text(json.dumps(config))
+    log = tmp / "am.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={tmp / 'alertmanager.yml'}", f"--storage.path={tmp / 'am'}",
+             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+            stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError("alertmanager exited: " + log.read_text()[-2000:])
+            try:
+                if request(url, "GET", "/-/ready", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("alertmanager did not start: " + log.read_text()[-2000:])
+            time.sleep(0.1)
+        yield url
+    finally:
+        stop_serve(proc, timeout=10)

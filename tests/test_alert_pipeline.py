@@ -6,12 +6,8 @@ under it. Nothing in between is faked: rule, routing, webhook, token and payload
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,32 +15,15 @@ import pytest
 
 import prom_harness as ph
 from prom_harness import Faults, Window
-from server_harness import request, start_serve, stop_serve
+from server_harness import alertmanager, request, start_serve, stop_serve
+from test_server_alertmanager import receiver_config
 from sre_expert.synth import faults
 from sre_expert.synth.bundle_writer import write_bundle
 
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
-assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package prometheus-alertmanager)"
 PG = ("lfh-staging", "data-postgresql-0")
 NO_SPACE_LOG = ("2026-11-26 02:50:01.123 UTC [1] LOG:  starting PostgreSQL 16.4\n"
                 "2026-11-26 02:50:01.456 UTC [1] FATAL:  could not write to file \"pg_wal/xlogtemp.1\": "
                 "No space left on device\n")
-
-
-def _alertmanager(tmp: Path, port: int, serve_url: str, token: str) -> subprocess.Popen[bytes]:
-    (tmp / "token").write_text(token)
-    cfg = {
-        "route": {"receiver": "sre-expert", "group_by": ["alertname", "namespace"], "group_wait": "0s",
-                  "group_interval": "1s", "repeat_interval": "1h"},
-        "receivers": [{"name": "sre-expert", "webhook_configs": [{
-            "url": f"{serve_url}/api/v1/alerts", "send_resolved": True,
-            "http_config": {"authorization": {"type": "Bearer", "credentials_file": str(tmp / "token")}}}]}],
-    }
-    (tmp / "alertmanager.yml").write_text(json.dumps(cfg))
-    return subprocess.Popen(
-        [ALERTMANAGER, f"--config.file={tmp / 'alertmanager.yml'}", f"--storage.path={tmp / 'am'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-        stdout=subprocess.DEVNULL, stderr=open(tmp / "am.log", "wb"))  # noqa: SIM115 (closed with the process)
 
 
 @pytest.fixture
@@ -58,13 +37,11 @@ def pipeline(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with ph.prometheus([win], live_alert="PersistentVolumeCritical", alertmanager=f"127.0.0.1:{am_port}") as prom:
         base, token, serve = start_serve(tmp_path / "db.sqlite",
                                          args=("--bundle", str(bundle), "--prometheus", prom.url))
-        am = None
         try:
-            am = _alertmanager(tmp_path, am_port, base, token)
-            yield {"base": base, "token": token, "prom": prom, "am_log": tmp_path / "am.log"}
+            (tmp_path / "token").write_text(token)
+            with alertmanager(tmp_path, receiver_config(base, tmp_path / "token"), port=am_port):
+                yield {"base": base, "token": token, "prom": prom, "am_log": tmp_path / "am.log"}
         finally:
-            if am is not None:
-                stop_serve(am, timeout=10)
             stop_serve(serve)
 
 

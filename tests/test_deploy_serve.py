@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shutil
 import subprocess
 import threading
@@ -25,14 +24,13 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from schema_validation import validate_object
-from server_harness import request, start_serve, stop_serve
+from server_harness import alertmanager, request, start_serve, stop_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve"
 RBAC = ROOT / "deploy" / "rbac.yaml"
 K8S_VERSION = "1.32.0"
 MANIFESTS = ["serviceaccount.yaml", "pvc.yaml", "deployment.yaml", "service.yaml", "servicemonitor.yaml"]
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 LABELS = {"app.kubernetes.io/name": "sre-expert", "app.kubernetes.io/instance": "sre-expert"}
 
 
@@ -291,15 +289,6 @@ def serve_args() -> list[str]:
     return out
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1 (Alertmanager cannot report a port 0 it bound)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(fn: Any, what: str, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -314,10 +303,8 @@ def wait_until(fn: Any, what: str, timeout: float = 30.0) -> Any:
 def deployed(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`sre-expert serve` with the Deployment's arguments, and Alertmanager with the shipped snippet
     (only the URL's host, the token file's path and group_wait changed for a local run)."""
-    assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package)"
     base, token, serve = start_serve(tmp_path / "db.sqlite", args=(*serve_args(), "--demo"), ready=False)
     team = TeamReceiver()
-    am = None
     try:
         (tmp_path / "token").write_text(token)
         s = snippet()
@@ -325,25 +312,9 @@ def deployed(tmp_path: Path) -> Iterator[dict[str, Any]]:
         wc["url"] = base + urlsplit(wc["url"]).path
         wc["http_config"]["authorization"]["credentials_file"] = str(tmp_path / "token")
         s["route"]["routes"][0]["group_wait"] = "0s"
-        (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(full_config(s, team.url)))
-        am_port = free_port()
-        am = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'am'}",
-             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
-            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "am.log", "w"))
-        am_url = f"http://127.0.0.1:{am_port}"
-
-        def am_ready() -> bool:
-            try:
-                return request(am_url, "GET", "/-/ready", timeout=2)[0] == 200
-            except OSError:
-                return False
-
-        wait_until(am_ready, "alertmanager to start")
-        yield {"base": base, "token": token, "am": am_url, "team": team, "log": tmp_path / "am.log"}
+        with alertmanager(tmp_path, full_config(s, team.url)) as am_url:
+            yield {"base": base, "token": token, "am": am_url, "team": team, "log": tmp_path / "am.log"}
     finally:
-        if am is not None:
-            stop_serve(am, timeout=10)
         team.close()
         stop_serve(serve)
 

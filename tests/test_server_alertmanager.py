@@ -9,9 +9,6 @@ webhook, its bearer token (credentials_file) and the resolved notification are A
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_harness import request, start_serve, stop_serve, wait_for
+from server_harness import alertmanager, request, start_serve, stop_serve, wait_for
 
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
-assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package prometheus-alertmanager)"
 FAILURES_BEFORE_OK = 2
 
 
@@ -63,12 +58,6 @@ class FakeReceiver:
         self.httpd.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_json(method: str, url: str, body: Any = None) -> tuple[int, Any]:
     import urllib.error
     import urllib.request
@@ -84,6 +73,17 @@ def http_json(method: str, url: str, body: Any = None) -> tuple[int, Any]:
         return e.code, e.read().decode()
 
 
+def receiver_config(serve_url: str, token_file: Path) -> dict[str, Any]:
+    """One webhook receiver for sre-expert, grouped by alert name and namespace, sent at once."""
+    return {
+        "route": {"receiver": "sre-expert", "group_by": ["alertname", "namespace"], "group_wait": "0s",
+                  "group_interval": "1s", "repeat_interval": "1h"},
+        "receivers": [{"name": "sre-expert", "webhook_configs": [{
+            "url": f"{serve_url}/api/v1/alerts", "send_resolved": True,
+            "http_config": {"authorization": {"type": "Bearer", "credentials_file": str(token_file)}}}]}],
+    }
+
+
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     with FakeReceiver() as fake:
@@ -91,38 +91,11 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
             tmp_path / "db.sqlite",
             args=("--demo", "--slack-webhook", fake.url + "/slack", "--webhook", fake.url + "/hook",
                   "--notify-backoff", "0.2", "--notify-attempts", "4"))
-        am = None
         try:
             (tmp_path / "token").write_text(token)
-            am_port = free_port()
-            cfg = {
-                "route": {"receiver": "sre-expert", "group_by": ["alertname", "namespace"], "group_wait": "0s",
-                          "group_interval": "1s", "repeat_interval": "1h"},
-                "receivers": [{"name": "sre-expert", "webhook_configs": [{
-                    "url": f"{base}/api/v1/alerts", "send_resolved": True,
-                    "http_config": {"authorization": {"type": "Bearer",
-                                                      "credentials_file": str(tmp_path / "token")}}}]}],
-            }
-            (tmp_path / "alertmanager.yml").write_text(json.dumps(cfg))
-            am = subprocess.Popen(
-                [ALERTMANAGER, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'am'}",
-                 f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
-                stdout=subprocess.DEVNULL, stderr=open(tmp_path / "am.log", "w"))
-            am_url = f"http://127.0.0.1:{am_port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if http_json("GET", am_url + "/-/ready")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise RuntimeError("alertmanager did not start: " + (tmp_path / "am.log").read_text())
-            yield {"base": base, "token": token, "am": am_url, "fake": fake, "log": tmp_path / "am.log"}
+            with alertmanager(tmp_path, receiver_config(base, tmp_path / "token")) as am_url:
+                yield {"base": base, "token": token, "am": am_url, "fake": fake, "log": tmp_path / "am.log"}
         finally:
-            if am is not None:
-                stop_serve(am, timeout=10)
             stop_serve(serve)
 
 
