@@ -136,6 +136,17 @@ def request(base: str, method: str, path: str, body: Any = None, *, token: str |
     return status, (json.loads(text) if "json" in ctype and text else text)
 
 
+def wait_until(fn: Any, what: str, timeout: float = 30.0) -> Any:
+    """Call `fn` until it returns something truthy, and return that; fail naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def wait_for(base: str, token: str, inv_id: str, statuses: Iterable[str] = ("done", "failed"),
              timeout: float = 30.0) -> dict[str, Any]:
     """Poll an investigation until its status is one of `statuses`."""

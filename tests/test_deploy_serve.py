@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from schema_validation import validate_object
-from server_harness import alertmanager, request, start_serve, stop_serve
+from server_harness import alertmanager, request, start_serve, stop_serve, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve"
@@ -287,16 +286,6 @@ def serve_args() -> list[str]:
             out.append(args[i])
             i += 1
     return out
-
-
-def wait_until(fn: Any, what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server_harness import alertmanager, request, start_serve, stop_serve, wait_for
+from server_harness import alertmanager, request, start_serve, stop_serve, wait_for, wait_until
 
 FAILURES_BEFORE_OK = 2
 
@@ -103,16 +102,6 @@ def rfc3339(t: datetime) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def wait_until(fn, timeout: float = 30.0, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) -> None:
     base, token, am = stack["base"], stack["token"], stack["am"]
     labels = {"alertname": "CertificateExpiryCritical", "severity": "critical", "namespace": "gateway-system",
@@ -127,7 +116,7 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
         items = request(base, "GET", "/api/v1/investigations", token=token)[1]["items"]
         return items[0] if items else None
 
-    inv = wait_until(first, what="Alertmanager to deliver the webhook (log: %s)" % stack["log"])
+    inv = wait_until(first, "Alertmanager to deliver the webhook (log: %s)" % stack["log"])
     assert inv["receiver"] == "sre-expert" and inv["groupKey"].endswith(
         '{alertname="CertificateExpiryCritical", namespace="gateway-system"}')
     rec = wait_for(base, token, inv["id"])
@@ -143,7 +132,7 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
         notes = request(base, "GET", f"/api/v1/investigations/{inv['id']}", token=token)[1]["notifications"]
         return notes if len(notes) == 2 and all(n["status"] == "sent" for n in notes) else None
 
-    notes = wait_until(delivered, what="notifications after retries")
+    notes = wait_until(delivered, "notifications after retries")
     assert sorted((n["target"], n["attempts"]) for n in notes) == [("slack", 3), ("webhook", 3)]
     slack = fake.posts["/slack"][-1]
     assert slack["text"].startswith("[CRITICAL] CertificateExpiryCritical · Certificate gateway-system/")
@@ -159,7 +148,7 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
         "labels": labels, "startsAt": rfc3339(now - timedelta(minutes=10)), "endsAt": rfc3339(datetime.now(UTC))}])
     assert status == 200
     closed = wait_until(lambda: (r := request(base, "GET", f"/api/v1/investigations/{inv['id']}", token=token)[1])
-                        ["status"] == "resolved" and r, what="the resolved webhook")
+                        ["status"] == "resolved" and r, "the resolved webhook")
     assert closed["resolvedAt"] and closed["alerts"][0]["status"] == "resolved"
     assert request(base, "GET", "/api/v1/investigations", token=token)[1]["total"] == 1
 
@@ -169,7 +158,7 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
         done = [n for n in notes if n["kind"] == "resolved" and n["status"] == "sent"]
         return notes if len(done) == 2 else None
 
-    notes = wait_until(resolved_sent, what="the resolved notifications")
+    notes = wait_until(resolved_sent, "the resolved notifications")
     assert sorted((n["target"], n["kind"]) for n in notes) == [
         ("slack", "resolved"), ("slack", "result"), ("webhook", "resolved"), ("webhook", "result")]
     assert len(fake.posts["/slack"]) == len(fake.posts["/hook"]) == FAILURES_BEFORE_OK + 2
