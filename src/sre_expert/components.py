@@ -503,7 +503,7 @@ class ComponentStatus:
 
     @property
     def state(self) -> str:
-        """not-installed | not-checked (nothing of it was visible in a namespace-scoped sweep) | down (a
+        """not-installed | not-checked (a namespace-scoped sweep could not see its controllers) | down (a
         controller is missing or has nothing available) | failing (critical findings) | degraded (warnings,
         or a controller short of replicas) | healthy."""
         seen = [cs for cs in self.controllers if cs.visible]
@@ -515,7 +515,7 @@ class ComponentStatus:
             return "failing"
         if self.problems or any(not cs.healthy for cs in seen):
             return "degraded"
-        return "healthy"
+        return "healthy" if len(seen) == len(self.controllers) else "not-checked"  # never healthy unseen
 
     def to_json(self) -> dict[str, Any]:
         c = self.component

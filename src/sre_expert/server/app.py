@@ -9,7 +9,6 @@ authorises a state-changing request, so a cross-site form cannot post alerts).
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -327,7 +326,9 @@ def create_app(config: ServeConfig) -> FastAPI:
                         path="/")
         return resp
 
-    _include_agent_routes(app)
+    from .agent_routes import router as agent_router  # the agent's API (pydantic-ai loads only on a question)
+
+    app.include_router(agent_router)
     return app
 
 
@@ -358,16 +359,3 @@ def _preload(source: SourceCache) -> None:
         from ..safety.redact import redact
 
         log.error("cannot load the source: %s", redact(f"{type(e).__name__}: {e}"))
-
-
-def _include_agent_routes(app: FastAPI) -> None:
-    """Another module may add routes (the agent); it is optional."""
-    try:
-        mod = importlib.import_module("sre_expert.server.agent_routes")
-    except ModuleNotFoundError as e:
-        if e.name != "sre_expert.server.agent_routes":
-            raise
-        return
-    router = getattr(mod, "router", None)
-    if router is not None:
-        app.include_router(router)
