@@ -67,12 +67,12 @@ def test_crashlooping_pod_whose_secret_never_synced_blames_the_external_secret(d
     assert out["candidates"] == []
 
 
-def test_crashlooping_api_is_explained_by_the_oom_killed_database(demo) -> None:
+def test_crashlooping_api_is_explained_by_the_database_with_corrupted_data(demo) -> None:
     snap, report = demo
     crash = next(f for f in report.findings if f.code == "POD-CRASHLOOP" and f.object.name == "api")
     pod = next(k[2] for k in crash.subjects if k[0] == "Pod")
     out = alert(demo, "PodCrashLooping", namespace="mycure-production", pod=pod)
-    assert codes(out["chain"]) == ["POD-OOMKILLED", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
+    assert codes(out["chain"]) == ["POD-STORAGE-CORRUPTION", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
     assert out["rootCause"]["object"] == {"apiVersion": "apps/v1", "kind": "StatefulSet",
                                           "namespace": "mycure-production", "name": "mongodb"}
 

@@ -225,6 +225,17 @@ _WT_PANIC = re.compile(r"WT_PANIC|WiredTiger library panic|Unable to read from t
 _FATAL_ASSERTION = re.compile(r"Fatal [Aa]ssertion")
 
 
+def _around(line: str, pattern: re.Pattern[str], width: int = LINE_WIDTH) -> str:
+    """`line` clipped to `width` so that what `pattern` matched stays in view (mongod's JSON lines put the
+    telling words at the end of a long line)."""
+    line = line.strip()
+    m = pattern.search(line)
+    if len(line) <= width or m is None or m.end() <= width - 1:
+        return clip(line, width)
+    start = max(0, min(m.start() - width // 3, len(line) - (width - 1)))
+    return clip("…" + line[start:], width)
+
+
 @dataclass(frozen=True, slots=True)
 class LogCause:
     """A cause read from a log: `kind` is "go-panic" or "storage-corruption"; `lines` quote the proof."""
@@ -236,11 +247,14 @@ class LogCause:
 
 def crash_cause(lines: list[str]) -> LogCause | None:
     """Why the process died, when its log says so unambiguously: storage corruption first (the process that
-    reports it may also panic), then a Go panic. None when the log names no such cause."""
+    reports it may also panic), then a Go panic. None when the log names no such cause. A storage engine
+    that fails because the disk is full is not corruption: the full volume is the cause (see pods.py)."""
     wt = [ln for ln in lines if _WT_PANIC.search(ln)]
     fatal = [ln for ln in lines if _FATAL_ASSERTION.search(ln)]
-    if wt or (fatal and any("wiredtiger" in ln.lower() for ln in lines)):
-        proof = tuple(dict.fromkeys(clip(ln) for ln in wt[-2:] + fatal[-1:]))
+    full = any("no space left on device" in ln.lower() for ln in lines)
+    if not full and (wt or (fatal and any("wiredtiger" in ln.lower() for ln in lines))):
+        proof = tuple(dict.fromkeys([_around(ln, _WT_PANIC) for ln in wt[-2:]]
+                                    + [_around(ln, _FATAL_ASSERTION) for ln in fatal[-1:]]))
         return LogCause("storage-corruption", "MongoDB's WiredTiger storage engine cannot read its data files",
                         proof)
     panic = next((ln for ln in lines if _GO_PANIC.search(ln)), None)
