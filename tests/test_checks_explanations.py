@@ -130,7 +130,8 @@ def test_wiredtiger_panic_is_storage_corruption_not_just_a_crash() -> None:
     assert any("WT_PANIC: WiredTiger library panic" in e for e in lead.evidence)
     assert any("Fatal assertion" in e and "wiredtiger_util.cpp" in e for e in lead.evidence)
     assert "data volume: PersistentVolumeClaim datadir-mongodb-0" in lead.evidence
-    assert ("PersistentVolumeClaim", NS, "datadir-mongodb-0") in lead.subjects
+    assert ("DataFiles", NS, "datadir-mongodb-0") in lead.subjects and ("DataFiles", NS, "datadir-mongodb-0") in crash.depends_on
+    assert ("PersistentVolumeClaim", NS, "datadir-mongodb-0") not in lead.subjects  # a full claim is another finding
     fixes = " | ".join(f"{r.description} {r.command}" for r in lead.remediation)
     assert "kubectl describe pvc datadir-mongodb-0 -n mycure-production" in fixes and "velero restore create" in fixes
     assert not any("limits.memory" in (r.command or "") for r in lead.remediation)

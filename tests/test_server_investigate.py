@@ -86,10 +86,11 @@ def test_a_group_naming_several_pods_leads_with_the_root_cause_of_most_of_them(d
               for ns, pod in pods]
     out = investigate_alerts("PodCrashLooping", {"alertname": "PodCrashLooping"}, alerts, snap, report)
     assert len(pods) == 3
-    assert out["rootCause"]["code"] == "POD-OOMKILLED" and out["scope"]["name"] == pods[0][1]
+    assert out["rootCause"]["code"] == "POD-STORAGE-CORRUPTION" and out["scope"]["name"] == pods[0][1]
     assert out["summary"].endswith("(2 of 3 alerts, on 3 objects, share this root cause)")
     assert [(o["scope"]["name"], o["rootCause"].split("/")[0]) for o in out["objects"]] == [
-        (pods[0][1], "POD-OOMKILLED"), (pods[1][1], "POD-OOMKILLED"), ("api-h2jfc4tw-xsn8x", "ESO-REMOTE-KEY-MISSING")]
+        (pods[0][1], "POD-STORAGE-CORRUPTION"), (pods[1][1], "POD-STORAGE-CORRUPTION"),
+        ("api-h2jfc4tw-xsn8x", "ESO-REMOTE-KEY-MISSING")]
     ids = {f["id"] for f in out["report"]["findings"]}
     assert "ESO-REMOTE-KEY-MISSING/lfh-staging/ExternalSecret/api-secrets" in ids  # every object's chain is kept
 

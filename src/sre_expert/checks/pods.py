@@ -1208,21 +1208,22 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue], corrupted
 
 def _corruption(ctx: Ctx, top: Obj, issue: Issue, label: str, cause: logscan.LogCause, code: str,
                 corrupted: dict[Key, Finding]) -> list[Key]:
-    """The storage-corruption finding for `top` (made once, extended per pod): it speaks for the volumes the
-    pod keeps its data on, and the crash or OOM finding depends on them, so the corruption leads. A full or
-    failing volume (a storage finding about the same claim) still explains the corruption in turn."""
+    """The storage-corruption finding for `top` (made once, extended per pod), and the keys the crash or OOM
+    finding must depend on so that the corruption leads it. The link goes through a key of the data files
+    themselves, not the claim: a claim that is merely filling up explains neither (a full disk says "No space
+    left on device", which crash_cause does not call corruption)."""
     pod = issue.pod
     pmd = pod["metadata"]
     ns = pmd.get("namespace") or ""
-    volumes = [("PersistentVolumeClaim", ns, c) for c in _claims(pod)] or [("PodStorage", ns, pmd["name"])]
+    claims = _claims(pod)
+    volumes: list[Key] = [("DataFiles", ns, c) for c in claims] or [("DataFiles", ns, pmd["name"])]
     tk = key_of(top)
     f = corrupted.get(tk)
     if f is None:
         tkind, tname = top.get("kind") or "Pod", top["metadata"]["name"]
-        claims = ", ".join(k[2] for k in volumes if k[0] == "PersistentVolumeClaim")
         where = f"{tkind} {ns}/{tname}" if ns else f"{tkind} {tname}"
         ev = [f"{label}: {ln}" for ln in cause.lines]
-        ev.append("data volume: " + (f"PersistentVolumeClaim {claims}" if claims else
+        ev.append("data volume: " + (f"PersistentVolumeClaim {', '.join(claims)}" if claims else
                                      "no PersistentVolumeClaim (the data lives in an ephemeral volume)"))
         if code == "POD-OOMKILLED":
             ev.append(f"also OOMKilled ({issue.summary}): raising the memory limit alone will not start it while "
@@ -1231,16 +1232,14 @@ def _corruption(ctx: Ctx, top: Obj, issue: Issue, label: str, cause: logscan.Log
             "POD-STORAGE-CORRUPTION", top,
             title=f"{where}: {cause.summary}; pod {pmd['name']} cannot start until the data is repaired or "
                   "restored",
-            evidence=ev, subjects=[key_of(pod), *volumes], depends_on=volumes,
-            params={"pod": pmd["name"], "container": issue.container,
-                    "claim": next((k[2] for k in volumes if k[0] == "PersistentVolumeClaim"), "<claim>")},
+            evidence=ev, subjects=[key_of(pod), *volumes],
+            params={"pod": pmd["name"], "container": issue.container, "claim": claims[0] if claims else "<claim>"},
         )
         corrupted[tk] = f
     else:
         for k in (key_of(pod), *volumes):
             if k not in f.subjects:
                 f.subjects.append(k)
-        f.depends_on.extend(k for k in volumes if k not in f.depends_on)
     return volumes
 
 
