@@ -1169,7 +1169,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue], corrupted
                     depends.append(k)
         cause = logscan.crash_cause(lines) if prev or code in ("POD-CRASHLOOP", "POD-OOMKILLED") else None
         if cause is not None and cause.kind == "storage-corruption":
-            deps = _corruption(ctx, top, i, label, cause, code, corrupted)
+            deps = _corruption(top, i, label, cause, code, corrupted)
             depends.extend(d for d in deps if d not in depends)
         if not rep_lines_done:
             rep_lines_done = True
@@ -1206,7 +1206,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue], corrupted
     )
 
 
-def _corruption(ctx: Ctx, top: Obj, issue: Issue, label: str, cause: logscan.LogCause, code: str,
+def _corruption(top: Obj, issue: Issue, label: str, cause: logscan.LogCause, code: str,
                 corrupted: dict[Key, Finding]) -> list[Key]:
     """The storage-corruption finding for `top` (made once, extended per pod), and the keys the crash or OOM
     finding must depend on so that the corruption leads it. The link goes through a key of the data files
@@ -1225,9 +1225,6 @@ def _corruption(ctx: Ctx, top: Obj, issue: Issue, label: str, cause: logscan.Log
         ev = [f"{label}: {ln}" for ln in cause.lines]
         ev.append("data volume: " + (f"PersistentVolumeClaim {', '.join(claims)}" if claims else
                                      "no PersistentVolumeClaim (the data lives in an ephemeral volume)"))
-        if code == "POD-OOMKILLED":
-            ev.append(f"also OOMKilled ({issue.summary}): raising the memory limit alone will not start it while "
-                      "the data files cannot be read")
         f = finding(
             "POD-STORAGE-CORRUPTION", top,
             title=f"{where}: {cause.summary}; pod {pmd['name']} cannot start until the data is repaired or "
@@ -1240,6 +1237,9 @@ def _corruption(ctx: Ctx, top: Obj, issue: Issue, label: str, cause: logscan.Log
         for k in (key_of(pod), *volumes):
             if k not in f.subjects:
                 f.subjects.append(k)
+    if code == "POD-OOMKILLED" and not any(e.startswith("also OOMKilled") for e in f.evidence):
+        f.evidence.append(f"also OOMKilled ({issue.summary}): raising the memory limit alone will not start it "
+                          "while the data files cannot be read")
     return volumes
 
 
