@@ -79,10 +79,10 @@ def X(cls: str, line: str) -> str:
 
 
 # Reasons shared by many cases.
-UNCOLLECTED = X("collected means collected", "a component's controllers are called missing though no Deployment/"
-                "StatefulSet/DaemonSet was collected")
-UNCOLLECTED_REF = X("collected means collected", "an object another one refers to is called missing though its "
-                    "kind was not collected")
+UNCOLLECTED = X("collected means collected", "a component's controllers are called missing though no "
+                "Deployment/StatefulSet/DaemonSet was collected")
+UNCOLLECTED_REF = X("collected means collected", "an object another one refers to is called missing though "
+                    "its kind was not collected")
 NO_TIME = X("capture time", "status times are ignored: capture time is a creationTimestamp, the wall clock, "
             "or a stray object's time")
 NEG_AGE = X("capture time", "a status time newer than the guessed 'now' prints as a negative age")
@@ -92,23 +92,27 @@ COMPONENT_MISSING = Expect("COMPONENT-CONTROLLER-MISSING", why="the bundle holds
 BUNDLES = [
     Case(
         "sbctl-kurl-longhorn",
-        problems=(Expect("POD-CRASHLOOP", None, "velero", "velero", why="velero container in CrashLoopBackOff: "
-                         "unknown command \"server-junk\" (previous log)"),),
+        problems=(Expect("POD-CRASHLOOP", None, "velero", "velero",
+                         why="velero container in CrashLoopBackOff: unknown command \"server-junk\" "
+                             "(previous log)"),),
         allowed=(Expect("VELERO-CLUSTER-RPO-MISSED"), Expect("VELERO-NAMESPACE-UNPROTECTED"),
                  Expect(("POD-RESTARTS", "POD-NOT-READY"))),
         false=(Expect("COMPONENT-CONTROLLER-MISSING", "DaemonSet", "velero", "node-agent",
                       why="DaemonSets were not collected, and Velero 1.7 calls it restic"),
-               Expect("VELERO-BSL-VALIDATION-STALE", why="validated 2022-04-12T00:59:13Z, minutes before capture; "
-                      "the 676 days come from a wrong capture time")),
+               Expect("VELERO-BSL-VALIDATION-STALE",
+                      why="validated 2022-04-12T00:59:13Z, minutes before capture; the 676 days come from a "
+                          "wrong capture time")),
         window=("2022-04-12T00:59:13Z", "2022-04-13T01:00:00Z"),
         xfail={
-            "runs": X("identity by group", "nodes.longhorn.io lands in the core Node index: nodes and pod_health "
-                      "checks die with AttributeError"),
-            "loader": X("loader", "YAML written by troubleshoot's redactor (***HIDDEN*** map keys) refused whole"),
+            "runs": X("identity by group", "nodes.longhorn.io lands in the core Node index: nodes and "
+                      "pod_health checks die with AttributeError"),
+            "loader": X("loader", "YAML written by troubleshoot's redactor (***HIDDEN*** map keys) refused "
+                        "whole"),
             "time": NO_TIME,
-            "false": X("collected means collected", "uncollected DaemonSet node-agent called missing; BSL stale "
-                       "by 676 days from a wrong capture time"),
-            "found": X("identity by group", "the velero crash loop goes unreported because pod_health crashed"),
+            "false": X("collected means collected", "uncollected DaemonSet node-agent called missing; BSL "
+                       "stale by 676 days from a wrong capture time"),
+            "found": X("identity by group", "the velero crash loop goes unreported because pod_health "
+                       "crashed"),
         },
     ),
     Case("troubleshoot-k3s-archive", "support-bundle.tar.gz", allowed=(Expect("POD-RESTARTS"),),
@@ -117,11 +121,13 @@ BUNDLES = [
         "troubleshoot-k3s-baseline",
         window=("2025-12-10T17:26:28Z", "2025-12-11T17:27:00Z"),
         xfail={"time": NO_TIME,
-               "loader": X("loader", "troubleshoot's empty lists (\"items\": null) warned as broken entries")},
+               "loader": X("loader", "troubleshoot's empty lists (\"items\": null) warned as broken "
+                           "entries")},
     ),
     Case(
         "troubleshoot-analyzer-fixture",
-        problems=(Expect("JOB-FAILED", "Job", "test", "post-install-job", why="Failed=True BackoffLimitExceeded"),
+        problems=(Expect("JOB-FAILED", "Job", "test", "post-install-job",
+                         why="Failed=True BackoffLimitExceeded"),
                   Expect(None, None, "rook-ceph", "rook-ceph-mds-rook-shared-fs-b",
                          why="ReplicaSet wants 1 replica, 0 ready/available")),
         false=(Expect("COMPONENT-CONTROLLER-MISSING", None, "monitoring",
@@ -130,8 +136,8 @@ BUNDLES = [
         window=("2021-12-17T18:42:47Z", "2021-12-18T18:43:00Z"),
         xfail={
             "time": NO_TIME,
-            "false": X("components by what they are", "kube-prometheus under kURL's names gives five critical "
-                       "'missing' findings"),
+            "false": X("components by what they are", "kube-prometheus under kURL's names gives five "
+                       "critical 'missing' findings"),
             "found": X("status not read", "a ReplicaSet whose Deployment was not collected is never judged "
                        "(0/1 ready)"),
         },
@@ -140,8 +146,8 @@ BUNDLES = [
         "sonobuoy-aws-v0.8-archive", "results-0.8.tar.gz",
         window=("2017-10-11T21:23:21Z", "2017-10-12T21:24:00Z"),
         xfail={
-            "runs": X("loader", "macOS ._* files read as data and kind-less Nodes.json not read: 'no Kubernetes "
-                      "objects could be read'"),
+            "runs": X("loader", "macOS ._* files read as data and kind-less Nodes.json not read: 'no "
+                      "Kubernetes objects could be read'"),
             "loader": X("loader", "macOS ._* files in the tarball read as data"),
             "time": X("loader", "nothing is loaded"), "ages": X("loader", "nothing is loaded"),
             "false": X("loader", "nothing is loaded"), "text": X("loader", "nothing is loaded"),
@@ -149,7 +155,8 @@ BUNDLES = [
     ),
     Case(
         "sonobuoy-aws-v0.9",
-        problems=(Expect("POD-EVICTED", "Pod", "default", "myapp-9", why="Evicted: the node was low on nodefs"),),
+        problems=(Expect("POD-EVICTED", "Pod", "default", "myapp-9",
+                         why="Evicted: the node was low on nodefs"),),
         allowed=(Expect("POD-RESTARTS"),),
         window=("2017-12-21T16:14:53Z", "2017-12-22T16:15:00Z"),
         xfail={
@@ -191,7 +198,8 @@ BUNDLES = [
     ),
     Case(
         "sonobuoy-kind-healthsummary",
-        problems=(Expect("NODE-NOT-READY", "Node", None, "kind-worker", why="CNI not initialised on kind-worker"),
+        problems=(Expect("NODE-NOT-READY", "Node", None, "kind-worker",
+                         why="CNI not initialised on kind-worker"),
                   Expect(("POD-UNSCHEDULABLE", "POD-PENDING"), None, "kube-system", "coredns",
                          why="4 coredns pods Pending, PodScheduled=False Unschedulable since 2022-01-27")),
         allowed=(Expect("POD-NODE-LOST"), Expect("POD-TERMINATING-STUCK"), Expect("POD-RESTARTS")),
@@ -203,7 +211,8 @@ BUNDLES = [
                        "Unschedulable coredns pods are not reported"),
         },
     ),
-    Case("holmesgpt-eks-runner", window=("2024-11-04T09:29:18Z", "2024-11-05T09:30:00Z"), xfail={"time": NO_TIME}),
+    Case("holmesgpt-eks-runner", window=("2024-11-04T09:29:18Z", "2024-11-05T09:30:00Z"),
+         xfail={"time": NO_TIME}),
     Case("holmesgpt-kind-throttled", window=("2025-05-29T08:46:31Z", "2025-05-30T08:47:00Z"),
          xfail={"time": NO_TIME}),
     Case(
@@ -262,43 +271,46 @@ LABELLED = [
     labelled(GE, "deployment-progressing.yaml", "Deployment", "default", "guestbook-ui", label="progressing"),
     labelled(GE, "statefulset.yaml", "StatefulSet", ANY, "", label="healthy"),
     labelled(GE, "daemonset-ondelete.yaml", "DaemonSet", ANY, "", label="healthy"),
-    labelled(GE, "job-failed.yaml", "Job", "argoci-workflows", "fail", label="degraded", problem="JOB-FAILED"),
+    labelled(GE, "job-failed.yaml", "Job", "argoci-workflows", "fail", label="degraded",
+             problem="JOB-FAILED"),
     labelled(GE, "job-succeeded.yaml", "Job", ANY, "", label="healthy"),
     labelled(GE, "pvc-bound.yaml", "PersistentVolumeClaim", ANY, "", label="healthy"),
     labelled(GE, "pvc-pending.yaml", "PersistentVolumeClaim", "argocd", "testpvc-2", label="progressing"),
     labelled(GE, "hpa-v1-degraded.yaml", "HorizontalPodAutoscaler", "argocd", "sample", label="degraded",
              problem=("HPA-UNABLE-TO-SCALE", "HPA-METRICS-UNAVAILABLE"), false=(TARGET_MISSING,),
              xfail={"false": UNCOLLECTED_REF,
-                    "found": X("status not read", "autoscaling/v1 conditions live in the "
-                               "autoscaling.alpha.kubernetes.io/conditions annotation (ScalingActive=False)")}),
+                    "found": X("status not read", "autoscaling/v1 conditions live in the autoscaling.alpha."
+                               "kubernetes.io/conditions annotation (ScalingActive=False)")}),
     labelled(GE, "hpa-v1-healthy.yaml", "HorizontalPodAutoscaler", "argocd", "sample", label="healthy",
              false=(TARGET_MISSING,), xfail={"false": UNCOLLECTED_REF}),
     labelled(GE, "hpa-v2-degraded.yaml", "HorizontalPodAutoscaler", None, "sample", label="degraded",
              problem=("HPA-UNABLE-TO-SCALE", "HPA-TARGET-MISSING"), xfail={"ages": NEG_AGE}),
     labelled(GE, "hpa-v2-healthy.yaml", "HorizontalPodAutoscaler", None, "sample", label="healthy",
              false=(TARGET_MISSING,), xfail={"false": UNCOLLECTED_REF, "ages": NEG_AGE}),
-    labelled(GE, "svc-clusterip.yaml", "Service", "argocd", "argocd-metrics", label="healthy", false=(NO_PODS,),
-             xfail={"false": UNCOLLECTED_REF}),
+    labelled(GE, "svc-clusterip.yaml", "Service", "argocd", "argocd-metrics", label="healthy",
+             false=(NO_PODS,), xfail={"false": UNCOLLECTED_REF}),
     labelled(GE, "svc-loadbalancer-unassigned.yaml", "Service", "argo", "argo-artifacts", label="progressing",
              false=(NO_PODS,), xfail={"false": UNCOLLECTED_REF}),
     labelled(GE, "apiservice-v1-true.yaml", "APIService", None, "", label="healthy"),
     labelled(GE, "apiservice-v1-false.yaml", "APIService", None, "", label="degraded",
-             xfail={"found": X("status not read", "APIService Available=False (MissingEndpoints) is not checked")}),
+             xfail={"found": X("status not read", "APIService Available=False (MissingEndpoints) is not "
+                               "checked")}),
 ]
 
 CM = "argocd-cert-manager"
 CM_X = {"false": UNCOLLECTED}
 LABELLED += [
-    labelled(CM, "cert-manager.io-Certificate-degraded_configError.yaml", "Certificate", "argocd", "test-cert",
-             label="degraded", problem="CERT-NOT-READY", xfail={**CM_X, "ages": NEG_AGE}),
+    labelled(CM, "cert-manager.io-Certificate-degraded_configError.yaml", "Certificate", "argocd",
+             "test-cert", label="degraded", problem="CERT-NOT-READY", xfail={**CM_X, "ages": NEG_AGE}),
     labelled(CM, "cert-manager.io-Certificate-healthy_issued.yaml", "Certificate", ANY, "", label="healthy",
              xfail=CM_X),
     labelled(CM, "cert-manager.io-Certificate-healthy_renewed.yaml", "Certificate", ANY, "", label="healthy",
              xfail=CM_X),
     labelled(CM, "cert-manager.io-Certificate-progressing_issuing.yaml", "Certificate", ANY, "",
              label="progressing", xfail=CM_X),
-    labelled(CM, "cert-manager.io-ClusterIssuer-degraded_acmeFailed.yaml", "ClusterIssuer", None, "test-issuer",
-             label="degraded", problem="CERT-ISSUER-NOT-READY", xfail={**CM_X, "ages": NEG_AGE}),
+    labelled(CM, "cert-manager.io-ClusterIssuer-degraded_acmeFailed.yaml", "ClusterIssuer", None,
+             "test-issuer", label="degraded", problem="CERT-ISSUER-NOT-READY",
+             xfail={**CM_X, "ages": NEG_AGE}),
     labelled(CM, "cert-manager.io-ClusterIssuer-healthy_registered.yaml", "ClusterIssuer", None, "",
              label="healthy", xfail=CM_X),
     labelled(CM, "cert-manager.io-Issuer-degraded_acmeFailed.yaml", "Issuer", "argocd", "test-issuer",
@@ -310,10 +322,10 @@ LABELLED += [
 ES = "argocd-external-secrets"
 ES_X = {"false": UNCOLLECTED}
 LABELLED += [
-    labelled(ES, "external-secrets.io-ExternalSecret-degraded.yaml", "ExternalSecret", "argocd", "test-degraded",
-             label="degraded", problem="ESO-SYNC-FAILED", xfail={**ES_X, "ages": NEG_AGE}),
-    labelled(ES, "external-secrets.io-ExternalSecret-healthy.yaml", "ExternalSecret", ANY, "", label="healthy",
-             xfail=ES_X),
+    labelled(ES, "external-secrets.io-ExternalSecret-degraded.yaml", "ExternalSecret", "argocd",
+             "test-degraded", label="degraded", problem="ESO-SYNC-FAILED", xfail={**ES_X, "ages": NEG_AGE}),
+    labelled(ES, "external-secrets.io-ExternalSecret-healthy.yaml", "ExternalSecret", ANY, "",
+             label="healthy", xfail=ES_X),
     labelled(ES, "external-secrets.io-ExternalSecret-progressing.yaml", "ExternalSecret", ANY, "",
              label="progressing", xfail=ES_X),
     labelled(ES, "external-secrets.io-ClusterSecretStore-degraded.yaml", "ClusterSecretStore", None, "",
@@ -337,7 +349,8 @@ LABELLED += [
 GW = "argocd-gateway-api"
 NOT_ENVOY = Expect("GATEWAY-NOT-ACCEPTED", why="Accepted=True: the class is example-gateway-class, not Envoy "
                    "Gateway's, and the Gateway's own conditions say accepted")
-NO_SVC = Expect("HTTPROUTE-BACKEND-NOT-FOUND", why="Services were not collected; status says ResolvedRefs=True")
+NO_SVC = Expect("HTTPROUTE-BACKEND-NOT-FOUND",
+                why="Services were not collected; status says ResolvedRefs=True")
 NOT_RECONCILED = Expect("HTTPROUTE-NOT-RECONCILED", why="status.parents holds the controller's conditions")
 GW_FALSE = X("components by what they are", "a non-Envoy Gateway is judged by Envoy Gateway (NOT-ACCEPTED "
              "though Accepted=True; envoy-gateway controller 'missing')")
@@ -347,9 +360,11 @@ LABELLED += [
     labelled(GW, "gateway.networking.k8s.io-Gateway-healthy.yaml", "Gateway", "default", "example-gateway",
              label="healthy", false=(NOT_ENVOY,), xfail={"false": GW_FALSE}),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_accepted.yaml", "Gateway", "default",
-             "example-gateway", label="degraded", problem="GATEWAY-NOT-ACCEPTED", wrong_text=("Envoy Gateway",),
-             xfail={"false": GW_FALSE, "text": X("components by what they are", "says 'not accepted by Envoy "
-                                                 "Gateway' of a Gateway whose class is not Envoy Gateway's")}),
+             "example-gateway", label="degraded", problem="GATEWAY-NOT-ACCEPTED",
+             wrong_text=("Envoy Gateway",),
+             xfail={"false": GW_FALSE,
+                    "text": X("components by what they are", "says 'not accepted by Envoy Gateway' of a "
+                              "Gateway whose class is not Envoy Gateway's")}),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_resolved_refs.yaml", "Gateway", "default",
              "example-gateway", label="degraded", false=(NOT_ENVOY,),
              xfail={"false": GW_FALSE,
@@ -357,16 +372,18 @@ LABELLED += [
     labelled(GW, "gateway.networking.k8s.io-Gateway-listener_degraded.yaml", "Gateway", "default",
              "example-gateway", label="degraded", false=(NOT_ENVOY,),
              xfail={"false": GW_FALSE,
-                    "found": X("status not read", "listener Accepted=False (ListenerNotAccepted) not reported")}),
+                    "found": X("status not read", "listener Accepted=False (ListenerNotAccepted) not "
+                               "reported")}),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-healthy.yaml", "GatewayClass", None, "",
              label="healthy", xfail={"false": UNCOLLECTED}),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-degraded.yaml", "GatewayClass", None, "",
              label="degraded", problem="GATEWAYCLASS-NOT-ACCEPTED", xfail={"false": UNCOLLECTED}),
-    labelled(GW, "gateway.networking.k8s.io-HTTPRoute-healthy.yaml", "HTTPRoute", "default", "example-httproute",
-             label="healthy", false=(NO_SVC, NOT_RECONCILED), xfail={"false": ROUTE_FALSE}),
+    labelled(GW, "gateway.networking.k8s.io-HTTPRoute-healthy.yaml", "HTTPRoute", "default",
+             "example-httproute", label="healthy", false=(NO_SVC, NOT_RECONCILED),
+             xfail={"false": ROUTE_FALSE}),
     labelled(GW, "gateway.networking.k8s.io-HTTPRoute-degraded_accepted.yaml", "HTTPRoute", "default",
-             "example-httproute", label="degraded", problem=("HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-NOT-ALLOWED",
-                                                             "HTTPROUTE-NO-MATCHING-PARENT"),
+             "example-httproute", label="degraded",
+             problem=("HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-NOT-ALLOWED", "HTTPROUTE-NO-MATCHING-PARENT"),
              false=(NO_SVC, NOT_RECONCILED),
              xfail={"false": ROUTE_FALSE,
                     "found": X("status not read", "parent Accepted=False read as 'never reconciled'")}),
@@ -376,7 +393,8 @@ LABELLED += [
              xfail={"false": ROUTE_FALSE}),
     labelled(GW, "gateway.networking.k8s.io-GRPCRoute-healthy.yaml", "GRPCRoute", ANY, "", label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-GRPCRoute-degraded_resolved_refs.yaml", "GRPCRoute", ANY, "",
-             label="degraded", xfail={"found": X("status not read", "GRPCRoute ResolvedRefs=False not checked")}),
+             label="degraded",
+             xfail={"found": X("status not read", "GRPCRoute ResolvedRefs=False not checked")}),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-healthy.yaml", "BackendTLSPolicy", ANY, "",
              label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-degraded_resolved_refs.yaml", "BackendTLSPolicy",
@@ -446,7 +464,7 @@ def test_loads_and_every_check_runs(case: Case) -> None:
 
 @pytest.mark.parametrize("case", params("loader"))
 def test_every_object_file_is_read(case: Case) -> None:
-    """Files of Kubernetes objects in the format's own layout are read, and archive junk is ignored quietly."""
+    """Files of Kubernetes objects in their format's own layout are read; archive junk is ignored quietly."""
     out = ran(case)
     single = case.path.is_file() and not case.target.endswith(".tar.gz")
     bad = [w for w in out.snap.info.warnings
@@ -460,7 +478,7 @@ def test_capture_time_follows_the_data(case: Case) -> None:
     out = ran(case)
     low, high = (parse_time(t) for t in case.window)
     now = out.snap.now
-    assert low <= now <= high, f"{case.id}: capture time {now.isoformat()} outside [{case.window[0]}, {case.window[1]}]"
+    assert low <= now <= high, f"{case.id}: capture time {now.isoformat()} outside [{low}, {high}]"
 
 
 @pytest.mark.parametrize("case", params("ages"))
@@ -489,7 +507,8 @@ def test_every_real_problem_found(case: Case) -> None:
     """(c) Each labelled problem is reported on its object, by a finding not itself judged false."""
     out = ran(case)
     trusted = [f for f in out.report.findings if not any(e.matches(f) for e in case.false)]
-    missed = [f"{e}  ({e.why})" if e.why else str(e) for e in case.problems if not any(e.matches(f) for f in trusted)]
+    missed = [f"{e}  ({e.why})" if e.why else str(e)
+              for e in case.problems if not any(e.matches(f) for f in trusted)]
     assert not missed, (f"{case.id}: problems not reported:\n  " + "\n  ".join(missed)
                         + "\nreported:\n  " + "\n  ".join(line(f) for f in out.report.findings))
 
@@ -504,11 +523,17 @@ def test_no_wrong_explanation(case: Case) -> None:
 
 CLI_CASES = [BY_ID["sbctl-kurl-longhorn"], BY_ID["troubleshoot-k3s-archive/support-bundle.tar.gz"],
              BY_ID["sonobuoy-kind-e2e-failures"], BY_ID["sonobuoy-aws-v0.9"]]
-CLI_X = {"sonobuoy-aws-v0.9": X("loader", "kind-less Pods.json arrays not read: exit 2 'no Kubernetes objects'")}
+CLI_X = {"sonobuoy-aws-v0.9": X("loader", "kind-less Pods.json arrays not read: exit 2 'no Kubernetes "
+                                "objects'")}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=CLI_X[c.id])]
-                                               if c.id in CLI_X else []) for c in CLI_CASES])
+def cli_param(case: Case):
+    reason = CLI_X.get(case.id)
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [cli_param(c) for c in CLI_CASES])
 def test_cli_check_json(case: Case) -> None:
     """As a user runs it: exit 0 or 1 (never 2), no traceback, valid JSON findings."""
     proc = subprocess.run([EXE, "check", "--bundle", str(case.path), "-o", "json"],
@@ -534,5 +559,6 @@ def test_every_data_set_is_documented_and_covered() -> None:
     assert [f for f in folders if f not in covered] == []
     labelled_files = {(c.folder, c.target) for c in LABELLED}
     for folder in {c.folder for c in LABELLED}:
-        assert sorted(p.name for p in (HERE / folder).iterdir()) == sorted(t for f, t in labelled_files if f == folder)
+        files = sorted(p.name for p in (HERE / folder).iterdir())
+        assert files == sorted(t for f, t in labelled_files if f == folder), folder
 
