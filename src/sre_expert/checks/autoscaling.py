@@ -23,7 +23,6 @@ from .quota import parse_quantity
 Obj = dict[str, Any]
 
 SETTLE_SECONDS = 300
-KNOWN_TARGET_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 METRICS_API = {
     "Resource": "v1beta1.metrics.k8s.io",
     "ContainerResource": "v1beta1.metrics.k8s.io",
@@ -129,9 +128,12 @@ def hpas(snap: Snapshot):
         active = _hcond(hpa, "ScalingActive")
         limited = _hcond(hpa, "ScalingLimited")
         kind = ref.get("kind") or ""
-        known_kind = kind in KNOWN_TARGET_KINDS or snap.count(kind) > 0
+        # Absent only when its kind was captured: a bundle of HPAs alone proves no Deployment missing. The
+        # controller's own "not found" says so whatever was captured.
+        ns = hpa["metadata"].get("namespace") or ""
+        absent = target is None and snap.count(kind) > 0 and snap.absent(kind, ns, ref.get("name") or "") is True
         if target is None and (
-            known_kind
+            absent
             or (able and able.get("status") == "False" and "not found" in (able.get("message") or ""))
         ):
             yield _target_missing(snap, hpa, ref, able)

@@ -540,15 +540,17 @@ _CES_CONFLICT = "external secret already exists in namespace"
 
 
 def _ces_failed(ces: Obj) -> tuple[Obj | None, bool]:
-    """(the condition that says it failed, whether one does). Ready=False, or an old NotReady/PartiallyReady."""
+    """(the condition that says it failed, whether one does). A Ready condition decides: an upgraded controller
+    writes Ready and may leave an old PartiallyReady behind. Without one, an old NotReady/PartiallyReady
+    with status True, or failedNamespaces, say it failed."""
     ready = cond(ces, "Ready")
-    if ready is not None and ready.get("status") == "False":
-        return ready, True
+    if ready is not None:
+        return ready, ready.get("status") == "False"
     for t in _CES_FAILED_TYPES:
         c = cond(ces, t)
         if c is not None and c.get("status") == "True":
             return c, True
-    return ready, bool((ces.get("status") or {}).get("failedNamespaces"))
+    return None, bool((ces.get("status") or {}).get("failedNamespaces"))
 
 
 @check(COMPONENT, codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",), reads=("ClusterExternalSecret",))
