@@ -26,7 +26,7 @@ from velero_faults import assert_templates_filled
 
 import scenario
 from sre_expert import cron
-from sre_expert.diagnosis.engine import Report
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.model import Finding
 from sre_expert.synth import faults
 from sre_expert.synth.meta import condition, new_object, set_condition, ts
@@ -532,3 +532,22 @@ def test_healthy_hpa_v1_is_quiet() -> None:
     hpa = b.require("HorizontalPodAutoscaler", NS, "api")
     _replace(b, hpa, _as_v1(hpa))
     assert not codes(run(b), "HPA-")
+
+
+def test_hpa_target_is_not_called_missing_when_no_deployment_was_captured() -> None:
+    b = H.platform()
+    hpa = b.require("HorizontalPodAutoscaler", NS, "api")
+    only_hpa = scenario.snapshot_from_objects([hpa], NOW)
+    assert not [f for f in diagnose(only_hpa).findings if f.code == "HPA-TARGET-MISSING"]
+    # with Deployments captured, a target that is not among them is missing
+    hpa["spec"]["scaleTargetRef"]["name"] = "api-v2"
+    f = only(run(b), "HPA-TARGET-MISSING")
+    assert f.title == "HPA api targets Deployment api-v2, which does not exist"
+
+
+def test_cluster_external_secret_ready_wins_over_a_stale_partially_ready() -> None:
+    b = H.platform()
+    _ces(b, {"conditions": [{"type": "PartiallyReady", "status": "True", "message": "one or more namespaces failed"},
+                            {"type": "Ready", "status": "True"}],
+             "provisionedNamespaces": [STAGING, NS]})
+    assert not codes(run(b), "ESO-CLUSTER-EXTERNAL-SECRET")
