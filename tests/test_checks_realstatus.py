@@ -551,3 +551,25 @@ def test_cluster_external_secret_ready_wins_over_a_stale_partially_ready() -> No
                             {"type": "Ready", "status": "True"}],
              "provisionedNamespaces": [STAGING, NS]})
     assert not codes(run(b), "ESO-CLUSTER-EXTERNAL-SECRET")
+
+
+# ================================================================================ ReplicaSet without its Deployment
+
+
+def test_replicaset_whose_deployment_was_not_captured_is_judged_itself() -> None:
+    b = H.platform()
+    dep = b.workload("Deployment", NS, "api").controller
+    rs = next(r for r in b.list("ReplicaSet", NS) if any(o.get("uid") == dep["metadata"]["uid"]
+                                                         for o in r["metadata"].get("ownerReferences") or ()))
+    rs["status"] = {"fullyLabeledReplicas": rs["spec"]["replicas"], "observedGeneration": rs["metadata"]["generation"],
+                    "replicas": rs["spec"]["replicas"]}  # no pod ready or available: the server omits the zeros
+    validate_object(rs)
+    snap = scenario.snapshot_from_objects([b.require("Namespace", None, NS), rs], NOW)
+    f = only(diagnose(snap), "WORKLOAD-UNAVAILABLE")
+    assert f.object.kind == "ReplicaSet" and f.severity == "critical"
+    assert f.title == f"ReplicaSet {NS}/{rs['metadata']['name']}: 0/{rs['spec']['replicas']} replicas available"
+    assert "not checked: pods were not captured, so which pods are down (and why) cannot be seen" in f.evidence
+    assert not any("the controller has not created them" in e for e in f.evidence)
+    # captured with its Deployment, it is judged through the Deployment only
+    both = diagnose(scenario.snapshot_from_objects([b.require("Namespace", None, NS), dep, rs], NOW))
+    assert not [g for g in both.findings if g.object.kind == "ReplicaSet"]

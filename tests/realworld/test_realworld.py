@@ -138,8 +138,6 @@ BUNDLES = [
             "time": NO_TIME,
             "false": X("components by what they are", "kube-prometheus under kURL's names gives five "
                        "critical 'missing' findings"),
-            "found": X("status not read", "a ReplicaSet whose Deployment was not collected is never judged "
-                       "(0/1 ready)"),
         },
     ),
     Case(

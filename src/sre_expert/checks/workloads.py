@@ -348,7 +348,9 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
         more = len(names) - MAX_LISTED
         shown = ", ".join(names[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
         evidence.append(f"pods not ready: {shown}")
-    if missing:
+    if not (snap.collected("Pod") and snap.count("Pod") > 0):
+        evidence.append("not checked: pods were not captured, so which pods are down (and why) cannot be seen")
+    elif missing:
         evidence.append(f"{missing} pod(s) missing: the controller has not created them")
     deps = list(depends) + [key_of(p) for p, _ in not_ready]
     sev = "critical" if not available else "warning"
@@ -497,9 +499,10 @@ def _daemon_target(pod: Obj) -> str | None:
 
 @check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",))
 def replicasets(snap: Snapshot) -> Iterator:
-    """Only ReplicaSets no Deployment controls (a Deployment's are judged through the Deployment)."""
+    """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
+    that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
     for rs in snap.list("ReplicaSet"):
-        if any(ref.get("controller") for ref in rs["metadata"].get("ownerReferences") or ()):
+        if snap.controller_of(rs) is not None:
             continue
         available, desired = _availability(rs)
         if not desired or available >= desired:
