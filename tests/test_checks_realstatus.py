@@ -573,3 +573,20 @@ def test_replicaset_whose_deployment_was_not_captured_is_judged_itself() -> None
     # captured with its Deployment, it is judged through the Deployment only
     both = diagnose(scenario.snapshot_from_objects([b.require("Namespace", None, NS), dep, rs], NOW))
     assert not [g for g in both.findings if g.object.kind == "ReplicaSet"]
+
+
+def test_budget_selector_with_expressions_gives_a_working_kubectl_selector() -> None:
+    b = H.platform()
+    pdb = _pdb(b)
+    labels = pdb["spec"]["selector"]["matchLabels"]
+    pdb["spec"]["selector"] = {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in labels.items()]}
+    expected = pdb["status"]["expectedPods"]
+    pdb["spec"]["minAvailable"] = expected
+    pdb["status"].update({"currentHealthy": expected, "desiredHealthy": expected, "disruptionsAllowed": 0})
+    pdb["status"]["conditions"] = [condition("DisruptionAllowed", "False", "InsufficientPods", "",
+                                             NOW - timedelta(days=2), observed_generation=1)]
+    validate_object(pdb)
+    f = only(run(b), "PDB-BLOCKS-EVICTION")
+    want = ",".join(f"{k} in ({v})" for k, v in labels.items())
+    assert any(r.command == f"kubectl get pods -n {NS} -l '{want}' -o wide" for r in f.remediation)
+    assert any(e.startswith("a drain of ") for e in f.evidence)  # the expressions select the pods

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..model import Finding, Key, key_of
 from ..registry import check, finding
+from ..selectors import describe
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
 from .events import cond, cond_line, pod_ready
@@ -142,6 +143,6 @@ def _blocked(snap: Snapshot, pdb: Obj) -> Finding | None:
         # Pods that are down (and the workloads short of them) explain the block; a budget that blocks with
         # every pod healthy is its own cause.
         depends_on=[key_of(p) for p in unready] + (list(owners) if current < desired else []),
-        params={"selector": ",".join(f"{k}={v}" for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items()),
+        params={"selector": describe(spec.get("selector")),
                 "workload": f"{owner['kind'].lower()}/{owner['metadata']['name']}" if owner else "<workload>"},
     )
