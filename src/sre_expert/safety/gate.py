@@ -552,7 +552,7 @@ def check_kubectl(args: list[str], *, context: str | None) -> None:
         if "secrets" in types and (out not in _SECRET_SAFE_OUTPUT or call.values("template")
                                    or call.values("subresource")):
             raise NotAdmitted("kubectl get secrets: only the table or names are shown without confirmation "
-                              "(this output prints Secret data)")
+                              "(this output prints Secret values)")
     elif v == "describe":
         _types_and_names(pos, v)
     elif v == "logs":
