@@ -614,3 +614,18 @@ def _quoted_only(line: str) -> bool:
         elif not inside:
             out.append(c)
     return not any(c in "".join(out) for c in "$`;&<>()\n")
+
+
+def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_path: Path) -> None:
+    """`--context` from the command line is admitted only when it is the product's; the product passes its
+    own context to kubectl when the command names none (so a read never lands on the current-context)."""
+    log = AuditLog(tmp_path / "audit.log")
+    r = run_guarded("kubectl get pods", confirm=ScriptedConfirmer(), audit=log, env={}, context="prod")
+    assert r.decision == "auto-read-only" and r.text.splitlines()[:3] == ["argv:--context=prod", "argv:get",
+                                                                           "argv:pods"]
+    r = run_guarded("kubectl get pods --context prod", confirm=ScriptedConfirmer(), audit=log, env={},
+                    context="prod")
+    assert r.text.splitlines()[:4] == ["argv:get", "argv:pods", "argv:--context", "argv:prod"]
+    r = run_guarded("kubectl get pods --context staging", confirm=ScriptedConfirmer(), audit=log, env={},
+                    context="prod")
+    assert not r.ran and "--context" in r.gate

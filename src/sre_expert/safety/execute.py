@@ -179,7 +179,8 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
     with tempfile.TemporaryFile() as errf:
         prev = None
         try:
-            for n, argv in enumerate(stages):
+            for n, stage in enumerate(stages):
+                argv = policy.argv_for(stage)
                 exe = resolve_program(argv[0])
                 if exe is None:  # admit() checked it; the file vanished since
                     return None, b"", f"{argv[0]}: not found in the trusted PATH".encode(), "not run"

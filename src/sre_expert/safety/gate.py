@@ -769,6 +769,15 @@ class ExecPolicy:
             base["PATH"] = os.pathsep.join((TRUSTED_PATH, *self.plugin_dirs))
         return base
 
+    def argv_for(self, argv: tuple[str, ...] | list[str]) -> list[str]:
+        """kubectl gets the product's context as its first flag when the command names none (an admitted
+        command can only name that same context). Safe at index 1: the gate admits no `--` before the verb."""
+        out = list(argv)
+        if out and out[0] == "kubectl" and self.context and not any(
+                a == "--context" or a.startswith("--context=") for a in out[1:]):
+            out.insert(1, f"--context={self.context}")
+        return out
+
     def describe(self, program: str) -> str:
         """For the audit log: which variables, never their values."""
         names = sorted(self.env_for(program, "<empty>"))
