@@ -62,6 +62,7 @@ ADMITTED = [
     "kubectl get pods | sort --rev",  # an unambiguous prefix of --reverse
     "kubectl get pods | cut -d ' ' -f 1 | tr -s ' '",
     "kubectl get pods -o json | jq --arg ns x '.items[] | select(.metadata.namespace == $ns) | .metadata.name'",
+    "kubectl get pods -o json | jq '.items[].spec.containers[].env'",  # a field, not jq's env builtin
     "echo hello",
 ]
 
@@ -210,6 +211,8 @@ NOT_ADMITTED = [
     ("kubectl get pods | wc --files0-from=/etc/passwd", "--files0-from"),
     ("kubectl get pods | jq -n env", "'env'"),
     ("kubectl get pods | jq '$ENV'", "'$ENV' in a jq program"),
+    ("kubectl get pods | jq '.[] | env'", "'env' in a jq program"),
+    ("kubectl get pods | jq 'input_filename'", "'input_filename' in a jq program"),
     ("kubectl get pods | jq 'include \"x\"; .'", "'include' in a jq program"),
     ("kubectl get pods | jq 'import \"x\" as y; .'", "'import' in a jq program"),
     ("kubectl get pods | jq -L /tmp .", "-L"),

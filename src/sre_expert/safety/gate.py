@@ -306,8 +306,8 @@ _TR = GnuSpec(
      "t": ("truncate-set1", NONE)}, operands=(1, 2))
 
 # jq reads a program, not files: everything that reaches outside the input is refused (module loading from
-# search paths, the environment, file names).
-_JQ_FORBIDDEN = re.compile(r"\b(import|include|env|input_filename|get_search_list|modulemeta|\$__prog_args)\b|\$ENV\b")
+# search paths, the environment, file names). A field named like them (`.env` of a container) is fine.
+_JQ_FORBIDDEN = re.compile(r"(?<![.$\w])(import|include|env|input_filename|get_search_list|modulemeta)\b|\$ENV\b")
 
 
 def _jq_check(opts: list[tuple[str, str | None]], operands: list[str]) -> str | None:
