@@ -5,7 +5,7 @@ its label never grants anything. This gate is an allow-list instead, and everyth
 to the typed confirmation (or is refused where nobody can confirm). A line is admitted only when:
 
 - it splits into words without any shell feature: unquoted words use only ``A-Z a-z 0-9 _ . / : = , @ % + -
-  ^``; single quotes may hold anything printable (bash takes it literally too); double quotes may hold
+  ^`` and ``!=``; single quotes may hold anything printable (bash takes it literally too); double quotes may hold
   anything printable but ``$ ` \\ ! "``; the only operator is a lone ``|`` between stages. So no expansion
   (brace, tilde, glob, parameter, arithmetic, history), no substitution, redirection, list, subshell,
   comment or environment prefix can be written;
@@ -99,6 +99,10 @@ def split_words(line: str) -> list[str | None]:
             word.append(body)
             in_word = True
             i = end + 1
+        elif c == "!" and line[i + 1:i + 2] == "=":  # bash never history-expands `!=` (field selectors)
+            word.append(c)
+            in_word = True
+            i += 1
         elif c in _UNQUOTED:
             if c == "^" and not in_word and not out:
                 raise NotAdmitted("'^' at the start of a line is history substitution")
