@@ -386,8 +386,11 @@ class AgentTools:
             return t._call("Glob", {"pattern": pattern, "path": path}, lambda: glob_files(t._repo(), pattern, path))
 
         def Bash(ctx: RunContext[None], command: str, timeout_seconds: int = BASH_DEFAULT_TIMEOUT) -> str:
-            """Run a shell command (kubectl, velero, jq …). Read-only commands run at once; anything that changes
-            something is shown to the user, who decides (or refused in read-only mode).
+            """Run a command. Runs at once only if on the read-only allow-list: kubectl get/describe/logs/top/
+            events/explain/api-resources/version/auth can-i with plain flags, optionally piped into grep, head,
+            tail, wc, sort, uniq, cut, tr or jq; no shell syntax ($, backticks, ;, &&, >, globs, braces), no
+            VAR= prefixes, no --kubeconfig/--context/--server, no Secret data. Anything else is shown to the
+            user, who decides (or refused in read-only mode).
 
             Args:
                 command: The command line, as typed in bash.
