@@ -634,3 +634,32 @@ def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_pa
     r = run_guarded("kubectl get pods --context staging", confirm=ScriptedConfirmer(), audit=log, env={},
                     context="prod")
     assert not r.ran and "--context" in r.gate
+
+
+def test_kubectl_flag_tables_match_the_installed_kubectl() -> None:
+    """A flag the gate thinks is boolean but kubectl reads with a value (or the reverse) would shift the
+    positionals (`get --flag pods secrets`); so every flag of the tables must exist in `kubectl VERB --help`
+    (or `kubectl options`) with the same shorthand and the same boolean-ness."""
+    import re
+    import subprocess
+
+    exe = gate.resolve_program("kubectl")
+    if exe is None:
+        pytest.skip("kubectl is not installed in the trusted PATH")
+
+    def flags_of(*args: str) -> dict[str, tuple[str | None, bool]]:
+        text = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30, check=False).stdout
+        out = {}
+        for short, name, default in re.findall(r"^\s+(?:-(\w), )?--([\w-]+)=(.*):$", text, re.M):
+            out[name] = (short or None, default in ("true", "false"))
+        return out
+
+    known_global = flags_of("options")
+    for verb, table in {**gate.READ_VERBS, **gate.PREVIEW_VERBS}.items():
+        subs = {"auth": [["auth", "can-i"]], "top": [["top", "pod"], ["top", "node"]]}.get(verb, [[verb]])
+        real = dict(known_global)
+        for sub in subs:
+            real.update(flags_of(*sub, "--help"))
+        for f in {**table, **gate._GLOBAL}.values():
+            assert f.name in real, (verb, f.name)
+            assert real[f.name] == (f.short, not f.value), (verb, f.name, real[f.name])

@@ -386,16 +386,18 @@ READ_VERBS: dict[str, dict[str, KFlag]] = {
 }
 
 # the write verbs a server-side dry run may preview before confirmation, and their flags
-_PREVIEW_COMMON = (_SELECTOR, KFlag("all", value=False), KFlag("field-manager"))
+_PREVIEW_COMMON = (_SELECTOR, KFlag("all", value=False))
+_FIELD_MANAGER = KFlag("field-manager")
 PREVIEW_VERBS: dict[str, dict[str, KFlag]] = {
     "delete": _flags(*_PREVIEW_COMMON, KFlag("field-selector"), KFlag("grace-period"), KFlag("ignore-not-found",
                      value=False), KFlag("now", value=False), KFlag("timeout"), KFlag("wait", value=False)),
     "scale": _flags(*_PREVIEW_COMMON, KFlag("replicas"), KFlag("current-replicas"), KFlag("resource-version"),
                     KFlag("timeout")),
-    "patch": _flags(*_PREVIEW_COMMON, KFlag("patch", "p"), KFlag("type"), KFlag("subresource")),
-    "label": _flags(*_PREVIEW_COMMON, KFlag("overwrite", value=False), KFlag("resource-version")),
-    "annotate": _flags(*_PREVIEW_COMMON, KFlag("overwrite", value=False), KFlag("resource-version")),
-    "taint": _flags(*_PREVIEW_COMMON, KFlag("overwrite", value=False)),
+    "patch": _flags(_FIELD_MANAGER, KFlag("patch", "p"), KFlag("type"), KFlag("subresource")),
+    "label": _flags(*_PREVIEW_COMMON, _FIELD_MANAGER, KFlag("overwrite", value=False), KFlag("resource-version")),
+    "annotate": _flags(*_PREVIEW_COMMON, _FIELD_MANAGER, KFlag("overwrite", value=False),
+                       KFlag("resource-version")),
+    "taint": _flags(*_PREVIEW_COMMON, _FIELD_MANAGER, KFlag("overwrite", value=False)),
     "cordon": _flags(_SELECTOR), "uncordon": _flags(_SELECTOR),
 }
 _PREVIEW_YAML = {"scale", "patch", "label", "annotate", "taint"}
@@ -492,7 +494,7 @@ def parse_kubectl(args: list[str], verbs: Mapping[str, Mapping[str, KFlag]]) -> 
                 if f is None:
                     raise NotAdmitted(f"kubectl flag -{a[j]} is not allowed without confirmation")
                 rest = a[j + 1:]
-                if len(rest) > 0 and rest[0] == "=":  # pflag: -x=value, for bools too
+                if len(rest) > 1 and rest[0] == "=":  # pflag: -x=value, for bools too (`-o=` is the value "=")
                     call.flags.append((f.name, rest[1:]))
                     break
                 if not f.value:
