@@ -316,6 +316,21 @@ def test_hostile_lines_through_mcp_run_command(world: World, tmp_path: Path) -> 
     assert SECRET_VALUE not in str(out)
 
 
+def test_hostile_lines_through_the_mcp_protocol(world: World, tmp_path: Path) -> None:
+    """The same through the MCP server and the SDK's client, as a model's MCP host would call it."""
+    from sre_expert.mcp_server import build_server
+    from test_mcp import call as mcp_call, payload
+
+    server = build_server(Toolbox(lambda: load_bundle(world.root / "snap")), command_env=world.env,
+                          audit_path=tmp_path / "audit.log")
+    lines = world.lines()
+    _, results = mcp_call(server, [("run_command", {"command": c}) for c in lines])
+    for line, r in zip(lines, results):
+        p = payload(r)
+        assert r.is_error and p["ran"] is False, (line, p)
+        assert STOLEN_VALUE not in str(p) and SECRET_VALUE not in str(p)
+
+
 # ------------------------------------------------------------------------------------------------ guard run
 
 def test_hostile_lines_through_guard_run_without_a_terminal(world: World, tmp_path: Path,
