@@ -143,6 +143,7 @@ NOT_ADMITTED = [
     ("kubectl get secret/db -o go-template='{{.data}}'", "Secret values"),
     ("kubectl get secrets -o custom-columns=D:.data", "Secret values"),
     ("kubectl get secrets --template='{{.data}}'", "Secret values"),
+    ("kubectl get secrets --sort-by=.data.password", "Secret values"),  # the order would leak the values
     ("kubectl get secret db -o yaml | gzip | zcat", "Secret values"),
     ("kubectl get pods -o jsonpath-file=/etc/shadow", "output format"),
     ("kubectl get pods -o custom-columns-file=/etc/shadow", "output format"),

@@ -556,7 +556,7 @@ def check_kubectl(args: list[str], *, context: str | None) -> None:
         types = _types_and_names(pos, v)
         out = _check_output(call)
         if "secrets" in types and (out not in _SECRET_SAFE_OUTPUT or call.values("template")
-                                   or call.values("subresource")):
+                                   or call.values("subresource") or call.values("sort-by")):
             raise NotAdmitted("kubectl get secrets: only the table or names are shown without confirmation "
                               "(this output prints Secret values)")
     elif v == "describe":
