@@ -78,17 +78,26 @@ def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig
 
 
 class _RedactingStdout:
-    """stdout for rich: every chunk it prints passes the redactor (trace, component, dr quote the cluster)."""
+    """stdout for rich: every chunk it prints passes the redactor (trace, component, dr quote the cluster).
+
+    Piped, trailing blanks are dropped from every line (a table pads its cells), so lines stay greppable."""
 
     def __init__(self) -> None:
         from .safety.redact import PlaceholderTable
 
         self._table = PlaceholderTable()
+        self._plain = not sys.stdout.isatty()
+        self._pending = ""  # blanks at the end of the last chunk: written only if more text follows on the line
 
     def write(self, text: str) -> int:
         from .safety.redact import redact
 
-        return sys.stdout.write(redact(text, table=self._table))
+        out = redact(text, table=self._table)
+        if self._plain:
+            out = _strip_line_ends(self._pending + out)
+            stripped = out.rstrip(" ")
+            self._pending, out = out[len(stripped):], stripped
+        return sys.stdout.write(out)
 
     def flush(self) -> None:
         sys.stdout.flush()
@@ -100,10 +109,17 @@ class _RedactingStdout:
         return sys.stdout.fileno()
 
 
+def _strip_line_ends(text: str) -> str:
+    """`text` without the blanks before each newline."""
+    return "\n".join(line.rstrip(" ") for line in text.split("\n"))
+
+
 def _console():
+    """rich Console on stdout. Piped, text is never wrapped (soft wrap); tables use print_fitted."""
     from rich.console import Console
 
-    return Console(highlight=False, file=_RedactingStdout())
+    out = _RedactingStdout()
+    return Console(highlight=False, file=out, soft_wrap=not out.isatty())
 
 
 @app.command()
@@ -122,6 +138,8 @@ def check(
     severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
     prometheus: PrometheusOpt = None,
+    brief: Annotated[bool, typer.Option("--brief", help="Only the first page: one line per root cause.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Every evidence line, fix and symptom, nothing shortened.")] = False,
 ) -> None:
     """Sweep the whole platform: root causes first, each with evidence and a fix.
 
@@ -135,7 +153,14 @@ def check(
     """
     from .diagnosis.engine import diagnose, exit_status, filter_report
 
+    namespace, component = _names(namespace, "namespace"), _names(component, "component")
+    if component:
+        from .catalogue import catalogue
+
+        _known_or_exit(component, sorted({s.component for s in catalogue().values()}), "component", "in the catalogue")
     snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace, prometheus=prometheus)
+    if namespace:
+        _known_or_exit(namespace, [n for n in snap.namespaces() if n], "namespace", "in the snapshot")
     report = diagnose(snap)
     if namespace or component or severity is not Severity.info:
         report = filter_report(report, namespace or (), component or (), severity.value)
@@ -150,8 +175,47 @@ def check(
     else:
         from .report.terminal import render_terminal
 
-        render_terminal(report, _console())
+        render_terminal(report, _console(), brief=brief, full=full)
     raise typer.Exit(exit_status(report, fail_on.value))
+
+
+def _names(values: list[str] | None, what: str) -> list[str] | None:
+    """Repeated and comma-separated values as one list (`-n a,b -n c`); an empty name is a usage error,
+    since a filter that names nothing would report a healthy platform."""
+    if not values:
+        return None
+    out = [v.strip() for value in values for v in value.split(",")]
+    if any(not v for v in out):
+        _err(f"an empty {what} name selects nothing; give a {what} name (-{what[0]} NAME, or NAME,NAME)")
+        raise typer.Exit(2)
+    return list(dict.fromkeys(out))
+
+
+def unknown_names(wanted: list[str], known: list[str]) -> list[tuple[str, list[str]]]:
+    """Each wanted name that is not known, with up to three close known names (typos, prefixes)."""
+    import difflib
+
+    out = []
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            close += [k for k in known if name in k and k not in close][: 3 - len(close)]
+            out.append((name, close))
+    return out
+
+
+def _known_or_exit(wanted: list[str], known: list[str], what: str, where: str) -> None:
+    """Exit 2 naming each filter value that names nothing: kubectl says "No resources found", and a
+    filtered report that is empty must not read as a healthy platform."""
+    missing = unknown_names(wanted, known)
+    if not missing:
+        return
+    for name, close in missing:
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        _err(f"{what} {name} is not {where}{hint}")
+    if len(known) <= 30:
+        _err(f"{what}s {where}: {', '.join(known)}")
+    raise typer.Exit(2)
 
 
 @app.command("checks")
