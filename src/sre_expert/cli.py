@@ -258,12 +258,15 @@ def checks_catalogue(
         for r in s.remediation:
             console.print(f"  fix: {r.description}" + (f": [bold]{r.command}[/] [{r.safety}]" if r.command else ""), markup=True)
         return
+    from .report.terminal import print_fitted
+
     table = Table(title=f"{len(specs)} checks", show_lines=False)
-    for col in ("code", "component", "severity", "title"):
-        table.add_column(col, overflow="fold")
+    for col in ("code", "component", "severity"):
+        table.add_column(col, no_wrap=True)  # a code or name split across lines cannot be found or copied
+    table.add_column("title", overflow="fold")
     for s in specs:
         table.add_row(s.code, s.component, s.severity, s.title)
-    console.print(table)
+    print_fitted(console, table)
 
 
 @app.command()

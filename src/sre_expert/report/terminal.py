@@ -7,11 +7,13 @@ padded, so `grep` finds it."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
 from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 
 from ..diagnosis.engine import Report
@@ -48,7 +50,7 @@ def shorten(text: str, limit: int) -> str:
     cut = text[: limit - 1]
     if not text[limit - 1].isspace():  # the cut falls inside a word: drop that word
         space = cut.rfind(" ")
-        if space > limit // 3:
+        if space > 0:
             cut = cut[:space]
     return cut.rstrip(" ,;:.(") + "…"
 
@@ -79,9 +81,17 @@ def print_fitted(console: Console, renderable: Any) -> None:
     if not is_plain(console):
         console.print(renderable)
         return
+    if isinstance(renderable, Table):  # piped: columns separated by blanks, no box to cut through a grep
+        renderable = copy.copy(renderable)
+        renderable.box = None
     wide = console.options.update_width(100_000)
     width = Measurement.get(console, wide, renderable).maximum
-    console.print(renderable, width=max(1, width))
+    narrow = console.width  # print(width=…) is capped at the console's width, so lift that for this call
+    console.width = max(1, width)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = narrow
 
 
 def counts_line(report: Report, lead: str) -> Text:
@@ -175,10 +185,18 @@ def _tail(console: Console, report: Report, red: Callable[[str], str]) -> None:
                  Text("  · ", style="dim"))
 
 
-def _object_and_title(f: Finding, red: Callable[[str], str]) -> str:
-    """The object, then the title; a title that already opens with the object is not repeated."""
+def _object_and_title(f: Finding, red: Callable[[str], str], width: int | None = None) -> str:
+    """The object, then the title; a title that already opens with the object is not repeated. Given a
+    `width`, a long object name takes at most a third of it, so the title still shows."""
     title, obj = red(f.title), f.object.display()
-    return title if title.startswith(obj) else f"{obj} · {title}"
+    if title.startswith(obj):
+        return title
+    if width is not None and len(obj) > width // 3:  # the name alone, cut after a dash: the title says what
+        obj = f.object.name
+        if len(obj) > width // 3:
+            cut = obj[: width // 3 - 1]
+            obj = (cut[: cut.rfind("-")] if "-" in cut else cut) + "…"
+    return f"{obj} · {title}"
 
 
 def _summary_line(console: Console, n: int, f: Finding, red: Callable[[str], str], full: bool) -> None:
@@ -187,9 +205,11 @@ def _summary_line(console: Console, n: int, f: Finding, red: Callable[[str], str
     lead = Text()
     lead.append(f"{n:>2} ", style="bold")
     lead.append(f"{f.severity.upper():<9}", style=STYLE[f.severity])
-    text = _object_and_title(f, red)
-    if not full and not is_plain(console):
-        text = shorten(text, console.width - len(lead))
+    if full or is_plain(console):
+        text = _object_and_title(f, red)
+    else:
+        width = console.width - len(lead)
+        text = shorten(_object_and_title(f, red, width), width)
     console.print(Text.assemble(lead, text), soft_wrap=True)
 
 
