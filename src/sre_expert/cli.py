@@ -271,7 +271,10 @@ def checks_catalogue(
 
 @app.command()
 def trace(
-    target: Annotated[str, typer.Argument(help="HOST (api.mycureapp.com), route/NS/NAME, svc/NS/NAME or pod/NS/NAME.")],
+    target: Annotated[str, typer.Argument(
+        help="HOST (api.mycureapp.com), or an object as kubectl names it: route/NS/NAME, svc/NS/NAME, pod/NS/NAME, "
+             "deploy/NS/NAME (also sts, ds), or KIND/NAME with -n NS.", metavar="TARGET")],
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace of a KIND/NAME target (default: default).")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,
     context: ContextOpt = None,
@@ -282,14 +285,17 @@ def trace(
     """Follow a request outside-in and stop at the first broken hop.
 
     Gateway → listener → HTTPRoute → Service → endpoints → Pods → containers; the broken hop comes with
-    its evidence, its fix, and what else it takes down.
+    its evidence, its fix, and what else it takes down, then the root cause `check` links it to.
+
+    Examples: [bold]sre-expert trace api.mycureapp.com --demo[/] · [bold]sre-expert trace deploy/mycure-production/api --demo[/] ·
+    [bold]sre-expert trace pod/mongodb-0 -n mycure-production --demo[/]
 
     Exit status: 0 every hop passes, 1 a hop is broken, 2 the target cannot be resolved.
     """
     from .commands.trace import run_trace
 
     snap = _load(bundle, demo, context, kubeconfig, prometheus=prometheus)
-    raise typer.Exit(run_trace(snap, target, output.value, _console()))
+    raise typer.Exit(run_trace(snap, target, output.value, _console(), namespace=namespace))
 
 
 @app.command()

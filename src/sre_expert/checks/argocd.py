@@ -25,6 +25,7 @@ from ..model import Finding, Key, ObjectRef
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
+from ..wording import quote
 
 Obj = dict[str, Any]
 
@@ -48,8 +49,9 @@ CONTROLLER_CODES = ("ARGOCD-RECONCILIATION-STALE",)
 
 
 def _short(text: Any, n: int = 300) -> str:
-    t = " ".join(str(text or "").split())
-    return t if len(t) <= n else t[: n - 1] + "…"
+    """The whole message, white space folded (JSON and Markdown carry full text; only the terminal
+    shortens). `n` is kept for the callers' intent but no longer cuts."""
+    return quote(text)
 
 
 def _res_key(r: Obj) -> Key:

@@ -15,6 +15,7 @@ from ..model import Finding, Key, ObjectRef
 from ..registry import check, finding
 from ..snapshot import Snapshot, event_subject, event_time
 from ..timeutil import human, parse_time
+from ..wording import QUOTE_LIMIT, quote
 
 Obj = dict[str, Any]
 
@@ -154,8 +155,7 @@ def ns_flag(namespace: str | None) -> str:
 
 def clip(text: Any, width: int = MAX_MESSAGE) -> str:
     """White space folded to single spaces, cut to `width` characters with an ellipsis ('' for None)."""
-    s = " ".join(str(text or "").split())
-    return s if len(s) <= width else s[: width - 1] + "…"
+    return quote(text, max(width, QUOTE_LIMIT))
 
 
 def fmt_event(ev: Obj, width: int = MAX_MESSAGE) -> str:

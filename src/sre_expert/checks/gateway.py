@@ -32,7 +32,7 @@ import yaml
 
 from ..model import Finding, Key, Remediation, key_of
 from ..registry import check, finding
-from ..selectors import matches
+from ..selectors import describe, matches
 from ..snapshot import Snapshot
 
 Obj = dict[str, Any]
@@ -869,7 +869,7 @@ def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
     if typ != "kubernetes.io/tls":
         return f"Secret {sns}/{sname}: type {typ} (a listener needs kubernetes.io/tls)", False
     if "tls.crt" not in keys or "tls.key" not in keys:
-        return f"Secret {sns}/{sname}: keys {keys} (tls.crt and tls.key are required)", False
+        return f"Secret {sns}/{sname}: keys {', '.join(keys) or 'none'} (tls.crt and tls.key are required)", False
     return f"Secret {sns}/{sname}: exists, type kubernetes.io/tls", True
 
 
@@ -1028,7 +1028,7 @@ def _no_matching_parent(idx: GatewayIndex, att: Attachment, st: Obj | None, comp
         if close:
             ev.append(f"closest listener names: {', '.join(close)}")
         if fit:
-            ev.append(f"spec.hostnames {route_hostnames(route) or '(none)'} fit listener {fit}")
+            ev.append(f"spec.hostnames {', '.join(route_hostnames(route)) or '(none)'} fit listener {fit}")
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
     fixes = []
     if suggestion:
@@ -1054,12 +1054,12 @@ def _not_allowed(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: b
         frm = nss.get("from") or "Same"
         reasons = []
         if not idx.kind_allowed(l, route.get("kind") or "HTTPRoute"):
-            reasons.append(f"allowedRoutes.kinds {ar.get('kinds') or '(default for ' + l.protocol + ')'} excludes {route.get('kind')}")
+            reasons.append(f"allowedRoutes.kinds {', '.join(str(k.get('kind')) for k in ar.get('kinds') or ()) or '(default for ' + l.protocol + ')'} excludes {route.get('kind')}")
         if idx.namespace_allowed(l, rns) is False:
             if frm == "Same":
                 reasons.append(f"allowedRoutes.namespaces.from is Same (the default): only routes in {l.gw_ns}")
             elif frm == "Selector":
-                reasons.append(f"namespace {rns} labels {idx.ns_labels.get(rns, {})} do not match allowedRoutes.namespaces.selector {nss.get('selector')}")
+                reasons.append(f"namespace {rns} labels {describe(idx.ns_labels.get(rns, {})) or '(none)'} do not match allowedRoutes.namespaces.selector {describe(nss.get('selector')) or '(empty)'}")
             else:
                 reasons.append(f"allowedRoutes.namespaces.from is {frm}")
         ev.append(f"listener {l.name}: " + ("; ".join(reasons) if reasons else "allows it now (status may be stale)"))
@@ -1471,7 +1471,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
         if not (svc.get("spec") or {}).get("selector"):
             ev.append(f"Service {sns}/{sname} has no selector and nothing maintains its EndpointSlices")
         elif not selected:
-            ev.append(f"Service selector {(svc.get('spec') or {}).get('selector')} matches no pod in {sns}")
+            ev.append(f"Service selector {describe((svc.get('spec') or {}).get('selector'))} matches no pod in {sns}")
         ev += [pod_line(p) for p in selected[:3]]
         ev.append(impact_line("Hosts answering 503 (no healthy upstream)", [route], hosts))
         by_name = {name_of(p): p for p in selected}

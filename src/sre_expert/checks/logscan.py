@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..selectors import matches_map
+from ..wording import shorten
 
 TAIL_BYTES = 64 * 1024
 MAX_LINES = 5
@@ -83,8 +84,7 @@ def tail(text: str, limit: int = TAIL_BYTES) -> list[str]:
 
 
 def clip(line: str, width: int = LINE_WIDTH) -> str:
-    line = line.strip()
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return shorten(line.strip(), width)
 
 
 def telling_lines(lines: list[str], limit: int = MAX_LINES, fallback: bool = True) -> list[str]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..model import Finding, Key, Remediation, key_of
 from ..registry import check, finding
+from ..selectors import describe
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
 from . import logscan
@@ -621,7 +622,7 @@ def decode_scheduler_message(ctx: Ctx, pod: Obj, msg: str) -> tuple[list[str], l
             sel = spec.get("nodeSelector")
             aff = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
                 "requiredDuringSchedulingIgnoredDuringExecution")
-            what = f"nodeSelector {sel}" if sel else ("required node affinity" if aff else "node affinity/selector")
+            what = f"nodeSelector {describe(sel)}" if sel else ("required node affinity" if aff else "node affinity/selector")
             causes.append(f"{nodes} do not match the pod's {what}")
         elif "untolerated taint" in low or "that the pod didn't tolerate" in low:
             tm = re.search(r"\{([^}]*)\}", text)

@@ -37,6 +37,7 @@ from ..registry import check, finding
 from ..selectors import matches, matches_map
 from ..snapshot import Snapshot, event_time
 from ..timeutil import human, parse_time
+from ..wording import quote, shorten
 from .events import cond, pod_ready
 
 Obj = dict[str, Any]
@@ -222,7 +223,7 @@ def policy_reports(snap: Snapshot) -> Iterator[Finding]:
             lines = []
             for (rk, rns, rname), items in sorted(by_res.items()):
                 rules = "; ".join(
-                    f"rule {rule}: {msg[:200]}" if msg else f"rule {rule}" for rule, msg, _ in items[:3])
+                    f"rule {rule}: {quote(msg)}" if msg else f"rule {rule}" for rule, msg, _ in items[:3])
                 lines.append(f"{_display(rk, rns, rname)}: {rules}")
             ev.extend(_listing(lines))
             namespaces = sorted({ns for (_, ns, _) in by_res if ns})
@@ -435,7 +436,7 @@ def admission_denials(snap: Snapshot) -> Iterator[Finding]:
         ev = [_action_text(pol)]
         ev.extend(_listing([b.label(snap) for b in blocked]))
         for rule, why in list(rules.items())[:4]:
-            ev.append(f"rule {rule}: {why[:240]}")
+            ev.append(f"rule {rule}: {quote(why)}")
         tops = sorted({_display(b.top["kind"], b.top["metadata"].get("namespace"), b.top["metadata"]["name"]) for b in blocked})
         first = blocked[0].top["metadata"]
         yield finding(
@@ -474,7 +475,7 @@ def admission_denials(snap: Snapshot) -> Iterator[Finding]:
             backends.append(f"Service {ns}/{svc_name} does not exist")
             deps.extend(key_of(d) for d in kyverno_admission_controllers(snap))
         msg = " ".join(samples[(webhook, ns, svc_name)].split())
-        ev = [f"FailedCreate: {msg[:400]}", *backends, *_listing([b.label(snap) for b in blocked])]
+        ev = [f"FailedCreate: {quote(msg)}", *backends, *_listing([b.label(snap) for b in blocked])]
         tops = sorted({_display(b.top["kind"], b.top["metadata"].get("namespace"), b.top["metadata"]["name"]) for b in blocked})
         yield finding(
             "KYVERNO-WEBHOOK-UNAVAILABLE", ObjectRef("v1", "Service", ns, svc_name),
@@ -583,7 +584,7 @@ def redact_cmdline(cmdline: str, limit: int = 80) -> str:
     text = " ".join(str(cmdline).split())
     for pat, rep in _SECRET_PATTERNS:
         text = pat.sub(rep, text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return shorten(text, limit)
 
 
 _FALCO_TEXT = re.compile(r"^(\S+): (Emergency|Alert|Critical|Error|Warning|Notice|Informational|Debug) (.+)$")

@@ -39,6 +39,7 @@ from ..model import Finding, Key, ObjectRef
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
+from ..wording import quote
 
 Obj = dict[str, Any]
 
@@ -379,8 +380,9 @@ def _fix_command(b: BackupInfo, sched: ScheduleInfo | None) -> str:
 
 
 def _short(text: str, n: int = 140) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    """The whole message (JSON and Markdown carry full text; only the terminal shortens). `n` is kept for
+    the callers' intent but no longer cuts."""
+    return quote(text)
 
 
 def _stuck(b: BackupInfo, st: VeleroState, snap: Snapshot, sched: ScheduleInfo | None) -> Finding | None:

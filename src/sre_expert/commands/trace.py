@@ -1,8 +1,11 @@
 """`sre-expert trace TARGET`: follow one request outside-in and stop at the first broken hop.
 
-TARGET is a host (`api.mycureapp.com`, `https://api.mycureapp.com/path`, `http://…`), `route/NS/NAME`,
-`svc/NS/NAME` or `pod/NS/NAME`. Hops: gateway → listener → route → service → endpoints → pods (with
-their containers); see `sre_expert.diagnosis.trace` for how each hop is resolved.
+TARGET is a host (`api.mycureapp.com`, `https://api.mycureapp.com/path`, `http://…`), or an object as
+kubectl names it: `route/NS/NAME`, `svc/NS/NAME`, `pod/NS/NAME`, `deploy/NS/NAME` (also sts, ds), or
+`KIND/NAME -n NS`. Hops: gateway → listener → route → service → endpoints → pods (with their
+containers); see `sre_expert.diagnosis.trace` for how each hop is resolved. A broken hop is then
+followed along the links `check` makes, down to its root cause (the pods crash; the database under
+them is why).
 
 Exit status: 0 every hop passed, 1 a hop failed, 2 the target cannot be resolved (the message lists
 close matches).
@@ -12,7 +15,7 @@ JSON output (`--output json`, stable; fields are only ever added):
     {
       "capturedAt": "2025-01-01T00:00:00Z", "cluster": "…", "source": "bundle|live|demo",
       "target": "api.mycureapp.com",
-      "targetKind": "host|route|service|pod",
+      "targetKind": "host|route|service|pod|workload",
       "resolved": true,                 # false: target not found, see message/suggestions
       "ok": false,                      # every hop passed
       "brokenHop": "pods",              # name of the hop the trace stopped at, or null
@@ -28,7 +31,13 @@ JSON output (`--output json`, stable; fields are only ever added):
       "impact": {"hosts": [], "routes": ["ns/name"], "services": ["ns/name"]},
                                         # what else the broken hop takes down (the target excluded)
       "message": "why the target could not be resolved, else empty",
-      "suggestions": ["close matches for an unresolved target"]
+      "suggestions": ["close matches for an unresolved target"],
+      "rootCauses": [{                  # what `check` links the broken hop to (added; [] when none)
+        "id": "…", "code": "…", "severity": "…", "title": "…", "object": {…},
+        "evidence": ["…"], "remediation": [{…}],
+        "via": [{"id": "…", "code": "…", "title": "…"}]   # the chain from the hop's finding up to it
+      }],
+      "notChecked": ["metrics: … (as check reports it: no Prometheus, unreachable, empty)"]
     }
 """
 
@@ -40,7 +49,10 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
-from ..diagnosis.trace import FAILED, PASSED, SKIPPED, Hop, TraceResult, trace
+from ..diagnosis.trace import FAILED, PASSED, SKIPPED, Hop, TraceResult, root_causes, trace
+from ..model import Finding
+from ..report.terminal import STYLE as SEV_STYLE
+from ..report.terminal import emit, emit_command
 from ..snapshot import Snapshot
 
 ICON = {PASSED: ("✔", "bold green"), FAILED: ("✘", "bold red"), SKIPPED: ("·", "dim")}
@@ -48,51 +60,80 @@ SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold
 PASSED_EVIDENCE = 3
 
 
-def trace_dict(snap: Snapshot, result: TraceResult) -> dict[str, Any]:
+def trace_dict(snap: Snapshot, result: TraceResult, causes: list[tuple[Finding, list[Finding]]] | None = None
+               ) -> dict[str, Any]:
     info = snap.info
     return {
         "capturedAt": info.captured_at.isoformat().replace("+00:00", "Z"),
         "cluster": info.cluster,
         "source": info.source,
         **result.to_json(),
+        "rootCauses": [{**_finding_brief(root), "evidence": list(root.evidence),
+                        "remediation": [r.to_json() for r in root.remediation],
+                        "object": root.object.to_json(), "via": [_finding_brief(f) for f in via]}
+                       for root, via in causes or ()],
+        "notChecked": metrics_not_checked(snap),
     }
 
 
-def run_trace(snap: Snapshot, target: str, output: Any = "terminal", console: Console | None = None) -> int:
+def _finding_brief(f: Finding) -> dict[str, Any]:
+    return {"id": f.id, "code": f.code, "severity": f.severity, "title": f.title}
+
+
+def metrics_not_checked(snap: Snapshot) -> list[str]:
+    """What the metric hops could not judge (no Prometheus, unreachable, empty), as `check` reports it."""
+    return snap.metrics.not_checked() if snap.metrics is not None else []
+
+
+def linked_causes(snap: Snapshot, result: TraceResult) -> list[tuple[Finding, list[Finding]]]:
+    """The root causes `check` links to the broken hop (diagnosis runs only when a hop is broken)."""
+    if result.broken_hop is None:
+        return []
+    from ..diagnosis.engine import diagnose
+
+    return root_causes(snap, result, diagnose(snap).findings)
+
+
+def run_trace(snap: Snapshot, target: str, output: Any = "terminal", console: Console | None = None,
+              namespace: str | None = None) -> int:
     """Trace `target` in `snap`, render it, return the exit status (0 ok, 1 broken hop, 2 unresolved)."""
     console = console or Console(highlight=False)
     fmt = str(getattr(output, "value", output) or "terminal")
-    result = trace(snap, target)
+    result = trace(snap, target, namespace)
+    causes = linked_causes(snap, result)
     if fmt == "json":
-        console.file.write(orjson.dumps(trace_dict(snap, result), option=orjson.OPT_INDENT_2).decode() + "\n")
+        console.file.write(orjson.dumps(trace_dict(snap, result, causes), option=orjson.OPT_INDENT_2).decode() + "\n")
         console.file.flush()
     elif fmt == "markdown":
-        console.file.write(render_markdown(snap, result))
+        console.file.write(render_markdown(snap, result, causes))
         console.file.flush()
     else:
-        render_terminal(snap, result, console)
+        render_terminal(snap, result, console, causes)
     return result.exit_code
 
 
 # ---------------------------------------------------------------------------------------------- terminal
 
+TARGETS_HELP = "targets: HOST, route/NS/NAME, svc/NS/NAME, pod/NS/NAME, deploy/NS/NAME, or KIND/NAME -n NS"
 
-def render_terminal(snap: Snapshot, result: TraceResult, console: Console) -> None:
+
+def render_terminal(snap: Snapshot, result: TraceResult, console: Console,
+                    causes: list[tuple[Finding, list[Finding]]] | None = None) -> None:
     info = snap.info
     head = Text()
     head.append("trace ", style="bold")
     head.append(result.target, style="bold cyan")
     head.append(f" · {info.cluster or 'cluster'} · captured {info.captured_at:%Y-%m-%d %H:%M} UTC · {info.source}",
                 style="dim")
-    console.print(head)
+    emit(console, head)
     if not result.resolved:
         line = Text()
         line.append("✘ cannot resolve the target: ", style="bold red")
         line.append(result.message)
-        console.print(line)
+        emit(console, line, 2, "")
         if result.suggestions:
-            console.print(Text("  did you mean: " + ", ".join(result.suggestions), style="yellow"))
-        console.print(Text("  targets: HOST, route/NS/NAME, svc/NS/NAME, pod/NS/NAME", style="dim"))
+            emit(console, Text("did you mean: " + ", ".join(result.suggestions), style="yellow"), 16, "  ")
+        emit(console, Text(TARGETS_HELP, style="dim"), 4, "  ")
         return
     console.print()
     for hop in result.hops:
@@ -101,50 +142,80 @@ def render_terminal(snap: Snapshot, result: TraceResult, console: Console) -> No
     broken = result.broken_hop
     if broken is None:
         console.print(Text("✔ every hop passed", style="bold green"))
-        return
-    summary = Text()
-    summary.append("✘ stopped at ", style="bold red")
-    summary.append(f"{broken.name}", style="bold")
-    summary.append(f": {broken.title}")
-    console.print(summary)
-    imp = result.impact
-    for label, key in (("also down: hosts", "hosts"), ("also down: routes", "routes"), ("broken service", "services")):
-        items = imp.get(key) or []
-        if items:
-            more = f", … {len(items) - 12} more" if len(items) > 12 else ""
-            console.print(Text(f"  {label:<18} " + ", ".join(items[:12]) + more, style="yellow"))
+    else:
+        summary = Text()
+        summary.append("✘ stopped at ", style="bold red")
+        summary.append(f"{broken.name}", style="bold")
+        summary.append(f": {broken.title}")
+        emit(console, summary, 2, "")
+        imp = result.impact
+        for label, key in (("also down: hosts", "hosts"), ("also down: routes", "routes"), ("broken service", "services")):
+            items = imp.get(key) or []
+            if items:
+                more = f", … {len(items) - 12} more" if len(items) > 12 else ""
+                emit(console, Text(", ".join(items[:12]) + more, style="yellow"), 21, f"  {label:<18} ")
+        for root, via in causes or ():
+            _cause_block(console, root, via)
+    nc = metrics_not_checked(snap)
+    if nc:
+        console.print()
+        console.print(Text("Not checked", style="bold"))
+        for t in nc:
+            emit(console, Text(t, style="dim"), 4, Text("  · ", style="dim"))
+
+
+def _cause_block(console: Console, root: Finding, via: list[Finding]) -> None:
+    """A root cause `check` links to the broken hop: the chain to it, its evidence and its fix."""
+    console.print()
+    line = Text()
+    line.append("root cause ", style="bold")
+    line.append(root.severity.upper(), style=SEV_STYLE[root.severity])
+    line.append(f" {root.title}")
+    emit(console, line, 2, "")
+    if via:
+        chain = " → ".join([f"{f.title} ({f.code})" for f in via] + ["the root cause above"])
+        emit(console, Text(chain, style="dim"), 8, Text("  via   ", style="dim"))
+    for e in root.evidence[:3]:
+        emit(console, Text(e), 8, "        ")
+    for r in root.remediation[:2]:
+        words = Text(r.description)
+        if r.command:
+            words.append(f"  [{r.safety}]", style=SAFETY_STYLE.get(r.safety, ""))
+        emit(console, words, 8, Text("  fix   ", style="bold"))
+        if r.command:
+            emit_command(console, Text(r.command, style="bold"), 10)
 
 
 def _hop_block(hop: Hop, console: Console) -> None:
     icon, style = ICON.get(hop.status, ("?", ""))
     line = Text()
-    line.append(f" {icon} ", style=style)
-    line.append(f"{hop.name:<10}", style="bold" if hop.status != SKIPPED else "dim")
     line.append(hop.title, style="" if hop.status != SKIPPED else "dim")
     if hop.note:
         line.append(f"  ({hop.note})", style="dim")
-    console.print(line)
+    lead = Text()
+    lead.append(f" {icon} ", style=style)
+    lead.append(f"{hop.name:<10}", style="bold" if hop.status != SKIPPED else "dim")
+    emit(console, line, len(lead), lead)
     if hop.status == SKIPPED:
         return
     shown = hop.evidence if hop.status == FAILED else hop.evidence[:PASSED_EVIDENCE]
     for e in shown:
-        console.print(Text("      " + e, style="" if hop.status == FAILED else "dim"), overflow="fold")
+        emit(console, Text(e, style="" if hop.status == FAILED else "dim"), 6)
     if hop.status == FAILED:
         for r in hop.fix:
-            fl = Text("      fix: ", style="bold")
+            words = Text(r.description)
             if r.command:
-                fl.append(r.command, style="bold")
-                fl.append(f"  [{r.safety}]", style=SAFETY_STYLE.get(r.safety, ""))
-                fl.append(f"  {r.description}", style="dim")
-            else:
-                fl.append(r.description)
-            console.print(fl, overflow="fold")
+                words.append(f"  [{r.safety}]", style=SAFETY_STYLE.get(r.safety, ""))
+            emit(console, words, 11, Text("      fix: ", style="bold"))
+            if r.command:
+                emit_command(console, Text(r.command, style="bold"), 11)
 
 
 # ---------------------------------------------------------------------------------------------- markdown
 
 
-def render_markdown(snap: Snapshot, result: TraceResult) -> str:
+def render_markdown(snap: Snapshot, result: TraceResult,
+                    causes: list[tuple[Finding, list[Finding]]] | None = None) -> str:
     info = snap.info
     out = [f"# Trace `{result.target}`", "",
            f"{info.cluster or 'cluster'} · captured {info.captured_at:%Y-%m-%d %H:%M} UTC · {info.source}", ""]
@@ -182,5 +253,16 @@ def render_markdown(snap: Snapshot, result: TraceResult) -> str:
         for key in ("hosts", "routes", "services"):
             if result.impact.get(key):
                 out.append(f"- also down ({key}): " + ", ".join(result.impact[key]))
+        for root, via in causes or ():
+            out += ["", f"## Root cause: [{root.severity.upper()}] {root.title}", "",
+                    f"`{root.code}` · {root.object.display()}", ""]
+            if via:
+                out += ["Via: " + " → ".join(f"{f.title} (`{f.code}`)" for f in via), ""]
+            out += [f"- {e}" for e in root.evidence]
+            out += [f"- fix: {r.description}" + (f": `{r.command}` ({r.safety})" if r.command else "")
+                    for r in root.remediation]
+    nc = metrics_not_checked(snap)
+    if nc:
+        out += ["", "## Not checked", ""] + [f"- {t}" for t in nc]
     out.append("")
     return "\n".join(out)

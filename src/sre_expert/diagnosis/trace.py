@@ -61,7 +61,8 @@ from ..checks.gateway import (
     workload_available,
     workload_line,
 )
-from ..model import ObjectRef, Remediation, key_of
+from ..model import Finding, ObjectRef, Remediation, key_of
+from ..selectors import describe
 from ..snapshot import Snapshot
 from ..timeutil import parse_time
 
@@ -144,16 +145,35 @@ class TraceResult:
 # entry point
 
 
-def parse_target(target: str) -> tuple[str, str, str | None, str | None, int | None]:
-    """(kind, value, namespace, scheme, port): kind is host, route, service or pod."""
+KIND_PREFIXES = {
+    "httproute": "route", "httproutes": "route", "route": "route",
+    "svc": "service", "service": "service", "services": "service",
+    "pod": "pod", "po": "pod", "pods": "pod",
+    "deploy": "workload", "deployment": "workload", "deployments": "workload",
+    "sts": "workload", "statefulset": "workload", "statefulsets": "workload",
+    "ds": "workload", "daemonset": "workload", "daemonsets": "workload",
+}
+WORKLOAD_KINDS = {"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+                  "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+                  "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet"}
+
+
+def parse_target(target: str, namespace: str | None = None) -> tuple[str, str, str | None, str | None, int | None]:
+    """(kind, value, namespace, scheme, port): kind is host, route, service, pod or workload.
+
+    Objects as kubectl names them: `KIND/NS/NAME`, or `KIND/NAME` with `namespace` (`-n`, else "default").
+    A workload's value is `Kind/name` (Deployment, StatefulSet or DaemonSet)."""
     t = target.strip()
     low = t.lower()
-    for prefix, kind in (("httproute/", "route"), ("route/", "route"), ("svc/", "service"), ("service/", "service"),
-                         ("pod/", "pod"), ("po/", "pod")):
-        if low.startswith(prefix):
-            rest = t[len(prefix):]
-            ns, _, name = rest.partition("/")
-            return kind, name, ns, None, None
+    prefix, sep, rest = t.partition("/")
+    kind = KIND_PREFIXES.get(prefix.lower()) if sep and "://" not in low else None
+    if kind is not None:
+        ns, _, name = rest.partition("/")
+        if not name:  # KIND/NAME: the namespace comes from -n, as with kubectl
+            ns, name = namespace or "default", ns
+        if kind == "workload":
+            name = f"{WORKLOAD_KINDS[prefix.lower()]}/{name}"
+        return kind, name, ns, None, None
     scheme = None
     if "://" in low:
         scheme, _, low = low.partition("://")
@@ -165,8 +185,8 @@ def parse_target(target: str) -> tuple[str, str, str | None, str | None, int | N
     return "host", host, None, scheme, port
 
 
-def trace(snap: Snapshot, target: str) -> TraceResult:
-    kind, value, ns, scheme, port = parse_target(target)
+def trace(snap: Snapshot, target: str, namespace: str | None = None) -> TraceResult:
+    kind, value, ns, scheme, port = parse_target(target, namespace)
     idx = GatewayIndex(snap)
     if kind == "host":
         return _Tracer(snap, idx, target, "host").host(value, scheme, port)
@@ -174,7 +194,40 @@ def trace(snap: Snapshot, target: str) -> TraceResult:
         return _Tracer(snap, idx, target, "route").route(ns or "", value)
     if kind == "service":
         return _Tracer(snap, idx, target, "service").service(ns or "", value)
+    if kind == "workload":
+        wkind, _, name = value.partition("/")
+        return _Tracer(snap, idx, target, "workload").workload(wkind, ns or "", name)
     return _Tracer(snap, idx, target, "pod").pod(ns or "", value)
+
+
+def root_causes(snap: Snapshot, result: TraceResult, findings: list[Finding]) -> list[tuple[Finding, list[Finding]]]:
+    """The root causes `check` links to the broken hop: each with the chain from the hop's own finding up
+    to it (the pods' crash, then the database under them). Findings about the hop's object count, and, for
+    pods, those about the workload that owns them. Empty when no finding is about the broken hop."""
+    hop = result.broken_hop
+    if hop is None or hop.object is None:
+        return []
+    keys = {hop.object.key}
+    if hop.object.kind == "Pod":
+        pod = snap.get("Pod", hop.object.namespace, hop.object.name)
+        if pod is not None:
+            keys |= {key_of(o) for o in (snap.top_controller(pod), *snap.owners(pod))}
+    by_id = {f.id: f for f in findings}
+    out: dict[str, tuple[Finding, list[Finding]]] = {}
+    for f in findings:
+        if f.object.key not in keys:
+            continue
+        chain, seen = [f], {f.id}
+        while not chain[-1].root_cause:
+            up = next((by_id[c] for c in chain[-1].caused_by if c in by_id and c not in seen), None)
+            if up is None:
+                break
+            chain.append(up)
+            seen.add(up.id)
+        root = chain[-1]
+        if root.root_cause and root.id not in out:
+            out[root.id] = (root, chain[:-1])
+    return sorted(out.values(), key=lambda rc: findings.index(rc[0]))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -504,7 +557,7 @@ class _Tracer:
         """No attached route serves the host on the receiving listener: explain why the route that lists it is not there."""
         rns, rname = ns_of(route), name_of(route)
         hop = Hop("route", f"HTTPRoute {rns}/{rname}", _ref(route), status=FAILED)
-        hop.evidence.append(f"spec.hostnames {route_hostnames(route)} include {host}, but the route is not attached to "
+        hop.evidence.append(f"spec.hostnames {', '.join(route_hostnames(route))} include {host}, but the route is not attached to "
                             f"listener {lis.name}, which receives {host}: requests get 404 (no route)")
         atts = [a for a in self.idx.by_route.get(key_of(route), []) if a.gw_ns == ns_of(gw) and a.gw_name == name_of(gw)]
         if not atts:
@@ -555,7 +608,7 @@ class _Tracer:
             hop.fail("the route has no Gateway parentRef")
         else:
             via = ", ".join(f"{l.name}" for l in att.allowed) or ("listeners not checked" if att.gateway is None else "no listener")
-            hop.evidence.append(f"spec.hostnames {names or '(none: every host of the listener)'}; {att.describe_ref()} → {via}")
+            hop.evidence.append(f"spec.hostnames {', '.join(names) or '(none: every host of the listener)'}; {att.describe_ref()} → {via}")
             if att.gateway is None and not self.unseen(att.gw_ns):
                 hop.fail(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
             elif att.status is None:
@@ -642,7 +695,7 @@ class _Tracer:
         ports = spec.get("ports") or []
         hop.evidence.append(f"type {spec.get('type', 'ClusterIP')}, ports "
                             + ", ".join(f"{p.get('port')}→{p.get('targetPort')}" for p in ports)
-                            + (f", selector {spec.get('selector')}" if spec.get("selector") else ", no selector"))
+                            + (f", selector {describe(spec.get('selector'))}" if spec.get("selector") else ", no selector"))
         if route is not None:
             if port is not None and not any(p.get("port") == port for p in ports):
                 hop.fail(f"{where}: port {port} is not a port of the Service (backendRefs name the Service port)")
@@ -689,7 +742,7 @@ class _Tracer:
                 if not selector:
                     hop.evidence.append("the Service has no selector: something must maintain its EndpointSlices")
                 elif not pods:
-                    hop.evidence.append(f"selector {selector} matches no pod in {sns}")
+                    hop.evidence.append(f"selector {describe(selector)} matches no pod in {sns}")
                     hop.fix.append(_cmd("Compare the selector with the pod labels", f"kubectl get pods -n {sns} --show-labels"))
                 elif not any(pod_ready(p) for p in pods):
                     hop.note = "explained by the pods hop"
@@ -706,7 +759,7 @@ class _Tracer:
             if eps:
                 phop.evidence.append("no pod matches the selector; endpoints are managed outside the Service selector")
             else:
-                phop.fail(f"no pod matches selector {selector}" if selector else "no selector")
+                phop.fail(f"no pod matches selector {describe(selector)}" if selector else "no selector")
                 impact()
             return self.add(phop)
         ok = self.pods_hop(phop, pods)
@@ -818,7 +871,7 @@ class _Tracer:
             for l in att.allowed:
                 hs = att.hosts.get(l.name, [])
                 prog = l.cond("Programmed")
-                line = f"{att.describe_ref()} → listener {l.describe()}: hosts {hs or 'none'}; {cond_text(prog, 'Programmed')}"
+                line = f"{att.describe_ref()} → listener {l.describe()}: hosts {', '.join(hs) or 'none'}; {cond_text(prog, 'Programmed')}"
                 if hs and not is_true(prog):
                     hop.fail(line)
                     broken.append(l)
@@ -826,7 +879,7 @@ class _Tracer:
                     hop.evidence.append(line)
                 served = served or bool(hs)
             if not served:
-                hop.fail(f"{att.describe_ref()}: no hostname of the route {route_hostnames(route)} intersects its listeners")
+                hop.fail(f"{att.describe_ref()}: no hostname of the route ({', '.join(route_hostnames(route)) or 'none'}) intersects its listeners")
         if hop.status == FAILED:
             hop.evidence.append("listeners: " + short_list([l.describe() for l in lst], 12))
             hop.fix.append(_cmd("Read the route's parentRefs and status", f"kubectl describe httproute {name} -n {ns}"))
@@ -859,6 +912,38 @@ class _Tracer:
                     if (s.get("spec") or {}).get("selector")
                     and all(((pod["metadata"].get("labels") or {}).get(k) == v) for k, v in s["spec"]["selector"].items())]
         ok = self.pods_hop(hop, [pod])
+        if services:
+            hop.evidence.append("behind Service " + ", ".join(name_of(s) for s in services))
+        if not ok:
+            routes: list[Obj] = []
+            for s in services:
+                routes += [r for r in self.idx.routes_by_service.get((ns, name_of(s)), []) if r not in routes]
+            hosts: list[str] = []
+            for r in routes:
+                hosts += [h for h in self.idx.route_hosts(r) if h not in hosts]
+            self.set_impact(routes, hosts, [f"{ns}/{name_of(s)}" for s in services])
+        self.add(hop)
+        return self.finish(["pods"])
+
+
+    def workload(self, kind: str, ns: str, name: str) -> TraceResult:
+        """A Deployment, StatefulSet or DaemonSet: its pods, the Services in front of them, what they serve."""
+        obj = self.snap.get(kind, ns, name)
+        if obj is None:
+            names = [f"{ns_of(o)}/{name_of(o)}" for o in self.snap.list(kind)]
+            return self.unresolved(f"no {kind} {ns}/{name}", _similar(f"{ns}/{name}", names))
+        pods = self.snap.pods_of(obj)
+        hop = Hop("pods", f"pods of {kind} {ns}/{name}", _ref(obj))
+        if not pods:
+            hop.fail(f"{kind} {ns}/{name} has no pods")
+            hop.fix.append(_cmd(f"Read the {kind}'s conditions and events", f"kubectl describe {kind.lower()} {name} -n {ns}"))
+            self.add(hop)
+            return self.finish(["pods"])
+        services = [s for s in self.snap.list("Service", ns)
+                    if (s.get("spec") or {}).get("selector")
+                    and any(all(((p["metadata"].get("labels") or {}).get(k) == v) for k, v in s["spec"]["selector"].items())
+                            for p in pods)]
+        ok = self.pods_hop(hop, pods)
         if services:
             hop.evidence.append("behind Service " + ", ".join(name_of(s) for s in services))
         if not ok:

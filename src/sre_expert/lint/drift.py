@@ -9,12 +9,14 @@ repository holds, in namespaces where it holds that kind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from ..cron import CronError, parse_go_duration
 from ..model import ObjectRef
 from ..snapshot import Snapshot
+from ..wording import human_value, shorten
 from .codes import LintFinding, lint_finding
 from .repo import Repo
 
@@ -101,11 +103,11 @@ def _dotted(path: tuple[Any, ...]) -> str:
     return out
 
 
-def _show(v: Any, limit: int = 80) -> str:
+def _show(v: Any, limit: int = 400) -> str:
     if v is _ABSENT:
         return "(absent)"
-    s = repr(v) if isinstance(v, str) else str(v)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    s = json.dumps(v) if isinstance(v, str) else human_value(v)
+    return shorten(s, limit)
 
 
 class _Absent:

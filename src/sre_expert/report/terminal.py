@@ -18,6 +18,7 @@ from rich.text import Text
 
 from ..diagnosis.engine import Report
 from ..model import Finding
+from ..wording import plural, shorten
 from .markdown import _symptoms
 
 STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -33,26 +34,9 @@ FULL_HINT = "--full shows all"
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """`1 root cause`, `2 root causes`: a count with its noun in the right number."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
-
-
 def is_plain(console: Console) -> bool:
     """Piped or written to a file: print one line per item, no wrapping, no padding."""
     return not console.is_terminal
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut at the last word boundary before `limit` characters, ending in "…" (never mid-word)."""
-    if limit <= 1 or len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if not text[limit - 1].isspace():  # the cut falls inside a word: drop that word
-        space = cut.rfind(" ")
-        if space > 0:
-            cut = cut[:space]
-    return cut.rstrip(" ,;:.(") + "…"
 
 
 def emit(console: Console, text: Text | str, indent: int = 0, first: Text | str | None = None) -> None:
