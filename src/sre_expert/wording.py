@@ -44,3 +44,31 @@ def quote(text: Any, limit: int = QUOTE_LIMIT) -> str:
     """A message quoted as evidence or in a title: white space folded to single spaces, whole (cut at a
     word boundary only past `limit`, so one error dump cannot flood a report). '' for None."""
     return shorten(" ".join(str(text or "").split()), limit)
+
+
+AREAS = {
+    "argocd": "Argo CD", "certmanager": "cert-manager", "externalsecrets": "External Secrets",
+    "gateway": "Gateway API", "velero": "Velero", "monitoring": "Prometheus Operator", "policy": "policy",
+    "metrics": "metrics", "events": "events", "quota": "quota", "autoscaling": "autoscaling",
+    "components": "platform", "disruption": "disruption", "storage": "storage", "netpol": "network",
+    "nodes": "nodes", "pods": "pods", "services": "Services", "workloads": "workloads",
+}
+
+
+def check_words(name: str) -> str:
+    """A check's registered name in words: `certmanager.issuers` → `cert-manager issuers`."""
+    area, _, what = name.partition(".")
+    if area not in AREAS or not what:
+        return name
+    words = what.replace("_", " ")
+    head = AREAS[area]
+    return words if words.lower().startswith(head.lower()) else f"{head} {words}"
+
+
+def not_checked_words(line: str) -> str:
+    """A not-checked line for people: its leading check name (`certmanager.issuers: …`) in words. JSON keeps
+    the name, which tools match on."""
+    name, sep, rest = line.partition(": ")
+    if sep and "." in name and " " not in name:
+        return f"{check_words(name)}: {rest}"
+    return line

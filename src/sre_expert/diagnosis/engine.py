@@ -9,6 +9,7 @@ from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
 from .links import link, rank
+from .placeholders import fill_applications
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ def diagnose(snap: Snapshot) -> Report:
     if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
         not_checked.extend(snap.metrics.not_checked())
     link(findings)
+    fill_applications(snap, findings)
     return Report(snap.info, rank(findings), not_checked)
 
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from ..diagnosis.engine import Report
 from ..model import Finding
+from ..wording import not_checked_words, plural
+
+
+def source_name(location: str) -> str:
+    """The bundle's file or directory name, never its local path: a report pasted into a ticket must not
+    carry `/home/me/…`."""
+    return PurePath(location.rstrip("/\\")).name or location
 
 
 def _fence(cmd: str) -> str:
@@ -14,16 +23,19 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
     info = report.info
     s = report.summary()
     by_id = {f.id: f for f in report.findings}
+    roots = [f for f in report.findings if f.root_cause]
+    by_sev = [f"{sum(1 for f in roots if f.severity == sev)} {sev}" for sev in s if any(f.severity == sev for f in roots)]
     lines = [
         f"# sre-expert report: {info.cluster or 'cluster'}",
         "",
         f"Captured {info.captured_at:%Y-%m-%d %H:%M:%S} UTC from {info.source}"
-        + (f" `{info.location}`" if info.location else "")
+        + (f" `{source_name(info.location)}`" if info.location and info.source == "bundle" else "")
         + (f" (only namespaces {', '.join(info.namespaces)} were swept)" if info.namespaces else "")
-        + f". {s['critical']} critical, {s['warning']} warning, {s['info']} info.",
+        + f". {plural(len(roots), 'root cause')}" + (f" ({', '.join(by_sev)})" if by_sev else "")
+        + f" · {plural(len(report.findings), 'finding')} in all"
+        + (f" · {report.hidden} filtered out" if report.hidden else "") + ".",
         "",
     ]
-    roots = [f for f in report.findings if f.root_cause]
     if not roots:
         lines += ["No problems found.", ""]
     for n, f in enumerate(roots, 1):
@@ -34,7 +46,7 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
             lines += [f"- {g.severity} `{g.code}` {g.object.display()}: {g.title}" for g in symptoms]
             lines.append("")
     if report.not_checked:
-        lines += ["## Not checked", ""] + [f"- {t}" for t in report.not_checked] + [""]
+        lines += ["## Not checked", ""] + [f"- {not_checked_words(t)}" for t in report.not_checked] + [""]
     if info.collection_errors:
         lines += ["## Collection errors", ""]
         lines += [f"- {e.get('kind')} {e.get('namespace') or ''}: {e.get('error')}" for e in info.collection_errors]
@@ -52,7 +64,7 @@ def _finding(n: int, f: Finding, max_evidence: int) -> list[str]:
         out.append("**Evidence:**")
         out += [f"- {_fence(e)}" for e in f.evidence[:max_evidence]]
         if len(f.evidence) > max_evidence:
-            out.append(f"- … {len(f.evidence) - max_evidence} more")
+            out.append(f"- … {plural(len(f.evidence) - max_evidence, 'more line')} (`--output json` has them all)")
         out.append("")
     if f.remediation:
         out.append("**Fix:**")

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from ..diagnosis.engine import Report
 from ..model import Finding
-from ..wording import plural, shorten
+from ..wording import not_checked_words, plural, shorten
 from .markdown import _symptoms
 
 STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -154,7 +154,7 @@ def _tail(console: Console, report: Report, red: Callable[[str], str]) -> None:
     if report.not_checked:
         console.print(Text("Not checked", style="bold"))
         for t in report.not_checked:
-            emit(console, Text(t, style="dim"), 4, Text("  · ", style="dim"))
+            emit(console, Text(not_checked_words(t), style="dim"), 4, Text("  · ", style="dim"))
     if info.collection_errors:
         console.print(Text("Collection errors", style="bold"))
         for e in info.collection_errors:
