@@ -242,7 +242,7 @@ def _resource_kinds() -> dict[str, str]:
 _RESOURCE_KINDS: dict[str, str] | None = None
 
 
-def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path: str | None = None,
+def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], size: int, path: str | None = None,
               read_tail: Callable[[], bytes] | None = None) -> None:
     """Route one file: metadata, collection errors, a container log (kept as a reader), or objects.
     `path` for a file on disk (logs are then read when asked for), `read_tail` inside an archive."""
@@ -311,15 +311,20 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
     if skip:
         return
     try:
-        data = read()
-        docs, problems = _parse_documents(name, data)
+        if name.endswith(".json"):
+            docs, maybe_deep = _parse_json(read(JSON_PAD))
+            problems: list[str] = []
+        else:
+            data = read()
+            docs, problems = _parse_documents(name, data)
+            maybe_deep = len(data) > MAX_DEPTH
     except Exception as e:  # any parser error names the file; the rest of the bundle still counts
         acc.warnings.append(f"{rel}: skipped, cannot parse ({_first_line(e)})")
         return
     acc.files_read += 1
     acc.warnings.extend(f"{rel}: {p}" for p in problems)
     entries = _items(docs[0], default_kind) if len(docs) == 1 else [i for d in docs for i in _items(d, default_kind)]
-    deep = _deep_entries(entries, data)
+    deep = _deep_entries(entries) if maybe_deep else None
     acc.file_starts.append((len(acc.objects), rel))
     bad = 0
     malformed: list[str] = []
@@ -366,43 +371,59 @@ def _display(md: dict[str, Any]) -> str:
 
 
 def _str_map(value: Any) -> bool:
-    return value is None or (type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()))
+    """None or a map of strings to strings (str.join is the quickest type test of a whole dict, in C)."""
+    if value is None:
+        return True
+    if type(value) is not dict:
+        return False
+    try:
+        "".join(value)
+        "".join(value.values())
+    except TypeError:
+        return False
+    return True
 
 
 def _malformed(item: dict[str, Any], kind: str, md: dict[str, Any], name: Any) -> str | None:
     """Why an object does not have the shape the API server gives every object (so indexes and checks, which
-    trust that shape, would crash on it), or None. Only what the Snapshot and the checks read unguarded."""
+    trust that shape, would crash on it), or None. Only what the Snapshot and the checks read unguarded.
+    The first test is the whole check for a well-formed object; it runs for every object of the bundle."""
+    ns, uid, labels, ann = md.get("namespace"), md.get("uid"), md.get("labels"), md.get("annotations")
+    refs, spec, status = md.get("ownerReferences"), item.get("spec"), item.get("status")
+    if (type(name) is str and (ns is None or type(ns) is str) and (uid is None or type(uid) is str)
+            and (spec is None or type(spec) is dict) and (status is None or type(status) is dict)
+            and _str_map(labels) and _str_map(ann)
+            and (refs is None or type(refs) is list and all(map(_is_ref, refs)))
+            and (kind != "Pod" or type((spec or {}).get("nodeName", "")) is str)
+            and (kind != "Event" or _is_map_or_none(item.get("involvedObject")) and _is_map_or_none(item.get("regarding")))):
+        return None
     if type(name) is not str:
         return "metadata.name is not a string"
-    ns = md.get("namespace")
     if ns is not None and type(ns) is not str:
         return "metadata.namespace is not a string"
-    uid = md.get("uid")
     if uid is not None and type(uid) is not str:
         return "metadata.uid is not a string"
-    if not _str_map(md.get("labels")):
+    if not _str_map(labels):
         return "metadata.labels is not a map of strings"
-    if not _str_map(md.get("annotations")):
+    if not _str_map(ann):
         return "metadata.annotations is not a map of strings"
-    refs = md.get("ownerReferences")
-    if refs is not None and (type(refs) is not list or not all(
-            type(r) is dict and type(r.get("uid", "")) is str and type(r.get("kind", "")) is str
-            and type(r.get("name", "")) is str for r in refs)):
+    if refs is not None and (type(refs) is not list or not all(map(_is_ref, refs))):
         return "metadata.ownerReferences is not a list of references"
-    for f in ("spec", "status"):
-        v = item.get(f)
-        if v is not None and type(v) is not dict:
+    for f, v in (("spec", spec), ("status", status), ("involvedObject", item.get("involvedObject")),
+                 ("regarding", item.get("regarding"))):
+        if not _is_map_or_none(v):
             return f"{f} is not a mapping"
-    if kind == "Event":
-        for f in ("involvedObject", "regarding"):
-            v = item.get(f)
-            if v is not None and type(v) is not dict:
-                return f"{f} is not a mapping"
-    elif kind == "Pod":
-        node = (item.get("spec") or {}).get("nodeName")
-        if node is not None and type(node) is not str:
-            return "spec.nodeName is not a string"
-    return None
+    return "spec.nodeName is not a string"
+
+
+def _is_map_or_none(value: Any) -> bool:
+    return value is None or type(value) is dict
+
+
+def _is_ref(ref: Any) -> bool:
+    """An ownerReference the owner index can use: a mapping whose uid, kind and name are strings."""
+    return (type(ref) is dict and type(ref.get("uid", "")) is str and type(ref.get("kind", "")) is str
+            and type(ref.get("name", "")) is str)
 
 
 # orjson refuses to serialise more than 254 nested containers; wrapped in this many lists, an object deeper than
@@ -425,13 +446,34 @@ def _exceeds(value: Any, levels: int) -> bool | None:
     return False
 
 
-def _deep_entries(entries: list[Any], data: bytes) -> set[int]:
+def _deep_entries(entries: list[Any]) -> set[int]:
     """Indexes of the entries nested deeper than MAX_DEPTH: each is skipped alone, the rest of its file is kept."""
-    if data.count(b"{") + data.count(b"[") + data.count(b"\n") <= MAX_DEPTH:  # too few to nest that deep
-        return set()
     if _exceeds(entries, _WRAP) is False:
         return set()
     return {i for i, e in enumerate(entries) if _exceeds(e, _WRAP + 1)}
+
+
+# orjson.loads accepts 1024 nested containers. A JSON file parsed inside JSON_PAD extra arrays therefore parses
+# only when nothing in it nests deeper than MAX_DEPTH + 2 (entries sit inside a List's items): the depth check
+# costs nothing for every normal file, and only a file that fails it is parsed again and checked entry by entry.
+ORJSON_MAX_DEPTH = 1024
+JSON_PAD = ORJSON_MAX_DEPTH - MAX_DEPTH - 2
+
+
+def _parse_json(buf: bytes | bytearray) -> tuple[list[Any], bool]:
+    """([document], may hold over-deep entries) from a buffer with JSON_PAD spare bytes at each end (a reader
+    given pad=JSON_PAD) or from plain bytes."""
+    if not isinstance(buf, bytearray) or len(buf) < 2 * JSON_PAD:
+        return [orjson.loads(buf)], True
+    buf[:JSON_PAD] = b"[" * JSON_PAD
+    buf[len(buf) - JSON_PAD :] = b"]" * JSON_PAD
+    try:
+        doc = orjson.loads(buf)
+    except orjson.JSONDecodeError:  # too deep, or not JSON: parse the file alone for its own error and offsets
+        return [orjson.loads(memoryview(buf)[JSON_PAD : len(buf) - JSON_PAD])], True
+    for _ in range(JSON_PAD):
+        doc = doc[0]
+    return [doc], False
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
@@ -524,24 +566,43 @@ def _file_type(mode: int) -> str:
     return "not a file"
 
 
-def _read_regular(path: str, limit: int) -> bytes:
+def _read_regular(path: str, limit: int, pad: int = 0) -> bytes | bytearray:
     """At most `limit` bytes of a regular file. Opened non-blocking and checked after opening, so a file
     swapped for a FIFO between the walk and the read cannot hang the load."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(0, "not a regular file")
+        if pad and st.st_size <= limit:
+            return _read_padded(f, st.st_size, pad)
         return f.read(limit)
 
 
-def _reader(path: str, acc: _Accum, rel: str) -> Callable[[], bytes]:
-    def read() -> bytes:
+def _read_padded(f: Any, size: int, pad: int) -> bytes | bytearray:
+    """The stream's `size` bytes with `pad` spare bytes before and after (for _parse_json), read in place."""
+    buf = bytearray(pad + size + pad)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = f.readinto(view[pad + got : pad + size])
+        if not n:
+            break
+        got += n
+    view.release()
+    if got < size:  # shrank while being read
+        return bytes(buf[pad : pad + got])
+    return buf
+
+
+def _reader(path: str, acc: _Accum, rel: str) -> Callable[..., bytes | bytearray]:
+    def read(pad: int = 0) -> bytes | bytearray:
         try:
-            data = _read_regular(path, MAX_FILE_BYTES + 1)
+            data = _read_regular(path, MAX_FILE_BYTES + 1, pad)
         except OSError as e:
             acc.warnings.append(f"{rel}: unreadable ({e.strerror})")
             return b""
-        if len(data) > MAX_FILE_BYTES:  # grew after it was listed
+        if len(data) > MAX_FILE_BYTES + 2 * pad:  # grew after it was listed
             acc.warnings.append(f"{rel}: read only its first {MAX_FILE_BYTES >> 20} MiB (the limit per file)")
             return data[:MAX_FILE_BYTES]
         return data
@@ -609,9 +670,11 @@ def _walk_tar(path: Path, acc: _Accum) -> None:
                 if not rel:
                     continue
 
-                def read(m: tarfile.TarInfo = member) -> bytes:
+                def read(pad: int = 0, m: tarfile.TarInfo = member) -> bytes | bytearray:
                     f = tf.extractfile(m)
-                    return f.read(MAX_FILE_BYTES) if f else b""
+                    if f is None:
+                        return b""
+                    return _read_padded(f, m.size, pad) if pad else f.read(MAX_FILE_BYTES)
 
                 def read_tail(m: tarfile.TarInfo = member) -> bytes:
                     f = tf.extractfile(m)
