@@ -62,9 +62,19 @@ def test_items_null_is_an_empty_list_not_a_warning(tmp_path: Path) -> None:
     write(cr / "jobs" / f"{NS}.json", json.dumps({"kind": "JobList", "apiVersion": "batch/v1", "metadata": {}, "items": None}))
     write(cr / "cronjobs" / f"{NS}.json", json.dumps({"metadata": {}, "items": None}))
     write(cr / "leases" / f"{NS}.json", "null")
+    write(tmp_path / "collector-errors/etcd-error.json", json.dumps(
+        {"collector": "etcd", "error": "current k8s distribution does not support etcd collector",
+         "timestamp": "2026-11-26T02:59:40Z"}))
+    write(tmp_path / "resources/ns" / NS / "results.json", "[{}]")  # sonobuoy 0.8's empty namespace
     snap = load_bundle(root)
     assert snap.count("Pod") == 1 and snap.count("Job") == 0
     assert snap.info.warnings == []
+    snap = load_bundle(tmp_path)
+    assert snap.count("Pod") == 1 and snap.info.warnings == []
+    # the support-bundle-<time> folder name wins; without it, the failed collector's own timestamp
+    snap = load_bundle(root.rename(tmp_path / "bundle").parent)
+    assert snap.now.isoformat() == "2026-11-26T02:59:40+00:00"
+    assert snap.info.captured_at_source == "troubleshoot's collector-errors timestamps"
 
 
 def test_archive_member_names_lose_only_a_leading_dot_slash() -> None:
@@ -112,6 +122,11 @@ def test_sonobuoy_results_with_kindless_files_named_after_their_kind(tmp_path: P
           json.dumps({"kind": "PodList", "apiVersion": "v1", "items": [pod("coredns-1", "kube-system")]}))
     write(root / "resources/cluster/Nodes.json", json.dumps([kindless(node("worker-1"))]))
     write(root / "resources/cluster/ServerVersion.json", json.dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.2"}))
+    write(root / "resources/cluster/results.json", json.dumps([{"queryobj": "Nodes", "time": "5.1ms"}, {}]))
+    write(root / "serverversion.json", json.dumps({"major": "1", "minor": "31", "gitVersion": "v1.31.2"}))
+    write(root / "servergroups.json", json.dumps({"kind": "APIGroupList", "groups": []}))
+    write(root / "hosts/worker-1/healthz.json", json.dumps({"status": 200}))
+    write(root / "hosts/worker-1/configz.json", json.dumps({"kubeletconfig": {"maxPods": 110}}))
     write(root / "meta/config.json", json.dumps({"UUID": "5c0ffee0", "Namespace": "sonobuoy", "Resources": ["Pods"]}))
     write(root / "meta/info.json", json.dumps({"plugins": ["e2e"]}))
     write(root / "meta/query-time.json", json.dumps([{"queryobj": "Pods", "namespace": NS, "time": "12.5ms"}]))

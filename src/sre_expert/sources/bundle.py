@@ -57,10 +57,12 @@ TROUBLESHOOT_KINDS = {
 TROUBLESHOOT_SKIP = {"groups", "resources", "auth-cani-list", "image-pull-secrets", "analysis", "version",
                      "cluster_version", "summary", "license"}
 SONOBUOY_SCOPES = {"ns", "cluster", "non-ns"}
-SONOBUOY_SKIP = {"serverversion", "servergroups", "ServerVersion", "ServerGroups"}
+# sonobuoy files in resources/ that are not objects; 0.8 kept its query times in resources/*/results.json
+SONOBUOY_SKIP = {"serverversion", "servergroups", "ServerVersion", "ServerGroups", "results"}
 SONOBUOY_META = {"run.log", "config.json", "info.json", "query-time.json", "clusterhealth.json"}
 SONOBUOY_ARCHIVE_TIME = re.compile(r"(?:^|/)(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_sonobuoy_[0-9a-f-]+(?:\.tar\.gz|\.tgz)?(?:/|$)")
 RUN_LOG_TAIL = 1 << 16
+SONOBUOY_INFO_FILES = {"serverversion.json", "servergroups.json"}
 SUPPORT_BUNDLE_TIME = re.compile(r"support-bundle-(\d{4}-\d{2}-\d{2})T(\d{2})_(\d{2})_(\d{2})")
 
 
@@ -79,6 +81,7 @@ class _Accum:
     files_read: int = 0
     troubleshoot_root: str | None = None
     metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
+    collector_time: datetime | None = None  # troubleshoot's collector-errors/*.json timestamps
     run_log_tail: bytes | None = None  # sonobuoy's meta/run.log: its last lines carry the time of the run
     file_starts: list[tuple[int, str]] = field(default_factory=list)  # (index in objects of its first, file)
 
@@ -262,6 +265,8 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
             return
     if "plugins" in parts[:2] and (name in ("sonobuoy_results.yaml", "definition.json") or "results" in parts):
         return  # sonobuoy plugin results: test reports, not Kubernetes objects
+    if name in SONOBUOY_INFO_FILES and len(parts) <= 3 or "hosts" in parts[:2] and name in ("healthz.json", "configz.json"):
+        return  # sonobuoy's server version and API groups, and each node's kubelet health and config
     if "metrics" in parts[:-1] and parts.index("metrics") <= 1:  # metrics/, not Kubernetes objects
         if name == "metrics.json" and parts[-2] == "metrics":
             acc.metrics = read()
@@ -306,6 +311,9 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
     if not name.endswith((".json", ".yaml", ".yml")):
         return
     if name in ("analysis.json", "version.yaml") or "execution-data" in parts or "host-collectors" in parts:
+        return
+    if "collector-errors" in parts[:2]:  # troubleshoot: {"collector", "error", "timestamp"} of a failed collector
+        _note_collector_error(acc, rel, read)
         return
     default_kind, skip = _file_kind(parts)
     if skip:
@@ -354,6 +362,10 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
                     append(item)
                     append_key(((kind, md.get("namespace") or "", name), md.get("uid")))  # key_of(item)
                     continue
+            elif not item:
+                continue  # `{}`: sonobuoy 0.8 wrote `[{}]` for a namespace with nothing to list
+        elif item is None:
+            continue
         bad += 1
     if bad:
         acc.warnings.append(f"{rel}: {bad} entr{'y' if bad == 1 else 'ies'} without kind or metadata.name skipped")
@@ -474,6 +486,17 @@ def _parse_json(buf: bytes | bytearray) -> tuple[list[Any], bool]:
     for _ in range(JSON_PAD):
         doc = doc[0]
     return [doc], False
+
+
+def _note_collector_error(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray]) -> None:
+    """Keep the newest time troubleshoot stamped on a failed collector: it ran during the collection."""
+    try:
+        doc = orjson.loads(read())
+    except orjson.JSONDecodeError:
+        return
+    t = parse_time(doc.get("timestamp")) if isinstance(doc, dict) else None
+    if t and (acc.collector_time is None or t > acc.collector_time):
+        acc.collector_time = t
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
@@ -706,13 +729,18 @@ def _captured_at(acc: _Accum, location: str) -> tuple[datetime, str]:
     if m:
         return (datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:{m.group(3)}:{m.group(4)}+00:00"),
                 "the troubleshoot bundle's name")
+    if acc.collector_time:
+        return acc.collector_time, "troubleshoot's collector-errors timestamps"
     t = _run_log_time(acc.run_log_tail) if acc.run_log_tail else None
     if t:
         return t, "sonobuoy's meta/run.log"
     m = SONOBUOY_ARCHIVE_TIME.search(location)
     if m:
         return datetime(*(int(g) for g in m.groups()), tzinfo=UTC), "the sonobuoy archive's name"
-    t = robust_latest(list(_object_times(acc.objects)), ESTIMATE_WINDOW, ESTIMATE_SUPPORT)
+    # Creation times only when nothing else is known: objects copied in from elsewhere keep theirs (real bundles
+    # hold ConfigMaps and Namespaces created years after the capture), while activity times are the capture's.
+    t = (robust_latest(list(_activity_times(acc.objects)), ESTIMATE_WINDOW, ESTIMATE_SUPPORT)
+         or robust_latest(list(_creation_times(acc.objects)), ESTIMATE_WINDOW, ESTIMATE_SUPPORT))
     if t:
         acc.warnings.append(f"no capturedAt in bundle.json: capture time estimated from event and status times "
                             f"({t.isoformat().replace('+00:00', 'Z')}); ages are relative to it")
@@ -744,12 +772,20 @@ def _run_log_time(tail: bytes) -> datetime | None:
     return newest
 
 
-def _object_times(objects: list[dict[str, Any]]) -> Iterator[datetime]:
-    """Every time an object records something happening: event times, condition transitions and heartbeats,
-    container starts and ends, creations. Malformed ones are skipped, never fatal."""
+# Status fields that record something that already happened (never a future time like cert-manager's
+# renewalTime or a CronJob's next run): Pods, Jobs, CronJobs, Velero, External Secrets, Argo CD.
+PAST_STATUS_TIMES = ("startTime", "completionTime", "lastScheduleTime", "lastSuccessfulTime", "lastValidationTime",
+                     "lastSyncTime", "refreshTime", "startTimestamp", "completionTimestamp", "lastBackup",
+                     "reconciledAt")
+
+
+def _activity_times(objects: list[dict[str, Any]]) -> Iterator[datetime]:
+    """Times at which a controller or kubelet observed something: event times, condition transitions and
+    heartbeats, container starts and ends, a status's own record of its last run. Malformed ones are skipped,
+    never fatal."""
     for o in objects:
         series = o.get("series")
-        for ts in (o.get("lastTimestamp"), o.get("eventTime"), (o.get("metadata") or {}).get("creationTimestamp"),
+        for ts in (o.get("lastTimestamp"), o.get("eventTime"),
                    series.get("lastObservedTime") if isinstance(series, dict) else None):
             t = parse_time(ts)
             if t:
@@ -757,6 +793,10 @@ def _object_times(objects: list[dict[str, Any]]) -> Iterator[datetime]:
         status = o.get("status")
         if not isinstance(status, dict):
             continue
+        for f in PAST_STATUS_TIMES:
+            t = parse_time(status.get(f))
+            if t:
+                yield t
         conds = status.get("conditions")
         if isinstance(conds, list):
             for c in conds:
@@ -775,6 +815,13 @@ def _object_times(objects: list[dict[str, Any]]) -> Iterator[datetime]:
                             t = parse_time(st.get(f))
                             if t:
                                 yield t
+
+
+def _creation_times(objects: list[dict[str, Any]]) -> Iterator[datetime]:
+    for o in objects:
+        t = parse_time((o.get("metadata") or {}).get("creationTimestamp"))
+        if t:
+            yield t
 
 
 def _drop_duplicates(acc: _Accum) -> None:
