@@ -196,7 +196,8 @@ def _parse_yaml(data: bytes) -> tuple[list[Any], list[str]]:
     except yaml.YAMLError as e:
         if not docs and not problems:
             raise
-        problems.append(f"cannot parse after document {index - 1} ({_first_line(e)}); the documents before it were read")
+        problems.append(f"cannot parse after document {index - 1} ({_first_line(e)}); "
+                        "the documents before it were read")
     finally:
         loader.dispose()
     return docs, problems
@@ -260,12 +261,16 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
         return
     if len(parts) == 2 and parts[0] == "meta" or len(parts) == 3 and parts[1] == "meta":  # sonobuoy's run metadata
         if name == "run.log":
-            acc.run_log_tail = (read_tail() if read_tail else _tail_reader(path)() if path else read()[-RUN_LOG_TAIL:])
+            if read_tail is not None:
+                acc.run_log_tail = read_tail()
+            else:
+                acc.run_log_tail = _tail_reader(path)() if path else bytes(read()[-RUN_LOG_TAIL:])
         if name in SONOBUOY_META:
             return
     if "plugins" in parts[:2] and (name in ("sonobuoy_results.yaml", "definition.json") or "results" in parts):
         return  # sonobuoy plugin results: test reports, not Kubernetes objects
-    if name in SONOBUOY_INFO_FILES and len(parts) <= 3 or "hosts" in parts[:2] and name in ("healthz.json", "configz.json"):
+    if (name in SONOBUOY_INFO_FILES and len(parts) <= 3
+            or "hosts" in parts[:2] and name in ("healthz.json", "configz.json")):
         return  # sonobuoy's server version and API groups, and each node's kubelet health and config
     if "metrics" in parts[:-1] and parts.index("metrics") <= 1:  # metrics/, not Kubernetes objects
         if name == "metrics.json" and parts[-2] == "metrics":
@@ -407,7 +412,8 @@ def _malformed(item: dict[str, Any], kind: str, md: dict[str, Any], name: Any) -
             and _str_map(labels) and _str_map(ann)
             and (refs is None or type(refs) is list and all(map(_is_ref, refs)))
             and (kind != "Pod" or type((spec or {}).get("nodeName", "")) is str)
-            and (kind != "Event" or _is_map_or_none(item.get("involvedObject")) and _is_map_or_none(item.get("regarding")))):
+            and (kind != "Event"
+                 or _is_map_or_none(item.get("involvedObject")) and _is_map_or_none(item.get("regarding")))):
         return None
     if type(name) is not str:
         return "metadata.name is not a string"
@@ -682,12 +688,14 @@ def _walk_tar(path: Path, acc: _Accum) -> None:
             for member in tf:
                 if not member.isfile():
                     if member.isdev() or member.isfifo():
-                        acc.warnings.append(f"{_archive_name(member.name)}: a device or FIFO inside the archive, not read")
+                        acc.warnings.append(
+                            f"{_archive_name(member.name)}: a device or FIFO inside the archive, not read")
                     continue
                 consumed += member.size
                 if consumed > MAX_ARCHIVE_BYTES:
-                    acc.warnings.append(f"{path.name}: stopped reading at {_archive_name(member.name)}: the archive holds "
-                                        f"more than {MAX_ARCHIVE_BYTES >> 30} GiB uncompressed (the limit per bundle)")
+                    acc.warnings.append(
+                        f"{path.name}: stopped reading at {_archive_name(member.name)}: the archive holds more than "
+                        f"{MAX_ARCHIVE_BYTES >> 30} GiB uncompressed (the limit per bundle)")
                     break
                 rel = _archive_name(member.name)
                 if not rel:
@@ -724,7 +732,8 @@ def _captured_at(acc: _Accum, location: str) -> tuple[datetime, str]:
     if t:
         return t, SOURCE_CAPTURED_AT
     if acc.meta.get("capturedAt") is not None:
-        acc.warnings.append(f"bundle.json: capturedAt {str(acc.meta.get('capturedAt'))[:60]!r} is not an RFC 3339 time")
+        text = str(acc.meta.get("capturedAt"))[:60]
+        acc.warnings.append(f"bundle.json: capturedAt {text!r} is not an RFC 3339 time")
     m = SUPPORT_BUNDLE_TIME.search(location) or SUPPORT_BUNDLE_TIME.search(acc.troubleshoot_root or "")
     if m:
         return (datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}:{m.group(3)}:{m.group(4)}+00:00"),
@@ -847,16 +856,19 @@ def _drop_duplicates(acc: _Accum) -> None:
         kept, lost = (i, j) if keep_new else (j, i)
         drop.add(lost)
         first[key] = kept
-        why = "its newer resourceVersion" if rv_new is not None and rv_old is not None else "the later file (no comparable resourceVersion)"
+        comparable = rv_new is not None and rv_old is not None
+        why = "its newer resourceVersion" if comparable else "the later file (no comparable resourceVersion)"
         what = "the same object" if same else f"two different objects (uid {acc.keys[j][1]} and {uid})"
-        notes.append(f"{key[0]} {'/'.join(p for p in key[1:] if p)}: {what} in {_file_of(acc, j)} (resourceVersion "
-                     f"{(old.get('metadata') or {}).get('resourceVersion')}) and {_file_of(acc, i)} (resourceVersion "
-                     f"{(new.get('metadata') or {}).get('resourceVersion')}); kept the one from {_file_of(acc, kept)}, {why}")
+        where = (f"{_file_of(acc, j)} (resourceVersion {(old.get('metadata') or {}).get('resourceVersion')}) and "
+                 f"{_file_of(acc, i)} (resourceVersion {(new.get('metadata') or {}).get('resourceVersion')})")
+        notes.append(f"{new.get('kind')} {_display(new.get('metadata') or {})}: {what} in {where}; "
+                     f"kept the one from {_file_of(acc, kept)}, {why}")
     if not drop:
         return
     acc.warnings.extend(notes[:10])
     if len(notes) > 10:
-        acc.warnings.append(f"{len(notes) - 10} more objects appear twice with different contents; the newer resourceVersion was kept")
+        acc.warnings.append(f"{len(notes) - 10} more objects appear twice with different contents; "
+                            "the newer resourceVersion was kept")
     acc.objects[:] = [o for i, o in enumerate(acc.objects) if i not in drop]
     acc.keys[:] = [k for i, k in enumerate(acc.keys) if i not in drop]
 
