@@ -193,6 +193,14 @@ def test_archive_and_per_log_limits_stop_with_a_message(tmp_path: Path, monkeypa
     assert snap.logs(NS, "p0", "api", previous=True).endswith("FATAL the real last line\n")
 
     monkeypatch.setattr(bundle_mod, "MAX_LOG_SCAN_BYTES", 1 << 30)
+    monkeypatch.setattr(bundle_mod, "MAX_KEPT_LOG_BYTES", 1 << 20)  # the first log's 1 MiB tail fills it
+    snap = load_bundle(archive)
+    assert len(snap.logs(NS, "p0", "api")) == bundle_mod.MAX_LOG_BYTES
+    assert snap.logs(NS, "p0", "api", previous=True) is None
+    assert f"logs/{NS}/p0/api.previous.log: not read, nor any later log: the archive's logs already hold 1 MiB " \
+           "of tails (the limit per bundle)" in snap.info.warnings
+
+    monkeypatch.setattr(bundle_mod, "MAX_KEPT_LOG_BYTES", 1 << 30)
     monkeypatch.setattr(bundle_mod, "MAX_ARCHIVE_BYTES", 6 << 20)
     snap = load_bundle(archive)
     assert any(w.startswith(f"bomb.tar.gz: stopped reading at logs/{NS}/p0/api.log: the archive holds more than")

@@ -33,6 +33,7 @@ MAX_LOG_BYTES = 1 << 20
 # so this bounds the time a gzip bomb can take; memory is bounded by the streaming).
 MAX_LOG_SCAN_BYTES = 1 << 30
 MAX_ARCHIVE_BYTES = 8 << 30
+MAX_KEPT_LOG_BYTES = 1 << 30  # the tails of an archive's logs, kept in memory
 # Deeper objects than this are skipped: real ones (CRD schemas included) stay far below, and serialising one
 # deeper than orjson's 254 levels would fail a whole `kubectl get` list or JSON report downstream.
 MAX_DEPTH = 100
@@ -81,6 +82,8 @@ class _Accum:
     files_read: int = 0
     troubleshoot_root: str | None = None
     metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
+    log_bytes_kept: int = 0  # bytes of archive log tails held in `logs`
+    logs_full: bool = False
     collector_time: datetime | None = None  # troubleshoot's collector-errors/*.json timestamps
     run_log_tail: bytes | None = None  # sonobuoy's meta/run.log: its last lines carry the time of the run
     file_starts: list[tuple[int, str]] = field(default_factory=list)  # (index in objects of its first, file)
@@ -309,8 +312,14 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
         if log_key:
             if path is not None:
                 acc.logs[log_key] = _tail_reader(path)
+            elif acc.log_bytes_kept >= MAX_KEPT_LOG_BYTES:  # archive tails live in memory: bounded in all
+                if not acc.logs_full:
+                    acc.warnings.append(f"{rel}: not read, nor any later log: the archive's logs already hold "
+                                        f"{MAX_KEPT_LOG_BYTES >> 20} MiB of tails (the limit per bundle)")
+                    acc.logs_full = True
             else:  # inside an archive: keep the tail now, the stream cannot be revisited cheaply
-                data = read_tail() if read_tail else read()[-MAX_LOG_BYTES:]
+                data = read_tail() if read_tail else bytes(read()[-MAX_LOG_BYTES:])
+                acc.log_bytes_kept += len(data)
                 acc.logs[log_key] = lambda data=data: data
         return
     if not name.endswith((".json", ".yaml", ".yml")):
