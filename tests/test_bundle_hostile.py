@@ -334,3 +334,16 @@ def test_depth_bound_keeps_real_deep_objects(tmp_path: Path) -> None:
     write(tmp_path / "bundle.json", CAPTURED)
     snap = load_bundle(tmp_path)
     assert snap.count("CustomResourceDefinition") == 1 and snap.info.warnings == []
+
+
+def test_json_that_is_not_one_document_is_refused_as_such(tmp_path: Path) -> None:
+    """The depth test parses a JSON file inside spare arrays; text that closes them early must not slip through."""
+    write(tmp_path / "pods.json", pod_list(pod("a")))
+    write(tmp_path / "bundle.json", CAPTURED)
+    write(tmp_path / "empty.json", "")
+    write(tmp_path / "blank.json", "  \n")
+    write(tmp_path / "two.json", json.dumps(pod("b")) + "],[" + json.dumps(pod("c")))
+    snap = load_bundle(tmp_path)
+    assert [p["metadata"]["name"] for p in snap.list("Pod")] == ["a"]
+    for name in ("empty.json", "blank.json", "two.json"):
+        assert [w for w in snap.info.warnings if w.startswith(f"{name}: skipped, cannot parse")], snap.info.warnings

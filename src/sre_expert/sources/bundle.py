@@ -496,10 +496,12 @@ def _parse_json(buf: bytes | bytearray) -> tuple[list[Any], bool]:
     buf[len(buf) - JSON_PAD :] = b"]" * JSON_PAD
     try:
         doc = orjson.loads(buf)
-    except orjson.JSONDecodeError:  # too deep, or not JSON: parse the file alone for its own error and offsets
-        return [orjson.loads(memoryview(buf)[JSON_PAD : len(buf) - JSON_PAD])], True
-    for _ in range(JSON_PAD):
-        doc = doc[0]
+        for _ in range(JSON_PAD):  # exactly one value inside each spare array, or the file was not one document
+            if type(doc) is not list or len(doc) != 1:
+                raise ValueError
+            doc = doc[0]
+    except (orjson.JSONDecodeError, ValueError):  # too deep, not JSON, empty, `1],[2`: parse the file alone,
+        return [orjson.loads(memoryview(buf)[JSON_PAD : len(buf) - JSON_PAD])], True  # for its own error
     return [doc], False
 
 
