@@ -30,6 +30,7 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
         "",
         f"Captured {info.captured_at:%Y-%m-%d %H:%M:%S} UTC from {info.source}"
         + (f" `{source_name(info.location)}`" if info.location and info.source == "bundle" else "")
+        + (f" ({info.captured_at_note()})" if info.captured_at_note() else "")
         + (f" (only namespaces {', '.join(info.namespaces)} were swept)" if info.namespaces else "")
         + f". {plural(len(roots), 'root cause')}" + (f" ({', '.join(by_sev)})" if by_sev else "")
         + f" · {plural(len(report.findings), 'finding')} in all"

@@ -105,6 +105,10 @@ def roots_line(report: Report) -> Text:
             line.append(words, style=style)
         line.append(")")
     line.append(f" · {plural(len(report.findings), 'finding')} in all")
+    kept = len(report.findings) - report.matched if report.matched is not None else 0
+    if kept:
+        line.append(f" ({report.matched} {'matches' if report.matched == 1 else 'match'} the filter, "
+                    f"{plural(kept, 'cause')} from outside it kept)", style="dim")
     if report.hidden:
         line.append(f" · {report.hidden} filtered out", style="dim")
     return line
@@ -128,6 +132,8 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     head = Text()
     head.append("sre-expert", style="bold")
     head.append(f" · {info.cluster or 'cluster'} · captured {info.captured_at:%Y-%m-%d %H:%M} UTC · {info.source}")
+    if info.captured_at_note():
+        head.append(f" · {info.captured_at_note()}", style="yellow")
     if info.namespaces:
         head.append(f" · swept only {', '.join(info.namespaces)}", style="yellow")
     emit(console, head)
