@@ -22,7 +22,9 @@ from rich.text import Text
 from ..components import ComponentStatus, load_components, resolve, status_of
 from ..diagnosis.engine import Report
 from ..model import Finding
+from ..report.terminal import is_plain, print_fitted
 from ..snapshot import Snapshot
+from ..wording import plural
 
 STATE_STYLE = {
     "healthy": "bold green", "degraded": "bold yellow", "failing": "bold red", "down": "bold red",
@@ -87,7 +89,7 @@ def _findings_grid(s: ComponentStatus, by_id: dict[str, Finding]) -> Table:
         grid.add_row(Text(f"  {f.severity.upper()}", style=SEV_STYLE[f.severity]), Text(f.title))
         role = "root cause" if f.root_cause else "symptom"
         if f.root_cause and f.causes:
-            role += f" of {len(f.causes)} other finding(s)"
+            role += f" of {plural(len(f.causes), 'other finding')}"
         grid.add_row("", Text(f"{f.code} · {f.object.display()} · {role}", style="dim"))
         for cid in f.caused_by[:3]:
             cause = by_id.get(cid)
@@ -107,7 +109,8 @@ def _bullets(items: tuple[str, ...], style: str) -> Table:
     return grid
 
 
-def render_component(s: ComponentStatus, report: Report) -> Panel:
+def render_component(s: ComponentStatus, report: Report, boxed: bool = True) -> Panel | Group:
+    """One component in a panel; unboxed (piped), the title then the same lines, without a frame."""
     c = s.component
     by_id = {f.id: f for f in report.findings}
     parts: list[Any] = []
@@ -147,6 +150,8 @@ def render_component(s: ComponentStatus, report: Report) -> Panel:
         cmds.add_row(Text("  $"), t)
     parts.append(cmds)
     title = Text.assemble((c.title, "bold"), (f"  ({c.name})", "dim"))
+    if not boxed:
+        return Group(title, *parts)
     return Panel(Group(*parts), title=title, title_align="left", border_style=STATE_STYLE[s.state].replace("bold ", ""))
 
 
@@ -168,7 +173,7 @@ def run_component(snap: Snapshot, report: Report, name: str, output: Any, consol
         _write_json(console, statuses[0].to_json() if len(statuses) == 1 else {"components": [s.to_json() for s in statuses]})
     else:
         for s in statuses:
-            console.print(render_component(s, report))
+            print_fitted(console, render_component(s, report, boxed=not is_plain(console)))
     return _exit(statuses)
 
 
@@ -179,8 +184,9 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
         _write_json(console, {"components": [summary_json(s) for s in statuses]})
         return _exit(statuses)
     tbl = Table(title="Platform components", title_justify="left")
-    for col in ("component", "state", "version", "controllers", "findings", "namespaces"):
-        tbl.add_column(col, overflow="fold")
+    for col in ("component", "state", "version", "controllers", "findings"):
+        tbl.add_column(col, no_wrap=True)  # a name split across lines cannot be read, found or copied
+    tbl.add_column("namespaces", overflow="fold")
     for s in statuses:
         crit = sum(1 for f in s.findings if f.severity == "critical")
         warn = sum(1 for f in s.findings if f.severity == "warning")
@@ -201,7 +207,7 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
             fnd if (crit or warn) else Text("—", style="dim"),
             ", ".join(s.component.namespaces),
         )
-    console.print(tbl)
+    print_fitted(console, tbl)
     console.print(Text("Details: sre-expert component NAME", style="dim"))
     return _exit(statuses)
 

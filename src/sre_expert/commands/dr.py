@@ -35,6 +35,7 @@ from ..dr import (
     format_duration,
     objectives,
 )
+from ..report.terminal import emit, emit_command, print_fitted
 from ..snapshot import Snapshot, unseen_notes
 from ..timeutil import human
 
@@ -152,7 +153,7 @@ def _status_terminal(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
                      archive: ArchiveDR | None = None, velero_unseen: bool = False) -> None:
     table = Table(title=f"Recovery points · captured {snap.now:%Y-%m-%d %H:%M} UTC", show_lines=False)
     for col in ("namespace", "class", "RPO", "schedules", "newest good backup", "age", "verdict"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("namespace", "class", "RPO", "age"))
     order = {"missed": 0, "unprotected": 1, "met": 2, "not-covered": 3}
     for r in sorted(rows, key=lambda r: (not r.required, order.get(r.status, 9), r.namespace)):
         style = STATUS_STYLE.get(r.status, "") if r.required else "dim"
@@ -161,7 +162,7 @@ def _status_terminal(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
             _schedules_text(r), r.last_backup or "-", human(r.age) if r.age is not None else "-",
             Text(_verdict(r), style=style),
         )
-    console.print(table)
+    print_fitted(console, table)
     line = Text()
     line.append(f"{summary['met']} met", style="green")
     line.append(" · ")
@@ -274,18 +275,18 @@ def _plan_terminal(snap: Snapshot, plan: Plan, console: Console) -> None:
             mark, style = _mark(p.ok)
             desc = Text(p.description + ("" if p.blocking else " (advisory)"))
             t.add_row(Text(mark, style=style), desc, Text(p.detail, style="dim"))
-        console.print(t)
+        print_fitted(console, t)
         console.print()
-    steps = Table(title="Procedure", show_lines=False)
-    steps.add_column("#", justify="right")
-    steps.add_column("step", overflow="fold")
-    steps.add_column("command", overflow="fold")
-    steps.add_column("safety")
+    # each step: its words (wrapped under themselves), then its command whole on its own line, so a
+    # copy of the line is the command at any terminal width
+    console.print(Text("Procedure", style="bold"))
     for i, s in enumerate(plan.steps, 1):
         safety = s.safety if s.command else "manual"
-        steps.add_row(str(i), s.description, Text(s.command or "-", style="bold" if s.command else "dim"),
-                      Text(safety, style=SAFETY_STYLE.get(safety, "")))
-    console.print(steps)
+        words = Text(s.description)
+        words.append(f"  [{safety}]", style=SAFETY_STYLE.get(safety, ""))
+        emit(console, words, 5, Text(f"{i:>3}. ", style="bold"))
+        if s.command:
+            emit_command(console, Text(s.command, style="bold"), 7)
     for n in plan.notes:
         console.print(f"• {escape(n)}", highlight=False)
     if not plan.ready:

@@ -18,6 +18,7 @@ class Report:
     findings: list[Finding]
     not_checked: list[str] = field(default_factory=list)
     hidden: int = 0
+    matched: int | None = None  # after a filter: how many findings it selected (the rest are kept causes)
 
     def summary(self) -> dict[str, int]:
         out = {"critical": 0, "warning": 0, "info": 0}
@@ -113,8 +114,10 @@ def filter_report(
         )
 
     keep: set[str] = set()
+    matched = 0
     for f in report.findings:
         if selected(f):
+            matched += 1
             keep.add(f.id)
             stack = list(f.caused_by)
             while stack:
@@ -123,7 +126,7 @@ def filter_report(
                     keep.add(cid)
                     stack.extend(by_id[cid].caused_by)
     kept = [f for f in report.findings if f.id in keep]
-    return Report(report.info, kept, report.not_checked, hidden=len(report.findings) - len(kept))
+    return Report(report.info, kept, report.not_checked, hidden=len(report.findings) - len(kept), matched=matched)
 
 
 def exit_status(report: Report, fail_on: str) -> int:
