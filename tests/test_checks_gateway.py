@@ -241,7 +241,7 @@ def test_synth_route_not_accepted_fault() -> None:
     report = run(b)
     root = only_root(report, "HTTPROUTE-NO-MATCHING-PARENT", "HTTPRoute", "lfh-staging", "api")
     assert has(root.evidence, "sectionName 'https-lfh-prod' names no listener")
-    assert has(root.evidence, "spec.hostnames ['api.stg.localfirsthealth.com'] fit listener https-lfh-stg")
+    assert has(root.evidence, "spec.hostnames api.stg.localfirsthealth.com fit listener https-lfh-stg")
     assert any('"value":"https-lfh-stg"' in c for c in commands(root))
 
 

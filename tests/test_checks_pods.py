@@ -685,7 +685,7 @@ def test_node_selector_mismatch() -> None:
                   "preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.")
     report = run(b)
     root = only_root(report, "POD-UNSCHEDULABLE", "Deployment", "gpu", namespace="batch")
-    assert has(root.evidence, "3 node(s) do not match the pod's nodeSelector {'cloud.google.com/gke-accelerator': 'nvidia-l4'}")
+    assert has(root.evidence, "3 node(s) do not match the pod's nodeSelector cloud.google.com/gke-accelerator=nvidia-l4")
 
 
 def test_just_created_unschedulable_pod_is_not_reported_yet() -> None:

@@ -143,3 +143,131 @@ def test_comma_form_of_namespace_filter() -> None:
     one = piped("check", "--demo", "-o", "json", "-n", "lfh-staging,mycure-production")
     two = piped("check", "--demo", "-o", "json", "-n", "lfh-staging", "-n", "mycure-production")
     assert one.returncode == 1 and one.stdout == two.stdout and '"mycure-production"' in one.stdout
+
+
+# ------------------------------------------------------------------------------- full text, no reprs
+
+
+def test_json_carries_full_text_titles_never_end_in_an_ellipsis() -> None:
+    import json
+
+    doc = json.loads(piped("check", "--demo", "-o", "json").stdout)
+    assert not [f["title"] for f in doc["findings"] if f["title"].endswith("…")]
+    kyverno = next(f for f in doc["findings"] if f["code"] == "KYVERNO-ADMISSION-DENIED")
+    rule = next(e for e in kyverno["evidence"] if e.startswith("rule restricted:"))
+    # both violations the user must fix, not "forbidden v"
+    assert "forbidden values found: nil" in rule and "capabilities" in rule
+    bsl = next(f for f in doc["findings"] if f["code"] == "VELERO-BSL-UNAVAILABLE")
+    assert "does not have storage.objects.list access" in bsl["title"]
+
+
+def test_no_python_reprs_in_check_or_trace_output() -> None:
+    import json
+
+    leak = re.compile(r"\{'|\['|': '")
+    check = piped("check", "--demo", "-o", "json").stdout
+    assert not leak.findall(check.replace("\\\"", "")), leak.findall(check)[:3]
+    routes = [f"route/{r['namespace']}/{r['name']}" for r in
+              (f["object"] for f in json.loads(check)["findings"]) if r["kind"] == "HTTPRoute"]
+    for target in ["api.mycure.md", "svc/mycure-production/mongodb", "argocd.mycureapp.com", *routes[:2]]:
+        out = piped("trace", target, "--demo").stdout
+        assert not re.search(r"selector \{|hosts \[|hostnames \[", out), (target, out)
+
+
+def test_argocd_placeholder_filled_when_the_application_is_known(report) -> None:
+    f = next(f for f in report.findings if f.code == "KYVERNO-ADMISSION-DENIED")
+    cmds = [r.command for r in f.remediation if r.command and r.command.startswith("argocd app sync")]
+    # the blocked Deployment mycure-production/report-worker is deployed by Application mycure-production
+    assert cmds == ["argocd app sync mycure-production --app-namespace argocd"]
+
+
+def test_not_checked_lines_name_checks_in_words(report) -> None:
+    from sre_expert.diagnosis.engine import Report
+
+    r = Report(report.info, [], ["certmanager.issuers: could not read ClusterIssuer: forbidden (grant list on them)"])
+    out = tty(r, 80)
+    assert "cert-manager issuers: could not read ClusterIssuer" in out and "certmanager.issuers" not in out
+
+
+def test_markdown_never_prints_the_local_bundle_path(tmp_path) -> None:
+    import shutil
+
+    bundle = tmp_path / "home" / "me" / "snapshot-prod"
+    shutil.copytree(demo_path(), bundle)
+    md = piped("check", "-b", str(bundle), "-o", "markdown").stdout
+    assert str(tmp_path) not in md and "`snapshot-prod`" in md.splitlines()[2]
+    assert "7 root causes (4 critical, 3 warning) · 65 findings in all" in md
+
+
+# ------------------------------------------------------------------------------- trace
+
+
+def test_trace_follows_checks_links_down_to_the_root_cause() -> None:
+    import json
+
+    doc = json.loads(piped("trace", "route/mycure-production/api", "--demo", "-o", "json").stdout)
+    assert doc["brokenHop"] == "pods"
+    roots = {r["code"]: r for r in doc["rootCauses"]}
+    db = roots["POD-STORAGE-CORRUPTION"]  # the api pods crash because the database under them cannot start
+    assert db["object"]["name"] == "mongodb" and [v["code"] for v in db["via"]][0] == "POD-CRASHLOOP"
+    out = piped("trace", "route/mycure-production/api", "--demo").stdout
+    assert "root cause CRITICAL StatefulSet mycure-production/mongodb" in out
+
+
+@pytest.mark.parametrize("args,kind,title", [
+    (("deploy/mycure-production/api",), "workload", "pods of Deployment mycure-production/api"),
+    (("deployment/api", "-n", "mycure-production"), "workload", "pods of Deployment mycure-production/api"),
+    (("pod/mongodb-0", "-n", "mycure-production"), "pod", "Pod mycure-production/mongodb-0"),
+    (("svc/mongodb", "-n", "mycure-production"), "service", "Service mycure-production/mongodb"),
+])
+def test_trace_takes_kubectl_style_targets(args, kind: str, title: str) -> None:
+    import json
+
+    r = piped("trace", *args, "--demo", "-o", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["resolved"] and doc["targetKind"] == kind, r.stdout[:300]
+    assert doc["hops"][0]["title"] == title
+
+
+def test_trace_says_when_prometheus_is_unreachable() -> None:
+    import json
+
+    doc = json.loads(piped("trace", "svc/mycure-production/mongodb", "--demo", "--prometheus", "http://127.0.0.1:9",
+                           "-o", "json").stdout)
+    assert any("could not be queried" in t and "127.0.0.1:9" in t for t in doc["notChecked"]), doc["notChecked"]
+    out = piped("trace", "svc/mycure-production/mongodb", "--demo", "--prometheus", "http://127.0.0.1:9").stdout
+    assert "Not checked" in out and "127.0.0.1:9" in out
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_trace_commands_whole_and_lines_fit(width: int) -> None:
+    from sre_expert.commands.trace import run_trace
+
+    buf = io.StringIO()
+    con = Console(file=buf, width=width, force_terminal=True, color_system=None, highlight=False)
+    run_trace(load_bundle(demo_path()), "route/mycure-production/api", "terminal", con)
+    lines = buf.getvalue().splitlines()
+    assert "kubectl get endpointslices -n mycure-production -l kubernetes.io/service-name=api" in [ln.strip() for ln in lines]
+    long = [ln for ln in lines if len(ln) > width and not ln.strip().startswith(("kubectl ", "argocd ", "velero "))]
+    assert not long, long[:2]
+
+
+# ------------------------------------------------------------------------------- component and dr
+
+
+def test_piped_component_list_keeps_names_whole() -> None:
+    r = piped("component", "--demo", columns=80)
+    rows = {ln.split()[0]: ln for ln in r.stdout.splitlines()[2:] if ln.strip() and not ln.startswith("Details")}
+    assert "cert-manager" in rows and "external-secrets" in rows and "envoy-gateway-system" in rows["envoy-gateway"]
+    assert not [ln for ln in r.stdout.splitlines() if ln != ln.rstrip()]
+
+
+def test_dr_plan_commands_whole_at_80_columns() -> None:
+    from sre_expert.commands.dr import run_dr_plan
+
+    buf = io.StringIO()
+    run_dr_plan(load_bundle(demo_path()), "namespace-deletion", "mycure-production", "terminal",
+                Console(file=buf, width=80, force_terminal=True, color_system=None))
+    lines = [ln.strip() for ln in buf.getvalue().splitlines()]
+    restore = [ln for ln in lines if ln.startswith("velero restore create ")]
+    assert len(restore) == 1 and restore[0].endswith("--include-namespaces mycure-production --wait")

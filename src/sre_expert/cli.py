@@ -43,15 +43,15 @@ class FailOn(str, Enum):
 
 BundleOpt = Annotated[
     Optional[str],
-    typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh support bundle)."),
+    typer.Option("--bundle", "-b", metavar="PATH", help="Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh support bundle)."),
 ]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shipped with sre-expert.")]
-ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")]
-KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
+DemoOpt = Annotated[bool, typer.Option("--demo", metavar="", help="Use the demo platform shipped with sre-expert.")]
+ContextOpt = Annotated[Optional[str], typer.Option("--context", metavar="NAME", help="Read this kube context live (read-only LISTs).")]
+KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", metavar="FILE", help="Kubeconfig file for a live read.")]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
 PrometheusOpt = Annotated[
     Optional[str],
-    typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
+    typer.Option("--prometheus", metavar="URL", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
                  "Live without it: the cluster's Prometheus through the API server proxy."),
 ]
 
@@ -130,16 +130,16 @@ def check(
     kubeconfig: KubeconfigOpt = None,
     output: OutputOpt = Output.terminal,
     namespace: Annotated[
-        Optional[list[str]], typer.Option("--namespace", "-n", help="Only findings in this namespace (repeatable); their root causes are kept. Live: list only these namespaces.")
+        Optional[list[str]], typer.Option("--namespace", "-n", metavar="NS[,NS…]", help="Only findings in these namespaces (comma-separated or repeated); their root causes are kept. Live: list only these namespaces.")
     ] = None,
     component: Annotated[
-        Optional[list[str]], typer.Option("--component", "-c", help="Only findings of this component (repeatable), e.g. workloads, gateway.")
+        Optional[list[str]], typer.Option("--component", "-c", metavar="NAME[,NAME…]", help="Only findings of these components (comma-separated or repeated), e.g. workloads,gateway.")
     ] = None,
     severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
     prometheus: PrometheusOpt = None,
-    brief: Annotated[bool, typer.Option("--brief", help="Only the first page: one line per root cause.")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Every evidence line, fix and symptom, nothing shortened.")] = False,
+    brief: Annotated[bool, typer.Option("--brief", metavar="", help="Only the first page: one line per root cause.")] = False,
+    full: Annotated[bool, typer.Option("--full", metavar="", help="Every evidence line, fix and symptom, nothing shortened.")] = False,
 ) -> None:
     """Sweep the whole platform: root causes first, each with evidence and a fix.
 
@@ -274,7 +274,7 @@ def trace(
     target: Annotated[str, typer.Argument(
         help="HOST (api.mycureapp.com), or an object as kubectl names it: route/NS/NAME, svc/NS/NAME, pod/NS/NAME, "
              "deploy/NS/NAME (also sts, ds), or KIND/NAME with -n NS.", metavar="TARGET")],
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace of a KIND/NAME target (default: default).")] = None,
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", metavar="NS", help="Namespace of a KIND/NAME target (default: default).")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,
     context: ContextOpt = None,
@@ -344,7 +344,7 @@ def dr_status_cmd(
 @dr_app.command("plan")
 def dr_plan_cmd(
     scenario: Annotated[str, typer.Argument(help="A scenario of the RTO/RPO table, e.g. namespace-deletion.")],
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace to recover.")] = None,
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", metavar="NS", help="Namespace to recover.")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,
     context: ContextOpt = None,

@@ -9,7 +9,6 @@ repository holds, in namespaces where it holds that kind.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,7 +105,7 @@ def _dotted(path: tuple[Any, ...]) -> str:
 def _show(v: Any, limit: int = 400) -> str:
     if v is _ABSENT:
         return "(absent)"
-    s = json.dumps(v) if isinstance(v, str) else human_value(v)
+    s = repr(v) if isinstance(v, str) else human_value(v)
     return shorten(s, limit)
 
 
