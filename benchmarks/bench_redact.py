@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Redaction: leaks and over-redaction on tests/data/redaction_corpus.yaml, per approach, and the cost
+per MB of log text.
+
+    PYTHONPATH=src python benchmarks/bench_redact.py [--runs 5] [--mb 2]
+
+Approaches compared:
+  rules           sre_expert.safety.redact (knowledge/redaction.yaml + the structural text passes)
+  detect-secrets  Yelp's detect-secrets 1.5.0, every default plugin, used as a detector over each line
+                  (scan_line); each value it reports is replaced wherever it occurs. Only measured when
+                  the package is importable (`pip install detect-secrets==1.5.0`; not a dependency).
+  combined        rules, then detect-secrets over what is left.
+
+Definitions (the same as tests/test_redact.py::test_corpus_totals):
+  leak            a `leak` substring of a case that is still in the output (counted per substring)
+  over-redaction  (keep substrings lost + look-alike cases changed) / (keep substrings + look-alike cases)
+Cost: wall seconds per MB of the demo's pod logs (repeated up to --mb MB), median of --runs runs.
+
+Last run (2-core shared machine, 2026-12-06; 181 cases, 235 leak substrings, 327 keeps + 51 look-alikes):
+
+  approach         leaks  leak-cases  over-redaction   s/MB
+  rules (before)     120          61     1/378 = 0.3%    0.09
+  detect-secrets     137          90    30/378 = 7.9%   29.8
+  rules (after)        0           0     0/378 = 0.0%    0.12
+  combined             0           0    15/378 = 4.0%   30.0
+
+detect-secrets finds vendor tokens by shape (Stripe, SendGrid, Twilio, Discord, OpenAI...) but nothing of
+the personal data, the Secret data values or passwords given by CLI flag, and its entropy and keyword
+plugins take Secret names, digests and hashes for secrets; it costs ~250x per MB. We kept our rules and
+wrote the missing token shapes into knowledge/redaction.yaml (facts about token formats only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "redaction_corpus.yaml"
+
+
+def score(redact: Callable[[str], str], cases: list[dict]) -> dict[str, int]:
+    leaks = leak_cases = lost = changed = keeps = lookalikes = leak_total = 0
+    for c in cases:
+        out = redact(c["text"])
+        missed = [s for s in c.get("leak", ()) if s in out]
+        leaks += len(missed)
+        leak_cases += bool(missed)
+        leak_total += len(c.get("leak", ()))
+        keeps += len(c.get("keep", ()))
+        lost += sum(1 for k in c.get("keep", ()) if k not in out)
+        if not c.get("leak"):
+            lookalikes += 1
+            changed += out != c["text"]
+    return {"leaks": leaks, "leak_cases": leak_cases, "leak_total": leak_total, "over": lost + changed,
+            "over_total": keeps + lookalikes}
+
+
+def detect_secrets_redactor() -> Callable[[str], str] | None:
+    """detect-secrets' own ad-hoc line scan, with eager search off (on, its entropy plugins report every
+    word of a log line) and verification off (it would call the vendors' APIs)."""
+    try:
+        from detect_secrets.core import scan
+        from detect_secrets.settings import default_settings, get_plugins, get_settings
+        from detect_secrets.util.code_snippet import get_code_snippet
+    except ImportError:
+        return None
+
+    def secrets_of(line: str) -> set[str]:
+        context = get_code_snippet(lines=[line], line_number=1)
+        out = set()
+        for plugin in get_plugins():
+            for s in scan._scan_line(plugin=plugin, filename="evidence.log", line=line, line_number=0,
+                                     enable_eager_search=False, context=context):
+                if s.secret_value and not scan._is_filtered_out(
+                        required_filter_parameters=["context"], filename=s.filename, secret=s.secret_value,
+                        plugin=plugin, line=line, context=context):
+                    out.add(s.secret_value)
+        return out
+
+    def redact(text: str) -> str:
+        found: set[str] = set()
+        with default_settings():
+            get_settings().disable_filters("detect_secrets.filters.common.is_invalid_file",
+                                           "detect_secrets.filters.common.is_ignored_due_to_verification_policies")
+            for line in text.splitlines():
+                found |= secrets_of(line)
+        for v in sorted(found, key=len, reverse=True):
+            text = text.replace(v, "<redacted:ds#1>")
+        return text
+
+    return redact
+
+
+def log_text(mb: float) -> str:
+    from sre_expert.sources.resolve import demo_path
+
+    base = "".join(p.read_text() for p in sorted((demo_path() / "logs").rglob("*.log")))
+    n = max(1, int(mb * 1024 * 1024 / max(1, len(base))))
+    return base * n
+
+
+def cost(redact: Callable[[str], str], text: str, runs: int) -> float:
+    lines = text.splitlines(keepends=True)
+    chunks = ["".join(lines[i:i + 200]) for i in range(0, len(lines), 200)]  # evidence is redacted in pieces
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for ch in chunks:
+            redact(ch)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) / (len(text) / 1024 / 1024)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--mb", type=float, default=2.0)
+    args = ap.parse_args()
+    cases = yaml.safe_load(CORPUS.read_text())["cases"]
+    from sre_expert.safety.redact import redact as rules
+
+    approaches: dict[str, Callable[[str], str]] = {"rules": rules}
+    ds = detect_secrets_redactor()
+    if ds is not None:
+        approaches["detect-secrets"] = ds
+        approaches["combined"] = lambda t: ds(rules(t))
+    else:
+        print("detect-secrets not installed: only the rules are measured", file=sys.stderr)
+    text = log_text(args.mb)
+    print(f"{len(cases)} cases; cost over {len(text) / 1024 / 1024:.1f} MB of demo pod logs, median of {args.runs}")
+    print(f"{'approach':16} {'leaks':>6} {'leak-cases':>11} {'over-redaction':>16} {'s/MB':>7}")
+    for name, fn in approaches.items():
+        s = score(fn, cases)
+        over = f"{s['over']}/{s['over_total']} = {100 * s['over'] / s['over_total']:.1f}%"
+        print(f"{name:16} {s['leaks']:>6} {s['leak_cases']:>11} {over:>16} {cost(fn, text, args.runs):>7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
