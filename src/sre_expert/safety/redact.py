@@ -200,15 +200,18 @@ class RuleSet:
 # its rule says. Unquoted values stop at whitespace and at the punctuation that ends a value in query
 # strings, Go maps and flow mappings; YAML block scalars (`key: |`) take their indented lines; values
 # that open a mapping or list, or that are `<...>` / `${...}` references, are not values to hide.
-_KV = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["']?)(?P<key>[A-Za-z0-9_.-]+)(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
+# JSON quoted inside a JSON string (a request body in a log line) escapes its quotes: \"key\":\"value\", and
+# once more when that log line is itself quoted (\\\"key\\\"); the key's and value's quotes may carry them.
+_KV = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["']?)(?P<key>[A-Za-z0-9_.-]+)(?:\\{1,3}(?=["']))?(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
 _V_QUOTED = r'"(?P<q>(?:[^"\\\n]|\\.)*)"'
+_V_ESCAPED = r'(?P<eq>\\{1,3})"(?P<e>(?:(?!(?P=eq)")[^\n])*)(?P=eq)"'
 _V_SINGLE = r"'(?P<s>[^'\n]*)'"
 _V_BLOCK = r"[|>][-+]?[ \t]*\r?\n(?P<ind>[ \t]+)(?P<b>[^\n]*(?:\r?\n(?P=ind)[^\n]*)*)"
 _V_WORD = r"[^\s\"',;&})\]]+"
 _V_START = r"(?![{\[|>`]|<|\$[{(])"
-_VALUE = re.compile("|".join((_V_QUOTED, _V_SINGLE, _V_BLOCK,
+_VALUE = re.compile("|".join((_V_QUOTED, _V_ESCAPED, _V_SINGLE, _V_BLOCK,
                               _V_START + r"(?P<u>" + _V_WORD + r"(?!\d*[ \t]+bytes\b))")))
-_VALUE_WORDS = re.compile("|".join((_V_QUOTED, _V_SINGLE, _V_BLOCK,
+_VALUE_WORDS = re.compile("|".join((_V_QUOTED, _V_ESCAPED, _V_SINGLE, _V_BLOCK,
                                     _V_START + r"(?P<u>" + _V_WORD + r"(?:[ ](?![^\s\"']*[:=])" + _V_WORD + r")*)")))
 # Kubernetes env entries: {"name": "KEY", "value": "v"} and `name: KEY` followed by `value: v` in YAML.
 _ENV_JSON = re.compile(r'"name"\s*:\s*"(?P<key>[^"\n]+)"\s*,\s*"value"\s*:\s*' + _V_QUOTED)
@@ -220,7 +223,7 @@ _ENV_YAML = re.compile(
 
 def _value_span(m: re.Match[str]) -> tuple[int, int] | None:
     groups = m.groupdict()
-    for g in ("q", "s", "b", "u"):
+    for g in ("q", "e", "s", "b", "u"):
         if groups.get(g) is not None:
             return m.span(g)
     return None
@@ -243,6 +246,124 @@ def _key_values(text: str, rs: KeyScan) -> Iterable[tuple[int, int, str]]:
                 span = _value_span(m) if k else None
                 if k and span and k.accepts(text[span[0]:span[1]]):
                     yield (*span, k.name)
+
+
+# ---------------------------------------------------------------------------------------- Secrets in text
+
+# `kubectl get secret -o yaml|json` pasted into a log, a runbook's output or a model's answer: every value
+# of a Secret's data/stringData is secret, whatever its key is called (MONGO_URI, LOG_LEVEL...). Found by
+# structure, since text has no parsed object: the `data:` block must belong to the same mapping as
+# `kind: Secret` (a ConfigMap's data next to it stays readable).
+_YAML_DATA = re.compile(r"^(?P<ind>[ \t]*(?:- )?)(?:data|stringData):[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+_YAML_ENTRY = re.compile(r"(?P<ind>[ \t]+)(?P<q>[\"']?)[^\s:\"'#][^:\n]*?(?P=q):[ \t]+(?P<v>[^\s#][^\n]*?)[ \t]*\r?$")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]')
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+
+def _yaml_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
+    starts = _line_starts(text)
+    lines = text.split("\n")
+    index = {pos: i for i, pos in enumerate(starts)}
+    for m in _YAML_DATA.finditer(text):
+        row = index[m.start()]
+        col = len(m.group("ind"))
+        if not _yaml_sibling_kind_secret(lines, row, col):
+            continue
+        r = row + 1
+        while r < len(lines):
+            line = lines[r]
+            if not line.strip():
+                r += 1
+                continue
+            ind = len(line) - len(line.lstrip(" \t"))
+            if ind <= col:
+                break
+            e = _YAML_ENTRY.fullmatch(line)
+            if e is not None:
+                v = e.group("v")
+                if v[0] in "|>":  # a block scalar: its more-indented lines are the value
+                    r += 1
+                    while r < len(lines) and (not lines[r].strip() or len(lines[r]) - len(lines[r].lstrip(" \t")) > ind):
+                        if lines[r].strip():
+                            lead = len(lines[r]) - len(lines[r].lstrip(" \t"))
+                            yield starts[r] + lead, starts[r] + len(lines[r].rstrip(" \t\r")), "secret-data"
+                        r += 1
+                    continue
+                if v[0] in "\"'" and len(v) > 1 and v[-1] == v[0]:
+                    yield starts[r] + e.start("v") + 1, starts[r] + e.end("v") - 1, "secret-data"
+                else:
+                    yield starts[r] + e.start("v"), starts[r] + e.end("v"), "secret-data"
+            r += 1
+
+
+_YAML_KIND_SECRET = re.compile(r"[ \t]*(?:- )?kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#[^\n]*)?\r?")
+
+
+def _yaml_sibling_kind_secret(lines: list[str], row: int, col: int) -> bool:
+    """Is there a `kind: Secret` at column `col` in the mapping that holds line `row`? The mapping ends
+    at a line indented less, or at the `- ` that starts the next list item."""
+    for step in (-1, 1):
+        r = row + step
+        while 0 <= r < len(lines):
+            line = lines[r]
+            body = line.lstrip(" \t")
+            if body and not body.startswith("#"):
+                ind = len(line) - len(body)
+                item = body.startswith("- ")
+                key_col = ind + 2 if item else ind
+                if key_col < col or (item and key_col == col and step == 1):
+                    break
+                if key_col == col and _YAML_KIND_SECRET.fullmatch(line):
+                    return True
+                if item and key_col == col:  # the first line of our own list item: nothing above belongs
+                    break
+            r += step
+    return False
+
+
+def _json_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
+    """Values of "data"/"stringData" objects whose enclosing object has "kind": "Secret" (compact or
+    pretty JSON; any nesting, e.g. a List's items)."""
+    toks = [(m.group(), m.start(), m.end()) for m in _JSON_TOKEN.finditer(text)]
+    stack: list[dict[str, Any]] = []  # one frame per open object/array
+    i = 0
+    n = len(toks)
+    while i < n:
+        tok, start, end = toks[i]
+        if tok in "{[":
+            frame: dict[str, Any] = {"obj": tok == "{", "secret": False, "values": [], "data_of": None}
+            # an object opened right after "data": is the data of the enclosing object
+            if tok == "{" and i >= 2 and toks[i - 1][0] == ":" and toks[i - 2][0] in ('"data"', '"stringData"') and stack:
+                frame["data_of"] = stack[-1]
+            stack.append(frame)
+        elif tok in "}]":
+            if stack:
+                frame = stack.pop()
+                if frame["obj"] and frame["secret"]:
+                    yield from frame["values"]
+        elif tok[0] == '"' and stack and stack[-1]["obj"] and i + 2 < n and toks[i + 1][0] == ":":
+            frame = stack[-1]
+            value, vstart, vend = toks[i + 2]
+            if value[0] == '"':
+                if tok == '"kind"' and value == '"Secret"':
+                    frame["secret"] = True
+                elif frame["data_of"] is not None and vend - vstart > 2:
+                    frame["data_of"]["values"].append((vstart + 1, vend - 1, "secret-data"))
+                i += 3
+                continue
+        i += 1
+
+
+def _secret_text_values(text: str) -> list[tuple[int, int, str]]:
+    if "Secret" not in text or "ata" not in text:
+        return []
+    out = list(_yaml_secret_values(text)) if "ata:" in text else []
+    if '"data"' in text or '"stringData"' in text:
+        out.extend(_json_secret_values(text))
+    return out
 
 
 def _compile(pattern: Any, flags: int, where: str) -> re.Pattern[str]:
@@ -395,6 +516,14 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
     rs = rules or default_rules()
     taken: list[tuple[int, int]] = [m.span() for m in PLACEHOLDER.finditer(text)]
     found: list[tuple[int, int, str]] = []
+    for start, end, family in _secret_text_values(text):  # by structure first: the whole value, whatever it holds
+        value = text[start:end]
+        if end <= start or PLACEHOLDER.fullmatch(value) or (rs.skip.pattern and rs.skip.fullmatch(value)):
+            continue
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        found.append((start, end, family))
     for rule in rs.applicable(text):
         if isinstance(rule, KeyScan):
             for start, end, family in _key_values(text, rule):
