@@ -70,8 +70,8 @@ class LoginThrottle:
         now = self._clock()
         times = self._seen.get(client)
         if times is None:
-            times = self._seen[client] = self._deque()
             self._forget(now)
+            times = self._seen[client] = self._deque()
         while times and times[0] <= now - self.window:
             times.popleft()
         if len(times) >= self.limit:
@@ -81,11 +81,11 @@ class LoginThrottle:
         return None
 
     def _forget(self, now: float) -> None:
-        if len(self._seen) <= self.max_clients:
+        if len(self._seen) < self.max_clients:
             return
         for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
             del self._seen[key]
-        while len(self._seen) > self.max_clients:
+        while len(self._seen) >= self.max_clients:
             self._seen.popitem(last=False)
 
     def __len__(self) -> int:
