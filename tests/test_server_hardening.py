@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from server_harness import request, start_serve, stop_serve, webhook_payload
+from redaction_plant import END, PLANTED_TEXTS, leaked
+from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
 from sre_expert.server.auth import LoginThrottle
 
@@ -17,11 +19,11 @@ HEADER_TIMEOUT = 1.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path]]:
     db = tmp_path_factory.mktemp("hardening") / "db.sqlite"
     base, token, proc = start_serve(db, args=("--demo", "--header-timeout", str(HEADER_TIMEOUT)))
     try:
-        yield base, token
+        yield base, token, db
     finally:
         stop_serve(proc)
 
@@ -61,7 +63,7 @@ SLOW = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-Pad-%d: %
 
 
 def test_a_client_sending_headers_byte_by_byte_is_cut_off(server) -> None:
-    base, _ = server
+    base, _, _ = server
     s = _connect(base)
     try:
         closed = _dribble_until_closed(s, SLOW, gap=0.25, limit=HEADER_TIMEOUT + 8)
@@ -74,7 +76,7 @@ def test_a_client_sending_headers_byte_by_byte_is_cut_off(server) -> None:
 
 
 def test_the_deadline_applies_again_to_the_next_request_on_a_kept_alive_connection(server) -> None:
-    base, _ = server
+    base, _, _ = server
     s = _connect(base)
     try:
         s.settimeout(10)
@@ -91,7 +93,7 @@ def test_the_deadline_applies_again_to_the_next_request_on_a_kept_alive_connecti
 
 
 def test_a_request_sent_at_once_is_not_affected(server) -> None:
-    base, _ = server
+    base, _, _ = server
     s = _connect(base)
     try:
         s.settimeout(10)
@@ -108,7 +110,7 @@ def test_a_request_sent_at_once_is_not_affected(server) -> None:
 
 
 def test_login_attempts_are_throttled_per_client(server) -> None:
-    base, token = server
+    base, token, _ = server
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     statuses = [request(base, "POST", "/login", raw=b"token=wrong-guess", headers=form)[0] for _ in range(5)]
     assert statuses == [401] * 5
@@ -142,7 +144,7 @@ def test_throttle_window_clients_and_memory() -> None:
 
 
 def test_a_forged_fingerprint_under_another_group_key_leaves_the_group_alone(server) -> None:
-    base, token = server
+    base, token, _ = server
     real = webhook_payload([{"labels": {"alertname": "KubePodCrashLooping", "severity": "critical",
                                         "namespace": "lfh-staging", "pod": "api-7d9f8b6c5d-x2kqp"}}],
                            group_key='{}/{severity="critical"}:{alertname="KubePodCrashLooping"}')
@@ -162,3 +164,28 @@ def test_a_forged_fingerprint_under_another_group_key_leaves_the_group_alone(ser
     assert rec["alerts"][0]["labels"]["pod"] == "api-7d9f8b6c5d-x2kqp" and rec["alerts"][0]["status"] == "firing"
     assert rec["status"] != "resolved"
 
+
+
+def test_planted_secrets_reach_neither_the_store_nor_the_api_nor_the_pages(server) -> None:
+    """Issue 12: the corpus' secrets and PHI sent as alert annotations and labels (any sender with the
+    token can): not in the SQLite files, the API's JSON or the pages' HTML; the alerts themselves are."""
+    base, token, db = server
+    alerts = [{"labels": {"alertname": "PlantedSecrets", "severity": "warning", "namespace": "mycure-production",
+                          "pod": f"api-55wcnlhq-{i:05d}", **({"note": text} if "\n" not in text else {})},
+               "annotations": {"description": text, "summary": END}}
+              for i, text in enumerate(PLANTED_TEXTS)]
+    status, body = request(base, "POST", "/api/v1/alerts", webhook_payload(alerts, group_key="planted"), token=token)
+    assert status == 200, body
+    (inv,) = body["investigations"]
+    rec = wait_for(base, token, inv)
+    assert rec["alertsTotal"] == len(PLANTED_TEXTS)
+    outputs = {"record": rec,
+               "list": request(base, "GET", "/api/v1/investigations?limit=500", token=token)[1],
+               "page": request(base, "GET", f"/investigations/{inv}", token=token, headers={"Accept": "text/html"})[1],
+               "list page": request(base, "GET", "/", token=token, headers={"Accept": "text/html"})[1]}
+    stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    outputs["sqlite files"] = stored.decode("utf-8", "replace")
+    for name, out in outputs.items():
+        assert leaked(out) == [], f"{name} leaked"
+    assert END in str(outputs["record"]) and END in outputs["sqlite files"] and END in outputs["page"]
+    assert "<redacted:" in str(outputs["record"])
