@@ -304,3 +304,27 @@ def test_demo_reports_read_the_same_after_redaction() -> None:
     buf = io.StringIO()
     render_terminal(report, Console(file=buf, width=160))
     assert redact(buf.getvalue()) == buf.getvalue()
+
+
+@pytest.mark.parametrize(("command", "output"), [
+    ("kubectl -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d",
+     "Xk9vQ2mLp7Rt4Wz1"),
+    ("vault kv get -field=password secret/lfh/db", "V4ult-Field-Pw-3\n"),
+    ("aws ecr get-login-password --region ap-southeast-1", "eyJwYXlsb2FkIjoiY1V2b3ZxQjFSd2hZbUpLUjdtcFNHZ2Z6\n"),
+])
+def test_a_bare_password_printed_by_a_known_printer_is_hidden_given_its_command(command: str, output: str) -> None:
+    """Agent tools, MCP and runbooks see a command and its output apart: the output alone is one word."""
+    from sre_expert.safety.redact import redact_command_output
+
+    assert redact(output) == output  # alone, nothing says it is a secret
+    out = redact_command_output(command, output)
+    assert output.strip() not in out and out.startswith("<redacted:printed-secret#1>")
+
+
+def test_command_output_of_an_ordinary_command_is_redacted_as_text() -> None:
+    from sre_expert.safety.redact import redact_command_output
+
+    out = "NAME READY\napi-55wcnlhq-54cp4 1/1\npassword=Hunter2-Mc!\n"
+    assert redact_command_output("kubectl get pods -n mycure-production", out) == (
+        "NAME READY\napi-55wcnlhq-54cp4 1/1\npassword=<redacted:password#1>\n")
+    assert redact_command_output("echo", "") == ""

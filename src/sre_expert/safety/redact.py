@@ -39,6 +39,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "redact",
+    "redact_command_output",
     "redact_obj",
 ]
 
@@ -579,6 +580,30 @@ def redact(text: str, *, table: PlaceholderTable | None = None, rules: RuleSet |
         out.append(table.placeholder(family, text[start:end]))
         pos = end
     out.append(text[pos:])
+    return "".join(out)
+
+
+def redact_command_output(command: str, output: str, *, table: PlaceholderTable | None = None,
+                          rules: RuleSet | None = None) -> str:
+    """`output` of `command`, redacted knowing the command. A bare password printed by a command known to
+    print one (`… -o jsonpath='{.data.password}' | base64 -d`, `vault kv get -field=…`, `aws ecr
+    get-login-password`…: the printed-secret rule) is an ordinary word in the output alone; read after
+    its command line, it is hidden. Everything else is redacted as `redact` would."""
+    if not output:
+        return output
+    head = (command.strip().splitlines() or [""])[-1] + "\n"
+    spans = [(max(s, len(head)) - len(head), e - len(head), f) for s, e, f in find_secrets(head + output, rules)
+             if e > len(head)]
+    if not spans:
+        return output
+    table = PlaceholderTable() if table is None else table
+    out: list[str] = []
+    pos = 0
+    for start, end, family in spans:
+        out.append(output[pos:start])
+        out.append(table.placeholder(family, output[start:end]))
+        pos = end
+    out.append(output[pos:])
     return "".join(out)
 
 
