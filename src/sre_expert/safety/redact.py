@@ -48,6 +48,7 @@ PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+#\d+>")
 _FAMILY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FLAGS = {"ignorecase": re.IGNORECASE, "dotall": re.DOTALL, "multiline": re.MULTILINE}
 _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$")
+_PATH = re.compile(r"(?:~|\.{1,2})?/|(?:~|\.{1,2})?(?:/[a-z0-9_.-]+)+/?")  # lower-case segments: a base64 value is mixed case
 
 
 class RedactionConfigError(ValueError):
@@ -126,9 +127,11 @@ class KeyRule:
     not_words: bool = False
     """A value that is one plain word ("Secret", "it", "invalid") is prose, not a token or key:
     "credential: Secret velero/cloud-credentials" stays readable."""
+    not_paths: bool = False
+    """A value that is a file path ("pwd: /", "password_file: /etc/app/pw") names a place, not a secret."""
 
     def accepts(self, value: str) -> bool:
-        return not (self.not_words and _PLAIN_WORD.match(value))
+        return not ((self.not_words and _PLAIN_WORD.match(value)) or (self.not_paths and _PATH.fullmatch(value)))
 
 
 _MISS = object()
@@ -430,12 +433,12 @@ def parse_rules(doc: Any, source: str) -> RuleSet:
         if ("regex" in raw) == ("key" in raw):
             raise RedactionConfigError(f"{where}: give exactly one of 'regex' or 'key'")
         if "key" in raw:
-            extra = set(raw) - {"name", "key", "env", "multiword", "not_words"}
+            extra = set(raw) - {"name", "key", "env", "multiword", "not_words", "not_paths"}
             if extra:
                 raise RedactionConfigError(f"{where}: unknown keys {sorted(extra)}; a key rule has name, key, env, "
-                                           "multiword, not_words")
+                                           "multiword, not_words, not_paths")
             k = KeyRule(name, _compile(raw["key"], re.IGNORECASE, where), bool(raw.get("multiword")),
-                        bool(raw.get("env")), source, bool(raw.get("not_words")))
+                        bool(raw.get("env")), source, bool(raw.get("not_words")), bool(raw.get("not_paths")))
             if not keys:
                 rules.append(scan)
             keys.append(k)
