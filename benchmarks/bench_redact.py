@@ -98,6 +98,18 @@ def detect_secrets_redactor() -> Callable[[str], str] | None:
     return redact
 
 
+def datafog_redactor() -> Callable[[str], str] | None:
+    """DataFog's regex engine (PyPI `datafog`, its core install: pydantic only, offline; telemetry off)."""
+    import os
+
+    os.environ.setdefault("DATAFOG_NO_TELEMETRY", "1")
+    try:
+        import datafog
+    except ImportError:
+        return None
+    return lambda text: datafog.redact(text, engine="regex").redacted_text
+
+
 def log_text(mb: float) -> str:
     from sre_expert.sources.resolve import demo_path
 
@@ -122,7 +134,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mb", type=float, default=2.0)
-    ap.add_argument("--only", choices=("rules", "detect-secrets", "combined"), help="measure one approach")
+    ap.add_argument("--only", choices=("rules", "detect-secrets", "combined", "datafog", "rules+datafog"), help="measure one approach")
     args = ap.parse_args()
     cases = yaml.safe_load(CORPUS.read_text())["cases"]
     from sre_expert.safety.redact import redact as rules
@@ -133,7 +145,13 @@ def main() -> int:
         approaches["detect-secrets"] = ds
         approaches["combined"] = lambda t: ds(rules(t))
     else:
-        print("detect-secrets not installed: only the rules are measured", file=sys.stderr)
+        print("detect-secrets not installed: not measured", file=sys.stderr)
+    df = datafog_redactor()
+    if df is not None:
+        approaches["datafog"] = df
+        approaches["rules+datafog"] = lambda t: df(rules(t))
+    else:
+        print("datafog not installed: not measured", file=sys.stderr)
     if args.only:
         approaches = {k: v for k, v in approaches.items() if k == args.only}
     text = log_text(args.mb)
