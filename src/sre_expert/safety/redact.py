@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import itertools
 import re
 from collections import Counter
@@ -232,7 +233,7 @@ class RuleSet:
 _KV = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["']?)(?P<key>[A-Za-z0-9_.-]+)(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
 _KV_ESCAPED = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["'])(?P<key>[A-Za-z0-9_.-]+)\\{1,3}(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
 _V_QUOTED = r'"(?P<q>(?:[^"\\\n]|\\.)*)"'
-_V_ESCAPED = r'(?P<eq>\\{1,3})"(?P<e>(?:(?!(?P=eq)")[^\n])*)(?P=eq)"'
+_V_ESCAPED = r'(?P<eq>\\{1,3})"(?P<e>(?:(?!(?P=eq)")[^\n]){0,4096})(?P=eq)"'
 _V_SINGLE = r"'(?P<s>[^'\n]*)'"
 _V_BLOCK = r"[|>][-+]?[ \t]*\r?\n(?P<ind>[ \t]+)(?P<b>[^\n]*(?:\r?\n(?P=ind)[^\n]*)*)"
 _V_WORD = r"[^\s\"',;&})\]]+"
@@ -298,10 +299,11 @@ def _yaml_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
     starts = _line_starts(text)
     lines = text.split("\n")
     index = {pos: i for i, pos in enumerate(starts)}
+    mappings = _YamlMappings(lines)
     for m in _YAML_DATA.finditer(text):
         row = index[m.start()]
         col = len(m.group("ind"))
-        if not _yaml_sibling_kind_secret(lines, row, col):
+        if not mappings.in_secret(row, col):
             continue
         r = row + 1
         while r < len(lines):
@@ -331,28 +333,46 @@ def _yaml_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
 
 
 _YAML_KIND_SECRET = re.compile(r"[ \t]*(?:- )?kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#[^\n]*)?\r?")
+_YAML_MAX_COLUMNS = 64  # distinct indentations looked at; past that (only hostile text) a data: block is not a Secret's
 
 
-def _yaml_sibling_kind_secret(lines: list[str], row: int, col: int) -> bool:
-    """Is there a `kind: Secret` at column `col` in the mapping that holds line `row`? The mapping ends
-    at a line indented less, or at the `- ` that starts the next list item."""
-    for step in (-1, 1):
-        r = row + step
-        while 0 <= r < len(lines):
-            line = lines[r]
+class _YamlMappings:
+    """Which lines share a YAML mapping at a given key column: a mapping at column c ends at a line indented
+    less than c, or at the `- ` that starts the next list item at c. One linear pass per column asked
+    about, so a text of many `data:` lines stays linear."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.info: list[tuple[int, bool, bool] | None] = []
+        for line in lines:
             body = line.lstrip(" \t")
-            if body and not body.startswith("#"):
-                ind = len(line) - len(body)
-                item = body.startswith("- ")
-                key_col = ind + 2 if item else ind
-                if key_col < col or (item and key_col == col and step == 1):
-                    break
-                if key_col == col and _YAML_KIND_SECRET.fullmatch(line):
-                    return True
-                if item and key_col == col:  # the first line of our own list item: nothing above belongs
-                    break
-            r += step
-    return False
+            if not body or body.startswith("#"):
+                self.info.append(None)
+                continue
+            if body.startswith(("---", "...")):  # a new YAML document ends every mapping
+                self.info.append((-1, False, False))
+                continue
+            item = body.startswith("- ")
+            ind = len(line) - len(body)
+            self.info.append((ind + 2 if item else ind, item, bool(_YAML_KIND_SECRET.fullmatch(line))))
+        self._by_col: dict[int, tuple[list[int], set[int]]] = {}
+
+    def in_secret(self, row: int, col: int) -> bool:
+        """Does the mapping holding line `row` at column `col` have `kind: Secret` at that column?"""
+        got = self._by_col.get(col)
+        if got is None:
+            if len(self._by_col) >= _YAML_MAX_COLUMNS:
+                return False
+            seg, secret, cur = [], set(), 0
+            for entry in self.info:
+                if entry is not None:
+                    key_col, item, kind_secret = entry
+                    if key_col < col or (item and key_col == col):
+                        cur += 1
+                    if key_col == col and kind_secret:
+                        secret.add(cur)
+                seg.append(cur)
+            got = self._by_col[col] = (seg, secret)
+        return got[0][row] in got[1]
 
 
 def _json_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
@@ -538,6 +558,28 @@ class PlaceholderTable:
 # ---------------------------------------------------------------------------------------- text
 
 
+class _Spans:
+    """Disjoint spans kept sorted: an overlap test is a binary search (a text with ten thousand secrets
+    would otherwise cost a hundred million comparisons)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for start, end in spans:
+            self.add(start, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end)  # spans starting before `end`; only the last can reach `start`
+        return i > 0 and self.ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
 def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int, str]]:
     """(start, end, family) of every value to hide, without overlaps, in text order.
 
@@ -545,24 +587,24 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
     more specific rule has already hidden that value). Placeholders already in the text are left alone,
     so redacting twice changes nothing."""
     rs = rules or default_rules()
-    taken: list[tuple[int, int]] = [m.span() for m in PLACEHOLDER.finditer(text)]
+    taken = _Spans(m.span() for m in PLACEHOLDER.finditer(text))
     found: list[tuple[int, int, str]] = []
     for start, end, family in _secret_text_values(text):  # by structure first: the whole value, whatever it holds
         value = text[start:end]
         if end <= start or PLACEHOLDER.fullmatch(value) or (rs.skip.pattern and rs.skip.fullmatch(value)):
             continue
-        if any(start < e and s < end for s, e in taken):
+        if taken.overlaps(start, end):
             continue
-        taken.append((start, end))
+        taken.add(start, end)
         found.append((start, end, family))
     for rule in rs.applicable(text):
         if isinstance(rule, KeyScan):
             for start, end, family in _key_values(text, rule):
                 if end <= start or (rs.skip.pattern and rs.skip.fullmatch(text[start:end])):
                     continue
-                if any(start < e and s < end for s, e in taken):
+                if taken.overlaps(start, end):
                     continue
-                taken.append((start, end))
+                taken.add(start, end)
                 found.append((start, end, family))
             continue
         for m in rule.regex.finditer(text):
@@ -585,9 +627,9 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
                 if not keep:
                     continue
                 end = start + keep
-            if any(start < e and s < end for s, e in taken):
+            if taken.overlaps(start, end):
                 continue
-            taken.append((start, end))
+            taken.add(start, end)
             found.append((start, end, rule.name))
     found.sort()
     return found
