@@ -4,30 +4,37 @@ per MB of log text.
 
     PYTHONPATH=src python benchmarks/bench_redact.py [--runs 5] [--mb 2]
 
-Approaches compared:
+Approaches compared (the libraries only when importable; neither is a dependency):
   rules           sre_expert.safety.redact (knowledge/redaction.yaml + the structural text passes)
-  detect-secrets  Yelp's detect-secrets 1.5.0, every default plugin, used as a detector over each line
-                  (scan_line); each value it reports is replaced wherever it occurs. Only measured when
-                  the package is importable (`pip install detect-secrets==1.5.0`; not a dependency).
+  detect-secrets  Yelp's detect-secrets 1.5.0 (`pip install detect-secrets==1.5.0`), every default plugin
+                  as a detector over each line, eager search and verification off; each value it
+                  reports is replaced wherever it occurs.
   combined        rules, then detect-secrets over what is left.
+  datafog         DataFog 4.9.0's regex engine (`pip install datafog==4.9.0`: pydantic only, offline).
+  rules+datafog   rules, then DataFog.
 
-Definitions (the same as tests/test_redact.py::test_corpus_totals):
+Definitions (the same as tests/test_redact.py::test_corpus_totals_zero_leaks_and_at_most_two_percent_over_redaction):
   leak            a `leak` substring of a case that is still in the output (counted per substring)
   over-redaction  (keep substrings lost + look-alike cases changed) / (keep substrings + look-alike cases)
 Cost: CPU seconds per MB of the demo's pod logs (repeated up to --mb MB), median of --runs runs.
 
-Last run (2-core shared machine, 2026-12-06; 181 cases, 235 leak substrings, 327 keeps + 51 look-alikes):
+Last run (2-core shared machine, 2026-12-06; 188 cases: 189 leak substrings in 134 cases, 221 keeps + 54
+look-alikes = 275 things that must stay; cost over 1 MB, CPU time, median of 3):
 
-  approach         leaks  leak-cases  over-redaction   s/MB
-  rules (before)     120          61     1/378 = 0.3%    0.09
-  detect-secrets     137          90    30/378 = 7.9%   29.8
-  rules (after)        0           0     0/378 = 0.0%    0.12
-  combined             0           0    15/378 = 4.0%   30.0
+  approach            leaks  leak-cases   over-redaction    s/MB
+  rules (before)         85          61     1/275 = 0.4%    0.59   (main before issue 12, 5 runs of 2 MB)
+  rules (after)           0           0     0/275 = 0.0%    0.78   (0.77 over 5 runs of 2 MB)
+  detect-secrets        156         115     6/275 = 2.2%    6.91
+  rules+detect-secrets    0           0     3/275 = 1.1%    7.65
+  datafog (regex)       154         111   32/275 = 11.6%    0.81
+  rules+datafog           0           0   23/275 = 8.4%    1.59
 
-detect-secrets finds vendor tokens by shape (Stripe, SendGrid, Twilio, Discord, OpenAI...) but nothing of
-the personal data, the Secret data values or passwords given by CLI flag, and its entropy and keyword
-plugins take Secret names, digests and hashes for secrets; it costs ~250x per MB. We kept our rules and
-wrote the missing token shapes into knowledge/redaction.yaml (facts about token formats only).
+detect-secrets finds vendor tokens by shape (Stripe, SendGrid, Twilio, Discord, OpenAI...) but none of the
+personal data, the Secret data values in pasted YAML/JSON or the passwords given by CLI flag, costs ~9x per
+MB, and on top of our rules only adds over-redaction. DataFog (a light, offline PII library) finds e-mails,
+phones and SSNs but no secrets, and redacts every IP address and date (the look-alikes an SRE needs). We
+kept our own rules, no dependency, and wrote the missing token shapes and contexts into
+knowledge/redaction.yaml (facts about token formats only, no code taken).
 """
 
 from __future__ import annotations
@@ -134,7 +141,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mb", type=float, default=2.0)
-    ap.add_argument("--only", choices=("rules", "detect-secrets", "combined", "datafog", "rules+datafog"), help="measure one approach")
+    ap.add_argument("--only", choices=("rules", "detect-secrets", "combined", "datafog", "rules+datafog"),
+                    help="measure one approach")
     args = ap.parse_args()
     cases = yaml.safe_load(CORPUS.read_text())["cases"]
     from sre_expert.safety.redact import redact as rules

@@ -58,8 +58,8 @@ def _dribble_until_closed(s: socket.socket, data: bytes, gap: float, limit: floa
     return None
 
 
-SLOW = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 20) for i in range(20))
-        + b"\r\n")
+SLOW = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 20) for i in range(20)) + b"\r\n")
 
 
 def test_a_client_sending_headers_byte_by_byte_is_cut_off(server) -> None:

@@ -49,7 +49,8 @@ PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+#\d+>")
 _FAMILY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FLAGS = {"ignorecase": re.IGNORECASE, "dotall": re.DOTALL, "multiline": re.MULTILINE}
 _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$")
-_PATH = re.compile(r"(?:~|\.{1,2})?/|(?:~|\.{1,2})?(?:/[a-z0-9_.-]+)+/?")  # lower-case segments: a base64 value is mixed case
+# a file path of lower-case segments (a base64 value that happens to hold slashes is mixed case)
+_PATH = re.compile(r"(?:~|\.{1,2})?/|(?:~|\.{1,2})?(?:/[a-z0-9_.-]+)+/?")
 
 
 class RedactionConfigError(ValueError):
@@ -231,7 +232,8 @@ class RuleSet:
 # JSON quoted inside a JSON string (a request body in a log line) escapes its quotes: \"key\":\"value\", and
 # once more when that log line is itself quoted (\\\"key\\\"); the key's and value's quotes may carry them.
 _KV = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["']?)(?P<key>[A-Za-z0-9_.-]+)(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
-_KV_ESCAPED = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["'])(?P<key>[A-Za-z0-9_.-]+)\\{1,3}(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
+_KV_ESCAPED = re.compile(
+    r"""(?<![A-Za-z0-9_.-])(?P<qk>["'])(?P<key>[A-Za-z0-9_.-]+)\\{1,3}(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
 _V_QUOTED = r'"(?P<q>(?:[^"\\\n]|\\.)*)"'
 _V_ESCAPED = r'(?P<eq>\\{1,3})"(?P<e>(?:(?!(?P=eq)")[^\n]){0,4096})(?P=eq)"'
 _V_SINGLE = r"'(?P<s>[^'\n]*)'"
@@ -319,7 +321,8 @@ def _yaml_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
                 v = e.group("v")
                 if v[0] in "|>":  # a block scalar: its more-indented lines are the value
                     r += 1
-                    while r < len(lines) and (not lines[r].strip() or len(lines[r]) - len(lines[r].lstrip(" \t")) > ind):
+                    while r < len(lines) and (not lines[r].strip()
+                                              or len(lines[r]) - len(lines[r].lstrip(" \t")) > ind):
                         if lines[r].strip():
                             lead = len(lines[r]) - len(lines[r].lstrip(" \t"))
                             yield starts[r] + lead, starts[r] + len(lines[r].rstrip(" \t\r")), "secret-data"
@@ -387,7 +390,8 @@ def _json_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
         if tok in "{[":
             frame: dict[str, Any] = {"obj": tok == "{", "secret": False, "values": [], "data_of": None}
             # an object opened right after "data": is the data of the enclosing object
-            if tok == "{" and i >= 2 and toks[i - 1][0] == ":" and toks[i - 2][0] in ('"data"', '"stringData"') and stack:
+            opens_data = i >= 2 and toks[i - 1][0] == ":" and toks[i - 2][0] in ('"data"', '"stringData"')
+            if tok == "{" and opens_data and stack:
                 frame["data_of"] = stack[-1]
             stack.append(frame)
         elif tok in "}]":
