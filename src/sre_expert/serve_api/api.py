@@ -7,6 +7,7 @@ server.py puts this behind HTTP. Keeping the routing and answers here, as plain 
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 from ..snapshot import Snapshot
 from . import discovery, paging
 from .events import for_group
-from .resources import Resource, ResourceIndex, build_index
+from .resources import Resource, ResourceIndex, build_index, kubernetes_minor
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .status import forbidden, not_found, read_only, status
 
@@ -63,6 +64,37 @@ class Fault:
         raise ValueError(f"unknown fault {spec!r}: use an HTTP status (403, 404, 500...), 'slow:SECONDS' or 'truncate'")
 
 
+def bundle_version(snap: Snapshot) -> str:
+    """The Kubernetes version the bundle was captured from: what the bundle says (bundle.json
+    kubernetesVersion, troubleshoot's cluster_version.json), else the kubelet version most nodes report
+    (the control plane is never older than its kubelets, so this is a lower bound); "" when nothing says."""
+    if snap.info.kubernetes_version:
+        return snap.info.kubernetes_version
+    counts: dict[str, int] = {}
+    for node in snap.list("Node"):
+        if node.get("apiVersion") not in (None, "v1"):
+            continue  # a custom resource of kind Node (Longhorn's) has no nodeInfo
+        v = str(((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or "")
+        if kubernetes_minor(v) is not None:
+            counts[v] = counts.get(v, 0) + 1
+    return max(counts, key=lambda v: (counts[v], v)) if counts else ""
+
+
+def version_info(git_version: str, now: Any) -> Obj:
+    """/version as kube-apiserver answers it. major/minor are plain numbers (kubectl compares them for its
+    skew warning); an unknown version leaves them empty, which kubectl skips instead of warning about 0.0."""
+    v = git_version.strip()
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", v)
+    if m:
+        git = f"v{m.group(1)}.{m.group(2)}.{m.group(3) or 0}{m.group(4)}"
+        major, minor = m.group(1), m.group(2)
+    else:
+        git, major, minor = "v0.0.0-unknown", "", ""
+    return {"major": major, "minor": minor, "gitVersion": git,
+            "gitCommit": "", "gitTreeState": "", "buildDate": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "goVersion": "", "compiler": "", "platform": "bundle/read-only"}
+
+
 def _json(code: int, obj: Any) -> Response:
     return Response(code, orjson.dumps(obj))
 
@@ -98,7 +130,9 @@ class BundleAPI:
 
     def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None):
         self.snap = snap
-        self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()})
+        self.version = version_info(bundle_version(snap), snap.now)
+        self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()},
+                                                kubernetes_minor(self.version["gitVersion"]))
         self.faults = {kind: Fault.parse(spec) for kind, spec in (faults or {}).items()}
         self.hidden = {r.group_kind for r in self.index.resources.values()
                        if (f := self.faults.get(r.kind)) and f.code == 404}
@@ -129,7 +163,7 @@ class BundleAPI:
         if head in ("healthz", "livez", "readyz") and len(segs) == 1:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if head == "version" and len(segs) == 1:
-            return _json(200, self._version())
+            return _json(200, self.version)
         if head == "api":
             if len(segs) == 1:
                 return _json(200, discovery.api_versions(self.server_address))
@@ -150,14 +184,6 @@ class BundleAPI:
 
     def _discovery_doc(self, doc: Obj | None) -> Response:
         return _json(200, doc) if doc is not None else _json(404, status(404, NOT_FOUND_PATH))
-
-    def _version(self) -> Obj:
-        v = self.snap.info.kubernetes_version or "v0.0.0"
-        core = v.lstrip("v").split("+")[0].split("-")[0].split(".")
-        return {"major": core[0] if core else "", "minor": core[1] if len(core) > 1 else "",
-                "gitVersion": v if v.startswith("v") else f"v{v}", "gitCommit": "", "gitTreeState": "",
-                "buildDate": self.snap.now.strftime("%Y-%m-%dT%H:%M:%SZ"), "goVersion": "", "compiler": "",
-                "platform": "bundle/read-only"}
 
     def _split(self, group: str, version: str, rest: list[str]) -> tuple[Resource | None, str | None, str, list[str]] | Response:
         """Resolve a resource path to (resource or None if not served, namespace or None, name, subresource path)."""
