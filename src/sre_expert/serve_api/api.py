@@ -163,7 +163,7 @@ class BundleAPI:
         if head in ("healthz", "livez", "readyz") and len(segs) == 1:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if head == "version" and len(segs) == 1:
-            return _json(200, self.version)
+            return _json(200, self._version(headers.get("user-agent", "")))
         if head == "api":
             if len(segs) == 1:
                 return _json(200, discovery.api_versions(self.server_address))
@@ -184,6 +184,18 @@ class BundleAPI:
 
     def _discovery_doc(self, doc: Obj | None) -> Response:
         return _json(200, doc) if doc is not None else _json(404, status(404, NOT_FOUND_PATH))
+
+    def _version(self, user_agent: str) -> Obj:
+        """The bundle's version. When nothing in the bundle tells it, a client that names its own version
+        (kubectl/v1.32.4) gets that one, marked `+unknown`: a made-up 0.0 would only make kubectl warn
+        about a version skew that does not exist."""
+        if self.version["major"]:
+            return self.version
+        m = re.search(r"/v(\d+)\.(\d+)\.(\d+)", user_agent)
+        if not m:
+            return self.version
+        return {**self.version, "major": m.group(1), "minor": m.group(2),
+                "gitVersion": f"v{m.group(1)}.{m.group(2)}.{m.group(3)}+unknown"}
 
     def _split(self, group: str, version: str, rest: list[str]) -> tuple[Resource | None, str | None, str, list[str]] | Response:
         """Resolve a resource path to (resource or None if not served, namespace or None, name, subresource path)."""
