@@ -306,3 +306,23 @@ def test_demo_certificates_wide_show_readiness_from_status(tmp_path: Path) -> No
         assert row[5] == ready["message"]
         seen.add(ready["status"])
     assert seen == {"True", "False"}  # the demo has both, so the column is really read from status
+
+
+def test_notes_say_what_is_not_answered_as_the_cluster_did() -> None:
+    from datetime import UTC, datetime
+
+    from sre_expert.serve_api.api import BundleAPI
+    from sre_expert.sources.memory import snapshot_from_objects
+
+    now = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+    objs = [{"kind": "Widget", "metadata": {"name": "w", "namespace": "n"}},
+            {"kind": "Pod", "metadata": {"name": "p", "namespace": "n"}, "spec": {}, "status": {}}]
+    api = BundleAPI(snapshot_from_objects(objs, now))
+    notes = api.notes()
+    assert any("does not say its Kubernetes version" in n for n in notes)
+    assert "1 Widget object without apiVersion not served: no built-in kind or captured CRD tells their API group" in notes
+    body = json.loads(api.handle("GET", "/api/v1/namespaces/n/pods/p", "", {}).body)
+    assert (body["apiVersion"], body["kind"]) == ("v1", "Pod")  # the kind-less Pod is served under core v1
+    assert BundleAPI(load_bundle(KURL)).notes() == [
+        "Kubernetes v1.23.5: discovery lists the built-in resources of 1.25 (the nearest release known), plus every "
+        "version the bundle's objects use"]

@@ -18,7 +18,7 @@ import orjson
 from ..snapshot import Snapshot
 from . import discovery, paging
 from .events import for_group
-from .resources import Resource, ResourceIndex, build_index, kubernetes_minor
+from .resources import Resource, ResourceIndex, build_index, kubernetes_minor, table_minors
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .status import forbidden, not_found, read_only, status
 
@@ -140,6 +140,23 @@ class BundleAPI:
         self.server_address = "127.0.0.1:0"
         self._converted: dict[tuple[str, str], list[Obj]] = {}
         self._lock = threading.Lock()
+
+    def notes(self) -> list[str]:
+        """What a user of this server should know it does not answer as the cluster did (printed by the CLI)."""
+        out = []
+        lo, hi = table_minors()
+        minor = kubernetes_minor(self.version["gitVersion"])
+        if minor is None:
+            out.append(f"the bundle does not say its Kubernetes version: discovery lists the built-in resources "
+                       f"of 1.{hi}, and /version answers each client with its own version, marked +unknown")
+        elif not lo <= minor <= hi:
+            near = lo if minor < lo else hi
+            out.append(f"Kubernetes {self.version['gitVersion']}: discovery lists the built-in resources of 1.{near} "
+                       f"(the nearest release known), plus every version the bundle's objects use")
+        for kind, n in sorted(self.index.unresolved.items()):
+            out.append(f"{n} {kind} object{'s' if n != 1 else ''} without apiVersion not served: no built-in kind "
+                       "or captured CRD tells their API group")
+        return out
 
     # ------------------------------------------------------------------ entry point
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes = b"") -> Response:

@@ -259,8 +259,10 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None)
         objs = grouped.get(gk, [])
         if info:
             _, kind, plural, short, namespaced, cats, crd_versions = info
-            r = Resource(group=gk[0], kind=kind, plural=plural, namespaced=namespaced, versions=crd_versions,
-                         short_names=short, categories=cats, crd=crd)
+            # An upstream CRD is of one release of the operator, maybe not the cluster's: serve only the
+            # versions the objects were captured at, and take names and printer columns from it.
+            r = Resource(group=gk[0], kind=kind, plural=plural, namespaced=namespaced, short_names=short,
+                         versions=crd_versions if gk in crds else [], categories=cats, crd=crd)
         elif r is None:
             r = Resource(group=gk[0], kind=gk[1], plural=plural_of(gk[1]), versions=[],
                          namespaced=any((o.get("metadata") or {}).get("namespace") for o in objs))
