@@ -326,3 +326,24 @@ def test_notes_say_what_is_not_answered_as_the_cluster_did() -> None:
     assert BundleAPI(load_bundle(KURL)).notes() == [
         "Kubernetes v1.23.5: discovery lists the built-in resources of 1.25 (the nearest release known), plus every "
         "version the bundle's objects use"]
+
+
+def test_a_kindless_event_is_served_as_a_core_event_in_both_groups(tmp_path: Path) -> None:
+    ev = {"metadata": {"name": "web.1", "namespace": "n", "creationTimestamp": "2026-11-26T02:00:00Z", "uid": "e1"},
+          "involvedObject": {"kind": "Pod", "namespace": "n", "name": "web", "apiVersion": "v1"},
+          "reason": "BackOff", "message": "Back-off restarting failed container", "type": "Warning",
+          "source": {"component": "kubelet"}, "count": 3, "firstTimestamp": "2026-11-26T02:00:00Z",
+          "lastTimestamp": "2026-11-26T02:50:00Z"}
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "events.json").write_text(json.dumps({"kind": "EventList", "items": [ev]}))  # items without apiVersion
+    (b / "bundle.json").write_text(json.dumps({"capturedAt": "2026-11-26T03:00:00Z", "kubernetesVersion": "v1.31.4"}))
+    for kubectl, _ in _serve(b, tmp_path / "home"):
+        r = kubectl("get event web.1 -n n -o json")
+        assert r.returncode == 0 and json.loads(r.stdout)["apiVersion"] == "v1", r.stderr
+        r = kubectl("get events.events.k8s.io -n n -o json")
+        (item,) = json.loads(r.stdout)["items"]
+        assert (item["apiVersion"], item["note"], item["regarding"]["name"]) == (
+            "events.k8s.io/v1", ev["message"], "web")
+        r = kubectl("get events -n n")
+        assert r.returncode == 0 and rows(r.stdout)[1][:3] == ["10m", "Warning", "BackOff"], r.stdout

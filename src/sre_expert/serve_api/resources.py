@@ -227,6 +227,8 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None)
             kind = str(o.get("kind") or index_name)
             group, version = split_api_version(str(o.get("apiVersion") or ""))
             if kind == "Event" and group in ("", "events.k8s.io"):
+                if not version:  # a kind-less Event is a core one (events.py reads a missing apiVersion so)
+                    o = {"apiVersion": "v1", **o}
                 for g, v in (("", "v1"), ("events.k8s.io", "v1")):
                     grouped[(g, kind)].append(o)
                     versions[(g, kind)].add(v)
