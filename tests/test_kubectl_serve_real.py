@@ -230,7 +230,12 @@ def test_captured_crds_are_served_and_make_their_resources_discoverable(on_kurl:
     assert r.returncode == 0, r.stderr
     served = {t[0] for t in rows(r.stdout)}
     want = {c["spec"]["names"]["plural"] for c in crds if c["spec"]["group"] == "velero.io"}
-    assert want and served == want  # from the CRDs, objects or not
+    assert want and want <= served  # from the CRDs, objects or not (and the captured discovery, see below)
+    from sre_expert.serve_api.api import BundleAPI
+
+    without_discovery = BundleAPI(load_bundle(KURL))
+    body = json.loads(without_discovery.handle("GET", "/apis/velero.io/v1", "", {}).body)
+    assert {x["name"] for x in body["resources"]} == want
     r = kubectl("get schedules.velero.io -A")
     assert r.returncode == 0 and NO_TYPE not in r.stderr, r.stderr
 
@@ -347,3 +352,29 @@ def test_a_kindless_event_is_served_as_a_core_event_in_both_groups(tmp_path: Pat
             "events.k8s.io/v1", ev["message"], "web")
         r = kubectl("get events -n n")
         assert r.returncode == 0 and rows(r.stdout)[1][:3] == ["10m", "Warning", "BackOff"], r.stdout
+
+
+def test_the_bundles_own_discovery_is_served_for_its_old_release(on_kurl: tuple[Kubectl, Any]) -> None:
+    """kURL 1.23 captured its discovery: PodSecurityPolicy (policy/v1beta1, gone in 1.25) and Contour's
+    resources (no CRD captured) are listed as that cluster listed them."""
+    kubectl, server = on_kurl
+    captured = json.loads((KURL / "cluster-resources" / "resources.json").read_text())
+    assert any(d["groupVersion"] == "policy/v1beta1" for d in captured)
+    r = kubectl("get psp")
+    assert r.returncode == 0 and "No resources found" in r.stderr, r.stderr
+    r = kubectl("api-resources --api-group=projectcontour.io --no-headers")
+    assert r.returncode == 0, r.stderr
+    want = {x["name"] for d in captured if d["groupVersion"].startswith("projectcontour.io/")
+            for x in d["resources"] if "/" not in x["name"]}
+    assert want and {t[0] for t in rows(r.stdout)} == want
+    assert any(n.startswith("discovery as the cluster answered it") for n in server.api.notes())
+
+
+def test_discovery_captured_in_an_archive(tmp_path: Path) -> None:
+    archive = REALWORLD / "troubleshoot-k3s-archive" / "support-bundle.tar.gz"
+    for kubectl, server in _serve(archive, tmp_path / "home"):
+        assert server.api.captured  # read from inside the archive
+        r = kubectl("api-resources --api-group=helm.cattle.io --no-headers")
+        assert r.returncode == 0 and {t[0] for t in rows(r.stdout)} == {"helmchartconfigs", "helmcharts"}, r.stderr
+        r = kubectl("version")
+        assert "Server Version: v1.24.4+k3s1" in r.stdout

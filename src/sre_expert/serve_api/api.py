@@ -18,6 +18,7 @@ import orjson
 from ..snapshot import Snapshot
 from . import discovery, paging
 from .events import for_group
+from .captured import builtins_from
 from .resources import Resource, ResourceIndex, build_index, kubernetes_minor, table_minors
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .status import forbidden, not_found, read_only, status
@@ -128,11 +129,14 @@ class BundleAPI:
     """Answers Kubernetes API requests from one Snapshot. Thread-safe: after init only a cache of
     converted Events is filled, under a lock."""
 
-    def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None):
+    def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None,
+                 discovery: list[Obj] | None = None):
+        """discovery: the APIResourceLists the bundle captured from its cluster (captured.py), if any."""
         self.snap = snap
         self.version = version_info(bundle_version(snap), snap.now)
+        self.captured = builtins_from(discovery) if discovery else ()
         self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()},
-                                                kubernetes_minor(self.version["gitVersion"]))
+                                                kubernetes_minor(self.version["gitVersion"]), self.captured)
         self.faults = {kind: Fault.parse(spec) for kind, spec in (faults or {}).items()}
         self.hidden = {r.group_kind for r in self.index.resources.values()
                        if (f := self.faults.get(r.kind)) and f.code == 404}
@@ -147,8 +151,12 @@ class BundleAPI:
         lo, hi = table_minors()
         minor = kubernetes_minor(self.version["gitVersion"])
         if minor is None:
-            out.append(f"the bundle does not say its Kubernetes version: discovery lists the built-in resources "
-                       f"of 1.{hi}, and /version answers each client with its own version, marked +unknown")
+            out.append("the bundle does not say its Kubernetes version: /version answers each client with its own "
+                       "version, marked +unknown")
+        if self.captured:
+            out.append(f"discovery as the cluster answered it: {len(self.captured)} resources captured in the bundle")
+        elif minor is None:
+            out.append(f"discovery lists the built-in resources of 1.{hi}, the newest release known")
         elif not lo <= minor <= hi:
             near = lo if minor < lo else hi
             out.append(f"Kubernetes {self.version['gitVersion']}: discovery lists the built-in resources of 1.{near} "

@@ -194,9 +194,20 @@ def _kindless_group(kind: str, builtin_groups: dict[str, list[str]], crd_groups:
     return crd[0] if len(crd) == 1 else None
 
 
-def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None) -> ResourceIndex:
+def served_table(minor: int | None, captured: tuple[Builtin, ...] | None = None) -> tuple[Builtin, ...]:
+    """The built-in resources to serve: what the cluster's own discovery listed when the bundle captured
+    it, plus the release's built-in groups that capture does not mention (a group whose discovery failed)."""
+    if not captured:
+        return builtins(minor)
+    groups = {b.group for b in captured}
+    return captured + tuple(b for b in builtins(minor) if b.group not in groups)
+
+
+def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None,
+                captured: tuple[Builtin, ...] | None = None) -> ResourceIndex:
     """Every resource a real API server of this Kubernetes minor would serve, with the bundle's objects.
 
+    `captured`: the bundle's own discovery (captured.py), which replaces the release's table.
     Objects are grouped by their own (group, kind): a kind of one name in two groups (Longhorn's
     `nodes.longhorn.io` beside core Nodes, an Istio `Gateway` beside a Gateway API one) makes two
     resources. The Snapshot's key names the kind only when the object does not (it may be qualified,
@@ -204,7 +215,7 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None)
     version, as a copy that carries them. Core and events.k8s.io Events are one stored type in a real
     cluster; both are served from every Event (see events.py).
     """
-    table = builtins(minor)
+    table = served_table(minor, captured)
     builtin_groups: dict[str, list[str]] = defaultdict(list)
     for b in table:
         if b.group not in builtin_groups[b.kind]:

@@ -181,7 +181,12 @@ def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", p
         from ..sources.bundle import load_bundle
 
         snap = load_bundle(snap_or_path)
-    api = BundleAPI(snap, faults)
+    discovery = None
+    if snap.info.source == "bundle" and snap.info.location:
+        from .captured import read_discovery
+
+        discovery = read_discovery(snap.info.location)
+    api = BundleAPI(snap, faults, discovery)
     log = RequestLog()
 
     def record(method: str, path: str, code: int) -> None:
