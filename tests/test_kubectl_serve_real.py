@@ -378,3 +378,25 @@ def test_discovery_captured_in_an_archive(tmp_path: Path) -> None:
         assert r.returncode == 0 and {t[0] for t in rows(r.stdout)} == {"helmchartconfigs", "helmcharts"}, r.stderr
         r = kubectl("version")
         assert "Server Version: v1.24.4+k3s1" in r.stdout
+
+
+def test_an_hpa_captured_at_autoscaling_v1_reads_as_v2(tmp_path: Path) -> None:
+    """gitops-engine's degraded HPA (autoscaling/v1: CPU target in a field, conditions in an annotation), read
+    as kubectl reads it, at autoscaling/v2: the target prints and describe shows the ScalingActive=False cause."""
+    import yaml
+
+    hpa = yaml.safe_load((REALWORLD / "gitops-engine-health" / "hpa-v1-degraded.yaml").read_text())
+    hpa["metadata"]["creationTimestamp"] = "2020-11-23T19:38:00Z"
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "horizontalpodautoscalers.json").write_text(json.dumps({"kind": "List", "items": [hpa]}))
+    (b / "bundle.json").write_text(json.dumps({"capturedAt": "2020-11-23T20:00:00Z", "kubernetesVersion": "v1.19.3"}))
+    for kubectl, _ in _serve(b, tmp_path / "home"):
+        r = kubectl("get hpa -n argocd")
+        assert r.returncode == 0, r.stderr
+        assert rows(r.stdout)[1][:6] == ["sample", "Deployment/sample", "cpu: <unknown>/2%", "1", "1", "1"]
+        r = kubectl("describe hpa sample -n argocd")
+        assert r.returncode == 0, r.stderr
+        assert re.search(r"ScalingActive\s+False\s+FailedGetResourceMetric", r.stdout), r.stdout
+        r = kubectl("get horizontalpodautoscalers.v1.autoscaling sample -n argocd -o json")  # at v1: as captured
+        assert json.loads(r.stdout)["spec"]["targetCPUUtilizationPercentage"] == 2

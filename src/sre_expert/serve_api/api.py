@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ..snapshot import Snapshot
-from . import discovery, paging
+from . import convert, discovery, paging
 from .events import for_group
 from .captured import builtins_from
 from .resources import Resource, ResourceIndex, build_index, kubernetes_minor, table_minors
@@ -142,7 +142,7 @@ class BundleAPI:
                        if (f := self.faults.get(r.kind)) and f.code == 404}
         self.resource_version = _resource_version(snap)
         self.server_address = "127.0.0.1:0"
-        self._converted: dict[tuple[str, str], list[Obj]] = {}
+        self._converted: dict[tuple[str, str, str], list[Obj]] = {}
         self._lock = threading.Lock()
 
     def notes(self) -> list[str]:
@@ -266,7 +266,7 @@ class BundleAPI:
             return _json(fault.code, status(fault.code, f"{verb} {res.plural}: injected fault ({fault.code})"))
         if not name:
             return self._list(res, group, version, namespace, q, headers)
-        obj = self._find(res, group, namespace, name)
+        obj = self._find(res, group, version, namespace, name)
         if obj is None:
             return _json(404, not_found(res.plural, group, name))
         if not sub:
@@ -283,13 +283,17 @@ class BundleAPI:
         return _json(404, status(404, NOT_FOUND_PATH))
 
     # ------------------------------------------------------------------ objects
-    def _objects(self, res: Resource, group: str) -> list[Obj]:
-        if res.kind != "Event" or group not in ("", "events.k8s.io"):
+    def _objects(self, res: Resource, group: str, version: str) -> list[Obj]:
+        """The resource's objects as served at group/version: Events in the group's shape, an HPA captured
+        at autoscaling/v1 converted for v2 (convert.py); converted lists are made once and kept."""
+        is_event = res.kind == "Event" and group in ("", "events.k8s.io")
+        if not is_event and not convert.needs(group, res.kind):
             return res.objects
-        key = (group, res.kind)
+        key = (group, res.kind, "" if is_event else version)
         cached = self._converted.get(key)
         if cached is None:
-            cached = [for_group(e, group) for e in res.objects]
+            cached = [for_group(e, group) if is_event else convert.at_version(e, group, res.kind, version)
+                      for e in res.objects]
             with self._lock:
                 self._converted[key] = cached
         return cached
@@ -301,8 +305,8 @@ class BundleAPI:
         hi = bisect.bisect_left(objs, (namespace + "\x00", ""), key=paging.sort_key)
         return objs[lo:hi]
 
-    def _find(self, res: Resource, group: str, namespace: str | None, name: str) -> Obj | None:
-        objs = self._in_namespace(self._objects(res, group), namespace if res.namespaced else "")
+    def _find(self, res: Resource, group: str, version: str, namespace: str | None, name: str) -> Obj | None:
+        objs = self._in_namespace(self._objects(res, group, version), namespace if res.namespaced else "")
         i = bisect.bisect_left(objs, (namespace or "", name), key=paging.sort_key)
         if i < len(objs) and paging.sort_key(objs[i]) == (namespace or "", name):
             return objs[i]
@@ -320,7 +324,7 @@ class BundleAPI:
             limit = int(limit_text) if limit_text else None
         except ValueError:
             return _json(400, status(400, f"limit: Invalid value: {limit_text!r}: must be an integer"))
-        objs = self._in_namespace(self._objects(res, group), namespace)
+        objs = self._in_namespace(self._objects(res, group, version), namespace)
         if lsel or fsel:
             objs = [o for o in objs if (lsel is None or lsel(o)) and (fsel is None or fsel(o))]
         try:
