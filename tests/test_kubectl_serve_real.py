@@ -400,3 +400,18 @@ def test_an_hpa_captured_at_autoscaling_v1_reads_as_v2(tmp_path: Path) -> None:
         assert re.search(r"ScalingActive\s+False\s+FailedGetResourceMetric", r.stdout), r.stdout
         r = kubectl("get horizontalpodautoscalers.v1.autoscaling sample -n argocd -o json")  # at v1: as captured
         assert json.loads(r.stdout)["spec"]["targetCPUUtilizationPercentage"] == 2
+
+
+def test_the_request_log_is_bounded_and_sliced_like_a_list() -> None:
+    from sre_expert.serve_api.server import RequestLog
+
+    log = RequestLog(limit=3)
+    for i in range(5):
+        log.append(("GET", f"/{i}", 200))
+    assert len(log) == 5 and [p for _, p, _ in log] == ["/2", "/3", "/4"]  # the two oldest are forgotten
+    assert log[0:] == log[2:] and [p for _, p, _ in log[4:]] == ["/4"] and log[5:] == []
+    n = len(log)
+    log.append(("DELETE", "/x", 405))
+    assert log[n:] == [("DELETE", "/x", 405)]
+    del log[n:]
+    assert len(log) == n and [p for _, p, _ in log] == ["/3", "/4"]  # /2 made room for /x

@@ -302,3 +302,26 @@ def _preferred_versions(table: tuple[Builtin, ...], crds: dict[tuple[str, str], 
         elif (crd.get("spec") or {}).get("version"):
             pref[gk] = str(crd["spec"]["version"])
     return pref
+
+
+def _known() -> dict[tuple[str, str], tuple[str, str, tuple[str, ...], bool, tuple[str, ...]]]:
+    """(group, kind) → (group, plural, shortNames, namespaced, categories) of every built-in resource of
+    any release the table covers and of the operators' upstream CRDs: the names kubectl resolves for the
+    types the product knows (safety/gate.py reads them)."""
+    out: dict[tuple[str, str], tuple[str, str, tuple[str, ...], bool, tuple[str, ...]]] = {}
+    for r in _table()["resources"]:
+        out.setdefault((r["group"], r["kind"]), (r["group"], r["name"], tuple(r.get("shortNames") or ()),
+                                                 bool(r["namespaced"]), tuple(r.get("categories") or ())))
+    for crd in upstream_crds().values():
+        info = _crd_info(crd)
+        if info:
+            group, kind, plural, short, namespaced, cats, _ = info
+            out.setdefault((group, kind), (group, plural, short, namespaced, cats))
+    from ..sources.kinds import COLLECTED_KINDS  # what the product reads, CRDs of ours not in the table too
+
+    for spec in COLLECTED_KINDS:
+        out.setdefault((spec.group, spec.kind), (spec.group, spec.resource, (), spec.namespaced, ()))
+    return out
+
+
+KNOWN = _known()

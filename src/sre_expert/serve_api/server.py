@@ -61,6 +61,20 @@ class RequestLog:
             start, stop, _ = index.indices(self._total)
             return list(self._items)[max(start - first, 0): max(stop - first, 0)]
 
+    def __delitem__(self, index: slice) -> None:
+        """`del log[n:]`, as on a list: later positions move down by the number of entries removed."""
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("RequestLog supports slices [start:stop] only")
+        with self._lock:
+            first = self._total - len(self._items)
+            start, stop, _ = index.indices(self._total)
+            if stop <= start:
+                return
+            kept = list(self._items)
+            del kept[max(start - first, 0): max(stop - first, 0)]
+            self._items = deque(kept, maxlen=self._items.maxlen)
+            self._total -= stop - start
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
