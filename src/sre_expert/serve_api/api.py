@@ -82,8 +82,8 @@ def bundle_version(snap: Snapshot) -> str:
 
 
 def version_info(git_version: str, now: Any) -> Obj:
-    """/version as kube-apiserver answers it. major/minor are plain numbers (kubectl compares them for its
-    skew warning); an unknown version leaves them empty, which kubectl skips instead of warning about 0.0."""
+    """/version as kube-apiserver answers it: major and minor plain numbers, gitVersion semver ("+k3s1"
+    and other build suffixes kept). An unknown version leaves major/minor empty (see BundleAPI._version)."""
     v = git_version.strip()
     m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", v)
     if m:
@@ -127,7 +127,7 @@ def _accept(headers: dict[str, str]) -> tuple[str, str]:
 
 class BundleAPI:
     """Answers Kubernetes API requests from one Snapshot. Thread-safe: after init only a cache of
-    converted Events is filled, under a lock."""
+    converted objects (Events, autoscaling/v1 HPAs) is filled, under a lock."""
 
     def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None,
                  discovery: list[Obj] | None = None):
