@@ -230,19 +230,57 @@ def _own_stdin(redirects: list[Redirect]) -> Stdin | None:
 
 
 def _sub_parts(cmd: Simple, ctx: Ctx) -> list[Part]:
-    """Commands in substitutions run before the command itself."""
+    """Commands in substitutions run before the command itself; text bash evaluates as code at run time
+    (arithmetic on a variable, `${x@P}`) is unknown."""
     parts: list[Part] = []
     child = replace(ctx, depth=ctx.depth + 1, stdin=NO_STDIN)
+    evals: list[str] = []
     for w in (*cmd.assigns, *cmd.words):
+        evals.extend(w.evals)
         for s in w.subs:
             parts.extend(_script(s, child))
     for r in cmd.redirects:
+        evals.extend(r.evals)
         if r.target is not None:
+            evals.extend(r.target.evals)
             for s in r.target.subs:
                 parts.extend(_script(s, child))
         for s in r.subs:
             parts.extend(_script(s, child))
+    parts.extend(Part(UNKNOWN, reason) for reason in dict.fromkeys(evals))
     return parts
+
+
+MAX_BRACE_VARIANTS = 16
+
+
+def _brace_words(words: list[Word]) -> list[Word]:
+    """The argv after brace expansion: `find DIR {-delete,}` runs `find DIR -delete`."""
+    out: list[Word] = []
+    for w in words:
+        if w.braces is None:
+            out.append(w)
+            continue
+        for n, text in enumerate(w.braces):
+            out.append(Word(text, text if w.dynamic else shlex.quote(text), w.quoted, w.dynamic,
+                            w.subs if n == 0 else [], list(w.vars)))
+    return out
+
+
+def _brace_variants(words: list[Word]) -> list[list[Word]]:
+    """Each alternative of each brace word on its own (`{a,b}` → the line with a, the line with b): the label
+    is the worst of them and of the real expansion, so a misread of the order of repeated flags cannot
+    lower it."""
+    variants: list[list[Word]] = []
+    for i, w in enumerate(words):
+        if w.braces is None or len(w.braces) < 2:
+            continue
+        for text in w.braces:
+            alone = Word(text, text if w.dynamic else shlex.quote(text), w.quoted, w.dynamic, [], list(w.vars))
+            variants.append(_brace_words(words[:i]) + [alone] + _brace_words(words[i + 1:]))
+            if len(variants) >= MAX_BRACE_VARIANTS:
+                return variants
+    return variants
 
 
 def _secret_input(redirects: list[Redirect]) -> list[Part]:
@@ -289,6 +327,14 @@ def _redirect_parts(redirects: list[Redirect], ctx: Ctx, empties: bool) -> list[
 
 
 def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
+    if any(w.braces is not None for w in cmd.words):
+        expanded = Simple(cmd.assigns, _brace_words(cmd.words), cmd.redirects)
+        parts, out = _simple(expanded, ctx, upstream)
+        for variant in _brace_variants(cmd.words):
+            more, _ = _simple(Simple(cmd.assigns, variant, []), ctx, upstream)
+            parts.extend(Part(p.cls, f"with one alternative of the brace expansion: {p.reason}", p.exposes, p.target,
+                              p.interactive) for p in more if p.cls != READ_ONLY or p.exposes)
+        return parts, out
     parts = _sub_parts(cmd, ctx)
     stdin = _own_stdin(cmd.redirects) or upstream
     words = list(cmd.words)
