@@ -5,8 +5,10 @@ each simple command of every pipeline, list, subshell and command/process substi
 wrapper runs (sudo, env, timeout, watch, nohup, nice, time, xargs, ssh …), the script of `sh -c` /
 `bash -c` / `eval` (parsed again, recursively), and the command `kubectl exec` runs in a pod. The
 class of the line is the highest of its parts (verdict.py explains the order). Redirections count too:
-writing a file other than /dev/null is mutating; a redirection that only empties a file (`> f`) is
-destructive.
+appending to a file (`>> f`) is mutating; overwriting one (`> f`, `cmd > f`) is destructive, because what the
+file held is lost. Brace expansion is done first (`{-delete,}`); text bash evaluates as code at run time
+(arithmetic on variables, `${x@P}`) and environment assignments that load code (HOME, PATH, LD_PRELOAD,
+GIT_CONFIG_*, KUBECTL_EXTERNAL_DIFF …) are unknown.
 
 Static analysis of a shell line has limits, and the guard leans to the safe side: a program it does not
 know, a program name computed at run time, a script read from a file or from a pipe is "unknown" (which
@@ -40,8 +42,8 @@ import shlex
 from dataclasses import replace
 
 from . import db_rules, kubectl_rules, tool_rules, unix_rules
-from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, parse_args, prog, secret_path, secret_var,
-                       skip_options)
+from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, long_option, parse_args, prog, secret_path,
+                       secret_var, skip_options)
 from .shell import Group, ParseError, Pipeline, Redirect, Script, Simple, Word, parse
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, Verdict, verdict_of
 
@@ -206,17 +208,24 @@ def _pipeline(pl: Pipeline, ctx: Ctx) -> list[Part]:
     return parts
 
 
-_PASSTHROUGH = frozenset({"cat", "tee", "grep", "egrep", "fgrep", "rg", "sed", "awk", "gawk", "head", "tail", "tr",
-                          "base64", "jq", "yq", "cut", "sort", "uniq", "less", "more", "column", "xxd", "od",
-                          "hexdump", "strings", "nl", "fold", "fmt", "paste", "rev", "tac", "openssl", "gunzip", "zcat",
-                          "python", "python3", "xargs", "sponge", "envsubst", "gron", "iconv", "dos2unix"})
+# Pipeline stages known to consume their input without printing it (a Secret piped into them does not reach
+# the terminal). Any other stage is assumed to print what it reads, in some form: `gzip | zcat`, `diff - f`,
+# `base64 -d`, `xxd` and programs the guard does not know all can.
+_CONSUMERS = frozenset({"kubectl", "k", "oc", "kubecolor", "kubeseal", "wc", "md5sum", "sha1sum", "sha224sum",
+                        "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "true", ":"})
 
 
 def _passes_through(cmd: Simple | Group) -> bool:
     """Does this pipeline stage print what it reads (so Secret values upstream still reach the terminal)?"""
     if isinstance(cmd, Group) or not cmd.words or cmd.words[0].dynamic:
         return True
-    return prog(cmd.words[0]) in _PASSTHROUGH
+    name = prog(cmd.words[0])
+    if name in ("kubectl", "k", "oc", "kubecolor"):
+        return False  # `… | kubectl apply -f -`: the Secret goes to the API server (a write, classified as such)
+    if name in ("grep", "egrep", "fgrep") and any(w.text in ("-q", "--quiet", "--silent", "-c", "--count")
+                                                 for w in cmd.words[1:]):
+        return False
+    return name not in _CONSUMERS
 
 
 def _own_stdin(redirects: list[Redirect]) -> Stdin | None:
@@ -321,8 +330,9 @@ def _redirect_parts(redirects: list[Redirect], ctx: Ctx, empties: bool) -> list[
             parts.append(Part(MUTATING, f"appends to the local file {path}", target=path))
         elif r.op == "<>":
             parts.append(Part(MUTATING, f"opens the local file {path} for writing", target=path))
-        else:
-            parts.append(Part(MUTATING, f"overwrites the local file {path}", target=path))
+        else:  # `>` truncates first: whatever the file held is gone
+            parts.append(Part(DESTRUCTIVE, f"overwrites the local file {path} (its previous content is lost)",
+                              target=path))
     return parts
 
 
@@ -385,17 +395,38 @@ def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
 _EGRESS = NETWORK_FETCHERS | {"dig", "nslookup", "host", "ping", "ping6", "nc", "ncat", "netcat", "telnet"}
 _ASSIGNERS = frozenset({"env", "export", "declare", "typeset", "readonly", "local", "sudo", "doas"})
 _KUBE_VARS = re.compile(r"(KUBECONFIG|KUBERNETES_SERVICE_HOST|KUBERNETES_SERVICE_PORT)(\+)?=")
+# Variables that make a program load code or configuration from somewhere else: a planted kubeconfig's exec
+# plugin under HOME, a planted `kubectl` early in PATH, a library in LD_PRELOAD, a git config whose
+# core.fsmonitor is a command, an external diff or editor program, an interpreter's start-up file.
+_CODE_VARS = re.compile(
+    r"(HOME|PATH|ENV|BASH_ENV|BASH_FUNC_[^=]*|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|PS[0-4]|IFS|CDPATH|GLOBIGNORE|"
+    r"LD_[A-Z_]+|DYLD_[A-Z_]+|GCONV_PATH|GIT_[A-Z0-9_]+|KUBECTL_[A-Z_]+|KUBE_EDITOR|EDITOR|VISUAL|PAGER|"
+    r"MANPAGER|SYSTEMD_PAGER|LESSOPEN|LESSCLOSE|BROWSER|XDG_[A-Z_]+|HELM_[A-Z_]+|PYTHON[A-Z_]*|PERL5?[A-Z_]*|"
+    r"RUBY[A-Z_]*|NODE_OPTIONS|NODE_PATH|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|SSH_ASKPASS|SUDO_ASKPASS|"
+    r"AWS_CONFIG_FILE|AWS_SHARED_CREDENTIALS_FILE|CLOUDSDK_CONFIG|DOCKER_CONFIG|DOCKER_HOST|OPENSSL_CONF|"
+    r"OPENSSL_ENGINES|OPENSSL_MODULES|PSQLRC|PGSERVICEFILE|PGPASSFILE|MYSQL_HOME|INPUTRC|TERMINFO|"
+    r"SSL_CERT_FILE|SSL_CERT_DIR|CURL_HOME|WGETRC|TMUX_TMPDIR|ZDOTDIR|LUA_[A-Z_]+|TCLLIBPATH)(\+)?=")
 
 
 def _kubeconfig_assigns(assigns: list[Word], words: list[Word]) -> list[Part]:
     """`KUBECONFIG=… kubectl …`, `export KUBECONFIG=…`, `env KUBECONFIG=…`: the kubectl that follows reads
     another kubeconfig, whose exec credential plugin is a command (a kubeconfig planted in a repository is code)
-    and whose server may be anywhere. Unknown: a person decides."""
-    found = [w for w in assigns if _KUBE_VARS.match(w.text)]
+    and whose server may be anywhere. Variables that load code the same way (HOME, PATH, LD_PRELOAD, GIT_CONFIG_*,
+    KUBECTL_EXTERNAL_DIFF …) are as unknown. Unknown: a person decides."""
+    found = [w for w in assigns if _KUBE_VARS.match(w.text) or _CODE_VARS.match(w.text)]
     if words and not words[0].dynamic and prog(words[0]) in _ASSIGNERS:
-        found += [w for w in words[1:] if _KUBE_VARS.match(w.text)]
-    return [Part(UNKNOWN, f"{w.text.split('=', 1)[0]} is set to {w.raw.split('=', 1)[1] or 'nothing'}: kubectl would "
-                          "use another kubeconfig or API server") for w in found[:1]]
+        found += [w for w in words[1:] if _KUBE_VARS.match(w.text) or _CODE_VARS.match(w.text)]
+    parts = []
+    for w in found[:3]:
+        name, _, value = w.raw.partition("=")
+        if _KUBE_VARS.match(w.text):
+            parts.append(Part(UNKNOWN, f"{name} is set to {value or 'nothing'}: kubectl would use another kubeconfig "
+                                       "or API server"))
+        else:
+            parts.append(Part(UNKNOWN, f"{name} is set to {value or 'nothing'}: programs then load code or "
+                                       "configuration (plugins, libraries, start-up files, helper commands) from "
+                                       "where it points"))
+    return parts
 
 
 _UNWRAP_VALUE = {
@@ -487,11 +518,12 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
     i = 1
     while i < len(words):
         t = words[i].text
-        if t in ("-S", "--split-string"):
-            return ctx.line(" ".join(w.text for w in words[i + 1:]))
-        if t.startswith("--split-string=") or (t.startswith("-S") and not t.startswith("--")):
+        split = long_option(t, "--split-string", 3)
+        if t == "-S" or (split and "=" not in t):
+            return _env_split(" ".join(w.text for w in words[i + 1:]), ctx)
+        if split or (t.startswith("-S") and not t.startswith("--")):
             head = t.partition("=")[2] if t.startswith("--") else t[2:]
-            return ctx.line(" ".join([head, *(w.text for w in words[i + 1:])]))
+            return _env_split(" ".join([head, *(w.text for w in words[i + 1:])]), ctx)
         if t == "--":
             i += 1
             break
@@ -511,6 +543,16 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
             " of the container (Secrets are often injected as environment variables)" if inside else ""),
             exposes=inside)]
     return ctx.argv(words[i:])
+
+
+def _env_split(text: str, ctx: Ctx) -> list[Part]:
+    """env -S splits its string with its own rules (`\\_` is a space, `${VAR}` expands, `#` starts a comment),
+    which are not bash's: read it as a command line, and say unknown when those rules could make it differ."""
+    parts = ctx.line(text)
+    if re.search(r"[\\$#'\"]", text):
+        parts.append(Part(UNKNOWN, "env -S splits its string with escapes and expansions of its own; the guard "
+                                   "reads it only as bash would"))
+    return parts
 
 
 def _timeout(words: list[Word], ctx: Ctx) -> list[Part]:

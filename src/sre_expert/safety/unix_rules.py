@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .rulebase import Ctx, Rule, parse_args, prog, secret_path, secret_var, skip_options
+from .shell import arithmetic_literal
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
@@ -71,9 +72,10 @@ def echo_text(words: list["Word"]) -> str:
 def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
-    if name in ("printenv",) and ctx.in_container:
-        parts = [Part(READ_ONLY, "printenv: prints the container's environment (Secrets are often injected as "
-                                 "environment variables)", exposes=True)]
+    if name == "printenv" and not any(not w.text.startswith("-") for w in words[1:]):
+        where = "the container's" if ctx.in_container else "the"
+        parts = [Part(READ_ONLY, f"printenv: prints {where} environment (API keys, passwords and tokens are often "
+                                 "kept in environment variables)", exposes=True)]
     if name == "printenv":
         leaked = sorted({w.text for w in words[1:] if not w.text.startswith("-") and secret_var(w.text)})
         if leaked:
@@ -91,6 +93,105 @@ def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
                                              "credentials", exposes=True))
                 break
     return parts
+
+
+# -- shell builtins that evaluate arithmetic or take variable names -----------------------------------------
+# bash evaluates arithmetic recursively: a variable whose value is `a[$(cmd)]` runs cmd when it is read in an
+# arithmetic context, and a variable *name* with a subscript (`a[$(cmd)]`) runs cmd when it is assigned.
+# Only numbers and operators are known statically.
+
+_ARITH_TESTS = {"-eq", "-ne", "-lt", "-le", "-gt", "-ge"}
+_NAME_WITH_SUBSCRIPT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[(.*)\]")
+
+
+def _name_risk(name: str) -> str | None:
+    m = _NAME_WITH_SUBSCRIPT.match(name)
+    if m and not arithmetic_literal(m.group(1)) and m.group(1) not in ("@", "*"):
+        return f"the variable name {name} has a subscript evaluated as arithmetic at run time"
+    return None
+
+
+def _unknown_arith(what: str) -> list[Part]:
+    return [Part(UNKNOWN, f"{what} (a value such as a[$(cmd)] runs cmd): its effect is only known at run time")]
+
+
+def _let(words: list["Word"], ctx: Ctx) -> list[Part]:
+    for w in words[1:]:
+        target, eq, value = w.text.partition("=")
+        literal = (eq and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", target) and arithmetic_literal(value)
+                   and not value.startswith("=")) or arithmetic_literal(w.text)
+        if not literal:
+            return _unknown_arith(f"let evaluates {w.text} as arithmetic")
+    return [Part(READ_ONLY, "let: arithmetic on literal numbers")]
+
+
+def _double_bracket(words: list["Word"], ctx: Ctx) -> list[Part]:
+    texts = [w.text for w in words]
+    for i, t in enumerate(texts):
+        if t in _ARITH_TESTS and not words[i].quoted:
+            for j in (i - 1, i + 1):
+                if 0 < j < len(words) and (words[j].dynamic or not arithmetic_literal(texts[j])):
+                    return _unknown_arith(f"[[ … {t} … ]] evaluates {words[j].raw} as arithmetic")
+        if t == "-v" and i + 1 < len(texts) and _name_risk(texts[i + 1]):
+            return _unknown_arith(f"[[ -v {texts[i + 1]} ]] evaluates the subscript")
+    return [Part(READ_ONLY, "[[ … ]]: a test")]
+
+
+def _test(words: list["Word"], ctx: Ctx) -> list[Part]:
+    texts = [w.text for w in words]
+    for i, t in enumerate(texts[:-1]):
+        if t == "-v" and _name_risk(texts[i + 1]):
+            return _unknown_arith(f"{texts[0]} -v {texts[i + 1]} evaluates the subscript")
+    return _simple_ro(words, ctx)
+
+
+_LISTS_VARIABLES = "prints every variable and its value (API keys, passwords and tokens are often kept there)"
+
+
+def _declare(words: list["Word"], ctx: Ctx) -> list[Part]:
+    """declare/typeset/local/export/readonly: `-i` makes every later assignment arithmetic, `-n` makes a name
+    an alias of whatever name the value holds; without names they print variables."""
+    name = prog(words[0])
+    args = [w.text for w in words[1:]]
+    flags = "".join(a[1:] for a in args if re.fullmatch(r"[-+][a-zA-Z]+", a) and a[0] == "-")
+    names = [a for a in args if not re.fullmatch(r"[-+][a-zA-Z]+", a) and a != "--"]
+    if "i" in flags or "n" in flags:
+        what = "integer" if "i" in flags else "name-reference"
+        return _unknown_arith(f"{name} -{flags}: {what} variables evaluate what is assigned to them later")
+    for a in names:
+        risk = _name_risk(a.partition("=")[0])
+        if risk:
+            return _unknown_arith(f"{name}: {risk}")
+    if not names and not set(flags) & {"f", "F"} and name != "local":
+        return [Part(READ_ONLY, f"{name} without names {_LISTS_VARIABLES}", exposes=True)]
+    return [Part(READ_ONLY, f"{name}: sets shell variables")]
+
+
+def _set(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if len(words) == 1:
+        return [Part(READ_ONLY, f"set without arguments {_LISTS_VARIABLES}", exposes=True)]
+    return [Part(READ_ONLY, "set: shell options or positional parameters")]
+
+
+def _names_builtin(value_flags: set[str], name_flags: set[str] = frozenset()) -> Rule:
+    """read/mapfile/unset/wait: assign to or remove the variables they name (a subscript is arithmetic)."""
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        p = parse_args(words[1:], value_flags | name_flags)
+        for n in [*(w.text for w in p.positionals), *p.values(*name_flags)]:
+            risk = _name_risk(n)
+            if risk:
+                return _unknown_arith(f"{prog(words[0])}: {risk}")
+        return [Part(READ_ONLY, f"{prog(words[0])}: shell variables")]
+    return rule
+
+
+def _printf(words: list["Word"], ctx: Ctx) -> list[Part]:
+    if len(words) > 2 and words[1].text == "-v":
+        risk = _name_risk(words[2].text)
+        if risk:
+            return _unknown_arith(f"printf -v: {risk}")
+        return [Part(READ_ONLY, "printf -v: sets a shell variable")] + _echo([words[0], *words[3:]], ctx)[1:]
+    return _echo(words, ctx)
 
 
 def _echo(words: list["Word"], ctx: Ctx) -> list[Part]:
@@ -457,7 +558,13 @@ def _editor(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 RULES: dict[str, Rule] = {
     **{n: _simple_ro for n in _RO},
-    "echo": _echo, "printf": _echo, "print": _echo, "alias": _alias,
+    "echo": _echo, "printf": _printf, "print": _echo, "alias": _alias,
+    "let": _let, "[[": _double_bracket, "test": _test, "[": _test, "set": _set,
+    **{n: _declare for n in ("declare", "typeset", "local", "export", "readonly")},
+    "read": _names_builtin({"-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u"}, {"-a"}),
+    "mapfile": _names_builtin({"-d", "-n", "-O", "-s", "-u", "-C", "-c"}),
+    "readarray": _names_builtin({"-d", "-n", "-O", "-s", "-u", "-C", "-c"}),
+    "unset": _names_builtin(set()), "wait": _names_builtin(set(), {"-p"}),
     "rm": _rm, "unlink": _destroy("deletes a file"), "shred": _destroy("overwrites files to make them unrecoverable"),
     "truncate": _destroy("cuts files to a size, discarding their content"), "dd": _dd,
     "mkfs": _destroy("formats a device (erases it)"), "mke2fs": _destroy("formats a device (erases it)"),
