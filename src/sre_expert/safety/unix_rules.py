@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .rulebase import Ctx, Rule, parse_args, prog, secret_path, secret_var, skip_options
+from .rulebase import Ctx, Rule, long_option, long_value, parse_args, prog, secret_path, secret_var, skip_options
 from .shell import arithmetic_literal
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
@@ -27,7 +27,7 @@ _READ_ONLY = {
             "basename dirname realpath readlink seq yes md5sum sha1sum sha256sum sha512sum cksum nproc lscpu "
             "lsblk blkid findmnt getent locale tty clear history expr bc dc numfmt tput man info help tree "
             "locate zcat bzcat xzcat zless zmore yamllint kubeconform kubeval shellcheck cat look printenv "
-            "lsof ss netstat arp jobs hash times let getopts : envsubst iconv cal column "
+            "lsof ss netstat arp jobs hash times getopts : envsubst cal column "
             "sha224sum sha384sum b2sum stern kubetail htop top btop iostat vmstat mpstat sar "
             "pidstat dmesg lsmod lspci lsusb last lastlog hostnamectl",
     "network": "dig nslookup host whois ping ping6 traceroute tracepath mtr",
@@ -254,11 +254,102 @@ def _dd(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 
 def _sed(words: list["Word"], ctx: Ctx) -> list[Part]:
-    inplace = any(re.fullmatch(r"-[a-zA-Z]*i.*", w.text) or w.text.startswith("--in-place") for w in words[1:]
-                  if not w.text.startswith("--") or w.text.startswith("--in-place"))
+    args = [w.text for w in words[1:]]
+    inplace = any(re.fullmatch(r"-[a-zA-Z]*i.*", a) and not a.startswith("--") for a in args) or \
+        any(long_option(a, "--in-place", 1) for a in args)
     if inplace:
         return [Part(MUTATING, "sed -i edits files in place")]
-    return _simple_ro(words, ctx)
+    if any(a in ("-f",) or long_option(a, "--file", 1) or re.fullmatch(r"-[a-zA-Z]*f.*", a) and not
+           a.startswith("--") for a in args):
+        return [Part(UNKNOWN, "sed runs a script file the guard does not read")]
+    scripts = long_value(args, "--expression", "-e", 1)
+    if not scripts:
+        p = parse_args(words[1:], {"-e", "-f", "-l", "--expression", "--file", "--line-length"})
+        scripts = [w.text for w in p.positionals[:1]]
+    sandbox = any(long_option(a, "--sandbox", 2) for a in args)
+    parts = [] if sandbox else [sed_script_part(x) for x in scripts]
+    parts = [p for p in parts if p is not None]
+    return parts or _simple_ro(words, ctx)
+
+
+def sed_script_part(script: str) -> Part | None:
+    """What a sed script does beyond printing: the `e` command and `s///e` run shell commands, `w`/`W` and
+    `s///w` write files. None when it only reads and prints; unknown when the script cannot be read."""
+    i, n = 0, len(script)
+    writes: list[str] = []
+
+    def rest_of_line(j: int) -> tuple[str, int]:
+        end = script.find("\n", j)
+        end = n if end < 0 else end
+        return script[j:end].strip(), end
+
+    def delimited(j: int, d: str) -> int:
+        while j < n and script[j] != d:
+            j += 2 if script[j] == "\\" else 1
+        if j >= n:
+            raise ValueError("unterminated")
+        return j + 1
+
+    try:
+        while i < n:
+            c = script[i]
+            if c in " \t\n;{}!":
+                i += 1
+                continue
+            if c.isdigit() or c in "$,~+":
+                i += 1
+                continue
+            if c == "/" or c == "\\":
+                d = "/" if c == "/" else script[i + 1]
+                i = delimited(i + (1 if c == "/" else 2), d)
+                while i < n and script[i] in "IM":
+                    i += 1
+                continue
+            if c == "#" or c in "aic" and script[i + 1:i + 2] != "":
+                if c == "#":
+                    i = rest_of_line(i)[1]
+                    continue
+                i = rest_of_line(i + 1)[1]
+                continue
+            if c in "s":
+                d = script[i + 1]
+                i = delimited(delimited(i + 2, d), d)
+                j = i
+                while j < n and (script[j].isalnum()):
+                    if script[j] == "w":
+                        name, j = rest_of_line(j + 1)
+                        writes.append(name)
+                        break
+                    if script[j] == "e":
+                        return Part(UNKNOWN, "sed s///e runs the pattern space as a shell command")
+                    j += 1
+                i = j
+                continue
+            if c == "y":
+                d = script[i + 1]
+                i = delimited(delimited(i + 2, d), d)
+                continue
+            if c == "e":
+                return Part(UNKNOWN, "the sed e command runs a shell command")
+            if c in "wW":
+                name, i = rest_of_line(i + 1)
+                writes.append(name)
+                continue
+            if c in "rRbtT:vlLqQ":
+                i += 1
+                while i < n and script[i] not in ";\n}":
+                    i += 1
+                continue
+            if c in "pPdDnNgGhHxz=F":
+                i += 1
+                continue
+            return Part(UNKNOWN, f"sed script command {c!r} is not one the guard reads")
+    except (ValueError, IndexError):
+        return Part(UNKNOWN, "sed script the guard cannot read")
+    writes = [w for w in writes if w not in ("/dev/stdout", "/dev/stderr")]
+    if writes:
+        return Part(MUTATING, f"the sed w command writes the local file {writes[0]}", target=writes[0])
+    return None
 
 
 def _yq(words: list["Word"], ctx: Ctx) -> list[Part]:
@@ -278,9 +369,13 @@ def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 
 def _sort(words: list["Word"], ctx: Ctx) -> list[Part]:
+    args = [w.text for w in words[1:]]
+    if any(long_option(a, "--compress-program", 1) for a in args):
+        return [Part(UNKNOWN, "sort --compress-program runs a program the guard does not know")]
     p = parse_args(words[1:], {"-o", "--output", "-k", "-t", "-S", "-T", "--key", "--field-separator",
                                "--buffer-size", "--temporary-directory", "--parallel"})
-    out = p.value("-o", "--output")
+    outs = long_value(args, "--output", None, 1) + [v for v in p.values("-o")]
+    out = outs[-1] if outs else None
     if out:
         return [Part(MUTATING, f"sort -o overwrites the local file {out}", target=out)]
     return _simple_ro(words, ctx)
@@ -399,7 +494,22 @@ def _hostname(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, "hostname: prints the host name")]
 
 
+_TAR_RUNS = (("--checkpoint-action", 11), ("--use-compress-program", 3), ("--to-command", 4), ("--info-script", 3),
+             ("--new-volume-script", 4), ("--rsh-command", 3), ("--rmt-command", 3))
+
+
 def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
+    args = [w.text for w in words[1:]]
+    for a in args:
+        for full, shortest in _TAR_RUNS:
+            if long_option(a, full, shortest):
+                return [Part(UNKNOWN, f"tar {full} runs a program the guard does not inspect")]
+    first_old = args[0] if args and not args[0].startswith("-") else ""
+    if any(re.fullmatch(r"-[a-zA-Z]*[IF][a-zA-Z]*", a) for a in args) or re.search(r"[IF]", first_old):
+        return [Part(UNKNOWN, "tar -I/-F runs a compression program or volume script the guard does not inspect")]
+    archives = long_value(args, "--file", "-f", 3)
+    if any(re.match(r"[^/]*:", a) for a in archives) and not any(long_option(a, "--force-local", 3) for a in args):
+        return [Part(UNKNOWN, "tar -f HOST:FILE runs a remote shell to reach the archive")]
     first = words[1].text if len(words) > 1 else ""
     flags = first.lstrip("-") if first and not first.startswith("--") else ""
     if "t" in flags or any(w.text == "--list" for w in words[1:]):
@@ -418,8 +528,21 @@ def _gzip(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{prog(words[0])} replaces files with their (de)compressed version")]
 
 
+_OPENSSL_WRITES = {"-out", "-keyout", "-certout", "-writerand", "-reqout", "-signature", "-sess_out", "-msgfile",
+                   "-keylogfile", "-CAserial"}
+_OPENSSL_LOADS = {"-engine", "-provider", "-provider-path", "-config", "-keygen_engine", "-ssl_client_engine"}
+
+
 def _openssl(words: list["Word"], ctx: Ctx) -> list[Part]:
     sub = words[1].text if len(words) > 1 else ""
+    opts = [w.text for w in words[2:]]
+    loads = [o for o in opts if o in _OPENSSL_LOADS]
+    if loads:
+        return [Part(UNKNOWN, f"openssl {sub} {loads[0]} loads code or configuration the guard does not inspect")]
+    writes = [opts[i + 1] for i, o in enumerate(opts[:-1]) if o in _OPENSSL_WRITES and opts[i + 1] not in ("-",
+                                                                                                        "/dev/stdout")]
+    if writes:
+        return [Part(MUTATING, f"openssl {sub} writes the local file {writes[0]}", target=writes[0])]
     if sub in ("x509", "s_client", "version", "verify", "crl", "asn1parse", "ciphers", "req", "sess_id", "dgst",
                "base64", "enc", "list", "help", "errstr"):
         if any(w.text in ("-out",) for w in words[2:]):
@@ -510,6 +633,8 @@ def _container_cli(words: list["Word"], ctx: Ctx) -> list[Part]:
     if sub in ("rm", "rmi", "rmp", "prune", "kill", "rmc") or sub2 in ("rm", "prune", "remove", "delete") or \
             (sub == "system" and sub2 == "prune"):
         return [Part(DESTRUCTIVE, f"{name} {sub} {sub2}".strip() + ": removes containers, images or volumes")]
+    if sub in ("run", "create") or (sub == "container" and sub2 in ("run", "create")):
+        return _container_run(name, words, i + (2 if sub == "container" else 1), ctx)
     if sub == "exec":
         inner_start = skip_options(words, i + 1, {"-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file"})
         inner = words[inner_start + 1:]
@@ -550,6 +675,83 @@ def _no_arg_ro(reason_ro: str, reason_mut: str) -> Rule:
     return rule
 
 
+def _xxd(words: list["Word"], ctx: Ctx) -> list[Part]:
+    """xxd [options] [infile [outfile]]: a second file is written (with -r, as binary)."""
+    p = parse_args(words[1:], {"-c", "-cols", "-g", "-groupsize", "-l", "-len", "-s", "-seek", "-o", "-n", "-name"},
+                   short_clusters=False)
+    files = [w.text for w in p.positionals] + [w.text for w in p.after_dashdash]
+    if len(files) >= 2 and files[1] not in ("-", "/dev/stdout"):
+        return [Part(MUTATING, f"xxd writes the local file {files[1]}", target=files[1])]
+    return _simple_ro(words, ctx)
+
+
+def _iconv(words: list["Word"], ctx: Ctx) -> list[Part]:
+    out = long_value([w.text for w in words[1:]], "--output", "-o", 1)
+    if out and out[-1] not in ("-", "/dev/stdout"):
+        return [Part(MUTATING, f"iconv -o writes the local file {out[-1]}", target=out[-1])]
+    return _simple_ro(words, ctx)
+
+
+def _ps(words: list["Word"], ctx: Ctx) -> list[Part]:
+    """BSD-style `e` (`ps e`, `ps auxeww`) adds every process's environment to the listing."""
+    bsd = [w.text for w in words[1:] if re.fullmatch(r"[a-zA-Z]+", w.text)]
+    if any("e" in b for b in bsd):
+        return [Part(READ_ONLY, "ps with the e option prints every process's environment (API keys, passwords)",
+                     exposes=True)]
+    return _simple_ro(words, ctx)
+
+
+_JQ_ENV = re.compile(r"(?<![.\w$])env\b|\$ENV\b|\$__prog_args\b|\b(?:str)?env\s*\(")
+
+
+def _jq(words: list["Word"], ctx: Ctx) -> list[Part]:
+    """jq/yq programs that read the environment (`env`, `$ENV`, yq's `strenv()`) print it."""
+    p = parse_args(words[1:], {"-f", "--from-file", "--arg", "--argjson", "--slurpfile", "--rawfile", "--indent",
+                               "-L", "--args", "--jsonargs", "--tab", "-o", "--output-format", "-p", "--input-format",
+                               "--expression", "-e"})
+    program = next((w.text for w in p.positionals), "") + " " + " ".join(p.values("--expression"))
+    if _JQ_ENV.search(program):
+        return [Part(READ_ONLY, f"{prog(words[0])} {program.strip()}: prints environment variables (API keys, "
+                                "passwords)", exposes=True)]
+    if prog(words[0]) == "yq":
+        return _yq(words, ctx)
+    return _simple_ro(words, ctx)
+
+
+_RUN_VALUE = {"-a", "--attach", "--add-host", "--annotation", "--blkio-weight", "--cap-add", "--cap-drop",
+              "--cgroup-parent", "--cgroupns", "--cidfile", "--cpu-period", "--cpu-quota", "--cpu-shares", "-c",
+              "--cpus", "--cpuset-cpus", "--cpuset-mems", "--device", "--device-cgroup-rule", "--dns", "--dns-option",
+              "--dns-search", "--domainname", "--entrypoint", "-e", "--env", "--env-file", "--expose", "--gpus",
+              "--group-add", "--health-cmd", "--health-interval", "--health-retries", "--health-start-period",
+              "--health-timeout", "-h", "--hostname", "--ip", "--ip6", "--ipc", "--isolation", "--kernel-memory",
+              "-l", "--label", "--label-file", "--link", "--log-driver", "--log-opt", "--mac-address", "-m",
+              "--memory", "--memory-reservation", "--memory-swap", "--mount", "--name", "--network", "--net",
+              "--network-alias", "--oom-score-adj", "--pid", "--pids-limit", "--platform", "-p", "--publish",
+              "--pull", "--restart", "--runtime", "--security-opt", "--shm-size", "--stop-signal", "--stop-timeout",
+              "--storage-opt", "--sysctl", "--tmpfs", "-u", "--user", "--userns", "--uts", "-v", "--volume",
+              "--volume-driver", "--volumes-from", "-w", "--workdir", "--ulimit", "--arch", "--os", "--variant"}
+
+
+def _container_run(name: str, words: list["Word"], start: int, ctx: Ctx) -> list[Part]:
+    """docker/podman run|create IMAGE [CMD…]: the command runs in a new container, and the mounts (`-v /:/h`)
+    decide what it can reach, so it is classified like a command in a pod."""
+    i = skip_options(words, start, _RUN_VALUE)
+    opts = parse_args(words[start:i], _RUN_VALUE)
+    parts = [Part(MUTATING, f"{name} run starts a container" + (" with host access (--privileged, host mounts)"
+                                                                 if opts.has("--privileged") or any(
+                                                                     v.startswith("/:") for v in opts.values(
+                                                                         "-v", "--volume")) else ""))]
+    entry = opts.value("--entrypoint")
+    inner = list(words[i + 1:])
+    if entry:
+        from .shell import Word
+        inner = [Word(entry, entry), *inner]
+    if inner:
+        parts += [Part(p.cls, f"in the container: {p.reason}", p.exposes, p.target, p.interactive)
+                  for p in ctx.argv(inner, in_container=True) if p.cls != READ_ONLY or p.exposes]
+    return parts
+
+
 def _editor(words: list["Word"], ctx: Ctx) -> list[Part]:
     files = _paths(words)
     return [Part(MUTATING, f"{prog(words[0])}: edits {', '.join(files) or 'a file'}",
@@ -581,7 +783,8 @@ RULES: dict[str, Rule] = {
         if any(x.text.startswith("--delete") for x in w[1:]) else [Part(MUTATING, "rsync copies files")]),
     "scp": _mutate("copies files to or from another host"), "patch": _mutate("edits files"),
     "chmod": _chmod, "chown": _chmod, "chgrp": _chmod, "useradd": _mutate("creates a user account"),
-    "sed": _sed, "yq": _yq, "awk": _awk, "gawk": _awk, "mawk": _awk, "sort": _sort, "uniq": _uniq, "tee": _tee,
+    "xxd": _xxd, "iconv": _iconv, "ps": _ps, "jq": _jq, "gojq": _jq, "jaq": _jq,
+    "sed": _sed, "yq": _jq, "awk": _awk, "gawk": _awk, "mawk": _awk, "sort": _sort, "uniq": _uniq, "tee": _tee,
     "curl": _curl, "wget": _wget, "find": _find, "date": _date, "hostname": _hostname, "tar": _tar,
     "gzip": _gzip, "gunzip": _gzip, "bzip2": _gzip, "xz": _gzip, "unxz": _gzip, "zip": _mutate("writes an archive"),
     "unzip": lambda w, c: ([Part(READ_ONLY, "unzip -l: lists an archive")] if any(x.text in ("-l", "-v", "-t", "-p")
