@@ -538,10 +538,9 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
     while i < len(words) and _ENV_ASSIGN.match(words[i].text):
         i += 1
     if i >= len(words):
-        inside = ctx.in_container
-        return [Part(READ_ONLY, "env: prints the environment" + (
-            " of the container (Secrets are often injected as environment variables)" if inside else ""),
-            exposes=inside)]
+        where = " of the container" if ctx.in_container else ""
+        return [Part(READ_ONLY, f"env: prints the environment{where} (API keys, passwords and tokens are often kept "
+                                "in environment variables)", exposes=True)]
     return ctx.argv(words[i:])
 
 
@@ -721,8 +720,19 @@ _SSH_VALUE = {"-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", 
               "-S", "-W", "-w", "-B"}
 
 
+_SSH_RUNS = {"proxycommand", "localcommand", "permitlocalcommand", "knownhostscommand", "match", "include",
+             "pkcs11provider", "securitykeyprovider", "remotecommand"}
+
+
 def _ssh(words: list[Word], ctx: Ctx) -> list[Part]:
     i = skip_options(words, 1, _SSH_VALUE)
+    opts = parse_args(words[1:i], _SSH_VALUE)
+    for o in opts.values("-o"):
+        key = re.split(r"[=\s]", o.strip(), maxsplit=1)[0].lower()
+        if key in _SSH_RUNS:
+            return [Part(UNKNOWN, f"ssh -o {o}: runs a local command or loads code the guard does not inspect")]
+    if opts.has("-F", "-I"):
+        return [Part(UNKNOWN, "ssh -F/-I: another configuration file or PKCS#11 library, which can run commands")]
     if i >= len(words):
         return [Part(UNKNOWN, "ssh without a host")]
     host = words[i].text
@@ -737,8 +747,13 @@ def _script_runner(words: list[Word], ctx: Ctx) -> list[Part]:
     """Interpreters: known read-only one-liners, otherwise unknown."""
     name = prog(words[0])
     args = [w.text for w in words[1:]]
-    if args[:2] in (["-m", "json.tool"], ["-m", "yaml"]) or args[:1] in (["--version"], ["-V"]):
-        return [Part(READ_ONLY, f"{name}: formats or prints version")]
+    if args[:2] == ["-m", "json.tool"]:
+        files = [a for n, a in enumerate(args[2:]) if not a.startswith("-") and (n == 0 or args[2 + n - 1] != "--indent")]
+        if len(files) >= 2 and files[1] not in ("-", "/dev/stdout"):
+            return [Part(MUTATING, f"{name} -m json.tool writes the local file {files[1]}", target=files[1])]
+        return [Part(READ_ONLY, f"{name} -m json.tool: formats JSON")]
+    if args[:1] in (["--version"], ["-V"]):
+        return [Part(READ_ONLY, f"{name}: prints its version")]
     if not args:
         if ctx.stdin.network:
             return [Part(DESTRUCTIVE, f"pipes code downloaded from the network into {name}")]
@@ -750,7 +765,74 @@ def _script_runner(words: list[Word], ctx: Ctx) -> list[Part]:
     return [Part(UNKNOWN, f"{name} runs a program the guard does not analyse")]
 
 
+def _prefix_wrapper(value_flags: set[str], what: str, leading: int = 0, base: Part | None = None,
+                    no_command: str | None = None, command_flags: tuple[str, ...] = ()) -> Rule:
+    """A program that runs the command after its options and `leading` positional arguments (chroot NEWROOT,
+    taskset MASK, flock FILE …): the class is at least the command's. command_flags name an option whose value
+    is a shell command (`flock -c CMD`, `script -c CMD`)."""
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
+        parts = [base] if base else []
+        for n, w in enumerate(words[1:-1], 1):
+            if w.text in command_flags:
+                return parts + ctx.line(words[n + 1].text)
+        i = skip_options(words, 1, value_flags) + leading
+        if i >= len(words):
+            if no_command:
+                return parts + [Part(UNKNOWN, no_command, interactive=True)]
+            return parts or [Part(READ_ONLY, f"{what} without a command")]
+        return parts + ctx.argv(words[i:])
+    return rule
+
+
+def _coproc(words: list[Word], ctx: Ctx) -> list[Part]:
+    """coproc CMD …, coproc NAME { …; }: the command runs in the background."""
+    rest = words[1:]
+    if len(rest) >= 2 and rest[1].text in ("{", "("):
+        rest = rest[2:]
+    elif rest and rest[0].text in ("{", "("):
+        rest = rest[1:]
+    return ctx.argv(rest) if rest else [Part(READ_ONLY, "coproc without a command")]
+
+
+_NSENTER_VALUE = {"-t", "--target", "-S", "--setuid", "-G", "--setgid", "--user-parent"}
+_UNSHARE_VALUE = {"--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups", "-S",
+                  "--setuid", "-G", "--setgid", "-R", "--root", "-w", "--wd", "--monotonic", "--boottime"}
+
 WRAPPERS: dict[str, Rule] = {
+    "chroot": _prefix_wrapper({"--userspec", "--groups"}, "chroot", 1, no_command="chroot without a command opens a "
+                              "shell in the new root"),
+    "nsenter": _prefix_wrapper(_NSENTER_VALUE, "nsenter", base=Part(MUTATING, "nsenter enters another process's "
+                               "namespaces (with -t 1 and -m: the host)"), no_command="nsenter without a command "
+                               "opens a shell in the namespaces"),
+    "unshare": _prefix_wrapper(_UNSHARE_VALUE, "unshare", no_command="unshare without a command opens a shell"),
+    "setsid": _prefix_wrapper(set(), "setsid"), "coproc": _coproc,
+    "flock": _prefix_wrapper({"-w", "--timeout", "-E", "--conflict-exit-code"}, "flock", 1,
+                             command_flags=("-c", "--command")),
+    "taskset": _prefix_wrapper(set(), "taskset", 1), "chrt": _prefix_wrapper({"-T", "-P", "-D"}, "chrt", 1),
+    "numactl": _prefix_wrapper({"-m", "--membind", "-N", "--cpunodebind", "-C", "--physcpubind", "-i",
+                                "--interleave", "-p", "--preferred"}, "numactl"),
+    "cgexec": _prefix_wrapper({"-g"}, "cgexec"), "faketime": _prefix_wrapper({"-f"}, "faketime", 1),
+    "setpriv": _prefix_wrapper({"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set",
+                                "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile"}, "setpriv"),
+    "fakeroot": _prefix_wrapper({"-l", "--lib", "--faked", "-s", "-i"}, "fakeroot"),
+    "gosu": _prefix_wrapper(set(), "gosu", 1), "su-exec": _prefix_wrapper(set(), "su-exec", 1),
+    "pkexec": _prefix_wrapper({"--user"}, "pkexec"), "tini": _prefix_wrapper({"-s", "-p", "-e"}, "tini"),
+    "dumb-init": _prefix_wrapper({"-r", "--rewrite"}, "dumb-init"), "chpst": _prefix_wrapper({"-u", "-U", "-e",
+                                                                                              "-n", "-l", "-L"}, "chpst"),
+    "strace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-b", "-E", "-I", "-O", "-P", "-S", "-X"}, "strace"),
+    "ltrace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-x"}, "ltrace"),
+    "script": _prefix_wrapper({"-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io", "-T",
+                               "--log-timing", "-m", "--logging-format", "-o", "--output-limit"}, "script",
+                              base=Part(MUTATING, "script writes a typescript file"),
+                              command_flags=("-c", "--command")),
+    "systemd-run": _prefix_wrapper({"-u", "--unit", "-p", "--property", "-E", "--setenv", "--uid", "--gid",
+                                    "--nice", "--working-directory", "-d", "--description", "--slice", "-M",
+                                    "--machine", "-H", "--host", "--on-active", "--on-boot", "--on-startup",
+                                    "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property",
+                                    "--path-property", "--socket-property", "--service-type", "--expand-environment"},
+                                   "systemd-run", base=Part(MUTATING, "systemd-run starts a transient unit")),
+    "sg": lambda words, ctx: (ctx.line(words[3].text) if len(words) > 3 and words[2].text == "-c"
+                              else _wrapped(words, 2, ctx, "sg")),
     "sudo": _sudo, "doas": _doas, "env": _env, "timeout": _timeout, "nice": _nice,
     "ionice": _simple_wrapper({"-c", "-n", "-p", "-P", "-u", "--class", "--classdata"}, "ionice"),
     "nohup": _simple_wrapper(set(), "nohup"), "time": _time, "stdbuf": _simple_wrapper({"-i", "-o", "-e"}, "stdbuf"),

@@ -599,10 +599,50 @@ def _power(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(DESTRUCTIVE, f"{prog(words[0])} takes the whole machine down")]
 
 
+_GIT_GLOBAL_VALUE = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env", "--exec-path",
+                     "--super-prefix", "--list-cmds", "--attr-source"}
+# options that make git run a program named on the command line
+_GIT_RUNS = (("--upload-pack", 3), ("--receive-pack", 3), ("--exec", 4), ("--open-files-in-pager", 3),
+             ("--extcmd", 3), ("--tool", 4), ("--config-env", 3))
+
+
 def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
-    i = skip_options(words, 1, {"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
+    i = skip_options(words, 1, _GIT_GLOBAL_VALUE)
+    glob = [w.text for w in words[1:i]]
+    if any(g == "-c" or g.startswith("-c") and not g.startswith("--") or long_option(g, "--config-env", 3)
+           for g in glob):
+        return [Part(UNKNOWN, "git -c sets configuration for this run; keys such as core.fsmonitor, core.pager, "
+                              "diff.external or alias.* run programs")]
+    if any(long_option(g, "--exec-path", 3) and "=" in g for g in glob):
+        return [Part(UNKNOWN, "git --exec-path=DIR runs git's subcommands from another directory")]
     sub = words[i].text if i < len(words) else ""
-    rest = {w.text for w in words[i + 1:]}
+    args = [w.text for w in words[i + 1:]]
+    rest = set(args)
+    for a in args:
+        if a == "--":
+            break
+        for full, shortest in _GIT_RUNS:
+            if long_option(a, full, shortest) or (sub == "grep" and re.fullmatch(r"-[a-zA-Z]*O.*", a)) or \
+                    (sub in ("ls-remote", "fetch", "pull", "clone") and a == "-u"):
+                return [Part(UNKNOWN, f"git {sub} {a} runs a program named on the command line")]
+    if sub in ("diff", "log", "show", "format-patch", "whatchanged", "range-diff", "diff-tree", "diff-files",
+               "diff-index", "shortlog", "blame"):
+        outs = [a for a in args if re.fullmatch(r"--output(=.*)?", a) or (a.startswith("--outp") and
+                                                                           "indicator" not in a)]
+        if outs or "-o" in rest and sub == "format-patch":
+            return [Part(MUTATING, f"git {sub} --output writes a local file")]
+    if sub == "submodule" and "foreach" in args:
+        inner = args[args.index("foreach") + 1:]
+        inner = [x for x in inner if x not in ("--recursive", "-q", "--quiet")]
+        return [Part(MUTATING, "git submodule foreach runs a command in every submodule")] + \
+            (ctx.line(" ".join(inner)) if inner else [])
+    if sub == "reflog" and args[:1] in (["expire"], ["delete"]):
+        return [Part(DESTRUCTIVE, f"git reflog {args[0]} removes reflog entries (the last way back to lost "
+                                  "commits)")]
+    if sub in ("gc", "prune") and (sub == "prune" or any(a.startswith("--prune") for a in args)):
+        return [Part(DESTRUCTIVE, f"git {sub} removes unreachable objects for good")]
+    if sub in ("filter-branch", "filter-repo") or (sub == "update-ref" and rest & {"-d", "--delete"}):
+        return [Part(DESTRUCTIVE, f"git {sub} rewrites or deletes refs")]
     if sub in ("status", "log", "diff", "show", "rev-parse", "describe", "ls-files", "ls-tree", "blame", "grep",
                "shortlog", "reflog", "cat-file", "ls-remote", "whatchanged", "version", "help", "", "remote"):
         if sub == "remote" and rest & {"add", "remove", "rm", "set-url", "rename", "prune"}:
@@ -612,9 +652,19 @@ def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
         return [Part(READ_ONLY, "git branch: lists branches")]
     if sub == "config" and rest & {"--get", "--list", "-l", "--get-all", "--get-regexp"}:
         return [Part(READ_ONLY, "git config: reads configuration")]
-    if (sub == "reset" and "--hard" in rest) or (sub == "clean" and any(r.startswith("-") and "f" in r for r in rest)) \
-            or (sub == "push" and rest & {"--force", "-f", "--force-with-lease", "--delete", "--mirror"}) \
-            or (sub == "branch" and rest & {"-D", "-d", "--delete"}) or (sub == "checkout" and "--" in rest) \
+    opts = [a for a in args if a.startswith("-")]
+    refspecs = [a for a in args if not a.startswith("-")][1:]
+
+    def has(full: str, shortest: int, *short: str) -> bool:
+        return any(long_option(a, full, shortest) for a in opts) or bool(rest & set(short))
+
+    force_push = sub == "push" and (has("--force", 3, "-f") or has("--force-with-lease", 7) or has("--delete", 2, "-d")
+                                    or has("--mirror", 2) or has("--prune", 3)
+                                    or any(r.startswith(("+", ":")) for r in refspecs))
+    if (sub == "reset" and has("--hard", 2)) or (sub == "clean" and any(r.startswith("-") and "f" in r for r in rest)) \
+            or force_push or (sub == "branch" and rest & {"-D", "-d", "--delete"}) \
+            or (sub == "checkout" and ("--" in rest or "." in rest or has("--force", 3, "-f"))) \
+            or (sub == "switch" and has("--discard-changes", 3, "-f") or sub == "switch" and has("--force", 3)) \
             or sub == "restore" or (sub == "stash" and rest & {"drop", "clear"}):
         return [Part(DESTRUCTIVE, f"git {sub}: discards commits or uncommitted work")]
     return [Part(MUTATING, f"git {sub}: changes the repository or a remote")]
