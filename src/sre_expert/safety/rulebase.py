@@ -220,7 +220,11 @@ _SECRET_PATH = re.compile(
     r"(^|/)(var/run/secrets|run/secrets|etc/secrets?)(/|$)|(^|/)\.kube/config$|(^|/)\.aws/credentials$|"
     r"(^|/)\.docker/config\.json$|(^|/)id_(rsa|dsa|ecdsa|ed25519)$|\.(pem|key|p12|pfx|jks)$|"
     r"(^|/)etc/(shadow|gshadow)$|(^|/)\.(pgpass|netrc|my\.cnf)$|(^|/)proc/[^/]+/environ$|"
-    r"(^|/)[^/]*(secret|token|password|credential)[^/]*$|(^|/)serviceaccount/token$",
+    r"(^|/)[^/]*(secret|token|password|credential)[^/]*$|(^|/)serviceaccount/token$|"
+    r"(^|/)etc/kubernetes/[^/]*\.conf$|(^|/)[^/]*kubeconfig[^/]*$|(^|/)etc/rancher/(k3s|rke2)/[^/]*\.yaml$|"
+    r"(^|/)\.kube/|(^|/)\.(git-credentials|npmrc|pypirc|dockercfg|htpasswd|vault-token|boto|s3cfg)$|"
+    r"(^|/)\.env(\.[^/]*)?$|(^|/)etc/ssl/private/|(^|/)\.ssh/[^/]*$|(^|/)\.config/gcloud/|(^|/)\.azure/|"
+    r"(^|/)etc/(sudoers|krb5\.keytab)$|\.keytab$|(^|/)\.gnupg/|(^|/)etc/etcd/|(^|/)var/lib/etcd/",
     re.IGNORECASE)
 
 

@@ -409,6 +409,21 @@ _CURL_VALUE = {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode"
                "--key-type", "--cert-type", "--noproxy", "--proxy-user", "-U", "--connect-to", "--happy-eyeballs-timeout-ms"}
 
 
+# HTTP endpoints whose write (POST/PUT) deletes data or stops the service: Prometheus/Thanos/Mimir TSDB admin,
+# Prometheus and Alertmanager /-/quit, Loki deletion, Elasticsearch delete-by-query, Vault seal, Spring
+# actuator shutdown, and path segments that say so.
+_ADMIN_DESTROY = re.compile(
+    r"/admin/tsdb/(delete_series|clean_tombstones)|/-/quit\b|/loki/api/v1/delete\b|/_delete_by_query\b|"
+    r"/sys/seal\b|/actuator/shutdown\b|/(delete|drop|purge|wipe|truncate|shutdown|destroy|flush(all)?)(?=[/?_&#]|$)",
+    re.IGNORECASE)
+
+
+def admin_destroys(url: str) -> bool:
+    """Does a write to this URL delete data or stop the service? Only the path is read, not the host name."""
+    _, slash, path = url.split("://", 1)[-1].partition("/")
+    return bool(slash) and bool(_ADMIN_DESTROY.search("/" + path))
+
+
 def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], _CURL_VALUE)
     method = (p.value("-X", "--request") or "").upper()
@@ -426,6 +441,9 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
                   "--form-string", "-T", "--upload-file", "--json")
     if method == "DELETE":
         parts.append(Part(DESTRUCTIVE, f"curl sends an HTTP DELETE to {url}", target=url or None))
+    elif (method not in ("", "GET", "HEAD", "OPTIONS") or sends) and admin_destroys(url):
+        parts.append(Part(DESTRUCTIVE, f"curl calls an admin API that deletes data or stops the service: {url}",
+                          target=url or None))
     elif method and method not in ("GET", "HEAD", "OPTIONS"):
         parts.append(Part(MUTATING, f"curl sends an HTTP {method} to {url}", target=url or None))
     elif sends:
@@ -448,8 +466,15 @@ def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
              "--method", "--body-data", "--body-file", "-e", "--execute", "-i", "--input-file", "-w", "--wait",
              "-Q", "--quota", "-l", "--level", "-A", "-R", "-D", "-I", "-X", "--user", "--password"}
     p = parse_args(words[1:], value)
-    if p.has("--post-data", "--post-file", "--body-data", "--body-file") or \
-            (p.value("--method") or "GET").upper() not in ("GET", "HEAD"):
+    method = (p.value("--method") or "GET").upper()
+    url = next((w.text for w in p.positionals), "")
+    if p.has("-e", "--execute", "--config", "-i", "--input-file"):
+        return [Part(UNKNOWN, "wget runs settings or reads URLs from a place the guard does not read")]
+    if method == "DELETE" or ((p.has("--post-data", "--post-file", "--body-data", "--body-file") or
+                               method not in ("GET", "HEAD")) and admin_destroys(url)):
+        return [Part(DESTRUCTIVE, f"wget calls an API that deletes data or stops the service: {url}",
+                     target=url or None)]
+    if p.has("--post-data", "--post-file", "--body-data", "--body-file") or method not in ("GET", "HEAD"):
         return [Part(MUTATING, "wget sends data to the server")]
     if p.has("--spider"):
         return [Part(READ_ONLY, "wget --spider: checks that a URL exists")]
