@@ -532,8 +532,8 @@ def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
     first_old = args[0] if args and not args[0].startswith("-") else ""
     if any(re.fullmatch(r"-[a-zA-Z]*[IF][a-zA-Z]*", a) for a in args) or re.search(r"[IF]", first_old):
         return [Part(UNKNOWN, "tar -I/-F runs a compression program or volume script the guard does not inspect")]
-    archives = long_value(args, "--file", "-f", 3)
-    if any(re.match(r"[^/]*:", a) for a in archives) and not any(long_option(a, "--force-local", 3) for a in args):
+    archives = long_value(args, "--file", "-f", 3) + [a for a in args if not a.startswith("-")]
+    if any(re.match(r"[^/=]+:", a) for a in archives) and not any(long_option(a, "--force-local", 3) for a in args):
         return [Part(UNKNOWN, "tar -f HOST:FILE runs a remote shell to reach the archive")]
     first = words[1].text if len(words) > 1 else ""
     flags = first.lstrip("-") if first and not first.startswith("--") else ""
