@@ -500,6 +500,18 @@ class _Parser:
             text.append(self.s[start:self.i])
         while True:
             c = self.peek()
+            if c in "<>" and c and self.peek(1) == "(" and self.i > start:
+                # `x<(cmd)`, `{<(cmd),}`: bash reads a process substitution inside a word too
+                sub_start = self.i
+                self.i += 2
+                sub = self.list_(stop=")")
+                if self.peek() != ")":
+                    raise ParseError("unterminated process substitution")
+                self.i += 1
+                w.subs.append(sub)
+                w.dynamic = True
+                text.append(self.s[sub_start:self.i])
+                continue
             if c == "" or c in _META:
                 break
             if c == "\\":
