@@ -7,9 +7,11 @@ rollout status|history, config view|get-contexts|current-context|get-clusters|ge
 cordon, uncordon, taint, rollout restart|undo|pause|resume, certificate approve|deny, auth reconcile, cp,
 attach, debug, exec, port-forward, proxy, config set-*|use-context|delete-*|rename-context (local
 kubeconfig). Destructive: delete, drain, apply --prune, apply/replace --force, a patch that removes
-finalizers, exec of a destructive command. `--dry-run=client|server` (and a bare `--dry-run`) makes any
-verb that supports it read-only; `--dry-run=none` does not; on a verb without the flag it is ignored.
-An unknown verb is a plugin (`kubectl foo` runs `kubectl-foo`): unknown.
+finalizers, scale or patch to 0 replicas, a NoExecute taint, `--raw …/finalize|eviction` writes, exec of a
+destructive command. `--dry-run=client|server` (and a bare `--dry-run`) makes any verb that supports it
+read-only; `--dry-run=none` does not. Flag names are read as kubectl reads them (`--dry_run` is `--dry-run`);
+a flag kubectl v1.32 does not list for the verb (kubectl_flags.ALL_FLAGS) is unknown. An unknown verb is a
+plugin (`kubectl foo` runs `kubectl-foo`): unknown.
 
 Secrets: `get secret(s) -o yaml|json|jsonpath|go-template|custom-columns` (and `--template`), any write
 verb printing a Secret that way, `get --raw …/secrets…`, `edit secret`, `create token`, `config view

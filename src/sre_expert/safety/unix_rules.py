@@ -2,7 +2,11 @@
 
 Read-only means: changes no file, process, service or remote system. A program that writes a local file
 (`sort -o`, `sed -i`, `curl -o`, `tee f`) is mutating; one that removes or overwrites data beyond easy
-recovery (`rm`, `mv`, `dd`, `shred`, `truncate`, recursive `chmod`/`chown`, `find -delete`) is destructive.
+recovery (`rm`, `mv`, `dd`, `shred`, `truncate`, recursive `chmod`/`chown`, `find -delete`, a write to an
+admin API that deletes data) is destructive. GNU long options are matched by prefix, as getopt_long accepts
+them (`sed --in`, `sort --outp=F`); options and script commands that run a program (`sed e`, `tar
+--checkpoint-action`, `git -c`, `git grep -O`) are unknown. Shell builtins that evaluate arithmetic on
+run-time values (`let`, `[[ -eq ]]`, `declare -i`, subscripted names) are unknown.
 Reading a file that usually holds credentials (mounted Secrets, keys, kubeconfig) or printing a variable
 named like one ($DB_PASSWORD) is flagged as exposing secrets.
 """
