@@ -73,8 +73,60 @@ def echo_text(words: list["Word"]) -> str:
     return " ".join(args) + "\n"
 
 
+# Options of otherwise read-only programs that write, delete or run a program: (spelling, class, what it does).
+# A long spelling also matches its GNU prefixes; a short one matches inside a cluster (`dmesg -cT`).
+_RO_EXCEPTIONS: dict[str, list[tuple[str, str, str]]] = {
+    "dmesg": [("-C", DESTRUCTIVE, "clears the kernel ring buffer"), ("--clear", DESTRUCTIVE, "clears the kernel ring "
+              "buffer"), ("-c", DESTRUCTIVE, "clears the kernel ring buffer after printing it"),
+              ("--read-clear", DESTRUCTIVE, "clears the kernel ring buffer after printing it"),
+              ("-n", MUTATING, "changes the console log level"), ("--console-level", MUTATING, "changes the console "
+              "log level"), ("-D", MUTATING, "disables console logging"), ("-E", MUTATING, "enables console logging")],
+    "tree": [("-o", MUTATING, "writes its listing to a file")],
+    "sar": [("-o", MUTATING, "writes samples to a file")],
+    "file": [("-C", MUTATING, "compiles a magic file"), ("--compile", MUTATING, "compiles a magic file")],
+    "man": [("-P", UNKNOWN, "runs the named pager program"), ("--pager", UNKNOWN, "runs the named pager program"),
+            ("-H", UNKNOWN, "runs a browser"), ("--html", UNKNOWN, "runs a browser")],
+    "history": [("-c", DESTRUCTIVE, "clears the shell history"), ("-d", MUTATING, "deletes history entries"),
+                ("-w", DESTRUCTIVE, "overwrites the history file"), ("-a", MUTATING, "appends to the history file")],
+    "ss": [("-K", DESTRUCTIVE, "kills the matching sockets"), ("--kill", DESTRUCTIVE, "kills the matching sockets")],
+    "arp": [("-d", DESTRUCTIVE, "deletes ARP entries"), ("-s", MUTATING, "adds an ARP entry"),
+            ("-f", MUTATING, "adds ARP entries from a file")],
+    "lsof": [("+r", READ_ONLY, "repeats")],
+    "hostnamectl": [("set-hostname", MUTATING, "renames this machine"), ("hostname", MUTATING, "renames this machine"),
+                    ("set-icon-name", MUTATING, "changes the machine's metadata"),
+                    ("set-chassis", MUTATING, "changes the machine's metadata"),
+                    ("set-deployment", MUTATING, "changes the machine's metadata"),
+                    ("set-location", MUTATING, "changes the machine's metadata")],
+    "dc": [("!", UNKNOWN, "the dc ! command runs a shell command")],
+    "less": [("-o", MUTATING, "copies its input to a file"), ("-O", DESTRUCTIVE, "overwrites a file with its input"),
+             ("--log-file", MUTATING, "copies its input to a file"),
+             ("--LOG-FILE", DESTRUCTIVE, "overwrites a file with its input")],
+}
+
+
+def _ro_exception(name: str, words: list["Word"]) -> Part | None:
+    for w in words[1:]:
+        t = w.text
+        for spelling, cls, what in _RO_EXCEPTIONS.get(name, ()):
+            if spelling == "!":
+                hit = "!" in t
+            elif spelling.startswith("--"):
+                hit = long_option(t, spelling, 3)
+            elif spelling.startswith(("-", "+")):
+                hit = t == spelling or (len(spelling) == 2 and re.fullmatch(rf"\{spelling[0]}[a-zA-Z]*{spelling[1]}.*",
+                                                                              t) is not None and not t.startswith("--"))
+            else:
+                hit = t == spelling
+            if hit and cls != READ_ONLY:
+                return Part(cls, f"{name} {t}: {what}")
+    return None
+
+
 def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
+    odd = _ro_exception(name, words)
+    if odd is not None:
+        return [odd]
     parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
     if name == "printenv" and not any(not w.text.startswith("-") for w in words[1:]):
         where = "the container's" if ctx.in_container else "the"
