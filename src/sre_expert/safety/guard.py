@@ -518,7 +518,7 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
     i = 1
     while i < len(words):
         t = words[i].text
-        split = long_option(t, "--split-string", 3)
+        split = long_option(t, "--split-string", 1)  # no other env option starts with s
         if t == "-S" or (split and "=" not in t):
             return _env_split(" ".join(w.text for w in words[i + 1:]), ctx)
         if split or (t.startswith("-S") and not t.startswith("--")):

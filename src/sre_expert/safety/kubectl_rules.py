@@ -531,8 +531,8 @@ def dry_run_plan(command: str) -> DryRunPlan | None:
     cmd = script.pipelines[0].commands[0]
     if not isinstance(cmd, Simple) or not cmd.words or prog(cmd.words[0]) not in KUBECTL_NAMES:
         return None
-    if any(w.dynamic for w in (*cmd.words, *cmd.assigns)):
-        return None
+    if any(w.dynamic or w.braces is not None or w.evals for w in (*cmd.words, *cmd.assigns)):
+        return None  # run without a shell, the argv would not be what bash runs
     stdin: str | None = None
     for r in cmd.redirects:
         if r.op in ("<<", "<<-", "<<<") and r.fd in (None, "0") and not r.subs:

@@ -211,7 +211,7 @@ def _declare(words: list["Word"], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
     flags = "".join(a[1:] for a in args if re.fullmatch(r"[-+][a-zA-Z]+", a) and a[0] == "-")
     names = [a for a in args if not re.fullmatch(r"[-+][a-zA-Z]+", a) and a != "--"]
-    if "i" in flags or "n" in flags:
+    if name in ("declare", "typeset", "local") and ("i" in flags or "n" in flags):
         what = "integer" if "i" in flags else "name-reference"
         return _unknown_arith(f"{name} -{flags}: {what} variables evaluate what is assigned to them later")
     for a in names:
@@ -246,7 +246,7 @@ def _printf(words: list["Word"], ctx: Ctx) -> list[Part]:
         risk = _name_risk(words[2].text)
         if risk:
             return _unknown_arith(f"printf -v: {risk}")
-        return [Part(READ_ONLY, "printf -v: sets a shell variable")] + _echo([words[0], *words[3:]], ctx)[1:]
+        return [Part(READ_ONLY, "printf -v: sets a shell variable")]
     return _echo(words, ctx)
 
 
