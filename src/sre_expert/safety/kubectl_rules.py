@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from .kubectl_flags import ALL_FLAGS, GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
 from .rulebase import Ctx, Parsed, parse_args, prog, secret_path, target_name
+from .unix_rules import admin_destroys
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
@@ -400,6 +401,9 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
             return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} rewrites the finalizers of a namespace: the namespace "
                                               "is removed without the cleanup its controllers would do",
                                  target=target)]
+        if "/proxy/" in raw and admin_destroys(raw.split("/proxy", 1)[1]):
+            return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} calls, through the API server's proxy, an admin "
+                                              "API that deletes data or stops the service", target=target)]
         if re.search(r"/eviction(\?|$)", raw):
             return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} evicts a pod", target=target)]
         if re.search(r"/token(\?|$)", raw):
