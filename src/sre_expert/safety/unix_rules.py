@@ -447,8 +447,11 @@ def _uniq(words: list["Word"], ctx: Ctx) -> list[Part]:
 def _tee(words: list["Word"], ctx: Ctx) -> list[Part]:
     files = [f for f in _paths(words) if f not in ("/dev/null", "/dev/stdout", "/dev/stderr", "-")]
     if files:
-        append = any(w.text in ("-a", "--append") for w in words[1:])
-        return [Part(MUTATING, f"tee {'appends to' if append else 'overwrites'} {', '.join(files)}",
+        append = any(w.text == "-a" or long_option(w.text, "--append", 1) or re.fullmatch(r"-[a-zA-Z]*a[a-zA-Z]*",
+                                                                                          w.text) for w in words[1:])
+        if append:
+            return [Part(MUTATING, f"tee appends to {', '.join(files)}", target=files[0] if len(files) == 1 else None)]
+        return [Part(DESTRUCTIVE, f"tee overwrites {', '.join(files)} (the previous content is lost, as with `>`)",
                      target=files[0] if len(files) == 1 else None)]
     return [Part(READ_ONLY, "tee: copies its input to standard output")]
 
