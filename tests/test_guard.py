@@ -378,6 +378,19 @@ def test_real_kubectl_accepts_the_dry_run_flags(command: str, tmp_path: Path) ->
     assert "127.0.0.1:1" in r.stderr or "connection refused" in r.stderr, r.stderr
 
 
+@pytest.mark.parametrize("program", ["grep", "head", "tail", "cut", "ls", "wc"])
+def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
+    """The long options `PROG --help` lists are in gnu_flags (an option outside it labels the command unknown)."""
+    from sre_expert.safety.gnu_flags import OPTIONS
+
+    path = shutil.which(program)
+    text = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30).stdout if path else ""
+    if "GNU" not in text and "gnu.org" not in text:
+        pytest.skip(f"{program} is not the GNU tool")
+    listed = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][\w-]*)", text, re.M))
+    assert listed and listed <= OPTIONS[program]
+
+
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
 @pytest.mark.parametrize("verb", ["get", "delete", "scale", "exec", "kustomize", "create", "taint"])
 def test_flag_table_matches_real_kubectl(verb: str) -> None:

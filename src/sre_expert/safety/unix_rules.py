@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from .gnu_flags import OPTIONS as GNU_OPTIONS, VALUE_OPTIONS as GNU_VALUE_OPTIONS
 from .rulebase import Ctx, Rule, long_option, long_value, parse_args, prog, secret_path, secret_var, skip_options
 from .shell import arithmetic_literal
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
@@ -122,11 +123,46 @@ def _ro_exception(name: str, words: list["Word"]) -> Part | None:
     return None
 
 
+def unknown_gnu_option(name: str, words: list["Word"]) -> str | None:
+    """The first option of a GNU tool that is not in its table (gnu_flags), read as getopt_long reads it: long
+    options by unambiguous prefix, short ones in clusters whose value may be attached. None when all are known."""
+    known, values = GNU_OPTIONS.get(name), GNU_VALUE_OPTIONS.get(name, frozenset())
+    if known is None:
+        return None
+    longs = [o for o in known if o.startswith("--")]
+    i = 1
+    while i < len(words):
+        w, t = words[i], words[i].text
+        i += 1
+        if t == "--":
+            return None
+        if w.dynamic or not t.startswith("-") or t == "-" or re.fullmatch(r"-[0-9]+", t):
+            continue
+        if t.startswith("--"):
+            opt, eq, _ = t.partition("=")
+            hits = [opt] if opt in known else [o for o in longs if o.startswith(opt)]
+            if not hits:
+                return t
+            if len(hits) == 1 and hits[0] in values and not eq:
+                i += 1
+            continue
+        for j, ch in enumerate(t[1:], 1):
+            if "-" + ch not in known:
+                return t
+            if "-" + ch in values:
+                i += 1 if j == len(t) - 1 else 0
+                break
+    return None
+
+
 def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     odd = _ro_exception(name, words)
     if odd is not None:
         return [odd]
+    unknown = unknown_gnu_option(name, words)
+    if unknown is not None:
+        return [Part(UNKNOWN, f"{name} {unknown}: an option the guard does not know")]
     parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
     if name == "printenv" and not any(not w.text.startswith("-") for w in words[1:]):
         where = "the container's" if ctx.in_container else "the"
