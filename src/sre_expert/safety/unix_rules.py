@@ -501,7 +501,8 @@ _CURL_VALUE = {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode"
                "--output-dir", "-C", "--continue-at", "--limit-rate", "--interface", "--unix-socket",
                "--variable", "--url-query", "--expand-url", "--oauth2-bearer", "--aws-sigv4", "--proto", "--max-filesize",
                "-Q", "--quote", "--trace", "--trace-ascii", "--stderr", "--ciphers", "--capath", "--pass",
-               "--key-type", "--cert-type", "--noproxy", "--proxy-user", "-U", "--connect-to", "--happy-eyeballs-timeout-ms"}
+               "--key-type", "--cert-type", "--noproxy", "--proxy-user", "-U", "--connect-to", "--happy-eyeballs-timeout-ms",
+               "--libcurl", "--etag-save", "--etag-compare", "--hsts", "--alt-svc", "--engine"}
 
 
 # HTTP endpoints whose write (POST/PUT) deletes data or stops the service: Prometheus/Thanos/Mimir TSDB admin,
@@ -543,8 +544,10 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
         parts.append(Part(MUTATING, f"curl sends an HTTP {method} to {url}", target=url or None))
     elif sends:
         parts.append(Part(MUTATING, f"curl sends data (POST/PUT) to {url}", target=url or None))
+    if p.has("--engine"):
+        return [Part(UNKNOWN, "curl --engine loads a crypto engine (code) the guard does not inspect")]
     for flag in ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii",
-                 "--stderr"):
+                 "--stderr", "--libcurl", "--etag-save", "--hsts", "--alt-svc", "--output-dir"):
         for v in p.values(flag):
             if v not in ("-", "/dev/null", "/dev/stdout", "/dev/stderr", "%"):
                 parts.append(Part(MUTATING, f"curl writes the local file {v}", target=v))
@@ -571,6 +574,14 @@ def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
                      target=url or None)]
     if p.has("--post-data", "--post-file", "--body-data", "--body-file") or method not in ("GET", "HEAD"):
         return [Part(MUTATING, "wget sends data to the server")]
+    args = [w.text for w in words[1:]]
+    if any(long_option(a, "--use-askpass", 5) for a in args):
+        return [Part(UNKNOWN, "wget --use-askpass runs a program to ask for the password")]
+    logs = p.values("-o", "-a") + [v for full in ("--output-file", "--append-output", "--save-cookies", "--warc-file",
+                                                  "--rejected-log", "--hsts-file") for v in long_value(args, full, None, 4)]
+    logs = [x for x in logs if x not in ("-", "/dev/null", "/dev/stdout", "/dev/stderr")]
+    if logs:
+        return [Part(MUTATING, f"wget writes the local file {logs[0]}", target=logs[0])]
     if p.has("--spider"):
         return [Part(READ_ONLY, "wget --spider: checks that a URL exists")]
     out = p.value("-O", "--output-document")
