@@ -451,12 +451,19 @@ def _yq(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 
 def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
-    i = skip_options(words, 1, {"-F", "-v", "-f", "--field-separator", "--assign", "--file"})
-    if any(w.text in ("-f", "--file") for w in words[1:i]):
-        return [Part(UNKNOWN, "awk runs a program file the guard does not read")]
-    prog_text = words[i].text if i < len(words) else ""
-    if re.search(r"\bsystem\s*\(|\|\s*getline|print[f]?\b[^;}]*(>|\|)", prog_text):
-        return [Part(UNKNOWN, "the awk program runs commands or writes files")]
+    value = {"-F", "-v", "-f", "--field-separator", "--assign", "--file", "-e", "--source", "-E", "--exec", "-i",
+             "--include", "-l", "--load"}
+    i = skip_options(words, 1, value)
+    opts = parse_args(words[1:i], value)
+    if opts.has("-f", "--file", "-E", "--exec", "-i", "--include", "-l", "--load"):
+        return [Part(UNKNOWN, "awk runs a program file or loads an extension the guard does not read")]
+    sources = opts.values("-e", "--source")
+    prog_text = "\n".join(sources) if sources else (words[i].text if i < len(words) else "")
+    if re.search(r"\bsystem\s*\(|\|\s*getline|print[f]?\b[^;}]*(>|\|)|@load\b", prog_text):
+        return [Part(UNKNOWN, "the awk program runs commands, writes files or loads an extension")]
+    if re.search(r"\bENVIRON\b|\bPROCINFO\b", prog_text):
+        return [Part(READ_ONLY, "the awk program reads ENVIRON, the environment (API keys, passwords)",
+                     exposes=True)]
     return _simple_ro(words, ctx)
 
 
