@@ -1,5 +1,6 @@
 """Property: wrapping a command in a shell combinator never lowers its class, and never hides that it prints
-Secret values. The commands are the labelled corpus; the combinators are what an operator (or a model)
+Secret values; respelling a dangerous command (brace expansion, environment prefixes, flag spellings, run-time
+arithmetic) never makes it read-only. The commands are the labelled corpus; the combinators are what an operator (or a model)
 would use to run the same thing differently: sudo, env, timeout, nohup, watch, bash -c, eval, $( ), ( ),
 pipes, lists, xargs.
 
@@ -17,8 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from sre_expert.safety.guard import classify
-from sre_expert.safety.shell import ParseError, Simple, parse
-from sre_expert.safety.verdict import rank
+from sre_expert.safety.shell import ParseError, Simple, Word, parse
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
 
 from test_guard import CORPUS_ROWS
 
@@ -170,9 +171,6 @@ def test_a_compound_is_at_least_its_highest_part(a: str, b: str, sep: str) -> No
 # Property: a mutating or destructive command, rewritten the way a hostile model would to slip past the label
 # (brace expansion, a code-loading environment prefix, kubectl's `_` for `-`, a GNU long-option prefix, run-time
 # arithmetic), is never labelled read-only, and the rewrites that keep its meaning never lower its class.
-
-from sre_expert.safety.shell import Word  # noqa: E402
-from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN  # noqa: E402
 
 DANGEROUS = [c for cls, _, c in CORPUS_ROWS if cls in (MUTATING, DESTRUCTIVE) and "\n" not in c and _simple_start(c)]
 READ_ONLY_SIMPLE = [c for cls, _, c in CORPUS_ROWS if cls == READ_ONLY and "\n" not in c and _simple_start(c)]
