@@ -211,7 +211,7 @@ def _brace_safe(word: Word) -> bool:
     return not any(ch in word.raw for ch in "{},") and "\n" not in word.raw
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(st.sampled_from(DANGEROUS), st.integers(min_value=1, max_value=12), st.sampled_from(["{%s,}", "{,%s}"]))
 def test_brace_spelling_never_lowers_a_dangerous_command(command: str, index: int, form: str) -> None:
     words = _first_words(command)
@@ -230,7 +230,7 @@ def test_code_loading_environment_is_never_read_only(command: str, assign: str, 
     assert rank(after.cls) >= max(rank(before.cls), rank(UNKNOWN)), (mutated, after)
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(st.sampled_from([c for c in DANGEROUS if c.split()[0] in ("kubectl", "k") and " --" in c]),
        st.integers(min_value=0, max_value=30))
 def test_kubectl_underscore_flags_never_lower_the_class(command: str, seed: int) -> None:
