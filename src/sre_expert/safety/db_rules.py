@@ -14,7 +14,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
-from .rulebase import Ctx, Rule, long_option, long_value, parse_args, prog
+from .rulebase import Ctx, Parsed, Rule, long_option, long_value, parse_args, prog
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, highest
 
 if TYPE_CHECKING:
@@ -249,8 +249,12 @@ def _mysql(words: list["Word"], ctx: Ctx) -> list[Part]:
 def _sqlite(words: list["Word"], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], {"-cmd", "-separator", "-newline", "-nullvalue", "-init", "-vfs", "-maxsize",
                                "-mmap", "-pagecache", "-lookaside", "-heap"}, short_clusters=False)
-    if p.has("-init", "--init"):
-        return [Part(UNKNOWN, "sqlite3 -init runs the commands in a file the guard does not read")]
+    init = [Part(UNKNOWN, "sqlite3 -init runs the commands in a file the guard does not read")] \
+        if p.has("-init", "--init") else []
+    return init + _sqlite_script(p, ctx)
+
+
+def _sqlite_script(p: "Parsed", ctx: Ctx) -> list[Part]:
     pos = [w.text for w in p.positionals]
     script = p.values("-cmd") + (pos[1:] or ([ctx.stdin.text] if ctx.stdin.text is not None else []))
     if not script:
@@ -532,10 +536,10 @@ def _dump(tool: str, out_flags: tuple[str, ...], value: set[str], exposes: bool 
     def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], value | set(out_flags))
         out = p.value(*out_flags)
-        note = " (role password hashes included)" if exposes else ""
+        note = " (role password hashes included)" if exposes else " (credentials stored in its tables included)"
         if out and out != "-":
-            return [Part(MUTATING, f"{tool} writes a dump of the database to {out}{note}", exposes=exposes, target=out)]
-        return [Part(READ_ONLY, f"{tool} prints a dump of the database{note}", exposes=exposes)]
+            return [Part(MUTATING, f"{tool} writes a dump of the database to {out}{note}", target=out)]
+        return [Part(READ_ONLY, f"{tool} prints the database's content{note}", exposes=True)]
     return rule
 
 

@@ -727,12 +727,17 @@ _SSH_RUNS = {"proxycommand", "localcommand", "permitlocalcommand", "knownhostsco
 def _ssh(words: list[Word], ctx: Ctx) -> list[Part]:
     i = skip_options(words, 1, _SSH_VALUE)
     opts = parse_args(words[1:i], _SSH_VALUE)
+    local: list[Part] = []
     for o in opts.values("-o"):
         key = re.split(r"[=\s]", o.strip(), maxsplit=1)[0].lower()
         if key in _SSH_RUNS:
-            return [Part(UNKNOWN, f"ssh -o {o}: runs a local command or loads code the guard does not inspect")]
+            local.append(Part(UNKNOWN, f"ssh -o {o}: runs a local command or loads code the guard does not inspect"))
     if opts.has("-F", "-I"):
-        return [Part(UNKNOWN, "ssh -F/-I: another configuration file or PKCS#11 library, which can run commands")]
+        local.append(Part(UNKNOWN, "ssh -F/-I: another configuration file or PKCS#11 library, which can run commands"))
+    return local + _ssh_remote(words, i, ctx)
+
+
+def _ssh_remote(words: list[Word], i: int, ctx: Ctx) -> list[Part]:
     if i >= len(words):
         return [Part(UNKNOWN, "ssh without a host")]
     host = words[i].text
@@ -798,6 +803,9 @@ _NSENTER_VALUE = {"-t", "--target", "-S", "--setuid", "-G", "--setgid", "--user-
 _UNSHARE_VALUE = {"--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups", "-S",
                   "--setuid", "-G", "--setgid", "-R", "--root", "-w", "--wd", "--monotonic", "--boottime"}
 
+_TRACES = Part(READ_ONLY, "the tracer prints every system call with its data (the passwords and keys a process reads "
+                         "or writes included)", exposes=True)
+
 WRAPPERS: dict[str, Rule] = {
     "chroot": _prefix_wrapper({"--userspec", "--groups"}, "chroot", 1, no_command="chroot without a command opens a "
                               "shell in the new root"),
@@ -819,8 +827,10 @@ WRAPPERS: dict[str, Rule] = {
     "pkexec": _prefix_wrapper({"--user"}, "pkexec"), "tini": _prefix_wrapper({"-s", "-p", "-e"}, "tini"),
     "dumb-init": _prefix_wrapper({"-r", "--rewrite"}, "dumb-init"), "chpst": _prefix_wrapper({"-u", "-U", "-e",
                                                                                               "-n", "-l", "-L"}, "chpst"),
-    "strace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-b", "-E", "-I", "-O", "-P", "-S", "-X"}, "strace"),
-    "ltrace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-x"}, "ltrace"),
+    "strace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-b", "-E", "-I", "-O", "-P", "-S", "-X"}, "strace",
+                              base=_TRACES),
+    "ltrace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-x"}, "ltrace",
+                              base=_TRACES),
     "script": _prefix_wrapper({"-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io", "-T",
                                "--log-timing", "-m", "--logging-format", "-o", "--output-limit"}, "script",
                               base=Part(MUTATING, "script writes a typescript file"),

@@ -14,7 +14,7 @@ named like one ($DB_PASSWORD) is flagged as exposing secrets.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .gnu_flags import OPTIONS as GNU_OPTIONS, VALUE_OPTIONS as GNU_VALUE_OPTIONS
 from .rulebase import Ctx, Rule, long_option, long_value, parse_args, prog, secret_path, secret_var, skip_options
@@ -155,19 +155,30 @@ def unknown_gnu_option(name: str, words: list["Word"]) -> str | None:
     return None
 
 
+def with_unknown(check: "Callable[[list[Word]], str | None]", base: Rule) -> Rule:
+    """A rule that adds an unknown part when check finds an option that runs or loads something the guard does
+    not inspect, and keeps what the command is known to do: `git -c x push --force` stays destructive."""
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        why = check(words)
+        parts = base(words, ctx)
+        return [Part(UNKNOWN, why), *parts] if why else parts
+    return rule
+
+
 def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
+    parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
     odd = _ro_exception(name, words)
     if odd is not None:
-        return [odd]
+        parts = [odd]
     unknown = unknown_gnu_option(name, words)
-    if unknown is not None:
-        return [Part(UNKNOWN, f"{name} {unknown}: an option the guard does not know")]
-    parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
+    if unknown is not None and odd is None:
+        parts = [Part(UNKNOWN, f"{name} {unknown}: an option the guard does not know")]
     if name == "printenv" and not any(not w.text.startswith("-") for w in words[1:]):
         where = "the container's" if ctx.in_container else "the"
-        parts = [Part(READ_ONLY, f"printenv: prints {where} environment (API keys, passwords and tokens are often "
-                                 "kept in environment variables)", exposes=True)]
+        parts = [p for p in parts if p.cls != READ_ONLY] + [
+            Part(READ_ONLY, f"printenv: prints {where} environment (API keys, passwords and tokens are often kept in "
+                            "environment variables)", exposes=True)]
     if name == "printenv":
         leaked = sorted({w.text for w in words[1:] if not w.text.startswith("-") and secret_var(w.text)})
         if leaked:
@@ -467,10 +478,14 @@ def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
     return _simple_ro(words, ctx)
 
 
+def _sort_runs(words: list["Word"]) -> str | None:
+    if any(long_option(w.text, "--compress-program", 1) for w in words[1:]):
+        return "sort --compress-program runs a program the guard does not know"
+    return None
+
+
 def _sort(words: list["Word"], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
-    if any(long_option(a, "--compress-program", 1) for a in args):
-        return [Part(UNKNOWN, "sort --compress-program runs a program the guard does not know")]
     p = parse_args(words[1:], {"-o", "--output", "-k", "-t", "-S", "-T", "--key", "--field-separator",
                                "--buffer-size", "--temporary-directory", "--parallel"})
     outs = long_value(args, "--output", None, 1) + [v for v in p.values("-o")]
@@ -552,7 +567,7 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
     elif sends:
         parts.append(Part(MUTATING, f"curl sends data (POST/PUT) to {url}", target=url or None))
     if p.has("--engine"):
-        return [Part(UNKNOWN, "curl --engine loads a crypto engine (code) the guard does not inspect")]
+        parts.append(Part(UNKNOWN, "curl --engine loads a crypto engine (code) the guard does not inspect"))
     for flag in ("-o", "--output", "-D", "--dump-header", "-c", "--cookie-jar", "--trace", "--trace-ascii",
                  "--stderr", "--libcurl", "--etag-save", "--hsts", "--alt-svc", "--output-dir"):
         for v in p.values(flag):
@@ -565,6 +580,17 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts
 
 
+def _wget_runs(words: list["Word"]) -> str | None:
+    args = [w.text for w in words[1:]]
+    if any(long_option(a, "--use-askpass", 5) for a in args):
+        return "wget --use-askpass runs a program to ask for the password"
+    if any(a in ("-e", "-i") or re.fullmatch(r"-[a-zA-Z]*[ei].*", a) and not a.startswith("--") or
+           long_option(a, "--execute", 3) or long_option(a, "--config", 4) or long_option(a, "--input-file", 3)
+           for a in args):
+        return "wget runs settings or reads URLs from a place the guard does not read"
+    return None
+
+
 def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
     value = {"-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix",
              "-t", "--tries", "-T", "--timeout", "-U", "--user-agent", "--header", "--post-data", "--post-file",
@@ -573,8 +599,6 @@ def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], value)
     method = (p.value("--method") or "GET").upper()
     url = next((w.text for w in p.positionals), "")
-    if p.has("-e", "--execute", "--config", "-i", "--input-file"):
-        return [Part(UNKNOWN, "wget runs settings or reads URLs from a place the guard does not read")]
     if method == "DELETE" or ((p.has("--post-data", "--post-file", "--body-data", "--body-file") or
                                method not in ("GET", "HEAD")) and admin_destroys(url)):
         return [Part(DESTRUCTIVE, f"wget calls an API that deletes data or stops the service: {url}",
@@ -582,8 +606,6 @@ def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
     if p.has("--post-data", "--post-file", "--body-data", "--body-file") or method not in ("GET", "HEAD"):
         return [Part(MUTATING, "wget sends data to the server")]
     args = [w.text for w in words[1:]]
-    if any(long_option(a, "--use-askpass", 5) for a in args):
-        return [Part(UNKNOWN, "wget --use-askpass runs a program to ask for the password")]
     logs = p.values("-o", "-a") + [v for full in ("--output-file", "--append-output", "--save-cookies", "--warc-file",
                                                   "--rejected-log", "--hsts-file") for v in long_value(args, full, None, 4)]
     logs = [x for x in logs if x not in ("-", "/dev/null", "/dev/stdout", "/dev/stderr")]
@@ -636,18 +658,22 @@ _TAR_RUNS = (("--checkpoint-action", 11), ("--use-compress-program", 3), ("--to-
              ("--new-volume-script", 4), ("--rsh-command", 3), ("--rmt-command", 3))
 
 
-def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _tar_runs(words: list["Word"]) -> str | None:
     args = [w.text for w in words[1:]]
     for a in args:
         for full, shortest in _TAR_RUNS:
             if long_option(a, full, shortest):
-                return [Part(UNKNOWN, f"tar {full} runs a program the guard does not inspect")]
+                return f"tar {full} runs a program the guard does not inspect"
     first_old = args[0] if args and not args[0].startswith("-") else ""
     if any(re.fullmatch(r"-[a-zA-Z]*[IF][a-zA-Z]*", a) for a in args) or re.search(r"[IF]", first_old):
-        return [Part(UNKNOWN, "tar -I/-F runs a compression program or volume script the guard does not inspect")]
+        return "tar -I/-F runs a compression program or volume script the guard does not inspect"
     archives = long_value(args, "--file", "-f", 3) + [a for a in args if not a.startswith("-")]
     if any(re.match(r"[^/=]+:", a) for a in archives) and not any(long_option(a, "--force-local", 3) for a in args):
-        return [Part(UNKNOWN, "tar -f HOST:FILE runs a remote shell to reach the archive")]
+        return "tar -f HOST:FILE runs a remote shell to reach the archive"
+    return None
+
+
+def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
     first = words[1].text if len(words) > 1 else ""
     flags = first.lstrip("-") if first and not first.startswith("--") else ""
     if "t" in flags or any(w.text == "--list" for w in words[1:]):
@@ -671,12 +697,14 @@ _OPENSSL_WRITES = {"-out", "-keyout", "-certout", "-writerand", "-reqout", "-sig
 _OPENSSL_LOADS = {"-engine", "-provider", "-provider-path", "-config", "-keygen_engine", "-ssl_client_engine"}
 
 
+def _openssl_loads(words: list["Word"]) -> str | None:
+    loads = [w.text for w in words[2:] if w.text in _OPENSSL_LOADS]
+    return f"openssl {loads[0]} loads code or configuration the guard does not inspect" if loads else None
+
+
 def _openssl(words: list["Word"], ctx: Ctx) -> list[Part]:
     sub = words[1].text if len(words) > 1 else ""
     opts = [w.text for w in words[2:]]
-    loads = [o for o in opts if o in _OPENSSL_LOADS]
-    if loads:
-        return [Part(UNKNOWN, f"openssl {sub} {loads[0]} loads code or configuration the guard does not inspect")]
     writes = [opts[i + 1] for i, o in enumerate(opts[:-1]) if o in _OPENSSL_WRITES and opts[i + 1] not in ("-",
                                                                                                         "/dev/stdout")]
     if writes:
@@ -744,25 +772,31 @@ _GIT_RUNS = (("--upload-pack", 3), ("--receive-pack", 3), ("--exec", 4), ("--ope
              ("--extcmd", 3), ("--tool", 4), ("--config-env", 3))
 
 
-def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _git_runs(words: list["Word"]) -> str | None:
     i = skip_options(words, 1, _GIT_GLOBAL_VALUE)
     glob = [w.text for w in words[1:i]]
     if any(g == "-c" or g.startswith("-c") and not g.startswith("--") or long_option(g, "--config-env", 3)
            for g in glob):
-        return [Part(UNKNOWN, "git -c sets configuration for this run; keys such as core.fsmonitor, core.pager, "
-                              "diff.external or alias.* run programs")]
+        return "git -c sets configuration for this run; keys such as core.fsmonitor, core.pager, diff.external " \
+               "or alias.* run programs"
     if any(long_option(g, "--exec-path", 3) and "=" in g for g in glob):
-        return [Part(UNKNOWN, "git --exec-path=DIR runs git's subcommands from another directory")]
+        return "git --exec-path=DIR runs git's subcommands from another directory"
     sub = words[i].text if i < len(words) else ""
-    args = [w.text for w in words[i + 1:]]
-    rest = set(args)
-    for a in args:
+    for a in (w.text for w in words[i + 1:]):
         if a == "--":
             break
         for full, shortest in _GIT_RUNS:
             if long_option(a, full, shortest) or (sub == "grep" and re.fullmatch(r"-[a-zA-Z]*O.*", a)) or \
                     (sub in ("ls-remote", "fetch", "pull", "clone") and a == "-u"):
-                return [Part(UNKNOWN, f"git {sub} {a} runs a program named on the command line")]
+                return f"git {sub} {a} runs a program named on the command line"
+    return None
+
+
+def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
+    i = skip_options(words, 1, _GIT_GLOBAL_VALUE)
+    sub = words[i].text if i < len(words) else ""
+    args = [w.text for w in words[i + 1:]]
+    rest = set(args)
     if sub in ("diff", "log", "show", "format-patch", "whatchanged", "range-diff", "diff-tree", "diff-files",
                "diff-index", "shortlog", "blame"):
         outs = [a for a in args if re.fullmatch(r"--output(=.*)?", a) or (a.startswith("--outp") and
@@ -898,12 +932,11 @@ def _jq(words: list["Word"], ctx: Ctx) -> list[Part]:
                                "-L", "--args", "--jsonargs", "--tab", "-o", "--output-format", "-p", "--input-format",
                                "--expression", "-e"})
     program = next((w.text for w in p.positionals), "") + " " + " ".join(p.values("--expression"))
+    base = _yq(words, ctx) if prog(words[0]) == "yq" else _simple_ro(words, ctx)
     if _JQ_ENV.search(program):
-        return [Part(READ_ONLY, f"{prog(words[0])} {program.strip()}: prints environment variables (API keys, "
-                                "passwords)", exposes=True)]
-    if prog(words[0]) == "yq":
-        return _yq(words, ctx)
-    return _simple_ro(words, ctx)
+        return base + [Part(READ_ONLY, f"{prog(words[0])} {program.strip()}: prints environment variables (API keys, "
+                                       "passwords)", exposes=True)]
+    return base
 
 
 _RUN_VALUE = {"-a", "--attach", "--add-host", "--annotation", "--blkio-weight", "--cap-add", "--cap-drop",
@@ -972,18 +1005,20 @@ RULES: dict[str, Rule] = {
     "scp": _mutate("copies files to or from another host"), "patch": _mutate("edits files"),
     "chmod": _chmod, "chown": _chmod, "chgrp": _chmod, "useradd": _mutate("creates a user account"),
     "xxd": _xxd, "iconv": _iconv, "ps": _ps, "jq": _jq, "gojq": _jq, "jaq": _jq,
-    "sed": _sed, "yq": _jq, "awk": _awk, "gawk": _awk, "mawk": _awk, "sort": _sort, "uniq": _uniq, "tee": _tee,
-    "curl": _curl, "wget": _wget, "find": _find, "date": _date, "hostname": _hostname, "tar": _tar,
+    "sed": _sed, "yq": _jq, "awk": _awk, "gawk": _awk, "mawk": _awk,
+    "sort": with_unknown(_sort_runs, _sort), "uniq": _uniq, "tee": _tee,
+    "curl": _curl, "wget": with_unknown(_wget_runs, _wget), "find": _find, "date": _date, "hostname": _hostname,
+    "tar": with_unknown(_tar_runs, _tar),
     "gzip": _gzip, "gunzip": _gzip, "bzip2": _gzip, "xz": _gzip, "unxz": _gzip, "zip": _mutate("writes an archive"),
     "unzip": lambda w, c: ([Part(READ_ONLY, "unzip -l: lists an archive")] if any(x.text in ("-l", "-v", "-t", "-p")
                                                                                    for x in w[1:])
                            else [Part(MUTATING, "unzip extracts files (overwriting existing ones)")]),
-    "openssl": _openssl, "ip": _ip, "kill": _kill, "pkill": _kill, "killall": _kill, "crontab": _crontab,
+    "openssl": with_unknown(_openssl_loads, _openssl), "ip": _ip, "kill": _kill, "pkill": _kill, "killall": _kill, "crontab": _crontab,
     "systemctl": _systemctl, "service": lambda w, c: (
         [Part(READ_ONLY, "service status")] if any(x.text == "status" for x in w[1:])
         else [Part(MUTATING, "service: starts, stops or restarts a service")]),
     "journalctl": _journalctl, "shutdown": _power, "reboot": _power, "poweroff": _power, "halt": _power,
-    "git": _git, "docker": _container_cli, "podman": _container_cli, "nerdctl": _container_cli,
+    "git": with_unknown(_git_runs, _git), "docker": _container_cli, "podman": _container_cli, "nerdctl": _container_cli,
     "crictl": _container_cli, "ctr": _container_cli,
     "apt": _package_manager, "apt-get": _package_manager, "yum": _package_manager, "dnf": _package_manager,
     "apk": _package_manager, "pip": _package_manager, "pip3": _package_manager, "npm": _package_manager,
