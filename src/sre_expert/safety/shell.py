@@ -660,10 +660,8 @@ class _Parser:
                                "a[$(cmd)] runs cmd)")
             w.dynamic = True
             return self.s[start:self.i]
-        if nxt == "[":
-            end = self.s.find("]", self.i + 2)
-            if end < 0:
-                raise ParseError("unterminated $[ … ]")
+        end = self.s.find("]", self.i + 2) if nxt == "[" else -1
+        if end >= 0 and not any(c in "\n;'\"" for c in self.s[self.i:end]):  # `$[expr]`, old arithmetic
             inner = self.s[self.i + 2:end]
             self.i = end + 1
             self._absorb(w, expansion_word(inner))
