@@ -727,12 +727,23 @@ def _ip(words: list["Word"], ctx: Ctx) -> list[Part]:
         return [Part(READ_ONLY, "ip: shows network configuration")]
     if args[1] in ("del", "delete", "flush"):
         return [Part(DESTRUCTIVE, f"ip {args[0]} {args[1]} removes network configuration")]
+    if args[0] in ("link", "l") and "down" in args[2:]:
+        return [Part(DESTRUCTIVE, "ip link set … down takes a network interface down (an outage for what uses it)")]
     return [Part(MUTATING, f"ip {args[0]} {args[1]} changes network configuration")]
 
 
 def _kill(words: list["Word"], ctx: Ctx) -> list[Part]:
-    if any(w.text in ("-l", "-L", "--list") for w in words[1:]):
+    args = [w.text for w in words[1:]]
+    if any(a in ("-l", "-L", "--list") for a in args):
         return [Part(READ_ONLY, "kill -l: lists signals")]
+    sig = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-s", "--signal", "-n")), "")
+    if any(re.fullmatch(r"-(9|KILL|SIGKILL)", a, re.IGNORECASE) for a in args) or sig.upper() in ("9", "KILL",
+                                                                                                   "SIGKILL"):
+        return [Part(DESTRUCTIVE, f"{prog(words[0])} -9 kills processes without letting them shut down (unwritten "
+                                  "data is lost)")]
+    targets = args[args.index("--") + 1:] if "--" in args else []
+    if prog(words[0]) == "kill" and "-1" in targets:
+        return [Part(DESTRUCTIVE, "kill -- -1 signals every process the user can reach")]
     return [Part(MUTATING, f"{prog(words[0])}: sends signals to processes (may stop them)")]
 
 
@@ -752,6 +763,10 @@ def _systemctl(words: list["Word"], ctx: Ctx) -> list[Part]:
         return [Part(READ_ONLY, f"systemctl {sub}: shows service state")]
     if sub in ("reboot", "poweroff", "halt", "kexec", "emergency", "rescue", "isolate"):
         return [Part(DESTRUCTIVE, f"systemctl {sub} takes the whole machine down")]
+    if sub in ("stop", "kill", "mask") or (sub == "disable" and any(w.text == "--now" for w in words[1:])):
+        units = [w.text for w in words[1:] if not w.text.startswith("-") and w.text != sub]
+        return [Part(DESTRUCTIVE, f"systemctl {sub} takes {', '.join(units) or 'the service'} down (an outage for "
+                                  "what depends on it)", target=units[0] if len(units) == 1 else None)]
     return [Part(MUTATING, f"systemctl {sub} changes a service")]
 
 
@@ -1024,7 +1039,9 @@ RULES: dict[str, Rule] = {
     "apk": _package_manager, "pip": _package_manager, "pip3": _package_manager, "npm": _package_manager,
     "brew": _package_manager,
     "iptables": _iptables, "ip6tables": _iptables, "mount": _mount, "umount": _mutate("unmounts a filesystem"),
-    "ifconfig": _no_arg_ro("ifconfig: shows interfaces", "ifconfig: changes an interface"),
+    "ifconfig": lambda w, c: ([Part(DESTRUCTIVE, "ifconfig … down takes a network interface down")]
+                              if any(x.text == "down" for x in w[1:]) else
+                              _no_arg_ro("ifconfig: shows interfaces", "ifconfig: changes an interface")(w, c)),
     "vi": _editor, "vim": _editor, "nvim": _editor, "nano": _editor, "emacs": _editor, "ed": _editor,
     "code": _editor, "sponge": _mutate("overwrites a file with its input"),
     "k9s": lambda w, c: [Part(UNKNOWN, "k9s is an interactive UI that can change anything", interactive=True)],
