@@ -323,6 +323,7 @@ class AgentTools:
                                                  "exposesSecrets": verdict.exposes_secrets,
                                                  "reasons": list(verdict.reasons), "gate": asked})
         from ..safety.execute import run_guarded
+        from ..safety.redact import redact_command_output
 
         timeout = max(1, min(int(timeout_seconds or BASH_DEFAULT_TIMEOUT), BASH_MAX_TIMEOUT))
         try:
@@ -338,8 +339,11 @@ class AgentTools:
             body = (f"exit {result.exit_code}\noutput withheld: the command prints Secret values "
                     f"({len(result.stdout)} bytes)")
         else:
-            out = result.stdout[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
-            err = result.stderr[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
+            # Read after its command line, so a bare password printed by `… | base64 -d` is hidden too.
+            out = redact_command_output(command, result.stdout[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+                                        table=self.boundary.table)
+            err = redact_command_output(command, result.stderr[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+                                        table=self.boundary.table)
             code = "killed (timeout)" if result.exit_code is None else str(result.exit_code)
             body = f"exit {code}\n" + (f"stdout:\n{out}" if out else "stdout: (empty)") + (f"\nstderr:\n{err}" if err else "")
         return self.boundary.wrap("Bash", body)
