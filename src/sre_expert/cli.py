@@ -251,12 +251,22 @@ def checks_catalogue(
         return
     from rich.table import Table
 
+    from rich.text import Text
+
+    from .report.terminal import emit, emit_command
+
     console = _console()
     if code:
         s = specs[0]
-        console.print(f"[bold]{s.code}[/] · {s.component} · {s.severity}\n[bold]{s.title}[/]\n\n{s.explanation}\n")
+        emit(console, Text.assemble((s.code, "bold"), f" · {s.component} · {s.severity}"))
+        emit(console, Text(s.title, style="bold"))
+        console.print()
+        emit(console, s.explanation)
+        console.print()
         for r in s.remediation:
-            console.print(f"  fix: {r.description}" + (f": [bold]{r.command}[/] [{r.safety}]" if r.command else ""), markup=True)
+            emit(console, Text(r.description + (f"  [{r.safety}]" if r.command else "")), 7, "  fix: ")
+            if r.command:
+                emit_command(console, Text(r.command, style="bold"), 7)
         return
     from .report.terminal import print_fitted
 

@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..diagnosis.engine import Report
 from ..report.terminal import STYLE, counts_line
+from ..wording import plural
 from .codes import LintFinding
 
 def _where(f) -> str:
@@ -18,7 +19,7 @@ def _where(f) -> str:
 def render_terminal(report: Report, console: Console, header: str, max_evidence: int = 4) -> None:
     """Every string goes to a console whose file redacts (cli._console)."""
     console.print(Text(header, style="bold"))
-    console.print(counts_line(report, f"{len(report.findings)} findings · "))
+    console.print(counts_line(report, f"{plural(len(report.findings), 'finding')} · "))
     console.print()
     if not report.findings:
         console.print("[green]✔ No problems found.[/]")
