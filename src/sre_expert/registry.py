@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,18 @@ class Check:
 
 
 _CHECKS: dict[str, Check] = {}
+
+# What the running check saw but could not judge (a status nobody wrote yet, a kind it does not model):
+# the engine sets a fresh list around each check and reports each entry as a "not checked" line. A context
+# variable, like snapshot.UNSEEN, so concurrent diagnoses keep their notes apart.
+NOT_CHECKED: ContextVar[list[str] | None] = ContextVar("sre_expert_not_checked", default=None)
+
+
+def note_not_checked(what: str) -> None:
+    """Record that `what` was seen but not judged; it appears in the report's "not checked" list."""
+    notes = NOT_CHECKED.get()
+    if notes is not None and what not in notes:
+        notes.append(what)
 
 
 def check(

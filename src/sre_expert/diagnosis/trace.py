@@ -344,9 +344,9 @@ class _Tracer:
         # the listener
         proto = {"https": "HTTPS", "http": "HTTP"}.get(scheme or "")
         if proto is None:
-            proto = "HTTPS" if idx.listener_for(gw, host, "HTTPS", port) is not None else "HTTP"
-        lis = idx.listener_for(gw, host, proto, port)
-        other = idx.listener_for(gw, host, "HTTP" if proto == "HTTPS" else "HTTPS")
+            proto = "HTTPS" if idx.listener_for(gw, host, "HTTPS", port, programmed_only=False) is not None else "HTTP"
+        lis = idx.listener_for(gw, host, proto, port, programmed_only=False)
+        other = idx.listener_for(gw, host, "HTTP" if proto == "HTTPS" else "HTTPS", programmed_only=False)
         if not self.listener_hop(gw, lis, host, proto, other, port):
             return self.finish(remaining)
         assert lis is not None
