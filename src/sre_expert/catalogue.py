@@ -21,6 +21,12 @@ class RemediationTemplate:
     description: str
     command: str | None
     safety: str
+    when: str | None = None
+    """"gitops": only for objects an Argo CD Application manages (a fix in Git, a sync); "no-gitops": the
+    generic fix shown instead on clusters where nothing manages the object; None: always."""
+
+
+REMEDIATION_WHEN = ("gitops", "no-gitops")
 
 
 @dataclass(slots=True, frozen=True)
@@ -56,7 +62,10 @@ def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
             safety = r.get("safety", "read-only")
             if safety not in SAFETY_CLASSES:
                 raise CatalogueError(f"{where}: remediation safety {safety!r} not in {SAFETY_CLASSES}")
-            fixes.append(RemediationTemplate(r["description"], r.get("command"), safety))
+            when = r.get("when")
+            if when is not None and when not in REMEDIATION_WHEN:
+                raise CatalogueError(f"{where}: remediation when {when!r} not in {REMEDIATION_WHEN}")
+            fixes.append(RemediationTemplate(r["description"], r.get("command"), safety, when))
         specs[code] = CheckSpec(
             code=code,
             component=raw.get("component", component),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -667,6 +667,31 @@ def seen_versions(comp: Component, controllers: list[ControllerStatus]) -> list[
             if tag and tag not in out:
                 out.append(tag)
     return out
+
+
+# ---------------------------------------------------------------------------------------- GitOps
+
+
+def argocd_manages(snap: Snapshot) -> Callable[[Key], bool]:
+    """Whether an Argo CD Application manages an object: one lists it in status.resources, or deploys into
+    its namespace (spec.destination, or spec.sources' destination for a namespace-wide app). Objects Argo
+    CD creates indirectly (pods, ReplicaSets) share the namespace of what it manages."""
+    namespaces: set[str] = set()
+    objects: set[tuple[str, str, str]] = set()
+    for app in kind_objects(snap, "Application.argoproj.io"):
+        spec = app.get("spec") or {}
+        dest = (spec.get("destination") or {}).get("namespace")
+        if dest:
+            namespaces.add(dest)
+        for r in (app.get("status") or {}).get("resources") or ():
+            if r.get("namespace"):
+                namespaces.add(r["namespace"])
+            objects.add((r.get("kind") or "", r.get("namespace") or "", r.get("name") or ""))
+
+    def managed(key: Key) -> bool:
+        return key in objects or (bool(key[1]) and key[1] in namespaces)
+
+    return managed
 
 
 # ---------------------------------------------------------------------------------------- status
