@@ -16,6 +16,7 @@ demo: $(BIN)/sre-expert
 	$(BIN)/sre-expert check --demo || [ $$? -eq 1 ]
 
 test: $(BIN)/sre-expert
+	bash scripts/install-test-programs.sh
 	$(BIN)/pytest
 
 bench: $(BIN)/sre-expert
