@@ -38,6 +38,9 @@ class CheckSpec:
     explanation: str
     remediation: tuple[RemediationTemplate, ...] = field(default_factory=tuple)
     runbook: str | None = None
+    generic: str | None = None
+    """The explanation for another implementation's object, when `explanation` speaks of the reference
+    platform's one (Envoy Gateway for the Gateway API codes)."""
 
 
 class CatalogueError(ValueError):
@@ -74,6 +77,7 @@ def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
             explanation=" ".join(raw["explanation"].split()),
             remediation=tuple(fixes),
             runbook=raw.get("runbook"),
+            generic=" ".join(raw["generic"].split()) if isinstance(raw.get("generic"), str) else None,
         )
     return specs
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from ..catalogue import spec
 from ..model import Finding, Key, Remediation, key_of
 from ..registry import check, finding, note_not_checked
 from ..selectors import matches
@@ -862,6 +863,7 @@ def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
                             evidence=ev + [users_line], severity="critical" if users else "warning",
                             params={"envoyproxy": "", "envoyproxy_namespace": ""})
                 f.remediation = [r for r in f.remediation if not _eg_specific(r)]
+                f.detail = spec(f.code).generic or f.detail
                 yield f
                 continue
             deps = []
@@ -1019,6 +1021,9 @@ def for_implementation(f: Finding, idx: GatewayIndex, gw: Obj | None) -> Finding
     are dropped and that implementation's controller log is offered when its default place is known."""
     if gw is not None and idx.is_envoy(gw):
         return f
+    generic = spec(f.code).generic
+    if generic and f.detail == spec(f.code).explanation:
+        f.detail = generic
     f.remediation = [r for r in f.remediation if not _eg_specific(r)]
     name, ns, workload = idx.implementation(gw)
     if ns and workload:
@@ -1513,9 +1518,10 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
             ev.append("the Gateway is accepted and the controller is running: the route may be brand new, "
                       "or status updates are failing (see the controller log)")
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
-    return finding("HTTPROUTE-NOT-RECONCILED", route,
-                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
-                   evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+    f = finding("HTTPROUTE-NOT-RECONCILED", route,
+                title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
+                evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+    return for_implementation(f, idx, att.gateway) if att.gateway is not None else f
 
 
 # What the controller's Accepted=False reason means, as the code a whole-cluster snapshot would compute.
