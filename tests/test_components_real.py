@@ -208,6 +208,11 @@ def test_kyverno_19_single_deployment_plays_the_admission_role() -> None:
     assert (adm.display(), adm.how) == ("Deployment kyverno/kyverno", "name")
     assert [c.summary() for c in st.controllers[1:]] == ["not installed"] * 3
     assert st.state == "healthy" and not _serious(r), _serious(r)
+    buf = io.StringIO()
+    assert run_component(snap, r, "kyverno", "terminal", Console(file=buf, width=200, color_system=None)) == 0
+    out = buf.getvalue()
+    assert "Deployment kyverno/kyverno (as Deployment kyverno/kyverno-admission-controller, by name)" in out, out
+    assert "missing" not in out and out.count("not installed") >= 3
 
 
 def test_external_secrets_chart_in_its_default_namespace_tells_roles_apart_by_label() -> None:

@@ -2094,8 +2094,12 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
             continue
         seen, gen = st
         kind, ns, name = key_of(obj)
-        yield finding("GATEWAY-API-STATUS-STALE", obj,
-                      title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
-                      evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
-                                "the status shown by kubectl predates the last spec change", *cev],
-                      depends_on=cdeps, params={"ns_flag": f"-n {ns}" if ns else ""})
+        gw = obj if kind == "Gateway" else None
+        envoy = (idx.is_envoy(obj) if kind == "Gateway" else
+                 ((obj.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME) if kind == "GatewayClass" else True)
+        f = finding("GATEWAY-API-STATUS-STALE", obj,
+                    title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
+                    evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
+                              "the status shown by kubectl predates the last spec change", *(cev if envoy else [])],
+                    depends_on=cdeps if envoy else [], params={"ns_flag": f"-n {ns}" if ns else ""})
+        yield f if envoy else for_implementation(f, idx, gw)
