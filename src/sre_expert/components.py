@@ -673,9 +673,9 @@ def seen_versions(comp: Component, controllers: list[ControllerStatus]) -> list[
 
 
 def argocd_manages(snap: Snapshot) -> Callable[[Key], bool]:
-    """Whether an Argo CD Application manages an object: one lists it in status.resources, or deploys into
-    its namespace (spec.destination, or spec.sources' destination for a namespace-wide app). Objects Argo
-    CD creates indirectly (pods, ReplicaSets) share the namespace of what it manages."""
+    """Whether an Argo CD Application manages an object: one lists it in status.resources or deploys into its
+    namespace (spec.destination), or the object carries Argo CD's tracking annotation or instance label.
+    Objects Argo CD creates indirectly (pods, ReplicaSets) share the namespace of what it manages."""
     namespaces: set[str] = set()
     objects: set[tuple[str, str, str]] = set()
     for app in kind_objects(snap, "Application.argoproj.io"):
@@ -688,8 +688,15 @@ def argocd_manages(snap: Snapshot) -> Callable[[Key], bool]:
                 namespaces.add(r["namespace"])
             objects.add((r.get("kind") or "", r.get("namespace") or "", r.get("name") or ""))
 
+    def tracked(key: Key) -> bool:
+        """Argo CD's own marks on the object (annotation tracking, or its legacy instance label)."""
+        obj = snap.get(key[0], key[1] or None, key[2])
+        md = (obj or {}).get("metadata") or {}
+        return "argocd.argoproj.io/tracking-id" in (md.get("annotations") or {}) or \
+            "argocd.argoproj.io/instance" in (md.get("labels") or {})
+
     def managed(key: Key) -> bool:
-        return key in objects or (bool(key[1]) and key[1] in namespaces)
+        return key in objects or (bool(key[1]) and key[1] in namespaces) or tracked(key)
 
     return managed
 
