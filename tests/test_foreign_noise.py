@@ -87,3 +87,17 @@ def test_fixes_on_the_reference_platform_keep_the_gitops_steps() -> None:
     text = " ".join(x.description for x in f.remediation)
     assert "values/deployments/<tenant>.yaml" in text and "let Argo CD sync" in text, text
     assert "where the workload is defined" not in text
+
+
+def test_argo_cd_tracking_annotation_marks_an_object_as_managed() -> None:
+    """Annotation tracking (argocd.argoproj.io/tracking-id) says Argo CD manages the object even when the
+    Application itself lives in another cluster and is not in this snapshot."""
+    from sre_expert.components import argocd_manages
+
+    b = k3s_cluster()
+    dep = b.workload("Deployment", "shop", "web").controller
+    dep["metadata"].setdefault("annotations", {})["argocd.argoproj.io/tracking-id"] = "shop:apps/Deployment:shop/web"
+    snap = _snap(b)
+    managed = argocd_manages(snap)
+    assert managed(("Deployment", "shop", "web"))
+    assert not managed(("StatefulSet", "shop", "postgres"))
