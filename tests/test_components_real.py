@@ -280,3 +280,20 @@ def test_component_command_shows_where_each_role_runs() -> None:
     ops = doc["controllers"][0]
     assert (ops["name"], ops["recognisedBy"], ops["reference"]["name"]) == ("prometheus-operator", "name", "kube-prometheus-operator")
     assert doc["state"] == "healthy" and doc["differsFromReference"]
+
+
+def test_pods_alone_in_a_component_namespace_are_not_checked_not_healthy() -> None:
+    """What `kubectl get pods -A` alone leaves (gitops-engine's fixtures): a pod in namespace argocd says
+    Argo CD may be there, but no controller was seen, so nothing is claimed about its health or layout."""
+    b = _cluster()
+    b.add_namespace("argocd")
+    b.add_deployment("argocd", "argocd-server", "quay.io/argoproj/argocd:v2.9.3", 1,
+                     labels={"app.kubernetes.io/name": "argocd-server"}, probe_path=None)
+    b.refresh()
+    objs = [o for o in copy.deepcopy(b.objects) if not (o["kind"] in ("Deployment", "ReplicaSet")
+                                                       and o["metadata"].get("namespace") == "argocd")]
+    snap = snapshot_from_objects(objs, NOW)
+    r = diagnose(snap)
+    st = status_of(snap, load_components()["argocd"], r.findings)
+    assert st.installed and st.state == "not-checked" and st.differences == [], (st.state, st.differences)
+    assert not _serious(r), _serious(r)

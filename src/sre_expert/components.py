@@ -737,10 +737,11 @@ class ComponentStatus:
     def differences(self) -> list[str]:
         """How this install differs from the reference platform (names, namespaces, version, roles left out)."""
         out = []
+        seen_install = any(cs.found for cs in self.controllers)  # else absent roles may just be unread
         for cs in self.controllers:
             if cs.differs:
                 out.append(f"{cs.display()} plays {cs.ref.display()} (recognised by {cs.how})")
-            elif not cs.found and not cs.required and cs.visible and cs.collected:
+            elif not cs.found and not cs.required and cs.visible and cs.collected and seen_install:
                 out.append(f"no {cs.ref.kind} like {cs.ref.namespace}/{cs.ref.name}: not part of this install")
         if self.version_ok is False:
             out.append(f"version {', '.join(self.versions_seen)} (reference platform: {self.component.version})")
@@ -749,13 +750,15 @@ class ComponentStatus:
     @property
     def state(self) -> str:
         """not-installed | not-checked (a namespace-scoped sweep or a bundle without those kinds could not
-        see its controllers) | down (a required controller is missing or has nothing available) | failing
+        see its controllers, or none of them was found and nothing needs them) | down (a required controller is missing or has nothing available) | failing
         (critical findings) | degraded (warnings, or a controller short of replicas) | healthy."""
         seen = [cs for cs in self.controllers if cs.visible and cs.collected]
         if not self.installed:
             return "not-installed" if len(seen) == len(self.controllers) else "not-checked"
         if any((not cs.found and cs.required) or (cs.found and cs.available == 0) for cs in seen):
             return "down"
+        if self.controllers and not any(cs.found for cs in self.controllers):
+            return "not-checked"  # installed (its objects or namespace are there) but no controller was seen
         if any(f.severity == "critical" for f in self.findings):
             return "failing"
         if self.problems or any(cs.found and not cs.healthy for cs in seen):
