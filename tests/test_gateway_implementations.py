@@ -20,6 +20,7 @@ import pytest
 import scenario
 import sre_expert.checks.gateway as gwcheck
 from sre_expert.diagnosis.engine import Report, diagnose
+from sre_expert.diagnosis.trace import trace
 from sre_expert.sources.memory import snapshot_from_objects
 from sre_expert.synth import gateway as gwlib
 from sre_expert.synth.builder import PlatformBuilder
@@ -208,6 +209,12 @@ def test_listener_that_is_not_programmed_takes_no_traffic() -> None:
     r = run(b)
     assert not [f for f in r.findings if f.code == "HTTPROUTE-HOST-SHADOWED"], gateway_findings(r)
     assert [f.code for f in r.findings if f.code == "GATEWAY-LISTENER-CERT-INVALID"] == ["GATEWAY-LISTENER-CERT-INVALID"]
+    res = trace(snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs)), "https://eu.app.mycureapp.com")
+    hop = next(h for h in res.hops if h.name == "listener")
+    # trace stops at the listener meant for the host, whose own conditions say why it serves nothing
+    assert hop.title.startswith("listener https-app of Gateway") and hop.status == "failed", (hop.title, hop.evidence)
+    assert any("InvalidCertificateRef" in e for e in hop.evidence), hop.evidence
+    assert not any("https-app" in e and "receives" in e for e in hop.evidence), hop.evidence
 
 
 # ------------------------------------------------------------------------------------ standard kinds

@@ -345,6 +345,8 @@ class _Tracer:
         proto = {"https": "HTTPS", "http": "HTTP"}.get(scheme or "")
         if proto is None:
             proto = "HTTPS" if idx.listener_for(gw, host, "HTTPS", port, programmed_only=False) is not None else "HTTP"
+        # the listener meant for the host, programmed or not: a broken one stops the trace there (its own
+        # conditions say why); the wider listener a client may fall back to is named in its evidence
         lis = idx.listener_for(gw, host, proto, port, programmed_only=False)
         other = idx.listener_for(gw, host, "HTTP" if proto == "HTTPS" else "HTTPS", programmed_only=False)
         if not self.listener_hop(gw, lis, host, proto, other, port):
@@ -456,7 +458,8 @@ class _Tracer:
         hop = Hop("listener", f"listener {lis.name} of Gateway {ns}/{name}", _ref(gw))
         cands = [l for l in self.idx.gateway_listeners(gw)
                  if l.protocol == lis.protocol and l.port == lis.port and host_matches(l.hostname, host)]
-        why = f"receives {host}"
+        # a listener that is not programmed takes no traffic: it is only the one meant for the host
+        why = f"receives {host}" if not is_false(lis.cond("Programmed")) else f"is the listener meant for {host}"
         if len(cands) > 1:
             why += (" (most specific of " + ", ".join(f"{l.name} {l.hostname or '*'}" for l in cands)
                     + (": Envoy picks the TLS filter chain by SNI this way)" if lis.tls else ")"))
