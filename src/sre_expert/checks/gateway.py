@@ -2084,7 +2084,7 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
         items.append((gc, (gc.get("status") or {}).get("conditions") or []))
     for gw in snap.list("Gateway"):
         items.append((gw, (gw.get("status") or {}).get("conditions") or []))
-    for r in snap.list("HTTPRoute"):
+    for r in idx.routes:
         items.append((r, [c for p in ((r.get("status") or {}).get("parents") or ()) for c in p.get("conditions") or ()]))
     for e in snap.list("EnvoyPatchPolicy"):
         items.append((e, [c for a in ((e.get("status") or {}).get("ancestors") or ()) for c in a.get("conditions") or ()]))
@@ -2095,8 +2095,16 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
         seen, gen = st
         kind, ns, name = key_of(obj)
         gw = obj if kind == "Gateway" else None
-        envoy = (idx.is_envoy(obj) if kind == "Gateway" else
-                 ((obj.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME) if kind == "GatewayClass" else True)
+        if kind == "Gateway":
+            envoy = idx.is_envoy(obj)
+        elif kind == "GatewayClass":
+            envoy = (obj.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME
+        elif kind in ROUTE_KINDS:
+            parents = [a.gateway for a in idx.by_route.get(key_of(obj), []) if a.gateway is not None]
+            envoy = not parents or any(idx.is_envoy(g) for g in parents)
+            gw = None if envoy else parents[0]
+        else:
+            envoy = True
         f = finding("GATEWAY-API-STATUS-STALE", obj,
                     title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
                     evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
