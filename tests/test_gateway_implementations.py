@@ -121,6 +121,8 @@ def test_healthy_istio_gateway_is_not_judged_as_envoy_gateway() -> None:
     assert not [f for f in r.findings if f.code.startswith("COMPONENT-") and f.severity != "info"]
     absent = next(f for f in r.findings if f.code == "COMPONENT-NOT-INSTALLED")
     assert "envoy-gateway" in absent.title
+    res = trace(snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs)), "https://www.shop.example.org")
+    assert res.exit_code == 0 and [h.name for h in res.hops][:3] == ["gateway", "listener", "route"], res.to_json()
 
 
 def test_istio_gateway_not_programmed_is_reported_with_istio_commands() -> None:
