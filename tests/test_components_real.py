@@ -297,3 +297,39 @@ def test_pods_alone_in_a_component_namespace_are_not_checked_not_healthy() -> No
     st = status_of(snap, load_components()["argocd"], r.findings)
     assert st.installed and st.state == "not-checked" and st.differences == [], (st.state, st.differences)
     assert not _serious(r), _serious(r)
+
+
+def test_argocd_operator_install_is_recognised_by_component_labels() -> None:
+    """argocd-operator prefixes every workload with the ArgoCD object's name and labels it
+    app.kubernetes.io/name=<name>-<role>, component=<role>, part-of=argocd: the pair finds each role."""
+    b = _cluster()
+    b.add_namespace("gitops")
+    image = "quay.io/argoproj/argocd:v2.12.3"
+    for kind, role in (("Deployment", "server"), ("Deployment", "repo-server"), ("Deployment", "redis"),
+                       ("StatefulSet", "application-controller")):
+        labels = {"app.kubernetes.io/name": f"example-argocd-{role}", "app.kubernetes.io/component": role,
+                  "app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/managed-by": "example-argocd"}
+        add = b.add_deployment if kind == "Deployment" else b.add_statefulset
+        add("gitops", f"example-argocd-{role}", "redis:7.0.15-alpine" if role == "redis" else image, 1,
+            labels=labels, probe_path=None, **({"storage_class": None} if kind == "StatefulSet" else {}))
+    t = b.ago(days=5).strftime("%Y-%m-%dT%H:%M:%SZ")
+    b.add({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+           "metadata": {"name": "guestbook", "namespace": "gitops", "uid": "uid-app-guestbook", "generation": 4,
+                        "creationTimestamp": t},
+           "spec": {"project": "default", "destination": {"server": "https://kubernetes.default.svc", "namespace": "guestbook"},
+                    "source": {"repoURL": "https://github.com/argoproj/argocd-example-apps", "path": "guestbook",
+                               "targetRevision": "HEAD"}},
+           "status": {"sync": {"status": "Synced", "revision": "53e28ff20cc530b9ada2173fbbd64d48338583ba"},
+                      "health": {"status": "Healthy"}, "reconciledAt": b.ago(minutes=2).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      "operationState": {"phase": "Succeeded", "message": "successfully synced (all tasks run)",
+                                         "startedAt": t, "finishedAt": t}}})
+    snap, r = _run(b)
+    st = status_of(snap, load_components()["argocd"], r.findings)
+    found = {c.ref.name: (c.display(), c.how) for c in st.controllers if c.found}
+    assert found == {
+        "argocd-application-controller": ("StatefulSet gitops/example-argocd-application-controller", "labels"),
+        "argocd-repo-server": ("Deployment gitops/example-argocd-repo-server", "labels"),
+        "argocd-server": ("Deployment gitops/example-argocd-server", "labels"),
+        "argocd-redis": ("Deployment gitops/example-argocd-redis", "labels"),
+    }, found
+    assert not [f for f in r.findings if f.code.startswith("COMPONENT-CONTROLLER")], _serious(r)
