@@ -3,6 +3,7 @@ names the Argo CD Application that deploys the object, when one does."""
 
 from __future__ import annotations
 
+from ..components import kind_objects
 from ..model import Finding, Key
 from ..snapshot import Snapshot
 
@@ -14,7 +15,7 @@ def application_index(snap: Snapshot) -> tuple[dict[Key, tuple[str, str]], dict[
     """(object key → Application (namespace, name) from status.resources, Application name → itself)."""
     by_resource: dict[Key, tuple[str, str]] = {}
     by_name: dict[str, tuple[str, str]] = {}
-    for app in snap.list("Application"):
+    for app in kind_objects(snap, "Application.argoproj.io"):
         md = app.get("metadata") or {}
         ref = (md.get("namespace") or "argocd", md.get("name") or "")
         by_name.setdefault(ref[1], ref)
@@ -48,7 +49,7 @@ def fill_applications(snap: Snapshot, findings: list[Finding]) -> None:
     """Replace `<application>` in remediation commands with the Application that deploys what the finding
     is about (the workloads it speaks for first, then its own object). Left as is when none is known."""
     todo = [f for f in findings if any(r.command and APPLICATION in r.command for r in f.remediation)]
-    if not todo or not snap.list("Application"):
+    if not todo or not kind_objects(snap, "Application.argoproj.io"):
         return
     index = application_index(snap)
     for f in todo:
