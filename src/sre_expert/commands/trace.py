@@ -32,7 +32,8 @@ JSON output (`--output json`, stable; fields are only ever added):
                                         # what else the broken hop takes down (the target excluded)
       "message": "why the target could not be resolved, else empty",
       "suggestions": ["close matches for an unresolved target"],
-      "rootCauses": [{                  # what `check` links the broken hop to (added; [] when none)
+      "rootCauses": [{                  # what `check` links the broken hop to (added; [] when none;
+                                        #  absent where the caller did not look, e.g. the agent's tool)
         "id": "…", "code": "…", "severity": "…", "title": "…", "object": {…},
         "evidence": ["…"], "remediation": [{…}],
         "via": [{"id": "…", "code": "…", "title": "…"}]   # the chain from the hop's finding up to it
@@ -62,18 +63,22 @@ PASSED_EVIDENCE = 3
 
 def trace_dict(snap: Snapshot, result: TraceResult, causes: list[tuple[Finding, list[Finding]]] | None = None
                ) -> dict[str, Any]:
+    """The trace document; `rootCauses` only when `causes` were looked for (None: not looked for, so the key
+    is absent rather than an empty list that would read as "none")."""
     info = snap.info
-    return {
+    doc = {
         "capturedAt": info.captured_at.isoformat().replace("+00:00", "Z"),
         "cluster": info.cluster,
         "source": info.source,
         **result.to_json(),
-        "rootCauses": [{**_finding_brief(root), "evidence": list(root.evidence),
-                        "remediation": [r.to_json() for r in root.remediation],
-                        "object": root.object.to_json(), "via": [_finding_brief(f) for f in via]}
-                       for root, via in causes or ()],
         "notChecked": metrics_not_checked(snap),
     }
+    if causes is not None:
+        doc["rootCauses"] = [{**_finding_brief(root), "evidence": list(root.evidence),
+                              "remediation": [r.to_json() for r in root.remediation],
+                              "object": root.object.to_json(), "via": [_finding_brief(f) for f in via]}
+                             for root, via in causes]
+    return doc
 
 
 def _finding_brief(f: Finding) -> dict[str, Any]:
