@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
+from ..sources.kinds import spec_of
 from .links import link, rank
 
 
@@ -39,6 +40,7 @@ def diagnose(snap: Snapshot) -> Report:
         _run(chk, snap, findings, not_checked, list(findings))
     if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
         not_checked.extend(snap.metrics.not_checked())
+    not_checked.extend(uncollected_lines(snap))
     link(findings)
     return Report(snap.info, rank(findings), not_checked)
 
@@ -47,9 +49,11 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
     missing = [k for k in chk.reads if not snap.collected(k)]
     if missing:
         why = {e.get("kind"): e.get("error") or "unreadable" for e in snap.info.collection_errors}
-        detail = "; ".join(f"{k}: {why.get(k, 'unreadable')}" for k in missing)
-        hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
-        not_checked.append(f"{chk.name}: could not read {detail}{hint}")
+        failed = [k for k in missing if k in why]  # the others are not in the capture: uncollected_lines
+        if failed:
+            detail = "; ".join(f"{k}: {why[k]}" for k in failed)
+            hint = " (grant list on them)" if any("forbidden" in str(why[k]).lower() for k in failed) else ""
+            not_checked.append(f"{chk.name}: could not read {detail}{hint}")
         return
     with unseen_notes() as unseen:
         try:
@@ -82,6 +86,32 @@ def _in_scope(snap: Snapshot, produced: list[Finding], unseen: list[str]) -> lis
         if what not in unseen:
             unseen.append(what)
     return kept
+
+
+def uncollected_lines(snap: Snapshot, limit: int = 0) -> list[str]:
+    """The kinds a full sweep reads that the capture does not hold, and how to add them: nothing was
+    concluded about them (no check that needs one ran; lookups of them answer "not checked")."""
+    kinds = snap.uncollected()
+    if not kinds:
+        return []
+    shown = kinds if not limit or len(kinds) <= limit else [*kinds[:limit], f"and {len(kinds) - limit} more"]
+    where = "the bundle" if snap.info.source == "bundle" else "the sweep"
+    lines = [f"not in {where}, so nothing was concluded about them (not checked, never \"missing\"): "
+             f"{', '.join(shown)}"]
+    if snap.info.source == "bundle":
+        resources = " ".join(resource_name(k) for k in kinds)
+        lines.append(f"to add them, run from the bundle's folder: for r in {resources}; do kubectl get $r -A -o json "
+                     "> $r.json; done (a kind whose CRD is not installed fails there: keep "
+                     "`kubectl get crd -o json > crds.json` and such kinds count as not installed)")
+    return lines
+
+
+def resource_name(kind: str) -> str:
+    """kubectl's name for a kind of the kinds table: pods, deployments.apps, certificates.cert-manager.io."""
+    spec = spec_of(kind)
+    if spec is None:
+        return kind.lower()
+    return f"{spec.resource}.{spec.group}" if spec.group else spec.resource
 
 
 def unseen_line(name: str, unseen: list[str], info: SnapshotInfo, limit: int = 4) -> str:

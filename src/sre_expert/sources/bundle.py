@@ -19,9 +19,10 @@ from typing import Any
 
 import orjson
 
-from ..model import Key
+from ..model import Key, index_kind, kind_name
 from ..snapshot import Snapshot, SnapshotInfo
 from ..timeutil import parse_time
+from .kinds import FILE_KINDS
 
 MAX_FILE_BYTES = 1 << 30
 MAX_LOG_BYTES = 1 << 20
@@ -62,6 +63,7 @@ class _Accum:
     files_read: int = 0
     troubleshoot_root: str | None = None
     metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
+    kinds: set[str] = field(default_factory=set)  # kinds of empty lists (the objects' kinds the Snapshot adds)
 
 
 def _clean(obj: dict[str, Any]) -> None:
@@ -207,6 +209,9 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
     bad = 0
     append, append_key = acc.objects.append, acc.keys.append
     for doc in docs:
+        listed = _list_kind(doc, default_kind, parts)
+        if listed:
+            acc.kinds.add(listed)
         for item in _items(doc, default_kind):
             # _clean(item) inlined and the Snapshot's key read here, while the freshly parsed object is still
             # in the CPU cache: this loop runs for every object of the bundle.
@@ -224,11 +229,58 @@ def _add_file(acc: _Accum, rel: str, read: Callable[[], bytes], size: int, path:
                         if kind == "Secret":
                             _blank_secret(item)
                         append(item)
-                        append_key(((kind, md.get("namespace") or "", name), md.get("uid")))  # key_of(item)
+                        append_key(((index_kind(kind, item.get("apiVersion")), md.get("namespace") or "", name),
+                                    md.get("uid")))  # key_of(item)
                         continue
             bad += 1
     if bad:
         acc.warnings.append(f"{rel}: {bad} entr{'y' if bad == 1 else 'ies'} without kind or metadata.name skipped")
+
+
+def _list_kind(doc: Any, default_kind: str | None, parts: tuple[str, ...]) -> str | None:
+    """The kind a list document says was collected, so an empty one still counts: `PodList` names it; an
+    empty `List` or JSON array (what `kubectl get deployments -A -o json` prints when there are none) is
+    named by troubleshoot's folder or by the file's own name (`deployments.apps.json`, `pods.yaml`)."""
+    if isinstance(doc, dict):
+        kind, items = doc.get("kind"), doc.get("items")
+        if "items" not in doc or not (items is None or isinstance(items, list)):
+            return None
+        if isinstance(kind, str) and kind.endswith("List") and kind != "List":
+            return index_kind(kind[: -len("List")], doc.get("apiVersion"))
+        if kind not in (None, "List") or items:
+            return None
+    elif doc != []:
+        return None
+    if default_kind:
+        return default_kind
+    for part in (parts[-1].rsplit(".", 1)[0], *reversed(parts[:-1])):
+        spec = FILE_KINDS.get(part.lower())
+        if spec:
+            return kind_name(*spec)
+    return None
+
+
+def _declared_kinds(meta: dict[str, Any], warnings: list[str]) -> set[str]:
+    """bundle.json "kinds" (what `bundle collect` listed, even when empty) and "kindsNotInstalled" (what
+    discovery said the cluster does not serve, so none exist): entries "Kind", "group/Kind" or "Kind.group"."""
+    out: set[str] = set()
+    for field_name in ("kinds", "kindsNotInstalled"):
+        value = meta.get(field_name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            warnings.append(f"bundle.json: \"{field_name}\" is not a list of kind names ({str(value)[:80]}); ignored")
+            continue
+        for v in value:
+            if "/" in v:
+                group, kind = v.rsplit("/", 1)
+                out.add(kind_name(kind, group))
+            elif "." in v:
+                kind, group = v.split(".", 1)
+                out.add(kind_name(kind, group))
+            else:
+                out.add(v)
+    return out
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
@@ -429,6 +481,7 @@ def load_bundle(location: str | Path) -> Snapshot:
             collection_errors=acc.errors,
             warnings=acc.warnings,
             namespaces=_scope(acc),
+            collected_kinds=frozenset(acc.kinds | _declared_kinds(acc.meta, acc.warnings)),
         )
         logs = acc.logs
 

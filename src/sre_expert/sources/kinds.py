@@ -99,6 +99,77 @@ ALWAYS_LOG_IMAGES = ("falco", "falco-no-driver", "falco-distroless")
 LOG_RESOURCE = "pods/log"
 
 
+# Built-in kinds no check reads but bundles hold (troubleshoot writes most of them). Their group is known so
+# that a custom resource reusing one of these kind names is indexed apart from them (see `model.kind_name`).
+OTHER_BUILTIN_KINDS: tuple[KindSpec, ...] = tuple(
+    _k("", True, "ServiceAccount", "serviceaccounts", "ReplicationController", "replicationcontrollers",
+       "PodTemplate", "podtemplates")
+    + _k("", False, "ComponentStatus", "componentstatuses")
+    + _k("apps", True, "ControllerRevision", "controllerrevisions")
+    + _k("policy", True, "PodDisruptionBudget", "poddisruptionbudgets")
+    + _k("networking.k8s.io", True, "Ingress", "ingresses")
+    + _k("networking.k8s.io", False, "IngressClass", "ingressclasses")
+    + _k("storage.k8s.io", False, "CSIDriver", "csidrivers", "CSINode", "csinodes")
+    + _k("scheduling.k8s.io", False, "PriorityClass", "priorityclasses")
+    + _k("rbac.authorization.k8s.io", True, "Role", "roles", "RoleBinding", "rolebindings")
+    + _k("rbac.authorization.k8s.io", False, "ClusterRole", "clusterroles", "ClusterRoleBinding", "clusterrolebindings")
+    + _k("coordination.k8s.io", True, "Lease", "leases")
+    + _k("certificates.k8s.io", False, "CertificateSigningRequest", "certificatesigningrequests")
+    + _k("node.k8s.io", False, "RuntimeClass", "runtimeclasses")
+    + _k("flowcontrol.apiserver.k8s.io", False, "FlowSchema", "flowschemas",
+         "PriorityLevelConfiguration", "prioritylevelconfigurations")
+)
+
+# API groups served by the API server itself, not by CRDs: a kind of these groups exists on every cluster,
+# so only a kind of another group can be known "not installed" from the CRD list.
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "extensions", "discovery.k8s.io", "networking.k8s.io",
+    "storage.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "admissionregistration.k8s.io",
+    "rbac.authorization.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "certificates.k8s.io", "node.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "events.k8s.io",
+})
+
+# Older groups that served the same kind with the same schema before it moved (clusters of 1.15 and earlier,
+# fixtures kept from them), and events.k8s.io, a second view of the one stored Event type.
+LEGACY_GROUPS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("extensions",), "DaemonSet": ("extensions",), "ReplicaSet": ("extensions",),
+    "NetworkPolicy": ("extensions",), "Ingress": ("extensions",), "Event": ("events.k8s.io",),
+}
+
+
+def _kind_groups() -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+        out.setdefault(s.kind, frozenset((s.group, *LEGACY_GROUPS.get(s.kind, ()))))
+    return out
+
+
+KIND_GROUPS: dict[str, frozenset[str]] = _kind_groups()
+"""Kind name → the API groups whose objects of that kind are *the* kind the checks mean."""
+
+
+def _file_kinds() -> dict[str, tuple[str, str]]:
+    """File or folder stem → (kind, group): `pods`, `deployments.apps`, and troubleshoot's names."""
+    out: dict[str, tuple[str, str]] = {}
+    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+        for stem in (s.resource, f"{s.resource}.{s.group}" if s.group else s.resource, s.kind.lower()):
+            out.setdefault(stem, (s.kind, s.group))
+    return out
+
+
+FILE_KINDS: dict[str, tuple[str, str]] = _file_kinds()
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The table's entry for a kind name (the group the checks mean), None for a kind it does not know."""
+    return _SPECS.get(kind)
+
+
+_SPECS: dict[str, KindSpec] = {}
+for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+    _SPECS.setdefault(_s.kind, _s)
+
+
 def by_kind() -> dict[str, list[KindSpec]]:
     out: dict[str, list[KindSpec]] = {}
     for s in COLLECTED_KINDS:
