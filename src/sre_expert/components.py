@@ -337,6 +337,7 @@ class ControllerStatus:
     evidence: list[str] = field(default_factory=list)
     pods: list[Key] = field(default_factory=list)
     visible: bool = True  # False: its namespace was outside the sweep (-n), so "not found" proves nothing
+    unseen_why: str = "namespace not swept"
 
     @property
     def healthy(self) -> bool:
@@ -344,7 +345,7 @@ class ControllerStatus:
 
     def summary(self) -> str:
         if not self.visible:
-            return "not checked (namespace not swept)"
+            return f"not checked ({self.unseen_why})"
         if not self.found:
             return "missing"
         return f"{self.available}/{self.desired} available"
@@ -417,6 +418,8 @@ def template_images(obj: dict[str, Any]) -> list[str]:
 def controller_status(snap: Snapshot, ref: ControllerRef) -> ControllerStatus:
     obj = snap.get(ref.kind, ref.namespace, ref.name)
     if obj is None:
+        if not snap.collected(ref.kind):  # not in the capture: "not found" proves nothing either
+            return ControllerStatus(ref, found=False, visible=False, unseen_why=f"{ref.kind} not collected")
         return ControllerStatus(ref, found=False, visible=snap.sees(ref.namespace))
     desired, ready, available, ev = workload_counts(obj)
     pods = [("Pod", p["metadata"].get("namespace") or "", p["metadata"]["name"]) for p in snap.pods_of(obj)]

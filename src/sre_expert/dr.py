@@ -408,10 +408,16 @@ class VeleroState:
         return bool(self.locations or self.schedules or self.backups)
 
     @property
+    def not_collected(self) -> list[str]:
+        """Velero kinds the capture does not hold (a bundle without their files): no schedule or backup can
+        be judged missing from it."""
+        return [k for k in ("Schedule", "Backup") if not self.snap.collected(k)]
+
+    @property
     def unseen(self) -> bool:
-        """Nothing of Velero was read because its namespace was outside a scoped sweep (`-n`): whether it is
-        installed, and what it backs up, is unknown."""
-        return not self.installed and not self.snap.sees(self.namespace)
+        """Whether Velero is installed, and what it backs up, is unknown: its Schedules or Backups were not
+        collected, or nothing of it was read because its namespace was outside a scoped sweep (`-n`)."""
+        return bool(self.not_collected) or (not self.installed and not self.snap.sees(self.namespace))
 
     def location_available(self, name: str | None) -> tuple[bool | None, str]:
         """(available?, evidence) of a BackupStorageLocation."""
@@ -568,7 +574,8 @@ def dr_status(snap: Snapshot, state: VeleroState | None = None) -> list[Namespac
     limit_grace = obj.grace
     out: list[NamespaceDR] = []
     if st.unseen:  # every namespace would read "in no schedule": unknowable, not a verdict
-        snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
+        if not st.not_collected:  # not collected: the caller says so (run_dr_status)
+            snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
         return out
     for ns in snap.namespaces():
         if ns in obj.ignore_namespaces:

@@ -38,7 +38,7 @@ def _fmt(output: Any) -> str:
 
 def _exit(statuses: list[ComponentStatus]) -> int:
     bad = any(
-        s.installed and (s.problems or any(not c.healthy for c in s.controllers)) for s in statuses
+        s.installed and (s.problems or any(c.visible and not c.healthy for c in s.controllers)) for s in statuses
     )
     return 1 if bad else 0
 

@@ -106,6 +106,11 @@ def uncollected_lines(snap: Snapshot, limit: int = 0) -> list[str]:
     return lines
 
 
+def add_commands(kinds: list[str]) -> str:
+    """The kubectl commands that add these kinds to a bundle, one file per kind."""
+    return "; ".join(f"kubectl get {r} -A -o json > {r}.json" for r in map(resource_name, kinds))
+
+
 def resource_name(kind: str) -> str:
     """kubectl's name for a kind of the kinds table: pods, deployments.apps, certificates.cert-manager.io."""
     spec = spec_of(kind)
