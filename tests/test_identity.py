@@ -205,3 +205,14 @@ def test_same_name_objects_of_two_groups_both_survive() -> None:
     snap = snapshot_from_objects([a, b], parse_time(CAPTURED))
     assert snap.get("Node.longhorn.io", "longhorn-system", "k3s-agent-1") is a
     assert snap.get("Node.example.com", "longhorn-system", "k3s-agent-1") is b
+
+
+def test_what_a_user_types_names_one_group() -> None:
+    from sre_expert.toolbox import _kind
+
+    kinds = ["Node", "Node.longhorn.io", "Certificate", "WidgetPolicy.example.com"]
+    assert _kind("nodes", kinds) == _kind("no", kinds) == "Node"
+    assert _kind("nodes.longhorn.io", kinds) == "Node.longhorn.io"
+    assert _kind("certificates.cert-manager.io", kinds) == "Certificate"
+    assert _kind("widgetpolicies", kinds) == "WidgetPolicy.example.com"
+    assert _kind("nodes.example.com", kinds) is None

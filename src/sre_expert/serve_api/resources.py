@@ -219,8 +219,9 @@ def build_index(objects_by_kind: dict[str, list[Obj]]) -> ResourceIndex:
 
     grouped: dict[tuple[str, str], list[Obj]] = defaultdict(list)
     versions: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for kind, objs in objects_by_kind.items():
+    for index_name, objs in objects_by_kind.items():
         for o in objs:
+            kind = str(o.get("kind") or index_name)  # the Snapshot's name may be qualified: "Node.longhorn.io"
             group, version = split_api_version(str(o.get("apiVersion") or ""))
             if kind == "Event" and group in ("", "events.k8s.io"):
                 for g, v in (("", "v1"), ("events.k8s.io", "v1")):
