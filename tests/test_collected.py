@@ -184,3 +184,26 @@ def test_a_sweep_and_its_bundle_know_what_was_listed(tmp_path: Path) -> None:
     for snap in (sweep.snapshot(), load_bundle(write_bundle(sweep, tmp_path / "b")[0])):
         assert snap.collected("Pod") and snap.collected("Deployment") and snap.collected("Schedule")
         assert not snap.collected("Secret") and not snap.collected("Certificate")
+
+
+CLAIMS = ("does not exist", "not installed", "is missing", "pod(s) missing", "no such", "not permitted", "matches no pod",
+          "no velero schedule")
+GATEWAY_CLASS_GAP = pytest.mark.xfail(
+    strict=False, reason="checks/gateway.py (rewritten in parallel for issue 13 item 5) reads an uncollected "
+    "GatewayClass as 'no such GatewayClass'; it should ask snap.collected('GatewayClass')")
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(p.name, marks=GATEWAY_CLASS_GAP) if p.name.startswith("gateways.") else p.name
+    for p in sorted(demo_path().glob("*.json")) if p.name != "bundle.json"])
+def test_one_kind_alone_gives_no_claim_about_the_others(name: str, tmp_path: Path) -> None:
+    """Each file of the demo alone: whatever it shows is judged on its own status; nothing it refers to in
+    a kind that was not collected is said to be missing."""
+    shutil.copy(demo_path() / name, tmp_path / name)
+    report = diagnose(load_bundle(tmp_path))
+    assert not [t for t in report.not_checked if "check failed" in t], report.not_checked
+    for f in report.findings:
+        if f.severity == "info" or f.code == "EVENT-WARNING":
+            continue
+        text = " ".join([f.title, *f.evidence]).lower()
+        assert not any(c in text for c in CLAIMS), f"{f.code}: {f.title} {f.evidence}"

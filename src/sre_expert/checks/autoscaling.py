@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Key
+from ..model import Key, index_kind
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from .events import cond, cond_line, event_line, latest_by_reason, recent_events
@@ -31,7 +31,7 @@ METRICS_API = {
 def _target(snap: Snapshot, hpa: Obj) -> tuple[dict[str, str], Obj | None]:
     ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
     ns = hpa["metadata"].get("namespace") or ""
-    return ref, snap.get(ref.get("kind") or "", ns, ref.get("name") or "")
+    return ref, snap.get(index_kind(ref.get("kind") or "", ref.get("apiVersion")), ns, ref.get("name") or "")
 
 
 def _age_s(snap: Snapshot, obj: Obj) -> float:
@@ -57,7 +57,8 @@ def hpas(snap: Snapshot):
         active = cond(hpa, "ScalingActive")
         limited = cond(hpa, "ScalingLimited")
         kind = ref.get("kind") or ""
-        known_kind = kind in KNOWN_TARGET_KINDS or snap.count(kind) > 0
+        # "does not exist" needs the kind collected, or the HPA controller's own word for it (AbleToScale)
+        known_kind = (kind in KNOWN_TARGET_KINDS or snap.count(kind) > 0) and snap.collected(kind)
         if target is None and (
             known_kind
             or (able and able.get("status") == "False" and "not found" in (able.get("message") or ""))

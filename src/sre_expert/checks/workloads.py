@@ -331,7 +331,10 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
     avail_c = cond(w, "Available")
     avail_false_long = bool(avail_c and avail_c.get("status") == "False" and _t(avail_c.get("lastTransitionTime"))
                             and now - _t(avail_c.get("lastTransitionTime")) >= UNAVAILABLE_GRACE)
-    missing = max(0, (desired or 0) - len(pods))
+    # Pods found through their owners: only when those kinds were collected is "not created" a fact
+    chain = ("Pod", "ReplicaSet") if w.get("kind") == "Deployment" else ("Pod",)
+    unread = [k for k in chain if not snap.collected(k)]
+    missing = 0 if unread else max(0, (desired or 0) - len(pods))
     persistent = bool(long_bad) or avail_false_long
     if not persistent and missing and not any(True for p in pods if _young(p, now)):
         created = _t(w["metadata"].get("creationTimestamp"))
@@ -350,6 +353,8 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
         evidence.append(f"pods not ready: {shown}")
     if missing:
         evidence.append(f"{missing} pod(s) missing: the controller has not created them")
+    if unread:
+        evidence.append(f"its pods were not checked: {' and '.join(unread)} not collected")
     deps = list(depends) + [key_of(p) for p, _ in not_ready]
     sev = "critical" if not available else "warning"
     what = f"{available}/{desired} replicas available"
