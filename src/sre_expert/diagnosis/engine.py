@@ -100,9 +100,10 @@ def uncollected_lines(snap: Snapshot, limit: int = 0) -> list[str]:
              f"{', '.join(shown)}"]
     if snap.info.source == "bundle":
         resources = " ".join(resource_name(k) for k in kinds)
-        lines.append(f"to add them, run from the bundle's folder: for r in {resources}; do kubectl get $r -A -o json "
-                     "> $r.json; done (a kind whose CRD is not installed fails there: keep "
-                     "`kubectl get crd -o json > crds.json` and such kinds count as not installed)")
+        lines.append("to add them, capture the cluster with `sre-expert bundle collect -o bundle.tar.gz`, or run from "
+                     f"the bundle's folder: for r in {resources}; do kubectl get $r -A -o json > $r.json; done (a kind "
+                     "whose CRD is not installed fails there: keep `kubectl get crd -o json > crds.json` and such kinds "
+                     "count as not installed)")
     return lines
 
 

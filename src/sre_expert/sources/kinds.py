@@ -148,12 +148,24 @@ KIND_GROUPS: dict[str, frozenset[str]] = _kind_groups()
 """Kind name → the API groups whose objects of that kind are *the* kind the checks mean."""
 
 
+# kubectl's short names of the built-in kinds, as scripts name their files (`kubectl get pvc -A -o json > pvc.json`).
+SHORT_NAMES = {"po": "Pod", "svc": "Service", "ep": "Endpoints", "ev": "Event", "pvc": "PersistentVolumeClaim",
+               "cm": "ConfigMap", "quota": "ResourceQuota", "limits": "LimitRange", "no": "Node", "ns": "Namespace",
+               "pv": "PersistentVolume", "deploy": "Deployment", "rs": "ReplicaSet", "sts": "StatefulSet",
+               "ds": "DaemonSet", "cj": "CronJob", "hpa": "HorizontalPodAutoscaler", "netpol": "NetworkPolicy",
+               "sc": "StorageClass", "crd": "CustomResourceDefinition", "crds": "CustomResourceDefinition",
+               "sa": "ServiceAccount", "ing": "Ingress", "pdb": "PodDisruptionBudget", "pc": "PriorityClass"}
+
+
 def _file_kinds() -> dict[str, tuple[str, str]]:
-    """File or folder stem → (kind, group): `pods`, `deployments.apps`, and troubleshoot's names."""
+    """File or folder stem → (kind, group): `pods`, `deployments.apps`, `pvc`, and troubleshoot's names."""
     out: dict[str, tuple[str, str]] = {}
-    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+    specs = {s.kind: s for s in (*OTHER_BUILTIN_KINDS, *COLLECTED_KINDS)}
+    for s in specs.values():
         for stem in (s.resource, f"{s.resource}.{s.group}" if s.group else s.resource, s.kind.lower()):
             out.setdefault(stem, (s.kind, s.group))
+    for short, kind in SHORT_NAMES.items():
+        out.setdefault(short, (kind, specs[kind].group))
     return out
 
 
