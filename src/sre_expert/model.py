@@ -47,15 +47,26 @@ def kind_name(kind: str, group: str | None) -> str:
     return f"{kind}.{group or 'core'}"
 
 
+_INDEX: dict[str | None, dict[str, str]] = {}  # apiVersion → kind → index name: this runs once per object
+
+
 def index_kind(kind: str, api_version: str | None) -> str:
     """`kind_name` of an object's kind and apiVersion."""
-    return kind_name(kind, group_of(api_version))
+    by_kind = _INDEX.get(api_version)
+    if by_kind is None:
+        by_kind = _INDEX[api_version] = {}
+    name = by_kind.get(kind)
+    if name is None:
+        name = by_kind[kind] = kind_name(kind, group_of(api_version))
+    return name
 
 
 def key_of(obj: dict[str, Any]) -> Key:
     """Key of a Kubernetes object as findings and the snapshot index name it."""
     md = obj.get("metadata") or {}
-    return (index_kind(obj.get("kind") or "", obj.get("apiVersion")), md.get("namespace") or "", md.get("name") or "")
+    kind = obj.get("kind") or ""
+    name = _INDEX.get(obj.get("apiVersion"), {}).get(kind) or index_kind(kind, obj.get("apiVersion"))
+    return (name, md.get("namespace") or "", md.get("name") or "")
 
 
 @dataclass(slots=True, frozen=True)
@@ -72,7 +83,8 @@ class ObjectRef:
 
     @property
     def key(self) -> Key:
-        return (index_kind(self.kind, self.api_version), self.namespace or "", self.name)
+        kind = _INDEX.get(self.api_version, {}).get(self.kind) or index_kind(self.kind, self.api_version)
+        return (kind, self.namespace or "", self.name)
 
     def display(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
