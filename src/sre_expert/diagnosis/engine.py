@@ -54,7 +54,8 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
             detail = "; ".join(f"{k}: {why[k]}" for k in failed)
             hint = " (grant list on them)" if any("forbidden" in str(why[k]).lower() for k in failed) else ""
             not_checked.append(f"{chk.name}: could not read {detail}{hint}")
-        return
+        if failed or not chk.any_read or len(missing) == len(chk.reads):
+            return
     with unseen_notes() as unseen:
         try:
             produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
