@@ -767,10 +767,13 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
 
     if idx.foreign(gw):
         return  # another controller's Gateway: not ours to judge
-    if gc is None or not is_true(acc):
+    class_unread = gc is None and not snap.collected("GatewayClass")  # judged by its own Accepted only
+    if (gc is None and not class_unread) or not is_true(acc):
         ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
         deps: list[Key] = [("GatewayClass", "", cls_name)]
-        if gc is None:
+        if class_unread:
+            ev.append(f"GatewayClass {cls_name}: not checked (GatewayClasses were not collected)")
+        elif gc is None:
             ev.insert(0, f"spec.gatewayClassName '{cls_name}': no such GatewayClass")
             close = close_matches(cls_name, idx.classes)
             if close:
