@@ -331,11 +331,9 @@ NOT_ENVOY = Expect("GATEWAY-NOT-ACCEPTED", why="Accepted=True: the class is exam
 NO_SVC = Expect("HTTPROUTE-BACKEND-NOT-FOUND",
                 why="Services were not collected; status says ResolvedRefs=True")
 NOT_RECONCILED = Expect("HTTPROUTE-NOT-RECONCILED", why="status.parents holds the controller's conditions")
-GW_FALSE = X("components by what they are", "a non-Envoy Gateway is judged by Envoy Gateway (NOT-ACCEPTED "
-             "though Accepted=True; envoy-gateway controller 'missing')")
 LABELLED += [
     labelled(GW, "gateway.networking.k8s.io-Gateway-healthy.yaml", "Gateway", "default", "example-gateway",
-             label="healthy", false=(NOT_ENVOY,), xfail={"false": GW_FALSE}),
+             label="healthy", false=(NOT_ENVOY,)),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_accepted.yaml", "Gateway", "default",
              "example-gateway", label="degraded", problem="GATEWAY-NOT-ACCEPTED",
              wrong_text=("Envoy Gateway",),
@@ -343,13 +341,9 @@ LABELLED += [
                               "Gateway whose class is not Envoy Gateway's")}),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_resolved_refs.yaml", "Gateway", "default",
              "example-gateway", label="degraded", false=(NOT_ENVOY,),
-             xfail={"false": GW_FALSE,
-                    "found": X("status not read", "Gateway-level ResolvedRefs=False (InvalidGatewayClass)")}),
+             xfail={"found": X("status not read", "Gateway-level ResolvedRefs=False (InvalidGatewayClass)")}),
     labelled(GW, "gateway.networking.k8s.io-Gateway-listener_degraded.yaml", "Gateway", "default",
-             "example-gateway", label="degraded", false=(NOT_ENVOY,),
-             xfail={"false": GW_FALSE,
-                    "found": X("status not read", "listener Accepted=False (ListenerNotAccepted) not "
-                               "reported")}),
+             "example-gateway", label="degraded", false=(NOT_ENVOY,)),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-healthy.yaml", "GatewayClass", None, "",
              label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-degraded.yaml", "GatewayClass", None, "",
