@@ -367,8 +367,8 @@ def _single(snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | No
     if src:
         evidence.append(f"reported by {src}")
     if obj is None:
-        evidence.append(f"{key[0]} {key[2]} is not in the capture (kind not collected or already deleted)"
-                        if snap.collected(key[0]) else f"{key[0]} {key[2]} is not in the capture: its kind was not collected")
+        why = "(kind not collected or already deleted)" if snap.collected(key[0]) else ": its kind was not collected"
+        evidence.append(f"{key[0]} {key[2]} is not in the capture{' ' if why[0] == '(' else ''}{why}")
     sev = "warning" if reason in SERIOUS_REASONS else "info"
     return finding(
         "EVENT-WARNING",

@@ -35,8 +35,8 @@ from ..dr import (
     format_duration,
     objectives,
 )
-from ..diagnosis.engine import add_commands
 from ..snapshot import Snapshot, unseen_notes
+from ..sources.kinds import add_commands
 from ..timeutil import human
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "unprotected": "bold red", "not-covered": "dim"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
-from ..sources.kinds import spec_of
+from ..sources.kinds import resource_name
 from .links import link, rank
 
 
@@ -106,19 +106,6 @@ def uncollected_lines(snap: Snapshot, limit: int = 0) -> list[str]:
                      "whose CRD is not installed fails there: keep `kubectl get crd -o json > crds.json` and such kinds "
                      "count as not installed)")
     return lines
-
-
-def add_commands(kinds: list[str]) -> str:
-    """The kubectl commands that add these kinds to a bundle, one file per kind."""
-    return "; ".join(f"kubectl get {r} -A -o json > {r}.json" for r in map(resource_name, kinds))
-
-
-def resource_name(kind: str) -> str:
-    """kubectl's name for a kind of the kinds table: pods, deployments.apps, certificates.cert-manager.io."""
-    spec = spec_of(kind)
-    if spec is None:
-        return kind.lower()
-    return f"{spec.resource}.{spec.group}" if spec.group else spec.resource
 
 
 def unseen_line(name: str, unseen: list[str], info: SnapshotInfo, limit: int = 4) -> str:

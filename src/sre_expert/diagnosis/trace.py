@@ -62,7 +62,7 @@ from ..checks.gateway import (
     workload_line,
 )
 from ..model import ObjectRef, Remediation, key_of
-from .engine import add_commands
+from ..sources.kinds import add_commands
 from ..snapshot import Snapshot
 from ..timeutil import parse_time
 

@@ -182,6 +182,19 @@ for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
     _SPECS.setdefault(_s.kind, _s)
 
 
+def resource_name(kind: str) -> str:
+    """kubectl's name for a kind of the table: pods, deployments.apps, certificates.cert-manager.io."""
+    spec = spec_of(kind)
+    if spec is None:
+        return kind.lower()
+    return f"{spec.resource}.{spec.group}" if spec.group else spec.resource
+
+
+def add_commands(kinds: list[str]) -> str:
+    """The kubectl commands that add these kinds to a bundle, one file per kind."""
+    return "; ".join(f"kubectl get {r} -A -o json > {r}.json" for r in map(resource_name, kinds))
+
+
 def by_kind() -> dict[str, list[KindSpec]]:
     out: dict[str, list[KindSpec]] = {}
     for s in COLLECTED_KINDS:
