@@ -106,6 +106,11 @@ def test_component_trace_and_dr_say_not_checked(pods_nodes_events: Path) -> None
     term = run("dr", "status", "--bundle", b)
     assert "not installed" not in term.stdout and "NO SCHEDULE" not in term.stdout
 
+    plan = json.loads(run("dr", "plan", "namespace-deletion", "-n", "mycure-production", "--bundle", b, "-o", "json").stdout)
+    assert [(p["ok"], p["detail"]) for p in plan["preconditions"]] == [
+        (None, "not checked: Deployments were not collected"), (None, "not checked: Backups were not collected")]
+    assert plan["notes"][0].startswith("Velero Schedule and Backup were not collected")
+
     host = run("trace", "--bundle", b, "api.mycure.md")
     assert "HTTPRoute was not collected" in host.stdout and "no HTTPRoute serves" not in host.stdout
     svc = run("trace", "--bundle", b, "svc/mycure-production/api")
