@@ -219,7 +219,9 @@ def test_interactive_commands_are_refused_without_a_terminal(log: AuditLog) -> N
 
 
 def test_timeout_kills_the_command_and_records_it(log: AuditLog) -> None:
-    r = run_guarded("sleep 30", confirm=ScriptedConfirmer(), audit=log, timeout=0.3)
+    # `sleep` is not on the execution gate's allow-list: it runs only once confirmed
+    token = confirmation_token(classify("sleep 30"))
+    r = run_guarded("sleep 30", confirm=ScriptedConfirmer([token]), audit=log, timeout=0.3)
     assert r.ran and r.exit_code is None and "timeout" in r.message
     end = log.records()[-1]
     assert end["event"] == "end" and end["exit"] is None and "timeout" in end["note"]
@@ -384,7 +386,10 @@ def test_cli_run_refuses_without_a_terminal_unless_flag_and_token(tmp_path: Path
 
 
 def test_cli_run_passes_output_and_exit_status(tmp_path: Path) -> None:
+    # a list (`;`) is outside the execution gate's grammar: without a terminal it needs the flag and token
     r = _cli(tmp_path, "echo hi; exit 3")
+    assert r.returncode == 2 and r.stdout == "" and "--confirm read-only" in r.stderr
+    r = _cli(tmp_path, "--yes-i-understand", "--confirm", "read-only", "echo hi; exit 3")
     assert r.returncode == 3 and r.stdout == "hi\n"
 
 

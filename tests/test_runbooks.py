@@ -314,14 +314,19 @@ def test_runs_against_synth_faults_follow_the_scheduler_and_pull_errors(tmp_path
 def test_context_flag_reaches_kubectl(demo: Any, audit: AuditLog) -> None:
     rb = load_runbooks()["pod-not-starting"]
     with open_target(demo) as target:
+        # the operator's --context reaches the executor too: the gate admits that context and no other
         res = run_runbook(rb, resolve_params(rb, {"namespace": "mycure-production", "pod": API_POD}),
-                          guarded_executor(ScriptedConfirmer(), audit), env=target.env,
+                          guarded_executor(ScriptedConfirmer(), audit, context="sre-expert-bundle"), env=target.env,
                           kubectl_args=("--context=sre-expert-bundle",))
         assert res.steps[0].command and res.steps[0].status == "ok"
         bad = run_runbook(rb, resolve_params(rb, {"namespace": "mycure-production", "pod": API_POD}),
-                          guarded_executor(ScriptedConfirmer(), audit), env=target.env,
+                          guarded_executor(ScriptedConfirmer(), audit, context="no-such-context"), env=target.env,
                           kubectl_args=("--context=no-such-context",))
         assert bad.steps[0].status == "failed" and "no-such-context" in bad.steps[0].output
+        other = run_runbook(rb, resolve_params(rb, {"namespace": "mycure-production", "pod": API_POD}),
+                            guarded_executor(ScriptedConfirmer(), audit), env=target.env,
+                            kubectl_args=("--context=sre-expert-bundle",))
+        assert other.steps[0].status == "declined"  # a --context the product did not choose is asked about
     assert any("--context=sre-expert-bundle" in r["command"] for r in _records(audit))
 
 

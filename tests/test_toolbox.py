@@ -207,6 +207,10 @@ def test_guard_classify(demo: Toolbox) -> None:
     d = demo.guard_classify("kubectl delete pod x")
     assert d["class"] == "destructive" and d["reasons"] and d["needsConfirmation"] is True
     assert demo.guard_classify("kubectl get pods -A")["class"] == "read-only"
+    # whether it would run unasked is the execution gate's answer, not the label's
+    assert demo.guard_classify("kubectl get pods -A")["needsConfirmation"] is False
+    awk = demo.guard_classify("kubectl get pods -A | awk '{print $1}'")
+    assert awk["class"] == "read-only" and awk["needsConfirmation"] is True and "'awk'" in awk["gate"]
     assert demo.guard_classify("kubectl scale deploy/api --replicas=0 -n x")["class"] in ("mutating", "destructive")
     sec = demo.guard_classify("kubectl get secret api-secrets -o yaml")
     assert sec["exposesSecrets"] is True and sec["needsConfirmation"] is True

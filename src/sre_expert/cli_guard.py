@@ -74,7 +74,8 @@ def classify_cmd(
 
     The line is parsed as bash parses it: pipes, lists, subshells, $( ), heredocs, sh -c, sudo, xargs …
     Its class is the highest of its parts: destructive > mutating > unknown > read-only.
-    Anything but read-only needs confirmation before sre-expert runs it.
+    The class is a label: what runs without confirmation is decided by the execution gate's allow-list
+    (kubectl reads and text filters, no shell syntax); everything else, read-only or not, is confirmed first.
 
     Exit status: 0 (the class is data, not an error); 2 for bad usage.
     """
@@ -133,7 +134,7 @@ def run_cmd(
         "--audit-log", help="Audit log path (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the command is killed.")] = 900.0,
 ) -> None:
-    """Run one command through the guard: read-only runs; anything else is previewed and confirmed first.
+    """Run one command: what the execution gate admits runs; anything else is previewed and confirmed first.
 
     Example: [bold]sre-expert guard run 'kubectl rollout restart deployment/api -n prod'[/]
 

@@ -192,9 +192,10 @@ def _show_markdown(rb: Runbook, comps: list[tuple[str, list[Any]]]) -> str:
 # ---------------------------------------------------------------------------------------- run
 
 
-def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None) -> Any:
+def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, context: str | None = None) -> Any:
     """The real executor: the guard classifies the actual command (it must match the step's declared
-    safety), then `run_guarded` confirms, audits and runs it."""
+    safety), then `run_guarded` gates, confirms, audits and runs it. `context` is the kube context the
+    operator chose with --context (the runbook adds it to kubectl; the gate admits only that one)."""
     from .runbook_run import Exec
     from .safety.confirm import confirmation_token
     from .safety.execute import DEFAULT_TIMEOUT, run_guarded
@@ -207,7 +208,7 @@ def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None) -> 
                                            f"declares {step.safety}; not run", safety=verdict.cls)
         token = confirmation_token(verdict) if verdict.needs_confirmation else None
         r = run_guarded(command, confirm=confirm, audit=audit, env=env,
-                        timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+                        timeout=DEFAULT_TIMEOUT if timeout is None else timeout, context=context)
         if not r.ran:
             return Exec(r.decision if r.decision in ("declined", "refused") else "refused", message=r.message,
                         safety=verdict.cls, token=token)
@@ -291,7 +292,7 @@ def run_cmd(
         if con is not None:
             con.print(f"[bold]{rb.id}[/] · {rb.title} · against {target.description}")
             con.print(f"audit log: {audit.path}", style="dim", markup=False)
-        executor = guarded_executor(confirmer, audit)
+        executor = guarded_executor(confirmer, audit, context=context)
 
         def execute(step: Step, command: str, env: dict[str, str]) -> Exec:
             if con is not None:

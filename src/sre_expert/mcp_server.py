@@ -4,9 +4,9 @@ An MCP client (Claude Desktop, an IDE, an agent) gets the same facts as the CLI:
 the outside-in trace, component health, DR standing, runbooks, captured logs and objects, the guard and
 the redactor. Every tool is read-only and every result passes the toolbox's redaction and size cap.
 
-`run_command` is the one door to a live system: it runs a shell command only when the guard proves it
-read-only (and printing no Secret values); anything else is refused with the guard's reason and handed
-back for a human to run. Runs and refusals go to the audit log, output is redacted and capped.
+`run_command` is the one door to a live system: it runs a command only when the execution gate
+(`safety.gate`) admits it (kubectl reads and text filters, as argv without a shell) and the guard labels it
+read-only without Secret output; anything else is refused with the reason and handed back for a human. Runs and refusals go to the audit log, output is redacted and capped.
 
 This module imports the MCP SDK at load; `cli_mcp` imports it only when `sre-expert mcp` runs.
 """
@@ -64,13 +64,13 @@ class _RefuseAll:
 
 def run_read_only(command: str, *, env: CommandEnv = None, audit_path: str | Path | None = None,
                   timeout: float = COMMAND_TIMEOUT) -> dict[str, Any]:
-    """Run `command` when the guard proves it read-only; otherwise refuse, say why, and hand it back.
+    """Run `command` when the execution gate admits it (and the guard labels it read-only); otherwise
+    refuse, say why, and hand it back.
 
     `env`: the command's environment (None: inherit), or a callable giving it, called only when the
     command is allowed to run. Redaction and the cap are applied here: no snapshot is involved."""
     from .safety.audit import AuditError, AuditLog, current_kube_context
-    from .safety.execute import run_guarded
-    from .safety.guard import classify
+    from .safety.execute import auto_run, may_auto_run, run_guarded, why_asked
     from .safety.kubectl_rules import command_context, command_kubeconfig
     from .safety.redact import PlaceholderTable, redact, redact_obj
 
@@ -78,16 +78,14 @@ def run_read_only(command: str, *, env: CommandEnv = None, audit_path: str | Pat
     command = command.strip()
     if not command:
         return {"error": "empty command"}
-    verdict = classify(command)
+    admission, verdict = auto_run(command)
     shown = redact(command, table=table)
     base = {"command": shown, "class": verdict.cls, "reasons": [redact(r, table=table) for r in verdict.reasons]}
     why = None
-    if verdict.cls != "read-only":
-        why = f"the guard classifies it {verdict.cls}"
-    elif verdict.exposes_secrets:
-        why = "it would print Secret values"
-    elif verdict.interactive:
+    if verdict.interactive:
         why = "it is interactive (a shell, an editor, port-forward or a follow) and needs a terminal"
+    elif not may_auto_run(admission, verdict):
+        why = redact(why_asked(admission, verdict), table=table)
     audit = AuditLog(audit_path)
     if why is not None:
         try:
@@ -217,8 +215,10 @@ def build_server(toolbox: Toolbox, *, command_env: CommandEnv = None, audit_path
         return tool_result(tb.redact(text))
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=True), description=(
-        "Run a shell command ONLY if the guard classifies it read-only and it prints no Secret values (e.g. "
-        "kubectl get/describe/logs). Anything else is refused with the guard's reason: show such a command to "
+        "Run a command ONLY if it is on the read-only allow-list: kubectl get/describe/logs/top/events/explain/"
+        "api-resources/version/auth can-i with plain flags, optionally piped into grep/head/tail/wc/sort/uniq/"
+        "cut/tr/jq; no shell syntax ($, backticks, ;, &&, >, globs, braces), no env prefixes, no --kubeconfig/"
+        "--context/--server, no Secret data. Anything else is refused with the reason: show such a command to "
         "the user to run themselves. Output is redacted and capped; runs and refusals are audited."))
     def run_command(
         command: Annotated[str, Field(description="The command line, e.g. kubectl get pods -n NS -o wide.")],

@@ -401,11 +401,14 @@ class Toolbox:
     # --- guard / redact ------------------------------------------------------------------------
     @_tool
     def guard_classify(self, command: str) -> dict:
-        """The guard's class of a command line (read-only, mutating, destructive, unknown) and why."""
-        from .safety.guard import classify
+        """The guard's class of a command line (read-only, mutating, destructive, unknown) and why, and whether
+        the execution gate would run it without confirmation (`needsConfirmation`, `gate`)."""
+        from .safety.execute import auto_run, may_auto_run, why_asked
 
-        v = classify(command)
-        return {"command": command, **v.to_json(), "needsConfirmation": v.needs_confirmation}
+        admission, v = auto_run(command)
+        auto = may_auto_run(admission, v)
+        return {"command": command, **v.to_json(), "needsConfirmation": not auto,
+                "gate": admission.reason if auto else why_asked(admission, v)}
 
     @_tool
     def redact(self, text: str) -> dict:

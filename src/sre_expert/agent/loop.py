@@ -42,10 +42,11 @@ class ApprovalRequest:
     cls: str
     reasons: tuple[str, ...] = ()
     exposes_secrets: bool = False
+    gate: str = ""  # why the execution gate did not let it run unasked
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "tool": self.tool, "command": self.command, "class": self.cls,
-                "reasons": list(self.reasons), "exposesSecrets": self.exposes_secrets}
+                "reasons": list(self.reasons), "exposesSecrets": self.exposes_secrets, "gate": self.gate}
 
 
 @dataclass
@@ -72,7 +73,8 @@ class TerminalApprover:
     def decide(self, request: ApprovalRequest) -> Decision:
         verdict = classify(request.command)
         return self.confirmer.confirm(Proposal(request.command, verdict, confirmation_token(verdict),
-                                               note="The agent asks to run this command."))
+                                               note="The agent asks to run this command.",
+                                               asked=request.gate or None))
 
 
 class DenyingApprover:
@@ -180,7 +182,8 @@ class AgentSession:
             args = call.args_as_dict() if hasattr(call, "args_as_dict") else (call.args or {})
             command = meta.get("command") or args.get("command") or json.dumps(args)
             out.append(ApprovalRequest(call.tool_call_id, call.tool_name, command, meta.get("class", "unknown"),
-                                       tuple(meta.get("reasons", ())), bool(meta.get("exposesSecrets"))))
+                                       tuple(meta.get("reasons", ())), bool(meta.get("exposesSecrets")),
+                                       str(meta.get("gate") or "")))
         return out
 
     def ask(self, question: str, approver: Approver) -> Step:

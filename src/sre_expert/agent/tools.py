@@ -4,9 +4,9 @@
   symlink pointing out) is refused, binary files are refused, and every answer is capped. Grep's
   model-chosen regex is bounded: pattern length, nested repetitions refused, lines searched in their first
   2,000 characters, and the search killed after 10 s (see GREP_TIMEOUT_SECONDS).
-- Bash runs a command only through the guard (`safety.guard`): a read-only command runs (timeout, output
-  capped); anything else raises `ApprovalRequired`, so the run pauses and the user decides (pydantic-ai's
-  deferred approval). With `--read-only` such commands are refused outright. Approved commands run through
+- Bash runs a command unasked only when the execution gate (`safety.gate`) admits it and the guard labels it
+  read-only (timeout, output capped); anything else raises `ApprovalRequired`, so the run pauses and the
+  user decides (pydantic-ai's deferred approval). With `--read-only` such commands are refused outright. Approved commands run through
   `safety.execute.run_guarded`, which writes the audit log; refusals and declines are audited too.
 - check, trace, component, runbook, dr_status, pod_logs, describe call `Toolbox` (the same logic as the CLI).
 
@@ -27,7 +27,6 @@ from typing import Any, Callable
 
 from ..safety.audit import AuditError, AuditLog
 from ..safety.confirm import Decision, Proposal
-from ..safety.guard import classify
 from .boundary import Boundary
 from .definition import AgentDefinition
 
@@ -303,23 +302,26 @@ class AgentTools:
         refusal = self.boundary.repeated("Bash", args)
         if refusal:
             return refusal
-        verdict = classify(command)
+        from ..safety.execute import auto_run, may_auto_run, why_asked
+
+        admission, verdict = auto_run(command, context=self.kube_context)
         common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets,
                   "context": self.kube_context}
         if verdict.interactive:
             self.audit.decision(decision="refused", note="interactive command in the agent", **common)
             return self.boundary.wrap("Bash", "refused: interactive commands (shells, editors, port-forward, "
                                               "follow) cannot run inside the agent; give it to the user instead")
-        if verdict.needs_confirmation:
+        if not may_auto_run(admission, verdict):
+            asked = why_asked(admission, verdict)
             what = verdict.cls + (" (prints Secret values)" if verdict.exposes_secrets else "")
             if self.read_only:
-                self.audit.decision(decision="refused", note="agent --read-only", **common)
-                return self.boundary.wrap("Bash", f"refused: this command is {what} and the session is read-only. "
-                                                  "Recommend it to the user instead of running it.")
+                self.audit.decision(decision="refused", note=f"agent --read-only; {asked}", **common)
+                return self.boundary.wrap("Bash", f"refused: this command is {what} and the session is read-only "
+                                                  f"({asked}). Recommend it to the user instead of running it.")
             if not ctx.tool_call_approved:
                 raise ApprovalRequired(metadata={"command": command, "class": verdict.cls,
                                                  "exposesSecrets": verdict.exposes_secrets,
-                                                 "reasons": list(verdict.reasons)})
+                                                 "reasons": list(verdict.reasons), "gate": asked})
         from ..safety.execute import run_guarded
 
         timeout = max(1, min(int(timeout_seconds or BASH_DEFAULT_TIMEOUT), BASH_MAX_TIMEOUT))
@@ -384,8 +386,11 @@ class AgentTools:
             return t._call("Glob", {"pattern": pattern, "path": path}, lambda: glob_files(t._repo(), pattern, path))
 
         def Bash(ctx: RunContext[None], command: str, timeout_seconds: int = BASH_DEFAULT_TIMEOUT) -> str:
-            """Run a shell command (kubectl, velero, jq …). Read-only commands run at once; anything that changes
-            something is shown to the user, who decides (or refused in read-only mode).
+            """Run a command. Runs at once only if on the read-only allow-list: kubectl get/describe/logs/top/
+            events/explain/api-resources/version/auth can-i with plain flags, optionally piped into grep, head,
+            tail, wc, sort, uniq, cut, tr or jq; no shell syntax ($, backticks, ;, &&, >, globs, braces), no
+            VAR= prefixes, no --kubeconfig/--context/--server, no Secret data. Anything else is shown to the
+            user, who decides (or refused in read-only mode).
 
             Args:
                 command: The command line, as typed in bash.

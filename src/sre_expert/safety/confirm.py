@@ -39,6 +39,7 @@ class Proposal:
     token: str
     preview: Preview | None = None
     note: str | None = None  # e.g. why there is no preview
+    asked: str | None = None  # why the execution gate did not let it run unasked
 
 
 @dataclass(slots=True, frozen=True)
@@ -82,6 +83,10 @@ def render(proposal: Proposal) -> str:
     if v.reasons:
         lines.append("Why:")
         lines.extend(f"  - {r}" for r in v.reasons)
+        lines.append("")
+    if proposal.asked:
+        lines.append(f"Asking because it is {proposal.asked}." if proposal.asked.startswith("not ")
+                     else f"Asking because {proposal.asked}.")
         lines.append("")
     if proposal.preview is not None:
         p = proposal.preview

@@ -1,14 +1,18 @@
-"""Run one command line through the guard, the confirmation step and the audit log.
+"""Run one command line through the execution gate, the confirmation step and the audit log.
 
-    verdict = classify(command)
-    read-only (and prints no Secret)  → runs, recorded as auto-read-only
-    anything else                     → dry-run preview (kubectl writes) → confirmer → approved? runs : recorded
+    admitted by the gate, and the guard's label is read-only without Secret output
+                                      → runs without asking (execve, no shell), recorded as auto-read-only
+    anything else                     → dry-run preview (only when the gate's preview rule admits it)
+                                        → confirmer → approved? runs under bash : recorded
     every run                         → audit start record (fsynced) → subprocess → audit end record
 
-The command runs under bash (the guard parsed it as bash), with stdin closed, its output captured and
-its process group killed on timeout. Commands the guard marks interactive (a shell, an editor,
-port-forward, `logs -f`) run attached to the terminal instead, and are refused without one. If the
-audit start record cannot be written, nothing runs (AuditError propagates).
+The gate (`gate.admit`) alone can let a command run unasked; the guard's label can only add a reason to ask.
+Admitted commands run as argv with programs resolved from a fixed PATH and an environment the product builds
+(`gate.ExecPolicy`). Confirmed commands run under bash (the operator approved that exact text) with the
+caller's environment minus `gate.CONFIRMED_DROP`. Output is captured, stdin closed, the process group killed
+on timeout. Commands the guard marks interactive (a shell, an editor, port-forward, `logs -f`) run attached
+to the terminal, after confirmation, and are refused without one. If the audit start record cannot be
+written, nothing runs (AuditError propagates).
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Mapping
 
 from .audit import AuditLog, current_kube_context, sha256
 from .confirm import Confirmer, Preview, Proposal, confirmation_token, truncate
+from .gate import Admission, ExecPolicy, admit, confirmed_env, preview_argv, resolve_program
 from .guard import classify
-from .kubectl_rules import command_context, command_kubeconfig, dry_run_plan
+from .kubectl_rules import command_context, command_kubeconfig
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
 
 DEFAULT_TIMEOUT = 900.0  # seconds: long enough for `velero restore create … --wait`
@@ -48,6 +54,7 @@ class RunResult:
     message: str = ""
     audit_id: str | None = None
     captured: bool = True
+    gate: str = ""  # why the gate admitted the command, or why it asked / refused
 
     @property
     def ok(self) -> bool:
@@ -69,16 +76,35 @@ def _terminal() -> bool:
         return False
 
 
+def auto_run(command: str, *, context: str | None = None) -> tuple[Admission, Verdict]:
+    """The gate's admission and the guard's label; the command runs unasked only if `may_auto_run`."""
+    return admit(command, context=context), classify(command)
+
+
+def may_auto_run(admission: Admission, verdict: Verdict) -> bool:
+    """Admitted by the gate and labelled read-only, without Secret output, not interactive: the label can
+    only take a command off the auto-run path, never put one on it."""
+    return admission.admitted and verdict.cls == READ_ONLY and not verdict.exposes_secrets and not verdict.interactive
+
+
+def why_asked(admission: Admission, verdict: Verdict) -> str:
+    if not admission.admitted:
+        return f"not on the auto-run allow-list: {admission.reason}"
+    return f"the guard labels it {verdict.cls}" + (" and printing Secret values" if verdict.exposes_secrets else "")
+
+
 def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mapping[str, str] | None = None,
                 timeout: float | None = DEFAULT_TIMEOUT, dry_run_first: bool = True,
                 context: str | None = None) -> RunResult:
-    """Classify, preview, confirm, audit and run `command`.
+    """Gate, label, preview, confirm, audit and run `command`.
 
-    `env` replaces the environment of the command (None: inherit). `timeout` in seconds (None: no limit).
-    `context` names the kube context for the audit record (default: the one the command names, else the
-    kubeconfig's current-context).
+    `env` is the product's environment for this caller (None: this process's): the gate builds the
+    environment of an admitted command from it, and a confirmed command gets it minus CONFIRMED_DROP.
+    `timeout` in seconds (None: no limit). `context` is the kube context the product chose: the only one a
+    command may name with `--context` and still run unasked (the audit record falls back to the one the
+    command names, else the kubeconfig's current-context).
     """
-    verdict = classify(command)
+    admission, verdict = auto_run(command, context=context)
     ctx = context or command_context(command) or current_kube_context(env, command_kubeconfig(command))
     common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets, "context": ctx}
 
@@ -87,36 +113,104 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
         audit.decision(decision="refused", note=note, **common)
         return RunResult(command, verdict, "refused", False, message=note)
 
-    preview: Preview | None = None
-    if not verdict.needs_confirmation:
-        decision = "auto-read-only"
-    else:
-        note = None
-        if dry_run_first and verdict.cls in (MUTATING, DESTRUCTIVE):
-            preview, note = _preview(command, env, audit, ctx)
-        token = confirmation_token(verdict)
-        answer = confirm.confirm(Proposal(command, verdict, token, preview, note))
-        if not answer.approved:
-            audit.decision(decision=answer.decision, note=answer.note, **common)
-            return RunResult(command, verdict, answer.decision, False, preview=preview,
-                             message=answer.note or answer.decision)
-        decision = "approved"
+    if may_auto_run(admission, verdict):
+        return _run_admitted(command, admission, verdict, ExecPolicy.from_env(env, context), audit, common, timeout)
 
-    run_id = audit.start(decision=decision, **common)
+    asked = why_asked(admission, verdict)
+    preview: Preview | None = None
+    note: str | None = None
+    if dry_run_first and verdict.cls in (MUTATING, DESTRUCTIVE):
+        preview, note = _preview(command, ExecPolicy.from_env(env, context), audit, ctx)
+    token = confirmation_token(verdict)
+    answer = confirm.confirm(Proposal(command, verdict, token, preview, note, asked))
+    if not answer.approved:
+        audit.decision(decision=answer.decision, note=answer.note, **common)
+        return RunResult(command, verdict, answer.decision, False, preview=preview,
+                         message=answer.note or answer.decision, gate=asked)
+    decision = "approved"
+    run_env = confirmed_env(env)
+    env_note = f"confirmed: bash -c with the caller's environment minus {', '.join(sorted(_dropped(env)))}" \
+        if _dropped(env) else "confirmed: bash -c with the caller's environment"
+    run_id = audit.start(decision=decision, note=env_note, **common)
     started = time.monotonic()
     if verdict.interactive:
-        code = subprocess.run([_shell(), "-c", command], env=None if env is None else dict(env)).returncode
+        code = subprocess.run([_shell(), "-c", command], env=run_env).returncode
         duration = time.monotonic() - started
         audit.end(run_id, decision=decision, exit_code=code, stdout=None, stderr=None, duration=duration,
                   note="interactive: output not captured", **common)
         return RunResult(command, verdict, decision, True, code, duration=duration, preview=preview,
-                         audit_id=run_id, captured=False)
-    code, out, err, note = _run_captured([_shell(), "-c", command], env, None, timeout)
+                         audit_id=run_id, captured=False, gate=asked)
+    code, out, err, note = _run_captured([_shell(), "-c", command], run_env, None, timeout)
     duration = time.monotonic() - started
     audit.end(run_id, decision=decision, exit_code=code, stdout=out, stderr=err, duration=duration, note=note,
               **common)
     return RunResult(command, verdict, decision, True, code, out, err, duration, sha256(out), preview,
-                     note or "", run_id)
+                     note or "", run_id, gate=asked)
+
+
+def _dropped(env: Mapping[str, str] | None) -> list[str]:
+    from .gate import CONFIRMED_DROP
+
+    return [k for k in CONFIRMED_DROP if k in (os.environ if env is None else env)]
+
+
+def _run_admitted(command: str, admission: Admission, verdict: Verdict, policy: ExecPolicy, audit: AuditLog,
+                  common: dict, timeout: float | None) -> RunResult:
+    """Run the gate's argv stages with execve, each program from TRUSTED_PATH in the product's environment."""
+    progs = [s[0] for s in admission.stages]
+    note = "gate: " + " | ".join(f"{p}={resolve_program(p)}" for p in progs) + "; " + \
+        "; ".join(dict.fromkeys(policy.describe(p) for p in progs))
+    run_id = audit.start(decision="auto-read-only", note=note, **common)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="sre-expert-gate-") as scratch:
+        code, out, err, rnote = _run_stages(admission.stages, policy, scratch, timeout)
+    duration = time.monotonic() - started
+    audit.end(run_id, decision="auto-read-only", exit_code=code, stdout=out, stderr=err, duration=duration,
+              note=rnote, **common)
+    return RunResult(command, verdict, "auto-read-only", True, code, out, err, duration, sha256(out), None,
+                     rnote or "", run_id, gate=admission.reason)
+
+
+def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch: str,
+                timeout: float | None) -> tuple[int | None, bytes, bytes, str | None]:
+    """A pipeline without a shell: each stage execve'd by absolute path, stdout into the next stage's stdin,
+    all in one process group (killed on timeout), stderr of all stages collected. Exit: the last stage's."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryFile() as errf:
+        prev = None
+        try:
+            for n, stage in enumerate(stages):
+                argv = policy.argv_for(stage)
+                exe = resolve_program(argv[0])
+                if exe is None:  # admit() checked it; the file vanished since
+                    return None, b"", f"{argv[0]}: not found in the trusted PATH".encode(), "not run"
+                last = n == len(stages) - 1
+                p = subprocess.Popen([exe, *argv[1:]], executable=exe, stdin=prev or subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=errf, env=policy.env_for(argv[0], scratch),
+                                     cwd=scratch, close_fds=True,
+                                     process_group=procs[0].pid if procs else 0)
+                if prev is not None:
+                    prev.close()  # the next stage owns it now
+                prev = None if last else p.stdout
+                procs.append(p)
+            try:
+                out, _ = procs[-1].communicate(timeout=timeout)
+                note = None
+                for p in procs[:-1]:
+                    p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(procs[0])
+                out, _ = procs[-1].communicate()
+                note = f"killed after the {timeout:g}s timeout"
+            code = None if note else procs[-1].returncode
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    _kill_group(procs[0])
+                    break
+        errf.seek(0)
+        err = errf.read()
+    return code, out, err, note
 
 
 def _run_captured(argv: list[str], env: Mapping[str, str] | None, stdin: str | None,
@@ -147,28 +241,25 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def _preview(command: str, env: Mapping[str, str] | None, audit: AuditLog,
+def _preview(command: str, policy: ExecPolicy, audit: AuditLog,
              ctx: str | None) -> tuple[Preview | None, str | None]:
-    """Run the server-side dry run of a kubectl write, itself through the guard (it must be read-only)."""
-    plan = dry_run_plan(command)
-    if plan is None:
-        return None, "No preview: only a single kubectl write with a server-side dry run can be previewed."
-    check = classify(plan.command)
-    if check.cls != READ_ONLY:
-        return None, f"No preview: the dry-run form is classified {check.cls}."
-    if check.exposes_secrets:
-        return None, "No preview: the dry run would print Secret values."
-    run_env = dict(os.environ if env is None else env)
-    run_env.update(dict(plan.env))
-    run_id = audit.start(command=plan.command, cls=check.cls, exposes=False, decision="auto-read-only", context=ctx,
-                         note="dry-run preview")
+    """The server-side dry run of a kubectl write, before confirmation, only when `gate.preview_argv` admits
+    it: the same grammar, kubectl's environment from the product, `--dry-run=server` forced and re-parsed."""
+    argv, why = preview_argv(command, context=policy.context)
+    if argv is None:
+        return None, why
+    shown = " ".join(argv)
+    note = "dry-run preview"
+    run_id = audit.start(command=shown, cls=READ_ONLY, exposes=False, decision="auto-read-only", context=ctx,
+                         note=note)
     started = time.monotonic()
-    code, out, err, note = _run_captured(list(plan.argv), run_env, plan.stdin, DRY_RUN_TIMEOUT)
-    audit.end(run_id, command=plan.command, cls=check.cls, exposes=False, decision="auto-read-only", context=ctx,
+    with tempfile.TemporaryDirectory(prefix="sre-expert-gate-") as scratch:
+        code, out, err, rnote = _run_stages((argv,), policy, scratch, DRY_RUN_TIMEOUT)
+    audit.end(run_id, command=shown, cls=READ_ONLY, exposes=False, decision="auto-read-only", context=ctx,
               exit_code=code, stdout=out, stderr=err, duration=time.monotonic() - started,
-              note=note or "dry-run preview")
+              note=rnote or f"{note}; {policy.describe('kubectl')}")
     ok = code == 0
     text = out.decode("utf-8", errors="replace") if ok else (err + out).decode("utf-8", errors="replace")
-    if note:
-        text = (text + "\n" + note).strip()
-    return Preview(plan.command, ok, truncate(text.strip())), None
+    if rnote:
+        text = (text + "\n" + rnote).strip()
+    return Preview(shown, ok, truncate(text.strip())), None
