@@ -1454,7 +1454,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                           title=f"HTTPRoute {rns}/{rname}: Service {sns}/{sname} has no port {port}",
                           evidence=ev, depends_on=[("Service", sns, sname)], params=params)
             continue
-        if sns != rns and idx.grant_allows(route, sns, sname) is None:
+        if sns != rns and snap.collected("ReferenceGrant") and idx.grant_allows(route, sns, sname) is None:
             grants = idx.grants.get(sns, [])
             ev = status_line + [f"{where}: Service {sns}/{sname} is in another namespace than the route ({rns})",
                                 f"ReferenceGrants in {sns}: {short_list(name_of(g) for g in grants)}; "

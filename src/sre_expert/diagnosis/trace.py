@@ -661,7 +661,10 @@ class _Tracer:
                 hop.fail(f"{where}: port {port} is not a port of the Service (backendRefs name the Service port)")
             if sns != ns_of(route):
                 grant = idx.grant_allows(route, sns, sname)
-                if grant is None:
+                if grant is None and not snap.collected("ReferenceGrant"):
+                    hop.evidence.append(f"cross-namespace reference from {ns_of(route)}: ReferenceGrants were not "
+                                        "collected, whether one allows it is not checked")
+                elif grant is None:
                     hop.fail(f"cross-namespace reference from {ns_of(route)}: no ReferenceGrant in {sns} allows it")
                     hop.fix.append(_cmd("List the ReferenceGrants", f"kubectl get referencegrant -n {sns}"))
                 else:
