@@ -211,6 +211,26 @@ def test_one_kind_alone_gives_no_claim_about_the_others(name: str, tmp_path: Pat
         assert not any(c in text for c in CLAIMS), f"{f.code}: {f.title} {f.evidence}"
 
 
+def demo_without(root: Path, dropped: str) -> Path:
+    for p in demo_path().iterdir():
+        if p.is_dir():
+            shutil.copytree(p, root / p.name)
+        elif p.name not in (dropped, "bundle.json"):
+            shutil.copy(p, root / p.name)
+    meta = json.loads((demo_path() / "bundle.json").read_text())
+    del meta["kinds"]
+    (root / "bundle.json").write_text(json.dumps(meta))
+    return root
+
+
+def test_trace_does_not_call_a_cross_namespace_backend_unpermitted_without_reference_grants(tmp_path: Path) -> None:
+    root = demo_without(tmp_path, "referencegrants.gateway.networking.k8s.io.json")
+    res = run("trace", "--bundle", str(root), "-o", "json", "argocd.mycureapp.com")
+    assert res.returncode == 0, res.stdout
+    svc = next(h for h in json.loads(res.stdout)["hops"] if h["name"] == "service")
+    assert any("ReferenceGrants were not collected" in e for e in svc["evidence"]), svc
+
+
 @pytest.mark.parametrize(("dropped", "claim"), [
     ("referencegrants.gateway.networking.k8s.io.json", "HTTPROUTE-BACKEND-NOT-PERMITTED"),
     ("gatewayclasses.gateway.networking.k8s.io.json", "GATEWAY-NOT-ACCEPTED"),
@@ -220,15 +240,7 @@ def test_one_kind_alone_gives_no_claim_about_the_others(name: str, tmp_path: Pat
 def test_the_demo_without_one_kind_claims_nothing_about_it(dropped: str, claim: str, tmp_path: Path) -> None:
     """The whole demo but one file (and no bundle.json "kinds"): what referred to the missing kind is not
     said to be broken because of it."""
-    for p in demo_path().iterdir():
-        if p.is_dir():
-            shutil.copytree(p, tmp_path / p.name)
-        elif p.name not in (dropped, "bundle.json"):
-            shutil.copy(p, tmp_path / p.name)
-    meta = json.loads((demo_path() / "bundle.json").read_text())
-    del meta["kinds"]
-    (tmp_path / "bundle.json").write_text(json.dumps(meta))
-    report = diagnose(load_bundle(tmp_path))
+    report = diagnose(load_bundle(demo_without(tmp_path, dropped)))
     said = [f"{f.code}: {f.title} {f.evidence}" for f in report.findings]
     assert not [s for s in said if claim in s], said
     kind = json.loads((demo_path() / dropped).read_text())["items"][0]["kind"]
