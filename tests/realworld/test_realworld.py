@@ -128,6 +128,8 @@ BUNDLES = [
         window=("2021-12-17T18:42:47Z", "2021-12-18T18:43:00Z"),
         xfail={
             "time": NO_TIME,
+            "false": X("capture time", "ReplicaSet kurl-proxy-kotsadm, created 72 s before capture (ready, not yet "
+                       "available), is judged 0/1 for years against a stray 2025 timestamp taken as 'now'"),
         },
     ),
     Case(
