@@ -216,3 +216,12 @@ def test_what_a_user_types_names_one_group() -> None:
     assert _kind("certificates.cert-manager.io", kinds) == "Certificate"
     assert _kind("widgetpolicies", kinds) == "WidgetPolicy.example.com"
     assert _kind("nodes.example.com", kinds) is None
+
+
+def test_a_bare_group_in_an_old_events_involved_object_is_a_group() -> None:
+    """Kubernetes 1.8 recorders wrote involvedObject.apiVersion "extensions" (sonobuoy 0.10 results)."""
+    from sre_expert.model import index_kind
+
+    assert index_kind("DaemonSet", "extensions") == index_kind("DaemonSet", "extensions/v1beta1") == "DaemonSet"
+    assert index_kind("Deployment", "v1beta1") == "Deployment.core"  # a bare version is the core group's
+    assert index_kind("Pod", "v1") == "Pod" and index_kind("Node", "longhorn.io") == "Node.longhorn.io"

@@ -5,6 +5,7 @@ Plain dataclasses with slots: thousands of findings on a large cluster must stay
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -20,12 +21,18 @@ Key = tuple[str, str, str]
 name is `index_kind(kind, apiVersion)`: the plain kind for the group the checks mean, "Kind.group" otherwise."""
 
 
+_VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d+)?")
+
+
 def group_of(api_version: str | None) -> str | None:
-    """The API group of an apiVersion ("apps/v1" → "apps", "v1" → ""); None when there is no apiVersion."""
+    """The API group of an apiVersion ("apps/v1" → "apps", "v1" → ""); None when there is no apiVersion.
+    Old event recorders wrote a bare group ("extensions") in involvedObject.apiVersion: that is the group."""
     if not api_version:
         return None
     i = api_version.find("/")
-    return api_version[:i] if i >= 0 else ""
+    if i >= 0:
+        return api_version[:i]
+    return "" if _VERSION.fullmatch(api_version) else api_version
 
 
 @lru_cache(maxsize=4096)
