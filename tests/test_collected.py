@@ -95,7 +95,7 @@ def test_component_trace_and_dr_say_not_checked(pods_nodes_events: Path) -> None
     states = {c["name"]: c["state"] for c in json.loads(comp.stdout)["components"]}
     assert states["velero"] == "not-checked" and states["cert-manager"] == "not-checked", states
     velero = run("component", "--bundle", b, "velero")
-    assert "not checked (Deployment not collected)" in velero.stdout and "missing" not in velero.stdout
+    assert "not checked (Deployments were not collected)" in velero.stdout and "missing" not in velero.stdout
 
     dr = run("dr", "status", "--bundle", b, "-o", "json")
     assert dr.returncode == 0, dr.stdout + dr.stderr
