@@ -123,6 +123,14 @@ OTHER_BUILTIN_KINDS: tuple[KindSpec, ...] = tuple(
          "PriorityLevelConfiguration", "prioritylevelconfigurations")
 )
 
+# Custom kinds some checks read that the live sweep does not list yet (its RBAC does not grant them): their
+# group, so their objects keep the plain kind name the checks ask for.
+OTHER_READ_KINDS: tuple[KindSpec, ...] = tuple(
+    _k("gateway.networking.k8s.io", True, "GRPCRoute", "grpcroutes", "BackendTLSPolicy", "backendtlspolicies",
+       "ListenerSet", "listenersets")
+    + _k("gateway.networking.x-k8s.io", True, "XListenerSet", "xlistenersets")
+)
+
 # API groups served by the API server itself, not by CRDs: a kind of these groups exists on every cluster,
 # so only a kind of another group can be known "not installed" from the CRD list.
 BUILTIN_GROUPS = frozenset({
@@ -142,7 +150,7 @@ LEGACY_GROUPS: dict[str, tuple[str, ...]] = {
 
 def _kind_groups() -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
-    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
         out.setdefault(s.kind, frozenset((s.group, *LEGACY_GROUPS.get(s.kind, ()))))
     return out
 
@@ -163,7 +171,7 @@ SHORT_NAMES = {"po": "Pod", "svc": "Service", "ep": "Endpoints", "ev": "Event", 
 def _file_kinds() -> dict[str, tuple[str, str]]:
     """File or folder stem → (kind, group): `pods`, `deployments.apps`, `pvc`, and troubleshoot's names."""
     out: dict[str, tuple[str, str]] = {}
-    specs = {s.kind: s for s in (*OTHER_BUILTIN_KINDS, *COLLECTED_KINDS)}
+    specs = {s.kind: s for s in (*OTHER_READ_KINDS, *OTHER_BUILTIN_KINDS, *COLLECTED_KINDS)}
     for s in specs.values():
         for stem in (s.resource, f"{s.resource}.{s.group}" if s.group else s.resource, s.kind.lower()):
             out.setdefault(stem, (s.kind, s.group))
@@ -181,7 +189,7 @@ def spec_of(kind: str) -> KindSpec | None:
 
 
 _SPECS: dict[str, KindSpec] = {}
-for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS):
+for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
     _SPECS.setdefault(_s.kind, _s)
 
 
