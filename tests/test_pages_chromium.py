@@ -27,7 +27,7 @@ from browser import Chromium, Page
 from test_server_pages import demo_record, hostile_record, pending_record
 
 from sre_expert.server import pages
-from sre_expert.server.chain_svg import object_text
+from sre_expert.server.chain_view import object_text
 
 PHONE = (390, 844)
 

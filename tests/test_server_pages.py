@@ -19,7 +19,7 @@ import pytest
 from sre_expert.alerts import alert_rule
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.server import pages
-from sre_expert.server.chain_svg import fit, object_text
+from sre_expert.server.chain_view import object_text
 from sre_expert.server.investigate import investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
@@ -509,8 +509,6 @@ def test_times_and_helpers():
     assert pages.format_time("<yesterday>") == "<time>&lt;yesterday&gt;</time>"
     assert pages.scope_text({"namespace": None, "kind": "Node", "name": "k8s-worker-2"}) == "Node k8s-worker-2"
     assert pages.scope_text({}) == "cluster-wide"
-    assert fit("abcdefghij", 60, 10, 1) == "abcde…"
-    assert fit("abc", 60, 10, 1) == "abc"
     assert object_text({"kind": "Node", "namespace": None, "name": "n1"}) == "Node n1"
 
 
@@ -543,3 +541,129 @@ def test_big_groups_show_counts_not_every_alert():
     assert "alertsOffset=3" in text
     single = assert_safe(pages.render_list([dict(rec, alerts=first, alertsTotal=1)], total=1, status=None))
     assert " alerts" not in single.find("tbody").find("tr").text()
+
+
+# ------------------------------------------------------------------------------------------- serve: sign-in, logs, db
+
+
+SERVE_TOKEN = "test-token-pages-0123456789"
+
+
+@pytest.fixture
+def served(tmp_path, caplog):
+    """The app in process (fastapi's TestClient) over the demo snapshot, with its database in tmp_path."""
+    from fastapi.testclient import TestClient
+
+    from sre_expert.server.app import create_app
+    from sre_expert.server.config import ServeConfig
+
+    snap, _ = _demo()
+    caplog.set_level("INFO", logger="sre_expert.server")
+    app = create_app(ServeConfig(db_path=str(tmp_path / "serve.db"), token=SERVE_TOKEN, demo=True,
+                                 loader=lambda: snap))
+    with TestClient(app, base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
+        yield client
+
+
+def _cookie(jar: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+
+def _sign_in(client) -> str:
+    resp = client.post("/login", content=f"token={SERVE_TOKEN}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 303 and resp.headers["location"] == "/"
+    return resp.cookies["sre_expert_session"]
+
+
+def test_the_cookie_is_a_session_id_never_the_token(served):
+    set_cookie = served.post("/login", content=f"token={SERVE_TOKEN}",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"}).headers["set-cookie"]
+    assert SERVE_TOKEN not in set_cookie
+    assert "HttpOnly" in set_cookie and "samesite=strict" in set_cookie.lower() and "Max-Age=43200" in set_cookie
+    session = _sign_in(served)
+    assert len(session) >= 43 and session != SERVE_TOKEN
+    served.cookies.clear()
+    assert served.get("/", headers=_cookie({"sre_expert_session": session})).status_code == 200
+    # the token itself in the cookie opens nothing; neither does a made-up id or the old cookie name
+    for jar in ({"sre_expert_session": SERVE_TOKEN}, {"sre_expert_session": "x" * 43},
+                {"sre_expert_token": SERVE_TOKEN}):
+        resp = served.get("/", headers=_cookie(jar))
+        assert resp.status_code == 303 and resp.headers["location"] == "/login", jar
+    # a session never authorises a change, like the token cookie before it
+    assert served.post("/api/v1/check", json={}, headers=_cookie({"sre_expert_session": session})).status_code == 401
+
+
+def test_sign_out_deletes_the_session(served):
+    session = _sign_in(served)
+    served.cookies.clear()
+    resp = served.post("/logout", headers=_cookie({"sre_expert_session": session}))
+    assert resp.status_code == 303 and resp.headers["location"] == "/login"
+    assert 'sre_expert_session=""' in resp.headers["set-cookie"] and "Max-Age=0" in resp.headers["set-cookie"]
+    # the id is dead on the server, not only forgotten by this browser
+    resp = served.get("/", headers=_cookie({"sre_expert_session": session}))
+    assert resp.status_code == 303 and resp.headers["location"] == "/login"
+    # every page offers the way out
+    other = _sign_in(served)
+    served.cookies.clear()
+    tree = parse(served.get("/", headers=_cookie({"sre_expert_session": other})).text)
+    form = [f for f in tree.find_all("form") if f.attrs.get("action") == "/logout"]
+    assert form and form[0].attrs["method"] == "post" and form[0].find("button").text().strip() == "Sign out"
+
+
+def test_sessions_expire_and_stay_bounded():
+    from sre_expert.server.auth import Sessions
+
+    now = [1000.0]
+    sessions = Sessions(ttl=60, clock=lambda: now[0], limit=3)
+    first = sessions.create()
+    assert sessions.valid(first) and not sessions.valid(None) and not sessions.valid("")
+    now[0] += 59
+    assert sessions.valid(first)
+    now[0] += 2
+    assert not sessions.valid(first) and len(sessions) == 0
+    ids = [sessions.create() for _ in range(4)]
+    assert len(sessions) == 3 and not sessions.valid(ids[0]) and all(sessions.valid(i) for i in ids[1:])
+    assert sessions.delete(ids[1]) and not sessions.valid(ids[1]) and not sessions.delete(ids[1])
+
+
+def test_the_database_file_is_private(served, tmp_path):
+    import stat
+
+    for name in ("serve.db", "serve.db-wal", "serve.db-shm"):
+        path = tmp_path / name
+        if name == "serve.db" or path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
+    import time
+
+    pod = demo_pod()
+    labels = {"alertname": "PodCrashLooping", "severity": "critical", "namespace": "mycure-production",
+              "pod": pod, "token": "ghp_" + "a" * 36}
+    payload = {"version": "4", "status": "firing", "receiver": "sre-expert", "groupKey": "{}:{alertname=\"x\"}",
+               "groupLabels": {}, "commonLabels": labels, "commonAnnotations": {},
+               "externalURL": "http://alertmanager:9093",
+               "alerts": [{"status": "firing", "labels": labels, "annotations": {},
+                           "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                           "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5a"},
+                          {"status": "firing", "labels": {**labels, "pod": "api-other"}, "annotations": {},
+                           "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                           "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5b"}]}
+    resp = served.post("/api/v1/alerts", json=payload, headers={"Authorization": f"Bearer {SERVE_TOKEN}"})
+    assert resp.status_code == 200
+    (inv_id,) = resp.json()["investigations"]
+    for _ in range(600):  # bounded wait for the worker thread, not a timing assertion
+        if served.get(f"/api/v1/investigations/{inv_id}",
+                      headers={"Authorization": f"Bearer {SERVE_TOKEN}"}).json()["status"] == "done":
+            break
+        time.sleep(0.05)
+    lines = [r.getMessage() for r in caplog.records if r.name == "sre_expert.server" and r.levelname == "INFO"]
+    received = [m for m in lines if m.startswith("alert received:")]
+    assert len(received) == 2
+    assert f"PodCrashLooping firing mycure-production/{pod} fingerprint=3f1c2a9d8e7b6c5a investigation={inv_id}" \
+        in received[0]
+    finished = [m for m in lines if m.startswith(f"investigation {inv_id} done:")]
+    assert len(finished) == 1 and "POD-STORAGE-CORRUPTION" in finished[0]
+    assert not any("ghp_" + "a" * 36 in m for m in lines)

@@ -5,9 +5,10 @@ value that comes from a record is escaped here, because all of it comes from the
 Alertmanager: labels, annotations, evidence lines and log excerpts are attacker-reachable text. Redaction
 already happened when the record was stored; these functions only present.
 
-No asset is loaded from anywhere (inline CSS and SVG, no script at all) and each page carries a
+No asset is loaded from anywhere (inline CSS, no script at all) and each page carries a
 Content-Security-Policy that forbids scripts and outside requests, so a page renders behind a port-forward
-with no internet and a missed escape still cannot run code.
+with no internet and a missed escape still cannot run code. Links out (Prometheus, Alertmanager, Grafana)
+are plain links a person follows; nothing is fetched from them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .chain_svg import chain_svg, object_text
+from .chain_view import chain_html, object_text
 from .page_style import CSS
 
 STATUSES = ("queued", "running", "done", "failed", "resolved")
@@ -57,9 +58,12 @@ def investigation_href(inv_id: Any) -> str:
     return "/investigations/" + quote(str(inv_id or ""), safe="")
 
 
-def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None) -> str:
+def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None, signed_in: bool = True) -> str:
+    """A complete page; `signed_in` pages (all but the sign-in form) offer sign-out in the header."""
     refresh_tag = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     where_tag = f'<span class="where">{esc(where)}</span>' if where else ""
+    signout = ('<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>'
+               if signed_in else "")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -73,7 +77,7 @@ def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None) 
         f"<style>{CSS}</style></head><body>"
         '<header class="top"><div class="wrap">'
         '<a class="brand" href="/">sre-expert</a>'
-        f"{where_tag}</div></header>"
+        f"{where_tag}{signout}</div></header>"
         f'<main class="wrap" id="main">{body}</main>'
         "</body></html>\n"
     )
@@ -178,9 +182,9 @@ def render_list(items: list[dict[str, Any]], *, total: int, status: str | None,
         body = (
             f'<p class="count muted">{esc(count)}</p>'
             '<table class="investigations"><thead><tr>'
-            '<th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Alert</th>'
-            '<th scope="col">Scope</th><th scope="col">Summary</th><th scope="col">Created</th>'
-            f'<th scope="col">Updated</th></tr></thead><tbody>{rows}</tbody></table>'
+            '<th scope="col" class="state">Status</th><th scope="col" class="what">Alert and scope</th>'
+            '<th scope="col" class="summary">Summary</th><th scope="col" class="when">Updated</th>'
+            f'</tr></thead><tbody>{rows}</tbody></table>'
         )
     pager = _pager(current, offset, limit, shown, total)
     return _doc(f"{heading} · sre-expert", f"<h1>{esc(heading)}</h1>{nav}{body}{pager}",
@@ -197,17 +201,17 @@ def _list_row(it: dict[str, Any]) -> str:
         summary_html = esc(summary)
     if status == "failed" and it.get("error"):
         summary_html += f'<br><span class="muted">error: {esc(it.get("error"))}</span>'
+    created = format_time(it.get("createdAt"))
     return (
         "<tr>"
-        f'<td data-label="Status">{status_badge(status)}</td>'
-        f'<td data-label="Severity">{severity_badge(it.get("severity"))}</td>'
-        f'<td data-label="Alert"><a href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
-        f'<br><span class="muted mono nowrap">{esc(it.get("id"))}</span></td>'
-        f'<td data-label="Scope">{_scope_cell(it.get("scope"))}</td>'
-        f'<td class="summary" data-label="Summary">{summary_html}</td>'
-        f'<td class="when" data-label="Created">{format_time(it.get("createdAt"))}</td>'
-        f'<td class="when" data-label="Updated">{format_time(it.get("updatedAt"))}</td>'
-        "</tr>"
+        f'<td class="state">{status_badge(status)} {severity_badge(it.get("severity"))}</td>'
+        f'<td class="what"><a class="name" href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
+        f'<span class="scope">{_scope_cell(it.get("scope"))}</span>'
+        f'<span class="muted mono id">{esc(it.get("id"))}</span></td>'
+        f'<td class="summary">{summary_html}</td>'
+        f'<td class="when">{format_time(it.get("updatedAt"))}'
+        + (f'<span class="muted created">created {created}</span>' if created else "")
+        + "</td></tr>"
     )
 
 
@@ -226,7 +230,7 @@ def _scope_cell(scope: dict[str, Any] | None) -> str:
     obj = " ".join(str(p) for p in (scope.get("kind"), scope.get("name")) if p)
     if not ns:
         return esc(scope_text(scope))
-    return f'<span class="nowrap">{esc(ns)}</span>' + (f"<br>{esc(obj)}" if obj else "")
+    return f'<span class="nowrap">{esc(ns)}</span>' + (f" · {esc(obj)}" if obj else "")
 
 
 def _pager(status: str | None, offset: int, limit: int | None, shown: int, total: int) -> str:
@@ -252,8 +256,9 @@ def _pager(status: str | None, offset: int, limit: int | None, shown: int, total
 
 
 def render_investigation(record: dict[str, Any]) -> str:
-    """One investigation: what fired, the causal chain drawn and listed, the root cause with its evidence
-    and fix, the rest of the scoped report, the alerts and the notifications."""
+    """One investigation: what fired, the causal chain (once: boxes root cause first, the boxes after the
+    root carrying their evidence and fix), the root cause with its evidence and fix, the rest of the
+    scoped report, the alerts and the notifications."""
     status = str(record.get("status") or "")
     name = alert_title(record)
     scope = scope_text(record.get("scope"))
@@ -269,29 +274,23 @@ def render_investigation(record: dict[str, Any]) -> str:
         f'<span class="muted">· {esc(scope)}</span> {status_badge(status)}</h1>',
         _state_banner(record, status),
     ]
-    if record.get("summary"):
-        sev = (root or {}).get("severity") if isinstance(root, dict) else record.get("severity")
+    if record.get("summary") and not chain:  # with a chain, the summary is that chain in one line
+        sev = record.get("severity")
         cls = f" sev-{sev}" if sev in SEVERITIES else ""
         out.append(f'<p class="summary-line{cls}">{esc(record["summary"])}</p>')
-    out.append(_header_facts(record, scope))
 
     candidates = [f for f in (record.get("candidates") or []) if isinstance(f, dict)]
     manual = record.get("trigger") == "manual"
     out.append('<section aria-labelledby="h-chain"><h2 id="h-chain">Causal chain</h2>')
-    out.append(_chain_section(chain, status, report, [] if chain else candidates, manual=manual))
+    out.append(_chain_section(chain, status, report, [] if chain else candidates, manual=manual,
+                              root_shown=isinstance(root, dict)))
     out.append("</section>")
+    out.append(_header_facts(record, scope))
 
     if isinstance(root, dict):
         out.append('<section aria-labelledby="h-root">'
                    f'<h2 id="h-root">Root cause: <code>{esc(root.get("code"))}</code></h2>')
         out.append(_finding_body(root, heading_level=3))
-        out.append("</section>")
-
-    middle = [f for f in chain[1:] if f.get("id") != (root or {}).get("id")] if chain else []
-    if middle:
-        out.append('<section aria-labelledby="h-along"><h2 id="h-along">Along the chain '
-                   f"({len(middle)})</h2>")
-        out.extend(_finding_details(f) for f in middle)
         out.append("</section>")
 
     if chain and candidates:  # a manual check: the scope's other root causes
@@ -350,7 +349,7 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
         ("Component", esc(record.get("component"))),
         ("Runbook", runbook_html),
         ("Receiver", esc(record.get("receiver"))),
-        ("Group key", _mono(record.get("groupKey"))),
+        ("Alertmanager group", _mono(record.get("groupKey"))),
         ("Created", format_time(record.get("createdAt"))),
         ("Updated", format_time(record.get("updatedAt"))),
         ("Resolved", format_time(record.get("resolvedAt"))),
@@ -360,7 +359,7 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
 
 
 def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, Any] | None,
-                   candidates: list[dict[str, Any]], *, manual: bool = False) -> str:
+                   candidates: list[dict[str, Any]], *, manual: bool = False, root_shown: bool = True) -> str:
     if not chain:
         if status in PENDING:
             return '<p class="muted">Not diagnosed yet.</p>'
@@ -381,22 +380,13 @@ def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, A
         more = (f" The scoped report holds {n} other finding{'s' if n != 1 else ''}, listed below."
                 if n else " The scoped report holds no finding.")
         return head + more + "</p>"
-    n = len(chain)
-    items = []
-    for i, f in enumerate(chain):
-        end = "(symptom)" if manual else "(alerted object)"
-        role = ("(root cause)" if i == 0 else end if i == n - 1 else "")
-        role_html = f" <strong>{role}</strong>" if role else ""
-        items.append(f"<li>{severity_badge(f.get('severity'))} <code>{esc(f.get('code'))}</code> on "
-                     f"{_mono(object_text(f.get('object')))}{role_html}: {esc(f.get('title'))}</li>")
+    inner = ['<p class="more"><a href="#h-root">Evidence and fix below ↓</a></p>' if i == 0 and root_shown else
+             f'<details class="more"><summary>Evidence and fix</summary>{_finding_body(f, heading_level=4)}'
+             "</details>" for i, f in enumerate(chain)]
     return (
-        '<figure class="chain-figure">'
-        + chain_svg(chain, end_label="SYMPTOM" if manual else "ALERTED")
-        + '<figcaption class="muted">Root cause at the top; each finding causes the one below it, down to '
-        + ("the finding checked." if manual else "the object the alert is about.")
-        + "</figcaption></figure>"
-        '<h3 id="h-chain-text">The chain as text</h3>'
-        f'<ol class="chain-list" aria-labelledby="h-chain-text">{"".join(items)}</ol>'
+        '<p class="muted chain-note">Root cause at the top; each finding causes the one below it, down to '
+        + ("the finding checked." if manual else "the object the alert is about.") + "</p>"
+        + chain_html(chain, end_label="Symptom" if manual else "Alerted object", inner=inner)
     )
 
 
@@ -593,7 +583,7 @@ def render_login(error: str | None) -> str:
         '<button type="submit">Sign in</button>'
         "</form>"
     )
-    return _doc("Sign in · sre-expert", body)
+    return _doc("Sign in · sre-expert", body, signed_in=False)
 
 
 def render_error(status_code: int, message: str) -> str:
