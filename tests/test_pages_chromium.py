@@ -110,6 +110,37 @@ def no_horizontal_overflow(page: Page) -> None:
     assert widths[0] <= widths[1], f"page is {widths[0]}px wide in a {widths[1]}px viewport"
 
 
+# Layout read from the browser: each chain box with its rectangle and, for every text run inside it, the run's
+# rectangle (a Range over the text node: the glyphs drawn, not the element's box) and its computed font size.
+CHAIN_BOXES = """[...document.querySelectorAll('ol.chain li.node')].map(li => {
+  const box = li.querySelector('.box').getBoundingClientRect();
+  const walker = document.createTreeWalker(li.querySelector('.box'), NodeFilter.SHOW_TEXT);
+  const runs = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim() || n.parentElement.closest('details:not([open]) > :not(summary)')) continue;
+    const r = document.createRange(); r.selectNodeContents(n); const b = r.getBoundingClientRect();
+    runs.push({text: n.textContent, left: b.left, right: b.right, top: b.top, bottom: b.bottom,
+               px: parseFloat(getComputedStyle(n.parentElement).fontSize)});
+  }
+  return {code: li.dataset.code, left: box.left, right: box.right, top: box.top, bottom: box.bottom,
+          width: box.width, runs};
+})"""
+
+
+def check_chain_layout(page: Page, *, min_px: float = 12.0) -> list[dict[str, Any]]:
+    """Boxes top to bottom without overlap; every text run inside its box, drawn at min_px or more."""
+    boxes = page.evaluate(CHAIN_BOXES)
+    assert boxes, "no chain drawn"
+    for upper, lower in zip(boxes, boxes[1:]):
+        assert upper["bottom"] < lower["top"], (upper["code"], lower["code"])
+    for b in boxes:
+        for r in b["runs"]:
+            assert b["left"] <= r["left"] and r["right"] <= b["right"] + 0.5, (b["code"], r["text"][:60])
+            assert b["top"] <= r["top"] and r["bottom"] <= b["bottom"] + 0.5, (b["code"], r["text"][:60])
+            assert r["px"] >= min_px, (b["code"], r["text"][:60], r["px"])
+    return boxes
+
+
 # ------------------------------------------------------------------------------------------- (a) pages
 
 
@@ -118,17 +149,17 @@ def test_investigation_page_renders_cleanly(page: Page, site: _Site, tmp_path: P
     open_clean(page, site.put("/investigations/inv-0123456789ab", pages.render_investigation(rec)))
     assert page.title().startswith("DONE · PodCrashLooping · mycure-production")
     chain = rec["chain"]
-    assert page.count("svg.chain rect.box") == len(chain)
-    assert page.count("svg.chain g.arrow") == len(chain) - 1
-    assert page.count("svg.chain g.arrow polygon") == len(chain) - 1
-    # the boxes are drawn top to bottom in chain order and do not overlap
-    boxes = page.evaluate("[...document.querySelectorAll('svg.chain g.node')].map(g => {"
-                          "const r = g.querySelector('rect').getBoundingClientRect();"
-                          "return [g.dataset.code, r.top, r.bottom, r.width]})")
-    assert [b[0] for b in boxes] == [f["code"] for f in chain]
-    for upper, lower in zip(boxes, boxes[1:]):
-        assert upper[2] < lower[1]
-    assert all(b[3] > 600 for b in boxes), "boxes are drawn at a readable width at 1280 px"
+    # the boxes are drawn top to bottom in chain order, do not overlap, and hold their whole text
+    boxes = check_chain_layout(page, min_px=12)
+    assert [b["code"] for b in boxes] == [f["code"] for f in chain]
+    assert all(b["width"] > 600 for b in boxes), "boxes are drawn at a readable width at 1280 px"
+    # the key error of each box is on the page whole, inside its box
+    for b, f in zip(boxes, chain):
+        assert f["title"] in "".join(r["text"] for r in b["runs"])
+    # the "causes" arrow sits between two boxes
+    arrows = page.evaluate("[...document.querySelectorAll('ol.chain li.node + li.node')].map(li => "
+                           "getComputedStyle(li, '::before').content)")
+    assert arrows == ['"↓ causes"'] * (len(chain) - 1)
     text = page.text()
     root = rec["rootCause"]
     assert f"Root cause: {root['code']}" in text
@@ -149,12 +180,20 @@ def test_investigation_page_on_a_phone_and_in_dark_mode(page: Page, site: _Site,
     page.color_scheme("dark")
     open_clean(page, url)
     no_horizontal_overflow(page)
-    svg_width = page.evaluate("document.querySelector('svg.chain').getBoundingClientRect().width")
-    assert 300 < svg_width <= PHONE[0]
+    # before: an SVG scaled down to the phone, its text ~5 px; now boxes whose text wraps at 12 px and more
+    boxes = check_chain_layout(page, min_px=12)
+    assert all(300 < b["width"] and b["right"] <= PHONE[0] for b in boxes)
+    for b, f in zip(boxes, rec["chain"]):
+        assert f["title"] in "".join(r["text"] for r in b["runs"])
     bg, fg = page.evaluate("(() => { const s = getComputedStyle(document.body); return [s.backgroundColor, s.color] })()")
     assert bg == "rgb(17, 19, 23)" and fg == "rgb(232, 234, 237)"
-    box_fill = page.evaluate("getComputedStyle(document.querySelector('svg.chain .root rect')).fill")
+    box_fill = page.evaluate("getComputedStyle(document.querySelector('ol.chain .root .box')).backgroundColor")
     assert box_fill == "rgb(74, 22, 24)"  # the dark critical background, not the light one
+    # the header keeps one line: brand, where, sign-out side by side, none wrapped or overlapping
+    head = page.evaluate("[...document.querySelectorAll('header.top .brand, header.top .where, header.top button')]"
+                         ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.height] })")
+    assert len(head) == 3 and all(h[2] < 40 for h in head), head
+    assert head[0][1] <= head[1][0] and head[1][1] <= head[2][0] and head[2][1] <= PHONE[0], head
     png_size(page.screenshot(tmp_path / "investigation-phone-dark.png"))
 
 
@@ -165,7 +204,7 @@ def test_list_page_renders_cleanly(page: Page, site: _Site, tmp_path: Path):
     open_clean(page, site.put("/", pages.render_list(recs, total=3, status=None)))
     assert page.title() == "Investigations · sre-expert"
     assert page.count("table.investigations tbody tr") == 3
-    hrefs = page.evaluate("[...document.querySelectorAll('tbody tr td:nth-child(3) a')].map(a => a.getAttribute('href'))")
+    hrefs = page.evaluate("[...document.querySelectorAll('tbody tr td.what a')].map(a => a.getAttribute('href'))")
     assert hrefs == ["/investigations/inv-aaaaaaaaaaaa", "/investigations/inv-bbbbbbbbbbbb",
                      "/investigations/inv-cccccccccccc"]
     assert "source unreadable: connection refused" in page.text("tbody")
@@ -173,9 +212,53 @@ def test_list_page_renders_cleanly(page: Page, site: _Site, tmp_path: Path):
     png_size(page.screenshot(tmp_path / "list.png"))
     page.set_viewport(*PHONE)
     no_horizontal_overflow(page)
-    # on a phone each row is a card whose cells say what they are
+    # on a phone each row is a card
     assert page.evaluate("getComputedStyle(document.querySelector('tbody td')).display") == "block"
     png_size(page.screenshot(tmp_path / "list-phone.png"))
+
+
+CELLS = """[...document.querySelectorAll('table.investigations tbody td')].map(td => {
+  const r = td.getBoundingClientRect();
+  return {cls: td.className, left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width,
+          scroll: td.scrollWidth, client: td.clientWidth, px: parseFloat(getComputedStyle(td).fontSize)};
+})"""
+
+
+def test_list_gives_the_summary_the_room(page: Page, site: _Site, tmp_path: Path):
+    """Before: at 1280 px the Summary column was ~130-225 px, one or two words a line, and five
+    investigations made a page 2,452-6,316 px tall."""
+    recs = [demo_record(inv_id=f"inv-aaaaaaaaaa{i:02d}") for i in range(4)] + [pending_record("running")]
+    open_clean(page, site.put("/five", pages.render_list(recs, total=5, status=None)))
+    table = page.evaluate("document.querySelector('table.investigations').getBoundingClientRect().width")
+    cells = page.evaluate(CELLS)
+    summaries = [c for c in cells if c["cls"] == "summary"]
+    assert len(summaries) == 5
+    assert all(c["width"] >= 0.45 * table and c["width"] >= 500 for c in summaries), (table, summaries[0])
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td.summary')).lineHeight)")
+    text_h = page.evaluate("(() => { const r = document.createRange();"
+                           "r.selectNodeContents(document.querySelector('td.summary'));"
+                           "return r.getBoundingClientRect().height })()")
+    assert text_h / line <= 8, f"the summary takes {text_h / line:.0f} lines"
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 1300, f"five investigations make a {height}px page"
+    # nothing spills out of its cell (a nowrap time wider than its column would)
+    assert all(c["scroll"] <= c["client"] for c in cells), [c for c in cells if c["scroll"] > c["client"]]
+    no_horizontal_overflow(page)
+    png_size(page.screenshot(tmp_path / "list-five.png"))
+
+    # on a phone: stacked cards, full width, readable, in reading order, nothing off screen
+    page.set_viewport(*PHONE)
+    no_horizontal_overflow(page)
+    cells = page.evaluate(CELLS)
+    assert all(c["left"] >= 0 and c["right"] <= PHONE[0] for c in cells)
+    assert all(c["px"] >= 12 for c in cells)
+    assert all(c["scroll"] <= c["client"] for c in cells)
+    first = cells[:4]  # state, alert, summary, time of the first row: one under the other
+    assert [c["cls"] for c in first] == ["state", "what", "summary", "when"]
+    for upper, lower in zip(first, first[1:]):
+        assert upper["bottom"] <= lower["top"] + 0.5
+    assert all(c["width"] >= 340 for c in first)
+    png_size(page.screenshot(tmp_path / "list-five-phone.png"))
 
 
 def test_hostile_record_runs_nothing(page: Page, site: _Site):
@@ -190,13 +273,13 @@ def test_hostile_record_runs_nothing(page: Page, site: _Site):
 def test_pages_without_diagnosis(page: Page, site: _Site):
     failed = pending_record("failed", error="snapshot: cannot list pods: connection refused")
     open_clean(page, site.put("/investigations/failed", pages.render_investigation(failed)))
-    assert page.count("svg") == 0
+    assert page.count("svg") == 0 and page.count("ol.chain") == 0
     assert "snapshot: cannot list pods: connection refused" in page.text("[role=alert]")
     resolved = demo_record(status="resolved")
     resolved["resolvedAt"] = "2026-11-26T03:30:00Z"
     open_clean(page, site.put("/investigations/resolved", pages.render_investigation(resolved)))
     assert "The alert resolved at 2026-11-26 03:30:00 UTC." in page.text("[role=status]")
-    assert page.count("svg.chain rect.box") == len(resolved["chain"])
+    assert page.count("ol.chain li.node") == len(resolved["chain"])
 
 
 def test_long_chain_fits(page: Page, site: _Site, tmp_path: Path):
@@ -209,17 +292,14 @@ def test_long_chain_fits(page: Page, site: _Site, tmp_path: Path):
         chain.append(f)
     rec.update(chain=chain, rootCause=chain[0])
     open_clean(page, site.put("/investigations/long", pages.render_investigation(rec)))
-    assert page.count("svg.chain rect.box") == 12
-    no_horizontal_overflow(page)
-    # every box's text stays inside its box
-    inside = page.evaluate(
-        "[...document.querySelectorAll('svg.chain g.node')].every(g => {"
-        "const r = g.querySelector('rect').getBoundingClientRect();"
-        "return [...g.querySelectorAll('text')].every(t => { const b = t.getBoundingClientRect();"
-        "return b.left >= r.left && b.right <= r.right + 0.5 && b.top >= r.top && b.bottom <= r.bottom; }); })")
-    assert inside
-    assert object_text(chain[5]["object"]) in page.text("ol.chain-list")
-    png_size(page.screenshot(tmp_path / "long-chain.png"))
+    for width in (1280, PHONE[0]):
+        page.set_viewport(width, 900)
+        boxes = check_chain_layout(page)
+        assert len(boxes) == 12
+        no_horizontal_overflow(page)
+        # the long names wrap inside their boxes, whole
+        assert object_text(chain[5]["object"]) in "".join(r["text"] for r in boxes[5]["runs"])
+        png_size(page.screenshot(tmp_path / f"long-chain-{width}.png"))
 
 
 def test_login_page(page: Page, site: _Site):
@@ -311,8 +391,8 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             problems = page.problems()
             assert not problems, problems.lines()
             assert page.title().startswith("DONE · APIDown")
-            assert page.count("svg.chain rect.box") == len(record["chain"])
-            codes = page.evaluate("[...document.querySelectorAll('svg.chain g.node')].map(g => g.dataset.code)")
+            assert page.count("ol.chain li.node") == len(record["chain"])
+            codes = page.evaluate("[...document.querySelectorAll('ol.chain li.node')].map(g => g.dataset.code)")
             assert codes == [f["code"] for f in record["chain"]]
             assert f"Root cause: {root['code']}" in page.text()
             evidence = page.evaluate("[...document.querySelectorAll('#h-root ~ ul.evidence li')].map(l => l.innerText)")

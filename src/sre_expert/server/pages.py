@@ -381,7 +381,7 @@ def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, A
                 if n else " The scoped report holds no finding.")
         return head + more + "</p>"
     inner = ['<p class="more"><a href="#h-root">Evidence and fix below ↓</a></p>' if i == 0 and root_shown else
-             f'<details class="more"><summary>Evidence and fix</summary>{_finding_body(f, heading_level=4)}'
+             f'<details class="more"><summary>Evidence and fix</summary>{_finding_body(f, heading_level=4, in_box=True)}'
              "</details>" for i, f in enumerate(chain)]
     return (
         '<p class="muted chain-note">Root cause at the top; each finding causes the one below it, down to '
@@ -416,18 +416,21 @@ def _remediation(steps: list[dict[str, Any]]) -> str:
     return f'<ol class="steps">{"".join(items)}</ol>'
 
 
-def _finding_body(f: dict[str, Any], *, heading_level: int) -> str:
+def _finding_body(f: dict[str, Any], *, heading_level: int, in_box: bool = False) -> str:
+    """Title, facts, detail, evidence and fix of a finding; `in_box` (folded inside its chain box, which
+    already shows the title, code, object and severity) leaves those out."""
     h = f"h{heading_level}"
     runbook = f.get("runbook")
     rows = [
-        ("Severity", severity_badge(f.get("severity"))),
-        ("Object", f'<span class="mono">{esc(object_text(f.get("object")))}</span>'),
+        ("Severity", "" if in_box else severity_badge(f.get("severity"))),
+        ("Object", "" if in_box else f'<span class="mono">{esc(object_text(f.get("object")))}</span>'),
         ("Component", esc(f.get("component"))),
         ("Runbook", f"<code>{esc(runbook)}</code>" if runbook else ""),
     ]
     detail = f'<p>{esc(f.get("detail"))}</p>' if f.get("detail") else ""
+    title = "" if in_box else f'<p><strong>{esc(f.get("title"))}</strong></p>'
     return (
-        f'<p><strong>{esc(f.get("title"))}</strong></p>{_facts(rows)}{detail}'
+        f'{title}{_facts(rows)}{detail}'
         f"<{h}>Evidence</{h}>{_evidence(f.get('evidence') or [])}"
         f"<{h}>Remediation</{h}>{_remediation(f.get('remediation') or [])}"
     )
@@ -519,8 +522,9 @@ def _alerts_section(record: dict[str, Any]) -> str:
     parts = ['<section aria-labelledby="h-alerts">', f'<h2 id="h-alerts">Alerts ({total})</h2>']
     if total > len(alerts):
         rid = quote(str(record.get("id") or ""), safe="")
-        parts.append(f'<p class="muted">Showing the first {len(alerts)} of {total} alerts; all of them: '
-                     f'<code>GET /api/v1/investigations/{esc(rid)}?alertsOffset={len(alerts)}</code>.</p>')
+        rest = f"/api/v1/investigations/{rid}?{urlencode({'alertsOffset': len(alerts)})}"
+        parts.append(f'<p class="muted">Showing the first {len(alerts)} of {total} alerts; '
+                     f'<a href="{esc(rest)}">the other {total - len(alerts)} as JSON</a>.</p>')
     if record.get("commonLabels"):
         parts.append(f"<h3>Common labels</h3>{_labels(record.get('commonLabels'))}")
     if not alerts:
