@@ -368,7 +368,7 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
                           "document.querySelector('form').submit(); true")
             anon.wait_load()
             assert "wrong token" in anon.text("[role=alert]")
-            assert not [c for c in anon.cookies(base) if c["name"] == "sre_expert_token"]
+            assert not [c for c in anon.cookies(base) if c["name"].startswith("sre_expert")]
         finally:
             browser.send("Target.closeTarget", {"targetId": anon.target})
 
@@ -379,8 +379,9 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             page.evaluate(f"document.querySelector('input[name=token]').value = {json.dumps(token)};"
                           "document.querySelector('form').submit(); true")
             page.wait_load()
-            cookie = {c["name"]: c for c in page.cookies(base)}["sre_expert_token"]
+            cookie = {c["name"]: c for c in page.cookies(base)}["sre_expert_session"]
             assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert cookie["value"] != token and token not in json.dumps(page.cookies(base))
             assert page.evaluate("location.pathname") == "/"
             problems = page.problems()
             assert not problems, problems.lines()
@@ -400,6 +401,13 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             # the annotation's markup is shown as text, not interpreted
             assert "api has no ready endpoint <b>now</b>" in page.text("section[aria-labelledby=h-alerts]")
             assert page.count("section[aria-labelledby=h-alerts] b") == 0
+            # links out, from what Alertmanager sent: the rule's graph, the group and a silence for it
+            hrefs = page.evaluate("Object.fromEntries([...document.querySelectorAll('ul.links a')]"
+                                  ".map(a => [a.textContent, a.href]))")
+            assert hrefs["Graph in Prometheus"] == "http://prometheus.monitoring:9090/graph?g0.expr=up"
+            assert hrefs["The group in Alertmanager"].startswith("http://alertmanager.monitoring:9093/#/alerts?filter=%7B")
+            assert hrefs["Silence this group"].startswith(
+                "http://alertmanager.monitoring:9093/#/silences/new?filter=%7Balertname%3D%22APIDown%22")
             png_size(page.screenshot(tmp_path / "serve-investigation.png"))
 
             # a manual check of a namespace, from the API to its page
@@ -419,6 +427,18 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             page.navigate(f"{base}/investigations/inv-000000000000")
             assert "no investigation inv-000000000000" in page.text()
             assert page.document_status() == 404
+
+            # sign out from the header: back at the form, and the old session id opens nothing any more
+            session = {c["name"]: c for c in page.cookies(base)}["sre_expert_session"]["value"]
+            status, _ = request(base, "GET", "/api/v1/investigations", headers={"Cookie": f"sre_expert_session={session}"})
+            assert status == 200  # a live session opens reads
+            page.navigate(f"{base}/")
+            page.evaluate("document.querySelector('header form.signout button').click(); true")
+            page.wait_load()
+            assert page.evaluate("location.pathname") == "/login"
+            assert not [c for c in page.cookies(base) if c["name"] == "sre_expert_session"]
+            status, _ = request(base, "GET", "/api/v1/investigations", headers={"Cookie": f"sre_expert_session={session}"})
+            assert status == 401
         finally:
             browser.send("Target.closeTarget", {"targetId": page.target})
     finally:

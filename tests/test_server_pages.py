@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 
@@ -172,7 +174,8 @@ def parse(doc: str) -> Node:
 
 
 def assert_safe(doc: str) -> Node:
-    """Well formed, no script, no event handler attribute, nothing loaded from elsewhere."""
+    """Well formed, no script, no event handler attribute, nothing loaded from elsewhere. Only a link (<a>)
+    a person follows may point elsewhere, and then only to http(s) (Prometheus, Alertmanager, Grafana)."""
     tree = parse(doc)
     assert not tree.find_all("script")
     assert not re.search(r"<script", doc, re.I)
@@ -181,6 +184,10 @@ def assert_safe(doc: str) -> Node:
         for k, v in n.attrs.items():
             assert not k.startswith("on"), (n.tag, k)
             if k in ("src", "href", "action") and v:
+                assert not re.match(r"^\s*(?:javascript|vbscript):", v, re.I), v
+                assert n.tag != "a" or not re.match(r"^\s*data:", v, re.I), v
+                if n.tag == "a" and k == "href" and re.match(r"^https?://[^/\s]", v):
+                    continue
                 assert not re.match(r"^(?:[a-z]+:)?//", v, re.I), v
     csp = [n for n in tree.find_all("meta") if n.attrs.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in (csp[0].attrs.get("content") or "")
@@ -691,12 +698,15 @@ def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
     resp = served.post("/api/v1/alerts", json=payload, headers={"Authorization": f"Bearer {SERVE_TOKEN}"})
     assert resp.status_code == 200
     (inv_id,) = resp.json()["investigations"]
-    for _ in range(600):  # bounded wait for the worker thread, not a timing assertion
-        if served.get(f"/api/v1/investigations/{inv_id}",
-                      headers={"Authorization": f"Bearer {SERVE_TOKEN}"}).json()["status"] == "done":
+
+    def info() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "sre_expert.server" and r.levelname == "INFO"]
+
+    for _ in range(600):  # bounded wait for the worker thread (it logs after storing), not a timing assertion
+        if any(m.startswith(f"investigation {inv_id} done:") for m in info()):
             break
         time.sleep(0.05)
-    lines = [r.getMessage() for r in caplog.records if r.name == "sre_expert.server" and r.levelname == "INFO"]
+    lines = info()
     received = [m for m in lines if m.startswith("alert received:")]
     assert len(received) == 2
     assert f"PodCrashLooping firing mycure-production/{pod} fingerprint=3f1c2a9d8e7b6c5a investigation={inv_id}" \
@@ -704,3 +714,85 @@ def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
     finished = [m for m in lines if m.startswith(f"investigation {inv_id} done:")]
     assert len(finished) == 1 and "POD-STORAGE-CORRUPTION" in finished[0]
     assert not any("ghp_" + "a" * 36 in m for m in lines)
+
+
+# ------------------------------------------------------------------------------------------- links out
+
+
+def test_links_to_prometheus_alertmanager_and_grafana():
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    rec = demo_record()
+    rec["externalURL"] = "http://alertmanager.monitoring:9093/"
+    expr = 'sum(kube_pod_container_status_restarts_total{namespace="mycure-production"}) > 3'
+    gen = "http://prometheus.monitoring:9090/graph?g0.expr=" + quote_plus(expr) + "&g0.tab=1"
+    rec["alerts"][0]["generatorURL"] = gen
+    tree = assert_safe(pages.render_investigation(rec, grafana_url="https://grafana.example.org/"))
+    links = {a.text(): a.attrs["href"] for a in tree.find_all("a") if a.attrs.get("href", "").startswith("http")}
+    assert links["Graph in Prometheus"] == gen
+    # Alertmanager: the group's alerts and a new silence, both filtered by the labels the group shares
+    group, silence = links["The group in Alertmanager"], links["Silence this group"]
+    common = rec["commonLabels"]
+    want = "{" + ",".join(f'{k}="{common[k]}"' for k in sorted(common)) + "}"
+    assert group.startswith("http://alertmanager.monitoring:9093/#/alerts?filter=")
+    assert unquote(group.split("filter=", 1)[1]) == want
+    assert silence.startswith("http://alertmanager.monitoring:9093/#/silences/new?filter=")
+    q = parse_qs(silence.split("?", 1)[1])
+    assert q["filter"] == [want] and q["comment"] == ["sre-expert investigation inv-0123456789ab"]
+    assert "+" not in silence  # spaces as %20: the UI reads the fragment literally
+    # Grafana Explore with the alert's query, from an hour before it started
+    explore = urlsplit(links["Explore in Grafana"])
+    assert explore.netloc == "grafana.example.org" and explore.path == "/explore"
+    pane = json.loads(parse_qs(explore.query)["panes"][0])["sre"]
+    assert pane["queries"] == [{"refId": "A", "expr": expr}]
+    assert pane["range"] == {"from": "1795657800000", "to": "now"}  # 2026-11-26T01:50:00Z in ms
+
+
+def test_links_only_when_known_and_only_http():
+    rec = demo_record()
+    tree = assert_safe(pages.render_investigation(rec))  # no externalURL, generatorURL, Grafana
+    assert not [a for a in tree.find_all("a") if a.attrs.get("href", "").startswith(("http", "javascript"))]
+    rec["externalURL"] = "javascript:alert(1)//"
+    rec["alerts"][0]["generatorURL"] = "javascript:alert(1)//?g0.expr=up"
+    for doc in (pages.render_investigation(rec, grafana_url="https://grafana.example.org"),
+                pages.render_investigation(dict(rec, alerts=[dict(rec["alerts"][0], generatorURL="data:,x")]))):
+        hrefs = [a.attrs.get("href", "") for a in assert_safe(doc).find_all("a")]
+        assert not [h for h in hrefs if h.startswith(("javascript", "data", "http"))], hrefs
+    # a generatorURL without a query still links to Prometheus, but gives Grafana nothing to explore
+    rec["alerts"][0]["generatorURL"] = "http://prometheus:9090/graph"
+    tree = assert_safe(pages.render_investigation(rec, grafana_url="https://grafana.example.org"))
+    texts = [a.text() for a in tree.find_all("a")]
+    assert "Graph in Prometheus" in texts and "Explore in Grafana" not in texts
+
+
+def test_matchers_quote_like_alertmanager():
+    assert pages.matchers({"b": 'say "hi"', "a": "c:\\dir", "bad-name": "x", "n": "l1\nl2"}) == \
+        '{a="c:\\\\dir",b="say \\"hi\\"",n="l1\\nl2"}'
+    assert pages.matchers({}) == "{}"
+
+
+def test_webhook_urls_are_kept_checked_and_redacted(tmp_path):
+    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.server.store import Store
+
+    alert = {"status": "firing", "labels": {"alertname": "A", "namespace": "n"}, "annotations": {},
+             "startsAt": "2026-11-26T02:50:00Z", "fingerprint": "1111111111111111",
+             "generatorURL": "http://prometheus:9090/graph?g0.expr=up&password=hunter2hunter2"}
+    doc = {"version": "4", "status": "firing", "receiver": "r", "groupKey": "{}:{a}", "commonLabels": {"alertname": "A"},
+           "externalURL": "http://alertmanager:9093", "alerts": [alert, dict(alert, fingerprint="2222222222222222",
+                                                                             generatorURL="javascript:alert(1)")]}
+    payload, errors = parse_webhook(doc)
+    assert not errors and payload is not None
+    assert [a["generatorURL"] for a in payload["alerts"]][1] is None
+    store = Store(str(tmp_path / "db.sqlite"))
+    try:
+        (inv,) = store.ingest(redacted(payload))
+        rec = store.get(inv)
+        assert rec["externalURL"] == "http://alertmanager:9093"
+        first = rec["alerts"][0]["generatorURL"]
+        assert first.startswith("http://prometheus:9090/graph?g0.expr=up") and "hunter2hunter2" not in first
+        assert rec["alerts"][1]["generatorURL"] is None
+        listed, _ = store.list()
+        assert listed[0]["externalURL"] == "http://alertmanager:9093"
+    finally:
+        store.close()

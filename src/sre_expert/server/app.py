@@ -317,7 +317,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             inv_id, alerts_limit=pages.PAGE_ALERTS))
         if rec is None:
             return _page(pages.render_error(404, f"no investigation {inv_id}"), 404)
-        return _page(pages.render_investigation(rec))
+        return _page(pages.render_investigation(rec, grafana_url=config.grafana_url))
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_form() -> Response:

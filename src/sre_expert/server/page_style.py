@@ -152,6 +152,8 @@ details.finding[open] > summary { margin-bottom: .4rem; }
   overflow-wrap: anywhere; }
 .annotations dd { white-space: pre-wrap; }
 .alert-card { margin: .6rem 0; }
+ul.links { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .2rem 0 .5rem; padding: 0; list-style: none; }
+ul.links a { font-weight: 600; }
 .alert-card h3 { margin-top: 0; }
 form.login { max-width: 28rem; margin: 3rem auto; }
 form.login label { display: block; font-weight: 600; margin-bottom: .3rem; }

@@ -13,13 +13,16 @@ are plain links a person follows; nothing is fetched from them.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+import re
+from datetime import datetime, timedelta, timezone
 from html import escape
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from .chain_view import chain_html, object_text
 from .page_style import CSS
+from .payload import web_url
 
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 SEVERITIES = ("critical", "warning", "info")
@@ -149,6 +152,71 @@ def _facts(rows: list[tuple[str, str]], *, wide: bool = False) -> str:
     return f'<dl class="facts{" wide" if wide else ""}">{body}</dl>'
 
 
+# ------------------------------------------------------------------------------------------------ links out
+
+LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def matchers(labels: dict[str, Any] | None) -> str:
+    """`{a="1",b="x\\"y"}`: equality matchers for every label, sorted, values quoted the way Alertmanager
+    parses them. Names that are not Prometheus label names are left out (no alert carries them)."""
+    def quoted(v: Any) -> str:
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    pairs = sorted((str(k), v) for k, v in (labels or {}).items() if LABEL_NAME.fullmatch(str(k)))
+    return "{" + ",".join(f"{k}={quoted(v)}" for k, v in pairs) + "}"
+
+
+def alertmanager_links(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(text, URL) of the group's alerts and of a new silence for the group in the Alertmanager that sent
+    it (its externalURL), both filtered by the labels every alert of the group shares; none without it."""
+    base = web_url(record.get("externalURL"))
+    labels = record.get("commonLabels") or {}
+    if not base or not labels:
+        return []
+    base = base.rstrip("/")
+    filt = matchers(labels)
+    comment = f"sre-expert investigation {record.get('id') or ''}".strip()
+    # %20, not +, for spaces: the UI reads these from the URL fragment, where + is not a space
+    alerts = urlencode({"filter": filt}, quote_via=quote)
+    silence = urlencode({"filter": filt, "comment": comment}, quote_via=quote)
+    return [("The group in Alertmanager", f"{base}/#/alerts?{alerts}"),
+            ("Silence this group", f"{base}/#/silences/new?{silence}")]
+
+
+def alert_query(generator_url: Any) -> str | None:
+    """The PromQL expression of a Prometheus generatorURL (`/graph?g0.expr=...`), if it carries one."""
+    url = web_url(generator_url)
+    if not url:
+        return None
+    exprs = parse_qs(urlsplit(url).query).get("g0.expr")
+    return exprs[0] if exprs and exprs[0].strip() else None
+
+
+def grafana_explore(grafana_url: str | None, expr: str | None, starts_at: Any) -> str | None:
+    """Grafana Explore on the default data source with the alert's query, from an hour before it started
+    until now; None without Grafana or a query."""
+    base = web_url(grafana_url)
+    if not base or not expr:
+        return None
+    start = "now-6h"
+    try:
+        started = datetime.fromisoformat(str(starts_at).replace("Z", "+00:00"))
+        if started.year > 1:
+            start = str(int((started - timedelta(hours=1)).timestamp() * 1000))
+    except ValueError:
+        pass
+    pane = {"sre": {"queries": [{"refId": "A", "expr": expr}], "range": {"from": start, "to": "now"}}}
+    query = urlencode({"schemaVersion": 1, "panes": json.dumps(pane, separators=(",", ":"))}, quote_via=quote)
+    return f"{base.rstrip('/')}/explore?{query}"
+
+
+def _links(pairs: list[tuple[str, str | None]]) -> str:
+    """Links out, as a row; each href was checked to be http(s) by web_url."""
+    items = [f'<li><a href="{esc(url)}" rel="noreferrer">{esc(text)}</a></li>' for text, url in pairs if url]
+    return f'<ul class="links">{"".join(items)}</ul>' if items else ""
+
+
 # ------------------------------------------------------------------------------------------------ list
 
 
@@ -255,7 +323,7 @@ def _pager(status: str | None, offset: int, limit: int | None, shown: int, total
 # ------------------------------------------------------------------------------------------------ detail
 
 
-def render_investigation(record: dict[str, Any]) -> str:
+def render_investigation(record: dict[str, Any], *, grafana_url: str | None = None) -> str:
     """One investigation: what fired, the causal chain (once: boxes root cause first, the boxes after the
     root carrying their evidence and fix), the root cause with its evidence and fix, the rest of the
     scoped report, the alerts and the notifications."""
@@ -305,7 +373,7 @@ def render_investigation(record: dict[str, Any]) -> str:
     if report is not None:
         out.append(_report_section(report, {str(f.get("id")) for f in chain + candidates}))
 
-    out.append(_alerts_section(record))
+    out.append(_alerts_section(record, grafana_url))
     out.append(_notifications_section(record.get("notifications") or []))
 
     title = f"{status.upper() or '?'} · {name} · {scope} · sre-expert"
@@ -349,6 +417,7 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
         ("Component", esc(record.get("component"))),
         ("Runbook", runbook_html),
         ("Receiver", esc(record.get("receiver"))),
+        ("Alertmanager", _links(alertmanager_links(record))),
         ("Alertmanager group", _mono(record.get("groupKey"))),
         ("Created", format_time(record.get("createdAt"))),
         ("Updated", format_time(record.get("updatedAt"))),
@@ -515,7 +584,7 @@ def _report_section(report: dict[str, Any], in_chain: set[str]) -> str:
     return "".join(parts)
 
 
-def _alerts_section(record: dict[str, Any]) -> str:
+def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> str:
     alerts = [a for a in record.get("alerts") or [] if isinstance(a, dict)]
     total = record.get("alertsTotal")
     total = total if isinstance(total, int) and total >= len(alerts) else len(alerts)
@@ -540,10 +609,13 @@ def _alerts_section(record: dict[str, Any]) -> str:
             + "</dl>") if ann else '<p class="muted">none</p>'
         rows = [("Started", format_time(a.get("startsAt"))), ("Ended", format_time(a.get("endsAt"))),
                 ("Fingerprint", _mono(a.get("fingerprint")))]
+        generator = web_url(a.get("generatorURL"))
+        links = _links([("Graph in Prometheus", generator),
+                        ("Explore in Grafana", grafana_explore(grafana_url, alert_query(generator), a.get("startsAt")))])
         parts.append(
             f'<div class="panel alert-card"><h3><span class="badge {st_cls}">{esc(st or "unknown")}</span> '
             f'{esc(labels.get("alertname") or record.get("alertname") or "")}</h3>'
-            f"{_facts(rows)}<h4>Labels</h4>{_labels(labels)}<h4>Annotations</h4>{ann_html}</div>"
+            f"{links}{_facts(rows)}<h4>Labels</h4>{_labels(labels)}<h4>Annotations</h4>{ann_html}</div>"
         )
     parts.append("</section>")
     return "".join(parts)
