@@ -160,6 +160,9 @@ def test_investigation_page_renders_cleanly(page: Page, site: _Site, tmp_path: P
     arrows = page.evaluate("[...document.querySelectorAll('ol.chain li.node + li.node')].map(li => "
                            "getComputedStyle(li, '::before').content)")
     assert arrows == ['"↓ causes"'] * (len(chain) - 1)
+    # ...on the page's background, not the boxes' colour
+    assert page.evaluate("[...document.querySelectorAll('ol.chain li.node')].every(li => "
+                         "getComputedStyle(li).backgroundColor === 'rgba(0, 0, 0, 0)')")
     text = page.text()
     root = rec["rootCause"]
     assert f"Root cause: {root['code']}" in text

@@ -730,6 +730,11 @@ def test_links_to_prometheus_alertmanager_and_grafana():
     tree = assert_safe(pages.render_investigation(rec, grafana_url="https://grafana.example.org/"))
     links = {a.text(): a.attrs["href"] for a in tree.find_all("a") if a.attrs.get("href", "").startswith("http")}
     assert links["Graph in Prometheus"] == gen
+    # an annotation that is a URL (the rule's runbook_url) is a link; text with a URL inside stays text
+    assert links["https://runbooks.example.internal/pod-not-starting"] == "https://runbooks.example.internal/pod-not-starting"
+    rec["alerts"][0]["annotations"]["description"] = "see https://x.example.org now"
+    texts = [a.text() for a in assert_safe(pages.render_investigation(rec)).find_all("a")]
+    assert not [t for t in texts if "x.example.org" in t]
     # Alertmanager: the group's alerts and a new silence, both filtered by the labels the group shares
     group, silence = links["The group in Alertmanager"], links["Silence this group"]
     common = rec["commonLabels"]
@@ -750,8 +755,12 @@ def test_links_to_prometheus_alertmanager_and_grafana():
 
 def test_links_only_when_known_and_only_http():
     rec = demo_record()
+    rec["alerts"][0]["annotations"].pop("runbook_url")
     tree = assert_safe(pages.render_investigation(rec))  # no externalURL, generatorURL, Grafana
     assert not [a for a in tree.find_all("a") if a.attrs.get("href", "").startswith(("http", "javascript"))]
+    rec["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(1)"
+    assert not [a for a in assert_safe(pages.render_investigation(rec)).find_all("a")
+                if "alert(1)" in a.attrs.get("href", "")]
     rec["externalURL"] = "javascript:alert(1)//"
     rec["alerts"][0]["generatorURL"] = "javascript:alert(1)//?g0.expr=up"
     for doc in (pages.render_investigation(rec, grafana_url="https://grafana.example.org"),

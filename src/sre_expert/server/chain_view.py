@@ -41,13 +41,13 @@ def chain_html(chain: list[dict[str, Any]], *, end_label: str = "Alerted object"
         sev = str(f.get("severity") or "")
         sev_cls = sev if sev in SEVERITIES else "none"
         role = _role(i, last, end_label)
-        classes = f"node sev-{sev_cls}" + (" root" if i == 0 else "") + (" alerted" if i == last else "")
+        classes = "node" + (" root" if i == 0 else "") + (" alerted" if i == last else "")
         role_html = f'<span class="role">{escape(role)}</span>' if role else ""
         sev_html = f'<span class="badge sev-{sev_cls}">{escape(sev or "no severity")}</span>'
         title = f'<p class="title">{escape(str(f.get("title")))}</p>' if f.get("title") else ""
         extra = inner[i] if inner and i < len(inner) else ""
         items.append(
-            f'<li class="{classes}" data-code="{escape(str(f.get("code") or "?"))}"><div class="box">'
+            f'<li class="{classes}" data-code="{escape(str(f.get("code") or "?"))}"><div class="box sev-{sev_cls}">'
             f'<div class="head">{role_html}{sev_html}<code class="code">{escape(str(f.get("code") or "?"))}</code>'
             f"</div>"
             f'<span class="obj mono">{escape(object_text(f.get("object")))}</span>{title}{extra}</div></li>'

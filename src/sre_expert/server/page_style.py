@@ -115,9 +115,9 @@ ol.chain > li + li::before { content: "↓ causes"; display: block; padding: .35
   color: var(--muted); font-style: italic; }
 ol.chain .box { border: 2px solid var(--line); border-radius: 10px; padding: .6rem .9rem;
   background: var(--panel); overflow-wrap: anywhere; }
-ol.chain .sev-critical .box { background: var(--crit-bg); border-color: var(--crit); }
-ol.chain .sev-warning .box { background: var(--warn-bg); border-color: var(--warn); }
-ol.chain .sev-info .box { background: var(--info-bg); border-color: var(--info); }
+ol.chain .box.sev-critical { background: var(--crit-bg); border-color: var(--crit); }
+ol.chain .box.sev-warning { background: var(--warn-bg); border-color: var(--warn); }
+ol.chain .box.sev-info { background: var(--info-bg); border-color: var(--info); }
 ol.chain .root .box { border-width: 4px; }
 ol.chain .head { display: flex; flex-wrap: wrap; gap: .3rem .5rem; align-items: center; }
 ol.chain .role { font-weight: 700; font-size: .85rem; letter-spacing: .04em; text-transform: uppercase; }

@@ -605,7 +605,7 @@ def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> s
         labels = a.get("labels") or {}
         ann = a.get("annotations") or {}
         ann_html = ('<dl class="facts annotations">' + "".join(
-            f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
+            f"<dt>{esc(k)}</dt><dd>{_annotation(v)}</dd>" for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
             + "</dl>") if ann else '<p class="muted">none</p>'
         rows = [("Started", format_time(a.get("startsAt"))), ("Ended", format_time(a.get("endsAt"))),
                 ("Fingerprint", _mono(a.get("fingerprint")))]
@@ -619,6 +619,12 @@ def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> s
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def _annotation(value: Any) -> str:
+    """An annotation's text; one that is a whole http(s) URL (runbook_url, dashboard links) is a link."""
+    url = web_url(value.strip()) if isinstance(value, str) and not any(c.isspace() for c in value.strip()) else None
+    return f'<a href="{esc(url)}" rel="noreferrer">{esc(value)}</a>' if url else esc(value)
 
 
 def _notifications_section(notes: list[dict[str, Any]]) -> str:
