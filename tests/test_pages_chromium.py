@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import stat
 import struct
 import threading
 import time
@@ -335,7 +336,7 @@ def _alert_payload(now: str) -> dict[str, Any]:
 
 
 def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
-    from server_harness import request, start_serve, stop_serve, wait_for
+    from server_harness import output, request, start_serve, stop_serve, wait_for, wait_until
 
     from sre_expert.diagnosis.engine import diagnose
     from sre_expert.sources.resolve import open_source
@@ -356,6 +357,14 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
         assert record["chain"][0]["id"] == root["id"]
         assert record["chain"][-1]["object"] == {"apiVersion": "v1", "kind": "Service",
                                                  "namespace": "mycure-production", "name": "api"}
+        # the CLI: the database only its owner can read, and one log line per alert and per investigation
+        assert stat.S_IMODE((tmp_path / "sre-expert.db").stat().st_mode) == 0o600
+        # (the worker logs just after it stores the result: wait for the line, bounded)
+        log = wait_until(lambda: f"investigation {inv_id} done: root cause:" in output(proc) and output(proc),
+                         "the investigation's log line")
+        assert f"alert received: APIDown firing mycure-production/api fingerprint=5c1c9a0e2b7d4f31 " \
+               f"investigation={inv_id}" in log
+        assert token not in log
 
         # without the token: the login form (or a 401), never data
         anon = browser.new_page()

@@ -338,8 +338,9 @@ def create_app(config: ServeConfig) -> FastAPI:
         if config.token is not None and not token_ok(config.token, token):
             return _page(pages.render_login("wrong token"), 401)
         resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(COOKIE, srv.sessions.create(), max_age=int(srv.sessions.ttl), httponly=True, samesite="strict", secure=request.url.scheme == "https",
-                        path="/")
+        # a new random session id, never the token (cookies end up in profiles, proxies and screenshots)
+        resp.set_cookie(COOKIE, srv.sessions.create(), max_age=int(srv.sessions.ttl), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
         return resp
 
     @app.post("/logout")

@@ -46,9 +46,10 @@ def chain_html(chain: list[dict[str, Any]], *, end_label: str = "Alerted object"
         sev_html = f'<span class="badge sev-{sev_cls}">{escape(sev or "no severity")}</span>'
         title = f'<p class="title">{escape(str(f.get("title")))}</p>' if f.get("title") else ""
         extra = inner[i] if inner and i < len(inner) else ""
+        code = escape(str(f.get("code") or "?"))
         items.append(
-            f'<li class="{classes}" data-code="{escape(str(f.get("code") or "?"))}"><div class="box sev-{sev_cls}">'
-            f'<div class="head">{role_html}{sev_html}<code class="code">{escape(str(f.get("code") or "?"))}</code>'
+            f'<li class="{classes}" data-code="{code}"><div class="box sev-{sev_cls}">'
+            f'<div class="head">{role_html}{sev_html}<code class="code">{code}</code>'
             f"</div>"
             f'<span class="obj mono">{escape(object_text(f.get("object")))}</span>{title}{extra}</div></li>'
         )

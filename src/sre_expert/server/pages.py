@@ -61,12 +61,13 @@ def investigation_href(inv_id: Any) -> str:
     return "/investigations/" + quote(str(inv_id or ""), safe="")
 
 
-def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None, signed_in: bool = True) -> str:
+def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None,
+         signed_in: bool = True) -> str:
     """A complete page; `signed_in` pages (all but the sign-in form) offer sign-out in the header."""
     refresh_tag = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     where_tag = f'<span class="where">{esc(where)}</span>' if where else ""
-    signout = ('<form class="signout" method="post" action="/logout"><button type="submit">Sign out</button></form>'
-               if signed_in else "")
+    signout = ('<form class="signout" method="post" action="/logout">'
+               '<button type="submit">Sign out</button></form>' if signed_in else "")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -449,9 +450,10 @@ def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, A
         more = (f" The scoped report holds {n} other finding{'s' if n != 1 else ''}, listed below."
                 if n else " The scoped report holds no finding.")
         return head + more + "</p>"
-    inner = ['<p class="more"><a href="#h-root">Evidence and fix below ↓</a></p>' if i == 0 and root_shown else
-             f'<details class="more"><summary>Evidence and fix</summary>{_finding_body(f, heading_level=4, in_box=True)}'
-             "</details>" for i, f in enumerate(chain)]
+    to_root = '<p class="more"><a href="#h-root">Evidence and fix below ↓</a></p>'
+    inner = [to_root if i == 0 and root_shown else
+             '<details class="more"><summary>Evidence and fix</summary>'
+             f"{_finding_body(f, heading_level=4, in_box=True)}</details>" for i, f in enumerate(chain)]
     return (
         '<p class="muted chain-note">Root cause at the top; each finding causes the one below it, down to '
         + ("the finding checked." if manual else "the object the alert is about.") + "</p>"
@@ -604,14 +606,14 @@ def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> s
         st_cls = "st-failed" if st == "firing" else ("st-resolved" if st == "resolved" else "st-queued")
         labels = a.get("labels") or {}
         ann = a.get("annotations") or {}
-        ann_html = ('<dl class="facts annotations">' + "".join(
-            f"<dt>{esc(k)}</dt><dd>{_annotation(v)}</dd>" for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
-            + "</dl>") if ann else '<p class="muted">none</p>'
+        pairs = "".join(f"<dt>{esc(k)}</dt><dd>{_annotation(v)}</dd>"
+                        for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
+        ann_html = f'<dl class="facts annotations">{pairs}</dl>' if ann else '<p class="muted">none</p>'
         rows = [("Started", format_time(a.get("startsAt"))), ("Ended", format_time(a.get("endsAt"))),
                 ("Fingerprint", _mono(a.get("fingerprint")))]
         generator = web_url(a.get("generatorURL"))
-        links = _links([("Graph in Prometheus", generator),
-                        ("Explore in Grafana", grafana_explore(grafana_url, alert_query(generator), a.get("startsAt")))])
+        explore = grafana_explore(grafana_url, alert_query(generator), a.get("startsAt"))
+        links = _links([("Graph in Prometheus", generator), ("Explore in Grafana", explore)])
         parts.append(
             f'<div class="panel alert-card"><h3><span class="badge {st_cls}">{esc(st or "unknown")}</span> '
             f'{esc(labels.get("alertname") or record.get("alertname") or "")}</h3>'
@@ -623,7 +625,8 @@ def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> s
 
 def _annotation(value: Any) -> str:
     """An annotation's text; one that is a whole http(s) URL (runbook_url, dashboard links) is a link."""
-    url = web_url(value.strip()) if isinstance(value, str) and not any(c.isspace() for c in value.strip()) else None
+    text = value.strip() if isinstance(value, str) else ""
+    url = web_url(text) if text and not any(c.isspace() for c in text) else None
     return f'<a href="{esc(url)}" rel="noreferrer">{esc(value)}</a>' if url else esc(value)
 
 

@@ -30,7 +30,8 @@ from typing import Any
 
 import orjson
 
-SCHEMA_VERSION = 3  # 2: notifications.kind (result | resolved); 3: alerts.generator_url, investigations.external_url
+# 2: notifications.kind (result | resolved); 3: alerts.generator_url, investigations.external_url
+SCHEMA_VERSION = 3
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 OPEN = ("queued", "running", "done", "failed")
 LIST_ALERTS = 20  # alerts carried by each item of a list (and by a notification); the record has them all
@@ -250,7 +251,8 @@ class Store:
                 self._upsert_alerts(db, inv_id, group_key, alerts, now)
                 ids.append(inv_id)
                 if payload.get("externalURL"):  # the Alertmanager that sent the latest update
-                    db.execute("UPDATE investigations SET external_url=? WHERE id=?", (payload["externalURL"], inv_id))
+                    db.execute("UPDATE investigations SET external_url=? WHERE id=?",
+                               (payload["externalURL"], inv_id))
                 # a new firing fingerprint is news; a failed investigation is retried on any resend
                 queued = any(before.get(fp) != "firing" for fp in fps) or (inv[1] == "failed" and bool(fps))
                 if queued:
