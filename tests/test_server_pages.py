@@ -692,7 +692,8 @@ def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
                "alerts": [{"status": "firing", "labels": labels, "annotations": {},
                            "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
                            "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5a"},
-                          {"status": "firing", "labels": {**labels, "pod": "api-other"}, "annotations": {},
+                          {"status": "firing", "annotations": {},
+                           "labels": {**labels, "pod": "ghp_" + "b" * 36, "service": "svc\nFORGED log line"},
                            "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
                            "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5b"}]}
     resp = served.post("/api/v1/alerts", json=payload, headers={"Authorization": f"Bearer {SERVE_TOKEN}"})
@@ -713,7 +714,8 @@ def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
         in received[0]
     finished = [m for m in lines if m.startswith(f"investigation {inv_id} done:")]
     assert len(finished) == 1 and "POD-STORAGE-CORRUPTION" in finished[0]
-    assert not any("ghp_" + "a" * 36 in m for m in lines)
+    assert not any("ghp_" + "a" * 36 in m or "ghp_" + "b" * 36 in m for m in lines)  # redacted first
+    assert "svc\\nFORGED log line" in received[1] and not any("\n" in m for m in lines)
 
 
 # ------------------------------------------------------------------------------------------- links out

@@ -205,10 +205,11 @@ def create_app(config: ServeConfig) -> FastAPI:
             srv.metrics.rejected()
             raise ApiError(422, "invalid Alertmanager webhook payload", errors)
         assert srv.store is not None
+        clean = redacted(payload)
         async with srv.ingest_slots:
-            ids = await run_in_threadpool(lambda: srv.store.ingest(redacted(payload)))  # type: ignore[union-attr]
+            ids = await run_in_threadpool(lambda: srv.store.ingest(clean))  # type: ignore[union-attr]
         srv.metrics.received(len(payload["alerts"]))
-        log_received(payload, ids)
+        log_received(clean, ids)
         srv.metrics.observe_webhook(time.perf_counter() - started)
         return _json(200, {"accepted": len(payload["alerts"]), "investigations": ids})
 
@@ -387,15 +388,23 @@ def _preload(source: SourceCache) -> None:
         log.error("cannot load the source: %s", redact(f"{type(e).__name__}: {e}"))
 
 
+def one_line(value: Any, limit: int = 300) -> str:
+    """`value` as text that stays on one log line (newlines and other control characters escaped) and at
+    most `limit` characters: labels are sender-controlled and must not forge log lines."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def log_received(payload: dict[str, Any], ids: list[str]) -> None:
-    """One INFO line per alert received (the payload is already redacted): name, status, where, fingerprint
-    and the investigation it joined."""
+    """One INFO line per alert received, from the redacted payload: name, status, where, fingerprint and
+    the investigation it joined."""
     inv = ",".join(ids) or "none (resolved, never investigated)"
     for a in payload.get("alerts") or ():
         labels = a.get("labels") or {}
         where = "/".join(str(labels[k]) for k in ("namespace", "pod", "service") if labels.get(k)) or "-"
-        log.info("alert received: %s %s %s fingerprint=%s investigation=%s", labels.get("alertname") or "?",
-                 a.get("status"), where, a.get("fingerprint"), inv)
+        log.info("alert received: %s %s %s fingerprint=%s investigation=%s",
+                 one_line(labels.get("alertname") or "?"), one_line(a.get("status")), one_line(where),
+                 one_line(a.get("fingerprint")), inv)
 
 
 def log_finished(store: Store | None, inv_id: str, status: str) -> None:
@@ -408,4 +417,4 @@ def log_finished(store: Store | None, inv_id: str, status: str) -> None:
         summary = str((rec or {}).get("summary") or "")
     except Exception as e:  # the line still says it finished
         summary = f"(record unreadable: {type(e).__name__})"
-    log.info("investigation %s done: %s", inv_id, summary[:300])
+    log.info("investigation %s done: %s", inv_id, one_line(summary))
