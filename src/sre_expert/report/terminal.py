@@ -68,6 +68,7 @@ def print_fitted(console: Console, renderable: Any) -> None:
     if isinstance(renderable, Table):  # piped: columns separated by blanks, no box to cut through a grep
         renderable = copy.copy(renderable)
         renderable.box = None
+        renderable.pad_edge = False
     wide = console.options.update_width(100_000)
     width = Measurement.get(console, wide, renderable).maximum
     narrow = console.width  # print(width=…) is capped at the console's width, so lift that for this call
