@@ -9,6 +9,7 @@ from ..model import SEVERITY_RANK, Finding
 from ..registry import all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
 from .links import link, rank
+from .shared_services import add_shared_service_links
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ def diagnose(snap: Snapshot) -> Report:
         _run(chk, snap, findings, not_checked, list(findings))
     if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
         not_checked.extend(snap.metrics.not_checked())
+    add_shared_service_links(snap, findings)
     link(findings)
     return Report(snap.info, rank(findings), not_checked)
 
