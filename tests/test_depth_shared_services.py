@@ -90,3 +90,12 @@ def test_evidence_names_the_shared_service() -> None:
     for text, want in cases.items():
         assert want in failing_services(snap, text), text
     assert failing_services(snap, "connection refused to mongodb:27017") == []
+
+
+def test_a_webhook_error_without_url_names_its_service_by_the_api_servers_words() -> None:
+    b = platform()
+    snap = H.snapshot(b)
+    text = ('Error creating: Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": '
+            'no endpoints available for service "kyverno-svc"')
+    assert ("Service", "kyverno", "kyverno-svc") in failing_services(snap, text)
+    assert ("AdmissionWebhook", "", "validate.kyverno.svc-fail") in failing_services(snap, text)

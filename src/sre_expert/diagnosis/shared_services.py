@@ -37,6 +37,7 @@ DNS_FAILURE = re.compile(
     re.I,
 )
 WEBHOOK_FAILURE = re.compile(r'failed calling webhook "([^"]+)"')
+NO_ENDPOINTS = re.compile(r'no endpoints available for service "([a-z0-9-]+)"')
 AGGREGATED_API = re.compile(
     r"the server is currently unable to handle the request \(get [a-z0-9-]+\.([a-z0-9.-]+)\)|"
     r"unable to fetch metrics from (resource|custom|external) metrics API|"
@@ -103,6 +104,10 @@ def failing_services(snap: Snapshot, text: str) -> list[Key]:
     for m in WEBHOOK_FAILURE.finditer(text):
         out.append(("AdmissionWebhook", "", m.group(1)))
         svc = _webhook_service(snap, m.group(1), text[m.end():])
+        if svc is None:  # neither configuration nor URL: the Service the API server names, when unique
+            named = NO_ENDPOINTS.search(text, m.end())
+            found = [s for s in snap.list("Service") if named and s["metadata"]["name"] == named.group(1)]
+            svc = key_of(found[0]) if len(found) == 1 else None
         if svc is not None:
             out.append(svc)
     for m in AGGREGATED_API.finditer(text):
