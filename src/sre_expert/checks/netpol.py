@@ -17,7 +17,7 @@ import orjson
 
 from ..model import Key
 from ..registry import check, finding
-from ..selectors import describe, matches, matches_map
+from ..selectors import describe, matches
 from ..snapshot import Snapshot
 from .events import clip, pod_ready, pod_state, pod_terminal
 
@@ -345,8 +345,18 @@ class Isolated:
 def gateway_proxy_pods(snap: Snapshot, gw_namespace: str, gw_name: str) -> list[Obj]:
     """The Envoy proxy pods of a Gateway (Envoy Gateway labels them with the Gateway they serve; they run
     in the controller's namespace, or in the Gateway's own namespace in GatewayNamespace mode)."""
-    want = {OWNING_GATEWAY[0]: gw_name, OWNING_GATEWAY[1]: gw_namespace}
-    return [p for p in snap.list("Pod") if not pod_terminal(p) and matches_map(want, p["metadata"].get("labels"))]
+    return snap.memo("netpol.gateway_proxies", _proxies_by_gateway).get((gw_namespace, gw_name), [])
+
+
+def _proxies_by_gateway(snap: Snapshot) -> dict[tuple[str, str], list[Obj]]:
+    """Every live pod carrying Envoy Gateway's owning-gateway labels, by (Gateway namespace, name): one pass."""
+    out: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+    for p in snap.list("Pod"):
+        labels = p["metadata"].get("labels") or {}
+        name, ns = labels.get(OWNING_GATEWAY[0]), labels.get(OWNING_GATEWAY[1])
+        if name and ns and not pod_terminal(p):
+            out[(ns, name)].append(p)
+    return out
 
 
 def ns_labels(snap: Snapshot, namespace: str) -> dict[str, str] | None:
@@ -428,8 +438,17 @@ def ingress_admits(snap: Snapshot, pol: Obj, src: Obj, number: int | None, name:
 def ingress_policies(snap: Snapshot, pod: Obj) -> list[Obj]:
     """The NetworkPolicies that isolate a pod for ingress (they select it and have type Ingress)."""
     md = pod["metadata"]
-    return [p for p in snap.list("NetworkPolicy", md.get("namespace"))
-            if "Ingress" in policy_types(p) and matches((p.get("spec") or {}).get("podSelector") or {}, md.get("labels"))]
+    by_ns = snap.memo("netpol.ingress_by_ns", _ingress_by_namespace)
+    return [p for p in by_ns.get(md.get("namespace") or "", ())
+            if matches((p.get("spec") or {}).get("podSelector") or {}, md.get("labels"))]
+
+
+def _ingress_by_namespace(snap: Snapshot) -> dict[str, list[Obj]]:
+    out: dict[str, list[Obj]] = defaultdict(list)
+    for p in snap.list("NetworkPolicy"):
+        if "Ingress" in policy_types(p):
+            out[p["metadata"].get("namespace") or ""].append(p)
+    return out
 
 
 def route_backends(snap: Snapshot, route: Obj) -> list[tuple[Obj, int | None]]:

@@ -36,6 +36,8 @@ DNS_FAILURE = re.compile(
     r"could not translate host name|hostname resolving error",
     re.I,
 )
+DNS_WORDS = ("eai_again", "getaddrinfo", "resolv", "no such host", "lookup ", "translate host name")
+"""Cheap substrings one of which every DNS_FAILURE match contains (most findings have none)."""
 WEBHOOK_FAILURE = re.compile(r'failed calling webhook "([^"]+)"')
 NO_ENDPOINTS = re.compile(r'no endpoints available for service "([a-z0-9-]+)"')
 AGGREGATED_API = re.compile(
@@ -73,8 +75,9 @@ def add_shared_service_links(snap: Snapshot, findings: list[Finding]) -> None:
     """In place, before linking: findings about a shared service's objects speak for it; findings whose
     evidence names its failure depend on it."""
     services = Services()
-    for f in findings:
-        for svc in failing_services(snap, _text(f)):
+    named = [failing_services(snap, _text(f)) for f in findings]
+    for svcs in named:
+        for svc in svcs:
             if svc not in services.backing:
                 services.add(svc, backing_objects(snap, svc))
     if not services.backing:
@@ -85,21 +88,23 @@ def add_shared_service_links(snap: Snapshot, findings: list[Finding]) -> None:
             # a Service already has findings of its own that chain down to its pods
             if svc[0] != "Service" and own & keys and svc not in f.subjects:
                 f.subjects.append(svc)
-    for f in findings:
-        for svc in failing_services(snap, _text(f)):
+    for f, svcs in zip(findings, named):
+        for svc in svcs:
             if svc in f.subjects or svc in f.depends_on:
                 continue
             f.depends_on.append(svc)
 
 
-def _text(f: Finding) -> str:
-    return "\n".join([f.title, *f.evidence])
+def _text(f: Finding, width: int = 2000) -> str:
+    """The finding's own words: title and evidence lines (each cut to `width`, enough for any error)."""
+    return "\n".join([f.title[:width], *(e[:width] for e in f.evidence)])
 
 
 def failing_services(snap: Snapshot, text: str) -> list[Key]:
     """The shared services a finding's own words say failed, as keys (in order of first mention)."""
     out: list[Key] = []
-    if DNS_FAILURE.search(text):
+    low = text.lower()
+    if any(w in low for w in DNS_WORDS) and DNS_FAILURE.search(text):
         out.append(service_key("cluster-dns"))
     for m in WEBHOOK_FAILURE.finditer(text):
         out.append(("AdmissionWebhook", "", m.group(1)))
@@ -110,11 +115,11 @@ def failing_services(snap: Snapshot, text: str) -> list[Key]:
             svc = key_of(found[0]) if len(found) == 1 else None
         if svc is not None:
             out.append(svc)
-    for m in AGGREGATED_API.finditer(text):
+    for m in (AGGREGATED_API.finditer(text) if "metrics api" in low or "unable to handle the request" in low else ()):
         group = m.group(1) or METRICS_GROUPS[m.group(2) or m.group(3)]
         out.extend(("APIService", "", a["metadata"]["name"]) for a in _api_services(snap, group))
         out.append(service_key(f"api:{group}"))
-    if CNI_FAILURE.search(text):
+    if ("network" in low or "cni" in low) and CNI_FAILURE.search(text):
         out.append(service_key("cni"))
     for m in CSI_FAILURE.finditer(text):
         out.append(("CSIDriver", "", m.group(1)))
