@@ -36,6 +36,7 @@ def test_cluster_dns_down_is_one_root_with_every_consumer_under_it() -> None:
         f = one(report, code, name, ns)
         assert f.id in below and not f.root_cause, (code, ns, name, dump(report))
     assert ("PlatformService", "", "cluster-dns") in root.subjects
+    assert has(root.evidence, "plugin/forward: /etc/coredns/Corefile:13 - Error during parsing")
 
 
 def test_a_name_that_does_not_resolve_while_dns_is_healthy_stays_its_own_root() -> None:

@@ -905,22 +905,7 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
 def gateways(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
     for gw in snap.list("Gateway"):
-        yield from _own_status_first(snap, gw, _gateway_findings(idx, gw))
-
-
-def _own_status_first(snap: Snapshot, gw: Obj, found: Iterable[Finding]) -> Iterator[Finding]:
-    """GatewayClasses that could not be listed prove nothing: a Gateway whose own status says Accepted=True
-    is accepted, and a missing class is never claimed (issue 17)."""
-    if snap.collected("GatewayClass"):
-        yield from found
-        return
-    for f in found:
-        if f.code == "GATEWAY-NOT-ACCEPTED" and is_true(obj_cond(gw, "Accepted")):
-            continue
-        f.evidence = [e if "no such GatewayClass" not in e else
-                      e.replace("no such GatewayClass", "GatewayClasses could not be listed, not checked")
-                      for e in f.evidence]
-        yield f
+        yield from _gateway_findings(idx, gw)
 
 
 def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
