@@ -89,3 +89,17 @@ def test_trace_can_ask_about_one_route() -> None:
     assert [(i.service["metadata"]["name"], len(i.pods), len(i.reachable)) for i in isos] == [("api", 2, 0)]
     assert has(isolation_evidence(snap, isos[0]), "2 of 2 pod(s) unreachable from the gateway")
     assert isolated_backends(snap, snap.get("HTTPRoute", "lfh-staging", "api")) == []
+
+
+def test_trace_stops_at_the_service_hop_with_the_isolating_policy() -> None:
+    from sre_expert.diagnosis.trace import trace
+
+    b = platform()
+    D.gateway_ingress_same_namespace_only(b)
+    snap = snapshot_from_objects(copy.deepcopy(b.objects), NOW, logs=dict(b.logs))
+    res = trace(snap, "api.mycure.md")
+    hop = res.broken_hop
+    assert hop is not None and hop.name == "service", [(h.name, h.status) for h in res.hops]
+    assert has(hop.evidence, "NetworkPolicy allow-from-gateway", "from podSelector {} (same namespace)")
+    healthy = trace(snapshot_from_objects(copy.deepcopy(platform().objects), NOW), "api.mycure.md")
+    assert healthy.broken_hop is None
