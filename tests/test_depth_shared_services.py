@@ -100,3 +100,32 @@ def test_a_webhook_error_without_url_names_its_service_by_the_api_servers_words(
             'no endpoints available for service "kyverno-svc"')
     assert ("Service", "kyverno", "kyverno-svc") in failing_services(snap, text)
     assert ("AdmissionWebhook", "", "validate.kyverno.svc-fail") in failing_services(snap, text)
+
+
+def test_webhook_configuration_and_cni_daemonset_back_their_service_keys() -> None:
+    """With the ValidatingWebhookConfiguration collected, the webhook's key is backed by it, its Service, the
+    Service's pods and their controllers; the CNI key by the CNI DaemonSet and its pods."""
+    from sre_expert.diagnosis.shared_services import backing_objects
+    from sre_expert.synth.meta import new_object
+
+    b = platform()
+    vwc = new_object("ValidatingWebhookConfiguration", "kyverno-resource-validating-webhook-cfg", None,
+                     NOW - timedelta(days=30), api_version="admissionregistration.k8s.io/v1",
+                     labels={"webhook.kyverno.io/managed-by": "kyverno"})
+    vwc["webhooks"] = [{
+        "admissionReviewVersions": ["v1"], "failurePolicy": "Fail", "matchPolicy": "Equivalent",
+        "name": "validate.kyverno.svc-fail", "sideEffects": "NoneOnDryRun", "timeoutSeconds": 10,
+        "clientConfig": {"service": {"name": "kyverno-svc", "namespace": "kyverno", "path": "/validate/fail",
+                                     "port": 443}},
+        "rules": [{"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                   "resources": ["deployments"], "scope": "*"}]}]
+    b.add(vwc)
+    snap = H.snapshot(b)
+    keys = backing_objects(snap, ("AdmissionWebhook", "", "validate.kyverno.svc-fail"))
+    assert ("ValidatingWebhookConfiguration", "", "kyverno-resource-validating-webhook-cfg") in keys
+    assert ("Service", "kyverno", "kyverno-svc") in keys
+    assert ("Deployment", "kyverno", "kyverno-admission-controller") in keys
+    assert any(k[0] == "Pod" and k[2].startswith("kyverno-admission-controller-") for k in keys)
+    cni = backing_objects(snap, service_key("cni"))
+    assert ("DaemonSet", "kube-system", "cilium") in cni
+    assert len([k for k in cni if k[0] == "Pod"]) == len(b.list("Node"))  # one cilium agent per node

@@ -45,16 +45,18 @@ AGGREGATED_API = re.compile(
     r"unable to fetch metrics from (resource|custom|external) metrics API|"
     r"no metrics returned from (resource) metrics API"
 )
-METRICS_GROUPS = {"resource": "metrics.k8s.io", "custom": "custom.metrics.k8s.io", "external": "external.metrics.k8s.io"}
+METRICS_GROUPS = {"resource": "metrics.k8s.io", "custom": "custom.metrics.k8s.io",
+                  "external": "external.metrics.k8s.io"}
 CNI_FAILURE = re.compile(
-    r"failed to setup network for sandbox|failed to set up sandbox container .* network|NetworkPluginNotReady|"
+    r"failed to setup network for sandbox|failed to set up sandbox container .* network|"
+    r"NetworkPluginNotReady|"
     r"cni plugin not initialized|network plugin is not ready",
     re.I,
 )
 CSI_FAILURE = re.compile(r"driver name ([A-Za-z0-9.-]+) not found in the list of registered CSI drivers")
 CSI_REGISTRATION = re.compile(r"--kubelet-registration-path=/var/lib/kubelet/plugins/([^/\s]+)/")
-CNI_DAEMONS = ("calico-node", "cilium", "kube-flannel", "aws-node", "weave-net", "kube-router", "antrea-agent",
-               "canal", "kindnet", "azure-cns")
+CNI_DAEMONS = ("calico-node", "cilium", "kube-flannel", "aws-node", "weave-net", "kube-router",
+               "antrea-agent", "canal", "kindnet", "azure-cns")
 
 
 def service_key(name: str) -> Key:
@@ -115,7 +117,8 @@ def failing_services(snap: Snapshot, text: str) -> list[Key]:
             svc = key_of(found[0]) if len(found) == 1 else None
         if svc is not None:
             out.append(svc)
-    for m in (AGGREGATED_API.finditer(text) if "metrics api" in low or "unable to handle the request" in low else ()):
+    aggregated = "metrics api" in low or "unable to handle the request" in low
+    for m in AGGREGATED_API.finditer(text) if aggregated else ():
         group = m.group(1) or METRICS_GROUPS[m.group(2) or m.group(3)]
         out.extend(("APIService", "", a["metadata"]["name"]) for a in _api_services(snap, group))
         out.append(service_key(f"api:{group}"))
@@ -218,6 +221,6 @@ def _args(workload: Obj) -> str:
 
 def _webhook_service(snap: Snapshot, webhook: str, detail: str) -> Key | None:
     """The Service behind an admission webhook: from its configuration, else from the URL in the error."""
-    from ..checks.workloads import _webhook_service as lookup  # one resolver for both (configuration, then URL)
+    from ..checks.workloads import _webhook_service as lookup  # one resolver: configuration, then URL
 
     return lookup(snap, webhook, detail)
