@@ -42,15 +42,26 @@ def lint(repo: Repo, *, crd_dirs: tuple[str, ...] = (), promtool: str | None | b
         shutil.which("promtool") if promtool is True else (promtool or None),
         shutil.which("helm") if helm_bin is True else (helm_bin or None),
     )
-    for err in repo.errors:
+    for err in repo.broken:
         ctx.add(lint_finding("LINT-YAML-INVALID", file_ref(err.file), err.file, err.line,
                              f"{err.file} does not parse: {err.message}", evidence=[f"line {err.line}: {err.message}"]))
+    if repo.skipped:
+        ctx.skip(skipped_note(repo))
     for name, rule in RULES:
         try:
             rule(ctx)
         except Exception as e:  # one broken rule must not hide the others' findings
             ctx.skip(f"{name}: rule failed with {type(e).__name__}: {e}")
     return LintResult(order(ctx.findings), list(dict.fromkeys(ctx.not_checked)))
+
+
+def skipped_note(repo: Repo, shown: int = 5) -> str:
+    """One line for every file skipped as not Kubernetes YAML (it does not parse, names no apiVersion)."""
+    files = [e.file for e in repo.skipped]
+    more = f" and {len(files) - shown} more" if len(files) > shown else ""
+    return (f"{len(files)} YAML file{'s' if len(files) != 1 else ''} that {'do' if len(files) != 1 else 'does'} not "
+            f"parse and {'are' if len(files) != 1 else 'is'} not Kubernetes objects, values or rule files (no "
+            f"apiVersion/kind), skipped: {', '.join(files[:shown])}{more}")
 
 
 def order(findings: list[LintFinding]) -> list[LintFinding]:

@@ -115,10 +115,10 @@ def _values_cert_names(vals: Doc) -> list[tuple[str, str]]:
 def check_routes(ctx: LintContext) -> None:
     gws = gateways(ctx)
     certs = certificate_names(ctx)
-    complete = ctx.repo.complete
-    if not complete:
-        ctx.needs_complete("HTTPRoute listeners and certificate coverage")
-    for ro in ctx.repo.objects("HTTPRoute"):
+    routes = ctx.repo.objects("HTTPRoute")
+    gw_known = not routes or ctx.trusts_absence("HTTPRoute parent Gateways", "Gateway")
+    certs_known = not routes or ctx.trusts_absence("HTTPRoute certificate coverage", "Certificate")
+    for ro in routes:
         with ctx.guard("HTTPRoutes", ro):
             spec = ro.obj.get("spec") or {}
             hosts = [str(h) for h in spec.get("hostnames") or []]
@@ -129,14 +129,14 @@ def check_routes(ctx: LintContext) -> None:
                 key = (str(ref.get("namespace") or ro.namespace), str(ref.get("name") or ""))
                 gw = gws.get(key)
                 if gw is None:
-                    if complete:
+                    if gw_known:
                         ctx.add(lint_finding(
                             "LINT-ROUTE-PARENT-MISSING", obj_ref(ro), ro.file, ro.line("spec", "parentRefs", pi, "name"),
                             f"{ro.display()} attaches to Gateway {key[0]}/{key[1]}, which the repository does not define",
                             evidence=["Gateways in the repository: " + (", ".join(f"{n}/{m}" for n, m in gws) or "none")]))
                     continue
                 tls_hosts |= _check_parent(ctx, ro, pi, ref, gw, hosts)
-            if complete:
+            if certs_known:
                 _check_certs(ctx, ro, hosts, tls_hosts, certs)
 
 

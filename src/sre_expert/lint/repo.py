@@ -1,9 +1,17 @@
 """A GitOps repository read once: every YAML document with the line of every field, and the files.
 
 Lines come from PyYAML's node tree (compose, C loader when available): a finding points at the exact
-line a human must edit. An unparsable file is recorded with its line and skipped; rules that reason
-about absence ("no certificate covers this host") ask `Repo.complete` first, so one broken file never
-turns into a cascade of false findings.
+line a human must edit. YAML is read the way kubectl reads it (sigs.k8s.io/yaml over go-yaml v2), not
+as PyYAML's strict loader would: a tag it does not know (`!Ref`, `!!python/…`) is a plain scalar, list
+or map; a bare `=` is a string; timestamps stay strings (they reach the API server as JSON strings); an
+anchor defined twice is allowed, later aliases taking the newer one.
+
+A file that still does not parse is one of two things. If it looks like what lint reads (a Kubernetes
+object, a platform values file, a Prometheus or Falco rules file) it is recorded as an error with its
+line; otherwise (a Helm values file with Go templates, an application's config, a CI file) it is
+skipped with a note. Rules that reason about absence ("no Gateway named X") ask `Repo.hiding(kind…)`:
+only a broken file that may define one of those kinds withholds the conclusion, so one broken file
+never turns into a cascade of false findings, nor silences the rules for the whole repository.
 
 Helm chart templates (`templates/` next to a Chart.yaml) are Go templates, not YAML: they are listed
 as files but not parsed.
@@ -12,6 +20,7 @@ as files but not parsed.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +32,13 @@ import yaml
 Path_ = tuple[Any, ...]
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_K8S_HINT = re.compile(r"^\s*(?:-\s+)?apiVersion:\s*\S", re.M)
+_KIND = re.compile(r"^\s*(?:-\s+)?kind:\s*[\"']?([^\s\"'#]*)", re.M)
+_RULES_HINT = re.compile(r"^\s*(?:-\s+)?(?:groups:|rules:|-\s+(?:alert|record):)", re.M)
+_FALCO_HINT = re.compile(r"^-\s+(?:rule|macro|list|required_engine_version):", re.M)
+ALL_KINDS = "*"
+RULE_FILE = "(Prometheus rule file)"
+FALCO_FILE = "(Falco rules file)"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
 # Nodes of one document once aliases are followed. A YAML bomb (`a: &a [x, x…]`, `b: &b [*a, *a…]` …) is a
@@ -74,9 +90,17 @@ class Doc:
 
 @dataclass(slots=True)
 class ParseError:
+    """A file that did not parse. `kinds`: what it may define (read from its text), `ALL_KINDS` when
+    that cannot be told; empty for a file that is not one lint reads (skipped with a note, no error)."""
+
     file: str
     line: int
     message: str
+    kinds: frozenset[str] = frozenset({ALL_KINDS})
+
+    @property
+    def linted(self) -> bool:
+        return bool(self.kinds)
 
 
 @dataclass(slots=True)
@@ -139,8 +163,24 @@ class Repo:
 
     @property
     def complete(self) -> bool:
-        """Every YAML file parsed: absence-based rules can trust what they do not find."""
-        return not self.errors
+        """Every YAML file lint reads parsed: absence-based rules can trust what they do not find."""
+        return not self.broken
+
+    @property
+    def broken(self) -> list[ParseError]:
+        """Files lint reads that did not parse (each a LINT-YAML-INVALID)."""
+        return [e for e in self.errors if e.linted]
+
+    @property
+    def skipped(self) -> list[ParseError]:
+        """Files that did not parse and are none of what lint reads (no apiVersion/kind, not values)."""
+        return [e for e in self.errors if not e.linted]
+
+    def hiding(self, *kinds: str) -> list[ParseError]:
+        """Broken files that may define an object of one of these kinds: a rule concluding that such an
+        object is absent cannot trust the conclusion while they are unread."""
+        want = set(kinds)
+        return [e for e in self.broken if ALL_KINDS in e.kinds or e.kinds & want]
 
     def objects(self, *kinds: str) -> list[RepoObject]:
         """Manifest objects (and objects derived from values) of these kinds, in file order."""
@@ -224,18 +264,68 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
     return n
 
 
+class KubectlConstructor(yaml.constructor.SafeConstructor):
+    """SafeConstructor with go-yaml v2's leniency (what kubectl applies): tags it does not know become
+    the plain node they tag, `=` is a string, timestamps stay the text written. Nothing is executed:
+    `!!python/object:…` is a string like any other unknown tag."""
+
+    def construct_plain(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self.construct_yaml_map(node)
+        if isinstance(node, yaml.SequenceNode):
+            return self.construct_yaml_seq(node)
+        return self.construct_scalar(node)
+
+    def construct_text(self, node: yaml.Node) -> str:
+        return str(self.construct_scalar(node))
+
+
+KubectlConstructor.add_constructor(None, KubectlConstructor.construct_plain)
+KubectlConstructor.add_constructor("tag:yaml.org,2002:value", KubectlConstructor.construct_text)
+KubectlConstructor.add_constructor("tag:yaml.org,2002:timestamp", KubectlConstructor.construct_text)
+
+
+class _RedefinableAnchors(yaml.composer.Composer):
+    """go-yaml (and YAML 1.2) let a document define an anchor again; later aliases name the newer node.
+    PyYAML refuses ("found duplicate anchor"), so such files are composed again by this pure-Python
+    composer (slower, used only for them)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if not isinstance(event, yaml.AliasEvent) and event.anchor is not None:
+            self.anchors.pop(event.anchor, None)
+        return super().compose_node(parent, index)
+
+
+class _LenientLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _RedefinableAnchors,
+                     yaml.resolver.Resolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _RedefinableAnchors.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+
 def parse_yaml(rel: str, text: str) -> tuple[list[Doc], ParseError | None]:
     """The documents of one file, or the parse error with its line (documents before it are dropped)."""
+    docs, err = _parse(rel, text, _LOADER)
+    if err is not None and "duplicate anchor" in err.message:
+        docs, err = _parse(rel, text, _LenientLoader)
+    return docs, err
+
+
+def _parse(rel: str, text: str, loader: Any) -> tuple[list[Doc], ParseError | None]:
     docs: list[Doc] = []
     try:
-        for i, node in enumerate(yaml.compose_all(text, Loader=_LOADER)):
+        for i, node in enumerate(yaml.compose_all(text, Loader=loader)):
             if node is None:
                 continue
             if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
                 return [], ParseError(rel, node.start_mark.line + 1,
                                       f"document {i + 1} expands to more than {MAX_EXPANDED_NODES} nodes through "
                                       "aliases (a YAML bomb?), not read")
-            data = yaml.constructor.SafeConstructor().construct_document(node)
+            data = KubectlConstructor().construct_document(node)
             lines: dict[Path_, int] = {(): node.start_mark.line + 1}
             _walk_children(node, (), lines)
             docs.append(Doc(rel, i, data, lines))
@@ -247,6 +337,27 @@ def parse_yaml(rel: str, text: str) -> tuple[list[Doc], ParseError | None]:
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as e:
         return [], ParseError(rel, 1, f"{type(e).__name__}: {e}")
     return docs, None
+
+
+def may_define(rel: str, text: str) -> frozenset[str]:
+    """What an unparsable file may hold, read from its text: the kinds it names (`ALL_KINDS` when a kind
+    is templated or it is a platform values file), rule-file markers; empty when it is none of what
+    lint reads: such a file is skipped, kubectl would never be given it."""
+    if rel == INFRA_VALUES or rel.startswith(DEPLOYMENT_VALUES_DIR + "/") or rel.rsplit("/", 1)[-1] in (
+            "kustomization.yaml", "kustomization.yml", "Kustomization"):
+        return frozenset({ALL_KINDS})
+    out: set[str] = set()
+    if _K8S_HINT.search(text):
+        kinds = _KIND.findall(text)
+        named = [k for k in kinds if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", k)]
+        out |= set(named)
+        if not kinds or len(named) < len(kinds):
+            out.add(ALL_KINDS)  # `kind: {{ .Values.kind }}` or no kind line: could be anything
+    if _RULES_HINT.search(text) and re.search(r"^\s*(?:-\s+)?(?:alert|record):", text, re.M):
+        out.add(RULE_FILE)
+    if _FALCO_HINT.search(text):
+        out.add(FALCO_FILE)
+    return frozenset(out)
 
 
 def _is_template_dir(dirpath: Path, name: str) -> bool:
@@ -320,6 +431,7 @@ def load_repo(path: str | os.PathLike[str]) -> Repo:
             continue
         docs, err = parse_yaml(rel, text)
         if err is not None:
+            err.kinds = may_define(rel, text)
             repo.errors.append(err)
         repo.docs.extend(docs)
     from .values import derive_objects

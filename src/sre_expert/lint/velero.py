@@ -94,7 +94,7 @@ def _daily_namespaces(ctx: LintContext, ro: RepoObject, tmpl: dict) -> None:
 
 
 def _location(ctx: LintContext, ro: RepoObject, tmpl: dict, bsls: list[RepoObject]) -> None:
-    if not ctx.needs_complete("velero storage locations"):
+    if not ctx.trusts_absence("velero storage locations", "BackupStorageLocation"):
         return
     ns = ro.namespace or "velero"
     here = [b for b in bsls if (b.namespace or "velero") == ns]
