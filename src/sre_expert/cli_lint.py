@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         path: Annotated[str, typer.Argument(help="The repository checkout (values/, infrastructure/, argocd/ …).")],
         crds: Annotated[Optional[list[str]], typer.Option(
             "--crds", help="Directory of CRD YAML files to validate custom resources against (repeatable).")] = None,
+        repo_url: Annotated[Optional[str], typer.Option(
+            "--repo-url", help="The repository URL of this checkout (default: its git remote origin); Argo CD "
+            "paths are checked here only for sources naming it.")] = None,
         against_cluster: Annotated[bool, typer.Option(
             "--against-cluster", help="Also report drift against a cluster: live (kube context), --bundle or --demo.")] = False,
         bundle: BundleOpt = None,
@@ -46,7 +49,7 @@ def register(app: typer.Typer) -> None:
             _err("--bundle/--demo/--context/--kubeconfig name the cluster to compare with: add --against-cluster")
             raise typer.Exit(2)
         try:
-            repo = load_repo(path)
+            repo = load_repo(path, repo_url=repo_url)
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
             _err(str(e))
             raise typer.Exit(2) from None

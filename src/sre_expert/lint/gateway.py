@@ -62,7 +62,8 @@ def gateways(ctx: LintContext) -> dict[tuple[str, str], GatewayDef]:
             if not ro.obj.get("apiVersion", "").startswith("gateway.networking.k8s.io/"):
                 continue
             ls = [_listener(x) for x in (ro.obj.get("spec") or {}).get("listeners") or [] if isinstance(x, dict)]
-            out[(ro.namespace, ro.name)] = GatewayDef(ro.namespace, ro.name, ls, ro.file, ro.line("spec", "listeners"))
+            for ns in ro.namespaces or ("",):
+                out[(ns, ro.name)] = GatewayDef(ns, ro.name, ls, ro.file, ro.line("spec", "listeners"))
     vals = ctx.repo.infra_values
     gw = vals.get("gateway") if vals else None
     if isinstance(gw, dict) and gw.get("name") and isinstance(gw.get("listeners"), list):
@@ -126,13 +127,18 @@ def check_routes(ctx: LintContext) -> None:
             for pi, ref in enumerate(spec.get("parentRefs") or []):
                 if not isinstance(ref, dict) or (ref.get("kind") or "Gateway") != "Gateway":
                     continue
-                key = (str(ref.get("namespace") or ro.namespace), str(ref.get("name") or ""))
-                gw = gws.get(key)
+                name = str(ref.get("name") or "")
+                # the parent's namespace defaults to the route's, wherever kustomize/Flux/Argo CD put it
+                keys = [(str(ref["namespace"]), name)] if ref.get("namespace") else \
+                    [(ns, name) for ns in ro.namespaces or ("",)]
+                key = keys[0]
+                gw = next((gws[k] for k in keys if k in gws), None)
                 if gw is None:
                     if gw_known:
                         ctx.add(lint_finding(
                             "LINT-ROUTE-PARENT-MISSING", obj_ref(ro), ro.file, ro.line("spec", "parentRefs", pi, "name"),
-                            f"{ro.display()} attaches to Gateway {key[0]}/{key[1]}, which the repository does not define",
+                            f"{ro.display()} attaches to Gateway {' or '.join(f'{k[0]}/{k[1]}' for k in keys)}, which the "
+                            "repository does not define",
                             evidence=["Gateways in the repository: " + (", ".join(f"{n}/{m}" for n, m in gws) or "none")]))
                     continue
                 tls_hosts |= _check_parent(ctx, ro, pi, ref, gw, hosts)

@@ -37,6 +37,12 @@ _KIND = re.compile(r"^\s*(?:-\s+)?kind:\s*[\"']?([^\s\"'#]*)", re.M)
 _RULES_HINT = re.compile(r"^\s*(?:-\s+)?(?:groups:|rules:|-\s+(?:alert|record):)", re.M)
 _FALCO_HINT = re.compile(r"^-\s+(?:rule|macro|list|required_engine_version):", re.M)
 ALL_KINDS = "*"
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
+    "ClusterRoleBinding", "PriorityClass", "IngressClass", "RuntimeClass", "APIService", "CSIDriver",
+    "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "GatewayClass", "ClusterIssuer", "ClusterPolicy", "ClusterSecretStore",
+    "ClusterExternalSecret", "ClusterCleanupPolicy", "VolumeSnapshotClass"})
 RULE_FILE = "(Prometheus rule file)"
 FALCO_FILE = "(Falco rules file)"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
@@ -57,6 +63,11 @@ class Doc:
     index: int
     data: Any
     lines: dict[Path_, int]
+    # Namespaces the deploying tool gives the objects of this file (lint/namespaces.py): `ns_override`
+    # replaces theirs (kustomize `namespace:`, Flux targetNamespace); `ns_default` fills an absent one
+    # (Argo CD destination). Several when several overlays/applications deploy the file.
+    ns_override: tuple[str, ...] = ()
+    ns_default: tuple[str, ...] = ()
 
     def line(self, *path: Any) -> int:
         """Line of the deepest existing prefix of `path` (the document start for an empty path)."""
@@ -130,8 +141,22 @@ class RepoObject:
         return str(self.metadata.get("name") or "")
 
     @property
+    def namespaces(self) -> tuple[str, ...]:
+        """Every namespace this object is deployed to: as kustomize/Flux set it, else its own, else the
+        Argo CD destination's. Empty for a cluster-scoped kind or when nothing says."""
+        if self.kind in CLUSTER_SCOPED:
+            return ()
+        if self.doc.ns_override and not self.from_values:
+            return self.doc.ns_override
+        own = str(self.metadata.get("namespace") or "")
+        if own:
+            return (own,)
+        return self.doc.ns_default if not self.from_values else ()
+
+    @property
     def namespace(self) -> str:
-        return str(self.metadata.get("namespace") or "")
+        ns = self.namespaces
+        return ns[0] if ns else ""
 
     @property
     def file(self) -> str:
@@ -160,6 +185,9 @@ class Repo:
     dirs: set[str] = field(default_factory=set)
     templates: set[str] = field(default_factory=set)
     derived: list[RepoObject] = field(default_factory=list)
+    fixture_dirs: set[str] = field(default_factory=set)
+    origin: str | None = None  # this checkout's repository URL (--repo-url, or git's origin at its top level)
+    origin_from: str = ""
 
     @property
     def complete(self) -> bool:
@@ -184,9 +212,16 @@ class Repo:
 
     def objects(self, *kinds: str) -> list[RepoObject]:
         """Manifest objects (and objects derived from values) of these kinds, in file order."""
-        out = [RepoObject(d.data, d) for d in self.docs if d.is_object and (not kinds or d.kind in kinds)]
+        out = [RepoObject(d.data, d) for d in self.docs
+               if d.is_object and (not kinds or d.kind in kinds) and not self.is_fixture(d.file)]
         out += [o for o in self.derived if not kinds or o.kind in kinds]
         return out
+
+    def is_fixture(self, file: str) -> bool:
+        """A file of a policy test (Kyverno CLI `kyverno-test.yaml`, Chainsaw `chainsaw-test.yaml` next
+        to it, or below): resources written to pass or fail a policy, never deployed."""
+        parts = file.split("/")
+        return any("/".join(parts[:i]) in self.fixture_dirs for i in range(len(parts)))
 
     def doc(self, file: str, index: int = 0) -> Doc | None:
         for d in self.docs:
@@ -397,8 +432,12 @@ def _unreadable(root: Path, path: Path) -> str | None:
     return None
 
 
-def load_repo(path: str | os.PathLike[str]) -> Repo:
-    """Read every YAML file under `path`. Raises FileNotFoundError / NotADirectoryError for bad input."""
+FIXTURE_MARKERS = ("kyverno-test.yaml", "kyverno-test.yml", "chainsaw-test.yaml", "chainsaw-test.yml")
+
+
+def load_repo(path: str | os.PathLike[str], repo_url: str | None = None) -> Repo:
+    """Read every YAML file under `path`. Raises FileNotFoundError / NotADirectoryError for bad input.
+    `repo_url`: the repository this checkout is (else git's origin when `path` is a checkout's top level)."""
     root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"{root}: no such directory")
@@ -434,7 +473,38 @@ def load_repo(path: str | os.PathLike[str]) -> Repo:
             err.kinds = may_define(rel, text)
             repo.errors.append(err)
         repo.docs.extend(docs)
+    repo.fixture_dirs = {f.rsplit("/", 1)[0] if "/" in f else "" for f in repo.files
+                         if f.rsplit("/", 1)[-1] in FIXTURE_MARKERS}
+    repo.fixture_dirs.discard("")  # a marker at the top level would make the whole repository a fixture
+    if repo_url:
+        repo.origin, repo.origin_from = repo_url, "--repo-url"
+    else:
+        url = git_origin(repo.root)
+        if url:
+            repo.origin, repo.origin_from = url, "git remote origin"
+    from .namespaces import assign_namespaces
     from .values import derive_objects
 
     repo.derived = derive_objects(repo)
+    assign_namespaces(repo)
     return repo
+
+
+def git_origin(root: Path) -> str | None:
+    """`git remote get-url origin` when `root` is the top level of a git checkout (paths of Argo CD sources
+    are relative to it); None otherwise. Nothing of the checkout's configuration is executed."""
+    import subprocess
+
+    if not (root / ".git").exists():
+        return None
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent",
+           "GIT_TERMINAL_PROMPT": "0"}
+    try:
+        out = [subprocess.run(["git", "-c", "core.fsmonitor=", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=10, env=env, check=False) for args in (["rev-parse", "--show-toplevel"],
+                                                                             ["remote", "get-url", "origin"])]
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out[0].returncode != 0 or Path(out[0].stdout.strip()).resolve() != root or out[1].returncode != 0:
+        return None
+    return out[1].stdout.strip() or None
