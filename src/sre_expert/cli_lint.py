@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         kubeconfig: KubeconfigOpt = None,
         output: OutputOpt = Output.terminal,
         severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
+        show_all: Annotated[bool, typer.Option(
+            "--all", help="Print every finding; by default the terminal folds repeated ones (same code and message "
+            "shape) into one group. JSON always lists every finding.")] = False,
         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
     ) -> None:
         """Lint a GitOps repository: alert rules vs the catalogue (and promtool), Velero tiers and locations,
@@ -79,5 +82,5 @@ def register(app: typer.Typer) -> None:
         else:
             from .lint.render import render_terminal
 
-            render_terminal(rep, _console(), header)
+            render_terminal(rep, _console(), header, show_all=show_all)
         raise typer.Exit(exit_status(rep, fail_on.value))

@@ -61,11 +61,16 @@ def lint(repo: Repo, *, crd_dirs: tuple[str, ...] = (), promtool: str | None | b
 
 def skipped_note(repo: Repo, shown: int = 5) -> str:
     """One line for every file skipped as not Kubernetes YAML (it does not parse, names no apiVersion)."""
-    files = [e.file for e in repo.skipped]
-    more = f" and {len(files) - shown} more" if len(files) > shown else ""
-    return (f"{len(files)} YAML file{'s' if len(files) != 1 else ''} that {'do' if len(files) != 1 else 'does'} not "
-            f"parse and {'are' if len(files) != 1 else 'is'} not Kubernetes objects, values or rule files (no "
-            f"apiVersion/kind), skipped: {', '.join(files[:shown])}{more}")
+    notes = []
+    for what, errs in (("are Go templates (rendered by a tool before use)", [e for e in repo.skipped if e.template]),
+                       ("are not Kubernetes objects, values or rule files (no apiVersion/kind)",
+                        [e for e in repo.skipped if not e.template])):
+        if errs:
+            files = [e.file for e in errs]
+            more = f" and {len(files) - shown} more" if len(files) > shown else ""
+            notes.append(f"{len(files)} YAML file{'s' if len(files) != 1 else ''} that do not parse and {what}, "
+                         f"skipped: {', '.join(files[:shown])}{more}")
+    return "; ".join(notes)
 
 
 def order(findings: list[LintFinding]) -> list[LintFinding]:

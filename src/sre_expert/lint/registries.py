@@ -57,8 +57,12 @@ class RegistryRule:
 
 
 def _image_patterns(node: Any) -> list[str]:
+    """Alternatives of every unconditional `image:` pattern. A container pattern with a conditional anchor
+    (`(name): controller`) constrains only the containers it selects: not an allow-list."""
     out: list[str] = []
     if isinstance(node, dict):
+        if any(str(k).startswith("(") for k in node):
+            return out
         for k, v in node.items():
             if str(k).strip("=()<>^+X") == "image" and isinstance(v, str):
                 out += [p.strip() for p in v.split("|") if p.strip()]

@@ -108,10 +108,12 @@ class ParseError:
     line: int
     message: str
     kinds: frozenset[str] = frozenset({ALL_KINDS})
+    template: bool = False  # Go template markup (`{{ }}`): rendered by a tool first, never applied as written
 
     @property
     def linted(self) -> bool:
-        return bool(self.kinds)
+        """Reported as LINT-YAML-INVALID: a file kubectl or the platform would be given as written."""
+        return bool(self.kinds) and not self.template
 
 
 @dataclass(slots=True)
@@ -200,6 +202,11 @@ class Repo:
         return [e for e in self.errors if e.linted]
 
     @property
+    def unread(self) -> list[ParseError]:
+        """Every file that did not parse and may still hold objects (broken ones and templates)."""
+        return [e for e in self.errors if e.kinds]
+
+    @property
     def skipped(self) -> list[ParseError]:
         """Files that did not parse and are none of what lint reads (no apiVersion/kind, not values)."""
         return [e for e in self.errors if not e.linted]
@@ -208,7 +215,7 @@ class Repo:
         """Broken files that may define an object of one of these kinds: a rule concluding that such an
         object is absent cannot trust the conclusion while they are unread."""
         want = set(kinds)
-        return [e for e in self.broken if ALL_KINDS in e.kinds or e.kinds & want]
+        return [e for e in self.unread if ALL_KINDS in e.kinds or e.kinds & want]
 
     def objects(self, *kinds: str) -> list[RepoObject]:
         """Manifest objects (and objects derived from values) of these kinds, in file order."""
@@ -432,6 +439,7 @@ def _unreadable(root: Path, path: Path) -> str | None:
     return None
 
 
+FIXTURE_DIRS = (".kyverno-test", ".chainsaw-test")
 FIXTURE_MARKERS = ("kyverno-test.yaml", "kyverno-test.yml", "chainsaw-test.yaml", "chainsaw-test.yml")
 
 
@@ -471,10 +479,12 @@ def load_repo(path: str | os.PathLike[str], repo_url: str | None = None) -> Repo
         docs, err = parse_yaml(rel, text)
         if err is not None:
             err.kinds = may_define(rel, text)
+            err.template = "{{" in text and not rel.startswith(("values/",))
             repo.errors.append(err)
         repo.docs.extend(docs)
     repo.fixture_dirs = {f.rsplit("/", 1)[0] if "/" in f else "" for f in repo.files
                          if f.rsplit("/", 1)[-1] in FIXTURE_MARKERS}
+    repo.fixture_dirs |= {d for d in repo.dirs if d.rsplit("/", 1)[-1] in FIXTURE_DIRS}
     repo.fixture_dirs.discard("")  # a marker at the top level would make the whole repository a fixture
     if repo_url:
         repo.origin, repo.origin_from = repo_url, "--repo-url"
