@@ -62,14 +62,16 @@ def lint(repo: Repo, *, crd_dirs: tuple[str, ...] = (), promtool: str | None | b
 def skipped_note(repo: Repo, shown: int = 5) -> str:
     """One line for every file skipped as not Kubernetes YAML (it does not parse, names no apiVersion)."""
     notes = []
-    for what, errs in (("are Go templates (rendered by a tool before use)", [e for e in repo.skipped if e.template]),
-                       ("are not Kubernetes objects, values or rule files (no apiVersion/kind)",
+    for what, errs in (("template{s} with placeholders a tool fills in ({{{{ }}}}, ${{VAR}}, {{VAR}})",
+                        [e for e in repo.skipped if e.template]),
+                       ("not Kubernetes object{s}, values or rule files (no apiVersion/kind)",
                         [e for e in repo.skipped if not e.template])):
         if errs:
             files = [e.file for e in errs]
             more = f" and {len(files) - shown} more" if len(files) > shown else ""
-            notes.append(f"{len(files)} YAML file{'s' if len(files) != 1 else ''} that do not parse and {what}, "
-                         f"skipped: {', '.join(files[:shown])}{more}")
+            many = len(files) != 1
+            notes.append(f"{len(files)} YAML file{'s' if many else ''} that do{'' if many else 'es'} not parse, "
+                         f"{what.format(s='s' if many else '')}, skipped: {', '.join(files[:shown])}{more}")
     return "; ".join(notes)
 
 

@@ -165,7 +165,7 @@ def check_routes(ctx: LintContext) -> None:
                     if gw_known:
                         ctx.add(lint_finding(
                             "LINT-ROUTE-PARENT-MISSING", obj_ref(ro), ro.file, ro.line("spec", "parentRefs", pi, "name"),
-                            f"{ro.display()} attaches to Gateway {' or '.join(f'{k[0]}/{k[1]}' for k in keys)}, which the "
+                            f"{ro.display()} attaches to Gateway {' or '.join('/'.join(k) if k[0] else k[1] for k in keys)}, which the "
                             "repository does not define",
                             evidence=["Gateways in the repository: " + (", ".join(f"{n}/{m}" for n, m in gws) or "none")]))
                     continue

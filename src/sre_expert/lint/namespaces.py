@@ -118,6 +118,19 @@ def _own_source(repo: Repo, src: dict[str, Any], own: str) -> bool:
     return bool(own) and norm_url(src.get("repoURL")) == own
 
 
+def patch_files(repo: Repo, d: str, k: Doc) -> set[str]:
+    """Files a kustomization applies as patches (patchesStrategicMerge, patches[].path, patchesJson6902)."""
+    out: set[str] = set()
+    for key in ("patchesStrategicMerge", "patches", "patchesJson6902"):
+        for e in k.data.get(key) or [] if isinstance(k.data.get(key), list) else []:
+            rel = e if isinstance(e, str) else e.get("path") if isinstance(e, dict) else None
+            if isinstance(rel, str) and "\n" not in rel:
+                p = posixpath.normpath(posixpath.join(d, rel)) if d else posixpath.normpath(rel)
+                if p in repo.files:
+                    out.add(p)
+    return out
+
+
 def assign_namespaces(repo: Repo) -> None:
     own, _ = own_repo(repo)
     override: dict[str, set[str]] = defaultdict(set)
@@ -126,6 +139,9 @@ def assign_namespaces(repo: Repo) -> None:
                      if f.rsplit("/", 1)[-1] in KUSTOMIZATIONS}):
         found: dict[str, set[str | None]] = defaultdict(set)
         kustomize_files(repo, d, None, found)
+        k = kustomization(repo, d)
+        if k is not None:
+            repo.patches |= patch_files(repo, d, k)
         for f, nss in found.items():
             override[f] |= {n for n in nss if n}
     for doc in repo.docs:

@@ -75,8 +75,11 @@ def _image_patterns(node: Any) -> list[str]:
 
 
 def restricts_registries(patterns: list[str]) -> bool:
-    """Every alternative pins a registry prefix (`ghcr.io/org/*`), none is a tag rule or a negation."""
-    return bool(patterns) and all(p[0] not in "*?!" and "/" in p for p in patterns)
+    """Every alternative is a registry or repository prefix whose wildcard starts a path segment
+    (`ghcr.io/org/*`): not a tag rule (`*:*`, `!*:latest`), a negation, nor one image pinned to a
+    version (`registry.k8s.io/ingress-nginx/controller:v1.11.*`)."""
+    return bool(patterns) and all(p[0] not in "*?!" and "*" in p and p.split("*", 1)[0].endswith("/")
+                                  for p in patterns)
 
 
 def _resource_blocks(node: Any) -> list[dict[str, Any]]:

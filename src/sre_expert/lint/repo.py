@@ -36,6 +36,8 @@ _K8S_HINT = re.compile(r"^\s*(?:-\s+)?apiVersion:\s*\S", re.M)
 _KIND = re.compile(r"^\s*(?:-\s+)?kind:\s*[\"']?([^\s\"'#]*)", re.M)
 _RULES_HINT = re.compile(r"^\s*(?:-\s+)?(?:groups:|rules:|-\s+(?:alert|record):)", re.M)
 _FALCO_HINT = re.compile(r"^-\s+(?:rule|macro|list|required_engine_version):", re.M)
+# Markup a tool substitutes before kubectl sees the file: Go/Helm `{{ }}`, envsubst `${VAR}`, `{VAR}`.
+_PLACEHOLDER = re.compile(r"\{\{|\$\{[A-Za-z_]|\{[A-Z][A-Z0-9_]+\}")
 ALL_KINDS = "*"
 CLUSTER_SCOPED = frozenset({
     "Namespace", "Node", "PersistentVolume", "StorageClass", "CustomResourceDefinition", "ClusterRole",
@@ -108,7 +110,7 @@ class ParseError:
     line: int
     message: str
     kinds: frozenset[str] = frozenset({ALL_KINDS})
-    template: bool = False  # Go template markup (`{{ }}`): rendered by a tool first, never applied as written
+    template: bool = False  # placeholders (`{{ }}`, `${VAR}`, `{VAR}`): rendered by a tool, never applied as written
 
     @property
     def linted(self) -> bool:
@@ -188,6 +190,7 @@ class Repo:
     templates: set[str] = field(default_factory=set)
     derived: list[RepoObject] = field(default_factory=list)
     fixture_dirs: set[str] = field(default_factory=set)
+    patches: set[str] = field(default_factory=set)  # kustomize patch files: partial objects, not manifests
     origin: str | None = None  # this checkout's repository URL (--repo-url, or git's origin at its top level)
     origin_from: str = ""
 
@@ -220,7 +223,8 @@ class Repo:
     def objects(self, *kinds: str) -> list[RepoObject]:
         """Manifest objects (and objects derived from values) of these kinds, in file order."""
         out = [RepoObject(d.data, d) for d in self.docs
-               if d.is_object and (not kinds or d.kind in kinds) and not self.is_fixture(d.file)]
+               if d.is_object and (not kinds or d.kind in kinds) and not self.is_fixture(d.file)
+               and d.file not in self.patches]
         out += [o for o in self.derived if not kinds or o.kind in kinds]
         return out
 
@@ -479,7 +483,7 @@ def load_repo(path: str | os.PathLike[str], repo_url: str | None = None) -> Repo
         docs, err = parse_yaml(rel, text)
         if err is not None:
             err.kinds = may_define(rel, text)
-            err.template = "{{" in text and not rel.startswith(("values/",))
+            err.template = bool(err.kinds) and bool(_PLACEHOLDER.search(text)) and not rel.startswith("values/")
             repo.errors.append(err)
         repo.docs.extend(docs)
     repo.fixture_dirs = {f.rsplit("/", 1)[0] if "/" in f else "" for f in repo.files
