@@ -178,7 +178,12 @@ def test_missing_pods_nobody_explains_make_the_workload_the_root() -> None:
 
 def test_statefulset_down_is_explained_by_its_pod() -> None:
     b = platform()
-    F.crashloop(b, pods_of(b, "StatefulSet", "mongodb")[0], exit_code=14)
+    # a start-up configuration error (synth's default mongodb crash log is a WiredTiger panic, which would make
+    # POD-STORAGE-CORRUPTION the root: see test_checks_explanations.py)
+    F.crashloop(b, pods_of(b, "StatefulSet", "mongodb")[0], exit_code=14, previous_log=(
+        '{"t":{"$date":"2026-11-26T09:58:02.114+00:00"},"s":"F","c":"CONTROL","id":20574,"ctx":"-",'
+        '"msg":"Error during global initialization","attr":{"error":{"code":2,"codeName":"BadValue","errmsg":'
+        '"storage.wiredTiger.engineConfig.cacheSizeGB must be greater than or equal to 0.25"}}}\n'))
     report = run(b)
     root = only_root(report, "POD-CRASHLOOP", "StatefulSet", "mongodb")
     wl = next(f for f in report.findings if f.code == "WORKLOAD-UNAVAILABLE" and f.object.name == "mongodb")

@@ -25,6 +25,7 @@ def test_check_live_scoped_to_one_namespace_lists_only_inside_it(tmp_path: Path)
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["source"] == "live"
-    assert any(f["code"] == "POD-OOMKILLED" and f["rootCause"] for f in doc["findings"])
+    assert any(f["code"] == "POD-STORAGE-CORRUPTION" and f["rootCause"] for f in doc["findings"])
+    assert any(f["code"] == "POD-OOMKILLED" and not f["rootCause"] for f in doc["findings"])
     pod_lists = [p for m, p, _ in log if m == "GET" and "/pods" in p and "/log" not in p]
     assert pod_lists and all("/namespaces/mycure-production/pods" in p for p in pod_lists), pod_lists

@@ -71,7 +71,7 @@ def test_harness_passes_a_diligent_agent_and_fails_a_careless_one(evals: Any) ->
     out = io.StringIO()
     bad = evals.run_evals(cases, careless, out=out)
     assert bad["passRate"] == 0.0 and bad["passed"] == 0
-    assert "FAIL demo-mongodb-restarts" in out.getvalue() and "missing ['POD-OOMKILLED', 'mongodb']" in out.getvalue()
+    assert "FAIL demo-mongodb-restarts" in out.getvalue() and "missing ['POD-STORAGE-CORRUPTION', 'mongodb']" in out.getvalue()
 
 
 def test_without_a_model_the_run_is_skipped_and_says_why(evals: Any, monkeypatch: pytest.MonkeyPatch,

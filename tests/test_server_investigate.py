@@ -67,12 +67,12 @@ def test_crashlooping_pod_whose_secret_never_synced_blames_the_external_secret(d
     assert out["candidates"] == []
 
 
-def test_crashlooping_api_is_explained_by_the_oom_killed_database(demo) -> None:
+def test_crashlooping_api_is_explained_by_the_database_with_corrupted_data(demo) -> None:
     snap, report = demo
     crash = next(f for f in report.findings if f.code == "POD-CRASHLOOP" and f.object.name == "api")
     pod = next(k[2] for k in crash.subjects if k[0] == "Pod")
     out = alert(demo, "PodCrashLooping", namespace="mycure-production", pod=pod)
-    assert codes(out["chain"]) == ["POD-OOMKILLED", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
+    assert codes(out["chain"]) == ["POD-STORAGE-CORRUPTION", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
     assert out["rootCause"]["object"] == {"apiVersion": "apps/v1", "kind": "StatefulSet",
                                           "namespace": "mycure-production", "name": "mongodb"}
 
@@ -86,10 +86,11 @@ def test_a_group_naming_several_pods_leads_with_the_root_cause_of_most_of_them(d
               for ns, pod in pods]
     out = investigate_alerts("PodCrashLooping", {"alertname": "PodCrashLooping"}, alerts, snap, report)
     assert len(pods) == 3
-    assert out["rootCause"]["code"] == "POD-OOMKILLED" and out["scope"]["name"] == pods[0][1]
+    assert out["rootCause"]["code"] == "POD-STORAGE-CORRUPTION" and out["scope"]["name"] == pods[0][1]
     assert out["summary"].endswith("(2 of 3 alerts, on 3 objects, share this root cause)")
     assert [(o["scope"]["name"], o["rootCause"].split("/")[0]) for o in out["objects"]] == [
-        (pods[0][1], "POD-OOMKILLED"), (pods[1][1], "POD-OOMKILLED"), ("api-h2jfc4tw-xsn8x", "ESO-REMOTE-KEY-MISSING")]
+        (pods[0][1], "POD-STORAGE-CORRUPTION"), (pods[1][1], "POD-STORAGE-CORRUPTION"),
+        ("api-h2jfc4tw-xsn8x", "ESO-REMOTE-KEY-MISSING")]
     ids = {f["id"] for f in out["report"]["findings"]}
     assert "ESO-REMOTE-KEY-MISSING/lfh-staging/ExternalSecret/api-secrets" in ids  # every object's chain is kept
 

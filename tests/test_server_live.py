@@ -46,9 +46,9 @@ def test_live_source_is_swept_once_per_ttl(tmp_path: Path) -> None:
         finally:
             stop_serve(proc)
     assert all(r["status"] == "done" for r in recs)
-    assert [f["code"] for f in recs[0]["chain"]] == ["POD-OOMKILLED", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
+    assert [f["code"] for f in recs[0]["chain"]] == ["POD-STORAGE-CORRUPTION", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
     assert recs[0]["report"]["source"] == "live"
     if burst_done < TTL:  # the whole burst ran inside one TTL: one sweep (the start-up one)
         assert after_burst == 1, after_burst
-    assert rec_later["rootCause"]["code"] == "POD-OOMKILLED"
+    assert rec_later["rootCause"]["code"] == "POD-STORAGE-CORRUPTION"
     assert after_ttl == after_burst + 1

@@ -45,7 +45,7 @@ def demo_record(*, alertname: str = "PodCrashLooping", labels: dict[str, str] | 
                 inv_id: str = "inv-0123456789ab") -> dict[str, Any]:
     """An investigation record as the server stores it: the alert group's envelope around what
     server.investigate.investigate_alerts finds for it on the demo platform (default: the api pod that
-    crash-loops because MongoDB is OOMKilled, a three-finding chain)."""
+    crash-loops because MongoDB cannot read its data files, a three-finding chain)."""
     snap, report = _demo()
     rule = alert_rule(alertname)
     if labels is None:
@@ -193,7 +193,7 @@ def assert_safe(doc: str) -> Node:
 def test_demo_record_is_a_real_chain():
     rec = demo_record()
     codes = [f["code"] for f in rec["chain"]]
-    assert codes == ["POD-OOMKILLED", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
+    assert codes == ["POD-STORAGE-CORRUPTION", "SVC-NO-READY-ENDPOINTS", "POD-CRASHLOOP"]
     assert rec["chain"][0]["rootCause"] and not any(f["rootCause"] for f in rec["chain"][1:])
     for a, b in zip(rec["chain"], rec["chain"][1:]):
         assert b["id"] in a["causes"]

@@ -28,6 +28,9 @@ class CronError(ValueError):
 
 _MONTHS = {n: i for i, n in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _DAYS = {n: i for i, n in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
+_MONTH_NAMES = {i: n for i, n in enumerate(("January", "February", "March", "April", "May", "June", "July", "August",
+                                            "September", "October", "November", "December"), 1)}
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 
 # (name, low, high, names)
 _FIELDS = (
@@ -209,6 +212,22 @@ class CronSchedule:
 
     def describe(self) -> str:
         return self.expression
+
+    def never_fires(self) -> str | None:
+        """Why no date can ever match, or None when some date does (February 29 counts: it comes back).
+
+        Only a restricted day-of-month with an unrestricted day-of-week can rule out every date: a
+        restricted day-of-week matches some day of every month, whichever rule (AND or OR) applies."""
+        if self.every is not None or self.dom_star or not self.dow_star:
+            return None
+        if any(d <= _MONTH_DAYS[m] for m in self.months for d in self.days):
+            return None
+        names = [_MONTH_NAMES[m] for m in sorted(self.months)]
+        where = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        days = sorted(self.days)
+        what = f"day {days[0]}" if len(days) == 1 else "days " + ", ".join(str(d) for d in days)
+        longest = max(_MONTH_DAYS[m] for m in self.months)
+        return f"{what} of the month never occur{'s' if len(days) == 1 else ''} in {where} (at most {longest} days)"
 
 
 @lru_cache(maxsize=512)

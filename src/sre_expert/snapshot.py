@@ -39,6 +39,15 @@ class SnapshotInfo:
     warnings: list[str] = field(default_factory=list)
     # The namespaces a scoped sweep (`-n`) listed namespaced kinds in; () means every namespace was read.
     namespaces: tuple[str, ...] = ()
+    # Where captured_at came from: "" for a live sweep's clock, else e.g. "bundle.json capturedAt" or
+    # "estimated from event and status times" (reports say so when the time is not the recorded one).
+    captured_at_source: str = ""
+
+    def captured_at_note(self) -> str:
+        """'' when captured_at is the recorded capture time, else the phrase a report header shows."""
+        if self.captured_at_source in ("", "bundle.json capturedAt"):
+            return ""
+        return f"capture time: {self.captured_at_source}"
 
     def scope_text(self) -> str:
         """`-n a -n b` as the user typed it, for "outside the swept namespaces (-n a -n b)" notes."""

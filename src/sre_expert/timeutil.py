@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 
 
@@ -16,17 +17,33 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def human(delta: timedelta) -> str:
-    """'3d4h', '12m', '40s': the compact form kubectl uses for ages."""
-    secs = int(delta.total_seconds())
-    sign = "-" if secs < 0 else ""
-    secs = abs(secs)
+    """'3d4h', '12m', '40s': the compact form kubectl uses for ages. A negative delta (a timestamp after the
+    capture time, i.e. clock skew or an estimated capture time) reads as '0s': an age is never negative."""
+    secs = max(0, int(delta.total_seconds()))
     days, rem = divmod(secs, 86400)
     hours, rem = divmod(rem, 3600)
     mins, secs = divmod(rem, 60)
     if days:
-        return f"{sign}{days}d{hours}h" if hours else f"{sign}{days}d"
+        return f"{days}d{hours}h" if hours else f"{days}d"
     if hours:
-        return f"{sign}{hours}h{mins}m" if mins else f"{sign}{hours}h"
+        return f"{hours}h{mins}m" if mins else f"{hours}h"
     if mins:
-        return f"{sign}{mins}m"
-    return f"{sign}{secs}s"
+        return f"{mins}m"
+    return f"{secs}s"
+
+
+def robust_latest(times: list[datetime], window: timedelta, support: int) -> datetime | None:
+    """The latest of `times` that at least `support` other times fall within `window` before.
+
+    Why: a capture time estimated as "the newest timestamp" moves with one stray object (a clock-skewed
+    node, a hand-edited manifest two years ahead). A time that several others corroborate cannot be moved by
+    fewer than `support` outliers. With fewer than support + 1 times the requirement shrinks to all of them;
+    when no time is corroborated, the lower median is returned. None for an empty list."""
+    if not times:
+        return None
+    ordered = sorted(times)
+    need = min(support, len(ordered) - 1)
+    for hi in range(len(ordered) - 1, -1, -1):
+        if hi - bisect_left(ordered, ordered[hi] - window) >= need:
+            return ordered[hi]
+    return ordered[(len(ordered) - 1) // 2]

@@ -294,17 +294,32 @@ def applications(snap: Snapshot) -> Iterator[Finding]:
         yield from _app_findings(snap, app)
 
 
+# The conditions that say an ApplicationSet is failing, most telling first. The controller sets all three
+# together (ErrorOccurred=True, ParametersGenerated=False when generation failed, ResourcesUpToDate=False),
+# but versions and partial status updates leave only some of them: any one is enough.
+_APPSET_FAILING = (("ErrorOccurred", "True"), ("ResourcesUpToDate", "False"), ("ParametersGenerated", "False"))
+
+
+def _appset_error(conds: Any) -> Obj | None:
+    for type_, bad in _APPSET_FAILING:
+        c = next((c for c in conds if isinstance(c, dict) and c.get("type") == type_ and c.get("status") == bad), None)
+        if c is not None:
+            return c
+    return None
+
+
 @check("argocd", codes=APPSET_CODES, reads=("ApplicationSet",))
 def application_sets(snap: Snapshot) -> Iterator[Finding]:
     for aset in snap.list("ApplicationSet"):
         if not (aset.get("apiVersion") or "").startswith("argoproj.io/"):
             continue
         conds = (aset.get("status") or {}).get("conditions") or ()
-        err = next((c for c in conds if c.get("type") == "ErrorOccurred" and c.get("status") == "True"), None)
+        err = _appset_error(conds)
         if err is None:
             continue
         name = aset["metadata"]["name"]
-        ev = [f"status.conditions[ErrorOccurred]: True ({err.get('reason')}) \"{_short(err.get('message'), 600)}\""
+        ev = [f"status.conditions[{err.get('type')}]: {err.get('status')} ({err.get('reason')}) "
+              f"\"{_short(err.get('message'), 600)}\""
               + (f" since {err['lastTransitionTime']}" if err.get("lastTransitionTime") else "")]
         for c in conds:
             if c is not err and c.get("type") in ("ResourcesUpToDate", "ParametersGenerated") and c.get("status") != "True":

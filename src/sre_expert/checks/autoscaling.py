@@ -1,24 +1,28 @@
-"""HorizontalPodAutoscalers (autoscaling/v2): missing target, missing requests, metrics unavailable,
-pinned at maxReplicas while over target, unable to scale.
+"""HorizontalPodAutoscalers: missing target, missing requests, metrics unavailable, pinned at maxReplicas
+while over target, unable to scale.
 
 Keyed on the conditions the HPA controller writes: AbleToScale (FailedGetScale, FailedUpdateScale),
 ScalingActive (ValidMetricFound, FailedGet*Metric, ScalingDisabled), ScalingLimited (TooManyReplicas).
+autoscaling/v2 keeps them in status.conditions; an object read as autoscaling/v1 (older clusters, older
+kubectl and support-bundle tools) has no such field, and the API server puts the same conditions, as a
+JSON string, in the `autoscaling.alpha.kubernetes.io/conditions` annotation, with the current metrics in
+`autoscaling.alpha.kubernetes.io/current-metrics` and the CPU target in spec.targetCPUUtilizationPercentage.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..model import Key
 from ..registry import check, finding
 from ..snapshot import Snapshot
-from .events import cond, cond_line, event_line, latest_by_reason, recent_events
+from .events import cond_line, event_line, latest_by_reason, recent_events
 from .quota import parse_quantity
 
 Obj = dict[str, Any]
 
 SETTLE_SECONDS = 300
-KNOWN_TARGET_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 METRICS_API = {
     "Resource": "v1beta1.metrics.k8s.io",
     "ContainerResource": "v1beta1.metrics.k8s.io",
@@ -26,6 +30,73 @@ METRICS_API = {
     "Object": "v1beta1.custom.metrics.k8s.io",
     "External": "v1beta1.external.metrics.k8s.io",
 }
+
+
+CONDITIONS_ANNOTATION = "autoscaling.alpha.kubernetes.io/conditions"
+CURRENT_METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics"
+
+
+def _annotation_list(hpa: Obj, name: str) -> list[Obj]:
+    """A JSON list of objects kept in an annotation; [] when absent or not such a list."""
+    raw = ((hpa.get("metadata") or {}).get("annotations") or {}).get(name)
+    if not raw:
+        return []
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return []
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def hpa_conditions(hpa: Obj) -> list[Obj]:
+    """The HPA controller's conditions: status.conditions (v2), else the v1 annotation that carries them."""
+    conds = (hpa.get("status") or {}).get("conditions")
+    if conds:
+        return [c for c in conds if isinstance(c, dict)]
+    return _annotation_list(hpa, CONDITIONS_ANNOTATION)
+
+
+def _hcond(hpa: Obj, type_: str) -> Obj | None:
+    return next((c for c in hpa_conditions(hpa) if c.get("type") == type_), None)
+
+
+def _hcond_line(snap: Snapshot, hpa: Obj, c: Obj) -> str:
+    """cond_line, naming the annotation when that is where the condition was read."""
+    if (hpa.get("status") or {}).get("conditions"):
+        return cond_line(snap, c)
+    return cond_line(snap, c, prefix=f"metadata.annotations[{CONDITIONS_ANNOTATION}]")
+
+
+def _spec_metrics(hpa: Obj) -> list[Obj]:
+    """spec.metrics (v2); for v1, the one CPU utilization target spec.targetCPUUtilizationPercentage sets."""
+    spec = hpa.get("spec") or {}
+    if spec.get("metrics"):
+        return list(spec["metrics"])
+    target = spec.get("targetCPUUtilizationPercentage")
+    if target is None:
+        return []
+    return [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
+                                                                         "averageUtilization": target}}}]
+
+
+def _current_metrics(hpa: Obj) -> list[Obj]:
+    """status.currentMetrics (v2); for v1, status.currentCPUUtilizationPercentage, or the annotation's list
+    (autoscaling/v2beta1 shape: currentAverageUtilization, currentAverageValue) in the v2 shape."""
+    st = hpa.get("status") or {}
+    if st.get("currentMetrics"):
+        return list(st["currentMetrics"])
+    out: list[Obj] = []
+    for m in _annotation_list(hpa, CURRENT_METRICS_ANNOTATION):
+        body = m.get(_field(m.get("type") or "")) or {}
+        cur = {k: body[old] for k, old in (("averageUtilization", "currentAverageUtilization"),
+                                            ("averageValue", "currentAverageValue"), ("value", "currentValue"))
+               if body.get(old) is not None}
+        named = {k: v for k, v in body.items() if not k.startswith("current")}
+        out.append({"type": m.get("type"), _field(m.get("type") or ""): {**named, "current": cur}})
+    if not out and st.get("currentCPUUtilizationPercentage") is not None:
+        out.append({"type": "Resource", "resource": {
+            "name": "cpu", "current": {"averageUtilization": st["currentCPUUtilizationPercentage"]}}})
+    return out
 
 
 def _target(snap: Snapshot, hpa: Obj) -> tuple[dict[str, str], Obj | None]:
@@ -53,13 +124,16 @@ def _age_s(snap: Snapshot, obj: Obj) -> float:
 def hpas(snap: Snapshot):
     for hpa in snap.list("HorizontalPodAutoscaler"):
         ref, target = _target(snap, hpa)
-        able = cond(hpa, "AbleToScale")
-        active = cond(hpa, "ScalingActive")
-        limited = cond(hpa, "ScalingLimited")
+        able = _hcond(hpa, "AbleToScale")
+        active = _hcond(hpa, "ScalingActive")
+        limited = _hcond(hpa, "ScalingLimited")
         kind = ref.get("kind") or ""
-        known_kind = kind in KNOWN_TARGET_KINDS or snap.count(kind) > 0
+        # Absent only when its kind was captured: a bundle of HPAs alone proves no Deployment missing. The
+        # controller's own "not found" says so whatever was captured.
+        ns = hpa["metadata"].get("namespace") or ""
+        absent = target is None and snap.count(kind) > 0 and snap.absent(kind, ns, ref.get("name") or "") is True
         if target is None and (
-            known_kind
+            absent
             or (able and able.get("status") == "False" and "not found" in (able.get("message") or ""))
         ):
             yield _target_missing(snap, hpa, ref, able)
@@ -80,7 +154,7 @@ def hpas(snap: Snapshot):
                 hpa,
                 title=f"HPA {hpa['metadata']['name']} cannot scale {kind} {ref.get('name')}: "
                 f"{able.get('reason')}",
-                evidence=[cond_line(snap, able)]
+                evidence=[_hcond_line(snap, hpa, able)]
                 + [
                     event_line(snap, e)
                     for e in latest_by_reason(
@@ -106,7 +180,7 @@ def _target_missing(snap: Snapshot, hpa: Obj, ref: dict[str, str], able: Obj | N
         f"{ref.get('kind')} {ref.get('name')} does not exist in namespace {hpa['metadata'].get('namespace')}",
     ]
     if able is not None:
-        evidence.append(cond_line(snap, able))
+        evidence.append(_hcond_line(snap, hpa, able))
     evidence.extend(
         event_line(snap, e) for e in latest_by_reason(recent_events(snap, hpa, warning_only=True))
     )
@@ -133,7 +207,7 @@ def _limit_range_defaults(snap: Snapshot, ns: str) -> set[str]:
 
 def _missing_requests(snap: Snapshot, hpa: Obj, target: Obj) -> list[tuple[str, list[str], str]]:
     """[(resource, containers without a request, where we looked)] for Utilization metrics."""
-    metrics = (hpa.get("spec") or {}).get("metrics") or ()
+    metrics = _spec_metrics(hpa)
     wanted: list[tuple[str, str | None]] = []
     for m in metrics:
         if m.get("type") == "Resource":
@@ -175,7 +249,7 @@ def _missing_requests(snap: Snapshot, hpa: Obj, target: Obj) -> list[tuple[str, 
 def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing, active: Obj | None):
     evidence = []
     if active is not None and active.get("status") == "False":
-        evidence.append(cond_line(snap, active))
+        evidence.append(_hcond_line(snap, hpa, active))
     for res, lacking, where in missing:
         evidence.append(
             f"{where}: container(s) {', '.join(lacking)} set no resources.requests.{res}, "
@@ -214,8 +288,8 @@ def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing, active: Ob
 
 def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, active: Obj):
     ns = hpa["metadata"].get("namespace") or ""
-    evidence = [cond_line(snap, active)]
-    for cm in (hpa.get("status") or {}).get("currentMetrics") or ():
+    evidence = [_hcond_line(snap, hpa, active)]
+    for cm in _current_metrics(hpa):
         body = cm.get(_field(cm.get("type") or "")) or {}
         if not body.get("current"):
             evidence.append(
@@ -226,7 +300,7 @@ def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, 
     )
     deps: list[Key] = []
     msg = active.get("message") or ""
-    apis = {METRICS_API.get(m.get("type") or "") for m in (hpa.get("spec") or {}).get("metrics") or ()} - {
+    apis = {METRICS_API.get(m.get("type") or "") for m in _spec_metrics(hpa)} - {
         None
     }
     for api in sorted(apis):
@@ -302,8 +376,8 @@ def _at_max(snap: Snapshot, hpa: Obj, ref: dict[str, str], limited: Obj | None):
     if mx is None or cur is None or cur < mx:
         return None
     over = []
-    cur_metrics = st.get("currentMetrics") or []
-    for sm in spec.get("metrics") or ():
+    cur_metrics = _current_metrics(hpa)
+    for sm in _spec_metrics(hpa):
         for cm in cur_metrics:
             if cm.get("type") == sm.get("type") and _metric_name(cm) == _metric_name(sm):
                 o = _over_target(sm, cm)
@@ -314,7 +388,7 @@ def _at_max(snap: Snapshot, hpa: Obj, ref: dict[str, str], limited: Obj | None):
         return None
     evidence = [
         f"status.currentReplicas: {cur} = spec.maxReplicas: {mx} (minReplicas {spec.get('minReplicas', 1)})",
-        cond_line(snap, limited),
+        _hcond_line(snap, hpa, limited),
     ]
     evidence.extend(f"status.currentMetrics: {o}" for o in over)
     if st.get("desiredReplicas") is not None:

@@ -530,3 +530,154 @@ def _naming_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding | None:
         params={"remote_key": bad[0], "expected": f"{ns}-{bad[0]}"},
     )
 
+
+
+# ------------------------------------------------------------------------------------------- ClusterExternalSecret
+
+# ESO before v0.9 wrote NotReady / PartiallyReady conditions with status True instead of Ready=False.
+_CES_FAILED_TYPES = ("NotReady", "PartiallyReady")
+_CES_CONFLICT = "external secret already exists in namespace"
+
+
+def _ces_failed(ces: Obj) -> tuple[Obj | None, bool]:
+    """(the condition that says it failed, whether one does). A Ready condition decides: an upgraded controller
+    writes Ready and may leave an old PartiallyReady behind. Without one, an old NotReady/PartiallyReady
+    with status True, or failedNamespaces, say it failed."""
+    ready = cond(ces, "Ready")
+    if ready is not None:
+        return ready, ready.get("status") == "False"
+    for t in _CES_FAILED_TYPES:
+        c = cond(ces, t)
+        if c is not None and c.get("status") == "True":
+            return c, True
+    return None, bool((ces.get("status") or {}).get("failedNamespaces"))
+
+
+@check(COMPONENT, codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",), reads=("ClusterExternalSecret",))
+def cluster_external_secrets(snap: Snapshot) -> Iterator[Finding]:
+    """A ClusterExternalSecret that could not create its ExternalSecret in some namespaces: each failure
+    reason is in status.failedNamespaces (ESO keeps only "one or more namespaces failed" in the condition)."""
+    for ces in snap.list("ClusterExternalSecret"):
+        if ces["metadata"].get("deletionTimestamp"):
+            continue
+        c, failed = _ces_failed(ces)
+        if not failed:
+            continue
+        st, spec = ces.get("status") or {}, ces.get("spec") or {}
+        es_name = st.get("externalSecretName") or spec.get("externalSecretName") or _name(ces)
+        target = ((spec.get("externalSecretSpec") or {}).get("target") or {}).get("name") or es_name
+        failures = [f for f in st.get("failedNamespaces") or () if isinstance(f, dict) and f.get("namespace")]
+        provisioned = st.get("provisionedNamespaces") or []
+        ev: list[str] = [cond_line(snap, c)] if c is not None else []
+        subjects: list[Key] = []
+        depends: list[Key] = []
+        for f in failures[:MAX_LISTED]:
+            ev.append(f"status.failedNamespaces: {f['namespace']}: {clip(f.get('reason') or '(no reason given)', 300)}")
+        if len(failures) > MAX_LISTED:
+            ev.append(f"… and {len(failures) - MAX_LISTED} more failed namespaces")
+        for f in failures:
+            ns = f["namespace"]
+            if _CES_CONFLICT in (f.get("reason") or ""):
+                # Another ExternalSecret of that name, not created by this one, is in the way: it is the cause.
+                depends.append(("ExternalSecret", ns, es_name))
+                other = snap.get("ExternalSecret", ns, es_name)
+                if other is not None:
+                    owner = next((r for r in other["metadata"].get("ownerReferences") or () if r.get("controller")), None)
+                    ev.append(f"ExternalSecret {ns}/{es_name} exists and is "
+                              + (f"owned by {owner.get('kind')} {owner.get('name')}" if owner else "owned by nothing")
+                              + f", not by ClusterExternalSecret {_name(ces)}")
+            else:
+                subjects += [("ExternalSecret", ns, es_name), ("Secret", ns, target)]
+        ev.append(f"status.provisionedNamespaces: {len(provisioned)}"
+                  + (f" ({', '.join(provisioned[:MAX_LISTED])}{' …' if len(provisioned) > MAX_LISTED else ''})"
+                     if provisioned else ""))
+        stores = store_keys({"metadata": {"namespace": ""}, "spec": spec.get("externalSecretSpec") or {}})
+        if stores:
+            ev.append("spec.externalSecretSpec.secretStoreRef: " + _store_disp(stores[0]))
+        first = failures[0] if failures else {}
+        where = (f"{len(failures)} namespace(s): " + ", ".join(f["namespace"] for f in failures[:3])
+                 + (" …" if len(failures) > 3 else "")) if failures else "its namespaces"
+        why = clip(first.get("reason") or (c or {}).get("message") or "", 120)
+        yield finding(
+            "ESO-CLUSTER-EXTERNAL-SECRET-FAILED", ces,
+            title=f"ClusterExternalSecret {_name(ces)} could not create ExternalSecret {es_name} in {where}"
+                  + (f": {why}" if why else ""),
+            evidence=ev, subjects=subjects, depends_on=depends,
+            params={"failed_namespace": first.get("namespace") or "<namespace>", "es_name": es_name},
+        )
+
+
+# ------------------------------------------------------------------------------------------- PushSecret
+
+
+_PUSH_WRITE = re.compile(r"could not write remote ref (\S+) to target secretstore (\S+): (.*)")
+
+
+def push_store_keys(ps: Obj) -> list[Key]:
+    """The stores a PushSecret writes to (spec.secretStoreRefs; kind defaults to SecretStore)."""
+    ns = _ns(ps)
+    out: list[Key] = []
+    for ref in (ps.get("spec") or {}).get("secretStoreRefs") or ():
+        k = store_key(ref, ns) if isinstance(ref, dict) else None
+        if k and k not in out:
+            out.append(k)
+    return out
+
+
+@check(COMPONENT, codes=("ESO-PUSH-SECRET-FAILED",), reads=("PushSecret",))
+def push_secrets(snap: Snapshot) -> Iterator[Finding]:
+    """A PushSecret whose Ready condition is False (reason Errored): the Secret is not written to the provider.
+    It depends on its source Secret (whatever should create it explains a push of nothing) and its stores."""
+    secrets_visible = _secrets_visible(snap)
+    for ps in snap.list("PushSecret"):
+        if ps["metadata"].get("deletionTimestamp") and not cond(ps, "Ready"):
+            continue
+        ready = cond(ps, "Ready")
+        if ready is None or ready.get("status") != "False":
+            continue
+        ns, name = _ns(ps), _name(ps)
+        spec, st = ps.get("spec") or {}, ps.get("status") or {}
+        ev = [cond_line(snap, ready)]
+        evt = _latest_event(snap, ps, ready.get("reason") or "Errored")
+        if evt is not None and (evt.get("message") or "") != (ready.get("message") or ""):
+            ev.append(event_line(snap, evt))
+        source = (((spec.get("selector") or {}).get("secret")) or {}).get("name")
+        deps: list[Key] = []
+        msg = ready.get("message") or ""
+        if source:
+            deps.append(("Secret", ns, source))
+            line = f"spec.selector.secret.name: {source}"
+            if secrets_visible:
+                line += " (exists)" if snap.get("Secret", ns, source) is not None else " (does not exist)"
+            ev.append(line)
+        elif (spec.get("selector") or {}).get("generatorRef"):
+            ev.append(f"spec.selector.generatorRef: {(spec['selector']['generatorRef'] or {}).get('kind')} "
+                      f"{(spec['selector']['generatorRef'] or {}).get('name')}")
+        for k in push_store_keys(ps):
+            deps.append(k)
+            store = snap.get(*k)
+            sr = cond(store, "Ready") if store is not None else None
+            line = f"spec.secretStoreRefs: {_store_disp(k)}"
+            if store is None and snap.collected(k[0]) and snap.count(k[0]):
+                line += " (does not exist)"
+            elif sr is not None:
+                line += f" — Ready={sr.get('status')}" + (f" ({sr['reason']})" if sr.get("reason") else "")
+            ev.append(line)
+        remote = [(((d or {}).get("match") or {}).get("remoteRef") or {}).get("remoteKey") for d in spec.get("data") or ()]
+        remote = [r for r in remote if r]
+        if remote:
+            ev.append("remote keys: " + ", ".join(remote[:MAX_LISTED]) + (" …" if len(remote) > MAX_LISTED else ""))
+        if st.get("refreshTime"):
+            ev.append(f"status.refreshTime: {st['refreshTime']} ({ago(snap, st['refreshTime'])})")
+        w = _PUSH_WRITE.search(msg)
+        if w:
+            what, why = f"key {w.group(1)} to store {w.group(2)}", w.group(3)
+        else:
+            what, why = "to its store", msg.split("set secret failed: ", 1)[-1] or (ready.get("reason") or "")
+        yield finding(
+            "ESO-PUSH-SECRET-FAILED", ps,
+            title=f"PushSecret {ns}/{name} cannot push {what}" + (f": {clip(why, 180)}" if why else ""),
+            evidence=ev, depends_on=deps,
+            params={"source": source or "<secret>",
+                    "eso_namespace": (_controller_key(snap) or ("", ESO_NAMESPACE, ""))[1]},
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ..selectors import matches_map
@@ -207,3 +208,60 @@ def read_lines(snap: Any, namespace: str, pod: str, container: str, previous: bo
     if not text:
         return [], previous
     return tail(text), previous
+
+
+# --- what a crashed process's last words say about why it died -----------------------------------------
+
+# A Go program that panics prints "panic: <value>" then a "goroutine N [running]:" traceback and exits 2;
+# a runtime fatal error ("fatal error: concurrent map writes") prints the same traceback. A timestamp
+# prefix (kubectl logs --timestamps, a log shipper) may precede either line.
+_GO_PANIC = re.compile(r"^(?:\S+\s+)?(?:panic: |fatal error: )")
+_GO_TRACE = re.compile(r"^(?:\S+\s+)?goroutine \d+ \[running\]:?\s*$")
+# MongoDB's WiredTiger storage engine refusing its own data files: a panic, a read it cannot complete,
+# or the fatal assertion mongod raises after either (its source path names wiredtiger).
+_WT_PANIC = re.compile(r"WT_PANIC|WiredTiger library panic|Unable to read from the WiredTiger|"
+                       r"WT_ERROR: non-specific WiredTiger error|WiredTiger error.*(?:checksum|corrupt)",
+                       re.IGNORECASE)
+_FATAL_ASSERTION = re.compile(r"Fatal [Aa]ssertion")
+
+
+def _around(line: str, pattern: re.Pattern[str], width: int = LINE_WIDTH) -> str:
+    """`line` clipped to `width` so that what `pattern` matched stays in view (mongod's JSON lines put the
+    telling words at the end of a long line)."""
+    line = line.strip()
+    m = pattern.search(line)
+    if len(line) <= width or m is None or m.end() <= width - 1:
+        return clip(line, width)
+    start = max(0, min(m.start() - width // 3, len(line) - (width - 1)))
+    return clip("…" + line[start:], width)
+
+
+@dataclass(frozen=True, slots=True)
+class LogCause:
+    """A cause read from a log: `kind` is "go-panic" or "storage-corruption"; `lines` quote the proof."""
+
+    kind: str
+    summary: str
+    lines: tuple[str, ...]
+
+
+def crash_cause(lines: list[str]) -> LogCause | None:
+    """Why the process died, when its log says so unambiguously: storage corruption first (the process that
+    reports it may also panic), then a Go panic. None when the log names no such cause. A storage engine
+    that fails because the disk is full is not corruption: the full volume is the cause (see pods.py)."""
+    wt = [ln for ln in lines if _WT_PANIC.search(ln)]
+    fatal = [ln for ln in lines if _FATAL_ASSERTION.search(ln)]
+    full = any("no space left on device" in ln.lower() for ln in lines)
+    if not full and (wt or (fatal and any("wiredtiger" in ln.lower() for ln in lines))):
+        proof = tuple(dict.fromkeys([_around(ln, _WT_PANIC) for ln in wt[-2:]]
+                                    + [_around(ln, _FATAL_ASSERTION) for ln in fatal[-1:]]))
+        return LogCause("storage-corruption", "MongoDB's WiredTiger storage engine cannot read its data files",
+                        proof)
+    panic = next((ln for ln in lines if _GO_PANIC.search(ln)), None)
+    trace = next((ln for ln in lines if _GO_TRACE.search(ln)), None)
+    # Without the traceback only a bare "panic: " at the start of a line counts: an application may well
+    # log "fatal error: …" or "… panic: …" itself.
+    if trace is None and not (panic is not None and panic.startswith("panic: ")):
+        return None
+    return LogCause("go-panic", "the Go program panicked",
+                    tuple(dict.fromkeys(clip(ln) for ln in (panic, trace) if ln)))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..model import Key, Remediation, key_of
+from ..model import Finding, Key, Remediation, key_of
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from ..timeutil import human, parse_time
@@ -72,7 +72,7 @@ EXIT_MEANING = {
 CODES = ("POD-CRASHLOOP", "POD-OOMKILLED", "POD-IMAGE-PULL", "POD-CONFIG-ERROR", "POD-START-ERROR",
          "POD-VOLUME-MOUNT", "POD-STUCK-CREATING", "POD-INIT-FAILING", "POD-INIT-STUCK", "POD-PROBE-FAILING",
          "POD-NOT-READY", "POD-UNSCHEDULABLE", "POD-PENDING", "POD-NODE-LOST", "POD-TERMINATING-STUCK",
-         "POD-EVICTED", "POD-FAILED", "POD-RESTARTS")
+         "POD-EVICTED", "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION")
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -82,12 +82,25 @@ def _t(value: Any) -> datetime | None:
     return parse_time(value) if value else None
 
 
-def _exit_text(code: Any) -> str:
-    if not isinstance(code, int):
+# Linux has 64 signals: 128+N means "killed by signal N" only up to 128+64. Above that the process chose
+# the code itself; 255 is what exit(-1) becomes (and what ssh returns when the connection fails).
+MAX_SIGNAL = 64
+
+
+def exit_meaning(code: Any) -> str:
+    """What a container exit code usually means, '' when it carries no conventional meaning."""
+    if not isinstance(code, int) or isinstance(code, bool):
         return ""
     meaning = EXIT_MEANING.get(code)
-    if meaning is None and code > 128:
+    if meaning is None and 128 < code <= 128 + MAX_SIGNAL:
         meaning = f"killed by signal {code - 128}"
+    elif meaning is None and code == 255:
+        meaning = "the process exited with -1 (255): a generic failure it reported itself, not a signal"
+    return meaning or ""
+
+
+def _exit_text(code: Any) -> str:
+    meaning = exit_meaning(code)
     return f" ({meaning})" if meaning else ""
 
 
@@ -1071,11 +1084,15 @@ def pod_health(snap: Snapshot) -> Iterator:
         tops[tk] = top
         for issue in issues:
             groups.setdefault((tk, issue.code), []).append(issue)
+    corrupted: dict[Key, Finding] = {}
     for (tk, code), issues in sorted(groups.items()):
-        yield _group_finding(ctx, tops[tk], code, issues)
+        yield _group_finding(ctx, tops[tk], code, issues, corrupted)
+    yield from corrupted.values()
 
 
-def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
+def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue], corrupted: dict[Key, Finding]) -> Finding:
+    """One finding for the issues of one code on one top controller. A log that shows the storage engine
+    refusing its data files adds (once per controller, into `corrupted`) the corruption finding that leads."""
     snap = ctx.snap
     issues.sort(key=lambda i: (i.pod["metadata"]["name"], i.container))
     pods = []
@@ -1118,6 +1135,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
         node = (rep.pod.get("spec") or {}).get("nodeName")
         evidence.append(f"pod {rep_pod}" + (f" on node {node}" if node else "") + ":")
     evidence += rep.evidence
+    rep_end = len(evidence)  # where a cause read from the log goes: right after the pod's own status lines
     others = [i for i in issues[1:] if i.pod is not rep.pod]
     for i in others[:MAX_LISTED_PODS]:
         evidence.append(f"pod {i.pod['metadata']['name']}: {i.summary}")
@@ -1133,6 +1151,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
     # logs: the telling lines of the representative pod, service links from a few pods
     read = 0
     rep_lines_done = False
+    causes: list[str] = []
     for i in issues:
         if i.log_previous is None or not i.container or read >= MAX_LOG_PODS:
             continue
@@ -1148,8 +1167,16 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
                 k = ("PersistentVolumeClaim", pmd.get("namespace") or "", claim)
                 if k not in depends:
                     depends.append(k)
+        cause = logscan.crash_cause(lines) if prev or code in ("POD-CRASHLOOP", "POD-OOMKILLED") else None
+        if cause is not None and cause.kind == "storage-corruption":
+            deps = _corruption(top, i, label, cause, code, corrupted)
+            depends.extend(d for d in deps if d not in depends)
         if not rep_lines_done:
             rep_lines_done = True
+            if cause is not None and cause.kind == "go-panic":
+                causes.append(f"cause: the Go program panicked (a Go program exits 2 after an unrecovered panic): "
+                              f"{cause.lines[0]}")
+                evidence = [ln.replace(_exit_text(2), " (Go panic: see the log below)") for ln in evidence]
             for ln in logscan.telling_lines(lines, fallback=prev or code in ("POD-FAILED", "POD-INIT-FAILING")):
                 evidence.append(f"{label}: {ln}")
             for host, ln in logscan.unresolved_hosts(lines):
@@ -1163,6 +1190,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
                 depends.append(k)
                 evidence.append(f"{label}: connection to {host} fails, which is Service {k[1]}/{k[2]}: {ln}")
 
+    evidence[rep_end:rep_end] = causes
     params = {"pod": rep_pod, "container": rep.container or _first_container(rep.pod),
               "node": (rep.pod.get("spec") or {}).get("nodeName") or "<node>"}
     params.update(rep.params)
@@ -1176,6 +1204,43 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue]):
         code, top, title=title, evidence=evidence, params=params, severity=sev,
         subjects=[key_of(p) for p in pods if p is not top], depends_on=depends, extra_fixes=fixes,
     )
+
+
+def _corruption(top: Obj, issue: Issue, label: str, cause: logscan.LogCause, code: str,
+                corrupted: dict[Key, Finding]) -> list[Key]:
+    """The storage-corruption finding for `top` (made once, extended per pod), and the keys the crash or OOM
+    finding must depend on so that the corruption leads it. The link goes through a key of the data files
+    themselves, not the claim: a claim that is merely filling up explains neither (a full disk says "No space
+    left on device", which crash_cause does not call corruption)."""
+    pod = issue.pod
+    pmd = pod["metadata"]
+    ns = pmd.get("namespace") or ""
+    claims = _claims(pod)
+    volumes: list[Key] = [("DataFiles", ns, c) for c in claims] or [("DataFiles", ns, pmd["name"])]
+    tk = key_of(top)
+    f = corrupted.get(tk)
+    if f is None:
+        tkind, tname = top.get("kind") or "Pod", top["metadata"]["name"]
+        where = f"{tkind} {ns}/{tname}" if ns else f"{tkind} {tname}"
+        ev = [f"{label}: {ln}" for ln in cause.lines]
+        ev.append("data volume: " + (f"PersistentVolumeClaim {', '.join(claims)}" if claims else
+                                     "no PersistentVolumeClaim (the data lives in an ephemeral volume)"))
+        f = finding(
+            "POD-STORAGE-CORRUPTION", top,
+            title=f"{where}: {cause.summary}; pod {pmd['name']} cannot start until the data is repaired or "
+                  "restored",
+            evidence=ev, subjects=[key_of(pod), *volumes],
+            params={"pod": pmd["name"], "container": issue.container, "claim": claims[0] if claims else "<claim>"},
+        )
+        corrupted[tk] = f
+    else:
+        for k in (key_of(pod), *volumes):
+            if k not in f.subjects:
+                f.subjects.append(k)
+    if code == "POD-OOMKILLED" and not any(e.startswith("also OOMKilled") for e in f.evidence):
+        f.evidence.append(f"also OOMKilled ({issue.summary}): raising the memory limit alone will not start it "
+                          "while the data files cannot be read")
+    return volumes
 
 
 def _ready_and_total(snap: Snapshot, top: Obj, failing: set[str]) -> tuple[int, int]:

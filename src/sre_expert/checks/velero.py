@@ -617,6 +617,8 @@ def _cluster_archive_finding(snap: Snapshot, st: VeleroState) -> Finding | None:
             deps.append(("BackupStorageLocation", st.namespace, s.location))
     if not producers:
         ev.append("no Schedule backs up the cluster-scoped resources (includeClusterResources, or every namespace)")
+        # A configuration gap: no crash of the server (or of anything else) explains a Schedule nobody wrote.
+        deps = []
     if archive is not None:
         ev.append(f"newest Completed cluster archive: {archive.name} taken {_iso(archive.time)} ({human(age)} ago)")
     else:

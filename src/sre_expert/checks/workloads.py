@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import cron
@@ -348,7 +348,9 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
         more = len(names) - MAX_LISTED
         shown = ", ".join(names[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
         evidence.append(f"pods not ready: {shown}")
-    if missing:
+    if not (snap.collected("Pod") and snap.count("Pod") > 0):
+        evidence.append("not checked: pods were not captured, so which pods are down (and why) cannot be seen")
+    elif missing:
         evidence.append(f"{missing} pod(s) missing: the controller has not created them")
     deps = list(depends) + [key_of(p) for p, _ in not_ready]
     sev = "critical" if not available else "warning"
@@ -497,9 +499,10 @@ def _daemon_target(pod: Obj) -> str | None:
 
 @check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",))
 def replicasets(snap: Snapshot) -> Iterator:
-    """Only ReplicaSets no Deployment controls (a Deployment's are judged through the Deployment)."""
+    """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
+    that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
     for rs in snap.list("ReplicaSet"):
-        if any(ref.get("controller") for ref in rs["metadata"].get("ownerReferences") or ()):
+        if snap.controller_of(rs) is not None:
             continue
         available, desired = _availability(rs)
         if not desired or available >= desired:
@@ -621,7 +624,8 @@ def jobs(snap: Snapshot) -> Iterator:
 # --------------------------------------------------------------------------------------------- CronJobs
 
 
-@check("workloads", codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED"), reads=("CronJob",))
+@check("workloads", codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED", "CRONJOB-SCHEDULE-NEVER-FIRES",
+                           "CRONJOB-RUN-MISSING"), reads=("CronJob",))
 def cronjobs(snap: Snapshot) -> Iterator:
     resolver = logscan.ServiceResolver(snap)
     now = snap.now
@@ -659,15 +663,105 @@ def cronjobs(snap: Snapshot) -> Iterator:
                               depends_on=deps + log_deps,
                               params={"job": last["metadata"]["name"],
                                       "pod": pod["metadata"]["name"] if pod else "", "container": container})
+        impossible = _never_fires(cj)
+        if impossible is not None:
+            yield impossible
+            continue
         f = _missed_schedule(snap, cj, jobs, now)
         if f is not None:
             yield f
+        f = _run_missing(snap, cj, jobs, now)
+        if f is not None:
+            yield f
+
+
+def _cron_expression(cj: Obj) -> str:
+    """spec.schedule with spec.timeZone folded in as CRON_TZ, as the CronJob controller reads it."""
+    spec = cj.get("spec") or {}
+    schedule = spec.get("schedule") or ""
+    return schedule if not spec.get("timeZone") or "TZ=" in schedule else f"CRON_TZ={spec['timeZone']} {schedule}"
+
+
+def _never_fires(cj: Obj):
+    """A schedule no date matches (`0 0 30 2 *`): the API server accepts it, and the CronJob never runs."""
+    spec, st = cj.get("spec") or {}, cj.get("status") or {}
+    try:
+        why = cron.parse(_cron_expression(cj)).never_fires()
+    except ValueError:
+        return None
+    if why is None:
+        return None
+    return finding("CRONJOB-SCHEDULE-NEVER-FIRES", cj,
+                   title=f"{_where(cj)} never runs: its schedule {spec.get('schedule')!r} names a date that does "
+                         f"not exist ({why})",
+                   evidence=[f"spec.schedule={spec.get('schedule')!r}"
+                             + (f" timeZone={spec.get('timeZone')}" if spec.get("timeZone") else ""),
+                             f"cause: {why}",
+                             f"status.lastScheduleTime={st.get('lastScheduleTime') or 'never'}"],
+                   params={"schedule": spec.get("schedule") or ""})
+
+
+CRONJOB_SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
+
+
+def _scheduled_at(job: Obj, cronjob_name: str) -> datetime | None:
+    """The scheduled time a CronJob's Job was created for: its annotation (Kubernetes 1.28+), else the
+    `<cronjob>-<minutes since the epoch>` name the controller gives it."""
+    md = job["metadata"]
+    t = _t((md.get("annotations") or {}).get(CRONJOB_SCHEDULED_AT))
+    if t is not None:
+        return t
+    suffix = md["name"][len(cronjob_name) + 1:] if md["name"].startswith(cronjob_name + "-") else ""
+    if suffix.isdigit():
+        return datetime.fromtimestamp(int(suffix) * 60, tz=UTC)
+    return None
+
+
+def _run_missing(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
+    """The last scheduled run left no Job and no success after it: the Job failed and was removed
+    (failedJobsHistoryLimit 0, ttlSecondsAfterFinished) or was deleted, so nothing shows that it did not work."""
+    spec, st = cj.get("spec") or {}, cj.get("status") or {}
+    last = _t(st.get("lastScheduleTime"))
+    if last is None or now - last <= CRON_TOLERANCE or st.get("active"):
+        return None
+    if not (snap.collected("Job") and snap.count("Job") > 0):
+        return None  # Jobs were not captured: their absence proves nothing
+    ok = _t(st.get("lastSuccessfulTime"))
+    if ok is not None and ok >= last:
+        return None
+    name = cj["metadata"]["name"]
+    for j in jobs:
+        at = _scheduled_at(j, name)
+        created = _t(j["metadata"].get("creationTimestamp"))
+        if at == last or (at is None and created is not None and created >= last):
+            return None
+    job_spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    limit = spec.get("failedJobsHistoryLimit", 1)
+    evidence = [f"status.lastScheduleTime={st.get('lastScheduleTime')}",
+                f"status.lastSuccessfulTime={st.get('lastSuccessfulTime') or 'never'}"
+                + (" (before the last scheduled run)" if ok is not None else ""),
+                "no Job for that run in the capture" + (": the CronJob owns " + ", ".join(
+                    j["metadata"]["name"] for j in jobs[-MAX_LISTED:]) if jobs else ", and the CronJob owns no Job")]
+    removers = []
+    if limit == 0:
+        removers.append("spec.failedJobsHistoryLimit=0 deletes a failed Job at once")
+    if job_spec.get("ttlSecondsAfterFinished") is not None:
+        removers.append(f"jobTemplate.spec.ttlSecondsAfterFinished={job_spec['ttlSecondsAfterFinished']} deletes "
+                        "every finished Job after that many seconds")
+    evidence.extend(removers or [f"spec.failedJobsHistoryLimit={limit}: a failed Job should still be kept, so it "
+                                 "was deleted (by hand or by a cleanup)"])
+    for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]:
+        evidence.append(fmt_event(ev, 300))
+    return finding("CRONJOB-RUN-MISSING", cj,
+                   title=f"{_where(cj)}: the run scheduled at {st.get('lastScheduleTime')} left no Job and no "
+                         f"success after it ({human(now - last)} ago)",
+                   evidence=evidence, params={"schedule": spec.get("schedule") or ""})
 
 
 def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
     schedule = spec.get("schedule") or ""
-    expr = schedule if not spec.get("timeZone") or "TZ=" in schedule else f"CRON_TZ={spec['timeZone']} {schedule}"
+    expr = _cron_expression(cj)
     try:
         sched = cron.parse(expr)
     except ValueError:

@@ -41,6 +41,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         findings.append(doc)
     return {
         "capturedAt": info.captured_at.isoformat().replace("+00:00", "Z"),
+        **({"capturedAtSource": info.captured_at_source} if info.captured_at_note() else {}),
         "cluster": info.cluster,
         "source": info.source,
         "sweptNamespaces": list(info.namespaces),

@@ -19,6 +19,7 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
         "",
         f"Captured {info.captured_at:%Y-%m-%d %H:%M:%S} UTC from {info.source}"
         + (f" `{info.location}`" if info.location else "")
+        + (f" ({info.captured_at_note()})" if info.captured_at_note() else "")
         + (f" (only namespaces {', '.join(info.namespaces)} were swept)" if info.namespaces else "")
         + f". {s['critical']} critical, {s['warning']} warning, {s['info']} info.",
         "",

@@ -43,6 +43,8 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     head = Text()
     head.append("sre-expert", style="bold")
     head.append(f" · {info.cluster or 'cluster'} · captured {info.captured_at:%Y-%m-%d %H:%M} UTC · {info.source}")
+    if info.captured_at_note():
+        head.append(f" · {info.captured_at_note()}", style="yellow")
     if info.namespaces:
         head.append(f" · swept only {', '.join(info.namespaces)}", style="yellow")
     console.print(head)

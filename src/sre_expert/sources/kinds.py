@@ -47,6 +47,7 @@ COLLECTED_KINDS: tuple[KindSpec, ...] = tuple(
          "DaemonSet", "daemonsets")
     + _k("batch", True, "Job", "jobs", "CronJob", "cronjobs")
     + _k("autoscaling", True, "HorizontalPodAutoscaler", "horizontalpodautoscalers")
+    + _k("policy", True, "PodDisruptionBudget", "poddisruptionbudgets")
     # networking, storage, cluster plumbing
     + _k("discovery.k8s.io", True, "EndpointSlice", "endpointslices")
     + _k("networking.k8s.io", True, "NetworkPolicy", "networkpolicies")
@@ -69,6 +70,8 @@ COLLECTED_KINDS: tuple[KindSpec, ...] = tuple(
     # External Secrets Operator
     + _k("external-secrets.io", True, "ExternalSecret", "externalsecrets", "SecretStore", "secretstores")
     + _k("external-secrets.io", False, "ClusterSecretStore", "clustersecretstores")
+    + _k("external-secrets.io", False, "ClusterExternalSecret", "clusterexternalsecrets")
+    + _k("external-secrets.io", True, "PushSecret", "pushsecrets")
     # Velero
     + _k("velero.io", True, "Backup", "backups", "Schedule", "schedules", "Restore", "restores",
          "BackupStorageLocation", "backupstoragelocations")
