@@ -159,14 +159,13 @@ def check_routes(ctx: LintContext) -> None:
                 # the parent's namespace defaults to the route's, wherever kustomize/Flux/Argo CD put it
                 keys = [(str(ref["namespace"]), name)] if ref.get("namespace") else \
                     [(ns, name) for ns in ro.namespaces or ("",)]
-                key = keys[0]
                 gw = next((nearest(gws[k], ro.file) for k in keys if k in gws), None)
                 if gw is None:
                     if gw_known:
+                        named = " or ".join("/".join(k) if k[0] else k[1] for k in keys)
                         ctx.add(lint_finding(
                             "LINT-ROUTE-PARENT-MISSING", obj_ref(ro), ro.file, ro.line("spec", "parentRefs", pi, "name"),
-                            f"{ro.display()} attaches to Gateway {' or '.join('/'.join(k) if k[0] else k[1] for k in keys)}, which the "
-                            "repository does not define",
+                            f"{ro.display()} attaches to Gateway {named}, which the repository does not define",
                             evidence=["Gateways in the repository: " + (", ".join(f"{n}/{m}" for n, m in gws) or "none")]))
                     continue
                 tls_hosts |= _check_parent(ctx, ro, pi, ref, gw, hosts, issued, not_ours)

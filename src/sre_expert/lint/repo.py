@@ -6,10 +6,10 @@ as PyYAML's strict loader would: a tag it does not know (`!Ref`, `!!python/…`)
 or map; a bare `=` is a string; timestamps stay strings (they reach the API server as JSON strings); an
 anchor defined twice is allowed, later aliases taking the newer one.
 
-A file that still does not parse is one of two things. If it looks like what lint reads (a Kubernetes
+A file that still does not parse is one of three things. If it looks like what lint reads (a Kubernetes
 object, a platform values file, a Prometheus or Falco rules file) it is recorded as an error with its
-line; otherwise (a Helm values file with Go templates, an application's config, a CI file) it is
-skipped with a note. Rules that reason about absence ("no Gateway named X") ask `Repo.hiding(kind…)`:
+line; a manifest with placeholders a tool fills in (`{{ }}`, `${VAR}`, `{VAR}`) is skipped with a note
+but may still hold objects; anything else (an application's config, a CI file) is skipped with a note. Rules that reason about absence ("no Gateway named X") ask `Repo.hiding(kind…)`:
 only a broken file that may define one of those kinds withholds the conclusion, so one broken file
 never turns into a cascade of false findings, nor silences the rules for the whole repository.
 
@@ -193,11 +193,6 @@ class Repo:
     patches: set[str] = field(default_factory=set)  # kustomize patch files: partial objects, not manifests
     origin: str | None = None  # this checkout's repository URL (--repo-url, or git's origin at its top level)
     origin_from: str = ""
-
-    @property
-    def complete(self) -> bool:
-        """Every YAML file lint reads parsed: absence-based rules can trust what they do not find."""
-        return not self.broken
 
     @property
     def broken(self) -> list[ParseError]:
