@@ -49,8 +49,9 @@ def lint(repo: Repo, *, crd_dirs: tuple[str, ...] = (), promtool: str | None | b
         ctx.skip(skipped_note(repo))
     if repo.fixture_dirs:
         n = sum(1 for f in repo.files if repo.is_fixture(f) and f.endswith((".yaml", ".yml")))
-        ctx.skip(f"policy test resources: {n} YAML files in {len(repo.fixture_dirs)} Kyverno/Chainsaw test "
-                 "directories (next to kyverno-test.yaml or chainsaw-test.yaml) are fixtures, not deployed: not linted")
+        ctx.skip(f"test resources: {n} YAML files in {len(repo.fixture_dirs)} test directories (testdata/, "
+                 ".kyverno-test/, .chainsaw-test/, or next to kyverno-test.yaml or chainsaw-test.yaml) are test "
+                 "inputs, not deployed: not linted")
     for name, rule in RULES:
         try:
             rule(ctx)

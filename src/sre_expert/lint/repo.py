@@ -224,8 +224,9 @@ class Repo:
         return out
 
     def is_fixture(self, file: str) -> bool:
-        """A file of a policy test (Kyverno CLI `kyverno-test.yaml`, Chainsaw `chainsaw-test.yaml` next
-        to it, or below): resources written to pass or fail a policy, never deployed."""
+        """A test input, never deployed: next to (or below) a Kyverno CLI `kyverno-test.yaml` or Chainsaw
+        `chainsaw-test.yaml`, or in a `.kyverno-test`, `.chainsaw-test` or Go `testdata` directory:
+        resources written to pass or fail a test."""
         parts = file.split("/")
         return any("/".join(parts[:i]) in self.fixture_dirs for i in range(len(parts)))
 
@@ -438,7 +439,7 @@ def _unreadable(root: Path, path: Path) -> str | None:
     return None
 
 
-FIXTURE_DIRS = (".kyverno-test", ".chainsaw-test")
+FIXTURE_DIRS = (".kyverno-test", ".chainsaw-test", "testdata")  # testdata/: Go's directory of test inputs
 FIXTURE_MARKERS = ("kyverno-test.yaml", "kyverno-test.yml", "chainsaw-test.yaml", "chainsaw-test.yml")
 
 
