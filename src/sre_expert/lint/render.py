@@ -17,7 +17,9 @@ def _where(f) -> str:
     return f.where() if isinstance(f, LintFinding) else f.object.display()
 
 
-_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\S*[\d/.:@*]\S*")
+# Quoted values, and words with digits, punctuation or an inner capital: names (app-1, KubePodCrashLooping),
+# images, paths, hosts, durations.
+_VARYING = re.compile(r"'[^']*'|\"[^\"]*\"|\S*(?:[\d/.:@*_-]|[a-z][A-Z])\S*")
 GROUP_FROM = 3  # this many findings of one shape are printed as one group
 
 
