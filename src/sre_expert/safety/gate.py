@@ -311,7 +311,7 @@ _TR = GnuSpec(
 
 # jq reads a program, not files: everything that reaches outside the input is refused (module loading from
 # search paths, the environment, file names). A field named like them (`.env` of a container) is fine.
-_JQ_FORBIDDEN = re.compile(r"(?<![.$\w])(import|include|env|input_filename|get_search_list|modulemeta)\b|\$ENV\b")
+_JQ_FORBIDDEN = re.compile(r"(?<![.$\w])(import|include|env|input_filename|get_search_list|modulemeta)\b|\$\s*ENV\b")
 
 
 def _jq_check(opts: list[tuple[str, str | None]], operands: list[str]) -> str | None:
@@ -640,16 +640,28 @@ def admit(line: str, *, context: str | None = None) -> Admission:
 
 
 def _jq_args(args: list[str]) -> list[str]:
-    """jq's `--arg NAME VALUE` / `--argjson NAME JSON`: two values, dropped here after checking NAME."""
+    """jq's `--arg NAME VALUE` / `--argjson NAME JSON`: two values, dropped here after checking NAME.
+
+    Walked the way jq walks its argv, so a dropped pair is never one jq reads otherwise: `--indent` takes the
+    next word whatever it is (`--indent --arg tojson FILE 2` is indent "--arg", program `tojson`, input FILE),
+    and `--` is refused (jq 1.6 ends options there only after the program, 1.7 anywhere: after it `--arg
+    NAME FILE` are input files)."""
     out: list[str] = []
     i = 0
     while i < len(args):
-        if args[i] in ("--arg", "--argjson"):
+        a = args[i]
+        if a == "--":
+            raise NotAdmitted("jq: '--' is not allowed (jq versions disagree on what follows it)")
+        if a == "--indent":
+            out += args[i:i + 2]
+            i += 2
+            continue
+        if a in ("--arg", "--argjson"):
             if i + 2 >= len(args) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", args[i + 1]):
-                raise NotAdmitted(f"jq: {args[i]} needs NAME VALUE")
+                raise NotAdmitted(f"jq: {a} needs NAME VALUE")
             i += 3
             continue
-        out.append(args[i])
+        out.append(a)
         i += 1
     return out
 

@@ -1,0 +1,75 @@
+"""Attacks on the execution gate's filter stages: a line the gate admits must not make a filter read a file.
+
+Each attack is proven against the real program first (the file's content reaches its output when the line
+runs), then shown refused by the gate and by the MCP door that runs admitted lines unasked."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from sre_expert.mcp_server import run_read_only
+from sre_expert.safety.gate import admit
+
+MARK = "ATTACK-MARKER-7f3c"
+
+pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="not checked: jq is not installed")
+
+
+@pytest.fixture
+def secret_file(tmp_path: Path) -> Path:
+    p = tmp_path / "notes.txt"
+    p.write_text(MARK + "\n")
+    return p
+
+
+def _jq_file_reads(f: Path) -> list[str]:
+    """jq lines that the gate's old argument split saw as `jq PROGRAM` but jq reads `f` as an input file:
+    `--indent` takes the `--arg` that the split dropped with its two values, and `--` (after the program in
+    jq 1.6, anywhere in 1.7) makes the following `--arg NAME VALUE` plain file names."""
+    return [
+        f"echo x | jq -R --indent --arg tojson {f} 2 .",
+        f"echo x | jq -R . -- --arg a {f}",
+        f"echo x | jq -R -- . --arg a {f}",
+        f"echo x | jq -R --indent --argjson tojson {f} 2 .",
+    ]
+
+
+def test_jq_reads_the_file_when_run(secret_file: Path) -> None:
+    """The attack is real: run by hand (no gate), at least the first spelling leaks the file."""
+    line = _jq_file_reads(secret_file)[0]
+    out = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=30).stdout
+    assert MARK in out
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_gate_refuses_jq_lines_that_read_files(secret_file: Path, n: int) -> None:
+    line = _jq_file_reads(secret_file)[n]
+    a = admit(line)
+    assert not a.admitted, line
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_mcp_run_command_does_not_leak_a_file_through_jq(secret_file: Path, tmp_path: Path, n: int) -> None:
+    line = _jq_file_reads(secret_file)[n]
+    res = run_read_only(line, audit_path=tmp_path / "audit.jsonl", timeout=30)
+    assert res["ran"] is False
+    assert MARK not in str(res)
+
+
+def test_jq_dollar_space_env_is_refused() -> None:
+    """jq 1.6 reads `$ ENV` (space after `$`) as `$ENV`; the forbidden-word check must see it too."""
+    assert not admit("echo x | jq '$ ENV'").admitted
+    assert not admit("echo x | jq '$  ENV.HOME'").admitted
+
+
+def test_jq_ordinary_lines_still_run() -> None:
+    for line in ("kubectl get pods -o json | jq --indent 2 .items",
+                 "kubectl get pods -o json | jq -r --arg n web '.items[] | select(.metadata.name == $n)'",
+                 "kubectl get pods -o json | jq --argjson k 1 '.items[$k]'",
+                 "echo x | jq -R '.env'"):
+        assert admit(line).admitted, line
+
