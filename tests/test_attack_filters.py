@@ -73,3 +73,25 @@ def test_jq_ordinary_lines_still_run() -> None:
                  "echo x | jq -R '.env'"):
         assert admit(line).admitted, line
 
+
+
+# ------------------------------------------------------------------------------------------ unbounded output
+
+FLOOD = "echo x | jq -n -r 'repeat(\"" + "x" * 200 + "\")'"
+
+
+def test_an_endless_admitted_pipeline_stops_at_the_output_cap(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jq -n 'repeat(…)'` is admitted and never ends; captured whole, its output grew sre-expert's memory
+    by tens of MB a second until the timeout (60 s for MCP, 900 s for guard run). It must be cut at the
+    cap, the process group killed, and the cut said."""
+    from sre_expert.safety import execute
+
+    assert admit(FLOOD).admitted
+    monkeypatch.setattr(execute, "MAX_AUTO_OUTPUT_BYTES", 1 << 20)
+    res = run_read_only(FLOOD, audit_path=tmp_path / "audit.jsonl", timeout=20)
+    assert res["ran"] is True
+    assert res["exitCode"] is None
+    assert "output limit" in res.get("error", ""), res.get("error")
+    audit = (tmp_path / "audit.jsonl").read_text()
+    assert "output limit" in audit

@@ -18,6 +18,7 @@ written, nothing runs (AuditError propagates).
 from __future__ import annotations
 
 import os
+import selectors
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,9 @@ from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
 DEFAULT_TIMEOUT = 900.0  # seconds: long enough for `velero restore create … --wait`
 DRY_RUN_TIMEOUT = 60.0
 _KILL_GRACE = 5.0
+# What an unasked (gate-admitted) pipeline may print before it is stopped: `jq -n 'repeat(…)'` is admitted
+# and never ends, and its output is held in memory until the timeout.
+MAX_AUTO_OUTPUT_BYTES = 64 << 20
 
 
 @dataclass(slots=True)
@@ -193,15 +197,17 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
                     prev.close()  # the next stage owns it now
                 prev = None if last else p.stdout
                 procs.append(p)
-            try:
-                out, _ = procs[-1].communicate(timeout=timeout)
-                note = None
-                for p in procs[:-1]:
-                    p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            out, note = _read_capped(procs[-1], deadline, MAX_AUTO_OUTPUT_BYTES, timeout)
+            procs[-1].stdout.close()  # type: ignore[union-attr]
+            if note is None:
+                try:
+                    for p in procs:
+                        p.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    note = f"killed after the {timeout:g}s timeout"
+            if note is not None:
                 _kill_group(procs[0])
-                out, _ = procs[-1].communicate()
-                note = f"killed after the {timeout:g}s timeout"
             code = None if note else procs[-1].returncode
         finally:
             for p in procs:
@@ -211,6 +217,29 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
         errf.seek(0)
         err = errf.read()
     return code, out, err, note
+
+
+def _read_capped(proc: subprocess.Popen[bytes], deadline: float | None, limit: int,
+                 timeout: float | None) -> tuple[bytes, str | None]:
+    """`proc`'s standard output until it closes, the deadline passes or `limit` bytes arrive (then cut
+    there); the note says which stop it was (None: it closed)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buf = bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return bytes(buf), f"killed after the {timeout:g}s timeout"
+            if not sel.select(left):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return bytes(buf), None
+            buf += chunk
+            if len(buf) > limit:
+                return bytes(buf[:limit]), f"killed at the output limit ({limit >> 20} MiB printed)"
 
 
 def _run_captured(argv: list[str], env: Mapping[str, str] | None, stdin: str | None,
