@@ -88,10 +88,25 @@ def test_an_endless_admitted_pipeline_stops_at_the_output_cap(tmp_path: Path,
     from sre_expert.safety import execute
 
     assert admit(FLOOD).admitted
-    monkeypatch.setattr(execute, "MAX_AUTO_OUTPUT_BYTES", 1 << 20)
+    monkeypatch.setattr(execute, "MAX_AUTO_OUTPUT_BYTES", 1 << 20, raising=False)
     res = run_read_only(FLOOD, audit_path=tmp_path / "audit.jsonl", timeout=20)
     assert res["ran"] is True
     assert res["exitCode"] is None
     assert "output limit" in res.get("error", ""), res.get("error")
     audit = (tmp_path / "audit.jsonl").read_text()
     assert "output limit" in audit
+
+
+def test_a_filter_cannot_take_unbounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jq -n '[range(N)]'` is admitted and allocates without bound (range(1e9) is ~16 GB on a machine that
+    runs other work). Filter stages get an address-space limit; here lowered to 256 MiB so the 560 MB the
+    line below needs is refused by the kernel instead of handed out."""
+    from sre_expert.safety import execute
+
+    line = "echo x | jq -n '[range(2e7)] | length'"
+    assert admit(line).admitted
+    monkeypatch.setattr(execute, "MAX_FILTER_MEMORY_BYTES", 256 << 20, raising=False)
+    res = run_read_only(line, audit_path=tmp_path / "audit.jsonl", timeout=60)
+    assert res["ran"] is True
+    assert "20000000" not in res["stdout"]
+    assert res["exitCode"] not in (0, None), res

@@ -18,6 +18,7 @@ written, nothing runs (AuditError propagates).
 from __future__ import annotations
 
 import os
+import resource
 import selectors
 import shutil
 import signal
@@ -41,6 +42,10 @@ _KILL_GRACE = 5.0
 # What an unasked (gate-admitted) pipeline may print before it is stopped: `jq -n 'repeat(…)'` is admitted
 # and never ends, and its output is held in memory until the timeout.
 MAX_AUTO_OUTPUT_BYTES = 64 << 20
+# The address space of an admitted filter stage (jq, sort, grep…): `jq -n '[range(1e9)]'` is admitted and would
+# take ~16 GB. Applied right after the stage starts (no preexec_fn: sre-expert serve is threaded); kubectl
+# (Go reserves address space up front) is bounded by what the API server sends instead.
+MAX_FILTER_MEMORY_BYTES = 4 << 30
 
 
 @dataclass(slots=True)
@@ -193,6 +198,8 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
                                      stdout=subprocess.PIPE, stderr=errf, env=policy.env_for(argv[0], scratch),
                                      cwd=scratch, close_fds=True,
                                      process_group=procs[0].pid if procs else 0)
+                if argv[0] != "kubectl":
+                    _limit_memory(p.pid, MAX_FILTER_MEMORY_BYTES)
                 if prev is not None:
                     prev.close()  # the next stage owns it now
                 prev = None if last else p.stdout
@@ -217,6 +224,14 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
         errf.seek(0)
         err = errf.read()
     return code, out, err, note
+
+
+def _limit_memory(pid: int, limit: int) -> None:
+    """Cap `pid`'s address space (a process that already ended needs none)."""
+    try:
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except ProcessLookupError:
+        pass
 
 
 def _read_capped(proc: subprocess.Popen[bytes], deadline: float | None, limit: int,
