@@ -110,3 +110,36 @@ def test_a_filter_cannot_take_unbounded_memory(tmp_path: Path, monkeypatch: pyte
     assert res["ran"] is True
     assert "20000000" not in res["stdout"]
     assert res["exitCode"] not in (0, None), res
+
+
+# ------------------------------------------------------------------------------------------ keyless extraction
+
+KEYLESS = [
+    """kubectl get pod api-0 -o jsonpath='{.spec.containers[0].env[?(@.name=="DB_PASSWORD")].value}'""",
+    "kubectl get configmap app -o jsonpath='{.data.password}'",
+    "kubectl get configmap app -o go-template --template='{{.data.apiKey}}'",
+    "kubectl get pods -o jsonpath='{.items[*].spec.containers[*].env[*].value}'",
+    "kubectl get pods -o json | jq -r '.items[].spec.containers[].env[]?.value'",
+    """kubectl get pods -o json | jq -r '.items[].spec.containers[].env[] | select(.name=="DB_PASSWORD") | .value'""",
+    "kubectl get pods -o json | jq -r --arg k DB_PASSWORD '.items[].spec.containers[].env[] | select(.name==$k)'",
+    "kubectl get pods -o yaml | grep -A1 DB_PASSWORD | tail -n 1 | cut -d: -f2",
+]
+
+
+@pytest.mark.parametrize("line", KEYLESS)
+def test_output_that_strips_the_key_of_a_secret_value_is_not_unasked(line: str) -> None:
+    """jsonpath, templates, jq and grep|cut print a value without its key; redaction decides by the key, so
+    `hunter2hunter2` printed alone reached the model. Such a line is not run without confirmation."""
+    from sre_expert.safety.redact import redact_command_output
+
+    assert redact_command_output(line, "hunter2hunter2\n") == "hunter2hunter2\n"  # why: nothing to go by
+    assert not admit(line).admitted
+
+
+def test_everyday_jsonpath_and_jq_still_run() -> None:
+    for line in ("kubectl get pods -o jsonpath='{.items[*].metadata.name}'",
+                 "kubectl get pods -o json | jq -r '.items[] | .spec.serviceAccountName'",
+                 "kubectl get pods -o json | jq '.items[].spec.automountServiceAccountToken'",
+                 "kubectl get pods -o json | jq '.items[].spec.containers[].env'",
+                 "kubectl get pods -o yaml | grep -n image"):
+        assert admit(line).admitted, line

@@ -552,6 +552,7 @@ def check_kubectl(args: list[str], *, context: str | None) -> None:
         if context is None or ctx != context:
             raise NotAdmitted("kubectl --context: only the context sre-expert was started with is allowed")
     v, pos = call.verb, call.positionals
+    check_keyless([o.partition("=")[2] for o in call.values("output")] + call.values("template"), f"kubectl {v}")
     if v == "get":
         types = _types_and_names(pos, v)
         out = _check_output(call)
@@ -610,6 +611,29 @@ def _check_echo(args: list[str]) -> None:
 FIRST_STAGE = ("kubectl", "echo")
 
 
+# Fields whose name looks secret to the key rules but whose values are not: a boolean and a projected-volume
+# source (an object that names an audience, not a token).
+_PUBLIC_FIELDS = frozenset({"automountServiceAccountToken", "serviceAccountToken"})
+_EXPR_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_ENV_VALUES = re.compile(r"(?<![\w$])env\b.*\bvalue\b", re.DOTALL)
+
+
+def check_keyless(words: list[str], where: str) -> None:
+    """NotAdmitted when an expression picks values out of their keys by a secret-looking name (redaction
+    decides by the key, and jsonpath, templates, jq or grep|cut print the value alone) or prints env
+    values without their names."""
+    from .redact import default_rules
+
+    rules = default_rules()
+    for text in words:
+        for w in _EXPR_WORD.findall(text):
+            if w not in _PUBLIC_FIELDS and rules.key_rule(w) is not None:
+                raise NotAdmitted(f"{where}: {w!r} picks a secret-looking value out of its key, so nothing could "
+                                  "redact it")
+        if _ENV_VALUES.search(text):
+            raise NotAdmitted(f"{where}: env values without their names cannot be redacted")
+
+
 def admit(line: str, *, context: str | None = None) -> Admission:
     """Whether `line` may run without confirmation, and why not (see the module docstring)."""
     try:
@@ -632,6 +656,7 @@ def admit(line: str, *, context: str | None = None) -> Admission:
                     raise NotAdmitted(f"{prog!r} is not an allowed filter after '|' "
                                       f"({', '.join(sorted(FILTERS))})")
                 parse_gnu(spec, _jq_args(args) if prog == "jq" else args)
+                check_keyless(args, prog)
             if resolve_program(prog) is None:
                 raise NotAdmitted(f"{prog} is not installed in {TRUSTED_PATH}")
     except NotAdmitted as e:
