@@ -16,6 +16,9 @@ def register(app: typer.Typer) -> None:
         path: Annotated[str, typer.Argument(help="The repository checkout (values/, infrastructure/, argocd/ …).")],
         crds: Annotated[Optional[list[str]], typer.Option(
             "--crds", help="Directory of CRD YAML files to validate custom resources against (repeatable).")] = None,
+        repo_url: Annotated[Optional[str], typer.Option(
+            "--repo-url", help="The repository URL of this checkout (default: its git remote origin); Argo CD "
+            "paths are checked here only for sources naming it.")] = None,
         against_cluster: Annotated[bool, typer.Option(
             "--against-cluster", help="Also report drift against a cluster: live (kube context), --bundle or --demo.")] = False,
         bundle: BundleOpt = None,
@@ -24,6 +27,9 @@ def register(app: typer.Typer) -> None:
         kubeconfig: KubeconfigOpt = None,
         output: OutputOpt = Output.terminal,
         severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
+        show_all: Annotated[bool, typer.Option(
+            "--all", help="Print every finding; by default the terminal folds repeated ones (same code and message "
+            "shape) into one group. JSON always lists every finding.")] = False,
         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
     ) -> None:
         """Lint a GitOps repository: alert rules vs the catalogue (and promtool), Velero tiers and locations,
@@ -46,7 +52,7 @@ def register(app: typer.Typer) -> None:
             _err("--bundle/--demo/--context/--kubeconfig name the cluster to compare with: add --against-cluster")
             raise typer.Exit(2)
         try:
-            repo = load_repo(path)
+            repo = load_repo(path, repo_url=repo_url)
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
             _err(str(e))
             raise typer.Exit(2) from None
@@ -76,5 +82,5 @@ def register(app: typer.Typer) -> None:
         else:
             from .lint.render import render_terminal
 
-            render_terminal(rep, _console(), header)
+            render_terminal(rep, _console(), header, show_all=show_all)
         raise typer.Exit(exit_status(rep, fail_on.value))
