@@ -171,11 +171,12 @@ def run_cmd(
             _err(f"output withheld: this command prints Secret values ({len(result.stdout)} bytes, sha256 "
                  f"{result.output_sha256}); rerun with --show-secrets to print it")
         else:  # like every console of sre-expert: secrets and personal data become placeholders
+            from .safety.controls import visible_controls
             from .safety.redact import PlaceholderTable, redact
 
             table = PlaceholderTable()
-            sys.stdout.write(redact(result.stdout.decode("utf-8", errors="replace"), table=table))
-            sys.stderr.write(redact(result.stderr.decode("utf-8", errors="replace"), table=table))
+            sys.stdout.write(visible_controls(redact(result.stdout.decode("utf-8", errors="replace"), table=table)))
+            sys.stderr.write(visible_controls(redact(result.stderr.decode("utf-8", errors="replace"), table=table)))
         sys.stdout.flush()
     if result.exit_code is None:
         _err(result.message or "the command did not finish")

@@ -32,11 +32,13 @@ def counts_line(report: Report, lead: str) -> Text:
 
 def render_terminal(report: Report, console: Console, max_evidence: int = 4, show_info: bool = True) -> None:
     """Print the report; every string that quotes the cluster goes through the redactor first."""
-    from functools import partial
-
+    from ..safety.controls import visible_controls
     from ..safety.redact import PlaceholderTable, redact
 
-    red = partial(redact, table=PlaceholderTable())
+    table = PlaceholderTable()
+
+    def red(text: str) -> str:
+        return visible_controls(redact(text, table=table))
     info = report.info
     by_id = {f.id: f for f in report.findings}
     roots = [f for f in report.findings if f.root_cause and (show_info or f.severity != "info")]
