@@ -3,6 +3,7 @@
 
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -45,6 +46,10 @@ def register(app: typer.Typer) -> None:
         if (bundle or demo or context or kubeconfig) and not against_cluster:
             _err("--bundle/--demo/--context/--kubeconfig name the cluster to compare with: add --against-cluster")
             raise typer.Exit(2)
+        for d in crds or ():
+            if not Path(d).expanduser().is_dir():
+                _err(f"--crds {d}: {'not a directory' if Path(d).expanduser().exists() else 'no such directory'}")
+                raise typer.Exit(2)
         try:
             repo = load_repo(path)
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:

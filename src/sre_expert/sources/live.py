@@ -152,10 +152,15 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
         if not path:
             raise LiveSourceError(f"--context {opts.context}: no kubeconfig found ($KUBECONFIG or ~/.kube/config)")
         try:
-            config.load_kube_config(config_file=path, context=opts.context, client_configuration=cfg,
-                                    persist_config=False)
             contexts, current = config.list_kube_config_contexts(path)
         except Exception as e:  # ConfigException, YAML and file errors: all mean "this kubeconfig is unusable"
+            raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
+        if opts.context and not any(c.get("name") == opts.context for c in contexts or ()):
+            raise LiveSourceError(unknown_context_message(opts.context, [str(c.get("name")) for c in contexts or ()], path))
+        try:
+            config.load_kube_config(config_file=path, context=opts.context, client_configuration=cfg,
+                                    persist_config=False)
+        except Exception as e:
             raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
         name = opts.context or (current or {}).get("name") or ""
         ctx = next((c for c in contexts or () if c.get("name") == name), current or {})
@@ -174,6 +179,18 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
     api = client.ApiClient(cfg)
     api.user_agent = USER_AGENT
     return api, cluster, location
+
+
+def unknown_context_message(context: str, names: list[str], path: str) -> str:
+    """One sentence: the context is not in the kubeconfig, and which ones are (as `kubectl config
+    get-contexts` would show), closest first when one looks like a typo."""
+    import difflib
+
+    if not names:
+        return f"--context {context}: {path} has no contexts"
+    close = difflib.get_close_matches(context, names, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"--context {context}: not in {path}; {hint}its contexts: {', '.join(sorted(names))}"
 
 
 def _first_line(e: BaseException) -> str:
