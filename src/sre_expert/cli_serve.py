@@ -77,8 +77,11 @@ def serve(
         if len(token) < MIN_TOKEN_CHARS:
             _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
             raise typer.Exit(2)
+    from .cli import _live_defaults
     from .sources.resolve import source_problem
 
+    src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
+    context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
     problem = source_problem(bundle, demo, context, kubeconfig)
     if problem:
         _err(problem)

@@ -69,7 +69,11 @@ def register_collect(bundle_app: typer.Typer) -> None:
             if not ok:
                 _err(f"{out} exists and was kept; nothing was collected")
                 raise typer.Exit(1)
-        opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=tuple(namespace or ()),
+        from .cli import _live_defaults
+
+        src = _live_defaults(None, False, context, kubeconfig, prometheus, namespace)
+        context, kubeconfig, prometheus = src.context, src.kubeconfig, src.prometheus
+        opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=src.namespaces,
                            workers=workers, timeout=timeout, logs=logs)
         try:
             with sweep_progress(sys.stderr) as progress:
