@@ -233,8 +233,8 @@ def checks_catalogue(
             import difflib
 
             close = difflib.get_close_matches(wanted, list(cat), n=3)
-            _err(f"unknown code {code}" + (f"; did you mean {', '.join(close)}?" if close else "")
-                 + "; run `sre-expert checks` for the list")
+            _err(f"unknown code {code}; " + (f"did you mean {', '.join(close)}? " if close else "")
+                 + "`sre-expert checks` lists every code")
             raise typer.Exit(2)
         specs = [cat[wanted]]
     if output is Output.json:
