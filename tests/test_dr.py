@@ -187,7 +187,7 @@ def test_namespace_deletion_plan_uses_the_newest_good_backup(healthy) -> None:
 def test_database_corruption_plan_stops_replaces_and_restores_volumes(healthy) -> None:
     plan = dr_plan(healthy, "database-corruption", "mycure-production")
     steps = [(s.command, s.safety) for s in plan.steps if s.command]
-    assert ("kubectl scale statefulset mongodb -n mycure-production --replicas=0", "mutating") in steps
+    assert ("kubectl scale statefulset mongodb -n mycure-production --replicas=0", "destructive") in steps
     assert ("kubectl delete statefulset mongodb -n mycure-production", "destructive") in steps
     assert ("kubectl delete pvc datadir-mongodb-0 -n mycure-production", "destructive") in steps
     restore = next(c for c, _ in steps if c.startswith("velero restore create"))

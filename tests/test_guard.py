@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from sre_expert.safety.guard import classify, fill_placeholders, program_names
-from sre_expert.safety.kubectl_flags import VALUE_FLAGS
+from sre_expert.safety.kubectl_flags import ALL_FLAGS, VALUE_FLAGS
 from sre_expert.safety.kubectl_rules import command_context, dry_run_plan
 from sre_expert.safety.shell import Group, ParseError, parse
 from sre_expert.safety.verdict import CLASSES, DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
@@ -71,6 +71,69 @@ def test_every_corpus_command_gets_its_label(capsys: pytest.CaptureFixture[str])
 def test_no_destructive_command_is_classified_read_only() -> None:
     lowered = [c for cls, _, c in CORPUS_ROWS if cls == DESTRUCTIVE and classify(c).cls == READ_ONLY]
     assert lowered == []
+
+
+def test_labels_never_understate() -> None:
+    """Issue 12: no mutating or destructive command is labelled read-only, no destructive one only mutating
+    (or unknown), and every command that prints Secret values is flagged: the operator reads this label before
+    typing the confirmation."""
+    read_only = [c for cls, _, c in CORPUS_ROWS if cls in (MUTATING, DESTRUCTIVE) and classify(c).cls == READ_ONLY]
+    only_mutating = [c for cls, _, c in CORPUS_ROWS if cls == DESTRUCTIVE and classify(c).cls != DESTRUCTIVE]
+    unflagged = [c for _, secrets, c in CORPUS_ROWS if secrets and not classify(c).exposes_secrets]
+    assert (read_only, only_mutating, unflagged) == ([], [], [])
+
+
+def _section(title: str) -> list[tuple[str, bool, str]]:
+    """The labelled rows under one `# == title` heading of the corpus."""
+    rows, inside = [], False
+    for line in CORPUS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# =="):
+            inside = title in line
+        elif inside and line.strip() and not line.startswith("#"):
+            cls, secrets, command = line.split("\t", 2)
+            rows.append((cls, secrets == "yes", command.replace("⏎", "\n")))
+    return rows
+
+
+@pytest.mark.parametrize("title,least", [
+    ("shell features the parser models only partly", 30), ("program options that execute or write", 60),
+    ("environment that loads code", 12), ("destructive where the effect is an outage", 40),
+    ("secret printers", 30)])
+def test_issue_12_classes_are_in_the_corpus(title: str, least: int) -> None:
+    rows = _section(title)
+    assert len(rows) >= least, (title, len(rows))
+    # each section holds the dangerous forms and some look-alikes that must stay as they are
+    assert any(cls != READ_ONLY for cls, _, _ in rows) and any(cls == READ_ONLY for cls, _, _ in rows)
+
+
+def test_brace_expansion_is_computed_like_bash() -> None:
+    words = parse("echo x{a,}y {1..3} {a..c} {01..03} a{b,c{d,e}}f '{q,r}' {} {x} ${p,q}").pipelines[0].commands[0].words
+    assert [w.braces for w in words[1:]] == [["xay", "xy"], ["1", "2", "3"], ["a", "b", "c"], ["01", "02", "03"],
+                                             ["abf", "acdf", "acef"], None, None, None, None]
+    assert parse("echo {a,}").pipelines[0].commands[0].words[1].braces == ["a"]  # the empty word is removed
+    v = classify("kubectl delete ns prod --dry-run=server {--dry-run=none,}")
+    assert v.cls == DESTRUCTIVE and v.targets == ("prod",)
+    big = classify("echo {1..100000}")
+    assert big.cls == UNKNOWN and "brace expansion" in big.reasons[0]
+
+
+def test_run_time_evaluation_is_recorded_and_unknown() -> None:
+    cases = {"echo $((x))": "arithmetic", "echo ${x@P}": "prompt", "echo ${!x}": "another variable",
+             "echo ${a[$i]}": "subscript", "echo ${s:$n}": "offset", "a[$i]=1 ls": "subscript"}
+    for command, why in cases.items():
+        v = classify(command)
+        assert v.cls == UNKNOWN and any(why in r for r in v.reasons), (command, v)
+    for literal in ("echo $((1 + 2))", "echo ${a[2]}", "echo ${s:1:2}", "echo ${!p*}", "a[3]=1 ls"):
+        assert classify(literal).cls == READ_ONLY, literal
+
+
+def test_case_is_parsed_and_every_branch_classified() -> None:
+    script = parse("case $1 in\n a|b) ls ;;\n (c) kubectl delete pod x\n ;;\n *) echo hi;;&\nesac > out")
+    group = script.pipelines[0].commands[0]
+    assert isinstance(group, Group) and len(group.body.pipelines) == 4 and group.redirects[0].op == ">"
+    assert classify("case x in x) rm -rf /data;; esac").cls == DESTRUCTIVE
+    with pytest.raises(ParseError):
+        parse("case x in a) ls")
 
 
 def test_seed_commands_are_all_in_the_corpus() -> None:
@@ -313,6 +376,30 @@ def test_real_kubectl_accepts_the_dry_run_flags(command: str, tmp_path: Path) ->
     assert r.returncode != 0
     assert "unknown flag" not in r.stderr and "unknown shorthand" not in r.stderr, r.stderr
     assert "127.0.0.1:1" in r.stderr or "connection refused" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("program", ["grep", "head", "tail", "cut", "ls", "wc"])
+def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
+    """The long options `PROG --help` lists are in gnu_flags (an option outside it labels the command unknown)."""
+    from sre_expert.safety.gnu_flags import OPTIONS
+
+    path = shutil.which(program)
+    text = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30).stdout if path else ""
+    if "GNU" not in text and "gnu.org" not in text:
+        pytest.skip(f"{program} is not the GNU tool")
+    listed = set(re.findall(r"^\s+(?:-\w, )?(--[a-z][\w-]*)", text, re.M))
+    assert listed and listed <= OPTIONS[program]
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("verb", ["get", "delete", "scale", "exec", "kustomize", "create", "taint"])
+def test_flag_table_matches_real_kubectl(verb: str) -> None:
+    """Every flag `kubectl <verb> --help` lists is in the table (a flag outside it labels the command unknown)."""
+    text = subprocess.run([KUBECTL, verb, "--help"], capture_output=True, text=True, timeout=30).stdout
+    options = text.split("Options:", 1)[1].split("Usage:", 1)[0] if "Options:" in text else ""
+    listed = {f for s, l in re.findall(r"^    (?:-(\w), )?--([a-zA-Z0-9-]+)", options, re.M)
+              for f in ("--" + l, "-" + s if s else "--" + l)}
+    assert listed and listed <= ALL_FLAGS[verb]
 
 
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")

@@ -1,5 +1,6 @@
 """Property: wrapping a command in a shell combinator never lowers its class, and never hides that it prints
-Secret values. The commands are the labelled corpus; the combinators are what an operator (or a model)
+Secret values; respelling a dangerous command (brace expansion, environment prefixes, flag spellings, run-time
+arithmetic) never makes it read-only. The commands are the labelled corpus; the combinators are what an operator (or a model)
 would use to run the same thing differently: sudo, env, timeout, nohup, watch, bash -c, eval, $( ), ( ),
 pipes, lists, xargs.
 
@@ -17,8 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from sre_expert.safety.guard import classify
-from sre_expert.safety.shell import ParseError, Simple, parse
-from sre_expert.safety.verdict import rank
+from sre_expert.safety.shell import ParseError, Simple, Word, parse
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
 
 from test_guard import CORPUS_ROWS
 
@@ -67,8 +68,9 @@ def _single_kubectl(command: str) -> list[str] | None:
     cmd = script.pipelines[0].commands[0]
     if not isinstance(cmd, Simple) or cmd.assigns or cmd.redirects or len(cmd.words) < 3:
         return None
-    if cmd.words[0].text not in ("kubectl", "k") or any(w.dynamic or "\n" in w.text for w in cmd.words):
-        return None
+    if cmd.words[0].text not in ("kubectl", "k") or any(w.dynamic or "\n" in w.text or w.braces is not None
+                                                         for w in cmd.words):
+        return None  # xargs passes its input on as it is: no expansion of `$X`, `{a,b}`
     return [w.text for w in cmd.words]
 
 
@@ -163,3 +165,97 @@ def test_a_compound_is_at_least_its_highest_part(a: str, b: str, sep: str) -> No
         assert got >= parts[0]
     else:
         assert got >= max(parts), (line, classify(line))
+
+
+# -- issue 12: spellings of dangerous commands the parser once missed ---------------------------------------
+# Property: a mutating or destructive command, rewritten the way a hostile model would to slip past the label
+# (brace expansion, a code-loading environment prefix, kubectl's `_` for `-`, a GNU long-option prefix, run-time
+# arithmetic), is never labelled read-only, and the rewrites that keep its meaning never lower its class.
+
+DANGEROUS = [c for cls, _, c in CORPUS_ROWS if cls in (MUTATING, DESTRUCTIVE) and "\n" not in c and _simple_start(c)]
+READ_ONLY_SIMPLE = [c for cls, _, c in CORPUS_ROWS if cls == READ_ONLY and "\n" not in c and _simple_start(c)]
+CODE_VARS = ["HOME=/tmp/planted", "PATH=/tmp/planted:$PATH", "BASH_ENV=/tmp/planted", "LD_PRELOAD=/tmp/p.so",
+             "GIT_CONFIG_COUNT=1", "KUBECTL_EXTERNAL_DIFF=/tmp/p", "PYTHONPATH=/tmp/p", "XDG_CONFIG_HOME=/tmp/p",
+             "KUBECONFIG=/tmp/p", "EDITOR=/tmp/p", "NODE_OPTIONS=--require=/tmp/p.js"]
+# (template, dangerous GNU long option, shortest prefix the program accepts unambiguously)
+GNU_OPTIONS = [
+    ("sed {opt} s/a/b/ app.conf", "--in-place", 2), ("sort {opt}=out.txt in.txt", "--output", 2),
+    ("sort {opt}=/tmp/p in.txt", "--compress-program", 2), ("tar {opt}=exec=id -cf /dev/null app",
+                                                             "--checkpoint-action", 12),
+    ("tar {opt}=/tmp/p -cf app.tar app", "--use-compress-program", 3), ("tar -tf a.tar {opt}=id", "--to-command", 4),
+    ("git ls-remote {opt}=/tmp/p origin", "--upload-pack", 3), ("git grep {opt}=/tmp/p foo",
+                                                                "--open-files-in-pager", 3),
+    ("git reset {opt} HEAD~1", "--hard", 2), ("git push {opt} origin main", "--force", 3),
+    ("iconv -f utf8 -t ascii {opt}=out.txt in.txt", "--output", 1),
+    ("mysql {opt}='DROP TABLE t' -e 'select 1'", "--init-command", 4), ("env {opt}='rm -rf /data'", "--split-string", 3),
+]
+
+
+def _first_words(command: str) -> list[Word]:
+    return parse(command).pipelines[0].commands[0].words  # type: ignore[union-attr]
+
+
+def _replace_word(command: str, index: int, new: str) -> str:
+    """The command with the raw text of one word of its first simple command replaced (spans located by search)."""
+    words = _first_words(command)
+    pos = 0
+    for n, w in enumerate(words):
+        at = command.index(w.raw, pos)
+        if n == index:
+            return command[:at] + new + command[at + len(w.raw):]
+        pos = at + len(w.raw)
+    return command
+
+
+def _brace_safe(word: Word) -> bool:
+    return not any(ch in word.raw for ch in "{},") and "\n" not in word.raw
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(DANGEROUS), st.integers(min_value=1, max_value=12), st.sampled_from(["{%s,}", "{,%s}"]))
+def test_brace_spelling_never_lowers_a_dangerous_command(command: str, index: int, form: str) -> None:
+    words = _first_words(command)
+    assume(index < len(words) and _brace_safe(words[index]))
+    mutated = _replace_word(command, index, form % words[index].raw)
+    before, after = classify(command), classify(mutated)
+    assert rank(after.cls) >= rank(before.cls), (command, mutated, before, after)
+    assert after.cls != READ_ONLY
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(DANGEROUS + READ_ONLY_SIMPLE), st.sampled_from(CODE_VARS), st.booleans())
+def test_code_loading_environment_is_never_read_only(command: str, assign: str, through_env: bool) -> None:
+    mutated = f"env {assign} {command}" if through_env else f"{assign} {command}"
+    before, after = classify(command), classify(mutated)
+    assert rank(after.cls) >= max(rank(before.cls), rank(UNKNOWN)), (mutated, after)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from([c for c in DANGEROUS if c.split()[0] in ("kubectl", "k") and " --" in c]),
+       st.integers(min_value=0, max_value=30))
+def test_kubectl_underscore_flags_never_lower_the_class(command: str, seed: int) -> None:
+    words = _first_words(command)
+    longs = [n for n, w in enumerate(words) if w.text.startswith("--") and "-" in w.text[2:].partition("=")[0]]
+    assume(longs)
+    n = longs[seed % len(longs)]
+    name, eq, value = words[n].raw.partition("=")
+    mutated = _replace_word(command, n, "--" + name[2:].replace("-", "_") + eq + value)
+    assert rank(classify(mutated).cls) >= rank(classify(command).cls), (command, mutated)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(GNU_OPTIONS), st.integers(min_value=0, max_value=30))
+def test_gnu_option_prefixes_are_never_read_only(case: tuple[str, str, int], cut: int) -> None:
+    template, full, shortest = case
+    length = 2 + shortest + cut % (len(full) - 1 - shortest)
+    mutated = template.format(opt=full[:length])
+    assert classify(mutated).cls != READ_ONLY, mutated
+    assert rank(classify(mutated).cls) >= rank(classify(template.format(opt=full)).cls), mutated
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(READ_ONLY_SIMPLE + DANGEROUS),
+       st.sampled_from(["$((n))", '"$((n + 1))"', "${a[$i]}", "${x@P}", "${!ref}", "${s:$off}", "$[n]"]))
+def test_run_time_arithmetic_is_never_read_only(command: str, expansion: str) -> None:
+    mutated = f"{_suffix_safe(command)} && echo {expansion}"
+    assert rank(classify(mutated).cls) >= max(rank(classify(command).cls), rank(UNKNOWN)), mutated

@@ -208,13 +208,14 @@ def test_certificates_with_the_crd_columns(kubectl: Kubectl, snap: Any) -> None:
     assert len(rows(r.stdout)) - 1 == len(snap.list("Certificate"))
 
 
-def test_certificates_without_a_crd_are_name_and_age(tmp_path: Path) -> None:
+def test_certificates_without_a_crd_print_cert_managers_columns(tmp_path: Path) -> None:
+    """The demo holds Certificates but not their CRD; the cluster had cert-manager's, so its columns print."""
     demo = load_bundle(demo_path())
     with start_server(demo) as h:
         r = Kubectl(h.url, tmp_path / "home")("get certificates -A")
     assert r.returncode == 0, r.stderr
     table = rows(r.stdout)
-    assert table[0] == ["NAMESPACE", "NAME", "AGE"] and len(table) - 1 == len(demo.list("Certificate"))
+    assert table[0] == ["NAMESPACE", "NAME", "READY", "SECRET", "AGE"] and len(table) - 1 == len(demo.list("Certificate"))
 
 
 def test_common_kinds_print_their_usual_headers(kubectl: Kubectl) -> None:

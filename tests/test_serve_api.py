@@ -131,7 +131,7 @@ def test_version_comes_from_bundle_json(client: Client, snap: Any) -> None:
     assert (body["major"], body["minor"]) == tuple(snap.info.kubernetes_version.lstrip("v").split(".")[:2])
 
 
-def test_core_discovery_lists_present_kinds_read_only_with_short_names(client: Client) -> None:
+def test_core_discovery_lists_every_builtin_kind_read_only_with_short_names(client: Client) -> None:
     code, body = client.get("/api")
     assert code == 200 and body["kind"] == "APIVersions" and body["versions"] == ["v1"]
     code, body = client.get("/api/v1")
@@ -141,7 +141,10 @@ def test_core_discovery_lists_present_kinds_read_only_with_short_names(client: C
     assert res["services"]["shortNames"] == ["svc"] and res["nodes"]["namespaced"] is False
     assert res["pods/log"]["verbs"] == ["get"]
     assert all(set(r["verbs"]) <= {"get", "list"} for r in body["resources"])
-    assert "replicationcontrollers" not in res  # nothing of that kind in the bundle
+    # a real server lists every built-in resource, objects or not: nothing of this kind is in the bundle
+    assert res["replicationcontrollers"]["shortNames"] == ["rc"] and "all" in res["replicationcontrollers"]["categories"]
+    code, body = client.get("/api/v1/replicationcontrollers")
+    assert code == 200 and body["kind"] == "ReplicationControllerList" and body["items"] == []
 
 
 def test_group_discovery_from_object_api_versions(client: Client) -> None:
@@ -397,11 +400,25 @@ def test_crd_printer_columns_when_the_crd_is_in_the_bundle(client: Client, snap:
     assert all(r["cells"][1].startswith("[") for r in body["rows"])  # a list, printed as Go prints it
 
 
-def test_custom_resources_without_their_crd_get_name_and_age() -> None:
-    with start_server(demo_path()) as h:
+def test_operator_resources_without_their_crd_print_the_upstream_crd_columns() -> None:
+    """The demo holds Certificates but not their CRD: the cluster had cert-manager's CRD, so print its columns."""
+    demo = load_bundle(demo_path())
+    with start_server(demo) as h:
         _, body = Client(h.url).get("/apis/cert-manager.io/v1/certificates", accept=TABLE)
+    assert [c["name"] for c in body["columnDefinitions"]] == ["Name", "Ready", "Secret", "Issuer", "Status", "Age"]
+    for cert in demo.list("Certificate"):
+        row = next(r for r in body["rows"] if r["cells"][0] == cert["metadata"]["name"])
+        ready = [c["status"] for c in (cert.get("status") or {}).get("conditions") or () if c["type"] == "Ready"]
+        assert row["cells"][1] == (ready[0] if ready else None)
+
+
+def test_custom_resources_of_an_unknown_crd_get_name_and_age() -> None:
+    objs = [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "a", "namespace": "n1",
+             "creationTimestamp": "2026-11-25T03:00:00Z"}, "status": {"phase": "Ready"}}]
+    api = BundleAPI(snapshot_from_objects(objs, NOW))
+    body = json.loads(api.handle("GET", "/apis/example.com/v1/widgets", "", {"accept": TABLE}).body)
     assert [c["name"] for c in body["columnDefinitions"]] == ["Name", "Age"]
-    assert all(len(r["cells"]) == 2 for r in body["rows"])
+    assert body["rows"][0]["cells"] == ["a", "24h"]
 
 
 def test_partial_object_metadata_lists(client: Client) -> None:

@@ -98,6 +98,9 @@ def serve(
         label = snap.info.location or ("demo" if demo else path)
         print(f"Serving {label} ({n_objects} objects, {len(kinds)} kinds) read-only at {handle.url} — "
               f"kubeconfig: {kc}; try: KUBECONFIG={kc} kubectl get pods -A", flush=True)
+        if not quiet:
+            for note in handle.api.notes():
+                print(f"note: {note}", file=sys.stderr, flush=True)
         if shell:
             sh = os.environ.get("SHELL") or "/bin/sh"
             env = dict(os.environ, KUBECONFIG=str(kc))

@@ -1011,7 +1011,7 @@ def _plan_database(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
     for sts in sts_list:
         name = sts["metadata"]["name"]
         plan.steps.append(Step(f"Stop the database {name} so nothing writes to the corrupted volumes",
-                               f"kubectl scale statefulset {name} -n {ns} --replicas=0", "mutating"))
+                               f"kubectl scale statefulset {name} -n {ns} --replicas=0", "destructive"))
     for sts in sts_list:
         name = sts["metadata"]["name"]
         plan.steps.append(Step(f"Delete StatefulSet {name}; Velero does not overwrite objects that still exist",

@@ -14,7 +14,7 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
-from .rulebase import Ctx, Rule, parse_args, prog
+from .rulebase import Ctx, Parsed, Rule, long_option, long_value, parse_args, prog
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, highest
 
 if TYPE_CHECKING:
@@ -48,16 +48,65 @@ def _strip_sql(text: str) -> str:
     return text
 
 
+def _split_meta(line: str) -> tuple[str, str | None]:
+    """`select 1 \\gexec` → ("select 1 ", "\\gexec"): psql reads a backslash outside quotes as a meta-command."""
+    quote: str | None = None
+    for i, c in enumerate(line):
+        if quote:
+            if c == quote:
+                quote = None
+        elif c in "'\"":
+            quote = c
+        elif c == "\\" and i + 1 < len(line) and (line[i + 1].isalpha() or line[i + 1] in "!?"):
+            return line[:i], line[i:]
+    return line, None
+
+
+_DBLINK = re.compile(r"\bdblink(?:_exec|_send_query|_open)?\s*\(\s*(?:'(?:[^']|'')*'\s*,\s*)?'((?:[^']|'')*)'",
+                     re.IGNORECASE)
+_PROGRAM = re.compile(r"\bPROGRAM\s+'((?:[^']|'')*)'", re.IGNORECASE)
+_MYSQL_SHELL = re.compile(r"^\s*(?:system|\\!)\s+(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def shell_commands(text: str) -> list[str]:
+    """Shell commands a SQL client or server runs from a script: psql `\\! cmd`, `\\g |cmd`, `\\o |cmd`,
+    mysql `system cmd`, `COPY … TO/FROM PROGRAM 'cmd'`."""
+    found = [m.group(1).replace("''", "'") for m in _PROGRAM.finditer(text)]
+    found += [m.group(1) for m in _MYSQL_SHELL.finditer(text)]
+    for line in text.splitlines():
+        meta = _split_meta(line)[1]
+        while meta:
+            m = re.match(r"\\(!|g|o|out|w|write|gx|copy)\b\s*(.*)$", meta) or re.match(r"\\(!)(.*)$", meta)
+            if m and m.group(1) == "!":
+                found.append(m.group(2))
+            elif m and m.group(2).startswith("|"):
+                found.append(m.group(2)[1:])
+            elif m and m.group(1) == "copy" and re.search(r"\bprogram\b", m.group(2), re.IGNORECASE):
+                found.append(re.split(r"(?i)\bprogram\b", m.group(2), maxsplit=1)[1].strip().strip("'\""))
+            nxt = _split_meta(meta[1:])[1]
+            meta = nxt
+    return [f.strip() for f in found if f.strip()]
+
+
 def classify_sql(text: str) -> tuple[str, str]:
     """(class, reason) for a SQL script (psql meta-commands included)."""
     results: list[tuple[str, str]] = []
     body_lines = []
     for line in text.splitlines():
-        s = line.strip()
-        if s.startswith("\\"):
-            results.append(_psql_meta(s))
-        else:
-            body_lines.append(line)
+        sql, meta = _split_meta(line)
+        body_lines.append(sql)
+        while meta:
+            results.append(_psql_meta(meta))
+            meta = _split_meta(meta[1:])[1]
+    for m in _DBLINK.finditer(text):
+        cls, why = classify_sql(m.group(1).replace("''", "'"))
+        results.append((cls if cls != READ_ONLY else READ_ONLY, f"dblink runs SQL on another connection: {why}"))
+    if re.search(r"\bdblink\w*\s*\(", text, re.IGNORECASE) and not _DBLINK.search(text):
+        results.append((UNKNOWN, "dblink runs SQL the guard cannot read on another connection"))
+    if _PROGRAM.search(text) or re.search(r"\bPROGRAM\b", _strip_sql(text), re.IGNORECASE):
+        results.append((UNKNOWN, "COPY … PROGRAM runs a shell command on the database server"))
+    if _MYSQL_SHELL.search(text):
+        results.append((UNKNOWN, "the mysql client's system command runs a shell command"))
     for stmt in _strip_sql("\n".join(body_lines)).split(";"):
         words = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", stmt)
         if not words:
@@ -107,7 +156,15 @@ def _sql_statement(words: list[str], stmt: str, original: list[str] | None = Non
 
 
 def _psql_meta(line: str) -> tuple[str, str]:
-    cmd = line.split()[0]
+    cmd = re.match(r"\\(!|[A-Za-z?]+)", line)
+    cmd = "\\" + cmd.group(1) if cmd else line.split()[0]
+    arg = line[len(cmd):].strip()
+    if arg.startswith("|"):
+        return UNKNOWN, f"psql {cmd} |… pipes output into a shell command"
+    if cmd in ("\\g", "\\gx") and arg:
+        return MUTATING, f"psql {cmd} FILE writes query output to a file"
+    if cmd in ("\\setenv",):
+        return UNKNOWN, "psql \\setenv changes the environment of later shell commands"
     if cmd in ("\\copy",):
         return MUTATING, "psql \\copy reads or writes data and local files"
     if cmd in ("\\i", "\\ir", "\\include", "\\include_relative"):
@@ -136,8 +193,13 @@ def _sql_parts(tool: str, sources: list[str], stdin_text: str | None, file_arg: 
         if interactive:
             return [Part(UNKNOWN, f"{tool} opens an interactive session: anything typed runs", interactive=True)]
         return [Part(UNKNOWN, f"{tool}: no statement on the command line")]
-    cls, why = classify_sql("\n".join(texts))
-    return [Part(cls, f"{tool}: {why}")]
+    joined = "\n".join(texts)
+    cls, why = classify_sql(joined)
+    parts = [Part(cls, f"{tool}: {why}")]
+    for command in shell_commands(joined):
+        parts += [Part(p.cls, f"{tool} runs the shell command {command!r}: {p.reason}", p.exposes, p.target)
+                  for p in ctx.line(command) if p.cls != READ_ONLY or p.exposes]
+    return parts
 
 
 def _psql(words: list["Word"], ctx: Ctx) -> list[Part]:
@@ -161,20 +223,85 @@ def _psql(words: list["Word"], ctx: Ctx) -> list[Part]:
 def _mysql(words: list["Word"], ctx: Ctx) -> list[Part]:
     value = {"-e", "--execute", "-u", "--user", "-h", "--host", "-P", "--port", "-D", "--database", "-S", "--socket",
              "--defaults-file", "--defaults-extra-file", "--default-character-set", "--init-command", "--tee"}
-    p = parse_args(words[1:], value, short_clusters=False)
+    # the MySQL client accepts any unambiguous prefix of a long option (`--init-c` is --init-command)
+    args = [w.text for w in words[1:]]
     parts: list[Part] = []
-    if p.has("--tee"):
+    loads = [a for a in args for full in ("--pager", "--plugin-dir", "--default-auth", "--defaults-file",
+                                          "--defaults-extra-file", "--defaults-group-suffix", "--load-data-local-dir",
+                                          "--local-infile", "--ssl-fips-mode", "--plugin-authentication-kerberos")
+             if long_option(a, full, len(full) - 2 if full == "--pager" else 6)]
+    if loads:
+        parts.append(Part(UNKNOWN, f"{prog(words[0])} {loads[0]}: runs a program, loads a plugin or reads options "
+                                   "from a file the guard does not read"))
+    if any(long_option(a, "--tee", 3) for a in args):
         parts.append(Part(MUTATING, "mysql --tee writes a local file"))
-    if p.has("-V", "--version", "--help", "-?"):
+    if any(a in ("-V", "-?") or long_option(a, "--version", 4) or long_option(a, "--help", 4) for a in args):
         return [Part(READ_ONLY, f"{prog(words[0])}: prints its version")]
-    return parts + _sql_parts(prog(words[0]), p.values("-e", "--execute"), ctx.stdin.text, False, True, ctx)
+    init = long_value(args, "--init-command", None, 4)
+    execute = long_value(args, "--execute", "-e", 3)
+    sources = init + execute
+    stdin = ctx.stdin.text if not execute else None
+    if init and not execute and stdin is None:  # the init command runs, then the session reads what is typed
+        parts += _sql_parts(prog(words[0]), [], None, False, True, ctx)
+    return parts + _sql_parts(prog(words[0]), sources, stdin, False, not execute, ctx)
 
 
 def _sqlite(words: list["Word"], ctx: Ctx) -> list[Part]:
-    p = parse_args(words[1:], {"-cmd", "-separator", "-newline", "-nullvalue"}, short_clusters=False)
+    p = parse_args(words[1:], {"-cmd", "-separator", "-newline", "-nullvalue", "-init", "-vfs", "-maxsize",
+                               "-mmap", "-pagecache", "-lookaside", "-heap"}, short_clusters=False)
+    init = [Part(UNKNOWN, "sqlite3 -init runs the commands in a file the guard does not read")] \
+        if p.has("-init", "--init") else []
+    return init + _sqlite_script(p, ctx)
+
+
+def _sqlite_script(p: "Parsed", ctx: Ctx) -> list[Part]:
     pos = [w.text for w in p.positionals]
-    sql = pos[1:] or ([ctx.stdin.text] if ctx.stdin.text is not None else [])
-    return _sql_parts("sqlite3", sql, None, False, True, ctx)
+    script = p.values("-cmd") + (pos[1:] or ([ctx.stdin.text] if ctx.stdin.text is not None else []))
+    if not script:
+        return _sql_parts("sqlite3", [], None, False, True, ctx)
+    text = "\n".join(script)
+    dots = [line.strip() for line in text.splitlines() if line.strip().startswith(".")]
+    sql = "\n".join(line for line in text.splitlines() if not line.strip().startswith("."))
+    parts = [_sqlite_dot(d, ctx) for d in dots]
+    parts = [x for part in parts for x in part]
+    if re.search(r"\b(writefile|edit|load_extension|fts3_tokenizer)\s*\(", sql, re.IGNORECASE):
+        fn = re.search(r"\b(writefile|edit|load_extension|fts3_tokenizer)\s*\(", sql, re.IGNORECASE).group(1)
+        parts.append(Part(MUTATING if fn.lower() == "writefile" else UNKNOWN,
+                          f"sqlite3 {fn}() {'writes a local file' if fn.lower() == 'writefile' else 'runs code'}"))
+    if sql.strip():
+        parts += _sql_parts("sqlite3", [sql], None, False, True, ctx)
+    return parts or [Part(READ_ONLY, "sqlite3: dot-commands that read")]
+
+
+_SQLITE_DOT_READ = {"tables", "schema", "indexes", "indices", "databases", "dbinfo", "dump", "fullschema", "headers",
+                    "mode", "show", "help", "stats", "timer", "width", "nullvalue", "separator", "echo", "bail",
+                    "changes", "eqp", "explain", "print", "quit", "exit", "lint", "selftest", "sha3sum", "recover",
+                    "dbconfig", "limit", "parameter", "scanstats", "trace", "vfsinfo", "vfslist", "vfsname",
+                    "version", "prompt", "crnl", "binary", "timeout", "iotrace", "testcase", "check", "filectrl"}
+
+
+def _sqlite_dot(line: str, ctx: Ctx) -> list[Part]:
+    name, _, arg = line[1:].partition(" ")
+    arg = arg.strip()
+    if name in ("system", "shell"):
+        return [Part(UNKNOWN, f"sqlite3 .{name} runs a shell command")] + [
+            Part(p.cls, f"sqlite3 .{name}: {p.reason}", p.exposes, p.target) for p in ctx.line(arg)
+            if p.cls != READ_ONLY or p.exposes]
+    if arg.startswith("|") or arg.startswith("'|") or arg.startswith('"|'):
+        return [Part(UNKNOWN, f"sqlite3 .{name} |… pipes into a shell command")] + [
+            Part(p.cls, f"sqlite3 .{name}: {p.reason}", p.exposes, p.target)
+            for p in ctx.line(arg.strip("'\"")[1:]) if p.cls != READ_ONLY or p.exposes]
+    if name in ("output", "once", "log", "save", "backup", "clone", "import", "excel"):
+        if name in ("output", "once", "log") and arg in ("", "stdout", "off", "stderr"):
+            return [Part(READ_ONLY, f"sqlite3 .{name}: back to standard output")]
+        return [Part(MUTATING, f"sqlite3 .{name} writes {arg or 'a file'}", target=arg or None)]
+    if name == "restore" or (name == "open" and re.search(r"--new\b", arg)):
+        return [Part(DESTRUCTIVE, f"sqlite3 .{name} replaces the database's content")]
+    if name in ("load", "read", "edit", "cd", "open", "archive", "ar", "expert", "nonce", "connection"):
+        return [Part(UNKNOWN, f"sqlite3 .{name}: loads code, runs a file or opens another database")]
+    if name in _SQLITE_DOT_READ:
+        return [Part(READ_ONLY, f"sqlite3 .{name}: reads")]
+    return [Part(UNKNOWN, f"sqlite3 .{name}: a dot-command the guard does not know")]
 
 
 # -- MongoDB ---------------------------------------------------------------------------------------------
@@ -378,7 +505,89 @@ def _redis(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(UNKNOWN, "redis-cli opens an interactive session: anything typed runs", interactive=True)]
 
 
+# -- server and dump tools -------------------------------------------------------------------------------
+
+def _mongorestore(words: list["Word"], ctx: Ctx) -> list[Part]:
+    args = [w.text for w in words[1:]]
+    if any(a == "--drop" or long_option(a, "--drop", 4) for a in args):
+        return [Part(DESTRUCTIVE, "mongorestore --drop drops every collection before restoring it (documents written "
+                                  "since the dump are lost)")]
+    return [Part(MUTATING, "mongorestore writes the dump's documents into the database")]
+
+
+def _pg_ctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+    p = parse_args(words[1:], {"-D", "--pgdata", "-m", "--mode", "-l", "--log", "-o", "--options", "-t", "--timeout",
+                               "-s", "--silent", "-w", "-W", "-c", "-p", "-N", "-U", "-P", "-S", "-e"})
+    action = next((w.text for w in p.positionals), "")
+    if action in ("status", "--version", ""):
+        return [Part(READ_ONLY, "pg_ctl status: shows the server state")]
+    if action in ("stop", "restart", "kill", "unregister"):
+        mode = p.value("-m", "--mode") or "fast"
+        return [Part(DESTRUCTIVE, f"pg_ctl {action} (mode {mode}) takes the database server down" +
+                     (": an immediate stop aborts without a checkpoint" if mode.startswith("i") else ""))]
+    if action == "promote":
+        return [Part(DESTRUCTIVE, "pg_ctl promote turns a standby into a primary (a second primary splits the "
+                                  "cluster's writes)")]
+    return [Part(MUTATING, f"pg_ctl {action} changes the database server")]
+
+
+def _dump(tool: str, out_flags: tuple[str, ...], value: set[str], exposes: bool = False) -> Rule:
+    """pg_dump, pg_dumpall, mysqldump, mongodump: read the database; an output option writes a local file."""
+    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+        p = parse_args(words[1:], value | set(out_flags))
+        out = p.value(*out_flags)
+        note = " (role password hashes included)" if exposes else " (credentials stored in its tables included)"
+        if out and out != "-":
+            return [Part(MUTATING, f"{tool} writes a dump of the database to {out}{note}", target=out)]
+        return [Part(READ_ONLY, f"{tool} prints the database's content{note}", exposes=True)]
+    return rule
+
+
+def _pg_restore(words: list["Word"], ctx: Ctx) -> list[Part]:
+    p = parse_args(words[1:], {"-d", "--dbname", "-f", "--file", "-F", "--format", "-j", "--jobs", "-h", "-p", "-U",
+                               "-n", "-t", "-I", "-P", "-T", "-L", "-N", "-S", "--role"})
+    if p.has("-c", "--clean"):
+        return [Part(DESTRUCTIVE, "pg_restore --clean drops database objects before re-creating them")]
+    if p.has("-d", "--dbname"):
+        return [Part(MUTATING, "pg_restore writes the archive into a database")]
+    if p.value("-f", "--file") not in (None, "-"):
+        return [Part(MUTATING, "pg_restore writes a SQL script to a local file")]
+    return [Part(READ_ONLY, "pg_restore prints the archive as SQL")]
+
+
+_MYSQLADMIN_READ = {"status", "extended-status", "variables", "processlist", "ping", "version", "debug"}
+_MYSQLADMIN_DESTROY = {"drop", "shutdown", "kill"}
+
+
+def _mysqladmin(words: list["Word"], ctx: Ctx) -> list[Part]:
+    cmds = [w.text for w in parse_args(words[1:], {"-u", "-h", "-P", "-S", "-c", "-i", "--user", "--host",
+                                                   "--port", "--socket", "--count", "--sleep"},
+                                       short_clusters=False).positionals]
+    for c in cmds:
+        if c in _MYSQLADMIN_DESTROY:
+            return [Part(DESTRUCTIVE, f"mysqladmin {c} " + ("drops a database" if c == "drop" else
+                                                            "stops the server" if c == "shutdown" else
+                                                            "kills client threads"))]
+    if all(c in _MYSQLADMIN_READ for c in cmds):
+        return [Part(READ_ONLY, "mysqladmin: reads server status")]
+    return [Part(MUTATING, f"mysqladmin {' '.join(cmds)} changes the server")]
+
+
 RULES: dict[str, Rule] = {
+    "mongorestore": _mongorestore, "pg_ctl": _pg_ctl, "pg_restore": _pg_restore, "mysqladmin": _mysqladmin,
+    "pg_dump": _dump("pg_dump", ("-f", "--file"), {"-d", "--dbname", "-h", "-p", "-U", "-n", "-t", "-T", "-N", "-F",
+                                                    "--format", "-j", "-Z", "-E", "-S", "--role"}),
+    "pg_dumpall": _dump("pg_dumpall", ("-f", "--file"), {"-d", "--dbname", "-h", "-p", "-U", "-l", "-S", "--role",
+                                                          "-E"}, exposes=True),
+    "mysqldump": _dump("mysqldump", ("-r", "--result-file"), {"-u", "-h", "-P", "-S", "--user", "--host", "--port",
+                                                               "--socket", "-w", "--where"}),
+    "mongodump": _dump("mongodump", ("-o", "--out"), {"-h", "--host", "--port", "-u", "--username", "-d", "--db",
+                                                       "-c", "--collection", "-q", "--query", "--uri",
+                                                       "--authenticationDatabase"}),
+    "dropdb": lambda w, c: [Part(DESTRUCTIVE, "dropdb removes a database")],
+    "dropuser": lambda w, c: [Part(DESTRUCTIVE, "dropuser removes a database role")],
+    "createdb": lambda w, c: [Part(MUTATING, "createdb creates a database")],
+    "createuser": lambda w, c: [Part(MUTATING, "createuser creates a database role")],
     "psql": _psql, "mysql": _mysql, "mariadb": _mysql, "mongosh": _mongosh, "mongo": _mongosh,
     "redis-cli": _redis, "valkey-cli": _redis, "sqlite3": _sqlite,
 }

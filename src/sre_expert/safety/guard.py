@@ -5,8 +5,10 @@ each simple command of every pipeline, list, subshell and command/process substi
 wrapper runs (sudo, env, timeout, watch, nohup, nice, time, xargs, ssh …), the script of `sh -c` /
 `bash -c` / `eval` (parsed again, recursively), and the command `kubectl exec` runs in a pod. The
 class of the line is the highest of its parts (verdict.py explains the order). Redirections count too:
-writing a file other than /dev/null is mutating; a redirection that only empties a file (`> f`) is
-destructive.
+appending to a file (`>> f`) is mutating; overwriting one (`> f`, `cmd > f`) is destructive, because what the
+file held is lost. Brace expansion is done first (`{-delete,}`); text bash evaluates as code at run time
+(arithmetic on variables, `${x@P}`) and environment assignments that load code (HOME, PATH, LD_PRELOAD,
+GIT_CONFIG_*, KUBECTL_EXTERNAL_DIFF …) are unknown.
 
 Static analysis of a shell line has limits, and the guard leans to the safe side: a program it does not
 know, a program name computed at run time, a script read from a file or from a pipe is "unknown" (which
@@ -40,8 +42,8 @@ import shlex
 from dataclasses import replace
 
 from . import db_rules, kubectl_rules, tool_rules, unix_rules
-from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, parse_args, prog, secret_path, secret_var,
-                       skip_options)
+from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, long_option, parse_args, prog, secret_path,
+                       secret_var, skip_options)
 from .shell import Group, ParseError, Pipeline, Redirect, Script, Simple, Word, parse
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, Verdict, verdict_of
 
@@ -206,17 +208,24 @@ def _pipeline(pl: Pipeline, ctx: Ctx) -> list[Part]:
     return parts
 
 
-_PASSTHROUGH = frozenset({"cat", "tee", "grep", "egrep", "fgrep", "rg", "sed", "awk", "gawk", "head", "tail", "tr",
-                          "base64", "jq", "yq", "cut", "sort", "uniq", "less", "more", "column", "xxd", "od",
-                          "hexdump", "strings", "nl", "fold", "fmt", "paste", "rev", "tac", "openssl", "gunzip", "zcat",
-                          "python", "python3", "xargs", "sponge", "envsubst", "gron", "iconv", "dos2unix"})
+# Pipeline stages known to consume their input without printing it (a Secret piped into them does not reach
+# the terminal). Any other stage is assumed to print what it reads, in some form: `gzip | zcat`, `diff - f`,
+# `base64 -d`, `xxd` and programs the guard does not know all can.
+_CONSUMERS = frozenset({"kubectl", "k", "oc", "kubecolor", "kubeseal", "wc", "md5sum", "sha1sum", "sha224sum",
+                        "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "true", ":"})
 
 
 def _passes_through(cmd: Simple | Group) -> bool:
     """Does this pipeline stage print what it reads (so Secret values upstream still reach the terminal)?"""
     if isinstance(cmd, Group) or not cmd.words or cmd.words[0].dynamic:
         return True
-    return prog(cmd.words[0]) in _PASSTHROUGH
+    name = prog(cmd.words[0])
+    if name in ("kubectl", "k", "oc", "kubecolor"):
+        return False  # `… | kubectl apply -f -`: the Secret goes to the API server (a write, classified as such)
+    if name in ("grep", "egrep", "fgrep") and any(w.text in ("-q", "--quiet", "--silent", "-c", "--count")
+                                                 for w in cmd.words[1:]):
+        return False
+    return name not in _CONSUMERS
 
 
 def _own_stdin(redirects: list[Redirect]) -> Stdin | None:
@@ -230,19 +239,57 @@ def _own_stdin(redirects: list[Redirect]) -> Stdin | None:
 
 
 def _sub_parts(cmd: Simple, ctx: Ctx) -> list[Part]:
-    """Commands in substitutions run before the command itself."""
+    """Commands in substitutions run before the command itself; text bash evaluates as code at run time
+    (arithmetic on a variable, `${x@P}`) is unknown."""
     parts: list[Part] = []
     child = replace(ctx, depth=ctx.depth + 1, stdin=NO_STDIN)
+    evals: list[str] = []
     for w in (*cmd.assigns, *cmd.words):
+        evals.extend(w.evals)
         for s in w.subs:
             parts.extend(_script(s, child))
     for r in cmd.redirects:
+        evals.extend(r.evals)
         if r.target is not None:
+            evals.extend(r.target.evals)
             for s in r.target.subs:
                 parts.extend(_script(s, child))
         for s in r.subs:
             parts.extend(_script(s, child))
+    parts.extend(Part(UNKNOWN, reason) for reason in dict.fromkeys(evals))
     return parts
+
+
+MAX_BRACE_VARIANTS = 16
+
+
+def _brace_words(words: list[Word]) -> list[Word]:
+    """The argv after brace expansion: `find DIR {-delete,}` runs `find DIR -delete`."""
+    out: list[Word] = []
+    for w in words:
+        if w.braces is None:
+            out.append(w)
+            continue
+        for n, text in enumerate(w.braces):
+            out.append(Word(text, text if w.dynamic else shlex.quote(text), w.quoted, w.dynamic,
+                            w.subs if n == 0 else [], list(w.vars)))
+    return out
+
+
+def _brace_variants(words: list[Word]) -> list[list[Word]]:
+    """Each alternative of each brace word on its own (`{a,b}` → the line with a, the line with b): the label
+    is the worst of them and of the real expansion, so a misread of the order of repeated flags cannot
+    lower it."""
+    variants: list[list[Word]] = []
+    for i, w in enumerate(words):
+        if w.braces is None or len(w.braces) < 2:
+            continue
+        for text in w.braces:
+            alone = Word(text, text if w.dynamic else shlex.quote(text), w.quoted, w.dynamic, [], list(w.vars))
+            variants.append(_brace_words(words[:i]) + [alone] + _brace_words(words[i + 1:]))
+            if len(variants) >= MAX_BRACE_VARIANTS:
+                return variants
+    return variants
 
 
 def _secret_input(redirects: list[Redirect]) -> list[Part]:
@@ -283,12 +330,21 @@ def _redirect_parts(redirects: list[Redirect], ctx: Ctx, empties: bool) -> list[
             parts.append(Part(MUTATING, f"appends to the local file {path}", target=path))
         elif r.op == "<>":
             parts.append(Part(MUTATING, f"opens the local file {path} for writing", target=path))
-        else:
-            parts.append(Part(MUTATING, f"overwrites the local file {path}", target=path))
+        else:  # `>` truncates first: whatever the file held is gone
+            parts.append(Part(DESTRUCTIVE, f"overwrites the local file {path} (its previous content is lost)",
+                              target=path))
     return parts
 
 
 def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
+    if any(w.braces is not None for w in cmd.words):
+        expanded = Simple(cmd.assigns, _brace_words(cmd.words), cmd.redirects)
+        parts, out = _simple(expanded, ctx, upstream)
+        for variant in _brace_variants(cmd.words):
+            more, _ = _simple(Simple(cmd.assigns, variant, []), ctx, upstream)
+            parts.extend(Part(p.cls, f"with one alternative of the brace expansion: {p.reason}", p.exposes, p.target,
+                              p.interactive) for p in more if p.cls != READ_ONLY or p.exposes)
+        return parts, out
     parts = _sub_parts(cmd, ctx)
     stdin = _own_stdin(cmd.redirects) or upstream
     words = list(cmd.words)
@@ -339,17 +395,38 @@ def _simple(cmd: Simple, ctx: Ctx, upstream: Stdin) -> tuple[list[Part], Stdin]:
 _EGRESS = NETWORK_FETCHERS | {"dig", "nslookup", "host", "ping", "ping6", "nc", "ncat", "netcat", "telnet"}
 _ASSIGNERS = frozenset({"env", "export", "declare", "typeset", "readonly", "local", "sudo", "doas"})
 _KUBE_VARS = re.compile(r"(KUBECONFIG|KUBERNETES_SERVICE_HOST|KUBERNETES_SERVICE_PORT)(\+)?=")
+# Variables that make a program load code or configuration from somewhere else: a planted kubeconfig's exec
+# plugin under HOME, a planted `kubectl` early in PATH, a library in LD_PRELOAD, a git config whose
+# core.fsmonitor is a command, an external diff or editor program, an interpreter's start-up file.
+_CODE_VARS = re.compile(
+    r"(HOME|PATH|ENV|BASH_ENV|BASH_FUNC_[^=]*|SHELLOPTS|BASHOPTS|PROMPT_COMMAND|PS[0-4]|"
+    r"LD_[A-Z_]+|DYLD_[A-Z_]+|GCONV_PATH|GIT_[A-Z0-9_]+|KUBECTL_[A-Z_]+|KUBE_EDITOR|EDITOR|VISUAL|PAGER|"
+    r"MANPAGER|SYSTEMD_PAGER|LESSOPEN|LESSCLOSE|BROWSER|XDG_[A-Z_]+|HELM_[A-Z_]+|PYTHON[A-Z_]*|PERL5?[A-Z_]*|"
+    r"RUBY[A-Z_]*|NODE_OPTIONS|NODE_PATH|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|SSH_ASKPASS|SUDO_ASKPASS|"
+    r"AWS_CONFIG_FILE|AWS_SHARED_CREDENTIALS_FILE|CLOUDSDK_CONFIG|DOCKER_CONFIG|DOCKER_HOST|OPENSSL_CONF|"
+    r"OPENSSL_ENGINES|OPENSSL_MODULES|PSQLRC|PGSERVICEFILE|PGPASSFILE|MYSQL_HOME|INPUTRC|TERMINFO|"
+    r"SSL_CERT_FILE|SSL_CERT_DIR|CURL_HOME|WGETRC|TMUX_TMPDIR|ZDOTDIR|LUA_[A-Z_]+|TCLLIBPATH)(\+)?=")
 
 
 def _kubeconfig_assigns(assigns: list[Word], words: list[Word]) -> list[Part]:
     """`KUBECONFIG=… kubectl …`, `export KUBECONFIG=…`, `env KUBECONFIG=…`: the kubectl that follows reads
     another kubeconfig, whose exec credential plugin is a command (a kubeconfig planted in a repository is code)
-    and whose server may be anywhere. Unknown: a person decides."""
-    found = [w for w in assigns if _KUBE_VARS.match(w.text)]
+    and whose server may be anywhere. Variables that load code the same way (HOME, PATH, LD_PRELOAD, GIT_CONFIG_*,
+    KUBECTL_EXTERNAL_DIFF …) are as unknown. Unknown: a person decides."""
+    found = [w for w in assigns if _KUBE_VARS.match(w.text) or _CODE_VARS.match(w.text)]
     if words and not words[0].dynamic and prog(words[0]) in _ASSIGNERS:
-        found += [w for w in words[1:] if _KUBE_VARS.match(w.text)]
-    return [Part(UNKNOWN, f"{w.text.split('=', 1)[0]} is set to {w.raw.split('=', 1)[1] or 'nothing'}: kubectl would "
-                          "use another kubeconfig or API server") for w in found[:1]]
+        found += [w for w in words[1:] if _KUBE_VARS.match(w.text) or _CODE_VARS.match(w.text)]
+    parts = []
+    for w in found[:3]:
+        name, _, value = w.raw.partition("=")
+        if _KUBE_VARS.match(w.text):
+            parts.append(Part(UNKNOWN, f"{name} is set to {value or 'nothing'}: kubectl would use another kubeconfig "
+                                       "or API server"))
+        else:
+            parts.append(Part(UNKNOWN, f"{name} is set to {value or 'nothing'}: programs then load code or "
+                                       "configuration (plugins, libraries, start-up files, helper commands) from "
+                                       "where it points"))
+    return parts
 
 
 _UNWRAP_VALUE = {
@@ -441,11 +518,12 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
     i = 1
     while i < len(words):
         t = words[i].text
-        if t in ("-S", "--split-string"):
-            return ctx.line(" ".join(w.text for w in words[i + 1:]))
-        if t.startswith("--split-string=") or (t.startswith("-S") and not t.startswith("--")):
+        split = long_option(t, "--split-string", 1)  # no other env option starts with s
+        if t == "-S" or (split and "=" not in t):
+            return _env_split(" ".join(w.text for w in words[i + 1:]), ctx)
+        if split or (t.startswith("-S") and not t.startswith("--")):
             head = t.partition("=")[2] if t.startswith("--") else t[2:]
-            return ctx.line(" ".join([head, *(w.text for w in words[i + 1:])]))
+            return _env_split(" ".join([head, *(w.text for w in words[i + 1:])]), ctx)
         if t == "--":
             i += 1
             break
@@ -460,11 +538,20 @@ def _env(words: list[Word], ctx: Ctx) -> list[Part]:
     while i < len(words) and _ENV_ASSIGN.match(words[i].text):
         i += 1
     if i >= len(words):
-        inside = ctx.in_container
-        return [Part(READ_ONLY, "env: prints the environment" + (
-            " of the container (Secrets are often injected as environment variables)" if inside else ""),
-            exposes=inside)]
+        where = " of the container" if ctx.in_container else ""
+        return [Part(READ_ONLY, f"env: prints the environment{where} (API keys, passwords and tokens are often kept "
+                                "in environment variables)", exposes=True)]
     return ctx.argv(words[i:])
+
+
+def _env_split(text: str, ctx: Ctx) -> list[Part]:
+    """env -S splits its string with its own rules (`\\_` is a space, `${VAR}` expands, `#` starts a comment),
+    which are not bash's: read it as a command line, and say unknown when those rules could make it differ."""
+    parts = ctx.line(text)
+    if re.search(r"[\\$#'\"]", text):
+        parts.append(Part(UNKNOWN, "env -S splits its string with escapes and expansions of its own; the guard "
+                                   "reads it only as bash would"))
+    return parts
 
 
 def _timeout(words: list[Word], ctx: Ctx) -> list[Part]:
@@ -633,8 +720,24 @@ _SSH_VALUE = {"-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", 
               "-S", "-W", "-w", "-B"}
 
 
+_SSH_RUNS = {"proxycommand", "localcommand", "permitlocalcommand", "knownhostscommand", "match", "include",
+             "pkcs11provider", "securitykeyprovider", "remotecommand"}
+
+
 def _ssh(words: list[Word], ctx: Ctx) -> list[Part]:
     i = skip_options(words, 1, _SSH_VALUE)
+    opts = parse_args(words[1:i], _SSH_VALUE)
+    local: list[Part] = []
+    for o in opts.values("-o"):
+        key = re.split(r"[=\s]", o.strip(), maxsplit=1)[0].lower()
+        if key in _SSH_RUNS:
+            local.append(Part(UNKNOWN, f"ssh -o {o}: runs a local command or loads code the guard does not inspect"))
+    if opts.has("-F", "-I"):
+        local.append(Part(UNKNOWN, "ssh -F/-I: another configuration file or PKCS#11 library, which can run commands"))
+    return local + _ssh_remote(words, i, ctx)
+
+
+def _ssh_remote(words: list[Word], i: int, ctx: Ctx) -> list[Part]:
     if i >= len(words):
         return [Part(UNKNOWN, "ssh without a host")]
     host = words[i].text
@@ -649,8 +752,13 @@ def _script_runner(words: list[Word], ctx: Ctx) -> list[Part]:
     """Interpreters: known read-only one-liners, otherwise unknown."""
     name = prog(words[0])
     args = [w.text for w in words[1:]]
-    if args[:2] in (["-m", "json.tool"], ["-m", "yaml"]) or args[:1] in (["--version"], ["-V"]):
-        return [Part(READ_ONLY, f"{name}: formats or prints version")]
+    if args[:2] == ["-m", "json.tool"]:
+        files = [a for n, a in enumerate(args[2:]) if not a.startswith("-") and (n == 0 or args[2 + n - 1] != "--indent")]
+        if len(files) >= 2 and files[1] not in ("-", "/dev/stdout"):
+            return [Part(MUTATING, f"{name} -m json.tool writes the local file {files[1]}", target=files[1])]
+        return [Part(READ_ONLY, f"{name} -m json.tool: formats JSON")]
+    if args[:1] in (["--version"], ["-V"]):
+        return [Part(READ_ONLY, f"{name}: prints its version")]
     if not args:
         if ctx.stdin.network:
             return [Part(DESTRUCTIVE, f"pipes code downloaded from the network into {name}")]
@@ -662,7 +770,79 @@ def _script_runner(words: list[Word], ctx: Ctx) -> list[Part]:
     return [Part(UNKNOWN, f"{name} runs a program the guard does not analyse")]
 
 
+def _prefix_wrapper(value_flags: set[str], what: str, leading: int = 0, base: Part | None = None,
+                    no_command: str | None = None, command_flags: tuple[str, ...] = ()) -> Rule:
+    """A program that runs the command after its options and `leading` positional arguments (chroot NEWROOT,
+    taskset MASK, flock FILE …): the class is at least the command's. command_flags name an option whose value
+    is a shell command (`flock -c CMD`, `script -c CMD`)."""
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
+        parts = [base] if base else []
+        for n, w in enumerate(words[1:-1], 1):
+            if w.text in command_flags:
+                return parts + ctx.line(words[n + 1].text)
+        i = skip_options(words, 1, value_flags) + leading
+        if i >= len(words):
+            if no_command:
+                return parts + [Part(UNKNOWN, no_command, interactive=True)]
+            return parts or [Part(READ_ONLY, f"{what} without a command")]
+        return parts + ctx.argv(words[i:])
+    return rule
+
+
+def _coproc(words: list[Word], ctx: Ctx) -> list[Part]:
+    """coproc CMD …, coproc NAME { …; }: the command runs in the background."""
+    rest = words[1:]
+    if len(rest) >= 2 and rest[1].text in ("{", "("):
+        rest = rest[2:]
+    elif rest and rest[0].text in ("{", "("):
+        rest = rest[1:]
+    return ctx.argv(rest) if rest else [Part(READ_ONLY, "coproc without a command")]
+
+
+_NSENTER_VALUE = {"-t", "--target", "-S", "--setuid", "-G", "--setgid", "--user-parent"}
+_UNSHARE_VALUE = {"--propagation", "--setgroups", "--map-user", "--map-group", "--map-users", "--map-groups", "-S",
+                  "--setuid", "-G", "--setgid", "-R", "--root", "-w", "--wd", "--monotonic", "--boottime"}
+
+_TRACES = Part(READ_ONLY, "the tracer prints every system call with its data (the passwords and keys a process reads "
+                         "or writes included)", exposes=True)
+
 WRAPPERS: dict[str, Rule] = {
+    "chroot": _prefix_wrapper({"--userspec", "--groups"}, "chroot", 1, no_command="chroot without a command opens a "
+                              "shell in the new root"),
+    "nsenter": _prefix_wrapper(_NSENTER_VALUE, "nsenter", base=Part(MUTATING, "nsenter enters another process's "
+                               "namespaces (with -t 1 and -m: the host)"), no_command="nsenter without a command "
+                               "opens a shell in the namespaces"),
+    "unshare": _prefix_wrapper(_UNSHARE_VALUE, "unshare", no_command="unshare without a command opens a shell"),
+    "setsid": _prefix_wrapper(set(), "setsid"), "coproc": _coproc,
+    "flock": _prefix_wrapper({"-w", "--timeout", "-E", "--conflict-exit-code"}, "flock", 1,
+                             command_flags=("-c", "--command")),
+    "taskset": _prefix_wrapper(set(), "taskset", 1), "chrt": _prefix_wrapper({"-T", "-P", "-D"}, "chrt", 1),
+    "numactl": _prefix_wrapper({"-m", "--membind", "-N", "--cpunodebind", "-C", "--physcpubind", "-i",
+                                "--interleave", "-p", "--preferred"}, "numactl"),
+    "cgexec": _prefix_wrapper({"-g"}, "cgexec"), "faketime": _prefix_wrapper({"-f"}, "faketime", 1),
+    "setpriv": _prefix_wrapper({"--reuid", "--regid", "--groups", "--inh-caps", "--ambient-caps", "--bounding-set",
+                                "--securebits", "--pdeathsig", "--selinux-label", "--apparmor-profile"}, "setpriv"),
+    "fakeroot": _prefix_wrapper({"-l", "--lib", "--faked", "-s", "-i"}, "fakeroot"),
+    "gosu": _prefix_wrapper(set(), "gosu", 1), "su-exec": _prefix_wrapper(set(), "su-exec", 1),
+    "pkexec": _prefix_wrapper({"--user"}, "pkexec"), "tini": _prefix_wrapper({"-s", "-p", "-e"}, "tini"),
+    "dumb-init": _prefix_wrapper({"-r", "--rewrite"}, "dumb-init"), "chpst": _prefix_wrapper({"-u", "-U", "-e",
+                                                                                              "-n", "-l", "-L"}, "chpst"),
+    "strace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-b", "-E", "-I", "-O", "-P", "-S", "-X"}, "strace",
+                              base=_TRACES),
+    "ltrace": _prefix_wrapper({"-o", "-e", "-p", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-x"}, "ltrace",
+                              base=_TRACES),
+    "script": _prefix_wrapper({"-E", "--echo", "-I", "--log-in", "-O", "--log-out", "-B", "--log-io", "-T",
+                               "--log-timing", "-m", "--logging-format", "-o", "--output-limit"}, "script",
+                              base=Part(MUTATING, "script writes a typescript file"),
+                              command_flags=("-c", "--command")),
+    "systemd-run": _prefix_wrapper({"-u", "--unit", "-p", "--property", "-E", "--setenv", "--uid", "--gid",
+                                    "--nice", "--working-directory", "-d", "--description", "--slice", "-M",
+                                    "--machine", "-H", "--host", "--on-active", "--on-boot", "--on-startup",
+                                    "--on-unit-active", "--on-unit-inactive", "--on-calendar", "--timer-property",
+                                    "--path-property", "--socket-property", "--service-type", "--expand-environment"},
+                                   "systemd-run", base=Part(MUTATING, "systemd-run starts a transient unit")),
+    "sg": lambda words, ctx: (ctx.line(words[3].text) if len(words) > 3 and words[2].text == "-c"
+                              else _wrapped(words, 2, ctx, "sg")),
     "sudo": _sudo, "doas": _doas, "env": _env, "timeout": _timeout, "nice": _nice,
     "ionice": _simple_wrapper({"-c", "-n", "-p", "-P", "-u", "--class", "--classdata"}, "ionice"),
     "nohup": _simple_wrapper(set(), "nohup"), "time": _time, "stdbuf": _simple_wrapper({"-i", "-o", "-e"}, "stdbuf"),

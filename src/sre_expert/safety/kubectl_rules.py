@@ -7,9 +7,11 @@ rollout status|history, config view|get-contexts|current-context|get-clusters|ge
 cordon, uncordon, taint, rollout restart|undo|pause|resume, certificate approve|deny, auth reconcile, cp,
 attach, debug, exec, port-forward, proxy, config set-*|use-context|delete-*|rename-context (local
 kubeconfig). Destructive: delete, drain, apply --prune, apply/replace --force, a patch that removes
-finalizers, exec of a destructive command. `--dry-run=client|server` (and a bare `--dry-run`) makes any
-verb that supports it read-only; `--dry-run=none` does not; on a verb without the flag it is ignored.
-An unknown verb is a plugin (`kubectl foo` runs `kubectl-foo`): unknown.
+finalizers, scale or patch to 0 replicas, a NoExecute taint, `--raw …/finalize|eviction` writes, exec of a
+destructive command. `--dry-run=client|server` (and a bare `--dry-run`) makes any verb that supports it
+read-only; `--dry-run=none` does not. Flag names are read as kubectl reads them (`--dry_run` is `--dry-run`);
+a flag kubectl v1.32 does not list for the verb (kubectl_flags.ALL_FLAGS) is unknown. An unknown verb is a
+plugin (`kubectl foo` runs `kubectl-foo`): unknown.
 
 Secrets: `get secret(s) -o yaml|json|jsonpath|go-template|custom-columns` (and `--template`), any write
 verb printing a Secret that way, `get --raw …/secrets…`, `edit secret`, `create token`, `config view
@@ -25,8 +27,9 @@ from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .kubectl_flags import GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
+from .kubectl_flags import ALL_FLAGS, GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
 from .rulebase import Ctx, Parsed, parse_args, prog, secret_path, target_name
+from .unix_rules import admin_destroys
 from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
@@ -93,7 +96,24 @@ _SUBCOMMAND_VERBS = {"rollout", "config", "auth", "certificate", "create", "set"
                      "apply", "alpha"}
 
 
+def normalize_flags(words: list["Word"]) -> list["Word"]:
+    """kubectl reads `_` in a long flag's name as `-` (`--dry_run=none` is `--dry-run=none`); flags end at `--`."""
+    from .shell import Word
+
+    out: list["Word"] = []
+    for n, w in enumerate(words):
+        if w.text == "--":
+            return out + list(words[n:])
+        name, eq, value = w.text.partition("=")
+        if name.startswith("--") and "_" in name:
+            w = Word(name.replace("_", "-") + eq + value, w.raw, w.quoted, w.dynamic, w.subs, w.vars, w.braces,
+                     w.evals)
+        out.append(w)
+    return out
+
+
 def parse_kubectl(words: list["Word"]) -> KubectlCall:
+    words = normalize_flags(words)
     call = KubectlCall(words)
     i = 1
     while i < len(words):
@@ -194,7 +214,17 @@ def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
         return [Part(READ_ONLY, "kubectl without a verb prints help")]
     if call.verb_dynamic:
         return [Part(UNKNOWN, f"the kubectl verb is only known at run time ({words[call.verb_index].raw})")]
-    return _classify(call, ctx) + _elsewhere(call)
+    return _classify(call, ctx) + _elsewhere(call) + _unknown_flags(call)
+
+
+def _unknown_flags(call: KubectlCall) -> list[Part]:
+    """A flag kubectl v1.32 does not list for this verb: the guard cannot say what it does (a newer kubectl, a
+    plugin's flag, a misspelling kubectl rejects), so the command is not proven read-only."""
+    known = ALL_FLAGS.get(call.verb or "")
+    if known is None:
+        return []
+    odd = [f for f in (*call.globals, *call.args.flags) if f not in known and f not in ("-h", "--help")]
+    return [Part(UNKNOWN, f"kubectl {call.verb} {f}: a flag the guard does not know") for f in dict.fromkeys(odd)][:3]
 
 
 def _flag(call: KubectlCall, *names: str) -> str | None:
@@ -224,6 +254,8 @@ def _elsewhere(call: KubectlCall) -> list[Part]:
 def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
     v, a = call.verb or "", call.args
     pos = [w.text for w in a.positionals]
+    if v in ("get", "describe", "delete", "edit", "label", "annotate", "patch", "scale", "wait") and a.dashdash:
+        pos += [w.text for w in a.after_dashdash]  # `kubectl get -o yaml -- secrets`: names after `--` too
     types, names = _types_names(pos)
     secret = any(_is_secret_type(t) for t in types)
     prints_data = _data_format(a)
@@ -248,6 +280,12 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
         return parts
     if v == "logs":
         return [Part(READ_ONLY, f"{kc}: {_READ_VERBS['logs']}", interactive=a.has("-f", "--follow"))]
+    if v == "kustomize":
+        runs = [f for f in ("--helm-command", "--enable-alpha-plugins", "--enable-exec", "--mount", "--network",
+                            "--network-name") if a.has(f)]
+        if runs:
+            return [Part(UNKNOWN, f"kubectl kustomize {runs[0]} runs a program or function container the guard does "
+                                  "not inspect")]
     if v in _READ_VERBS:
         return [Part(READ_ONLY, f"{kc}: {_READ_VERBS[v]}", interactive=long_running)]
     if v == "cluster-info":
@@ -261,8 +299,10 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
     if v == "config":
         sub = call.sub or ""
         if sub in _CONFIG_READ:
-            if sub == "view" and a.has("--raw"):
-                return [Part(READ_ONLY, "kubectl config view --raw prints client keys and tokens", exposes=True)]
+            if sub == "view" and a.has("--raw", "--flatten"):
+                flag = "--raw" if a.has("--raw") else "--flatten"
+                return [Part(READ_ONLY, f"kubectl config view {flag} prints client keys and tokens (--flatten embeds "
+                                        "the key and certificate files' content)", exposes=True)]
             return [Part(READ_ONLY, f"kubectl config {sub}: reads the local kubeconfig")]
         if not sub:
             return [Part(READ_ONLY, "kubectl config without a subcommand prints help")]
@@ -340,6 +380,11 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
         sub_names = [n for n in names if "=" not in n and not n.endswith("-")]
         if a.has("--list"):
             return [Part(READ_ONLY, f"{kc} --list: prints {v}s")]
+    if v == "set" and call.sub == "env" and a.has("--list"):
+        if a.has("--resolve"):
+            return [Part(READ_ONLY, "kubectl set env --list --resolve prints the environment with the values of the "
+                                    "Secrets and ConfigMaps it references", exposes=True)]
+        return [Part(READ_ONLY, "kubectl set env --list prints the environment the workload declares")]
     if v in ("cordon", "uncordon", "drain"):
         sub_names = pos
     if v == "taint":
@@ -350,6 +395,22 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
     if exposes or (v == "edit" and secret):
         parts.append(Part(READ_ONLY, f"{kc} {expose_reason if v != 'edit' else 'shows Secret values in the editor'}",
                           exposes=True))
+    raw = unquote(a.value("--raw") or "")
+    if raw and v in ("create", "replace", "delete", "apply"):
+        if re.search(r"/finalize(\?|$)", raw):
+            return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} rewrites the finalizers of a namespace: the namespace "
+                                              "is removed without the cleanup its controllers would do",
+                                 target=target)]
+        if "/proxy/" in raw and admin_destroys(raw.split("/proxy", 1)[1]):
+            return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} calls, through the API server's proxy, an admin "
+                                              "API that deletes data or stops the service", target=target)]
+        if re.search(r"/eviction(\?|$)", raw):
+            return parts + [Part(DESTRUCTIVE, f"{kc} --raw {raw} evicts a pod", target=target)]
+        if re.search(r"/token(\?|$)", raw):
+            return parts + [Part(MUTATING, f"{kc} --raw {raw} issues a service-account token and prints it",
+                                 exposes=True, target=target)]
+        if re.search(r"/secrets(/|$|\?)", raw, re.IGNORECASE):
+            parts.append(Part(READ_ONLY, f"{kc} --raw {raw} prints the Secret it writes", exposes=True))
     if v == "create" and call.sub == "token":
         return parts + [Part(MUTATING if not dry else READ_ONLY,
                              "kubectl create token issues a new service-account token and prints it", exposes=True,
@@ -388,16 +449,36 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
         if re.search(r"finalizers", body) and re.search(r"null|\[\s*\]|\bremove\b", body):
             return parts + [Part(DESTRUCTIVE, "kubectl patch removes finalizers: the object is deleted without the "
                                               "cleanup its controller would do", target=target)]
+        if _ZERO_REPLICAS.search(body):
+            return parts + [Part(DESTRUCTIVE, "kubectl patch sets replicas to 0: the workload stops serving (an "
+                                              "outage)", target=target)]
+    if v == "scale" and _is_zero(a.value("--replicas")):
+        what = " ".join(pos) or "the workload"
+        return parts + [Part(DESTRUCTIVE, f"kubectl scale to 0 replicas stops every pod of {what} (an outage)",
+                             target=target)]
+    if v == "taint":
+        evicting = [p for p in pos[1:] if re.search(r":NoExecute$", p, re.IGNORECASE)]
+        if evicting:
+            return parts + [Part(DESTRUCTIVE, f"kubectl taint {evicting[0]} (NoExecute) evicts every pod on the node "
+                                              "that does not tolerate it", target=target)]
     if v in _WRITE_VERBS:
         what = _WRITE_VERBS[v]
-        if v == "scale" and (a.value("--replicas") or "").strip() == "0":
-            what = "scales to 0 replicas (takes the workload down)"
         obj = " ".join(pos) if v not in ("create",) else " ".join(pos[:3])
         return parts + [Part(MUTATING, f"{kc} {what}{': ' + obj if obj else ''}", target=target,
                              interactive=v == "edit" or (v == "run" and a.has("-i", "--stdin", "-t", "--tty")))]
     if v == "view-secret":
         return [Part(UNKNOWN, "kubectl view-secret (a plugin) prints decoded Secret values", exposes=True)]
     return [Part(UNKNOWN, f"kubectl {v}: not a kubectl verb (a plugin, kubectl-{v}, which the guard does not know)")]
+
+
+_ZERO_REPLICAS = re.compile(r"""["']?replicas["']?\s*:\s*["']?0+\b(?!\.)|/replicas["']?\s*,\s*["']?value["']?\s*:\s*0+\b""")
+
+
+def _is_zero(value: str | None) -> bool:
+    try:
+        return value is not None and int(value.strip()) == 0
+    except ValueError:
+        return False
 
 
 def _exec(call: KubectlCall, ctx: Ctx) -> list[Part]:
@@ -454,8 +535,8 @@ def dry_run_plan(command: str) -> DryRunPlan | None:
     cmd = script.pipelines[0].commands[0]
     if not isinstance(cmd, Simple) or not cmd.words or prog(cmd.words[0]) not in KUBECTL_NAMES:
         return None
-    if any(w.dynamic for w in (*cmd.words, *cmd.assigns)):
-        return None
+    if any(w.dynamic or w.braces is not None or w.evals for w in (*cmd.words, *cmd.assigns)):
+        return None  # run without a shell, the argv would not be what bash runs
     stdin: str | None = None
     for r in cmd.redirects:
         if r.op in ("<<", "<<-", "<<<") and r.fd in (None, "0") and not r.subs:

@@ -157,6 +157,31 @@ def parse_args(words: list["Word"], value_flags: frozenset[str] | set[str], *, s
     return Parsed(pos, flags, [], False)
 
 
+def long_option(arg: str, full: str, shortest: int = 3) -> bool:
+    """Does arg name the GNU long option `full`? getopt_long accepts any unambiguous prefix (`--in` for
+    `--in-place`, `--outp=F` for `--output=F`). Any prefix of at least `shortest` characters after the dashes
+    counts, ambiguous or not: when the program would reject an ambiguous one, nothing runs, and when it accepts
+    it, this is the option it runs."""
+    name = arg.partition("=")[0]
+    return name.startswith("--") and len(name) - 2 >= min(shortest, len(full) - 2) and full.startswith(name)
+
+
+def long_value(args: list[str], full: str, short: str | None = None, shortest: int = 3) -> list[str]:
+    """The values given to a GNU option (`--output=F`, `--outp F`, `-o F`, `-oF`), abbreviations included."""
+    out: list[str] = []
+    for i, a in enumerate(args):
+        if long_option(a, full, shortest):
+            if "=" in a:
+                out.append(a.partition("=")[2])
+            elif i + 1 < len(args):
+                out.append(args[i + 1])
+        elif short and a == short and i + 1 < len(args):
+            out.append(args[i + 1])
+        elif short and a.startswith(short) and len(a) > len(short) and not a.startswith("--"):
+            out.append(a[len(short):])
+    return out
+
+
 def skip_options(words: list["Word"], start: int, value_flags: set[str] | frozenset[str]) -> int:
     """Index of the first non-option word at or after start (getopt style: options end at the first
     positional or at `--`, which is skipped)."""
@@ -195,7 +220,11 @@ _SECRET_PATH = re.compile(
     r"(^|/)(var/run/secrets|run/secrets|etc/secrets?)(/|$)|(^|/)\.kube/config$|(^|/)\.aws/credentials$|"
     r"(^|/)\.docker/config\.json$|(^|/)id_(rsa|dsa|ecdsa|ed25519)$|\.(pem|key|p12|pfx|jks)$|"
     r"(^|/)etc/(shadow|gshadow)$|(^|/)\.(pgpass|netrc|my\.cnf)$|(^|/)proc/[^/]+/environ$|"
-    r"(^|/)[^/]*(secret|token|password|credential)[^/]*$|(^|/)serviceaccount/token$",
+    r"(^|/)[^/]*(secret|token|password|credential)[^/]*$|(^|/)serviceaccount/token$|"
+    r"(^|/)etc/kubernetes/[^/]*\.conf$|(^|/)[^/]*kubeconfig[^/]*$|(^|/)etc/rancher/(k3s|rke2)/[^/]*\.yaml$|"
+    r"(^|/)\.kube/|(^|/)\.(git-credentials|npmrc|pypirc|dockercfg|htpasswd|vault-token|boto|s3cfg)$|"
+    r"(^|/)\.env(\.[^/]*)?$|(^|/)etc/ssl/private/|(^|/)\.ssh/[^/]*$|(^|/)\.config/gcloud/|(^|/)\.azure/|"
+    r"(^|/)etc/(sudoers|krb5\.keytab)$|\.keytab$|(^|/)\.gnupg/|(^|/)etc/etcd/|(^|/)var/lib/etcd/",
     re.IGNORECASE)
 
 

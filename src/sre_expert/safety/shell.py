@@ -4,10 +4,13 @@ Handles quotes ('…', "…", $'…'), backslash escapes and line continuations,
 `;` `&` `&&` `||` newline, pipes `|` `|&`, subshells `( … )`, command substitution `$( … )` and
 backticks, process substitution `<( … )` `>( … )`, arithmetic `$(( … ))`, parameter expansion
 (`$X`, `${X…}`), redirections (`<` `>` `>>` `>|` `<>` `&>` `&>>` `N>` `N>&M` `<<<`) and heredocs
-(`<<EOF`, `<<-EOF`, `<<'EOF'`). It does not expand anything: a word that would be expanded at run time is
-marked `dynamic` and keeps its source text, and the commands inside substitutions are returned so the
-guard can classify them too. Brace groups and `if/for/while` are left to the guard (their keywords arrive
-as ordinary words). Input bash would reject raises ParseError; the guard then answers "unknown".
+(`<<EOF`, `<<-EOF`, `<<'EOF'`) and `case … in … esac`. It does not expand parameters: a word that would be
+expanded at run time is marked `dynamic` and keeps its source text, and the commands inside substitutions
+are returned so the guard can classify them too. Brace expansion (`{a,b}`, `{1..3}`) is the one expansion
+that needs no run-time value, so its result is computed (`Word.braces`). Places where bash evaluates text
+as code at run time (arithmetic on a variable, whose value `a[$(cmd)]` runs cmd; `${x@P}`; `${!x}`) are
+recorded in `Word.evals`. Brace groups and `if/for/while` are left to the guard (their keywords arrive as
+ordinary words). Input bash would reject raises ParseError; the guard then answers "unknown".
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Word:
     dynamic: bool = False  # contains an expansion whose value is only known at run time
     subs: list["Script"] = field(default_factory=list)  # command/process substitutions inside
     vars: list[str] = field(default_factory=list)  # parameter names referenced ($X, ${X})
+    braces: list[str] | None = None  # the words brace expansion makes of this one (None: no brace expansion)
+    evals: list[str] = field(default_factory=list)  # why bash may run this word's run-time text as code
 
 
 @dataclass(slots=True)
@@ -47,6 +52,7 @@ class Redirect:
     body: str | None = None  # heredoc or here-string text
     body_expands: bool = False  # unquoted heredoc delimiter: $(…) in the body runs
     subs: list["Script"] = field(default_factory=list)  # substitutions inside an expanding body
+    evals: list[str] = field(default_factory=list)  # run-time evaluation inside an expanding body
 
 
 @dataclass(slots=True)
@@ -104,9 +110,122 @@ def parse(text: str) -> Script:
 
 def expansions(text: str) -> tuple[list[Script], list[str]]:
     """Command substitutions and parameter names in text that is expanded like a double-quoted string."""
-    p = _Parser(text)
-    w = p.dq_like(len(text))
+    w = expansion_word(text)
     return w.subs, w.vars
+
+
+def expansion_word(text: str) -> Word:
+    """Text expanded like a double-quoted string, as a Word (its substitutions, names and evaluations)."""
+    return _Parser(text).dq_like(len(text))
+
+
+_NUMBER = re.compile(r"\b(?:0[xX][0-9a-fA-F]+|[0-9]+#[0-9a-zA-Z@_]+|[0-9]+)\b")
+_ARITH_OPERATORS = re.compile(r"[\s+\-*/%()<>=!&|^~?:,]*")
+
+
+def arithmetic_literal(expr: str) -> bool:
+    """Is this arithmetic made only of numbers and operators? A name (`x`, `$x`) is evaluated recursively at
+    run time, and a value such as `a[$(cmd)]` makes bash run cmd, so only literals are known statically."""
+    return bool(_ARITH_OPERATORS.fullmatch(_NUMBER.sub("", expr)))
+
+
+def parameter_risk(inner: str) -> str | None:
+    """Why `${inner}` may run code at run time, or None: prompt expansion `@P` (runs `$(…)` in the value),
+    indirection `${!x}` (the value may be `a[$(cmd)]`), and arithmetic subscripts and offsets on run-time
+    values (`${a[$i]}`, `${x:$n}`)."""
+    if re.search(r"@P$", inner):
+        return f"${{{inner}}} expands the value as a prompt string (runs the command substitutions in it)"
+    m = re.match(r"!([A-Za-z_][A-Za-z0-9_]*|[0-9])(.*)$", inner, re.S)
+    if m and not re.fullmatch(r"[*@]|\[[*@]\]", m.group(2)):
+        return f"${{{inner}}} reads the variable another variable names (a name such as a[$(cmd)] runs cmd)"
+    m = re.match(r"#?[A-Za-z_][A-Za-z0-9_]*\[(.*?)\](.*)$", inner, re.S)
+    if m and m.group(1) not in ("@", "*") and not arithmetic_literal(m.group(1)):
+        return f"${{{inner}}}: the subscript {m.group(1)} is evaluated as arithmetic at run time"
+    m = re.match(r"(?:[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?|[0-9@*])(:[^-=?+].*)$", inner, re.S)
+    if m and not arithmetic_literal(m.group(1)[1:]):
+        return f"${{{inner}}}: the offset {m.group(1)[1:]} is evaluated as arithmetic at run time"
+    return None
+
+
+MAX_BRACE_WORDS = 256
+_SEQUENCE = re.compile(r"(-?[0-9]+)\.\.(-?[0-9]+)(?:\.\.(-?[0-9]+))?|([A-Za-z])\.\.([A-Za-z])(?:\.\.(-?[0-9]+))?")
+
+
+class BraceLimit(ValueError):
+    """Brace expansion would make more words than the guard follows."""
+
+
+def brace_expand(pieces: list[tuple[str, bool]], keep_empty: bool = False) -> list[str] | None:
+    """The words bash makes of one word by brace expansion, or None when it has none.
+
+    pieces are the word's text after quote removal, each marked True when it is one unquoted character (only
+    those can be `{`, `,`, `}` of an expansion). Raises BraceLimit beyond MAX_BRACE_WORDS words."""
+    tokens: list[tuple[str, bool]] = []
+    for text, literal in pieces:
+        tokens.append((text, literal))
+    if not any(lit and t == "{" for t, lit in tokens):
+        return None
+    out = _expand(tokens)
+    if out == ["".join(t for t, _ in tokens)]:
+        return None
+    return [x for x in out if x or keep_empty]
+
+
+def _expand(tokens: list[tuple[str, bool]]) -> list[str]:
+    for i, (t, lit) in enumerate(tokens):
+        if not (lit and t == "{"):
+            continue
+        depth, commas, close = 0, [], None
+        for j in range(i, len(tokens)):
+            tj, lj = tokens[j]
+            if not lj:
+                continue
+            if tj == "{":
+                depth += 1
+            elif tj == "}":
+                depth -= 1
+                if depth == 0:
+                    close = j
+                    break
+            elif tj == "," and depth == 1:
+                commas.append(j)
+        if close is None:
+            continue
+        prefix = "".join(x for x, _ in tokens[:i])
+        if commas:
+            bounds = [i, *commas, close]
+            alternatives: list[str] = []
+            for a, b in zip(bounds, bounds[1:]):
+                alternatives.extend(_expand(tokens[a + 1:b]))
+        else:
+            body = tokens[i + 1:close]
+            if not all(lit for _, lit in body):
+                continue
+            alternatives = _sequence("".join(x for x, _ in body))
+            if alternatives is None:
+                continue
+        suffixes = _expand(tokens[close + 1:])
+        if len(alternatives) * len(suffixes) > MAX_BRACE_WORDS:
+            raise BraceLimit(f"brace expansion makes more than {MAX_BRACE_WORDS} words")
+        return [prefix + a + s for a in alternatives for s in suffixes]
+    return ["".join(x for x, _ in tokens)]
+
+
+def _sequence(body: str) -> list[str] | None:
+    m = _SEQUENCE.fullmatch(body)
+    if not m:
+        return None
+    if m.group(1) is not None:
+        a, b, step = int(m.group(1)), int(m.group(2)), abs(int(m.group(3) or 1)) or 1
+        if abs(b - a) // step + 1 > MAX_BRACE_WORDS:
+            raise BraceLimit(f"brace expansion makes more than {MAX_BRACE_WORDS} words")
+        rng = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
+        width = max(len(m.group(1)), len(m.group(2))) if re.match(r"-?0[0-9]", m.group(1) + " " + m.group(2)) or \
+            re.search(r"(^|\s)-?0[0-9]", m.group(1) + " " + m.group(2)) else 0
+        return [str(n).zfill(width) if width else str(n) for n in rng]
+    a, b, step = ord(m.group(4)), ord(m.group(5)), abs(int(m.group(6) or 1)) or 1
+    rng = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
+    return [chr(n) for n in rng]
 
 
 class _Parser:
@@ -153,7 +272,9 @@ class _Parser:
                 lines.append(cmp if strip_tabs else line)
             redirect.body = "\n".join(lines) + ("\n" if lines else "")
             if redirect.body_expands:
-                redirect.subs = expansions(redirect.body)[0]
+                expanded = expansion_word(redirect.body)
+                redirect.subs = expanded.subs
+                redirect.evals = expanded.evals
 
     # -- grammar ----------------------------------------------------------------------------------
     def list_(self, stop: str | None) -> Script:
@@ -169,6 +290,8 @@ class _Parser:
             if c == "\n":
                 self.newline()
                 continue
+            if stop == ";;" and (self.startswith(";;") or self.startswith(";&") or self.at_keyword("esac")):
+                break
             if stop is not None and c == stop and (stop != "}" or self.peek(1) in ("", " ", "\t", "\n", ";", "&", "|", ")")):
                 if expect_more:
                     raise ParseError(f"{stop!r} after an operator")
@@ -186,6 +309,8 @@ class _Parser:
                 self.i += 2
                 expect_more = True
             elif self.peek() in (";", "&") and self.peek():
+                if stop == ";;" and (self.startswith(";;") or self.startswith(";&")):
+                    break
                 if self.startswith(";;"):
                     raise ParseError("';;' outside case")
                 self.i += 1
@@ -210,8 +335,66 @@ class _Parser:
             else:
                 return pl
 
+    def at_keyword(self, word: str) -> bool:
+        end = self.i + len(word)
+        return self.s.startswith(word, self.i) and (end >= len(self.s) or self.s[end] in " \t\n;&|)")
+
+    def blank_lines(self) -> None:
+        while True:
+            self.skip_blanks()
+            if self.peek() == "\n":
+                self.newline()
+            else:
+                return
+
+    def case_(self) -> Group:
+        """`case WORD in PATTERN) LIST ;; … esac`: a group whose first command is the header (its words are data,
+        their substitutions run) followed by every branch's commands (any branch may run)."""
+        self.i += 4
+        self.skip_blanks()
+        header = Simple(words=[Word("case", "case"), self.word()])
+        self.blank_lines()
+        if not self.at_keyword("in"):
+            raise ParseError("case without 'in'")
+        self.i += 2
+        body = Script([Pipeline([header])])
+        while True:
+            self.blank_lines()
+            if self.at_keyword("esac"):
+                self.i += 4
+                break
+            if self.peek() == "":
+                raise ParseError("case without 'esac'")
+            if self.peek() == "(":
+                self.i += 1
+            while True:
+                self.skip_blanks()
+                header.words.append(self.word())
+                self.skip_blanks()
+                if self.peek() == "|":
+                    self.i += 1
+                    continue
+                if self.peek() == ")":
+                    self.i += 1
+                    break
+                raise ParseError("case pattern without ')'")
+            body.pipelines.extend(self.list_(stop=";;").pipelines)
+            for end in (";;&", ";;", ";&"):
+                if self.startswith(end):
+                    self.i += len(end)
+                    break
+        group = Group(body)
+        while True:
+            self.skip_blanks()
+            r = self.maybe_redirect()
+            if r is None:
+                return group
+            group.redirects.append(r)
+
     def command(self, stop: str | None) -> Command:
         self.skip_blanks()
+        if self.at_keyword("case"):
+            return self.case_()
         m = _FUNCTION.match(self.s, self.i)
         if m:
             # name() { …; } / function name { …; }: the body may run later, so it is returned as a group
@@ -264,6 +447,10 @@ class _Parser:
                 raise ParseError("unexpected '(' (function definitions are not supported)")
             w = self.word()
             if not cmd.words and _ASSIGN.match(w.raw):
+                sub = _ASSIGN.match(w.raw).group(1)  # type: ignore[union-attr]
+                if sub and not arithmetic_literal(sub[1:-1]):
+                    w.evals.append(f"{w.raw.split('=', 1)[0]}: the array subscript is evaluated as arithmetic at "
+                                   "run time")
                 cmd.assigns.append(w)
             else:
                 cmd.words.append(w)
@@ -299,6 +486,7 @@ class _Parser:
     def word(self) -> Word:
         start = self.i
         text: list[str] = []
+        literal: list[bool] = []  # per piece of text: an unquoted character (may be brace-expansion syntax)
         w = Word("", "")
         c = self.peek()
         if c in "<>" and self.peek(1) == "(":
@@ -312,6 +500,18 @@ class _Parser:
             text.append(self.s[start:self.i])
         while True:
             c = self.peek()
+            if c in "<>" and c and self.peek(1) == "(" and self.i > start:
+                # `x<(cmd)`, `{<(cmd),}`: bash reads a process substitution inside a word too
+                sub_start = self.i
+                self.i += 2
+                sub = self.list_(stop=")")
+                if self.peek() != ")":
+                    raise ParseError("unterminated process substitution")
+                self.i += 1
+                w.subs.append(sub)
+                w.dynamic = True
+                text.append(self.s[sub_start:self.i])
+                continue
             if c == "" or c in _META:
                 break
             if c == "\\":
@@ -354,17 +554,26 @@ class _Parser:
                 text.append(self.expansion(w))
             else:
                 text.append(c)
+                literal.extend([False] * (len(text) - 1 - len(literal)))
+                literal.append(True)
                 self.i += 1
+        literal.extend([False] * (len(text) - len(literal)))
         w.text = "".join(text)
         w.raw = self.s[start:self.i]
         if not w.raw:
             raise ParseError(f"unexpected {self.peek()!r}")
+        if "{" in w.raw:
+            try:
+                w.braces = brace_expand(list(zip(text, literal)), keep_empty=w.quoted)
+            except BraceLimit as e:
+                w.evals.append(f"{w.raw}: {e}, more than the guard follows")
         return w
 
     @staticmethod
     def _absorb(w: Word, inner: Word) -> None:
         w.subs.extend(inner.subs)
         w.vars.extend(inner.vars)
+        w.evals.extend(inner.evals)
         w.dynamic = w.dynamic or inner.dynamic
 
     def dq_like(self, end: int | None) -> Word:
@@ -445,9 +654,19 @@ class _Parser:
             assert end is not None
             inner = self.s[self.i + 3:end - 2]
             self.i = end
-            subs, names = expansions(inner)
-            w.subs.extend(subs)
-            w.vars.extend(names)
+            self._absorb(w, expansion_word(inner))
+            if not arithmetic_literal(inner):
+                w.evals.append(f"$(({inner.strip()})) evaluates run-time values as arithmetic (a value such as "
+                               "a[$(cmd)] runs cmd)")
+            w.dynamic = True
+            return self.s[start:self.i]
+        end = self.s.find("]", self.i + 2) if nxt == "[" else -1
+        if end >= 0 and not any(c in "\n;'\"" for c in self.s[self.i:end]):  # `$[expr]`, old arithmetic
+            inner = self.s[self.i + 2:end]
+            self.i = end + 1
+            self._absorb(w, expansion_word(inner))
+            if not arithmetic_literal(inner):
+                w.evals.append(f"$[{inner.strip()}] evaluates run-time values as arithmetic")
             w.dynamic = True
             return self.s[start:self.i]
         if nxt == "(":
@@ -481,9 +700,10 @@ class _Parser:
             m = _NAME.match(inner.lstrip("!#"))
             if m:
                 w.vars.append(m.group(0))
-            subs, names = expansions(inner)
-            w.subs.extend(subs)
-            w.vars.extend(names)
+            self._absorb(w, expansion_word(inner))
+            risk = parameter_risk(inner)
+            if risk:
+                w.evals.append(risk)
             w.dynamic = True
             return self.s[start:self.i]
         m = _NAME.match(self.s, self.i + 1)

@@ -53,6 +53,14 @@ def _helm(words: list["Word"], ctx: Ctx) -> list[Part]:
     pos = _pos(p)
     if p.has("-h", "--help") or not pos:
         return [Part(READ_ONLY, "helm: prints help")]
+    if p.has("--post-renderer"):
+        return [Part(UNKNOWN, f"helm --post-renderer {p.value('--post-renderer')} runs a program on the rendered "
+                              "manifests (the guard does not inspect it)")] + \
+            [x for x in _helm_verb(p, pos, ctx) if x.cls in (MUTATING, DESTRUCTIVE)]
+    return _helm_verb(p, pos, ctx)
+
+
+def _helm_verb(p: Parsed, pos: list[str], ctx: Ctx) -> list[Part]:
     verb, rest = pos[0], pos[1:]
     sub = rest[0] if rest else ""
     dry = p.has("--dry-run") and (p.value("--dry-run") or "client") not in ("false", "none")
@@ -371,6 +379,7 @@ _CLOUD_EXPOSES = {
     ("gcloud", "auth print-access-token"): "prints an access token",
     ("gcloud", "auth print-identity-token"): "prints an identity token",
     ("gcloud", "auth application-default print-access-token"): "prints an access token",
+    ("gcloud", "config config-helper"): "prints an access token",
     ("az", "keyvault secret show"): "prints a Key Vault secret",
     ("az", "keyvault secret download"): "writes a Key Vault secret",
     ("az", "storage account keys list"): "prints storage account keys",
@@ -411,6 +420,11 @@ _AWS_VALUE = {"--region", "--profile", "--output", "--query", "--endpoint-url", 
               "--cli-read-timeout", "--cli-connect-timeout", "--cli-binary-format", "--cli-input-json",
               "--cli-input-yaml"}
 _AWS_EXPOSES = {"secretsmanager get-secret-value": "prints a secret's value",
+                "eks get-token": "prints a bearer token for the cluster's API server",
+                "configure export-credentials": "prints the access key and secret key",
+                "configure get": "prints a configuration value (aws_secret_access_key among them)",
+                "sts get-federation-token": "prints temporary credentials",
+                "sts assume-role-with-web-identity": "prints temporary credentials",
                 "ecr get-login-password": "prints a registry password",
                 "ecr get-authorization-token": "prints a registry token",
                 "sts assume-role": "prints temporary credentials", "sts get-session-token": "prints temporary "

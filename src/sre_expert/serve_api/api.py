@@ -7,6 +7,7 @@ server.py puts this behind HTTP. Keeping the routing and answers here, as plain 
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,10 @@ from urllib.parse import parse_qs
 import orjson
 
 from ..snapshot import Snapshot
-from . import discovery, paging
+from . import convert, discovery, paging
 from .events import for_group
-from .resources import Resource, ResourceIndex, build_index
+from .captured import builtins_from
+from .resources import Resource, ResourceIndex, build_index, kubernetes_minor, table_minors
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
 from .status import forbidden, not_found, read_only, status
 
@@ -63,6 +65,37 @@ class Fault:
         raise ValueError(f"unknown fault {spec!r}: use an HTTP status (403, 404, 500...), 'slow:SECONDS' or 'truncate'")
 
 
+def bundle_version(snap: Snapshot) -> str:
+    """The Kubernetes version the bundle was captured from: what the bundle says (bundle.json
+    kubernetesVersion, troubleshoot's cluster_version.json), else the kubelet version most nodes report
+    (the control plane is never older than its kubelets, so this is a lower bound); "" when nothing says."""
+    if snap.info.kubernetes_version:
+        return snap.info.kubernetes_version
+    counts: dict[str, int] = {}
+    for node in snap.list("Node"):
+        if node.get("apiVersion") not in (None, "v1"):
+            continue  # a custom resource of kind Node (Longhorn's) has no nodeInfo
+        v = str(((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion") or "")
+        if kubernetes_minor(v) is not None:
+            counts[v] = counts.get(v, 0) + 1
+    return max(counts, key=lambda v: (counts[v], v)) if counts else ""
+
+
+def version_info(git_version: str, now: Any) -> Obj:
+    """/version as kube-apiserver answers it: major and minor plain numbers, gitVersion semver ("+k3s1"
+    and other build suffixes kept). An unknown version leaves major/minor empty (see BundleAPI._version)."""
+    v = git_version.strip()
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(.*)$", v)
+    if m:
+        git = f"v{m.group(1)}.{m.group(2)}.{m.group(3) or 0}{m.group(4)}"
+        major, minor = m.group(1), m.group(2)
+    else:
+        git, major, minor = "v0.0.0-unknown", "", ""
+    return {"major": major, "minor": minor, "gitVersion": git,
+            "gitCommit": "", "gitTreeState": "", "buildDate": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "goVersion": "", "compiler": "", "platform": "bundle/read-only"}
+
+
 def _json(code: int, obj: Any) -> Response:
     return Response(code, orjson.dumps(obj))
 
@@ -94,18 +127,44 @@ def _accept(headers: dict[str, str]) -> tuple[str, str]:
 
 class BundleAPI:
     """Answers Kubernetes API requests from one Snapshot. Thread-safe: after init only a cache of
-    converted Events is filled, under a lock."""
+    converted objects (Events, autoscaling/v1 HPAs) is filled, under a lock."""
 
-    def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None):
+    def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None,
+                 discovery: list[Obj] | None = None):
+        """discovery: the APIResourceLists the bundle captured from its cluster (captured.py), if any."""
         self.snap = snap
-        self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()})
+        self.version = version_info(bundle_version(snap), snap.now)
+        self.captured = builtins_from(discovery) if discovery else ()
+        self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()},
+                                                kubernetes_minor(self.version["gitVersion"]), self.captured)
         self.faults = {kind: Fault.parse(spec) for kind, spec in (faults or {}).items()}
         self.hidden = {r.group_kind for r in self.index.resources.values()
                        if (f := self.faults.get(r.kind)) and f.code == 404}
         self.resource_version = _resource_version(snap)
         self.server_address = "127.0.0.1:0"
-        self._converted: dict[tuple[str, str], list[Obj]] = {}
+        self._converted: dict[tuple[str, str, str], list[Obj]] = {}
         self._lock = threading.Lock()
+
+    def notes(self) -> list[str]:
+        """What a user of this server should know it does not answer as the cluster did (printed by the CLI)."""
+        out = []
+        lo, hi = table_minors()
+        minor = kubernetes_minor(self.version["gitVersion"])
+        if minor is None:
+            out.append("the bundle does not say its Kubernetes version: /version answers each client with its own "
+                       "version, marked +unknown")
+        if self.captured:
+            out.append(f"discovery as the cluster answered it: {len(self.captured)} resources captured in the bundle")
+        elif minor is None:
+            out.append(f"discovery lists the built-in resources of 1.{hi}, the newest release known")
+        elif not lo <= minor <= hi:
+            near = lo if minor < lo else hi
+            out.append(f"Kubernetes {self.version['gitVersion']}: discovery lists the built-in resources of 1.{near} "
+                       f"(the nearest release known), plus every version the bundle's objects use")
+        for kind, n in sorted(self.index.unresolved.items()):
+            out.append(f"{n} {kind} object{'s' if n != 1 else ''} without apiVersion not served: no built-in kind "
+                       "or captured CRD tells their API group")
+        return out
 
     # ------------------------------------------------------------------ entry point
     def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes = b"") -> Response:
@@ -129,7 +188,7 @@ class BundleAPI:
         if head in ("healthz", "livez", "readyz") and len(segs) == 1:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if head == "version" and len(segs) == 1:
-            return _json(200, self._version())
+            return _json(200, self._version(headers.get("user-agent", "")))
         if head == "api":
             if len(segs) == 1:
                 return _json(200, discovery.api_versions(self.server_address))
@@ -151,13 +210,17 @@ class BundleAPI:
     def _discovery_doc(self, doc: Obj | None) -> Response:
         return _json(200, doc) if doc is not None else _json(404, status(404, NOT_FOUND_PATH))
 
-    def _version(self) -> Obj:
-        v = self.snap.info.kubernetes_version or "v0.0.0"
-        core = v.lstrip("v").split("+")[0].split("-")[0].split(".")
-        return {"major": core[0] if core else "", "minor": core[1] if len(core) > 1 else "",
-                "gitVersion": v if v.startswith("v") else f"v{v}", "gitCommit": "", "gitTreeState": "",
-                "buildDate": self.snap.now.strftime("%Y-%m-%dT%H:%M:%SZ"), "goVersion": "", "compiler": "",
-                "platform": "bundle/read-only"}
+    def _version(self, user_agent: str) -> Obj:
+        """The bundle's version. When nothing in the bundle tells it, a client that names its own version
+        (kubectl/v1.32.4) gets that one, marked `+unknown`: a made-up 0.0 would only make kubectl warn
+        about a version skew that does not exist."""
+        if self.version["major"]:
+            return self.version
+        m = re.search(r"/v(\d+)\.(\d+)\.(\d+)", user_agent)
+        if not m:
+            return self.version
+        return {**self.version, "major": m.group(1), "minor": m.group(2),
+                "gitVersion": f"v{m.group(1)}.{m.group(2)}.{m.group(3)}+unknown"}
 
     def _split(self, group: str, version: str, rest: list[str]) -> tuple[Resource | None, str | None, str, list[str]] | Response:
         """Resolve a resource path to (resource or None if not served, namespace or None, name, subresource path)."""
@@ -203,7 +266,7 @@ class BundleAPI:
             return _json(fault.code, status(fault.code, f"{verb} {res.plural}: injected fault ({fault.code})"))
         if not name:
             return self._list(res, group, version, namespace, q, headers)
-        obj = self._find(res, group, namespace, name)
+        obj = self._find(res, group, version, namespace, name)
         if obj is None:
             return _json(404, not_found(res.plural, group, name))
         if not sub:
@@ -220,13 +283,17 @@ class BundleAPI:
         return _json(404, status(404, NOT_FOUND_PATH))
 
     # ------------------------------------------------------------------ objects
-    def _objects(self, res: Resource, group: str) -> list[Obj]:
-        if res.kind != "Event" or group not in ("", "events.k8s.io"):
+    def _objects(self, res: Resource, group: str, version: str) -> list[Obj]:
+        """The resource's objects as served at group/version: Events in the group's shape, an HPA captured
+        at autoscaling/v1 converted for v2 (convert.py); converted lists are made once and kept."""
+        is_event = res.kind == "Event" and group in ("", "events.k8s.io")
+        if not is_event and not convert.needs(group, res.kind):
             return res.objects
-        key = (group, res.kind)
+        key = (group, res.kind, "" if is_event else version)
         cached = self._converted.get(key)
         if cached is None:
-            cached = [for_group(e, group) for e in res.objects]
+            cached = [for_group(e, group) if is_event else convert.at_version(e, group, res.kind, version)
+                      for e in res.objects]
             with self._lock:
                 self._converted[key] = cached
         return cached
@@ -238,8 +305,8 @@ class BundleAPI:
         hi = bisect.bisect_left(objs, (namespace + "\x00", ""), key=paging.sort_key)
         return objs[lo:hi]
 
-    def _find(self, res: Resource, group: str, namespace: str | None, name: str) -> Obj | None:
-        objs = self._in_namespace(self._objects(res, group), namespace if res.namespaced else "")
+    def _find(self, res: Resource, group: str, version: str, namespace: str | None, name: str) -> Obj | None:
+        objs = self._in_namespace(self._objects(res, group, version), namespace if res.namespaced else "")
         i = bisect.bisect_left(objs, (namespace or "", name), key=paging.sort_key)
         if i < len(objs) and paging.sort_key(objs[i]) == (namespace or "", name):
             return objs[i]
@@ -257,7 +324,7 @@ class BundleAPI:
             limit = int(limit_text) if limit_text else None
         except ValueError:
             return _json(400, status(400, f"limit: Invalid value: {limit_text!r}: must be an integer"))
-        objs = self._in_namespace(self._objects(res, group), namespace)
+        objs = self._in_namespace(self._objects(res, group, version), namespace)
         if lsel or fsel:
             objs = [o for o in objs if (lsel is None or lsel(o)) and (fsel is None or fsel(o))]
         try:

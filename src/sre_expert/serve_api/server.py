@@ -12,7 +12,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +24,56 @@ from .api import BundleAPI, Response, _json
 from .status import status
 
 MAX_BODY = 1 << 20
+MAX_LOG = 10_000          # requests the handle remembers: a long `bundle serve` must not grow without end
+SOCKET_TIMEOUT = 60.0     # a client that stops sending mid-request (or idles on keep-alive) frees its thread
 RequestLogFn = Callable[[str, str, int], None]
+Entry = tuple[str, str, int]
+
+
+class RequestLog:
+    """The newest `limit` requests, indexed by their position since the server started.
+
+    len() counts every request ever answered, so `n = len(log); ...; log[n:]` gives what came after,
+    as with a list; entries older than the newest `limit` are forgotten (a slice simply omits them)."""
+
+    def __init__(self, limit: int = MAX_LOG):
+        self._items: deque[Entry] = deque(maxlen=limit)
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def append(self, entry: Entry) -> None:
+        with self._lock:
+            self._items.append(entry)
+            self._total += 1
+
+    def __len__(self) -> int:
+        return self._total
+
+    def __iter__(self) -> Iterator[Entry]:
+        with self._lock:
+            return iter(list(self._items))
+
+    def __getitem__(self, index: slice) -> list[Entry]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("RequestLog supports slices [start:stop] only")
+        with self._lock:
+            first = self._total - len(self._items)  # position of the oldest kept entry
+            start, stop, _ = index.indices(self._total)
+            return list(self._items)[max(start - first, 0): max(stop - first, 0)]
+
+    def __delitem__(self, index: slice) -> None:
+        """`del log[n:]`, as on a list: later positions move down by the number of entries removed."""
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("RequestLog supports slices [start:stop] only")
+        with self._lock:
+            first = self._total - len(self._items)
+            start, stop, _ = index.indices(self._total)
+            if stop <= start:
+                return
+            kept = list(self._items)
+            del kept[max(start - first, 0): max(stop - first, 0)]
+            self._items = deque(kept, maxlen=self._items.maxlen)
+            self._total -= stop - start
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -32,6 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive answer waits for
     # the client's delayed ACK (40 ms per request on Linux, measured).
     disable_nagle_algorithm = True
+    timeout = SOCKET_TIMEOUT
     api: BundleAPI
     on_request: RequestLogFn
 
@@ -96,13 +147,14 @@ class _Server6(ThreadingHTTPServer):
 
 @dataclass
 class ServerHandle:
-    """A running server. `request_log` holds (method, path with query, status) for every answered request."""
+    """A running server. `request_log` holds (method, path with query, status) of the newest answered requests
+    (see RequestLog)."""
 
     url: str
     host: str
     port: int
     api: BundleAPI
-    request_log: list[tuple[str, str, int]] = field(default_factory=list)
+    request_log: RequestLog = field(default_factory=RequestLog)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -143,13 +195,16 @@ def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", p
         from ..sources.bundle import load_bundle
 
         snap = load_bundle(snap_or_path)
-    api = BundleAPI(snap, faults)
-    log: list[tuple[str, str, int]] = []
-    lock = threading.Lock()
+    discovery = None
+    if snap.info.source == "bundle" and snap.info.location:
+        from .captured import read_discovery
+
+        discovery = read_discovery(snap.info.location)
+    api = BundleAPI(snap, faults, discovery)
+    log = RequestLog()
 
     def record(method: str, path: str, code: int) -> None:
-        with lock:
-            log.append((method, path, code))
+        log.append((method, path, code))
         if on_request is not None:
             on_request(method, path, code)
 

@@ -64,10 +64,12 @@ def _crd_printer(cols: list[Obj]) -> tuple[list[Column], Printer]:
         cells: list[Any] = [(obj.get("metadata") or {}).get("name")]
         for c in cols:
             try:
-                found = find(obj, c.get("jsonPath") or "")
+                found = find(obj, c.get("jsonPath") or c.get("JSONPath") or "")  # v1beta1 CRDs: JSONPath
             except JSONPathError:
                 found = []
-            cells.append(_cell_for(c.get("type", "string"), found[0], now) if found else None)
+            # one match is the value itself; several (`.status.addresses[*].value`) print as a list, as there
+            value = found[0] if len(found) == 1 else found
+            cells.append(_cell_for(c.get("type", "string"), value, now) if found else None)
         return cells
 
     return columns, row
