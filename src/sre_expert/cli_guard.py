@@ -160,6 +160,10 @@ def run_cmd(
     except AuditError as e:
         _err(f"{e}; nothing was run")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        _err("interrupted: nothing was run (recorded in the audit log as declined)")
+        raise typer.Exit(130) from None
     if not result.ran:
         _err(f"not run ({result.decision}): {result.message}")
         raise typer.Exit(2 if result.decision == "refused" else 1)
