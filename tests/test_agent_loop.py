@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic_ai import models
 
+from redaction_plant import END, PLANTED_LOG, leaked
 from sre_expert.agent.boundary import Boundary, Transcript
 from sre_expert.agent.definition import load_definition
 from sre_expert.agent.loop import AgentSession, ScriptedApprover, findings_summary
@@ -61,7 +62,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
     pod = b.workload("Deployment", TENANT, "api").pods[0]
     pod["metadata"].setdefault("annotations", {}).update(
         {"ops.example.com/contact": EMAIL, "ops.example.com/note": ANNOTATION_INJECTION})
-    faults.crashloop(b, pod, previous_log=CRASH_LOG, restarts=7)
+    faults.crashloop(b, pod, previous_log=PLANTED_LOG + CRASH_LOG, restarts=7)  # the redaction corpus first
     snap = load_bundle(write_bundle(b, tmp_path_factory.mktemp("bundle") / "snap"))
     return snap, pod["metadata"]["name"]
 
@@ -202,6 +203,8 @@ def test_secrets_and_personal_data_never_reach_the_model(rig: Rig, platform: tup
     transcript = rig.transcript.path.read_text()
     for value in (PASSWORD, TOKEN, EMAIL):
         assert value not in transcript
+    # issue 12: every planted secret and piece of PHI of the corpus (the log's tail reached the model)
+    assert END in sent and leaked(sent) == [] and leaked(transcript) == []
     assert (rig.transcript.path.stat().st_mode & 0o777) == 0o600
     kinds = [json.loads(line).get("kind") for line in transcript.splitlines()]
     assert "request" in kinds and "response" in kinds

@@ -3,6 +3,7 @@ and through the agent every answer is wrapped as untrusted data and redacted."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,20 @@ def test_binary_and_missing_files(repo: Path) -> None:
         read_file(repo, "logo.png")
     with pytest.raises(ToolInputError, match="not a file"):
         read_file(repo, "values")
+
+
+def test_read_and_grep_never_open_a_fifo(repo: Path) -> None:
+    """A FIFO named like a manifest blocks any reader until something writes to it (issue 12): Read refuses
+    it and Grep passes over it, and neither waits (a hang would end in Grep's 10 s deadline message)."""
+    fifo = repo / "values" / "pipe.yaml"
+    os.mkfifo(fifo)
+    (repo / "values" / "link-to-pipe.yaml").symlink_to(fifo)
+    for name in ("values/pipe.yaml", "values/link-to-pipe.yaml"):
+        with pytest.raises(ToolInputError, match="not a file"):
+            read_file(repo, name)
+    out = grep_files(repo, r"replicas:", timeout=30)
+    assert "values/deployments/tenant-0.yaml:2: replicas: 1" in out and "pipe" not in out
+    assert grep_files(repo, r"replicas:", path="values/pipe.yaml") == "no match for 'replicas:'"
 
 
 def test_grep_skips_symlinks_out_binaries_and_git(repo: Path) -> None:

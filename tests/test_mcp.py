@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from redaction_plant import END, PLANTED_LOG, leaked
 from test_toolbox import CRASH_LOG, EMAIL, NOW, PASSWORD, TENANT, TOKEN
 
 from sre_expert.mcp_server import build_server
@@ -141,7 +142,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict
     """The synth platform with a crash log full of secrets, served read-only; kubectl's environment for it."""
     b = healthy_platform(PlatformBuilder(NOW))
     pod = b.workload("Deployment", TENANT, "api").pods[0]
-    faults.crashloop(b, pod, previous_log=CRASH_LOG, restarts=7)
+    faults.crashloop(b, pod, previous_log=CRASH_LOG + PLANTED_LOG, restarts=7)  # + the redaction corpus' leaks
     path = write_bundle(b, tmp_path_factory.mktemp("mcp") / "bundle")
     snap = load_bundle(path)
     home = tmp_path_factory.mktemp("home")
@@ -166,6 +167,10 @@ def test_run_command_runs_kubectl_read_only_and_redacts_its_output(served: Any) 
     assert "MongoServerSelectionError" in text and "<redacted:" in text
     for secret in (TOKEN, PASSWORD, EMAIL):
         assert secret not in json.dumps(logs.structured_content) and secret not in logs.content[0].text
+    # issue 12: every planted secret and piece of PHI of the corpus, through run_command and pod_logs
+    assert END in text and leaked(logs.content[0].text) == [] and leaked(logs.structured_content) == []
+    _, (tool_logs,) = call(server, [("pod_logs", {"namespace": TENANT, "pod": pod, "previous": True, "tail": 1000})])
+    assert END in tool_logs.content[0].text and leaked(tool_logs.content[0].text) == []
     runs = [r for r in audit_records(audit) if r["event"] == "end"]
     assert [r["decision"] for r in runs[-2:]] == ["auto-read-only"] * 2 and runs[-1]["exit"] == 0
 

@@ -41,6 +41,36 @@ def test_corpus_is_broad() -> None:
     assert families <= seen, f"families without a positive case: {sorted(families - seen)}"
 
 
+# Issue 12: every class it lists has cases (ids start with these words or the class is named in a family).
+ISSUE_12_CLASSES = ("stripe", "openai", "anthropic", "sendgrid", "google-api-key", "gitlab", "vault", "twilio",
+                    "slack-webhook", "discord", "teams", "mysql-p", "redis-cli", "requirepass", "curl-u", "mysql-pwd",
+                    "odbc", "lowercase-pass", "lowercase-pwd", "db-pass", "escaped-json", "printed-", "secret-yaml",
+                    "secret-json", "dockerconfigjson", "env-listing", "patient-name", "mrn", "address", "diagnosis",
+                    "dob-", "phone-us-spaces", "phone-dots", "ssn-spaces", "ssn-dots", "url-encoded-email",
+                    "timestamps", "resource-versions", "uids", "secret-names", "phone-disabled", "image-digest",
+                    "ips-", "durations", "pod-names")
+
+
+def test_corpus_totals_zero_leaks_and_at_most_two_percent_over_redaction() -> None:
+    """The issue's target over the whole corpus. leaks: `leak` substrings still in the output.
+    over-redaction: (`keep` substrings lost + look-alike cases changed) / (`keep` substrings + look-alike
+    cases). benchmarks/bench_redact.py prints the same numbers for other approaches."""
+    assert len(CORPUS) >= 150
+    for cls in ISSUE_12_CLASSES:
+        assert any(c["id"].startswith(cls) or cls in c["id"] for c in CORPUS), f"no case for {cls}"
+    leaks, lost, total = [], 0, 0
+    for c in CORPUS:
+        out = redact(c["text"])
+        leaks += [(c["id"], s) for s in c.get("leak", ()) if s in out]
+        total += len(c.get("keep", ()))
+        lost += sum(1 for k in c.get("keep", ()) if k not in out)
+        if not c.get("leak"):
+            total += 1
+            lost += out != c["text"]
+    assert leaks == []
+    assert total > 250 and lost / total <= 0.02, f"over-redaction {lost}/{total}"
+
+
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
 def test_corpus_case(case: dict) -> None:
     out = redact(case["text"])
@@ -274,3 +304,27 @@ def test_demo_reports_read_the_same_after_redaction() -> None:
     buf = io.StringIO()
     render_terminal(report, Console(file=buf, width=160))
     assert redact(buf.getvalue()) == buf.getvalue()
+
+
+@pytest.mark.parametrize(("command", "output"), [
+    ("kubectl -n argocd get secret argocd-initial-admin-secret -o jsonpath='{.data.password}' | base64 -d",
+     "Xk9vQ2mLp7Rt4Wz1"),
+    ("vault kv get -field=password secret/lfh/db", "V4ult-Field-Pw-3\n"),
+    ("aws ecr get-login-password --region ap-southeast-1", "eyJwYXlsb2FkIjoiY1V2b3ZxQjFSd2hZbUpLUjdtcFNHZ2Z6\n"),
+])
+def test_a_bare_password_printed_by_a_known_printer_is_hidden_given_its_command(command: str, output: str) -> None:
+    """Agent tools, MCP and runbooks see a command and its output apart: the output alone is one word."""
+    from sre_expert.safety.redact import redact_command_output
+
+    assert redact(output) == output  # alone, nothing says it is a secret
+    out = redact_command_output(command, output)
+    assert output.strip() not in out and out.startswith("<redacted:printed-secret#1>")
+
+
+def test_command_output_of_an_ordinary_command_is_redacted_as_text() -> None:
+    from sre_expert.safety.redact import redact_command_output
+
+    out = "NAME READY\napi-55wcnlhq-54cp4 1/1\npassword=Hunter2-Mc!\n"
+    assert redact_command_output("kubectl get pods -n mycure-production", out) == (
+        "NAME READY\napi-55wcnlhq-54cp4 1/1\npassword=<redacted:password#1>\n")
+    assert redact_command_output("echo", "") == ""

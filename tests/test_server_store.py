@@ -84,6 +84,44 @@ def test_the_same_fingerprint_under_another_group_key_opens_nothing_new(store: S
     assert store.counts()["queued"] == 1
 
 
+def test_a_known_fingerprint_under_another_group_key_never_merges_or_rewrites_labels(store: Store) -> None:
+    """Issue 12: a fingerprint is the sender's word. Group B claims group A's fingerprint with other labels
+    (and resolves it): A keeps its alert, labels and status; B gets its own investigation."""
+    first = ingest(store, [pod_alert("api-1")], group_key="route-a")
+    fp = store.get(first[0])["alerts"][0]["fingerprint"]
+    forged = pod_alert("payments-0", severity="info", team="billing")
+    forged["fingerprint"] = fp
+    second = ingest(store, [forged], group_key="route-b")
+    assert second != first and len(second) == 1
+    a, b = store.get(first[0]), store.get(second[0])
+    assert [al["labels"] for al in a["alerts"]] == [pod_alert("api-1")["labels"]]
+    assert a["groupKey"] == "route-a" and a["status"] == "queued" and a["severity"] == "critical"
+    assert [al["labels"]["pod"] for al in b["alerts"]] == ["payments-0"] and b["groupKey"] == "route-b"
+    # resolving "it" under route-b resolves route-b's copy only
+    forged["status"] = "resolved"
+    ingest(store, [forged], group_key="route-b")
+    assert store.get(first[0])["status"] == "queued"
+    assert store.get(first[0])["alerts"][0]["status"] == "firing"
+    assert store.get(second[0])["status"] == "resolved"
+
+
+def test_a_known_fingerprint_with_new_alerts_under_another_group_key_opens_its_own(store: Store) -> None:
+    first = ingest(store, [pod_alert("api-1")], group_key="route-a")
+    second = ingest(store, [pod_alert("api-1"), pod_alert("api-2")], group_key="route-b")
+    assert second != first
+    assert [al["labels"]["pod"] for al in store.get(first[0])["alerts"]] == ["api-1"]
+    assert [al["labels"]["pod"] for al in store.get(second[0])["alerts"]] == ["api-1", "api-2"]
+
+
+def test_senders_without_group_keys_still_group_by_fingerprint(store: Store) -> None:
+    payload, errors = parse_webhook({**webhook_payload([pod_alert("api-1")]), "groupKey": None})
+    assert not errors
+    first = store.ingest(redacted(payload))
+    payload2, _ = parse_webhook({**webhook_payload([pod_alert("api-1"), pod_alert("api-2")]), "groupKey": None})
+    assert store.ingest(redacted(payload2)) == first
+    assert len(store.get(first[0])["alerts"]) == 2
+
+
 def test_resolving_every_alert_closes_the_investigation(store: Store) -> None:
     ids = ingest(store, [pod_alert("api-1"), pod_alert("api-2")])
     job = store.claim()

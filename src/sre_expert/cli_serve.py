@@ -56,6 +56,7 @@ def serve(
     source_ttl: Annotated[Optional[float], typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
     notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
     notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
+    header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
     from .cli import _err
@@ -126,6 +127,11 @@ def serve(
           f"auth {'OFF' if token is None else 'bearer token'})", flush=True)
     # limit_concurrency: past 1,024 open requests answer 503 at once (Alertmanager retries) instead of
     # queueing without bound
+    # http: uvicorn's h11 protocol plus a header-read deadline (a client sending headers a byte at a time
+    # is cut off after --header-timeout); h11 already caps the header block at 16 KiB.
+    from .server.header_timeout import with_header_timeout
+
     server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning", access_log=False,
-                                           limit_concurrency=1024, timeout_graceful_shutdown=10))
+                                           limit_concurrency=1024, timeout_graceful_shutdown=10,
+                                           http=with_header_timeout(header_timeout)))
     server.run(sockets=[sock])  # SIGTERM/SIGINT: stop accepting, finish requests, stop workers

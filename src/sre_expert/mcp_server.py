@@ -72,7 +72,7 @@ def run_read_only(command: str, *, env: CommandEnv = None, audit_path: str | Pat
     from .safety.audit import AuditError, AuditLog, current_kube_context
     from .safety.execute import auto_run, may_auto_run, run_guarded, why_asked
     from .safety.kubectl_rules import command_context, command_kubeconfig
-    from .safety.redact import PlaceholderTable, redact, redact_obj
+    from .safety.redact import PlaceholderTable, redact, redact_command_output, redact_obj
 
     table = PlaceholderTable()
     command = command.strip()
@@ -109,8 +109,9 @@ def run_read_only(command: str, *, env: CommandEnv = None, audit_path: str | Pat
         return {**base, "ran": False, "error": f"not run ({result.decision}): {result.message}"}
     out = {
         **base, "ran": True, "exitCode": result.exit_code, "durationSeconds": round(result.duration, 3),
-        "stdout": result.stdout.decode("utf-8", errors="replace"),
-        "stderr": result.stderr.decode("utf-8", errors="replace"),
+        # Output is read after its command line: a bare password printed by `… | base64 -d` is hidden too.
+        "stdout": redact_command_output(command, result.stdout.decode("utf-8", errors="replace"), table=table),
+        "stderr": redact_command_output(command, result.stderr.decode("utf-8", errors="replace"), table=table),
     }
     if result.exit_code is None:
         out["error"] = result.message or "the command did not finish"

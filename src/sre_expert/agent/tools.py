@@ -19,6 +19,7 @@ import fnmatch
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -64,8 +65,19 @@ def inside(root: Path, rel: str) -> Path:
     return target
 
 
+def _open_regular(path: Path) -> Any:
+    """`path` opened for reading only if it is a regular file. Opened without blocking and checked on the
+    open descriptor: a FIFO planted in the repository (or swapped in after a check) would otherwise hang
+    the tool until something writes to it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ToolInputError(f"{path.name}: not a regular file")
+    return os.fdopen(fd, "rb")
+
+
 def _is_binary(path: Path) -> bool:
-    with path.open("rb") as f:
+    with _open_regular(path) as f:
         return b"\0" in f.read(8192)
 
 
@@ -77,7 +89,8 @@ def read_file(root: Path, path: str, offset: int = 1, limit: int = READ_MAX_LINE
         raise ToolInputError(f"{path}: binary file, not shown")
     if p.stat().st_size > READ_MAX_BYTES:
         raise ToolInputError(f"{path}: larger than {READ_MAX_BYTES} bytes; use Grep to find the lines you need")
-    lines = p.read_text(encoding="utf-8", errors="replace").splitlines()
+    with _open_regular(p) as f:
+        lines = f.read(READ_MAX_BYTES + 1).decode("utf-8", errors="replace").splitlines()
     offset = max(1, offset)
     limit = max(1, min(limit, READ_MAX_LINES))
     chunk = lines[offset - 1: offset - 1 + limit]
@@ -104,6 +117,8 @@ def _walk_files(root: Path, start: Path) -> Any:
                 continue
             if real != base and base not in real.parents:
                 continue  # a symlink pointing out of the repository
+            if not real.is_file():
+                continue  # a FIFO, socket or device: opening it could block or never end
             yield p
 
 
@@ -119,14 +134,17 @@ GREP_TIMEOUT_SECONDS = 10.0
 
 # the child: stdlib only, ASCII JSON in and out (no dependence on the locale's encoding)
 _GREP_CHILD = r"""
-import json, re, sys
+import json, os, re, stat, sys
 job = json.load(sys.stdin)
 rx = re.compile(job["pattern"], job["flags"])
 cap, limit, hits = job["line_chars"], job["max"], []
 for rel, path in job["files"]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, encoding="utf-8", errors="replace") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            text = f.read(job["file_bytes"])
     except OSError:
         continue
     for n, line in enumerate(text.splitlines(), 1):
@@ -195,13 +213,13 @@ def grep_files(root: Path, pattern: str, path: str = ".", glob: str | None = Non
         try:
             if p.stat().st_size > GREP_MAX_FILE_BYTES or _is_binary(p):
                 continue
-        except OSError:
+        except (OSError, ToolInputError):
             continue
         files.append([rel, str(p)])
     if not files:
         return f"no match for {pattern!r}"
     job = {"pattern": pattern, "flags": int(flags), "line_chars": GREP_MAX_LINE_CHARS, "max": max_matches,
-           "files": files}
+           "files": files, "file_bytes": GREP_MAX_FILE_BYTES}
     try:
         done = subprocess.run([sys.executable, "-I", "-S", "-c", _GREP_CHILD], input=json.dumps(job).encode(),
                               capture_output=True, timeout=timeout, check=False)
@@ -323,6 +341,7 @@ class AgentTools:
                                                  "exposesSecrets": verdict.exposes_secrets,
                                                  "reasons": list(verdict.reasons), "gate": asked})
         from ..safety.execute import run_guarded
+        from ..safety.redact import redact_command_output
 
         timeout = max(1, min(int(timeout_seconds or BASH_DEFAULT_TIMEOUT), BASH_MAX_TIMEOUT))
         try:
@@ -338,8 +357,11 @@ class AgentTools:
             body = (f"exit {result.exit_code}\noutput withheld: the command prints Secret values "
                     f"({len(result.stdout)} bytes)")
         else:
-            out = result.stdout[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
-            err = result.stderr[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace")
+            # Read after its command line, so a bare password printed by `… | base64 -d` is hidden too.
+            out = redact_command_output(command, result.stdout[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+                                        table=self.boundary.table)
+            err = redact_command_output(command, result.stderr[:BASH_MAX_OUTPUT_BYTES].decode("utf-8", errors="replace"),
+                                        table=self.boundary.table)
             code = "killed (timeout)" if result.exit_code is None else str(result.exit_code)
             body = f"exit {code}\n" + (f"stdout:\n{out}" if out else "stdout: (empty)") + (f"\nstderr:\n{err}" if err else "")
         return self.boundary.wrap("Bash", body)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +41,7 @@ __all__ = [
     "load_rules",
     "parse_rules",
     "redact",
+    "redact_command_output",
     "redact_obj",
 ]
 
@@ -46,6 +49,8 @@ PLACEHOLDER = re.compile(r"<redacted:[a-z0-9-]+#\d+>")
 _FAMILY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FLAGS = {"ignorecase": re.IGNORECASE, "dotall": re.DOTALL, "multiline": re.MULTILINE}
 _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*$")
+# a file path of lower-case segments (a base64 value that happens to hold slashes is mixed case)
+_PATH = re.compile(r"(?:~|\.{1,2})?/|(?:~|\.{1,2})?(?:/[a-z0-9_.-]+)+/?")
 
 
 class RedactionConfigError(ValueError):
@@ -124,9 +129,11 @@ class KeyRule:
     not_words: bool = False
     """A value that is one plain word ("Secret", "it", "invalid") is prose, not a token or key:
     "credential: Secret velero/cloud-credentials" stays readable."""
+    not_paths: bool = False
+    """A value that is a file path ("pwd: /", "password_file: /etc/app/pw") names a place, not a secret."""
 
     def accepts(self, value: str) -> bool:
-        return not (self.not_words and _PLAIN_WORD.match(value))
+        return not ((self.not_words and _PLAIN_WORD.match(value)) or (self.not_paths and _PATH.fullmatch(value)))
 
 
 _MISS = object()
@@ -151,6 +158,28 @@ class KeyScan:
         return hit
 
 
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex for a set of literal words, their common prefixes shared ("sk_live_|sk_test_" becomes
+    "sk_(?:live_|test_)"), longest match first like a longest-first alternation. Python's re tries each branch of an alternation at every position, so a flat
+    list of 80 hints costs 80 tries a character; a trie costs about one."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body  # greedy: the longest hint wins, as in a longest-first list
+
+    return build(trie)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     rules: tuple[Rule | KeyScan, ...]
@@ -166,7 +195,7 @@ class RuleSet:
         hints = sorted({h for r in self.rules if isinstance(r, Rule) for h in r.hints}, key=len, reverse=True)
         # One scan finds which hint words a text holds, instead of one `in` test per rule and hint; rules
         # whose hints are absent are not even visited (most evidence lines hold no hint at all).
-        object.__setattr__(self, "_hint_re", re.compile("|".join(map(re.escape, hints))) if hints else None)
+        object.__setattr__(self, "_hint_re", re.compile(_trie_pattern(hints)) if hints else None)
         always = tuple(i for i, r in enumerate(self.rules) if not isinstance(r, Rule) or not r.hints)
         by_hint = {h: tuple(i for i, r in enumerate(self.rules) if isinstance(r, Rule) and h in r.hints) for h in hints}
         object.__setattr__(self, "_always", always)
@@ -200,15 +229,20 @@ class RuleSet:
 # its rule says. Unquoted values stop at whitespace and at the punctuation that ends a value in query
 # strings, Go maps and flow mappings; YAML block scalars (`key: |`) take their indented lines; values
 # that open a mapping or list, or that are `<...>` / `${...}` references, are not values to hide.
+# JSON quoted inside a JSON string (a request body in a log line) escapes its quotes: \"key\":\"value\", and
+# once more when that log line is itself quoted (\\\"key\\\"); the key's and value's quotes may carry them.
 _KV = re.compile(r"""(?<![A-Za-z0-9_.-])(?P<qk>["']?)(?P<key>[A-Za-z0-9_.-]+)(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
+_KV_ESCAPED = re.compile(
+    r"""(?<![A-Za-z0-9_.-])(?P<qk>["'])(?P<key>[A-Za-z0-9_.-]+)\\{1,3}(?P=qk)[ \t]*(?::|=>|=)[ \t]*""")
 _V_QUOTED = r'"(?P<q>(?:[^"\\\n]|\\.)*)"'
+_V_ESCAPED = r'(?P<eq>\\{1,3})"(?P<e>(?:(?!(?P=eq)")[^\n]){0,4096})(?P=eq)"'
 _V_SINGLE = r"'(?P<s>[^'\n]*)'"
 _V_BLOCK = r"[|>][-+]?[ \t]*\r?\n(?P<ind>[ \t]+)(?P<b>[^\n]*(?:\r?\n(?P=ind)[^\n]*)*)"
 _V_WORD = r"[^\s\"',;&})\]]+"
 _V_START = r"(?![{\[|>`]|<|\$[{(])"
-_VALUE = re.compile("|".join((_V_QUOTED, _V_SINGLE, _V_BLOCK,
+_VALUE = re.compile("|".join((_V_QUOTED, _V_ESCAPED, _V_SINGLE, _V_BLOCK,
                               _V_START + r"(?P<u>" + _V_WORD + r"(?!\d*[ \t]+bytes\b))")))
-_VALUE_WORDS = re.compile("|".join((_V_QUOTED, _V_SINGLE, _V_BLOCK,
+_VALUE_WORDS = re.compile("|".join((_V_QUOTED, _V_ESCAPED, _V_SINGLE, _V_BLOCK,
                                     _V_START + r"(?P<u>" + _V_WORD + r"(?:[ ](?![^\s\"']*[:=])" + _V_WORD + r")*)")))
 # Kubernetes env entries: {"name": "KEY", "value": "v"} and `name: KEY` followed by `value: v` in YAML.
 _ENV_JSON = re.compile(r'"name"\s*:\s*"(?P<key>[^"\n]+)"\s*,\s*"value"\s*:\s*' + _V_QUOTED)
@@ -220,7 +254,7 @@ _ENV_YAML = re.compile(
 
 def _value_span(m: re.Match[str]) -> tuple[int, int] | None:
     groups = m.groupdict()
-    for g in ("q", "s", "b", "u"):
+    for g in ("q", "e", "s", "b", "u"):
         if groups.get(g) is not None:
             return m.span(g)
     return None
@@ -228,7 +262,10 @@ def _value_span(m: re.Match[str]) -> tuple[int, int] | None:
 
 def _key_values(text: str, rs: KeyScan) -> Iterable[tuple[int, int, str]]:
     """(start, end, family) of the values under secret-looking keys and in secret-named env entries."""
-    for m in _KV.finditer(text):
+    kvs = _KV.finditer(text)
+    if '\\"' in text or "\\'" in text:  # only then can there be escaped JSON: one more pass
+        kvs = itertools.chain(kvs, _KV_ESCAPED.finditer(text))
+    for m in kvs:
         k = rs.lookup(m.group("key"))
         if k is None:
             continue
@@ -243,6 +280,145 @@ def _key_values(text: str, rs: KeyScan) -> Iterable[tuple[int, int, str]]:
                 span = _value_span(m) if k else None
                 if k and span and k.accepts(text[span[0]:span[1]]):
                     yield (*span, k.name)
+
+
+# ---------------------------------------------------------------------------------------- Secrets in text
+
+# `kubectl get secret -o yaml|json` pasted into a log, a runbook's output or a model's answer: every value
+# of a Secret's data/stringData is secret, whatever its key is called (MONGO_URI, LOG_LEVEL...). Found by
+# structure, since text has no parsed object: the `data:` block must belong to the same mapping as
+# `kind: Secret` (a ConfigMap's data next to it stays readable).
+_YAML_DATA = re.compile(r"^(?P<ind>[ \t]*(?:- )?)(?:data|stringData):[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+_YAML_ENTRY = re.compile(r"(?P<ind>[ \t]+)(?P<q>[\"']?)[^\s:\"'#][^:\n]*?(?P=q):[ \t]+(?P<v>[^\s#][^\n]*?)[ \t]*\r?$")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]')
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+
+def _yaml_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
+    starts = _line_starts(text)
+    lines = text.split("\n")
+    index = {pos: i for i, pos in enumerate(starts)}
+    mappings = _YamlMappings(lines)
+    for m in _YAML_DATA.finditer(text):
+        row = index[m.start()]
+        col = len(m.group("ind"))
+        if not mappings.in_secret(row, col):
+            continue
+        r = row + 1
+        while r < len(lines):
+            line = lines[r]
+            if not line.strip():
+                r += 1
+                continue
+            ind = len(line) - len(line.lstrip(" \t"))
+            if ind <= col:
+                break
+            e = _YAML_ENTRY.fullmatch(line)
+            if e is not None:
+                v = e.group("v")
+                if v[0] in "|>":  # a block scalar: its more-indented lines are the value
+                    r += 1
+                    while r < len(lines) and (not lines[r].strip()
+                                              or len(lines[r]) - len(lines[r].lstrip(" \t")) > ind):
+                        if lines[r].strip():
+                            lead = len(lines[r]) - len(lines[r].lstrip(" \t"))
+                            yield starts[r] + lead, starts[r] + len(lines[r].rstrip(" \t\r")), "secret-data"
+                        r += 1
+                    continue
+                if v[0] in "\"'" and len(v) > 1 and v[-1] == v[0]:
+                    yield starts[r] + e.start("v") + 1, starts[r] + e.end("v") - 1, "secret-data"
+                else:
+                    yield starts[r] + e.start("v"), starts[r] + e.end("v"), "secret-data"
+            r += 1
+
+
+_YAML_KIND_SECRET = re.compile(r"[ \t]*(?:- )?kind:[ \t]*[\"']?Secret[\"']?[ \t]*(?:#[^\n]*)?\r?")
+_YAML_MAX_COLUMNS = 64  # distinct indentations looked at; past that (only hostile text) a data: block is not a Secret's
+
+
+class _YamlMappings:
+    """Which lines share a YAML mapping at a given key column: a mapping at column c ends at a line indented
+    less than c, or at the `- ` that starts the next list item at c. One linear pass per column asked
+    about, so a text of many `data:` lines stays linear."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.info: list[tuple[int, bool, bool] | None] = []
+        for line in lines:
+            body = line.lstrip(" \t")
+            if not body or body.startswith("#"):
+                self.info.append(None)
+                continue
+            if body.startswith(("---", "...")):  # a new YAML document ends every mapping
+                self.info.append((-1, False, False))
+                continue
+            item = body.startswith("- ")
+            ind = len(line) - len(body)
+            self.info.append((ind + 2 if item else ind, item, bool(_YAML_KIND_SECRET.fullmatch(line))))
+        self._by_col: dict[int, tuple[list[int], set[int]]] = {}
+
+    def in_secret(self, row: int, col: int) -> bool:
+        """Does the mapping holding line `row` at column `col` have `kind: Secret` at that column?"""
+        got = self._by_col.get(col)
+        if got is None:
+            if len(self._by_col) >= _YAML_MAX_COLUMNS:
+                return False
+            seg, secret, cur = [], set(), 0
+            for entry in self.info:
+                if entry is not None:
+                    key_col, item, kind_secret = entry
+                    if key_col < col or (item and key_col == col):
+                        cur += 1
+                    if key_col == col and kind_secret:
+                        secret.add(cur)
+                seg.append(cur)
+            got = self._by_col[col] = (seg, secret)
+        return got[0][row] in got[1]
+
+
+def _json_secret_values(text: str) -> Iterable[tuple[int, int, str]]:
+    """Values of "data"/"stringData" objects whose enclosing object has "kind": "Secret" (compact or
+    pretty JSON; any nesting, e.g. a List's items)."""
+    toks = [(m.group(), m.start(), m.end()) for m in _JSON_TOKEN.finditer(text)]
+    stack: list[dict[str, Any]] = []  # one frame per open object/array
+    i = 0
+    n = len(toks)
+    while i < n:
+        tok, start, end = toks[i]
+        if tok in "{[":
+            frame: dict[str, Any] = {"obj": tok == "{", "secret": False, "values": [], "data_of": None}
+            # an object opened right after "data": is the data of the enclosing object
+            opens_data = i >= 2 and toks[i - 1][0] == ":" and toks[i - 2][0] in ('"data"', '"stringData"')
+            if tok == "{" and opens_data and stack:
+                frame["data_of"] = stack[-1]
+            stack.append(frame)
+        elif tok in "}]":
+            if stack:
+                frame = stack.pop()
+                if frame["obj"] and frame["secret"]:
+                    yield from frame["values"]
+        elif tok[0] == '"' and stack and stack[-1]["obj"] and i + 2 < n and toks[i + 1][0] == ":":
+            frame = stack[-1]
+            value, vstart, vend = toks[i + 2]
+            if value[0] == '"':
+                if tok == '"kind"' and value == '"Secret"':
+                    frame["secret"] = True
+                elif frame["data_of"] is not None and vend - vstart > 2:
+                    frame["data_of"]["values"].append((vstart + 1, vend - 1, "secret-data"))
+                i += 3
+                continue
+        i += 1
+
+
+def _secret_text_values(text: str) -> list[tuple[int, int, str]]:
+    if "Secret" not in text or "ata" not in text:
+        return []
+    out = list(_yaml_secret_values(text)) if "ata:" in text else []
+    if '"data"' in text or '"stringData"' in text:
+        out.extend(_json_secret_values(text))
+    return out
 
 
 def _compile(pattern: Any, flags: int, where: str) -> re.Pattern[str]:
@@ -281,12 +457,12 @@ def parse_rules(doc: Any, source: str) -> RuleSet:
         if ("regex" in raw) == ("key" in raw):
             raise RedactionConfigError(f"{where}: give exactly one of 'regex' or 'key'")
         if "key" in raw:
-            extra = set(raw) - {"name", "key", "env", "multiword", "not_words"}
+            extra = set(raw) - {"name", "key", "env", "multiword", "not_words", "not_paths"}
             if extra:
                 raise RedactionConfigError(f"{where}: unknown keys {sorted(extra)}; a key rule has name, key, env, "
-                                           "multiword, not_words")
+                                           "multiword, not_words, not_paths")
             k = KeyRule(name, _compile(raw["key"], re.IGNORECASE, where), bool(raw.get("multiword")),
-                        bool(raw.get("env")), source, bool(raw.get("not_words")))
+                        bool(raw.get("env")), source, bool(raw.get("not_words")), bool(raw.get("not_paths")))
             if not keys:
                 rules.append(scan)
             keys.append(k)
@@ -386,6 +562,28 @@ class PlaceholderTable:
 # ---------------------------------------------------------------------------------------- text
 
 
+class _Spans:
+    """Disjoint spans kept sorted: an overlap test is a binary search (a text with ten thousand secrets
+    would otherwise cost a hundred million comparisons)."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for start, end in spans:
+            self.add(start, end)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end)  # spans starting before `end`; only the last can reach `start`
+        return i > 0 and self.ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
 def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int, str]]:
     """(start, end, family) of every value to hide, without overlaps, in text order.
 
@@ -393,16 +591,24 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
     more specific rule has already hidden that value). Placeholders already in the text are left alone,
     so redacting twice changes nothing."""
     rs = rules or default_rules()
-    taken: list[tuple[int, int]] = [m.span() for m in PLACEHOLDER.finditer(text)]
+    taken = _Spans(m.span() for m in PLACEHOLDER.finditer(text))
     found: list[tuple[int, int, str]] = []
+    for start, end, family in _secret_text_values(text):  # by structure first: the whole value, whatever it holds
+        value = text[start:end]
+        if end <= start or PLACEHOLDER.fullmatch(value) or (rs.skip.pattern and rs.skip.fullmatch(value)):
+            continue
+        if taken.overlaps(start, end):
+            continue
+        taken.add(start, end)
+        found.append((start, end, family))
     for rule in rs.applicable(text):
         if isinstance(rule, KeyScan):
             for start, end, family in _key_values(text, rule):
                 if end <= start or (rs.skip.pattern and rs.skip.fullmatch(text[start:end])):
                     continue
-                if any(start < e and s < end for s, e in taken):
+                if taken.overlaps(start, end):
                     continue
-                taken.append((start, end))
+                taken.add(start, end)
                 found.append((start, end, family))
             continue
         for m in rule.regex.finditer(text):
@@ -425,9 +631,9 @@ def find_secrets(text: str, rules: RuleSet | None = None) -> list[tuple[int, int
                 if not keep:
                     continue
                 end = start + keep
-            if any(start < e and s < end for s, e in taken):
+            if taken.overlaps(start, end):
                 continue
-            taken.append((start, end))
+            taken.add(start, end)
             found.append((start, end, rule.name))
     found.sort()
     return found
@@ -450,6 +656,30 @@ def redact(text: str, *, table: PlaceholderTable | None = None, rules: RuleSet |
         out.append(table.placeholder(family, text[start:end]))
         pos = end
     out.append(text[pos:])
+    return "".join(out)
+
+
+def redact_command_output(command: str, output: str, *, table: PlaceholderTable | None = None,
+                          rules: RuleSet | None = None) -> str:
+    """`output` of `command`, redacted knowing the command. A bare password printed by a command known to
+    print one (`… -o jsonpath='{.data.password}' | base64 -d`, `vault kv get -field=…`, `aws ecr
+    get-login-password`…: the printed-secret rule) is an ordinary word in the output alone; read after
+    its command line, it is hidden. Everything else is redacted as `redact` would."""
+    if not output:
+        return output
+    head = (command.strip().splitlines() or [""])[-1] + "\n"
+    spans = [(max(s, len(head)) - len(head), e - len(head), f) for s, e, f in find_secrets(head + output, rules)
+             if e > len(head)]
+    if not spans:
+        return output
+    table = PlaceholderTable() if table is None else table
+    out: list[str] = []
+    pos = 0
+    for start, end, family in spans:
+        out.append(output[pos:start])
+        out.append(table.placeholder(family, output[start:end]))
+        pos = end
+    out.append(output[pos:])
     return "".join(out)
 
 

@@ -4,8 +4,9 @@ Order of the classes, highest first: destructive > mutating > unknown > read-onl
 takes the highest class of its parts. Unknown ranks *below* mutating because a known write is the more
 specific, more useful statement ("this deletes pod x" tells the operator more than "something here is
 not understood"); both need confirmation, and the reasons of unknown parts are always kept in the
-verdict so the operator still sees what the guard did not understand. Unknown ranks above read-only:
-only a command proven read-only runs without asking.
+verdict so the operator still sees what the guard did not understand. Unknown ranks above read-only.
+A label informs the person who confirms; it never grants execution: what runs without asking is decided
+by the allow-list in `gate.py` alone.
 """
 
 from __future__ import annotations

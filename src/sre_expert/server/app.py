@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import pages
-from .auth import COOKIE, bearer, loopback_host, token_ok
+from .auth import COOKIE, LoginThrottle, bearer, loopback_host, token_ok
 from .body_limit import TRIPPED, BodyLimit, too_large_message
 from .config import ServeConfig
 from .metrics import Metrics
@@ -314,8 +315,15 @@ def create_app(config: ServeConfig) -> FastAPI:
     async def login_form() -> Response:
         return _page(pages.render_login(None))
 
+    throttle = LoginThrottle(config.login_attempts, config.login_window)
+
     @app.post("/login")
     async def login(request: Request) -> Response:
+        wait = throttle.attempt(request.client.host if request.client else "?")
+        if wait is not None:
+            retry = str(math.ceil(wait))
+            return HTMLResponse(pages.render_login(f"too many attempts: try again in {retry} s"), status_code=429,
+                                headers={**PAGE_HEADERS, "Retry-After": retry})
         body = await read_body(request, 16 * 1024)
         form = parse_qs(body.decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()

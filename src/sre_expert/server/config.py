@@ -30,6 +30,8 @@ class ServeConfig:
     notify_base_delay: float = 2.0
     notify_max_attempts: int = 6
     max_concurrent_ingest: int = 16
+    login_attempts: int = 5  # POST /login per client address per login_window seconds (then 429)
+    login_window: float = 60.0
     source_ttl: float | None = field(default=None)  # None: from the source (live 30 s, bundle/demo forever)
     loader: Callable[[], Snapshot] | None = None  # tests inject a snapshot; else open_source(...)
     announce: Callable[[str], None] | None = None  # the CLI prints start/stop lines through it

@@ -6,8 +6,10 @@ no server, survives `kill -9`; on start every queued or running investigation is
 
 Dedup: one open (not resolved) investigation per Alertmanager group key. A webhook for an open group
 merges its alerts in and queues a re-investigation only when a fingerprint starts firing that was not
-firing before (or when the investigation had failed: Alertmanager's resend is then a retry); a
-fingerprint already firing in an open investigation never opens another. When every
+firing before (or when the investigation had failed: Alertmanager's resend is then a retry). The same
+firing alerts (same fingerprints and labels) arriving under another group key (one alert, two routes)
+open nothing new; a payload that only shares fingerprints with another group never merges into it or
+rewrites its labels (fingerprints are the sender's word). When every
 alert of an investigation is resolved, it is closed (status resolved, resolvedAt) and, in the same
 transaction, each notification target that was sent its result gets one "resolved" notification.
 
@@ -209,12 +211,17 @@ class Store:
                     "SELECT id, status FROM investigations WHERE group_key=? AND status IN (?,?,?,?) "
                     "ORDER BY seq DESC LIMIT 1", (group_key, *OPEN)).fetchone()
             fps = [a["fingerprint"] for a in alerts if a["status"] == "firing"]
-            if inv is None and fps:
+            if inv is None and fps and not group_key:
+                # a sender without group keys: its alerts group by fingerprint among its own investigations
                 marks = ",".join("?" * len(fps))
                 inv = db.execute(
                     f"SELECT i.id, i.status FROM alerts a JOIN investigations i ON i.id=a.investigation_id "
                     f"WHERE a.fingerprint IN ({marks}) AND a.status='firing' AND i.status IN (?,?,?,?) "
-                    f"ORDER BY i.seq DESC LIMIT 1", (*fps, *OPEN)).fetchone()
+                    f"AND i.group_key IS NULL ORDER BY i.seq DESC LIMIT 1", (*fps, *OPEN)).fetchone()
+            if inv is None and fps:
+                dup = self._duplicate_elsewhere(db, group_key, alerts, fps)
+                if dup is not None:  # the same alerts routed to us again under another group: nothing new
+                    return [dup]
             if inv is None and not fps:
                 # resolved alerts of a group we never saw open: kept for the record, nothing to investigate
                 self._upsert_alerts(db, None, group_key, alerts, now)
@@ -253,6 +260,33 @@ class Store:
         if queued or announced:
             self._wake()
         return ids
+
+    @staticmethod
+    def _duplicate_elsewhere(db: sqlite3.Connection, group_key: str | None, alerts: Sequence[Mapping[str, Any]],
+                             fps: Sequence[str]) -> str | None:
+        """The open investigation that already holds every firing alert of this payload, with the same labels,
+        under another (or no) group key: the id to answer with, or None.
+
+        Alertmanager sends one alert to every route it matches (`continue: true`), each under its own group
+        key: that must not open a second investigation. A fingerprint is only the sender's word, though: a
+        payload whose fingerprint is known but whose labels differ, or that brings alerts the other group
+        does not hold, is another group's business. It never merges into that group nor rewrites its
+        labels: it opens its own investigation."""
+        marks = ",".join("?" * len(fps))
+        row = db.execute(
+            f"SELECT i.id FROM alerts a JOIN investigations i ON i.id=a.investigation_id "
+            f"WHERE a.fingerprint IN ({marks}) AND a.status='firing' AND i.status IN (?,?,?,?) "
+            f"AND i.group_key IS NOT NULL AND i.group_key IS NOT ? ORDER BY i.seq DESC LIMIT 1",
+            (*fps, *OPEN, group_key)).fetchone()
+        if row is None:
+            return None
+        held = {r[0]: _loads(r[1], {}) for r in db.execute(
+            f"SELECT fingerprint, labels FROM alerts WHERE investigation_id=? AND status='firing' "
+            f"AND fingerprint IN ({marks})", (row[0], *fps))}
+        firing = [a for a in alerts if a["status"] == "firing"]
+        if all(a["fingerprint"] in held and held[a["fingerprint"]] == (a.get("labels") or {}) for a in firing):
+            return row[0]
+        return None
 
     @staticmethod
     def _queue_resolved(db: sqlite3.Connection, inv_id: str, now: str) -> int:
