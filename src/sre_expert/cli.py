@@ -73,6 +73,16 @@ class Output(str, Enum):
     markdown = "markdown"
 
 
+class ReportOutput(str, Enum):
+    """check and lint: the three outputs of every command, plus the two CI systems read."""
+
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+    sarif = "sarif"
+
+
 class Severity(str, Enum):
     critical = "critical"
     warning = "warning"
@@ -94,6 +104,9 @@ DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shi
 ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")]
 KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
+ReportOutputOpt = Annotated[ReportOutput, typer.Option(
+    "--output", "-o", help="terminal, json (the stable contract), markdown, junit (JUnit XML: a testcase per finding, "
+                           "failures from --fail-on) or sarif (SARIF 2.1.0 for code scanning).")]
 PrometheusOpt = Annotated[
     Optional[str],
     typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
@@ -174,7 +187,7 @@ def check(
     demo: DemoOpt = False,
     context: ContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
-    output: OutputOpt = Output.terminal,
+    output: ReportOutputOpt = ReportOutput.terminal,
     namespace: Annotated[
         Optional[list[str]], typer.Option("--namespace", "-n", help="Only findings in this namespace (repeatable); their root causes are kept. Live: list only these namespaces.")
     ] = None,
@@ -202,11 +215,15 @@ def check(
     report = diagnose(snap)
     if namespace or component or severity is not Severity.info:
         report = filter_report(report, namespace or (), component or (), severity.value)
-    if output is Output.json:
+    if output is ReportOutput.json:
         from .report.json_report import render_json
 
         sys.stdout.buffer.write(render_json(report))
-    elif output is Output.markdown:
+    elif output in (ReportOutput.junit, ReportOutput.sarif):
+        from .ci_formats import render_ci
+
+        sys.stdout.buffer.write(render_ci(report, output.value, suite="sre-expert check", fail_on=fail_on.value))
+    elif output is ReportOutput.markdown:
         from .report.markdown import render_markdown
 
         sys.stdout.write(render_markdown(report))

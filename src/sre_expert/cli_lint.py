@@ -10,7 +10,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from .cli import BundleOpt, ContextOpt, DemoOpt, FailOn, KubeconfigOpt, Output, OutputOpt, Severity
+    from .cli import BundleOpt, ContextOpt, DemoOpt, FailOn, KubeconfigOpt, ReportOutput, ReportOutputOpt, Severity
 
     @app.command("lint")
     def lint_cmd(
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         demo: DemoOpt = False,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
-        output: OutputOpt = Output.terminal,
+        output: ReportOutputOpt = ReportOutput.terminal,
         severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
         fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding reaches this severity.")] = FailOn.warning,
     ) -> None:
@@ -70,11 +70,15 @@ def register(app: typer.Typer) -> None:
         header = f"sre-expert lint · {repo.root.name} · {len(repo.docs)} YAML documents in {len(repo.files)} files"
         if snap is not None:
             header += f" · against {snap.info.source} {snap.info.cluster or ''}".rstrip()
-        if output is Output.json:
+        if output is ReportOutput.json:
             from .report.json_report import render_json
 
             sys.stdout.buffer.write(render_json(rep))
-        elif output is Output.markdown:
+        elif output in (ReportOutput.junit, ReportOutput.sarif):
+            from .ci_formats import render_ci
+
+            sys.stdout.buffer.write(render_ci(rep, output.value, suite="sre-expert lint", fail_on=fail_on.value))
+        elif output is ReportOutput.markdown:
             from .lint.render import render_markdown
 
             sys.stdout.write(render_markdown(rep, header))
