@@ -234,3 +234,39 @@ def test_bundle_collect_keeps_an_existing_archive_without_force(tmp_path: Path) 
     # with --force it goes on to read the cluster (which refuses here): the check passed
     r = run("bundle", "collect", "-o", str(existing), "--kubeconfig", str(kc), "--force")
     assert r.returncode == 2 and "connection refused" in r.stderr and existing.read_bytes() == before
+
+
+def test_bundle_collect_asks_on_a_terminal_before_overwriting(tmp_path: Path) -> None:
+    """On a terminal the question is asked; "n" keeps the file and reads nothing (exit 1)."""
+    import select
+
+    existing = tmp_path / "prod.tar.gz"
+    with tarfile.open(existing, "w:gz"):
+        pass
+    before = existing.read_bytes()
+    master, slave = os.openpty()
+    proc = subprocess.Popen([EXE, "bundle", "collect", "-o", str(existing), "--kubeconfig",
+                             str(kubeconfig(tmp_path, closed_port()))],
+                            stdin=slave, stderr=slave, stdout=subprocess.PIPE, env={**os.environ, "COLUMNS": "200"})
+    os.close(slave)
+    seen = b""
+    try:
+        while b"Overwrite it?" not in seen:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no question asked: {seen!r}"
+            seen += os.read(master, 4096)
+        os.write(master, b"n\n")
+        assert proc.wait(timeout=60) == 1
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"was kept" in seen and existing.read_bytes() == before
