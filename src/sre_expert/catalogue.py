@@ -21,6 +21,12 @@ class RemediationTemplate:
     description: str
     command: str | None
     safety: str
+    when: str | None = None
+    """"gitops": only for objects an Argo CD Application manages (a fix in Git, a sync); "no-gitops": the
+    generic fix shown instead on clusters where nothing manages the object; None: always."""
+
+
+REMEDIATION_WHEN = ("gitops", "no-gitops")
 
 
 @dataclass(slots=True, frozen=True)
@@ -32,6 +38,9 @@ class CheckSpec:
     explanation: str
     remediation: tuple[RemediationTemplate, ...] = field(default_factory=tuple)
     runbook: str | None = None
+    generic: str | None = None
+    """The explanation for another implementation's object, when `explanation` speaks of the reference
+    platform's one (Envoy Gateway for the Gateway API codes)."""
 
 
 class CatalogueError(ValueError):
@@ -56,7 +65,10 @@ def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
             safety = r.get("safety", "read-only")
             if safety not in SAFETY_CLASSES:
                 raise CatalogueError(f"{where}: remediation safety {safety!r} not in {SAFETY_CLASSES}")
-            fixes.append(RemediationTemplate(r["description"], r.get("command"), safety))
+            when = r.get("when")
+            if when is not None and when not in REMEDIATION_WHEN:
+                raise CatalogueError(f"{where}: remediation when {when!r} not in {REMEDIATION_WHEN}")
+            fixes.append(RemediationTemplate(r["description"], r.get("command"), safety, when))
         specs[code] = CheckSpec(
             code=code,
             component=raw.get("component", component),
@@ -65,6 +77,7 @@ def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
             explanation=" ".join(raw["explanation"].split()),
             remediation=tuple(fixes),
             runbook=raw.get("runbook"),
+            generic=" ".join(raw["generic"].split()) if isinstance(raw.get("generic"), str) else None,
         )
     return specs
 

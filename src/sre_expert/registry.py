@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,33 @@ class Check:
 
 
 _CHECKS: dict[str, Check] = {}
+
+# What the running check saw but could not judge (a status nobody wrote yet, a kind it does not model):
+# the engine sets a fresh list around each check and reports each entry as a "not checked" line. A context
+# variable, like snapshot.UNSEEN, so concurrent diagnoses keep their notes apart.
+NOT_CHECKED: ContextVar[list[str] | None] = ContextVar("sre_expert_not_checked", default=None)
+
+
+# Whether an Argo CD Application manages an object (by its key), for the snapshot being diagnosed: the engine
+# sets it around each check. Fixes that say "change it in Git and let Argo CD sync" (catalogue `when: gitops`)
+# appear only for managed objects; their generic alternative (`when: no-gitops`) appears otherwise. Unset
+# (a finding built outside a diagnosis), the GitOps fixes are kept, as the reference platform uses Argo CD.
+GITOPS: ContextVar[Callable[[Key], bool] | None] = ContextVar("sre_expert_gitops", default=None)
+
+
+def _applies(when: str | None, managed: bool | None) -> bool:
+    if when is None:
+        return True
+    if managed is None:
+        return when == "gitops"
+    return managed == (when == "gitops")
+
+
+def note_not_checked(what: str) -> None:
+    """Record that `what` was seen but not judged; it appears in the report's "not checked" list."""
+    notes = NOT_CHECKED.get()
+    if notes is not None and what not in notes:
+        notes.append(what)
 
 
 def check(
@@ -98,8 +126,10 @@ def finding(
     values = _Params(kind=ref.kind, namespace=ref.namespace or "", name=ref.name, resource=ref.kind.lower())
     if params:
         values.update(params)
+    judge = GITOPS.get()
+    managed = judge(ref.key) if judge is not None and any(t.when for t in s.remediation) else None
     fixes = [Remediation(_fill(t.description, values), _fill(t.command, values) if t.command else None, t.safety)
-             for t in s.remediation]
+             for t in s.remediation if _applies(t.when, managed)]
     fixes.extend(extra_fixes)
     subj = list(dict.fromkeys([ref.key, *subjects] if speaks_for_object else subjects))
     return Finding(

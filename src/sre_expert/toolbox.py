@@ -335,11 +335,15 @@ class Toolbox:
     @_tool
     def dr_status(self) -> dict:
         """Per namespace: covering Velero schedules, newest good backup, its age against the RPO, verdict."""
-        from .commands.dr import status_summary
+        from .commands.dr import NOT_INSTALLED, status_summary, velero_absent
         from .dr import VeleroState, dr_cluster_archive, dr_status, format_duration, objectives
 
         snap = self.snapshot()
         st = VeleroState(snap)
+        if velero_absent(snap, st):
+            return {**self._source(), "grace": format_duration(objectives().grace), "veleroInstalled": False,
+                    "summary": status_summary([]), "namespaces": [], "clusterArchive": None,
+                    "notChecked": [NOT_INSTALLED]}
         rows = dr_status(snap, st)
         archive = dr_cluster_archive(snap, st) if st.installed else None
         return {

@@ -125,10 +125,6 @@ BUNDLES = [
                       why="kube-prometheus is installed as prometheus-operator, prometheus-k8s, "
                           "alertmanager-prometheus-alertmanager, kube-state-metrics (kURL add-on names)"),),
         window=("2021-12-17T18:42:47Z", "2021-12-18T18:43:00Z"),
-        xfail={
-            "false": X("components by what they are", "kube-prometheus under kURL's names gives five "
-                       "critical 'missing' findings"),
-        },
     ),
     Case(
         "sonobuoy-aws-v0.8-archive", "results-0.8.tar.gz",
@@ -207,21 +203,17 @@ def labelled(folder: str, target: str, kind: str, ns: str | None, name: str, *, 
 GE = "gitops-engine-health"
 TARGET_MISSING = Expect("HPA-TARGET-MISSING", why="Deployments were not collected")
 NO_PODS = Expect("SVC-NO-MATCHING-PODS", why="Pods were not collected")
-ARGO_MISSING = {"false": UNCOLLECTED}
 LABELLED = [
-    labelled(GE, "pod-crashloop.yaml", "Pod", "argocd", "my-pod", label="degraded", problem="POD-CRASHLOOP",
-             xfail=ARGO_MISSING),
+    labelled(GE, "pod-crashloop.yaml", "Pod", "argocd", "my-pod", label="degraded", problem="POD-CRASHLOOP"),
     labelled(GE, "pod-error.yaml", "Pod", "argocd", "my-pod", label="degraded",
-             problem=("POD-CRASHLOOP", "POD-FAILED"), xfail=ARGO_MISSING),
-    labelled(GE, "pod-failed.yaml", "Pod", "argocd", "my-pod", label="degraded", problem="POD-FAILED",
-             xfail=ARGO_MISSING),
+             problem=("POD-CRASHLOOP", "POD-FAILED")),
+    labelled(GE, "pod-failed.yaml", "Pod", "argocd", "my-pod", label="degraded", problem="POD-FAILED"),
     labelled(GE, "pod-imagepullbackoff.yaml", "Pod", "default", "guestbook-ui-errimagepullbackoff",
              label="degraded", problem="POD-IMAGE-PULL"),
-    labelled(GE, "pod-pending.yaml", "Pod", "argocd", "", label="progressing", xfail=ARGO_MISSING),
-    labelled(GE, "pod-running-not-ready.yaml", "Pod", "argocd", "never-ready", label="progressing",
-             xfail=ARGO_MISSING),
-    labelled(GE, "pod-running-restart-always.yaml", "Pod", "argocd", "", label="healthy", xfail=ARGO_MISSING),
-    labelled(GE, "pod-succeeded.yaml", "Pod", "argocd", "", label="healthy", xfail=ARGO_MISSING),
+    labelled(GE, "pod-pending.yaml", "Pod", "argocd", "", label="progressing"),
+    labelled(GE, "pod-running-not-ready.yaml", "Pod", "argocd", "never-ready", label="progressing"),
+    labelled(GE, "pod-running-restart-always.yaml", "Pod", "argocd", "", label="healthy"),
+    labelled(GE, "pod-succeeded.yaml", "Pod", "argocd", "", label="healthy"),
     labelled(GE, "deployment-degraded.yaml", "Deployment", "default", "guestbook-ui", label="degraded",
              problem="WORKLOAD-PROGRESS-DEADLINE"),
     labelled(GE, "deployment-progressing.yaml", "Deployment", "default", "guestbook-ui", label="progressing"),
@@ -306,32 +298,22 @@ NOT_ENVOY = Expect("GATEWAY-NOT-ACCEPTED", why="Accepted=True: the class is exam
 NO_SVC = Expect("HTTPROUTE-BACKEND-NOT-FOUND",
                 why="Services were not collected; status says ResolvedRefs=True")
 NOT_RECONCILED = Expect("HTTPROUTE-NOT-RECONCILED", why="status.parents holds the controller's conditions")
-GW_FALSE = X("components by what they are", "a non-Envoy Gateway is judged by Envoy Gateway (NOT-ACCEPTED "
-             "though Accepted=True; envoy-gateway controller 'missing')")
 ROUTE_FALSE = X("collected means collected", "backend Service called missing though Services were not "
                 "collected; route called never reconciled though status.parents is set")
 LABELLED += [
     labelled(GW, "gateway.networking.k8s.io-Gateway-healthy.yaml", "Gateway", "default", "example-gateway",
-             label="healthy", false=(NOT_ENVOY,), xfail={"false": GW_FALSE}),
+             label="healthy", false=(NOT_ENVOY,)),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_accepted.yaml", "Gateway", "default",
              "example-gateway", label="degraded", problem="GATEWAY-NOT-ACCEPTED",
-             wrong_text=("Envoy Gateway",),
-             xfail={"false": GW_FALSE,
-                    "text": X("components by what they are", "says 'not accepted by Envoy Gateway' of a "
-                              "Gateway whose class is not Envoy Gateway's")}),
+             wrong_text=("Envoy Gateway",)),
     labelled(GW, "gateway.networking.k8s.io-Gateway-degraded_resolved_refs.yaml", "Gateway", "default",
-             "example-gateway", label="degraded", false=(NOT_ENVOY,),
-             xfail={"false": GW_FALSE,
-                    "found": X("status not read", "Gateway-level ResolvedRefs=False (InvalidGatewayClass)")}),
+             "example-gateway", label="degraded", false=(NOT_ENVOY,)),
     labelled(GW, "gateway.networking.k8s.io-Gateway-listener_degraded.yaml", "Gateway", "default",
-             "example-gateway", label="degraded", false=(NOT_ENVOY,),
-             xfail={"false": GW_FALSE,
-                    "found": X("status not read", "listener Accepted=False (ListenerNotAccepted) not "
-                               "reported")}),
+             "example-gateway", label="degraded", false=(NOT_ENVOY,)),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-healthy.yaml", "GatewayClass", None, "",
-             label="healthy", xfail={"false": UNCOLLECTED}),
+             label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-GatewayClass-degraded.yaml", "GatewayClass", None, "",
-             label="degraded", problem="GATEWAYCLASS-NOT-ACCEPTED", xfail={"false": UNCOLLECTED}),
+             label="degraded", problem="GATEWAYCLASS-NOT-ACCEPTED"),
     labelled(GW, "gateway.networking.k8s.io-HTTPRoute-healthy.yaml", "HTTPRoute", "default",
              "example-httproute", label="healthy", false=(NO_SVC, NOT_RECONCILED),
              xfail={"false": ROUTE_FALSE}),
@@ -339,21 +321,19 @@ LABELLED += [
              "example-httproute", label="degraded",
              problem=("HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-NOT-ALLOWED", "HTTPROUTE-NO-MATCHING-PARENT"),
              false=(NO_SVC, NOT_RECONCILED),
-             xfail={"false": ROUTE_FALSE,
-                    "found": X("status not read", "parent Accepted=False read as 'never reconciled'")}),
+             xfail={"false": ROUTE_FALSE}),
     labelled(GW, "gateway.networking.k8s.io-HTTPRoute-degraded_resolved_refs.yaml", "HTTPRoute", "default",
              "example-httproute", label="degraded",
-             problem=("HTTPROUTE-BACKEND-NOT-FOUND", "HTTPROUTE-BACKEND-INVALID"), false=(NOT_RECONCILED,),
-             xfail={"false": ROUTE_FALSE}),
-    labelled(GW, "gateway.networking.k8s.io-GRPCRoute-healthy.yaml", "GRPCRoute", ANY, "", label="healthy"),
+             problem=("HTTPROUTE-BACKEND-NOT-FOUND", "HTTPROUTE-BACKEND-INVALID"), false=(NOT_RECONCILED,)),
+    # GRPCRoutes are read now, so their backends meet the same uncollected-Services gap as HTTPRoutes'
+    labelled(GW, "gateway.networking.k8s.io-GRPCRoute-healthy.yaml", "GRPCRoute", ANY, "", label="healthy",
+             false=(NO_SVC,), xfail={"false": ROUTE_FALSE}),
     labelled(GW, "gateway.networking.k8s.io-GRPCRoute-degraded_resolved_refs.yaml", "GRPCRoute", ANY, "",
-             label="degraded",
-             xfail={"found": X("status not read", "GRPCRoute ResolvedRefs=False not checked")}),
+             label="degraded"),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-healthy.yaml", "BackendTLSPolicy", ANY, "",
              label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-degraded_resolved_refs.yaml", "BackendTLSPolicy",
-             ANY, "", label="degraded",
-             xfail={"found": X("status not read", "BackendTLSPolicy ResolvedRefs=False not checked")}),
+             ANY, "", label="degraded"),
 ]
 
 CASES = BUNDLES + LABELLED

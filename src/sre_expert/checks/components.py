@@ -1,22 +1,27 @@
 """Platform components from their data files: each installed component's controllers must be running.
 
-Data-driven: the controllers come from `knowledge/components/*.yaml`. One finding per controller
-workload that is missing or short of available replicas; it depends on the workload and its pods, so a
-workload or pod finding that says *why* (crash loop, image pull, pending on a PVC) explains it. A
-component that is not installed at all is an info finding, never an error.
+Data-driven: the controller roles come from `knowledge/components/*.yaml` and are located wherever and
+however the component was installed (`components.locate_controllers`). One finding per controller
+workload that is short of available replicas, or missing while something needs it; it depends on the
+workload and its pods, so a workload or pod finding that says *why* (crash loop, image pull, pending on a
+PVC) explains it. An install that differs from the reference platform (other names, namespaces, version,
+roles left out) gets one info note per component. Components that are simply absent share one info line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..components import COMPONENT_CODES, WORKLOAD_API, Component, absence_evidence, controller_status, detection_evidence, load_components
+from ..components import (COMPONENT_CODES, WORKLOAD_API, Component, ComponentStatus, absence_evidence,
+                          load_components, status_of)
 from ..model import Finding, ObjectRef
 from ..registry import check, finding
 from ..snapshot import Snapshot
 
 
 def _not_collected(snap: Snapshot, kind: str, namespace: str) -> bool:
+    if not snap.collected(kind):
+        return True
     for e in snap.info.collection_errors:
         if e.get("kind") == kind and (not e.get("namespace") or e.get("namespace") == namespace):
             return True
@@ -38,38 +43,49 @@ def _crds_prove_absence(snap: Snapshot, comp: Component) -> bool:
     return bool(comp.detect.crds) and snap.collected("CustomResourceDefinition") and snap.count("CustomResourceDefinition") > 0
 
 
-def component_findings(snap: Snapshot, comp: Component) -> Iterator[Finding]:
-    detected = detection_evidence(snap, comp)
-    if not detected:
-        homes = sorted({*comp.namespaces, *comp.detect.namespaces, *(r.namespace for r in comp.controllers)})
-        unseen = [ns for ns in homes if not snap.sees(ns)]
-        if unseen and not _crds_prove_absence(snap, comp):
-            snap.outside(unseen[0], f"{comp.title} (namespace {', '.join(unseen)})")
-            return
-        f = finding(
-            "COMPONENT-NOT-INSTALLED",
-            ObjectRef("", "Component", None, comp.name),
-            title=f"{comp.title} is not installed",
-            evidence=["looked for: " + "; ".join(absence_evidence(snap, comp))],
-            params={"component": comp.name, "namespace": comp.namespaces[0]},
-        )
-        f.component = comp.component
-        yield f
+def _absent(snap: Snapshot, comp: Component) -> bool:
+    """True when the component is known not to be installed; False when the sweep could not tell (noted)."""
+    homes = sorted({*comp.namespaces, *comp.detect.namespaces, *(r.namespace for r in comp.controllers)})
+    unseen = [ns for ns in homes if not snap.sees(ns)]
+    if unseen and not _crds_prove_absence(snap, comp):
+        snap.outside(unseen[0], f"{comp.title} (namespace {', '.join(unseen)})")
+        return False
+    return True
+
+
+def _tag(f: Finding, comp: Component) -> Finding:
+    f.component = comp.component
+    key = ("Component", "", comp.name)
+    if key not in f.subjects:
+        f.subjects.append(key)
+    return f
+
+
+def component_findings(snap: Snapshot, comp: Component, st: ComponentStatus | None = None) -> Iterator[Finding]:
+    """Findings about one installed component's controllers (nothing when it is not installed)."""
+    st = st or status_of(snap, comp, ())
+    if not st.installed:
         return
-    installed = "installed: " + ", ".join(detected)
+    installed = "installed: " + ", ".join(st.detected_by)
     for ns in sorted({r.namespace for r in comp.controllers if not snap.sees(r.namespace)}):
         snap.outside(ns, f"{comp.title} controllers (namespace {ns})")
-    for ref in comp.controllers:
-        if _not_collected(snap, ref.kind, ref.namespace) or not snap.sees(ref.namespace):
+    for cs in st.controllers:
+        ref = cs.ref
+        kind, ns, name = cs.key
+        if _not_collected(snap, kind, ns) or not snap.sees(ns):
             continue
-        cs = controller_status(snap, ref)
-        obj = ObjectRef(WORKLOAD_API[ref.kind], ref.kind, ref.namespace, ref.name)
+        obj = ObjectRef(WORKLOAD_API[kind], kind, ns, name)
         params = {"component": comp.name}
         if not cs.found:
-            ev = [f"{ref.display()} is not in the snapshot", installed]
+            if not cs.required:
+                continue  # not part of this install and nothing needs it: the differences note says so
+            ev = [f"{ref.display()} is not in the snapshot, and no {ref.kind} matches its other names, image or labels"]
             note = _namespace_note(snap, ref.namespace)
             if note:
-                ev.insert(1, note)
+                ev.append(note)
+            if cs.dependents:
+                ev.append("needed by: " + ", ".join(cs.dependents) + " — nothing reconciles them")
+            ev.append(installed)
             f = finding(
                 "COMPONENT-CONTROLLER-MISSING", obj,
                 title=f"{comp.title}: {ref.kind} {ref.namespace}/{ref.name} is missing",
@@ -82,18 +98,47 @@ def component_findings(snap: Snapshot, comp: Component) -> Iterator[Finding]:
                 what = f"has {cs.available}/{cs.desired} available"
             f = finding(
                 "COMPONENT-CONTROLLER-UNAVAILABLE", obj,
-                title=f"{comp.title}: {ref.kind} {ref.namespace}/{ref.name} {what}",
+                title=f"{comp.title}: {kind} {ns}/{name} {what}",
                 evidence=cs.evidence, params=params,
-                depends_on=[ref.key, *cs.pods],
+                depends_on=[cs.key, *cs.pods],
                 severity="critical" if cs.available == 0 else "warning",
             )
         else:
             continue
-        f.component = comp.component
-        yield f
+        yield _tag(f, comp)
+    diffs = st.differences
+    if diffs:
+        f = finding(
+            "COMPONENT-DIFFERS-FROM-REFERENCE", ObjectRef("", "Component", None, comp.name),
+            title=f"{comp.title} is installed differently from the reference platform",
+            evidence=diffs + [installed], params={"component": comp.name, "namespace": comp.namespaces[0]},
+            speaks_for_object=False,
+        )
+        yield _tag(f, comp)
 
 
 @check("components", codes=COMPONENT_CODES, reads=("Deployment", "StatefulSet", "DaemonSet"))
 def platform_components(snap: Snapshot) -> Iterator[Finding]:
+    absent: list[Component] = []
     for comp in load_components().values():
-        yield from component_findings(snap, comp)
+        st = status_of(snap, comp, ())
+        if st.installed:
+            yield from component_findings(snap, comp, st)
+        elif _absent(snap, comp):
+            absent.append(comp)
+    if not absent:
+        return
+    names = [c.name for c in absent]
+    title = (f"{absent[0].title} is not installed" if len(absent) == 1
+             else f"Not installed: {', '.join(names)} ({len(absent)} of {len(load_components())} platform components)")
+    f = finding(
+        "COMPONENT-NOT-INSTALLED",
+        ObjectRef("", "Component", None, names[0] if len(absent) == 1 else "absent-components"),
+        title=title,
+        evidence=[f"{c.name}: looked for " + "; ".join(absence_evidence(snap, c)) for c in absent],
+        params={"component": names[0], "namespace": absent[0].namespaces[0]},
+        subjects=[("Component", "", n) for n in names],
+        speaks_for_object=len(absent) == 1,
+    )
+    f.component = absent[0].component if len(absent) == 1 else "platform"
+    yield f

@@ -30,15 +30,37 @@ from typing import Any
 
 import yaml
 
+from ..catalogue import spec
 from ..model import Finding, Key, Remediation, key_of
-from ..registry import check, finding
+from ..registry import check, finding, note_not_checked
 from ..selectors import matches
 from ..snapshot import Snapshot
 
 Obj = dict[str, Any]
 
 GROUP = "gateway.networking.k8s.io"
+X_GROUP = "gateway.networking.x-k8s.io"
+LISTENERSET_KINDS = ("XListenerSet", "ListenerSet")
+ROUTE_KINDS = ("HTTPRoute", "GRPCRoute")
 EG_CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
+# GatewayClass spec.controllerName of other Gateway API implementations: (name, namespace and workload of
+# its controller in a default install, for the log command). Their Gateways and routes are judged by the
+# standard conditions they write; Envoy Gateway's own knowledge (proxies, EnvoyProxy, its controller)
+# applies only to classes whose controllerName is EG_CONTROLLER_NAME.
+IMPLEMENTATIONS: dict[str, tuple[str, str, str]] = {
+    EG_CONTROLLER_NAME: ("Envoy Gateway", "envoy-gateway-system", "deployment/envoy-gateway"),
+    "istio.io/gateway-controller": ("Istio", "istio-system", "deployment/istiod"),
+    "istio.io/unmanaged-gateway": ("Istio (unmanaged)", "istio-system", "deployment/istiod"),
+    "gateway.nginx.org/nginx-gateway-controller": ("NGINX Gateway Fabric", "nginx-gateway", "deployment/nginx-gateway"),
+    "io.cilium/gateway-controller": ("Cilium", "kube-system", "deployment/cilium-operator"),
+    "traefik.io/gateway-controller": ("Traefik", "traefik", "deployment/traefik"),
+    "projectcontour.io/gateway-controller": ("Contour", "projectcontour", "deployment/contour"),
+    "kgateway.dev/kgateway": ("kgateway", "kgateway-system", "deployment/kgateway"),
+    "solo.io/gloo-gateway": ("Gloo Gateway", "gloo-system", "deployment/gloo"),
+    "konghq.com/kic-gateway-controller": ("Kong Ingress Controller", "kong", "deployment/kong-controller"),
+    "networking.gke.io/gateway": ("GKE Gateway (managed)", "", ""),
+    "application-networking.k8s.aws/gateway-api-controller": ("AWS Gateway API Controller", "aws-application-networking-system", "deployment/gateway-api-controller"),
+}
 EG_NAMESPACE = "envoy-gateway-system"
 EG_DEPLOYMENT = "envoy-gateway"
 EG_CONFIGMAP = "envoy-gateway-config"
@@ -103,6 +125,11 @@ def ns_of(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("namespace") or ""
 
 
+def kind_of(obj: Obj) -> str:
+    """HTTPRoute or GRPCRoute: findings about either say which."""
+    return obj.get("kind") or "HTTPRoute"
+
+
 def generation(obj: Obj) -> int | None:
     g = (obj.get("metadata") or {}).get("generation")
     return g if isinstance(g, int) else None
@@ -125,6 +152,15 @@ def short_list(items: Iterable[str], limit: int = MAX_LIST) -> str:
 
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
     return difflib.get_close_matches(word, sorted(set(choices)), n=n, cutoff=0.5)
+
+
+def misspelt_envoy(controller_name: str) -> bool:
+    """A controllerName that is a near miss of Envoy Gateway's and names no known implementation. The
+    threshold is tight on purpose: "istio.io/gateway-controller" or Contour's share the "-controller" tail
+    and used to pass a loose fuzzy match."""
+    if controller_name == EG_CONTROLLER_NAME or controller_name in IMPLEMENTATIONS or not controller_name:
+        return False
+    return difflib.SequenceMatcher(None, controller_name.lower(), EG_CONTROLLER_NAME).ratio() >= 0.9
 
 
 # ----------------------------------------------------------------------------------------------
@@ -319,6 +355,20 @@ def backend_refs(route: Obj) -> list[tuple[int, int, Obj]]:
     return out
 
 
+def mirror_refs(route: Obj) -> list[tuple[str, Obj]]:
+    """(where, backendRef) of every RequestMirror filter: on a rule or on one of its backendRefs."""
+    out = []
+    for ri, rule in enumerate((route.get("spec") or {}).get("rules") or ()):
+        for fi, f in enumerate(rule.get("filters") or ()):
+            if f.get("type") == "RequestMirror" and (f.get("requestMirror") or {}).get("backendRef"):
+                out.append((f"rules[{ri}].filters[{fi}].requestMirror", f["requestMirror"]["backendRef"]))
+        for bi, b in enumerate(rule.get("backendRefs") or ()):
+            for fi, f in enumerate(b.get("filters") or ()):
+                if f.get("type") == "RequestMirror" and (f.get("requestMirror") or {}).get("backendRef"):
+                    out.append((f"rules[{ri}].backendRefs[{bi}].filters[{fi}].requestMirror", f["requestMirror"]["backendRef"]))
+    return out
+
+
 def is_service_ref(ref: Obj) -> bool:
     return (ref.get("group") or "") == "" and (ref.get("kind") or "Service") == "Service"
 
@@ -332,6 +382,49 @@ def _norm_parent(ref: Obj, route_ns: str) -> tuple:
         ref.get("sectionName") or None,
         ref.get("port"),
     )
+
+
+def parent_status(parents: list[Obj], ref: Obj, route_ns: str, controller: str | None) -> Obj | None:
+    """The route's status.parents entry for one parentRef, written by that parent's own controller.
+
+    Several controllers may write an entry for the same parentRef (Traefik writes one for every parent,
+    even other implementations' Gateways): when the parent's controllerName is known only its entry
+    counts; entries without controllerName (older captures) are accepted when no exact one exists."""
+    want = _norm_parent(ref, route_ns)
+    same = [p for p in parents if _norm_parent(p.get("parentRef") or {}, route_ns) == want]
+    if not same:
+        return None
+    if controller is None:
+        return same[0]
+    exact = [p for p in same if p.get("controllerName") == controller]
+    if exact:
+        return exact[0]
+    unnamed = [p for p in same if not p.get("controllerName")]
+    return unnamed[0] if unnamed else None
+
+
+@dataclass(slots=True)
+class ListenerSetAttachment:
+    """One parentRef of a route to a ListenerSet (XListenerSet in gateway.networking.x-k8s.io)."""
+
+    route: Obj
+    index: int
+    ref: Obj
+    ls_ns: str
+    ls_name: str
+    listener_set: Obj | None
+    gateway: Obj | None
+    status: Obj | None
+
+    def cond(self, type_: str) -> Obj | None:
+        return cond((self.status or {}).get("conditions"), type_)
+
+    def describe_ref(self) -> str:
+        kind = self.ref.get("kind") or "ListenerSet"
+        text = f"parentRefs[{self.index}] → {kind} {self.ls_ns}/{self.ls_name}"
+        if self.ref.get("sectionName"):
+            text += f" sectionName '{self.ref['sectionName']}'"
+        return text
 
 
 class GatewayIndex:
@@ -352,8 +445,11 @@ class GatewayIndex:
         self.ns_labels: dict[str, dict[str, str]] = {
             name_of(o): (o["metadata"].get("labels") or {}) for o in snap.list("Namespace")
         }
-        self.routes: list[Obj] = list(snap.list("HTTPRoute"))
+        self.routes: list[Obj] = [r for k in ROUTE_KINDS for r in snap.list(k)]
+        self.listener_sets: dict[tuple[str, str], Obj] = {
+            (ns_of(o), name_of(o)): o for k in LISTENERSET_KINDS for o in snap.list(k)}
         self.by_route: dict[Key, list[Attachment]] = {}
+        self.via_listener_sets: dict[Key, list[ListenerSetAttachment]] = defaultdict(list)
         self.by_gateway: dict[tuple[str, str], list[Attachment]] = defaultdict(list)
         self.by_listener: dict[Key, list[Attachment]] = defaultdict(list)
         self.routes_by_service: dict[tuple[str, str], list[Obj]] = defaultdict(list)
@@ -383,16 +479,17 @@ class GatewayIndex:
         parents = list(((route.get("status") or {}).get("parents")) or ())
         atts: list[Attachment] = []
         for i, ref in enumerate((route.get("spec") or {}).get("parentRefs") or ()):
-            if (ref.get("kind") or "Gateway") != "Gateway" or (ref.get("group") if ref.get("group") is not None else GROUP) != GROUP:
+            kind = ref.get("kind") or "Gateway"
+            group = ref.get("group") if ref.get("group") is not None else GROUP
+            if kind in LISTENERSET_KINDS and group in (GROUP, X_GROUP):
+                self._attach_listener_set(route, i, ref, parents)
+                continue
+            if kind != "Gateway" or group != GROUP:
                 continue
             att = Attachment(route, i, ref, ref.get("namespace") or rns, ref.get("name") or "",
                              ref.get("sectionName") or None, ref.get("port"))
-            want = _norm_parent(ref, rns)
-            for p in parents:
-                if _norm_parent(p.get("parentRef") or {}, rns) == want:
-                    att.status = p
-                    break
             att.gateway = self.gateways.get((att.gw_ns, att.gw_name))
+            att.status = parent_status(parents, ref, rns, self.controller_name(att.gateway) if att.gateway else None)
             if att.gateway is not None:
                 lst = self.listeners.get((att.gw_ns, att.gw_name), [])
                 att.selected = [l for l in lst if (att.section is None or l.name == att.section)
@@ -416,13 +513,26 @@ class GatewayIndex:
                 if not lst or lst[-1] is not route:
                     lst.append(route)
 
+    def _attach_listener_set(self, route: Obj, index: int, ref: Obj, parents: list[Obj]) -> None:
+        """A parentRef to a ListenerSet: judged by the route's status entry for it and the ListenerSet's own
+        conditions (its listeners are merged into the Gateway by the implementation, not recomputed here)."""
+        rns = ns_of(route)
+        ls_ns, ls_name = ref.get("namespace") or rns, ref.get("name") or ""
+        ls = self.listener_sets.get((ls_ns, ls_name))
+        gw = None
+        if ls is not None:
+            pref = (ls.get("spec") or {}).get("parentRef") or {}
+            gw = self.gateways.get((pref.get("namespace") or ls_ns, pref.get("name") or ""))
+        st = parent_status(parents, ref, rns, self.controller_name(gw) if gw else None)
+        self.via_listener_sets[key_of(route)].append(ListenerSetAttachment(route, index, ref, ls_ns, ls_name, ls, gw, st))
+
     @staticmethod
     def kind_allowed(listener: Listener, kind: str) -> bool:
         kinds = (listener.spec.get("allowedRoutes") or {}).get("kinds")
         if kinds:
             return any(k.get("kind") == kind and (k.get("group") if k.get("group") is not None else GROUP) == GROUP
                        for k in kinds)
-        if kind == "HTTPRoute":
+        if kind in ROUTE_KINDS:
             return listener.protocol in ("HTTP", "HTTPS")
         return True
 
@@ -453,11 +563,26 @@ class GatewayIndex:
     def gateway_class(self, gw: Obj) -> Obj | None:
         return self.classes.get((gw.get("spec") or {}).get("gatewayClassName") or "")
 
+    def controller_name(self, gw: Obj | None) -> str | None:
+        """spec.controllerName of the Gateway's class; None when the class is not in the snapshot."""
+        gc = self.gateway_class(gw) if gw is not None else None
+        return None if gc is None else ((gc.get("spec") or {}).get("controllerName") or "")
+
+    def is_envoy(self, gw: Obj) -> bool:
+        """Whether Envoy Gateway runs this Gateway: its class names Envoy Gateway's controller."""
+        return self.controller_name(gw) == EG_CONTROLLER_NAME
+
     def foreign(self, gw: Obj) -> bool:
-        """A Gateway whose class another controller has claimed: not Envoy Gateway's to judge."""
-        gc = self.gateway_class(gw)
-        return (gc is not None and (gc.get("spec") or {}).get("controllerName") != EG_CONTROLLER_NAME
-                and not is_default_pending(obj_cond(gc, "Accepted")) and obj_cond(gc, "Accepted") is not None)
+        """A Gateway of another implementation, or of a class the snapshot does not hold: Envoy Gateway's
+        knowledge (its proxies, its controller, spec recomputation) does not apply; standard conditions do."""
+        return not self.is_envoy(gw)
+
+    def implementation(self, gw: Obj | None) -> tuple[str, str, str]:
+        """(name, controller namespace, controller workload) of the Gateway's implementation, as far as known."""
+        ctrl = self.controller_name(gw)
+        if ctrl is None:
+            return ("its controller", "", "")
+        return IMPLEMENTATIONS.get(ctrl, (f"controller {ctrl}" if ctrl else "its controller", "", ""))
 
     def gateways_of_class(self, class_name: str) -> list[Obj]:
         return [g for g in self.gateways.values() if (g.get("spec") or {}).get("gatewayClassName") == class_name]
@@ -496,10 +621,14 @@ class GatewayIndex:
                         out.append(h)
         return out or route_hostnames(route)
 
-    def listener_for(self, gw: Obj, host: str, protocol: str, port: int | None = None) -> Listener | None:
-        """The listener Envoy hands a request for `host` to: most specific hostname on that protocol/port."""
+    def listener_for(self, gw: Obj, host: str, protocol: str, port: int | None = None,
+                     programmed_only: bool = True) -> Listener | None:
+        """The listener Envoy hands a request for `host` to: most specific hostname on that protocol/port.
+        A listener whose Programmed is False takes no traffic, so it is skipped unless `programmed_only` is
+        False (trace asks which listener was *meant* to receive the host, to stop there)."""
         cands = [l for l in self.gateway_listeners(gw) if l.protocol == protocol
-                 and (port is None or l.port == port) and host_matches(l.hostname, host)]
+                 and (port is None or l.port == port) and host_matches(l.hostname, host)
+                 and not (programmed_only and is_false(l.cond("Programmed")))]
         if not cands:
             return None
         return max(cands, key=lambda l: specificity(l.hostname))
@@ -687,11 +816,19 @@ def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
             ev.append(f"status.conditions: {cond_text(acc)} — the CRD default, no controller has claimed the class"
                       if acc else "status.conditions: empty — no controller has written status")
             deps: list[Key] = []
-            if ctrl != EG_CONTROLLER_NAME:
-                ev.append(f'Envoy Gateway only reconciles classes whose controllerName is "{EG_CONTROLLER_NAME}"')
-                close = close_matches(ctrl, [EG_CONTROLLER_NAME])
-                if close:
-                    ev.append(f'"{ctrl}" looks like a misspelling of "{close[0]}"')
+            # an outage only when Gateways of the class are themselves unclaimed (their own status says so)
+            stuck = [g for g in users if not is_true(obj_cond(g, "Accepted"))]
+            severity = "critical" if (stuck if ctrl != EG_CONTROLLER_NAME else users) else "warning"
+            if ctrl in IMPLEMENTATIONS and ctrl != EG_CONTROLLER_NAME:
+                impl, impl_ns, impl_wl = IMPLEMENTATIONS[ctrl]
+                ev.append(f"{ctrl} is {impl}'s controller: it is not running, not installed, or has not reached this class yet"
+                          + (f" (its default place is {impl_wl} in {impl_ns})" if impl_wl else ""))
+            elif ctrl != EG_CONTROLLER_NAME:
+                if misspelt_envoy(ctrl):
+                    ev.append(f'Envoy Gateway only reconciles classes whose controllerName is "{EG_CONTROLLER_NAME}"')
+                    ev.append(f'"{ctrl}" is close to "{EG_CONTROLLER_NAME}" and names no known implementation: a misspelling?')
+                else:
+                    ev.append(f'"{ctrl}" is not an implementation this tool knows; its controller has not written status')
             else:
                 dep = idx.controller()
                 if dep is None:
@@ -705,14 +842,30 @@ def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
                 ev.append(f'ConfigMap {EG_NAMESPACE}/{EG_CONFIGMAP} configures Envoy Gateway with gateway.controllerName '
                           f'"{configured}", which differs from the class')
             ev.append(users_line)
-            yield finding(
+            f = finding(
                 "GATEWAYCLASS-NO-CONTROLLER", gc,
                 title=f"GatewayClass {name} is not claimed by any controller",
-                evidence=ev, depends_on=deps, severity="critical" if users else "warning",
+                evidence=ev, depends_on=deps, severity=severity,
                 params={"controller_name": ctrl},
             )
+            if ctrl != EG_CONTROLLER_NAME and not misspelt_envoy(ctrl):
+                f.remediation = [r for r in f.remediation if not _eg_specific(r) and r.safety != "destructive"]
+                impl, impl_ns, impl_wl = IMPLEMENTATIONS.get(ctrl, ("", "", ""))
+                if impl_wl:
+                    f.remediation.append(Remediation(f"Check that the {impl} controller runs (default install location)",
+                                                     f"kubectl get {impl_wl} -n {impl_ns}", "read-only"))
+            yield f
         elif acc.get("status") != "True":
             ev = [f"status.conditions: {cond_text(acc)}", f'spec.controllerName: "{ctrl}"']
+            if ctrl != EG_CONTROLLER_NAME:
+                f = finding("GATEWAYCLASS-NOT-ACCEPTED", gc,
+                            title=f"GatewayClass {name} is not accepted ({acc.get('reason') or acc.get('status')})",
+                            evidence=ev + [users_line], severity="critical" if users else "warning",
+                            params={"envoyproxy": "", "envoyproxy_namespace": ""})
+                f.remediation = [r for r in f.remediation if not _eg_specific(r)]
+                f.detail = spec(f.code).generic or f.detail
+                yield f
+                continue
             deps = []
             pref = (gc.get("spec") or {}).get("parametersRef") or {}
             ep_ns, ep_name = pref.get("namespace") or "", pref.get("name") or ""
@@ -745,7 +898,8 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
 @check(
     "gateway",
     codes=("GATEWAY-NOT-ACCEPTED", "GATEWAY-NO-ADDRESS", "GATEWAY-PROXY-UNAVAILABLE", "GATEWAY-NOT-PROGRAMMED",
-           "GATEWAY-CONFIG-INVALID", "GATEWAY-LISTENER-CERT-INVALID", "GATEWAY-LISTENER-INVALID"),
+           "GATEWAY-CONFIG-INVALID", "GATEWAY-LISTENER-CERT-INVALID", "GATEWAY-LISTENER-INVALID",
+           "GATEWAY-REFS-UNRESOLVED"),
     reads=("Gateway",),
 )
 def gateways(snap: Snapshot) -> Iterator[Finding]:
@@ -766,7 +920,8 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
     params = {"gatewayclass": cls_name}
 
     if idx.foreign(gw):
-        return  # another controller's Gateway: not ours to judge
+        yield from _other_gateway_findings(idx, gw, gc, subjects, down, params)
+        return
     if gc is None or not is_true(acc):
         ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
         deps: list[Key] = [("GatewayClass", "", cls_name)]
@@ -851,8 +1006,100 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
                       depends_on=deps, params={**params, "envoyproxy": pref.get("name") or "<envoyproxy>",
                                                "envoyproxy_namespace": pref.get("namespace") or EG_NAMESPACE})
 
+    yield from _gateway_refs(idx, gw, subjects, down, params)
     for lis in idx.gateway_listeners(gw):
         yield from _listener_findings(idx, gw, lis)
+
+
+def _eg_specific(r: Remediation) -> bool:
+    cmd = r.command or ""
+    return "envoy-gateway" in cmd or "envoyproxy" in cmd or "gateway.envoyproxy.io" in cmd
+
+
+def for_implementation(f: Finding, idx: GatewayIndex, gw: Obj | None) -> Finding:
+    """A finding about another implementation's Gateway (or route parent): Envoy Gateway's own commands
+    are dropped and that implementation's controller log is offered when its default place is known."""
+    if gw is not None and idx.is_envoy(gw):
+        return f
+    generic = spec(f.code).generic
+    if generic and f.detail == spec(f.code).explanation:
+        f.detail = generic
+    f.remediation = [r for r in f.remediation if not _eg_specific(r)]
+    name, ns, workload = idx.implementation(gw)
+    if ns and workload:
+        f.remediation.append(Remediation(f"Read the {name} controller log (default install location)",
+                                         f"kubectl logs -n {ns} {workload} --tail=100", "read-only"))
+    return f
+
+
+def _gateway_refs(idx: GatewayIndex, gw: Obj, subjects: list[Key], down: str, params: dict[str, Any]) -> Iterator[Finding]:
+    """Gateway-level ResolvedRefs=False: spec.infrastructure parametersRef, backend client certificates
+    (spec.tls.backend / backendTLS) or other Gateway references the controller could not resolve."""
+    rr = obj_cond(gw, "ResolvedRefs")
+    if not is_false(rr):
+        return
+    spec = gw.get("spec") or {}
+    ev = [f"status.conditions: {cond_text(rr)}"]
+    infra = (spec.get("infrastructure") or {}).get("parametersRef")
+    if infra:
+        ev.append(f"spec.infrastructure.parametersRef: {infra.get('kind')} {infra.get('name')}")
+    tls = spec.get("tls") or {}
+    backend = tls.get("backend") or spec.get("backendTLS") or {}
+    ref = backend.get("clientCertificateRef")
+    if ref:
+        sns = ref.get("namespace") or ns_of(gw)
+        line, _ = _secret_state(idx.snap, sns, ref.get("name") or "")
+        ev.append(f"backend client certificate: {line}")
+    ev.append(down)
+    yield for_implementation(finding(
+        "GATEWAY-REFS-UNRESOLVED", gw,
+        title=f"Gateway {ns_of(gw)}/{name_of(gw)}: references are not resolved ({rr.get('reason') or 'ResolvedRefs=False'})",
+        evidence=ev, subjects=subjects, params=params), idx, gw)
+
+
+def _other_gateway_findings(idx: GatewayIndex, gw: Obj, gc: Obj | None, subjects: list[Key], down: str,
+                            params: dict[str, Any]) -> Iterator[Finding]:
+    """A Gateway of another implementation (Istio, Cilium, NGINX Gateway Fabric, Traefik, Contour, ...) or of
+    a class the snapshot does not hold: judged by the standard conditions its controller wrote."""
+    snap = idx.snap
+    ns, name = ns_of(gw), name_of(gw)
+    cls_name = (gw.get("spec") or {}).get("gatewayClassName") or ""
+    impl = idx.implementation(gw)[0]
+    acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
+    if gc is None and snap.collected("GatewayClass") and snap.count("GatewayClass"):
+        ev = [f"spec.gatewayClassName '{cls_name}': no such GatewayClass", f"status.conditions: {cond_text(acc, 'Accepted')}"]
+        close = close_matches(cls_name, idx.classes)
+        ev.append(f"GatewayClasses present: {short_list(idx.classes)}" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        ev.append(down)
+        yield for_implementation(finding(
+            "GATEWAY-NOT-ACCEPTED", gw, title=f"Gateway {ns}/{name}: its GatewayClass {cls_name} does not exist",
+            evidence=ev, depends_on=[("GatewayClass", "", cls_name)], subjects=subjects, params=params), idx, gw)
+        return
+    if acc is None and prog is None:
+        return  # no status at all: nothing written to judge (the class check speaks for an unclaimed class)
+    if not is_true(acc):
+        ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
+        if gc is not None:
+            ev.append(f"GatewayClass {cls_name} ({(gc.get('spec') or {}).get('controllerName')}): "
+                      f"{cond_text(obj_cond(gc, 'Accepted'), 'Accepted')}")
+        ev.append(down)
+        yield for_implementation(finding(
+            "GATEWAY-NOT-ACCEPTED", gw, title=f"Gateway {ns}/{name} is not accepted by {impl}",
+            evidence=ev, depends_on=[("GatewayClass", "", cls_name)], subjects=subjects, params=params), idx, gw)
+        return
+    if not is_true(prog) and prog is not None and not is_default_pending(prog):
+        code = "GATEWAY-NO-ADDRESS" if prog.get("reason") == "AddressNotAssigned" else "GATEWAY-NOT-PROGRAMMED"
+        ev = [f"status.conditions: {cond_text(prog)}",
+              f"status.addresses: {(gw.get('status') or {}).get('addresses') or []}", down]
+        title = (f"Gateway {ns}/{name} has no address" if code == "GATEWAY-NO-ADDRESS"
+                 else f"Gateway {ns}/{name} is not programmed ({prog.get('reason') or 'no reason'})")
+        yield for_implementation(finding(code, gw, title=title, evidence=ev, subjects=subjects,
+                                         params={**params, "service": "<gateway-service>", "service_namespace": ns}),
+                                 idx, gw)
+    yield from _gateway_refs(idx, gw, subjects, down, params)
+    for lis in idx.gateway_listeners(gw):
+        for f in _listener_findings(idx, gw, lis):
+            yield for_implementation(f, idx, gw)
 
 
 def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
@@ -961,7 +1208,7 @@ def _section_fix(route: Obj, index: int, listener: str, description: str) -> Rem
     """A mutating fix that points the route's parentRefs[index].sectionName at `listener`."""
     patch = f'[{{"op":"replace","path":"/spec/parentRefs/{index}/sectionName","value":"{listener}"}}]'
     return Remediation(description,
-                       f"kubectl patch httproute {name_of(route)} -n {ns_of(route)} --type=json -p '{patch}'",
+                       f"kubectl patch {kind_of(route).lower()} {name_of(route)} -n {ns_of(route)} --type=json -p '{patch}'",
                        "mutating")
 
 
@@ -1036,7 +1283,7 @@ def _no_matching_parent(idx: GatewayIndex, att: Attachment, st: Obj | None, comp
             route, att.index, suggestion,
             f"Point parentRefs[{att.index}].sectionName at listener {suggestion} (make the same change in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-NO-MATCHING-PARENT", route,
-                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: {what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: {what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
 
 
@@ -1065,7 +1312,7 @@ def _not_allowed(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: b
         ev.append(f"listener {l.name}: " + ("; ".join(reasons) if reasons else "allows it now (status may be stale)"))
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
     return finding("HTTPROUTE-NOT-ALLOWED", route,
-                   title=f"HTTPRoute {rns}/{name_of(route)} is not allowed by the listeners of Gateway {att.gw_name}",
+                   title=f"{kind_of(route)} {rns}/{name_of(route)} is not allowed by the listeners of Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att))
 
 
@@ -1105,12 +1352,13 @@ def _hostname_mismatch(idx: GatewayIndex, att: Attachment, st: Obj | None, compu
                 route, att.index, target,
                 f"Attach parentRefs[{att.index}] to listener {target} instead (and change it in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-HOSTNAME-MISMATCH", route,
-                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
 
 
-def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None:
-    """Route hostnames that no listener the route attaches to (on one Gateway) covers: silently ignored."""
+def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment], used_anywhere: set[str] | None = None) -> Finding | None:
+    """Route hostnames that no listener the route attaches to covers, on this Gateway or any other parent
+    (a route with one hostname per Gateway is fine): silently ignored."""
     att = atts[0]
     names = route_hostnames(att.route)
     if not names:
@@ -1123,12 +1371,13 @@ def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment]) -> Finding | N
                 allowed.append(l)
         for hs in a.hosts.values():
             used.update(hs)
+    everywhere = used | (used_anywhere or set())
     lost = []
     for n in names:
-        if n in used:
+        if n in everywhere:
             continue
         # a route wildcard can surface as the listener's (more specific) hostname
-        if n.startswith("*.") and any(wildcard_matches(u, n) for u in used):
+        if n.startswith("*.") and any(wildcard_matches(u, n) for u in everywhere):
             continue
         lost.append(n)
     if not lost or len(lost) == len(names):
@@ -1137,7 +1386,7 @@ def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment]) -> Finding | N
     ev += [_hostname_explain(lost, l) for l in allowed]
     ev.append(f"Gateway API ignores a route hostname no listener covers: {', '.join(lost)} get no route (404)")
     return finding("HTTPROUTE-HOSTNAME-MISMATCH", att.route,
-                   title=f"HTTPRoute {ns_of(att.route)}/{name_of(att.route)}: hostname {lost[0]} is outside its listeners and is ignored",
+                   title=f"{kind_of(att.route)} {ns_of(att.route)}/{name_of(att.route)}: hostname {lost[0]} is outside its listeners and is ignored",
                    evidence=ev, params=_route_params(att.route, att), severity="warning")
 
 
@@ -1182,7 +1431,7 @@ def _shadowed(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                     route, att.index, winner.name,
                     f"Attach parentRefs[{att.index}] to listener {winner.name} (change it in Git if Argo CD manages the route)"))
             yield finding("HTTPROUTE-HOST-SHADOWED", route,
-                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
+                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
                           evidence=ev, depends_on=[], extra_fixes=fixes,
                           params=_route_params(route, att, listener=lis.name, winner=winner.name, host=h))
             return
@@ -1218,7 +1467,7 @@ def _cert_coverage(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                 f"HTTPS clients for {h} fail TLS verification (certificate name mismatch)",
             ]
             yield finding("HTTPROUTE-HOST-NOT-IN-CERT", route,
-                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: {h} is not in the TLS certificate of listener {lis.name}",
+                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: {h} is not in the TLS certificate of listener {lis.name}",
                           evidence=ev, depends_on=[key_of(c) for c in certs],
                           params=_route_params(route, att, listener=lis.name, host=h,
                                                certificate=name_of(certs[0]), certificate_namespace=ns_of(certs[0])))
@@ -1244,6 +1493,11 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
         names = [f"{n}/{g}" for (n, g) in idx.gateways]
         close = close_matches(f"{att.gw_ns}/{att.gw_name}", names)
         ev.append(f"Gateways present: {short_list(names)}" + (f" (did you mean {close[0]}?)" if close else ""))
+    elif idx.foreign(att.gateway):
+        gw = att.gateway
+        acc = obj_cond(gw, "Accepted")
+        ev.append(f"Gateway {att.gw_ns}/{att.gw_name} ({idx.implementation(gw)[0]}): {cond_text(acc, 'Accepted')}")
+        deps.append(att.gateway_key)
     else:
         gw = att.gateway
         gc = idx.gateway_class(gw)
@@ -1264,9 +1518,10 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
             ev.append("the Gateway is accepted and the controller is running: the route may be brand new, "
                       "or status updates are failing (see the controller log)")
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
-    return finding("HTTPROUTE-NOT-RECONCILED", route,
-                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
-                   evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+    f = finding("HTTPROUTE-NOT-RECONCILED", route,
+                title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
+                evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
+    return for_implementation(f, idx, att.gateway) if att.gateway is not None else f
 
 
 # What the controller's Accepted=False reason means, as the code a whole-cluster snapshot would compute.
@@ -1286,8 +1541,29 @@ def _rejected_unseen(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
           "its listeners were not compared",
           f"Hosts not served: {short_list(route_hostnames(route))}"]
     return finding(code, route,
-                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
                    evidence=ev, params=_route_params(route, att))
+
+
+def _listener_set_rejected(idx: GatewayIndex, la: ListenerSetAttachment, acc: Obj) -> Finding:
+    """A route its ListenerSet parent did not accept: the route's status and the ListenerSet's conditions."""
+    route = la.route
+    ev = [f"{la.describe_ref()}: {cond_text(acc)}"]
+    if la.listener_set is None:
+        kind = la.ref.get("kind") or "ListenerSet"
+        ev.append(f"{kind} {la.ls_ns}/{la.ls_name} is not in the snapshot" if idx.snap.collected(kind)
+                  else f"{kind} objects were not collected")
+    else:
+        for t in ("Accepted", "Programmed"):
+            ev.append(f"{la.listener_set.get('kind')} {la.ls_ns}/{la.ls_name}: {cond_text(obj_cond(la.listener_set, t), t)}")
+    ev.append(f"Hosts not served through it: {short_list(route_hostnames(route))}")
+    return for_implementation(finding(
+        "HTTPROUTE-NOT-ACCEPTED", route,
+        title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by {la.ref.get('kind') or 'ListenerSet'} {la.ls_name} ({acc.get('reason')})",
+        evidence=ev, depends_on=[(la.ref.get("kind") or "ListenerSet", la.ls_ns, la.ls_name)],
+        params={"gateway": name_of(la.gateway) if la.gateway else la.ls_name,
+                "gateway_namespace": ns_of(la.gateway) if la.gateway else la.ls_ns, "parent_index": la.index}),
+        idx, la.gateway)
 
 
 def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
@@ -1301,7 +1577,7 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
     via = f"listener {att.section}" if att.section else f"Gateway {att.gw_name}"
     ev.append(f"Hosts not served through {via}: {short_list(route_hostnames(route))}")
     return finding("HTTPROUTE-NOT-ACCEPTED", route,
-                   title=f"HTTPRoute {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
                    evidence=ev, depends_on=deps, params=_route_params(route, att))
 
 
@@ -1310,7 +1586,8 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
     codes=("HTTPROUTE-NOT-RECONCILED", "HTTPROUTE-NO-MATCHING-PARENT", "HTTPROUTE-NOT-ALLOWED",
            "HTTPROUTE-HOSTNAME-MISMATCH", "HTTPROUTE-HOST-SHADOWED", "HTTPROUTE-HOST-NOT-IN-CERT",
            "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
-           "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE"),
+           "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
+           "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
     reads=("HTTPRoute", "Gateway"),
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
@@ -1321,6 +1598,18 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
         partial: Obj | None = None
         unreconciled: dict[Key, list[Attachment]] = defaultdict(list)
         accepted: dict[Key, list[Attachment]] = defaultdict(list)
+        other_served = False  # accepted by a parent whose listeners are not recomputed (other class, ListenerSet)
+        for la in idx.via_listener_sets.get(key_of(route), []):
+            acc, rr = la.cond("Accepted"), la.cond("ResolvedRefs")
+            if is_false(rr) and status_rr is None:
+                status_rr = rr
+            if is_true(acc):
+                served = other_served = True
+            elif is_false(acc):
+                yield _listener_set_rejected(idx, la, acc)
+            else:
+                note_not_checked(f"{kind_of(route)} {ns_of(route)}/{name_of(route)} through {la.describe_ref().split(' → ', 1)[1]}: "
+                                 "no status entry for that parent yet")
         rejected: dict[tuple[Key, str], list[Finding]] = defaultdict(list)
         for att in idx.by_route.get(key_of(route), []):
             if att.gateway is None and snap.outside(att.gw_ns, f"parent Gateway {att.gw_ns}/{att.gw_name}"):
@@ -1335,11 +1624,26 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
                 else:
                     served = True
                 continue
-            if att.gateway is None:
-                unreconciled[att.gateway_key].append(att)
+            if att.gateway is None or idx.foreign(att.gateway):
+                # a Gateway this snapshot lacks, or another implementation's: only the status its own
+                # controller wrote for this parent is evidence (Envoy Gateway's rules are not recomputed)
+                acc, rr = att.cond("Accepted"), att.cond("ResolvedRefs")
+                if is_false(rr) and status_rr is None:
+                    status_rr = rr
+                if is_true(acc):
+                    served = True
+                    other_served = True
+                elif is_false(acc):
+                    rejected[(att.gateway_key, acc.get("reason") or "")].append(
+                        for_implementation(_not_accepted(idx, att, acc), idx, att.gateway))
+                elif att.gateway is None and snap.collected("Gateway"):
+                    unreconciled[att.gateway_key].append(att)
+                elif att.gateway is not None and acc is None and not is_true(obj_cond(att.gateway, "Accepted")):
+                    unreconciled[att.gateway_key].append(att)  # its Gateway is not accepted either: a symptom
+                elif att.gateway is not None and acc is None:
+                    note_not_checked(f"{kind_of(route)} {ns_of(route)}/{name_of(route)} on Gateway {att.gw_ns}/{att.gw_name} "
+                                     f"({idx.implementation(att.gateway)[0]}): no status entry from its controller")
                 continue
-            if idx.foreign(att.gateway):
-                continue  # another controller's Gateway
             acc, rr, pi = att.cond("Accepted"), att.cond("ResolvedRefs"), att.cond("PartiallyInvalid")
             if is_false(rr) and status_rr is None:
                 status_rr = rr
@@ -1377,15 +1681,40 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
             f = _not_reconciled(idx, atts)
             if f is not None:
                 yield f
-        for atts in accepted.values():
-            f = _partial_hostnames(idx, atts)
-            if f is not None:
-                yield f
+        if not other_served:
+            used_anywhere = {h for atts in accepted.values() for a in atts for hs in a.hosts.values() for h in hs}
+            for atts in accepted.values():
+                f = _partial_hostnames(idx, atts, used_anywhere)
+                if f is not None:
+                    yield f
         if partial is not None:
             yield finding("HTTPROUTE-PARTIALLY-INVALID", route,
-                          title=f"HTTPRoute {ns_of(route)}/{name_of(route)}: some rules were dropped",
+                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: some rules were dropped",
                           evidence=[f"status.parents: {cond_text(partial)}"], params=_route_params(route))
         yield from _backend_findings(idx, route, status_rr, served)
+
+
+def _mirror_findings(idx: GatewayIndex, route: Obj, hosts: list[str]) -> Iterator[Finding]:
+    """A RequestMirror filter whose Service does not exist: mirrored copies are dropped (and the route's
+    ResolvedRefs may say BackendNotFound), but the real requests are still served."""
+    snap = idx.snap
+    rns = ns_of(route)
+    for where, ref in mirror_refs(route):
+        if not is_service_ref(ref):
+            continue
+        sns, sname = ref.get("namespace") or rns, ref.get("name") or ""
+        if snap.get("Service", sns, sname) is not None or not snap.collected("Service"):
+            continue
+        if snap.outside(sns, f"mirror Service {sns}/{sname}"):
+            continue
+        yield finding(
+            "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND", route,
+            title=f"{kind_of(route)} {rns}/{name_of(route)}: mirror Service {sns}/{sname} does not exist",
+            evidence=[f"{where}.backendRef: Service {sns}/{sname} (port {ref.get('port')}) does not exist",
+                      "requests are still served by the route's backendRefs; only the mirrored copies are lost",
+                      f"hosts of the route: {short_list(hosts)}"],
+            depends_on=[("Service", sns, sname)],
+            params=_route_params(route, None, service=sname, service_namespace=sns, port=ref.get("port")))
 
 
 def _merge(same: list[Finding]) -> Finding:
@@ -1433,7 +1762,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
             ev.append(impact_line("Hosts answering 500", [route], hosts))
             explained = True
             yield finding("HTTPROUTE-BACKEND-NOT-FOUND", route,
-                          title=f"HTTPRoute {rns}/{rname}: backend Service {sns}/{sname} does not exist",
+                          title=f"{kind_of(route)} {rns}/{rname}: backend Service {sns}/{sname} does not exist",
                           evidence=ev, depends_on=[("Service", sns, sname)], params=params)
             continue
         ports = [p.get("port") for p in ((svc.get("spec") or {}).get("ports") or ())]
@@ -1443,7 +1772,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                                 impact_line("Hosts answering 500", [route], hosts)]
             explained = True
             yield finding("HTTPROUTE-BACKEND-NOT-FOUND", route,
-                          title=f"HTTPRoute {rns}/{rname}: Service {sns}/{sname} has no port {port}",
+                          title=f"{kind_of(route)} {rns}/{rname}: Service {sns}/{sname} has no port {port}",
                           evidence=ev, depends_on=[("Service", sns, sname)], params=params)
             continue
         if sns != rns and idx.grant_allows(route, sns, sname) is None:
@@ -1454,7 +1783,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                                 impact_line("Hosts answering 500", [route], hosts)]
             explained = True
             yield finding("HTTPROUTE-BACKEND-NOT-PERMITTED", route,
-                          title=f"HTTPRoute {rns}/{rname}: reference to Service {sns}/{sname} is not permitted (no ReferenceGrant)",
+                          title=f"{kind_of(route)} {rns}/{rname}: reference to Service {sns}/{sname} is not permitted (no ReferenceGrant)",
                           evidence=ev, params=params)
             continue
         if (svc.get("spec") or {}).get("type") == "ExternalName":
@@ -1482,15 +1811,18 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
             if top is not p and key_of(top) not in owners:
                 owners.append(key_of(top))
         yield finding("HTTPROUTE-BACKEND-UNAVAILABLE", route,
-                      title=f"HTTPRoute {rns}/{rname}: backend Service {sns}/{sname} has no ready endpoints",
+                      title=f"{kind_of(route)} {rns}/{rname}: backend Service {sns}/{sname} has no ready endpoints",
                       evidence=ev, depends_on=[("Service", sns, sname), *pod_deps, *owners], params=params)
+    mirror_missing = list(_mirror_findings(idx, route, hosts))
+    yield from mirror_missing
+    explained = explained or bool(mirror_missing)
     if status_rr is not None and not explained:
         reason = status_rr.get("reason")
         code = {"BackendNotFound": "HTTPROUTE-BACKEND-NOT-FOUND", "RefNotPermitted": "HTTPROUTE-BACKEND-NOT-PERMITTED"}.get(reason or "")
         if unseen and code:  # the only candidates lie outside the sweep: the controller's word is the evidence
             where, sns, sname, port = unseen[0]
             yield finding(code, route,
-                          title=f"HTTPRoute {rns}/{rname}: backend references are not resolved ({reason})",
+                          title=f"{kind_of(route)} {rns}/{rname}: backend references are not resolved ({reason})",
                           evidence=[f"status.parents: {cond_text(status_rr)}",
                                     *(f"{w}: Service {n}/{s} is outside the swept namespaces ({snap.info.scope_text()}): "
                                       "not compared" for w, n, s, _ in unseen),
@@ -1501,10 +1833,100 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
         if reason in ("BackendNotFound", "RefNotPermitted") and only_services and not unseen:
             return  # every Service reference resolves now: the status is behind the cluster
         yield finding("HTTPROUTE-BACKEND-INVALID", route,
-                      title=f"HTTPRoute {rns}/{rname}: backend references are invalid ({reason})",
+                      title=f"{kind_of(route)} {rns}/{rname}: backend references are invalid ({reason})",
                       evidence=[f"status.parents: {cond_text(status_rr)}",
                                 impact_line("Hosts affected", [route], hosts)],
                       params=_route_params(route))
+
+
+# ----------------------------------------------------------------------------------------------
+# BackendTLSPolicy and ListenerSets: standard Gateway API kinds, judged by the conditions their controller writes
+
+
+@check("gateway", codes=("BACKENDTLSPOLICY-NOT-ACCEPTED",))
+def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
+    """status.ancestors[].conditions Accepted and ResolvedRefs of every BackendTLSPolicy: a policy that is not
+    accepted, or whose CA certificate references do not resolve, leaves TLS to its Services unverified or
+    failing, depending on the implementation."""
+    pols = snap.list("BackendTLSPolicy")
+    if not pols:
+        return
+    idx = snap.memo("gateway.index", GatewayIndex)
+    for pol in pols:
+        ns, name = ns_of(pol), name_of(pol)
+        spec = pol.get("spec") or {}
+        targets = spec.get("targetRefs") or ([spec["targetRef"]] if spec.get("targetRef") else [])
+        services = [(ns, t.get("name") or "") for t in targets if (t.get("kind") or "Service") == "Service"]
+        routes = [r for svc in services for r in idx.routes_by_service.get(svc, [])]
+        validation = spec.get("validation") or (spec.get("tls") or {})
+        ca_refs = validation.get("caCertificateRefs") or validation.get("caCertRefs") or []
+        ancestors = (pol.get("status") or {}).get("ancestors") or []
+        if not ancestors:
+            note_not_checked(f"BackendTLSPolicy {ns}/{name}: no status.ancestors written yet")
+            continue
+        for anc in ancestors:
+            conds = anc.get("conditions") or []
+            acc, rr = cond(conds, "Accepted"), cond(conds, "ResolvedRefs")
+            bad = [c for c in (acc, rr) if is_false(c)]
+            if not bad:
+                continue
+            ref = anc.get("ancestorRef") or {}
+            where = f"status.ancestors[{ref.get('kind', 'Gateway')} {ref.get('namespace') or ns}/{ref.get('name', '')}]"
+            ev = [f"{where}: {cond_text(c)}" for c in bad]
+            ev.append(f"spec.targetRefs: {short_list(f'Service {n}/{s}' for n, s in services)}")
+            deps: list[Key] = []
+            for r in ca_refs:
+                kind = r.get("kind") or "ConfigMap"
+                deps.append((kind, ns, r.get("name") or ""))
+                if kind in ("ConfigMap", "Secret") and snap.collected(kind):
+                    present = snap.get(kind, ns, r.get("name") or "") is not None
+                    ev.append(f"validation.caCertificateRefs: {kind} {ns}/{r.get('name')} "
+                              + ("exists" if present else "does not exist"))
+            if validation.get("hostname"):
+                ev.append(f"validation.hostname: {validation['hostname']}")
+            ev.append(impact_line("Routes sending to these Services", routes, [h for r in routes for h in idx.route_hosts(r)]))
+            reason = (bad[0].get("reason") or bad[0].get("type"))
+            yield finding("BACKENDTLSPOLICY-NOT-ACCEPTED", pol,
+                          title=f"BackendTLSPolicy {ns}/{name} is not in effect ({reason})",
+                          evidence=ev, depends_on=deps, severity="critical" if routes else "warning",
+                          params={"ancestor": ref.get("name") or ""})
+            break
+
+
+@check("gateway", codes=("GATEWAY-LISTENERSET-NOT-ACCEPTED",))
+def listener_sets(snap: Snapshot) -> Iterator[Finding]:
+    """ListenerSets (XListenerSet, gateway.networking.x-k8s.io) add listeners to a Gateway; their own
+    Accepted/Programmed conditions and per-listener conditions say whether those listeners serve."""
+    idx = snap.memo("gateway.index", GatewayIndex)
+    routes_via: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+    for atts in idx.via_listener_sets.values():
+        for la in atts:
+            routes_via[(la.ls_ns, la.ls_name)].append(la.route)
+    for (ns, name), ls in idx.listener_sets.items():
+        acc, prog = obj_cond(ls, "Accepted"), obj_cond(ls, "Programmed")
+        if acc is None and prog is None:
+            note_not_checked(f"{ls.get('kind')} {ns}/{name}: no status written yet")
+            continue
+        problems = [cond_text(c) for c in (acc, prog) if is_false(c)]
+        for l in ((ls.get("status") or {}).get("listeners") or ()):
+            for t in ("Accepted", "Programmed", "ResolvedRefs"):
+                c = cond(l.get("conditions"), t)
+                if is_false(c):
+                    problems.append(f"listener {l.get('name')}: {cond_text(c)}")
+            if is_true(cond(l.get("conditions"), "Conflicted")):
+                problems.append(f"listener {l.get('name')}: {cond_text(cond(l.get('conditions'), 'Conflicted'))}")
+        if not problems:
+            continue
+        pref = (ls.get("spec") or {}).get("parentRef") or {}
+        routes = routes_via.get((ns, name), [])
+        ev = problems + [f"spec.parentRef: Gateway {pref.get('namespace') or ns}/{pref.get('name')}",
+                         impact_line("Routes attached through it", routes, [h for r in routes for h in route_hostnames(r)])]
+        gw = idx.gateways.get((pref.get("namespace") or ns, pref.get("name") or ""))
+        yield for_implementation(finding(
+            "GATEWAY-LISTENERSET-NOT-ACCEPTED", ls,
+            title=f"{ls.get('kind')} {ns}/{name}: its listeners do not serve ({problems[0].split(':')[0]})",
+            evidence=ev, subjects=[key_of(r) for r in routes], depends_on=[("Gateway", pref.get("namespace") or ns, pref.get("name") or "")],
+            severity="critical" if routes else "warning"), idx, gw)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1662,7 +2084,7 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
         items.append((gc, (gc.get("status") or {}).get("conditions") or []))
     for gw in snap.list("Gateway"):
         items.append((gw, (gw.get("status") or {}).get("conditions") or []))
-    for r in snap.list("HTTPRoute"):
+    for r in idx.routes:
         items.append((r, [c for p in ((r.get("status") or {}).get("parents") or ()) for c in p.get("conditions") or ()]))
     for e in snap.list("EnvoyPatchPolicy"):
         items.append((e, [c for a in ((e.get("status") or {}).get("ancestors") or ()) for c in a.get("conditions") or ()]))
@@ -1672,8 +2094,20 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
             continue
         seen, gen = st
         kind, ns, name = key_of(obj)
-        yield finding("GATEWAY-API-STATUS-STALE", obj,
-                      title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
-                      evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
-                                "the status shown by kubectl predates the last spec change", *cev],
-                      depends_on=cdeps, params={"ns_flag": f"-n {ns}" if ns else ""})
+        gw = obj if kind == "Gateway" else None
+        if kind == "Gateway":
+            envoy = idx.is_envoy(obj)
+        elif kind == "GatewayClass":
+            envoy = (obj.get("spec") or {}).get("controllerName") == EG_CONTROLLER_NAME
+        elif kind in ROUTE_KINDS:
+            parents = [a.gateway for a in idx.by_route.get(key_of(obj), []) if a.gateway is not None]
+            envoy = not parents or any(idx.is_envoy(g) for g in parents)
+            gw = None if envoy else parents[0]
+        else:
+            envoy = True
+        f = finding("GATEWAY-API-STATUS-STALE", obj,
+                    title=f"{kind} {ns + '/' if ns else ''}{name}: status describes an older spec (generation {seen} of {gen})",
+                    evidence=[f"metadata.generation {gen}, status conditions observedGeneration {seen}",
+                              "the status shown by kubectl predates the last spec change", *(cev if envoy else [])],
+                    depends_on=cdeps if envoy else [], params={"ns_flag": f"-n {ns}" if ns else ""})
+        yield f if envoy else for_implementation(f, idx, gw)

@@ -37,8 +37,13 @@ def _fmt(output: Any) -> str:
 
 
 def _exit(statuses: list[ComponentStatus]) -> int:
+    """1 when an installed component has problems, a controller short of pods, or a required one missing;
+    a role this install simply leaves out (Grafana, the node agent) is not a problem."""
     bad = any(
-        s.installed and (s.problems or any(not c.healthy for c in s.controllers)) for s in statuses
+        s.installed and (s.problems or any((c.found and not c.healthy) or (not c.found and c.required and c.visible
+                                                                              and c.collected)
+                                           for c in s.controllers))
+        for s in statuses
     )
     return 1 if bad else 0
 
@@ -65,15 +70,19 @@ def _controllers_table(s: ComponentStatus) -> Table:
     for col in ("", "controller", "ready", "available", "image"):
         tbl.add_column(col, overflow="fold")
     for cs in s.controllers:
-        if not cs.visible:
+        if not cs.visible or not cs.collected:
             tbl.add_row(Text("?", style="dim"), cs.ref.display(), Text(cs.summary(), style="dim"), "", "")
             continue
         mark = Text("✔", style="green") if cs.healthy else Text("✘", style="bold red")
         if not cs.found:
-            tbl.add_row(mark, cs.ref.display(), Text("missing", style="bold red"), "", "")
+            if cs.required:
+                tbl.add_row(mark, cs.ref.display(), Text("missing", style="bold red"), "", "")
+            else:
+                tbl.add_row(Text("–", style="dim"), cs.ref.display(), Text("not installed", style="dim"), "", "")
             continue
+        name = cs.display() + (f" (as {cs.ref.display()}, by {cs.how})" if cs.differs else "")
         tbl.add_row(
-            mark, cs.ref.display(), f"{cs.ready}/{cs.desired}", f"{cs.available}/{cs.desired}",
+            mark, name, f"{cs.ready}/{cs.desired}", f"{cs.available}/{cs.desired}",
             ", ".join(img.rsplit("/", 1)[-1] for img in cs.images),
         )
     return tbl
@@ -117,6 +126,8 @@ def render_component(s: ComponentStatus, report: Report) -> Panel:
     parts.append(head)
     if s.installed:
         parts.append(Text("installed: " + "; ".join(s.detected_by), style="dim"))
+        for d in s.differences:
+            parts.append(Text(f"differs from the reference platform: {d}", style="dim"))
     else:
         parts.append(Text("not installed: none of its kinds, CRDs, controllers or namespace workloads were found"))
     parts.append(Text.assemble(("version  ", "bold"), _version_text(s)))
@@ -185,6 +196,7 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
         crit = sum(1 for f in s.findings if f.severity == "critical")
         warn = sum(1 for f in s.findings if f.severity == "warning")
         ready = sum(1 for c in s.controllers if c.healthy)
+        present = sum(1 for c in s.controllers if c.found or c.required)
         ver = Text(", ".join(s.versions_seen) or "—")
         if s.version_ok is False:
             ver.append(f" (expected {s.component.version})", style="yellow")
@@ -197,7 +209,7 @@ def run_components_list(snap: Snapshot, report: Report, output: Any, console: Co
             Text(s.component.name, style="bold"),
             Text(s.state, style=STATE_STYLE[s.state]),
             ver if s.installed else Text("—", style="dim"),
-            f"{ready}/{len(s.controllers)} healthy" if s.installed else "—",
+            f"{ready}/{present} healthy" if s.installed else "—",
             fnd if (crit or warn) else Text("—", style="dim"),
             ", ".join(s.component.namespaces),
         )

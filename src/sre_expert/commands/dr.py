@@ -92,8 +92,31 @@ def scope_note(snap: Snapshot, unseen: list[str]) -> str | None:
     return f"not checked: {shown}: outside the swept namespaces ({snap.info.scope_text()})"
 
 
+NOT_INSTALLED = "Velero not installed: no backups to judge (not checked)"
+
+
+def velero_absent(snap: Snapshot, st: VeleroState) -> bool:
+    """Velero is known not to be installed: no Velero objects and no Velero server workload, with its namespace
+    swept. Then there are no recovery points to judge, which is not the same as every RPO missed."""
+    return not st.installed and not st.unseen and st.server() is None
+
+
 def run_dr_status(snap: Snapshot, output: Any, console: Console) -> int:
     st = VeleroState(snap)
+    if velero_absent(snap, st):
+        fmt = _fmt(output)
+        if fmt == "json":
+            _json(console, {
+                "capturedAt": _iso(snap.now), "cluster": snap.info.cluster,
+                "grace": format_duration(objectives().grace), "veleroInstalled": False,
+                "namespaces": [], "clusterArchive": None, "summary": status_summary([]),
+                "sweptNamespaces": list(snap.info.namespaces), "notChecked": [NOT_INSTALLED],
+            })
+        elif fmt == "markdown":
+            _write(console, f"# Recovery points ({_iso(snap.now)})\n\n{NOT_INSTALLED}\n")
+        else:
+            console.print(Text(NOT_INSTALLED, style="yellow"))
+        return 0
     with unseen_notes() as unseen:
         rows = dr_status(snap, st)
     archive = dr_cluster_archive(snap, st) if st.installed else None
@@ -173,7 +196,7 @@ def _status_terminal(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
     if archive is not None:
         console.print(Text(_archive_line(archive), style="green" if archive.met else "bold red"))
     elif not velero_unseen:
-        console.print(Text("Velero is not installed: no namespace is backed up", style="bold red"))
+        console.print(Text("Velero has no storage location, schedule or backup: no namespace is backed up", style="bold red"))
     for r in rows:
         if r.required and r.status != "met":
             console.print(f"  ✘ {escape(r.namespace)}: {escape(r.reason)}", style="red", highlight=False)
@@ -190,7 +213,7 @@ def _status_markdown(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
                f"{summary['notRequired']} without an RPO requirement")
     out.append("")
     if archive is not None or not velero_unseen:
-        out.append(_archive_line(archive) if archive is not None else "Velero is not installed: no namespace is backed up")
+        out.append(_archive_line(archive) if archive is not None else "Velero has no storage location, schedule or backup: no namespace is backed up")
         out.append("")
     out.append("| namespace | class | RPO | schedules | newest good backup | taken | age | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..model import SEVERITY_RANK, Finding
-from ..registry import all_checks
+from ..components import argocd_manages
+from ..registry import GITOPS, NOT_CHECKED, all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
 from .links import link, rank
 
@@ -51,12 +52,21 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
         hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
         not_checked.append(f"{chk.name}: could not read {detail}{hint}")
         return
+    notes: list[str] = []
+    token = NOT_CHECKED.set(notes)
+    gitops = GITOPS.set(snap.memo("gitops.managed", argocd_manages))
     with unseen_notes() as unseen:
         try:
             produced = list(chk.fn(snap) if prior is None else chk.fn(snap, prior))
         except Exception as e:  # a broken check must not hide the others' findings
             not_checked.append(f"{chk.name}: check failed with {type(e).__name__}: {e}")
             return
+        finally:
+            NOT_CHECKED.reset(token)
+            GITOPS.reset(gitops)
+    not_checked.extend(f"{chk.name}: {n}; not checked" for n in notes[:20])
+    if len(notes) > 20:
+        not_checked.append(f"{chk.name}: … {len(notes) - 20} more not checked")
     if snap.info.namespaces:
         produced = _in_scope(snap, produced, unseen)
     if unseen:

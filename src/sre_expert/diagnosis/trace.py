@@ -344,9 +344,11 @@ class _Tracer:
         # the listener
         proto = {"https": "HTTPS", "http": "HTTP"}.get(scheme or "")
         if proto is None:
-            proto = "HTTPS" if idx.listener_for(gw, host, "HTTPS", port) is not None else "HTTP"
-        lis = idx.listener_for(gw, host, proto, port)
-        other = idx.listener_for(gw, host, "HTTP" if proto == "HTTPS" else "HTTPS")
+            proto = "HTTPS" if idx.listener_for(gw, host, "HTTPS", port, programmed_only=False) is not None else "HTTP"
+        # the listener meant for the host, programmed or not: a broken one stops the trace there (its own
+        # conditions say why); the wider listener a client may fall back to is named in its evidence
+        lis = idx.listener_for(gw, host, proto, port, programmed_only=False)
+        other = idx.listener_for(gw, host, "HTTP" if proto == "HTTPS" else "HTTPS", programmed_only=False)
         if not self.listener_hop(gw, lis, host, proto, other, port):
             return self.finish(remaining)
         assert lis is not None
@@ -393,7 +395,9 @@ class _Tracer:
         gc = idx.classes.get(cls)
         acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
         addrs = [a.get("value") for a in ((gw.get("status") or {}).get("addresses") or ())]
-        if gc is None:
+        if gc is None and not snap.collected("GatewayClass"):
+            hop.evidence.append(f"GatewayClass {cls}: not collected, not checked")
+        elif gc is None:
             hop.fail(f"spec.gatewayClassName '{cls}': no such GatewayClass")
         else:
             gacc = obj_cond(gc, "Accepted")
@@ -426,8 +430,14 @@ class _Tracer:
                 hop.fix.append(_cmd("See why the load balancer has no IP",
                                     f"kubectl describe service {name_of(svc)} -n {ns_of(svc)}"))
         if hop.status == FAILED:
-            hop.fix.append(_cmd("Read the Envoy Gateway controller log",
-                                f"kubectl logs -n {EG_NAMESPACE} deployment/envoy-gateway --tail=100"))
+            if idx.is_envoy(gw):
+                hop.fix.append(_cmd("Read the Envoy Gateway controller log",
+                                    f"kubectl logs -n {EG_NAMESPACE} deployment/envoy-gateway --tail=100"))
+            else:
+                impl, impl_ns, impl_wl = idx.implementation(gw)
+                if impl_wl:
+                    hop.fix.append(_cmd(f"Read the {impl} controller log (default install location)",
+                                        f"kubectl logs -n {impl_ns} {impl_wl} --tail=100"))
             routes, hosts = gateway_impact(idx, gw)
             self.set_impact(routes, hosts)
         return self.add(hop)
@@ -448,7 +458,8 @@ class _Tracer:
         hop = Hop("listener", f"listener {lis.name} of Gateway {ns}/{name}", _ref(gw))
         cands = [l for l in self.idx.gateway_listeners(gw)
                  if l.protocol == lis.protocol and l.port == lis.port and host_matches(l.hostname, host)]
-        why = f"receives {host}"
+        # a listener that is not programmed takes no traffic: it is only the one meant for the host
+        why = f"receives {host}" if not is_false(lis.cond("Programmed")) else f"is the listener meant for {host}"
         if len(cands) > 1:
             why += (" (most specific of " + ", ".join(f"{l.name} {l.hostname or '*'}" for l in cands)
                     + (": Envoy picks the TLS filter chain by SNI this way)" if lis.tls else ")"))
@@ -503,7 +514,7 @@ class _Tracer:
     def unattached_route_hop(self, gw: Obj, lis: Listener, host: str, route: Obj) -> Hop:
         """No attached route serves the host on the receiving listener: explain why the route that lists it is not there."""
         rns, rname = ns_of(route), name_of(route)
-        hop = Hop("route", f"HTTPRoute {rns}/{rname}", _ref(route), status=FAILED)
+        hop = Hop("route", f"{route.get('kind') or 'HTTPRoute'} {rns}/{rname}", _ref(route), status=FAILED)
         hop.evidence.append(f"spec.hostnames {route_hostnames(route)} include {host}, but the route is not attached to "
                             f"listener {lis.name}, which receives {host}: requests get 404 (no route)")
         atts = [a for a in self.idx.by_route.get(key_of(route), []) if a.gw_ns == ns_of(gw) and a.gw_name == name_of(gw)]
@@ -548,7 +559,7 @@ class _Tracer:
 
     def route_hop(self, route: Obj, att: Attachment | None, host: str | None, others: list[Obj]) -> bool:
         rns, rname = ns_of(route), name_of(route)
-        hop = Hop("route", f"HTTPRoute {rns}/{rname}", _ref(route))
+        hop = Hop("route", f"{route.get('kind') or 'HTTPRoute'} {rns}/{rname}", _ref(route))
         hop.fix.append(_cmd("Read the route's status", f"kubectl describe httproute {rname} -n {rns}"))
         names = route_hostnames(route)
         if att is None:
