@@ -163,7 +163,8 @@ class HttpClient:
         except ApiException as e:  # the client turns TLS failures into status 0: not worth retrying
             raise RequestFailed("TLS or connection setup failed", None, str(e.reason or e).splitlines()[-1]) from None
         except urllib3.exceptions.NewConnectionError as e:  # a subclass of the timeout: test it first
-            raise _Retryable(connect_error(e), None, _short(e)) from None
+            what = connect_error(e)  # refused / not resolved say it all; urllib3's text repeats the address
+            raise _Retryable(what, None, "" if what in (CONNECTION_REFUSED, NAME_NOT_RESOLVED) else _short(e)) from None
         except urllib3.exceptions.TimeoutError:
             raise _Retryable(TIMED_OUT, None, f"no answer within {self.timeout:g}s") from None
         except urllib3.exceptions.HTTPError as e:  # refused, reset, DNS: the server may be restarting
