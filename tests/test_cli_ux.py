@@ -190,6 +190,18 @@ def test_unknown_context_lists_the_kubeconfig_contexts(tmp_path: Path) -> None:
     assert len(r.stderr.strip().splitlines()) == 1 and "Expected object" not in r.stderr
 
 
+def test_a_kubeconfig_without_current_context_works_with_context_and_says_so_without(tmp_path: Path) -> None:
+    kc = kubeconfig(tmp_path, closed_port())
+    kc.write_text("\n".join(ln for ln in kc.read_text().splitlines() if not ln.startswith("current-context")))
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    r = run("check", "--kubeconfig", str(kc), "--context", "staging", env=env)  # as kubectl --context does
+    assert r.returncode == 2 and "connection refused" in r.stderr, r.stderr
+    r = run("check", "--kubeconfig", str(kc), env=env)
+    assert r.returncode == 2 and "no current-context: pass --context (its contexts: prod, staging)" in r.stderr
+    r = run("check", "--kubeconfig", str(kc), "--context", "stagin", env=env)
+    assert "did you mean staging?" in r.stderr
+
+
 @pytest.mark.parametrize("content, reason", [
     (b"this is not an archive at all" * 4, "not a gzip file"),
     (b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"garbage-after-a-gzip-header", "zlib error"),

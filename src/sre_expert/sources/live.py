@@ -154,7 +154,13 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
         try:
             contexts, current = config.list_kube_config_contexts(path)
         except Exception as e:  # ConfigException, YAML and file errors: all mean "this kubeconfig is unusable"
-            raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
+            contexts, current = _contexts_in(path), None
+            if contexts and not opts.context and "current-context" in str(e):
+                names = ", ".join(sorted(str(c["name"]) for c in contexts))
+                raise LiveSourceError(f"kubeconfig {path} has no current-context: pass --context "
+                                      f"(its contexts: {names})") from None
+            if not contexts or not opts.context:  # with --context the client needs no current one
+                raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
         if opts.context and not any(c.get("name") == opts.context for c in contexts or ()):
             raise LiveSourceError(unknown_context_message(opts.context, [str(c.get("name")) for c in contexts or ()], path))
         try:
@@ -179,6 +185,21 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
     api = client.ApiClient(cfg)
     api.user_agent = USER_AGENT
     return api, cluster, location
+
+
+def _contexts_in(path: str) -> list[dict[str, Any]]:
+    """The `contexts:` entries of the kubeconfig file(s), read directly ([] when unreadable)."""
+    import yaml
+
+    out: list[dict[str, Any]] = []
+    for p in path.split(os.pathsep):
+        try:
+            doc = yaml.safe_load(Path(p).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("contexts"), list):
+            out += [c for c in doc["contexts"] if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    return out
 
 
 def unknown_context_message(context: str, names: list[str], path: str) -> str:
