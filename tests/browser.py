@@ -5,7 +5,7 @@ wrong, read the DOM, take a screenshot", and `websocket-client` is already insta
 
     with Chromium() as browser:
         page = browser.new_page()
-        page.set_cookie("sre_expert_token", token, url)
+        page.set_cookie("sre_expert_session", session_id, url)
         page.navigate(url)
         assert not page.problems()
         page.evaluate("document.title")

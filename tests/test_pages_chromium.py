@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import stat
 import struct
 import threading
 import time
@@ -27,7 +28,7 @@ from browser import Chromium, Page
 from test_server_pages import demo_record, hostile_record, pending_record
 
 from sre_expert.server import pages
-from sre_expert.server.chain_svg import object_text
+from sre_expert.server.chain_view import object_text
 
 PHONE = (390, 844)
 
@@ -110,6 +111,37 @@ def no_horizontal_overflow(page: Page) -> None:
     assert widths[0] <= widths[1], f"page is {widths[0]}px wide in a {widths[1]}px viewport"
 
 
+# Layout read from the browser: each chain box with its rectangle and, for every text run inside it, the run's
+# rectangle (a Range over the text node: the glyphs drawn, not the element's box) and its computed font size.
+CHAIN_BOXES = """[...document.querySelectorAll('ol.chain li.node')].map(li => {
+  const box = li.querySelector('.box').getBoundingClientRect();
+  const walker = document.createTreeWalker(li.querySelector('.box'), NodeFilter.SHOW_TEXT);
+  const runs = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.textContent.trim() || n.parentElement.closest('details:not([open]) > :not(summary)')) continue;
+    const r = document.createRange(); r.selectNodeContents(n); const b = r.getBoundingClientRect();
+    runs.push({text: n.textContent, left: b.left, right: b.right, top: b.top, bottom: b.bottom,
+               px: parseFloat(getComputedStyle(n.parentElement).fontSize)});
+  }
+  return {code: li.dataset.code, left: box.left, right: box.right, top: box.top, bottom: box.bottom,
+          width: box.width, runs};
+})"""
+
+
+def check_chain_layout(page: Page, *, min_px: float = 12.0) -> list[dict[str, Any]]:
+    """Boxes top to bottom without overlap; every text run inside its box, drawn at min_px or more."""
+    boxes = page.evaluate(CHAIN_BOXES)
+    assert boxes, "no chain drawn"
+    for upper, lower in zip(boxes, boxes[1:]):
+        assert upper["bottom"] < lower["top"], (upper["code"], lower["code"])
+    for b in boxes:
+        for r in b["runs"]:
+            assert b["left"] <= r["left"] and r["right"] <= b["right"] + 0.5, (b["code"], r["text"][:60])
+            assert b["top"] <= r["top"] and r["bottom"] <= b["bottom"] + 0.5, (b["code"], r["text"][:60])
+            assert r["px"] >= min_px, (b["code"], r["text"][:60], r["px"])
+    return boxes
+
+
 # ------------------------------------------------------------------------------------------- (a) pages
 
 
@@ -118,17 +150,20 @@ def test_investigation_page_renders_cleanly(page: Page, site: _Site, tmp_path: P
     open_clean(page, site.put("/investigations/inv-0123456789ab", pages.render_investigation(rec)))
     assert page.title().startswith("DONE · PodCrashLooping · mycure-production")
     chain = rec["chain"]
-    assert page.count("svg.chain rect.box") == len(chain)
-    assert page.count("svg.chain g.arrow") == len(chain) - 1
-    assert page.count("svg.chain g.arrow polygon") == len(chain) - 1
-    # the boxes are drawn top to bottom in chain order and do not overlap
-    boxes = page.evaluate("[...document.querySelectorAll('svg.chain g.node')].map(g => {"
-                          "const r = g.querySelector('rect').getBoundingClientRect();"
-                          "return [g.dataset.code, r.top, r.bottom, r.width]})")
-    assert [b[0] for b in boxes] == [f["code"] for f in chain]
-    for upper, lower in zip(boxes, boxes[1:]):
-        assert upper[2] < lower[1]
-    assert all(b[3] > 600 for b in boxes), "boxes are drawn at a readable width at 1280 px"
+    # the boxes are drawn top to bottom in chain order, do not overlap, and hold their whole text
+    boxes = check_chain_layout(page, min_px=12)
+    assert [b["code"] for b in boxes] == [f["code"] for f in chain]
+    assert all(b["width"] > 600 for b in boxes), "boxes are drawn at a readable width at 1280 px"
+    # the key error of each box is on the page whole, inside its box
+    for b, f in zip(boxes, chain):
+        assert f["title"] in "".join(r["text"] for r in b["runs"])
+    # the "causes" arrow sits between two boxes
+    arrows = page.evaluate("[...document.querySelectorAll('ol.chain li.node + li.node')].map(li => "
+                           "getComputedStyle(li, '::before').content)")
+    assert arrows == ['"↓ causes"'] * (len(chain) - 1)
+    # ...on the page's background, not the boxes' colour
+    assert page.evaluate("[...document.querySelectorAll('ol.chain li.node')].every(li => "
+                         "getComputedStyle(li).backgroundColor === 'rgba(0, 0, 0, 0)')")
     text = page.text()
     root = rec["rootCause"]
     assert f"Root cause: {root['code']}" in text
@@ -149,12 +184,20 @@ def test_investigation_page_on_a_phone_and_in_dark_mode(page: Page, site: _Site,
     page.color_scheme("dark")
     open_clean(page, url)
     no_horizontal_overflow(page)
-    svg_width = page.evaluate("document.querySelector('svg.chain').getBoundingClientRect().width")
-    assert 300 < svg_width <= PHONE[0]
+    # before: an SVG scaled down to the phone, its text ~5 px; now boxes whose text wraps at 12 px and more
+    boxes = check_chain_layout(page, min_px=12)
+    assert all(300 < b["width"] and b["right"] <= PHONE[0] for b in boxes)
+    for b, f in zip(boxes, rec["chain"]):
+        assert f["title"] in "".join(r["text"] for r in b["runs"])
     bg, fg = page.evaluate("(() => { const s = getComputedStyle(document.body); return [s.backgroundColor, s.color] })()")
     assert bg == "rgb(17, 19, 23)" and fg == "rgb(232, 234, 237)"
-    box_fill = page.evaluate("getComputedStyle(document.querySelector('svg.chain .root rect')).fill")
+    box_fill = page.evaluate("getComputedStyle(document.querySelector('ol.chain .root .box')).backgroundColor")
     assert box_fill == "rgb(74, 22, 24)"  # the dark critical background, not the light one
+    # the header keeps one line: brand, where, sign-out side by side, none wrapped or overlapping
+    head = page.evaluate("[...document.querySelectorAll('header.top .brand, header.top .where, header.top button')]"
+                         ".map(e => { const r = e.getBoundingClientRect(); return [r.left, r.right, r.height] })")
+    assert len(head) == 3 and all(h[2] < 40 for h in head), head
+    assert head[0][1] <= head[1][0] and head[1][1] <= head[2][0] and head[2][1] <= PHONE[0], head
     png_size(page.screenshot(tmp_path / "investigation-phone-dark.png"))
 
 
@@ -165,7 +208,7 @@ def test_list_page_renders_cleanly(page: Page, site: _Site, tmp_path: Path):
     open_clean(page, site.put("/", pages.render_list(recs, total=3, status=None)))
     assert page.title() == "Investigations · sre-expert"
     assert page.count("table.investigations tbody tr") == 3
-    hrefs = page.evaluate("[...document.querySelectorAll('tbody tr td:nth-child(3) a')].map(a => a.getAttribute('href'))")
+    hrefs = page.evaluate("[...document.querySelectorAll('tbody tr td.what a')].map(a => a.getAttribute('href'))")
     assert hrefs == ["/investigations/inv-aaaaaaaaaaaa", "/investigations/inv-bbbbbbbbbbbb",
                      "/investigations/inv-cccccccccccc"]
     assert "source unreadable: connection refused" in page.text("tbody")
@@ -173,9 +216,53 @@ def test_list_page_renders_cleanly(page: Page, site: _Site, tmp_path: Path):
     png_size(page.screenshot(tmp_path / "list.png"))
     page.set_viewport(*PHONE)
     no_horizontal_overflow(page)
-    # on a phone each row is a card whose cells say what they are
+    # on a phone each row is a card
     assert page.evaluate("getComputedStyle(document.querySelector('tbody td')).display") == "block"
     png_size(page.screenshot(tmp_path / "list-phone.png"))
+
+
+CELLS = """[...document.querySelectorAll('table.investigations tbody td')].map(td => {
+  const r = td.getBoundingClientRect();
+  return {cls: td.className, left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width,
+          scroll: td.scrollWidth, client: td.clientWidth, px: parseFloat(getComputedStyle(td).fontSize)};
+})"""
+
+
+def test_list_gives_the_summary_the_room(page: Page, site: _Site, tmp_path: Path):
+    """Before: at 1280 px the Summary column was ~130-225 px, one or two words a line, and five
+    investigations made a page 2,452-6,316 px tall."""
+    recs = [demo_record(inv_id=f"inv-aaaaaaaaaa{i:02d}") for i in range(4)] + [pending_record("running")]
+    open_clean(page, site.put("/five", pages.render_list(recs, total=5, status=None)))
+    table = page.evaluate("document.querySelector('table.investigations').getBoundingClientRect().width")
+    cells = page.evaluate(CELLS)
+    summaries = [c for c in cells if c["cls"] == "summary"]
+    assert len(summaries) == 5
+    assert all(c["width"] >= 0.45 * table and c["width"] >= 500 for c in summaries), (table, summaries[0])
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('td.summary')).lineHeight)")
+    text_h = page.evaluate("(() => { const r = document.createRange();"
+                           "r.selectNodeContents(document.querySelector('td.summary'));"
+                           "return r.getBoundingClientRect().height })()")
+    assert text_h / line <= 8, f"the summary takes {text_h / line:.0f} lines"
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height <= 1300, f"five investigations make a {height}px page"
+    # nothing spills out of its cell (a nowrap time wider than its column would)
+    assert all(c["scroll"] <= c["client"] for c in cells), [c for c in cells if c["scroll"] > c["client"]]
+    no_horizontal_overflow(page)
+    png_size(page.screenshot(tmp_path / "list-five.png"))
+
+    # on a phone: stacked cards, full width, readable, in reading order, nothing off screen
+    page.set_viewport(*PHONE)
+    no_horizontal_overflow(page)
+    cells = page.evaluate(CELLS)
+    assert all(c["left"] >= 0 and c["right"] <= PHONE[0] for c in cells)
+    assert all(c["px"] >= 12 for c in cells)
+    assert all(c["scroll"] <= c["client"] for c in cells)
+    first = cells[:4]  # state, alert, summary, time of the first row: one under the other
+    assert [c["cls"] for c in first] == ["state", "what", "summary", "when"]
+    for upper, lower in zip(first, first[1:]):
+        assert upper["bottom"] <= lower["top"] + 0.5
+    assert all(c["width"] >= 340 for c in first)
+    png_size(page.screenshot(tmp_path / "list-five-phone.png"))
 
 
 def test_hostile_record_runs_nothing(page: Page, site: _Site):
@@ -190,13 +277,13 @@ def test_hostile_record_runs_nothing(page: Page, site: _Site):
 def test_pages_without_diagnosis(page: Page, site: _Site):
     failed = pending_record("failed", error="snapshot: cannot list pods: connection refused")
     open_clean(page, site.put("/investigations/failed", pages.render_investigation(failed)))
-    assert page.count("svg") == 0
+    assert page.count("svg") == 0 and page.count("ol.chain") == 0
     assert "snapshot: cannot list pods: connection refused" in page.text("[role=alert]")
     resolved = demo_record(status="resolved")
     resolved["resolvedAt"] = "2026-11-26T03:30:00Z"
     open_clean(page, site.put("/investigations/resolved", pages.render_investigation(resolved)))
     assert "The alert resolved at 2026-11-26 03:30:00 UTC." in page.text("[role=status]")
-    assert page.count("svg.chain rect.box") == len(resolved["chain"])
+    assert page.count("ol.chain li.node") == len(resolved["chain"])
 
 
 def test_long_chain_fits(page: Page, site: _Site, tmp_path: Path):
@@ -209,17 +296,14 @@ def test_long_chain_fits(page: Page, site: _Site, tmp_path: Path):
         chain.append(f)
     rec.update(chain=chain, rootCause=chain[0])
     open_clean(page, site.put("/investigations/long", pages.render_investigation(rec)))
-    assert page.count("svg.chain rect.box") == 12
-    no_horizontal_overflow(page)
-    # every box's text stays inside its box
-    inside = page.evaluate(
-        "[...document.querySelectorAll('svg.chain g.node')].every(g => {"
-        "const r = g.querySelector('rect').getBoundingClientRect();"
-        "return [...g.querySelectorAll('text')].every(t => { const b = t.getBoundingClientRect();"
-        "return b.left >= r.left && b.right <= r.right + 0.5 && b.top >= r.top && b.bottom <= r.bottom; }); })")
-    assert inside
-    assert object_text(chain[5]["object"]) in page.text("ol.chain-list")
-    png_size(page.screenshot(tmp_path / "long-chain.png"))
+    for width in (1280, PHONE[0]):
+        page.set_viewport(width, 900)
+        boxes = check_chain_layout(page)
+        assert len(boxes) == 12
+        no_horizontal_overflow(page)
+        # the long names wrap inside their boxes, whole
+        assert object_text(chain[5]["object"]) in "".join(r["text"] for r in boxes[5]["runs"])
+        png_size(page.screenshot(tmp_path / f"long-chain-{width}.png"))
 
 
 def test_login_page(page: Page, site: _Site):
@@ -252,7 +336,7 @@ def _alert_payload(now: str) -> dict[str, Any]:
 
 
 def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
-    from server_harness import request, start_serve, stop_serve, wait_for
+    from server_harness import output, request, start_serve, stop_serve, wait_for, wait_until
 
     from sre_expert.diagnosis.engine import diagnose
     from sre_expert.sources.resolve import open_source
@@ -273,6 +357,14 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
         assert record["chain"][0]["id"] == root["id"]
         assert record["chain"][-1]["object"] == {"apiVersion": "v1", "kind": "Service",
                                                  "namespace": "mycure-production", "name": "api"}
+        # the CLI: the database only its owner can read, and one log line per alert and per investigation
+        assert stat.S_IMODE((tmp_path / "sre-expert.db").stat().st_mode) == 0o600
+        # (the worker logs just after it stores the result: wait for the line, bounded)
+        log = wait_until(lambda: f"investigation {inv_id} done: root cause:" in output(proc) and output(proc),
+                         "the investigation's log line")
+        assert f"alert received: APIDown firing mycure-production/api fingerprint=5c1c9a0e2b7d4f31 " \
+               f"investigation={inv_id}" in log
+        assert token not in log
 
         # without the token: the login form (or a 401), never data
         anon = browser.new_page()
@@ -288,7 +380,7 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
                           "document.querySelector('form').submit(); true")
             anon.wait_load()
             assert "wrong token" in anon.text("[role=alert]")
-            assert not [c for c in anon.cookies(base) if c["name"] == "sre_expert_token"]
+            assert not [c for c in anon.cookies(base) if c["name"].startswith("sre_expert")]
         finally:
             browser.send("Target.closeTarget", {"targetId": anon.target})
 
@@ -299,8 +391,9 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             page.evaluate(f"document.querySelector('input[name=token]').value = {json.dumps(token)};"
                           "document.querySelector('form').submit(); true")
             page.wait_load()
-            cookie = {c["name"]: c for c in page.cookies(base)}["sre_expert_token"]
+            cookie = {c["name"]: c for c in page.cookies(base)}["sre_expert_session"]
             assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert cookie["value"] != token and token not in json.dumps(page.cookies(base))
             assert page.evaluate("location.pathname") == "/"
             problems = page.problems()
             assert not problems, problems.lines()
@@ -311,8 +404,8 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             problems = page.problems()
             assert not problems, problems.lines()
             assert page.title().startswith("DONE · APIDown")
-            assert page.count("svg.chain rect.box") == len(record["chain"])
-            codes = page.evaluate("[...document.querySelectorAll('svg.chain g.node')].map(g => g.dataset.code)")
+            assert page.count("ol.chain li.node") == len(record["chain"])
+            codes = page.evaluate("[...document.querySelectorAll('ol.chain li.node')].map(g => g.dataset.code)")
             assert codes == [f["code"] for f in record["chain"]]
             assert f"Root cause: {root['code']}" in page.text()
             evidence = page.evaluate("[...document.querySelectorAll('#h-root ~ ul.evidence li')].map(l => l.innerText)")
@@ -320,6 +413,13 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             # the annotation's markup is shown as text, not interpreted
             assert "api has no ready endpoint <b>now</b>" in page.text("section[aria-labelledby=h-alerts]")
             assert page.count("section[aria-labelledby=h-alerts] b") == 0
+            # links out, from what Alertmanager sent: the rule's graph, the group and a silence for it
+            hrefs = page.evaluate("Object.fromEntries([...document.querySelectorAll('ul.links a')]"
+                                  ".map(a => [a.textContent, a.href]))")
+            assert hrefs["Graph in Prometheus"] == "http://prometheus.monitoring:9090/graph?g0.expr=up"
+            assert hrefs["The group in Alertmanager"].startswith("http://alertmanager.monitoring:9093/#/alerts?filter=%7B")
+            assert hrefs["Silence this group"].startswith(
+                "http://alertmanager.monitoring:9093/#/silences/new?filter=%7Balertname%3D%22APIDown%22")
             png_size(page.screenshot(tmp_path / "serve-investigation.png"))
 
             # a manual check of a namespace, from the API to its page
@@ -339,6 +439,18 @@ def test_serve_end_to_end(browser: Chromium, tmp_path: Path):
             page.navigate(f"{base}/investigations/inv-000000000000")
             assert "no investigation inv-000000000000" in page.text()
             assert page.document_status() == 404
+
+            # sign out from the header: back at the form, and the old session id opens nothing any more
+            session = {c["name"]: c for c in page.cookies(base)}["sre_expert_session"]["value"]
+            status, _ = request(base, "GET", "/api/v1/investigations", headers={"Cookie": f"sre_expert_session={session}"})
+            assert status == 200  # a live session opens reads
+            page.navigate(f"{base}/")
+            page.evaluate("document.querySelector('header form.signout button').click(); true")
+            page.wait_load()
+            assert page.evaluate("location.pathname") == "/login"
+            assert not [c for c in page.cookies(base) if c["name"] == "sre_expert_session"]
+            status, _ = request(base, "GET", "/api/v1/investigations", headers={"Cookie": f"sre_expert_session={session}"})
+            assert status == 401
         finally:
             browser.send("Target.closeTarget", {"targetId": page.target})
     finally:

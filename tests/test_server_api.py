@@ -74,9 +74,18 @@ def test_everything_else_needs_the_token(server, path: str, method: str) -> None
 def test_a_cookie_never_authorises_a_post(server) -> None:
     """Cookies ride along on cross-site requests; only the header may change state."""
     base, token = server
-    status, _ = request(base, "POST", "/api/v1/alerts", webhook_payload([crashloop("x")]),
-                        headers={"Cookie": f"sre_expert_token={token}"})
-    assert status == 401
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("POST", "/login", body=f"token={token}", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    resp.read()
+    conn.close()
+    session = resp.getheader("set-cookie").split(";", 1)[0]  # sre_expert_session=<random id>
+    assert resp.status == 303 and session.startswith("sre_expert_session=")
+    for cookie in (session, f"sre_expert_token={token}"):
+        status, _ = request(base, "POST", "/api/v1/alerts", webhook_payload([crashloop("x")]),
+                            headers={"Cookie": cookie})
+        assert status == 401, cookie
 
 
 # ------------------------------------------------------------------------------------------------ limits

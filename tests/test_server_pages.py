@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote_plus
 
 import pytest
 
 from sre_expert.alerts import alert_rule
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.server import pages
-from sre_expert.server.chain_svg import fit, object_text
+from sre_expert.server.chain_view import object_text
 from sre_expert.server.investigate import investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
@@ -172,7 +174,8 @@ def parse(doc: str) -> Node:
 
 
 def assert_safe(doc: str) -> Node:
-    """Well formed, no script, no event handler attribute, nothing loaded from elsewhere."""
+    """Well formed, no script, no event handler attribute, nothing loaded from elsewhere. Only a link (<a>)
+    a person follows may point elsewhere, and then only to http(s) (Prometheus, Alertmanager, Grafana)."""
     tree = parse(doc)
     assert not tree.find_all("script")
     assert not re.search(r"<script", doc, re.I)
@@ -181,6 +184,10 @@ def assert_safe(doc: str) -> Node:
         for k, v in n.attrs.items():
             assert not k.startswith("on"), (n.tag, k)
             if k in ("src", "href", "action") and v:
+                assert not re.match(r"^\s*(?:javascript|vbscript):", v, re.I), v
+                assert n.tag != "a" or not re.match(r"^\s*data:", v, re.I), v
+                if n.tag == "a" and k == "href" and re.match(r"^https?://[^/\s]", v):
+                    continue
                 assert not re.match(r"^(?:[a-z]+:)?//", v, re.I), v
     csp = [n for n in tree.find_all("meta") if n.attrs.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in (csp[0].attrs.get("content") or "")
@@ -203,21 +210,62 @@ def test_demo_record_is_a_real_chain():
 def test_investigation_page_chain_in_order():
     rec = demo_record()
     tree = assert_safe(pages.render_investigation(rec))
-    svg = tree.find("svg", "chain")
-    nodes = svg.find_all("g", "node")
+    chain = tree.find("ol", "chain")
+    nodes = chain.find_all("li", "node")
     assert [n.attrs["data-code"] for n in nodes] == [f["code"] for f in rec["chain"]]
     assert "root" in nodes[0].classes and "alerted" in nodes[-1].classes
-    assert len(svg.find_all("rect", "box")) == len(rec["chain"])
-    assert len(svg.find_all("g", "arrow")) == len(rec["chain"]) - 1
-    assert "ROOT CAUSE" in nodes[0].text() and "ALERTED" in nodes[-1].text()
-    items = tree.find("ol", "chain-list").find_all("li")
-    assert len(items) == len(rec["chain"])
-    for li, f in zip(items, rec["chain"]):
-        assert f["code"] in li.text() and f["title"] in li.text()
-    assert "(root cause)" in items[0].text() and "(alerted object)" in items[-1].text()
-    # the svg is labelled for screen readers and its boxes carry their full text
-    assert svg.attrs.get("role") == "img" and svg.attrs.get("aria-labelledby")
-    assert rec["chain"][0]["title"] in nodes[0].find("title").text()
+    assert nodes[0].find("span", "role").text() == "Root cause"
+    assert nodes[-1].find("span", "role").text() == "Alerted object"
+    assert not nodes[1].find_all("span", "role")
+    # each box holds the whole key error: code, object and title, never cut
+    for node, f in zip(nodes, rec["chain"]):
+        assert node.find("code", "code").text() == f["code"]
+        assert node.find("span", "obj").text() == object_text(f["object"])
+        assert node.find("p", "title").text() == f["title"]
+    assert chain.attrs.get("aria-label") == "Causal chain, 3 findings, root cause first"
+    # the root cause's evidence is in its own section; the others carry theirs, folded
+    assert nodes[0].find("a").attrs["href"] == "#h-root"
+    for node, f in zip(nodes[1:], rec["chain"][1:]):
+        folded = node.find("details", "more")
+        assert [li.text() for li in folded.find("ul", "evidence").find_all("li")] == f["evidence"]
+
+
+def test_the_chain_appears_once():
+    """Before: drawn, listed as text, repeated in the summary line and again as "Along the chain"."""
+    rec = demo_record()
+    doc = pages.render_investigation(rec)
+    tree = assert_safe(doc)
+    text = tree.find("main").text()
+    root, *rest = rec["chain"]
+    for f in rest:  # (codes repeat: other Services have no endpoints either; titles name the object)
+        assert text.count(f["title"]) == 1, f["title"]
+    # the root cause: its box, and the heading of its evidence-and-fix section
+    assert text.count(root["code"]) == 2 and text.count(root["title"]) == 2
+    assert rec["summary"] not in text  # the summary is the chain in one line
+    assert len(tree.find_all("ol", "chain")) == 1 and not tree.find_all("svg")
+
+
+def test_no_api_field_names_on_the_pages():
+    """What a person reads says "alerts", "root cause", "Alertmanager group", not rootCause or groupKey."""
+    rec = demo_record()
+    keys: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            keys.update(k for k in value if re.search(r"[a-z][A-Z]", k))
+            for v in value.values():
+                collect(v)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v)
+
+    collect(rec)
+    collect({"alertsTotal": 1, "alertsOffset": 1, "alertsLimit": 1, "externalURL": 1, "generatorURL": 1})
+    big = dict(rec, alertsTotal=500)
+    for doc in (pages.render_investigation(big), pages.render_list([big], total=1, status=None)):
+        text = assert_safe(doc).find("main").text()
+        leaked = sorted(k for k in keys if re.search(rf"\b{k}\b", text))
+        assert not leaked, leaked
 
 
 def test_investigation_page_header_root_cause_and_evidence():
@@ -228,7 +276,6 @@ def test_investigation_page_header_root_cause_and_evidence():
     assert "PodCrashLooping" in title and "DONE" in title
     root = rec["rootCause"]
     text = tree.text()
-    assert rec["summary"] in text
     assert "pod-not-starting" in text and "Pod not starting" in text
     assert f"mycure-production · Pod {demo_pod()}" in text
     root_sec = next(s for s in tree.find_all("section") if s.attrs.get("aria-labelledby") == "h-root")
@@ -373,7 +420,7 @@ def test_resolved_investigation():
     tree = assert_safe(pages.render_investigation(rec))
     banner = tree.find("div", "banner")
     assert "resolved" in banner.text() and "2026-11-26 03:30:00 UTC" in banner.text()
-    assert tree.find_all("svg")  # the diagnosis stays
+    assert tree.find_all("ol", "chain")  # the diagnosis stays
 
 
 def manual_record(namespace: str | None, component: str | None = None) -> dict[str, Any]:
@@ -389,14 +436,13 @@ def test_manual_check():
     assert rec["chain"] and rec["candidates"]
     tree = assert_safe(pages.render_investigation(rec))
     assert tree.find("title").text().startswith("DONE · Manual check · mycure-production")
-    nodes = tree.find("svg", "chain").find_all("g", "node")
+    nodes = tree.find("ol", "chain").find_all("li", "node")
     assert [n.attrs["data-code"] for n in nodes] == [f["code"] for f in rec["chain"]]
     # a longer chain of a manual check ends at a symptom, not at an alerted object
     chain = demo_record()["chain"]
-    longer = pages.render_investigation(dict(rec, chain=chain, rootCause=chain[0]))
-    svg = assert_safe(longer).find("svg", "chain")
-    assert "SYMPTOM" in svg.find_all("g", "node")[-1].text() and "ALERTED" not in svg.text()
-    assert "(symptom)" in longer and "(alerted object)" not in longer
+    longer = assert_safe(pages.render_investigation(dict(rec, chain=chain, rootCause=chain[0]))).find("ol", "chain")
+    assert longer.find_all("li", "node")[-1].find("span", "role").text() == "Symptom"
+    assert "Alerted object" not in longer.text()
     roots = next(s for s in tree.find_all("section") if s.attrs.get("aria-labelledby") == "h-roots")
     assert [d.find("code").text() for d in roots.find_all("details")] == [f["code"] for f in rec["candidates"]]
     alerts = next(s for s in tree.find_all("section") if s.attrs.get("aria-labelledby") == "h-alerts")
@@ -431,15 +477,12 @@ def test_long_chain_is_drawn_whole():
         chain.append(f)
     rec.update(chain=chain, rootCause=chain[0])
     tree = assert_safe(pages.render_investigation(rec))
-    svg = tree.find("svg", "chain")
-    assert len(svg.find_all("rect", "box")) == 14 and len(svg.find_all("g", "arrow")) == 13
-    view = [float(x) for x in svg.attrs["viewbox"].split()]
-    last_rect = svg.find_all("rect", "box")[-1]
-    assert float(last_rect.attrs["y"]) + float(last_rect.attrs["height"]) <= view[3]
-    # box lines are cut to fit, the text list keeps them whole
-    obj_line = svg.find_all("text", "obj")[0].text()
-    assert obj_line.endswith("…") and len(obj_line) < len(object_text(chain[0]["object"]))
-    assert object_text(chain[0]["object"]) in tree.find("ol", "chain-list").text()
+    nodes = tree.find("ol", "chain").find_all("li", "node")
+    assert len(nodes) == 14
+    # nothing is cut: the long object names and titles are in their boxes whole
+    for node, f in zip(nodes, chain):
+        assert node.find("span", "obj").text() == object_text(f["object"])
+        assert node.find("p", "title").text() == f["title"]
 
 
 def test_list_page():
@@ -509,8 +552,6 @@ def test_times_and_helpers():
     assert pages.format_time("<yesterday>") == "<time>&lt;yesterday&gt;</time>"
     assert pages.scope_text({"namespace": None, "kind": "Node", "name": "k8s-worker-2"}) == "Node k8s-worker-2"
     assert pages.scope_text({}) == "cluster-wide"
-    assert fit("abcdefghij", 60, 10, 1) == "abcde…"
-    assert fit("abc", 60, 10, 1) == "abc"
     assert object_text({"kind": "Node", "namespace": None, "name": "n1"}) == "Node n1"
 
 
@@ -540,6 +581,229 @@ def test_big_groups_show_counts_not_every_alert():
     assert len(tree.find_all("div", "alert-card")) == 3
     text = tree.text()
     assert "Alerts (40000)" in text and "Showing the first 3 of 40000 alerts" in text
-    assert "alertsOffset=3" in text
+    rest = [a for a in tree.find_all("a") if a.text() == "the other 39997 as JSON"]
+    assert rest and rest[0].attrs["href"] == f"/api/v1/investigations/{big['id']}?alertsOffset=3"
     single = assert_safe(pages.render_list([dict(rec, alerts=first, alertsTotal=1)], total=1, status=None))
     assert " alerts" not in single.find("tbody").find("tr").text()
+
+
+# ------------------------------------------------------------------------------------------- serve: sign-in, logs, db
+
+
+SERVE_TOKEN = "test-token-pages-0123456789"
+
+
+@pytest.fixture
+def served(tmp_path, caplog):
+    """The app in process (fastapi's TestClient) over the demo snapshot, with its database in tmp_path."""
+    from fastapi.testclient import TestClient
+
+    from sre_expert.server.app import create_app
+    from sre_expert.server.config import ServeConfig
+
+    snap, _ = _demo()
+    caplog.set_level("INFO", logger="sre_expert.server")
+    app = create_app(ServeConfig(db_path=str(tmp_path / "serve.db"), token=SERVE_TOKEN, demo=True,
+                                 loader=lambda: snap))
+    with TestClient(app, base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
+        yield client
+
+
+def _cookie(jar: dict[str, str]) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+
+def _sign_in(client) -> str:
+    resp = client.post("/login", content=f"token={SERVE_TOKEN}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status_code == 303 and resp.headers["location"] == "/"
+    return resp.cookies["sre_expert_session"]
+
+
+def test_the_cookie_is_a_session_id_never_the_token(served):
+    set_cookie = served.post("/login", content=f"token={SERVE_TOKEN}",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"}).headers["set-cookie"]
+    assert SERVE_TOKEN not in set_cookie
+    assert "HttpOnly" in set_cookie and "samesite=strict" in set_cookie.lower() and "Max-Age=43200" in set_cookie
+    session = _sign_in(served)
+    assert len(session) >= 43 and session != SERVE_TOKEN
+    served.cookies.clear()
+    assert served.get("/", headers=_cookie({"sre_expert_session": session})).status_code == 200
+    # the token itself in the cookie opens nothing; neither does a made-up id or the old cookie name
+    for jar in ({"sre_expert_session": SERVE_TOKEN}, {"sre_expert_session": "x" * 43},
+                {"sre_expert_token": SERVE_TOKEN}):
+        resp = served.get("/", headers=_cookie(jar))
+        assert resp.status_code == 303 and resp.headers["location"] == "/login", jar
+    # a session never authorises a change, like the token cookie before it
+    assert served.post("/api/v1/check", json={}, headers=_cookie({"sre_expert_session": session})).status_code == 401
+
+
+def test_sign_out_deletes_the_session(served):
+    session = _sign_in(served)
+    served.cookies.clear()
+    resp = served.post("/logout", headers=_cookie({"sre_expert_session": session}))
+    assert resp.status_code == 303 and resp.headers["location"] == "/login"
+    assert 'sre_expert_session=""' in resp.headers["set-cookie"] and "Max-Age=0" in resp.headers["set-cookie"]
+    # the id is dead on the server, not only forgotten by this browser
+    resp = served.get("/", headers=_cookie({"sre_expert_session": session}))
+    assert resp.status_code == 303 and resp.headers["location"] == "/login"
+    # every page offers the way out
+    other = _sign_in(served)
+    served.cookies.clear()
+    tree = parse(served.get("/", headers=_cookie({"sre_expert_session": other})).text)
+    form = [f for f in tree.find_all("form") if f.attrs.get("action") == "/logout"]
+    assert form and form[0].attrs["method"] == "post" and form[0].find("button").text().strip() == "Sign out"
+
+
+def test_sessions_expire_and_stay_bounded():
+    from sre_expert.server.auth import Sessions
+
+    now = [1000.0]
+    sessions = Sessions(ttl=60, clock=lambda: now[0], limit=3)
+    first = sessions.create()
+    assert sessions.valid(first) and not sessions.valid(None) and not sessions.valid("")
+    now[0] += 59
+    assert sessions.valid(first)
+    now[0] += 2
+    assert not sessions.valid(first) and len(sessions) == 0
+    ids = [sessions.create() for _ in range(4)]
+    assert len(sessions) == 3 and not sessions.valid(ids[0]) and all(sessions.valid(i) for i in ids[1:])
+    assert sessions.delete(ids[1]) and not sessions.valid(ids[1]) and not sessions.delete(ids[1])
+
+
+def test_the_database_file_is_private(served, tmp_path):
+    import stat
+
+    for name in ("serve.db", "serve.db-wal", "serve.db-shm"):
+        path = tmp_path / name
+        if name == "serve.db" or path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
+    import time
+
+    pod = demo_pod()
+    labels = {"alertname": "PodCrashLooping", "severity": "critical", "namespace": "mycure-production",
+              "pod": pod, "token": "ghp_" + "a" * 36}
+    payload = {"version": "4", "status": "firing", "receiver": "sre-expert", "groupKey": "{}:{alertname=\"x\"}",
+               "groupLabels": {}, "commonLabels": labels, "commonAnnotations": {},
+               "externalURL": "http://alertmanager:9093",
+               "alerts": [{"status": "firing", "labels": labels, "annotations": {},
+                           "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                           "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5a"},
+                          {"status": "firing", "annotations": {},
+                           "labels": {**labels, "pod": "ghp_" + "b" * 36, "service": "svc\nFORGED log line"},
+                           "startsAt": "2026-11-26T02:50:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                           "generatorURL": "http://prometheus:9090/graph", "fingerprint": "3f1c2a9d8e7b6c5b"}]}
+    resp = served.post("/api/v1/alerts", json=payload, headers={"Authorization": f"Bearer {SERVE_TOKEN}"})
+    assert resp.status_code == 200
+    (inv_id,) = resp.json()["investigations"]
+
+    def info() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "sre_expert.server" and r.levelname == "INFO"]
+
+    for _ in range(600):  # bounded wait for the worker thread (it logs after storing), not a timing assertion
+        if any(m.startswith(f"investigation {inv_id} done:") for m in info()):
+            break
+        time.sleep(0.05)
+    lines = info()
+    received = [m for m in lines if m.startswith("alert received:")]
+    assert len(received) == 2
+    assert f"PodCrashLooping firing mycure-production/{pod} fingerprint=3f1c2a9d8e7b6c5a investigation={inv_id}" \
+        in received[0]
+    finished = [m for m in lines if m.startswith(f"investigation {inv_id} done:")]
+    assert len(finished) == 1 and "POD-STORAGE-CORRUPTION" in finished[0]
+    assert not any("ghp_" + "a" * 36 in m or "ghp_" + "b" * 36 in m for m in lines)  # redacted first
+    assert "svc\\nFORGED log line" in received[1] and not any("\n" in m for m in lines)
+
+
+# ------------------------------------------------------------------------------------------- links out
+
+
+def test_links_to_prometheus_alertmanager_and_grafana():
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    rec = demo_record()
+    rec["externalURL"] = "http://alertmanager.monitoring:9093/"
+    expr = 'sum(kube_pod_container_status_restarts_total{namespace="mycure-production"}) > 3'
+    gen = "http://prometheus.monitoring:9090/graph?g0.expr=" + quote_plus(expr) + "&g0.tab=1"
+    rec["alerts"][0]["generatorURL"] = gen
+    tree = assert_safe(pages.render_investigation(rec, grafana_url="https://grafana.example.org/"))
+    links = {a.text(): a.attrs["href"] for a in tree.find_all("a") if a.attrs.get("href", "").startswith("http")}
+    assert links["Graph in Prometheus"] == gen
+    # an annotation that is a URL (the rule's runbook_url) is a link; text with a URL inside stays text
+    assert links["https://runbooks.example.internal/pod-not-starting"] == "https://runbooks.example.internal/pod-not-starting"
+    rec["alerts"][0]["annotations"]["description"] = "see https://x.example.org now"
+    texts = [a.text() for a in assert_safe(pages.render_investigation(rec)).find_all("a")]
+    assert not [t for t in texts if "x.example.org" in t]
+    # Alertmanager: the group's alerts and a new silence, both filtered by the labels the group shares
+    group, silence = links["The group in Alertmanager"], links["Silence this group"]
+    common = rec["commonLabels"]
+    want = "{" + ",".join(f'{k}="{common[k]}"' for k in sorted(common)) + "}"
+    assert group.startswith("http://alertmanager.monitoring:9093/#/alerts?filter=")
+    assert unquote(group.split("filter=", 1)[1]) == want
+    assert silence.startswith("http://alertmanager.monitoring:9093/#/silences/new?filter=")
+    q = parse_qs(silence.split("?", 1)[1])
+    assert q["filter"] == [want] and q["comment"] == ["sre-expert investigation inv-0123456789ab"]
+    assert "+" not in silence  # spaces as %20: the UI reads the fragment literally
+    # Grafana Explore with the alert's query, from an hour before it started
+    explore = urlsplit(links["Explore in Grafana"])
+    assert explore.netloc == "grafana.example.org" and explore.path == "/explore"
+    pane = json.loads(parse_qs(explore.query)["panes"][0])["sre"]
+    assert pane["queries"] == [{"refId": "A", "expr": expr}]
+    assert pane["range"] == {"from": "1795657800000", "to": "now"}  # 2026-11-26T01:50:00Z in ms
+
+
+def test_links_only_when_known_and_only_http():
+    rec = demo_record()
+    rec["alerts"][0]["annotations"].pop("runbook_url")
+    tree = assert_safe(pages.render_investigation(rec))  # no externalURL, generatorURL, Grafana
+    assert not [a for a in tree.find_all("a") if a.attrs.get("href", "").startswith(("http", "javascript"))]
+    rec["alerts"][0]["annotations"]["runbook_url"] = "javascript:alert(1)"
+    assert not [a for a in assert_safe(pages.render_investigation(rec)).find_all("a")
+                if "alert(1)" in a.attrs.get("href", "")]
+    rec["externalURL"] = "javascript:alert(1)//"
+    rec["alerts"][0]["generatorURL"] = "javascript:alert(1)//?g0.expr=up"
+    for doc in (pages.render_investigation(rec, grafana_url="https://grafana.example.org"),
+                pages.render_investigation(dict(rec, alerts=[dict(rec["alerts"][0], generatorURL="data:,x")]))):
+        hrefs = [a.attrs.get("href", "") for a in assert_safe(doc).find_all("a")]
+        assert not [h for h in hrefs if h.startswith(("javascript", "data", "http"))], hrefs
+    # a generatorURL without a query still links to Prometheus, but gives Grafana nothing to explore
+    rec["alerts"][0]["generatorURL"] = "http://prometheus:9090/graph"
+    tree = assert_safe(pages.render_investigation(rec, grafana_url="https://grafana.example.org"))
+    texts = [a.text() for a in tree.find_all("a")]
+    assert "Graph in Prometheus" in texts and "Explore in Grafana" not in texts
+
+
+def test_matchers_quote_like_alertmanager():
+    assert pages.matchers({"b": 'say "hi"', "a": "c:\\dir", "bad-name": "x", "n": "l1\nl2"}) == \
+        '{a="c:\\\\dir",b="say \\"hi\\"",n="l1\\nl2"}'
+    assert pages.matchers({}) == "{}"
+
+
+def test_webhook_urls_are_kept_checked_and_redacted(tmp_path):
+    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.server.store import Store
+
+    alert = {"status": "firing", "labels": {"alertname": "A", "namespace": "n"}, "annotations": {},
+             "startsAt": "2026-11-26T02:50:00Z", "fingerprint": "1111111111111111",
+             "generatorURL": "http://prometheus:9090/graph?g0.expr=up&password=hunter2hunter2"}
+    doc = {"version": "4", "status": "firing", "receiver": "r", "groupKey": "{}:{a}", "commonLabels": {"alertname": "A"},
+           "externalURL": "http://alertmanager:9093", "alerts": [alert, dict(alert, fingerprint="2222222222222222",
+                                                                             generatorURL="javascript:alert(1)")]}
+    payload, errors = parse_webhook(doc)
+    assert not errors and payload is not None
+    assert [a["generatorURL"] for a in payload["alerts"]][1] is None
+    store = Store(str(tmp_path / "db.sqlite"))
+    try:
+        (inv,) = store.ingest(redacted(payload))
+        rec = store.get(inv)
+        assert rec["externalURL"] == "http://alertmanager:9093"
+        first = rec["alerts"][0]["generatorURL"]
+        assert first.startswith("http://prometheus:9090/graph?g0.expr=up") and "hunter2hunter2" not in first
+        assert rec["alerts"][1]["generatorURL"] is None
+        listed, _ = store.list()
+        assert listed[0]["externalURL"] == "http://alertmanager:9093"
+    finally:
+        store.close()

@@ -826,11 +826,15 @@ def test_build_is_deterministic():
 def test_write_bundle_json(tmp_path, healthy):
     out = write_bundle(healthy, tmp_path / "bundle")
     meta = json.loads((out / "bundle.json").read_text())
+    kinds = meta.pop("kinds")  # a synthetic cluster stands for a full sweep: every kind it lists was collected
     assert meta == {
         "capturedAt": "2025-03-12T10:17:05Z",
         "cluster": healthy.cluster,
         "kubernetesVersion": healthy.kubernetes_version,
     }
+    from sre_expert.sources.kinds import COLLECTED_KINDS
+
+    assert {f"{s.group}/{s.kind}" if s.group else s.kind for s in COLLECTED_KINDS} <= set(kinds)
     pods_text = (out / "pods.json").read_text()
     assert pods_text.startswith('{\n    "apiVersion": "v1",\n    "items": [\n')
     loaded = []

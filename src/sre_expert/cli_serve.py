@@ -51,6 +51,7 @@ def serve(
     slack_webhook: Annotated[Optional[str], typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
     webhook: Annotated[Optional[str], typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
     external_url: Annotated[Optional[str], typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
+    grafana_url: Annotated[Optional[str], typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Investigations run in parallel.")] = 2,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
     source_ttl: Annotated[Optional[float], typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
@@ -103,9 +104,10 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{bound}"
 
-    from .server.config import ServeConfig
+    from .server.config import ServeConfig, create_private
     from .server.store import Store, StoreError
 
+    create_private(db)  # 0600: alert labels and evidence are nobody else's business
     try:  # open (and migrate) the database now, so a bad --db is an error before we listen
         Store(db).close()
     except StoreError as e:
@@ -116,9 +118,18 @@ def serve(
         db_path=db, token=token, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
         namespaces=tuple(namespace or ()), prometheus=prometheus, workers=workers, max_body=max_body, slack_webhook=slack_webhook,
         webhook=webhook, external_url=external_url or base,
+        grafana_url=grafana_url.rstrip("/") if grafana_url else None,
         source_ttl=source_ttl, notify_base_delay=notify_backoff, notify_max_attempts=notify_attempts,
         announce=lambda msg: print(f"sre-expert serve: {msg}", flush=True),
     )
+    import logging
+
+    # one line per alert received and per investigation finished (INFO), errors too, on stderr
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    server_log = logging.getLogger("sre_expert.server")
+    server_log.addHandler(handler)
+    server_log.setLevel(logging.INFO)
     import uvicorn
 
     from .server.app import create_app

@@ -3,9 +3,10 @@
 Files: one kubectl-style JSON `List` per kind (`pods.json`, `deployments.apps.json`, …, 4-space indent,
 sorted keys, Go's escaping of <, > and &), `logs/<ns>/<pod>/<container>[.previous].log` for the
 containers the sweep tailed, and `bundle.json` with capturedAt, cluster, kubernetesVersion, the
-swept `namespaces` (`-n`; [] = all, read back as the snapshot's scope) and the sweep's collectionErrors. Secret values never reach the file (the sweep blanks them as it parses;
-keys are kept). The archive is written to a temporary name and renamed, so an interrupted collect
-leaves no half bundle behind.
+swept `namespaces` (`-n`; [] = all, read back as the snapshot's scope), the `kinds` listed (even empty:
+"Pod", "apps/Deployment"), the kinds not installed, and the sweep's collectionErrors. Secret values never
+reach the file (the sweep blanks them as it parses; keys are kept). The archive is written to a temporary
+name and renamed, so an interrupted collect leaves no half bundle behind.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def bundle_meta(sweep: Sweep) -> dict[str, Any]:
         "collectedBy": f"sre-expert {__version__}",
         "namespaces": list(sweep.namespaces),
         "collectionErrors": sweep.errors,
+        # Every kind listed (even with no objects): a reader counts only these as collected (DESIGN.md).
+        "kinds": sorted(dict.fromkeys(f"{s.spec.group}/{s.spec.kind}" if s.spec.group else s.spec.kind
+                                      for s, _ in sweep.lists)),
         "kindsNotInstalled": sorted(f"{s.kind}.{s.group}" if s.group else s.kind for s in sweep.not_installed),
     }
 

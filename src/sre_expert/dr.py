@@ -24,6 +24,7 @@ import yaml
 from . import cron
 from .model import Key
 from .snapshot import Snapshot
+from .sources.kinds import add_commands
 from .timeutil import human, parse_time
 
 Obj = dict[str, Any]
@@ -408,10 +409,16 @@ class VeleroState:
         return bool(self.locations or self.schedules or self.backups)
 
     @property
+    def not_collected(self) -> list[str]:
+        """Velero kinds the capture does not hold (a bundle without their files): no schedule or backup can
+        be judged missing from it."""
+        return [k for k in ("Schedule", "Backup") if not self.snap.collected(k)]
+
+    @property
     def unseen(self) -> bool:
-        """Nothing of Velero was read because its namespace was outside a scoped sweep (`-n`): whether it is
-        installed, and what it backs up, is unknown."""
-        return not self.installed and not self.snap.sees(self.namespace)
+        """Whether Velero is installed, and what it backs up, is unknown: its Schedules or Backups were not
+        collected, or nothing of it was read because its namespace was outside a scoped sweep (`-n`)."""
+        return bool(self.not_collected) or (not self.installed and not self.snap.sees(self.namespace))
 
     def location_available(self, name: str | None) -> tuple[bool | None, str]:
         """(available?, evidence) of a BackupStorageLocation."""
@@ -568,7 +575,8 @@ def dr_status(snap: Snapshot, state: VeleroState | None = None) -> list[Namespac
     limit_grace = obj.grace
     out: list[NamespaceDR] = []
     if st.unseen:  # every namespace would read "in no schedule": unknowable, not a verdict
-        snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
+        if not st.not_collected:  # not collected: the caller says so (run_dr_status)
+            snap.outside(st.namespace, f"Velero schedules and backups (namespace {st.namespace})")
         return out
     for ns in snap.namespaces():
         if ns in obj.ignore_namespaces:
@@ -734,8 +742,10 @@ def _restore_name(prefix: str, snap: Snapshot) -> str:
     return (prefix[: 63 - len(suffix)].rstrip("-") + suffix).lower()
 
 
-def _deployment_available(dep: Obj | None) -> tuple[bool | None, str]:
+def _deployment_available(dep: Obj | None, read: bool = True) -> tuple[bool | None, str]:
     if dep is None:
+        if not read:
+            return None, "not checked: Deployments were not collected"
         return None, "velero Deployment not found in the snapshot"
     md, spec, st = dep["metadata"], dep.get("spec") or {}, dep.get("status") or {}
     want = spec.get("replicas", 1)
@@ -784,8 +794,12 @@ def _argocd_pause_resume(snap: Snapshot, ns: str) -> tuple[list[Step], list[Step
 def _backup_preconditions(st: VeleroState, b: BackupInfo | None, snap: Snapshot, rpo: timedelta,
                           what: str) -> list[Precondition]:
     out: list[Precondition] = []
-    ok, text = _deployment_available(st.server())
+    ok, text = _deployment_available(st.server(), snap.collected("Deployment"))
     out.append(Precondition("The Velero server is running", ok, text))
+    if b is None and not snap.collected("Backup"):
+        out.append(Precondition(f"A Completed backup of {what} exists", None,
+                                "not checked: Backups were not collected"))
+        return out
     if b is None:
         out.append(Precondition(f"A Completed backup of {what} exists", False,
                                 f"no Backup with phase Completed covers {what}"))
@@ -849,7 +863,11 @@ def dr_plan(snap: Snapshot, scenario: str, namespace: str | None = None) -> Plan
             f"scenario {sc.id} restores one namespace; choose one of: {', '.join(plan.candidates) or '(none found)'}"))
         return plan
     builder(snap, st, plan)
-    if st.unseen:
+    if st.not_collected:
+        plan.notes.append(f"Velero {' and '.join(st.not_collected)} {'was' if len(st.not_collected) == 1 else 'were'} "
+                          "not collected, so the restore point and the preconditions that need them are unknown; add "
+                          f"them: {add_commands(st.not_collected)}")
+    elif st.unseen:
         plan.notes.append(f"Velero's namespace {st.namespace} is outside the swept namespaces ({snap.info.scope_text()}): "
                           "its backups, schedules and storage locations were not read, so the restore point and the "
                           "preconditions that need them are unknown; sweep it too (-n " + st.namespace + ")")

@@ -33,6 +33,7 @@ class Check:
     reads: tuple[str, ...]
     fn: Callable[..., Iterable[Finding]]
     post: bool = False
+    any_read: bool = False
 
 
 _CHECKS: dict[str, Check] = {}
@@ -66,15 +67,17 @@ def note_not_checked(what: str) -> None:
 
 
 def check(
-    component: str, codes: Sequence[str], reads: Sequence[str] = (), post: bool = False
+    component: str, codes: Sequence[str], reads: Sequence[str] = (), post: bool = False, any_read: bool = False
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check. `reads` names the kinds it needs, to report "not checked" when they were not
-    collected. A `post` check runs after the others as `fn(snapshot, findings)`, e.g. to report warning
-    events that no other finding explains."""
+    collected: the check runs only when all of them were (`any_read`: when any was, for a check that judges
+    each object of those kinds on its own status and asks `snap.collected` before calling anything missing).
+    A `post` check runs after the others as `fn(snapshot, findings)`, e.g. to report warning events that no
+    other finding explains."""
 
     def deco(fn: CheckFn) -> CheckFn:
         name = f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
-        _CHECKS[name] = Check(name, component, tuple(codes), tuple(reads), fn, post)
+        _CHECKS[name] = Check(name, component, tuple(codes), tuple(reads), fn, post, any_read)
         return fn
 
     return deco

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .model import Key, key_of
+from .model import Key, index_kind, key_of
 from .selectors import matches, matches_map
+from .sources.kinds import BUILTIN_GROUPS, COLLECTED_KINDS, spec_of
 from .timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -39,6 +40,10 @@ class SnapshotInfo:
     warnings: list[str] = field(default_factory=list)
     # The namespaces a scoped sweep (`-n`) listed namespaced kinds in; () means every namespace was read.
     namespaces: tuple[str, ...] = ()
+    # Kinds (index names, see model.kind_name) the source read, even when it found none: a bundle's files and
+    # bundle.json "kinds", what a live sweep listed or found not installed. The Snapshot adds the kinds of its
+    # objects. None: not known (an in-memory snapshot of a whole platform), every kind counts as collected.
+    collected_kinds: frozenset[str] | None = None
     # Where captured_at came from: "" for a live sweep's clock, else e.g. "bundle.json capturedAt" or
     # "estimated from event and status times" (reports say so when the time is not the recorded one).
     captured_at_source: str = ""
@@ -154,7 +159,7 @@ class Snapshot:
         events: dict[Key, list[Obj]] = defaultdict(list)
         for ev in self._by_kind.get("Event", ()):
             s = ev.get("involvedObject") or ev.get("regarding") or {}  # event_subject(ev), inlined: per event
-            kind = s.get("kind") or ""
+            kind = index_kind(s.get("kind") or "", s.get("apiVersion"))  # a Longhorn Node's events stay its own
             ns = "" if kind in cluster_kinds else (s.get("namespace") or "")
             events[(kind, ns, s.get("name") or "")].append(ev)
         self._events = dict(events)
@@ -174,6 +179,10 @@ class Snapshot:
             if svc:
                 slices[(md.get("namespace") or "", svc)].append(es)
         self._slices = dict(slices)
+
+        if info.collected_kinds is not None:
+            info.collected_kinds = frozenset(info.collected_kinds).union(self._by_kind)
+        self._not_installed: frozenset[tuple[str, str]] | None = None
 
     # --- basic access -------------------------------------------------------------------------
     @property
@@ -203,12 +212,43 @@ class Snapshot:
         return sorted(names)
 
     def collected(self, kind: str) -> bool:
-        """False when the source recorded that this kind could not be read (forbidden, failed): cluster-wide,
-        or in every namespace of a scoped sweep (`-n`, which lists per namespace)."""
+        """Whether the source read this kind, so that finding none of it means there is none. False when the
+        kind was not in the capture (a bundle without its file, see SnapshotInfo.collected_kinds) unless the
+        captured CRD list shows it is not installed, or when the source recorded it could not be read
+        (forbidden, failed): cluster-wide, or in every namespace of a scoped sweep (`-n`)."""
+        kinds = self.info.collected_kinds
+        if kinds is not None and kind not in kinds and not self.not_installed(kind):
+            return False
         failed = {e.get("namespace") or "" for e in self.info.collection_errors if e.get("kind") == kind}
         if "" in failed:
             return False
         return not (self.info.namespaces and failed.issuperset(self.info.namespaces))
+
+    def not_installed(self, kind: str) -> bool:
+        """True when the kind is a custom resource of the kinds table and the captured CRD list (read whole)
+        has no CRD for it: then none of it can exist, even though the bundle holds no file of it."""
+        spec = spec_of(kind)
+        if spec is None or spec.group in BUILTIN_GROUPS:
+            return False
+        if self._not_installed is None:
+            crd_read = ("CustomResourceDefinition" in (self.info.collected_kinds or ())
+                        and not any(e.get("kind") == "CustomResourceDefinition" for e in self.info.collection_errors))
+            served: set[tuple[str, str]] = set()
+            for crd in self._by_kind.get("CustomResourceDefinition", ()):
+                sp = crd.get("spec") or {}
+                served.add((str(sp.get("group") or ""), str((sp.get("names") or {}).get("kind") or "")))
+            self._not_installed = frozenset(
+                (s.group, s.kind) for s in COLLECTED_KINDS if s.group not in BUILTIN_GROUPS and (s.group, s.kind) not in served
+            ) if crd_read else frozenset()
+        return (spec.group, spec.kind) in self._not_installed
+
+    def uncollected(self) -> list[str]:
+        """Kinds a full sweep reads (the kinds table) that this capture does not hold, in table order, except
+        those recorded as collection errors (each check that needed one says so itself)."""
+        if self.info.collected_kinds is None:
+            return []
+        failed = {e.get("kind") for e in self.info.collection_errors}
+        return [s.kind for s in COLLECTED_KINDS if s.kind not in failed and not self.collected(s.kind)]
 
     # --- scope: what a namespace-scoped sweep (`-n`) could not see -----------------------------
     def sees(self, namespace: str | None) -> bool:

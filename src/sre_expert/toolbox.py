@@ -480,18 +480,36 @@ def _compact(f: dict[str, Any], evidence: int, caused_by: list[str] | None = Non
 
 
 def _kind(kind: str, kinds: list[str]) -> str | None:
-    """The snapshot's kind for what a user types: Pod, pod, pods, po, certificates.cert-manager.io."""
-    k = kind.strip().split(".", 1)[0].lower()
-    lower = {x.lower(): x for x in kinds}
-    if k in lower:
-        return lower[k]
-    if k in _SHORT_NAMES and _SHORT_NAMES[k] in kinds:
-        return _SHORT_NAMES[k]
+    """The snapshot's kind for what a user types: Pod, pod, pods, po, certificates.cert-manager.io,
+    nodes.longhorn.io (the Snapshot's "Node.longhorn.io", never the core Node)."""
+    from .model import kind_name
+
+    typed, _, group = kind.strip().partition(".")
+    by_base: dict[str, list[str]] = {}
+    for x in kinds:
+        by_base.setdefault(x.split(".", 1)[0].lower(), []).append(x)
+    base = _plain_kind(typed.lower(), by_base)
+    if base is None:
+        return None
+    names = by_base[base]
+    if group:
+        wanted = kind_name(names[0].split(".", 1)[0], group)
+        return wanted if wanted in names else None
+    plain = [x for x in names if "." not in x]
+    return plain[0] if plain else (names[0] if len(names) == 1 else None)
+
+
+def _plain_kind(k: str, by_base: dict[str, list[str]]) -> str | None:
+    if k in by_base:
+        return k
+    short = _SHORT_NAMES.get(k)
+    if short and short.lower() in by_base:
+        return short.lower()
     for suffix in ("es", "s"):
-        if k.endswith(suffix) and k[: -len(suffix)] in lower:
-            return lower[k[: -len(suffix)]]
-    if k.endswith("ies") and k[:-3] + "y" in lower:
-        return lower[k[:-3] + "y"]
+        if k.endswith(suffix) and k[: -len(suffix)] in by_base:
+            return k[: -len(suffix)]
+    if k.endswith("ies") and k[:-3] + "y" in by_base:
+        return k[:-3] + "y"
     return None
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Key
+from ..model import Key, index_kind
 from ..registry import check, finding
 from ..snapshot import Snapshot
 from .events import cond_line, event_line, latest_by_reason, recent_events
@@ -102,7 +102,7 @@ def _current_metrics(hpa: Obj) -> list[Obj]:
 def _target(snap: Snapshot, hpa: Obj) -> tuple[dict[str, str], Obj | None]:
     ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
     ns = hpa["metadata"].get("namespace") or ""
-    return ref, snap.get(ref.get("kind") or "", ns, ref.get("name") or "")
+    return ref, snap.get(index_kind(ref.get("kind") or "", ref.get("apiVersion")), ns, ref.get("name") or "")
 
 
 def _age_s(snap: Snapshot, obj: Obj) -> float:

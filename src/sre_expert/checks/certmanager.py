@@ -731,7 +731,8 @@ def _issuers(snap: Snapshot) -> list[Obj]:
     return [*snap.list("ClusterIssuer"), *snap.list("Issuer")]
 
 
-@check(COMPONENT, codes=("CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING"), reads=("ClusterIssuer", "Issuer"))
+@check(COMPONENT, codes=("CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING"), reads=("ClusterIssuer", "Issuer"),
+       any_read=True)
 def issuers(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for iss in _issuers(snap):

@@ -349,8 +349,8 @@ def _involved(evs: list[Obj]) -> Obj:
 def _ref(key: Key, evs: list[Obj], obj: Obj | None) -> ObjectRef:
     if obj is not None:
         return ObjectRef.of(obj)
-    inv = _involved(evs)
-    return ObjectRef(inv.get("apiVersion") or "", key[0], key[1] or None, key[2])
+    inv = _involved(evs)  # its own kind: key[0] is the index name ("Node.longhorn.io" for a Longhorn Node)
+    return ObjectRef(inv.get("apiVersion") or "", inv.get("kind") or key[0], key[1] or None, key[2])
 
 
 def _single(snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | None) -> Finding:
@@ -367,7 +367,8 @@ def _single(snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | No
     if src:
         evidence.append(f"reported by {src}")
     if obj is None:
-        evidence.append(f"{key[0]} {key[2]} is not in the capture (kind not collected or already deleted)")
+        why = "(kind not collected or already deleted)" if snap.collected(key[0]) else ": its kind was not collected"
+        evidence.append(f"{key[0]} {key[2]} is not in the capture{' ' if why[0] == '(' else ''}{why}")
     sev = "warning" if reason in SERIOUS_REASONS else "info"
     return finding(
         "EVENT-WARNING",

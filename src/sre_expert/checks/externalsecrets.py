@@ -420,7 +420,9 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
                       "it keeps the last synced values")
     if sk is not None:
         line = f"spec.secretStoreRef: {_store_disp(sk)}"
-        if store is None:
+        if store is None and not snap.collected(sk[0]):
+            line += f" (not checked: {sk[0]} was not collected)"
+        elif store is None:
             line += " (does not exist" + _store_suggestion(snap, sk) + ")"
         elif store_ready is not None:
             line += f" — Ready={store_ready.get('status')}" + (f" ({store_ready['reason']})" if store_ready.get("reason") else "")
@@ -431,7 +433,7 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     if code in ("ESO-TARGET-SECRET-MISSING", "ESO-REFRESH-STALE") and idx.controller_key is not None:
         ev.append(_controller_line(snap, idx.controller_key))
     for extra in stores[1:]:
-        if idx.store(extra) is None:
+        if idx.store(extra) is None and snap.collected(extra[0]):
             ev.append(f"sourceRef.storeRef: {_store_disp(extra)} does not exist")
     if refreshed is not None:
         ev.append(f"status.refreshTime: {st.get('refreshTime')} ({human(since_refresh)} ago; refreshInterval "

@@ -922,10 +922,13 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
     if idx.foreign(gw):
         yield from _other_gateway_findings(idx, gw, gc, subjects, down, params)
         return
-    if gc is None or not is_true(acc):
+    class_unread = gc is None and not snap.collected("GatewayClass")  # judged by its own Accepted only
+    if (gc is None and not class_unread) or not is_true(acc):
         ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
         deps: list[Key] = [("GatewayClass", "", cls_name)]
-        if gc is None:
+        if class_unread:
+            ev.append(f"GatewayClass {cls_name}: not checked (GatewayClasses were not collected)")
+        elif gc is None:
             ev.insert(0, f"spec.gatewayClassName '{cls_name}': no such GatewayClass")
             close = close_matches(cls_name, idx.classes)
             if close:
@@ -1479,15 +1482,15 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
     att = atts[0]
     route = att.route
     age = idx.snap.age((route.get("metadata") or {}).get("creationTimestamp"))
-    unseen = att.gateway is None and not idx.snap.sees(att.gw_ns)
+    unseen = att.gateway is None and (not idx.snap.sees(att.gw_ns) or not idx.snap.collected("Gateway"))
     if (att.gateway is not None or unseen) and age is not None and age < RECONCILE_GRACE:
         return None  # brand new: the controller normally writes status within seconds
     ev = [f"{a.describe_ref()}: status.parents has no entry for it — never reconciled" for a in atts]
     deps: list[Key] = []
     sev = "critical"
     if unseen:
-        ev.append(f"Gateway {att.gw_ns}/{att.gw_name} is outside the swept namespaces "
-                  f"({idx.snap.info.scope_text()}): whether it exists and is accepted was not checked")
+        ev.append(f"Gateway {att.gw_ns}/{att.gw_name} is {_unseen_where(idx.snap, att.gw_ns)}: whether it exists "
+                  "and is accepted was not checked")
     elif att.gateway is None:
         ev.append(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
         names = [f"{n}/{g}" for (n, g) in idx.gateways]
@@ -1529,6 +1532,13 @@ _REJECTION_CODES = {"NoMatchingParent": "HTTPROUTE-NO-MATCHING-PARENT", "NotAllo
                     "NoMatchingListenerHostname": "HTTPROUTE-HOSTNAME-MISMATCH"}
 
 
+def _unseen_where(snap: Snapshot, namespace: str) -> str:
+    """Why a parent Gateway was not read: outside a scoped sweep, or Gateways were not collected at all."""
+    if not snap.sees(namespace):
+        return f"outside the swept namespaces ({snap.info.scope_text()})"
+    return "not in the capture (Gateways were not collected)"
+
+
 def _rejected_unseen(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
     """A rejection by a Gateway outside a scoped sweep: the route's status is the only evidence, so the
     finding has the code the reason implies but no listener comparison."""
@@ -1537,8 +1547,7 @@ def _rejected_unseen(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
         return _not_accepted(idx, att, acc)
     route = att.route
     ev = [f"{att.status_label()}: {cond_text(acc)}", att.describe_ref(),
-          f"Gateway {att.gw_ns}/{att.gw_name} is outside the swept namespaces ({idx.snap.info.scope_text()}): "
-          "its listeners were not compared",
+          f"Gateway {att.gw_ns}/{att.gw_name} is {_unseen_where(idx.snap, att.gw_ns)}: its listeners were not compared",
           f"Hosts not served: {short_list(route_hostnames(route))}"]
     return finding(code, route,
                    title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
@@ -1588,7 +1597,7 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
            "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
            "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
            "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
-    reads=("HTTPRoute", "Gateway"),
+    reads=("HTTPRoute", "Gateway"), any_read=True,
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -1612,7 +1621,8 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
                                  "no status entry for that parent yet")
         rejected: dict[tuple[Key, str], list[Finding]] = defaultdict(list)
         for att in idx.by_route.get(key_of(route), []):
-            if att.gateway is None and snap.outside(att.gw_ns, f"parent Gateway {att.gw_ns}/{att.gw_name}"):
+            if att.gateway is None and (snap.outside(att.gw_ns, f"parent Gateway {att.gw_ns}/{att.gw_name}")
+                                        or not snap.collected("Gateway")):
                 # the Gateway was not swept: judge by the route's own status for it, nothing from its spec
                 acc, rr = att.cond("Accepted"), att.cond("ResolvedRefs")
                 if is_false(rr) and status_rr is None:
@@ -1748,12 +1758,10 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
         params = _route_params(route, None, service=sname, service_namespace=sns, port=port)
         status_line = [f"status.parents: {cond_text(status_rr)}"] if status_rr is not None else []
         svc = snap.get("Service", sns, sname)
-        if svc is None and snap.outside(sns, f"backend Service {sns}/{sname}"):
+        if svc is None and (snap.outside(sns, f"backend Service {sns}/{sname}") or not snap.collected("Service")):
             unseen.append((where, sns, sname, port))  # the route's own status (below) still speaks for it
             continue
         if svc is None:
-            if not snap.collected("Service"):
-                continue
             others = [name_of(s) for s in snap.list("Service", sns)]
             close = close_matches(sname, others)
             ev = status_line + [f"{where}: Service {sns}/{sname} does not exist"]
@@ -1775,7 +1783,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                           title=f"{kind_of(route)} {rns}/{rname}: Service {sns}/{sname} has no port {port}",
                           evidence=ev, depends_on=[("Service", sns, sname)], params=params)
             continue
-        if sns != rns and idx.grant_allows(route, sns, sname) is None:
+        if sns != rns and snap.collected("ReferenceGrant") and idx.grant_allows(route, sns, sname) is None:
             grants = idx.grants.get(sns, [])
             ev = status_line + [f"{where}: Service {sns}/{sname} is in another namespace than the route ({rns})",
                                 f"ReferenceGrants in {sns}: {short_list(name_of(g) for g in grants)}; "
@@ -1824,8 +1832,10 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
             yield finding(code, route,
                           title=f"{kind_of(route)} {rns}/{rname}: backend references are not resolved ({reason})",
                           evidence=[f"status.parents: {cond_text(status_rr)}",
-                                    *(f"{w}: Service {n}/{s} is outside the swept namespaces ({snap.info.scope_text()}): "
-                                      "not compared" for w, n, s, _ in unseen),
+                                    *(f"{w}: Service {n}/{s} is "
+                                      + (f"outside the swept namespaces ({snap.info.scope_text()})" if not snap.sees(n)
+                                         else "not in the capture (Service was not collected)") + ": not compared"
+                                      for w, n, s, _ in unseen),
                                     impact_line("Hosts affected", [route], hosts)],
                           params=_route_params(route, None, service=sname, service_namespace=sns, port=port))
             return

@@ -331,9 +331,14 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
     avail_c = cond(w, "Available")
     avail_false_long = bool(avail_c and avail_c.get("status") == "False" and _t(avail_c.get("lastTransitionTime"))
                             and now - _t(avail_c.get("lastTransitionTime")) >= UNAVAILABLE_GRACE)
-    missing = max(0, (desired or 0) - len(pods))
+    # Pods found through their owners: only when those kinds were collected is "not created" a fact
+    chain = ("Pod", "ReplicaSet") if w.get("kind") == "Deployment" else ("Pod",)
+    unread = [k for k in chain if not snap.collected(k)]
+    missing = 0 if unread else max(0, (desired or 0) - len(pods))
+    # without its pods, the workload's own counts say how far short it is
+    shortfall = max(0, (desired or 0) - (available or 0)) if unread else missing
     persistent = bool(long_bad) or avail_false_long
-    if not persistent and missing and not any(True for p in pods if _young(p, now)):
+    if not persistent and shortfall and not any(True for p in pods if _young(p, now)):
         created = _t(w["metadata"].get("creationTimestamp"))
         persistent = created is not None and now - created >= UNAVAILABLE_GRACE
     if not persistent:
@@ -350,6 +355,8 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
         evidence.append(f"pods not ready: {shown}")
     if not (snap.collected("Pod") and snap.count("Pod") > 0):
         evidence.append("not checked: pods were not captured, so which pods are down (and why) cannot be seen")
+    elif unread:
+        evidence.append(f"its pods were not checked: {' and '.join(unread)} not collected")
     elif missing:
         evidence.append(f"{missing} pod(s) missing: the controller has not created them")
     deps = list(depends) + [key_of(p) for p, _ in not_ready]

@@ -36,6 +36,7 @@ from ..dr import (
     objectives,
 )
 from ..snapshot import Snapshot, unseen_notes
+from ..sources.kinds import add_commands
 from ..timeutil import human
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "unprotected": "bold red", "not-covered": "dim"}
@@ -92,6 +93,15 @@ def scope_note(snap: Snapshot, unseen: list[str]) -> str | None:
     return f"not checked: {shown}: outside the swept namespaces ({snap.info.scope_text()})"
 
 
+def uncollected_note(snap: Snapshot, kinds: list[str]) -> str | None:
+    """Why nothing is judged when the capture lacks the kinds a verdict needs, and how to add them."""
+    if not kinds:
+        return None
+    return (f"not checked: Velero {' and '.join(kinds)} {'was' if len(kinds) == 1 else 'were'} not in the "
+            f"{'bundle' if snap.info.source == 'bundle' else 'sweep'}, so no recovery point is judged; "
+            f"add {'it' if len(kinds) == 1 else 'them'}: {add_commands(kinds)}")
+
+
 NOT_INSTALLED = "Velero not installed: no backups to judge (not checked)"
 
 
@@ -119,8 +129,12 @@ def run_dr_status(snap: Snapshot, output: Any, console: Console) -> int:
         return 0
     with unseen_notes() as unseen:
         rows = dr_status(snap, st)
-    archive = dr_cluster_archive(snap, st) if st.installed else None
+    archive = dr_cluster_archive(snap, st) if st.installed and not st.unseen else None
     note = scope_note(snap, unseen)
+    missing = uncollected_note(snap, st.not_collected)
+    if missing:
+        unseen = [missing, *unseen]
+        note = "\n".join(n for n in (missing, note) if n)
     fmt = _fmt(output)
     summary = status_summary(rows)
     if fmt == "json":

@@ -9,6 +9,7 @@ from ..model import SEVERITY_RANK, Finding
 from ..components import argocd_manages
 from ..registry import GITOPS, NOT_CHECKED, all_checks
 from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
+from ..sources.kinds import resource_name
 from .links import link, rank
 
 
@@ -40,6 +41,7 @@ def diagnose(snap: Snapshot) -> Report:
         _run(chk, snap, findings, not_checked, list(findings))
     if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
         not_checked.extend(snap.metrics.not_checked())
+    not_checked.extend(uncollected_lines(snap))
     link(findings)
     return Report(snap.info, rank(findings), not_checked)
 
@@ -48,10 +50,13 @@ def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], p
     missing = [k for k in chk.reads if not snap.collected(k)]
     if missing:
         why = {e.get("kind"): e.get("error") or "unreadable" for e in snap.info.collection_errors}
-        detail = "; ".join(f"{k}: {why.get(k, 'unreadable')}" for k in missing)
-        hint = " (grant list on them)" if any("forbidden" in str(why.get(k, "")).lower() for k in missing) else ""
-        not_checked.append(f"{chk.name}: could not read {detail}{hint}")
-        return
+        failed = [k for k in missing if k in why]  # the others are not in the capture: uncollected_lines
+        if failed:
+            detail = "; ".join(f"{k}: {why[k]}" for k in failed)
+            hint = " (grant list on them)" if any("forbidden" in str(why[k]).lower() for k in failed) else ""
+            not_checked.append(f"{chk.name}: could not read {detail}{hint}")
+        if failed or not chk.any_read or len(missing) == len(chk.reads):
+            return
     notes: list[str] = []
     token = NOT_CHECKED.set(notes)
     gitops = GITOPS.set(snap.memo("gitops.managed", argocd_manages))
@@ -92,6 +97,25 @@ def _in_scope(snap: Snapshot, produced: list[Finding], unseen: list[str]) -> lis
         if what not in unseen:
             unseen.append(what)
     return kept
+
+
+def uncollected_lines(snap: Snapshot, limit: int = 0) -> list[str]:
+    """The kinds a full sweep reads that the capture does not hold, and how to add them: nothing was
+    concluded about them (no check that needs one ran; lookups of them answer "not checked")."""
+    kinds = snap.uncollected()
+    if not kinds:
+        return []
+    shown = kinds if not limit or len(kinds) <= limit else [*kinds[:limit], f"and {len(kinds) - limit} more"]
+    where = "the bundle" if snap.info.source == "bundle" else "the sweep"
+    lines = [f"not in {where}, so nothing was concluded about them (not checked, never \"missing\"): "
+             f"{', '.join(shown)}"]
+    if snap.info.source == "bundle":
+        resources = " ".join(resource_name(k) for k in kinds)
+        lines.append("to add them, capture the cluster with `sre-expert bundle collect -o bundle.tar.gz`, or run from "
+                     f"the bundle's folder: for r in {resources}; do kubectl get $r -A -o json > $r.json; done (a kind "
+                     "whose CRD is not installed fails there: keep `kubectl get crd -o json > crds.json` and such kinds "
+                     "count as not installed)")
+    return lines
 
 
 def unseen_line(name: str, unseen: list[str], info: SnapshotInfo, limit: int = 4) -> str:

@@ -62,6 +62,7 @@ from ..checks.gateway import (
     workload_line,
 )
 from ..model import ObjectRef, Remediation, key_of
+from ..sources.kinds import add_commands
 from ..snapshot import Snapshot
 from ..timeutil import parse_time
 
@@ -213,15 +214,21 @@ class _Tracer:
         self.self_route: Obj | None = None
 
     # --- bookkeeping ----------------------------------------------------------------------------
-    def unseen(self, namespace: str) -> bool:
-        """The namespace was outside a scoped sweep (`-n`): its objects are unknown, never "missing"."""
-        return not self.snap.sees(namespace)
+    def unseen(self, namespace: str, kind: str | None = None) -> bool:
+        """The namespace was outside a scoped sweep (`-n`), or the kind was not collected: its objects are
+        unknown, never "missing"."""
+        return not self.snap.sees(namespace) or (kind is not None and not self.snap.collected(kind))
+
+    def why_unseen(self, kind: str) -> str:
+        if not self.snap.collected(kind):
+            return f"not in the capture ({kind} was not collected)"
+        return f"outside the swept namespaces ({self.snap.info.scope_text()})"
 
     def unseen_hop(self, name: str, title: str, obj: ObjectRef, what: str) -> Hop:
         """A skipped hop that says why in its title too (terminal output shows no evidence for skipped hops)."""
-        scope = self.snap.info.scope_text()
-        return Hop(name, f"{title}: outside the swept namespaces ({scope}), not checked", obj, status=SKIPPED,
-                   evidence=[f"{what} is outside the swept namespaces ({scope}): not checked"])
+        why = self.why_unseen(obj.kind)
+        return Hop(name, f"{title}: {why}, not checked", obj, status=SKIPPED,
+                   evidence=[f"{what} is {why}: not checked"])
 
     def unseen_gateway(self, att: Attachment, route: Obj, host: str | None, others: list[Obj]) -> TraceResult:
         """A route whose Gateway was not swept: its gateway and listener hops are not checked; the route's own
@@ -234,8 +241,14 @@ class _Tracer:
             self.backend_hops(route)
         return self.finish(list(HOP_ORDER))
 
-    def unresolved(self, message: str, suggestions: list[str]) -> TraceResult:
+    def unresolved(self, message: str, suggestions: list[str], needs: tuple[str, ...] = ()) -> TraceResult:
+        """The target was not found. When a kind the lookup `needs` was not collected, that is all it proves."""
         self.res.resolved = False
+        missing = [k for k in needs if not self.snap.collected(k)]
+        if missing:
+            self.res.message = (f"not checked: {' and '.join(missing)} {'was' if len(missing) == 1 else 'were'} not "
+                                f"collected, so the target cannot be looked up; add: {add_commands(missing)}")
+            return self.res
         if self.snap.info.namespaces:  # a scoped sweep: "no such object" only holds inside what was read
             message += f" (only the swept namespaces were searched: {self.snap.info.scope_text()})"
         self.res.message = message
@@ -306,7 +319,7 @@ class _Tracer:
             if under:
                 msg += (f"; it falls under {', '.join(under)}, so the Gateway would accept the request but "
                         f"answer 404 (no route)")
-            return self.unresolved(msg, sugg)
+            return self.unresolved(msg, sugg, needs=("HTTPRoute",))
         listed.sort(key=lambda x: (x[0], _older(x[1])), reverse=True)
         self.self_route = listed[0][1]
         # the Gateway: the first parent of the best route that exists, else that parent's name
@@ -320,7 +333,7 @@ class _Tracer:
             if gw is not None:
                 break
         remaining = list(HOP_ORDER)
-        if gw is None and wanted is not None and self.unseen(wanted.gw_ns):
+        if gw is None and wanted is not None and self.unseen(wanted.gw_ns, "Gateway"):
             self.self_route = wanted.route
             return self.unseen_gateway(wanted, wanted.route, host, [r for _, r in listed if r is not wanted.route])
         if gw is None:
@@ -637,7 +650,7 @@ class _Tracer:
             self.set_impact(users, hosts, [f"{sns}/{sname}"])
 
         svc = snap.get("Service", sns, sname)
-        if svc is None and self.unseen(sns):
+        if svc is None and self.unseen(sns, "Service"):
             self.res.hops.append(self.unseen_hop("service", hop.title, hop.object or ObjectRef("v1", "Service", sns, sname),
                                                  f"Service {sns}/{sname}"))
             return True
@@ -659,7 +672,10 @@ class _Tracer:
                 hop.fail(f"{where}: port {port} is not a port of the Service (backendRefs name the Service port)")
             if sns != ns_of(route):
                 grant = idx.grant_allows(route, sns, sname)
-                if grant is None:
+                if grant is None and not snap.collected("ReferenceGrant"):
+                    hop.evidence.append(f"cross-namespace reference from {ns_of(route)}: ReferenceGrants were not "
+                                        "collected, whether one allows it is not checked")
+                elif grant is None:
                     hop.fail(f"cross-namespace reference from {ns_of(route)}: no ReferenceGrant in {sns} allows it")
                     hop.fix.append(_cmd("List the ReferenceGrants", f"kubectl get referencegrant -n {sns}"))
                 else:
@@ -699,6 +715,8 @@ class _Tracer:
                 hop.status = FAILED
                 if not selector:
                     hop.evidence.append("the Service has no selector: something must maintain its EndpointSlices")
+                elif not pods and not snap.collected("Pod"):
+                    hop.evidence.append("Pods were not collected: which pods the selector matches is not checked")
                 elif not pods:
                     hop.evidence.append(f"selector {selector} matches no pod in {sns}")
                     hop.fix.append(_cmd("Compare the selector with the pod labels", f"kubectl get pods -n {sns} --show-labels"))
@@ -713,6 +731,11 @@ class _Tracer:
             self.add(hop)
         # pods
         phop = Hop("pods", f"pods of Service {sns}/{sname}")
+        if not pods and not snap.collected("Pod"):
+            phop.status = SKIPPED
+            phop.title += f": {self.why_unseen('Pod')}, not checked"
+            self.res.hops.append(phop)
+            return True
         if not pods:
             if eps:
                 phop.evidence.append("no pod matches the selector; endpoints are managed outside the Service selector")
@@ -769,13 +792,13 @@ class _Tracer:
         route = self.snap.get("HTTPRoute", ns, name)
         if route is None:
             names = [f"{ns_of(r)}/{name_of(r)}" for r in idx.routes]
-            return self.unresolved(f"no HTTPRoute {ns}/{name}", _similar(f"{ns}/{name}", names))
+            return self.unresolved(f"no HTTPRoute {ns}/{name}", _similar(f"{ns}/{name}", names), needs=("HTTPRoute",))
         self.self_route = route
         self.self_hosts = set(route_hostnames(route))
         remaining = list(HOP_ORDER)
         atts = idx.by_route.get(key_of(route), [])
         att = next((a for a in atts if a.gateway is not None), atts[0] if atts else None)
-        if att is not None and att.gateway is None and self.unseen(att.gw_ns):
+        if att is not None and att.gateway is None and self.unseen(att.gw_ns, "Gateway"):
             return self.unseen_gateway(att, route, None, [])
         if att is None or att.gateway is None:
             hop = Hop("gateway", "Gateway", status=FAILED)
@@ -853,7 +876,7 @@ class _Tracer:
         svc = self.snap.get("Service", ns, name)
         if svc is None:
             names = [f"{ns_of(s)}/{name_of(s)}" for s in self.snap.list("Service")]
-            return self.unresolved(f"no Service {ns}/{name}", _similar(f"{ns}/{name}", names))
+            return self.unresolved(f"no Service {ns}/{name}", _similar(f"{ns}/{name}", names), needs=("Service",))
         users = self.idx.routes_by_service.get((ns, name), [])
         self.service_chain(ns, name, None, None)
         if users and self.res.hops:
@@ -864,7 +887,7 @@ class _Tracer:
         pod = self.snap.get("Pod", ns, name)
         if pod is None:
             names = [f"{ns_of(p)}/{name_of(p)}" for p in self.snap.list("Pod")]
-            return self.unresolved(f"no Pod {ns}/{name}", _similar(f"{ns}/{name}", names))
+            return self.unresolved(f"no Pod {ns}/{name}", _similar(f"{ns}/{name}", names), needs=("Pod",))
         hop = Hop("pods", f"Pod {ns}/{name}")
         services = [s for s in self.snap.list("Service", ns)
                     if (s.get("spec") or {}).get("selector")

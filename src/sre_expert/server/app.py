@@ -2,8 +2,9 @@
 
 Import this module only inside `serve` (fastapi is heavy). Contract: /tmp/brief/serve_contract.md,
 summarised in the README. Everything but /healthz and /readyz needs the bearer token; the pages also
-accept it from the `sre_expert_token` cookie that POST /login sets (GET only: a cookie never
-authorises a state-changing request, so a cross-site form cannot post alerts).
+accept the `sre_expert_session` cookie that POST /login sets after checking the token (a random session id,
+never the token; GET only: a cookie never authorises a state-changing request, so a cross-site form cannot
+post alerts). POST /logout ends the session.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import pages
-from .auth import COOKIE, LoginThrottle, bearer, loopback_host, token_ok
+from .auth import COOKIE, LoginThrottle, Sessions, bearer, loopback_host, token_ok
 from .body_limit import TRIPPED, BodyLimit, too_large_message
-from .config import ServeConfig
+from .config import ServeConfig, create_private
 from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
@@ -82,8 +83,10 @@ class Server:
         self.pool: WorkerPool | None = None
         self.notifier: Notifier | None = None
         self.ingest_slots = asyncio.Semaphore(max(1, config.max_concurrent_ingest))
+        self.sessions = Sessions()
 
     def start(self) -> None:
+        create_private(self.config.db_path)
         self.store = Store(self.config.db_path)
         targets = self.config.targets()
 
@@ -95,8 +98,12 @@ class Server:
         self.notifier = Notifier(self.store, external_url=self.config.external_url,
                                  base_delay=self.config.notify_base_delay,
                                  max_attempts=self.config.notify_max_attempts, on_result=self.metrics.notified)
+        def on_finished(inv_id: str, status: str) -> None:
+            self.metrics.finished(status)
+            log_finished(self.store, inv_id, status)
+
         self.pool = WorkerPool(self.store, self.source, self.config.workers, on_done=on_done,
-                               on_finished=self.metrics.finished)
+                               on_finished=on_finished)
         self.pool.start()
         self.notifier.start()
 
@@ -114,8 +121,8 @@ class Server:
 
     def authorised(self, request: Request, *, allow_cookie: bool) -> bool:
         presented = bearer(request.headers.get("authorization"))
-        if presented is None and allow_cookie:
-            presented = request.cookies.get(COOKIE)
+        if presented is None and allow_cookie and self.sessions.valid(request.cookies.get(COOKIE)):
+            return True
         return token_ok(self.config.token, presented)
 
 
@@ -165,7 +172,7 @@ def create_app(config: ServeConfig) -> FastAPI:
         path = request.url.path
         if config.token is None and not loopback_host(request.headers.get("host")):
             return _error(403, "auth is off (--insecure-no-auth): only requests addressed to localhost are served")
-        if path in OPEN_PATHS or path == "/login":
+        if path in OPEN_PATHS or path in ("/login", "/logout"):
             return await call_next(request)
         allow_cookie = request.method in ("GET", "HEAD")
         if not srv.authorised(request, allow_cookie=allow_cookie):
@@ -198,9 +205,11 @@ def create_app(config: ServeConfig) -> FastAPI:
             srv.metrics.rejected()
             raise ApiError(422, "invalid Alertmanager webhook payload", errors)
         assert srv.store is not None
+        clean = redacted(payload)
         async with srv.ingest_slots:
-            ids = await run_in_threadpool(lambda: srv.store.ingest(redacted(payload)))  # type: ignore[union-attr]
+            ids = await run_in_threadpool(lambda: srv.store.ingest(clean))  # type: ignore[union-attr]
         srv.metrics.received(len(payload["alerts"]))
+        log_received(clean, ids)
         srv.metrics.observe_webhook(time.perf_counter() - started)
         return _json(200, {"accepted": len(payload["alerts"]), "investigations": ids})
 
@@ -309,7 +318,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             inv_id, alerts_limit=pages.PAGE_ALERTS))
         if rec is None:
             return _page(pages.render_error(404, f"no investigation {inv_id}"), 404)
-        return _page(pages.render_investigation(rec))
+        return _page(pages.render_investigation(rec, grafana_url=config.grafana_url))
 
     @app.get("/login", response_class=HTMLResponse)
     async def login_form() -> Response:
@@ -330,8 +339,18 @@ def create_app(config: ServeConfig) -> FastAPI:
         if config.token is not None and not token_ok(config.token, token):
             return _page(pages.render_login("wrong token"), 401)
         resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
-                        path="/")
+        # a new random session id, never the token (cookies end up in profiles, proxies and screenshots)
+        resp.set_cookie(COOKIE, srv.sessions.create(), max_age=int(srv.sessions.ttl), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+        return resp
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        """Ends the session of the cookie (a cross-site post can at worst sign someone out) and clears it."""
+        srv.sessions.delete(request.cookies.get(COOKIE))
+        resp = RedirectResponse("/login", status_code=303)
+        resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")
         return resp
 
     from .agent_routes import router as agent_router  # the agent's API (pydantic-ai loads only on a question)
@@ -367,3 +386,35 @@ def _preload(source: SourceCache) -> None:
         from ..safety.redact import redact
 
         log.error("cannot load the source: %s", redact(f"{type(e).__name__}: {e}"))
+
+
+def one_line(value: Any, limit: int = 300) -> str:
+    """`value` as text that stays on one log line (newlines and other control characters escaped) and at
+    most `limit` characters: labels are sender-controlled and must not forge log lines."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def log_received(payload: dict[str, Any], ids: list[str]) -> None:
+    """One INFO line per alert received, from the redacted payload: name, status, where, fingerprint and
+    the investigation it joined."""
+    inv = ",".join(ids) or "none (resolved, never investigated)"
+    for a in payload.get("alerts") or ():
+        labels = a.get("labels") or {}
+        where = "/".join(str(labels[k]) for k in ("namespace", "pod", "service") if labels.get(k)) or "-"
+        log.info("alert received: %s %s %s fingerprint=%s investigation=%s",
+                 one_line(labels.get("alertname") or "?"), one_line(a.get("status")), one_line(where),
+                 one_line(a.get("fingerprint")), inv)
+
+
+def log_finished(store: Store | None, inv_id: str, status: str) -> None:
+    """One INFO line per investigation diagnosed: its id and summary (stored redacted). A failed one
+    already has its ERROR line, with the error, from the worker."""
+    if status != "done":
+        return
+    try:
+        rec = store.get(inv_id, with_report=False, alerts_limit=0) if store is not None else None
+        summary = str((rec or {}).get("summary") or "")
+    except Exception as e:  # the line still says it finished
+        summary = f"(record unreadable: {type(e).__name__})"
+    log.info("investigation %s done: %s", inv_id, one_line(summary))

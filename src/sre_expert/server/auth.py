@@ -1,13 +1,25 @@
-"""Bearer-token check for the API and pages. Constant-time compare so the token cannot be guessed a
-byte at a time from response timings."""
+"""Bearer-token check for the API, and the sign-in sessions of the pages. Constant-time compare so the
+token cannot be guessed a byte at a time from response timings.
+
+The pages' cookie carries a random session id, never the API token: a cookie ends up in browser profiles,
+proxies' logs and screenshots of developer tools, and the token it would leak also posts alerts. The
+session table lives in the server's memory (only hashes of the ids), so a restart signs everyone out.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+import secrets
+import threading
+import time
+from collections.abc import Callable
 
-COOKIE = "sre_expert_token"
+COOKIE = "sre_expert_session"
 MIN_TOKEN_CHARS = 16
+SESSION_SECONDS = 12 * 3600  # one on-call shift
+MAX_SESSIONS = 10_000  # past this the oldest sessions are dropped: sign-ins cannot grow memory without end
 
 
 def token_ok(expected: str | None, presented: str | None) -> bool:
@@ -44,6 +56,59 @@ def loopback_host(host_header: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class Sessions:
+    """Server-side sign-in sessions: a random id in the cookie, its SHA-256 and expiry here."""
+
+    def __init__(self, ttl: float = SESSION_SECONDS, *, clock: Callable[[], float] = time.monotonic,
+                 limit: int = MAX_SESSIONS) -> None:
+        self.ttl, self.clock, self.limit = ttl, clock, limit
+        self._expiry: dict[str, float] = {}  # sha256(id) -> monotonic expiry, oldest first
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(session_id: str) -> str:
+        return hashlib.sha256(session_id.encode()).hexdigest()
+
+    def create(self) -> str:
+        """A new session id (256 random bits) valid for `ttl` seconds."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self._lock:
+            self._purge(now)
+            while len(self._expiry) >= self.limit:
+                self._expiry.pop(next(iter(self._expiry)))
+            self._expiry[self._key(session_id)] = now + self.ttl
+        return session_id
+
+    def valid(self, session_id: str | None) -> bool:
+        if not session_id or len(session_id) > 128:
+            return False
+        with self._lock:
+            expiry = self._expiry.get(self._key(session_id))
+            if expiry is None:
+                return False
+            if expiry <= self.clock():
+                del self._expiry[self._key(session_id)]
+                return False
+            return True
+
+    def delete(self, session_id: str | None) -> bool:
+        """Sign out: the id stops working at once. True when it was a live session."""
+        if not session_id:
+            return False
+        with self._lock:
+            return self._expiry.pop(self._key(session_id), None) is not None
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._purge(self.clock())
+            return len(self._expiry)
+
+    def _purge(self, now: float) -> None:
+        for key in [k for k, exp in self._expiry.items() if exp <= now]:
+            del self._expiry[key]
 
 
 class LoginThrottle:

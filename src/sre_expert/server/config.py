@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ class ServeConfig:
     slack_webhook: str | None = None
     webhook: str | None = None
     external_url: str | None = None  # where the pages are reachable, for links in notifications
+    grafana_url: str | None = None  # Grafana's base URL: the pages link each alert's query into Explore
     notify_base_delay: float = 2.0
     notify_max_attempts: int = 6
     max_concurrent_ingest: int = 16
@@ -63,3 +65,16 @@ class ServeConfig:
         if self.webhook:
             out.append(("webhook", self.webhook))
         return out
+
+
+def create_private(path: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it: it holds alert
+    labels, evidence and cluster names. SQLite gives its -wal and -shm files the database file's mode. An
+    existing file keeps its mode (it is the operator's)."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists (keeps its mode), or the directory does not: the Store says so
+        return
+    os.close(fd)

@@ -40,8 +40,13 @@ code, pre, .mono {
   font-size: 0.875rem; }
 header.top { background: var(--panel); border-bottom: 1px solid var(--line); }
 header.top .wrap { display: flex; gap: 1rem; align-items: center; padding-top: .6rem; padding-bottom: .6rem; }
-header.top .brand { font-weight: 700; text-decoration: none; color: var(--fg); }
-header.top .where { color: var(--muted); }
+header.top .brand { font-weight: 700; text-decoration: none; color: var(--fg); white-space: nowrap; }
+header.top .where { color: var(--muted); min-width: 0; overflow: hidden; text-overflow: ellipsis;
+  white-space: nowrap; }
+header.top form.signout { margin: 0 0 0 auto; flex-shrink: 0; }
+header.top form.signout button { font: inherit; font-size: .9rem; padding: .2rem .8rem; border-radius: 6px;
+  border: 1px solid var(--line); background: var(--bg); color: var(--link); cursor: pointer;
+  white-space: nowrap; }
 .wrap { max-width: 1200px; margin: 0 auto; padding: 0 1rem; }
 main.wrap { padding-top: 1rem; padding-bottom: 3rem; }
 h1 { font-size: 1.5rem; line-height: 1.25; margin: .5rem 0 .75rem; overflow-wrap: anywhere; }
@@ -77,6 +82,17 @@ th, td { text-align: left; vertical-align: top; padding: .5rem .6rem; border-bot
 th { font-size: .85rem; color: var(--muted); font-weight: 600; background: var(--code-bg); }
 td.summary { overflow-wrap: anywhere; }
 td.when { white-space: nowrap; font-variant-numeric: tabular-nums; font-size: .875rem; }
+td .created { display: block; font-size: .8rem; }
+/* the list: the summary (the diagnosis in one sentence) gets the room, the other columns their content */
+table.investigations { table-layout: fixed; }
+table.investigations th.state { width: 7.5rem; }
+table.investigations th.what { width: 17rem; }
+table.investigations th.when { width: 14.5rem; }
+table.investigations td.state .badge { margin: 0 .2rem .25rem 0; }
+table.investigations td.what { overflow-wrap: anywhere; }
+table.investigations td.what .name { font-weight: 600; }
+table.investigations td.what .scope, table.investigations td.what .id { display: block; }
+table.investigations td.what .id { font-size: .8rem; }
 .nowrap { white-space: nowrap; }
 p.count { margin: .25rem 0 .5rem; }
 .empty { padding: 2rem 1rem; text-align: center; }
@@ -94,27 +110,22 @@ p.count { margin: .25rem 0 .5rem; }
 .banner { padding: .75rem 1rem; border-radius: 6px; border: 1px solid currentColor; margin: .75rem 0; }
 .banner strong { display: block; }
 .banner pre { color: var(--fg); }
-.chain-figure { margin: .5rem 0; }
-.chain-figure figcaption { margin-top: .5rem; }
-.chain-figure svg { display: block; width: 100%; max-width: 900px; height: auto; }
-svg .box { stroke-width: 2; }
-svg .sev-critical .box { fill: var(--crit-bg); stroke: var(--crit); }
-svg .sev-warning .box { fill: var(--warn-bg); stroke: var(--warn); }
-svg .sev-info .box { fill: var(--info-bg); stroke: var(--info); }
-svg .root .box { stroke-width: 4; }
-svg text { fill: var(--fg); }
-svg .code { font: 700 17px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-svg .obj { font: 15px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-svg .title { font: 14px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
-svg .tag { font: 700 13px system-ui, "DejaVu Sans", sans-serif; letter-spacing: .04em; }
-svg .sev-critical .tag { fill: var(--crit); }
-svg .sev-warning .tag { fill: var(--warn); }
-svg .sev-info .tag { fill: var(--info); }
-svg .arrow line { stroke: var(--arrow); stroke-width: 2.5; }
-svg .arrow polygon { fill: var(--arrow); }
-svg .arrow text { fill: var(--muted); font: italic 14px system-ui, "DejaVu Sans", sans-serif; }
-ol.chain-list { padding-left: 1.6rem; }
-ol.chain-list li { margin: .35rem 0; overflow-wrap: anywhere; }
+ol.chain { list-style: none; margin: .5rem 0; padding: 0; max-width: 60rem; }
+ol.chain > li + li::before { content: "↓ causes"; display: block; padding: .35rem 0 .35rem 1.25rem;
+  color: var(--muted); font-style: italic; }
+ol.chain .box { border: 2px solid var(--line); border-radius: 10px; padding: .6rem .9rem;
+  background: var(--panel); overflow-wrap: anywhere; }
+ol.chain .box.sev-critical { background: var(--crit-bg); border-color: var(--crit); }
+ol.chain .box.sev-warning { background: var(--warn-bg); border-color: var(--warn); }
+ol.chain .box.sev-info { background: var(--info-bg); border-color: var(--info); }
+ol.chain .root .box { border-width: 4px; }
+ol.chain .head { display: flex; flex-wrap: wrap; gap: .3rem .5rem; align-items: center; }
+ol.chain .role { font-weight: 700; font-size: .85rem; letter-spacing: .04em; text-transform: uppercase; }
+ol.chain code.code { font-weight: 700; font-size: 1rem; }
+ol.chain .obj { display: block; margin-top: .25rem; }
+ol.chain .title { margin: .3rem 0 0; color: var(--fg); }
+ol.chain .more { margin: .4rem 0 0; }
+ol.chain details.more > summary { cursor: pointer; color: var(--link); }
 ul.evidence { list-style: none; margin: .4rem 0; padding: .5rem .75rem; background: var(--code-bg);
   border-radius: 6px;
   border: 1px solid var(--line); }
@@ -141,6 +152,8 @@ details.finding[open] > summary { margin-bottom: .4rem; }
   overflow-wrap: anywhere; }
 .annotations dd { white-space: pre-wrap; }
 .alert-card { margin: .6rem 0; }
+ul.links { display: flex; flex-wrap: wrap; gap: .3rem 1rem; margin: .2rem 0 .5rem; padding: 0; list-style: none; }
+ul.links a { font-weight: 600; }
 .alert-card h3 { margin-top: 0; }
 form.login { max-width: 28rem; margin: 3rem auto; }
 form.login label { display: block; font-weight: 600; margin-bottom: .3rem; }
@@ -153,13 +166,13 @@ form.login button { margin-top: .8rem; font: inherit; font-weight: 700; padding:
 .pager { display: flex; gap: 1rem; margin: .75rem 0; }
 @media (max-width: 760px) {
   html { font-size: 15px; }
+  /* the list stacks: one card per investigation, badges and name first, the summary under them */
   table.investigations, table.investigations tbody, table.investigations tr, table.investigations td {
     display: block; width: 100%; }
   table.investigations thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
     clip: rect(0 0 0 0); }
-  table.investigations tr { border-bottom: 2px solid var(--line); padding: .4rem 0; }
-  table.investigations td { border: 0; padding: .15rem .6rem; }
-  table.investigations td[data-label]::before { content: attr(data-label) ": "; color: var(--muted);
-    font-size: .85rem; }
+  table.investigations tr { border-bottom: 2px solid var(--line); padding: .5rem 0; }
+  table.investigations td { border: 0; padding: .15rem .75rem; }
+  table.investigations td.when { white-space: normal; }
 }
 """

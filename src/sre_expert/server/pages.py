@@ -5,20 +5,24 @@ value that comes from a record is escaped here, because all of it comes from the
 Alertmanager: labels, annotations, evidence lines and log excerpts are attacker-reachable text. Redaction
 already happened when the record was stored; these functions only present.
 
-No asset is loaded from anywhere (inline CSS and SVG, no script at all) and each page carries a
+No asset is loaded from anywhere (inline CSS, no script at all) and each page carries a
 Content-Security-Policy that forbids scripts and outside requests, so a page renders behind a port-forward
-with no internet and a missed escape still cannot run code.
+with no internet and a missed escape still cannot run code. Links out (Prometheus, Alertmanager, Grafana)
+are plain links a person follows; nothing is fetched from them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import json
+import re
+from datetime import datetime, timedelta, timezone
 from html import escape
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from .chain_svg import chain_svg, object_text
+from .chain_view import chain_html, object_text
 from .page_style import CSS
+from .payload import web_url
 
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 SEVERITIES = ("critical", "warning", "info")
@@ -57,9 +61,13 @@ def investigation_href(inv_id: Any) -> str:
     return "/investigations/" + quote(str(inv_id or ""), safe="")
 
 
-def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None) -> str:
+def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None,
+         signed_in: bool = True) -> str:
+    """A complete page; `signed_in` pages (all but the sign-in form) offer sign-out in the header."""
     refresh_tag = f'<meta http-equiv="refresh" content="{int(refresh)}">' if refresh else ""
     where_tag = f'<span class="where">{esc(where)}</span>' if where else ""
+    signout = ('<form class="signout" method="post" action="/logout">'
+               '<button type="submit">Sign out</button></form>' if signed_in else "")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -73,7 +81,7 @@ def _doc(title: str, body: str, *, where: str = "", refresh: int | None = None) 
         f"<style>{CSS}</style></head><body>"
         '<header class="top"><div class="wrap">'
         '<a class="brand" href="/">sre-expert</a>'
-        f"{where_tag}</div></header>"
+        f"{where_tag}{signout}</div></header>"
         f'<main class="wrap" id="main">{body}</main>'
         "</body></html>\n"
     )
@@ -145,6 +153,71 @@ def _facts(rows: list[tuple[str, str]], *, wide: bool = False) -> str:
     return f'<dl class="facts{" wide" if wide else ""}">{body}</dl>'
 
 
+# ------------------------------------------------------------------------------------------------ links out
+
+LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def matchers(labels: dict[str, Any] | None) -> str:
+    """`{a="1",b="x\\"y"}`: equality matchers for every label, sorted, values quoted the way Alertmanager
+    parses them. Names that are not Prometheus label names are left out (no alert carries them)."""
+    def quoted(v: Any) -> str:
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    pairs = sorted((str(k), v) for k, v in (labels or {}).items() if LABEL_NAME.fullmatch(str(k)))
+    return "{" + ",".join(f"{k}={quoted(v)}" for k, v in pairs) + "}"
+
+
+def alertmanager_links(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(text, URL) of the group's alerts and of a new silence for the group in the Alertmanager that sent
+    it (its externalURL), both filtered by the labels every alert of the group shares; none without it."""
+    base = web_url(record.get("externalURL"))
+    labels = record.get("commonLabels") or {}
+    if not base or not labels:
+        return []
+    base = base.rstrip("/")
+    filt = matchers(labels)
+    comment = f"sre-expert investigation {record.get('id') or ''}".strip()
+    # %20, not +, for spaces: the UI reads these from the URL fragment, where + is not a space
+    alerts = urlencode({"filter": filt}, quote_via=quote)
+    silence = urlencode({"filter": filt, "comment": comment}, quote_via=quote)
+    return [("The group in Alertmanager", f"{base}/#/alerts?{alerts}"),
+            ("Silence this group", f"{base}/#/silences/new?{silence}")]
+
+
+def alert_query(generator_url: Any) -> str | None:
+    """The PromQL expression of a Prometheus generatorURL (`/graph?g0.expr=...`), if it carries one."""
+    url = web_url(generator_url)
+    if not url:
+        return None
+    exprs = parse_qs(urlsplit(url).query).get("g0.expr")
+    return exprs[0] if exprs and exprs[0].strip() else None
+
+
+def grafana_explore(grafana_url: str | None, expr: str | None, starts_at: Any) -> str | None:
+    """Grafana Explore on the default data source with the alert's query, from an hour before it started
+    until now; None without Grafana or a query."""
+    base = web_url(grafana_url)
+    if not base or not expr:
+        return None
+    start = "now-6h"
+    try:
+        started = datetime.fromisoformat(str(starts_at).replace("Z", "+00:00"))
+        if started.year > 1:
+            start = str(int((started - timedelta(hours=1)).timestamp() * 1000))
+    except ValueError:
+        pass
+    pane = {"sre": {"queries": [{"refId": "A", "expr": expr}], "range": {"from": start, "to": "now"}}}
+    query = urlencode({"schemaVersion": 1, "panes": json.dumps(pane, separators=(",", ":"))}, quote_via=quote)
+    return f"{base.rstrip('/')}/explore?{query}"
+
+
+def _links(pairs: list[tuple[str, str | None]]) -> str:
+    """Links out, as a row; each href was checked to be http(s) by web_url."""
+    items = [f'<li><a href="{esc(url)}" rel="noreferrer">{esc(text)}</a></li>' for text, url in pairs if url]
+    return f'<ul class="links">{"".join(items)}</ul>' if items else ""
+
+
 # ------------------------------------------------------------------------------------------------ list
 
 
@@ -178,9 +251,9 @@ def render_list(items: list[dict[str, Any]], *, total: int, status: str | None,
         body = (
             f'<p class="count muted">{esc(count)}</p>'
             '<table class="investigations"><thead><tr>'
-            '<th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Alert</th>'
-            '<th scope="col">Scope</th><th scope="col">Summary</th><th scope="col">Created</th>'
-            f'<th scope="col">Updated</th></tr></thead><tbody>{rows}</tbody></table>'
+            '<th scope="col" class="state">Status</th><th scope="col" class="what">Alert and scope</th>'
+            '<th scope="col" class="summary">Summary</th><th scope="col" class="when">Updated</th>'
+            f'</tr></thead><tbody>{rows}</tbody></table>'
         )
     pager = _pager(current, offset, limit, shown, total)
     return _doc(f"{heading} · sre-expert", f"<h1>{esc(heading)}</h1>{nav}{body}{pager}",
@@ -197,17 +270,17 @@ def _list_row(it: dict[str, Any]) -> str:
         summary_html = esc(summary)
     if status == "failed" and it.get("error"):
         summary_html += f'<br><span class="muted">error: {esc(it.get("error"))}</span>'
+    created = format_time(it.get("createdAt"))
     return (
         "<tr>"
-        f'<td data-label="Status">{status_badge(status)}</td>'
-        f'<td data-label="Severity">{severity_badge(it.get("severity"))}</td>'
-        f'<td data-label="Alert"><a href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
-        f'<br><span class="muted mono nowrap">{esc(it.get("id"))}</span></td>'
-        f'<td data-label="Scope">{_scope_cell(it.get("scope"))}</td>'
-        f'<td class="summary" data-label="Summary">{summary_html}</td>'
-        f'<td class="when" data-label="Created">{format_time(it.get("createdAt"))}</td>'
-        f'<td class="when" data-label="Updated">{format_time(it.get("updatedAt"))}</td>'
-        "</tr>"
+        f'<td class="state">{status_badge(status)} {severity_badge(it.get("severity"))}</td>'
+        f'<td class="what"><a class="name" href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
+        f'<span class="scope">{_scope_cell(it.get("scope"))}</span>'
+        f'<span class="muted mono id">{esc(it.get("id"))}</span></td>'
+        f'<td class="summary">{summary_html}</td>'
+        f'<td class="when">{format_time(it.get("updatedAt"))}'
+        + (f'<span class="muted created">created {created}</span>' if created else "")
+        + "</td></tr>"
     )
 
 
@@ -226,7 +299,7 @@ def _scope_cell(scope: dict[str, Any] | None) -> str:
     obj = " ".join(str(p) for p in (scope.get("kind"), scope.get("name")) if p)
     if not ns:
         return esc(scope_text(scope))
-    return f'<span class="nowrap">{esc(ns)}</span>' + (f"<br>{esc(obj)}" if obj else "")
+    return f'<span class="nowrap">{esc(ns)}</span>' + (f" · {esc(obj)}" if obj else "")
 
 
 def _pager(status: str | None, offset: int, limit: int | None, shown: int, total: int) -> str:
@@ -251,9 +324,10 @@ def _pager(status: str | None, offset: int, limit: int | None, shown: int, total
 # ------------------------------------------------------------------------------------------------ detail
 
 
-def render_investigation(record: dict[str, Any]) -> str:
-    """One investigation: what fired, the causal chain drawn and listed, the root cause with its evidence
-    and fix, the rest of the scoped report, the alerts and the notifications."""
+def render_investigation(record: dict[str, Any], *, grafana_url: str | None = None) -> str:
+    """One investigation: what fired, the causal chain (once: boxes root cause first, the boxes after the
+    root carrying their evidence and fix), the root cause with its evidence and fix, the rest of the
+    scoped report, the alerts and the notifications."""
     status = str(record.get("status") or "")
     name = alert_title(record)
     scope = scope_text(record.get("scope"))
@@ -269,29 +343,23 @@ def render_investigation(record: dict[str, Any]) -> str:
         f'<span class="muted">· {esc(scope)}</span> {status_badge(status)}</h1>',
         _state_banner(record, status),
     ]
-    if record.get("summary"):
-        sev = (root or {}).get("severity") if isinstance(root, dict) else record.get("severity")
+    if record.get("summary") and not chain:  # with a chain, the summary is that chain in one line
+        sev = record.get("severity")
         cls = f" sev-{sev}" if sev in SEVERITIES else ""
         out.append(f'<p class="summary-line{cls}">{esc(record["summary"])}</p>')
-    out.append(_header_facts(record, scope))
 
     candidates = [f for f in (record.get("candidates") or []) if isinstance(f, dict)]
     manual = record.get("trigger") == "manual"
     out.append('<section aria-labelledby="h-chain"><h2 id="h-chain">Causal chain</h2>')
-    out.append(_chain_section(chain, status, report, [] if chain else candidates, manual=manual))
+    out.append(_chain_section(chain, status, report, [] if chain else candidates, manual=manual,
+                              root_shown=isinstance(root, dict)))
     out.append("</section>")
+    out.append(_header_facts(record, scope))
 
     if isinstance(root, dict):
         out.append('<section aria-labelledby="h-root">'
                    f'<h2 id="h-root">Root cause: <code>{esc(root.get("code"))}</code></h2>')
         out.append(_finding_body(root, heading_level=3))
-        out.append("</section>")
-
-    middle = [f for f in chain[1:] if f.get("id") != (root or {}).get("id")] if chain else []
-    if middle:
-        out.append('<section aria-labelledby="h-along"><h2 id="h-along">Along the chain '
-                   f"({len(middle)})</h2>")
-        out.extend(_finding_details(f) for f in middle)
         out.append("</section>")
 
     if chain and candidates:  # a manual check: the scope's other root causes
@@ -306,7 +374,7 @@ def render_investigation(record: dict[str, Any]) -> str:
     if report is not None:
         out.append(_report_section(report, {str(f.get("id")) for f in chain + candidates}))
 
-    out.append(_alerts_section(record))
+    out.append(_alerts_section(record, grafana_url))
     out.append(_notifications_section(record.get("notifications") or []))
 
     title = f"{status.upper() or '?'} · {name} · {scope} · sre-expert"
@@ -350,7 +418,8 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
         ("Component", esc(record.get("component"))),
         ("Runbook", runbook_html),
         ("Receiver", esc(record.get("receiver"))),
-        ("Group key", _mono(record.get("groupKey"))),
+        ("Alertmanager", _links(alertmanager_links(record))),
+        ("Alertmanager group", _mono(record.get("groupKey"))),
         ("Created", format_time(record.get("createdAt"))),
         ("Updated", format_time(record.get("updatedAt"))),
         ("Resolved", format_time(record.get("resolvedAt"))),
@@ -360,7 +429,7 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
 
 
 def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, Any] | None,
-                   candidates: list[dict[str, Any]], *, manual: bool = False) -> str:
+                   candidates: list[dict[str, Any]], *, manual: bool = False, root_shown: bool = True) -> str:
     if not chain:
         if status in PENDING:
             return '<p class="muted">Not diagnosed yet.</p>'
@@ -381,22 +450,14 @@ def _chain_section(chain: list[dict[str, Any]], status: str, report: dict[str, A
         more = (f" The scoped report holds {n} other finding{'s' if n != 1 else ''}, listed below."
                 if n else " The scoped report holds no finding.")
         return head + more + "</p>"
-    n = len(chain)
-    items = []
-    for i, f in enumerate(chain):
-        end = "(symptom)" if manual else "(alerted object)"
-        role = ("(root cause)" if i == 0 else end if i == n - 1 else "")
-        role_html = f" <strong>{role}</strong>" if role else ""
-        items.append(f"<li>{severity_badge(f.get('severity'))} <code>{esc(f.get('code'))}</code> on "
-                     f"{_mono(object_text(f.get('object')))}{role_html}: {esc(f.get('title'))}</li>")
+    to_root = '<p class="more"><a href="#h-root">Evidence and fix below ↓</a></p>'
+    inner = [to_root if i == 0 and root_shown else
+             '<details class="more"><summary>Evidence and fix</summary>'
+             f"{_finding_body(f, heading_level=4, in_box=True)}</details>" for i, f in enumerate(chain)]
     return (
-        '<figure class="chain-figure">'
-        + chain_svg(chain, end_label="SYMPTOM" if manual else "ALERTED")
-        + '<figcaption class="muted">Root cause at the top; each finding causes the one below it, down to '
-        + ("the finding checked." if manual else "the object the alert is about.")
-        + "</figcaption></figure>"
-        '<h3 id="h-chain-text">The chain as text</h3>'
-        f'<ol class="chain-list" aria-labelledby="h-chain-text">{"".join(items)}</ol>'
+        '<p class="muted chain-note">Root cause at the top; each finding causes the one below it, down to '
+        + ("the finding checked." if manual else "the object the alert is about.") + "</p>"
+        + chain_html(chain, end_label="Symptom" if manual else "Alerted object", inner=inner)
     )
 
 
@@ -426,18 +487,21 @@ def _remediation(steps: list[dict[str, Any]]) -> str:
     return f'<ol class="steps">{"".join(items)}</ol>'
 
 
-def _finding_body(f: dict[str, Any], *, heading_level: int) -> str:
+def _finding_body(f: dict[str, Any], *, heading_level: int, in_box: bool = False) -> str:
+    """Title, facts, detail, evidence and fix of a finding; `in_box` (folded inside its chain box, which
+    already shows the title, code, object and severity) leaves those out."""
     h = f"h{heading_level}"
     runbook = f.get("runbook")
     rows = [
-        ("Severity", severity_badge(f.get("severity"))),
-        ("Object", f'<span class="mono">{esc(object_text(f.get("object")))}</span>'),
+        ("Severity", "" if in_box else severity_badge(f.get("severity"))),
+        ("Object", "" if in_box else f'<span class="mono">{esc(object_text(f.get("object")))}</span>'),
         ("Component", esc(f.get("component"))),
         ("Runbook", f"<code>{esc(runbook)}</code>" if runbook else ""),
     ]
     detail = f'<p>{esc(f.get("detail"))}</p>' if f.get("detail") else ""
+    title = "" if in_box else f'<p><strong>{esc(f.get("title"))}</strong></p>'
     return (
-        f'<p><strong>{esc(f.get("title"))}</strong></p>{_facts(rows)}{detail}'
+        f'{title}{_facts(rows)}{detail}'
         f"<{h}>Evidence</{h}>{_evidence(f.get('evidence') or [])}"
         f"<{h}>Remediation</{h}>{_remediation(f.get('remediation') or [])}"
     )
@@ -522,15 +586,16 @@ def _report_section(report: dict[str, Any], in_chain: set[str]) -> str:
     return "".join(parts)
 
 
-def _alerts_section(record: dict[str, Any]) -> str:
+def _alerts_section(record: dict[str, Any], grafana_url: str | None = None) -> str:
     alerts = [a for a in record.get("alerts") or [] if isinstance(a, dict)]
     total = record.get("alertsTotal")
     total = total if isinstance(total, int) and total >= len(alerts) else len(alerts)
     parts = ['<section aria-labelledby="h-alerts">', f'<h2 id="h-alerts">Alerts ({total})</h2>']
     if total > len(alerts):
         rid = quote(str(record.get("id") or ""), safe="")
-        parts.append(f'<p class="muted">Showing the first {len(alerts)} of {total} alerts; all of them: '
-                     f'<code>GET /api/v1/investigations/{esc(rid)}?alertsOffset={len(alerts)}</code>.</p>')
+        rest = f"/api/v1/investigations/{rid}?{urlencode({'alertsOffset': len(alerts)})}"
+        parts.append(f'<p class="muted">Showing the first {len(alerts)} of {total} alerts; '
+                     f'<a href="{esc(rest)}">the other {total - len(alerts)} as JSON</a>.</p>')
     if record.get("commonLabels"):
         parts.append(f"<h3>Common labels</h3>{_labels(record.get('commonLabels'))}")
     if not alerts:
@@ -541,18 +606,28 @@ def _alerts_section(record: dict[str, Any]) -> str:
         st_cls = "st-failed" if st == "firing" else ("st-resolved" if st == "resolved" else "st-queued")
         labels = a.get("labels") or {}
         ann = a.get("annotations") or {}
-        ann_html = ('<dl class="facts annotations">' + "".join(
-            f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
-            + "</dl>") if ann else '<p class="muted">none</p>'
+        pairs = "".join(f"<dt>{esc(k)}</dt><dd>{_annotation(v)}</dd>"
+                        for k, v in sorted(ann.items(), key=lambda kv: str(kv[0])))
+        ann_html = f'<dl class="facts annotations">{pairs}</dl>' if ann else '<p class="muted">none</p>'
         rows = [("Started", format_time(a.get("startsAt"))), ("Ended", format_time(a.get("endsAt"))),
                 ("Fingerprint", _mono(a.get("fingerprint")))]
+        generator = web_url(a.get("generatorURL"))
+        explore = grafana_explore(grafana_url, alert_query(generator), a.get("startsAt"))
+        links = _links([("Graph in Prometheus", generator), ("Explore in Grafana", explore)])
         parts.append(
             f'<div class="panel alert-card"><h3><span class="badge {st_cls}">{esc(st or "unknown")}</span> '
             f'{esc(labels.get("alertname") or record.get("alertname") or "")}</h3>'
-            f"{_facts(rows)}<h4>Labels</h4>{_labels(labels)}<h4>Annotations</h4>{ann_html}</div>"
+            f"{links}{_facts(rows)}<h4>Labels</h4>{_labels(labels)}<h4>Annotations</h4>{ann_html}</div>"
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def _annotation(value: Any) -> str:
+    """An annotation's text; one that is a whole http(s) URL (runbook_url, dashboard links) is a link."""
+    text = value.strip() if isinstance(value, str) else ""
+    url = web_url(text) if text and not any(c.isspace() for c in text) else None
+    return f'<a href="{esc(url)}" rel="noreferrer">{esc(value)}</a>' if url else esc(value)
 
 
 def _notifications_section(notes: list[dict[str, Any]]) -> str:
@@ -593,7 +668,7 @@ def render_login(error: str | None) -> str:
         '<button type="submit">Sign in</button>'
         "</form>"
     )
-    return _doc("Sign in · sre-expert", body)
+    return _doc("Sign in · sre-expert", body, signed_in=False)
 
 
 def render_error(status_code: int, message: str) -> str:

@@ -7,6 +7,7 @@ and so unknown extra fields (Alertmanager adds some between versions) are accept
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from .store import fingerprint_of
 
@@ -33,6 +34,22 @@ def _opt_str(value: Any, where: str, errors: list[str]) -> str | None:
         return value
     errors.append(f"{where} must be a string")
     return None
+
+
+MAX_URL_CHARS = 2048
+
+
+def web_url(value: Any) -> str | None:
+    """An http(s) URL with a host, at most MAX_URL_CHARS long, else None. Links on the pages come from here
+    (generatorURL, externalURL): anything else (javascript:, data:, a bare path, a huge string) is dropped,
+    not refused, since Alertmanager sends an empty generatorURL for alerts that have none."""
+    if not isinstance(value, str) or not value or len(value) > MAX_URL_CHARS:
+        return None
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return None
+    return value.strip() if parts.scheme in ("http", "https") and parts.hostname else None
 
 
 MAX_TIMESTAMP_CHARS = 64  # RFC 3339 with nanoseconds is 35; more is not a timestamp
@@ -79,6 +96,7 @@ def parse_webhook(doc: Any) -> tuple[dict[str, Any] | None, list[str]]:
             "endsAt": _timestamp(a.get("endsAt"), f"{where}.endsAt", errors),
             "labels": labels,
             "annotations": _str_map(a.get("annotations"), f"{where}.annotations", errors),
+            "generatorURL": web_url(a.get("generatorURL")),
         })
     status = doc.get("status", "firing")
     if status not in ALERT_STATUSES:
@@ -91,7 +109,7 @@ def parse_webhook(doc: Any) -> tuple[dict[str, Any] | None, list[str]]:
         "groupLabels": _str_map(doc.get("groupLabels"), "groupLabels", errors),
         "commonLabels": _str_map(doc.get("commonLabels"), "commonLabels", errors),
         "commonAnnotations": _str_map(doc.get("commonAnnotations"), "commonAnnotations", errors),
-        "externalURL": _opt_str(doc.get("externalURL"), "externalURL", errors),
+        "externalURL": web_url(_opt_str(doc.get("externalURL"), "externalURL", errors)),
         "alerts": alerts,
     }
     if errors:
@@ -115,6 +133,7 @@ def redacted(payload: dict[str, Any]) -> dict[str, Any]:
     for k in ("receiver", "groupKey", "externalURL"):
         out[k] = red(payload[k])
     out["alerts"] = [{**a, "fingerprint": red(a["fingerprint"]), "startsAt": red(a["startsAt"]),
-                      "endsAt": red(a["endsAt"]), "labels": redact_obj(a["labels"], table=table),
+                      "endsAt": red(a["endsAt"]), "generatorURL": red(a.get("generatorURL")),
+                      "labels": redact_obj(a["labels"], table=table),
                       "annotations": redact_obj(a["annotations"], table=table)} for a in payload["alerts"]]
     return out

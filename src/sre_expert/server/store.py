@@ -30,7 +30,8 @@ from typing import Any
 
 import orjson
 
-SCHEMA_VERSION = 2  # 2: notifications.kind (result | resolved)
+# 2: notifications.kind (result | resolved); 3: alerts.generator_url, investigations.external_url
+SCHEMA_VERSION = 3
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 OPEN = ("queued", "running", "done", "failed")
 LIST_ALERTS = 20  # alerts carried by each item of a list (and by a notification); the record has them all
@@ -53,7 +54,8 @@ CREATE TABLE IF NOT EXISTS investigations (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     resolved_at   TEXT,
-    seq           INTEGER NOT NULL
+    seq           INTEGER NOT NULL,
+    external_url  TEXT
 );
 CREATE INDEX IF NOT EXISTS inv_status ON investigations(status, seq);
 CREATE INDEX IF NOT EXISTS inv_group ON investigations(group_key, status);
@@ -69,7 +71,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     labels           TEXT NOT NULL,
     annotations      TEXT NOT NULL,
     received_at      TEXT NOT NULL,
-    updated_at       TEXT NOT NULL
+    updated_at       TEXT NOT NULL,
+    generator_url    TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alert_inv_fp ON alerts(investigation_id, fingerprint);
 CREATE INDEX IF NOT EXISTS alert_fp ON alerts(fingerprint, status);
@@ -159,6 +162,10 @@ class Store:
                 cols = {r[1] for r in self._db.execute("PRAGMA table_info(notifications)")}
                 if "kind" not in cols:  # a version 1 database: every notification it holds is a result
                     self._db.execute("ALTER TABLE notifications ADD COLUMN kind TEXT NOT NULL DEFAULT 'result'")
+                # version 3: where each alert came from (Prometheus) and the Alertmanager that sent it
+                for table, col in (("alerts", "generator_url"), ("investigations", "external_url")):
+                    if col not in {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
                 self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
@@ -230,10 +237,10 @@ class Store:
                 inv_id = new_id()
                 db.execute(
                     "INSERT INTO investigations (id, status, trigger, group_key, receiver, alertname, severity, "
-                    "common_labels, created_at, updated_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "common_labels, created_at, updated_at, seq, external_url) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (inv_id, "queued", "alert", group_key, payload.get("receiver"),
                      _alertname(payload), _severity(payload), _dumps(payload.get("commonLabels") or {}),
-                     now, now, self._next_seq(db)))
+                     now, now, self._next_seq(db), payload.get("externalURL")))
                 self._upsert_alerts(db, inv_id, group_key, alerts, now)
                 ids.append(inv_id)
                 queued = True
@@ -243,6 +250,9 @@ class Store:
                     "SELECT fingerprint, status FROM alerts WHERE investigation_id=?", (inv_id,))}
                 self._upsert_alerts(db, inv_id, group_key, alerts, now)
                 ids.append(inv_id)
+                if payload.get("externalURL"):  # the Alertmanager that sent the latest update
+                    db.execute("UPDATE investigations SET external_url=? WHERE id=?",
+                               (payload["externalURL"], inv_id))
                 # a new firing fingerprint is news; a failed investigation is retried on any resend
                 queued = any(before.get(fp) != "firing" for fp in fps) or (inv[1] == "failed" and bool(fps))
                 if queued:
@@ -305,12 +315,14 @@ class Store:
                        alerts: Sequence[Mapping[str, Any]], now: str) -> None:
         db.executemany(
             "INSERT INTO alerts (investigation_id, fingerprint, group_key, status, starts_at, ends_at, labels, "
-            "annotations, received_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "annotations, received_at, updated_at, generator_url) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(investigation_id, fingerprint) DO UPDATE SET status=excluded.status, "
             "starts_at=excluded.starts_at, ends_at=excluded.ends_at, labels=excluded.labels, "
-            "annotations=excluded.annotations, updated_at=excluded.updated_at",
+            "annotations=excluded.annotations, updated_at=excluded.updated_at, "
+            "generator_url=COALESCE(excluded.generator_url, generator_url)",
             [(inv_id, a["fingerprint"], group_key, a["status"], a.get("startsAt"), a.get("endsAt"),
-              _dumps(a.get("labels") or {}), _dumps(a.get("annotations") or {}), now, now) for a in alerts])
+              _dumps(a.get("labels") or {}), _dumps(a.get("annotations") or {}), now, now, a.get("generatorURL"))
+             for a in alerts])
 
     def create_manual(self, namespace: str | None, component: str | None) -> str:
         now = self.now()
@@ -345,7 +357,7 @@ class Store:
             if row is None:
                 return None
             alerts = [self._alert_row(r) for r in db.execute(
-                "SELECT fingerprint, status, starts_at, ends_at, labels, annotations FROM alerts "
+                "SELECT fingerprint, status, starts_at, ends_at, labels, annotations, generator_url FROM alerts "
                 "WHERE investigation_id=? ORDER BY rowid", (row[0],))]
         return {"id": row[0], "generation": row[1], "trigger": row[2], "alertname": row[3],
                 "commonLabels": _loads(row[4], {}), "request": _loads(row[5], {}), "alerts": alerts}
@@ -380,21 +392,21 @@ class Store:
     @staticmethod
     def _alert_row(r: Sequence[Any]) -> dict[str, Any]:
         return {"fingerprint": r[0], "status": r[1], "startsAt": r[2], "endsAt": r[3],
-                "labels": _loads(r[4], {}), "annotations": _loads(r[5], {})}
+                "labels": _loads(r[4], {}), "annotations": _loads(r[5], {}), "generatorURL": r[6]}
 
     _COLS = ("id, status, trigger, group_key, receiver, alertname, severity, common_labels, request, result, "
-             "report_hash, error, created_at, updated_at, resolved_at")
+             "report_hash, error, created_at, updated_at, resolved_at, external_url")
 
     def _record(self, db: sqlite3.Connection, row: Sequence[Any], *, with_report: bool,
                 alerts_limit: int | None = None, alerts_offset: int = 0) -> dict[str, Any]:
         """One record; `alerts` holds alerts_offset.. (at most alerts_limit; None: all) in arrival order and
         `alertsTotal` counts them all, since a group can hold tens of thousands."""
         (inv_id, status, trigger, group_key, receiver, alertname, severity, common, request, result, rhash,
-         error, created, updated, resolved) = row
+         error, created, updated, resolved, external_url) = row
         res = _loads(result, {})
         req = _loads(request, {})
         alerts = [self._alert_row(r) for r in db.execute(
-            "SELECT fingerprint, status, starts_at, ends_at, labels, annotations FROM alerts "
+            "SELECT fingerprint, status, starts_at, ends_at, labels, annotations, generator_url FROM alerts "
             "WHERE investigation_id=? ORDER BY rowid LIMIT ? OFFSET ?",
             (inv_id, -1 if alerts_limit is None else alerts_limit, max(0, alerts_offset)))]
         if alerts_limit is None and not alerts_offset:
@@ -407,6 +419,7 @@ class Store:
         scope = res.get("scope") or {"namespace": req.get("namespace"), "kind": None, "name": None}
         rec: dict[str, Any] = {
             "id": inv_id, "status": status, "trigger": trigger, "groupKey": group_key, "receiver": receiver,
+            "externalURL": external_url,
             "alertname": alertname, "severity": severity, "commonLabels": _loads(common, {}), "alerts": alerts,
             "alertsTotal": alerts_total,
             "scope": scope, "runbook": res.get("runbook"),

@@ -97,9 +97,9 @@ class WorkerPool:
 
     def __init__(self, store: Store, source: SourceCache, workers: int = 2,
                  on_done: Callable[[str, dict[str, Any]], None] | None = None,
-                 on_finished: Callable[[str], None] | None = None):
+                 on_finished: Callable[[str, str], None] | None = None):
         self.store = store
-        self.on_finished = on_finished  # "done" or "failed", for the metrics counter
+        self.on_finished = on_finished  # (id, "done" or "failed"): the metrics counter and the log line
         self.source = source
         self.workers = max(1, workers)
         self.on_done = on_done
@@ -146,11 +146,11 @@ class WorkerPool:
             log.error("investigation %s failed: %s", inv_id, error)  # no traceback: it would quote unredacted
             self.store.fail(inv_id, gen, error)
             if self.on_finished:
-                self.on_finished("failed")
+                self.on_finished(inv_id, "failed")
             return
         became_done = self.store.finish(inv_id, gen, result)
         if self.on_finished:
-            self.on_finished("done")
+            self.on_finished(inv_id, "done")
         if became_done and self.on_done is not None:
             try:
                 self.on_done(inv_id, result)

@@ -22,9 +22,10 @@ from typing import Any
 
 import orjson
 
-from ..model import Key
+from ..model import Key, index_kind, kind_name
 from ..snapshot import Snapshot, SnapshotInfo
 from ..timeutil import parse_time, robust_latest
+from .kinds import FILE_KINDS
 
 MAX_FILE_BYTES = 1 << 30
 MAX_LOG_BYTES = 1 << 20
@@ -82,6 +83,7 @@ class _Accum:
     files_read: int = 0
     troubleshoot_root: str | None = None
     metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
+    kinds: set[str] = field(default_factory=set)  # kinds of empty lists (the objects' kinds the Snapshot adds)
     log_bytes_kept: int = 0  # bytes of archive log tails held in `logs`
     logs_full: bool = False
     collector_time: datetime | None = None  # troubleshoot's collector-errors/*.json timestamps
@@ -345,6 +347,10 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
         return
     acc.files_read += 1
     acc.warnings.extend(f"{rel}: {p}" for p in problems)
+    for doc in docs:  # an empty list still says its kind was collected
+        listed = _list_kind(doc, default_kind, parts)
+        if listed:
+            acc.kinds.add(listed)
     entries = _items(docs[0], default_kind) if len(docs) == 1 else [i for d in docs for i in _items(d, default_kind)]
     deep = _deep_entries(entries) if maybe_deep else None
     acc.file_starts.append((len(acc.objects), rel))
@@ -374,7 +380,8 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
                     if kind == "Secret":
                         _blank_secret(item)
                     append(item)
-                    append_key(((kind, md.get("namespace") or "", name), md.get("uid")))  # key_of(item)
+                    append_key(((index_kind(kind, item.get("apiVersion")), md.get("namespace") or "", name),
+                                md.get("uid")))  # key_of(item)
                     continue
             elif not item:
                 continue  # `{}`: sonobuoy 0.8 wrote `[{}]` for a namespace with nothing to list
@@ -514,6 +521,52 @@ def _note_collector_error(acc: _Accum, rel: str, read: Callable[..., bytes | byt
     t = parse_time(doc.get("timestamp")) if isinstance(doc, dict) else None
     if t and (acc.collector_time is None or t > acc.collector_time):
         acc.collector_time = t
+
+
+def _list_kind(doc: Any, default_kind: str | None, parts: tuple[str, ...]) -> str | None:
+    """The kind a list document says was collected, so an empty one still counts: `PodList` names it; an
+    empty `List` or JSON array (what `kubectl get deployments -A -o json` prints when there are none) is
+    named by troubleshoot's folder or by the file's own name (`deployments.apps.json`, `pods.yaml`)."""
+    if isinstance(doc, dict):
+        kind, items = doc.get("kind"), doc.get("items")
+        if "items" not in doc or not (items is None or isinstance(items, list)):
+            return None
+        if isinstance(kind, str) and kind.endswith("List") and kind != "List":
+            return index_kind(kind[: -len("List")], doc.get("apiVersion"))
+        if kind not in (None, "List") or items:
+            return None
+    elif doc != []:
+        return None
+    if default_kind:
+        return default_kind
+    for part in (parts[-1].rsplit(".", 1)[0], *reversed(parts[:-1])):
+        spec = FILE_KINDS.get(part.lower())
+        if spec:
+            return kind_name(*spec)
+    return None
+
+
+def _declared_kinds(meta: dict[str, Any], warnings: list[str]) -> set[str]:
+    """bundle.json "kinds" (what `bundle collect` listed, even when empty) and "kindsNotInstalled" (what
+    discovery said the cluster does not serve, so none exist): entries "Kind", "group/Kind" or "Kind.group"."""
+    out: set[str] = set()
+    for field_name in ("kinds", "kindsNotInstalled"):
+        value = meta.get(field_name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            warnings.append(f"bundle.json: \"{field_name}\" is not a list of kind names ({str(value)[:80]}); ignored")
+            continue
+        for v in value:
+            if "/" in v:
+                group, kind = v.rsplit("/", 1)
+                out.add(kind_name(kind, group))
+            elif "." in v:
+                kind, group = v.split(".", 1)
+                out.add(kind_name(kind, group))
+            else:
+                out.add(v)
+    return out
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
@@ -980,6 +1033,7 @@ def load_bundle(location: str | Path) -> Snapshot:
             collection_errors=acc.errors,
             warnings=acc.warnings,
             namespaces=_scope(acc),
+            collected_kinds=frozenset(acc.kinds | _declared_kinds(acc.meta, acc.warnings)),
         )
         logs = acc.logs
 

@@ -102,6 +102,110 @@ ALWAYS_LOG_IMAGES = ("falco", "falco-no-driver", "falco-distroless")
 LOG_RESOURCE = "pods/log"
 
 
+# Built-in kinds no check reads but bundles hold (troubleshoot writes most of them). Their group is known so
+# that a custom resource reusing one of these kind names is indexed apart from them (see `model.kind_name`).
+OTHER_BUILTIN_KINDS: tuple[KindSpec, ...] = tuple(
+    _k("", True, "ServiceAccount", "serviceaccounts", "ReplicationController", "replicationcontrollers",
+       "PodTemplate", "podtemplates")
+    + _k("", False, "ComponentStatus", "componentstatuses")
+    + _k("apps", True, "ControllerRevision", "controllerrevisions")
+    + _k("policy", True, "PodDisruptionBudget", "poddisruptionbudgets")
+    + _k("networking.k8s.io", True, "Ingress", "ingresses")
+    + _k("networking.k8s.io", False, "IngressClass", "ingressclasses")
+    + _k("storage.k8s.io", False, "CSIDriver", "csidrivers", "CSINode", "csinodes")
+    + _k("scheduling.k8s.io", False, "PriorityClass", "priorityclasses")
+    + _k("rbac.authorization.k8s.io", True, "Role", "roles", "RoleBinding", "rolebindings")
+    + _k("rbac.authorization.k8s.io", False, "ClusterRole", "clusterroles", "ClusterRoleBinding", "clusterrolebindings")
+    + _k("coordination.k8s.io", True, "Lease", "leases")
+    + _k("certificates.k8s.io", False, "CertificateSigningRequest", "certificatesigningrequests")
+    + _k("node.k8s.io", False, "RuntimeClass", "runtimeclasses")
+    + _k("flowcontrol.apiserver.k8s.io", False, "FlowSchema", "flowschemas",
+         "PriorityLevelConfiguration", "prioritylevelconfigurations")
+)
+
+# Custom kinds some checks read that the live sweep does not list yet (its RBAC does not grant them): their
+# group, so their objects keep the plain kind name the checks ask for.
+OTHER_READ_KINDS: tuple[KindSpec, ...] = tuple(
+    _k("gateway.networking.k8s.io", True, "GRPCRoute", "grpcroutes", "BackendTLSPolicy", "backendtlspolicies",
+       "ListenerSet", "listenersets")
+    + _k("gateway.networking.x-k8s.io", True, "XListenerSet", "xlistenersets")
+)
+
+# API groups served by the API server itself, not by CRDs: a kind of these groups exists on every cluster,
+# so only a kind of another group can be known "not installed" from the CRD list.
+BUILTIN_GROUPS = frozenset({
+    "", "apps", "batch", "autoscaling", "policy", "extensions", "discovery.k8s.io", "networking.k8s.io",
+    "storage.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "admissionregistration.k8s.io",
+    "rbac.authorization.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "certificates.k8s.io", "node.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "events.k8s.io",
+})
+
+# Older groups that served the same kind with the same schema before it moved (clusters of 1.15 and earlier,
+# fixtures kept from them), and events.k8s.io, a second view of the one stored Event type.
+LEGACY_GROUPS: dict[str, tuple[str, ...]] = {
+    "Deployment": ("extensions",), "DaemonSet": ("extensions",), "ReplicaSet": ("extensions",),
+    "NetworkPolicy": ("extensions",), "Ingress": ("extensions",), "Event": ("events.k8s.io",),
+}
+
+
+def _kind_groups() -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
+        out.setdefault(s.kind, frozenset((s.group, *LEGACY_GROUPS.get(s.kind, ()))))
+    return out
+
+
+KIND_GROUPS: dict[str, frozenset[str]] = _kind_groups()
+"""Kind name → the API groups whose objects of that kind are *the* kind the checks mean."""
+
+
+# kubectl's short names of the built-in kinds, as scripts name their files (`kubectl get pvc -A -o json > pvc.json`).
+SHORT_NAMES = {"po": "Pod", "svc": "Service", "ep": "Endpoints", "ev": "Event", "pvc": "PersistentVolumeClaim",
+               "cm": "ConfigMap", "quota": "ResourceQuota", "limits": "LimitRange", "no": "Node", "ns": "Namespace",
+               "pv": "PersistentVolume", "deploy": "Deployment", "rs": "ReplicaSet", "sts": "StatefulSet",
+               "ds": "DaemonSet", "cj": "CronJob", "hpa": "HorizontalPodAutoscaler", "netpol": "NetworkPolicy",
+               "sc": "StorageClass", "crd": "CustomResourceDefinition", "crds": "CustomResourceDefinition",
+               "sa": "ServiceAccount", "ing": "Ingress", "pdb": "PodDisruptionBudget", "pc": "PriorityClass"}
+
+
+def _file_kinds() -> dict[str, tuple[str, str]]:
+    """File or folder stem → (kind, group): `pods`, `deployments.apps`, `pvc`, and troubleshoot's names."""
+    out: dict[str, tuple[str, str]] = {}
+    specs = {s.kind: s for s in (*OTHER_READ_KINDS, *OTHER_BUILTIN_KINDS, *COLLECTED_KINDS)}
+    for s in specs.values():
+        for stem in (s.resource, f"{s.resource}.{s.group}" if s.group else s.resource, s.kind.lower()):
+            out.setdefault(stem, (s.kind, s.group))
+    for short, kind in SHORT_NAMES.items():
+        out.setdefault(short, (kind, specs[kind].group))
+    return out
+
+
+FILE_KINDS: dict[str, tuple[str, str]] = _file_kinds()
+
+
+def spec_of(kind: str) -> KindSpec | None:
+    """The table's entry for a kind name (the group the checks mean), None for a kind it does not know."""
+    return _SPECS.get(kind)
+
+
+_SPECS: dict[str, KindSpec] = {}
+for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
+    _SPECS.setdefault(_s.kind, _s)
+
+
+def resource_name(kind: str) -> str:
+    """kubectl's name for a kind of the table: pods, deployments.apps, certificates.cert-manager.io."""
+    spec = spec_of(kind)
+    if spec is None:
+        return kind.lower()
+    return f"{spec.resource}.{spec.group}" if spec.group else spec.resource
+
+
+def add_commands(kinds: list[str]) -> str:
+    """The kubectl commands that add these kinds to a bundle, one file per kind."""
+    return "; ".join(f"kubectl get {r} -A -o json > {r}.json" for r in map(resource_name, kinds))
+
+
 def by_kind() -> dict[str, list[KindSpec]]:
     out: dict[str, list[KindSpec]] = {}
     for s in COLLECTED_KINDS:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..model import kind_name
 from ..snapshot import Snapshot, SnapshotInfo
 from .bundle import BundleError, _clean
 from .discovery import Served, discover
@@ -102,12 +103,18 @@ class Sweep:
     def object_count(self) -> int:
         return sum(len(items) for _, items in self.lists)
 
+    def kinds_read(self) -> list[str]:
+        """Index names of the kinds this sweep listed (in at least one namespace, even with no objects) or
+        that discovery found not installed: for those, finding none means there is none."""
+        specs = [s.spec for s, _ in self.lists] + list(self.not_installed)
+        return list(dict.fromkeys(kind_name(s.kind, s.group) for s in specs))
+
     def snapshot(self) -> Snapshot:
         objects = [o for _, items in self.lists for o in items]
         info = SnapshotInfo(
             captured_at=self.captured_at, cluster=self.cluster, kubernetes_version=self.kubernetes_version,
             source="live", location=self.location, collection_errors=list(self.errors), warnings=list(self.warnings),
-            namespaces=tuple(self.namespaces),
+            namespaces=tuple(self.namespaces), collected_kinds=frozenset(self.kinds_read()),
         )
         logs = self.logs
         enabled = gc.isenabled()

@@ -63,6 +63,18 @@ def _sort_key(obj: dict[str, Any]) -> tuple[str, str]:
     return (md.get("namespace") or "", md["name"])
 
 
+def swept_kinds(objects: Iterable[dict[str, Any]]) -> list[str]:
+    """bundle.json "kinds": a synthetic cluster stands for a full sweep, so every kind a live sweep lists
+    counts as collected (none of it exists when there is no file), plus the kinds of its objects."""
+    from ..sources.kinds import COLLECTED_KINDS
+
+    kinds = {f"{s.group}/{s.kind}" if s.group else s.kind for s in COLLECTED_KINDS}
+    for obj in objects:
+        api = obj["apiVersion"]
+        kinds.add(f"{api.split('/')[0]}/{obj['kind']}" if "/" in api else obj["kind"])
+    return sorted(kinds)
+
+
 def bundle_files(b: PlatformBuilder, fmt: str = "json") -> dict[str, str]:
     """Relative path -> file content for the whole bundle."""
     if fmt not in ("json", "yaml"):
@@ -84,7 +96,8 @@ def bundle_files(b: PlatformBuilder, fmt: str = "json") -> dict[str, str]:
         files[f"logs/{ns}/{pod}/{container}{suffix}"] = text
     files["bundle.json"] = (
         json.dumps(
-            {"capturedAt": ts(b.now), "cluster": b.cluster, "kubernetesVersion": b.kubernetes_version},
+            {"capturedAt": ts(b.now), "cluster": b.cluster, "kubernetesVersion": b.kubernetes_version,
+             "kinds": swept_kinds(b.objects)},
             indent=2,
         )
         + "\n"
