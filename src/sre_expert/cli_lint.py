@@ -3,13 +3,14 @@
 
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    from .cli import BundleOpt, ContextOpt, DemoOpt, FailOn, KubeconfigOpt, Output, OutputOpt, Severity
+    from .cli import BundleOpt, ContextOpt, DemoOpt, FailOn, KubeconfigOpt, ReportOutput, ReportOutputOpt, Severity
 
     @app.command("lint")
     def lint_cmd(
@@ -25,7 +26,7 @@ def register(app: typer.Typer) -> None:
         demo: DemoOpt = False,
         context: ContextOpt = None,
         kubeconfig: KubeconfigOpt = None,
-        output: OutputOpt = Output.terminal,
+        output: ReportOutputOpt = ReportOutput.terminal,
         severity: Annotated[Severity, typer.Option("--severity", "-s", help="Lowest severity to show.")] = Severity.info,
         show_all: Annotated[bool, typer.Option(
             "--all", help="Print every finding; by default the terminal folds repeated ones (same code and message "
@@ -51,6 +52,10 @@ def register(app: typer.Typer) -> None:
         if (bundle or demo or context or kubeconfig) and not against_cluster:
             _err("--bundle/--demo/--context/--kubeconfig name the cluster to compare with: add --against-cluster")
             raise typer.Exit(2)
+        for d in crds or ():
+            if not Path(d).expanduser().is_dir():
+                _err(f"--crds {d}: {'not a directory' if Path(d).expanduser().exists() else 'no such directory'}")
+                raise typer.Exit(2)
         try:
             repo = load_repo(path, repo_url=repo_url)
         except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
@@ -71,11 +76,15 @@ def register(app: typer.Typer) -> None:
         header = f"sre-expert lint · {repo.root.name} · {len(repo.docs)} YAML documents in {len(repo.files)} files"
         if snap is not None:
             header += f" · against {snap.info.source} {snap.info.cluster or ''}".rstrip()
-        if output is Output.json:
+        if output is ReportOutput.json:
             from .report.json_report import render_json
 
             sys.stdout.buffer.write(render_json(rep))
-        elif output is Output.markdown:
+        elif output in (ReportOutput.junit, ReportOutput.sarif):
+            from .ci_formats import render_ci
+
+            sys.stdout.buffer.write(render_ci(rep, output.value, suite="sre-expert lint", fail_on=fail_on.value))
+        elif output is ReportOutput.markdown:
             from .lint.render import render_markdown
 
             sys.stdout.write(render_markdown(rep, header))

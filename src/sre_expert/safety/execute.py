@@ -104,14 +104,16 @@ def why_asked(admission: Admission, verdict: Verdict) -> str:
 
 def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mapping[str, str] | None = None,
                 timeout: float | None = DEFAULT_TIMEOUT, dry_run_first: bool = True,
-                context: str | None = None) -> RunResult:
+                context: str | None = None, offer_failed_preview: bool = True) -> RunResult:
     """Gate, label, preview, confirm, audit and run `command`.
 
     `env` is the product's environment for this caller (None: this process's): the gate builds the
     environment of an admitted command from it, and a confirmed command gets it minus CONFIRMED_DROP.
     `timeout` in seconds (None: no limit). `context` is the kube context the product chose: the only one a
     command may name with `--context` and still run unasked (the audit record falls back to the one the
-    command names, else the kubeconfig's current-context).
+    command names, else the kubeconfig's current-context). With `offer_failed_preview` False, a command
+    whose server-side dry run failed is not offered for confirmation (a runbook step: the server already
+    said it would fail); it is recorded as refused with the dry run's reason.
     """
     admission, verdict = auto_run(command, context=context)
     ctx = context or command_context(command) or current_kube_context(env, command_kubeconfig(command))
@@ -130,8 +132,16 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
     note: str | None = None
     if dry_run_first and verdict.cls in (MUTATING, DESTRUCTIVE):
         preview, note = _preview(command, ExecPolicy.from_env(env, context), audit, ctx)
+    if preview is not None and not preview.ok and not offer_failed_preview:
+        why = "the server-side dry run failed, so it was not offered for confirmation"
+        audit.decision(decision="refused", note=why, **common)
+        return RunResult(command, verdict, "refused", False, preview=preview, message=why, gate=asked)
     token = confirmation_token(verdict)
-    answer = confirm.confirm(Proposal(command, verdict, token, preview, note, asked))
+    try:
+        answer = confirm.confirm(Proposal(command, verdict, token, preview, note, asked))
+    except KeyboardInterrupt:  # Ctrl-C at the question is a decision too: record it, then stop as asked
+        audit.decision(decision="declined", note="interrupted", **common)
+        raise
     if not answer.approved:
         audit.decision(decision=answer.decision, note=answer.note, **common)
         return RunResult(command, verdict, answer.decision, False, preview=preview,

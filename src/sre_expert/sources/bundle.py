@@ -758,13 +758,32 @@ def _archive_name(name: str) -> str:
     return "" if name == "." else name
 
 
+_TAR_METHODS = {".gz": "gz", ".tgz": "gz", ".bz2": "bz2", ".xz": "xz", ".tar": "tar"}
+
+
+def tar_open_error(path: Path, e: BaseException) -> str:
+    """Why tarfile could not open an archive, in one sentence: tarfile tries every compression and lists
+    each failure on its own line; only the one the file name promises (else the first) says anything."""
+    lines = [ln.strip("- ").strip() for ln in str(e).splitlines() if ln.strip().startswith("- method")]
+    if not lines:
+        return f"{path}: not a readable tar archive ({str(e).strip() or type(e).__name__})"
+    want = _TAR_METHODS.get(path.suffix.lower(), "")
+    line = next((ln for ln in lines if ln.startswith(f"method {want}:")), lines[0])
+    method, _, reason = line.removeprefix("method ").partition(":")
+    reason = reason.strip()
+    m = re.fullmatch(r"ReadError\('(.*)'\)", reason)
+    reason = m.group(1) if m else reason
+    kind = {"gz": "gzip-compressed", "bz2": "bzip2-compressed", "xz": "xz-compressed", "tar": "plain"}.get(method, method)
+    return f"{path}: not a readable {kind} tar archive ({reason})"
+
+
 def _walk_tar(path: Path, acc: _Accum) -> None:
     """Members in order; only regular files are read, and no more than MAX_ARCHIVE_BYTES of content in all
     (tar decompresses a member even to skip it: this bounds the time a gzip bomb can take)."""
     try:
         tf = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise BundleError(f"{path}: not a readable tar archive ({e})") from None
+        raise BundleError(tar_open_error(path, e)) from None
     consumed = 0
     with tf:
         try:
