@@ -271,10 +271,23 @@ def test_rules_list_shows_every_alert() -> None:
     assert [(x["group"], x["alert"], x["severity"], x["for"], x["runbook"]) for x in rows] == [
         (r.group, r.alert, r.severity, r.for_, r.runbook) for r in load_alert_rules()]
     md = run(EXE, "rules", "list", "-o", "markdown").stdout.splitlines()
-    assert md[0] == "| group | alert | severity | threshold | for | runbook |" and len(md) == 2 + len(EXPECTED)
-    assert "| certificates | CertificateExpiringSoon | warning | < 7 days | 1h | certificate-renewal |" in md
+    assert md[0] == "| group | alert | severity | threshold | for | runbook | component |" and len(md) == 2 + len(EXPECTED)
+    assert "| certificates | CertificateExpiringSoon | warning | < 7 days | 1h | certificate-renewal | cert-manager |" in md
     term = run(EXE, "rules", "list")
     assert term.returncode == 0 and "16 alerts in 6 groups" in term.stdout
+    # the help promises a component column: the table has it, with each alert's component on its row
+    assert "component" in run(EXE, "rules", "list", "--help").stdout
+    header = next(line for line in term.stdout.splitlines() if "severity" in line and "alert" in line)
+    assert header.split() == ["alert", "severity", "threshold", "for", "runbook", "component"]
+    row = next(line for line in term.stdout.splitlines() if "CertificateExpiringSoon" in line)
+    assert row.split()[-1] == "cert-manager"
+
+
+def test_rules_output_creates_its_directory(tmp_path: Path) -> None:
+    out = tmp_path / "infrastructure" / "monitoring" / "prometheus-rules.yaml"
+    r = run(EXE, "rules", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert yaml.safe_load(out.read_text())["kind"] == "PrometheusRule" and f"wrote {out}" in r.stderr
 
 
 def test_rules_name_and_namespace(tmp_path: Path) -> None:
@@ -285,7 +298,7 @@ def test_rules_name_and_namespace(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [("--name", "Platform_Alerts"), ("-n", "-bad-"), ("--format", "helm"),
-                                  ("-o", "/nonexistent-dir/rules.yaml")])
+                                  ("-o", "/dev/null/rules.yaml")])  # a directory under a file: cannot exist
 def test_rules_bad_usage_is_exit_2_without_traceback(args: tuple[str, ...]) -> None:
     r = run(EXE, "rules", *args)
     assert r.returncode == 2, r

@@ -428,8 +428,13 @@ def test_cli_classify_json_and_exit_status() -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["class"] == "destructive" and doc["exposesSecrets"] is False and doc["reasons"]
-    r = _run("guard", "classify", "kubectl get pods | grep x")
+    # JSON is the default, as the README shows; people ask for the coloured text with -o terminal
+    r = _run("guard", "classify", "--", "kubectl", "-n", "prod", "delete", "pod", "api-1")
+    assert r.returncode == 0 and json.loads(r.stdout)["class"] == "destructive"
+    r = _run("guard", "classify", "-o", "terminal", "kubectl get pods | grep x")
     assert r.returncode == 0 and r.stdout.startswith("read-only")
+    r = _run("guard", "classify", "-o", "tsv", "kubectl get pods | grep x")
+    assert r.stdout == "read-only\tfalse\tkubectl get pods | grep x\n"
 
 
 def test_cli_classify_batch_tsv_and_json_lines(tmp_path: Path) -> None:

@@ -515,7 +515,7 @@ SNAPSHOT_READS = {"Endpoints", "EndpointSlice", "Event"}
 
 
 def _kinds_read() -> dict[str, set[str]]:
-    from sre_expert.checks import monitoring, netpol
+    from sre_expert.checks import gateway, monitoring, netpol
 
     out: dict[str, set[str]] = {}
     for path in READERS:
@@ -528,7 +528,7 @@ def _kinds_read() -> dict[str, set[str]]:
     for chk in all_checks():
         for k in chk.reads:
             out.setdefault(k, set()).add(f"reads of {chk.name}")
-    for k in (*netpol.OTHER_POLICY_KINDS, *monitoring._REJECT_KINDS):
+    for k in (*netpol.OTHER_POLICY_KINDS, *monitoring._REJECT_KINDS, *gateway.ROUTE_KINDS):
         out.setdefault(k, set()).add("kind tuple")
     for k in SNAPSHOT_READS:
         out.setdefault(k, set()).add("snapshot.py")

@@ -222,10 +222,14 @@ def _records(audit: AuditLog) -> list[dict[str, Any]]:
     return [json.loads(line) for line in audit.path.read_text().splitlines()]
 
 
-def _run(rid: str, snap: Any, params: dict[str, str], confirm: Any, audit: AuditLog, **kw: Any) -> Any:
+def _run(rid: str, snap: Any, params: dict[str, str], confirm: Any, audit: AuditLog, *,
+         offer_failed_preview: bool = False, **kw: Any) -> Any:
+    """A run against a snapshot served read-only. Its dry runs of changes fail (the server refuses writes),
+    so the tests of the confirmation itself pass `offer_failed_preview=True` to be asked anyway."""
     rb = load_runbooks()[rid]
+    executor = guarded_executor(confirm, audit, timeout=60, offer_failed_preview=offer_failed_preview)
     with open_target(snap, label="test") as target:
-        return run_runbook(rb, resolve_params(rb, params), guarded_executor(confirm, audit, timeout=60),
+        return run_runbook(rb, resolve_params(rb, params), executor,
                            env=target.env, kubectl_args=target.kubectl_args, **kw)
 
 
@@ -254,7 +258,7 @@ def test_crash_looping_api_pod_takes_the_previous_logs_branch(demo: Any, audit: 
 
 def test_declined_confirmation_stops_the_run_and_is_audited(demo: Any, audit: AuditLog) -> None:
     confirm = ScriptedConfirmer(answers=["no"])
-    res = _run("secrets-not-syncing", demo, {"namespace": "lfh-staging"}, confirm, audit)
+    res = _run("secrets-not-syncing", demo, {"namespace": "lfh-staging"}, confirm, audit, offer_failed_preview=True)
     last = res.steps[-1]
     assert res.outcome == "stopped" and res.stopped_at == "force-sync" and last.status == "declined"
     assert res.params["name"] == "api-secrets"  # captured: the ExternalSecret that is not Ready
@@ -272,7 +276,7 @@ def test_approved_change_runs_and_the_bundle_refuses_it(demo: Any, audit: AuditL
     rb = load_runbooks()["secrets-not-syncing"]
     confirm = ScriptedConfirmer(answers=["api-secrets"])
     res = _run("secrets-not-syncing", demo, {"namespace": "lfh-staging", "name": "api-secrets"}, confirm, audit,
-               start="force-sync")
+               start="force-sync", offer_failed_preview=True)
     assert [r.id for r in res.steps] == ["force-sync", "verify"] and rb.step("verify").safety == "read-only"
     change = res.steps[0]
     assert change.status == "failed" and change.exit_code == 1 and "read-only" in change.output
@@ -286,11 +290,73 @@ def test_without_a_terminal_a_change_needs_the_flag_and_its_token(demo: Any, aud
     for confirm, status in ((NonInteractiveConfirmer(), "refused"),
                             (NonInteractiveConfirmer(True, "mutating"), "refused"),
                             (NonInteractiveConfirmer(True, "api-secrets"), "failed")):  # failed: the bundle is read-only
-        res = _run("secrets-not-syncing", demo, params, confirm, audit, start="force-sync")
+        res = _run("secrets-not-syncing", demo, params, confirm, audit, start="force-sync", offer_failed_preview=True)
         assert res.steps[0].status == status
         assert res.steps[0].token == "api-secrets"
     decisions = [r["decision"] for r in _records(audit) if r["event"] in ("decision", "start") and r["class"] == "mutating"]
     assert decisions == ["refused", "refused", "approved"]
+
+
+def test_a_change_whose_dry_run_failed_is_not_offered_for_confirmation(demo: Any, audit: AuditLog) -> None:
+    confirm = ScriptedConfirmer(answers=["api-secrets"])
+    res = _run("secrets-not-syncing", demo, {"namespace": "lfh-staging", "name": "api-secrets"}, confirm, audit,
+               start="force-sync")
+    change = res.steps[0]
+    assert confirm.shown == [], "the server already refused the dry run: nothing to confirm"
+    assert change.status == "failed" and "read-only" in change.output and "dry run failed" in change.note
+    assert res.failed_changes == [change] and [r.id for r in res.steps] == ["force-sync", "verify"]
+    recs = _records(audit)
+    assert [r["command"].endswith("--dry-run=server -o yaml") for r in recs if r["event"] == "start"] == [True, False]
+    decision = next(r for r in recs if r["event"] == "decision")
+    assert decision["decision"] == "refused" and decision["class"] == "mutating"
+    assert not any(r["event"] == "start" and r["class"] == "mutating" for r in recs), "the change never ran"
+
+
+def test_a_pod_that_does_not_exist_stops_the_run_where_it_shows(demo: Any, audit: AuditLog) -> None:
+    res = _run("pod-not-starting", demo, {"namespace": "mycure-production", "pod": "ghost-0"}, ScriptedConfirmer(),
+               audit)
+    assert [r.id for r in res.steps] == ["list-pods", "pod-state"]
+    assert res.outcome == "stopped" and res.stopped_at == "pod-state" and not res.ok
+    assert res.steps[-1].note.startswith("pod ghost-0 does not exist in namespace mycure-production")
+    r = CliRunner().invoke(app, ["runbook", "run", "pod-not-starting", "--demo", "-n", "mycure-production",
+                                 "--pod", "ghost-0"], env={"SRE_EXPERT_AUDIT_LOG": str(audit.path)})
+    out = " ".join(r.output.split())
+    assert r.exit_code == 1 and "Stopped at step pod-state" in out and "Pod ghost-0 does not exist" in out
+    assert "▸ describe" not in r.output
+
+
+def test_missing_object_reads_kubectl_not_found_lines() -> None:
+    from sre_expert.runbook_run import missing_object
+
+    params = {"namespace": "lfh-staging", "name": "api-secrets", "now": "1"}
+    line = 'Error from server (NotFound): externalsecrets.external-secrets.io "api-secrets" not found'
+    assert missing_object(line, params) == "externalsecret api-secrets does not exist in namespace lfh-staging"
+    assert missing_object('Error from server (NotFound): namespaces "lfh-staging" not found', params) == \
+        "namespace lfh-staging does not exist"
+    assert missing_object('Error from server (NotFound): ingresses.networking.k8s.io "api-secrets" not found',
+                          params).startswith("ingress api-secrets")
+    # an object the operator did not name (a dependency) is a finding of the runbook, not a typo
+    assert missing_object('Error from server (NotFound): secrets "gcp-sa" not found', params) is None
+
+
+def test_run_help_offers_only_the_formats_run_accepts() -> None:
+    r = CliRunner().invoke(app, ["runbook", "run", "--help"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "terminal|json" in r.output and "markdown" not in r.output
+    r = CliRunner().invoke(app, ["runbook", "run", "pod-not-starting", "--demo", "-n", "x", "--pod", "y",
+                                 "-o", "markdown"])
+    assert r.exit_code == 2
+
+
+def test_ctrl_c_at_the_confirmation_is_audited_as_declined(demo: Any, audit: AuditLog) -> None:
+    class Interrupted:
+        def confirm(self, proposal: Any) -> Any:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run("secrets-not-syncing", demo, {"namespace": "lfh-staging", "name": "api-secrets"}, Interrupted(), audit,
+             start="force-sync", offer_failed_preview=True)
+    decision = [r for r in _records(audit) if r["event"] == "decision"]
+    assert [(d["decision"], d["note"], d["class"]) for d in decision] == [("declined", "interrupted", "mutating")]
 
 
 def test_runs_against_synth_faults_follow_the_scheduler_and_pull_errors(tmp_path: Path, audit: AuditLog) -> None:
@@ -426,16 +492,19 @@ def test_cli_run_on_the_demo(tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["runbook", "run", "pod-not-starting", "--demo", "-n", "mycure-production",
                                  "--pod", API_POD], env=env)
     assert r.exit_code == 0 and "→" in r.stdout and "previous-logs" in r.stdout and "Completed" in r.stdout
-    # no terminal: the change is refused, and the way to allow it is printed
+    # the bundle refuses writes, so the change's dry run fails: it is not offered (no token to type), it fails
     r = CliRunner().invoke(app, ["runbook", "run", "secrets-not-syncing", "--demo", "-n", "lfh-staging"], env=env)
     assert r.exit_code == 1, r.output
-    assert "--from force-sync --yes-i-understand --confirm api-secrets" in r.output.replace("\n", " ")
+    out = " ".join(r.output.split())
+    assert "--confirm" not in out and "not offered for confirmation" in out and "read-only" in out
     r = CliRunner().invoke(app, ["runbook", "run", "secrets-not-syncing", "--demo", "-n", "lfh-staging", "-p",
                                  "name=api-secrets", "--from", "force-sync", "--yes-i-understand", "--confirm",
                                  "api-secrets", "-o", "json"], env=env)
-    assert r.exit_code == 1 and json.loads(r.stdout)["failedChanges"] == ["force-sync"]  # the bundle refuses writes
+    assert r.exit_code == 1 and json.loads(r.stdout)["failedChanges"] == ["force-sync"]
     audit = [json.loads(x) for x in (tmp_path / "audit.log").read_text().splitlines()]
-    assert [a["decision"] for a in audit if a["class"] == "mutating" and a["event"] != "end"] == ["refused", "approved"]
+    changes = [a for a in audit if a["class"] == "mutating" and a["event"] != "end"]
+    assert [a["decision"] for a in changes] == ["refused", "refused"]  # never run, even with the token
+    assert all("dry run failed" in a["note"] for a in changes)
 
 
 @pytest.mark.parametrize("args", [

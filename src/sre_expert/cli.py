@@ -8,6 +8,34 @@ from typing import Annotated, Optional
 
 import typer
 
+# Every environment variable sre-expert reads (tests/test_cli_ux.py greps src/ to keep this list whole).
+ENVIRONMENT = (
+    ("KUBECONFIG", "kubeconfig file(s) for a live read when --kubeconfig is not given (else ~/.kube/config)"),
+    ("KUBERNETES_SERVICE_HOST", "with KUBERNETES_SERVICE_PORT: inside a pod, read the cluster with its service account"),
+    ("KUBERNETES_SERVICE_PORT", "see KUBERNETES_SERVICE_HOST"),
+    ("XDG_CONFIG_HOME", "the config file is $XDG_CONFIG_HOME/sre-expert/config.yaml (default ~/.config)"),
+    ("XDG_STATE_HOME", "audit log and agent transcripts live under $XDG_STATE_HOME/sre-expert (default ~/.local/state)"),
+    ("HOME", "the base of the defaults above, and the HOME of commands a runbook or the gate runs"),
+    ("SRE_EXPERT_AUDIT_LOG", "the audit log file (guard run, runbook run, agent, mcp run_command)"),
+    ("SRE_EXPERT_TOKEN", "serve: the bearer token every client sends (16+ characters)"),
+    ("SRE_EXPERT_MODEL", "ask/chat: the model (else --model, the config file, the agent definition)"),
+    ("SRE_EXPERT_PROVIDER", "ask/chat: anthropic, openai or openai-compatible"),
+    ("SRE_EXPERT_BASE_URL", "ask/chat: an OpenAI-compatible server, e.g. http://localhost:11434/v1"),
+    ("ANTHROPIC_API_KEY", "ask/chat: the Anthropic key (never passed to commands sre-expert runs)"),
+    ("OPENAI_API_KEY", "ask/chat: the OpenAI key (never passed to commands sre-expert runs)"),
+    ("SRE_EXPERT_MCP_LOG", "mcp: log level on stderr (default WARNING)"),
+    ("SHELL", "bundle serve --shell: the shell it opens"),
+    ("PATH", "where runbook steps and confirmed commands find their programs (allow-listed reads: a fixed PATH)"),
+    ("LANG", "passed to the kubectl of bundle sandboxes"),
+)
+
+ENVIRONMENT_HELP = (
+    "[bold]Config file[/]: $XDG_CONFIG_HOME/sre-expert/config.yaml (default ~/.config/sre-expert/config.yaml) "
+    "sets defaults for live reads: context, kubeconfig, prometheus, namespace; flags win, and it is ignored "
+    "with --bundle or --demo.\n\n"
+    "[bold]Environment[/]: " + " · ".join(name for name, _ in ENVIRONMENT) + " (README: Environment and configuration)."
+)
+
 app = typer.Typer(
     name="sre-expert",
     help=(
@@ -15,17 +43,44 @@ app = typer.Typer(
         "Start with: sre-expert check --demo   (the bundled demo platform)\n\n"
         "or:         sre-expert check --bundle ./snapshot   (kubectl get -o json output, or a support bundle)"
     ),
+    epilog=ENVIRONMENT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"sre-expert {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Options that belong to the program rather than to one command."""
 
 
 class Output(str, Enum):
     terminal = "terminal"
     json = "json"
     markdown = "markdown"
+
+
+class ReportOutput(str, Enum):
+    """check and lint: the three outputs of every command, plus the two CI systems read."""
+
+    terminal = "terminal"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+    sarif = "sarif"
 
 
 class Severity(str, Enum):
@@ -49,6 +104,9 @@ DemoOpt = Annotated[bool, typer.Option("--demo", metavar="", help="Use the demo 
 ContextOpt = Annotated[Optional[str], typer.Option("--context", metavar="NAME", help="Read this kube context live (read-only LISTs).")]
 KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", metavar="FILE", help="Kubeconfig file for a live read.")]
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="terminal, json (the stable contract) or markdown.")]
+ReportOutputOpt = Annotated[ReportOutput, typer.Option(
+    "--output", "-o", help="terminal, json (the stable contract), markdown, junit (JUnit XML: a testcase per finding, "
+                           "failures from --fail-on) or sarif (SARIF 2.1.0 for code scanning).")]
 PrometheusOpt = Annotated[
     Optional[str],
     typer.Option("--prometheus", metavar="URL", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
@@ -70,11 +128,28 @@ def _load(bundle: str | None, demo: bool, context: str | None = None, kubeconfig
     from .sources.bundle import BundleError
     from .sources.resolve import open_source
 
+    src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespaces)
     try:
-        return open_source(bundle, demo, context, kubeconfig, namespaces=namespaces or (), prometheus=prometheus)
+        return open_source(bundle, demo, src.context, src.kubeconfig, namespaces=src.namespaces,
+                           prometheus=src.prometheus)
     except BundleError as e:
         _err(str(e))
         raise typer.Exit(2) from None
+
+
+def _live_defaults(bundle: str | None, demo: bool, context: str | None, kubeconfig: str | None,
+                   prometheus: str | None, namespaces: list[str] | tuple[str, ...] | None):
+    """The source options with the config file's defaults filled in (flags win; live reads only).
+    A config file that cannot be used is a usage error, exit 2."""
+    from .user_config import ConfigError, apply, load_defaults
+
+    try:
+        defaults = load_defaults()
+    except ConfigError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+    return apply(defaults, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
+                 prometheus=prometheus, namespaces=namespaces)
 
 
 class _RedactingStdout:
@@ -128,7 +203,7 @@ def check(
     demo: DemoOpt = False,
     context: ContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
-    output: OutputOpt = Output.terminal,
+    output: ReportOutputOpt = ReportOutput.terminal,
     namespace: Annotated[
         Optional[list[str]], typer.Option("--namespace", "-n", metavar="NS[,NS…]", help="Only findings in these namespaces (comma-separated or repeated); their root causes are kept. Live: list only these namespaces.")
     ] = None,
@@ -158,17 +233,22 @@ def check(
         from .catalogue import catalogue
 
         _known_or_exit(component, sorted({s.component for s in catalogue().values()}), "component", "in the catalogue")
+    namespace = list(_live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace).namespaces) or None
     snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace, prometheus=prometheus)
     if namespace:
         _known_or_exit(namespace, [n for n in snap.namespaces() if n], "namespace", "in the snapshot")
     report = diagnose(snap)
     if namespace or component or severity is not Severity.info:
         report = filter_report(report, namespace or (), component or (), severity.value)
-    if output is Output.json:
+    if output is ReportOutput.json:
         from .report.json_report import render_json
 
         sys.stdout.buffer.write(render_json(report))
-    elif output is Output.markdown:
+    elif output in (ReportOutput.junit, ReportOutput.sarif):
+        from .ci_formats import render_ci
+
+        sys.stdout.buffer.write(render_ci(report, output.value, suite="sre-expert check", fail_on=fail_on.value))
+    elif output is ReportOutput.markdown:
         from .report.markdown import render_markdown
 
         sys.stdout.write(render_markdown(report))
@@ -220,7 +300,7 @@ def _known_or_exit(wanted: list[str], known: list[str], what: str, where: str) -
 
 @app.command("checks")
 def checks_catalogue(
-    code: Annotated[Optional[str], typer.Argument(help="Show one code in full.")] = None,
+    code: Annotated[Optional[str], typer.Argument(help="Show one code in full (any case: pod-crashloop).")] = None,
     output: OutputOpt = Output.terminal,
 ) -> None:
     """List every check code with its severity, component and what it means."""
@@ -229,10 +309,15 @@ def checks_catalogue(
     cat = catalogue()
     specs = sorted(cat.values(), key=lambda s: (s.component, s.code))
     if code:
-        if code not in cat:
-            _err(f"unknown code {code}; run `sre-expert checks` for the list")
+        wanted = code.strip().upper().replace("_", "-")
+        if wanted not in cat:
+            import difflib
+
+            close = difflib.get_close_matches(wanted, list(cat), n=3)
+            _err(f"unknown code {code}; " + (f"did you mean {', '.join(close)}? " if close else "")
+                 + "`sre-expert checks` lists every code")
             raise typer.Exit(2)
-        specs = [cat[code]]
+        specs = [cat[wanted]]
     if output is Output.json:
         import orjson
 

@@ -20,6 +20,7 @@ _PASSTHROUGH = {"allow_interspersed_args": False, "ignore_unknown_options": True
 class GuardOutput(str, Enum):
     terminal = "terminal"
     json = "json"
+    tsv = "tsv"
 
 
 def register(app: typer.Typer) -> None:
@@ -61,7 +62,9 @@ def _read_batch(path: str) -> list[str]:
 def classify_cmd(
     command: Annotated[Optional[list[str]], typer.Argument(
         help="The command: one quoted string ('kubectl get pods | grep x') or its words after --.")] = None,
-    output: Annotated[GuardOutput, typer.Option("--output", "-o", help="terminal or json.")] = GuardOutput.terminal,
+    output: Annotated[Optional[GuardOutput], typer.Option(
+        "--output", "-o", help="json (default: one object), terminal (coloured, with reasons) or tsv "
+                               "(default with --batch).")] = None,
     batch: Annotated[Optional[str], typer.Option(
         "--batch", help="Classify one command per line of FILE ('-' = stdin): TSV class, exposesSecrets, command "
                         "(JSON lines with -o json).")] = None,
@@ -77,11 +80,17 @@ def classify_cmd(
     The class is a label: what runs without confirmation is decided by the execution gate's allow-list
     (kubectl reads and text filters, no shell syntax); everything else, read-only or not, is confirmed first.
 
+    Output: JSON ({"class": …, "exposesSecrets": …, "reasons": […]}), the contract scripts read; -o terminal for
+    people. With --batch: one TSV line per command, or JSON lines with -o json.
+
     Exit status: 0 (the class is data, not an error); 2 for bad usage.
     """
     import json
 
     from .safety.guard import classify
+
+    if output is None:
+        output = GuardOutput.tsv if batch is not None else GuardOutput.json
 
     if batch is not None:
         if command:
@@ -104,6 +113,9 @@ def classify_cmd(
         raise typer.Exit(2)
     line = _command_line(command)
     v = classify(line)
+    if output is GuardOutput.tsv:
+        sys.stdout.write(f"{v.cls}\t{'true' if v.exposes_secrets else 'false'}\t{line}\n")
+        return
     if output is GuardOutput.json:
         sys.stdout.write(json.dumps(v.to_json(), ensure_ascii=False) + "\n")
         return
@@ -160,6 +172,10 @@ def run_cmd(
     except AuditError as e:
         _err(f"{e}; nothing was run")
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        _err("interrupted: nothing was run (recorded in the audit log as declined)")
+        raise typer.Exit(130) from None
     if not result.ran:
         _err(f"not run ({result.decision}): {result.message}")
         raise typer.Exit(2 if result.decision == "refused" else 1)
@@ -171,11 +187,12 @@ def run_cmd(
             _err(f"output withheld: this command prints Secret values ({len(result.stdout)} bytes, sha256 "
                  f"{result.output_sha256}); rerun with --show-secrets to print it")
         else:  # like every console of sre-expert: secrets and personal data become placeholders
+            from .safety.controls import visible_controls
             from .safety.redact import PlaceholderTable, redact
 
             table = PlaceholderTable()
-            sys.stdout.write(redact(result.stdout.decode("utf-8", errors="replace"), table=table))
-            sys.stderr.write(redact(result.stderr.decode("utf-8", errors="replace"), table=table))
+            sys.stdout.write(visible_controls(redact(result.stdout.decode("utf-8", errors="replace"), table=table)))
+            sys.stderr.write(visible_controls(redact(result.stderr.decode("utf-8", errors="replace"), table=table)))
         sys.stdout.flush()
     if result.exit_code is None:
         _err(result.message or "the command did not finish")

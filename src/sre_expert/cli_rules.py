@@ -73,6 +73,7 @@ def rules_cmd(
         sys.stdout.flush()
         return
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)  # -o infrastructure/monitoring/x.yaml in a new tree
         output.write_text(text, encoding="utf-8")
     except OSError as e:
         _err(f"cannot write {output}: {e.strerror or e}")
@@ -123,9 +124,10 @@ def list_cmd(
             for r in rules], option=orjson.OPT_INDENT_2) + b"\n")
         return
     if output is ListFormat.markdown:
-        sys.stdout.write("| group | alert | severity | threshold | for | runbook |\n|---|---|---|---|---|---|\n")
-        sys.stdout.writelines(f"| {r.group} | {r.alert} | {r.severity} | {r.threshold_text} | {r.for_} | {r.runbook} |\n"
-                              for r in rules)
+        sys.stdout.write("| group | alert | severity | threshold | for | runbook | component |\n"
+                         "|---|---|---|---|---|---|---|\n")
+        sys.stdout.writelines(f"| {r.group} | {r.alert} | {r.severity} | {r.threshold_text} | {r.for_} | {r.runbook} "
+                              f"| {r.component} |\n" for r in rules)
         return
     from rich.table import Table
 
@@ -142,15 +144,17 @@ def list_cmd(
     table.add_column("threshold")
     table.add_column("for", justify="right", no_wrap=True)
     table.add_column("runbook", no_wrap=True)
+    table.add_column("component", no_wrap=True)
     group = None
     for r in rules:
         if r.group != group:
             group = r.group
-            table.add_row(f"[bold]{group}[/]", "", "", "", "")
-        table.add_row(f"  {r.alert}", f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook)
+            table.add_row(f"[bold]{group}[/]", "", "", "", "", "")
+        table.add_row(f"  {r.alert}", f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook,
+                      r.component)
     console = _console()
     if not console.is_terminal:  # piped: no terminal width to respect, so do not squeeze the table to 80
-        console.width = max(console.width, 110)
+        console.width = max(console.width, 130)
     console.print(table)
 
 

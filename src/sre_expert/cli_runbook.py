@@ -35,6 +35,13 @@ class Format(str, Enum):
 FormatOpt = Annotated[Format, typer.Option("--output", "-o", help="terminal, json or markdown.")]
 
 
+class RunFormat(str, Enum):
+    """What `runbook run` writes: a run is a live record, not a document (no markdown)."""
+
+    terminal = "terminal"
+    json = "json"
+
+
 def _books() -> dict[str, Runbook]:
     from .cli import _err
     from .runbooks import RunbookError, load_runbooks
@@ -192,10 +199,13 @@ def _show_markdown(rb: Runbook, comps: list[tuple[str, list[Any]]]) -> str:
 # ---------------------------------------------------------------------------------------- run
 
 
-def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, context: str | None = None) -> Any:
+def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, context: str | None = None,
+                     offer_failed_preview: bool = False) -> Any:
     """The real executor: the guard classifies the actual command (it must match the step's declared
     safety), then `run_guarded` gates, confirms, audits and runs it. `context` is the kube context the
-    operator chose with --context (the runbook adds it to kubectl; the gate admits only that one)."""
+    operator chose with --context (the runbook adds it to kubectl; the gate admits only that one).
+    A change whose server-side dry run failed is recorded as failed and not offered for confirmation,
+    unless `offer_failed_preview` (the API server may reject dry runs it would accept for real)."""
     from .runbook_run import Exec
     from .safety.confirm import confirmation_token
     from .safety.execute import DEFAULT_TIMEOUT, run_guarded
@@ -208,7 +218,10 @@ def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, con
                                            f"declares {step.safety}; not run", safety=verdict.cls)
         token = confirmation_token(verdict) if verdict.needs_confirmation else None
         r = run_guarded(command, confirm=confirm, audit=audit, env=env,
-                        timeout=DEFAULT_TIMEOUT if timeout is None else timeout, context=context)
+                        timeout=DEFAULT_TIMEOUT if timeout is None else timeout, context=context,
+                        offer_failed_preview=offer_failed_preview)
+        if not r.ran and not offer_failed_preview and r.preview is not None and not r.preview.ok:  # the server said no
+            return Exec("failed", 1, "", r.preview.text, r.message, verdict.cls, token)
         if not r.ran:
             return Exec(r.decision if r.decision in ("declined", "refused") else "refused", message=r.message,
                         safety=verdict.cls, token=token)
@@ -233,7 +246,7 @@ def run_cmd(
     confirm: Annotated[Optional[str], typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
     start: Annotated[Optional[str], typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
     full: Annotated[bool, typer.Option("--full", help=f"Show whole outputs (default: the first {MAX_LINES} lines of each).")] = False,
-    output: Annotated[Format, typer.Option("--output", "-o", help="terminal or json (the run record).")] = Format.terminal,
+    output: Annotated[RunFormat, typer.Option("--output", "-o", help="terminal or json (the run record).")] = RunFormat.terminal,
 ) -> None:
     """Run a runbook: read-only steps run by themselves, each change asks first.
 
@@ -260,9 +273,6 @@ def run_cmd(
     if (bundle or demo) and (context or kubeconfig):
         _err("give a bundle (--bundle/--demo) or a cluster (--context/--kubeconfig), not both")
         raise typer.Exit(2)
-    if output is Format.markdown:
-        _err("run supports --output terminal or json")
-        raise typer.Exit(2)
     try:
         given = parse_param_options(param)
         for key, val in (("namespace", namespace), ("pod", pod)):
@@ -284,7 +294,7 @@ def run_cmd(
     audit = AuditLog()
     table = PlaceholderTable()
     con = None
-    if output is Format.terminal:
+    if output is RunFormat.terminal:
         from .cli import _console
 
         con = _console()
@@ -306,7 +316,11 @@ def run_cmd(
         except AuditError as e:
             _err(f"{e}; nothing more was run")
             raise typer.Exit(2) from None
-    if output is Format.json:
+        except KeyboardInterrupt:
+            sys.stderr.write("\n")
+            _err("interrupted: the run stopped; the unanswered change was not run (audit log: declined)")
+            raise typer.Exit(130) from None
+    if output is RunFormat.json:
         _write_json(result.to_json())
     else:
         source = ("--demo" if demo else f"--bundle {bundle}" if bundle else
@@ -351,7 +365,7 @@ def _print_record(con: Any, rec: StepRecord, full: bool) -> None:
         elif text is rec.summary:
             con.print(Text("  │ (selected fields; --full for the whole output)", style="dim"))
     if rec.status == "failed":
-        con.print(Text(f"  exit status {rec.exit_code}", style="red"))
+        con.print(Text(f"  exit status {rec.exit_code}" + (f": {rec.note}" if rec.note else ""), style="red"))
     if rec.status in ("skipped", "declined", "refused", "blocked") and rec.note:
         con.print(Text(f"  {rec.status}: {rec.note}", style=STATUS_STYLE.get(rec.status, "")))
     if rec.status == "manual" and rec.expect:
@@ -369,6 +383,8 @@ def _print_record(con: Any, rec: StepRecord, full: bool) -> None:
 def _print_summary(con: Any, rb: Runbook, result: RunResult, given: dict[str, str], source: str) -> None:
     from collections import Counter
 
+    from rich.markup import escape
+
     counts = Counter(r.status for r in result.steps)
     con.print()
     parts = ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -380,7 +396,8 @@ def _print_summary(con: Any, rb: Runbook, result: RunResult, given: dict[str, st
             con.print(f"[bold green]Completed[/] {rb.id}: {parts}.")
         return
     last = result.steps[-1]
-    con.print(f"[bold yellow]Stopped[/] at step {last.id} ({last.status}): {parts}.")
+    why = f" {last.note[:1].upper()}{last.note[1:]}." if last.status == "failed" and last.note else ""
+    con.print(f"[bold yellow]Stopped[/] at step {last.id} ({last.status}): {parts}.{escape(why)}")
     if last.status in ("declined", "refused") and last.token:
         args = " ".join(f"-p {k}={v}" for k, v in given.items() if k not in ("namespace", "pod"))
         ns = f" -n {given['namespace']}" if "namespace" in given else ""

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
     db: Annotated[str, typer.Option("--db", help="SQLite file for alerts, investigations and the notification outbox.")] = "sre-expert.db",
     bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz to investigate against.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Investigate against the demo platform.")] = False,
@@ -79,8 +79,11 @@ def serve(
         if len(token) < MIN_TOKEN_CHARS:
             _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
             raise typer.Exit(2)
+    from .cli import _live_defaults
     from .sources.resolve import source_problem
 
+    src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
+    context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
     problem = source_problem(bundle, demo, context, kubeconfig)
     if problem:
         _err(problem)

@@ -109,6 +109,25 @@ def is_archive(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz"))
 
 
+# Names that look like a file of another format: writing a directory (or a gzip tar) under such a name
+# would surprise whoever opens it, so they are refused.
+FOREIGN_EXTENSIONS = (".zip", ".tar", ".gz", ".tbz", ".tbz2", ".bz2", ".txz", ".xz", ".zst", ".7z", ".rar",
+                      ".json", ".yaml", ".yml", ".txt", ".log")
+
+
+def output_problem(out: Path) -> str | None:
+    """Why `bundle collect -o OUT` cannot write OUT, before the cluster is read; None when it can
+    (an existing archive is a question for the caller: overwrite or not)."""
+    if not is_archive(out) and out.name.lower().endswith(FOREIGN_EXTENSIONS):
+        ext = next(e for e in FOREIGN_EXTENSIONS if out.name.lower().endswith(e))
+        return f"-o {out}: a bundle is written as FILE.tar.gz (or .tgz) or a directory, not {ext}"
+    if is_archive(out) and out.is_dir():
+        return f"-o {out}: is a directory"
+    if not is_archive(out) and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        return f"{out} exists: give a .tar.gz name or a new, empty directory"
+    return None
+
+
 def write_bundle(sweep: Sweep, out: str | Path, metrics: Any = None) -> tuple[Path, int]:
     """Write to a .tar.gz/.tgz (one top folder named after the file) or to a new, empty directory.
 

@@ -27,6 +27,8 @@ def register_collect(bundle_app: typer.Typer) -> None:
         logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Tail the logs of unhealthy containers.")] = True,
         prometheus: Annotated[Optional[str], typer.Option(
             "--prometheus", help="Also evaluate the metric queries on this Prometheus URL into metrics/metrics.json.")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Overwrite an existing FILE.tar.gz (on a terminal you are asked instead).")] = False,
     ) -> None:
         """Read a live cluster (read-only: get and list) and write a bundle `check --bundle` reads.
 
@@ -40,21 +42,38 @@ def register_collect(bundle_app: typer.Typer) -> None:
         Examples: [bold]sre-expert bundle collect -o prod.tar.gz[/] ·
         [bold]sre-expert bundle collect --context stg -n lfh-staging -o stg.tar.gz[/]
 
-        Exit status: 0 written (unreadable kinds are listed on stderr), 2 bad usage or no cluster.
+        Exit status: 0 written (unreadable kinds are listed on stderr), 1 you kept an existing file,
+        2 bad usage or no cluster.
         """
         import sys
         from pathlib import Path
 
         from .cli import _err
-        from .collect import is_archive, write_bundle
+        from .collect import is_archive, output_problem, write_bundle
         from .sources.live import LiveOptions, LiveSourceError, sweep
         from .sources.live_progress import summary_line, sweep_progress
 
         out = Path(output)
-        if not is_archive(out) and out.exists() and (not out.is_dir() or any(out.iterdir())):
-            _err(f"{out} exists: give a .tar.gz name or a new, empty directory")
+        problem = output_problem(out)
+        if problem:
+            _err(problem)
             raise typer.Exit(2)
-        opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=tuple(namespace or ()),
+        if is_archive(out) and out.exists() and not force:
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                _err(f"{out} exists: pass --force to overwrite it")
+                raise typer.Exit(2)
+            try:
+                ok = typer.confirm(f"{out} exists. Overwrite it?", default=False, err=True)
+            except (typer.Abort, EOFError, KeyboardInterrupt):
+                ok = False
+            if not ok:
+                _err(f"{out} exists and was kept; nothing was collected")
+                raise typer.Exit(1)
+        from .cli import _live_defaults
+
+        src = _live_defaults(None, False, context, kubeconfig, prometheus, namespace)
+        context, kubeconfig, prometheus = src.context, src.kubeconfig, src.prometheus
+        opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=src.namespaces,
                            workers=workers, timeout=timeout, logs=logs)
         try:
             with sweep_progress(sys.stderr) as progress:

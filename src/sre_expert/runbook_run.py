@@ -14,6 +14,7 @@ against the demo platform. Writes against a bundle are refused by the server its
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -146,6 +147,30 @@ def parse_param_options(values: list[str] | None) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------- the run
 
+_NOT_FOUND = re.compile(r'Error from server \(NotFound\): (?:(\S+?)(?:\.[\w.-]+)? )?"([^"]+)" not found')
+
+
+def _singular(resource: str) -> str:
+    """kubectl's plural resource name as one object (pods → pod, ingresses → ingress, policies → policy)."""
+    if resource.endswith("ies"):
+        return resource[:-3] + "y"
+    if resource.endswith(("sses", "xes")):
+        return resource[:-2]
+    return resource.removesuffix("s")
+
+
+def missing_object(output: str, params: Mapping[str, str]) -> str | None:
+    """The object a parameter names that the API server says does not exist ("pod ghost-0 does not
+    exist"), from kubectl's NotFound line; None when the output names no such object."""
+    given = {v: k for k, v in params.items() if k not in ("now", "date")}
+    for kind, name in _NOT_FOUND.findall(output):
+        if name in given:
+            what = _singular(kind) if kind else given[name]
+            where = f" in namespace {params['namespace']}" if "namespace" in params and given[name] != "namespace" else ""
+            return f"{what} {name} does not exist{where}"
+    return None
+
+
 
 def _display(text: str, step: Step, table: PlaceholderTable) -> str:
     lines = text.splitlines()
@@ -226,6 +251,14 @@ def run_runbook(
         rec.goto = goto
         if branch is not None:
             rec.branch = branch.why
+        gone = missing_object(rec.output, params) if rec.status == "failed" and branch is None else None
+        if gone:  # every later step asks about the same object: stop where the run learnt it is not there
+            rec.goto, rec.note = None, f"{gone}; the runbook stops here (check the name and the namespace)"
+            records.append(rec)
+            if on_step:
+                on_step(rec)
+            outcome, stopped_at = "stopped", step.id
+            break
         records.append(rec)
         if on_step:
             on_step(rec)

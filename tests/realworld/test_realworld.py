@@ -229,8 +229,7 @@ LABELLED = [
              false=(NO_PODS,)),
     labelled(GE, "apiservice-v1-true.yaml", "APIService", None, "", label="healthy"),
     labelled(GE, "apiservice-v1-false.yaml", "APIService", None, "", label="degraded",
-             xfail={"found": X("status not read", "APIService Available=False (MissingEndpoints) is not "
-                               "checked")}),
+             problem="APISERVICE-UNAVAILABLE"),
 ]
 
 CM = "argocd-cert-manager"
@@ -306,10 +305,7 @@ LABELLED += [
     labelled(GW, "gateway.networking.k8s.io-GRPCRoute-healthy.yaml", "GRPCRoute", ANY, "", label="healthy",
              false=(NO_SVC,)),
     labelled(GW, "gateway.networking.k8s.io-GRPCRoute-degraded_resolved_refs.yaml", "GRPCRoute", ANY, "",
-             label="degraded",
-             xfail={"found": X("collected means collected", "the route check reads HTTPRoute and Gateway; in a "
-                               "GRPCRoute-only bundle neither was collected, so it does not run (GRPCRoute is not "
-                               "in the live kinds table yet)")}),
+             label="degraded"),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-healthy.yaml", "BackendTLSPolicy", ANY, "",
              label="healthy"),
     labelled(GW, "gateway.networking.k8s.io-BackendTLSPolicy-degraded_resolved_refs.yaml", "BackendTLSPolicy",

@@ -261,6 +261,7 @@ def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
         return []
 
     kept: list[tuple[Key, str, list[Obj], Obj | None]] = []
+    history: list[tuple[Key, str, list[Obj], Obj, Obj]] = []
     gone_kinds = {k for k in {key[0] for key, _ in groups} if snap.count(k) > 0}
     for (key, reason), evs in groups.items():
         obj = snap.get(*key)
@@ -269,6 +270,9 @@ def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
         if obj is None and key[0] in gone_kinds:
             continue  # the object is gone: its warnings are history
         if obj is not None and (_explained_by_owner(snap, obj, covered) or _resolved(snap, obj, reason, evs)):
+            continue
+        if obj is not None and (healthy := recovered_after(obj, evs)) is not None:
+            history.append((key, reason, evs, obj, healthy))
             continue
         if (
             reason == "Unhealthy"
@@ -288,6 +292,7 @@ def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
             out.append(_grouped(snap, ns, reason, items))
         else:
             out.extend(_single(snap, key, reason, evs, obj) for key, reason, evs, obj in items)
+    out.extend(_single(snap, key, reason, evs, obj, healthy) for key, reason, evs, obj, healthy in history)
     out.sort(key=lambda f: (f.severity != "warning", -_weight(f), f.object.namespace or "", f.object.name))
     return out[:MAX_FINDINGS]
 
@@ -342,6 +347,40 @@ def _resolved(snap: Snapshot, obj: Obj, reason: str, evs: list[Obj]) -> bool:
     return False
 
 
+# The condition whose True status says an object works now, per kind (Ready for most controllers' objects).
+HEALTHY_CONDITION = {
+    "HorizontalPodAutoscaler": "ScalingActive",
+    "Gateway": "Programmed",
+    "Deployment": "Available",
+}
+
+
+def healthy_condition(obj: Obj) -> Obj | None:
+    """The condition that says `obj` works now (Ready=True, an HPA's ScalingActive=True, ...), None when its
+    current status does not say so (not healthy, or a kind without such a condition)."""
+    c = cond(obj, HEALTHY_CONDITION.get(obj.get("kind") or "", "Ready"))
+    if c is None or c.get("status") != "True" or parse_time(c.get("lastTransitionTime")) is None:
+        return None
+    if obj.get("kind") == "HorizontalPodAutoscaler":
+        able = cond(obj, "AbleToScale")
+        if able is not None and able.get("status") != "True":
+            return None
+    return c
+
+
+def recovered_after(obj: Obj, evs: list[Obj]) -> Obj | None:
+    """The healthy condition of `obj` when it turned healthy at or after the newest of `evs`: those events
+    are history (the object failed, then recovered), judged by its current status first. None otherwise."""
+    c = healthy_condition(obj)
+    if c is None:
+        return None
+    since = parse_time(c.get("lastTransitionTime"))
+    times = [t for t in (event_time(e) for e in evs) if t is not None]
+    if since is None or not times or max(times) > since:
+        return None
+    return c
+
+
 def _involved(evs: list[Obj]) -> Obj:
     return event_subject(evs[-1])
 
@@ -353,7 +392,9 @@ def _ref(key: Key, evs: list[Obj], obj: Obj | None) -> ObjectRef:
     return ObjectRef(inv.get("apiVersion") or "", inv.get("kind") or key[0], key[1] or None, key[2])
 
 
-def _single(snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | None) -> Finding:
+def _single(
+    snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | None, healthy: Obj | None = None
+) -> Finding:
     ref = _ref(key, evs, obj)
     total = sum(event_count(e) for e in evs)
     last = evs[-1]
@@ -369,12 +410,18 @@ def _single(snap: Snapshot, key: Key, reason: str, evs: list[Obj], obj: Obj | No
     if obj is None:
         why = "(kind not collected or already deleted)" if snap.collected(key[0]) else ": its kind was not collected"
         evidence.append(f"{key[0]} {key[2]} is not in the capture{' ' if why[0] == '(' else ''}{why}")
-    sev = "warning" if reason in SERIOUS_REASONS else "info"
+    sev = "warning" if reason in SERIOUS_REASONS and healthy is None else "info"
+    title = (
+        f"{ref.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}: {reason} ×{total}: "
+        f"{event_message(last)[:120]}"
+    )
+    if healthy is not None:
+        evidence.insert(0, cond_line(snap, healthy) + ": recovered after the last of these events")
+        title = f"{title} (history: {healthy.get('type')}=True since {ago(snap, healthy.get('lastTransitionTime'))})"
     return finding(
         "EVENT-WARNING",
         ref,
-        title=f"{ref.kind} {ref.namespace + '/' if ref.namespace else ''}{ref.name}: {reason} ×{total}: "
-        f"{event_message(last)[:120]}",
+        title=title,
         evidence=evidence,
         params={"reason": reason, "ns_flag": ns_flag(ref.namespace), "okind": ref.kind},
         severity=sev,

@@ -1597,7 +1597,7 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
            "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
            "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
            "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
-    reads=("HTTPRoute", "Gateway"), any_read=True,
+    reads=("HTTPRoute", "GRPCRoute", "Gateway"), any_read=True,
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)

@@ -8,14 +8,18 @@ UDP 53 to the cluster DNS pods (by namespace/pod selector or an ipBlock covering
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..model import Key
 from ..registry import check, finding
 from ..selectors import describe, matches
 from ..snapshot import Snapshot
-from .events import pod_ready, pod_state, pod_terminal
+from .events import clip, pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 
@@ -314,3 +318,346 @@ def _rule_text(rule: Obj) -> str:
                 bits.append(f"podSelector {describe(peer['podSelector']) or '{}'}")
             peers.append(" ".join(bits))
     return f"to {' | '.join(peers) or 'anywhere'} on {ports}"
+
+
+# --- reachability from the gateway -------------------------------------------------------------------
+
+OWNING_GATEWAY = ("gateway.envoyproxy.io/owning-gateway-name", "gateway.envoyproxy.io/owning-gateway-namespace")
+BROKEN_FLAGS = frozenset({"UF", "UT", "URX", "UH", "UC"})
+"""Envoy response flags of a request the upstream never answered (connect failure, timeout, no healthy host)."""
+TEXT_ACCESS = re.compile(r'"\s(5\d\d)\s([A-Z,]+)\s')
+MAX_LOG_LINES = 3
+
+
+@dataclass(slots=True)
+class Isolated:
+    """A routed backend's pods that no ingress policy admits the gateway's proxies to, and why."""
+
+    route: Obj
+    service: Obj
+    port: int | str  # the pods' target port (number or name) the proxies connect to
+    pods: list[Obj]
+    reachable: list[Obj]  # the Service's other pods, which the proxies can reach
+    policies: list[Obj]  # the Ingress policies selecting the isolated pods
+    proxies: list[Obj]
+
+
+def gateway_proxy_pods(snap: Snapshot, gw_namespace: str, gw_name: str) -> list[Obj]:
+    """The Envoy proxy pods of a Gateway (Envoy Gateway labels them with the Gateway they serve; they run
+    in the controller's namespace, or in the Gateway's own namespace in GatewayNamespace mode)."""
+    return snap.memo("netpol.gateway_proxies", _proxies_by_gateway).get((gw_namespace, gw_name), [])
+
+
+def _proxies_by_gateway(snap: Snapshot) -> dict[tuple[str, str], list[Obj]]:
+    """Every live pod carrying Envoy Gateway's owning-gateway labels, by (Gateway namespace, name): one pass."""
+    out: dict[tuple[str, str], list[Obj]] = defaultdict(list)
+    for p in snap.list("Pod"):
+        labels = p["metadata"].get("labels") or {}
+        name, ns = labels.get(OWNING_GATEWAY[0]), labels.get(OWNING_GATEWAY[1])
+        if name and ns and not pod_terminal(p):
+            out[(ns, name)].append(p)
+    return out
+
+
+def ns_labels(snap: Snapshot, namespace: str) -> dict[str, str] | None:
+    """A namespace's labels (with the automatic kubernetes.io/metadata.name); None when it was not read."""
+    ns = snap.get("Namespace", "", namespace)
+    if ns is None:
+        return None
+    out = dict(ns["metadata"].get("labels") or {})
+    out.setdefault("kubernetes.io/metadata.name", namespace)
+    return out
+
+
+def _pod_port(pod: Obj, target: int | str) -> tuple[int | None, str | None]:
+    """(number, name) of a pod's port a Service targetPort names; (None, None) when the pod does not have it
+    (a name no container declares, or a number while the containers declare other ports): the Service's
+    own finding, not a policy's."""
+    declared = False
+    for c in (pod.get("spec") or {}).get("containers") or ():
+        for p in c.get("ports") or ():
+            declared = True
+            if p.get("name") == target or p.get("containerPort") == target:
+                return p.get("containerPort"), p.get("name")
+    return (target, None) if isinstance(target, int) and not declared else (None, None)
+
+
+def _ports_admit(ports: list[Obj] | None, number: int | None, name: str | None) -> bool:
+    if not ports:
+        return True
+    for p in ports:
+        if (p.get("protocol") or "TCP") != "TCP":
+            continue
+        port = p.get("port")
+        if port is None:
+            return True
+        if isinstance(port, int) or str(port).isdigit():
+            lo = int(port)
+            if number is not None and lo <= number <= int(p.get("endPort") or lo):
+                return True
+        elif name is not None and port == name:
+            return True
+    return False
+
+
+def _peer_admits(snap: Snapshot, peer: Obj, policy_ns: str, src: Obj) -> bool:
+    """Does one `from` peer of an ingress rule admit the source pod? An unread namespace counts as admitted
+    (nothing is concluded from what could not be seen)."""
+    md = src["metadata"]
+    if peer.get("ipBlock"):
+        try:
+            net = ipaddress.ip_network(peer["ipBlock"].get("cidr") or "", strict=False)
+            addr = ipaddress.ip_address((src.get("status") or {}).get("podIP") or "")
+            excepts = [ipaddress.ip_network(e, strict=False) for e in peer["ipBlock"].get("except") or ()]
+        except ValueError:
+            return True
+        return addr.version == net.version and addr in net and not any(addr in e for e in excepts)
+    ns_sel = peer.get("namespaceSelector")
+    if ns_sel is not None:
+        labels = ns_labels(snap, md.get("namespace") or "")
+        if labels is not None and not matches(ns_sel, labels):
+            return False
+    elif (md.get("namespace") or "") != policy_ns:
+        return False
+    pod_sel = peer.get("podSelector")
+    return pod_sel is None or matches(pod_sel, md.get("labels"))
+
+
+def ingress_admits(snap: Snapshot, pol: Obj, src: Obj, number: int | None, name: str | None) -> bool:
+    """Does this policy admit TCP from the source pod to the given port of the pods it selects?"""
+    ns = pol["metadata"].get("namespace") or ""
+    for rule in (pol.get("spec") or {}).get("ingress") or ():
+        if not _ports_admit(rule.get("ports"), number, name):
+            continue
+        peers = rule.get("from")
+        if not peers or any(_peer_admits(snap, p, ns, src) for p in peers):
+            return True
+    return False
+
+
+def ingress_policies(snap: Snapshot, pod: Obj) -> list[Obj]:
+    """The NetworkPolicies that isolate a pod for ingress (they select it and have type Ingress)."""
+    md = pod["metadata"]
+    by_ns = snap.memo("netpol.ingress_by_ns", _ingress_by_namespace)
+    return [p for p in by_ns.get(md.get("namespace") or "", ())
+            if matches((p.get("spec") or {}).get("podSelector") or {}, md.get("labels"))]
+
+
+def _ingress_by_namespace(snap: Snapshot) -> dict[str, list[Obj]]:
+    out: dict[str, list[Obj]] = defaultdict(list)
+    for p in snap.list("NetworkPolicy"):
+        if "Ingress" in policy_types(p):
+            out[p["metadata"].get("namespace") or ""].append(p)
+    return out
+
+
+def route_backends(snap: Snapshot, route: Obj) -> list[tuple[Obj, int | None]]:
+    """(Service, port) of every backendRef of a route that names a Service in the capture."""
+    ns = route["metadata"].get("namespace") or ""
+    out: list[tuple[Obj, int | None]] = []
+    for rule in (route.get("spec") or {}).get("rules") or ():
+        for ref in rule.get("backendRefs") or ():
+            if (ref.get("group") or "") != "" or (ref.get("kind") or "Service") != "Service":
+                continue
+            svc = snap.get("Service", ref.get("namespace") or ns, ref.get("name") or "")
+            if svc is not None and all(svc is not s for s, _ in out):
+                out.append((svc, ref.get("port")))
+    return out
+
+
+def route_gateways(snap: Snapshot, route: Obj) -> list[tuple[str, str]]:
+    ns = route["metadata"].get("namespace") or ""
+    return list(dict.fromkeys(
+        (p.get("namespace") or ns, p.get("name") or "") for p in (route.get("spec") or {}).get("parentRefs") or ()
+        if (p.get("kind") or "Gateway") == "Gateway"))
+
+
+def isolated_backends(snap: Snapshot, route: Obj) -> list[Isolated]:
+    """The route's backends whose pods admit none of the Gateway's proxy pods: the call `trace` and `check`
+    share. Empty when every backend is reachable, or when the proxies are not in the capture (not judged)."""
+    out: list[Isolated] = []
+    proxies = [p for gw in route_gateways(snap, route) for p in gateway_proxy_pods(snap, *gw)]
+    if not proxies:
+        return out
+    for svc, port in route_backends(snap, route):
+        target: int | str | None = None
+        for sp in (svc.get("spec") or {}).get("ports") or ():
+            if port is None or sp.get("port") == port:
+                target = sp.get("targetPort", sp.get("port"))
+                break
+        if target is None:
+            continue
+        blocked, open_, pols = [], [], {}
+        for pod in snap.service_pods(svc):
+            if pod_terminal(pod):
+                continue
+            selecting = ingress_policies(snap, pod)
+            number, name = _pod_port(pod, target)
+            if number is None and name is None:
+                continue  # the Service targets a port this pod does not have: not a policy question
+            if selecting and not any(ingress_admits(snap, pol, src, number, name)
+                                     for pol in selecting for src in proxies):
+                blocked.append(pod)
+                pols.update({p["metadata"]["name"]: p for p in selecting})
+            else:
+                open_.append(pod)
+        if blocked:
+            out.append(Isolated(route, svc, target, blocked, open_, list(pols.values()), proxies))
+    return out
+
+
+def proxy_failures(snap: Snapshot, iso: Isolated) -> tuple[list[str], bool]:
+    """Proxy log lines of this route's requests the upstream never answered (503 UF/UT, `upstream connect
+    error ... timeout`), newest last; and whether any proxy log was captured at all."""
+    hosts = set((iso.route.get("spec") or {}).get("hostnames") or ())
+    md = iso.route["metadata"]
+    route_id = f"httproute/{md.get('namespace')}/{md['name']}/"
+    ips = {(p.get("status") or {}).get("podIP") for p in iso.pods} - {None}
+    lines: list[str] = []
+    seen_logs = False
+    for proxy in iso.proxies:
+        text = snap.logs(proxy["metadata"]["namespace"], proxy["metadata"]["name"], "envoy")
+        if text is None:
+            continue
+        seen_logs = True
+        for line in text.splitlines():
+            if _route_failure(line, hosts, route_id, ips):
+                lines.append(f"{proxy['metadata']['name']}: {_access_summary(line)}")
+    return lines, seen_logs
+
+
+def _access_summary(line: str) -> str:
+    """`503 UF GET api.mycure.md/v1/patients -> 10.244.1.20:8080 (upstream_reset_before_response_started
+    {connection_timeout}) at 2025-…`: the fields that prove it, from a JSON access-log line; others clipped."""
+    if line.lstrip().startswith("{"):
+        try:
+            r = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return clip(line, 240)
+        details = f" ({r['response_code_details']})" if r.get("response_code_details") else ""
+        return (f"{r.get('response_code')} {r.get('response_flags')} {r.get('method') or ''} "
+                f"{r.get(':authority') or ''}{r.get('x-envoy-origin-path') or ''} -> {r.get('upstream_host') or '-'}"
+                f"{details} at {r.get('start_time')}")
+    return clip(line, 240)
+
+
+def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> bool:
+    ours = route_id in line or any(h and h in line for h in hosts) or any(f"{ip}:" in line for ip in ips)
+    if not ours:
+        return False
+    if "upstream connect error" in line and "timeout" in line:
+        return True
+    if line.lstrip().startswith("{"):
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return False
+        flags = set(str(rec.get("response_flags") or "").split(","))
+        return str(rec.get("response_code")) == "503" and bool(flags & BROKEN_FLAGS)
+    m = TEXT_ACCESS.search(line)
+    return bool(m and m.group(1) == "503" and set(m.group(2).split(",")) & BROKEN_FLAGS)
+
+
+@check("networking", codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
+       reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"))
+def gateway_reachability(snap: Snapshot):
+    """Ingress NetworkPolicies between a Gateway's Envoy proxies and each backend its routes send to."""
+    if not snap.list("NetworkPolicy"):
+        return
+    for route in snap.list("HTTPRoute"):
+        for iso in isolated_backends(snap, route):
+            yield from _isolation_findings(snap, iso)
+
+
+def _blamed(iso: Isolated) -> Obj:
+    """The policy to change: one with ingress rules on the port (it meant to admit someone and leaves the
+    proxies out) before a bare default-deny."""
+    def order(p: Obj) -> tuple[int, str]:
+        return (0 if (p.get("spec") or {}).get("ingress") else 1, p["metadata"]["name"])
+
+    return sorted(iso.policies, key=order)[0]
+
+
+def isolation_evidence(snap: Snapshot, iso: Isolated) -> list[str]:
+    """Why the proxies cannot reach the backend: the policies selecting its pods and their ingress rules,
+    what was looked for, how many pods are cut off. For `check` and for `trace`'s service hop."""
+    pol = _blamed(iso)
+    rmd, smd = iso.route["metadata"], iso.service["metadata"]
+    ns = smd.get("namespace") or ""
+    route_ref = f"HTTPRoute {rmd.get('namespace')}/{rmd['name']}"
+    proxy_ns = sorted({p["metadata"]["namespace"] for p in iso.proxies})
+    number, _ = _pod_port(iso.pods[0], iso.port)
+    proxy_labels = {k: v for k, v in (iso.proxies[0]["metadata"].get("labels") or {}).items()
+                    if k in OWNING_GATEWAY or k == "app.kubernetes.io/name"}
+    evidence = []
+    for p in sorted(iso.policies, key=lambda p: p is not pol):
+        rules = (p.get("spec") or {}).get("ingress") or []
+        evidence.append(
+            f"NetworkPolicy {p['metadata']['name']}: podSelector "
+            f"{describe((p.get('spec') or {}).get('podSelector')) or '{} (all pods)'}, "
+            + (f"{len(rules)} ingress rule(s), none admitting the proxies: "
+               + "; ".join(_ingress_rule_text(r) for r in rules[:3]) if rules else "no ingress rules (deny all ingress)"))
+    labels = ns_labels(snap, proxy_ns[0]) or {}
+    evidence.append(
+        f"looked for an ingress rule admitting the Envoy proxies of {route_ref}'s Gateway: pods "
+        f"{','.join(f'{k}={v}' for k, v in proxy_labels.items())} in namespace {', '.join(proxy_ns)} "
+        f"(labels {','.join(f'{k}={v}' for k, v in labels.items()) or 'unknown'}) on port {iso.port}"
+        + (f" ({number})" if number is not None and number != iso.port else "") + "/TCP")
+    evidence.append(f"Service {ns}/{smd['name']} (backend of {route_ref}): {len(iso.pods)} of "
+                    f"{len(iso.pods) + len(iso.reachable)} pod(s) unreachable from the gateway")
+    return evidence
+
+
+def _isolation_findings(snap: Snapshot, iso: Isolated):
+    pol = _blamed(iso)
+    rmd, smd = iso.route["metadata"], iso.service["metadata"]
+    ns = smd.get("namespace") or ""
+    route_ref = f"HTTPRoute {rmd.get('namespace')}/{rmd['name']}"
+    proxy_ns = sorted({p["metadata"]["namespace"] for p in iso.proxies})
+    number, _ = _pod_port(iso.pods[0], iso.port)
+    evidence = isolation_evidence(snap, iso)
+    lines, seen = proxy_failures(snap, iso)
+    evidence.extend(f"proxy log {ln}" for ln in lines[-MAX_LOG_LINES:])
+    if not seen:
+        evidence.append("proxy logs not captured: the route's 503s not checked")
+    total = not iso.reachable
+    port_json = str(number) if number is not None else f'"{iso.port}"'
+    keys = [("NetworkPolicy", ns, p["metadata"]["name"]) for p in iso.policies]
+    yield finding(
+        "NETPOL-GATEWAY-BLOCKED", pol,
+        title=f"NetworkPolicy {pol['metadata']['name']} isolates Service {ns}/{smd['name']} from the gateway's "
+              f"Envoy proxies: {route_ref} cannot reach {'any' if total else len(iso.pods)} backend pod(s)",
+        evidence=evidence,
+        severity="critical" if total else "warning",
+        subjects=keys,
+        params={"proxy_namespace": proxy_ns[0], "port": port_json},
+    )
+    if lines or total:
+        rev = [f"backend Service {ns}/{smd['name']}: {len(iso.pods)} pod(s) isolated by NetworkPolicy "
+               f"{pol['metadata']['name']}", *(f"proxy log {ln}" for ln in lines[-MAX_LOG_LINES:])]
+        yield finding(
+            "ROUTE-UPSTREAM-UNREACHABLE", iso.route,
+            title=f"{route_ref}: the gateway cannot connect to backend {smd['name']}"
+                  + (f" ({len(lines)} request(s) answered 503 without an upstream)" if lines else ""),
+            evidence=rev,
+            severity="critical" if total else "warning",
+            depends_on=keys,
+            params={"proxy_namespace": proxy_ns[0]},
+        )
+
+
+def _ingress_rule_text(rule: Obj) -> str:
+    ports = (",".join(f"{p.get('port', '*')}/{p.get('protocol') or 'TCP'}" for p in rule.get("ports") or ())
+             or "all ports")
+    peers = []
+    for peer in rule.get("from") or ():
+        if peer.get("ipBlock"):
+            peers.append(f"ipBlock {peer['ipBlock'].get('cidr')}")
+            continue
+        bits = []
+        if peer.get("namespaceSelector") is not None:
+            bits.append(f"namespaceSelector {describe(peer['namespaceSelector']) or '{}'}")
+        if peer.get("podSelector") is not None:
+            bits.append(f"podSelector {describe(peer['podSelector']) or '{} (same namespace)'}")
+        peers.append(" ".join(bits))
+    return f"from {' | '.join(peers) or 'anywhere'} on {ports}"

@@ -387,3 +387,41 @@ def _lb_pending(snap: Snapshot, svc: Obj):
         f"{ago(snap, svc['metadata'].get('creationTimestamp')).removesuffix(' ago')}",
         evidence=evidence,
     )
+
+
+APISERVICE_GRACE_SECONDS = 120  # the aggregator re-probes often; a flap during a rollout is not an outage
+
+
+@check("networking", codes=("APISERVICE-UNAVAILABLE",), reads=("APIService",))
+def api_services(snap: Snapshot):
+    """An aggregated API (metrics.k8s.io, a webhook's admission API …) whose Available condition is False:
+    the API server cannot reach the Service behind it, so discovery of that group fails for every client
+    and whatever needs the group (HPAs, namespace deletion, garbage collection) stalls."""
+    for aps in snap.list("APIService"):
+        svc = (aps.get("spec") or {}).get("service") or {}
+        if not svc.get("name"):
+            continue  # served by the API server itself
+        cond = next((c for c in (aps.get("status") or {}).get("conditions") or []
+                     if isinstance(c, dict) and c.get("type") == "Available"), None)
+        if cond is None or cond.get("status") != "False":
+            continue
+        since = parse_time(cond.get("lastTransitionTime"))
+        # A transition at the capture instant itself tells nothing: a bundle without capturedAt may have
+        # taken its capture time from this very timestamp. Only a known short age is a flap.
+        age = (snap.now - since).total_seconds() if since is not None else None
+        if age is not None and 0 < age < APISERVICE_GRACE_SECONDS:
+            continue
+        ns, name = svc.get("namespace") or "", svc["name"]
+        reason = cond.get("reason") or "Unavailable"
+        evidence = [f"status.conditions[Available]: False, reason {reason}"
+                    + (f", since {cond['lastTransitionTime']}" if cond.get("lastTransitionTime") else "")]
+        if cond.get("message"):
+            evidence.append(f"message: {cond['message']}")
+        evidence.append(f"spec.service: {ns}/{name}")
+        yield finding(
+            "APISERVICE-UNAVAILABLE", aps,
+            title=f"API {aps['metadata']['name']} is unavailable ({reason}): Service {ns}/{name} does not answer",
+            evidence=evidence,
+            depends_on=[("Service", ns, name)],
+            params={"service": name, "service_namespace": ns},
+        )

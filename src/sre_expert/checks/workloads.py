@@ -796,6 +796,9 @@ def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
                         + (f" (started {human(now - started)} ago)" if started else "") + ": runs are skipped")
         deps += [key_of(a)] + [key_of(p) for p in snap.pods_of(a)]
         why = f"skipped while Job {a['metadata']['name']} is still running"
+    elif any(ev.get("type") == "Warning" and ev.get("reason") == "FailedCreate"
+             for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]):
+        why = "the CronJob controller tried, but creating the Job failed (FailedCreate below)"
     else:
         why = "the CronJob controller has not created a run (is kube-controller-manager healthy?)"
     for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]:

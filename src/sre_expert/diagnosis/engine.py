@@ -12,6 +12,7 @@ from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
 from ..sources.kinds import resource_name
 from .links import link, rank
 from .placeholders import fill_applications
+from .shared_services import add_shared_service_links
 
 
 @dataclass(slots=True)
@@ -44,6 +45,7 @@ def diagnose(snap: Snapshot) -> Report:
     if snap.metrics is not None:  # metric facts that could not be judged: no source, absent metric, failed query
         not_checked.extend(snap.metrics.not_checked())
     not_checked.extend(uncollected_lines(snap))
+    add_shared_service_links(snap, findings)
     link(findings)
     fill_applications(snap, findings)
     return Report(snap.info, rank(findings), not_checked)

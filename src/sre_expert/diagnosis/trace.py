@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.metrics import route_metric_lines, service_metric_lines
+from ..checks.netpol import isolated_backends, isolation_evidence
 from ..checks.gateway import (
     EG_NAMESPACE,
     OWNING_GATEWAY_NAME,
@@ -733,6 +734,12 @@ class _Tracer:
                     hop.fix.append(_cmd("List the ReferenceGrants", f"kubectl get referencegrant -n {sns}"))
                 else:
                     hop.evidence.append(f"ReferenceGrant {sns}/{name_of(grant)} allows HTTPRoute from {ns_of(route)}")
+            for iso in isolated_backends(snap, route):  # ingress NetworkPolicies between proxies and pods
+                if iso.service is svc:
+                    if not iso.reachable:
+                        hop.fail(f"{where + ': ' if where else ''}NetworkPolicies keep the gateway's Envoy proxies out")
+                        hop.fix.append(_cmd("Show the ingress policies", f"kubectl get networkpolicy -n {sns} -o yaml"))
+                    hop.evidence.extend(isolation_evidence(snap, iso))
         hop.fix.append(_cmd("Read the Service", f"kubectl describe svc {sname} -n {sns}"))
         if hop.status == FAILED:
             impact()

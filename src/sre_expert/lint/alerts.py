@@ -20,7 +20,7 @@ from ..alerts import AlertRule, load_alert_rules
 from ..model import ObjectRef
 from .codes import file_ref, lint_finding
 from .context import LintContext
-from .repo import Doc
+from .repo import RULE_FILE, Doc
 
 _TRAILING_CMP = re.compile(r"(==|!=|>=|<=|>|<)\s*(?:bool\s+)?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*\)*\s*$", re.IGNORECASE)
 _TMP_PREFIX = re.compile(r"^\S+: \d+:\d+: ")
@@ -68,7 +68,7 @@ def _fmt(op: str, value: float) -> str:
 def check_alerts(ctx: LintContext) -> None:
     docs = rule_docs(ctx)
     if not docs:
-        if ctx.needs_complete("alert rules"):
+        if ctx.trusts_absence("alert rules", "PrometheusRule", RULE_FILE):
             ctx.skip("alert rules: no PrometheusRule or rule file in the repository "
                      "(expected infrastructure/monitoring/prometheus-rules.yaml)")
         return
@@ -98,7 +98,7 @@ def check_alerts(ctx: LintContext) -> None:
                 ))
                 continue
             _compare(ctx, rd, path, rule, cat, skip_expr=(rd.doc.file, rd.groups[gi].get("name"), ri) in rejected)
-    if not ctx.needs_complete("missing alert groups and alerts"):
+    if not ctx.trusts_absence("missing alert groups and alerts", "PrometheusRule", RULE_FILE):
         return  # an unparsable file may hold them
     first = docs[0]
     missing_groups = []

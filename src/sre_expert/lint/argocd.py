@@ -1,26 +1,28 @@
 """Argo CD Applications and ApplicationSets: every path they name in this repository must exist.
 
-Sources from other repositories (Helm charts, upstream repos) are not this repository's business:
-a source counts as "this repository" when its repoURL is values `argocd.repoURL`, else the repoURL
-most sources with a `path` use. Templated parts (`{{path.filename}}`) become `*` and must match at
-least one file, as the generator would.
+Sources from other repositories (Helm charts, upstream repos) are not this repository's business: a
+source counts as "this repository" when its repoURL, normalised (https/ssh/.git), is `--repo-url` or
+the checkout's git origin; without either, values `argocd.repoURL`; without that, the repoURL most
+sources with a `path` use, and the report says it was a guess. Paths in other repositories are listed
+as not checked. Templated parts (`{{path.filename}}`) become `*` and must match at least one file, as
+the generator would.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from .codes import lint_finding
 from .context import LintContext, obj_ref
+from .namespaces import norm_url, own_repo
 from .repo import RepoObject
 
 _TEMPLATE = re.compile(r"\{\{[^}]*\}\}")
 
 
 def _norm(url: Any) -> str:
-    return str(url or "").strip().removesuffix("/").removesuffix(".git").lower()
+    return norm_url(url)
 
 
 def _sources(spec: dict[str, Any]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
@@ -31,14 +33,6 @@ def _sources(spec: dict[str, Any]) -> list[tuple[tuple[Any, ...], dict[str, Any]
         if isinstance(s, dict):
             out.append((("sources", i), s))
     return out
-
-
-def _own_repo(ctx: LintContext, apps: list[tuple[RepoObject, tuple[Any, ...], dict[str, Any]]]) -> str:
-    vals = ctx.repo.infra_values
-    if vals is not None and vals.get("argocd", "repoURL"):
-        return _norm(vals.get("argocd", "repoURL"))
-    counts = Counter(_norm(spec.get("repoURL")) for _, _, spec in apps if spec.get("path") is not None)
-    return counts.most_common(1)[0][0] if counts else ""
 
 
 def check_argocd(ctx: LintContext) -> None:
@@ -55,10 +49,18 @@ def check_argocd(ctx: LintContext) -> None:
                 tspec = (spec.get("template") or {}).get("spec") or {}
                 specs += [(ro, ("spec", "template", "spec") + p, s) for p, s in _sources(tspec)]
                 gens += list(_git_generators(ro, spec.get("generators") or [], ("spec", "generators")))
-    own = _own_repo(ctx, specs)
+    own, how = own_repo(ctx.repo)
+    if how == "guessed" and (specs or gens):
+        ctx.skip(f"argo cd paths: which repository this checkout is was guessed ({own}, the repoURL most sources "
+                 "name): no git remote origin at its top level; pass --repo-url to say")
+    elsewhere: dict[str, list[str]] = {}
     for ro, path, src in specs:
         with ctx.guard("argo cd paths", ro):
-            if _norm(src.get("repoURL")) != own or src.get("chart"):
+            if src.get("chart"):
+                continue
+            if _norm(src.get("repoURL")) != own:
+                if src.get("path") is not None:
+                    elsewhere.setdefault(str(src.get("repoURL")), []).append(str(src["path"]))
                 continue
             base = src.get("path")
             if base is not None:
@@ -80,6 +82,9 @@ def check_argocd(ctx: LintContext) -> None:
     for ro, path, g in gens:
         with ctx.guard("argo cd paths", ro):
             if _norm(g.get("repoURL")) != own:
+                elsewhere.setdefault(str(g.get("repoURL")), []).extend(
+                    str(x.get("path")) for x in (g.get("files") or []) + (g.get("directories") or [])
+                    if isinstance(x, dict) and x.get("path"))
                 continue
             for fi, f in enumerate(g.get("files") or []):
                 if isinstance(f, dict) and f.get("path"):
@@ -88,6 +93,12 @@ def check_argocd(ctx: LintContext) -> None:
                 if isinstance(d, dict) and d.get("path") and not d.get("exclude"):
                     _expect(ctx, ro, path + ("directories", di, "path"), str(d["path"]), dirs=True,
                             what="git directories generator path")
+
+    for url, paths in elsewhere.items():
+        uniq = list(dict.fromkeys(paths))
+        shown = ", ".join(uniq[:4]) + (f" and {len(uniq) - 4} more" if len(uniq) > 4 else "")
+        ctx.skip(f"argo cd paths: not checked: {'path' if len(uniq) == 1 else 'paths'} {shown} "
+                 f"{'is' if len(uniq) == 1 else 'are'} in another repository ({url})")
 
 
 def _git_generators(ro: RepoObject, gens: list[Any], path: tuple[Any, ...]):

@@ -40,12 +40,17 @@ class LintContext:
                 at = "the repository"
             self.skip(f"{rule}: skipped {at}: a field has an unexpected type ({type(e).__name__}: {e})")
 
-    def needs_complete(self, rule: str) -> bool:
-        """False (and a "not checked" line) when a file did not parse: absence cannot be trusted."""
-        if self.repo.complete:
+    def trusts_absence(self, rule: str, *kinds: str) -> bool:
+        """False (and a "not checked" line naming the files) when a file that may define one of these
+        kinds did not parse: "there is no such object" cannot be concluded while it is unread. Broken
+        files that cannot hold these kinds do not matter."""
+        hiding = self.repo.hiding(*kinds)
+        if not hiding:
             return True
-        n = len(self.repo.errors)
-        self.skip(f"{rule}: skipped, {n} file{'s' if n > 1 else ''} could not be parsed")
+        n = len(hiding)
+        files = ", ".join(e.file for e in hiding[:3]) + (f" and {n - 3} more" if n > 3 else "")
+        self.skip(f"{rule}: skipped, {n} file{'s' if n > 1 else ''} that may define "
+                  f"{'/'.join(k for k in kinds)} could not be parsed ({files})")
         return False
 
 

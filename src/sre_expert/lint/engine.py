@@ -42,15 +42,38 @@ def lint(repo: Repo, *, crd_dirs: tuple[str, ...] = (), promtool: str | None | b
         shutil.which("promtool") if promtool is True else (promtool or None),
         shutil.which("helm") if helm_bin is True else (helm_bin or None),
     )
-    for err in repo.errors:
+    for err in repo.broken:
         ctx.add(lint_finding("LINT-YAML-INVALID", file_ref(err.file), err.file, err.line,
                              f"{err.file} does not parse: {err.message}", evidence=[f"line {err.line}: {err.message}"]))
+    if repo.skipped:
+        ctx.skip(skipped_note(repo))
+    if repo.fixture_dirs:
+        n = sum(1 for f in repo.files if repo.is_fixture(f) and f.endswith((".yaml", ".yml")))
+        ctx.skip(f"test resources: {n} YAML files in {len(repo.fixture_dirs)} test directories (testdata/, "
+                 ".kyverno-test/, .chainsaw-test/, or next to kyverno-test.yaml or chainsaw-test.yaml) are test "
+                 "inputs, not deployed: not linted")
     for name, rule in RULES:
         try:
             rule(ctx)
         except Exception as e:  # one broken rule must not hide the others' findings
             ctx.skip(f"{name}: rule failed with {type(e).__name__}: {e}")
     return LintResult(order(ctx.findings), list(dict.fromkeys(ctx.not_checked)))
+
+
+def skipped_note(repo: Repo, shown: int = 5) -> str:
+    """One line for every file skipped as not Kubernetes YAML (it does not parse, names no apiVersion)."""
+    notes = []
+    for what, errs in (("template{s} with placeholders a tool fills in ({{{{ }}}}, ${{VAR}}, {{VAR}})",
+                        [e for e in repo.skipped if e.template]),
+                       ("not Kubernetes object{s}, values or rule files (no apiVersion/kind)",
+                        [e for e in repo.skipped if not e.template])):
+        if errs:
+            files = [e.file for e in errs]
+            more = f" and {len(files) - shown} more" if len(files) > shown else ""
+            many = len(files) != 1
+            notes.append(f"{len(files)} YAML file{'s' if many else ''} that do{'' if many else 'es'} not parse, "
+                         f"{what.format(s='s' if many else '')}, skipped: {', '.join(files[:shown])}{more}")
+    return "; ".join(notes)
 
 
 def order(findings: list[LintFinding]) -> list[LintFinding]:

@@ -22,6 +22,7 @@ class Listener:
     hostname: str | None
     port: int | None
     protocol: str
+    cert_refs: tuple[str, ...] = ()  # Secrets named by tls.certificateRefs
 
 
 @dataclass(slots=True)
@@ -31,6 +32,23 @@ class GatewayDef:
     listeners: list[Listener]
     file: str
     line: int
+    shim: bool = False  # annotated for cert-manager's gateway-shim: it issues a certificate per listener host
+
+
+def nearest(defs: list[GatewayDef], file: str) -> GatewayDef:
+    """The definition sharing the longest directory prefix with `file`: a repository of separate examples
+    (or of one app per directory) defines the same Gateway name several times, each for its neighbours."""
+    parts = file.split("/")[:-1]
+
+    def shared(d: GatewayDef) -> int:
+        n = 0
+        for a, b in zip(parts, d.file.split("/")[:-1]):
+            if a != b:
+                break
+            n += 1
+        return n
+
+    return max(defs, key=shared)
 
 
 def listener_matches(listener_host: str | None, host: str) -> bool:
@@ -55,28 +73,37 @@ def cert_covers(dns_name: str, host: str) -> bool:
     return dns_name == host
 
 
-def gateways(ctx: LintContext) -> dict[tuple[str, str], GatewayDef]:
-    out: dict[tuple[str, str], GatewayDef] = {}
+def gateways(ctx: LintContext) -> dict[tuple[str, str], list[GatewayDef]]:
+    out: dict[tuple[str, str], list[GatewayDef]] = {}
     for ro in ctx.repo.objects("Gateway"):
         with ctx.guard("gateway listeners", ro):
             if not ro.obj.get("apiVersion", "").startswith("gateway.networking.k8s.io/"):
                 continue
             ls = [_listener(x) for x in (ro.obj.get("spec") or {}).get("listeners") or [] if isinstance(x, dict)]
-            out[(ro.namespace, ro.name)] = GatewayDef(ro.namespace, ro.name, ls, ro.file, ro.line("spec", "listeners"))
+            ann = ro.metadata.get("annotations") or {}
+            shim = any(k in ann for k in ("cert-manager.io/issuer", "cert-manager.io/cluster-issuer"))
+            for ns in ro.namespaces or ("",):
+                out.setdefault((ns, ro.name), []).append(
+                    GatewayDef(ns, ro.name, ls, ro.file, ro.line("spec", "listeners"), shim))
     vals = ctx.repo.infra_values
     gw = vals.get("gateway") if vals else None
     if isinstance(gw, dict) and gw.get("name") and isinstance(gw.get("listeners"), list):
         key = (str(gw.get("namespace") or "default"), str(gw["name"]))
         if key not in out:
             ls = [_listener(x) for x in gw["listeners"] if isinstance(x, dict)]
-            out[key] = GatewayDef(key[0], key[1], ls, vals.file, vals.line("gateway", "listeners"))
+            out[key] = [GatewayDef(key[0], key[1], ls, vals.file, vals.line("gateway", "listeners"))]
     return out
 
 
 def _listener(x: dict[str, Any]) -> Listener:
     port = x.get("port")
+    tls = x.get("tls") if isinstance(x.get("tls"), dict) else {}
+    refs = tuple(str(r.get("name")) for r in tls.get("certificateRefs") or []
+                 if isinstance(r, dict) and (r.get("kind") or "Secret") == "Secret" and r.get("name"))
+    if x.get("tlsSecret"):  # values/infrastructure/main.yaml spells it this way
+        refs += (str(x["tlsSecret"]),)
     return Listener(str(x.get("name") or ""), x.get("hostname"), int(port) if isinstance(port, int) else None,
-                    str(x.get("protocol") or "HTTP").upper())
+                    str(x.get("protocol") or "HTTP").upper(), refs)
 
 
 def certificate_names(ctx: LintContext) -> list[tuple[str, str]]:
@@ -115,10 +142,12 @@ def _values_cert_names(vals: Doc) -> list[tuple[str, str]]:
 def check_routes(ctx: LintContext) -> None:
     gws = gateways(ctx)
     certs = certificate_names(ctx)
-    complete = ctx.repo.complete
-    if not complete:
-        ctx.needs_complete("HTTPRoute listeners and certificate coverage")
-    for ro in ctx.repo.objects("HTTPRoute"):
+    routes = ctx.repo.objects("HTTPRoute")
+    gw_known = not routes or ctx.trusts_absence("HTTPRoute parent Gateways", "Gateway")
+    certs_known = not routes or ctx.trusts_absence("HTTPRoute certificate coverage", "Certificate")
+    issued = issued_secrets(ctx)
+    not_ours: dict[str, set[str]] = {}  # host -> Secrets no Certificate of the repository writes
+    for ro in routes:
         with ctx.guard("HTTPRoutes", ro):
             spec = ro.obj.get("spec") or {}
             hosts = [str(h) for h in spec.get("hostnames") or []]
@@ -126,23 +155,47 @@ def check_routes(ctx: LintContext) -> None:
             for pi, ref in enumerate(spec.get("parentRefs") or []):
                 if not isinstance(ref, dict) or (ref.get("kind") or "Gateway") != "Gateway":
                     continue
-                key = (str(ref.get("namespace") or ro.namespace), str(ref.get("name") or ""))
-                gw = gws.get(key)
+                name = str(ref.get("name") or "")
+                # the parent's namespace defaults to the route's, wherever kustomize/Flux/Argo CD put it
+                keys = [(str(ref["namespace"]), name)] if ref.get("namespace") else \
+                    [(ns, name) for ns in ro.namespaces or ("",)]
+                gw = next((nearest(gws[k], ro.file) for k in keys if k in gws), None)
                 if gw is None:
-                    if complete:
+                    if gw_known:
+                        named = " or ".join("/".join(k) if k[0] else k[1] for k in keys)
                         ctx.add(lint_finding(
                             "LINT-ROUTE-PARENT-MISSING", obj_ref(ro), ro.file, ro.line("spec", "parentRefs", pi, "name"),
-                            f"{ro.display()} attaches to Gateway {key[0]}/{key[1]}, which the repository does not define",
+                            f"{ro.display()} attaches to Gateway {named}, which the repository does not define",
                             evidence=["Gateways in the repository: " + (", ".join(f"{n}/{m}" for n, m in gws) or "none")]))
                     continue
-                tls_hosts |= _check_parent(ctx, ro, pi, ref, gw, hosts)
-            if complete:
+                tls_hosts |= _check_parent(ctx, ro, pi, ref, gw, hosts, issued, not_ours)
+            if certs_known:
                 _check_certs(ctx, ro, hosts, tls_hosts, certs)
+    if not_ours:
+        hosts_ = sorted(not_ours)
+        secrets = sorted(set().union(*not_ours.values()))
+        ctx.skip(f"certificate coverage: {len(hosts_)} HTTPS host{'s' if len(hosts_) > 1 else ''} ("
+                 f"{', '.join(hosts_[:3])}{' …' if len(hosts_) > 3 else ''}) served with Secrets no cert-manager "
+                 f"Certificate of the repository writes ({', '.join(secrets[:3])}{' …' if len(secrets) > 3 else ''}): "
+                 "their certificates are not in the repository, not checked")
+
+
+def issued_secrets(ctx: LintContext) -> set[str] | None:
+    """Secrets cert-manager Certificates of the repository write; None when the platform values manage
+    certificates (tls.certManager), whose Secrets are not spelled out."""
+    vals = ctx.repo.infra_values
+    if vals is not None and _values_cert_names(vals):
+        return None
+    return {str((ro.obj.get("spec") or {}).get("secretName")) for ro in ctx.repo.objects("Certificate")
+            if ro.obj.get("apiVersion", "").startswith("cert-manager.io/")}
 
 
 def _check_parent(ctx: LintContext, ro: RepoObject, pi: int, ref: dict[str, Any], gw: GatewayDef,
-                  hosts: list[str]) -> set[str]:
-    """Findings for one parentRef; returns the hosts served over HTTPS through it."""
+                  hosts: list[str], issued: set[str] | None = None,
+                  not_ours: dict[str, set[str]] | None = None) -> set[str]:
+    """Findings for one parentRef; returns the hosts served over HTTPS through it whose certificate the
+    repository is expected to hold: not those of a gateway-shim Gateway (cert-manager issues one per
+    listener host), nor those whose listeners name only Secrets no Certificate here writes (`not_ours`)."""
     section = ref.get("sectionName")
     port = ref.get("port")
     names = [x.name for x in gw.listeners]
@@ -170,7 +223,14 @@ def _check_parent(ctx: LintContext, ro: RepoObject, pi: int, ref: dict[str, Any]
                 evidence=[f"{x.name}: {x.hostname}" for x in chosen][:8],
             ))
             continue
-        tls |= {host} if any(x.protocol in ("HTTPS", "TLS") for x in matching) else set()
+        https = [x for x in matching if x.protocol in ("HTTPS", "TLS")]
+        if https and not gw.shim:
+            foreign = [x for x in https if issued is not None and x.cert_refs and not set(x.cert_refs) & issued]
+            if len(foreign) == len(https):
+                if not_ours is not None:
+                    not_ours.setdefault(host, set()).update(*(x.cert_refs for x in foreign))
+            else:
+                tls.add(host)
         if section is None:
             continue
         lst = matching[0]

@@ -94,7 +94,7 @@ def _daily_namespaces(ctx: LintContext, ro: RepoObject, tmpl: dict) -> None:
 
 
 def _location(ctx: LintContext, ro: RepoObject, tmpl: dict, bsls: list[RepoObject]) -> None:
-    if not ctx.needs_complete("velero storage locations"):
+    if not ctx.trusts_absence("velero storage locations", "BackupStorageLocation"):
         return
     ns = ro.namespace or "velero"
     here = [b for b in bsls if (b.namespace or "velero") == ns]
@@ -114,37 +114,56 @@ def _location(ctx: LintContext, ro: RepoObject, tmpl: dict, bsls: list[RepoObjec
 
 
 def check_locations(ctx: LintContext) -> None:
-    for ro in ctx.repo.objects("BackupStorageLocation"):
+    bsls = [ro for ro in ctx.repo.objects("BackupStorageLocation") if ro.obj.get("apiVersion", "").startswith("velero.io/")]
+    for ro in bsls:
         with ctx.guard("velero backup locations", ro):
             spec = ro.obj.get("spec") or {}
-            provider = str(spec.get("provider") or "").removeprefix("velero.io/")
+            provider = provider_of(ro)
             config = spec.get("config") or {}
             storage = spec.get("objectStorage") or {}
-            missing: list[tuple[str, tuple]] = []
-            if not storage.get("bucket"):
-                missing.append(("objectStorage.bucket", ("spec", "objectStorage")))
-            s3_url = str(config.get("s3Url") or "")
-            if provider == "aws":
-                region = str(config.get("region") or "")
-                if not region:
-                    missing.append(("config.region", ("spec", "config")))
-                elif not s3_url and not _AWS_REGION.match(region):
-                    missing.append((f"config.s3Url (region {region!r} is not an AWS region: S3-compatible store)",
-                                    ("spec", "config", "region")))
-            elif provider == "azure":
-                for f in ("resourceGroup", "storageAccount"):
-                    if not config.get(f):
-                        missing.append((f"config.{f}", ("spec", "config")))
-            for what, path in missing:
+            for what, path in required_missing(provider, config, storage):
                 ctx.add(lint_finding(
                     "LINT-VELERO-BSL-FIELD", obj_ref(ro), ro.file, ro.line(*path),
                     f"BackupStorageLocation {ro.name} ({provider or 'no provider'}) lacks {what}",
                     evidence=[f"provider: {spec.get('provider')!r}", f"objectStorage: {storage}", f"config: {config}"],
                 ))
+            s3_url = str(config.get("s3Url") or "")
             s3_compatible = provider == "aws" and (bool(s3_url) and "amazonaws.com" not in s3_url)
             if s3_compatible and not (spec.get("credential") or {}).get("name"):
+                others = sorted({p for b in bsls if (p := provider_of(b)) and p != provider})
                 ctx.add(lint_finding(
                     "LINT-VELERO-BSL-CREDENTIALS", obj_ref(ro), ro.file, ro.line("spec"),
-                    f"BackupStorageLocation {ro.name} ({s3_url}) is S3-compatible but names no credential Secret",
-                    evidence=[f"config.s3Url: {s3_url}", "spec.credential: unset"],
+                    f"BackupStorageLocation {ro.name} ({s3_url}) names no credential Secret: Velero's default "
+                    "credentials are used" + (f", but the other locations use {', '.join(others)}" if others else ""),
+                    evidence=[f"config.s3Url: {s3_url}", "spec.credential: unset (optional upstream)"]
+                    + ([f"other providers in the repository: {', '.join(others)}"] if others else
+                       ["not checked: that the default credentials Secret holds keys for this store"]),
+                    severity=None if others else "info",
                 ))
+
+
+def provider_of(ro: RepoObject) -> str:
+    return str((ro.obj.get("spec") or {}).get("provider") or "").removeprefix("velero.io/")
+
+
+def required_missing(provider: str, config: dict, storage: dict) -> list[tuple[str, tuple]]:
+    """Fields the provider's plugin documents as required and the location lacks (what, path to point at).
+    Optional fields (prefix, caCert, credential, the region of virtual-hosted AWS S3) are not listed."""
+    missing: list[tuple[str, tuple]] = []
+    if not storage.get("bucket"):
+        missing.append(("objectStorage.bucket", ("spec", "objectStorage")))
+    if provider == "aws":
+        region = str(config.get("region") or "")
+        s3_url = str(config.get("s3Url") or "")
+        path_style = str(config.get("s3ForcePathStyle") or "").lower() == "true"
+        if not region and path_style:
+            missing.append(("config.region (required with s3ForcePathStyle: \"true\")", ("spec", "config")))
+        elif region and not s3_url and not _AWS_REGION.match(region):
+            missing.append((f"config.s3Url (region {region!r} is not an AWS region: S3-compatible store)",
+                            ("spec", "config", "region")))
+    elif provider == "azure":
+        if not config.get("storageAccount"):
+            missing.append(("config.storageAccount", ("spec", "config")))
+        if not config.get("resourceGroup") and not config.get("storageAccountURI"):
+            missing.append(("config.resourceGroup (or config.storageAccountURI)", ("spec", "config")))
+    return missing

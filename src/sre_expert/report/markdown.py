@@ -54,9 +54,10 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
         lines.append("")
     if info.warnings:
         lines += ["## Input warnings", ""] + [f"- {w}" for w in info.warnings] + [""]
+    from ..safety.controls import visible_controls
     from ..safety.redact import redact
 
-    return redact("\n".join(lines))
+    return visible_controls(redact("\n".join(lines)))
 
 
 def _finding(n: int, f: Finding, max_evidence: int) -> list[str]:

@@ -122,11 +122,13 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
                     brief: bool = False, full: bool = False) -> None:
     """Print the report: header, one line per root cause, then (unless `brief`) each root cause's details.
     Every string that quotes the cluster goes through the redactor first. `full` lifts every limit."""
-    from functools import partial
-
+    from ..safety.controls import visible_controls
     from ..safety.redact import PlaceholderTable, redact
 
-    red = partial(redact, table=PlaceholderTable())
+    table = PlaceholderTable()
+
+    def red(text: str) -> str:
+        return visible_controls(redact(text, table=table))
     info = report.info
     by_id = {f.id: f for f in report.findings}
     roots = [f for f in report.findings if f.root_cause and (show_info or f.severity != "info")]

@@ -18,6 +18,8 @@ written, nothing runs (AuditError propagates).
 from __future__ import annotations
 
 import os
+import resource
+import selectors
 import shutil
 import signal
 import subprocess
@@ -37,6 +39,13 @@ from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
 DEFAULT_TIMEOUT = 900.0  # seconds: long enough for `velero restore create … --wait`
 DRY_RUN_TIMEOUT = 60.0
 _KILL_GRACE = 5.0
+# What an unasked (gate-admitted) pipeline may print before it is stopped: `jq -n 'repeat(…)'` is admitted
+# and never ends, and its output is held in memory until the timeout.
+MAX_AUTO_OUTPUT_BYTES = 64 << 20
+# The address space of an admitted filter stage (jq, sort, grep…): `jq -n '[range(1e9)]'` is admitted and would
+# take ~16 GB. Applied right after the stage starts (no preexec_fn: sre-expert serve is threaded); kubectl
+# (Go reserves address space up front) is bounded by what the API server sends instead.
+MAX_FILTER_MEMORY_BYTES = 4 << 30
 
 
 @dataclass(slots=True)
@@ -95,14 +104,16 @@ def why_asked(admission: Admission, verdict: Verdict) -> str:
 
 def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mapping[str, str] | None = None,
                 timeout: float | None = DEFAULT_TIMEOUT, dry_run_first: bool = True,
-                context: str | None = None) -> RunResult:
+                context: str | None = None, offer_failed_preview: bool = True) -> RunResult:
     """Gate, label, preview, confirm, audit and run `command`.
 
     `env` is the product's environment for this caller (None: this process's): the gate builds the
     environment of an admitted command from it, and a confirmed command gets it minus CONFIRMED_DROP.
     `timeout` in seconds (None: no limit). `context` is the kube context the product chose: the only one a
     command may name with `--context` and still run unasked (the audit record falls back to the one the
-    command names, else the kubeconfig's current-context).
+    command names, else the kubeconfig's current-context). With `offer_failed_preview` False, a command
+    whose server-side dry run failed is not offered for confirmation (a runbook step: the server already
+    said it would fail); it is recorded as refused with the dry run's reason.
     """
     admission, verdict = auto_run(command, context=context)
     ctx = context or command_context(command) or current_kube_context(env, command_kubeconfig(command))
@@ -121,8 +132,16 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
     note: str | None = None
     if dry_run_first and verdict.cls in (MUTATING, DESTRUCTIVE):
         preview, note = _preview(command, ExecPolicy.from_env(env, context), audit, ctx)
+    if preview is not None and not preview.ok and not offer_failed_preview:
+        why = "the server-side dry run failed, so it was not offered for confirmation"
+        audit.decision(decision="refused", note=why, **common)
+        return RunResult(command, verdict, "refused", False, preview=preview, message=why, gate=asked)
     token = confirmation_token(verdict)
-    answer = confirm.confirm(Proposal(command, verdict, token, preview, note, asked))
+    try:
+        answer = confirm.confirm(Proposal(command, verdict, token, preview, note, asked))
+    except KeyboardInterrupt:  # Ctrl-C at the question is a decision too: record it, then stop as asked
+        audit.decision(decision="declined", note="interrupted", **common)
+        raise
     if not answer.approved:
         audit.decision(decision=answer.decision, note=answer.note, **common)
         return RunResult(command, verdict, answer.decision, False, preview=preview,
@@ -189,19 +208,23 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
                                      stdout=subprocess.PIPE, stderr=errf, env=policy.env_for(argv[0], scratch),
                                      cwd=scratch, close_fds=True,
                                      process_group=procs[0].pid if procs else 0)
+                if argv[0] != "kubectl":
+                    _limit_memory(p.pid, MAX_FILTER_MEMORY_BYTES)
                 if prev is not None:
                     prev.close()  # the next stage owns it now
                 prev = None if last else p.stdout
                 procs.append(p)
-            try:
-                out, _ = procs[-1].communicate(timeout=timeout)
-                note = None
-                for p in procs[:-1]:
-                    p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            out, note = _read_capped(procs[-1], deadline, MAX_AUTO_OUTPUT_BYTES, timeout)
+            procs[-1].stdout.close()  # type: ignore[union-attr]
+            if note is None:
+                try:
+                    for p in procs:
+                        p.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    note = f"killed after the {timeout:g}s timeout"
+            if note is not None:
                 _kill_group(procs[0])
-                out, _ = procs[-1].communicate()
-                note = f"killed after the {timeout:g}s timeout"
             code = None if note else procs[-1].returncode
         finally:
             for p in procs:
@@ -211,6 +234,37 @@ def _run_stages(stages: tuple[tuple[str, ...], ...], policy: ExecPolicy, scratch
         errf.seek(0)
         err = errf.read()
     return code, out, err, note
+
+
+def _limit_memory(pid: int, limit: int) -> None:
+    """Cap `pid`'s address space (a process that already ended needs none)."""
+    try:
+        resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+    except ProcessLookupError:
+        pass
+
+
+def _read_capped(proc: subprocess.Popen[bytes], deadline: float | None, limit: int,
+                 timeout: float | None) -> tuple[bytes, str | None]:
+    """`proc`'s standard output until it closes, the deadline passes or `limit` bytes arrive (then cut
+    there); the note says which stop it was (None: it closed)."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    buf = bytearray()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return bytes(buf), f"killed after the {timeout:g}s timeout"
+            if not sel.select(left):
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return bytes(buf), None
+            buf += chunk
+            if len(buf) > limit:
+                return bytes(buf[:limit]), f"killed at the output limit ({limit >> 20} MiB printed)"
 
 
 def _run_captured(argv: list[str], env: Mapping[str, str] | None, stdin: str | None,

@@ -311,7 +311,7 @@ _TR = GnuSpec(
 
 # jq reads a program, not files: everything that reaches outside the input is refused (module loading from
 # search paths, the environment, file names). A field named like them (`.env` of a container) is fine.
-_JQ_FORBIDDEN = re.compile(r"(?<![.$\w])(import|include|env|input_filename|get_search_list|modulemeta)\b|\$ENV\b")
+_JQ_FORBIDDEN = re.compile(r"(?<![.$\w])(import|include|env|input_filename|get_search_list|modulemeta)\b|\$\s*ENV\b")
 
 
 def _jq_check(opts: list[tuple[str, str | None]], operands: list[str]) -> str | None:
@@ -552,6 +552,7 @@ def check_kubectl(args: list[str], *, context: str | None) -> None:
         if context is None or ctx != context:
             raise NotAdmitted("kubectl --context: only the context sre-expert was started with is allowed")
     v, pos = call.verb, call.positionals
+    check_keyless([o.partition("=")[2] for o in call.values("output")] + call.values("template"), f"kubectl {v}")
     if v == "get":
         types = _types_and_names(pos, v)
         out = _check_output(call)
@@ -610,6 +611,29 @@ def _check_echo(args: list[str]) -> None:
 FIRST_STAGE = ("kubectl", "echo")
 
 
+# Fields whose name looks secret to the key rules but whose values are not: a boolean and a projected-volume
+# source (an object that names an audience, not a token).
+_PUBLIC_FIELDS = frozenset({"automountServiceAccountToken", "serviceAccountToken"})
+_EXPR_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_ENV_VALUES = re.compile(r"(?<![\w$])env\b.*\bvalue\b", re.DOTALL)
+
+
+def check_keyless(words: list[str], where: str) -> None:
+    """NotAdmitted when an expression picks values out of their keys by a secret-looking name (redaction
+    decides by the key, and jsonpath, templates, jq or grep|cut print the value alone) or prints env
+    values without their names."""
+    from .redact import default_rules
+
+    rules = default_rules()
+    for text in words:
+        for w in _EXPR_WORD.findall(text):
+            if w not in _PUBLIC_FIELDS and rules.key_rule(w) is not None:
+                raise NotAdmitted(f"{where}: {w!r} picks a secret-looking value out of its key, so nothing could "
+                                  "redact it")
+        if _ENV_VALUES.search(text):
+            raise NotAdmitted(f"{where}: env values without their names cannot be redacted")
+
+
 def admit(line: str, *, context: str | None = None) -> Admission:
     """Whether `line` may run without confirmation, and why not (see the module docstring)."""
     try:
@@ -632,6 +656,7 @@ def admit(line: str, *, context: str | None = None) -> Admission:
                     raise NotAdmitted(f"{prog!r} is not an allowed filter after '|' "
                                       f"({', '.join(sorted(FILTERS))})")
                 parse_gnu(spec, _jq_args(args) if prog == "jq" else args)
+                check_keyless(args, prog)
             if resolve_program(prog) is None:
                 raise NotAdmitted(f"{prog} is not installed in {TRUSTED_PATH}")
     except NotAdmitted as e:
@@ -640,16 +665,28 @@ def admit(line: str, *, context: str | None = None) -> Admission:
 
 
 def _jq_args(args: list[str]) -> list[str]:
-    """jq's `--arg NAME VALUE` / `--argjson NAME JSON`: two values, dropped here after checking NAME."""
+    """jq's `--arg NAME VALUE` / `--argjson NAME JSON`: two values, dropped here after checking NAME.
+
+    Walked the way jq walks its argv, so a dropped pair is never one jq reads otherwise: `--indent` takes the
+    next word whatever it is (`--indent --arg tojson FILE 2` is indent "--arg", program `tojson`, input FILE),
+    and `--` is refused (jq 1.6 ends options there only after the program, 1.7 anywhere: after it `--arg
+    NAME FILE` are input files)."""
     out: list[str] = []
     i = 0
     while i < len(args):
-        if args[i] in ("--arg", "--argjson"):
+        a = args[i]
+        if a == "--":
+            raise NotAdmitted("jq: '--' is not allowed (jq versions disagree on what follows it)")
+        if a == "--indent":
+            out += args[i:i + 2]
+            i += 2
+            continue
+        if a in ("--arg", "--argjson"):
             if i + 2 >= len(args) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", args[i + 1]):
-                raise NotAdmitted(f"jq: {args[i]} needs NAME VALUE")
+                raise NotAdmitted(f"jq: {a} needs NAME VALUE")
             i += 3
             continue
-        out.append(args[i])
+        out.append(a)
         i += 1
     return out
 

@@ -252,6 +252,13 @@ _ENV_YAML = re.compile(
     re.MULTILINE)
 
 
+# A flag and its value as two argv words: `--db-password VALUE` on a command line, `"--db-password", "VALUE"`
+# in a JSON array and `- --db-password` / `- VALUE` in a YAML list (container args as kubectl prints them).
+# The flag name decides through the key rules, like `--db-password=VALUE` does; a value starting with `-` is
+# the next flag, not a value.
+_FLAG_ARG = re.compile(r"""(?<![A-Za-z0-9_.-])--?(?P<key>[A-Za-z][A-Za-z0-9_.-]*)(?P<qk>["']?)"""
+                       r"""(?:[ \t]+|[ \t]*,[ \t]*(?:\r?\n[ \t]*)?|[ \t]*\r?\n[ \t]*-[ \t]+)(?P=qk)(?!-)""")
+
 def _value_span(m: re.Match[str]) -> tuple[int, int] | None:
     groups = m.groupdict()
     for g in ("q", "e", "s", "b", "u"):
@@ -273,6 +280,13 @@ def _key_values(text: str, rs: KeyScan) -> Iterable[tuple[int, int, str]]:
         span = _value_span(v) if v else None
         if span and k.accepts(text[span[0]:span[1]]):
             yield (*span, k.name)
+    if "-" in text:
+        for m in _FLAG_ARG.finditer(text):
+            k = rs.lookup(m.group("key"))
+            v = _VALUE.match(text, m.end()) if k else None
+            span = _value_span(v) if v else None
+            if k and span and k.accepts(text[span[0]:span[1]]):
+                yield (*span, k.name)
     if "value" in text:
         for rx in (_ENV_JSON, _ENV_YAML):
             for m in rx.finditer(text):
@@ -721,7 +735,7 @@ def _walk(o: Any, tb: PlaceholderTable, rs: RuleSet, in_secret: bool, public: fr
     if isinstance(o, str):
         return redact(o, table=tb, rules=rs)
     if isinstance(o, list):
-        return [_walk(x, tb, rs, in_secret, public) for x in o]
+        return _walk_list(o, tb, rs, in_secret, public)
     if not isinstance(o, dict):
         return o
     is_secret = o.get("kind") == "Secret" and isinstance(o.get("metadata"), dict)
@@ -745,6 +759,21 @@ def _walk(o: Any, tb: PlaceholderTable, rs: RuleSet, in_secret: bool, public: fr
             out[k] = _hide(kr.name, v, tb, rs)
         else:
             out[k] = _walk(v, tb, rs, in_secret or (is_secret and k == "metadata"), public)
+    return out
+
+
+def _walk_list(o: list[Any], tb: PlaceholderTable, rs: RuleSet, in_secret: bool, public: frozenset[str]) -> list[Any]:
+    """A list walked item by item; in an argv list (`args`, `command`) the word after a flag the key rules
+    call secret (`--db-password`, `-token`) is that flag's value and is hidden whole."""
+    out: list[Any] = []
+    for i, x in enumerate(o):
+        prev = o[i - 1] if i else None
+        if (isinstance(prev, str) and isinstance(x, str) and prev.startswith("-") and "=" not in prev
+                and not x.startswith("-") and (kr := rs.key_rule(prev.lstrip("-"))) is not None
+                and prev.lstrip("-") and kr.accepts(x)):
+            out.append(_hide(kr.name, x, tb, rs))
+        else:
+            out.append(_walk(x, tb, rs, in_secret, public))
     return out
 
 

@@ -38,6 +38,8 @@ MAX_KEPT_LOG_BYTES = 1 << 30  # the tails of an archive's logs, kept in memory
 # Deeper objects than this are skipped: real ones (CRD schemas included) stay far below, and serialising one
 # deeper than orjson's 254 levels would fail a whole `kubectl get` list or JSON report downstream.
 MAX_DEPTH = 100
+# Folders of a directory bundle deeper than this are skipped (real bundles nest fewer than 10 deep).
+MAX_DIR_DEPTH = 64
 CHUNK = 1 << 20
 DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 
@@ -606,45 +608,62 @@ def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...], read: 
 def _walk_dir(root: Path, acc: _Accum) -> None:
     """Depth-first over os.scandir: one stat per entry, which matters for bundles of 10,000 log files. Only
     regular files are read (a FIFO blocks forever, a device never ends), and a symbolic link only when it
-    stays inside the bundle: a bundle is untrusted input and must not make the report quote ~/.kube/config."""
+    stays inside the bundle: a bundle is untrusted input and must not make the report quote ~/.kube/config.
+    An explicit stack, not recursion, and folders deeper than MAX_DIR_DEPTH are skipped by name: a hostile
+    bundle nested thousands deep would otherwise end the run with a RecursionError."""
     real_root = os.path.realpath(root)
 
-    def visit(folder: str, rel: str) -> None:
+    def listing(folder: str, rel: str) -> list[os.DirEntry[str]] | None:
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            return sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as e:
             acc.warnings.append(f"{rel or '.'}: unreadable folder ({e.strerror})")
-            return
-        names: set[str] | None = None  # built only for a symlink: most folders hold one log file
-        for entry in entries:
-            child = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    visit(entry.path, child)
-                    continue
-                if entry.is_symlink():
-                    # troubleshoot keeps a .yaml symlink beside each custom-resource .json
-                    if names is None:
-                        names = {e.name for e in entries}
-                    if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in names:
-                        continue
-                    target = os.path.realpath(entry.path)
-                    if os.path.commonpath((real_root, target)) != real_root:
-                        acc.warnings.append(f"{child}: symbolic link to a file outside the bundle, not followed")
-                        continue
-                    st = os.stat(target)
-                else:
-                    st = entry.stat(follow_symlinks=False)
-            except (OSError, ValueError) as e:
-                acc.warnings.append(f"{child}: unreadable ({getattr(e, 'strerror', None) or e})")
-                continue
-            if not stat.S_ISREG(st.st_mode):
-                if not entry.name.startswith("."):
-                    acc.warnings.append(f"{child}: not a regular file ({_file_type(st.st_mode)}), not read")
-                continue
-            _add_file(acc, child, _reader(entry.path, acc, child), st.st_size, entry.path)
+            return None
 
-    visit(str(root), "")
+    first = listing(str(root), "")
+    if first is None:
+        return
+    # each frame: (entries of one folder, index of the next one, its path relative to the root, names of
+    # its entries, built only for a symlink: most folders hold one log file)
+    stack: list[tuple[list[os.DirEntry[str]], list[int], str, list[set[str] | None]]] = [(first, [0], "", [None])]
+    while stack:
+        entries, pos, rel, names = stack[-1]
+        if pos[0] >= len(entries):
+            stack.pop()
+            continue
+        entry = entries[pos[0]]
+        pos[0] += 1
+        child = f"{rel}/{entry.name}" if rel else entry.name
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if len(stack) >= MAX_DIR_DEPTH:
+                    acc.warnings.append(f"{child}: nested deeper than {MAX_DIR_DEPTH} folders, not read")
+                    continue
+                sub = listing(entry.path, child)
+                if sub is not None:
+                    stack.append((sub, [0], child, [None]))
+                continue
+            if entry.is_symlink():
+                # troubleshoot keeps a .yaml symlink beside each custom-resource .json
+                if names[0] is None:
+                    names[0] = {e.name for e in entries}
+                if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in names[0]:
+                    continue
+                target = os.path.realpath(entry.path)
+                if os.path.commonpath((real_root, target)) != real_root:
+                    acc.warnings.append(f"{child}: symbolic link to a file outside the bundle, not followed")
+                    continue
+                st = os.stat(target)
+            else:
+                st = entry.stat(follow_symlinks=False)
+        except (OSError, ValueError) as e:
+            acc.warnings.append(f"{child}: unreadable ({getattr(e, 'strerror', None) or e})")
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            if not entry.name.startswith("."):
+                acc.warnings.append(f"{child}: not a regular file ({_file_type(st.st_mode)}), not read")
+            continue
+        _add_file(acc, child, _reader(entry.path, acc, child), st.st_size, entry.path)
 
 
 def _file_type(mode: int) -> str:
@@ -739,13 +758,32 @@ def _archive_name(name: str) -> str:
     return "" if name == "." else name
 
 
+_TAR_METHODS = {".gz": "gz", ".tgz": "gz", ".bz2": "bz2", ".xz": "xz", ".tar": "tar"}
+
+
+def tar_open_error(path: Path, e: BaseException) -> str:
+    """Why tarfile could not open an archive, in one sentence: tarfile tries every compression and lists
+    each failure on its own line; only the one the file name promises (else the first) says anything."""
+    lines = [ln.strip("- ").strip() for ln in str(e).splitlines() if ln.strip().startswith("- method")]
+    if not lines:
+        return f"{path}: not a readable tar archive ({str(e).strip() or type(e).__name__})"
+    want = _TAR_METHODS.get(path.suffix.lower(), "")
+    line = next((ln for ln in lines if ln.startswith(f"method {want}:")), lines[0])
+    method, _, reason = line.removeprefix("method ").partition(":")
+    reason = reason.strip()
+    m = re.fullmatch(r"ReadError\('(.*)'\)", reason)
+    reason = m.group(1) if m else reason
+    kind = {"gz": "gzip-compressed", "bz2": "bzip2-compressed", "xz": "xz-compressed", "tar": "plain"}.get(method, method)
+    return f"{path}: not a readable {kind} tar archive ({reason})"
+
+
 def _walk_tar(path: Path, acc: _Accum) -> None:
     """Members in order; only regular files are read, and no more than MAX_ARCHIVE_BYTES of content in all
     (tar decompresses a member even to skip it: this bounds the time a gzip bomb can take)."""
     try:
         tf = tarfile.open(path, "r:*")
     except (tarfile.TarError, OSError, EOFError) as e:
-        raise BundleError(f"{path}: not a readable tar archive ({e})") from None
+        raise BundleError(tar_open_error(path, e)) from None
     consumed = 0
     with tf:
         try:

@@ -60,7 +60,7 @@ COLLECTED_KINDS: tuple[KindSpec, ...] = tuple(
     # Gateway API and Envoy Gateway
     + _k("gateway.networking.k8s.io", False, "GatewayClass", "gatewayclasses")
     + _k("gateway.networking.k8s.io", True, "Gateway", "gateways", "HTTPRoute", "httproutes",
-         "ReferenceGrant", "referencegrants")
+         "ReferenceGrant", "referencegrants", "GRPCRoute", "grpcroutes", "BackendTLSPolicy", "backendtlspolicies")
     + _k("gateway.envoyproxy.io", True, "EnvoyProxy", "envoyproxies", "EnvoyPatchPolicy", "envoypatchpolicies")
     # cert-manager
     + _k("cert-manager.io", True, "Certificate", "certificates", "CertificateRequest", "certificaterequests",
@@ -109,7 +109,6 @@ OTHER_BUILTIN_KINDS: tuple[KindSpec, ...] = tuple(
        "PodTemplate", "podtemplates")
     + _k("", False, "ComponentStatus", "componentstatuses")
     + _k("apps", True, "ControllerRevision", "controllerrevisions")
-    + _k("policy", True, "PodDisruptionBudget", "poddisruptionbudgets")
     + _k("networking.k8s.io", True, "Ingress", "ingresses")
     + _k("networking.k8s.io", False, "IngressClass", "ingressclasses")
     + _k("storage.k8s.io", False, "CSIDriver", "csidrivers", "CSINode", "csinodes")
@@ -126,8 +125,7 @@ OTHER_BUILTIN_KINDS: tuple[KindSpec, ...] = tuple(
 # Custom kinds some checks read that the live sweep does not list yet (its RBAC does not grant them): their
 # group, so their objects keep the plain kind name the checks ask for.
 OTHER_READ_KINDS: tuple[KindSpec, ...] = tuple(
-    _k("gateway.networking.k8s.io", True, "GRPCRoute", "grpcroutes", "BackendTLSPolicy", "backendtlspolicies",
-       "ListenerSet", "listenersets")
+    _k("gateway.networking.k8s.io", True, "ListenerSet", "listenersets")
     + _k("gateway.networking.x-k8s.io", True, "XListenerSet", "xlistenersets")
 )
 

@@ -159,10 +159,21 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
         if not path:
             raise LiveSourceError(f"--context {opts.context}: no kubeconfig found ($KUBECONFIG or ~/.kube/config)")
         try:
-            config.load_kube_config(config_file=path, context=opts.context, client_configuration=cfg,
-                                    persist_config=False)
             contexts, current = config.list_kube_config_contexts(path)
         except Exception as e:  # ConfigException, YAML and file errors: all mean "this kubeconfig is unusable"
+            contexts, current = _contexts_in(path), None
+            if contexts and not opts.context and "current-context" in str(e):
+                names = ", ".join(sorted(str(c["name"]) for c in contexts))
+                raise LiveSourceError(f"kubeconfig {path} has no current-context: pass --context "
+                                      f"(its contexts: {names})") from None
+            if not contexts or not opts.context:  # with --context the client needs no current one
+                raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
+        if opts.context and not any(c.get("name") == opts.context for c in contexts or ()):
+            raise LiveSourceError(unknown_context_message(opts.context, [str(c.get("name")) for c in contexts or ()], path))
+        try:
+            config.load_kube_config(config_file=path, context=opts.context, client_configuration=cfg,
+                                    persist_config=False)
+        except Exception as e:
             raise LiveSourceError(f"kubeconfig {path}: {_first_line(e)}") from None
         name = opts.context or (current or {}).get("name") or ""
         ctx = next((c for c in contexts or () if c.get("name") == name), current or {})
@@ -181,6 +192,33 @@ def connect(opts: LiveOptions) -> tuple[Any, str, str]:
     api = client.ApiClient(cfg)
     api.user_agent = USER_AGENT
     return api, cluster, location
+
+
+def _contexts_in(path: str) -> list[dict[str, Any]]:
+    """The `contexts:` entries of the kubeconfig file(s), read directly ([] when unreadable)."""
+    import yaml
+
+    out: list[dict[str, Any]] = []
+    for p in path.split(os.pathsep):
+        try:
+            doc = yaml.safe_load(Path(p).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("contexts"), list):
+            out += [c for c in doc["contexts"] if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    return out
+
+
+def unknown_context_message(context: str, names: list[str], path: str) -> str:
+    """One sentence: the context is not in the kubeconfig, and which ones are (as `kubectl config
+    get-contexts` would show), closest first when one looks like a typo."""
+    import difflib
+
+    if not names:
+        return f"--context {context}: {path} has no contexts"
+    close = difflib.get_close_matches(context, names, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"--context {context}: not in {path}; {hint}its contexts: {', '.join(sorted(names))}"
 
 
 def _first_line(e: BaseException) -> str:

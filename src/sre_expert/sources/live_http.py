@@ -11,6 +11,7 @@ are retried with exponential backoff and jitter; 4xx answers are final and becom
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ NOT_INSTALLED = "not installed"
 TIMED_OUT = "timed out"
 TRUNCATED = "truncated response"
 UNAUTHORIZED = "unauthorized"
+CONNECTION_REFUSED = "connection refused"
+NAME_NOT_RESOLVED = "host name not resolved"
 
 
 class RequestFailed(Exception):
@@ -159,10 +162,13 @@ class HttpClient:
                                      _request_timeout=(min(10.0, self.timeout), self.timeout))
         except ApiException as e:  # the client turns TLS failures into status 0: not worth retrying
             raise RequestFailed("TLS or connection setup failed", None, str(e.reason or e).splitlines()[-1]) from None
+        except urllib3.exceptions.NewConnectionError as e:  # a subclass of the timeout: test it first
+            what = connect_error(e)  # refused / not resolved say it all; urllib3's text repeats the address
+            raise _Retryable(what, None, "" if what in (CONNECTION_REFUSED, NAME_NOT_RESOLVED) else _short(e)) from None
         except urllib3.exceptions.TimeoutError:
             raise _Retryable(TIMED_OUT, None, f"no answer within {self.timeout:g}s") from None
         except urllib3.exceptions.HTTPError as e:  # refused, reset, DNS: the server may be restarting
-            raise _Retryable("connection failed", None, _short(e)) from None
+            raise _Retryable(connect_error(e), None, _short(e)) from None
         raw = resp.response
         try:
             body = self._read(raw, deadline)
@@ -200,6 +206,26 @@ class HttpClient:
         except urllib3.exceptions.HTTPError as e:  # IncompleteRead, connection reset mid-body
             raise _Retryable(TRUNCATED, None, _short(e)) from None
         return b"".join(chunks)
+
+
+def connect_error(e: BaseException) -> str:
+    """What kind of connection failure this is, in the words a person checks next: refused (nothing
+    listens: wrong port, server down), name not resolved (DNS), else connection failed. urllib3 makes
+    its connect failures subclasses of its timeout, so without this a refusal reads as "timed out"."""
+    inner: BaseException | None = e
+    for _ in range(8):  # bounded: exception chains can loop
+        if inner is None:
+            break
+        if isinstance(inner, ConnectionRefusedError):
+            return CONNECTION_REFUSED
+        if type(inner).__name__ == "NameResolutionError" or isinstance(inner, socket.gaierror):
+            return NAME_NOT_RESOLVED
+        nxt = inner.args[-1] if inner.args and isinstance(inner.args[-1], BaseException) else None
+        inner = nxt or inner.__cause__ or inner.__context__
+    text = str(e)
+    if "Connection refused" in text:
+        return CONNECTION_REFUSED
+    return "connection failed"
 
 
 def _short(e: BaseException) -> str:
