@@ -104,22 +104,7 @@ class DNSTarget:
         return LOOKED_FOR.format(ns=self.namespace, labels=labels, ips=", ".join(self.ips[:4]) or "their IPs")
 
     def ports_allow(self, ports: list[Obj] | None) -> bool:
-        if not ports:
-            return True
-        for p in ports:
-            if (p.get("protocol") or "TCP") != "UDP":
-                continue
-            port = p.get("port")
-            if port is None:
-                return True
-            if isinstance(port, int) or str(port).isdigit():
-                lo = int(port)
-                hi = p.get("endPort") or lo
-                if lo <= 53 <= hi:
-                    return True
-            elif port in self.port_names:
-                return True
-        return False
+        return ports_admit(ports, "UDP", 53, self.port_names)
 
     def peer_hits(self, peer: Obj, policy_ns: str) -> bool:
         block = peer.get("ipBlock")
@@ -382,11 +367,13 @@ def _pod_port(pod: Obj, target: int | str) -> tuple[int | None, str | None]:
     return (target, None) if isinstance(target, int) and not declared else (None, None)
 
 
-def _ports_admit(ports: list[Obj] | None, number: int | None, name: str | None) -> bool:
+def ports_admit(ports: list[Obj] | None, protocol: str, number: int | None, names: set[str]) -> bool:
+    """Whether a rule's `ports` (none: every port) admit `protocol` traffic to port `number` or to a
+    container port named in `names` (a policy may name the port instead of numbering it)."""
     if not ports:
         return True
     for p in ports:
-        if (p.get("protocol") or "TCP") != "TCP":
+        if (p.get("protocol") or "TCP") != protocol:
             continue
         port = p.get("port")
         if port is None:
@@ -395,7 +382,7 @@ def _ports_admit(ports: list[Obj] | None, number: int | None, name: str | None) 
             lo = int(port)
             if number is not None and lo <= number <= int(p.get("endPort") or lo):
                 return True
-        elif name is not None and port == name:
+        elif port in names:
             return True
     return False
 
@@ -427,7 +414,7 @@ def ingress_admits(snap: Snapshot, pol: Obj, src: Obj, number: int | None, name:
     """Does this policy admit TCP from the source pod to the given port of the pods it selects?"""
     ns = pol["metadata"].get("namespace") or ""
     for rule in (pol.get("spec") or {}).get("ingress") or ():
-        if not _ports_admit(rule.get("ports"), number, name):
+        if not ports_admit(rule.get("ports"), "TCP", number, {name} if name else set()):
             continue
         peers = rule.get("from")
         if not peers or any(_peer_admits(snap, p, ns, src) for p in peers):

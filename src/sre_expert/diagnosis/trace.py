@@ -949,22 +949,7 @@ class _Tracer:
             names = [f"{ns_of(p)}/{name_of(p)}" for p in self.snap.list("Pod")]
             return self.unresolved(f"no Pod {ns}/{name}", _similar(f"{ns}/{name}", names), needs=("Pod",))
         hop = Hop("pods", f"Pod {ns}/{name}")
-        services = [s for s in self.snap.list("Service", ns)
-                    if (s.get("spec") or {}).get("selector")
-                    and all(((pod["metadata"].get("labels") or {}).get(k) == v) for k, v in s["spec"]["selector"].items())]
-        ok = self.pods_hop(hop, [pod])
-        if services:
-            hop.evidence.append("behind Service " + ", ".join(name_of(s) for s in services))
-        if not ok:
-            routes: list[Obj] = []
-            for s in services:
-                routes += [r for r in self.idx.routes_by_service.get((ns, name_of(s)), []) if r not in routes]
-            hosts: list[str] = []
-            for r in routes:
-                hosts += [h for h in self.idx.route_hosts(r) if h not in hosts]
-            self.set_impact(routes, hosts, [f"{ns}/{name_of(s)}" for s in services])
-        self.add(hop)
-        return self.finish(["pods"])
+        return self.pods_behind_services(hop, ns, [pod])
 
 
     def workload(self, kind: str, ns: str, name: str) -> TraceResult:
@@ -980,6 +965,11 @@ class _Tracer:
             hop.fix.append(_cmd(f"Read the {kind}'s conditions and events", f"kubectl describe {kind.lower()} {name} -n {ns}"))
             self.add(hop)
             return self.finish(["pods"])
+        return self.pods_behind_services(hop, ns, pods)
+
+    def pods_behind_services(self, hop: Hop, ns: str, pods: list[Obj]) -> TraceResult:
+        """The pods hop of a pod or workload target, with the Services that select any of the pods and, when
+        the pods fail, the routes and hosts that lose them."""
         services = [s for s in self.snap.list("Service", ns)
                     if (s.get("spec") or {}).get("selector")
                     and any(all(((p["metadata"].get("labels") or {}).get(k) == v) for k, v in s["spec"]["selector"].items())
