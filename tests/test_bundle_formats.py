@@ -230,3 +230,18 @@ status:
     worker = snap.get("Pod", NS, "worker")["spec"]["containers"][0]
     assert worker["env"][0]["value"] == "***HIDDEN***" and worker["args"] == ["***HIDDEN***"]
     assert snap.info.warnings == []
+
+
+def test_logs_of_a_namespace_named_like_a_bundle_folder_are_logs(tmp_path: Path) -> None:
+    """`logs/<namespace>/<pod>/<container>.log` is a container log whatever the namespace is called: a
+    namespace named `metrics` or `meta` once fell into the layout tests for those folders and lost its logs."""
+    for ns in ("metrics", "meta", "plugins"):
+        log = tmp_path / "logs" / ns / "exporter-0" / "exporter.log"
+        log.parent.mkdir(parents=True)
+        log.write_text(f"listening on :9100 in {ns}\n")
+    (tmp_path / "namespaces.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "uid": f"uid-{ns}"}, "spec": {},
+         "status": {"phase": "Active"}} for ns in ("metrics", "meta", "plugins")]}))
+    snap = load_bundle(tmp_path)
+    for ns in ("metrics", "meta", "plugins"):
+        assert snap.logs(ns, "exporter-0", "exporter") == f"listening on :9100 in {ns}\n", ns

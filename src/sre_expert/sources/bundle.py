@@ -266,6 +266,9 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
         acc.warnings.append(f"{rel}: skipped, {size / 1e6:.0f} MB is over the {limit >> 20} MiB limit per "
                             f"{'log' if log_key else 'file'}")
         return
+    if log_key:  # most files of a large bundle: routed before the layout tests below, which never apply
+        _add_log(acc, rel, log_key, read, path, read_tail)
+        return
     if len(parts) == 2 and parts[0] == "meta" or len(parts) == 3 and parts[1] == "meta":  # sonobuoy's run metadata
         if name == "run.log":
             if read_tail is not None:
@@ -313,19 +316,7 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
             acc.warnings.append(f"{rel}: unreadable cluster version")
         return
     if log_key is not None:
-        if log_key:
-            if path is not None:
-                acc.logs[log_key] = _tail_reader(path)
-            elif acc.log_bytes_kept >= MAX_KEPT_LOG_BYTES:  # archive tails live in memory: bounded in all
-                if not acc.logs_full:
-                    acc.warnings.append(f"{rel}: not read, nor any later log: the archive's logs already hold "
-                                        f"{MAX_KEPT_LOG_BYTES >> 20} MiB of tails (the limit per bundle)")
-                    acc.logs_full = True
-            else:  # inside an archive: keep the tail now, the stream cannot be revisited cheaply
-                data = read_tail() if read_tail else bytes(read()[-MAX_LOG_BYTES:])
-                acc.log_bytes_kept += len(data)
-                acc.logs[log_key] = lambda data=data: data
-        return
+        return  # log-like but not logs/<namespace>/<pod>/<container>.log
     if not name.endswith((".json", ".yaml", ".yml")):
         return
     if name in ("analysis.json", "version.yaml") or "execution-data" in parts or "host-collectors" in parts:
@@ -407,8 +398,8 @@ def _display(md: dict[str, Any]) -> str:
 
 def _str_map(value: Any) -> bool:
     """None or a map of strings to strings (str.join is the quickest type test of a whole dict, in C)."""
-    if value is None:
-        return True
+    if not value:
+        return value is None or type(value) is dict
     if type(value) is not dict:
         return False
     try:
@@ -569,6 +560,22 @@ def _declared_kinds(meta: dict[str, Any], warnings: list[str]) -> set[str]:
             else:
                 out.add(v)
     return out
+
+
+def _add_log(acc: _Accum, rel: str, log_key: tuple[str, str, str, bool], read: Callable[..., bytes | bytearray],
+             path: str | None, read_tail: Callable[[], bytes] | None) -> None:
+    """Keep a container log: a reader of its tail on disk, or (inside an archive) the tail itself, bounded."""
+    if path is not None:
+        acc.logs[log_key] = _tail_reader(path)
+    elif acc.log_bytes_kept >= MAX_KEPT_LOG_BYTES:  # archive tails live in memory: bounded in all
+        if not acc.logs_full:
+            acc.warnings.append(f"{rel}: not read, nor any later log: the archive's logs already hold "
+                                f"{MAX_KEPT_LOG_BYTES >> 20} MiB of tails (the limit per bundle)")
+            acc.logs_full = True
+    else:  # inside an archive: keep the tail now, the stream cannot be revisited cheaply
+        data = read_tail() if read_tail else bytes(read()[-MAX_LOG_BYTES:])
+        acc.log_bytes_kept += len(data)
+        acc.logs[log_key] = lambda data=data: data
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
