@@ -83,3 +83,21 @@ def test_check_help_names_every_component_of_the_catalogue() -> None:
     text = " ".join(run("check", "--help").stdout.split())
     missing = sorted({s.component for s in catalogue().values()} - set(text.replace(",", " ").replace(".", " ").split()))
     assert not missing, f"--help does not mention components {missing}"
+
+
+def test_help_shows_what_to_type_not_python_types() -> None:
+    """`--help` of every command names values (PATH, NS, terminal|json) and no Python type (`<str>`,
+    `<list[str]>`, `<bool>`), as Typer would print by default (issue 15)."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    for command in (["check"], ["lint"], ["trace"], ["runbook", "run"], ["bundle", "collect"], ["serve"],
+                    ["guard", "classify"], ["dr", "plan"], ["rules"], ["redact"]):
+        out = subprocess.run([sys.executable, "-m", "sre_expert.cli", *command, "--help"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, (command, out.stderr[-500:])
+        leaked = re.findall(r"<(?:str|bool|int|float|path|list\[[^\]]*\])>", out.stdout)
+        assert not leaked, (command, leaked)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -487,8 +487,31 @@ def _register_extensions() -> None:
 _register_extensions()
 
 
+def plain_metavars(cmd: Any) -> None:
+    """Help shows what to type, not Python types: an option or argument without its own metavar gets its
+    name in capitals (`PATH`, `REPO-URL`) and a flag none, where Typer would print `<str>`, `<list[str]>`
+    or `<bool>`. Choices keep Typer's `<a|b|c>`: that already says what to type."""
+    for param in getattr(cmd, "params", ()):
+        desc = getattr(param, "type_descriptor", None)
+        if param.metavar is not None or desc is None or desc.is_choice:
+            continue
+        param.metavar = "" if getattr(param, "is_flag", False) else (param.name or "value").upper().replace("_", "-")
+    for sub in getattr(cmd, "commands", {}).values():
+        plain_metavars(sub)
+
+
 def main() -> None:
-    app()
+    import typer.core
+    import typer.main
+
+    # The type column beside an argument's metavar and a flag (`--help` included) says `<str>`/`<bool>`.
+    option_type = typer.core.TyperOption.display_type_rich
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    typer.core.TyperOption.display_type_rich = (  # type: ignore[method-assign]
+        lambda self, ctx: None if self.is_flag else option_type(self, ctx))
+    cmd = typer.main.get_command(app)
+    plain_metavars(cmd)
+    cmd()
 
 
 if __name__ == "__main__":
