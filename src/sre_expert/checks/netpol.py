@@ -286,23 +286,25 @@ def _dns_blocked(
     )
 
 
-def _rule_text(rule: Obj) -> str:
+def _rule_text(rule: Obj, direction: str = "to") -> str:
+    """One egress (`to`) or ingress (`from`) rule in words: its peers and ports."""
     ports = (
         ",".join(f"{p.get('port', '*')}/{p.get('protocol') or 'TCP'}" for p in rule.get("ports") or ())
         or "all ports"
     )
+    same_ns = " (same namespace)" if direction == "from" else ""
     peers = []
-    for peer in rule.get("to") or ():
+    for peer in rule.get(direction) or ():
         if peer.get("ipBlock"):
             peers.append(f"ipBlock {peer['ipBlock'].get('cidr')}")
-        else:
-            bits = []
-            if peer.get("namespaceSelector") is not None:
-                bits.append(f"namespaceSelector {describe(peer['namespaceSelector']) or '{}'}")
-            if peer.get("podSelector") is not None:
-                bits.append(f"podSelector {describe(peer['podSelector']) or '{}'}")
-            peers.append(" ".join(bits))
-    return f"to {' | '.join(peers) or 'anywhere'} on {ports}"
+            continue
+        bits = []
+        if peer.get("namespaceSelector") is not None:
+            bits.append(f"namespaceSelector {describe(peer['namespaceSelector']) or '{}'}")
+        if peer.get("podSelector") is not None:
+            bits.append(f"podSelector {describe(peer['podSelector']) or '{}' + same_ns}")
+        peers.append(" ".join(bits))
+    return f"{direction} {' | '.join(peers) or 'anywhere'} on {ports}"
 
 
 # --- reachability from the gateway -------------------------------------------------------------------
@@ -583,7 +585,7 @@ def isolation_evidence(snap: Snapshot, iso: Isolated) -> list[str]:
             f"NetworkPolicy {p['metadata']['name']}: podSelector "
             f"{describe((p.get('spec') or {}).get('podSelector')) or '{} (all pods)'}, "
             + (f"{len(rules)} ingress rule(s), none admitting the proxies: "
-               + "; ".join(_ingress_rule_text(r) for r in rules[:3]) if rules else "no ingress rules (deny all ingress)"))
+               + "; ".join(_rule_text(r, "from") for r in rules[:3]) if rules else "no ingress rules (deny all ingress)"))
     labels = ns_labels(snap, proxy_ns[0]) or {}
     evidence.append(
         f"looked for an ingress rule admitting the Envoy proxies of {route_ref}'s Gateway: pods "
@@ -633,18 +635,3 @@ def _isolation_findings(snap: Snapshot, iso: Isolated):
         )
 
 
-def _ingress_rule_text(rule: Obj) -> str:
-    ports = (",".join(f"{p.get('port', '*')}/{p.get('protocol') or 'TCP'}" for p in rule.get("ports") or ())
-             or "all ports")
-    peers = []
-    for peer in rule.get("from") or ():
-        if peer.get("ipBlock"):
-            peers.append(f"ipBlock {peer['ipBlock'].get('cidr')}")
-            continue
-        bits = []
-        if peer.get("namespaceSelector") is not None:
-            bits.append(f"namespaceSelector {describe(peer['namespaceSelector']) or '{}'}")
-        if peer.get("podSelector") is not None:
-            bits.append(f"podSelector {describe(peer['podSelector']) or '{} (same namespace)'}")
-        peers.append(" ".join(bits))
-    return f"from {' | '.join(peers) or 'anywhere'} on {ports}"

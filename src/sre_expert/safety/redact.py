@@ -659,7 +659,11 @@ def redact(text: str, *, table: PlaceholderTable | None = None, rules: RuleSet |
     Pass one `table` for everything that belongs to one report so repeated values keep one placeholder."""
     if not text:
         return text
-    spans = find_secrets(text, rules)
+    return _replace(text, find_secrets(text, rules), table)
+
+
+def _replace(text: str, spans: list[tuple[int, int, str]], table: PlaceholderTable | None) -> str:
+    """`text` with each (start, end, family) span replaced by its placeholder."""
     if not spans:
         return text
     table = PlaceholderTable() if table is None else table
@@ -684,17 +688,7 @@ def redact_command_output(command: str, output: str, *, table: PlaceholderTable 
     head = (command.strip().splitlines() or [""])[-1] + "\n"
     spans = [(max(s, len(head)) - len(head), e - len(head), f) for s, e, f in find_secrets(head + output, rules)
              if e > len(head)]
-    if not spans:
-        return output
-    table = PlaceholderTable() if table is None else table
-    out: list[str] = []
-    pos = 0
-    for start, end, family in spans:
-        out.append(output[pos:start])
-        out.append(table.placeholder(family, output[start:end]))
-        pos = end
-    out.append(output[pos:])
-    return "".join(out)
+    return _replace(output, spans, table)
 
 
 # ---------------------------------------------------------------------------------------- objects
