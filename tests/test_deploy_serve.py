@@ -162,10 +162,14 @@ def test_the_token_comes_from_a_secret_and_the_database_from_the_pvc() -> None:
 
 
 def test_the_pod_meets_the_restricted_pod_security_profile() -> None:
+    assert_restricted(one("Deployment"))
+
+
+def assert_restricted(deployment: dict[str, Any]) -> None:
     """The checks of the Kubernetes `restricted` profile (which the platform's Kyverno pod-security
     ClusterPolicy enforces), plus a read-only root filesystem and resources."""
-    spec = one("Deployment")["spec"]["template"]["spec"]
-    pod_sc, c = spec["securityContext"], container()
+    spec = deployment["spec"]["template"]["spec"]
+    pod_sc, (c,) = spec["securityContext"], spec["containers"]
     sc = c["securityContext"]
     assert pod_sc["runAsNonRoot"] is True and pod_sc["runAsUser"] > 0
     assert pod_sc["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -187,6 +191,118 @@ def test_the_image_runs_as_the_deployment_expects() -> None:
     assert instr["USER"] == f"{pod_sc['runAsUser']}:{pod_sc['runAsGroup']}"
     assert instr["EXPOSE"] == str(container()["ports"][0]["containerPort"])
     assert json.loads(instr["ENTRYPOINT"]) == container()["command"]
+
+
+# ------------------------------------------------------------------------------ the HA variant (PostgreSQL)
+HA = ROOT / "deploy" / "serve-ha"
+
+
+def render(directory: Path) -> list[dict[str, Any]]:
+    """What `kubectl apply -k directory` would send, every object validated strictly."""
+    r = subprocess.run([tool("kubectl"), "kustomize", str(directory)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rendered = [d for d in yaml.safe_load_all(r.stdout) if d]
+    for doc in rendered:
+        validate(doc)
+    return rendered
+
+
+def by_kind(rendered: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    (doc,) = [d for d in rendered if d["kind"] == kind]
+    return doc
+
+
+@pytest.fixture(scope="module")
+def ha() -> list[dict[str, Any]]:
+    return render(HA)
+
+
+def test_ha_renders_the_base_without_the_volume_claim_plus_a_disruption_budget(ha) -> None:
+    assert sorted(d["kind"] for d in ha) == sorted(
+        ["ServiceAccount", "ClusterRoleBinding", "Deployment", "Service", "ServiceMonitor", "PodDisruptionBudget"])
+    for doc in ha:
+        if doc["kind"] != "ClusterRoleBinding":
+            assert doc["metadata"]["namespace"] == "monitoring", doc["kind"]
+        assert {k: doc["metadata"]["labels"][k] for k in LABELS} == LABELS, doc["kind"]
+    # the objects the variant does not mean to change are the base's, byte for byte
+    base = {(d["kind"], d["metadata"]["name"]): d for d in objects()}
+    for doc in ha:
+        if doc["kind"] not in ("Deployment", "PodDisruptionBudget"):
+            assert doc == base[(doc["kind"], doc["metadata"]["name"])], doc["kind"]
+
+
+def test_ha_deployment_differs_from_the_base_only_where_it_says(ha) -> None:
+    """Replicas, strategy, anti-affinity, the DSN, no --db and /data on an emptyDir; the rest (image,
+    probes, resources, pod security, the token) is the base's, so the two cannot drift apart."""
+    dep, base = copy.deepcopy(by_kind(ha, "Deployment")), copy.deepcopy(one("Deployment"))
+    for d in (dep, base):
+        spec = d["spec"]
+        spec.pop("replicas"), spec.pop("strategy"), spec["template"]["spec"].pop("affinity", None)
+        (c,) = spec["template"]["spec"]["containers"]
+        c["env"] = [e for e in c["env"] if e["name"] != "SRE_EXPERT_DB"]
+        args = c.pop("args")
+        c["argsWithoutDb"] = [a for i, a in enumerate(args) if a != "--db" and (i == 0 or args[i - 1] != "--db")]
+        spec["template"]["spec"]["volumes"] = [v for v in spec["template"]["spec"]["volumes"] if v["name"] != "data"]
+    assert dep == base
+
+
+def test_ha_runs_two_replicas_and_a_rollout_never_goes_below_two(ha) -> None:
+    spec = by_kind(ha, "Deployment")["spec"]
+    assert spec["replicas"] == 2
+    assert spec["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    (c,) = spec["template"]["spec"]["containers"]
+    # a new pod takes traffic only once /readyz says the database is open and the cluster was read
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+
+
+def test_ha_disruption_budget_lets_one_pod_go_at_a_time(ha) -> None:
+    dep, pdb = by_kind(ha, "Deployment"), by_kind(ha, "PodDisruptionBudget")
+    assert pdb["apiVersion"] == "policy/v1" and pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+    assert dep["spec"]["replicas"] - pdb["spec"]["minAvailable"] == 1, "one voluntary eviction allowed, not zero"
+
+
+def test_ha_spreads_the_replicas_over_nodes(ha) -> None:
+    dep = by_kind(ha, "Deployment")
+    anti = dep["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    # preferred: a required rule on a two-node cluster leaves the rollout's surge pod unschedulable
+    assert "requiredDuringSchedulingIgnoredDuringExecution" not in anti
+    (term,) = anti["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    sel = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
+    assert sel.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_ha_takes_the_dsn_from_a_secret_and_keeps_no_volume_claim(ha) -> None:
+    dep = by_kind(ha, "Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["SRE_EXPERT_DB"] == {"name": "SRE_EXPERT_DB",
+                                    "valueFrom": {"secretKeyRef": {"name": "sre-expert-db", "key": "dsn"}}}
+    assert env["SRE_EXPERT_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "sre-expert", "key": "token"}
+    assert "--db" not in c["args"], "an argument would override the Secret's DSN"
+    assert not any("persistentVolumeClaim" in v for v in pod["volumes"])
+    assert all(set(v) <= {"name", "emptyDir"} for v in pod["volumes"])
+    assert_restricted(dep)
+
+
+def test_ha_patch_mistakes_are_caught(tmp_path: Path) -> None:
+    """The rendering checks above can fail: a misspelt field in the patch is refused by the strict
+    schema, and a patch that forgets the claim leaves a PVC the comparison sees."""
+    import kubernetes_validate
+
+    shutil.copytree(SERVE, tmp_path / "serve")
+    copy_ha = shutil.copytree(HA, tmp_path / "serve-ha")
+    assert {d["kind"] for d in render(copy_ha)} == {d["kind"] for d in render(HA)}  # the copy renders as the original
+    patch = copy_ha / "deployment-patch.yaml"
+    patch.write_text(patch.read_text().replace("maxUnavailable: 0", "maxUnavailable: 0\n      maxUnavailible: 0"))
+    with pytest.raises(kubernetes_validate.ValidationError):
+        render(copy_ha)
+    patch.write_text((HA / "deployment-patch.yaml").read_text())
+    kust = copy_ha / "kustomization.yaml"
+    kust.write_text(kust.read_text().replace("  - patch: |-\n      $patch: delete\n", "  - patch: |-\n"))
+    assert "PersistentVolumeClaim" in [d["kind"] for d in render(copy_ha)]
 
 
 # ------------------------------------------------------------------------------------- Alertmanager
