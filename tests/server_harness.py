@@ -207,9 +207,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def alertmanager(tmp: Path, config: Mapping[str, Any], port: int | None = None) -> Iterator[str]:
+def alertmanager(tmp: Path, config: Mapping[str, Any], port: int | None = None,
+                 cluster: Iterable[str] = ("--cluster.listen-address=",)) -> Iterator[str]:
     """The real Alertmanager (Debian prometheus-alertmanager) on loopback with `config`, ready; yields its
-    URL and stops it afterwards. Its log is tmp/am.log (quoted when it does not start)."""
+    URL and stops it afterwards. Its log is tmp/am.log (quoted when it does not start). `cluster`: its
+    --cluster.* flags (default: clustering off; an HA pair passes listen and peer addresses)."""
     assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package prometheus-alertmanager)"
     port = port or free_port()
     (tmp / "alertmanager.yml").write_text(json.dumps(config))
@@ -217,7 +219,7 @@ def alertmanager(tmp: Path, config: Mapping[str, Any], port: int | None = None) 
     with open(log, "wb") as err:
         proc = subprocess.Popen(
             [ALERTMANAGER, f"--config.file={tmp / 'alertmanager.yml'}", f"--storage.path={tmp / 'am'}",
-             f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+             f"--web.listen-address=127.0.0.1:{port}", *cluster],
             stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     try:

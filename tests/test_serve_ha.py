@@ -1,0 +1,250 @@
+"""`serve` in HA, end to end: two `sre-expert serve --demo` replicas on one real PostgreSQL, behind a
+round-robin proxy standing in for the Service, fed by a real Alertmanager HA pair (two Alertmanagers
+gossiping on loopback) to which 1,000 alerts in 100 groups are posted, every alert to both, as Prometheus
+does. Mid-stream one replica is killed with SIGKILL and started again. Once everything is quiet:
+
+- every alert of every webhook a replica answered 200 is stored in its group's investigation (and, since
+  Alertmanager retries what failed, every alert posted is stored);
+- every group has exactly one investigation, though both Alertmanagers may send it and the two replicas
+  may each receive it;
+- every investigation is done;
+- notifications: every one the database records as sent reached the receiver, and the receiver saw
+  nothing else: per (investigation, target, kind) the distinct Idempotency-Keys it received equal the
+  outbox rows recorded as sent, every delivery carries a key, and a key never names two messages. The same
+  key twice is a resend (the replica died between sending and recording), which the receiver drops by key;
+  it is allowed and counted, never a second key.
+
+Three runs in a row, each on a fresh database, each killing the other replica. Select with `-m ha`.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ha_harness import NotificationSink, RoundRobinProxy, alertmanager_pair, cluster_size
+from server_harness import output, request, start_serve, stop_serve, wait_until
+
+pytestmark = pytest.mark.ha
+
+ALERTNAMES = ("PodCrashLooping", "PodNotReady", "KubeContainerWaiting", "PodRestartsHigh", "PodOOMKilled",
+              "ContainerCPUThrottling", "PodPending", "ContainerMemoryHigh", "PodErrorRateHigh", "PodLatencyHigh")
+NAMESPACES = ("lfh-staging", "mycure-production", "monitoring", "argocd", "kyverno", "velero", "falco",
+              "cert-manager", "envoy-gateway-system", "external-secrets-system")
+PODS_PER_GROUP = 10  # 10 alert names x 10 namespaces x 10 pods = 1,000 alerts in 100 groups
+BATCH = 50  # alerts per POST to each Alertmanager (Prometheus batches its sends too)
+KILL_AFTER, RESTART_AFTER = 6, 9  # batch numbers: kill one replica, then start it again (in the background)
+SETTLE = 60.0  # seconds the stack has to become quiet after the last batch
+
+
+def posted_alerts(run: int) -> list[dict[str, Any]]:
+    """The 1,000 alerts, in an order shuffled per run (groups fill up at different times)."""
+    now = datetime.now(UTC)
+    out = []
+    for name in ALERTNAMES:
+        for ns in NAMESPACES:
+            for k in range(PODS_PER_GROUP):
+                out.append({
+                    "labels": {"alertname": name, "namespace": ns, "pod": f"{name.lower()}-{ns}-{k}",
+                               "severity": "critical" if k % 3 == 0 else "warning", "job": "kube-state-metrics"},
+                    "annotations": {"summary": f"{name} on {ns}/{k}"},
+                    "startsAt": (now - timedelta(minutes=5)).isoformat().replace("+00:00", "Z"),
+                    "generatorURL": "http://prometheus:9090/graph"})
+    random.Random(run).shuffle(out)
+    return out
+
+
+def group_key(name: str, ns: str) -> str:
+    """Alertmanager's key for the route below (the root route: `{}`; then the group labels)."""
+    return '{}:{alertname="%s", namespace="%s"}' % (name, ns)
+
+
+def am_config(proxy_url: str, token_file: Path) -> dict[str, Any]:
+    """Alertmanager's receiver for sre-expert as deploy/serve ships it, with short timers for a test."""
+    return {
+        "route": {"receiver": "sre-expert", "group_by": ["alertname", "namespace"], "group_wait": "1s",
+                  "group_interval": "1s", "repeat_interval": "1h"},
+        "receivers": [{"name": "sre-expert", "webhook_configs": [{
+            "url": f"{proxy_url}/api/v1/alerts", "send_resolved": True,
+            "http_config": {"authorization": {"type": "Bearer", "credentials_file": str(token_file)}}}]}],
+    }
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from pg_harness import PostgresServer
+
+    with PostgresServer(tmp_path_factory.mktemp("pg")) as server:
+        yield server
+
+
+class Replicas:
+    """The two serve processes, sharing one database and one token; a replica can be killed and restarted."""
+
+    def __init__(self, dsn: str, token: str, args: tuple[str, ...]) -> None:
+        self.dsn, self.token, self.args = dsn, token, args
+        self.procs: list[Any] = [None, None]
+        self.bases = ["", ""]
+        self.logs: list[str] = []
+
+    def start(self, i: int) -> str:
+        base, _, proc = start_serve(self.dsn, args=self.args, token=self.token)
+        self.procs[i], self.bases[i] = proc, base
+        return base
+
+    def start_both(self) -> None:
+        """Both at once, as a Deployment's pods start: each opens (and migrates) the same database."""
+        errors: list[BaseException] = []
+
+        def one(i: int) -> None:
+            try:
+                self.start(i)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+    def kill(self, i: int) -> None:
+        proc = self.procs[i]
+        proc.kill()  # SIGKILL: no shutdown hook runs, claims and leases stay as they were
+        proc.wait(10)
+        self.logs.append(f"--- replica {i} (killed)\n" + output(proc))
+
+    def stop(self) -> None:
+        for i, proc in enumerate(self.procs):
+            if proc is not None:
+                stop_serve(proc)
+                self.logs.append(f"--- replica {i}\n" + output(proc))
+
+
+def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
+    """Run the scenario; returns what the proxy, the receiver and the API saw."""
+    alerts = posted_alerts(run)
+    victim = run % 2
+    token = secrets.token_urlsafe(24)
+    (tmp / "token").write_text(token)
+    with NotificationSink() as sink:
+        replicas = Replicas(dsn, token, ("--demo", "--workers", "2", "--slack-webhook", sink.url + "/slack",
+                                         "--webhook", sink.url + "/hook", "--notify-backoff", "0.2"))
+        try:
+            replicas.start_both()
+            with RoundRobinProxy(list(replicas.bases)) as proxy, \
+                    alertmanager_pair(tmp, am_config(proxy.url, tmp / "token")) as ams:
+                wait_until(lambda: all(cluster_size(u) == 2 for u in ams), "the Alertmanagers to see each other")
+                restarted = threading.Event()
+                started = time.monotonic()
+
+                def restart() -> None:
+                    proxy.set_backend(victim, replicas.start(victim))
+                    restarted.set()
+
+                for b in range(0, len(alerts), BATCH):
+                    n = b // BATCH
+                    if n == KILL_AFTER:
+                        replicas.kill(victim)
+                    if n == RESTART_AFTER:
+                        threading.Thread(target=restart, daemon=True).start()
+                    for am in ams:  # every alert to both, as a Prometheus configured with the pair does
+                        status, body = request(am, "POST", "/api/v2/alerts", alerts[b:b + BATCH])
+                        assert status == 200, body
+                    time.sleep(0.15)
+                assert restarted.wait(60), "the killed replica did not start again"
+                settled = wait_settled(replicas.bases[0], token, proxy, sink)
+                records = [request(replicas.bases[0], "GET", f"/api/v1/investigations/{i['id']}", token=token)[1]
+                           for i in all_items(replicas.bases[0], token)]
+                return {"proxy": list(proxy.log), "sink": list(sink.deliveries), "records": records,
+                        "alerts": alerts, "settled": settled, "seconds": time.monotonic() - started,
+                        "victim": victim}
+        finally:
+            replicas.stop()
+            (tmp / "replicas.log").write_text("\n".join(replicas.logs))
+
+
+def all_items(base: str, token: str) -> list[dict[str, Any]]:
+    status, page = request(base, "GET", "/api/v1/investigations?limit=500", token=token)
+    assert status == 200, page
+    assert page["total"] <= 500, "more investigations than one page: far more than the 100 groups"
+    return page["items"]
+
+
+def wait_settled(base: str, token: str, proxy: RoundRobinProxy, sink: NotificationSink) -> bool:
+    """Wait until nothing moves: no webhook for 5 s (longer than Alertmanager's retry backoff between two
+    attempts here), no notification for 1 s, nothing queued or running, no notification pending."""
+    deadline = time.monotonic() + SETTLE
+    while time.monotonic() < deadline:
+        if proxy.idle_for() >= 5.0 and sink.idle_for() >= 1.0:
+            items = all_items(base, token)
+            busy = [i for i in items if i["status"] in ("queued", "running")
+                    or any(n["status"] == "pending" for n in i["notifications"])]
+            if items and not busy:
+                return True
+        time.sleep(0.25)
+    return False
+
+
+@pytest.mark.parametrize("run", [1, 2, 3])
+def test_two_replicas_behind_an_alertmanager_pair_lose_nothing_when_one_is_killed(run: int, postgres: Any,
+                                                                                  tmp_path: Path) -> None:
+    dsn = postgres.create_database(f"ha_run_{run}")
+    seen = run_stack(run, dsn, tmp_path)
+    why = f"(replica logs: {tmp_path / 'replicas.log'}; Alertmanager logs: {tmp_path}/am0, am1)"
+    assert seen["settled"], f"the stack did not become quiet within {SETTLE:.0f} s {why}"
+    records, forwarded, sink = seen["records"], seen["proxy"], seen["sink"]
+
+    # the kill happened mid-stream: the victim answered before it and something failed while it was down
+    victim = seen["victim"]
+    assert any(f.backend == victim and f.status == 200 for f in forwarded)
+    assert any(f.status == 502 for f in forwarded), "no webhook reached the killed replica while it was down"
+
+    # every group: exactly one investigation, and it is done
+    by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        by_key[rec["groupKey"]].append(rec)
+    expected = {group_key(n, ns) for n in ALERTNAMES for ns in NAMESPACES}
+    assert set(by_key) == expected
+    assert [k for k, recs in by_key.items() if len(recs) != 1] == [], "a group opened two investigations"
+    assert Counter(r["status"] for r in records) == Counter({"done": len(expected)}), why
+
+    # every alert acknowledged with a 200 is stored in its group's investigation, firing
+    stored = {(r["groupKey"], a["fingerprint"]): a["status"] for r in records for a in r["alerts"]}
+    acked = {(f.group_key, fp) for f in forwarded if f.status == 200 for fp, _ in f.alerts}
+    assert len(acked) == len(posted := seen["alerts"]), "Alertmanager retried until every alert was acknowledged"
+    assert acked <= stored.keys(), f"acknowledged but not stored: {sorted(acked - stored.keys())[:5]}"
+    assert set(stored.values()) == {"firing"} and len(stored) == len(posted)
+    # ... and the ids a 200 named are the investigations that hold those alerts
+    ids = {r["id"]: r["groupKey"] for r in records}
+    assert all(ids.get(i) == f.group_key for f in forwarded if f.status == 200 for i in f.investigations)
+
+    # notifications: what the outbox recorded as sent is exactly what the receiver got, by key
+    assert sink and all(d.key for d in sink), "every notification carries an Idempotency-Key"
+    target = {"/slack": "slack", "/hook": "webhook"}
+    kind = {"investigated": "result", "resolved": "resolved"}
+    per_key = defaultdict(set)
+    for d in sink:
+        per_key[d.key].add((target[d.path], d.investigation, kind[d.event]))
+    assert [k for k, what in per_key.items() if len(what) != 1] == [], "one key named two messages"
+    received = Counter(next(iter(what)) for what in per_key.values())
+    sent = Counter((n["target"], r["id"], n["kind"]) for r in records for n in r["notifications"]
+                   if n["status"] == "sent")
+    assert received == sent
+    for r in records:  # each investigation's result reached both targets
+        assert {(n["target"], n["kind"]) for n in r["notifications"] if n["status"] == "sent"} >= {
+            ("slack", "result"), ("webhook", "result")}, r["id"]
+    resends = sum(n - 1 for n in Counter(d.key for d in sink).values())
+    print(f"run {run}: {seen['seconds']:.1f} s, {len(forwarded)} webhooks "
+          f"({sum(f.status == 200 for f in forwarded)} acknowledged, {sum(f.status == 502 for f in forwarded)} "
+          f"to the dead replica), {len(records)} investigations, {len(per_key)} notifications, {resends} resent by key")
