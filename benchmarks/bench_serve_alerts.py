@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
-"""Benchmark `sre-expert serve`: webhook-to-report latency and sustained alert intake, on the demo.
+"""Benchmark `sre-expert serve`: webhook-to-report latency and sustained alert intake, on the demo, with one
+replica on SQLite, one on PostgreSQL and two sharing PostgreSQL.
 
-    python benchmarks/bench_serve_alerts.py [--latency-runs 50] [--seconds 10] [--posters 8] [--workers 2] [--json]
+    python benchmarks/bench_serve_alerts.py [--runs 3] [--latency-runs 50] [--seconds 10] [--posters 8]
+                                            [--workers 2] [--only sqlite,pg1,pg2] [--json]
 
-A real `sre-expert serve --demo` subprocess (uvicorn) on a fresh SQLite file (WAL, synchronous=FULL),
-driven over HTTP with keep-alive connections, as Alertmanager would:
+Real `sre-expert serve --demo` subprocesses (uvicorn), each configuration on a fresh database: SQLite (WAL,
+synchronous=FULL) or a throwaway PostgreSQL started by tests/pg_harness.py with fsync on (so both commit
+to disk before the 200). Driven over HTTP with keep-alive connections, as Alertmanager would:
 
   latency     one alert posted (a new group each time, PodCrashLooping on a demo pod), then the record
               polled every 2 ms until done: p50/p95 of post → done, and of the POST alone (the commit)
   sustained   --posters threads post single-alert webhooks for --seconds (each a new group, so each
-              opens an investigation); alerts/s accepted, and how long the backlog takes to drain
-              to done afterwards (investigations/s)
+              opens an investigation), spread over the replicas as a Service would; alerts/s accepted,
+              and how long the backlog takes to drain to done afterwards (investigations/s overall)
 
-Numbers depend on the disk (fsync per webhook) and the two cores shared with everything else.
+Each figure is the median of --runs. Numbers depend on the disk (fsync per webhook) and the two cores
+shared by everything else, the replicas and PostgreSQL included.
 """
 
 from __future__ import annotations
@@ -89,13 +93,15 @@ def latency(base: str, token: str, runs: int) -> dict[str, float]:
             "report_p50_ms": statistics.median(total) * 1e3, "report_p95_ms": pct(total, 95) * 1e3}
 
 
-def sustained(base: str, token: str, seconds: float, posters: int) -> dict[str, float]:
+def sustained(bases: list[str], token: str, seconds: float, posters: int) -> dict[str, float]:
+    """Poster k posts to replica k mod len(bases): one keep-alive connection each, as a Service pins a
+    connection to one pod."""
     stop = time.monotonic() + seconds
     counts = [0] * posters
     errors = [0] * posters
 
     def run(k: int) -> None:
-        c = Client(base, token)
+        c = Client(bases[k % len(bases)], token)
         i = 0
         while time.monotonic() < stop:
             status, _ = c.call("POST", "/api/v1/alerts", alert(k * 10_000_000 + i, "sus"))
@@ -113,7 +119,7 @@ def sustained(base: str, token: str, seconds: float, posters: int) -> dict[str, 
         t.join()
     took = time.perf_counter() - t0
     accepted = sum(counts)
-    c = Client(base, token)
+    c = Client(bases[0], token)
     t1 = time.perf_counter()
     while True:
         q = c.call("GET", "/api/v1/investigations?status=queued&limit=1")[1]["total"]
@@ -128,32 +134,75 @@ def sustained(base: str, token: str, seconds: float, posters: int) -> dict[str, 
             "investigations_per_s": done / (took + drain)}
 
 
+CONFIGS = {"sqlite": ("SQLite", 1), "pg1": ("PostgreSQL", 1), "pg2": ("PostgreSQL", 2)}
+
+
+def one_run(config: str, tmp: Path, run: int, args: argparse.Namespace, pg: Any) -> dict[str, Any]:
+    """Start the replicas of `config` on a fresh database, measure, stop them."""
+    engine, replicas = CONFIGS[config]
+    db = str(tmp / f"{config}-{run}.db") if engine == "SQLite" else pg.create_database(f"bench_{config}_{run}")
+    token = "bench-" + "x" * 32
+    procs, bases = [], []
+    try:
+        for _ in range(replicas):
+            base, _, proc = start_serve(db, args=("--demo", "--workers", str(args.workers)), token=token)
+            procs.append(proc)
+            bases.append(base)
+        lat = latency(bases[0], token, args.latency_runs)
+        sus = sustained(bases, token, args.seconds, args.posters)
+    finally:
+        for proc in procs:
+            stop_serve(proc)
+    return {**lat, **sus}
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--latency-runs", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--posters", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", default="sqlite,pg1,pg2", help="configurations, comma-separated: sqlite, pg1, pg2")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        base, token, proc = start_serve(Path(tmp) / "bench.db", args=("--demo", "--workers", str(args.workers)))
-        try:
-            lat = latency(base, token, args.latency_runs)
-            sus = sustained(base, token, args.seconds, args.posters)
-        finally:
-            stop_serve(proc)
+    configs = [c.strip() for c in args.only.split(",") if c.strip()]
+    unknown = [c for c in configs if c not in CONFIGS]
+    if unknown:
+        ap.error(f"unknown configuration {', '.join(unknown)} (sqlite, pg1, pg2)")
+    pg = None
+    if any(CONFIGS[c][0] == "PostgreSQL" for c in configs):
+        from pg_harness import PgServer  # tests/pg_harness.py
+
+        pg = PgServer(fsync=True)
+        pg.start()
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for config in configs:
+                runs = [one_run(config, Path(tmp), r, args, pg) for r in range(args.runs)]
+                results[config] = median_of(runs)
+    finally:
+        if pg is not None:
+            pg.stop()
     if args.json:
-        print(json.dumps({"latency": lat, "sustained": sus}, indent=2))
+        print(json.dumps(results, indent=2))
         return 0
-    print(f"webhook → report (demo, {args.latency_runs} alerts, one at a time):")
-    print(f"  POST (committed)   p50 {lat['post_p50_ms']:7.1f} ms   p95 {lat['post_p95_ms']:7.1f} ms")
-    print(f"  POST → done        p50 {lat['report_p50_ms']:7.1f} ms   p95 {lat['report_p95_ms']:7.1f} ms")
-    print(f"sustained ({args.posters} posters, {args.seconds:.0f} s, {args.workers} workers, each alert a new group):")
-    print(f"  accepted           {sus['alerts_accepted']} alerts, {sus['alerts_per_s']:.0f} alerts/s, "
-          f"{sus['errors']} errors")
-    print(f"  backlog drained in {sus['drain_s']:.1f} s after the burst; {sus['investigations_done']} investigations "
-          f"done, {sus['investigations_per_s']:.0f}/s overall")
+    print(f"sre-expert serve --demo, {args.workers} workers per replica; medians of {args.runs} runs")
+    print(f"latency: {args.latency_runs} alerts one at a time; sustained: {args.posters} posters for "
+          f"{args.seconds:.0f} s, each alert a new group")
+    print()
+    print(f"{'database':<12}{'replicas':>9}{'POST p50':>10}{'done p50':>10}{'done p95':>10}"
+          f"{'alerts/s':>10}{'drain s':>9}{'inv/s':>8}{'errors':>8}")
+    for config, m in results.items():
+        engine, replicas = CONFIGS[config]
+        print(f"{engine:<12}{replicas:>9}{m['post_p50_ms']:>8.1f}ms{m['report_p50_ms']:>8.1f}ms"
+              f"{m['report_p95_ms']:>8.1f}ms{m['alerts_per_s']:>10.0f}{m['drain_s']:>9.1f}"
+              f"{m['investigations_per_s']:>8.0f}{m['errors']:>8.0f}")
     return 0
 
 

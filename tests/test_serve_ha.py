@@ -19,12 +19,12 @@ Three runs in a row, each on a fresh database, each killing the other replica. S
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,16 +45,30 @@ KILL_AFTER, RESTART_AFTER = 6, 9  # batch numbers: kill one replica, then start 
 SETTLE = 60.0  # seconds the stack has to become quiet after the last batch
 
 
+def demo_pods() -> dict[str, list[str]]:
+    """The demo platform's pod names per namespace: the alerts name real pods, so investigations find them."""
+    from sre_expert.sources.resolve import demo_path
+
+    doc = json.loads((demo_path() / "pods.json").read_text())
+    pods: dict[str, list[str]] = defaultdict(list)
+    for item in doc["items"]:
+        pods[item["metadata"]["namespace"]].append(item["metadata"]["name"])
+    return pods
+
+
 def posted_alerts(run: int) -> list[dict[str, Any]]:
-    """The 1,000 alerts, in an order shuffled per run (groups fill up at different times)."""
+    """The 1,000 alerts, in an order shuffled per run (groups fill up at different times). A namespace with
+    fewer than 10 pods repeats a pod with another container."""
     now = datetime.now(UTC)
+    pods = demo_pods()
     out = []
     for name in ALERTNAMES:
         for ns in NAMESPACES:
             for k in range(PODS_PER_GROUP):
                 out.append({
-                    "labels": {"alertname": name, "namespace": ns, "pod": f"{name.lower()}-{ns}-{k}",
-                               "severity": "critical" if k % 3 == 0 else "warning", "job": "kube-state-metrics"},
+                    "labels": {"alertname": name, "namespace": ns, "pod": sorted(pods[ns])[k % len(pods[ns])],
+                               "container": f"c{k}", "severity": "critical" if k % 3 == 0 else "warning",
+                               "job": "kube-state-metrics"},
                     "annotations": {"summary": f"{name} on {ns}/{k}"},
                     "startsAt": (now - timedelta(minutes=5)).isoformat().replace("+00:00", "Z"),
                     "generatorURL": "http://prometheus:9090/graph"})
@@ -79,11 +93,11 @@ def am_config(proxy_url: str, token_file: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pg_harness import PostgresServer
+def postgres() -> Any:
+    """The test PostgreSQL (tests/pg_harness.py: initdb + pg_ctl in a temp dir); each run makes a database."""
+    from pg_harness import pg_server
 
-    with PostgresServer(tmp_path_factory.mktemp("pg")) as server:
-        yield server
+    return pg_server()
 
 
 class Replicas:
