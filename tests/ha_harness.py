@@ -70,7 +70,8 @@ class Forwarded:
     group_key: str
     alerts: list[tuple[str, str]]  # (fingerprint, status)
     investigations: list[str] = field(default_factory=list)  # the ids a 200 named
-    at: float = 0.0
+    seconds: float = 0.0  # how long the replica took to answer
+    at: float = 0.0  # when it was sent (time.monotonic())
 
 
 class RoundRobinProxy:
@@ -82,6 +83,7 @@ class RoundRobinProxy:
         self.backends = list(backends)
         self.timeout = timeout
         self.log: list[Forwarded] = []
+        self.sender_gone = 0  # answers the sender was no longer there to read
         self.last_request = time.monotonic()
         self._lock = threading.Lock()
         self._next = 0
@@ -94,11 +96,15 @@ class RoundRobinProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status, answer = outer.forward(self.path, body, {k: v for k, v in self.headers.items()
                                                                  if k.lower() in ("authorization", "content-type")})
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:  # the sender gave up waiting (its timeout): it will retry; the log says so
+                    outer.sender_gone += 1
+                    self.close_connection = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -133,6 +139,7 @@ class RoundRobinProxy:
         except (ValueError, KeyError, TypeError, AttributeError):
             group_key, alerts = "", []
         conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=self.timeout)
+        started = time.monotonic()
         try:
             conn.request("POST", path, body=body, headers=dict(headers))
             resp = conn.getresponse()
@@ -145,7 +152,7 @@ class RoundRobinProxy:
         if status == 200:
             ids = list(json.loads(answer).get("investigations") or ())
         with self._lock:
-            self.log.append(Forwarded(i, status, group_key, alerts, ids, time.monotonic()))
+            self.log.append(Forwarded(i, status, group_key, alerts, ids, time.monotonic() - started, started))
             self.last_request = time.monotonic()
         return status, answer
 

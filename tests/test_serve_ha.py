@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ha_harness import NotificationSink, RoundRobinProxy, alertmanager_pair, cluster_size
+from ha_harness import Delivery, Forwarded, NotificationSink, RoundRobinProxy, alertmanager_pair, cluster_size
 from server_harness import output, request, start_serve, stop_serve, wait_until
 
 pytestmark = pytest.mark.ha
@@ -43,6 +43,7 @@ PODS_PER_GROUP = 10  # 10 alert names x 10 namespaces x 10 pods = 1,000 alerts i
 BATCH = 50  # alerts per POST to each Alertmanager (Prometheus batches its sends too)
 KILL_AFTER, RESTART_AFTER = 6, 9  # batch numbers: kill one replica, then start it again (in the background)
 SETTLE = 60.0  # seconds the stack has to become quiet after the last batch
+LEASE = 3.0  # seconds a dead replica's claims last before the other takes them (default 60)
 
 
 def demo_pods() -> dict[str, list[str]]:
@@ -153,7 +154,8 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
     (tmp / "token").write_text(token)
     with NotificationSink() as sink:
         replicas = Replicas(dsn, token, ("--demo", "--workers", "2", "--slack-webhook", sink.url + "/slack",
-                                         "--webhook", sink.url + "/hook", "--notify-backoff", "0.2"))
+                                         "--webhook", sink.url + "/hook", "--notify-backoff", "0.2",
+                                         "--lease-seconds", str(LEASE)))
         try:
             replicas.start_both()
             with RoundRobinProxy(list(replicas.bases)) as proxy, \
@@ -162,13 +164,18 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
                 restarted = threading.Event()
                 started = time.monotonic()
 
+                back: list[float] = []
+
                 def restart() -> None:
+                    back.append(time.monotonic())
                     proxy.set_backend(victim, replicas.start(victim))
+                    back.append(time.monotonic())
                     restarted.set()
 
                 for b in range(0, len(alerts), BATCH):
                     n = b // BATCH
                     if n == KILL_AFTER:
+                        killed_at = time.monotonic()
                         replicas.kill(victim)
                     if n == RESTART_AFTER:
                         threading.Thread(target=restart, daemon=True).start()
@@ -180,9 +187,10 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
                 settled = wait_settled(replicas.bases[0], token, proxy, sink)
                 records = [request(replicas.bases[0], "GET", f"/api/v1/investigations/{i['id']}", token=token)[1]
                            for i in all_items(replicas.bases[0], token)]
-                return {"proxy": list(proxy.log), "sink": list(sink.deliveries), "records": records,
+                return {"proxy": list(proxy.log), "sender_gone": proxy.sender_gone, "sink": list(sink.deliveries), "records": records,
                         "alerts": alerts, "settled": settled, "seconds": time.monotonic() - started,
-                        "victim": victim}
+                        "victim": victim,
+                        "killed_at": killed_at, "restart": back}
         finally:
             replicas.stop()
             (tmp / "replicas.log").write_text("\n".join(replicas.logs))
@@ -210,55 +218,149 @@ def wait_settled(base: str, token: str, proxy: RoundRobinProxy, sink: Notificati
     return False
 
 
+def outbox_rows(dsn: str) -> list[tuple[str, str, str, str, str]]:
+    """(idempotency key, target, investigation, kind, status) of every outbox row, read from PostgreSQL
+    itself: the API shows the rows but not their keys."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "SELECT idem_key, target, investigation_id, kind, status FROM notifications ORDER BY id")]
+
+
 @pytest.mark.parametrize("run", [1, 2, 3])
 def test_two_replicas_behind_an_alertmanager_pair_lose_nothing_when_one_is_killed(run: int, postgres: Any,
                                                                                   tmp_path: Path) -> None:
     dsn = postgres.create_database(f"ha_run_{run}")
     seen = run_stack(run, dsn, tmp_path)
+    seen["outbox"] = outbox_rows(dsn)
     why = f"(replica logs: {tmp_path / 'replicas.log'}; Alertmanager logs: {tmp_path}/am0, am1)"
     assert seen["settled"], f"the stack did not become quiet within {SETTLE:.0f} s {why}"
-    records, forwarded, sink = seen["records"], seen["proxy"], seen["sink"]
+    stats = verify(seen)
+    print(f"run {run}: {seen['seconds']:.1f} s, {stats['webhooks']} webhooks ({stats['acknowledged']} acknowledged, "
+          f"{stats['refused']} to the dead replica), {stats['investigations']} investigations, "
+          f"{stats['notifications']} notifications, {stats['resent']} resent by key; slowest webhook "
+          f"{max(f.seconds for f in seen['proxy']):.2f} s, {seen['sender_gone']} answered after Alertmanager gave up")
+
+
+def verify(seen: dict[str, Any]) -> dict[str, int]:
+    """Assert the guarantees of the module docstring on what the proxy, the receiver, the API and the
+    outbox saw; returns counts for the log line."""
+    records, forwarded, sink, posted = seen["records"], seen["proxy"], seen["sink"], seen["alerts"]
 
     # the kill happened mid-stream: the victim answered before it and something failed while it was down
-    victim = seen["victim"]
-    assert any(f.backend == victim and f.status == 200 for f in forwarded)
+    assert any(f.backend == seen["victim"] and f.status == 200 for f in forwarded)
     assert any(f.status == 502 for f in forwarded), "no webhook reached the killed replica while it was down"
 
     # every group: exactly one investigation, and it is done
     by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rec in records:
         by_key[rec["groupKey"]].append(rec)
-    expected = {group_key(n, ns) for n in ALERTNAMES for ns in NAMESPACES}
+    expected = {group_key(a["labels"]["alertname"], a["labels"]["namespace"]) for a in posted}
     assert set(by_key) == expected
     assert [k for k, recs in by_key.items() if len(recs) != 1] == [], "a group opened two investigations"
-    assert Counter(r["status"] for r in records) == Counter({"done": len(expected)}), why
+    assert Counter(r["status"] for r in records) == Counter({"done": len(expected)})
 
     # every alert acknowledged with a 200 is stored in its group's investigation, firing
-    stored = {(r["groupKey"], a["fingerprint"]): a["status"] for r in records for a in r["alerts"]}
+    stored = Counter((r["groupKey"], a["fingerprint"]) for r in records for a in r["alerts"])
     acked = {(f.group_key, fp) for f in forwarded if f.status == 200 for fp, _ in f.alerts}
-    assert len(acked) == len(posted := seen["alerts"]), "Alertmanager retried until every alert was acknowledged"
     assert acked <= stored.keys(), f"acknowledged but not stored: {sorted(acked - stored.keys())[:5]}"
-    assert set(stored.values()) == {"firing"} and len(stored) == len(posted)
+    assert len(acked) == len(posted), "Alertmanager retries until every alert is acknowledged"
+    assert set(stored.values()) == {1} and len(stored) == len(posted), "each alert stored once"
+    assert {a["status"] for r in records for a in r["alerts"]} == {"firing"}
     # ... and the ids a 200 named are the investigations that hold those alerts
     ids = {r["id"]: r["groupKey"] for r in records}
     assert all(ids.get(i) == f.group_key for f in forwarded if f.status == 200 for i in f.investigations)
 
-    # notifications: what the outbox recorded as sent is exactly what the receiver got, by key
+    # notifications: each outbox row recorded as sent reached its target under its own key, nothing else did
     assert sink and all(d.key for d in sink), "every notification carries an Idempotency-Key"
     target = {"/slack": "slack", "/hook": "webhook"}
     kind = {"investigated": "result", "resolved": "resolved"}
-    per_key = defaultdict(set)
+    per_key: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
     for d in sink:
         per_key[d.key].add((target[d.path], d.investigation, kind[d.event]))
     assert [k for k, what in per_key.items() if len(what) != 1] == [], "one key named two messages"
-    received = Counter(next(iter(what)) for what in per_key.values())
-    sent = Counter((n["target"], r["id"], n["kind"]) for r in records for n in r["notifications"]
-                   if n["status"] == "sent")
-    assert received == sent
-    for r in records:  # each investigation's result reached both targets
-        assert {(n["target"], n["kind"]) for n in r["notifications"] if n["status"] == "sent"} >= {
-            ("slack", "result"), ("webhook", "result")}, r["id"]
-    resends = sum(n - 1 for n in Counter(d.key for d in sink).values())
-    print(f"run {run}: {seen['seconds']:.1f} s, {len(forwarded)} webhooks "
-          f"({sum(f.status == 200 for f in forwarded)} acknowledged, {sum(f.status == 502 for f in forwarded)} "
-          f"to the dead replica), {len(records)} investigations, {len(per_key)} notifications, {resends} resent by key")
+    outbox = seen["outbox"]
+    assert [k for k, n in Counter(row[0] for row in outbox).items() if n > 1] == [], "two outbox rows, one key"
+    assert {row[4] for row in outbox} == {"sent"}, "every notification sent, none pending or failed"
+    assert {row[0]: (row[1], row[2], row[3]) for row in outbox} == {k: next(iter(v)) for k, v in per_key.items()}
+    # the API agrees with the outbox, and each investigation's result reached both targets
+    assert Counter((n["target"], r["id"], n["kind"]) for r in records for n in r["notifications"]
+                   if n["status"] == "sent") == Counter((row[1], row[2], row[3]) for row in outbox)
+    for r in records:
+        assert {(n["target"], n["kind"]) for n in r["notifications"]} >= {("slack", "result"), ("webhook", "result")}
+    return {"webhooks": len(forwarded), "acknowledged": sum(f.status == 200 for f in forwarded),
+            "refused": sum(f.status == 502 for f in forwarded), "investigations": len(records),
+            "notifications": len(per_key), "resent": len(sink) - len(per_key)}
+
+
+# ------------------------------------------------------------------------------ the checks can fail
+def small_world() -> dict[str, Any]:
+    """What a good run of two groups of two alerts looks like to `verify`: one webhook lost to the dead
+    replica and retried, one notification resent under its key."""
+    alerts = [{"labels": {"alertname": "PodCrashLooping", "namespace": ns, "pod": p}}
+              for ns in ("lfh-staging", "argocd") for p in ("a", "b")]
+    keys = [group_key("PodCrashLooping", ns) for ns in ("lfh-staging", "argocd")]
+    inv = {keys[0]: "inv-000000000001", keys[1]: "inv-000000000002"}
+    records = [{"id": inv[k], "groupKey": k, "status": "done",
+                "alerts": [{"fingerprint": f"{k}/{p}", "status": "firing"} for p in ("a", "b")],
+                "notifications": [{"target": t, "kind": "result", "status": "sent"} for t in ("slack", "webhook")]}
+               for k in keys]
+    forwarded = [Forwarded(0, 200, keys[0], [(f"{keys[0]}/a", "firing")], [inv[keys[0]]]),
+                 Forwarded(1, 502, keys[1], [(f"{keys[1]}/a", "firing"), (f"{keys[1]}/b", "firing")]),
+                 Forwarded(0, 200, keys[1], [(f"{keys[1]}/a", "firing"), (f"{keys[1]}/b", "firing")], [inv[keys[1]]]),
+                 Forwarded(1, 200, keys[0], [(f"{keys[0]}/a", "firing"), (f"{keys[0]}/b", "firing")], [inv[keys[0]]])]
+    outbox = [(f"key-{i}-{t}", t, i, "result", "sent") for i in inv.values() for t in ("slack", "webhook")]
+    sink = [Delivery({"slack": "/slack", "webhook": "/hook"}[t], key, i, "investigated") for key, t, i, _, _ in outbox]
+    sink.append(sink[0])  # a resend: same key
+    return {"records": records, "proxy": forwarded, "sink": sink, "alerts": alerts, "outbox": outbox, "victim": 1}
+
+
+def test_verify_accepts_a_good_run() -> None:
+    assert verify(small_world())["resent"] == 1
+
+
+def _second_investigation(w: dict[str, Any]) -> None:
+    w["records"].append({**w["records"][0], "id": "inv-000000000003"})
+
+
+def _acked_not_stored(w: dict[str, Any]) -> None:
+    w["records"][1]["alerts"].pop()
+
+
+def _unfinished(w: dict[str, Any]) -> None:
+    w["records"][0]["status"] = "running"
+
+
+def _never_acknowledged(w: dict[str, Any]) -> None:
+    w["proxy"][2].status = 502
+
+
+def _second_key(w: dict[str, Any]) -> None:
+    w["sink"].append(Delivery("/slack", "another-key", w["sink"][0].investigation, "investigated"))
+
+
+def _key_without_header(w: dict[str, Any]) -> None:
+    w["sink"][1].key = None
+
+
+def _key_reused(w: dict[str, Any]) -> None:
+    w["sink"].append(Delivery("/slack", w["sink"][0].key, "inv-000000000002", "investigated"))
+
+
+def _sent_not_received(w: dict[str, Any]) -> None:
+    w["sink"] = [d for d in w["sink"] if d.key != w["outbox"][3][0]]
+
+
+def _nothing_refused(w: dict[str, Any]) -> None:
+    w["proxy"].pop(1)
+
+
+@pytest.mark.parametrize("spoil", [_second_investigation, _acked_not_stored, _unfinished, _never_acknowledged,
+                                   _second_key, _key_without_header, _key_reused, _sent_not_received,
+                                   _nothing_refused])
+def test_verify_catches(spoil: Any) -> None:
+    world = small_world()
+    spoil(world)
+    with pytest.raises(AssertionError):
+        verify(world)
