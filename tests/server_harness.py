@@ -32,17 +32,18 @@ START_TIMEOUT = 30.0
 SOURCE_FLAGS = ("--demo", "--bundle", "-b", "--context", "--kubeconfig")
 
 
-def start_serve(db_path: str | Path, *, args: Iterable[str] = (), env: Mapping[str, str] | None = None,
+def start_serve(db_path: str | Path | None, *, args: Iterable[str] = (), env: Mapping[str, str] | None = None,
                 token: str | None = None, ready: bool = True) -> tuple[str, str, subprocess.Popen[str]]:
     """(base_url, token, process) of a serve on 127.0.0.1 and a free port; extra CLI `args` (--demo is
-    added when they name no source). The caller must stop it (`stop_serve`) in a finally or a fixture."""
+    added when they name no source); db_path None: no --db (SRE_EXPERT_DB in `env` names it). The caller
+    must stop it (`stop_serve`) in a finally or a fixture."""
     args = list(args)
     if not any(a.split("=", 1)[0] in SOURCE_FLAGS for a in args):
         args.insert(0, "--demo")
     token = token or secrets.token_urlsafe(24)
     full_env = {**os.environ, "SRE_EXPERT_TOKEN": token, "PYTHONUNBUFFERED": "1", **(env or {})}
     cmd = [sys.executable, "-m", "sre_expert.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-           "--db", str(db_path), *args]
+           *(("--db", str(db_path)) if db_path is not None else ()), *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
     try:
         base = _read_base_url(proc)

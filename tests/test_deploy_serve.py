@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from schema_validation import validate_object
-from server_harness import alertmanager, request, start_serve, stop_serve, wait_until
+from server_harness import alertmanager, request, start_serve, stop_serve, wait_for, wait_until, webhook_payload
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve"
@@ -388,10 +388,10 @@ class TeamReceiver:
         self.httpd.server_close()
 
 
-def serve_args() -> list[str]:
+def serve_args(c: dict[str, Any] | None = None) -> list[str]:
     """The Deployment's `serve` options for a local run: without --host/--port/--db (start_serve sets
     loopback, port 0 and a temp db) and with Prometheus at a port nothing listens on."""
-    args, out, i = container()["args"][1:], [], 0
+    args, out, i = (c or container())["args"][1:], [], 0
     while i < len(args):
         if args[i] in ("--host", "--port", "--db"):
             i += 2
@@ -450,3 +450,39 @@ def test_the_deployment_command_and_probes_against_a_real_server_and_alertmanage
     assert inv["groupKey"].endswith('{alertname="PersistentVolumeCritical", namespace="lfh-staging"}')
     team = wait_until(lambda: deployed["team"].posts, "the next route to get the alert too (continue: true)")
     assert team[0]["receiver"] == "team" and team[0]["commonLabels"]["alertname"] == "PersistentVolumeCritical"
+
+
+def test_ha_deployment_command_runs_two_replicas_on_one_postgresql(ha) -> None:
+    """The HA Deployment's own arguments and environment (the DSN in SRE_EXPERT_DB, no --db) start two
+    real replicas on a real PostgreSQL: both pass the probes, and an alert one of them takes is investigated
+    and visible through the other."""
+    from pg_harness import pg_server
+
+    dep = by_kind(ha, "Deployment")
+    (c,) = dep["spec"]["template"]["spec"]["containers"]
+    env_names = {e["name"] for e in c["env"]}
+    assert "SRE_EXPERT_DB" in env_names and "--db" not in c["args"]
+    dsn = pg_server().create_database()
+    token = "ha-deploy-test-token-0123456789"
+    procs = []
+    try:
+        for _ in range(dep["spec"]["replicas"]):
+            base, _, proc = start_serve(None, args=(*serve_args(c), "--demo"), env={"SRE_EXPERT_DB": dsn},
+                                        token=token, ready=False)
+            procs.append((base, proc))
+        for base, _ in procs:
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                path = c[probe]["httpGet"]["path"]
+                wait_until(lambda p=path, b=base: request(b, "GET", p)[0] == 200, f"{probe} {path} on {base}")
+        (first, _), (second, _) = procs
+        status, doc = request(first, "POST", "/api/v1/alerts", webhook_payload([{"labels": {
+            "alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging",
+            "pod": "api-h2jfc4tw-xsn8x"}}]), token=token)
+        assert status == 200, doc
+        (inv,) = doc["investigations"]
+        rec = wait_for(second, token, inv)  # the other replica reads the same database
+        assert rec["status"] == "done" and rec["alertname"] == "PodCrashLooping"
+        assert request(second, "GET", "/api/v1/investigations", token=token)[1]["total"] == 1
+    finally:
+        for _, proc in procs:
+            stop_serve(proc)
