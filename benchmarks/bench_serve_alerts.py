@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -190,9 +191,11 @@ def main() -> int:
         if pg is not None:
             pg.stop()
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"loadavg": os.getloadavg()[0], "results": results}, indent=2))
         return 0
-    print(f"sre-expert serve --demo, {args.workers} workers per replica; medians of {args.runs} runs")
+    load = os.getloadavg()[0]
+    print(f"sre-expert serve --demo, {args.workers} workers per replica; medians of {args.runs} runs; "
+          f"{os.cpu_count()} CPUs, load average {load:.1f} at the end")
     print(f"latency: {args.latency_runs} alerts one at a time; sustained: {args.posters} posters for "
           f"{args.seconds:.0f} s, each alert a new group")
     print()
