@@ -224,3 +224,69 @@ def test_serve_on_postgresql_investigates_and_notifies_with_an_idempotency_key(p
         stop_serve(proc)
         hook.shutdown()
     assert "s3cret" not in pg_dsn
+
+
+def test_a_worker_pool_keeps_its_leases_and_takes_over_a_dead_replicas(pg_dsn: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replica A runs an investigation three times longer than the lease: its keeper renews the claim, so
+    B never takes it. Then a replica claims and dies (no keeper): B's keeper requeues it once the lease
+    expires and B's worker finishes it."""
+    from sre_expert.server import worker as worker_mod
+    from sre_expert.server.worker import SourceCache, WorkerPool
+    from sre_expert.sources.resolve import open_source
+
+    snap = open_source(None, True, progress=False)
+    release = threading.Event()
+    running = threading.Event()
+    real = worker_mod.run_job
+
+    runs: list[str] = []
+
+    def slow(job: dict[str, Any], *args: Any) -> Any:
+        runs.append(job["id"])
+        if job["alertname"] == "PodCrashLooping" and not release.is_set():
+            running.set()
+            release.wait(30)
+        return real(job, *args)
+
+    monkeypatch.setattr(worker_mod, "run_job", slow)
+    a = PostgresStore(pg_dsn, owner="replica-a", lease=1.0)
+    b = PostgresStore(pg_dsn, owner="replica-b", lease=1.0)
+    dead = PostgresStore(pg_dsn, owner="replica-dead", lease=1.0)
+    pool_a = WorkerPool(a, SourceCache(lambda: snap, ttl=None), workers=1)
+    pool_b: WorkerPool | None = None
+    try:
+        inv = a.ingest(payload("long", ["api-1"]))[0]
+        pool_a.start()
+        assert running.wait(30)
+        stolen = 0
+        for _ in range(30):  # 3 s, three leases
+            stolen += b.requeue_expired()
+            assert raw(pg_dsn, "SELECT status, claimed_by FROM investigations") == [("running", "replica-a")]
+            threading.Event().wait(0.1)
+        release.set()
+        for _ in range(300):
+            if a.get(inv, with_report=False)["status"] == "done":
+                break
+            threading.Event().wait(0.1)
+        assert stolen == 0 and a.get(inv, with_report=False)["status"] == "done" and runs == [inv]
+        pool_a.stop()
+
+        orphan = dead.ingest(payload("orphan", ["db-0"]))[0]
+        assert dead.claim()["id"] == orphan
+        dead.close()  # the replica is gone with its claim
+        pool_b = WorkerPool(b, SourceCache(lambda: snap, ttl=None), workers=1)
+        pool_b.start()
+        assert b.get(orphan, with_report=False)["status"] == "running"  # its lease is still live at start
+        for _ in range(300):
+            if b.get(orphan, with_report=False)["status"] == "done":
+                break
+            threading.Event().wait(0.1)
+        assert b.get(orphan, with_report=False)["status"] == "done"
+    finally:
+        release.set()
+        pool_a.stop()
+        if pool_b is not None:
+            pool_b.stop()
+        a.close()
+        b.close()
