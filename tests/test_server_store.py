@@ -458,3 +458,19 @@ def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
         assert {"inv_cluster", "inv_open_group"} <= names
     finally:
         s.close()
+
+
+def test_a_graceful_stop_hands_its_claims_back(db_url: str) -> None:
+    a = open_store(db_url, owner="replica-a")
+    b = open_store(db_url, owner="replica-b")
+    try:
+        mine, theirs = ingest(a, [pod_alert("api-1")], group_key="g1")[0], ingest(a, [pod_alert("api-2")], group_key="g2")[0]
+        assert a.claim()["id"] == mine and b.claim()["id"] == theirs
+        a.enqueue_notifications(mine, [("slack", "http://s")], "R")
+        assert len(a.due_notifications()) == 1 and b.due_notifications() == []
+        assert a.release_claims() == 1
+        assert store_status(b, mine) == "queued" and store_status(b, theirs) == "running"
+        assert b.claim()["id"] == mine and len(b.due_notifications()) == 1
+    finally:
+        a.close()
+        b.close()

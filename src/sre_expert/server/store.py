@@ -494,6 +494,15 @@ class StoreBase:
                             (until, self.owner)).rowcount
         return n
 
+    def release_claims(self) -> int:
+        """On a graceful stop: this replica's running investigations are queued again and its outbox claims
+        dropped, so other replicas (or the next start) take them at once instead of after the lease."""
+        with self._tx() as db:
+            n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
+                           "updated_at=? WHERE status='running' AND claimed_by=?", (self.now(), self.owner)).rowcount
+            db.execute("UPDATE notifications SET claimed_by=NULL, lease_until=NULL WHERE claimed_by=?", (self.owner,))
+        return n
+
     def claim(self) -> dict[str, Any] | None:
         """Atomically take the oldest queued investigation under a lease (id, generation, and what it
         needs). Replicas skip each other's locked rows, so no investigation is handed out twice."""
