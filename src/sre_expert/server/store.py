@@ -477,8 +477,11 @@ class StoreBase:
         """Queue again every running investigation whose claim lease has expired (its replica died or hung);
         returns how many. Expired outbox claims need nothing: an expired lease is due again by itself."""
         with self._tx() as db:
+            # rows another replica is updating right now are skipped (the next round sees them): two
+            # replicas requeueing at once never wait on each other, so they cannot deadlock
             n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
-                           "updated_at=? WHERE status='running' AND (lease_until IS NULL OR lease_until<?)",
+                           "updated_at=? WHERE id IN (SELECT id FROM investigations WHERE status='running' AND "
+                           f"(lease_until IS NULL OR lease_until<?){self.SKIP_LOCKED})",
                            (self.now(), self._ts())).rowcount
         if n:
             self._wake()
