@@ -171,9 +171,12 @@ class Delivery:
 
 
 class NotificationSink:
-    """Accepts every POST with 200 and records it (path, Idempotency-Key, which investigation, which kind)."""
+    """Accepts every POST with 200 and records it (path, Idempotency-Key, which investigation, which kind).
+    `delay`: seconds it takes to answer, as a chat service does; a replica killed meanwhile has sent a
+    message it never marked sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self.deliveries: list[Delivery] = []
         self.last = time.monotonic()
         self._lock = threading.Lock()
@@ -185,6 +188,7 @@ class NotificationSink:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 outer.record(self.path, self.headers.get("Idempotency-Key"), body)
+                time.sleep(outer.delay)
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

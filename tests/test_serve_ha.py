@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from ha_harness import Delivery, Forwarded, NotificationSink, RoundRobinProxy, alertmanager_pair, cluster_size
+from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import output, request, start_serve, stop_serve, wait_until
 
 pytestmark = pytest.mark.ha
@@ -41,8 +42,11 @@ NAMESPACES = ("lfh-staging", "mycure-production", "monitoring", "argocd", "kyver
               "cert-manager", "envoy-gateway-system", "external-secrets-system")
 PODS_PER_GROUP = 10  # 10 alert names x 10 namespaces x 10 pods = 1,000 alerts in 100 groups
 BATCH = 50  # alerts per POST to each Alertmanager (Prometheus batches its sends too)
-KILL_AFTER, RESTART_AFTER = 6, 9  # batch numbers: kill one replica, then start it again (in the background)
+BATCH_PAUSE = 0.3  # seconds between batches: the 20 batches take about 6 s
+KILL_WHEN_ACKED, KILL_WHEN_SENT = 30, 20  # the victim is killed once it took this many webhooks and
+RESTART_AFTER = 1.0  # ... the receiver got this many notifications; it is started again this long after
 SETTLE = 60.0  # seconds the stack has to become quiet after the last batch
+SINK_DELAY = 0.05  # seconds the receiver takes to answer: a kill then often lands mid-send
 LEASE = 3.0  # seconds a dead replica's claims last before the other takes them (default 60)
 
 
@@ -146,13 +150,44 @@ class Replicas:
                 self.logs.append(f"--- replica {i}\n" + output(proc))
 
 
+class Chaos(threading.Thread):
+    """Kills the victim with SIGKILL once it is busy (it has answered KILL_WHEN_ACKED webhooks and the
+    receiver has KILL_WHEN_SENT notifications), waits RESTART_AFTER seconds and starts it again; the
+    proxy sends its share to the new process."""
+
+    def __init__(self, replicas: Replicas, proxy: RoundRobinProxy, sink: NotificationSink, victim: int,
+                 posted: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.replicas, self.proxy, self.sink, self.victim, self.posted = replicas, proxy, sink, victim, posted
+        self.killed_at = 0.0
+        self.batches_before_kill = 0
+        self.down_for = 0.0
+        self.done = False
+        self.error = ""
+
+    def run(self) -> None:
+        try:
+            wait_until(lambda: sum(f.backend == self.victim and f.status == 200 for f in self.proxy.log)
+                       >= KILL_WHEN_ACKED and len(self.sink.deliveries) >= KILL_WHEN_SENT,
+                       "the victim to be busy", timeout=60)
+            self.batches_before_kill = self.posted[0]
+            self.killed_at = time.monotonic()
+            self.replicas.kill(self.victim)
+            time.sleep(RESTART_AFTER)
+            self.proxy.set_backend(self.victim, self.replicas.start(self.victim))
+            self.down_for = time.monotonic() - self.killed_at
+            self.done = True
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            self.error = f"{type(e).__name__}: {e}"
+
+
 def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
     """Run the scenario; returns what the proxy, the receiver and the API saw."""
     alerts = posted_alerts(run)
     victim = run % 2
     token = secrets.token_urlsafe(24)
     (tmp / "token").write_text(token)
-    with NotificationSink() as sink:
+    with NotificationSink(delay=SINK_DELAY) as sink:
         replicas = Replicas(dsn, token, ("--demo", "--workers", "2", "--slack-webhook", sink.url + "/slack",
                                          "--webhook", sink.url + "/hook", "--notify-backoff", "0.2",
                                          "--lease-seconds", str(LEASE)))
@@ -161,36 +196,26 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
             with RoundRobinProxy(list(replicas.bases)) as proxy, \
                     alertmanager_pair(tmp, am_config(proxy.url, tmp / "token")) as ams:
                 wait_until(lambda: all(cluster_size(u) == 2 for u in ams), "the Alertmanagers to see each other")
-                restarted = threading.Event()
                 started = time.monotonic()
-
-                back: list[float] = []
-
-                def restart() -> None:
-                    back.append(time.monotonic())
-                    proxy.set_backend(victim, replicas.start(victim))
-                    back.append(time.monotonic())
-                    restarted.set()
-
+                posted = [0]  # batches posted so far
+                chaos = Chaos(replicas, proxy, sink, victim, posted)
+                chaos.start()
                 for b in range(0, len(alerts), BATCH):
-                    n = b // BATCH
-                    if n == KILL_AFTER:
-                        killed_at = time.monotonic()
-                        replicas.kill(victim)
-                    if n == RESTART_AFTER:
-                        threading.Thread(target=restart, daemon=True).start()
                     for am in ams:  # every alert to both, as a Prometheus configured with the pair does
                         status, body = request(am, "POST", "/api/v2/alerts", alerts[b:b + BATCH])
                         assert status == 200, body
-                    time.sleep(0.15)
-                assert restarted.wait(60), "the killed replica did not start again"
+                    posted[0] += 1
+                    time.sleep(BATCH_PAUSE)
+                chaos.join(90)
+                assert chaos.done, f"the kill and restart did not happen: {chaos.error}"
                 settled = wait_settled(replicas.bases[0], token, proxy, sink)
                 records = [request(replicas.bases[0], "GET", f"/api/v1/investigations/{i['id']}", token=token)[1]
                            for i in all_items(replicas.bases[0], token)]
-                return {"proxy": list(proxy.log), "sender_gone": proxy.sender_gone, "sink": list(sink.deliveries), "records": records,
-                        "alerts": alerts, "settled": settled, "seconds": time.monotonic() - started,
-                        "victim": victim,
-                        "killed_at": killed_at, "restart": back}
+                return {"proxy": list(proxy.log), "sender_gone": proxy.sender_gone, "sink": list(sink.deliveries),
+                        "records": records, "alerts": alerts, "settled": settled,
+                        "seconds": time.monotonic() - started, "victim": victim, "killed_at": chaos.killed_at,
+                        "batches_before_kill": chaos.batches_before_kill, "batches": posted[0],
+                        "down_for": chaos.down_for}
         finally:
             replicas.stop()
             (tmp / "replicas.log").write_text("\n".join(replicas.logs))
@@ -237,7 +262,8 @@ def test_two_replicas_behind_an_alertmanager_pair_lose_nothing_when_one_is_kille
     why = f"(replica logs: {tmp_path / 'replicas.log'}; Alertmanager logs: {tmp_path}/am0, am1)"
     assert seen["settled"], f"the stack did not become quiet within {SETTLE:.0f} s {why}"
     stats = verify(seen)
-    print(f"run {run}: {seen['seconds']:.1f} s, {stats['webhooks']} webhooks ({stats['acknowledged']} acknowledged, "
+    print(f"run {run}: {seen['seconds']:.1f} s, replica {seen['victim']} killed after batch {seen['batches_before_kill']}"
+          f" of {seen['batches']} and down {seen['down_for']:.1f} s; {stats['webhooks']} webhooks ({stats['acknowledged']} acknowledged, "
           f"{stats['refused']} to the dead replica), {stats['investigations']} investigations, "
           f"{stats['notifications']} notifications, {stats['resent']} resent by key; slowest webhook "
           f"{max(f.seconds for f in seen['proxy']):.2f} s, {seen['sender_gone']} answered after Alertmanager gave up")
@@ -248,8 +274,10 @@ def verify(seen: dict[str, Any]) -> dict[str, int]:
     outbox saw; returns counts for the log line."""
     records, forwarded, sink, posted = seen["records"], seen["proxy"], seen["sink"], seen["alerts"]
 
-    # the kill happened mid-stream: the victim answered before it and something failed while it was down
-    assert any(f.backend == seen["victim"] and f.status == 200 for f in forwarded)
+    # the kill happened mid-stream: the victim answered webhooks before it, alerts were still being posted,
+    # and webhooks failed while it was down
+    assert any(f.backend == seen["victim"] and f.status == 200 and f.at < seen["killed_at"] for f in forwarded)
+    assert seen["batches_before_kill"] < seen["batches"], "the kill came after the last alert was posted"
     assert any(f.status == 502 for f in forwarded), "no webhook reached the killed replica while it was down"
 
     # every group: exactly one investigation, and it is done
@@ -313,7 +341,10 @@ def small_world() -> dict[str, Any]:
     outbox = [(f"key-{i}-{t}", t, i, "result", "sent") for i in inv.values() for t in ("slack", "webhook")]
     sink = [Delivery({"slack": "/slack", "webhook": "/hook"}[t], key, i, "investigated") for key, t, i, _, _ in outbox]
     sink.append(sink[0])  # a resend: same key
-    return {"records": records, "proxy": forwarded, "sink": sink, "alerts": alerts, "outbox": outbox, "victim": 1}
+    for f in forwarded:
+        f.at = 5.0 if f.status == 502 else 1.0
+    return {"records": records, "proxy": forwarded, "sink": sink, "alerts": alerts, "outbox": outbox, "victim": 0,
+            "killed_at": 4.0, "batches_before_kill": 1, "batches": 2}
 
 
 def test_verify_accepts_a_good_run() -> None:
@@ -356,7 +387,15 @@ def _nothing_refused(w: dict[str, Any]) -> None:
     w["proxy"].pop(1)
 
 
-@pytest.mark.parametrize("spoil", [_second_investigation, _acked_not_stored, _unfinished, _never_acknowledged,
+def _killed_after_the_stream(w: dict[str, Any]) -> None:
+    w["batches_before_kill"] = w["batches"]
+
+
+def _killed_before_it_took_anything(w: dict[str, Any]) -> None:
+    w["killed_at"] = 0.5
+
+
+@pytest.mark.parametrize("spoil", [_killed_after_the_stream, _killed_before_it_took_anything, _second_investigation, _acked_not_stored, _unfinished, _never_acknowledged,
                                    _second_key, _key_without_header, _key_reused, _sent_not_received,
                                    _nothing_refused])
 def test_verify_catches(spoil: Any) -> None:
@@ -364,3 +403,75 @@ def test_verify_catches(spoil: Any) -> None:
     spoil(world)
     with pytest.raises(AssertionError):
         verify(world)
+
+
+# ------------------------------------------------------------------------------ what the HA runs found
+def _webhook(group: str, pods: list[str]) -> dict[str, Any]:
+    from server_harness import webhook_payload
+
+    from sre_expert.server.payload import parse_webhook, redacted
+
+    parsed, errors = parse_webhook(webhook_payload([{"labels": {
+        "alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging", "pod": p}} for p in pods],
+        group_key=group))
+    assert not errors
+    return redacted(parsed)
+
+
+def _keys(dsn: str) -> list[tuple[str, str, str]]:
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+            "SELECT target, root_key, idem_key FROM notifications ORDER BY id")]
+
+
+def test_a_result_queued_late_and_the_next_result_get_different_keys(pg_dsn: str) -> None:
+    """Found by run 1 above: a replica finishes generation 1, an alert of the group arrives (generation 2)
+    before it queues its notifications, then generation 2 finishes with another root cause. Two messages;
+    with the same key the receiver would drop the second as a repeat."""
+    from sre_expert.server.store import open_store
+
+    store = open_store(pg_dsn, owner="replica-a")
+    try:
+        (inv,) = store.ingest(_webhook("g", ["api-1"]))
+        job = store.claim()
+        assert job and job["id"] == inv and store.finish(inv, job["generation"], {"rootCause": {"id": "R1"}})
+        store.ingest(_webhook("g", ["api-1", "api-2"]))  # a new alert: queued again, generation 2
+        store.enqueue_notifications(inv, [("slack", "http://hooks.example/1")], "R1")  # generation 1's, late
+        job = store.claim()
+        assert job and store.finish(inv, job["generation"], {"rootCause": {"id": "R2"}})
+        store.enqueue_notifications(inv, [("slack", "http://hooks.example/1")], "R2")
+    finally:
+        store.close()
+    rows = _keys(pg_dsn)
+    assert [r[1] for r in rows] == ["R1", "R2"]
+    assert len({r[2] for r in rows}) == 2, rows
+
+
+def test_two_replicas_queueing_one_result_at_once_queue_it_once(pg_dsn: str) -> None:
+    """The other half of run 1's finding: two replicas queueing the same result for one investigation at
+    the same moment (one finished generation 1 late, the other generation 2 with the same root cause) make
+    one outbox row per target, not two rows under one key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sre_expert.server.store import open_store
+
+    stores = [open_store(pg_dsn, owner=f"replica-{k}") for k in (0, 1)]
+    try:
+        invs = [stores[0].ingest(_webhook(f"g{i}", ["api-1"]))[0] for i in range(30)]
+        targets = [("slack", "http://hooks.example/1"), ("webhook", "http://hooks.example/2")]
+        for inv in invs:
+            gate = threading.Barrier(2)
+
+            def enqueue(k: int, inv: str = inv) -> int:
+                gate.wait()
+                return stores[k].enqueue_notifications(inv, targets, "R1")
+
+            with ThreadPoolExecutor(2) as pool:
+                assert sum(pool.map(enqueue, (0, 1))) == len(targets), inv
+    finally:
+        for s in stores:
+            s.close()
+    rows = _keys(pg_dsn)
+    assert len(rows) == len(invs) * len(targets)
