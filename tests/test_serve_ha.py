@@ -459,7 +459,7 @@ def test_two_replicas_queueing_one_result_at_once_queue_it_once(pg_dsn: str) -> 
 
     stores = [open_store(pg_dsn, owner=f"replica-{k}") for k in (0, 1)]
     try:
-        invs = [stores[0].ingest(_webhook(f"g{i}", ["api-1"]))[0] for i in range(30)]
+        invs = [stores[0].ingest(_webhook(f"g{i}", [f"api-{i}"]))[0] for i in range(30)]
         targets = [("slack", "http://hooks.example/1"), ("webhook", "http://hooks.example/2")]
         for inv in invs:
             gate = threading.Barrier(2)
