@@ -173,10 +173,12 @@ def fingerprint_of(labels: Mapping[str, str]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
-def idempotency_key(inv_id: str, target: str, kind: str, generation: int) -> str:
-    """Stable per investigation, target, kind and generation: a resend after a crash carries the same key,
-    a new result (a later generation) another one."""
-    data = "\x00".join((inv_id, target, kind, str(generation)))
+def idempotency_key(inv_id: str, target: str, kind: str, generation: int, root_key: str | None = None) -> str:
+    """Stable per investigation, target, kind, generation and root cause: a resend after a crash carries the
+    same key, a new result another one. The root cause is part of it because the generation is read when the
+    notification is queued, and a late-queued result can see the next generation's number."""
+    parts = (inv_id, target, kind, str(generation)) + ((root_key,) if root_key is not None else ())
+    data = "\x00".join(parts)
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
 
@@ -657,7 +659,10 @@ class StoreBase:
         now = self.now()
         n = 0
         with self._tx() as db:
-            row = db.execute("SELECT generation FROM investigations WHERE id=?", (inv_id,)).fetchone()
+            # the row lock (PostgreSQL) serialises two replicas queueing a result for one investigation at once,
+            # so the second sees the first's rows below instead of adding its own under the same key
+            row = db.execute(f"SELECT generation FROM investigations WHERE id=?{self.LOCK_GROUP}",
+                             (inv_id,)).fetchone()
             generation = row[0] if row else 0
             for target, url in targets:
                 seen = db.execute("SELECT 1 FROM notifications WHERE investigation_id=? AND target=? AND "
@@ -667,7 +672,7 @@ class StoreBase:
                 db.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
                            "created_at, updated_at, idem_key) VALUES (?,?,?,?,?,?,?,?,?)",
                            (inv_id, target, url, root_key, "pending", time.time(), now, now,
-                            idempotency_key(inv_id, target, "result", generation)))
+                            idempotency_key(inv_id, target, "result", generation, root_key)))
                 n += 1
             if n:
                 self._announce(db)
