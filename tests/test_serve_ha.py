@@ -1,20 +1,22 @@
 """`serve` in HA, end to end: two `sre-expert serve --demo` replicas on one real PostgreSQL, behind a
 round-robin proxy standing in for the Service, fed by a real Alertmanager HA pair (two Alertmanagers
 gossiping on loopback) to which 1,000 alerts in 100 groups are posted, every alert to both, as Prometheus
-does. Mid-stream one replica is killed with SIGKILL and started again. Once everything is quiet:
+does. Once one replica is busy (it has answered webhooks and notifications are flowing) and while alerts
+are still being posted, it is killed with SIGKILL and started again a second later. Once all is quiet:
 
-- every alert of every webhook a replica answered 200 is stored in its group's investigation (and, since
-  Alertmanager retries what failed, every alert posted is stored);
+- every alert of every webhook a replica answered 200 (the proxy's record) is stored, once, in its group's
+  investigation; since Alertmanager retries what failed, every alert posted is acknowledged in the end;
 - every group has exactly one investigation, though both Alertmanagers may send it and the two replicas
-  may each receive it;
-- every investigation is done;
-- notifications: every one the database records as sent reached the receiver, and the receiver saw
-  nothing else: per (investigation, target, kind) the distinct Idempotency-Keys it received equal the
-  outbox rows recorded as sent, every delivery carries a key, and a key never names two messages. The same
-  key twice is a resend (the replica died between sending and recording), which the receiver drops by key;
-  it is allowed and counted, never a second key.
+  may each receive it; every investigation is done;
+- notifications, in terms of Idempotency-Keys: every outbox row is sent, no two rows share a key, every
+  delivery carries a key, a key never names two messages (target, investigation, kind), and the keys the
+  receiver got are exactly the outbox's, each for the message its row is about. The same key delivered
+  twice is a resend (the replica died between sending and recording it): allowed, counted in the log line,
+  and dropped by a receiver that deduplicates by key. Each investigation has a result row per target
+  (a later root cause of the same group is a new message with its own key).
 
-Three runs in a row, each on a fresh database, each killing the other replica. Select with `-m ha`.
+Three runs in a row, each on a fresh database, alternating the replica killed. Select with `-m ha`. The
+self-tests below spoil a good run's record one way at a time and show `verify` fails on each.
 """
 
 from __future__ import annotations
