@@ -271,7 +271,7 @@ def test_a_version_1_database_gains_notification_kinds(tmp_path: Path) -> None:
     db.close()
     s = Store(str(path))
     try:
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert [(n["target"], n["kind"]) for n in s.get(inv)["notifications"]] == [("slack", "result")]
         ingest(s, [pod_alert("api-1", status="resolved")])
         assert [(n["kind"], n["status"]) for n in s.get(inv)["notifications"]] == [
