@@ -158,7 +158,7 @@ def test_finished_investigations_queue_one_notification_per_target(store: Store)
     finally:
         pool.stop()
     sent: list[tuple[str, dict[str, Any]]] = []
-    notifier = Notifier(store, external_url="https://sre.example.org/", sender=lambda url, body: sent.append((url, body)))
+    notifier = Notifier(store, external_url="https://sre.example.org/", sender=lambda url, body, headers: sent.append((url, body)))
     assert notifier.send_due() == 2
     assert [u for u, _ in sent] == ["http://s", "http://w"]
     slack = sent[0][1]
@@ -190,7 +190,7 @@ def test_a_resolved_group_sends_one_short_resolved_notification_per_target(store
                                                     "name": "api-h2jfc4tw-xsn8x"}})
     store.enqueue_notifications(inv, [("slack", "http://s"), ("webhook", "http://w")], "f1")
     sent: list[tuple[str, dict[str, Any]]] = []
-    notifier = Notifier(store, external_url="https://sre.example.org", sender=lambda url, body: sent.append((url, body)))
+    notifier = Notifier(store, external_url="https://sre.example.org", sender=lambda url, body, headers: sent.append((url, body)))
     assert notifier.send_due() == 2 and [b.get("event") for _, b in sent] == [None, "investigated"]
 
     assert resolve(store, "api-h2jfc4tw-xsn8x", "r") == [inv]
@@ -225,7 +225,7 @@ def test_failed_sends_back_off_exponentially_then_give_up(store: Store) -> None:
     inv = ingest(store, "p", "bo")
     store.enqueue_notifications(inv, [("webhook", "http://127.0.0.1:9/")], None)
 
-    def refuse(url: str, body: dict[str, Any]) -> None:
+    def refuse(url: str, body: dict[str, Any], headers: Any) -> None:
         raise ConnectionRefusedError(111, "Connection refused")
 
     notifier = Notifier(store, external_url=None, base_delay=100.0, max_attempts=3, sender=refuse)

@@ -14,6 +14,8 @@ HELP = """Receive Alertmanager alerts, investigate each alert group, keep the re
 
 Each alert group becomes an investigation: the object the alert names (pod, PVC, node, route, certificate...), the findings about it, the chain down to its root cause, the evidence and the fix. Results are kept in a SQLite file (--db) and served as JSON (/api/v1/...) and as pages (/).
 
+[bold]Replicas on PostgreSQL[/]: `--db postgresql://USER@HOST:5432/DB` (or the env SRE_EXPERT_DB, e.g. from a Kubernetes Secret, which keeps the password out of the command line) lets any number of `serve` replicas share alerts, investigations and notifications; sre-expert creates and migrates the schema itself. It needs the `postgres` extra: `pip install 'sre-expert[postgres]'` (psycopg 3, with libpq).
+
 [bold]Token[/]: set SRE_EXPERT_TOKEN (16+ characters: `openssl rand -hex 32`, or mount it from a Kubernetes Secret). Every request except /healthz and /readyz needs `Authorization: Bearer <token>`; browsers log in once at /login. `--insecure-no-auth` turns auth off, on a loopback address only.
 
 [bold]Point Alertmanager at it[/] (alertmanager.yml; send_resolved closes the investigation):
@@ -41,7 +43,7 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
-    db: Annotated[str, typer.Option("--db", help="SQLite file for alerts, investigations and the notification outbox.")] = "sre-expert.db",
+    db: Annotated[str, typer.Option("--db", envvar="SRE_EXPERT_DB", help="Where alerts, investigations and the notification outbox are kept: a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
     bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz to investigate against.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Investigate against the demo platform.")] = False,
     context: Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")] = None,
@@ -58,6 +60,7 @@ def serve(
     notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
     notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
     header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
+    lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, hidden=True, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
     from .cli import _err
@@ -105,17 +108,17 @@ def serve(
     base = f"http://{shown}:{bound}"
 
     from .server.config import ServeConfig, create_private
-    from .server.store import Store, StoreError
+    from .server.store import StoreError, describe_db, open_store
 
     create_private(db)  # 0600: alert labels and evidence are nobody else's business
     try:  # open (and migrate) the database now, so a bad --db is an error before we listen
-        Store(db).close()
+        open_store(db).close()
     except StoreError as e:
         _err(f"database: {e}")
         raise typer.Exit(2) from None
 
     config = ServeConfig(
-        db_path=db, token=token, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
+        db_path=db, lease_seconds=lease_seconds, token=token, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
         namespaces=tuple(namespace or ()), prometheus=prometheus, workers=workers, max_body=max_body, slack_webhook=slack_webhook,
         webhook=webhook, external_url=external_url or base,
         grafana_url=grafana_url.rstrip("/") if grafana_url else None,
@@ -134,7 +137,7 @@ def serve(
 
     from .server.app import create_app
 
-    print(f"sre-expert serve: listening on {base} (webhook {base}/api/v1/alerts, db {db}, "
+    print(f"sre-expert serve: listening on {base} (webhook {base}/api/v1/alerts, db {describe_db(db)}, "
           f"auth {'OFF' if token is None else 'bearer token'})", flush=True)
     # limit_concurrency: past 1,024 open requests answer 503 at once (Alertmanager retries) instead of
     # queueing without bound

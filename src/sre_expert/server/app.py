@@ -31,7 +31,7 @@ from .config import ServeConfig, create_private
 from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
-from .store import STATUSES, Store
+from .store import STATUSES, StoreBase, open_store
 from .worker import SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
@@ -78,7 +78,7 @@ class Server:
     def __init__(self, config: ServeConfig):
         self.config = config
         self.metrics = Metrics()
-        self.store: Store | None = None
+        self.store: StoreBase | None = None
         self.source = SourceCache(config.make_loader(), config.ttl())
         self.pool: WorkerPool | None = None
         self.notifier: Notifier | None = None
@@ -87,7 +87,7 @@ class Server:
 
     def start(self) -> None:
         create_private(self.config.db_path)
-        self.store = Store(self.config.db_path)
+        self.store = open_store(self.config.db_path, lease=self.config.lease_seconds)
         targets = self.config.targets()
 
         def on_done(inv_id: str, result: dict[str, Any]) -> None:
@@ -407,7 +407,7 @@ def log_received(payload: dict[str, Any], ids: list[str]) -> None:
                  one_line(a.get("fingerprint")), inv)
 
 
-def log_finished(store: Store | None, inv_id: str, status: str) -> None:
+def log_finished(store: StoreBase | None, inv_id: str, status: str) -> None:
     """One INFO line per investigation diagnosed: its id and summary (stored redacted). A failed one
     already has its ERROR line, with the error, from the worker."""
     if status != "done":

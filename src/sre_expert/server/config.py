@@ -15,7 +15,8 @@ DEFAULT_MAX_BODY = 5 * 1024 * 1024  # a group of a few thousand alerts; Alertman
 
 @dataclass(slots=True)
 class ServeConfig:
-    db_path: str = "sre-expert.db"
+    db_path: str = "sre-expert.db"  # a SQLite file, or a postgresql:// DSN (replicas share it)
+    lease_seconds: float = 60.0  # how long a claim outlives a replica that stopped renewing it
     token: str | None = None  # None only with --insecure-no-auth
     bundle: str | None = None
     demo: bool = False
@@ -71,7 +72,7 @@ def create_private(path: str) -> None:
     """Create the SQLite file readable by its owner only (0600) before SQLite opens it: it holds alert
     labels, evidence and cluster names. SQLite gives its -wal and -shm files the database file's mode. An
     existing file keeps its mode (it is the operator's)."""
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not path or path == ":memory:" or path.startswith(("file:", "postgresql://", "postgres://")):
         return
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -17,12 +17,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 
-from .store import LIST_ALERTS, Store
+from .store import LIST_ALERTS, StoreBase
 
 log = logging.getLogger("sre_expert.server")
 EVIDENCE_LINES = 3
@@ -121,11 +121,11 @@ MESSAGES: dict[tuple[str, str], Callable[[dict[str, Any], str | None], dict[str,
 }
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> None:
-    """POST JSON; raises on a non-2xx answer or a network error."""
+def post_json(url: str, body: dict[str, Any], headers: Mapping[str, str] | None = None, timeout: float = 10.0) -> None:
+    """POST JSON (with `headers`, e.g. Idempotency-Key); raises on a non-2xx answer or a network error."""
     data = orjson.dumps(body)
     req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={"Content-Type": "application/json", "User-Agent": "sre-expert"})
+                                 headers={**(headers or {}), "Content-Type": "application/json", "User-Agent": "sre-expert"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the operator configured the URL
         resp.read(65536)
         if not 200 <= resp.status < 300:
@@ -133,10 +133,12 @@ def post_json(url: str, body: dict[str, Any], timeout: float = 10.0) -> None:
 
 
 class Notifier:
-    """The outbox sender thread."""
+    """The outbox sender thread. Each send carries the notification's `Idempotency-Key` header: a replica
+    that dies between sending and marking sent leaves a claim that expires, the message is sent again
+    with the same key, and the receiver can drop the repeat."""
 
-    def __init__(self, store: Store, *, external_url: str | None, base_delay: float = 2.0, max_attempts: int = 6,
-                 sender: Callable[[str, dict[str, Any]], None] = post_json,
+    def __init__(self, store: StoreBase, *, external_url: str | None, base_delay: float = 2.0, max_attempts: int = 6,
+                 sender: Callable[[str, dict[str, Any], Mapping[str, str]], None] = post_json,
                  on_result: Callable[[str, bool], None] | None = None):
         self.store = store
         self.external_url = (external_url or "").rstrip("/") or None
@@ -188,7 +190,7 @@ class Notifier:
             build = MESSAGES[("slack" if n["target"] == "slack" else "webhook", n.get("kind") or "result")]
             body = redact_obj(build(rec, self.link(rec["id"])))
             try:
-                self.sender(n["url"], body)
+                self.sender(n["url"], body, {"Idempotency-Key": n["idempotencyKey"]})
             except Exception as e:
                 err = redact(_error_text(e))[:500]
                 attempts = n["attempts"] + 1

@@ -17,7 +17,7 @@ from typing import Any
 from ..diagnosis.engine import Report, diagnose
 from ..snapshot import Snapshot
 from .investigate import investigate_alerts, investigate_check
-from .store import Store
+from .store import StoreBase
 
 log = logging.getLogger("sre_expert.server")
 LIVE_TTL = 30.0
@@ -93,9 +93,11 @@ def run_job(job: dict[str, Any], snap: Snapshot, report: Report) -> dict[str, An
 
 
 class WorkerPool:
-    """N threads claiming from the store. An exception fails that investigation, never the worker."""
+    """N threads claiming from the store, plus a lease keeper: it renews this replica's claims every third
+    of the lease and queues again the work of replicas whose leases expired. An exception fails that
+    investigation, never the worker."""
 
-    def __init__(self, store: Store, source: SourceCache, workers: int = 2,
+    def __init__(self, store: StoreBase, source: SourceCache, workers: int = 2,
                  on_done: Callable[[str, dict[str, Any]], None] | None = None,
                  on_finished: Callable[[str, str], None] | None = None):
         self.store = store
@@ -112,6 +114,17 @@ class WorkerPool:
             t = threading.Thread(target=self._loop, name=f"sre-expert-worker-{i}", daemon=True)
             t.start()
             self._threads.append(t)
+        keeper = threading.Thread(target=self._keep_leases, name="sre-expert-leases", daemon=True)
+        keeper.start()
+        self._threads.append(keeper)
+
+    def _keep_leases(self) -> None:
+        while not self._stop.wait(max(0.05, self.store.lease / 3)):
+            try:
+                self.store.renew_leases()
+                self.store.requeue_expired()
+            except Exception as e:  # the db is unreachable for a moment: the next round tries again
+                log.error("renewing leases failed: %s", e)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
