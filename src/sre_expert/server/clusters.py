@@ -106,11 +106,11 @@ def from_flags(bundles: Sequence[str], contexts: Sequence[str], *, kubeconfig: s
     return out
 
 
-def check_names(clusters: Sequence[ClusterSource]) -> None:
+def check_names(clusters: Sequence[ClusterSource], where: str = "") -> None:
     seen: set[str] = set()
     for c in clusters:
         if c.name in seen:
-            raise ClusterConfigError(f"cluster {c.name} is named twice; give each cluster once")
+            raise ClusterConfigError(f"{where}cluster {c.name} is named twice; give each cluster once")
         seen.add(c.name)
 
 
@@ -156,7 +156,7 @@ def parse_cluster_file(doc: Any, where: str) -> list[ClusterSource]:
         out.append(ClusterSource(name, bundle=strings["bundle"], demo=demo, context=strings["context"],
                                  kubeconfig=strings["kubeconfig"], namespaces=tuple(n.strip() for n in ns),
                                  prometheus=strings["prometheus"]))
-    check_names(out)
+    check_names(out, f"{where}: ")
     return out
 
 
