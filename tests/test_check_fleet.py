@@ -126,6 +126,13 @@ def test_usage_errors_exit_2(args: tuple[str, ...], message: str, tmp_path: Path
     assert r.returncode == 2 and message in r.stderr, r.stderr
 
 
+def test_clusters_can_be_named(bundles) -> None:
+    r = run("-b", f"staging={bundles['healthy']}", "-b", f"prod={bundles['broken']}", "-o", "json")
+    doc = json.loads(r.stdout)
+    assert list(doc["clusters"]) == ["staging", "prod"] and doc["clusters"]["prod"]["exitCode"] == 1
+    assert run("-b", f"a={bundles['healthy']}", "-b", f"a={bundles['broken']}").returncode == 2
+
+
 def test_a_namespace_no_cluster_holds_is_a_usage_error(bundles) -> None:
     r = run("-b", bundles["healthy"], "-b", bundles["broken"], "-n", "mycure-prodution")
     assert r.returncode == 2 and "namespace mycure-prodution is not in any cluster" in r.stderr

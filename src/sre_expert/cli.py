@@ -235,7 +235,8 @@ def check(
     Components for -c: workloads, networking, storage, nodes, autoscaling, quota, events, gateway, cert-manager, external-secrets, velero, monitoring, policy, argocd, platform.
 
     [bold]Several clusters[/]: [bold]sre-expert check --context prod --context staging[/] (--kubeconfig applies to
-    every context) or [bold]sre-expert check -b prod.tgz -b staging.tgz[/]: each cluster's report under its name,
+    every context) or [bold]sre-expert check -b prod=prod.tgz -b staging=staging.tgz[/] (NAME= is optional: a
+    cluster is named after its context or path otherwise): each cluster's report under its name,
     then a fleet summary, one line per cluster (root causes by severity, its exit status). A cluster that
     cannot be read is reported unreadable and the others are still checked; the exit status is the worst
     cluster's. -o json gives {"clusters": {NAME: {"exitCode", "rootCauses", "error", "report"}}, "exitCode"}.

@@ -65,8 +65,17 @@ class Outcome:
 
 
 def members(bundles: Sequence[str], contexts: Sequence[str]) -> list[Member]:
-    """The members in command-line order; ValueError (a usage error) for a name given twice."""
-    out = [Member(b, bundle=b) for b in bundles] + [Member(c, context=c) for c in contexts]
+    """The members in command-line order, each `NAME=VALUE` or named after its path or context (as `serve`
+    names its clusters); ValueError (a usage error) for a name given twice."""
+    from ..server.clusters import split_named
+
+    out = []
+    for value in bundles:
+        name, path = split_named(value)
+        out.append(Member(name or path, bundle=path))
+    for value in contexts:
+        name, ctx = split_named(value)
+        out.append(Member(name or ctx, context=ctx))
     seen: set[str] = set()
     for m in out:
         if m.name in seen:
