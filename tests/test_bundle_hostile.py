@@ -116,6 +116,32 @@ def test_symlinks_out_of_the_bundle_are_not_followed(tmp_path: Path) -> None:
     assert b"stolen-from-outside" not in render_json(diagnose(snap))
 
 
+def test_logs_are_read_only_from_inside_the_bundle(tmp_path: Path) -> None:
+    """Logs are found when a check asks, by the pod's namespace and name: names taken from the bundle's own
+    objects, so a pod named ".." or a linked folder must not lead the reader out of the bundle."""
+    outside = tmp_path / "home"
+    write(outside / "api.log", "SECRET from outside\n")
+    write(outside / "p/api.log", "SECRET from outside\n")
+    write(tmp_path / "api.log", "SECRET from outside\n")  # logs/../../api.log
+    b = tmp_path / "bundle"
+    write(b / "pods.json", pod_list(pod("a"), pod("..", ".."), pod("p", "linked"), pod("q")))
+    write(b / "bundle.json", CAPTURED)
+    write(b / f"logs/{NS}/a/api.log", "inside\n")
+    (b / "logs/linked").symlink_to(outside, target_is_directory=True)  # a namespace folder that is a link
+    (b / f"logs/{NS}/q").mkdir(parents=True)
+    (b / f"logs/{NS}/q/api.log").symlink_to(outside / "api.log")
+    write(b / f"logs/{NS}/real.log", "a log of the bundle\n")
+    (b / f"logs/{NS}/a/api.previous.log").symlink_to(b / f"logs/{NS}/real.log")  # inside: read
+    snap = load_bundle(b)
+    assert snap.logs(NS, "a", "api") == "inside\n"
+    assert snap.logs(NS, "a", "api", previous=True) == "a log of the bundle\n"
+    assert snap.logs("..", "..", "api") is None
+    assert snap.logs("linked", "p", "api") is None
+    assert snap.logs(NS, "q", "api") is None
+    assert f"logs/{NS}/q/api.log: symbolic link to a file outside the bundle, not followed" in snap.info.warnings
+    assert b"SECRET" not in render_json(diagnose(snap))
+
+
 def test_tar_members_that_are_not_regular_files_are_skipped(tmp_path: Path) -> None:
     archive = tmp_path / "b.tar.gz"
     with tarfile.open(archive, "w:gz") as tf:

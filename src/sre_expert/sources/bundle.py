@@ -91,6 +91,7 @@ class _Accum:
     collector_time: datetime | None = None  # troubleshoot's collector-errors/*.json timestamps
     run_log_tail: bytes | None = None  # sonobuoy's meta/run.log: its last lines carry the time of the run
     file_starts: list[tuple[int, str]] = field(default_factory=list)  # (index in objects of its first, file)
+    log_folders: list[tuple[str, str]] = field(default_factory=list)  # (relative, path) of each logs/ on disk
 
 
 def _clean(obj: dict[str, Any]) -> None:
@@ -643,6 +644,9 @@ def _walk_dir(root: Path, acc: _Accum) -> None:
         child = f"{rel}/{entry.name}" if rel else entry.name
         try:
             if entry.is_dir(follow_symlinks=False):
+                if entry.name == "logs":  # one folder per pod below: listed only for the pods a check asks about
+                    acc.log_folders.append((child, entry.path))
+                    continue
                 if len(stack) >= MAX_DIR_DEPTH:
                     acc.warnings.append(f"{child}: nested deeper than {MAX_DIR_DEPTH} folders, not read")
                     continue
@@ -671,6 +675,68 @@ def _walk_dir(root: Path, acc: _Accum) -> None:
                 acc.warnings.append(f"{child}: not a regular file ({_file_type(st.st_mode)}), not read")
             continue
         _add_file(acc, child, _reader(entry.path, acc, child), st.st_size, entry.path)
+
+
+class _LogFolders:
+    """Container logs of a directory bundle, found when a check asks for them. A 10,000-pod bundle has a
+    folder per pod under logs/: listing them all up front cost about as much as checking the bundle, and
+    checks read the logs of a few failing pods. A pod's folder is listed once, named by _log_key as the
+    walk would have named it, with the walk's rules: no symbolic link out of the bundle, regular files only.
+    A later logs/ folder wins, as a later file did."""
+
+    def __init__(self, roots: list[tuple[str, str]], real_root: str, warnings: list[str]):
+        self.roots = roots
+        self.real_root = real_root
+        self.warnings = warnings
+        self.folders: dict[tuple[str, str], dict[tuple[str, bool], Callable[[], bytes | None]]] = {}
+
+    def __call__(self, ns: str, pod: str, container: str, previous: bool) -> bytes | None:
+        found = self.folders.get((ns, pod))
+        if found is None:
+            found = self.folders[(ns, pod)] = self._list(ns, pod)
+        reader = found.get((container, previous))
+        return reader() if reader else None
+
+    def _list(self, ns: str, pod: str) -> dict[tuple[str, bool], Callable[[], bytes | None]]:
+        if not _one_component(ns) or not _one_component(pod):
+            return {}  # names from the bundle's objects, never a path out of the folder
+        found: dict[tuple[str, bool], Callable[[], bytes | None]] = {}
+        for rel, root in self.roots:  # in walk order: a later one overwrites, as in the walk
+            folder = os.path.join(root, ns, pod)
+            try:
+                if not (stat.S_ISDIR(os.lstat(os.path.join(root, ns)).st_mode)
+                        and stat.S_ISDIR(os.lstat(folder).st_mode)):
+                    continue  # the walk never followed a linked folder
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except (OSError, ValueError):
+                continue
+            for entry in entries:
+                key = _log_key(("logs", ns, pod, entry.name))
+                if key and self._readable(entry, f"{rel}/{ns}/{pod}/{entry.name}"):
+                    found[(key[2], key[3])] = _tail_reader(entry.path)
+        return found
+
+    def _readable(self, entry: os.DirEntry[str], rel: str) -> bool:
+        try:
+            if entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                if os.path.commonpath((self.real_root, target)) != self.real_root:
+                    self.warnings.append(f"{rel}: symbolic link to a file outside the bundle, not followed")
+                    return False
+                mode = os.stat(target).st_mode
+            else:
+                mode = entry.stat(follow_symlinks=False).st_mode
+        except (OSError, ValueError) as e:
+            self.warnings.append(f"{rel}: unreadable ({getattr(e, 'strerror', None) or e})")
+            return False
+        if not stat.S_ISREG(mode):
+            self.warnings.append(f"{rel}: not a regular file ({_file_type(mode)}), not read")
+            return False
+        return True
+
+
+def _one_component(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\0" not in name
 
 
 def _file_type(mode: int) -> str:
@@ -1062,10 +1128,11 @@ def load_bundle(location: str | Path) -> Snapshot:
             collected_kinds=frozenset(acc.kinds | _declared_kinds(acc.meta, acc.warnings)),
         )
         logs = acc.logs
+        folders = _LogFolders(acc.log_folders, os.path.realpath(path), acc.warnings) if acc.log_folders else None
 
         def read_log(ns: str, pod: str, container: str, previous: bool) -> str | None:
             reader = logs.get((ns, pod, container, previous))
-            data = reader() if reader else None
+            data = reader() if reader else folders(ns, pod, container, previous) if folders else None
             return data.decode("utf-8", "replace") if data is not None else None
 
         snap = Snapshot(acc.objects, info, read_log, keys=acc.keys)

@@ -24,6 +24,7 @@ from .meta import (
     number,
     parse_quantity,
     parse_ts,
+    safe_suffix,
 )
 from .workload import Workload
 
@@ -74,6 +75,16 @@ class PlatformBuilder(WorkloadAdders, JobAdders, PodMaker):
         self.objects.append(obj)
         self._by_kind.setdefault(obj["kind"], []).append(obj)
         return obj
+
+    def pod_name(self, namespace: str, base: str, *parts: object) -> str:
+        """`base-xxxxx` as a controller names a pod; on a clash with an existing pod another suffix, as the
+        controller retries (5 letters collide once some thousand pods share a base: a DaemonSet on 2,500 nodes)."""
+        name = f"{base}-{safe_suffix(*parts)}"
+        retry = 0
+        while ("Pod", namespace, name) in self._index:
+            retry += 1
+            name = f"{base}-{safe_suffix(*parts, retry)}"
+        return name
 
     def remove(self, obj: dict[str, Any]) -> None:
         md = obj["metadata"]

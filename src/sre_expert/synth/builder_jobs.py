@@ -16,7 +16,6 @@ from .meta import (
     number,
     owner_reference,
     parse_ts,
-    safe_suffix,
     ts,
 )
 from .workload import Workload
@@ -76,7 +75,7 @@ class JobAdders:
             )
         )
         w = Workload("Job", j)
-        pod_name = f"{name}-{safe_suffix('job', namespace, name)}"
+        pod_name = self.pod_name(namespace, name, "job", namespace, name)
         spec_for_fit = podlib.pod_spec_for(j["spec"]["template"]["spec"], pod_name, namespace, None)
         pod = self._make_pod(
             name=pod_name,

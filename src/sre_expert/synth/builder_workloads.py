@@ -154,8 +154,7 @@ class WorkloadAdders:
         )
         placement = [node] if isinstance(node, str) else list(node or [])
         for i in range(replicas):
-            suffix = safe_suffix("pod", namespace, rs["metadata"]["name"], i)
-            pod_name = f"{rs['metadata']['name']}-{suffix}"
+            pod_name = self.pod_name(namespace, rs["metadata"]["name"], "pod", namespace, rs["metadata"]["name"], i)
             spec_for_fit = podlib.pod_spec_for(rs["spec"]["template"]["spec"], pod_name, namespace, None)
             node_name = self._pick_node(spec_for_fit, placement[i % len(placement)] if placement else None)
             created_i = pod_created_first + timedelta(seconds=i * number("stagger", pod_name, lo=0, hi=4))
@@ -491,7 +490,7 @@ class WorkloadAdders:
         h = workloads.template_hash(template, f"{namespace}/{name}")
         w = Workload("DaemonSet", ds, service_account=sa_obj)
         for node_name in self.daemon_nodes(ds):
-            pod_name = f"{name}-{safe_suffix('ds', namespace, name, node_name)}"
+            pod_name = self.pod_name(namespace, name, "ds", namespace, name, node_name)
             created_i = self._pod_created(created, pod_age, f"{namespace}/{name}/{node_name}")
             w.pods.append(
                 self._make_pod(
