@@ -32,12 +32,13 @@ INSTALL_HINT = ("PostgreSQL server programs (initdb, pg_ctl) not found: run scri
 
 
 def pg_bin_dir() -> Path | None:
-    """Where initdb and pg_ctl are: $SRE_EXPERT_PG_BIN, Debian's /usr/lib/postgresql/N/bin (newest), or PATH."""
+    """Where initdb and pg_ctl are: $SRE_EXPERT_PG_BIN when set (and only there), else Debian's
+    /usr/lib/postgresql/N/bin (newest) or PATH."""
     env = os.environ.get("SRE_EXPERT_PG_BIN")
     candidates = [env] if env else []
-    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
+    candidates += [] if env else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
                          if Path(p).parent.name.isdigit() else 0, reverse=True)
-    found = shutil.which("initdb")
+    found = None if env else shutil.which("initdb")
     if found:
         candidates.append(str(Path(found).resolve().parent))
     for c in candidates:

@@ -1,16 +1,22 @@
-"""serve's SQLite store: durable ingest, dedup by group key and fingerprint, resolve, resume, outbox."""
+"""serve's store: durable ingest, dedup by group key and fingerprint, resolve, resume, outbox.
+
+The contract tests run against both backends (the `store` fixture is parametrized): SQLite keeps every
+guarantee, and PostgreSQL (a throwaway server from pg_harness) proves the same. SQLite-only tests open
+files; PostgreSQL-only ones (migrations, replicas racing) are in test_server_pgstore.py."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import webhook_payload
 
 from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import LIST_ALERTS, SCHEMA_VERSION, Store, StoreError
+from sre_expert.server.store import LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store
 
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
@@ -18,18 +24,32 @@ def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
                        "pod": pod, **extra}, "status": status}
 
 
-def ingest(store: Store, alerts: list[dict], *, group_key: str = "{}:{alertname=\"PodCrashLooping\"}",
+def ingest(store: StoreBase, alerts: list[dict], *, group_key: str = "{}:{alertname=\"PodCrashLooping\"}",
            status: str | None = None) -> list[str]:
     payload, errors = parse_webhook(webhook_payload(alerts, group_key=group_key, status=status))
     assert not errors
     return store.ingest(redacted(payload))
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each backend: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_dsn")
+    return str(tmp_path / "db.sqlite")
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(str(tmp_path / "db.sqlite"))
+def store(db_url: str) -> StoreBase:
+    s = open_store(db_url)
     yield s
     s.close()
+
+
+def sql(store: StoreBase, query: str, params: tuple = ()) -> list[tuple]:
+    """Rows of one query, on either backend (the tests look under the API)."""
+    with store._read() as db:
+        return [tuple(r) for r in db.execute(query, params).fetchall()]
 
 
 def test_database_is_wal_full_sync_and_versioned(tmp_path: Path) -> None:
@@ -45,7 +65,7 @@ def test_database_is_wal_full_sync_and_versioned(tmp_path: Path) -> None:
         Store(str(path))
 
 
-def test_a_new_group_opens_one_queued_investigation(store: Store) -> None:
+def test_a_new_group_opens_one_queued_investigation(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1"), pod_alert("api-2")])
     assert len(ids) == 1 and ids[0].startswith("inv-") and len(ids[0]) == 16
     rec = store.get(ids[0])
@@ -56,7 +76,7 @@ def test_a_new_group_opens_one_queued_investigation(store: Store) -> None:
     assert rec["summary"] == "investigation queued" and rec["report"] is None
 
 
-def test_repeat_of_the_same_group_merges_without_reinvestigating(store: Store) -> None:
+def test_repeat_of_the_same_group_merges_without_reinvestigating(store: StoreBase) -> None:
     first = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     assert store.finish(job["id"], job["generation"], {"summary": "root cause: x"})
@@ -66,7 +86,7 @@ def test_repeat_of_the_same_group_merges_without_reinvestigating(store: Store) -
     assert store.claim() is None
 
 
-def test_a_new_firing_fingerprint_requeues_the_same_investigation(store: Store) -> None:
+def test_a_new_firing_fingerprint_requeues_the_same_investigation(store: StoreBase) -> None:
     first = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     store.finish(job["id"], job["generation"], {"summary": "one pod"})
@@ -78,13 +98,13 @@ def test_a_new_firing_fingerprint_requeues_the_same_investigation(store: Store) 
     assert len(job2["alerts"]) == 2
 
 
-def test_the_same_fingerprint_under_another_group_key_opens_nothing_new(store: Store) -> None:
+def test_the_same_fingerprint_under_another_group_key_opens_nothing_new(store: StoreBase) -> None:
     first = ingest(store, [pod_alert("api-1")], group_key="route-a")
     assert ingest(store, [pod_alert("api-1")], group_key="route-b") == first
     assert store.counts()["queued"] == 1
 
 
-def test_a_known_fingerprint_under_another_group_key_never_merges_or_rewrites_labels(store: Store) -> None:
+def test_a_known_fingerprint_under_another_group_key_never_merges_or_rewrites_labels(store: StoreBase) -> None:
     """Issue 12: a fingerprint is the sender's word. Group B claims group A's fingerprint with other labels
     (and resolves it): A keeps its alert, labels and status; B gets its own investigation."""
     first = ingest(store, [pod_alert("api-1")], group_key="route-a")
@@ -105,7 +125,7 @@ def test_a_known_fingerprint_under_another_group_key_never_merges_or_rewrites_la
     assert store.get(second[0])["status"] == "resolved"
 
 
-def test_a_known_fingerprint_with_new_alerts_under_another_group_key_opens_its_own(store: Store) -> None:
+def test_a_known_fingerprint_with_new_alerts_under_another_group_key_opens_its_own(store: StoreBase) -> None:
     first = ingest(store, [pod_alert("api-1")], group_key="route-a")
     second = ingest(store, [pod_alert("api-1"), pod_alert("api-2")], group_key="route-b")
     assert second != first
@@ -113,7 +133,7 @@ def test_a_known_fingerprint_with_new_alerts_under_another_group_key_opens_its_o
     assert [al["labels"]["pod"] for al in store.get(second[0])["alerts"]] == ["api-1", "api-2"]
 
 
-def test_senders_without_group_keys_still_group_by_fingerprint(store: Store) -> None:
+def test_senders_without_group_keys_still_group_by_fingerprint(store: StoreBase) -> None:
     payload, errors = parse_webhook({**webhook_payload([pod_alert("api-1")]), "groupKey": None})
     assert not errors
     first = store.ingest(redacted(payload))
@@ -122,7 +142,7 @@ def test_senders_without_group_keys_still_group_by_fingerprint(store: Store) -> 
     assert len(store.get(first[0])["alerts"]) == 2
 
 
-def test_resolving_every_alert_closes_the_investigation(store: Store) -> None:
+def test_resolving_every_alert_closes_the_investigation(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1"), pod_alert("api-2")])
     job = store.claim()
     store.finish(job["id"], job["generation"], {"summary": "s"})
@@ -138,13 +158,13 @@ def test_resolving_every_alert_closes_the_investigation(store: Store) -> None:
     assert again != ids and store.get(again[0])["status"] == "queued"
 
 
-def test_resolved_alerts_of_an_unknown_group_open_nothing(store: Store) -> None:
+def test_resolved_alerts_of_an_unknown_group_open_nothing(store: StoreBase) -> None:
     assert ingest(store, [pod_alert("api-9", "resolved")]) == []
     assert store.counts() == {"queued": 0, "running": 0, "done": 0, "failed": 0, "resolved": 0}
     assert store.alert_count() == 1
 
 
-def test_a_result_from_an_outdated_run_never_marks_done(store: Store) -> None:
+def test_a_result_from_an_outdated_run_never_marks_done(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     ingest(store, [pod_alert("api-1"), pod_alert("api-2")])  # requeued while running
@@ -152,7 +172,7 @@ def test_a_result_from_an_outdated_run_never_marks_done(store: Store) -> None:
     assert store.get(ids[0])["status"] == "queued"
 
 
-def test_resolved_while_running_stays_resolved(store: Store) -> None:
+def test_resolved_while_running_stays_resolved(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     ingest(store, [pod_alert("api-1", "resolved")])
@@ -161,7 +181,7 @@ def test_resolved_while_running_stays_resolved(store: Store) -> None:
     assert rec["status"] == "resolved" and rec["summary"] == "late"
 
 
-def test_failure_keeps_the_error_text(store: Store) -> None:
+def test_failure_keeps_the_error_text(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     store.fail(job["id"], job["generation"], "BundleError: cannot read /x")
@@ -170,7 +190,7 @@ def test_failure_keeps_the_error_text(store: Store) -> None:
     assert rec["summary"] == "investigation failed: BundleError: cannot read /x"
 
 
-def test_a_resend_retries_a_failed_investigation(store: Store) -> None:
+def test_a_resend_retries_a_failed_investigation(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     job = store.claim()
     store.fail(job["id"], job["generation"], "OSError: unreachable")
@@ -191,19 +211,19 @@ def test_running_investigations_are_requeued_after_a_crash(tmp_path: Path) -> No
     s2.close()
 
 
-def test_identical_reports_are_stored_once(store: Store) -> None:
+def test_identical_reports_are_stored_once(store: StoreBase) -> None:
     report = {"findings": [{"id": "X"}], "summary": {"critical": 1}}
     for pod in ("a", "b"):
         ingest(store, [pod_alert(pod)], group_key=pod)
         job = store.claim()
         store.finish(job["id"], job["generation"], {"summary": pod, "report": report})
-    assert store._db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 1
+    assert sql(store, "SELECT COUNT(*) FROM reports") == [(1,)]
     items, total = store.list()
     assert total == 2 and all("report" not in i for i in items)
     assert store.get(items[0]["id"])["report"] == report
 
 
-def test_list_filters_pages_and_orders_newest_first(store: Store) -> None:
+def test_list_filters_pages_and_orders_newest_first(store: StoreBase) -> None:
     for i in range(5):
         ingest(store, [pod_alert(f"p{i}")], group_key=f"g{i}")
     job = store.claim()
@@ -214,17 +234,17 @@ def test_list_filters_pages_and_orders_newest_first(store: Store) -> None:
     assert n == 1 and done[0]["alerts"][0]["labels"]["pod"] == "p0"
 
 
-def test_labels_and_annotations_are_redacted_before_they_are_stored(store: Store) -> None:
+def test_labels_and_annotations_are_redacted_before_they_are_stored(store: StoreBase) -> None:
     alert = pod_alert("api-1")
     alert["annotations"] = {"description": "login as admin@example.com with password=hunter2hunter2"}
     ids = ingest(store, [alert])
-    raw = b"".join(bytes(str(r), "utf-8") for r in store._db.execute("SELECT * FROM alerts").fetchall())
+    raw = b"".join(bytes(str(r), "utf-8") for r in sql(store, "SELECT * FROM alerts"))
     assert b"hunter2hunter2" not in raw and b"admin@example.com" not in raw
     text = store.get(ids[0])["alerts"][0]["annotations"]["description"]
     assert "<redacted:" in text
 
 
-def test_outbox_backoff_and_give_up(store: Store) -> None:
+def test_outbox_backoff_and_give_up(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     assert store.enqueue_notifications(ids[0], [("slack", "http://x"), ("webhook", "http://y")], "ROOT-1") == 2
     assert store.enqueue_notifications(ids[0], [("slack", "http://x")], "ROOT-1") == 0  # same root: once
@@ -239,7 +259,7 @@ def test_outbox_backoff_and_give_up(store: Store) -> None:
         ("slack", "failed", 2, "HTTP 500"), ("webhook", "sent", 1, None)]
 
 
-def test_list_items_carry_the_first_alerts_and_the_total(store: Store) -> None:
+def test_list_items_carry_the_first_alerts_and_the_total(store: StoreBase) -> None:
     """A big group (Alertmanager accepts thousands of alerts in one webhook) must not make every list page
     load all of them: list items hold LIST_ALERTS, the record every one (or a slice on demand)."""
     n = LIST_ALERTS * 3 + 7
@@ -278,3 +298,179 @@ def test_a_version_1_database_gains_notification_kinds(tmp_path: Path) -> None:
             ("result", "pending"), ("resolved", "pending")]
     finally:
         s.close()
+
+
+# ---------------------------------------------------------------------------------- schema 4, both backends
+class Clock:
+    """A settable clock for leases (seconds past a fixed instant)."""
+
+    def __init__(self) -> None:
+        self.t = 1_800_000_000.0
+
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+
+def test_the_cluster_label_is_stored_and_filters_lists_and_counts(store: StoreBase) -> None:
+    prod = ingest(store, [pod_alert("a", cluster="prod-eu")], group_key="g-prod")[0]
+    # no common value, but every alert agrees
+    payload, errors = parse_webhook(webhook_payload([pod_alert("b", cluster="staging"),
+                                                     pod_alert("c", cluster="staging")], group_key="g-stg"))
+    payload["commonLabels"].pop("cluster", None)
+    staging = store.ingest(redacted(payload))[0]
+    mixed = ingest(store, [pod_alert("d", cluster="prod-eu"), pod_alert("e", cluster="staging")], group_key="g-mix")[0]
+    none = ingest(store, [pod_alert("f")], group_key="g-none")[0]
+    other = ingest(store, [pod_alert("g", region="r2")], group_key="g-region")[0]
+    assert [store.get(i)["cluster"] for i in (prod, staging, mixed, none)] == ["prod-eu", "staging", None, None]
+    items, total = store.list(cluster="prod-eu")
+    assert total == 1 and [i["id"] for i in items] == [prod] and items[0]["cluster"] == "prod-eu"
+    assert store.counts(cluster="staging")["queued"] == 1 and store.counts()["queued"] == 5
+    # another label names the cluster when the operator says so
+    payload, errors = parse_webhook(webhook_payload([pod_alert("h", region="r2")], group_key="g-region"))
+    # a new firing alert requeues the group: its labels, and so its cluster, are the latest webhook's
+    assert store.ingest(redacted(payload), cluster_label="region") == [other]
+    assert store.get(other)["cluster"] == "r2"
+    payload, errors = parse_webhook(webhook_payload([pod_alert("g", region="r2"), pod_alert("i", region="r2")],
+                                                    group_key="g-region-2"))
+    r2 = store.ingest(redacted(payload), cluster_label="region")[0]
+    assert store.get(r2)["cluster"] == "r2" and store.list(status="queued", cluster="r2")[1] == 2
+    job_ids = set()
+    while (job := store.claim()) is not None:
+        job_ids.add((job["id"], job["cluster"]))
+    assert (prod, "prod-eu") in job_ids and (none, None) in job_ids
+    manual = store.create_manual("lfh-staging", None, cluster="prod-eu")
+    assert store.get(manual)["cluster"] == "prod-eu" and store.counts(cluster="prod-eu")["queued"] == 1
+
+
+def test_one_open_investigation_per_group_key_is_enforced_by_the_database(store: StoreBase) -> None:
+    first = ingest(store, [pod_alert("api-1")], group_key="g")[0]
+    with pytest.raises(Exception) as err:
+        with store._tx() as db:
+            db.execute("INSERT INTO investigations (id, status, trigger, group_key, created_at, updated_at, seq) "
+                       "VALUES ('inv-dup', 'queued', 'alert', 'g', 'x', 'x', 99)")
+    assert store._unique_violation(err.value)
+    ingest(store, [pod_alert("api-1", "resolved")], group_key="g")
+    assert store.get(first)["status"] == "resolved"
+    again = ingest(store, [pod_alert("api-1")], group_key="g")  # a resolved one does not count
+    assert again != [first] and store.get(again[0])["status"] == "queued"
+
+
+def test_a_claim_is_a_lease_that_expires_and_is_requeued(db_url: str) -> None:
+    clock = Clock()
+    a = open_store(db_url, clock=clock, lease=30, owner="replica-a")
+    b = open_store(db_url, clock=clock, lease=30, owner="replica-b")
+    try:
+        inv = ingest(a, [pod_alert("api-1")])[0]
+        job = a.claim()
+        assert job["id"] == inv and b.claim() is None
+        assert sql(a, "SELECT claimed_by, lease_until FROM investigations") == [("replica-a", clock.t + 30)]
+        clock.t += 20
+        assert b.requeue_expired() == 0  # a live lease is a live replica's work
+        assert a.renew_leases() == 1
+        clock.t += 20
+        assert b.requeue_expired() == 0  # renewed: still a's
+        clock.t += 31  # a stopped renewing (it died)
+        assert b.requeue_expired() == 1
+        job_b = b.claim()
+        assert job_b["id"] == inv and job_b["generation"] == job["generation"]
+        # a was only slow: its late result never marks b's claim done
+        assert not a.finish(inv, job["generation"], {"summary": "late"})
+        assert store_status(b, inv) == "running"
+        a.fail(inv, job["generation"], "late failure")
+        assert store_status(b, inv) == "running"
+        assert b.finish(inv, job_b["generation"], {"summary": "b's"})
+        assert store_status(b, inv) == "done"
+        assert sql(b, "SELECT claimed_by, lease_until FROM investigations") == [(None, None)]
+    finally:
+        a.close()
+        b.close()
+
+
+def store_status(store: StoreBase, inv: str) -> str:
+    return store.get(inv, with_report=False)["status"]
+
+
+def test_the_outbox_is_claimed_under_a_lease_with_an_idempotency_key(db_url: str) -> None:
+    clock = Clock()
+    a = open_store(db_url, clock=clock, lease=30, owner="replica-a")
+    b = open_store(db_url, clock=clock, lease=30, owner="replica-b")
+    try:
+        inv = ingest(a, [pod_alert("api-1")])[0]
+        job = a.claim()
+        a.finish(inv, job["generation"], {"summary": "s"})
+        a.enqueue_notifications(inv, [("slack", "http://s"), ("webhook", "http://w")], "ROOT")
+        due_a = a.due_notifications()
+        assert [d["target"] for d in due_a] == ["slack", "webhook"]
+        assert b.due_notifications() == []  # claimed by a
+        assert a.next_notification_at() == clock.t + 30  # the lease ends then
+        keys = {d["target"]: d["idempotencyKey"] for d in due_a}
+        assert len(set(keys.values())) == 2 and all(len(k) == 32 for k in keys.values())
+        a.notification_result(due_a[1]["id"], ok=True, error=None, next_at=None)
+        clock.t += 31  # a died before marking slack sent: b sends it again, with the same key
+        due_b = b.due_notifications()
+        assert [(d["target"], d["idempotencyKey"]) for d in due_b] == [("slack", keys["slack"])]
+        b.notification_result(due_b[0]["id"], ok=True, error=None, next_at=None)
+        # the resolved notification: another kind, another key; the key is stable per generation
+        ingest(a, [pod_alert("api-1", "resolved")])
+        resolved = b.due_notifications()
+        assert {d["kind"] for d in resolved} == {"resolved"} and len(resolved) == 2
+        assert not {d["idempotencyKey"] for d in resolved} & set(keys.values())
+    finally:
+        a.close()
+        b.close()
+
+
+def test_start_recovery_depends_on_the_backend(db_url: str) -> None:
+    """SQLite: one process per file, so at start every running claim is a dead process's. PostgreSQL: other
+    replicas are alive, and only expired leases are taken over."""
+    a = open_store(db_url, owner="replica-a")
+    b = open_store(db_url, owner="replica-b")
+    try:
+        ingest(a, [pod_alert("api-1")])
+        a.claim()
+        assert b.requeue_interrupted() == (1 if db_url.endswith(".sqlite") else 0)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
+    """Files written before clusters and leases open as they are: the columns and the unique index are added."""
+    path = tmp_path / "db.sqlite"
+    s = Store(str(path))
+    inv = ingest(s, [pod_alert("api-1")])[0]
+    s.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX inv_cluster")
+    db.execute("DROP INDEX inv_open_group")
+    for table, col in (("investigations", "cluster"), ("investigations", "claimed_by"),
+                       ("investigations", "lease_until"), ("notifications", "claimed_by"),
+                       ("notifications", "lease_until"), ("notifications", "idem_key")):
+        db.execute(f"ALTER TABLE {table} DROP COLUMN {col}")
+    db.execute("PRAGMA user_version=3")
+    db.commit()
+    db.close()
+    s = Store(str(path))
+    try:
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert s.get(inv)["cluster"] is None and s.claim()["id"] == inv
+        names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert {"inv_cluster", "inv_open_group"} <= names
+    finally:
+        s.close()
+
+
+def test_a_graceful_stop_hands_its_claims_back(db_url: str) -> None:
+    a = open_store(db_url, owner="replica-a")
+    b = open_store(db_url, owner="replica-b")
+    try:
+        mine, theirs = ingest(a, [pod_alert("api-1")], group_key="g1")[0], ingest(a, [pod_alert("api-2")], group_key="g2")[0]
+        assert a.claim()["id"] == mine and b.claim()["id"] == theirs
+        a.enqueue_notifications(mine, [("slack", "http://s")], "R")
+        assert len(a.due_notifications()) == 1 and b.due_notifications() == []
+        assert a.release_claims() == 1
+        assert store_status(b, mine) == "queued" and store_status(b, theirs) == "running"
+        assert b.claim()["id"] == mine and len(b.due_notifications()) == 1
+    finally:
+        a.close()
+        b.close()

@@ -14,7 +14,7 @@ HELP = """Receive Alertmanager alerts, investigate each alert group, keep the re
 
 Each alert group becomes an investigation: the object the alert names (pod, PVC, node, route, certificate...), the findings about it, the chain down to its root cause, the evidence and the fix. Results are kept in a SQLite file (--db) and served as JSON (/api/v1/...) and as pages (/).
 
-[bold]Replicas on PostgreSQL[/]: `--db postgresql://USER@HOST:5432/DB` (or the env SRE_EXPERT_DB, e.g. from a Kubernetes Secret, which keeps the password out of the command line) lets any number of `serve` replicas share alerts, investigations and notifications; sre-expert creates and migrates the schema itself. It needs the `postgres` extra: `pip install 'sre-expert[postgres]'` (psycopg 3, with libpq).
+[bold]Replicas on PostgreSQL[/]: `--db postgresql://USER@HOST:5432/DB` (or the env SRE_EXPERT_DB, e.g. from a Kubernetes Secret, which keeps the password out of the command line) lets any number of `serve` replicas share alerts, investigations and notifications; sre-expert creates and migrates the schema itself. It needs the `postgres` extra: `pip install 'sre-expert\\[postgres]'` (psycopg 3, with libpq).
 
 [bold]Token[/]: set SRE_EXPERT_TOKEN (16+ characters: `openssl rand -hex 32`, or mount it from a Kubernetes Secret). Every request except /healthz and /readyz needs `Authorization: Bearer <token>`; browsers log in once at /login. `--insecure-no-auth` turns auth off, on a loopback address only.
 
@@ -64,7 +64,7 @@ def serve(
     notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
     notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
     header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
-    lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, hidden=True, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
+    lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
     from .cli import _err

@@ -117,6 +117,10 @@ class Server:
         if self.notifier:
             self.notifier.stop()
         if self.store:
+            try:  # a job still running past the pool's stop timeout: handed back, not left to its lease
+                self.store.release_claims()
+            except Exception as e:
+                log.error("releasing claims at stop failed: %s", e)
             counts = self.store.counts()
             self.store.close()
             if self.config.announce:

@@ -195,6 +195,12 @@ class PostgresStore(StoreBase):
             self._all.append(conn)
         return conn
 
+    def _drop(self, conn: Any) -> None:
+        conn.close()
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+
     @contextmanager
     def _conn(self) -> Iterator[Any]:
         """A connection of the pool (at most pool_size at once); a broken one is dropped, not reused."""
@@ -207,12 +213,13 @@ class PostgresStore(StoreBase):
             except queue.Empty:
                 conn = self._connect()
             if conn.closed or conn.broken:
+                self._drop(conn)
                 conn = self._connect()
             try:
                 yield conn
             finally:
                 if conn.closed or conn.broken or self._closed:
-                    conn.close()
+                    self._drop(conn)
                 else:
                     self._free.put(conn)
         finally:

@@ -477,8 +477,11 @@ class StoreBase:
         """Queue again every running investigation whose claim lease has expired (its replica died or hung);
         returns how many. Expired outbox claims need nothing: an expired lease is due again by itself."""
         with self._tx() as db:
+            # rows another replica is updating right now are skipped (the next round sees them): two
+            # replicas requeueing at once never wait on each other, so they cannot deadlock
             n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
-                           "updated_at=? WHERE status='running' AND (lease_until IS NULL OR lease_until<?)",
+                           "updated_at=? WHERE id IN (SELECT id FROM investigations WHERE status='running' AND "
+                           f"(lease_until IS NULL OR lease_until<?){self.SKIP_LOCKED})",
                            (self.now(), self._ts())).rowcount
         if n:
             self._wake()
@@ -492,6 +495,15 @@ class StoreBase:
                            (until, self.owner)).rowcount
             n += db.execute("UPDATE notifications SET lease_until=? WHERE status='pending' AND claimed_by=?",
                             (until, self.owner)).rowcount
+        return n
+
+    def release_claims(self) -> int:
+        """On a graceful stop: this replica's running investigations are queued again and its outbox claims
+        dropped, so other replicas (or the next start) take them at once instead of after the lease."""
+        with self._tx() as db:
+            n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
+                           "updated_at=? WHERE status='running' AND claimed_by=?", (self.now(), self.owner)).rowcount
+            db.execute("UPDATE notifications SET claimed_by=NULL, lease_until=NULL WHERE claimed_by=?", (self.owner,))
         return n
 
     def claim(self) -> dict[str, Any] | None:
