@@ -292,3 +292,37 @@ def test_cluster_file() -> None:
         {"name": "lab", "demo": True}]}, "f")
     assert got == [ClusterSource("prod", context="arn:aws:eks:eu-west-1:1:cluster/prod", namespaces=("a", "b"),
                                  prometheus="http://prometheus:9090"), ClusterSource("lab", demo=True)]
+
+
+# ------------------------------------------------------------------ live contexts
+
+
+def test_serve_reads_each_context_live_and_routes_to_it(bundles, tmp_path: Path) -> None:
+    """`serve --kubeconfig KC --context prod --context staging=stg-ctx`: two API servers, one kubeconfig."""
+    from sre_expert.serve_api import start_server
+
+    from test_check_fleet import multi_kubeconfig
+
+    # a live read's clock is the wall clock: the healthy cluster is captured now, so nothing in it is late
+    now = datetime.now(UTC).replace(microsecond=0)
+    healthy = write_bundle(healthy_platform(PlatformBuilder(now, cluster="staging")), tmp_path / "staging")
+    with start_server(bundles["prod"]) as prod_api, start_server(healthy) as stg_api:
+        kc = multi_kubeconfig(tmp_path / "kubeconfig", {"prod": prod_api.url, "stg-ctx": stg_api.url})
+        base, token, proc = start_serve(tmp_path / "db.sqlite", args=(
+            "--kubeconfig", str(kc), "--context", "prod", "--context", "staging=stg-ctx"),
+            env={"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)})
+        try:
+            ids = {c: post_alert(base, token, crashloop(c), f'{{}}:{{alertname="KubePodCrashLooping", cluster="{c}"}}')
+                   for c in ("prod", "staging")}
+            prod, stg = (wait_for(base, token, ids[c], timeout=120) for c in ("prod", "staging"))
+            clusters = request(base, "GET", "/api/v1/clusters", token=token)[1]["items"]
+        finally:
+            stop_serve(proc)
+        prod_lists = [p for m, p, _ in prod_api.request_log if m == "GET" and p.startswith("/api/v1/pods")]
+        stg_lists = [p for m, p, _ in stg_api.request_log if m == "GET" and p.startswith("/api/v1/pods")]
+    assert [(c["name"], c["source"], c["loaded"]) for c in clusters] == [("prod", "live", True),
+                                                                        ("staging", "live", True)]
+    assert prod["report"]["source"] == stg["report"]["source"] == "live"
+    assert prod["rootCause"]["code"] == "PVC-STORAGECLASS-MISSING"
+    assert stg["status"] == "done" and stg["rootCause"] is None and stg["chain"] == []
+    assert prod_lists and stg_lists  # each cluster was read from its own API server
