@@ -33,6 +33,18 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {"healthy": str(healthy), "broken": str(broken), "missing": str(root / "gone")}
 
 
+FLEET_SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "fleet.schema.json").read_text())
+
+
+def validate_fleet(doc: dict) -> None:
+    """The fleet document against docs/fleet.schema.json, its reports against findings.schema.json."""
+    from referencing import Registry, Resource
+
+    registry = Registry().with_resources([(FLEET_SCHEMA["$id"], Resource.from_contents(FLEET_SCHEMA)),
+                                          (SCHEMA["$id"], Resource.from_contents(SCHEMA))])
+    jsonschema.Draft202012Validator(FLEET_SCHEMA, registry=registry).validate(doc)
+
+
 def run(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
     if home is not None:  # no config file, no kubeconfig of the machine running the tests
@@ -79,6 +91,7 @@ def test_json_has_one_entry_per_cluster_each_the_single_report_contract(bundles)
     assert broken["rootCauses"] == {s: sum(1 for f in roots if f["severity"] == s) for s in ("critical", "warning", "info")}
     for entry in (healthy, broken):
         jsonschema.validate(entry["report"], SCHEMA)
+    validate_fleet(doc)
     alone = run("-b", bundles["broken"], "-o", "json")
     assert broken["report"] == json.loads(alone.stdout)  # unchanged from a single-cluster run
     assert missing == {"readable": False, "exitCode": 2, "rootCauses": None, "report": None,
@@ -171,6 +184,7 @@ def test_contexts_are_read_live_and_an_unreachable_one_is_reported(live_fleet: P
     assert r.returncode == 2, r.stderr
     doc = json.loads(r.stdout)
     assert list(doc["clusters"]) == ["prod", "staging", "down", "nowhere"]
+    validate_fleet(doc)
     prod, staging, down, nowhere = doc["clusters"].values()
     assert prod["report"]["source"] == "live" and prod["exitCode"] == 1
     assert any(f["code"] == "PVC-STORAGECLASS-MISSING" and f["rootCause"] for f in prod["report"]["findings"])
