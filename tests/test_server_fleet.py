@@ -73,6 +73,33 @@ def test_each_alert_is_investigated_against_the_cluster_its_label_names(fleet) -
     assert "CRASHLOOP" not in json.dumps(stg["report"])
 
 
+def test_two_clusters_sending_the_same_group_key_get_one_investigation_each(fleet) -> None:
+    """Each cluster's Alertmanager groups without the cluster label (it sees one cluster): the same alert
+    name gives the same group key from both. They must not merge, while an HA pair's resend still does."""
+    base, token = fleet
+    group = '{}/{severity="critical"}:{alertname="KubePodCrashLooping"}'
+    prod_id = post_alert(base, token, crashloop("prod", pod="api-55wcnlhq-srwsw"), group)
+    stg_id = post_alert(base, token, crashloop("staging", pod="api-55wcnlhq-srwsw"), group)
+    assert prod_id != stg_id
+    assert post_alert(base, token, crashloop("prod", pod="api-55wcnlhq-srwsw"), group) == prod_id  # the HA twin
+    prod, stg = wait_for(base, token, prod_id), wait_for(base, token, stg_id)
+    assert (prod["cluster"], stg["cluster"]) == ("prod", "staging")
+    assert prod["groupKey"] == 'cluster="prod"/' + group and prod["alertsTotal"] == stg["alertsTotal"] == 1
+    assert prod["rootCause"]["code"] == "ESO-TARGET-SECRET-MISSING"  # its container config names a missing Secret
+    assert stg["rootCause"] is None
+
+
+def test_cluster_group_key() -> None:
+    from sre_expert.server.clusters import cluster_group_key
+
+    assert cluster_group_key('{}:{alertname="X"}', "prod", "cluster") == 'cluster="prod"/{}:{alertname="X"}'
+    named = '{}:{alertname="X", cluster="prod"}'
+    assert cluster_group_key(named, "prod", "cluster") == named  # grouped by the label already
+    assert cluster_group_key('{}:{alertname="X"}', None, "cluster") == '{}:{alertname="X"}'
+    assert cluster_group_key(None, "prod", "cluster") is None
+    assert cluster_group_key("{}:{}", 'a"b', "env") == 'env="a\\"b"/{}:{}'
+
+
 @pytest.mark.parametrize("cluster,words", [
     (None, ["no `cluster` label", "2 clusters are configured (prod, staging)", "--cluster-label"]),
     ("qa", ['`cluster`="qa" names no configured cluster', "known clusters: prod, staging"]),

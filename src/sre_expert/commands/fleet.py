@@ -7,7 +7,8 @@ after the other (the time goes to the CPU, and holding several large bundles at 
 
 The exit status is the worst member's: 2 when one is unreadable, else 1 when one reaches --fail-on.
 
-JSON output (`--output json` with several members; a single member keeps the one-report contract):
+JSON output (`--output json` with several members; a single member keeps the one-report contract;
+schema: docs/fleet.schema.json):
 
     {
       "failOn": "warning",

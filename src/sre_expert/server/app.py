@@ -32,7 +32,7 @@ from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
 from .store import STATUSES, StoreBase, open_store
-from .clusters import Clusters, UnknownCluster, route
+from .clusters import Clusters, UnknownCluster, cluster_group_key, route
 from .worker import SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
@@ -230,6 +230,11 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise ApiError(422, "invalid Alertmanager webhook payload", errors)
         assert srv.store is not None
         clean = redacted(payload)
+        if len(srv.clusters.names) > 1:  # one cluster's group must never merge into another's
+            from .store import cluster_of
+
+            cluster = cluster_of(clean, config.cluster_label)
+            clean = {**clean, "groupKey": cluster_group_key(clean.get("groupKey"), cluster, config.cluster_label)}
         async with srv.ingest_slots:
             ids = await run_in_threadpool(lambda: srv.store.ingest(  # type: ignore[union-attr]
                 clean, cluster_label=config.cluster_label))
