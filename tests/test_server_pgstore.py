@@ -290,3 +290,40 @@ def test_a_worker_pool_keeps_its_leases_and_takes_over_a_dead_replicas(pg_dsn: s
             pool_b.stop()
         a.close()
         b.close()
+
+
+def test_sre_expert_db_selects_postgresql_and_a_bad_one_stops_serve_before_it_listens() -> None:
+    """The DSN can come from the environment (a Secret), and an unreachable database is an error at start
+    that never prints the password."""
+    import os
+    import subprocess
+
+    from pg_harness import free_port
+
+    env = {**os.environ, "SRE_EXPERT_TOKEN": "t" * 32,
+           "SRE_EXPERT_DB": f"postgresql://sre:hunter2-secret@127.0.0.1:{free_port()}/sre"}
+    got = subprocess.run([sys.executable, "-m", "sre_expert.cli", "serve", "--demo", "--port", "0"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 2, got.stdout + got.stderr
+    assert "database: postgresql://sre:***@127.0.0.1:" in got.stderr
+    assert "hunter2-secret" not in got.stdout + got.stderr
+
+
+def test_work_queued_by_one_replica_wakes_the_sleepers_of_another(replicas: list[PostgresStore]) -> None:
+    """Without LISTEN/NOTIFY a replica's idle workers would see another replica's alert only at their next
+    poll; the sleeper here would sleep its whole minute."""
+    a, b = replicas[:2]
+    b.wait_for_work(0.01)  # starts b's listener
+    woke = threading.Event()
+
+    def sleeper() -> None:
+        b.wait_for_work(60.0)
+        woke.set()
+
+    t = threading.Thread(target=sleeper, daemon=True)
+    t.start()
+    for i in range(40):  # the sleeper may not be asleep yet when the first one lands: send until it wakes
+        a.ingest(payload(f"wake-{i}", ["api-1"]))
+        if woke.wait(0.5):
+            break
+    assert woke.is_set()

@@ -125,7 +125,8 @@ class Server:
             self.store.close()
             if self.config.announce:
                 left = counts["queued"] + counts["running"]
-                self.config.announce(f"stopped; {left} investigation(s) queued or running will resume on the next start")
+                where = "on the next start" if self.store.exclusive else "on another replica or the next start"
+                self.config.announce(f"stopped; {left} investigation(s) queued or running will resume {where}")
 
     def cluster_rows(self) -> list[dict[str, Any]]:
         """One row per configured cluster for the API and the index: name, source kind, loaded, last load

@@ -3,8 +3,9 @@
 Why PostgreSQL: platform teams run Alertmanager in HA pairs and want more than one `serve`; the store
 must then be shared, and PostgreSQL is the distributed engine they already run. The behaviour is
 `StoreBase`'s (store.py); this file holds only what is PostgreSQL's own: the driver (psycopg 3, loaded
-only when a postgresql:// DSN is used), a small connection pool, the versioned migrations, and the
-dialect words (`FOR UPDATE SKIP LOCKED` on claims, a row lock on the group being merged, a sequence).
+only when a postgresql:// DSN is used), a small connection pool, the versioned migrations, the
+dialect words (`FOR UPDATE SKIP LOCKED` on claims, a row lock on the group being merged, a sequence),
+and LISTEN/NOTIFY, so work one replica queues wakes the idle workers of every other at once.
 
 Migrations are numbered and recorded in `schema_migrations` (version, applied_at). They run in one
 transaction under a transaction-scoped advisory lock, so replicas starting together apply them once;
@@ -25,6 +26,7 @@ from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, d
 
 # pg_advisory_xact_lock key of the migrations: any constant the product owns ("sre-expert" in ASCII, cut)
 MIGRATION_LOCK = 0x7372652D657870
+CHANNEL = "sre_expert_work"  # NOTIFY channel: work was queued (an investigation or a notification)
 POOL_SIZE = 8  # connections per replica: workers, the notifier and the web threads share them
 EXTRA_HINT = "install the PostgreSQL extra: pip install 'sre-expert[postgres]' (psycopg 3; it needs libpq, Debian: libpq5)"
 
@@ -182,6 +184,9 @@ class PostgresStore(StoreBase):
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._listener: threading.Thread | None = None
+        self._listening = threading.Event()
+        self._listener_lock = threading.Lock()
         try:
             with self._conn() as conn:
                 migrate(conn)
@@ -237,6 +242,44 @@ class PostgresStore(StoreBase):
 
     def _unique_violation(self, e: BaseException) -> bool:
         return isinstance(e, self._psycopg.errors.UniqueViolation)
+
+    def _announce(self, db: Any) -> None:
+        db.execute(f"NOTIFY {CHANNEL}")  # delivered at commit; several in one transaction are one
+
+    def wait_for_work(self, timeout: float) -> None:
+        """As StoreBase's, but woken by work any replica queues: one LISTEN connection per replica, started
+        by the first sleeper."""
+        self._ensure_listener()
+        super().wait_for_work(timeout)
+
+    def _ensure_listener(self) -> None:
+        with self._listener_lock:
+            if self._listener is None and not self._closed:
+                self._listener = threading.Thread(target=self._listen, name="sre-expert-pg-listen", daemon=True)
+                self._listener.start()
+        self._listening.wait(5.0)  # a sleeper that starts before LISTEN would miss the first wake-up
+
+    def _listen(self) -> None:
+        """Turn the channel's notifications into local wake-ups; reconnect after a lost connection (the
+        sleepers' own timeout covers the gap)."""
+        while not self._closed:
+            try:
+                conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=10,
+                                             application_name="sre-expert serve (listen)")
+            except self._psycopg.Error:
+                self._listening.set()  # nobody waits for a listener that cannot connect
+                threading.Event().wait(1.0)
+                continue
+            try:
+                conn.execute(f"LISTEN {CHANNEL}")
+                self._listening.set()
+                while not self._closed:  # the timeout lets a closed store's listener end
+                    for _ in conn.notifies(timeout=1.0):
+                        StoreBase._wake(self)
+            except self._psycopg.Error:
+                threading.Event().wait(0.2)
+            finally:
+                conn.close()
 
     def schema_version(self) -> int:
         with self._read() as db:

@@ -284,6 +284,10 @@ class StoreBase:
         """True when `e` is a lost race on a unique key (another replica inserted first)."""
         return False
 
+    def _announce(self, db: Db) -> None:
+        """Inside a transaction that queued work: tell the other replicas when it commits (PostgreSQL
+        NOTIFY). SQLite has no other process to tell."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -385,6 +389,8 @@ class StoreBase:
                            (now, now, inv_id))
                 queued = False
                 announced = self._queue_resolved(db, inv_id, now)
+            if queued or announced:
+                self._announce(db)
         return [inv_id], bool(queued or announced)
 
     def _duplicate_elsewhere(self, db: Db, group_key: str | None, alerts: Sequence[Mapping[str, Any]],
@@ -455,6 +461,7 @@ class StoreBase:
                 "VALUES (?,?,?,?,?,?,?,?)",
                 (inv_id, "queued", "manual", _dumps({"namespace": namespace, "component": component}),
                  now, now, self._next_seq(db), cluster))
+            self._announce(db)
         self._wake()
         return inv_id
 
@@ -469,6 +476,8 @@ class StoreBase:
             n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
                            "updated_at=? WHERE status='running'", (self.now(),)).rowcount
             db.execute("UPDATE notifications SET claimed_by=NULL, lease_until=NULL WHERE claimed_by IS NOT NULL")
+            if n:
+                self._announce(db)
         if n:
             self._wake()
         return n
@@ -483,6 +492,8 @@ class StoreBase:
                            "updated_at=? WHERE id IN (SELECT id FROM investigations WHERE status='running' AND "
                            f"(lease_until IS NULL OR lease_until<?){self.SKIP_LOCKED})",
                            (self.now(), self._ts())).rowcount
+            if n:
+                self._announce(db)
         if n:
             self._wake()
         return n
@@ -504,6 +515,7 @@ class StoreBase:
             n = db.execute("UPDATE investigations SET status='queued', claimed_by=NULL, lease_until=NULL, "
                            "updated_at=? WHERE status='running' AND claimed_by=?", (self.now(), self.owner)).rowcount
             db.execute("UPDATE notifications SET claimed_by=NULL, lease_until=NULL WHERE claimed_by=?", (self.owner,))
+            self._announce(db)
         return n
 
     def claim(self) -> dict[str, Any] | None:
@@ -657,6 +669,8 @@ class StoreBase:
                            (inv_id, target, url, root_key, "pending", time.time(), now, now,
                             idempotency_key(inv_id, target, "result", generation)))
                 n += 1
+            if n:
+                self._announce(db)
         if n:
             self._wake()
         return n
