@@ -27,12 +27,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import pages
 from .auth import COOKIE, LoginThrottle, Sessions, bearer, loopback_host, token_ok
 from .body_limit import TRIPPED, BodyLimit, too_large_message
+from .clusters import Clusters, UnknownCluster, cluster_group_key, route
 from .config import ServeConfig, create_private
 from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
-from .store import STATUSES, StoreBase, open_store
-from .clusters import Clusters, UnknownCluster, cluster_group_key, route
+from .store import STATUSES, StoreBase, cluster_of, open_store
 from .worker import SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
@@ -232,8 +232,6 @@ def create_app(config: ServeConfig) -> FastAPI:
         assert srv.store is not None
         clean = redacted(payload)
         if len(srv.clusters.names) > 1:  # one cluster's group must never merge into another's
-            from .store import cluster_of
-
             cluster = cluster_of(clean, config.cluster_label)
             clean = {**clean, "groupKey": cluster_group_key(clean.get("groupKey"), cluster, config.cluster_label)}
         async with srv.ingest_slots:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -172,11 +172,8 @@ def load_cluster_file(path: str) -> list[ClusterSource]:
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ClusterConfigError(f"--clusters {path}: cannot read it: {first}") from None
-    clusters = parse_cluster_file(doc, path)
-    for c in clusters:
-        if c.kubeconfig:
-            object.__setattr__(c, "kubeconfig", os.path.expanduser(c.kubeconfig))
-    return clusters
+    return [replace(c, kubeconfig=os.path.expanduser(c.kubeconfig)) if c.kubeconfig else c
+            for c in parse_cluster_file(doc, path)]
 
 
 def route(cluster: str | None, names: Sequence[str], label: str) -> str:

@@ -67,15 +67,6 @@ class ServeConfig:
                               kubeconfig=self.kubeconfig, namespaces=self.namespaces, prometheus=self.prometheus,
                               loader=self.loader)]
 
-    def make_loader(self) -> Callable[[], Snapshot]:
-        if self.loader is not None:
-            return self.loader
-        from ..sources.resolve import open_source
-
-        bundle, demo, context, kubeconfig, ns = self.bundle, self.demo, self.context, self.kubeconfig, self.namespaces
-        extra = {"prometheus": self.prometheus} if self.prometheus else {}
-        return lambda: open_source(bundle, demo, context, kubeconfig, namespaces=ns, progress=False, **extra)
-
     def targets(self) -> list[tuple[str, str]]:
         out = []
         if self.slack_webhook:
