@@ -193,6 +193,10 @@ def test_contexts_are_read_live_and_an_unreachable_one_is_reported(live_fleet: P
     assert not down["readable"] and "cannot reach the API server" in down["error"]
     assert not nowhere["readable"] and "nowhere" in nowhere["error"]
     assert "prod" in nowhere["error"] and "staging" in nowhere["error"]  # the contexts it does know
+    # each live read says what it read, on its own line, named
+    read = [line for line in r.stderr.splitlines() if " objects of " in line]
+    assert sorted(line.split(":", 1)[0] for line in read) == ["prod", "staging"], r.stderr
+    assert all(": read " in line for line in read)
 
 
 def test_one_context_keeps_the_single_report(live_fleet: Path, tmp_path: Path) -> None:

@@ -316,7 +316,9 @@ def _check_fleet(bundles: list[str], contexts: list[str], demo: bool, kubeconfig
     def load(m: fleet.Member):
         if m.bundle is not None:
             return open_source(m.bundle, False, progress=False)
-        return open_source(None, False, m.context, kubeconfig_path, namespaces=live_ns, progress=False)
+        # each live read's summary line on stderr, named (no progress bar: they run at once)
+        return open_source(None, False, m.context, kubeconfig_path, namespaces=live_ns,
+                           stream=fleet.NamedLines(m.name, sys.stderr))
 
     outcomes = fleet.check_fleet(members, load, namespaces=namespaces, components=component or (),
                                  severity=severity.value, fail_on=fail_on.value)

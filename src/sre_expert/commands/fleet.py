@@ -27,10 +27,11 @@ schema: docs/fleet.schema.json):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from ..diagnosis.engine import Report, diagnose, exit_status, filter_report
 from ..snapshot import Snapshot
@@ -63,6 +64,30 @@ class Outcome:
     @property
     def readable(self) -> bool:
         return self.report is not None
+
+
+class NamedLines:
+    """A text stream that writes each complete line to `out` as `NAME: line`, one line at a time: the
+    live reads of several clusters report at once on one stderr. Never a terminal, so no progress bar."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, out: IO[str]):
+        self.name, self.out, self._partial = name, out, ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        if lines:
+            with self._lock:
+                self.out.write("".join(f"{self.name}: {line}\n" for line in lines))
+                self.out.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 def members(bundles: Sequence[str], contexts: Sequence[str]) -> list[Member]:
