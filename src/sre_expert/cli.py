@@ -239,7 +239,8 @@ def check(
     cluster is named after its context or path otherwise): each cluster's report under its name,
     then a fleet summary, one line per cluster (root causes by severity, its exit status). A cluster that
     cannot be read is reported unreadable and the others are still checked; the exit status is the worst
-    cluster's. -o json gives {"clusters": {NAME: {"exitCode", "rootCauses", "error", "report"}}, "exitCode"}.
+    cluster's. -o json gives {"failOn", "exitCode", "clusters": {NAME: {"readable", "exitCode", "rootCauses",
+    "error", "report"}}} (docs/fleet.schema.json; each report is the one-cluster contract).
 
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad usage or unreadable input.
     """
