@@ -29,7 +29,7 @@ LISTEN = re.compile(r"listening on (http://\S+?) ")
 START_TIMEOUT = 30.0
 
 
-SOURCE_FLAGS = ("--demo", "--bundle", "-b", "--context", "--kubeconfig")
+SOURCE_FLAGS = ("--demo", "--bundle", "-b", "--context", "--kubeconfig", "--clusters")
 
 
 def start_serve(db_path: str | Path | None, *, args: Iterable[str] = (), env: Mapping[str, str] | None = None,

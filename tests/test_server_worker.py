@@ -288,7 +288,7 @@ def test_an_unexpected_error_is_a_json_500_with_a_redacted_log_line(tmp_path: Pa
     from sre_expert.server.app import create_app
     from sre_expert.server.config import ServeConfig
 
-    def broken(self: Store, *args: Any) -> Any:
+    def broken(self: Store, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk I/O error while writing password=hunter2hunter2")
 
     monkeypatch.setattr(Store, "ingest", broken)

@@ -197,11 +197,21 @@ def _console():
     return Console(highlight=False, file=out, soft_wrap=not out.isatty())
 
 
+FleetBundleOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--bundle", "-b", metavar="PATH", help="Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh "
+                 "support bundle). Repeat it to check several: one report each, then a fleet summary."),
+]
+FleetContextOpt = Annotated[Optional[list[str]], typer.Option(
+    "--context", metavar="NAME", help="Read this kube context live (read-only LISTs). Repeat it to check several "
+                                      "clusters at once (read concurrently): one report each, then a fleet summary.")]
+
+
 @app.command()
 def check(
-    bundle: BundleOpt = None,
+    bundle: FleetBundleOpt = None,
     demo: DemoOpt = False,
-    context: ContextOpt = None,
+    context: FleetContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
     output: ReportOutputOpt = ReportOutput.terminal,
     namespace: Annotated[
@@ -224,6 +234,14 @@ def check(
 
     Components for -c: workloads, networking, storage, nodes, autoscaling, quota, events, gateway, cert-manager, external-secrets, velero, monitoring, policy, argocd, platform.
 
+    [bold]Several clusters[/]: [bold]sre-expert check --context prod --context staging[/] (--kubeconfig applies to
+    every context) or [bold]sre-expert check -b prod=prod.tgz -b staging=staging.tgz[/] (NAME= is optional: a
+    cluster is named after its context or path otherwise): each cluster's report under its name,
+    then a fleet summary, one line per cluster (root causes by severity, its exit status). A cluster that
+    cannot be read is reported unreadable and the others are still checked; the exit status is the worst
+    cluster's. -o json gives {"failOn", "exitCode", "clusters": {NAME: {"readable", "exitCode", "rootCauses",
+    "error", "report"}}} (docs/fleet.schema.json; each report is the one-cluster contract).
+
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad usage or unreadable input.
     """
     from .diagnosis.engine import diagnose, exit_status, filter_report
@@ -233,6 +251,11 @@ def check(
         from .catalogue import catalogue
 
         _known_or_exit(component, sorted({s.component for s in catalogue().values()}), "component", "in the catalogue")
+    bundles, contexts = list(bundle or ()), list(context or ())
+    if len(bundles) > 1 or len(contexts) > 1:
+        raise typer.Exit(_check_fleet(bundles, contexts, demo, kubeconfig, output, namespace, component, severity,
+                                      fail_on, prometheus, brief, full))
+    bundle, context = (bundles[0] if bundles else None), (contexts[0] if contexts else None)
     namespace = list(_live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace).namespaces) or None
     snap = _load(bundle, demo, context, kubeconfig, namespaces=namespace, prometheus=prometheus)
     # A live sweep that may not list Namespaces (a tenant's namespaced Role) cannot tell an empty namespace
@@ -259,6 +282,60 @@ def check(
 
         render_terminal(report, _console(), brief=brief, full=full)
     raise typer.Exit(exit_status(report, fail_on.value))
+
+
+def _check_fleet(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: str | None, output: ReportOutput,
+                 namespace: list[str] | None, component: list[str] | None, severity: Severity, fail_on: FailOn,
+                 prometheus: str | None, brief: bool, full: bool) -> int:
+    """`check` over several clusters (commands/fleet.py); returns the exit status (the worst cluster's)."""
+    from .commands import fleet
+    from .sources.resolve import open_source
+
+    problem = None
+    if demo:
+        problem = "--demo is one cluster: give either --demo or several --bundle/--context"
+    elif bundles and (contexts or kubeconfig):
+        problem = "give either bundles (--bundle) or live clusters (--context/--kubeconfig), not both"
+    elif prometheus:
+        problem = ("--prometheus names one cluster's Prometheus: with several clusters each is read from the "
+                   "bundle's own metrics or, live, through its API server")
+    try:
+        members = fleet.members(bundles, contexts)
+    except ValueError as e:
+        problem = problem or str(e)
+    if problem:
+        _err(problem)
+        return 2
+    # the config file's kubeconfig and namespaces apply to live members; its one context and one
+    # Prometheus describe a single cluster, so they never apply to a fleet
+    kubeconfig_path, namespaces = None, list(namespace or ())
+    if contexts:
+        src = _live_defaults(None, False, contexts[0], kubeconfig, None, namespace)
+        kubeconfig_path, namespaces = src.kubeconfig, list(src.namespaces)
+    live_ns = tuple(namespaces)
+
+    def load(m: fleet.Member):
+        if m.bundle is not None:
+            return open_source(m.bundle, False, progress=False)
+        # each live read's summary line on stderr, named (no progress bar: they run at once)
+        return open_source(None, False, m.context, kubeconfig_path, namespaces=live_ns,
+                           stream=fleet.NamedLines(m.name, sys.stderr))
+
+    outcomes = fleet.check_fleet(members, load, namespaces=namespaces, components=component or (),
+                                 severity=severity.value, fail_on=fail_on.value)
+    missing = fleet.unmatched_namespaces(outcomes, namespaces)
+    if missing:
+        _known_or_exit(missing, sorted(set().union(*(o.namespaces for o in outcomes))), "namespace",
+                       "in any cluster")
+    if output is ReportOutput.json:
+        sys.stdout.buffer.write(fleet.render_fleet_json(outcomes, fail_on.value))
+    elif output in (ReportOutput.junit, ReportOutput.sarif):
+        sys.stdout.buffer.write(fleet.render_fleet_ci(outcomes, output.value, fail_on=fail_on.value))
+    elif output is ReportOutput.markdown:
+        sys.stdout.write(fleet.render_fleet_markdown(outcomes))
+    else:
+        fleet.render_fleet_terminal(outcomes, _console(), brief=brief, full=full)
+    return fleet.fleet_exit(outcomes)
 
 
 def _names(values: list[str] | None, what: str) -> list[str] | None:

@@ -32,7 +32,9 @@ Each alert group becomes an investigation: the object the alert names (pod, PVC,
 
 Cluster state comes from --bundle, --demo, or a live cluster (--context/--kubeconfig, or in-cluster), re-read at most every 30 s.
 
-Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo[/] · [bold]sre-expert serve --context prod --host 0.0.0.0 --slack-webhook https://hooks.slack.com/…[/]
+[bold]Several clusters[/]: repeat --context (or --bundle), or list them in a file (--clusters FILE: `clusters:` with `name` and `context`/`kubeconfig`/`bundle`/`demo`, optional `namespaces`, `prometheus`). Each alert goes to the cluster its `cluster` label names (--cluster-label to use another; set it with Prometheus `external_labels`, and keep it in `group_by` when one Alertmanager serves several clusters); an alert that names no configured cluster fails its investigation with the label and the known clusters, never runs against another. Group keys are qualified by the cluster, so two clusters' identical groups stay apart. The pages and /api/v1/investigations filter with ?cluster=NAME; /api/v1/clusters lists them; POST /api/v1/check takes {"cluster": NAME}.
+
+Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo[/] · [bold]sre-expert serve --context prod --host 0.0.0.0 --slack-webhook https://hooks.slack.com/…[/] · [bold]sre-expert serve --context prod --context staging=kind-staging[/]
 """
 
 
@@ -44,9 +46,11 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
     db: Annotated[str, typer.Option("--db", envvar="SRE_EXPERT_DB", help="Where alerts, investigations and the notification outbox are kept: a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
-    bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz to investigate against.")] = None,
+    bundle: Annotated[Optional[list[str]], typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Investigate against the demo platform.")] = False,
-    context: Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")] = None,
+    context: Annotated[Optional[list[str]], typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
+    clusters_file: Annotated[Optional[str], typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
+    cluster_label: Annotated[str, typer.Option("--cluster-label", metavar="LABEL", help="The alert label naming the cluster an alert is about, with several clusters.")] = "cluster",
     kubeconfig: Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")] = None,
     namespace: Annotated[Optional[list[str]], typer.Option("--namespace", "-n", help="Live: list only these namespaces (repeatable).")] = None,
     prometheus: Annotated[Optional[str], typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for the metric checks (volume, node, error-rate, certificate expiry).")] = None,
@@ -85,12 +89,16 @@ def serve(
     from .cli import _live_defaults
     from .sources.resolve import source_problem
 
-    src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
-    context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
-    problem = source_problem(bundle, demo, context, kubeconfig)
-    if problem:
-        _err(problem)
-        raise typer.Exit(2)
+    bundles, contexts = list(bundle or ()), list(context or ())
+    clusters = _clusters(bundles, contexts, demo, kubeconfig, namespace, prometheus, clusters_file, cluster_label)
+    bundle, context = (bundles[0] if bundles else None), (contexts[0] if contexts else None)
+    if not clusters:
+        src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
+        context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
+        problem = source_problem(bundle, demo, context, kubeconfig)
+        if problem:
+            _err(problem)
+            raise typer.Exit(2)
 
     import socket
 
@@ -123,6 +131,7 @@ def serve(
         webhook=webhook, external_url=external_url or base,
         grafana_url=grafana_url.rstrip("/") if grafana_url else None,
         source_ttl=source_ttl, notify_base_delay=notify_backoff, notify_max_attempts=notify_attempts,
+        clusters=tuple(clusters), cluster_label=cluster_label,
         announce=lambda msg: print(f"sre-expert serve: {msg}", flush=True),
     )
     import logging
@@ -139,6 +148,9 @@ def serve(
 
     print(f"sre-expert serve: listening on {base} (webhook {base}/api/v1/alerts, db {describe_db(db)}, "
           f"auth {'OFF' if token is None else 'bearer token'})", flush=True)
+    if clusters:
+        print(f"sre-expert serve: {len(clusters)} clusters ({', '.join(c.name for c in clusters)}), alerts routed "
+              f"by their `{cluster_label}` label", flush=True)
     # limit_concurrency: past 1,024 open requests answer 503 at once (Alertmanager retries) instead of
     # queueing without bound
     # http: uvicorn's h11 protocol plus a header-read deadline (a client sending headers a byte at a time
@@ -149,3 +161,43 @@ def serve(
                                            limit_concurrency=1024, timeout_graceful_shutdown=10,
                                            http=with_header_timeout(header_timeout)))
     server.run(sockets=[sock])  # SIGTERM/SIGINT: stop accepting, finish requests, stop workers
+
+
+def _clusters(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: str | None,
+              namespace: list[str] | None, prometheus: str | None, clusters_file: str | None,
+              label: str) -> list:
+    """The clusters of a many-cluster serve (server/clusters.py), or [] for the one source of today's flags.
+    Anything that cannot be served is a usage error (exit 2) before we listen."""
+    from .cli import _err, _live_defaults
+    from .server.clusters import ClusterConfigError, from_flags, load_cluster_file
+    from .sources.resolve import source_problem
+
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label):
+        _err(f"--cluster-label {label}: not a Prometheus label name (letters, digits, _)")
+        raise typer.Exit(2)
+    if not clusters_file and len(bundles) <= 1 and len(contexts) <= 1:
+        return []
+    try:
+        if clusters_file:
+            if bundles or contexts or demo or kubeconfig or namespace or prometheus:
+                raise ClusterConfigError("--clusters lists every cluster with its source: give no "
+                                         "--bundle/--demo/--context/--kubeconfig/--namespace/--prometheus beside it")
+            clusters = load_cluster_file(clusters_file)
+        else:
+            if demo:
+                raise ClusterConfigError("--demo is one cluster: list several in a cluster file (--clusters FILE) "
+                                         "with `demo: true` for one of them")
+            src = _live_defaults(None, False, None, kubeconfig, None, namespace) if contexts else None
+            clusters = from_flags(bundles, contexts, kubeconfig=src.kubeconfig if src else None,
+                                  namespaces=src.namespaces if src else (), prometheus=prometheus)
+    except ClusterConfigError as e:
+        _err(str(e))
+        raise typer.Exit(2) from None
+    for c in clusters:
+        problem = source_problem(c.bundle, c.demo, c.context, c.kubeconfig)
+        if problem:
+            _err(f"cluster {c.name}: {problem}")
+            raise typer.Exit(2)
+    return clusters

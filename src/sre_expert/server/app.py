@@ -27,11 +27,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import pages
 from .auth import COOKIE, LoginThrottle, Sessions, bearer, loopback_host, token_ok
 from .body_limit import TRIPPED, BodyLimit, too_large_message
+from .clusters import Clusters, UnknownCluster, cluster_group_key, route
 from .config import ServeConfig, create_private
 from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
-from .store import STATUSES, StoreBase, open_store
+from .store import STATUSES, StoreBase, cluster_of, open_store
 from .worker import SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
@@ -79,7 +80,10 @@ class Server:
         self.config = config
         self.metrics = Metrics()
         self.store: StoreBase | None = None
-        self.source = SourceCache(config.make_loader(), config.ttl())
+        sources = config.cluster_sources()
+        self.clusters = Clusters(sources, {c.name: SourceCache(c.make_loader(), config.ttl(c.live)) for c in sources},
+                                 config.cluster_label)
+        self.source = self.clusters.default  # the first cluster's (the only one, unless several are configured)
         self.pool: WorkerPool | None = None
         self.notifier: Notifier | None = None
         self.ingest_slots = asyncio.Semaphore(max(1, config.max_concurrent_ingest))
@@ -102,7 +106,7 @@ class Server:
             self.metrics.finished(status)
             log_finished(self.store, inv_id, status)
 
-        self.pool = WorkerPool(self.store, self.source, self.config.workers, on_done=on_done,
+        self.pool = WorkerPool(self.store, self.clusters, self.config.workers, on_done=on_done,
                                on_finished=on_finished)
         self.pool.start()
         self.notifier.start()
@@ -124,6 +128,21 @@ class Server:
                 where = "on the next start" if self.store.exclusive else "on another replica or the next start"
                 self.config.announce(f"stopped; {left} investigation(s) queued or running will resume {where}")
 
+    def cluster_rows(self) -> list[dict[str, Any]]:
+        """One row per configured cluster for the API and the index: name, source kind, loaded, last load
+        error (redacted), investigations per status."""
+        from ..safety.redact import redact
+
+        assert self.store is not None
+        rows = []
+        single = len(self.clusters.names) == 1  # it takes every investigation, whatever its label says
+        for c in self.clusters.sources:
+            cache = self.clusters.caches[c.name]
+            rows.append({"name": c.name, "source": c.kind, "loaded": cache.loaded,
+                         "sourceError": redact(cache.last_error) if cache.last_error else None,
+                         "counts": self.store.counts() if single else self.store.counts(cluster=c.name)})
+        return rows
+
     def authorised(self, request: Request, *, allow_cookie: bool) -> bool:
         presented = bearer(request.headers.get("authorization"))
         if presented is None and allow_cookie and self.sessions.valid(request.cookies.get(COOKIE)):
@@ -137,8 +156,9 @@ def create_app(config: ServeConfig) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(srv.start)
-        # load the snapshot now rather than on the first alert (readyz reports it)
-        asyncio.get_running_loop().run_in_executor(None, _preload, srv.source)
+        # load the snapshots now rather than on the first alert (readyz reports them)
+        for cache in srv.clusters.caches.values():
+            asyncio.get_running_loop().run_in_executor(None, _preload, cache)
         try:
             yield
         finally:
@@ -211,14 +231,26 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise ApiError(422, "invalid Alertmanager webhook payload", errors)
         assert srv.store is not None
         clean = redacted(payload)
+        if len(srv.clusters.names) > 1:  # one cluster's group must never merge into another's
+            cluster = cluster_of(clean, config.cluster_label)
+            clean = {**clean, "groupKey": cluster_group_key(clean.get("groupKey"), cluster, config.cluster_label)}
         async with srv.ingest_slots:
-            ids = await run_in_threadpool(lambda: srv.store.ingest(clean))  # type: ignore[union-attr]
+            ids = await run_in_threadpool(lambda: srv.store.ingest(  # type: ignore[union-attr]
+                clean, cluster_label=config.cluster_label))
         srv.metrics.received(len(payload["alerts"]))
         log_received(clean, ids)
         srv.metrics.observe_webhook(time.perf_counter() - started)
         return _json(200, {"accepted": len(payload["alerts"]), "investigations": ids})
 
     # ------------------------------------------------------------------------------ investigations
+    def _cluster_filter(request: Request) -> str | None:
+        """?cluster=NAME: only that cluster's investigations (any name: failed ones keep the unknown name
+        their alerts carried)."""
+        cluster = request.query_params.get("cluster") or None
+        if cluster is not None and len(cluster) > MAX_NAME_CHARS:
+            raise ApiError(422, f"cluster must be at most {MAX_NAME_CHARS} characters")
+        return cluster
+
     def _paging(request: Request) -> tuple[str | None, int, int]:
         q = request.query_params
         status = q.get("status") or None
@@ -236,8 +268,17 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/api/v1/investigations")
     async def list_investigations(request: Request) -> Response:
         status, limit, offset = _paging(request)
-        items, total = await run_in_threadpool(srv.store.list, status, limit, offset)  # type: ignore[union-attr]
+        cluster = _cluster_filter(request)
+        items, total = await run_in_threadpool(lambda: srv.store.list(  # type: ignore[union-attr]
+            status, limit, offset, cluster=cluster))
         return _json(200, {"items": items, "total": total})
+
+    @app.get("/api/v1/clusters")
+    async def list_clusters() -> Response:
+        """The clusters this server investigates: name, source, whether its snapshot is loaded, the
+        investigations per status; and the label that routes alerts to them."""
+        rows = await run_in_threadpool(srv.cluster_rows)
+        return _json(200, {"label": config.cluster_label, "items": rows})
 
     def _alert_paging(request: Request) -> tuple[int | None, int]:
         """?alertsLimit=&alertsOffset= on a record: every alert by default (the contract), a slice on demand."""
@@ -268,18 +309,29 @@ def create_app(config: ServeConfig) -> FastAPI:
         except orjson.JSONDecodeError as e:
             raise ApiError(400, f"the body is not JSON: {e}") from None
         if not isinstance(doc, dict):
-            raise ApiError(422, 'the body must be {"namespace": str|null, "component": str|null}')
-        bad = [k for k in ("namespace", "component") if doc.get(k) is not None and not isinstance(doc.get(k), str)]
+            raise ApiError(422, 'the body must be {"namespace": str|null, "component": str|null, "cluster": str|null}')
+        keys = ("namespace", "component", "cluster")
+        bad = [k for k in keys if doc.get(k) is not None and not isinstance(doc.get(k), str)]
         if bad:
             raise ApiError(422, f"{', '.join(bad)} must be a string or null")
-        long = [k for k in ("namespace", "component") if len(doc.get(k) or "") > MAX_NAME_CHARS]
+        long = [k for k in keys if len(doc.get(k) or "") > MAX_NAME_CHARS]
         if long:
             raise ApiError(422, f"{', '.join(long)} must be at most {MAX_NAME_CHARS} characters")
         from ..safety.redact import redact
 
         # stored and shown like every other string: redacted first
         namespace, component = (redact(doc[k]) if doc.get(k) else None for k in ("namespace", "component"))
-        inv_id = await run_in_threadpool(srv.store.create_manual, namespace, component)  # type: ignore[union-attr]
+        wanted = doc.get("cluster") or None
+        if wanted is not None and wanted not in srv.clusters.names:
+            raise ApiError(422, f"cluster {wanted} is not configured; known clusters: {', '.join(srv.clusters.names)}")
+        try:
+            routed = route(wanted, srv.clusters.names, config.cluster_label)
+            cluster = routed if len(srv.clusters.names) > 1 else wanted  # alone, it needs no name
+        except UnknownCluster:
+            raise ApiError(422, f"several clusters are configured: name one (\"cluster\": "
+                                f"{' or '.join(srv.clusters.names)})") from None
+        inv_id = await run_in_threadpool(lambda: srv.store.create_manual(  # type: ignore[union-attr]
+            namespace, component, cluster=cluster))
         return _json(202, {"id": inv_id})
 
     # ------------------------------------------------------------------------------ health, metrics
@@ -294,16 +346,28 @@ def create_app(config: ServeConfig) -> FastAPI:
             db_ok = srv.store is not None and await run_in_threadpool(srv.store.ping)
         except Exception:
             db_ok = False
-        src_ok = srv.source.loaded
         from ..safety.redact import redact
 
-        error = srv.source.last_error
-        if error and not srv.authorised(request, allow_cookie=True):
-            # /readyz is open (probes carry no token): the message names internal addresses and paths
-            error = error.split(":", 1)[0] + ": details need the token"
-        body = {"status": "ready" if db_ok and src_ok else "not ready", "db": db_ok, "source": src_ok,
-                "sourceError": redact(error) if error else None}
-        return _json(200 if db_ok and src_ok else 503, body)
+        authorised = srv.authorised(request, allow_cookie=True)
+
+        def shown(error: str | None) -> str | None:
+            if error and not authorised:
+                # /readyz is open (probes carry no token): the message names internal addresses and paths
+                error = error.split(":", 1)[0] + ": details need the token"
+            return redact(error) if error else None
+
+        caches = srv.clusters.caches
+        src_ok = srv.source.loaded
+        # several clusters: ready once one of them is loaded (a cluster whose API is down must not stop
+        # the others' alerts from being received); `source` says whether all are
+        ready = db_ok and (src_ok if len(caches) == 1 else any(c.loaded for c in caches.values()))
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "db": db_ok,
+                                "source": all(c.loaded for c in caches.values()),
+                                "sourceError": shown(srv.source.last_error)}
+        if len(caches) > 1:
+            body["clusters"] = {name: {"source": c.loaded, "sourceError": shown(c.last_error)}
+                                for name, c in caches.items()}
+        return _json(200 if ready else 503, body)
 
     @app.get("/metrics")
     async def metrics() -> Response:
@@ -314,8 +378,16 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     async def page_list(request: Request) -> Response:
         status, limit, offset = _paging(request)
-        items, total = await run_in_threadpool(srv.store.list, status, limit, offset)  # type: ignore[union-attr]
-        return _page(pages.render_list(items, total=total, status=status, offset=offset, limit=limit))
+        cluster = _cluster_filter(request)
+
+        def load() -> tuple[list[dict[str, Any]], int, list[tuple[str, int]] | None]:
+            items, total = srv.store.list(status, limit, offset, cluster=cluster)  # type: ignore[union-attr]
+            many = len(srv.clusters.names) > 1
+            return items, total, [(r["name"], sum(r["counts"].values())) for r in srv.cluster_rows()] if many else None
+
+        items, total, clusters = await run_in_threadpool(load)
+        return _page(pages.render_list(items, total=total, status=status, offset=offset, limit=limit,
+                                       cluster=cluster, clusters=clusters))
 
     @app.get("/investigations/{inv_id}", response_class=HTMLResponse)
     async def page_investigation(inv_id: str) -> Response:

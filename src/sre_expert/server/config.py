@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .clusters import ClusterSource
+
 if TYPE_CHECKING:
     from ..snapshot import Snapshot
 
@@ -38,26 +40,32 @@ class ServeConfig:
     source_ttl: float | None = field(default=None)  # None: from the source (live 30 s, bundle/demo forever)
     loader: Callable[[], Snapshot] | None = None  # tests inject a snapshot; else open_source(...)
     announce: Callable[[str], None] | None = None  # the CLI prints start/stop lines through it
+    # several clusters (server/clusters.py): when given, the source fields above are unused
+    clusters: tuple[ClusterSource, ...] = ()
+    cluster_label: str = "cluster"  # the alert label that names the cluster an alert is about
 
     @property
     def live(self) -> bool:
         return not (self.bundle or self.demo)
 
-    def ttl(self) -> float | None:
+    def ttl(self, live: bool | None = None) -> float | None:
+        """Seconds a snapshot is reused: --source-ttl, else 30 s for a live cluster (`live`, by default
+        this config's own source) and forever for a bundle."""
         if self.source_ttl is not None:
             return self.source_ttl if self.source_ttl > 0 else None
         from .worker import LIVE_TTL
 
-        return LIVE_TTL if self.live else None
+        return LIVE_TTL if (self.live if live is None else live) else None
 
-    def make_loader(self) -> Callable[[], Snapshot]:
-        if self.loader is not None:
-            return self.loader
-        from ..sources.resolve import open_source
-
-        bundle, demo, context, kubeconfig, ns = self.bundle, self.demo, self.context, self.kubeconfig, self.namespaces
-        extra = {"prometheus": self.prometheus} if self.prometheus else {}
-        return lambda: open_source(bundle, demo, context, kubeconfig, namespaces=ns, progress=False, **extra)
+    def cluster_sources(self) -> list[ClusterSource]:
+        """The clusters served: those configured, else one made of the source fields (named after the
+        context, the bundle, or "demo"; with one cluster the name routes nothing)."""
+        if self.clusters:
+            return list(self.clusters)
+        name = self.context or self.bundle or ("demo" if self.demo else "default")
+        return [ClusterSource(name, bundle=self.bundle, demo=self.demo, context=self.context,
+                              kubeconfig=self.kubeconfig, namespaces=self.namespaces, prometheus=self.prometheus,
+                              loader=self.loader)]
 
     def targets(self) -> list[tuple[str, str]]:
         out = []

@@ -91,7 +91,8 @@ table.investigations th.when { width: 14.5rem; }
 table.investigations td.state .badge { margin: 0 .2rem .25rem 0; }
 table.investigations td.what { overflow-wrap: anywhere; }
 table.investigations td.what .name { font-weight: 600; }
-table.investigations td.what .scope, table.investigations td.what .id { display: block; }
+table.investigations td.what .scope, table.investigations td.what .id,
+table.investigations td.what .cluster { display: block; }
 table.investigations td.what .id { font-size: .8rem; }
 .nowrap { white-space: nowrap; }
 p.count { margin: .25rem 0 .5rem; }

@@ -222,18 +222,24 @@ def _links(pairs: list[tuple[str, str | None]]) -> str:
 
 
 def render_list(items: list[dict[str, Any]], *, total: int, status: str | None,
-                offset: int = 0, limit: int | None = None) -> str:
-    """The investigations page: filters by status, one row per investigation, newest first as given.
+                offset: int = 0, limit: int | None = None, cluster: str | None = None,
+                clusters: list[tuple[str, int]] | None = None) -> str:
+    """The investigations page: filters by status (and by cluster when `clusters`, the configured ones
+    with their investigation counts, is given), one row per investigation, newest first as given.
 
     offset/limit only draw the "newer/older" links; the caller has already sliced `items`."""
     current = status if status in STATUSES else None
-    filters = ['<li><a href="/"' + (' aria-current="page"' if current is None else "") + ">All</a></li>"]
+    in_cluster = {"cluster": cluster} if cluster else {}
+    all_href = "/?" + urlencode(in_cluster) if cluster else "/"
+    filters = [f'<li><a href="{esc(all_href)}"' + (' aria-current="page"' if current is None else "") + ">All</a></li>"]
     for s in STATUSES:
         cur = ' aria-current="page"' if s == current else ""
-        filters.append(f'<li><a href="/?{esc(urlencode({"status": s}))}"{cur}>{esc(s.capitalize())}</a></li>')
+        filters.append(f'<li><a href="/?{esc(urlencode({**in_cluster, "status": s}))}"{cur}>{esc(s.capitalize())}</a></li>')
     nav = f'<nav aria-label="Filter by status"><ul class="filters">{"".join(filters)}</ul></nav>'
+    if clusters is not None:
+        nav = _cluster_nav(clusters, cluster, current) + nav
 
-    heading = "Investigations" + (f": {current}" if current else "")
+    heading = "Investigations" + (f" in {cluster}" if cluster else "") + (f": {current}" if current else "")
     shown = len(items)
     if shown and (offset or shown < total):
         count = f"Showing {offset + 1}–{offset + shown} of {total}."
@@ -255,9 +261,21 @@ def render_list(items: list[dict[str, Any]], *, total: int, status: str | None,
             '<th scope="col" class="summary">Summary</th><th scope="col" class="when">Updated</th>'
             f'</tr></thead><tbody>{rows}</tbody></table>'
         )
-    pager = _pager(current, offset, limit, shown, total)
+    pager = _pager(current, offset, limit, shown, total, cluster)
     return _doc(f"{heading} · sre-expert", f"<h1>{esc(heading)}</h1>{nav}{body}{pager}",
                 where="Investigations")
+
+
+def _cluster_nav(clusters: list[tuple[str, int]], current: str | None, status: str | None) -> str:
+    """The clusters with their investigation counts, each a filter (keeping the status filter)."""
+    keep = {"status": status} if status else {}
+    links = ['<li><a href="' + esc("/?" + urlencode(keep) if keep else "/") + '"'
+             + (' aria-current="page"' if current is None else "") + ">Every cluster</a></li>"]
+    for name, count in clusters:
+        cur = ' aria-current="page"' if name == current else ""
+        links.append(f'<li><a href="/?{esc(urlencode({"cluster": name, **keep}))}"{cur}>{esc(name)} '
+                     f'<span class="muted">({count})</span></a></li>')
+    return f'<nav aria-label="Filter by cluster"><ul class="filters clusters">{"".join(links)}</ul></nav>'
 
 
 def _list_row(it: dict[str, Any]) -> str:
@@ -275,7 +293,8 @@ def _list_row(it: dict[str, Any]) -> str:
         "<tr>"
         f'<td class="state">{status_badge(status)} {severity_badge(it.get("severity"))}</td>'
         f'<td class="what"><a class="name" href="{esc(href)}">{esc(alert_title(it))}</a>{_alert_count(it)}'
-        f'<span class="scope">{_scope_cell(it.get("scope"))}</span>'
+        + (f'<span class="cluster">cluster <strong>{esc(it["cluster"])}</strong></span>' if it.get("cluster") else "")
+        + f'<span class="scope">{_scope_cell(it.get("scope"))}</span>'
         f'<span class="muted mono id">{esc(it.get("id"))}</span></td>'
         f'<td class="summary">{summary_html}</td>'
         f'<td class="when">{format_time(it.get("updatedAt"))}'
@@ -302,13 +321,16 @@ def _scope_cell(scope: dict[str, Any] | None) -> str:
     return f'<span class="nowrap">{esc(ns)}</span>' + (f" · {esc(obj)}" if obj else "")
 
 
-def _pager(status: str | None, offset: int, limit: int | None, shown: int, total: int) -> str:
+def _pager(status: str | None, offset: int, limit: int | None, shown: int, total: int,
+           cluster: str | None = None) -> str:
     if not limit:
         return ""
     links = []
 
     def href(off: int) -> str:
-        q: dict[str, Any] = {"status": status} if status else {}
+        q: dict[str, Any] = {"cluster": cluster} if cluster else {}
+        if status:
+            q["status"] = status
         if off:
             q["offset"] = off
         q["limit"] = limit
@@ -411,6 +433,7 @@ def _header_facts(record: dict[str, Any], scope: str) -> str:
                         f'<code class="muted">sre-expert runbook show {esc(runbook["id"])}</code>')
     rows = [
         ("Status", status_badge(record.get("status"))),
+        ("Cluster", esc(record.get("cluster"))),
         ("Alert", esc(record.get("alertname")) or esc(alert_title(record))),
         ("Severity", esc(record.get("severity"))),
         ("Trigger", esc(record.get("trigger"))),

@@ -12,12 +12,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..diagnosis.engine import Report, diagnose
 from ..snapshot import Snapshot
 from .investigate import investigate_alerts, investigate_check
 from .store import StoreBase
+
+if TYPE_CHECKING:
+    from .clusters import Clusters
 
 log = logging.getLogger("sre_expert.server")
 LIVE_TTL = 30.0
@@ -97,7 +100,7 @@ class WorkerPool:
     of the lease and queues again the work of replicas whose leases expired. An exception fails that
     investigation, never the worker."""
 
-    def __init__(self, store: StoreBase, source: SourceCache, workers: int = 2,
+    def __init__(self, store: StoreBase, source: SourceCache | Clusters, workers: int = 2,
                  on_done: Callable[[str, dict[str, Any]], None] | None = None,
                  on_finished: Callable[[str, str], None] | None = None):
         self.store = store
@@ -147,12 +150,17 @@ class WorkerPool:
                 continue
             self.run_one(job)
 
+    def _source_for(self, job: dict[str, Any]) -> SourceCache:
+        """The job's cluster's source (server/clusters.py routes it), or the one source this pool has."""
+        pick = getattr(self.source, "for_job", None)
+        return pick(job) if pick is not None else self.source
+
     def run_one(self, job: dict[str, Any]) -> None:
         from ..safety.redact import redact
 
         inv_id, gen = job["id"], job["generation"]
         try:
-            snap, report = self.source.get()
+            snap, report = self._source_for(job).get()
             result = run_job(job, snap, report)
         except Exception as e:
             error = redact(f"{type(e).__name__}: {e}")[:2000]

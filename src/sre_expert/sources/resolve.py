@@ -50,17 +50,19 @@ def open_source(
     namespaces: Iterable[str] = (),
     progress: bool = True,
     prometheus: str | None = None,
+    stream: IO[str] | None = None,
 ) -> Snapshot:
     """The Snapshot for these options. Raises BundleError (LiveSourceError for clusters) with a message.
 
     `namespaces` limits a live sweep to those namespaces (a Role there is enough; cluster-scoped kinds
     that are forbidden become collection errors). With `progress`, a live sweep shows a bar on stderr
-    when it is a terminal, and a one-line summary of what was read.
+    when it is a terminal, and a one-line summary of what was read; `stream` takes them instead of stderr
+    (several clusters read at once each have their own).
 
     Metrics (`snap.metrics`): from `prometheus` (a URL) when given, queried at the snapshot's time; else a
     bundle's own metrics/metrics.json; else, live, the cluster's Prometheus through the API server's
     service proxy; else a MetricSet saying there is no source, which the diagnosis reports as not checked."""
-    snap = _objects(bundle, demo, context, kubeconfig, namespaces, progress)
+    snap = _objects(bundle, demo, context, kubeconfig, namespaces, (stream or sys.stderr) if progress else None)
     _attach_metrics(snap, prometheus, context, kubeconfig)
     return snap
 
@@ -83,7 +85,7 @@ def _attach_metrics(snap: Snapshot, prometheus: str | None, context: str | None,
 
 
 def _objects(bundle: str | None, demo: bool, context: str | None, kubeconfig: str | None,
-             namespaces: Iterable[str], progress: bool) -> Snapshot:
+             namespaces: Iterable[str], stream: IO[str] | None) -> Snapshot:
     if bundle and demo:
         raise BundleError("give either --bundle or --demo, not both")
     if (bundle or demo) and (context or kubeconfig):
@@ -93,7 +95,7 @@ def _objects(bundle: str | None, demo: bool, context: str | None, kubeconfig: st
     if bundle:
         return load_bundle(bundle)
     if context or kubeconfig or live_configured():
-        return _live(context, kubeconfig, tuple(namespaces), sys.stderr if progress else None)
+        return _live(context, kubeconfig, tuple(namespaces), stream)
     raise BundleError(
         "no source: pass --bundle PATH (a directory or .tar.gz of `kubectl get -o json` output) "
         "or --demo for the bundled demo platform, or --context/--kubeconfig for a live cluster "
