@@ -45,8 +45,9 @@ NAMESPACES = ("lfh-staging", "mycure-production", "monitoring", "argocd", "kyver
 PODS_PER_GROUP = 10  # 10 alert names x 10 namespaces x 10 pods = 1,000 alerts in 100 groups
 BATCH = 50  # alerts per POST to each Alertmanager (Prometheus batches its sends too)
 BATCH_PAUSE = 0.3  # seconds between batches: the 20 batches take about 6 s
-KILL_WHEN_ACKED, KILL_WHEN_SENT = 30, 20  # the victim is killed once it took this many webhooks and
+KILL_WHEN_ACKED, KILL_WHEN_SENT = 20, 10  # the victim is killed once it took this many webhooks and
 RESTART_AFTER = 1.0  # ... the receiver got this many notifications; it is started again this long after
+HOLD_AT = 15  # batches posted before the rest wait for the kill (a loaded machine is slow to get busy)
 SETTLE = 60.0  # seconds the stack has to become quiet after the last batch
 SINK_DELAY = 0.05  # seconds the receiver takes to answer: a kill then often lands mid-send
 LEASE = 3.0  # seconds a dead replica's claims last before the other takes them (default 60)
@@ -165,6 +166,7 @@ class Chaos(threading.Thread):
         self.batches_before_kill = 0
         self.down_for = 0.0
         self.done = False
+        self.killed = threading.Event()
         self.error = ""
 
     def run(self) -> None:
@@ -175,12 +177,14 @@ class Chaos(threading.Thread):
             self.batches_before_kill = self.posted[0]
             self.killed_at = time.monotonic()
             self.replicas.kill(self.victim)
+            self.killed.set()
             time.sleep(RESTART_AFTER)
             self.proxy.set_backend(self.victim, self.replicas.start(self.victim))
             self.down_for = time.monotonic() - self.killed_at
             self.done = True
         except BaseException as e:  # noqa: BLE001 - reported by the test
             self.error = f"{type(e).__name__}: {e}"
+            self.killed.set()
 
 
 def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
@@ -203,6 +207,8 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
                 chaos = Chaos(replicas, proxy, sink, victim, posted)
                 chaos.start()
                 for b in range(0, len(alerts), BATCH):
+                    if posted[0] == HOLD_AT:  # the last batches wait for the kill: it falls mid-stream
+                        chaos.killed.wait(60)
                     for am in ams:  # every alert to both, as a Prometheus configured with the pair does
                         status, body = request(am, "POST", "/api/v2/alerts", alerts[b:b + BATCH])
                         assert status == 200, body
