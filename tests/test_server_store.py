@@ -291,7 +291,7 @@ def test_a_version_1_database_gains_notification_kinds(tmp_path: Path) -> None:
     db.close()
     s = Store(str(path))
     try:
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert [(n["target"], n["kind"]) for n in s.get(inv)["notifications"]] == [("slack", "result")]
         ingest(s, [pod_alert("api-1", status="resolved")])
         assert [(n["kind"], n["status"]) for n in s.get(inv)["notifications"]] == [
@@ -325,11 +325,14 @@ def test_the_cluster_label_is_stored_and_filters_lists_and_counts(store: StoreBa
     items, total = store.list(cluster="prod-eu")
     assert total == 1 and [i["id"] for i in items] == [prod] and items[0]["cluster"] == "prod-eu"
     assert store.counts(cluster="staging")["queued"] == 1 and store.counts()["queued"] == 5
-    # another label names the cluster when the operator says so
+    # another label names the cluster when the operator says so; the cluster is part of a group's identity,
+    # so the same group key read with another cluster label is another cluster's group (schema 5)
     payload, errors = parse_webhook(webhook_payload([pod_alert("h", region="r2")], group_key="g-region"))
-    # a new firing alert requeues the group: its labels, and so its cluster, are the latest webhook's
-    assert store.ingest(redacted(payload), cluster_label="region") == [other]
-    assert store.get(other)["cluster"] == "r2"
+    regional = store.ingest(redacted(payload), cluster_label="region")
+    assert regional != [other] and store.get(regional[0])["cluster"] == "r2" and store.get(other)["cluster"] is None
+    payload, errors = parse_webhook(webhook_payload([pod_alert("h", region="r2"), pod_alert("j", region="r2")],
+                                                    group_key="g-region"))
+    assert store.ingest(redacted(payload), cluster_label="region") == regional  # and it merges there
     payload, errors = parse_webhook(webhook_payload([pod_alert("g", region="r2"), pod_alert("i", region="r2")],
                                                     group_key="g-region-2"))
     r2 = store.ingest(redacted(payload), cluster_label="region")[0]
@@ -434,7 +437,7 @@ def test_start_recovery_depends_on_the_backend(db_url: str) -> None:
         b.close()
 
 
-def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
+def test_a_version_3_sqlite_file_gains_the_current_schema(tmp_path: Path) -> None:
     """Files written before clusters and leases open as they are: the columns and the unique index are added."""
     path = tmp_path / "db.sqlite"
     s = Store(str(path))
@@ -442,7 +445,7 @@ def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
     s.close()
     db = sqlite3.connect(path)
     db.execute("DROP INDEX inv_cluster")
-    db.execute("DROP INDEX inv_open_group")
+    db.execute("DROP INDEX inv_open_cluster_group")
     for table, col in (("investigations", "cluster"), ("investigations", "claimed_by"),
                        ("investigations", "lease_until"), ("notifications", "claimed_by"),
                        ("notifications", "lease_until"), ("notifications", "idem_key")):
@@ -452,10 +455,10 @@ def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
     db.close()
     s = Store(str(path))
     try:
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert s.get(inv)["cluster"] is None and s.claim()["id"] == inv
         names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert {"inv_cluster", "inv_open_group"} <= names
+        assert {"inv_cluster", "inv_open_cluster_group"} <= names
     finally:
         s.close()
 
@@ -540,10 +543,10 @@ def test_a_version_4_sqlite_file_gains_dedup_per_cluster_with_its_rows(tmp_path:
     """A schema 4 file (unique open group key across clusters) opens as schema 5 with every row kept."""
     path = tmp_path / "db.sqlite"
     s = Store(str(path))
-    prod = ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP)[0]
     done = ingest(s, [pod_alert("api-9", cluster="prod")], group_key="g-done")[0]
     job = s.claim()
     s.finish(job["id"], job["generation"], {"summary": "s"})
+    prod = ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP)[0]
     s.enqueue_notifications(prod, [("slack", "http://s")], "ROOT")
     s.close()
     db = sqlite3.connect(path)
