@@ -186,10 +186,11 @@ def test_claims_by_many_threads_of_many_replicas_never_hand_an_investigation_twi
 
 def test_two_replicas_receiving_the_same_group_at_once_open_one_investigation(
         replicas: list[PostgresStore]) -> None:
-    """An HA Alertmanager pair sends each group from both members: 200 races, one investigation each."""
+    """An HA Alertmanager pair sends each group from both members: 200 races, one investigation each
+    (half of the groups name their cluster: the dedup key is the cluster and the group key)."""
     a, b = replicas[:2]
     for i in range(200):
-        body = payload(f"ha-{i}", [f"api-{i}", f"web-{i}"])
+        body = payload(f"ha-{i}", [f"api-{i}", f"web-{i}"], cluster="prod" if i % 2 else None)
         got = race(2, lambda k, body=body: (a, b)[k].ingest(body))
         assert got[0] == got[1] and len(got[0]) == 1, (i, got)
     rows = raw(a._dsn, "SELECT group_key, COUNT(*), SUM(generation) FROM investigations GROUP BY group_key")
