@@ -10,12 +10,13 @@ Dedup: one open (not resolved) investigation per cluster and Alertmanager group 
 partial unique index, so two replicas receiving the same group from an HA Alertmanager pair open one
 investigation (the loser of the race retries and merges), while two clusters' Alertmanagers, which
 group without the cluster label and so send the same key, get one each. The cluster is the webhook's
-(`cluster_of`); alerts that name none are a cluster of their own. A webhook for an open group merges its alerts in and
-queues a re-investigation only when a fingerprint starts firing that was not firing before (or when
-the investigation had failed: Alertmanager's resend is then a retry). The same firing alerts (same
-fingerprints and labels) arriving from the same cluster under another group key (one alert, two
-routes) open nothing new, also when both arrive at once at two replicas (PostgreSQL serialises ingests
-whose firing fingerprints overlap); a
+(`cluster_of`); alerts that name none are a cluster of their own, so a group whose alerts stop agreeing
+on the cluster continues as another group (not handled: the first stays open until a webhook naming
+its cluster again resolves it). A webhook for an open group merges its alerts in and queues a re-investigation only when
+a fingerprint starts firing that was not firing before (or when the investigation had failed:
+Alertmanager's resend is then a retry). The same firing alerts (same fingerprints and labels) arriving
+from the same cluster under another group key (one alert, two routes) open nothing new, also when both
+arrive at once at two replicas (PostgreSQL serialises ingests whose firing fingerprints overlap); a
 payload that only shares fingerprints with another group never merges into it or rewrites its labels
 (fingerprints are the sender's word). When every alert of an investigation is resolved, it is closed
 (status resolved, resolvedAt) and, in the same transaction, each notification target that was sent
