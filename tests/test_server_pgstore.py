@@ -115,16 +115,26 @@ def test_a_version_2_database_gains_dedup_per_cluster_with_its_rows(pg_dsn: str)
         conn.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
                      "created_at, updated_at, idem_key) VALUES ('inv-000000000002', 'slack', 'http://s', 'R', "
                      "'sent', 0, 'x', 'x', 'k')")
+        # version 2's serve qualified group keys by the cluster when it served several
+        conn.execute("INSERT INTO investigations (id, status, trigger, group_key, created_at, updated_at, seq, "
+                     "cluster) VALUES ('inv-000000000003', 'done', 'alert', 'cluster=\"staging\"/shared', 'x', "
+                     "'x', nextval('investigations_seq'), 'staging')")
+        conn.execute("INSERT INTO alerts (investigation_id, fingerprint, group_key, status, labels, annotations, "
+                     "received_at, updated_at) VALUES ('inv-000000000003', 'fp2', 'cluster=\"staging\"/shared', "
+                     "'firing', '{\"pod\": \"api-1\", \"cluster\": \"staging\"}', '{}', 'x', 'x')")
     s = PostgresStore(pg_dsn)
     try:
-        assert s.schema_version() == PG_SCHEMA_VERSION == 3
+        assert s.schema_version() == PG_SCHEMA_VERSION == 4
         indexes = {r[0] for r in raw(pg_dsn, "SELECT indexname FROM pg_indexes WHERE tablename='investigations'")}
         assert "inv_open_cluster_group" in indexes and "inv_open_group" not in indexes
         rec = s.get("inv-000000000002")
         assert rec["cluster"] == "prod" and rec["alertsTotal"] == 1 and len(rec["notifications"]) == 1
+        assert s.get("inv-000000000003")["groupKey"] == "shared"  # as Alertmanager sent it
+        assert raw(pg_dsn, "SELECT DISTINCT group_key FROM alerts") == [("shared",)]
         assert s.ingest(payload("shared", ["api-1"], cluster="prod")) == ["inv-000000000002"]
-        (stg,) = s.ingest(payload("shared", ["api-1"], cluster="staging"))
-        assert stg != "inv-000000000002" and s.get(stg)["groupKey"] == "shared"
+        assert s.ingest(payload("shared", ["api-1"], cluster="staging")) == ["inv-000000000003"]
+        (qa,) = s.ingest(payload("shared", ["api-1"], cluster="qa"))
+        assert qa not in ("inv-000000000002", "inv-000000000003") and s.get(qa)["groupKey"] == "shared"
     finally:
         s.close()
 

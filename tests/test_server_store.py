@@ -16,7 +16,8 @@ from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import webhook_payload
 
 from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store
+from sre_expert.server.store import (LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store,
+                                     unqualified_group_key)
 
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
@@ -548,6 +549,11 @@ def test_a_version_4_sqlite_file_gains_dedup_per_cluster_with_its_rows(tmp_path:
     s.finish(job["id"], job["generation"], {"summary": "s"})
     prod = ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP)[0]
     s.enqueue_notifications(prod, [("slack", "http://s")], "ROOT")
+    # schema 4's serve, serving several clusters, qualified group keys by the cluster
+    stg = ingest(s, [pod_alert("api-1", cluster="staging")], group_key='cluster="staging"/' + SHARED_GROUP)[0]
+    gone = ingest(s, [pod_alert("api-2", cluster="staging")], group_key='cluster="staging"/{}:{x="1"}')[0]
+    ingest(s, [pod_alert("api-2", "resolved", cluster="staging")], group_key='cluster="staging"/{}:{x="1"}')
+    twin = ingest(s, [pod_alert("api-3", cluster="prod")], group_key='cluster="prod"/' + SHARED_GROUP)[0]
     s.close()
     db = sqlite3.connect(path)
     db.execute("DROP INDEX inv_open_cluster_group")  # the schema 4 index: one open group key, whatever the cluster
@@ -561,13 +567,32 @@ def test_a_version_4_sqlite_file_gains_dedup_per_cluster_with_its_rows(tmp_path:
         assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "inv_open_cluster_group" in names and "inv_open_group" not in names
-        assert s.counts() == {"queued": 1, "running": 0, "done": 1, "failed": 0, "resolved": 0}
+        assert s.counts() == {"queued": 3, "running": 0, "done": 1, "failed": 0, "resolved": 1}
         assert s.get(done)["summary"] == "s" and len(s.get(prod)["notifications"]) == 1
+        # the group keys are Alertmanager's again (open or resolved), but for an open one whose plain key
+        # was open already in its cluster: two open investigations of one group are never made
+        assert [s.get(i)["groupKey"] for i in (prod, stg, gone, twin)] == [
+            SHARED_GROUP, SHARED_GROUP, '{}:{x="1"}', 'cluster="prod"/' + SHARED_GROUP]
+        assert sql(s, "SELECT group_key FROM alerts WHERE investigation_id=?", (stg,)) == [(SHARED_GROUP,)]
         assert ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP) == [prod]
-        stg = ingest(s, [pod_alert("api-1", cluster="staging")], group_key=SHARED_GROUP)
-        assert stg != [prod] and s.get(stg[0])["groupKey"] == SHARED_GROUP
+        assert ingest(s, [pod_alert("api-1", cluster="staging")], group_key=SHARED_GROUP) == [stg]
+        assert ingest(s, [pod_alert("api-1", cluster="qa")], group_key=SHARED_GROUP) not in ([prod], [stg])
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("key,cluster,plain", [
+    ('cluster="prod"/{}/{severity="critical"}:{alertname="X"}', "prod", '{}/{severity="critical"}:{alertname="X"}'),
+    ('k8s_cluster="eu-prod"/{}:{}', "eu-prod", "{}:{}"),
+    ('env="a\\"b"/{}:{}', 'a"b', "{}:{}"),  # the quoting schema 4 used
+    ('cluster="prod"/{}:{}', "staging", None),  # another cluster's prefix
+    ('{}:{cluster="prod"}', "prod", None),  # Alertmanager's own key, grouped by the label
+    ('{}/{a="b"}:{cluster="prod"/x}', "prod", None),
+    ('cluster="prod"/', "prod", None),
+    ('not a label="prod"/{}:{}', "prod", None),
+])
+def test_unqualified_group_key(key: str, cluster: str, plain: str | None) -> None:
+    assert unqualified_group_key(key, cluster) == plain
 
 
 def test_two_results_notified_at_one_generation_get_two_idempotency_keys(db_url: str) -> None:

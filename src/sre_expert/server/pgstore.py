@@ -8,9 +8,9 @@ dialect words (`FOR UPDATE SKIP LOCKED` on claims, a row lock on the group being
 advisory locks that serialise ingests of the same alerts,
 and LISTEN/NOTIFY, so work one replica queues wakes the idle workers of every other at once.
 
-Migrations are numbered and recorded in `schema_migrations` (version, applied_at). They run in one
-transaction under a transaction-scoped advisory lock, so replicas starting together apply them once;
-a database newer than this code is refused.
+Migrations are numbered and recorded in `schema_migrations` (version, applied_at); a version may carry a
+data step in Python (`MIGRATION_STEPS`). They run in one transaction under a transaction-scoped
+advisory lock, so replicas starting together apply them once; a database newer than this code is refused.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db
+from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db, unqualify_group_keys
 
 # pg_advisory_xact_lock key of the migrations: any constant the product owns ("sre-expert" in ASCII, cut)
 MIGRATION_LOCK = 0x7372652D657870
@@ -112,13 +112,17 @@ ALTER TABLE notifications ADD COLUMN claimed_by TEXT, ADD COLUMN lease_until DOU
 CREATE UNIQUE INDEX inv_open_group ON investigations(group_key) WHERE group_key IS NOT NULL AND status <> 'resolved';
 CREATE INDEX inv_cluster ON investigations(cluster, seq);
 """),
-    (3, "one open investigation per cluster and group (two clusters' Alertmanagers send the same group key)", """
+    (3, "no unique open group key across clusters; group keys as Alertmanager sent them (MIGRATION_STEPS)", """
 DROP INDEX inv_open_group;
+"""),
+    (4, "one open investigation per cluster and group (two clusters' Alertmanagers send the same group key)", """
 CREATE UNIQUE INDEX inv_open_cluster_group ON investigations((COALESCE(cluster, '')), group_key)
     WHERE group_key IS NOT NULL AND status <> 'resolved';
 """),
 )
 PG_SCHEMA_VERSION = MIGRATIONS[-1][0]
+# Data steps, run in the migration's transaction after the statements of their version.
+MIGRATION_STEPS: dict[int, Callable[[Any], object]] = {3: lambda conn: unqualify_group_keys(_Db(conn))}
 
 
 def alert_lock_buckets(cluster: str | None, fingerprints: Iterable[str], buckets: int = ALERT_LOCK_BUCKETS) -> list[int]:
@@ -163,7 +167,8 @@ class _Db:
         return cur
 
 
-def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS) -> list[int]:
+def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS,
+            steps: Mapping[int, Callable[[Any], object]] = MIGRATION_STEPS) -> list[int]:
     """Bring the database to the last of `migrations` in one transaction under the advisory lock; returns
     the versions applied. A database with a version this code does not know is refused."""
     with conn.transaction():
@@ -177,6 +182,8 @@ def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS) 
             if version <= found:
                 continue
             conn.execute(statements)  # several statements in one simple query: no parameters
+            if version in steps:
+                steps[version](conn)
             conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
     return applied

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -178,6 +179,45 @@ def fingerprint_of(labels: Mapping[str, str]) -> str:
     """Alertmanager sends a fingerprint; for senders that do not, one from the sorted label set."""
     data = "\xff".join(f"{k}\xfe{labels[k]}" for k in sorted(labels))
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def unqualified_group_key(group_key: str, cluster: str) -> str | None:
+    """The group key Alertmanager sent, out of one that schema 4's `serve` qualified by the cluster when it
+    served several (`cluster="prod"/{}:{…}`); None when `group_key` is not such a key. Alertmanager's own
+    keys start with `{`, never with a label name."""
+    label, sep, rest = group_key.partition("=")
+    prefix = '"' + cluster.replace("\\", "\\\\").replace('"', '\\"') + '"/'
+    if sep and LABEL_NAME.fullmatch(label) and rest.startswith(prefix) and len(rest) > len(prefix):
+        return rest[len(prefix):]
+    return None
+
+
+def unqualify_group_keys(db: Db) -> int:
+    """Schema 5 migration step, after the unique index on the group key alone is dropped and before the one
+    on (cluster, group key) is built: each investigation's group key becomes Alertmanager's again, so the
+    next webhook of a group that was open under a qualified key still merges into it. An open one whose
+    plain key is already open in its cluster keeps its qualified key (the index would refuse two).
+    Returns how many investigations changed."""
+    rows = db.execute("SELECT id, cluster, group_key, status FROM investigations "
+                      "WHERE cluster IS NOT NULL AND group_key IS NOT NULL ORDER BY seq").fetchall()
+    open_keys = {(r[1], r[2]) for r in rows if r[3] != "resolved"}
+    changes = []
+    for inv_id, cluster, group_key, status in rows:
+        plain = unqualified_group_key(group_key, cluster)
+        if plain is None:
+            continue
+        if status != "resolved":
+            if (cluster, plain) in open_keys:
+                continue
+            open_keys.add((cluster, plain))
+        changes.append((plain, inv_id))
+    if changes:
+        db.executemany("UPDATE investigations SET group_key=? WHERE id=?", changes)
+        db.executemany("UPDATE alerts SET group_key=? WHERE investigation_id=?", changes)
+    return len(changes)
 
 
 def idempotency_key(inv_id: str, target: str, kind: str, generation: int, about: str | None = None) -> str:
@@ -758,6 +798,8 @@ class Store(StoreBase):
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
                 for name in DROPPED_INDEXES:
                     db.execute(f"DROP INDEX IF EXISTS {name}")
+                if version < 5:
+                    unqualify_group_keys(db)
                 for stmt in LATE_INDEXES.split(";"):
                     if stmt.strip():
                         db.execute(stmt)
