@@ -337,10 +337,11 @@ def inject_faults(b: ScaledBuilder, tenants: list[str], rate: float, rng: random
 
 
 def build(pods: int = 10_000, namespaces: int = 500, events: int = 30_000, seed: int = 1,
-          fault_rate: float = 0.04, not_ready_nodes: int = 2, progress=lambda m: None) -> ScaledBuilder:
+          fault_rate: float = 0.04, not_ready_nodes: int = 2, nodes: int | None = None,
+          progress=lambda m: None) -> ScaledBuilder:
     rng = random.Random(seed)
     pods_goal, events_goal = math.ceil(pods * 1.01), math.ceil(events * 1.02)  # land at or above the asked sizes
-    workers = max(0, math.ceil(pods / PODS_PER_NODE) - 3)
+    workers = max(0, (nodes if nodes else math.ceil(pods / PODS_PER_NODE)) - 3)  # besides the platform's 3
     b = ScaledBuilder(NOW, extra_workers=workers, cluster="monobase-prod")
     t0 = time.perf_counter()
     healthy_platform(b, tenants=[plat.tenant_for(t) for t in BASE_TENANTS])
@@ -452,13 +453,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--fault-rate", type=float, default=0.04, help="share of tenant workloads given a fault")
     ap.add_argument("--not-ready-nodes", type=int, default=2)
+    ap.add_argument("--nodes", type=int, help=f"nodes in all (default: one per {PODS_PER_NODE} pods; the Kubernetes "
+                    "scalability envelope is 150,000 pods on 5,000 nodes)")
     args = ap.parse_args(argv)
 
     def progress(m: str) -> None:
         print(m, file=sys.stderr, flush=True)
 
     info = generate(args.out, args.pods, args.namespaces, args.events, args.seed, progress=progress,
-                    fault_rate=args.fault_rate, not_ready_nodes=args.not_ready_nodes)
+                    fault_rate=args.fault_rate, not_ready_nodes=args.not_ready_nodes, nodes=args.nodes)
     k = info["kinds"]
     print(f"bundle: {info['path']}")
     print(f"  size on disk: {info['bytes'] / 1e6:,.1f} MB in {info['files']:,} files "

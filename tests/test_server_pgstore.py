@@ -26,9 +26,10 @@ from sre_expert.server.pgstore import MIGRATIONS, PG_SCHEMA_VERSION, PostgresSto
 from sre_expert.server.store import StoreError, describe_db, open_store
 
 
-def payload(group: str, pods: list[str], status: str = "firing") -> dict[str, Any]:
+def payload(group: str, pods: list[str], status: str = "firing", cluster: str | None = None) -> dict[str, Any]:
+    extra = {"cluster": cluster} if cluster else {}
     alerts = [{"labels": {"alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging",
-                          "pod": p}, "status": status} for p in pods]
+                          "pod": p, **extra}, "status": status} for p in pods]
     parsed, errors = parse_webhook(webhook_payload(alerts, group_key=group))
     assert not errors
     return redacted(parsed)
@@ -89,11 +90,51 @@ def test_a_database_of_an_older_version_is_migrated_with_its_data(pg_dsn: str) -
                      "'{\"pod\": \"api-1\"}', '{}', 'x', 'x')")
     s = PostgresStore(pg_dsn)
     try:
-        assert s.schema_version() == 2
+        assert s.schema_version() == PG_SCHEMA_VERSION
         rec = s.get("inv-000000000001")
         assert rec["cluster"] is None and rec["alerts"][0]["labels"] == {"pod": "api-1"}
         assert s.ingest(payload("old-group", ["api-1"])) == ["inv-000000000001"]  # merges into the old one
         assert s.claim()["id"] == "inv-000000000001"
+    finally:
+        s.close()
+
+
+def test_a_version_2_database_gains_dedup_per_cluster_with_its_rows(pg_dsn: str) -> None:
+    """Version 2 allowed one open investigation per group key whatever the cluster; version 3 one per
+    (cluster, group key). Every row of a version 2 database is kept."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        assert migrate(conn, MIGRATIONS[:2]) == [1, 2]
+        conn.execute("INSERT INTO investigations (id, status, trigger, group_key, created_at, updated_at, seq, "
+                     "cluster) VALUES ('inv-000000000002', 'queued', 'alert', 'shared', '2026-12-01T00:00:00.000Z', "
+                     "'2026-12-01T00:00:00.000Z', nextval('investigations_seq'), 'prod')")
+        conn.execute("INSERT INTO alerts (investigation_id, fingerprint, group_key, status, labels, annotations, "
+                     "received_at, updated_at) VALUES ('inv-000000000002', 'fp1', 'shared', 'firing', "
+                     "'{\"pod\": \"api-1\", \"cluster\": \"prod\"}', '{}', 'x', 'x')")
+        conn.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
+                     "created_at, updated_at, idem_key) VALUES ('inv-000000000002', 'slack', 'http://s', 'R', "
+                     "'sent', 0, 'x', 'x', 'k')")
+        # version 2's serve qualified group keys by the cluster when it served several
+        conn.execute("INSERT INTO investigations (id, status, trigger, group_key, created_at, updated_at, seq, "
+                     "cluster) VALUES ('inv-000000000003', 'done', 'alert', 'cluster=\"staging\"/shared', 'x', "
+                     "'x', nextval('investigations_seq'), 'staging')")
+        conn.execute("INSERT INTO alerts (investigation_id, fingerprint, group_key, status, labels, annotations, "
+                     "received_at, updated_at) VALUES ('inv-000000000003', 'fp2', 'cluster=\"staging\"/shared', "
+                     "'firing', '{\"pod\": \"api-1\", \"cluster\": \"staging\"}', '{}', 'x', 'x')")
+    s = PostgresStore(pg_dsn)
+    try:
+        assert s.schema_version() == PG_SCHEMA_VERSION == 4
+        indexes = {r[0] for r in raw(pg_dsn, "SELECT indexname FROM pg_indexes WHERE tablename='investigations'")}
+        assert "inv_open_cluster_group" in indexes and "inv_open_group" not in indexes
+        rec = s.get("inv-000000000002")
+        assert rec["cluster"] == "prod" and rec["alertsTotal"] == 1 and len(rec["notifications"]) == 1
+        assert s.get("inv-000000000003")["groupKey"] == "shared"  # as Alertmanager sent it
+        assert raw(pg_dsn, "SELECT DISTINCT group_key FROM alerts") == [("shared",)]
+        assert s.ingest(payload("shared", ["api-1"], cluster="prod")) == ["inv-000000000002"]
+        assert s.ingest(payload("shared", ["api-1"], cluster="staging")) == ["inv-000000000003"]
+        (qa,) = s.ingest(payload("shared", ["api-1"], cluster="qa"))
+        assert qa not in ("inv-000000000002", "inv-000000000003") and s.get(qa)["groupKey"] == "shared"
     finally:
         s.close()
 
@@ -155,15 +196,34 @@ def test_claims_by_many_threads_of_many_replicas_never_hand_an_investigation_twi
 
 def test_two_replicas_receiving_the_same_group_at_once_open_one_investigation(
         replicas: list[PostgresStore]) -> None:
-    """An HA Alertmanager pair sends each group from both members: 200 races, one investigation each."""
+    """An HA Alertmanager pair sends each group from both members: 200 races, one investigation each
+    (half of the groups name their cluster: the dedup key is the cluster and the group key)."""
     a, b = replicas[:2]
     for i in range(200):
-        body = payload(f"ha-{i}", [f"api-{i}", f"web-{i}"])
+        body = payload(f"ha-{i}", [f"api-{i}", f"web-{i}"], cluster="prod" if i % 2 else None)
         got = race(2, lambda k, body=body: (a, b)[k].ingest(body))
         assert got[0] == got[1] and len(got[0]) == 1, (i, got)
     rows = raw(a._dsn, "SELECT group_key, COUNT(*), SUM(generation) FROM investigations GROUP BY group_key")
     assert len(rows) == 200 and all(n == 1 and gen == 1 for _, n, gen in rows)
     assert raw(a._dsn, "SELECT COUNT(*) FROM alerts") == [(400,)]
+
+
+def test_the_same_alerts_under_two_group_keys_at_once_open_one_investigation(
+        replicas: list[PostgresStore]) -> None:
+    """One alert, two routes (`continue: true`): Alertmanager sends it under two group keys, here to two
+    replicas at the same instant, 200 times. The rule "the same firing alerts under another group key open
+    nothing new" holds under the race: one investigation each time, and both answers name it."""
+    a, b = replicas[:2]
+    for i in range(200):
+        bodies = [payload(f"{route}-{i}", [f"api-{i}", f"web-{i}"], cluster="prod") for route in ("route-a", "route-b")]
+        got = race(2, lambda k, bodies=bodies: (a, b)[k].ingest(bodies[k]))
+        assert got[0] == got[1] and len(got[0]) == 1, (i, got)
+    assert raw(a._dsn, "SELECT COUNT(*) FROM investigations") == [(200,)]
+    assert raw(a._dsn, "SELECT COUNT(*) FROM alerts") == [(400,)]
+    # another cluster's identical-looking alerts under both keys are that cluster's own: one more each
+    got = race(2, lambda k: (a, b)[k].ingest(payload(("route-a-0", "route-b-0")[k], ["api-0", "web-0"],
+                                                    cluster="staging")))
+    assert got[0] == got[1] and raw(a._dsn, "SELECT COUNT(*) FROM investigations") == [(201,)]
 
 
 def test_the_outbox_is_shared_without_double_claims(replicas: list[PostgresStore]) -> None:

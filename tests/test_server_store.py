@@ -16,7 +16,8 @@ from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import webhook_payload
 
 from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store
+from sre_expert.server.store import (LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store,
+                                     unqualified_group_key)
 
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
@@ -291,7 +292,7 @@ def test_a_version_1_database_gains_notification_kinds(tmp_path: Path) -> None:
     db.close()
     s = Store(str(path))
     try:
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert [(n["target"], n["kind"]) for n in s.get(inv)["notifications"]] == [("slack", "result")]
         ingest(s, [pod_alert("api-1", status="resolved")])
         assert [(n["kind"], n["status"]) for n in s.get(inv)["notifications"]] == [
@@ -325,11 +326,14 @@ def test_the_cluster_label_is_stored_and_filters_lists_and_counts(store: StoreBa
     items, total = store.list(cluster="prod-eu")
     assert total == 1 and [i["id"] for i in items] == [prod] and items[0]["cluster"] == "prod-eu"
     assert store.counts(cluster="staging")["queued"] == 1 and store.counts()["queued"] == 5
-    # another label names the cluster when the operator says so
+    # another label names the cluster when the operator says so; the cluster is part of a group's identity,
+    # so the same group key read with another cluster label is another cluster's group (schema 5)
     payload, errors = parse_webhook(webhook_payload([pod_alert("h", region="r2")], group_key="g-region"))
-    # a new firing alert requeues the group: its labels, and so its cluster, are the latest webhook's
-    assert store.ingest(redacted(payload), cluster_label="region") == [other]
-    assert store.get(other)["cluster"] == "r2"
+    regional = store.ingest(redacted(payload), cluster_label="region")
+    assert regional != [other] and store.get(regional[0])["cluster"] == "r2" and store.get(other)["cluster"] is None
+    payload, errors = parse_webhook(webhook_payload([pod_alert("h", region="r2"), pod_alert("j", region="r2")],
+                                                    group_key="g-region"))
+    assert store.ingest(redacted(payload), cluster_label="region") == regional  # and it merges there
     payload, errors = parse_webhook(webhook_payload([pod_alert("g", region="r2"), pod_alert("i", region="r2")],
                                                     group_key="g-region-2"))
     r2 = store.ingest(redacted(payload), cluster_label="region")[0]
@@ -434,7 +438,7 @@ def test_start_recovery_depends_on_the_backend(db_url: str) -> None:
         b.close()
 
 
-def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
+def test_a_version_3_sqlite_file_gains_the_current_schema(tmp_path: Path) -> None:
     """Files written before clusters and leases open as they are: the columns and the unique index are added."""
     path = tmp_path / "db.sqlite"
     s = Store(str(path))
@@ -442,7 +446,7 @@ def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
     s.close()
     db = sqlite3.connect(path)
     db.execute("DROP INDEX inv_cluster")
-    db.execute("DROP INDEX inv_open_group")
+    db.execute("DROP INDEX inv_open_cluster_group")
     for table, col in (("investigations", "cluster"), ("investigations", "claimed_by"),
                        ("investigations", "lease_until"), ("notifications", "claimed_by"),
                        ("notifications", "lease_until"), ("notifications", "idem_key")):
@@ -452,10 +456,10 @@ def test_a_version_3_sqlite_file_gains_schema_4(tmp_path: Path) -> None:
     db.close()
     s = Store(str(path))
     try:
-        assert s._db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert s.get(inv)["cluster"] is None and s.claim()["id"] == inv
         names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-        assert {"inv_cluster", "inv_open_group"} <= names
+        assert {"inv_cluster", "inv_open_cluster_group"} <= names
     finally:
         s.close()
 
@@ -471,6 +475,151 @@ def test_a_graceful_stop_hands_its_claims_back(db_url: str) -> None:
         assert a.release_claims() == 1
         assert store_status(b, mine) == "queued" and store_status(b, theirs) == "running"
         assert b.claim()["id"] == mine and len(b.due_notifications()) == 1
+    finally:
+        a.close()
+        b.close()
+
+
+# ---------------------------------------------------------------------------------- schema 5: dedup per cluster
+SHARED_GROUP = '{}/{severity="critical"}:{alertname="PodCrashLooping"}'
+
+
+def test_two_clusters_sending_the_same_group_key_open_one_investigation_each(store: StoreBase) -> None:
+    """Each cluster's Alertmanager groups without the cluster label (it sees one cluster), so two clusters
+    send the same group key: the dedup key is (cluster, group key), and the group key stays the sender's."""
+    prod = ingest(store, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP)
+    stg = ingest(store, [pod_alert("api-1", cluster="staging")], group_key=SHARED_GROUP)
+    assert prod != stg and len(prod) == len(stg) == 1
+    # prod's HA twin merges into prod's; a new alert of staging's group requeues staging's only
+    assert ingest(store, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP) == prod
+    job = store.claim()
+    assert job["id"] == prod[0] and job["cluster"] == "prod"
+    assert ingest(store, [pod_alert("api-1", cluster="staging"), pod_alert("api-2", cluster="staging")],
+                  group_key=SHARED_GROUP) == stg
+    p, s = store.get(prod[0]), store.get(stg[0])
+    assert (p["cluster"], s["cluster"]) == ("prod", "staging")
+    assert p["groupKey"] == s["groupKey"] == SHARED_GROUP
+    assert [a["labels"]["pod"] for a in p["alerts"]] == ["api-1"] and p["status"] == "running"
+    assert [a["labels"]["pod"] for a in s["alerts"]] == ["api-1", "api-2"] and s["status"] == "queued"
+    # alerts without the label are a cluster of their own (none), not either of the named ones
+    unnamed = ingest(store, [pod_alert("api-1")], group_key=SHARED_GROUP)
+    assert unnamed not in (prod, stg) and store.get(unnamed[0])["cluster"] is None
+    # staging's group resolving closes staging's investigation only
+    ingest(store, [pod_alert("api-1", "resolved", cluster="staging"), pod_alert("api-2", "resolved", cluster="staging")],
+           group_key=SHARED_GROUP)
+    assert [store_status(store, i[0]) for i in (prod, stg, unnamed)] == ["running", "resolved", "queued"]
+    assert store.counts(cluster="prod")["running"] == 1 and store.counts(cluster="staging")["resolved"] == 1
+
+
+def test_one_open_investigation_per_cluster_and_group_key_is_enforced_by_the_database(store: StoreBase) -> None:
+    ingest(store, [pod_alert("api-1", cluster="prod")], group_key="g")
+    ingest(store, [pod_alert("api-1")], group_key="g")  # no cluster: its own key
+
+    def insert(inv_id: str, cluster: str | None) -> None:
+        with store._tx() as db:
+            db.execute("INSERT INTO investigations (id, status, trigger, group_key, created_at, updated_at, seq, "
+                       "cluster) VALUES (?, 'queued', 'alert', 'g', 'x', 'x', 99, ?)", (inv_id, cluster))
+
+    for cluster in ("prod", None):
+        with pytest.raises(Exception) as err:
+            insert(f"inv-dup-{cluster}", cluster)
+        assert store._unique_violation(err.value), err.value
+    insert("inv-staging", "staging")  # another cluster's open group of the same key is allowed
+    assert store.counts()["queued"] == 3
+
+
+def test_the_same_alerts_under_another_group_key_of_another_cluster_open_their_own(store: StoreBase) -> None:
+    """The "one alert, two routes" rule holds within a cluster: a payload the webhook attributes to
+    another cluster (here by its common labels) is that cluster's business, even with the same alerts."""
+    first = ingest(store, [pod_alert("api-1")], group_key="route-a")
+    payload, errors = parse_webhook(webhook_payload([pod_alert("api-1")], group_key="route-b"))
+    assert not errors
+    assert store.ingest(redacted(payload)) == first  # same cluster (none): nothing new
+    payload["commonLabels"]["cluster"] = "staging"
+    other = store.ingest(redacted(payload))
+    assert other != first and store.get(other[0])["cluster"] == "staging"
+
+
+def test_a_version_4_sqlite_file_gains_dedup_per_cluster_with_its_rows(tmp_path: Path) -> None:
+    """A schema 4 file (unique open group key across clusters) opens as schema 5 with every row kept."""
+    path = tmp_path / "db.sqlite"
+    s = Store(str(path))
+    done = ingest(s, [pod_alert("api-9", cluster="prod")], group_key="g-done")[0]
+    job = s.claim()
+    s.finish(job["id"], job["generation"], {"summary": "s"})
+    prod = ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP)[0]
+    s.enqueue_notifications(prod, [("slack", "http://s")], "ROOT")
+    # schema 4's serve, serving several clusters, qualified group keys by the cluster
+    stg = ingest(s, [pod_alert("api-1", cluster="staging")], group_key='cluster="staging"/' + SHARED_GROUP)[0]
+    gone = ingest(s, [pod_alert("api-2", cluster="staging")], group_key='cluster="staging"/{}:{x="1"}')[0]
+    ingest(s, [pod_alert("api-2", "resolved", cluster="staging")], group_key='cluster="staging"/{}:{x="1"}')
+    twin = ingest(s, [pod_alert("api-3", cluster="prod")], group_key='cluster="prod"/' + SHARED_GROUP)[0]
+    s.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX inv_open_cluster_group")  # the schema 4 index: one open group key, whatever the cluster
+    db.execute("CREATE UNIQUE INDEX inv_open_group ON investigations(group_key) "
+               "WHERE group_key IS NOT NULL AND status <> 'resolved'")
+    db.execute("PRAGMA user_version=4")
+    db.commit()
+    db.close()
+    s = Store(str(path))
+    try:
+        assert s._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        names = {r[0] for r in s._db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "inv_open_cluster_group" in names and "inv_open_group" not in names
+        assert s.counts() == {"queued": 3, "running": 0, "done": 1, "failed": 0, "resolved": 1}
+        assert s.get(done)["summary"] == "s" and len(s.get(prod)["notifications"]) == 1
+        # the group keys are Alertmanager's again (open or resolved), but for an open one whose plain key
+        # was open already in its cluster: two open investigations of one group are never made
+        assert [s.get(i)["groupKey"] for i in (prod, stg, gone, twin)] == [
+            SHARED_GROUP, SHARED_GROUP, '{}:{x="1"}', 'cluster="prod"/' + SHARED_GROUP]
+        assert sql(s, "SELECT group_key FROM alerts WHERE investigation_id=?", (stg,)) == [(SHARED_GROUP,)]
+        assert ingest(s, [pod_alert("api-1", cluster="prod")], group_key=SHARED_GROUP) == [prod]
+        assert ingest(s, [pod_alert("api-1", cluster="staging")], group_key=SHARED_GROUP) == [stg]
+        assert ingest(s, [pod_alert("api-1", cluster="qa")], group_key=SHARED_GROUP) not in ([prod], [stg])
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("key,cluster,plain", [
+    ('cluster="prod"/{}/{severity="critical"}:{alertname="X"}', "prod", '{}/{severity="critical"}:{alertname="X"}'),
+    ('k8s_cluster="eu-prod"/{}:{}', "eu-prod", "{}:{}"),
+    ('env="a\\"b"/{}:{}', 'a"b', "{}:{}"),  # the quoting schema 4 used
+    ('cluster="prod"/{}:{}', "staging", None),  # another cluster's prefix
+    ('{}:{cluster="prod"}', "prod", None),  # Alertmanager's own key, grouped by the label
+    ('{}/{a="b"}:{cluster="prod"/x}', "prod", None),
+    ('cluster="prod"/', "prod", None),
+    ('not a label="prod"/{}:{}', "prod", None),
+])
+def test_unqualified_group_key(key: str, cluster: str, plain: str | None) -> None:
+    assert unqualified_group_key(key, cluster) == plain
+
+
+def test_two_results_notified_at_one_generation_get_two_idempotency_keys(db_url: str) -> None:
+    """The key is taken when a result is queued for sending, at the investigation's generation then. A
+    replica whose result notification is queued late (after a new alert re-ran the investigation on
+    another replica) queues another root cause at the same generation as the newer run's: a different
+    message, so another key, or a receiver that drops repeats would drop it. A resend keeps its key."""
+    clock = Clock()
+    a = open_store(db_url, clock=clock, lease=30, owner="replica-a")
+    b = open_store(db_url, clock=clock, lease=30, owner="replica-b")
+    try:
+        inv = ingest(a, [pod_alert("api-1")])[0]
+        job_a = a.claim()
+        assert a.finish(inv, job_a["generation"], {"summary": "a"})
+        # before a queues its notification, a new alert re-runs the group on b
+        ingest(b, [pod_alert("api-1"), pod_alert("api-2")])
+        job_b = b.claim()
+        assert job_b["generation"] == job_a["generation"] + 1
+        assert b.finish(inv, job_b["generation"], {"summary": "b"})
+        assert b.enqueue_notifications(inv, [("webhook", "http://w")], "ROOT-B") == 1
+        assert a.enqueue_notifications(inv, [("webhook", "http://w")], "ROOT-A") == 1
+        due = b.due_notifications()
+        keys = [d["idempotencyKey"] for d in due]
+        assert len(due) == 2 and len(set(keys)) == 2 and all(len(k) == 32 for k in keys)
+        b.notification_result(due[0]["id"], ok=True, error=None, next_at=None)
+        clock.t += 31  # b dies before marking the second sent: a resends it under the same key
+        assert [d["idempotencyKey"] for d in a.due_notifications()] == [keys[1]]
     finally:
         a.close()
         b.close()

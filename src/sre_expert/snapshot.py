@@ -6,6 +6,7 @@ of scanning lists themselves, so each question costs a dict lookup whatever the 
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -108,6 +109,7 @@ class Snapshot:
         self.info = info
         self._log_reader = log_reader
         self._memo: dict[str, Any] = {}
+        self._memo_lock = threading.RLock()
         # Metric answers of the same moment (Prometheus or a bundle's metrics/metrics.json), set by the source
         # after loading; None when the caller did not ask for metrics (the metric checks then stay silent).
         self.metrics: MetricSet | None = None
@@ -285,9 +287,14 @@ class Snapshot:
 
     def memo(self, name: str, factory: Callable[["Snapshot"], Any]) -> Any:
         """A derived index built once per snapshot and shared by the checks that need it."""
-        if name not in self._memo:
-            self._memo[name] = factory(self)
-        return self._memo[name]
+        try:
+            return self._memo[name]
+        except KeyError:
+            pass
+        with self._memo_lock:  # serve shares one snapshot between worker threads: build each index once
+            if name not in self._memo:
+                self._memo[name] = factory(self)
+            return self._memo[name]
 
     # --- ownership ----------------------------------------------------------------------------
     def owners(self, obj: Obj) -> list[Obj]:
@@ -384,7 +391,9 @@ class Snapshot:
         key = (kind, ns, name)
         evs = self._events.get(key, [])
         if len(evs) > 1 and key not in self._events_sorted:  # sort once, on first use: most are never read
-            evs.sort(key=lambda e: event_time(e) or self.now)
+            # a sorted copy put in place, never list.sort(): that empties the list while it sorts, and a
+            # thread reading the same object's events meanwhile (serve's workers share a snapshot) saw none
+            evs = self._events[key] = sorted(evs, key=lambda e: event_time(e) or self.now)
             self._events_sorted.add(key)
         if reason or warning_only:
             return [e for e in evs

@@ -27,12 +27,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import pages
 from .auth import COOKIE, LoginThrottle, Sessions, bearer, loopback_host, token_ok
 from .body_limit import TRIPPED, BodyLimit, too_large_message
-from .clusters import Clusters, UnknownCluster, cluster_group_key, route
+from .clusters import Clusters, UnknownCluster, route
 from .config import ServeConfig, create_private
 from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
-from .store import STATUSES, StoreBase, cluster_of, open_store
+from .store import STATUSES, StoreBase, open_store
 from .worker import SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
@@ -231,9 +231,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise ApiError(422, "invalid Alertmanager webhook payload", errors)
         assert srv.store is not None
         clean = redacted(payload)
-        if len(srv.clusters.names) > 1:  # one cluster's group must never merge into another's
-            cluster = cluster_of(clean, config.cluster_label)
-            clean = {**clean, "groupKey": cluster_group_key(clean.get("groupKey"), cluster, config.cluster_label)}
+        # the store dedups per (cluster, group key): two clusters' Alertmanagers sending the same key never merge
         async with srv.ingest_slots:
             ids = await run_in_threadpool(lambda: srv.store.ingest(  # type: ignore[union-attr]
                 clean, cluster_label=config.cluster_label))

@@ -192,23 +192,6 @@ def route(cluster: str | None, names: Sequence[str], label: str) -> str:
     raise UnknownCluster(f"`{label}`=\"{cluster}\" names no configured cluster; known clusters: {known}")
 
 
-def cluster_group_key(group_key: str | None, cluster: str | None, label: str) -> str | None:
-    """The group key an alert group is deduplicated by when several clusters are served: Alertmanager's,
-    qualified by the cluster unless it already names it. Each cluster's Alertmanager usually groups
-    without the cluster label (it sees one cluster), so two clusters send the same key for the same alert
-    name; unqualified, the second would merge into the first's investigation and move it to the other
-    cluster. An HA pair of one cluster still sends one key, so its duplicates still meet."""
-    if not group_key or not cluster:
-        return group_key
-    matcher = f"{label}={_quoted(cluster)}"
-    return group_key if matcher in group_key else f"{matcher}/{group_key}"
-
-
-def _quoted(value: str) -> str:
-    """A label value as Alertmanager quotes it in a group key (Go's %q for plain strings)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 class Clusters:
     """Every configured cluster's source cache, and the routing of a claimed job to one of them."""
 

@@ -5,27 +5,36 @@ must then be shared, and PostgreSQL is the distributed engine they already run. 
 `StoreBase`'s (store.py); this file holds only what is PostgreSQL's own: the driver (psycopg 3, loaded
 only when a postgresql:// DSN is used), a small connection pool, the versioned migrations, the
 dialect words (`FOR UPDATE SKIP LOCKED` on claims, a row lock on the group being merged, a sequence),
+advisory locks that serialise ingests of the same alerts,
 and LISTEN/NOTIFY, so work one replica queues wakes the idle workers of every other at once.
 
-Migrations are numbered and recorded in `schema_migrations` (version, applied_at). They run in one
-transaction under a transaction-scoped advisory lock, so replicas starting together apply them once;
-a database newer than this code is refused.
+Migrations are numbered and recorded in `schema_migrations` (version, applied_at); a version may carry a
+data step in Python (`MIGRATION_STEPS`). They run in one transaction under a transaction-scoped
+advisory lock, so replicas starting together apply them once; a database newer than this code is refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db
+from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db, unqualify_group_keys
 
 # pg_advisory_xact_lock key of the migrations: any constant the product owns ("sre-expert" in ASCII, cut)
 MIGRATION_LOCK = 0x7372652D657870
+# Ingests of overlapping firing alerts are serialised by transaction-level advisory locks (two-key form,
+# a key space apart from MIGRATION_LOCK's): the class ("sre0" in ASCII) and one of ALERT_LOCK_BUCKETS
+# buckets of (cluster, fingerprint). Buckets, not one lock per fingerprint: a group of 10,000 alerts takes
+# at most this many locks (the server's lock table is shared and finite), at the price of unrelated
+# alerts that share a bucket waiting for each other's short transaction.
+ALERT_LOCK_CLASS = 0x73726530
+ALERT_LOCK_BUCKETS = 128
 CHANNEL = "sre_expert_work"  # NOTIFY channel: work was queued (an investigation or a notification)
 POOL_SIZE = 8  # connections per replica: workers, the notifier and the web threads share them
 EXTRA_HINT = "install the PostgreSQL extra: pip install 'sre-expert[postgres]' (psycopg 3; it needs libpq, Debian: libpq5)"
@@ -103,8 +112,25 @@ ALTER TABLE notifications ADD COLUMN claimed_by TEXT, ADD COLUMN lease_until DOU
 CREATE UNIQUE INDEX inv_open_group ON investigations(group_key) WHERE group_key IS NOT NULL AND status <> 'resolved';
 CREATE INDEX inv_cluster ON investigations(cluster, seq);
 """),
+    (3, "no unique open group key across clusters; group keys as Alertmanager sent them (MIGRATION_STEPS)", """
+DROP INDEX inv_open_group;
+"""),
+    (4, "one open investigation per cluster and group (two clusters' Alertmanagers send the same group key)", """
+CREATE UNIQUE INDEX inv_open_cluster_group ON investigations((COALESCE(cluster, '')), group_key)
+    WHERE group_key IS NOT NULL AND status <> 'resolved';
+"""),
 )
 PG_SCHEMA_VERSION = MIGRATIONS[-1][0]
+# Data steps, run in the migration's transaction after the statements of their version.
+MIGRATION_STEPS: dict[int, Callable[[Any], object]] = {3: lambda conn: unqualify_group_keys(_Db(conn))}
+
+
+def alert_lock_buckets(cluster: str | None, fingerprints: Iterable[str], buckets: int = ALERT_LOCK_BUCKETS) -> list[int]:
+    """The sorted advisory-lock buckets of these alerts: every ingest takes its buckets in ascending
+    order, so two ingests waiting for each other's buckets cannot deadlock."""
+    prefix = (cluster or "").encode() + b"\x00"
+    return sorted({int.from_bytes(hashlib.sha256(prefix + fp.encode()).digest()[:4], "big") % buckets
+                   for fp in fingerprints})
 
 
 def load_driver() -> Any:
@@ -141,7 +167,8 @@ class _Db:
         return cur
 
 
-def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS) -> list[int]:
+def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS,
+            steps: Mapping[int, Callable[[Any], object]] = MIGRATION_STEPS) -> list[int]:
     """Bring the database to the last of `migrations` in one transaction under the advisory lock; returns
     the versions applied. A database with a version this code does not know is refused."""
     with conn.transaction():
@@ -155,6 +182,8 @@ def migrate(conn: Any, migrations: Sequence[tuple[int, str, str]] = MIGRATIONS) 
             if version <= found:
                 continue
             conn.execute(statements)  # several statements in one simple query: no parameters
+            if version in steps:
+                steps[version](conn)
             conn.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (version,))
             applied.append(version)
     return applied
@@ -242,6 +271,14 @@ class PostgresStore(StoreBase):
 
     def _unique_violation(self, e: BaseException) -> bool:
         return isinstance(e, self._psycopg.errors.UniqueViolation)
+
+    def _lock_alerts(self, db: Any, cluster: str | None, fingerprints: Sequence[str]) -> None:
+        """Two replicas receiving the same alerts under two group keys at once would each find no other
+        investigation holding them and open one each: the second now waits here until the first commits,
+        and its lookups (read committed: a fresh snapshot per statement) then see it. Taken before any row
+        lock of the ingest, in ascending order (the ORDER BY runs before the volatile lock function)."""
+        db.execute("SELECT pg_advisory_xact_lock(?, b) FROM unnest(?::int[]) AS b ORDER BY b",
+                   (ALERT_LOCK_CLASS, alert_lock_buckets(cluster, fingerprints)))
 
     def _announce(self, db: Any) -> None:
         db.execute(f"NOTIFY {CHANNEL}")  # delivered at commit; several in one transaction are one

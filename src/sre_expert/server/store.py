@@ -6,12 +6,17 @@ the group again until its repeat interval, so a webhook must be on disk before w
 no server, survives `kill -9`. PostgreSQL (`pgstore.py`) is the same contract for several replicas
 sharing one database; everything here that is not SQL dialect is written once, in `StoreBase`.
 
-Dedup: one open (not resolved) investigation per Alertmanager group key, enforced by a partial unique
-index, so two replicas receiving the same group from an HA Alertmanager pair open one investigation
-(the loser of the race retries and merges). A webhook for an open group merges its alerts in and
-queues a re-investigation only when a fingerprint starts firing that was not firing before (or when
-the investigation had failed: Alertmanager's resend is then a retry). The same firing alerts (same
-fingerprints and labels) arriving under another group key (one alert, two routes) open nothing new; a
+Dedup: one open (not resolved) investigation per cluster and Alertmanager group key, enforced by a
+partial unique index, so two replicas receiving the same group from an HA Alertmanager pair open one
+investigation (the loser of the race retries and merges), while two clusters' Alertmanagers, which
+group without the cluster label and so send the same key, get one each. The cluster is the webhook's
+(`cluster_of`); alerts that name none are a cluster of their own, so a group whose alerts stop agreeing
+on the cluster continues as another group (not handled: the first stays open until a webhook naming
+its cluster again resolves it). A webhook for an open group merges its alerts in and queues a re-investigation only when
+a fingerprint starts firing that was not firing before (or when the investigation had failed:
+Alertmanager's resend is then a retry). The same firing alerts (same fingerprints and labels) arriving
+from the same cluster under another group key (one alert, two routes) open nothing new, also when both
+arrive at once at two replicas (PostgreSQL serialises ingests whose firing fingerprints overlap); a
 payload that only shares fingerprints with another group never merges into it or rewrites its labels
 (fingerprints are the sender's word). When every alert of an investigation is resolved, it is closed
 (status resolved, resolvedAt) and, in the same transaction, each notification target that was sent
@@ -30,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -45,8 +51,8 @@ import orjson
 
 # SQLite's PRAGMA user_version. 2: notifications.kind (result | resolved); 3: alerts.generator_url,
 # investigations.external_url; 4: investigations.cluster, claim leases, idempotency keys, one open
-# investigation per group key (unique index)
-SCHEMA_VERSION = 4
+# investigation per group key (unique index); 5: one open investigation per (cluster, group key)
+SCHEMA_VERSION = 5
 STATUSES = ("queued", "running", "done", "failed", "resolved")
 OPEN = ("queued", "running", "done", "failed")
 LIST_ALERTS = 20  # alerts carried by each item of a list (and by a notification); the record has them all
@@ -136,9 +142,11 @@ ADDED_COLUMNS = (
     ("notifications", "lease_until", "REAL"),
     ("notifications", "idem_key", "TEXT"),
 )
+# Indexes dropped by later versions: 5 replaced inv_open_group (group key alone) by inv_open_cluster_group.
+DROPPED_INDEXES = ("inv_open_group",)
 # Indexes over added columns: created after the columns exist.
 LATE_INDEXES = """
-CREATE UNIQUE INDEX IF NOT EXISTS inv_open_group ON investigations(group_key)
+CREATE UNIQUE INDEX IF NOT EXISTS inv_open_cluster_group ON investigations(COALESCE(cluster, ''), group_key)
     WHERE group_key IS NOT NULL AND status <> 'resolved';
 CREATE INDEX IF NOT EXISTS inv_cluster ON investigations(cluster, seq);
 """
@@ -173,12 +181,51 @@ def fingerprint_of(labels: Mapping[str, str]) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
-def idempotency_key(inv_id: str, target: str, kind: str, generation: int, root_key: str | None = None) -> str:
-    """Stable per investigation, target, kind, generation and root cause: a resend after a crash carries the
-    same key, a new result another one. The root cause is part of it because the generation is read when the
-    notification is queued, and a late-queued result can see the next generation's number."""
-    parts = (inv_id, target, kind, str(generation)) + ((root_key,) if root_key is not None else ())
-    data = "\x00".join(parts)
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def unqualified_group_key(group_key: str, cluster: str) -> str | None:
+    """The group key Alertmanager sent, out of one that schema 4's `serve` qualified by the cluster when it
+    served several (`cluster="prod"/{}:{…}`); None when `group_key` is not such a key. Alertmanager's own
+    keys start with `{`, never with a label name."""
+    label, sep, rest = group_key.partition("=")
+    prefix = '"' + cluster.replace("\\", "\\\\").replace('"', '\\"') + '"/'
+    if sep and LABEL_NAME.fullmatch(label) and rest.startswith(prefix) and len(rest) > len(prefix):
+        return rest[len(prefix):]
+    return None
+
+
+def unqualify_group_keys(db: Db) -> int:
+    """Schema 5 migration step, after the unique index on the group key alone is dropped and before the one
+    on (cluster, group key) is built: each investigation's group key becomes Alertmanager's again, so the
+    next webhook of a group that was open under a qualified key still merges into it. An open one whose
+    plain key is already open in its cluster keeps its qualified key (the index would refuse two).
+    Returns how many investigations changed."""
+    rows = db.execute("SELECT id, cluster, group_key, status FROM investigations "
+                      "WHERE cluster IS NOT NULL AND group_key IS NOT NULL ORDER BY seq").fetchall()
+    open_keys = {(r[1], r[2]) for r in rows if r[3] != "resolved"}
+    changes = []
+    for inv_id, cluster, group_key, status in rows:
+        plain = unqualified_group_key(group_key, cluster)
+        if plain is None:
+            continue
+        if status != "resolved":
+            if (cluster, plain) in open_keys:
+                continue
+            open_keys.add((cluster, plain))
+        changes.append((plain, inv_id))
+    if changes:
+        db.executemany("UPDATE investigations SET group_key=? WHERE id=?", changes)
+        db.executemany("UPDATE alerts SET group_key=? WHERE investigation_id=?", changes)
+    return len(changes)
+
+
+def idempotency_key(inv_id: str, target: str, kind: str, generation: int, about: str | None = None) -> str:
+    """Stable per investigation, target, kind, generation and what the message is about (a result's root
+    key): a resend after a crash carries the same key, another message another one. The generation alone
+    is not enough: it is read when the notification is queued, and a result queued late (after a new
+    alert re-ran the investigation elsewhere) shares the newer run's generation."""
+    data = "\x00".join((inv_id, target, kind, str(generation), "" if about is None else "\x01" + about))
     return hashlib.sha256(data.encode()).hexdigest()[:32]
 
 
@@ -286,6 +333,11 @@ class StoreBase:
         """True when `e` is a lost race on a unique key (another replica inserted first)."""
         return False
 
+    def _lock_alerts(self, db: Db, cluster: str | None, fingerprints: Sequence[str]) -> None:
+        """Inside an ingest transaction, before its lookups: wait for every other ingest of any of these
+        firing alerts (of this cluster) to commit, so the "same alerts under another group key" rule sees
+        it. SQLite has one writer at a time already."""
+
     def _announce(self, db: Db) -> None:
         """Inside a transaction that queued work: tell the other replicas when it commits (PostgreSQL
         NOTIFY). SQLite has no other process to tell."""
@@ -336,22 +388,26 @@ class StoreBase:
         group_key = payload.get("groupKey") or None
         alerts = list(payload.get("alerts") or ())
         now = self.now()
+        fps = [a["fingerprint"] for a in alerts if a["status"] == "firing"]
         with self._tx() as db:
+            if fps:
+                self._lock_alerts(db, cluster, fps)
             inv = None
             if group_key:
                 inv = db.execute(
-                    "SELECT id, status FROM investigations WHERE group_key=? AND status IN (?,?,?,?) "
-                    f"ORDER BY seq DESC LIMIT 1{self.LOCK_GROUP}", (group_key, *OPEN)).fetchone()
-            fps = [a["fingerprint"] for a in alerts if a["status"] == "firing"]
+                    "SELECT id, status FROM investigations WHERE group_key=? AND COALESCE(cluster, '')=? "
+                    f"AND status IN (?,?,?,?) ORDER BY seq DESC LIMIT 1{self.LOCK_GROUP}",
+                    (group_key, cluster or "", *OPEN)).fetchone()
             if inv is None and fps and not group_key:
                 # a sender without group keys: its alerts group by fingerprint among its own investigations
                 marks = ",".join("?" * len(fps))
                 inv = db.execute(
                     f"SELECT i.id, i.status FROM alerts a JOIN investigations i ON i.id=a.investigation_id "
                     f"WHERE a.fingerprint IN ({marks}) AND a.status='firing' AND i.status IN (?,?,?,?) "
-                    f"AND i.group_key IS NULL ORDER BY i.seq DESC LIMIT 1", (*fps, *OPEN)).fetchone()
+                    f"AND i.group_key IS NULL AND COALESCE(i.cluster, '')=? ORDER BY i.seq DESC LIMIT 1",
+                    (*fps, *OPEN, cluster or "")).fetchone()
             if inv is None and fps:
-                dup = self._duplicate_elsewhere(db, group_key, alerts, fps)
+                dup = self._duplicate_elsewhere(db, cluster, group_key, alerts, fps)
                 if dup is not None:  # the same alerts routed to us again under another group: nothing new
                     return [dup], False
             if inv is None and not fps:
@@ -380,9 +436,10 @@ class StoreBase:
                 # a new firing fingerprint is news; a failed investigation is retried on any resend
                 queued = any(before.get(fp) != "firing" for fp in fps) or (inv[1] == "failed" and bool(fps))
                 if queued:
+                    # the cluster is part of the group's identity (the lookup matched it): it never changes
                     db.execute("UPDATE investigations SET status='queued', generation=generation+1, updated_at=?, "
-                               "common_labels=?, cluster=? WHERE id=?",
-                               (now, _dumps(payload.get("commonLabels") or {}), cluster, inv_id))
+                               "common_labels=? WHERE id=?",
+                               (now, _dumps(payload.get("commonLabels") or {}), inv_id))
             firing_left = db.execute(
                 "SELECT COUNT(*) FROM alerts WHERE investigation_id=? AND status='firing'", (inv_id,)).fetchone()[0]
             announced = 0
@@ -395,10 +452,10 @@ class StoreBase:
                 self._announce(db)
         return [inv_id], bool(queued or announced)
 
-    def _duplicate_elsewhere(self, db: Db, group_key: str | None, alerts: Sequence[Mapping[str, Any]],
-                             fps: Sequence[str]) -> str | None:
-        """The open investigation that already holds every firing alert of this payload, with the same labels,
-        under another (or no) group key: the id to answer with, or None.
+    def _duplicate_elsewhere(self, db: Db, cluster: str | None, group_key: str | None,
+                             alerts: Sequence[Mapping[str, Any]], fps: Sequence[str]) -> str | None:
+        """The open investigation of this cluster that already holds every firing alert of this payload, with
+        the same labels, under another (or no) group key: the id to answer with, or None.
 
         Alertmanager sends one alert to every route it matches (`continue: true`), each under its own group
         key: that must not open a second investigation. A fingerprint is only the sender's word, though: a
@@ -409,8 +466,8 @@ class StoreBase:
         row = db.execute(
             f"SELECT i.id FROM alerts a JOIN investigations i ON i.id=a.investigation_id "
             f"WHERE a.fingerprint IN ({marks}) AND a.status='firing' AND i.status IN (?,?,?,?) "
-            f"AND i.group_key IS NOT NULL AND i.group_key {self.NOT_SAME} ? ORDER BY i.seq DESC LIMIT 1",
-            (*fps, *OPEN, group_key)).fetchone()
+            f"AND i.group_key IS NOT NULL AND i.group_key {self.NOT_SAME} ? AND COALESCE(i.cluster, '')=? "
+            "ORDER BY i.seq DESC LIMIT 1", (*fps, *OPEN, group_key, cluster or "")).fetchone()
         if row is None:
             return None
         held = {r[0]: _loads(r[1], {}) for r in db.execute(
@@ -742,6 +799,10 @@ class Store(StoreBase):
                 for table, col, decl in ADDED_COLUMNS:
                     if col not in {r[1] for r in db.execute(f"PRAGMA table_info({table})")}:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
+                for name in DROPPED_INDEXES:
+                    db.execute(f"DROP INDEX IF EXISTS {name}")
+                if version < 5:
+                    unqualify_group_keys(db)
                 for stmt in LATE_INDEXES.split(";"):
                     if stmt.strip():
                         db.execute(stmt)

@@ -380,12 +380,11 @@ class PlatformBuilder(WorkloadAdders, JobAdders, PodMaker):
         )
 
     def _scheduler_host(self) -> str:
-        cp = [
-            n
-            for n in self._node_order
-            if "node-role.kubernetes.io/control-plane" in self.require("Node", None, n)["metadata"]["labels"]
-        ]
-        return cp[0] if cp else (self._node_order[0] if self._node_order else "control-plane")
+        """The first control-plane node (found at the front of the list: this runs for every scheduler event)."""
+        cp = next((n for n in self._node_order
+                   if "node-role.kubernetes.io/control-plane" in self.require("Node", None, n)["metadata"]["labels"]),
+                  None)
+        return cp or (self._node_order[0] if self._node_order else "control-plane")
 
     def cluster_ip(self) -> str:
         self._svc_ip_next += 1
