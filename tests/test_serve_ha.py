@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from ha_harness import Delivery, Forwarded, NotificationSink, RoundRobinProxy, alertmanager_pair, cluster_size
 from pg_harness import pg_dsn  # noqa: F401 - fixture
-from server_harness import output, request, start_serve, stop_serve, wait_until
+from server_harness import START_TIMEOUT, output, request, start_serve, stop_serve, wait_until
 
 pytestmark = pytest.mark.ha
 
@@ -167,18 +167,22 @@ class Chaos(threading.Thread):
         self.down_for = 0.0
         self.done = False
         self.killed = threading.Event()
+        self.cancelled = threading.Event()  # the test is over (it failed early): start nothing any more
         self.error = ""
 
     def run(self) -> None:
         try:
-            wait_until(lambda: sum(f.backend == self.victim and f.status == 200 for f in self.proxy.log)
-                       >= KILL_WHEN_ACKED and len(self.sink.deliveries) >= KILL_WHEN_SENT,
-                       "the victim to be busy", timeout=60)
+            wait_until(lambda: self.cancelled.is_set() or (
+                sum(f.backend == self.victim and f.status == 200 for f in self.proxy.log) >= KILL_WHEN_ACKED
+                and len(self.sink.deliveries) >= KILL_WHEN_SENT), "the victim to be busy", timeout=60)
+            if self.cancelled.is_set():
+                return
             self.batches_before_kill = self.posted[0]
             self.killed_at = time.monotonic()
             self.replicas.kill(self.victim)
             self.killed.set()
-            time.sleep(RESTART_AFTER)
+            if self.cancelled.wait(RESTART_AFTER):
+                return
             self.proxy.set_backend(self.victim, self.replicas.start(self.victim))
             self.down_for = time.monotonic() - self.killed_at
             self.done = True
@@ -194,6 +198,7 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
     token = secrets.token_urlsafe(24)
     (tmp / "token").write_text(token)
     with NotificationSink(delay=SINK_DELAY) as sink:
+        chaos: Chaos | None = None
         replicas = Replicas(dsn, token, ("--demo", "--workers", "2", "--slack-webhook", sink.url + "/slack",
                                          "--webhook", sink.url + "/hook", "--notify-backoff", "0.2",
                                          "--lease-seconds", str(LEASE)))
@@ -225,6 +230,9 @@ def run_stack(run: int, dsn: str, tmp: Path) -> dict[str, Any]:
                         "batches_before_kill": chaos.batches_before_kill, "batches": posted[0],
                         "down_for": chaos.down_for}
         finally:
+            if chaos is not None:  # never let it start a replica after the others are stopped
+                chaos.cancelled.set()
+                chaos.join(START_TIMEOUT)
             replicas.stop()
             (tmp / "replicas.log").write_text("\n".join(replicas.logs))
 
