@@ -173,6 +173,23 @@ def test_a_result_from_an_outdated_run_never_marks_done(store: StoreBase) -> Non
     assert store.get(ids[0])["status"] == "queued"
 
 
+def test_finishing_queues_its_notifications_in_the_same_transaction(store: StoreBase) -> None:
+    """A replica killed between storing a result and queueing its notifications left a done investigation
+    nobody was told about: the result and its notifications are one commit."""
+    targets = [("slack", "http://s"), ("webhook", "http://w")]
+    ids = ingest(store, [pod_alert("api-1")])
+    job = store.claim()
+    assert store.finish(job["id"], job["generation"], {"summary": "s", "rootCause": {"id": "R1"}}, targets)
+    rows = sql(store, "SELECT target, root_key, status FROM notifications ORDER BY target")
+    assert [tuple(r) for r in rows] == [("slack", "R1", "pending"), ("webhook", "R1", "pending")]
+    ingest(store, [pod_alert("api-1"), pod_alert("api-2")])  # a new alert: investigated again
+    job = store.claim()
+    ingest(store, [pod_alert("api-1"), pod_alert("api-2"), pod_alert("api-3")])  # requeued while running
+    assert not store.finish(job["id"], job["generation"], {"summary": "stale", "rootCause": {"id": "R2"}}, targets)
+    assert len(sql(store, "SELECT 1 FROM notifications")) == 2  # an outdated result tells nobody
+    assert store.get(ids[0])["status"] == "queued"
+
+
 def test_resolved_while_running_stays_resolved(store: StoreBase) -> None:
     ids = ingest(store, [pod_alert("api-1")])
     job = store.claim()

@@ -146,11 +146,8 @@ def test_an_error_fails_one_investigation_and_the_worker_goes_on(store: Store, m
 
 
 def test_finished_investigations_queue_one_notification_per_target(store: Store) -> None:
-    def on_done(inv_id: str, result: dict[str, Any]) -> None:
-        store.enqueue_notifications(inv_id, [("slack", "http://s"), ("webhook", "http://w")],
-                                    result["rootCause"]["id"])
-
-    pool = WorkerPool(store, SourceCache(CountingLoader(), ttl=None), workers=1, on_done=on_done)
+    pool = WorkerPool(store, SourceCache(CountingLoader(), ttl=None), workers=1,
+                      notify=[("slack", "http://s"), ("webhook", "http://w")])
     inv = ingest(store, "api-h2jfc4tw-xsn8x", "n")
     pool.start()
     try:

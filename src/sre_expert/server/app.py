@@ -94,11 +94,6 @@ class Server:
         self.store = open_store(self.config.db_path, lease=self.config.lease_seconds)
         targets = self.config.targets()
 
-        def on_done(inv_id: str, result: dict[str, Any]) -> None:
-            if targets and self.store is not None:
-                root = result.get("rootCause") or {}
-                self.store.enqueue_notifications(inv_id, targets, root.get("id") or result.get("summary"))
-
         self.notifier = Notifier(self.store, external_url=self.config.external_url,
                                  base_delay=self.config.notify_base_delay,
                                  max_attempts=self.config.notify_max_attempts, on_result=self.metrics.notified)
@@ -106,7 +101,7 @@ class Server:
             self.metrics.finished(status)
             log_finished(self.store, inv_id, status)
 
-        self.pool = WorkerPool(self.store, self.clusters, self.config.workers, on_done=on_done,
+        self.pool = WorkerPool(self.store, self.clusters, self.config.workers, notify=targets,
                                on_finished=on_finished)
         self.pool.start()
         self.notifier.start()

@@ -220,6 +220,12 @@ def unqualify_group_keys(db: Db) -> int:
     return len(changes)
 
 
+def root_key_of(result: Mapping[str, Any]) -> str | None:
+    """What a result notification is about: its root cause's id, else its summary (one message per root)."""
+    root = result.get("rootCause") or {}
+    return root.get("id") or result.get("summary")
+
+
 def idempotency_key(inv_id: str, target: str, kind: str, generation: int, about: str | None = None) -> str:
     """Stable per investigation, target, kind, generation and what the message is about (a result's root
     key): a resend after a crash carries the same key, another message another one. The generation alone
@@ -598,9 +604,12 @@ class StoreBase:
     # the claim is still ours: running, same generation, our lease (a requeued or re-claimed one is not)
     _OURS = "status='running' AND generation=? AND claimed_by=?"
 
-    def finish(self, inv_id: str, generation: int, result: Mapping[str, Any]) -> bool:
+    def finish(self, inv_id: str, generation: int, result: Mapping[str, Any],
+               notify: Iterable[tuple[str, str]] = ()) -> bool:
         """Store a result; the status becomes done unless the investigation was re-queued, resolved or
-        claimed by another replica meanwhile. True when it became done (the caller then notifies)."""
+        claimed by another replica meanwhile. True when it became done; its notifications to the `notify`
+        targets are then queued in the same transaction, so a replica killed right after finishing cannot
+        leave a done investigation that nobody was told about."""
         result = dict(result)
         report = result.pop("report", None)
         now = self.now()
@@ -619,7 +628,11 @@ class StoreBase:
                 f"claimed_by=CASE WHEN {self._OURS} THEN NULL ELSE claimed_by END "
                 "WHERE id=? RETURNING status, generation",
                 (_dumps(result), rhash, now, *ours, *ours, *ours, inv_id)).fetchone()
-        return bool(cur and cur[0] == "done" and cur[1] == generation)
+            done = bool(cur and cur[0] == "done" and cur[1] == generation)
+            queued = self._queue_results(db, inv_id, notify, root_key_of(result)) if done else 0
+        if queued:
+            self._wake()
+        return done
 
     def fail(self, inv_id: str, generation: int, error: str) -> None:
         ours = (generation, self.owner)
@@ -713,28 +726,32 @@ class StoreBase:
     # ------------------------------------------------------------------------------ outbox
     def enqueue_notifications(self, inv_id: str, targets: Iterable[tuple[str, str]], root_key: str | None) -> int:
         """One pending result notification per target, unless this root cause was already notified for it."""
-        now = self.now()
-        n = 0
         with self._tx() as db:
-            # the row lock (PostgreSQL) serialises two replicas queueing a result for one investigation at once,
-            # so the second sees the first's rows below instead of adding its own under the same key
-            row = db.execute(f"SELECT generation FROM investigations WHERE id=?{self.LOCK_GROUP}",
-                             (inv_id,)).fetchone()
-            generation = row[0] if row else 0
-            for target, url in targets:
-                seen = db.execute("SELECT 1 FROM notifications WHERE investigation_id=? AND target=? AND "
-                                  f"kind='result' AND root_key {self.SAME} ?", (inv_id, target, root_key)).fetchone()
-                if seen:
-                    continue
-                db.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
-                           "created_at, updated_at, idem_key) VALUES (?,?,?,?,?,?,?,?,?)",
-                           (inv_id, target, url, root_key, "pending", time.time(), now, now,
-                            idempotency_key(inv_id, target, "result", generation, root_key)))
-                n += 1
-            if n:
-                self._announce(db)
+            n = self._queue_results(db, inv_id, targets, root_key)
         if n:
             self._wake()
+        return n
+
+    def _queue_results(self, db: Any, inv_id: str, targets: Iterable[tuple[str, str]], root_key: str | None) -> int:
+        now = self.now()
+        n = 0
+        # the row lock (PostgreSQL) serialises two replicas queueing a result for one investigation at once,
+        # so the second sees the first's rows below instead of adding its own under the same key
+        row = db.execute(f"SELECT generation FROM investigations WHERE id=?{self.LOCK_GROUP}",
+                         (inv_id,)).fetchone()
+        generation = row[0] if row else 0
+        for target, url in targets:
+            seen = db.execute("SELECT 1 FROM notifications WHERE investigation_id=? AND target=? AND "
+                              f"kind='result' AND root_key {self.SAME} ?", (inv_id, target, root_key)).fetchone()
+            if seen:
+                continue
+            db.execute("INSERT INTO notifications (investigation_id, target, url, root_key, status, next_at, "
+                       "created_at, updated_at, idem_key) VALUES (?,?,?,?,?,?,?,?,?)",
+                       (inv_id, target, url, root_key, "pending", time.time(), now, now,
+                        idempotency_key(inv_id, target, "result", generation, root_key)))
+            n += 1
+        if n:
+            self._announce(db)
         return n
 
     def due_notifications(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..diagnosis.engine import Report, diagnose
@@ -101,13 +101,13 @@ class WorkerPool:
     investigation, never the worker."""
 
     def __init__(self, store: StoreBase, source: SourceCache | Clusters, workers: int = 2,
-                 on_done: Callable[[str, dict[str, Any]], None] | None = None,
+                 notify: Sequence[tuple[str, str]] = (),
                  on_finished: Callable[[str, str], None] | None = None):
         self.store = store
         self.on_finished = on_finished  # (id, "done" or "failed"): the metrics counter and the log line
         self.source = source
         self.workers = max(1, workers)
-        self.on_done = on_done
+        self.notify = tuple(notify)  # (target, url) told of each result, queued as the result is stored
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -169,11 +169,6 @@ class WorkerPool:
             if self.on_finished:
                 self.on_finished(inv_id, "failed")
             return
-        became_done = self.store.finish(inv_id, gen, result)
+        self.store.finish(inv_id, gen, result, self.notify)
         if self.on_finished:
             self.on_finished(inv_id, "done")
-        if became_done and self.on_done is not None:
-            try:
-                self.on_done(inv_id, result)
-            except Exception as e:
-                log.error("queueing notifications for %s failed: %s", inv_id, redact(f"{type(e).__name__}: {e}"))
