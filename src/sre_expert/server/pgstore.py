@@ -24,7 +24,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from .store import DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db, unqualify_group_keys
+from .store import (DEFAULT_LEASE, StoreBase, StoreError, check_schema_version, describe_db, scrub_dsn,
+                    unqualify_group_keys)
 
 # pg_advisory_xact_lock key of the migrations: any constant the product owns ("sre-expert" in ASCII, cut)
 MIGRATION_LOCK = 0x7372652D657870
@@ -220,7 +221,7 @@ class PostgresStore(StoreBase):
             with self._conn() as conn:
                 migrate(conn)
         except self._psycopg.Error as e:
-            raise StoreError(f"{self.path}: {str(e).strip()}") from None
+            raise StoreError(f"{self.path}: {scrub_dsn(str(e).strip(), dsn)}") from None
 
     def _connect(self) -> Any:
         conn = self._psycopg.connect(self._dsn, autocommit=True, connect_timeout=10,

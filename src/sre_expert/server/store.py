@@ -45,7 +45,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -264,18 +263,56 @@ def is_postgres(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
+PASSWORD_PARAM = re.compile(r"(?i)(\bpassword=)([^&]*)")
+
+
+def _dsn_credentials(db: str) -> tuple[str, str, str] | None:
+    """(scheme://, user-info, the rest) of a DSN whose user-info holds a `:` (a password), else None.
+    libpq ends the user-info at the first `@` ahead of any `/`, so a password may hold `#`, `?` or `:`
+    unencoded; an unencoded `/` makes libpq fail, and then the last `@` ends it (its error must not show
+    the password either). Never urlsplit: it splits such a DSN elsewhere and raises on a bad port."""
+    scheme, sep, rest = db.partition("://")
+    if not sep:
+        return None
+    at = next((i for i, ch in enumerate(rest) if ch in "@/"), -1)
+    if at < 0 or rest[at] != "@":
+        at = rest.rfind("@")
+    if at < 0 or ":" not in rest[:at]:
+        return None
+    return scheme + sep, rest[:at], rest[at:]
+
+
+def dsn_secrets(db: str) -> list[str]:
+    """The passwords a postgresql:// DSN carries (user-info and `password=` parameters), as written and
+    percent-decoded, longest first: what no message may show (libpq quotes bad tokens in its errors)."""
+    from urllib.parse import unquote
+
+    if not is_postgres(db):
+        return []
+    found = [m.group(2) for m in PASSWORD_PARAM.finditer(db)]
+    creds = _dsn_credentials(db)
+    if creds:
+        found.append(creds[1].partition(":")[2])
+    out = {v for f in found for v in (f, unquote(f)) if v}
+    return sorted(out, key=len, reverse=True)
+
+
+def scrub_dsn(text: str, db: str) -> str:
+    """`text` (an error about `db`) with the DSN's passwords replaced by ***."""
+    for secret in dsn_secrets(db):
+        text = text.replace(secret, "***")
+    return text
+
+
 def describe_db(db: str) -> str:
-    """The database for log lines and errors: a DSN without its password."""
+    """The database for log lines and errors: a DSN without its password (user-info or `password=`)."""
     if not is_postgres(db):
         return db
-    parts = urlsplit(db)
-    if parts.password is None:
-        return db
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    creds = _dsn_credentials(db)
+    if creds:
+        scheme, userinfo, rest = creds
+        db = f"{scheme}{userinfo.partition(':')[0]}:***{rest}"
+    return PASSWORD_PARAM.sub(r"\1***", db)
 
 
 def open_store(db: str, *, clock: Callable[[], datetime] | None = None, lease: float = DEFAULT_LEASE,
