@@ -45,3 +45,44 @@ def test_a_dsn_libpq_refuses_is_a_store_error_without_the_password(dsn: str) -> 
     with pytest.raises(StoreError) as err:
         open_store(dsn)
     assert SECRET not in str(err.value)
+
+
+# ------------------------------------------------------------------------------ serve's log lines
+def test_a_cluster_label_naming_no_cluster_cannot_forge_log_lines_nor_reach_the_terminal(
+        tmp_path, caplog: pytest.LogCaptureFixture) -> None:
+    """The label's value is quoted in the failure (so the operator sees which cluster was named), and it
+    is whatever the alert's sender wrote: a newline there forged a second log line, ESC drove the terminal
+    of whoever tails the log."""
+    import logging
+
+    from server_harness import webhook_payload
+
+    from sre_expert.server.clusters import Clusters, ClusterSource
+    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.server.store import Store
+    from sre_expert.server.worker import SourceCache, WorkerPool
+    from sre_expert.sources.resolve import open_source
+
+    forged = "x\n2026-12-06 03:00:00,000 INFO sre_expert.server: investigation inv-0 done: ALL CLEAR\x1b]52;c;cm0=\x07"
+    store = Store(str(tmp_path / "db.sqlite"))
+    try:
+        payload, errors = parse_webhook(webhook_payload(
+            [{"labels": {"alertname": "KubePodCrashLooping", "namespace": "lfh-staging", "pod": "p", "cluster": forged}}],
+            group_key="g"))
+        assert not errors
+        (inv,) = store.ingest(redacted(payload))
+        sources = [ClusterSource("prod", loader=lambda: open_source(None, True, progress=False)),
+                   ClusterSource("staging", loader=lambda: open_source(None, True, progress=False))]
+        clusters = Clusters(sources, {s.name: SourceCache(s.make_loader(), None) for s in sources}, "cluster")
+        pool = WorkerPool(store, clusters, workers=1)
+        with caplog.at_level(logging.INFO, logger="sre_expert.server"):
+            job = store.claim()
+            assert job is not None and job["id"] == inv
+            pool.run_one(job)
+        record = store.get(inv)
+    finally:
+        store.close()
+    assert record["status"] == "failed" and "names no configured cluster" in record["error"]
+    (line,) = [r.getMessage() for r in caplog.records if inv in r.getMessage()]
+    assert "\n" not in line and "\x1b" not in line and "\x07" not in line
+    assert "x\\n2026-12-06" in line  # still says what the label held, escaped

@@ -157,6 +157,7 @@ class WorkerPool:
 
     def run_one(self, job: dict[str, Any]) -> None:
         from ..safety.redact import redact
+        from .app import one_line  # app imports this module: a late import
 
         inv_id, gen = job["id"], job["generation"]
         try:
@@ -164,7 +165,8 @@ class WorkerPool:
             result = run_job(job, snap, report)
         except Exception as e:
             error = redact(f"{type(e).__name__}: {e}")[:2000]
-            log.error("investigation %s failed: %s", inv_id, error)  # no traceback: it would quote unredacted
+            # no traceback: it would quote unredacted; one line: the error may quote an alert's label
+            log.error("investigation %s failed: %s", inv_id, one_line(error, 2000))
             self.store.fail(inv_id, gen, error)
             if self.on_finished:
                 self.on_finished(inv_id, "failed")
