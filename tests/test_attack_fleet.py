@@ -86,3 +86,62 @@ def test_a_cluster_label_naming_no_cluster_cannot_forge_log_lines_nor_reach_the_
     (line,) = [r.getMessage() for r in caplog.records if inv in r.getMessage()]
     assert "\n" not in line and "\x1b" not in line and "\x07" not in line
     assert "x\\n2026-12-06" in line  # still says what the label held, escaped
+
+
+# ------------------------------------------------------------------------------ fleet check output
+HOSTILE = "/tmp/x\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\\x1b[2J\x01\u202e"
+BAD = ("\x1b", "\x01", "\u202e")
+
+
+def _unreadable_fleet():
+    from sre_expert.commands.fleet import Member, check_fleet
+
+    def load(m: Member):
+        raise OSError(f"{m.bundle}: no such file or directory (token=hunter2hunter2hunter2)")
+
+    return check_fleet([Member(HOSTILE, bundle=HOSTILE), Member("b", bundle="b")], load)
+
+
+def test_fleet_terminal_output_spells_out_controls_in_names_and_errors() -> None:
+    """A member is named after its context or path, and its error may quote what an API server answered:
+    both reached the terminal raw (OSC 8 forged a link, CSI 2J cleared the screen), and the error
+    unredacted, while the JSON document redacted it."""
+    import io
+
+    from rich.console import Console
+
+    from sre_expert.commands.fleet import render_fleet_terminal
+
+    for terminal in (False, True):
+        buf = io.StringIO()
+        render_fleet_terminal(_unreadable_fleet(), Console(file=buf, force_terminal=terminal, width=200,
+                                                           color_system=None))
+        text = buf.getvalue()
+        assert not any(b in text for b in BAD), repr(text)
+        assert "hunter2" not in text
+        assert "\\x1b]8;;http://evil" in text  # still says what the name held
+
+
+def test_fleet_markdown_and_junit_spell_out_controls() -> None:
+    import xml.etree.ElementTree as ET
+
+    from sre_expert.commands.fleet import render_fleet_ci, render_fleet_markdown
+
+    md = render_fleet_markdown(_unreadable_fleet())
+    assert not any(b in md for b in BAD) and "hunter2" not in md
+    xml = render_fleet_ci(_unreadable_fleet(), "junit", fail_on="warning")
+    root = ET.fromstring(xml)  # raw controls made it not well-formed: a CI could not read the report at all
+    names = [ts.get("name") for ts in root.iter("testsuite")]
+    assert names[0].startswith("sre-expert check /tmp/x\\x1b") and not any(b in xml.decode() for b in BAD)
+
+
+def test_named_lines_spell_out_controls() -> None:
+    import io
+
+    from sre_expert.commands.fleet import NamedLines
+
+    out = io.StringIO()
+    stream = NamedLines("ctx\x1b[2J", out)
+    stream.write("read 10 pods; the API server said \x1b]52;c;cm0=\x07\n")
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert out.getvalue().startswith("ctx\\x1b[2J: read 10 pods")

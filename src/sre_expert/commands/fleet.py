@@ -66,6 +66,15 @@ class Outcome:
         return self.report is not None
 
 
+def shown(text: str) -> str:
+    """`text` for a person (terminal, Markdown, JUnit): secrets redacted, control characters spelled out.
+    A member is named after a context or a path, and its error may quote what an API server answered."""
+    from ..safety.controls import visible_controls
+    from ..safety.redact import redact
+
+    return visible_controls(redact(text))
+
+
 class NamedLines:
     """A text stream that writes each complete line to `out` as `NAME: line`, one line at a time: the
     live reads of several clusters report at once on one stderr. Never a terminal, so no progress bar."""
@@ -73,13 +82,13 @@ class NamedLines:
     _lock = threading.Lock()
 
     def __init__(self, name: str, out: IO[str]):
-        self.name, self.out, self._partial = name, out, ""
+        self.name, self.out, self._partial = shown(name), out, ""
 
     def write(self, text: str) -> int:
         *lines, self._partial = (self._partial + text).split("\n")
         if lines:
             with self._lock:
-                self.out.write("".join(f"{self.name}: {line}\n" for line in lines))
+                self.out.write("".join(f"{self.name}: {shown(line)}\n" for line in lines))
                 self.out.flush()
         return len(text)
 
@@ -205,7 +214,7 @@ def roots_words(outcome: Outcome) -> str:
     from ..wording import plural
 
     if outcome.report is None:
-        return f"unreadable: {outcome.error}"
+        return f"unreadable: {shown(outcome.error or '')}"
     counts = root_counts(outcome.report)
     parts = [f"{counts[s]} {s}" for s in SEVERITIES if counts[s]]
     return plural(sum(counts.values()), "root cause") + (f" ({', '.join(parts)})" if parts else "")
@@ -213,8 +222,9 @@ def roots_words(outcome: Outcome) -> str:
 
 def summary_lines(outcomes: Sequence[Outcome]) -> list[str]:
     """One line per member: name, root causes by severity (or why unreadable), its exit status."""
-    width = max((len(o.member.name) for o in outcomes), default=0)
-    return [f"{o.member.name:<{width}}  exit {o.exit_code}  {roots_words(o)}" for o in outcomes]
+    names = [shown(o.member.name) for o in outcomes]
+    width = max((len(n) for n in names), default=0)
+    return [f"{n:<{width}}  exit {o.exit_code}  {roots_words(o)}" for n, o in zip(names, outcomes)]
 
 
 def render_fleet_terminal(outcomes: Sequence[Outcome], console: Any, *, brief: bool = False,
@@ -228,9 +238,9 @@ def render_fleet_terminal(outcomes: Sequence[Outcome], console: Any, *, brief: b
     for i, o in enumerate(outcomes):
         if i:
             console.print()
-        emit(console, Text(f"━━ cluster {o.member.name} ━━", style="bold"))
+        emit(console, Text(f"━━ cluster {shown(o.member.name)} ━━", style="bold"))
         if o.report is None:
-            emit(console, Text.assemble(("unreadable", "bold red"), f": {o.error}"))
+            emit(console, Text.assemble(("unreadable", "bold red"), f": {shown(o.error or '')}"))
             continue
         render_terminal(o.report, console, brief=brief, full=full)
     console.print()
@@ -244,20 +254,19 @@ def render_fleet_terminal(outcomes: Sequence[Outcome], console: Any, *, brief: b
 def render_fleet_markdown(outcomes: Sequence[Outcome]) -> str:
     """Each member's Markdown report under `# Cluster NAME`, then the summary table."""
     from ..report.markdown import render_markdown
-    from ..safety.redact import redact
 
     parts: list[str] = []
     for o in outcomes:
-        parts.append(f"# Cluster `{o.member.name}`\n\n")
+        parts.append(f"# Cluster `{shown(o.member.name)}`\n\n")
         if o.report is None:
-            parts.append(f"**Unreadable**: {redact(o.error or '')}\n\n")
+            parts.append(f"**Unreadable**: {shown(o.error or '')}\n\n")
         else:
             parts.append(render_markdown(o.report).rstrip("\n") + "\n\n")
     parts.append(f"# Fleet summary\n\nExit status {fleet_exit(outcomes)} (the worst cluster's).\n\n"
                  "| cluster | exit | root causes |\n|---|---|---|\n")
     for o in outcomes:
         words = roots_words(o).replace("|", "\\|")
-        parts.append(f"| `{o.member.name}` | {o.exit_code} | {redact(words)} |\n")
+        parts.append(f"| `{shown(o.member.name)}` | {o.exit_code} | {words} |\n")
     return "".join(parts)
 
 
@@ -298,12 +307,12 @@ def render_fleet_ci(outcomes: Sequence[Outcome], fmt: str, *, fail_on: str) -> b
     root = ET.Element("testsuites", {"name": "sre-expert check"})
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for o in outcomes:
-        suite_name = f"sre-expert check {o.member.name}"
+        suite_name = f"sre-expert check {shown(o.member.name)}"  # XML 1.0 holds no control characters
         if o.report is None:
             ts = ET.SubElement(root, "testsuite", {"name": suite_name, "tests": "1", "failures": "0",
                                                    "errors": "1", "skipped": "0", "time": "0"})
             case = ET.SubElement(ts, "testcase", {"classname": suite_name, "name": "read the cluster", "time": "0"})
-            ET.SubElement(case, "error", {"message": f"unreadable: {redact(o.error or '')}", "type": "unreadable"})
+            ET.SubElement(case, "error", {"message": f"unreadable: {shown(o.error or '')}", "type": "unreadable"})
             totals["tests"] += 1
             totals["errors"] += 1
             continue
