@@ -4,6 +4,7 @@ its fix (passwords in messages, terminal escapes in names, …)."""
 from __future__ import annotations
 
 import pytest
+from pg_harness import pg_dsn  # noqa: F401 - fixture
 
 from sre_expert.server.store import StoreError, describe_db, open_store
 
@@ -145,3 +146,30 @@ def test_named_lines_spell_out_controls() -> None:
     stream.write("read 10 pods; the API server said \x1b]52;c;cm0=\x07\n")
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert out.getvalue().startswith("ctx\\x1b[2J: read 10 pods")
+
+
+# ------------------------------------------------------------------------------ PostgreSQL and NUL
+def test_a_nul_in_an_alerts_cluster_group_key_or_fingerprint_is_stored_on_postgresql(pg_dsn: str) -> None:
+    """JSON allows \\u0000 and SQLite stores it; PostgreSQL's text refuses it. The webhook answered 500, so
+    Alertmanager resent the group for ever and none of its alerts was stored; ?cluster= with a NUL was a
+    500 on every page."""
+    from server_harness import webhook_payload
+
+    from sre_expert.server.payload import parse_webhook, redacted
+
+    alerts = [{"labels": {"alertname": "KubePodCrashLooping", "namespace": "lfh-staging", "pod": "p",
+                          "cluster": "prod\x00x"}, "fingerprint": "f\x00"},
+              {"labels": {"alertname": "KubePodCrashLooping", "namespace": "lfh-staging", "pod": "q",
+                          "cluster": "prod\x00x"}}]
+    payload, errors = parse_webhook(webhook_payload(alerts, group_key="{}:{alertname=\"A\x00\"}"))
+    assert not errors
+    store = open_store(pg_dsn)
+    try:
+        (inv,) = store.ingest(redacted(payload))
+        again = store.ingest(redacted(payload))  # the resend merges, as it does on SQLite
+        record = store.get(inv)
+        items, total = store.list(cluster="prod\x00x")
+    finally:
+        store.close()
+    assert again == [inv] and record["alertsTotal"] == 2
+    assert total == 1 and items[0]["id"] == inv  # the filter finds what the label named

@@ -151,6 +151,16 @@ def pg_sql(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+def pg_params(params: Sequence[Any]) -> Sequence[Any]:
+    """`params` with each NUL of a string as U+FFFD. JSON (and SQLite) allow NUL, PostgreSQL's text does not:
+    a cluster label, group key or fingerprint holding one failed the whole webhook (a 500, resent for ever)
+    and a ?cluster= filter holding one failed the page. The same replacement on writes and filters keeps them
+    matching."""
+    if not any(isinstance(p, str) and "\x00" in p for p in params):
+        return params
+    return tuple(p.replace("\x00", "\ufffd") if isinstance(p, str) else p for p in params)
+
+
 class _Db:
     """A psycopg connection speaking the shared SQL."""
 
@@ -160,11 +170,11 @@ class _Db:
         self._conn = conn
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self._conn.execute(pg_sql(sql), params)
+        return self._conn.execute(pg_sql(sql), pg_params(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         cur = self._conn.cursor()
-        cur.executemany(pg_sql(sql), list(rows))
+        cur.executemany(pg_sql(sql), [pg_params(r) for r in rows])
         return cur
 
 
