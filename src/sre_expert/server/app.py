@@ -357,7 +357,8 @@ def create_app(config: ServeConfig) -> FastAPI:
         body: dict[str, Any] = {"status": "ready" if ready else "not ready", "db": db_ok,
                                 "source": all(c.loaded for c in caches.values()),
                                 "sourceError": shown(srv.source.last_error)}
-        if len(caches) > 1:
+        # the names are /api/v1/clusters', behind the token (a context such as an EKS ARN names the account)
+        if len(caches) > 1 and authorised:
             body["clusters"] = {name: {"source": c.loaded, "sourceError": shown(c.last_error)}
                                 for name, c in caches.items()}
         return _json(200 if ready else 503, body)
