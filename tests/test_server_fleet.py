@@ -172,6 +172,8 @@ def test_readyz_reports_every_cluster(fleet) -> None:
     """To the token only: a probe carries none, and the names (contexts such as an EKS ARN with its account
     id) are what /api/v1/clusters keeps behind it."""
     base, token = fleet
+    # both bundles loaded (the server reads them after it starts listening)
+    wait_until(lambda: request(base, "GET", "/readyz")[1]["source"], "both clusters loaded")
     status, body = request(base, "GET", "/readyz")
     assert status == 200 and body["source"] is True and "clusters" not in body
     assert "prod" not in str(body) and "staging" not in str(body)
