@@ -173,3 +173,41 @@ def test_a_nul_in_an_alerts_cluster_group_key_or_fingerprint_is_stored_on_postgr
         store.close()
     assert again == [inv] and record["alertsTotal"] == 2
     assert total == 1 and items[0]["id"] == inv  # the filter finds what the label named
+
+
+# ------------------------------------------------------------------------------ PostgreSQL: clock skew
+def test_leases_are_on_the_database_clock_so_a_replica_whose_clock_is_off_neither_steals_nor_stalls(
+        pg_dsn: str) -> None:
+    """Each replica wrote and compared `lease_until` on its own wall clock: one running 10 minutes ahead
+    queued a live replica's investigation again (run twice), and the leases it wrote kept its work from
+    the others for 10 minutes after it died. Both now read the database server's clock."""
+    from datetime import UTC, datetime, timedelta
+
+    from sre_expert.server.pgstore import PostgresStore
+
+    from test_server_pgstore import payload
+
+    shift = [0.0]  # seconds `late` moves on after it measured the database clock
+
+    def ahead() -> datetime:
+        return datetime.now(UTC) + timedelta(minutes=10)
+
+    def late() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=shift[0])
+
+    good = PostgresStore(pg_dsn, lease=600, owner="good", clock=late)  # another --lease-seconds: each claim has its own
+    fast = PostgresStore(pg_dsn, lease=60, owner="fast", clock=ahead)
+    try:
+        first = good.ingest(payload("g1", ["p1"]))[0]
+        job = good.claim()
+        assert job is not None and job["id"] == first
+        assert fast.requeue_expired() == 0  # good's lease has 10 minutes left on the one clock that counts
+        second = fast.ingest(payload("g2", ["p2"]))[0]
+        job = fast.claim()
+        assert job is not None and job["id"] == second
+        shift[0] = 61.0  # fast died; a minute and a bit later its lease has expired for everyone
+        assert good.requeue_expired() == 1
+        assert good.get(second)["status"] == "queued" and good.get(first)["status"] == "running"
+    finally:
+        good.close()
+        fast.close()

@@ -227,9 +227,11 @@ class PostgresStore(StoreBase):
         self._listener: threading.Thread | None = None
         self._listening = threading.Event()
         self._listener_lock = threading.Lock()
+        self._offset = 0.0  # the database clock minus ours: leases are read on the database's clock
         try:
             with self._conn() as conn:
                 migrate(conn)
+            self._sync_clock()
         except self._psycopg.Error as e:
             raise StoreError(f"{self.path}: {scrub_dsn(str(e).strip(), dsn)}") from None
 
@@ -276,6 +278,23 @@ class PostgresStore(StoreBase):
             yield _Db(conn)
 
     _read = _tx  # a read is a short transaction too (one snapshot per statement)
+
+    def _sync_clock(self) -> None:
+        """Measure the database server's clock against ours. Replicas comparing leases on their own wall
+        clocks disagree by their skew: one running ahead takes a live replica's work, and the leases it
+        writes keep its work from the others for that long after it dies. On the server's clock they agree."""
+        with self._conn() as conn:
+            before = self._clock().timestamp()
+            server = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()[0]
+            after = self._clock().timestamp()
+        self._offset = float(server) - (before + after) / 2
+
+    def _ts(self) -> float:
+        return self._clock().timestamp() + self._offset
+
+    def renew_leases(self) -> int:
+        self._sync_clock()  # each round: a clock stepped since (NTP) is measured again
+        return super().renew_leases()
 
     def _next_seq(self, db: Any) -> int:
         return db.execute("SELECT nextval('investigations_seq')").fetchone()[0]
