@@ -211,3 +211,47 @@ def test_leases_are_on_the_database_clock_so_a_replica_whose_clock_is_off_neithe
     finally:
         good.close()
         fast.close()
+
+
+# ------------------------------------------------------------------------------ Slack webhook URL
+HOOK_SECRET = "xoxHookSecretPart0123456789"
+
+
+def test_a_notification_error_never_stores_the_target_url(tmp_path) -> None:
+    """A webhook URL is a credential (Slack's path is its secret). A URL urllib refuses (a space pasted into
+    it, no scheme) came back quoted in the error, stored as the notification's lastError and shown to every
+    reader of the API and the page; redaction knows a whole Slack URL, not its path alone."""
+    from server_harness import webhook_payload
+
+    from sre_expert.server.notify import Notifier, post_json
+    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.server.store import Store
+
+    store = Store(str(tmp_path / "db.sqlite"))
+    try:
+        payload, _ = parse_webhook(webhook_payload(
+            [{"labels": {"alertname": "A", "namespace": "n", "pod": "p"}}], group_key="g"))
+        (inv,) = store.ingest(redacted(payload))
+        store.enqueue_notifications(inv, [("slack", f"http://127.0.0.1:9/services/T0123/B0456 /{HOOK_SECRET}"),
+                                          ("webhook", f"hooks.example.org/notify/{HOOK_SECRET}")], None)
+        Notifier(store, external_url=None, max_attempts=1, sender=post_json).send_due()
+        notes = store.get(inv)["notifications"]
+    finally:
+        store.close()
+    assert [n["status"] for n in notes] == ["failed", "failed"]
+    assert all(n["lastError"] and HOOK_SECRET not in n["lastError"] for n in notes), notes
+
+
+@pytest.mark.parametrize("flag", ["--slack-webhook", "--webhook"])
+@pytest.mark.parametrize("url", [f"https://hooks.slack.com/services/T0/B0/{HOOK_SECRET}\n",
+                                 f"hooks.slack.com/services/T0/B0/{HOOK_SECRET}", f"file:///etc/{HOOK_SECRET}"])
+def test_serve_refuses_a_notification_url_it_could_never_post_to_without_echoing_it(
+        flag: str, url: str, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from sre_expert.cli import app
+
+    r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0", "--db",
+                                 str(tmp_path / "db.sqlite"), flag, url])
+    assert r.exit_code == 2, r.output
+    assert flag in r.output and "URL" in r.output and HOOK_SECRET not in r.output

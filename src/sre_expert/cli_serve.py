@@ -86,6 +86,13 @@ def serve(
         if len(token) < MIN_TOKEN_CHARS:
             _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
             raise typer.Exit(2)
+    from .server.notify import url_problem
+
+    for flag, url in (("--slack-webhook", slack_webhook), ("--webhook", webhook)):
+        problem = url_problem(url) if url is not None else None
+        if problem:  # never quoted: a Slack webhook URL is a credential
+            _err(f"{flag}: cannot post notifications to that URL: {problem}")
+            raise typer.Exit(2)
     from .cli import _live_defaults
     from .sources.resolve import source_problem
 

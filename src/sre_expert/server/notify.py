@@ -192,7 +192,7 @@ class Notifier:
             try:
                 self.sender(n["url"], body, {"Idempotency-Key": n["idempotencyKey"]})
             except Exception as e:
-                err = redact(_error_text(e))[:500]
+                err = redact(without_url(_error_text(e), n["url"]))[:500]
                 attempts = n["attempts"] + 1
                 nxt = None if attempts >= self.max_attempts else time.time() + self.base_delay * 2 ** (attempts - 1)
                 self.store.notification_result(n["id"], ok=False, error=err, next_at=nxt)
@@ -203,6 +203,38 @@ class Notifier:
                 if self.on_result:
                     self.on_result(n["target"], True)
         return len(due)
+
+
+def url_problem(url: str) -> str | None:
+    """Why a notification target URL can never be posted to, without quoting it (a Slack webhook URL is a
+    credential); None when it can."""
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "it holds a space, a newline or a control character (a Secret file's trailing newline?)"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "it is not a URL"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "it is not an http:// or https:// URL with a host"
+    return None
+
+
+def without_url(text: str, url: str) -> str:
+    """`text` (a send error) without the target URL or any part of its path: urllib quotes the path alone,
+    and the path of a Slack webhook URL is its secret."""
+    from urllib.parse import urlsplit
+
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        path = ""
+    for part in sorted({url, url.strip(), path, path.strip(), *(p for p in path.split("/") if len(p) >= 8)},
+                       key=len, reverse=True):
+        if part and part != "/":
+            text = text.replace(part, "<the target URL>")
+    return text
 
 
 def _error_text(e: Exception) -> str:
