@@ -255,3 +255,24 @@ def test_serve_refuses_a_notification_url_it_could_never_post_to_without_echoing
                                  str(tmp_path / "db.sqlite"), flag, url])
     assert r.exit_code == 2, r.output
     assert flag in r.output and "URL" in r.output and HOOK_SECRET not in r.output
+
+
+# ------------------------------------------------------------------------------ the DSN in argv
+def test_a_password_in_the_db_argument_is_warned_about_and_the_env_is_not(tmp_path, monkeypatch) -> None:
+    """`--db postgresql://u:pw@…` puts the password in the argv every user of the machine reads with `ps`
+    (and in the shell history): say so, and where it belongs; SRE_EXPERT_DB (a Secret) is the advice."""
+    from pg_harness import free_port
+    from typer.testing import CliRunner
+
+    from sre_expert.cli import app
+
+    dsn = f"postgresql://sre:{SECRET}@127.0.0.1:{free_port()}/sre"
+    monkeypatch.delenv("SRE_EXPERT_DB", raising=False)
+    r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0", "--db", dsn])
+    assert r.exit_code == 2  # nothing listens there
+    assert "warning" in r.output and "ps" in r.output and "SRE_EXPERT_DB" in r.output and SECRET not in r.output
+    r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0"], env={"SRE_EXPERT_DB": dsn})
+    assert r.exit_code == 2 and "warning" not in r.output and SECRET not in r.output
+    r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0", "--db",
+                                 dsn.replace(f":{SECRET}", "")])
+    assert "warning" not in r.output  # no password in it (PGPASSWORD or ~/.pgpass give it)

@@ -6,6 +6,7 @@ Top level imports typer and the standard library only; fastapi and uvicorn load 
 from __future__ import annotations
 
 import os
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -125,6 +126,13 @@ def serve(
     from .server.config import ServeConfig, create_private
     from .server.store import StoreError, describe_db, open_store
 
+    from .server.store import dsn_secrets
+
+    if dsn_secrets(db) and os.environ.get("SRE_EXPERT_DB") != db:
+        print("warning: the --db DSN holds a password, which every user of this machine can read (ps, "
+              "/proc/PID/cmdline) and your shell history keeps: pass it in the environment instead "
+              "(SRE_EXPERT_DB, from a Kubernetes Secret), or the password alone in PGPASSWORD or ~/.pgpass",
+              file=sys.stderr, flush=True)
     create_private(db)  # 0600: alert labels and evidence are nobody else's business
     try:  # open (and migrate) the database now, so a bad --db is an error before we listen
         open_store(db).close()
