@@ -276,3 +276,56 @@ def test_a_password_in_the_db_argument_is_warned_about_and_the_env_is_not(tmp_pa
     r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0", "--db",
                                  dsn.replace(f":{SECRET}", "")])
     assert "warning" not in r.output  # no password in it (PGPASSWORD or ~/.pgpass give it)
+
+
+# ------------------------------------------------------------------------------ a cluster that is down
+def test_a_live_cluster_that_cannot_be_read_is_tried_once_per_retry_window_not_once_per_investigation() -> None:
+    """Each investigation of a cluster whose API server hangs tried a fresh read (a minute of timeouts),
+    one after the other, holding every worker: the other clusters' investigations waited behind them for
+    as long as that cluster had alerts queued. After a failed first read, the next ones in the retry window
+    fail at once with its error; a worker that waited for the failed read does not read again."""
+    import threading
+
+    from sre_expert.server.worker import SourceCache
+    from sre_expert.sources.resolve import open_source
+
+    now = [0.0]
+    calls = []
+    entered, release = threading.Event(), threading.Event()
+
+    def loader():
+        calls.append(now[0])
+        if len(calls) == 1:
+            entered.set()
+            release.wait(30)
+            raise OSError("cannot reach the API server at https://10.0.0.1:6443: timed out")
+        if len(calls) == 2:
+            raise OSError("cannot reach the API server at https://10.0.0.1:6443: connection refused")
+        return open_source(None, True, progress=False)
+
+    cache = SourceCache(loader, 30.0, clock=lambda: now[0], retry_failed=10.0)
+    errors: list[str] = []
+
+    def investigate() -> None:
+        try:
+            cache.get()
+        except Exception as e:
+            errors.append(str(e))
+
+    first = threading.Thread(target=investigate)
+    first.start()
+    assert entered.wait(30)
+    second = threading.Thread(target=investigate)  # waits for the read in progress
+    second.start()
+    release.set()
+    first.join(30)
+    second.join(30)
+    for _ in range(5):
+        investigate()  # within the window: no read
+    assert len(calls) == 1 and len(errors) == 7 and all("timed out" in e for e in errors), (calls, errors)
+    now[0] = 10.0
+    investigate()  # the window has passed: read again
+    assert len(calls) == 2 and "connection refused" in errors[-1]
+    now[0] = 20.0
+    snap, _ = cache.get()
+    assert snap is not None and len(calls) == 3 and cache.last_error is None

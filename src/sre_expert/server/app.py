@@ -33,7 +33,7 @@ from .metrics import Metrics
 from .notify import Notifier
 from .payload import parse_webhook, redacted
 from .store import STATUSES, StoreBase, open_store
-from .worker import SourceCache, WorkerPool
+from .worker import LIVE_RETRY_FAILED, SourceCache, WorkerPool
 
 log = logging.getLogger("sre_expert.server")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -81,8 +81,9 @@ class Server:
         self.metrics = Metrics()
         self.store: StoreBase | None = None
         sources = config.cluster_sources()
-        self.clusters = Clusters(sources, {c.name: SourceCache(c.make_loader(), config.ttl(c.live)) for c in sources},
-                                 config.cluster_label)
+        self.clusters = Clusters(sources, {c.name: SourceCache(c.make_loader(), config.ttl(c.live),
+                                                               retry_failed=LIVE_RETRY_FAILED if c.live else 0.0)
+                                           for c in sources}, config.cluster_label)
         self.source = self.clusters.default  # the first cluster's (the only one, unless several are configured)
         self.pool: WorkerPool | None = None
         self.notifier: Notifier | None = None

@@ -24,16 +24,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sre_expert.server")
 LIVE_TTL = 30.0
+LIVE_RETRY_FAILED = 10.0  # seconds a live cluster that could not be read is not read again for an investigation
+
+
+class SourceUnavailable(RuntimeError):
+    """The cluster could not be read moments ago (the message is that read's error); not tried again yet."""
 
 
 class SourceCache:
     """The snapshot and its diagnosis, shared by every worker. One load at a time; while a live
     snapshot is being re-read, the other workers keep using the previous one instead of waiting."""
 
-    def __init__(self, loader: Callable[[], Snapshot], ttl: float | None, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, loader: Callable[[], Snapshot], ttl: float | None, *, clock: Callable[[], float] = time.monotonic,
+                 retry_failed: float = 0.0):
         self._loader = loader
         self._ttl = ttl
         self._clock = clock
+        # never loaded and the last read failed less than this long ago: fail at once with its error. A read
+        # of a cluster whose API server hangs takes a minute of timeouts; one per queued investigation held
+        # every worker, and the other clusters' investigations waited behind them.
+        self._retry_failed = retry_failed
+        self._failed_at: float | None = None
         self._state = threading.Lock()  # guards the fields below; held only for a moment
         self._loading = threading.Lock()  # held for a whole load
         self._snap: Snapshot | None = None
@@ -58,10 +69,12 @@ class SourceCache:
         with self._state:
             if self._fresh() or (self._snap is not None and self._loading.locked()):
                 return self._current()
+            self._raise_recent_failure()
         with self._loading:
             with self._state:
                 if self._fresh():  # another worker loaded it while we waited
                     return self._current()
+                self._raise_recent_failure()  # or failed to, while we waited
             try:
                 snap = self._loader()
                 report = diagnose(snap)
@@ -69,6 +82,7 @@ class SourceCache:
                 with self._state:
                     self.last_error = f"{type(e).__name__}: {e}"
                     if self._snap is None:
+                        self._failed_at = self._clock()
                         raise
                     self._loaded_at = self._clock()
                     from ..safety.redact import redact
@@ -78,8 +92,15 @@ class SourceCache:
             with self._state:
                 self._snap, self._report, self._loaded_at = snap, report, self._clock()
                 self.loads += 1
-                self.last_error = None
+                self.last_error, self._failed_at = None, None
                 return self._current()
+
+    def _raise_recent_failure(self) -> None:
+        """Called holding _state: SourceUnavailable when nothing was ever loaded and the last read failed
+        within the retry window."""
+        if (self._snap is None and self._failed_at is not None and self.last_error
+                and self._clock() - self._failed_at < self._retry_failed):
+            raise SourceUnavailable(self.last_error)
 
     @property
     def loaded(self) -> bool:
