@@ -195,8 +195,9 @@ def test_leases_are_on_the_database_clock_so_a_replica_whose_clock_is_off_neithe
     def late() -> datetime:
         return datetime.now(UTC) + timedelta(seconds=shift[0])
 
-    good = PostgresStore(pg_dsn, lease=600, owner="good", clock=late)  # another --lease-seconds: each claim has its own
-    fast = PostgresStore(pg_dsn, lease=60, owner="fast", clock=ahead)
+    # db_clock: as without a clock of the test's (the clocks here stand for the machines' wall clocks)
+    good = PostgresStore(pg_dsn, lease=600, owner="good", clock=late, db_clock=True)  # its own --lease-seconds
+    fast = PostgresStore(pg_dsn, lease=60, owner="fast", clock=ahead, db_clock=True)
     try:
         first = good.ingest(payload("g1", ["p1"]))[0]
         job = good.claim()
