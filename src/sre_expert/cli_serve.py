@@ -90,7 +90,7 @@ def serve(
     from .server.notify import url_problem
 
     for flag, url in (("--slack-webhook", slack_webhook), ("--webhook", webhook)):
-        problem = url_problem(url) if url is not None else None
+        problem = url_problem(url) if url else None  # empty: none, as before
         if problem:  # never quoted: a Slack webhook URL is a credential
             _err(f"{flag}: cannot post notifications to that URL: {problem}")
             raise typer.Exit(2)
