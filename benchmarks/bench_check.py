@@ -171,6 +171,7 @@ def _worker_pipeline(root: Path, profile_out: str | None = None) -> dict[str, An
         "by_code": _count_codes(report.findings),
         "not_checked": list(report.not_checked),
         "warnings": len(snap.info.warnings),
+        "warning_lines": snap.info.warnings[:5],
         "objects": sum(counts.values()),
         "kinds": counts,
     }
@@ -304,7 +305,7 @@ def measure(root: Path, runs: int, help_runs: int, progress) -> dict[str, Any]:
     res["peak_memory"] = res["pipeline_maxrss"] - res["baseline_maxrss"]
     res["peak_memory_over_imports"] = res["pipeline_maxrss"] - res["imports_maxrss"]
     last = pipe[-1]
-    for k in ("renderer", "checks", "findings", "summary", "by_code", "not_checked", "warnings", "objects",
+    for k in ("renderer", "checks", "findings", "summary", "by_code", "not_checked", "warnings", "warning_lines", "objects",
               "kinds", "report_bytes"):
         res[k] = last[k]
     res["cli"] = _median(cli) if cli else None
@@ -412,8 +413,10 @@ def print_table(r: dict[str, Any]) -> None:
         print(f"  CLI summary: {r['cli_summary']} (exit {r['cli_exit']})")
     for nc in r["not_checked"][:10]:
         print(f"  not checked: {nc}")
-    if r["warnings"]:
+    if r["warnings"]:  # a skipped file makes every figure meaningless: show why
         print(f"  bundle warnings: {r['warnings']}")
+        for w in r.get("warning_lines") or ():
+            print(f"    {w}")
     if r["cli_error"]:
         print(f"  CLI check failed: {r['cli_error']}")
     if r["help_error"]:
