@@ -185,8 +185,9 @@ def _split_patterns(patterns: tuple[str, ...]) -> tuple[bool, frozenset[str], tu
     return "*" in patterns, frozenset(patterns).difference(globs), globs
 
 
-def _glob_match(patterns: tuple[str, ...], value: str) -> bool:
-    star, plain, globs = _split_patterns(patterns)
+def _matches(split: tuple[bool, frozenset[str], tuple[str, ...]], value: str) -> bool:
+    """`value` against patterns split by _split_patterns."""
+    star, plain, globs = split
     return star or value in plain or any(fnmatch.fnmatchcase(value, g) for g in globs)
 
 
@@ -202,6 +203,17 @@ class Scope:
     excluded_namespaced_resources: tuple[str, ...] = ()
     include_cluster_resources: bool | None = None
     label_selector: bool = False
+    # covers() runs for every namespace against every schedule and backup scope: its parts computed once
+    _holds_namespaces: bool = field(init=False, compare=False, repr=False, default=True)
+    _included: tuple[bool, frozenset[str], tuple[str, ...]] = field(init=False, compare=False, repr=False,
+                                                                    default=(False, frozenset(), ()))
+    _excluded: tuple[bool, frozenset[str], tuple[str, ...]] = field(init=False, compare=False, repr=False,
+                                                                    default=(False, frozenset(), ()))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_holds_namespaces", self._namespace_data())
+        object.__setattr__(self, "_included", _split_patterns(self.included))
+        object.__setattr__(self, "_excluded", _split_patterns(self.excluded))
 
     @classmethod
     def of(cls, spec: Obj | None) -> Scope:
@@ -221,6 +233,9 @@ class Scope:
     @property
     def namespace_data(self) -> bool:
         """False when the backup selects only cluster-scoped resources (no namespace content at all)."""
+        return self._holds_namespaces
+
+    def _namespace_data(self) -> bool:
         if "*" in self.excluded_resources or "*" in self.excluded_namespaced_resources:
             return False
         res = [r for r in self.included_resources if r != "*"]
@@ -229,11 +244,11 @@ class Scope:
         return True
 
     def covers(self, namespace: str) -> bool:
-        if not self.namespace_data:
+        if not self._holds_namespaces:
             return False
-        if self.included and not _glob_match(self.included, namespace):
+        if self.included and not _matches(self._included, namespace):
             return False
-        return not _glob_match(self.excluded, namespace)
+        return not _matches(self._excluded, namespace)
 
     def cluster_wide(self) -> bool:
         """Holds the cluster-scoped resources (CRDs, cluster roles, storage classes...): Velero includes them
