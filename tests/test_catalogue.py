@@ -51,3 +51,14 @@ def test_every_template_formats() -> None:
                     text.format_map(_Params(kind="Pod", namespace="ns", name="n", resource="pod"))
                 except (ValueError, IndexError, AttributeError) as e:
                     raise AssertionError(f"{code}: template {text!r} is malformed: {e}") from None
+
+
+def test_the_code_index_names_the_file_of_every_code() -> None:
+    """`spec` parses only the file its code-line scan names: the scan must find every code, in its file."""
+    from sre_expert import catalogue as cat
+
+    index = cat._code_files()
+    assert set(index) == set(cat.catalogue())
+    for code, name in index.items():
+        assert code in cat._file_specs(name), (code, name)
+        assert cat.find(code) is cat.catalogue()[code]

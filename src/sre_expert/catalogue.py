@@ -6,6 +6,7 @@ without reading code, and a test can prove every code a check emits is documente
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -82,24 +83,51 @@ def _parse(source: str, doc: dict[str, Any]) -> dict[str, CheckSpec]:
     return specs
 
 
+_FOLDER = ("knowledge", "checks")
+_CODE_LINE = re.compile(r"^  ([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+):[ \t]*$", re.MULTILINE)
+
+
+@cache
+def _texts() -> dict[str, str]:
+    """Each catalogue file's text, by file name, in name order."""
+    folder = resources.files("sre_expert").joinpath(*_FOLDER)
+    return {e.name: e.read_text(encoding="utf-8")
+            for e in sorted(folder.iterdir(), key=lambda p: p.name) if e.name.endswith(".yaml")}
+
+
+@cache
+def _file_specs(name: str) -> dict[str, CheckSpec]:
+    return _parse(name, yaml.load(_texts()[name], Loader=yaml.CSafeLoader) or {})
+
+
+@cache
+def _code_files() -> dict[str, str]:
+    """Code → the file that documents it, read off the files' code lines (`  POD-CRASHLOOP:` under
+    `checks:`) without parsing them: a run that finds a handful of codes parses only their files."""
+    return {code: name for name, text in _texts().items() for code in _CODE_LINE.findall(text)}
+
+
 @cache
 def catalogue() -> dict[str, CheckSpec]:
     """All documented codes, loaded once from the package's knowledge/checks directory."""
     specs: dict[str, CheckSpec] = {}
-    folder = resources.files("sre_expert") / "knowledge" / "checks"
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if not entry.name.endswith(".yaml"):
-            continue
-        doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader) or {}
-        for code, spec in _parse(entry.name, doc).items():
+    for name in _texts():
+        for code, spec in _file_specs(name).items():
             if code in specs:
-                raise CatalogueError(f"{entry.name}: code {code} is also defined elsewhere")
+                raise CatalogueError(f"{name}: code {code} is also defined elsewhere")
             specs[code] = spec
     return specs
 
 
+def find(code: str) -> CheckSpec | None:
+    """One code's entry, parsing only the file that holds it."""
+    name = _code_files().get(code)
+    found = _file_specs(name).get(code) if name else None
+    return found if found is not None else catalogue().get(code)  # a code line the scan missed: read all
+
+
 def spec(code: str) -> CheckSpec:
-    try:
-        return catalogue()[code]
-    except KeyError:
-        raise CatalogueError(f"finding code {code} is not documented in knowledge/checks/*.yaml") from None
+    found = find(code)
+    if found is None:
+        raise CatalogueError(f"finding code {code} is not documented in knowledge/checks/*.yaml")
+    return found

@@ -14,7 +14,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
     Codes, ids, object references and remediation commands are built from names, which stay readable by
     design, so they skip the redactor: it costs ~20 µs a string and a large report has thousands."""
-    from ..catalogue import catalogue
+    from ..catalogue import find
     from ..safety.redact import PlaceholderTable, redact
 
     table = PlaceholderTable()
@@ -29,12 +29,11 @@ def report_dict(report: Report) -> dict[str, Any]:
         return out
 
     info = report.info
-    cat = catalogue()
     findings = []
     for f in report.findings:
         doc = f.to_json()
         doc["title"] = red(doc["title"])
-        spec = cat.get(f.code)
+        spec = find(f.code)
         if spec is None or doc["detail"] != spec.explanation:  # the catalogue's own text needs no redaction
             doc["detail"] = red(doc["detail"])
         doc["evidence"] = [red(e) for e in doc["evidence"]]
