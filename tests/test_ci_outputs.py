@@ -142,3 +142,17 @@ def test_help_offers_the_ci_formats() -> None:
     for cmd in ("check", "lint"):
         text = " ".join(run(cmd, "--help").stdout.split())
         assert "junit" in text and "sarif" in text, cmd
+
+
+def test_check_junit_stays_valid_xml_when_the_cluster_writes_control_characters(tmp_path: Path) -> None:
+    """An event or termination message is the cluster's text: an escape byte quoted as evidence made the whole
+    JUnit file unreadable (XML 1.0 holds no control characters). It is spelled out instead."""
+    pod = json.loads((Path(__file__).parent / "data" / "pod-crashloop.json").read_text())
+    status = pod["status"]["containerStatuses"][0]
+    status["state"]["waiting"]["message"] = "back-off \x1b[31mred\x1b[0m \x07 bell \x00 nul"
+    (tmp_path / "pods.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod]}))
+    r = run("check", "--bundle", str(tmp_path), "-o", "junit")
+    assert r.returncode == 1, r.stderr
+    root = ET.fromstring(r.stdout.encode())  # raised "not well-formed (invalid token)" before
+    text = "".join(root.itertext())
+    assert "\\x1b[31mred\\x1b[0m \\x07 bell \\x00 nul" in text and "\x1b" not in text

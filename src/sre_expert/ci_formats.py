@@ -159,6 +159,19 @@ def junit(doc: Mapping[str, Any], *, suite: str, fail_on: str) -> ET.Element:
         ET.SubElement(props, "property", {"name": name, "value": str(doc.get(name) or "")})
     ET.SubElement(props, "property", {"name": "failOn", "value": fail_on})
     ts.extend(cases)
+    return _spelled(root)
+
+
+def _spelled(root: ET.Element) -> ET.Element:
+    """Control characters in every text and attribute spelled out: XML 1.0 cannot hold them, so one escape
+    byte in an event message quoted as evidence made the whole file unreadable to the CI that parses it."""
+    from .safety.controls import visible_controls
+
+    for el in root.iter():
+        if el.text:
+            el.text = visible_controls(el.text)
+        for k, v in el.attrib.items():
+            el.attrib[k] = visible_controls(v)
     return root
 
 
