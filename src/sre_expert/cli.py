@@ -18,6 +18,7 @@ ENVIRONMENT = (
     ("HOME", "the base of the defaults above, and the HOME of commands a runbook or the gate runs"),
     ("SRE_EXPERT_AUDIT_LOG", "the audit log file (guard run, runbook run, agent, mcp run_command)"),
     ("SRE_EXPERT_TOKEN", "serve: the bearer token every client sends (16+ characters)"),
+    ("SRE_EXPERT_DB", "serve: the database when --db is not given, e.g. postgresql://… for replicas (keeps the password out of ps)"),
     ("SRE_EXPERT_MODEL", "ask/chat: the model (else --model, the config file, the agent definition)"),
     ("SRE_EXPERT_PROVIDER", "ask/chat: anthropic, openai or openai-compatible"),
     ("SRE_EXPERT_BASE_URL", "ask/chat: an OpenAI-compatible server, e.g. http://localhost:11434/v1"),
