@@ -248,9 +248,15 @@ def test_ages_are_relative_to_captured_at(kubectl: Kubectl, snap: Any) -> None:
 # ------------------------------------------------------------------ the `bundle serve` command
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """A job started in the background of a script (a CI runner's) inherits SIGINT ignored, and Python then
+    never turns Ctrl-C into KeyboardInterrupt: give the server the terminal's default, as a user's shell does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_cli(*args: str, **kw: Any) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen([EXE, "bundle", "serve", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kw)
+                            text=True, preexec_fn=_ctrl_c_as_in_a_terminal, **kw)
     line: list[str] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline() if proc.stdout else ""), daemon=True)
     reader.start()
