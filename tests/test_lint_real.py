@@ -68,7 +68,7 @@ def test_gateway_api_examples_only_the_real_problems() -> None:
     """Each example directory defines its own `example-gateway`: a route is judged against the one next to
     it (no false LINT-ROUTE-LISTENER). The certificates are plain Secrets the repository does not hold:
     coverage is "not checked", not a warning. Found: the http-cors routes name a Gateway nothing defines,
-    and against the Gateway API CRDs the platform installs (/work/shared/crds) the CORS filter and the
+    and against the Gateway API CRDs the platform installs (../shared/crds) the CORS filter and the
     303/307/308 redirect codes do not exist yet (the API server would reject those routes)."""
     result = run_lint(REAL / "gateway-api")
     _healthy(result)

@@ -41,6 +41,7 @@ import socket
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -342,7 +343,7 @@ class Db(Protocol):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
 
 
-class StoreBase:
+class StoreBase(ABC):
     """Every store operation, written once over `Db`; a backend supplies connections (`_tx`, `_read`),
     the sequence of investigations and a few dialect words below."""
 
@@ -361,16 +362,17 @@ class StoreBase:
         self._changed = threading.Condition(threading.Lock())
 
     # ------------------------------------------------------------------------------ backend
+    @abstractmethod
     def _tx(self) -> Any:
         """A context manager: one write transaction, yielding a `Db`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _read(self) -> Any:
         """A context manager yielding a `Db` for reads."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _next_seq(self, db: Db) -> int:
-        raise NotImplementedError
+        """The next investigation sequence number (list order)."""
 
     def _unique_violation(self, e: BaseException) -> bool:
         """True when `e` is a lost race on a unique key (another replica inserted first)."""
@@ -385,8 +387,9 @@ class StoreBase:
         """Inside a transaction that queued work: tell the other replicas when it commits (PostgreSQL
         NOTIFY). SQLite has no other process to tell."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the backend's connections."""
 
     def ping(self) -> bool:
         with self._read() as db:
