@@ -570,12 +570,7 @@ def _blamed(iso: Isolated) -> Obj:
 def isolation_evidence(snap: Snapshot, iso: Isolated) -> list[str]:
     """Why the proxies cannot reach the backend: the policies selecting its pods and their ingress rules,
     what was looked for, how many pods are cut off. For `check` and for `trace`'s service hop."""
-    pol = _blamed(iso)
-    rmd, smd = iso.route["metadata"], iso.service["metadata"]
-    ns = smd.get("namespace") or ""
-    route_ref = f"HTTPRoute {rmd.get('namespace')}/{rmd['name']}"
-    proxy_ns = sorted({p["metadata"]["namespace"] for p in iso.proxies})
-    number, _ = _pod_port(iso.pods[0], iso.port)
+    pol, ns, smd, route_ref, proxy_ns, number = _named(iso)
     proxy_labels = {k: v for k, v in (iso.proxies[0]["metadata"].get("labels") or {}).items()
                     if k in OWNING_GATEWAY or k == "app.kubernetes.io/name"}
     evidence = []
@@ -597,13 +592,17 @@ def isolation_evidence(snap: Snapshot, iso: Isolated) -> list[str]:
     return evidence
 
 
-def _isolation_findings(snap: Snapshot, iso: Isolated):
-    pol = _blamed(iso)
+def _named(iso: Isolated) -> tuple[Obj, str, Obj, str, list[str], int | None]:
+    """What the evidence and the findings of one isolation name: the blamed policy, the Service's namespace
+    and metadata, the route, the proxies' namespaces and the backend's port number."""
     rmd, smd = iso.route["metadata"], iso.service["metadata"]
-    ns = smd.get("namespace") or ""
-    route_ref = f"HTTPRoute {rmd.get('namespace')}/{rmd['name']}"
-    proxy_ns = sorted({p["metadata"]["namespace"] for p in iso.proxies})
     number, _ = _pod_port(iso.pods[0], iso.port)
+    return (_blamed(iso), smd.get("namespace") or "", smd, f"HTTPRoute {rmd.get('namespace')}/{rmd['name']}",
+            sorted({p["metadata"]["namespace"] for p in iso.proxies}), number)
+
+
+def _isolation_findings(snap: Snapshot, iso: Isolated):
+    pol, ns, smd, route_ref, proxy_ns, number = _named(iso)
     evidence = isolation_evidence(snap, iso)
     lines, seen = proxy_failures(snap, iso)
     evidence.extend(f"proxy log {ln}" for ln in lines[-MAX_LOG_LINES:])
