@@ -602,7 +602,12 @@ def test_whatever_is_admitted_is_argv_of_allow_listed_programs_and_flags(rng: ra
         assert call.verb in READ_VERBS and call.verb != "cluster-info" or not call.positionals
         assert {k for k, _ in call.flags} <= _ALLOWED_FLAG_NAMES
         assert not call.values("context") and "dry-run" not in {k for k, _ in call.flags}
-        assert not any(p.lower().startswith("secret") for p in call.positionals) or \
+        # the resource types: the first positional (`pods,secrets`), or the TYPE of each TYPE/NAME; a later
+        # bare positional is a name (`kubectl get pods secret` is the pod named "secret")
+        ps = call.positionals
+        types = [p.split("/", 1)[0] for p in ps if "/" in p] if ps and "/" in ps[0] else \
+            (ps[0].split(",") if ps else [])
+        assert not any(t.lower().startswith("secret") for t in types) or \
             all(v in ("wide", "name") for v in call.values("output"))
     for stage in rest:
         spec: GnuSpec = FILTERS[stage[0]]
