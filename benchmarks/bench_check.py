@@ -71,8 +71,8 @@ def _worker_imports(_: Path) -> dict[str, Any]:
     """The interpreter plus the modules the pipeline imports, before any data is read."""
     t0 = time.perf_counter()
     from sre_expert.diagnosis import engine  # noqa: F401
-    from sre_expert.registry import all_checks
-    from sre_expert.sources import bundle  # noqa: F401
+    from sre_expert.core.registry import all_checks
+    from sre_expert.sources import bundle_reader as bundle  # noqa: F401
 
     all_checks()
     _report_renderer()
@@ -101,10 +101,10 @@ def _report_renderer():
     import orjson
 
     for modname, fnames in (
-        ("sre_expert.report.json_report", ("render_json", "render", "to_json", "dumps")),
-        ("sre_expert.report.jsonout", ("render_json", "render", "to_json", "dumps")),
-        ("sre_expert.report.json", ("render_json", "render", "to_json", "dumps")),
-        ("sre_expert.report", ("render_json", "to_json", "json_report", "report_json")),
+        ("sre_expert.render.json_report", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.render.jsonout", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.render.json", ("render_json", "render", "to_json", "dumps")),
+        ("sre_expert.render", ("render_json", "to_json", "json_report", "report_json")),
     ):
         try:
             mod = importlib.import_module(modname)
@@ -118,14 +118,14 @@ def _report_renderer():
     def fallback(report):
         return orjson.dumps([f.to_json() for f in report.findings])
 
-    return "orjson.dumps([f.to_json() ...]) (fallback: no sre_expert.report JSON renderer)", fallback
+    return "orjson.dumps([f.to_json() ...]) (fallback: no sre_expert.render JSON renderer)", fallback
 
 
 def _worker_pipeline(root: Path, profile_out: str | None = None) -> dict[str, Any]:
     t_imp = time.perf_counter()
     from sre_expert.diagnosis.engine import diagnose
-    from sre_expert.registry import all_checks
-    from sre_expert.sources.bundle import load_bundle
+    from sre_expert.core.registry import all_checks
+    from sre_expert.sources.bundle_reader import load_bundle
 
     checks = all_checks()  # import the check modules outside the timed part, like the imports above
     render_name, render = _report_renderer()

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 def _worker(mode: str, bundle: str, kubeconfig: str, workers: int, out_dir: str) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     if mode == "direct":
-        from sre_expert.sources.bundle import load_bundle
+        from sre_expert.sources.bundle_reader import load_bundle
 
         snap = load_bundle(bundle)
         objects = sum(snap.count(k) for k in snap.kinds())
@@ -60,7 +60,7 @@ def _worker(mode: str, bundle: str, kubeconfig: str, workers: int, out_dir: str)
     if mode == "live":
         result.snapshot()
     else:
-        from sre_expert.collect import write_bundle
+        from sre_expert.sources.bundle_writer import write_bundle
 
         path, size = write_bundle(result, Path(out_dir) / f"collect-{os.getpid()}.tar.gz")
         out["archive_bytes"] = path.stat().st_size

@@ -67,10 +67,10 @@ def main() -> int:
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--out", bundle], check=True,
                        stdout=subprocess.DEVNULL)
 
-    from sre_expert.serve_api import start_server
-    from sre_expert.serve_api.api import BundleAPI
-    from sre_expert.serve_api.kubeconfig import write_kubeconfig
-    from sre_expert.sources.bundle import load_bundle
+    from sre_expert.edges.apiserver import start_server
+    from sre_expert.edges.apiserver.api import BundleAPI
+    from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+    from sre_expert.sources.bundle_reader import load_bundle
 
     results: dict[str, Any] = {}
     t = time.perf_counter()

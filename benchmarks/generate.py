@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate a large, realistic platform bundle for benchmarks with sre_expert.synth.
+"""Generate a large, realistic platform bundle for benchmarks with synth.
 
     python benchmarks/generate.py --out /tmp/big [--pods 10000] [--namespaces 500] [--events 30000] [--seed 1]
 
@@ -35,15 +35,18 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sre_expert.synth import PlatformBuilder, Tenant, faults, healthy_platform, write_bundle
-from sre_expert.synth import gateway as gw
-from sre_expert.synth import networking
-from sre_expert.synth import platform as plat
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.meta import app_labels, fmt_bytes, fmt_cpu
+# synth, the platform builder, is test support (tests/synth), not part of the installed package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from synth import PlatformBuilder, Tenant, faults, healthy_platform, write_bundle
+from synth import gateway as gw
+from synth import networking
+from synth import platform as plat
+from synth import pods as podlib
+from synth.meta import app_labels, fmt_bytes, fmt_cpu
 
 try:  # the platform's own tenant builders (public since synth split platform.py)
-    from sre_expert.synth.platform_tenants import add_policy_reports, add_tenant
+    from synth.platform_tenants import add_policy_reports, add_tenant
 except ImportError:  # earlier layout
     add_tenant, add_policy_reports = plat._tenant, plat._policy_reports  # type: ignore[attr-defined]
 

@@ -25,25 +25,28 @@ from typing import Any, Callable
 
 import yaml
 
+# synth, the platform builder, is test support (tests/synth), not part of the installed package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
 HERE = Path(__file__).resolve().parent
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
 
 def _crashloop_api(b: Any) -> None:
-    from sre_expert.synth import faults
+    from synth import faults
 
     faults.crashloop(b, b.workload("Deployment", "mycure-production", "api").pods[0],
                      previous_log="MongoServerSelectionError: connect ECONNREFUSED 10.0.3.7:27017\n")
 
 
 def _image_pull_staging_api(b: Any) -> None:
-    from sre_expert.synth import faults
+    from synth import faults
 
     faults.image_pull_backoff(b, b.workload("Deployment", "lfh-staging", "api"))
 
 
 def _oom_api(b: Any) -> None:
-    from sre_expert.synth import faults
+    from synth import faults
 
     faults.oomkilled(b, b.workload("Deployment", "mycure-production", "api").pods[0])
 
@@ -94,14 +97,14 @@ def load_cases(path: Path = HERE / "cases.yaml") -> list[Case]:
 
 def snapshot_for(case: Case) -> Any:
     """The scenario's snapshot, loaded the way a user's bundle is (synth platforms are written as a bundle)."""
-    from sre_expert.sources.bundle import load_bundle
+    from sre_expert.sources.bundle_reader import load_bundle
     from sre_expert.sources.resolve import demo_path
 
     if case.source == "demo":
         return load_bundle(demo_path())
-    from sre_expert.synth.builder import PlatformBuilder
-    from sre_expert.synth.bundle_writer import write_bundle
-    from sre_expert.synth.platform import healthy_platform
+    from synth.builder import PlatformBuilder
+    from synth.bundle_writer import write_bundle
+    from synth.platform import healthy_platform
 
     b = healthy_platform(PlatformBuilder(NOW))
     for name in case.faults:
@@ -118,13 +121,13 @@ def score(answer: str, must_include: list[str]) -> list[str]:
 
 def run_case(case: Case, model: Any, *, max_turns: int = 30, workdir: Path | None = None) -> CaseResult:
     """One case, read-only, with the default definition; a failure of the run is a failed case, not a crash."""
-    from sre_expert.agent.boundary import Boundary, Transcript
-    from sre_expert.agent.definition import load_definition
-    from sre_expert.agent.loop import AgentSession, DenyingApprover, findings_summary
-    from sre_expert.agent.tools import AgentTools
-    from sre_expert.serve_api.sandbox import KubectlSandbox
+    from sre_expert.edges.agent.boundary import Boundary, Transcript
+    from sre_expert.edges.agent.definition import load_definition
+    from sre_expert.edges.agent.loop import AgentSession, DenyingApprover, findings_summary
+    from sre_expert.edges.agent.tools import AgentTools
+    from sre_expert.edges.apiserver.sandbox import KubectlSandbox
     from sre_expert.safety.audit import AuditLog
-    from sre_expert.toolbox import Toolbox
+    from sre_expert.edges.toolbox import Toolbox
 
     snap = snapshot_for(case)
     work = workdir or Path(tempfile.mkdtemp(prefix="sre-expert-eval-"))
@@ -186,8 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="Write the summary to this file.")
     args = p.parse_args(argv)
 
-    from sre_expert.agent.definition import load_definition
-    from sre_expert.agent.models import ModelConfigError, NoModelConfigured, build_model, load_config, resolve_settings
+    from sre_expert.edges.agent.definition import load_definition
+    from sre_expert.edges.agent.models import (
+        ModelConfigError,
+        NoModelConfigured,
+        build_model,
+        load_config,
+        resolve_settings,
+    )
 
     cases = load_cases()
     if args.case:

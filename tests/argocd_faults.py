@@ -13,9 +13,9 @@ from typing import Any
 
 from scenario import validated
 
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import hex_id, new_object, parse_ts, ts
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.meta import hex_id, new_object, parse_ts, ts
 
 ARGO_NS = "argocd"
 NEW_SHA = hex_id("commit", "monobase-infra", "broken-change", n=40)

@@ -15,10 +15,10 @@ from typing import Any
 import scenario
 
 from sre_expert.diagnosis.engine import Report
-from sre_expert.model import Finding
-from sre_expert.synth import certmanager as cm
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import bump, condition, parse_ts, safe_suffix, set_condition, ts
+from sre_expert.core.model import Finding
+from synth import certmanager as cm
+from synth.builder import PlatformBuilder
+from synth.meta import bump, condition, parse_ts, safe_suffix, set_condition, ts
 
 Obj = dict[str, Any]
 

@@ -18,9 +18,9 @@ from typing import Any
 import policy_faults
 from scenario import TENANT, live_pods
 
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import condition, set_condition, ts
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.meta import condition, set_condition, ts
 
 Obj = dict[str, Any]
 DNS_IP = "10.96.0.10"

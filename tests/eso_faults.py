@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from certmanager_faults import NOW
-from sre_expert.synth import eso, faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import bump, condition, number, set_condition, ts
+from synth import eso, faults
+from synth.builder import PlatformBuilder
+from synth.meta import bump, condition, number, set_condition, ts
 
 Obj = dict[str, Any]
 

@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scenario
-from sre_expert.synth import faults
-from sre_expert.synth import gateway as gwlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import bump, condition, ts
+from synth import faults
+from synth import gateway as gwlib
+from synth.builder import PlatformBuilder
+from synth.meta import bump, condition, ts
 
 __all__ = ["bump", "condition", "ts"]
-from sre_expert.synth.platform import EG_NS, GATEWAY_NAME, GATEWAY_NS
+from synth.platform import EG_NS, GATEWAY_NAME, GATEWAY_NS
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 GW_NS, GW = GATEWAY_NS, GATEWAY_NAME
@@ -216,7 +216,7 @@ def listener_cert_missing(b: PlatformBuilder, cert_name: str = "stg-localfirsthe
     """The wildcard TLS Secret of a listener is gone and cert-manager cannot re-issue it: its DNS-01
     challenge is refused by Cloudflare (invalid token). The listener loses its certificate
     (InvalidCertificateRef) and routes attached only to it are not accepted (NoReadyListeners)."""
-    from sre_expert.synth import certmanager as cm
+    from synth import certmanager as cm
 
     b.refresh()
     cert = b.require("Certificate", GW_NS, cert_name)

@@ -13,10 +13,10 @@ from typing import Any
 
 from schema_validation import CRD_DIR, _crd_schemas, validate_object
 
-from sre_expert.lint.engine import LintResult, lint
+from sre_expert.lint.runner import LintResult, lint
 from sre_expert.lint.repo import load_repo
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth.meta import condition, resource_version, ts, uid
+from synth.meta import condition, resource_version, ts, uid
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "platform-repo"
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.serve_api.kubeconfig import write_kubeconfig
-from sre_expert.serve_api.server import ServerHandle, start_server
-from sre_expert.snapshot import Snapshot
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+from sre_expert.edges.apiserver.http_front import ServerHandle, start_server
+from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.live import LiveOptions
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import PlatformBuilder, faults, healthy_platform, write_bundle
+from synth import PlatformBuilder, faults, healthy_platform, write_bundle
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"
@@ -88,7 +88,7 @@ def write_faulty_bundle(path: Path) -> Path:
 def counting_faults(api: Any, kind: str, spec: int | str, times: int) -> None:
     """Make `kind` fail with `spec` for its first `times` requests only (the server's faults are
     permanent), by replacing the served API's fault table with one that forgets after `times` uses."""
-    from sre_expert.serve_api.api import Fault
+    from sre_expert.edges.apiserver.api import Fault
 
     fault = Fault.parse(spec)
     left = {"n": times}

@@ -17,11 +17,11 @@ import scenario
 from schema_validation import validate_object
 
 from sre_expert.diagnosis.engine import Report
-from sre_expert.synth import faults, storage
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import bump, new_object, set_condition, condition, ts
-from sre_expert.synth.monitoring import MON_API
+from synth import faults, storage
+from synth import pods as podlib
+from synth.builder import PlatformBuilder
+from synth.meta import bump, new_object, set_condition, condition, ts
+from synth.monitoring import MON_API
 
 NS = "monitoring"
 PROM = "kube-prometheus-prometheus"

@@ -12,9 +12,9 @@ from typing import Any
 
 from schema_validation import validate_object
 
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder, Workload
-from sre_expert.synth.meta import bump, condition
+from synth import faults
+from synth.builder import PlatformBuilder, Workload
+from synth.meta import bump, condition
 
 Obj = dict[str, Any]
 KYVERNO_NS = "kyverno"

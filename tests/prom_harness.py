@@ -29,9 +29,9 @@ from typing import Any
 
 import yaml
 
-from sre_expert.alerts import alert_rule
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.platform import healthy_platform
+from sre_expert.knowledge.alert_catalogue import alert_rule
+from synth.builder import PlatformBuilder
+from synth.platform import healthy_platform
 
 PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"

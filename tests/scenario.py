@@ -17,11 +17,11 @@ from typing import Any
 from schema_validation import validation_errors
 
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import SEVERITY_RANK, Finding
-from sre_expert.snapshot import Snapshot
+from sre_expert.core.model import SEVERITY_RANK, Finding
+from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.platform import healthy_platform
+from synth.builder import PlatformBuilder
+from synth.platform import healthy_platform
 
 Obj = dict[str, Any]
 

@@ -42,7 +42,7 @@ def start_serve(db_path: str | Path | None, *, args: Iterable[str] = (), env: Ma
         args.insert(0, "--demo")
     token = token or secrets.token_urlsafe(24)
     full_env = {**os.environ, "SRE_EXPERT_TOKEN": token, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [sys.executable, "-m", "sre_expert.cli", "serve", "--host", "127.0.0.1", "--port", "0",
+    cmd = [sys.executable, "-m", "sre_expert.edges.cli.main", "serve", "--host", "127.0.0.1", "--port", "0",
            *(("--db", str(db_path)) if db_path is not None else ()), *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env)
     try:

@@ -14,8 +14,8 @@ import pytest
 from pydantic_ai import models
 from typer.testing import CliRunner
 
-from sre_expert.agent.models import aliases
-from sre_expert.cli import app
+from sre_expert.edges.agent.models import aliases
+from sre_expert.edges.cli.main import app
 
 
 class FakeAnthropic(http.server.BaseHTTPRequestHandler):

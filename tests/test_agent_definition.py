@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sre_expert.agent.definition import KNOWN_TOOLS, DefinitionError, load_definition, parse_definition
+from sre_expert.edges.agent.definition import KNOWN_TOOLS, DefinitionError, load_definition, parse_definition
 
 REFERENCE_STYLE = """---
 name: sre-expert

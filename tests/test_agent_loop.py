@@ -14,19 +14,19 @@ import pytest
 from pydantic_ai import models
 
 from redaction_plant import END, PLANTED_LOG, leaked
-from sre_expert.agent.boundary import Boundary, Transcript
-from sre_expert.agent.definition import load_definition
-from sre_expert.agent.loop import AgentSession, ScriptedApprover, findings_summary
-from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.agent.tools import AgentTools
+from sre_expert.edges.agent.boundary import Boundary, Transcript
+from sre_expert.edges.agent.definition import load_definition
+from sre_expert.edges.agent.loop import AgentSession, ScriptedApprover, findings_summary
+from sre_expert.edges.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.agent.tools import AgentTools
 from sre_expert.safety.audit import AuditLog
-from sre_expert.serve_api.sandbox import KubectlSandbox
-from sre_expert.sources.bundle import load_bundle
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.bundle_writer import write_bundle
-from sre_expert.synth.platform import healthy_platform
-from sre_expert.toolbox import Toolbox
+from sre_expert.edges.apiserver.sandbox import KubectlSandbox
+from sre_expert.sources.bundle_reader import load_bundle
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
+from synth.platform import healthy_platform
+from sre_expert.edges.toolbox import Toolbox
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"
@@ -318,7 +318,7 @@ def test_follow_up_question_keeps_the_history(rig: Rig) -> None:
 def test_terminal_approval_needs_the_object_name_typed() -> None:
     import io
 
-    from sre_expert.agent.loop import ApprovalRequest, DenyingApprover, TerminalApprover
+    from sre_expert.edges.agent.loop import ApprovalRequest, DenyingApprover, TerminalApprover
 
     req = ApprovalRequest("call-1", "Bash", "kubectl delete pod mongodb-0 -n mycure-production", "destructive")
     shown = io.StringIO()

@@ -9,9 +9,18 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sre_expert.agent.models import (ANTHROPIC, OPENAI, OPENAI_COMPATIBLE, ModelConfigError, NoModelConfigured,
-                                     aliases, build_model, load_config, resolve_settings)
-from sre_expert.cli import app
+from sre_expert.edges.agent.models import (
+    ANTHROPIC,
+    OPENAI,
+    OPENAI_COMPATIBLE,
+    ModelConfigError,
+    NoModelConfigured,
+    aliases,
+    build_model,
+    load_config,
+    resolve_settings,
+)
+from sre_expert.edges.cli.main import app
 
 KEY = {"ANTHROPIC_API_KEY": "sk-ant-test"}
 

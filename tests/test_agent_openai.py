@@ -14,7 +14,7 @@ import pytest
 from pydantic_ai import models
 from typer.testing import CliRunner
 
-from sre_expert.cli import app
+from sre_expert.edges.cli.main import app
 
 
 class FakeOpenAI(http.server.BaseHTTPRequestHandler):

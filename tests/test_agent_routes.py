@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic_ai import models
 
-from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.server.app import create_app
-from sre_expert.server.config import ServeConfig
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.edges.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.webhook.app import create_app
+from sre_expert.edges.webhook.config import ServeConfig
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
 TOKEN = "test-token-agent-routes"
@@ -107,7 +107,7 @@ def test_conversations_stay_bounded_when_they_wait_for_approval(client: tuple[Te
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Conversations waiting for an approval were never dropped: asking again and again grew memory (and
     queued model runs) without bound. The oldest waiting one now makes room; all slots running → 429."""
-    import sre_expert.server.agent_routes as routes
+    import sre_expert.edges.webhook.agent_routes as routes
 
     c, app = client
     monkeypatch.setattr(routes, "MAX_CONVERSATIONS", 2)

@@ -9,12 +9,22 @@ from pathlib import Path
 import pytest
 from pydantic_ai import models
 
-from sre_expert.agent.boundary import Boundary
-from sre_expert.agent.definition import load_definition
-from sre_expert.agent.loop import AgentSession, ScriptedApprover
-from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.agent.tools import (GLOB_MAX_ENTRIES, GREP_MAX_LINE_CHARS, GREP_MAX_MATCHES, GREP_MAX_PATTERN_CHARS,
-                                    AgentTools, ToolInputError, glob_files, grep_files, inside, read_file)
+from sre_expert.edges.agent.boundary import Boundary
+from sre_expert.edges.agent.definition import load_definition
+from sre_expert.edges.agent.loop import AgentSession, ScriptedApprover
+from sre_expert.edges.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.agent.tools import (
+    GLOB_MAX_ENTRIES,
+    GREP_MAX_LINE_CHARS,
+    GREP_MAX_MATCHES,
+    GREP_MAX_PATTERN_CHARS,
+    AgentTools,
+    ToolInputError,
+    glob_files,
+    grep_files,
+    inside,
+    read_file,
+)
 from sre_expert.safety.audit import AuditLog
 
 VALUES = """\
@@ -180,7 +190,7 @@ def test_file_tools_are_not_offered_without_a_repository(tmp_path: Path) -> None
 
 
 def test_live_shell_env_keeps_cloud_credentials_but_not_the_model_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sre_expert.agent.tools import live_shell_env
+    from sre_expert.edges.agent.tools import live_shell_env
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-oa-1")

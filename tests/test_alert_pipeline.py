@@ -17,8 +17,8 @@ import prom_harness as ph
 from prom_harness import Faults, Window
 from server_harness import alertmanager, request, start_serve, stop_serve
 from test_server_alertmanager import receiver_config
-from sre_expert.synth import faults
-from sre_expert.synth.bundle_writer import write_bundle
+from synth import faults
+from synth.bundle_writer import write_bundle
 
 PG = ("lfh-staging", "data-postgresql-0")
 NO_SPACE_LOG = ("2026-11-26 02:50:01.123 UTC [1] LOG:  starting PostgreSQL 16.4\n"

@@ -19,7 +19,14 @@ import pytest
 import yaml
 from schema_validation import validate_object
 
-from sre_expert.alerts import SEVERITIES, load_alert_rules, prometheus_rule, render_yaml, rule_file, rule_groups
+from sre_expert.knowledge.alert_catalogue import (
+    SEVERITIES,
+    load_alert_rules,
+    prometheus_rule,
+    render_yaml,
+    rule_file,
+    rule_groups,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests" / "data" / "promtool"
@@ -229,8 +236,8 @@ def test_each_expression_compares_with_its_threshold() -> None:
 
 
 def test_runbooks_components_and_scope_kinds_exist() -> None:
-    from sre_expert.catalogue import catalogue
-    from sre_expert.runbooks import load_runbooks
+    from sre_expert.knowledge.catalogue import catalogue
+    from sre_expert.runbooks.library import load_runbooks
     from sre_expert.sources.kinds import COLLECTED_KINDS
 
     books = load_runbooks()
@@ -307,7 +314,7 @@ def test_rules_bad_usage_is_exit_2_without_traceback(args: tuple[str, ...]) -> N
 
 def test_rendering_passes_redaction_unchanged() -> None:
     """Printed output goes through the redactor; the catalogue holds nothing it would hide."""
-    from sre_expert.cli_rules import RuleFormat, render
+    from sre_expert.edges.cli.rules_cli import RuleFormat, render
 
     assert render(RuleFormat.prometheus, "x", "y").split("\n", 2)[2] == render_yaml(rule_file())
     header_lines = 3

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sre_expert.mcp_server import run_read_only
+from sre_expert.edges.mcp_server import run_read_only
 from sre_expert.safety.gate import admit
 
 MARK = "ATTACK-MARKER-7f3c"

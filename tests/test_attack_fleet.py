@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pg_harness import pg_dsn  # noqa: F401 - fixture
 
-from sre_expert.server.store import StoreError, describe_db, open_store
+from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
 
 SECRET = "S3cr3tPw"
 
@@ -58,13 +58,13 @@ def test_a_cluster_label_naming_no_cluster_cannot_forge_log_lines_nor_reach_the_
 
     from server_harness import webhook_payload
 
-    from sre_expert.server.clusters import Clusters, ClusterSource
-    from sre_expert.server.payload import parse_webhook, redacted
-    from sre_expert.server.store import Store
-    from sre_expert.server.worker import SourceCache, WorkerPool
+    from sre_expert.edges.webhook.clusters import Clusters, ClusterSource
+    from sre_expert.edges.webhook.payload import parse_webhook, redacted
+    from sre_expert.edges.webhook.store import Store
+    from sre_expert.edges.webhook.worker import SourceCache, WorkerPool
     from sre_expert.sources.resolve import open_source
 
-    forged = "x\n2026-12-06 03:00:00,000 INFO sre_expert.server: investigation inv-0 done: ALL CLEAR\x1b]52;c;cm0=\x07"
+    forged = "x\n2026-12-06 03:00:00,000 INFO sre_expert.edges.webhook: investigation inv-0 done: ALL CLEAR\x1b]52;c;cm0=\x07"
     store = Store(str(tmp_path / "db.sqlite"))
     try:
         payload, errors = parse_webhook(webhook_payload(
@@ -76,7 +76,7 @@ def test_a_cluster_label_naming_no_cluster_cannot_forge_log_lines_nor_reach_the_
                    ClusterSource("staging", loader=lambda: open_source(None, True, progress=False))]
         clusters = Clusters(sources, {s.name: SourceCache(s.make_loader(), None) for s in sources}, "cluster")
         pool = WorkerPool(store, clusters, workers=1)
-        with caplog.at_level(logging.INFO, logger="sre_expert.server"):
+        with caplog.at_level(logging.INFO, logger="sre_expert.edges.webhook"):
             job = store.claim()
             assert job is not None and job["id"] == inv
             pool.run_one(job)
@@ -95,7 +95,7 @@ BAD = ("\x1b", "\x01", "\u202e")
 
 
 def _unreadable_fleet():
-    from sre_expert.commands.fleet import Member, check_fleet
+    from sre_expert.render.fleet_view import Member, check_fleet
 
     def load(m: Member):
         raise OSError(f"{m.bundle}: no such file or directory (token=hunter2hunter2hunter2)")
@@ -111,7 +111,7 @@ def test_fleet_terminal_output_spells_out_controls_in_names_and_errors() -> None
 
     from rich.console import Console
 
-    from sre_expert.commands.fleet import render_fleet_terminal
+    from sre_expert.render.fleet_view import render_fleet_terminal
 
     for terminal in (False, True):
         buf = io.StringIO()
@@ -126,7 +126,7 @@ def test_fleet_terminal_output_spells_out_controls_in_names_and_errors() -> None
 def test_fleet_markdown_and_junit_spell_out_controls() -> None:
     import xml.etree.ElementTree as ET
 
-    from sre_expert.commands.fleet import render_fleet_ci, render_fleet_markdown
+    from sre_expert.render.fleet_view import render_fleet_ci, render_fleet_markdown
 
     md = render_fleet_markdown(_unreadable_fleet())
     assert not any(b in md for b in BAD) and "hunter2" not in md
@@ -139,7 +139,7 @@ def test_fleet_markdown_and_junit_spell_out_controls() -> None:
 def test_named_lines_spell_out_controls() -> None:
     import io
 
-    from sre_expert.commands.fleet import NamedLines
+    from sre_expert.render.fleet_view import NamedLines
 
     out = io.StringIO()
     stream = NamedLines("ctx\x1b[2J", out)
@@ -155,7 +155,7 @@ def test_a_nul_in_an_alerts_cluster_group_key_or_fingerprint_is_stored_on_postgr
     500 on every page."""
     from server_harness import webhook_payload
 
-    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.edges.webhook.payload import parse_webhook, redacted
 
     alerts = [{"labels": {"alertname": "KubePodCrashLooping", "namespace": "lfh-staging", "pod": "p",
                           "cluster": "prod\x00x"}, "fingerprint": "f\x00"},
@@ -183,7 +183,7 @@ def test_leases_are_on_the_database_clock_so_a_replica_whose_clock_is_off_neithe
     the others for 10 minutes after it died. Both now read the database server's clock."""
     from datetime import UTC, datetime, timedelta
 
-    from sre_expert.server.pgstore import PostgresStore
+    from sre_expert.edges.webhook.pgstore import PostgresStore
 
     from test_server_pgstore import payload
 
@@ -224,9 +224,9 @@ def test_a_notification_error_never_stores_the_target_url(tmp_path) -> None:
     reader of the API and the page; redaction knows a whole Slack URL, not its path alone."""
     from server_harness import webhook_payload
 
-    from sre_expert.server.notify import Notifier, post_json
-    from sre_expert.server.payload import parse_webhook, redacted
-    from sre_expert.server.store import Store
+    from sre_expert.edges.webhook.notify import Notifier, post_json
+    from sre_expert.edges.webhook.payload import parse_webhook, redacted
+    from sre_expert.edges.webhook.store import Store
 
     store = Store(str(tmp_path / "db.sqlite"))
     try:
@@ -250,7 +250,7 @@ def test_serve_refuses_a_notification_url_it_could_never_post_to_without_echoing
         flag: str, url: str, tmp_path) -> None:
     from typer.testing import CliRunner
 
-    from sre_expert.cli import app
+    from sre_expert.edges.cli.main import app
 
     r = CliRunner().invoke(app, ["serve", "--demo", "--insecure-no-auth", "--port", "0", "--db",
                                  str(tmp_path / "db.sqlite"), flag, url])
@@ -265,7 +265,7 @@ def test_a_password_in_the_db_argument_is_warned_about_and_the_env_is_not(tmp_pa
     from pg_harness import free_port
     from typer.testing import CliRunner
 
-    from sre_expert.cli import app
+    from sre_expert.edges.cli.main import app
 
     dsn = f"postgresql://sre:{SECRET}@127.0.0.1:{free_port()}/sre"
     monkeypatch.delenv("SRE_EXPERT_DB", raising=False)
@@ -287,7 +287,7 @@ def test_a_live_cluster_that_cannot_be_read_is_tried_once_per_retry_window_not_o
     fail at once with its error; a worker that waited for the failed read does not read again."""
     import threading
 
-    from sre_expert.server.worker import SourceCache
+    from sre_expert.edges.webhook.worker import SourceCache
     from sre_expert.sources.resolve import open_source
 
     now = [0.0]

@@ -13,12 +13,12 @@ from pathlib import Path
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sre_expert.cli import app
+from sre_expert.edges.cli.main import app
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.report.markdown import render_markdown
-from sre_expert.report.terminal import render_terminal
+from sre_expert.render.markdown import render_markdown
+from sre_expert.render.terminal import render_terminal
 from sre_expert.safety.controls import visible_controls
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = "boom \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[8mhidden\x1b[0m\rALL CLEAR \u202eevil"

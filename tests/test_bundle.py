@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sre_expert.sources.bundle import BundleError, load_bundle
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())
@@ -150,7 +150,7 @@ def test_troubleshoot_support_bundle(tmp_path: Path) -> None:
 def test_the_loaders_precomputed_keys_index_exactly_like_the_snapshot_itself() -> None:
     """The loader hands the Snapshot each object's key and uid (a speed-up); the indexes must be the ones the
     Snapshot builds on its own from the same objects."""
-    from sre_expert.snapshot import Snapshot
+    from sre_expert.core.snapshot import Snapshot
     from sre_expert.sources.resolve import demo_path
 
     loaded = load_bundle(demo_path())

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from sre_expert.sources.bundle import _archive_name, load_bundle
+from sre_expert.sources.bundle_reader import _archive_name, load_bundle
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.report.json_report import render_json
-from sre_expert.report.markdown import render_markdown
-from sre_expert.sources import bundle as bundle_mod
-from sre_expert.sources.bundle import BundleError, load_bundle
+from sre_expert.render.json_report import render_json
+from sre_expert.render.markdown import render_markdown
+from sre_expert.sources import bundle_reader as bundle_mod
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())
@@ -62,7 +62,7 @@ def load_in_subprocess(path: Path, timeout: float = 120) -> dict[str, Any]:
     code = f"""
 import json, resource, sys
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 snap = load_bundle({str(path)!r})
 logs = {{p["metadata"]["name"]: len(snap.logs(p["metadata"]["namespace"], p["metadata"]["name"], "api", False) or "")
          for p in snap.list("Pod")}}

@@ -16,14 +16,14 @@ from rich.console import Console
 
 import scenario
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.report.json_report import render_json
-from sre_expert.report.markdown import render_markdown
-from sre_expert.report.terminal import render_terminal
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.render.json_report import render_json
+from sre_expert.render.markdown import render_markdown
+from sre_expert.render.terminal import render_terminal
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth import faults as F
-from sre_expert.synth.meta import ts
-from sre_expert.timeutil import human, parse_time, robust_latest
+from synth import faults as F
+from synth.meta import ts
+from sre_expert.core.timeutil import human, parse_time, robust_latest
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"

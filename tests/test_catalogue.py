@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sre_expert.catalogue import catalogue
-from sre_expert.registry import all_checks
+from sre_expert.knowledge.catalogue import catalogue
+from sre_expert.core.registry import all_checks
 
 RUNBOOKS = {"pod-not-starting", "app-unreachable", "secrets-not-syncing", "argocd-sync-failure",
             "backup-restore", "certificate-renewal", "complete-outage", "storage-pvc"}
@@ -42,7 +42,7 @@ def test_entries_are_complete() -> None:
 
 def test_every_template_formats() -> None:
     """Templates use str.format: literal braces (jsonpath) must be doubled or the fix text breaks."""
-    from sre_expert.registry import _Params
+    from sre_expert.core.registry import _Params
 
     for code, s in catalogue().items():
         for r in s.remediation:
@@ -55,7 +55,7 @@ def test_every_template_formats() -> None:
 
 def test_the_code_index_names_the_file_of_every_code() -> None:
     """`spec` parses only the file its code-line scan names: the scan must find every code, in its file."""
-    from sre_expert import catalogue as cat
+    from sre_expert.knowledge import catalogue as cat
 
     index = cat._code_files()
     assert set(index) == set(cat.catalogue())

@@ -17,8 +17,8 @@ import yaml
 from live_harness import NOW, faulty_platform
 from server_harness import free_port
 
-from sre_expert.serve_api import start_server
-from sre_expert.synth import PlatformBuilder, healthy_platform, write_bundle
+from sre_expert.edges.apiserver import start_server
+from synth import PlatformBuilder, healthy_platform, write_bundle
 
 from test_cli import EXE, SCHEMA
 

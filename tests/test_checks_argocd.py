@@ -9,8 +9,8 @@ import velero_faults as vf
 from velero_faults import assert_exactly, assert_templates_filled, new_alarms
 
 from sre_expert.diagnosis.engine import Report
-from sre_expert.model import Finding
-from sre_expert.synth import faults
+from sre_expert.core.model import Finding
+from synth import faults
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import certmanager_faults as F
 from certmanager_faults import only_root
 from scenario import no_placeholders, snapshot_without
 from sre_expert.checks import certmanager as cmcheck
-from sre_expert.model import Finding
+from sre_expert.core.model import Finding
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth.meta import uid
+from synth import faults
+from synth.meta import uid
 
 NOW = F.NOW
 GW = F.GW_NS

@@ -15,7 +15,7 @@ from velero_faults import new_alarms
 import scenario
 from sre_expert.checks import logscan
 from sre_expert.checks.pods import exit_meaning
-from sre_expert.synth import faults
+from synth import faults
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"

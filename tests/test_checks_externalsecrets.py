@@ -17,10 +17,10 @@ from certmanager_faults import only_root
 import eso_faults as E
 from scenario import no_placeholders, snapshot_without
 from sre_expert.checks import externalsecrets as esocheck
-from sre_expert.model import Finding
+from sre_expert.core.model import Finding
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth.meta import ts, uid
+from synth import faults
+from synth.meta import ts, uid
 
 NOW = F.NOW
 T = E.TENANT

@@ -21,7 +21,7 @@ from sre_expert.checks.gateway import (
     specificity,
 )
 from sre_expert.diagnosis.engine import Report
-from sre_expert.model import Finding
+from sre_expert.core.model import Finding
 
 GW_NS, GW = gf.GW_NS, gf.GW
 GW_KEY = ("Gateway", GW_NS, GW)
@@ -519,7 +519,7 @@ def test_listener_conflict_is_reported_per_listener() -> None:
 
 @pytest.mark.parametrize("code", ["GATEWAY-LISTENER-CERT-INVALID", "HTTPROUTE-HOST-SHADOWED", "ENVOYPATCHPOLICY-DISABLED"])
 def test_catalogue_entries_have_read_only_first_steps(code: str) -> None:
-    from sre_expert.catalogue import spec
+    from sre_expert.knowledge.catalogue import spec
 
     s = spec(code)
     assert s.component == "gateway"

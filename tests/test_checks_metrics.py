@@ -14,14 +14,24 @@ import pytest
 import monitoring_faults as mf
 import scenario
 
-from sre_expert.alerts import alert_rule
+from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.checks.metrics import node_name, threshold
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.metrics import ERROR, MISSING, OK, QUERIES, Alert, MetricSet, QueryResult, Series, Target
-from sre_expert.model import Finding
-from sre_expert.snapshot import Snapshot
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
+from sre_expert.core.metric_set import (
+    ERROR,
+    MISSING,
+    OK,
+    QUERIES,
+    Alert,
+    MetricSet,
+    QueryResult,
+    Series,
+    Target,
+)
+from sre_expert.core.model import Finding
+from sre_expert.core.snapshot import Snapshot
+from synth import faults
+from synth.builder import PlatformBuilder
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 GiB = float(1 << 30)

@@ -11,11 +11,11 @@ from datetime import timedelta
 import monitoring_faults as mf
 from monitoring_faults import NS, PROM, PROM_STS, assert_only, codes, one, platform, run
 
-from sre_expert.catalogue import catalogue
-from sre_expert.model import key_of
-from sre_expert.registry import _Params
-from sre_expert.synth import faults
-from sre_expert.synth.meta import bump
+from sre_expert.knowledge.catalogue import catalogue
+from sre_expert.core.model import key_of
+from sre_expert.core.registry import _Params
+from synth import faults
+from synth.meta import bump
 
 TENANT = "mycure-production"
 MY_CODES = {c for c, s in catalogue().items() if s.component in ("monitoring", "policy", "platform")}

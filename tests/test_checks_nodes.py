@@ -17,13 +17,13 @@ import pytest
 from scenario import Scenario, has, live_pods
 
 from sre_expert.checks.events import unexplained_warning_events
-from sre_expert.model import SEVERITY_RANK
+from sre_expert.core.model import SEVERITY_RANK
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.events import event
-from sre_expert.synth.meta import micro_ts, ts, uid
+from synth import faults
+from synth import pods as podlib
+from synth.builder import PlatformBuilder
+from synth.events import event
+from synth.meta import micro_ts, ts, uid
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"

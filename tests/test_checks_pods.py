@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 import scenario
 
 from sre_expert.diagnosis.engine import Report
-from sre_expert.model import Finding
-from sre_expert.synth import faults as F
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.logs import crash_log
-from sre_expert.synth.meta import safe_suffix, ts, uid
+from sre_expert.core.model import Finding
+from synth import faults as F
+from synth import pods as podlib
+from synth.builder import PlatformBuilder
+from synth.logs import crash_log
+from synth.meta import safe_suffix, ts, uid
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
@@ -63,7 +63,7 @@ def codes(report: Report, prefix: str = "") -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------- faults
-# Scenarios use sre_expert.synth.faults; these reproduce the variants it does not offer, the way a 1.32
+# Scenarios use synth.faults; these reproduce the variants it does not offer, the way a 1.32
 # API server shows them.
 
 
@@ -754,7 +754,7 @@ def test_recently_deleted_pod_is_not_stuck() -> None:
 def test_ten_thousand_pods_group_per_controller() -> None:
     """1,000 crash-looping pods of one Deployment are one finding speaking for all of them (speed: benchmarks/)."""
     from sre_expert.checks.pods import pod_health
-    from sre_expert.snapshot import Snapshot, SnapshotInfo
+    from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 
     b = platform()
     template = pods_of(b, "Deployment", "api")[0]

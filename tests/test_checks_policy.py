@@ -7,8 +7,8 @@ import policy_faults as pf
 from monitoring_faults import assert_only, codes, dump, one, platform, run, serious
 
 from sre_expert.checks.policy import parse_kyverno_denial, redact_cmdline
-from sre_expert.model import key_of
-from sre_expert.synth import faults
+from sre_expert.core.model import key_of
+from synth import faults
 
 TENANT = "mycure-production"
 

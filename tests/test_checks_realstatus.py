@@ -25,11 +25,11 @@ from schema_validation import validate_object
 from velero_faults import assert_templates_filled
 
 import scenario
-from sre_expert import cron
+from sre_expert.core import cron
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import Finding
-from sre_expert.synth import faults
-from sre_expert.synth.meta import condition, new_object, set_condition, ts
+from sre_expert.core.model import Finding
+from synth import faults
+from synth.meta import condition, new_object, set_condition, ts
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"

@@ -12,9 +12,9 @@ from typing import Any
 
 from scenario import Scenario, has, live_pods
 
-from sre_expert.synth import faults
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.builder import PlatformBuilder
+from synth import faults
+from synth import pods as podlib
+from synth.builder import PlatformBuilder
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
@@ -273,7 +273,7 @@ def test_dns_blocked_with_failing_pods_is_critical() -> None:
 def test_a_separate_allow_dns_policy_keeps_dns_open() -> None:
     b = platform()
     _drop_dns_rule(b, LFH)
-    from sre_expert.synth import networking
+    from synth import networking
 
     b.add(
         networking.network_policy(
@@ -326,7 +326,7 @@ def test_network_policy_selecting_nothing() -> None:
 
 def test_policy_for_a_cronjob_between_runs_is_not_reported() -> None:
     b = platform()
-    from sre_expert.synth import networking
+    from synth import networking
 
     b.add(
         networking.network_policy(

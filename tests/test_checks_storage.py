@@ -14,11 +14,11 @@ from typing import Any
 
 from scenario import Scenario, has, live_pods
 
-from sre_expert.synth import faults
-from sre_expert.synth import pods as podlib
-from sre_expert.synth import storage as stlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import fmt_cpu, new_object, safe_suffix, ts, uid
+from synth import faults
+from synth import pods as podlib
+from synth import storage as stlib
+from synth.builder import PlatformBuilder
+from synth.meta import fmt_cpu, new_object, safe_suffix, ts, uid
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"

@@ -12,7 +12,7 @@ import pytest
 import velero_faults as vf
 from velero_faults import assert_exactly, assert_templates_filled, new_alarms
 
-from sre_expert.synth.meta import ts
+from synth.meta import ts
 
 VELERO_CODES_PREFIX = ("VELERO-",)
 
@@ -223,7 +223,7 @@ def test_old_failure_followed_by_success_is_only_info(baseline: set[str]) -> Non
 def test_failed_one_off_backup_is_reported() -> None:
     b = vf.platform()
     sched = vf.schedule(b, "tenant-databases-daily")
-    from sre_expert.synth import velero as synth_velero
+    from synth import velero as synth_velero
 
     bk = synth_velero.backup(sched, b.now - timedelta(hours=2), phase="Failed",
                              failure_reason="rpc error: code = Unavailable desc = error reading from server: EOF")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sre_expert.synth import faults as F
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.meta import condition, safe_suffix, set_condition, ts
+from synth import faults as F
+from synth import pods as podlib
+from synth.meta import condition, safe_suffix, set_condition, ts
 from scenario import descendants
 from test_checks_pods import (
     API_IMAGE, NOW, NS, _dump, codes, has, only_root, platform, pods_of, run, serious_roots,

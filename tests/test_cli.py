@@ -78,7 +78,7 @@ def test_checks_catalogue_lists_codes() -> None:
 
 
 def test_check_help_names_every_component_of_the_catalogue() -> None:
-    from sre_expert.catalogue import catalogue
+    from sre_expert.knowledge.catalogue import catalogue
 
     text = " ".join(run("check", "--help").stdout.split())
     missing = sorted({s.component for s in catalogue().values()} - set(text.replace(",", " ").replace(".", " ").split()))
@@ -96,7 +96,7 @@ def test_help_shows_what_to_type_not_python_types() -> None:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     for command in (["check"], ["lint"], ["trace"], ["runbook", "run"], ["bundle", "collect"], ["serve"],
                     ["guard", "classify"], ["dr", "plan"], ["rules"], ["redact"]):
-        out = subprocess.run([sys.executable, "-m", "sre_expert.cli", *command, "--help"], env=env,
+        out = subprocess.run([sys.executable, "-m", "sre_expert.edges.cli.main", *command, "--help"], env=env,
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, (command, out.stderr[-500:])
         leaked = re.findall(r"<(?:str|bool|int|float|path|list\[[^\]]*\])>", out.stdout)

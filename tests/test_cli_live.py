@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jsonschema
 
-from sre_expert.serve_api import start_server
-from sre_expert.serve_api.kubeconfig import write_kubeconfig
+from sre_expert.edges.apiserver import start_server
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.resolve import demo_path
 
 from test_cli import EXE, SCHEMA

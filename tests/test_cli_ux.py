@@ -113,7 +113,7 @@ def test_config_file_gives_live_defaults_and_flags_win(tmp_path: Path) -> None:
 
 
 def test_config_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
-    from sre_expert.user_config import ConfigError, Defaults, apply, parse_defaults
+    from sre_expert.edges.cli.user_config import ConfigError, Defaults, apply, parse_defaults
 
     xdg = tmp_path / "xdg"
     (xdg / "sre-expert").mkdir(parents=True)
@@ -151,7 +151,7 @@ def _env_reads() -> set[str]:
 
 
 def test_every_environment_variable_read_is_documented_in_readme_and_help() -> None:
-    from sre_expert.cli import ENVIRONMENT
+    from sre_expert.edges.cli.main import ENVIRONMENT
 
     read = _env_reads()
     assert {"KUBECONFIG", "SRE_EXPERT_TOKEN", "SRE_EXPERT_AUDIT_LOG", "XDG_CONFIG_HOME"} <= read  # the grep works

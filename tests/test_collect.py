@@ -17,14 +17,14 @@ import orjson
 import pytest
 from live_harness import NOW, fast, faulty_platform, findings, served, write_faulty_bundle
 
-from sre_expert.collect import bundle_files, kubectl_json, redact, write_bundle
+from sre_expert.sources.bundle_writer import bundle_files, kubectl_json, redact, write_bundle
 
 MASK = "\x00MASK\x00"  # stands for whatever placeholder the redactor writes
-from sre_expert.snapshot import Snapshot, SnapshotInfo
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth.bundle_writer import kubectl_json as synth_kubectl_json
+from synth.bundle_writer import kubectl_json as synth_kubectl_json
 
 EXE = str(Path(sys.executable).parent / "sre-expert")
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

@@ -11,9 +11,17 @@ import pytest
 from monitoring_faults import NOW, dump, platform, run, serious
 from rich.console import Console
 
-from sre_expert.commands.component import run_component, run_components_list
-from sre_expert.components import (ComponentDataError, component_status, detect, image_tag, load_components,
-                                   parse_components, resolve, version_matches)
+from sre_expert.render.component_view import run_component, run_components_list
+from sre_expert.knowledge.platform_components import (
+    ComponentDataError,
+    component_status,
+    detect,
+    image_tag,
+    load_components,
+    parse_components,
+    resolve,
+    version_matches,
+)
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 

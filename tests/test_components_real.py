@@ -18,11 +18,11 @@ from typing import Any
 
 from rich.console import Console
 
-from sre_expert.commands.component import run_component
-from sre_expert.components import load_components, status_of
+from sre_expert.render.component_view import run_component
+from sre_expert.knowledge.platform_components import load_components, status_of
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth.builder import PlatformBuilder
+from synth.builder import PlatformBuilder
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 

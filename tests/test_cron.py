@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sre_expert import cron
+from sre_expert.core import cron
 
 
 def t(s: str) -> datetime:

@@ -9,10 +9,10 @@ import jsonschema
 import pytest
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth.bundle_writer import bundle_files
-from sre_expert.synth.demo import build_demo
+from synth.bundle_writer import bundle_files
+from synth.demo import build_demo
 
 from test_cli import EXE, SCHEMA
 
@@ -35,7 +35,7 @@ def report():
 
 
 def test_shipped_demo_matches_its_builder() -> None:
-    """Regenerate with `python -m sre_expert.synth.demo src/sre_expert/demo/platform` when this fails."""
+    """Regenerate with `PYTHONPATH=tests python -m synth.demo src/sre_expert/demo/platform` when this fails."""
     expected = bundle_files(build_demo())
     root = demo_path()
     shipped = {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*") if p.is_file()}

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from scenario import Scenario, has
 
-from sre_expert.synth.meta import condition, set_condition, ts
+from synth.meta import condition, set_condition, ts
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 T = "mycure-production"

@@ -13,7 +13,7 @@ import depth_faults as D
 from scenario import TENANT, Scenario, descendants, has, live_pods
 
 from sre_expert.diagnosis.shared_services import failing_services, service_key
-from sre_expert.synth import faults
+from synth import faults
 from sre_expert.sources.memory import snapshot_from_objects
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -106,7 +106,7 @@ def test_webhook_configuration_and_cni_daemonset_back_their_service_keys() -> No
     """With the ValidatingWebhookConfiguration collected, the webhook's key is backed by it, its Service, the
     Service's pods and their controllers; the CNI key by the CNI DaemonSet and its pods."""
     from sre_expert.diagnosis.shared_services import backing_objects
-    from sre_expert.synth.meta import new_object
+    from synth.meta import new_object
 
     b = platform()
     vwc = new_object("ValidatingWebhookConfiguration", "kyverno-resource-validating-webhook-cfg", None,

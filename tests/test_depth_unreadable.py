@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from scenario import has, platform, snapshot_without
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.synth.meta import condition, set_condition
+from synth.meta import condition, set_condition
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

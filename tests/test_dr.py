@@ -11,8 +11,8 @@ import pytest
 import velero_faults as vf
 from rich.console import Console
 
-from sre_expert.commands.dr import run_dr_plan, run_dr_status
-from sre_expert.dr import (
+from sre_expert.render.dr_view import run_dr_plan, run_dr_status
+from sre_expert.domain.recovery import (
     Scope,
     UnknownScenario,
     dr_plan,
@@ -21,8 +21,8 @@ from sre_expert.dr import (
     objectives,
     parse_duration,
 )
-from sre_expert.model import SAFETY_CLASSES
-from sre_expert.synth import faults
+from sre_expert.core.model import SAFETY_CLASSES
+from synth import faults
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic_ai import models
 
-from sre_expert.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,11 +17,11 @@ from monitoring_faults import NOW as PLATFORM_NOW
 from monitoring_faults import platform
 from rich.console import Console
 
-from sre_expert.commands.dr import run_dr_status
+from sre_expert.render.dr_view import run_dr_status
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
+from synth import faults
+from synth.builder import PlatformBuilder
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
@@ -92,7 +92,7 @@ def test_fixes_on_the_reference_platform_keep_the_gitops_steps() -> None:
 def test_argo_cd_tracking_annotation_marks_an_object_as_managed() -> None:
     """Annotation tracking (argocd.argoproj.io/tracking-id) says Argo CD manages the object even when the
     Application itself lives in another cluster and is not in this snapshot."""
-    from sre_expert.components import argocd_manages
+    from sre_expert.knowledge.platform_components import argocd_manages
 
     b = k3s_cluster()
     dep = b.workload("Deployment", "shop", "web").controller

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from sre_expert.runbooks import fill, load_runbooks
+from sre_expert.runbooks.library import fill, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
 from sre_expert.safety.confirm import ScriptedConfirmer

@@ -28,28 +28,28 @@ import yaml
 from pydantic_ai import models
 from typer.testing import CliRunner
 
-from sre_expert.agent.boundary import Boundary
-from sre_expert.agent.definition import load_definition
-from sre_expert.agent.loop import AgentSession, DenyingApprover, ScriptedApprover
-from sre_expert.agent.scripted import Script, call, last_tool_result
-from sre_expert.agent.tools import AgentTools
-from sre_expert.cli import app
-from sre_expert.cli_runbook import guarded_executor
-from sre_expert.mcp_server import run_read_only
-from sre_expert.runbook_run import run_runbook, resolve_params
-from sre_expert.runbooks import Step, load_runbooks
+from sre_expert.edges.agent.boundary import Boundary
+from sre_expert.edges.agent.definition import load_definition
+from sre_expert.edges.agent.loop import AgentSession, DenyingApprover, ScriptedApprover
+from sre_expert.edges.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.agent.tools import AgentTools
+from sre_expert.edges.cli.main import app
+from sre_expert.edges.cli.runbook_cli import guarded_executor
+from sre_expert.edges.mcp_server import run_read_only
+from sre_expert.runbooks.runner import run_runbook, resolve_params
+from sre_expert.runbooks.library import Step, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
 from sre_expert.safety.confirm import NonInteractiveConfirmer, ScriptedConfirmer, TtyConfirmer
 from sre_expert.safety.execute import run_guarded
 from sre_expert.safety.guard import classify
-from sre_expert.serve_api.sandbox import KubectlSandbox
-from sre_expert.sources.bundle import load_bundle
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.bundle_writer import write_bundle
-from sre_expert.synth.platform import healthy_platform
-from sre_expert.toolbox import Toolbox
+from sre_expert.edges.apiserver.sandbox import KubectlSandbox
+from sre_expert.sources.bundle_reader import load_bundle
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
+from synth.platform import healthy_platform
+from sre_expert.edges.toolbox import Toolbox
 
 from test_gate import gen_line
 
@@ -318,7 +318,7 @@ def test_hostile_lines_through_mcp_run_command(world: World, tmp_path: Path) -> 
 
 def test_hostile_lines_through_the_mcp_protocol(world: World, tmp_path: Path) -> None:
     """The same through the MCP server and the SDK's client, as a model's MCP host would call it."""
-    from sre_expert.mcp_server import build_server
+    from sre_expert.edges.mcp_server import build_server
     from test_mcp import call as mcp_call, payload
 
     server = build_server(Toolbox(lambda: load_bundle(world.root / "snap")), command_env=world.env,

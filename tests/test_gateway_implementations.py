@@ -22,9 +22,9 @@ import sre_expert.checks.gateway as gwcheck
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.diagnosis.trace import trace
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import gateway as gwlib
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import condition
+from synth import gateway as gwlib
+from synth.builder import PlatformBuilder
+from synth.meta import condition
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 ISTIO = "istio.io/gateway-controller"

@@ -180,7 +180,7 @@ COMPONENT_DISAGREEMENTS: dict = {}
 
 
 def test_catalogue_remediation_commands_match_their_safety_label() -> None:
-    from sre_expert.catalogue import catalogue
+    from sre_expert.knowledge.catalogue import catalogue
 
     seen = 0
     disagreements = {}
@@ -225,7 +225,7 @@ def test_component_debugging_commands_match_their_label() -> None:
 
 
 def test_dr_plan_commands_match_their_label() -> None:
-    from sre_expert.dr import dr_plan, objectives
+    from sre_expert.domain.recovery import dr_plan, objectives
     from sre_expert.sources.resolve import open_source
 
     snap = open_source(None, True)

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.model import ObjectRef, key_of
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.core.model import ObjectRef, key_of
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.timeutil import parse_time
+from sre_expert.core.timeutil import parse_time
 
 DATA = Path(__file__).parent / "data"
 CAPTURED = "2026-11-26T03:00:00Z"
@@ -132,7 +132,7 @@ def write_bundle(root: Path, files: dict[str, list[dict]]) -> Path:
 
 
 def test_index_names_keep_the_plain_kind_for_its_own_group_only() -> None:
-    from sre_expert.model import index_kind
+    from sre_expert.core.model import index_kind
 
     assert index_kind("Node", "v1") == index_kind("Node", None) == "Node"
     assert index_kind("Node", "longhorn.io/v1beta2") == "Node.longhorn.io"
@@ -208,7 +208,7 @@ def test_same_name_objects_of_two_groups_both_survive() -> None:
 
 
 def test_what_a_user_types_names_one_group() -> None:
-    from sre_expert.toolbox import _kind
+    from sre_expert.edges.toolbox import _kind
 
     kinds = ["Node", "Node.longhorn.io", "Certificate", "WidgetPolicy.example.com"]
     assert _kind("nodes", kinds) == _kind("no", kinds) == "Node"
@@ -220,7 +220,7 @@ def test_what_a_user_types_names_one_group() -> None:
 
 def test_a_bare_group_in_an_old_events_involved_object_is_a_group() -> None:
     """Kubernetes 1.8 recorders wrote involvedObject.apiVersion "extensions" (sonobuoy 0.10 results)."""
-    from sre_expert.model import index_kind
+    from sre_expert.core.model import index_kind
 
     assert index_kind("DaemonSet", "extensions") == index_kind("DaemonSet", "extensions/v1beta1") == "DaemonSet"
     assert index_kind("Deployment", "v1beta1") == "Deployment.core"  # a bare version is the core group's

@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 from test_serve_api import CRASH_LOG, TENANT, build_bundle, crashing_pod
 
-from sre_expert.cli_bundle import is_loopback
-from sre_expert.serve_api import start_server
-from sre_expert.serve_api.kubeconfig import write_kubeconfig
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.edges.cli.bundle_cli import is_loopback
+from sre_expert.edges.apiserver import start_server
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

@@ -19,8 +19,8 @@ import pytest
 from test_kubectl_serve import Kubectl, rows
 from test_serve_api import build_bundle
 
-from sre_expert.serve_api import start_server
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.edges.apiserver import start_server
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
 REALWORLD = Path(__file__).resolve().parent / "realworld"
@@ -231,7 +231,7 @@ def test_captured_crds_are_served_and_make_their_resources_discoverable(on_kurl:
     served = {t[0] for t in rows(r.stdout)}
     want = {c["spec"]["names"]["plural"] for c in crds if c["spec"]["group"] == "velero.io"}
     assert want and want <= served  # from the CRDs, objects or not (and the captured discovery, see below)
-    from sre_expert.serve_api.api import BundleAPI
+    from sre_expert.edges.apiserver.api import BundleAPI
 
     without_discovery = BundleAPI(load_bundle(KURL))
     body = json.loads(without_discovery.handle("GET", "/apis/velero.io/v1", "", {}).body)
@@ -316,7 +316,7 @@ def test_demo_certificates_wide_show_readiness_from_status(tmp_path: Path) -> No
 def test_notes_say_what_is_not_answered_as_the_cluster_did() -> None:
     from datetime import UTC, datetime
 
-    from sre_expert.serve_api.api import BundleAPI
+    from sre_expert.edges.apiserver.api import BundleAPI
     from sre_expert.sources.memory import snapshot_from_objects
 
     now = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
@@ -403,7 +403,7 @@ def test_an_hpa_captured_at_autoscaling_v1_reads_as_v2(tmp_path: Path) -> None:
 
 
 def test_the_request_log_is_bounded_and_sliced_like_a_list() -> None:
-    from sre_expert.serve_api.server import RequestLog
+    from sre_expert.edges.apiserver.http_front import RequestLog
 
     log = RequestLog(limit=3)
     for i in range(5):

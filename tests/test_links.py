@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sre_expert.diagnosis.links import link, rank
-from sre_expert.model import Finding, ObjectRef
+from sre_expert.core.model import Finding, ObjectRef
 
 
 def f(code: str, kind: str, ns: str, name: str, sev: str = "critical", subjects=(), depends_on=()) -> Finding:

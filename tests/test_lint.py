@@ -12,9 +12,9 @@ import yaml
 from lint_faults import EXAMPLE, copy_repo, edit, line_of, run_lint, triples
 from schema_validation import validate_object
 
-from sre_expert.alerts import prometheus_rule
+from sre_expert.knowledge.alert_catalogue import prometheus_rule
 from sre_expert.lint.codes import lint_codes
-from sre_expert.lint.engine import lint
+from sre_expert.lint.runner import lint
 from sre_expert.lint.repo import load_repo, parse_yaml
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "sre_expert" / "lint"
@@ -339,7 +339,7 @@ def test_lines_follow_the_node_tree() -> None:
 
 
 def test_helm_absent_is_not_checked_never_a_pass(tmp_path: Path) -> None:
-    from sre_expert.lint.engine import lint
+    from sre_expert.lint.runner import lint
 
     result = lint(load_repo(EXAMPLE), helm_bin=None, promtool=None)
     assert "helm template: helm not installed (charts/tenant not rendered)" in result.not_checked
@@ -353,7 +353,7 @@ def test_fields_of_unexpected_type_never_abort_a_rule() -> None:
     import copy
     import random
 
-    from sre_expert.lint.engine import lint
+    from sre_expert.lint.runner import lint
     from sre_expert.lint.values import derive_objects
 
     base = load_repo(EXAMPLE)

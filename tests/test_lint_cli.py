@@ -126,8 +126,8 @@ def test_against_the_demo_runs(tmp_path: Path) -> None:
 def test_against_a_live_cluster(tmp_path: Path) -> None:
     """The live path a user with a kubeconfig takes: `bundle serve`'s API in front of the repo's cluster,
     with one Schedule deleted by hand."""
-    from sre_expert.serve_api import start_server
-    from sre_expert.serve_api.kubeconfig import write_kubeconfig
+    from sre_expert.edges.apiserver import start_server
+    from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 
     objs = [o for o in cluster_objects() if not (o["kind"] == "Schedule" and o["metadata"]["name"] == "infrastructure-hourly")]
     d = tmp_path / "cluster"

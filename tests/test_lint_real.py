@@ -15,12 +15,12 @@ import pytest
 from rich.console import Console
 from schema_validation import CRD_DIR
 
-from sre_expert.lint.engine import LintResult, lint, report
+from sre_expert.lint.runner import LintResult, lint, report
 from sre_expert.lint.namespaces import norm_url
 from sre_expert.lint.registries import registry_rules
-from sre_expert.lint.render import render_terminal
+from sre_expert.render.lint_report import render_terminal
 from sre_expert.lint.repo import load_repo, parse_yaml
-from sre_expert.lint.velero import required_missing
+from sre_expert.lint.backup_schedules import required_missing
 
 REAL = Path(__file__).resolve().parent / "data" / "lint-real"
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"

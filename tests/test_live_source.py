@@ -28,10 +28,10 @@ from live_harness import (
 )
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.registry import all_checks
+from sre_expert.core.registry import all_checks
 from sre_expert.sources import live as live_mod
-from sre_expert.sources.bundle import BundleError, load_bundle
-from sre_expert.sources.discovery import parse_aggregated, parse_resource_list, resolve
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
+from sre_expert.sources.api_discovery import parse_aggregated, parse_resource_list, resolve
 from sre_expert.sources.kinds import COLLECTED_KINDS, KindSpec
 from sre_expert.sources.live import LiveOptions, LiveSourceError, connect, sweep
 from sre_expert.sources.live_http import retry_after_seconds
@@ -172,7 +172,7 @@ def test_a_kind_missing_from_discovery_is_skipped_as_not_installed(demo, tmp_pat
 
 
 def test_a_list_answering_404_is_recorded_as_not_installed(demo, tmp_path: Path) -> None:
-    from sre_expert.serve_api.api import Response
+    from sre_expert.edges.apiserver.api import Response
 
     def gone(inner, method, path, query, headers, body):
         if path.endswith("/challenges"):
@@ -237,7 +237,7 @@ def test_a_truncated_body_once_is_retried_to_success(demo, tmp_path: Path) -> No
 
 
 def test_an_expired_continue_token_restarts_the_list(demo, tmp_path: Path) -> None:
-    from sre_expert.serve_api.api import Response
+    from sre_expert.edges.apiserver.api import Response
 
     state = {"expired": False}
 
@@ -314,7 +314,7 @@ def test_unusable_configuration_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_refused_credentials_are_a_clear_error(demo, tmp_path: Path) -> None:
-    from sre_expert.serve_api.api import Response
+    from sre_expert.edges.apiserver.api import Response
 
     def deny(inner, method, path, query, headers, body):
         return Response(401, orjson.dumps({"kind": "Status", "code": 401, "reason": "Unauthorized"}))
@@ -442,7 +442,7 @@ def test_aggregated_discovery_is_parsed() -> None:
 
 def test_aggregated_discovery_saves_the_per_group_requests(demo, tmp_path: Path) -> None:
     """A server answering /api and /apis as APIGroupDiscoveryList (Kubernetes ≥ 1.30) is asked nothing else."""
-    from sre_expert.serve_api.api import Response
+    from sre_expert.edges.apiserver.api import Response
 
     def aggregated(inner, method, path, query, headers, body):
         if path not in ("/api", "/apis") or "APIGroupDiscoveryList" not in headers.get("accept", ""):

@@ -17,16 +17,16 @@ from mcp import Client, StdioServerParameters
 from redaction_plant import END, PLANTED_LOG, leaked
 from test_toolbox import CRASH_LOG, EMAIL, NOW, PASSWORD, TENANT, TOKEN
 
-from sre_expert.mcp_server import build_server
-from sre_expert.serve_api import start_server
-from sre_expert.serve_api.kubeconfig import write_kubeconfig
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.edges.mcp_server import build_server
+from sre_expert.edges.apiserver import start_server
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.bundle_writer import write_bundle
-from sre_expert.synth.platform import healthy_platform
-from sre_expert.toolbox import MAX_TOOL_CHARS, Toolbox
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
+from synth.platform import healthy_platform
+from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox
 
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"

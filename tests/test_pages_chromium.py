@@ -27,8 +27,8 @@ import pytest
 from browser import Chromium, Page
 from test_server_pages import demo_record, hostile_record, pending_record
 
-from sre_expert.server import pages
-from sre_expert.server.chain_view import object_text
+from sre_expert.render import pages
+from sre_expert.render.chain_view import object_text
 
 PHONE = (390, 844)
 

@@ -24,9 +24,9 @@ import prom_harness as ph
 from prom_harness import Faults, Window
 
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.metrics import ERROR, MISSING, OK, QUERIES, MetricSet
-from sre_expert.model import Finding
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.core.metric_set import ERROR, MISSING, OK, QUERIES, MetricSet
+from sre_expert.core.model import Finding
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.prometheus import (
     FetchOptions,
     PrometheusError,
@@ -37,8 +37,8 @@ from sre_expert.sources.prometheus import (
     url_transport,
 )
 from sre_expert.sources.resolve import open_source
-from sre_expert.synth import faults
-from sre_expert.synth.bundle_writer import write_bundle
+from synth import faults
+from synth.bundle_writer import write_bundle
 
 EXE = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sre-expert")
 MONGO = ("mycure-production", "datadir-mongodb-0")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from sre_expert.cli import app
+from sre_expert.edges.cli.main import app
 from sre_expert.safety.redact import (
     PLACEHOLDER,
     PlaceholderTable,
@@ -290,10 +290,10 @@ def test_demo_reports_read_the_same_after_redaction() -> None:
     from rich.console import Console
 
     from sre_expert.diagnosis.engine import diagnose
-    from sre_expert.report.json_report import report_dict
-    from sre_expert.report.markdown import render_markdown
-    from sre_expert.report.terminal import render_terminal
-    from sre_expert.sources.bundle import load_bundle
+    from sre_expert.render.json_report import report_dict
+    from sre_expert.render.markdown import render_markdown
+    from sre_expert.render.terminal import render_terminal
+    from sre_expert.sources.bundle_reader import load_bundle
 
     report = diagnose(load_bundle(demo_path()))
     doc = report_dict(report)

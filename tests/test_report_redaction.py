@@ -8,12 +8,12 @@ import json
 from rich.console import Console
 
 from sre_expert.diagnosis.engine import Report
-from sre_expert.model import Finding, ObjectRef, Remediation
-from sre_expert.report.json_report import render_json
-from sre_expert.report.markdown import render_markdown
-from sre_expert.report.terminal import render_terminal
-from sre_expert.snapshot import SnapshotInfo
-from sre_expert.timeutil import parse_time
+from sre_expert.core.model import Finding, ObjectRef, Remediation
+from sre_expert.render.json_report import render_json
+from sre_expert.render.markdown import render_markdown
+from sre_expert.render.terminal import render_terminal
+from sre_expert.core.snapshot import SnapshotInfo
+from sre_expert.core.timeutil import parse_time
 
 LEAK = "mongodb://api:S3cr3t-Passw0rd@mongodb.mycure-production.svc:27017/monobase"
 

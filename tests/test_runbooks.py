@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 
 import scenario
 
-from sre_expert.catalogue import catalogue
-from sre_expert.cli import app
-from sre_expert.cli_runbook import guarded_executor
-from sre_expert.components import load_components
-from sre_expert.runbook_run import Exec, RunUsageError, open_target, resolve_params, run_runbook
-from sre_expert.runbooks import (
+from sre_expert.knowledge.catalogue import catalogue
+from sre_expert.edges.cli.main import app
+from sre_expert.edges.cli.runbook_cli import guarded_executor
+from sre_expert.knowledge.platform_components import load_components
+from sre_expert.runbooks.runner import Exec, RunUsageError, open_target, resolve_params, run_runbook
+from sre_expert.runbooks.library import (
     END,
     RUNBOOK_IDS,
     Output,
@@ -40,10 +40,10 @@ from sre_expert.safety.audit import AuditLog
 from sre_expert.safety.confirm import NonInteractiveConfirmer, ScriptedConfirmer
 from sre_expert.safety.guard import classify
 from sre_expert.safety.redact import PLACEHOLDER, PlaceholderTable
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth import faults as F
-from sre_expert.synth.bundle_writer import write_bundle
+from synth import faults as F
+from synth.bundle_writer import write_bundle
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 API_POD = "api-55wcnlhq-54cp4"  # crash-looping api pod of the demo's mycure-production
@@ -326,7 +326,7 @@ def test_a_pod_that_does_not_exist_stops_the_run_where_it_shows(demo: Any, audit
 
 
 def test_missing_object_reads_kubectl_not_found_lines() -> None:
-    from sre_expert.runbook_run import missing_object
+    from sre_expert.runbooks.runner import missing_object
 
     params = {"namespace": "lfh-staging", "name": "api-secrets", "now": "1"}
     line = 'Error from server (NotFound): externalsecrets.external-secrets.io "api-secrets" not found'
@@ -522,7 +522,7 @@ def test_cli_run_bad_usage_is_exit_2(args: list[str], tmp_path: Path) -> None:
 
 
 def test_cli_import_stays_light() -> None:
-    code = ("import sys, sre_expert.cli; heavy = [m for m in ('sre_expert.runbooks', 'sre_expert.safety.guard', "
-            "'sre_expert.safety.redact', 'sre_expert.runbook_run', 'yaml', 'rich') if m in sys.modules]; print(heavy)")
+    code = ("import sys, sre_expert.edges.cli.main; heavy = [m for m in ('sre_expert.runbooks.library', 'sre_expert.safety.guard', "
+            "'sre_expert.safety.redact', 'sre_expert.runbooks.runner', 'yaml', 'rich') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -24,17 +24,17 @@ import eso_faults as esf
 import gateway_faults as gf
 import scenario
 import velero_faults as vf
-from sre_expert.commands.dr import run_dr_status
+from sre_expert.render.dr_view import run_dr_status
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, trace
-from sre_expert.snapshot import Snapshot, SnapshotInfo, unseen_notes
-from sre_expert.collect import write_bundle as collect_bundle
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
+from sre_expert.sources.bundle_writer import write_bundle as collect_bundle
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.bundle_writer import write_bundle
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
 from live_harness import fast, served
 from test_cli import EXE
 
@@ -376,7 +376,7 @@ def test_bundle_json_namespaces_is_read_back_and_checked(tmp_path: Path) -> None
 
 
 def test_components_outside_the_scope_are_not_checked_not_down() -> None:
-    from sre_expert.components import load_components, status_of
+    from sre_expert.knowledge.platform_components import load_components, status_of
 
     b = scenario.platform(gf.NOW)
     snap = scoped(b, [TENANT])

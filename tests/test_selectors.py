@@ -1,6 +1,6 @@
 """Label selectors as the API server evaluates them."""
 
-from sre_expert.selectors import describe, matches, matches_map
+from sre_expert.core.selectors import describe, matches, matches_map
 
 LABELS = {"app.kubernetes.io/name": "api", "tier": "backend", "env": "prod"}
 

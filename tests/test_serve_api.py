@@ -21,22 +21,26 @@ from typing import Any
 import pytest
 import yaml
 
-from sre_expert.selectors import matches
-from sre_expert.serve_api import start_server
-from sre_expert.serve_api.api import BundleAPI
-from sre_expert.serve_api.events import to_events_v1
-from sre_expert.serve_api.jsonpath import find
-from sre_expert.serve_api.paging import encode
-from sre_expert.serve_api.printers import human_duration, pod_row
-from sre_expert.serve_api.protobuf import decode_review
-from sre_expert.serve_api.selectors import SelectorError, parse_field_selector, parse_label_selector
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.core.selectors import matches
+from sre_expert.edges.apiserver import start_server
+from sre_expert.edges.apiserver.api import BundleAPI
+from sre_expert.edges.apiserver.event_shapes import to_events_v1
+from sre_expert.edges.apiserver.jsonpath import find
+from sre_expert.edges.apiserver.paging import encode
+from sre_expert.edges.apiserver.printers import human_duration, pod_row
+from sre_expert.edges.apiserver.protobuf import decode_review
+from sre_expert.edges.apiserver.query_selectors import (
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.memory import snapshot_from_objects
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.bundle_writer import write_bundle
-from sre_expert.synth.platform import healthy_platform
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
+from synth.platform import healthy_platform
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"

@@ -425,7 +425,7 @@ def test_verify_catches(spoil: Any) -> None:
 def _webhook(group: str, pods: list[str]) -> dict[str, Any]:
     from server_harness import webhook_payload
 
-    from sre_expert.server.payload import parse_webhook, redacted
+    from sre_expert.edges.webhook.payload import parse_webhook, redacted
 
     parsed, errors = parse_webhook(webhook_payload([{"labels": {
         "alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging", "pod": p}} for p in pods],
@@ -446,7 +446,7 @@ def test_a_result_queued_late_and_the_next_result_get_different_keys(pg_dsn: str
     """Found by run 1 above: a replica finishes generation 1, an alert of the group arrives (generation 2)
     before it queues its notifications, then generation 2 finishes with another root cause. Two messages;
     with the same key the receiver would drop the second as a repeat."""
-    from sre_expert.server.store import open_store
+    from sre_expert.edges.webhook.store import open_store
 
     store = open_store(pg_dsn, owner="replica-a")
     try:
@@ -471,7 +471,7 @@ def test_two_replicas_queueing_one_result_at_once_queue_it_once(pg_dsn: str) -> 
     one outbox row per target, not two rows under one key."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from sre_expert.server.store import open_store
+    from sre_expert.edges.webhook.store import open_store
 
     stores = [open_store(pg_dsn, owner=f"replica-{k}") for k in (0, 1)]
     try:

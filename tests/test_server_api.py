@@ -266,7 +266,7 @@ def test_pages_redirect_to_login_and_the_cookie_opens_them(server) -> None:
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "SRE_EXPERT_TOKEN"} | env
-    return subprocess.run([sys.executable, "-m", "sre_expert.cli", "serve", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sre_expert.edges.cli.main", "serve", *args], capture_output=True, text=True,
                           env=full, timeout=60)
 
 

@@ -15,9 +15,16 @@ from live_harness import NOW, faulty_platform
 from server_harness import (alertmanager, output, request, start_serve, stop_serve, wait_for, wait_until,
                             webhook_payload)
 
-from sre_expert.server.clusters import (ClusterConfigError, ClusterSource, UnknownCluster, from_flags,
-                                        parse_cluster_file, route, split_named)
-from sre_expert.synth import PlatformBuilder, healthy_platform, write_bundle
+from sre_expert.edges.webhook.clusters import (
+    ClusterConfigError,
+    ClusterSource,
+    UnknownCluster,
+    from_flags,
+    parse_cluster_file,
+    route,
+    split_named,
+)
+from synth import PlatformBuilder, healthy_platform, write_bundle
 
 from test_cli import EXE
 
@@ -322,7 +329,7 @@ def test_cluster_file() -> None:
 
 def test_serve_reads_each_context_live_and_routes_to_it(bundles, tmp_path: Path) -> None:
     """`serve --kubeconfig KC --context prod --context staging=stg-ctx`: two API servers, one kubeconfig."""
-    from sre_expert.serve_api import start_server
+    from sre_expert.edges.apiserver import start_server
 
     from test_check_fleet import multi_kubeconfig
 

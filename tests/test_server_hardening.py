@@ -13,7 +13,7 @@ import pytest
 from redaction_plant import END, PLANTED_TEXTS, leaked
 from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
-from sre_expert.server.auth import LoginThrottle
+from sre_expert.edges.webhook.auth import LoginThrottle
 
 HEADER_TIMEOUT = 1.0
 

@@ -18,7 +18,7 @@ import eso_faults as E
 import certmanager_faults as F
 from scenario import live_pods, platform, snapshot
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.server.investigate import alert_scope, investigate_alerts, investigate_check
+from sre_expert.edges.webhook.investigate import alert_scope, investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
-from sre_expert.serve_api import start_server
-from sre_expert.serve_api.kubeconfig import write_kubeconfig
+from sre_expert.edges.apiserver import start_server
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.resolve import demo_path
 
 TTL = 3.0

@@ -18,11 +18,11 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from sre_expert.alerts import alert_rule
+from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.server import pages
-from sre_expert.server.chain_view import object_text
-from sre_expert.server.investigate import investigate_alerts, investigate_check
+from sre_expert.render import pages
+from sre_expert.render.chain_view import object_text
+from sre_expert.edges.webhook.investigate import investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
@@ -598,11 +598,11 @@ def served(tmp_path, caplog):
     """The app in process (fastapi's TestClient) over the demo snapshot, with its database in tmp_path."""
     from fastapi.testclient import TestClient
 
-    from sre_expert.server.app import create_app
-    from sre_expert.server.config import ServeConfig
+    from sre_expert.edges.webhook.app import create_app
+    from sre_expert.edges.webhook.config import ServeConfig
 
     snap, _ = _demo()
-    caplog.set_level("INFO", logger="sre_expert.server")
+    caplog.set_level("INFO", logger="sre_expert.edges.webhook")
     app = create_app(ServeConfig(db_path=str(tmp_path / "serve.db"), token=SERVE_TOKEN, demo=True,
                                  loader=lambda: snap))
     with TestClient(app, base_url="http://127.0.0.1:8080", follow_redirects=False) as client:
@@ -656,7 +656,7 @@ def test_sign_out_deletes_the_session(served):
 
 
 def test_sessions_expire_and_stay_bounded():
-    from sre_expert.server.auth import Sessions
+    from sre_expert.edges.webhook.auth import Sessions
 
     now = [1000.0]
     sessions = Sessions(ttl=60, clock=lambda: now[0], limit=3)
@@ -701,7 +701,7 @@ def test_serve_logs_each_alert_and_each_finished_investigation(served, caplog):
     (inv_id,) = resp.json()["investigations"]
 
     def info() -> list[str]:
-        return [r.getMessage() for r in caplog.records if r.name == "sre_expert.server" and r.levelname == "INFO"]
+        return [r.getMessage() for r in caplog.records if r.name == "sre_expert.edges.webhook" and r.levelname == "INFO"]
 
     for _ in range(600):  # bounded wait for the worker thread (it logs after storing), not a timing assertion
         if any(m.startswith(f"investigation {inv_id} done:") for m in info()):
@@ -783,8 +783,8 @@ def test_matchers_quote_like_alertmanager():
 
 
 def test_webhook_urls_are_kept_checked_and_redacted(tmp_path):
-    from sre_expert.server.payload import parse_webhook, redacted
-    from sre_expert.server.store import Store
+    from sre_expert.edges.webhook.payload import parse_webhook, redacted
+    from sre_expert.edges.webhook.store import Store
 
     alert = {"status": "firing", "labels": {"alertname": "A", "namespace": "n"}, "annotations": {},
              "startsAt": "2026-11-26T02:50:00Z", "fingerprint": "1111111111111111",

@@ -21,9 +21,9 @@ import pytest
 from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
-from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.pgstore import MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore, migrate
-from sre_expert.server.store import StoreError, describe_db, open_store
+from sre_expert.edges.webhook.payload import parse_webhook, redacted
+from sre_expert.edges.webhook.pgstore import MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore, migrate
+from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
 
 
 def payload(group: str, pods: list[str], status: str = "firing", cluster: str | None = None) -> dict[str, Any]:
@@ -291,8 +291,8 @@ def test_a_worker_pool_keeps_its_leases_and_takes_over_a_dead_replicas(pg_dsn: s
     """Replica A runs an investigation three times longer than the lease: its keeper renews the claim, so
     B never takes it. Then a replica claims and dies (no keeper): B's keeper requeues it once the lease
     expires and B's worker finishes it."""
-    from sre_expert.server import worker as worker_mod
-    from sre_expert.server.worker import SourceCache, WorkerPool
+    from sre_expert.edges.webhook import worker as worker_mod
+    from sre_expert.edges.webhook.worker import SourceCache, WorkerPool
     from sre_expert.sources.resolve import open_source
 
     snap = open_source(None, True, progress=False)
@@ -362,7 +362,7 @@ def test_sre_expert_db_selects_postgresql_and_a_bad_one_stops_serve_before_it_li
 
     env = {**os.environ, "SRE_EXPERT_TOKEN": "t" * 32,
            "SRE_EXPERT_DB": f"postgresql://sre:hunter2-secret@127.0.0.1:{free_port()}/sre"}
-    got = subprocess.run([sys.executable, "-m", "sre_expert.cli", "serve", "--demo", "--port", "0"],
+    got = subprocess.run([sys.executable, "-m", "sre_expert.edges.cli.main", "serve", "--demo", "--port", "0"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert got.returncode == 2, got.stdout + got.stderr
     assert "database: postgresql://sre:***@127.0.0.1:" in got.stderr

@@ -15,9 +15,16 @@ import pytest
 from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import webhook_payload
 
-from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import (LIST_ALERTS, SCHEMA_VERSION, Store, StoreBase, StoreError, open_store,
-                                     unqualified_group_key)
+from sre_expert.edges.webhook.payload import parse_webhook, redacted
+from sre_expert.edges.webhook.store import (
+    LIST_ALERTS,
+    SCHEMA_VERSION,
+    Store,
+    StoreBase,
+    StoreError,
+    open_store,
+    unqualified_group_key,
+)
 
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:

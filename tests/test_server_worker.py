@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from server_harness import webhook_payload
 
-from sre_expert.server import worker as worker_mod
-from sre_expert.server.notify import Notifier, slack_message, slack_resolved_message
-from sre_expert.server.payload import parse_webhook, redacted
-from sre_expert.server.store import Store
-from sre_expert.server.worker import SourceCache, WorkerPool
+from sre_expert.edges.webhook import worker as worker_mod
+from sre_expert.edges.webhook.notify import Notifier, slack_message, slack_resolved_message
+from sre_expert.edges.webhook.payload import parse_webhook, redacted
+from sre_expert.edges.webhook.store import Store
+from sre_expert.edges.webhook.worker import SourceCache, WorkerPool
 from sre_expert.sources.resolve import open_source
 
 
@@ -253,8 +253,8 @@ def test_slack_message_for_a_record_without_root_cause() -> None:
 def test_readyz_is_503_while_the_source_cannot_be_read(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from sre_expert.server.app import create_app
-    from sre_expert.server.config import ServeConfig
+    from sre_expert.edges.webhook.app import create_app
+    from sre_expert.edges.webhook.config import ServeConfig
 
     def unreachable() -> Any:
         raise OSError("https://admin:s3cretpassw0rd@10.0.0.1:6443 unreachable")
@@ -282,8 +282,8 @@ def test_an_unexpected_error_is_a_json_500_with_a_redacted_log_line(tmp_path: Pa
                                                                    caplog: pytest.LogCaptureFixture) -> None:
     from fastapi.testclient import TestClient
 
-    from sre_expert.server.app import create_app
-    from sre_expert.server.config import ServeConfig
+    from sre_expert.edges.webhook.app import create_app
+    from sre_expert.edges.webhook.config import ServeConfig
 
     def broken(self: Store, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk I/O error while writing password=hunter2hunter2")

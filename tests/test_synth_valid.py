@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenario
 from schema_validation import CRD_DIR, crd_kinds, missing_defaults, validation_errors
 
-from sre_expert.synth import EVENT_TTL, PlatformBuilder, faults, write_bundle
-from sre_expert.synth import pods as podlib
-from sre_expert.synth.events import event_last_seen
-from sre_expert.synth.meta import is_custom, parse_quantity, parse_ts
+from synth import EVENT_TTL, PlatformBuilder, faults, write_bundle
+from synth import pods as podlib
+from synth.events import event_last_seen
+from synth.meta import is_custom, parse_quantity, parse_ts
 
 NOW = datetime(2025, 3, 12, 10, 17, 5, tzinfo=UTC)
 TENANT = "mycure-production"

@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.report.terminal import render_terminal, shorten
-from sre_expert.sources.bundle import load_bundle
+from sre_expert.render.terminal import render_terminal, shorten
+from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
 from test_cli import EXE
@@ -89,7 +89,7 @@ def test_brief_prints_just_the_page_and_full_lifts_the_limits(report) -> None:
 
 
 def test_pluralised_counts() -> None:
-    from sre_expert.report.terminal import plural, roots_line
+    from sre_expert.render.terminal import plural, roots_line
     from sre_expert.diagnosis.engine import Report
 
     one = diagnose(load_bundle(demo_path()))
@@ -241,7 +241,7 @@ def test_trace_says_when_prometheus_is_unreachable() -> None:
 
 @pytest.mark.parametrize("width", [80, 200])
 def test_trace_commands_whole_and_lines_fit(width: int) -> None:
-    from sre_expert.commands.trace import run_trace
+    from sre_expert.render.trace_view import run_trace
 
     buf = io.StringIO()
     con = Console(file=buf, width=width, force_terminal=True, color_system=None, highlight=False)
@@ -263,7 +263,7 @@ def test_piped_component_list_keeps_names_whole() -> None:
 
 
 def test_dr_plan_commands_whole_at_80_columns() -> None:
-    from sre_expert.commands.dr import run_dr_plan
+    from sre_expert.render.dr_view import run_dr_plan
 
     buf = io.StringIO()
     run_dr_plan(load_bundle(demo_path()), "namespace-deletion", "mycure-production", "terminal",

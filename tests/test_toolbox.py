@@ -1,4 +1,4 @@
-"""The shared tool layer (`sre_expert.toolbox`): the facts each tool returns on the demo and on a synth
+"""The shared tool layer (`sre_expert.edges.toolbox`): the facts each tool returns on the demo and on a synth
 platform written as a bundle, redaction of everything returned, the size cap, and errors as results."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import pytest
 from test_demo import INCIDENTS
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.dr import VeleroState, dr_status
-from sre_expert.runbooks import load_runbooks
-from sre_expert.snapshot import Snapshot
-from sre_expert.sources.bundle import BundleError, load_bundle
+from sre_expert.domain.recovery import VeleroState, dr_status
+from sre_expert.runbooks.library import load_runbooks
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 from sre_expert.sources.resolve import demo_path
-from sre_expert.synth import faults
-from sre_expert.synth.bundle_writer import write_bundle
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.platform import healthy_platform
-from sre_expert.toolbox import MAX_TOOL_CHARS, Toolbox, cap
+from synth import faults
+from synth.bundle_writer import write_bundle
+from synth.builder import PlatformBuilder
+from synth.platform import healthy_platform
+from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox, cap
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"

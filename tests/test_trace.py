@@ -10,9 +10,9 @@ from rich.console import Console
 import gateway_faults as gf
 import scenario
 from scenario import has
-from sre_expert.commands.trace import run_trace
+from sre_expert.render.trace_view import run_trace
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, TraceResult, parse_target, trace
-from sre_expert.synth.builder import PlatformBuilder
+from synth.builder import PlatformBuilder
 
 HOPS = ["gateway", "listener", "route", "service", "endpoints", "pods"]
 

@@ -17,12 +17,12 @@ import scenario
 from scenario import validated
 
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import Finding
-from sre_expert.snapshot import Snapshot
+from sre_expert.core.model import Finding
+from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.synth import faults
-from sre_expert.synth.builder import PlatformBuilder
-from sre_expert.synth.meta import bump, new_object, parse_ts, ts
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.meta import bump, new_object, parse_ts, ts
 
 NOW = datetime(2025, 3, 12, 10, 30, tzinfo=UTC)
 VELERO_NS = "velero"

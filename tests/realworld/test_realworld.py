@@ -23,9 +23,9 @@ import jsonschema
 import pytest
 
 from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.model import Finding
-from sre_expert.snapshot import Snapshot
-from sre_expert.sources.bundle import BundleError, load_bundle
+from sre_expert.core.model import Finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]

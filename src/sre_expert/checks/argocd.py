@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from ..model import Finding, Key, ObjectRef
-from ..registry import check, finding
-from ..snapshot import Snapshot
-from ..timeutil import human, parse_time
-from ..wording import quote
+from sre_expert.core.model import Finding, Key, ObjectRef
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Key, index_kind
-from ..registry import check, finding
-from ..snapshot import Snapshot
-from .events import cond_line, event_line, latest_by_reason, recent_events
-from .quota import parse_quantity
+from sre_expert.core.model import Key, index_kind
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.checks.events import cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.checks.quota import parse_quantity
 
 Obj = dict[str, Any]
 

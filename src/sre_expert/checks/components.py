@@ -12,11 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..components import (COMPONENT_CODES, WORKLOAD_API, Component, ComponentStatus, absence_evidence,
-                          load_components, status_of)
-from ..model import Finding, ObjectRef
-from ..registry import check, finding
-from ..snapshot import Snapshot
+from sre_expert.knowledge.platform_components import (
+    COMPONENT_CODES,
+    WORKLOAD_API,
+    Component,
+    ComponentStatus,
+    absence_evidence,
+    load_components,
+    status_of,
+)
+from sre_expert.core.model import Finding, ObjectRef
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot
 
 
 def _not_collected(snap: Snapshot, kind: str, namespace: str) -> bool:

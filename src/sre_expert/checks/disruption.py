@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from ..model import Finding, Key, key_of
-from ..registry import check, finding
-from ..selectors import describe
-from ..snapshot import Snapshot
-from ..timeutil import human, parse_time
-from .events import cond, cond_line, pod_ready
+from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.core.registry import check, finding
+from sre_expert.core.selectors import describe
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.checks.events import cond, cond_line, pod_ready
 
 Obj = dict[str, Any]
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..model import Finding, Key, ObjectRef
-from ..registry import check, finding
-from ..snapshot import Snapshot, event_subject, event_time
-from ..timeutil import human, parse_time
-from ..wording import QUOTE_LIMIT, quote
+from sre_expert.core.model import Finding, Key, ObjectRef
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot, event_subject, event_time
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.wording import QUOTE_LIMIT, quote
 
 Obj = dict[str, Any]
 

@@ -30,11 +30,11 @@ from typing import Any
 
 import yaml
 
-from ..catalogue import spec
-from ..model import Finding, Key, Remediation, key_of
-from ..registry import check, finding, note_not_checked
-from ..selectors import describe, matches
-from ..snapshot import Snapshot
+from sre_expert.knowledge.catalogue import spec
+from sre_expert.core.model import Finding, Key, Remediation, key_of
+from sre_expert.core.registry import check, finding, note_not_checked
+from sre_expert.core.selectors import describe, matches
+from sre_expert.core.snapshot import Snapshot
 
 Obj = dict[str, Any]
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..selectors import matches_map
-from ..wording import shorten
+from sre_expert.core.selectors import matches_map
+from sre_expert.core.wording import shorten
 
 TAIL_BYTES = 64 * 1024
 MAX_LINES = 5

@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from ..alerts import alert_rule
-from ..metrics import MetricSet, Series
-from ..model import Finding, Key, ObjectRef, key_of
-from ..registry import check, finding
-from ..snapshot import Snapshot
-from ..timeutil import human, parse_time
-from .storage import ClaimUsers
+from sre_expert.knowledge.alert_catalogue import alert_rule
+from sre_expert.core.metric_set import MetricSet, Series
+from sre_expert.core.model import Finding, Key, ObjectRef, key_of
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.checks.storage import ClaimUsers
 
 Obj = dict[str, Any]
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -598,7 +598,7 @@ def _claim_capacity(snap: Snapshot, ns: str, claim: str) -> float | None:
         if cap:
             return cap
     pvc = snap.get("PersistentVolumeClaim", ns, claim)
-    from .pods import parse_bytes  # the quantity parser the pod checks use
+    from sre_expert.checks.pods import parse_bytes  # the quantity parser the pod checks use
 
     size = (((pvc or {}).get("status") or {}).get("capacity") or {}).get("storage") or \
         ((((pvc or {}).get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")

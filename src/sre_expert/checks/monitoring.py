@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from ..model import Finding, Key, key_of
-from ..registry import check, finding
-from ..selectors import describe, matches
-from ..snapshot import Snapshot, event_time
-from ..timeutil import human, parse_time
-from .events import cond, pod_ready
-from .metrics import pvc_usage_text
+from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.core.registry import check, finding
+from sre_expert.core.selectors import describe, matches
+from sre_expert.core.snapshot import Snapshot, event_time
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.checks.events import cond, pod_ready
+from sre_expert.checks.metrics import pvc_usage_text
 
 Obj = dict[str, Any]
 

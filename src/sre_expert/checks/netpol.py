@@ -15,11 +15,11 @@ from typing import Any
 
 import orjson
 
-from ..model import Key
-from ..registry import check, finding
-from ..selectors import describe, matches
-from ..snapshot import Snapshot
-from .events import clip, pod_ready, pod_state, pod_terminal
+from sre_expert.core.model import Key
+from sre_expert.core.registry import check, finding
+from sre_expert.core.selectors import describe, matches
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.checks.events import clip, pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

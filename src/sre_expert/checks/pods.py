@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..model import Finding, Key, Remediation, key_of
-from ..registry import check, finding
-from ..selectors import describe
-from ..snapshot import Snapshot
-from ..timeutil import human, parse_time
-from . import logscan
-from .events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.core.model import Finding, Key, Remediation, key_of
+from sre_expert.core.registry import check, finding
+from sre_expert.core.selectors import describe
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.checks import logscan
+from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
 
 Obj = dict[str, Any]
 

@@ -10,9 +10,9 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from ..registry import check, finding
-from ..snapshot import Snapshot, event_subject, event_time
-from .events import RECENT, event_count, event_line
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot, event_subject, event_time
+from sre_expert.checks.events import RECENT, event_count, event_line
 
 Obj = dict[str, Any]
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..model import Key
-from ..registry import check, finding
-from ..selectors import describe, matches_map
-from ..snapshot import Snapshot
-from ..timeutil import parse_time
-from .events import ago, event_line, latest_by_reason, pod_ready, pod_state, pod_terminal, recent_events
+from sre_expert.core.model import Key
+from sre_expert.core.registry import check, finding
+from sre_expert.core.selectors import describe, matches_map
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import parse_time
+from sre_expert.checks.events import (
+    ago,
+    event_line,
+    latest_by_reason,
+    pod_ready,
+    pod_state,
+    pod_terminal,
+    recent_events,
+)
 
 Obj = dict[str, Any]
 

@@ -12,10 +12,10 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from ..model import Key, ObjectRef
-from ..registry import check, finding
-from ..snapshot import Snapshot, event_time
-from .events import (
+from sre_expert.core.model import Key, ObjectRef
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot, event_time
+from sre_expert.checks.events import (
     RECENT,
     ago,
     cond,

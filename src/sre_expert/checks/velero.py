@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import cron
-from ..dr import (
+from sre_expert.core import cron
+from sre_expert.domain.recovery import (
     FAILED_PHASES,
     GOOD_PHASE,
     RUNNING_PHASES,
@@ -35,11 +35,11 @@ from ..dr import (
     format_duration,
     objectives,
 )
-from ..model import Finding, Key, ObjectRef
-from ..registry import check, finding
-from ..snapshot import Snapshot
-from ..timeutil import human, parse_time
-from ..wording import quote
+from sre_expert.core.model import Finding, Key, ObjectRef
+from sre_expert.core.registry import check, finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..model import SEVERITY_RANK, Finding
-from ..components import argocd_manages
-from ..registry import GITOPS, NOT_CHECKED, all_checks
-from ..snapshot import Snapshot, SnapshotInfo, unseen_notes
-from ..sources.kinds import resource_name
-from .links import link, rank
-from .placeholders import fill_applications
-from .shared_services import add_shared_service_links
+from sre_expert.core.model import SEVERITY_RANK, Finding
+from sre_expert.knowledge.platform_components import argocd_manages
+from sre_expert.core.registry import GITOPS, NOT_CHECKED, all_checks
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
+from sre_expert.sources.kinds import resource_name
+from sre_expert.diagnosis.links import link, rank
+from sre_expert.diagnosis.placeholders import fill_applications
+from sre_expert.diagnosis.shared_services import add_shared_service_links
 
 
 @dataclass(slots=True)

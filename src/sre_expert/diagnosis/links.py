@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..model import SEVERITY_RANK, Finding, Key
+from sre_expert.core.model import SEVERITY_RANK, Finding, Key
 
 
 def assign_ids(findings: list[Finding]) -> None:

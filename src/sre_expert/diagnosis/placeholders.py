@@ -3,9 +3,9 @@ names the Argo CD Application that deploys the object, when one does."""
 
 from __future__ import annotations
 
-from ..components import kind_objects
-from ..model import Finding, Key
-from ..snapshot import Snapshot
+from sre_expert.knowledge.platform_components import kind_objects
+from sre_expert.core.model import Finding, Key
+from sre_expert.core.snapshot import Snapshot
 
 APPLICATION = "<application>"
 TRACKING_LABELS = ("argocd.argoproj.io/instance", "app.kubernetes.io/instance")  # Argo CD's tracking labels

@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Finding, Key, key_of
-from ..snapshot import Snapshot
+from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.core.snapshot import Snapshot
 
 Obj = dict[str, Any]
 
@@ -221,6 +221,6 @@ def _args(workload: Obj) -> str:
 
 def _webhook_service(snap: Snapshot, webhook: str, detail: str) -> Key | None:
     """The Service behind an admission webhook: from its configuration, else from the URL in the error."""
-    from ..checks.workloads import _webhook_service as lookup  # one resolver: configuration, then URL
+    from sre_expert.checks.workloads import _webhook_service as lookup  # one resolver: configuration, then URL
 
     return lookup(snap, webhook, detail)

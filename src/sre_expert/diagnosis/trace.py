@@ -29,9 +29,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks.metrics import route_metric_lines, service_metric_lines
-from ..checks.netpol import isolated_backends, isolation_evidence
-from ..checks.gateway import (
+from sre_expert.checks.metrics import route_metric_lines, service_metric_lines
+from sre_expert.checks.netpol import isolated_backends, isolation_evidence
+from sre_expert.checks.gateway import (
     EG_NAMESPACE,
     OWNING_GATEWAY_NAME,
     OWNING_GATEWAY_NAMESPACE,
@@ -62,11 +62,11 @@ from ..checks.gateway import (
     workload_available,
     workload_line,
 )
-from ..model import Finding, ObjectRef, Remediation, key_of
-from ..selectors import describe
-from ..sources.kinds import add_commands
-from ..snapshot import Snapshot
-from ..timeutil import parse_time
+from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
+from sre_expert.core.selectors import describe
+from sre_expert.sources.kinds import add_commands
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import parse_time
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 GW_API = "gateway.networking.k8s.io/v1"

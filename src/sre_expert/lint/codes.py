@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..model import Finding, ObjectRef, Remediation
+from sre_expert.core.model import Finding, ObjectRef, Remediation
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .codes import lint_finding
-from .context import LintContext
-from .repo import Doc, RepoObject
+from sre_expert.lint.codes import lint_finding
+from sre_expert.lint.context import LintContext
+from sre_expert.lint.repo import Doc, RepoObject
 
 CODE = "LINT-VALUES-MISMATCH"
 COMPARED = ("Gateway", "Certificate", "Schedule", "BackupStorageLocation", "ClusterPolicy", "ClusterSecretStore")
@@ -23,7 +23,7 @@ def _ref(ro: RepoObject, *path: Any) -> str:
 
 
 def _say(ctx: LintContext, vals: Doc, path: tuple[Any, ...], title: str, evidence: list[str]) -> None:
-    from .codes import file_ref
+    from sre_expert.lint.codes import file_ref
 
     ctx.add(lint_finding(CODE, file_ref(vals.file), vals.file, vals.line(*path), title, evidence=evidence))
 
@@ -138,7 +138,7 @@ def _velero(ctx: LintContext, vals: Doc) -> None:
 
 
 def _same_duration(a: Any, b: Any) -> bool:
-    from ..cron import CronError, parse_go_duration
+    from sre_expert.core.cron import CronError, parse_go_duration
 
     try:
         return parse_go_duration(str(a)) == parse_go_duration(str(b))
@@ -150,7 +150,7 @@ def _registries(ctx: LintContext, vals: Doc) -> None:
     rr = vals.get("kyverno", "restrictRegistries")
     if not isinstance(rr, dict):
         return
-    from .registries import allow_list
+    from sre_expert.lint.registries import allow_list
 
     found = allow_list(ctx)
     if found is None:

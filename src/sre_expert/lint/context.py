@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .codes import LintFinding
-from .repo import Doc, Repo, RepoObject
+from sre_expert.lint.codes import LintFinding
+from sre_expert.lint.repo import Doc, Repo, RepoObject
 
 
 @dataclass(slots=True)
@@ -58,6 +58,6 @@ Rule = Callable[[LintContext], None]
 
 
 def obj_ref(ro: RepoObject):
-    from ..model import ObjectRef
+    from sre_expert.core.model import ObjectRef
 
     return ObjectRef.of(ro.obj)

@@ -12,19 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..cron import CronError, parse_go_duration
-from ..model import ObjectRef
-from ..snapshot import Snapshot
-from ..wording import human_value, shorten
-from .codes import LintFinding, lint_finding
-from .repo import Repo
+from sre_expert.core.cron import CronError, parse_go_duration
+from sre_expert.core.model import ObjectRef
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.wording import human_value, shorten
+from sre_expert.lint.codes import LintFinding, lint_finding
+from sre_expert.lint.repo import Repo
 
 SKIP_TOP = {"apiVersion", "kind", "metadata", "status"}
 MAX_DIFFS = 6
 
 
 def _namespaced() -> dict[str, bool]:
-    from ..sources.kinds import COLLECTED_KINDS
+    from sre_expert.sources.kinds import COLLECTED_KINDS
 
     return {s.kind: s.namespaced for s in COLLECTED_KINDS}
 

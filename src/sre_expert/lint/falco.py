@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .codes import file_ref, lint_finding
-from .context import LintContext
-from .repo import Doc
+from sre_expert.lint.codes import file_ref, lint_finding
+from sre_expert.lint.context import LintContext
+from sre_expert.lint.repo import Doc
 
 PRIORITIES = {"EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFORMATIONAL", "INFO", "DEBUG"}
 REQUIRED = {"rule": ("desc", "condition", "output", "priority"), "macro": ("condition",), "list": ("items",)}

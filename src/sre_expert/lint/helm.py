@@ -11,8 +11,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from .codes import file_ref, lint_finding
-from .context import LintContext
+from sre_expert.lint.codes import file_ref, lint_finding
+from sre_expert.lint.context import LintContext
 
 
 def chart_dirs(ctx: LintContext) -> list[str]:

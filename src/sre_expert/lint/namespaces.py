@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from .repo import Doc, Repo
+from sre_expert.lint.repo import Doc, Repo
 
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _REMOTE = re.compile(r"^(?:[a-z+]+://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)")

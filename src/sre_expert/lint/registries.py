@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..model import ObjectRef
-from .codes import file_ref, lint_finding
-from .context import LintContext
-from .repo import RepoObject
-from .values import image_refs, manifest_images
+from sre_expert.core.model import ObjectRef
+from sre_expert.lint.codes import file_ref, lint_finding
+from sre_expert.lint.context import LintContext
+from sre_expert.lint.repo import RepoObject
+from sre_expert.lint.values import image_refs, manifest_images
 
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")

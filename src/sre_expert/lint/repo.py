@@ -492,8 +492,8 @@ def load_repo(path: str | os.PathLike[str], repo_url: str | None = None) -> Repo
         url = git_origin(repo.root)
         if url:
             repo.origin, repo.origin_from = url, "git remote origin"
-    from .namespaces import assign_namespaces
-    from .values import derive_objects
+    from sre_expert.lint.namespaces import assign_namespaces
+    from sre_expert.lint.values import derive_objects
 
     repo.derived = derive_objects(repo)
     assign_namespaces(repo)

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from .codes import lint_finding
-from .context import LintContext, obj_ref
+from sre_expert.lint.codes import lint_finding
+from sre_expert.lint.context import LintContext, obj_ref
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 K8S_VERSION = "1.32"

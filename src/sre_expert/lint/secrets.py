@@ -7,9 +7,9 @@ Same rule as the live check (checks/externalsecrets.py): tenant namespaces only,
 
 from __future__ import annotations
 
-from ..checks.externalsecrets import PLATFORM_NAMESPACES, remote_keys, store_keys
-from .codes import lint_finding
-from .context import LintContext, obj_ref
+from sre_expert.checks.externalsecrets import PLATFORM_NAMESPACES, remote_keys, store_keys
+from sre_expert.lint.codes import lint_finding
+from sre_expert.lint.context import LintContext, obj_ref
 
 
 def check_remote_keys(ctx: LintContext) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .repo import Doc, Repo, RepoObject
+    from sre_expert.lint.repo import Doc, Repo, RepoObject
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 ESO_API = "external-secrets.io/v1beta1"
@@ -20,7 +20,7 @@ DEFAULT_STORE = {"kind": "ClusterSecretStore", "name": "gcp-secretstore"}
 
 
 def derive_objects(repo: Repo) -> list[RepoObject]:
-    from .repo import RepoObject
+    from sre_expert.lint.repo import RepoObject
 
     out: list[RepoObject] = []
     for doc in repo.deployment_values:

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Protocol
 
-from .verdict import READ_ONLY, Verdict
+from sre_expert.safety.verdict import READ_ONLY, Verdict
 
 PREVIEW_MAX_LINES = 60
 PREVIEW_MAX_CHARS = 6000

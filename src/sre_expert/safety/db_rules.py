@@ -14,11 +14,11 @@ import re
 import shlex
 from typing import TYPE_CHECKING
 
-from .rulebase import Ctx, Parsed, Rule, long_option, long_value, parse_args, prog
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, highest
+from sre_expert.safety.rulebase import Ctx, Parsed, Rule, long_option, long_value, parse_args, prog
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, highest
 
 if TYPE_CHECKING:
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
 # -- SQL ------------------------------------------------------------------------------------------------
 

@@ -29,12 +29,12 @@ import time
 from dataclasses import dataclass
 from typing import Mapping
 
-from .audit import AuditLog, current_kube_context, sha256
-from .confirm import Confirmer, Preview, Proposal, confirmation_token, truncate
-from .gate import Admission, ExecPolicy, admit, confirmed_env, preview_argv, resolve_program
-from .guard import classify
-from .kubectl_rules import command_context, command_kubeconfig
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
+from sre_expert.safety.audit import AuditLog, current_kube_context, sha256
+from sre_expert.safety.confirm import Confirmer, Preview, Proposal, confirmation_token, truncate
+from sre_expert.safety.gate import Admission, ExecPolicy, admit, confirmed_env, preview_argv, resolve_program
+from sre_expert.safety.guard import classify
+from sre_expert.safety.kubectl_rules import command_context, command_kubeconfig
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, Verdict
 
 DEFAULT_TIMEOUT = 900.0  # seconds: long enough for `velero restore create … --wait`
 DRY_RUN_TIMEOUT = 60.0
@@ -168,7 +168,7 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
 
 
 def _dropped(env: Mapping[str, str] | None) -> list[str]:
-    from .gate import CONFIRMED_DROP
+    from sre_expert.safety.gate import CONFIRMED_DROP
 
     return [k for k in CONFIRMED_DROP if k in (os.environ if env is None else env)]
 

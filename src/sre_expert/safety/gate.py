@@ -410,7 +410,7 @@ _SECRET_SAFE_OUTPUT = {None, "wide", "name"}
 
 def _resource_names() -> dict[str, str]:
     """Every spelling kubectl resolves without discovery for the types the product knows → plural."""
-    from ..serve_api.resources import KNOWN
+    from sre_expert.edges.apiserver.resources import KNOWN
 
     names: dict[str, str] = {"all": "all"}
     for (_group, kind), (_g, plural, short, _ns, _cats) in KNOWN.items():
@@ -622,7 +622,7 @@ def check_keyless(words: list[str], where: str) -> None:
     """NotAdmitted when an expression picks values out of their keys by a secret-looking name (redaction
     decides by the key, and jsonpath, templates, jq or grep|cut print the value alone) or prints env
     values without their names."""
-    from .redact import default_rules
+    from sre_expert.safety.redact import default_rules
 
     rules = default_rules()
     for text in words:

@@ -41,11 +41,22 @@ import re
 import shlex
 from dataclasses import replace
 
-from . import db_rules, kubectl_rules, tool_rules, unix_rules
-from .rulebase import (NETWORK_FETCHERS, NO_STDIN, Ctx, Rule, Stdin, long_option, parse_args, prog, secret_path,
-                       secret_var, skip_options)
-from .shell import Group, ParseError, Pipeline, Redirect, Script, Simple, Word, parse
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, Verdict, verdict_of
+from sre_expert.safety import db_rules, kubectl_rules, tool_rules, unix_rules
+from sre_expert.safety.rulebase import (
+    NETWORK_FETCHERS,
+    NO_STDIN,
+    Ctx,
+    Rule,
+    Stdin,
+    long_option,
+    parse_args,
+    prog,
+    secret_path,
+    secret_var,
+    skip_options,
+)
+from sre_expert.safety.shell import Group, ParseError, Pipeline, Redirect, Script, Simple, Word, parse
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part, Verdict, verdict_of
 
 MAX_DEPTH = 12
 _ENV_ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")

@@ -27,13 +27,13 @@ from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .kubectl_flags import ALL_FLAGS, GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
-from .rulebase import Ctx, Parsed, parse_args, prog, secret_path, target_name
-from .unix_rules import admin_destroys
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
+from sre_expert.safety.kubectl_flags import ALL_FLAGS, GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
+from sre_expert.safety.rulebase import Ctx, Parsed, parse_args, prog, secret_path, target_name
+from sre_expert.safety.unix_rules import admin_destroys
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
 KUBECTL_NAMES = ("kubectl", "k", "kubecolor", "oc")
 
@@ -98,7 +98,7 @@ _SUBCOMMAND_VERBS = {"rollout", "config", "auth", "certificate", "create", "set"
 
 def normalize_flags(words: list["Word"]) -> list["Word"]:
     """kubectl reads `_` in a long flag's name as `-` (`--dry_run=none` is `--dry-run=none`); flags end at `--`."""
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
     out: list["Word"] = []
     for n, w in enumerate(words):
@@ -524,7 +524,7 @@ def dry_run_plan(command: str) -> DryRunPlan | None:
     for verbs with a server dry run; a heredoc or here-string is passed on as stdin. The argv is run without a
     shell, so nothing but kubectl can run.
     """
-    from .shell import ParseError, Simple, parse
+    from sre_expert.safety.shell import ParseError, Simple, parse
 
     try:
         script = parse(command)
@@ -574,7 +574,7 @@ _CONTEXT_FLAGS = {"kubectl": ("--context",), "helm": ("--kube-context",), "veler
 
 def command_context(command: str) -> str | None:
     """The kube context a command line names explicitly (`--context x`, helm's `--kube-context x` …)."""
-    from .shell import ParseError, parse
+    from sre_expert.safety.shell import ParseError, parse
 
     try:
         script = parse(command)
@@ -600,7 +600,7 @@ def command_context(command: str) -> str | None:
 
 def command_kubeconfig(command: str) -> str | None:
     """The kubeconfig a kubectl command line names with --kubeconfig, if any."""
-    from .shell import ParseError, parse
+    from sre_expert.safety.shell import ParseError, parse
 
     try:
         script = parse(command)

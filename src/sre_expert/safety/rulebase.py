@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .verdict import Part
+from sre_expert.safety.verdict import Part
 
 if TYPE_CHECKING:
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
 NETWORK_FETCHERS = frozenset({"curl", "wget", "fetch", "http", "https", "aria2c", "xh"})
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from .rulebase import Ctx, Parsed, Rule, parse_args
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
+from sre_expert.safety.rulebase import Ctx, Parsed, Rule, parse_args
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
 
 def _pos(p: Parsed) -> list[str]:

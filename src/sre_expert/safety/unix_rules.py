@@ -16,13 +16,23 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable
 
-from .gnu_flags import OPTIONS as GNU_OPTIONS, VALUE_OPTIONS as GNU_VALUE_OPTIONS
-from .rulebase import Ctx, Rule, long_option, long_value, parse_args, prog, secret_path, secret_var, skip_options
-from .shell import arithmetic_literal
-from .verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
+from sre_expert.safety.gnu_flags import OPTIONS as GNU_OPTIONS, VALUE_OPTIONS as GNU_VALUE_OPTIONS
+from sre_expert.safety.rulebase import (
+    Ctx,
+    Rule,
+    long_option,
+    long_value,
+    parse_args,
+    prog,
+    secret_path,
+    secret_var,
+    skip_options,
+)
+from sre_expert.safety.shell import arithmetic_literal
+from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, Part
 
 if TYPE_CHECKING:
-    from .shell import Word
+    from sre_expert.safety.shell import Word
 
 # program → what it does; all read-only (unless a specific rule below says otherwise)
 _READ_ONLY = {
@@ -980,7 +990,7 @@ def _container_run(name: str, words: list["Word"], start: int, ctx: Ctx) -> list
     entry = opts.value("--entrypoint")
     inner = list(words[i + 1:])
     if entry:
-        from .shell import Word
+        from sre_expert.safety.shell import Word
         inner = [Word(entry, entry), *inner]
     if inner:
         parts += [Part(p.cls, f"in the container: {p.reason}", p.exposes, p.target, p.interactive)

@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..model import kind_name
-from ..snapshot import Snapshot, SnapshotInfo
-from .bundle import BundleError, _clean
-from .discovery import Served, discover
-from .kinds import COLLECTED_KINDS, LOG_RESOURCE, KindSpec
-from .live_http import FORBIDDEN, NOT_INSTALLED, UNAUTHORIZED, HttpClient, RequestFailed
-from .logselect import log_targets
+from sre_expert.core.model import kind_name
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo
+from sre_expert.sources.bundle_reader import BundleError, _clean
+from sre_expert.sources.api_discovery import Served, discover
+from sre_expert.sources.kinds import COLLECTED_KINDS, LOG_RESOURCE, KindSpec
+from sre_expert.sources.live_http import FORBIDDEN, NOT_INSTALLED, UNAUTHORIZED, HttpClient, RequestFailed
+from sre_expert.sources.logselect import log_targets
 
 SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 USER_AGENT = "sre-expert (read-only sweep)"
@@ -414,7 +414,7 @@ def _add_items(out: list[dict[str, Any]], raw: Iterable[Any], s: Served) -> None
 
 def fetch_log(http: HttpClient, namespace: str, pod: str, container: str, previous: bool, lines: int,
               limit_bytes: int) -> str:
-    from ..collect import redact
+    from sre_expert.sources.bundle_writer import redact
 
     query: list[tuple[str, Any]] = [("container", container), ("tailLines", lines), ("limitBytes", limit_bytes)]
     if previous:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .live import Sweep
+    from sre_expert.sources.live import Sweep
 
 
 class _Bar:

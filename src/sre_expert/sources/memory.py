@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ..snapshot import Snapshot, SnapshotInfo
-from .bundle import _clean
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo
+from sre_expert.sources.bundle_reader import _clean
 
 
 def snapshot_from_objects(

@@ -26,7 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..metrics import ERROR, MISSING, OK, QUERIES, Alert, MetricSet, Query, QueryResult, Series, Target
+from sre_expert.core.metric_set import (
+    ERROR,
+    MISSING,
+    OK,
+    QUERIES,
+    Alert,
+    MetricSet,
+    Query,
+    QueryResult,
+    Series,
+    Target,
+)
 
 Obj = dict[str, Any]
 # (API path under the Prometheus root, query parameters, socket timeout) -> parsed JSON body
@@ -127,7 +138,7 @@ def proxy_path(namespace: str, service: str, port: str | int) -> str:
 
 def proxy_transport(http: Any, namespace: str, service: str, port: str | int) -> Transport:
     """GETs through the API server's service proxy with the live source's HttpClient (kubeconfig auth)."""
-    from .live_http import RequestFailed
+    from sre_expert.sources.live_http import RequestFailed
 
     root = proxy_path(namespace, service, port)
 
@@ -349,8 +360,8 @@ def metrics_in_cluster(snap: Any, context: str | None, kubeconfig: str | None,
     if found is None:
         return MetricSet.absent(NO_SOURCE + " — no Prometheus Service was found in the cluster")
     ns, name, port = found
-    from .live import LiveOptions, LiveSourceError, connect
-    from .live_http import HttpClient
+    from sre_expert.sources.live import LiveOptions, LiveSourceError, connect
+    from sre_expert.sources.live_http import HttpClient
 
     try:
         api, _, _ = connect(LiveOptions(context=context, kubeconfig=kubeconfig))

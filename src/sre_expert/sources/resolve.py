@@ -12,8 +12,8 @@ from importlib import resources
 from pathlib import Path
 from typing import IO
 
-from ..snapshot import Snapshot
-from .bundle import BundleError, load_bundle
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
 
 def demo_path() -> Path:
@@ -23,7 +23,7 @@ def demo_path() -> Path:
 
 def live_configured() -> bool:
     """Whether a live cluster is configured without flags: a kubeconfig file or an in-cluster account."""
-    from .live import default_kubeconfig, in_cluster_available
+    from sre_expert.sources.live import default_kubeconfig, in_cluster_available
 
     return bool(default_kubeconfig()) or in_cluster_available()
 
@@ -68,7 +68,7 @@ def open_source(
 
 
 def _attach_metrics(snap: Snapshot, prometheus: str | None, context: str | None, kubeconfig: str | None) -> None:
-    from .prometheus import NO_SOURCE, metrics_from_url, metrics_in_cluster
+    from sre_expert.sources.prometheus import NO_SOURCE, metrics_from_url, metrics_in_cluster
 
     live = snap.info.source == "live"
     if prometheus:
@@ -78,7 +78,7 @@ def _attach_metrics(snap: Snapshot, prometheus: str | None, context: str | None,
     elif live:
         snap.metrics = metrics_in_cluster(snap, context, kubeconfig)
     else:
-        from ..metrics import MetricSet
+        from sre_expert.core.metric_set import MetricSet
 
         snap.metrics = MetricSet.absent(NO_SOURCE)
     snap.info.warnings.extend(w for w in snap.metrics.warnings if w not in snap.info.warnings)
@@ -107,8 +107,8 @@ def _live(context: str | None, kubeconfig: str | None, namespaces: tuple[str, ..
           stream: IO[str] | None) -> Snapshot:
     import io
 
-    from .live import LiveOptions, sweep
-    from .live_progress import summary_line, sweep_progress
+    from sre_expert.sources.live import LiveOptions, sweep
+    from sre_expert.sources.live_progress import summary_line, sweep_progress
 
     opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=namespaces)
     with sweep_progress(stream or io.StringIO()) as progress:

@@ -1,1 +1,0 @@
-"""Implementations of CLI commands, callable without typer (the CLI wires them in)."""

@@ -1,1 +1,0 @@
-"""Renderers of a diagnosis report: JSON (the contract), Markdown, and the terminal."""

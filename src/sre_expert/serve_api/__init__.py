@@ -1,5 +1,0 @@
-"""A bundle served as a read-only Kubernetes API, for kubectl and client libraries (`bundle serve`)."""
-
-from .server import ServerHandle, start_server
-
-__all__ = ["ServerHandle", "start_server"]
