@@ -28,6 +28,7 @@ from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.core.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.units import parse_quantity
 from sre_expert.checks.storage import ClaimUsers
 
 Obj = dict[str, Any]
@@ -598,11 +599,9 @@ def _claim_capacity(snap: Snapshot, ns: str, claim: str) -> float | None:
         if cap:
             return cap
     pvc = snap.get("PersistentVolumeClaim", ns, claim)
-    from sre_expert.checks.pods import parse_bytes  # the quantity parser the pod checks use
-
     size = (((pvc or {}).get("status") or {}).get("capacity") or {}).get("storage") or \
         ((((pvc or {}).get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
-    return parse_bytes(size) if size else None
+    return parse_quantity(size) if size else None
 
 
 @check("monitoring", codes=("PROMETHEUS-STORAGE-FILLING", "PROMETHEUS-RETENTION-OVER-VOLUME"))
