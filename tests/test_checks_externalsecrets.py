@@ -18,6 +18,7 @@ import eso_faults as E
 from scenario import no_placeholders, snapshot_without
 from sre_expert.checks import externalsecrets as esocheck
 from sre_expert.core.model import Finding
+from sre_expert.core.units import go_duration
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.meta import ts, uid
@@ -261,7 +262,7 @@ def test_platform_namespaces_are_outside_the_convention() -> None:
                                           ("0s", 0), ("1.5h", 5400), ("500ms", 0.5), ("", None), ("1d", None),
                                           ("abc", None)])
 def test_parse_duration(text: str, seconds: float | None) -> None:
-    d = esocheck.parse_duration(text)
+    d = go_duration(text)
     assert (d.total_seconds() if d is not None else None) == seconds
 
 

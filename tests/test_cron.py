@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sre_expert.core import cron
+from sre_expert.core.units import go_duration
 
 
 def t(s: str) -> datetime:
@@ -134,6 +135,6 @@ def test_helpers() -> None:
     now = t("2025-03-10T10:07:00Z")
     assert cron.previous_fire("*/5 * * * *", now) == t("2025-03-10T10:05:00Z")
     assert cron.next_fire("*/5 * * * *", now) == t("2025-03-10T10:10:00Z")
-    assert cron.parse_go_duration("720h0m0s") == timedelta(hours=720)
-    assert cron.parse_go_duration("1m30s") == timedelta(seconds=90)
-    assert cron.parse_go_duration("0s") == timedelta(0)
+    assert go_duration("720h0m0s") == timedelta(hours=720)
+    assert go_duration("1m30s") == timedelta(seconds=90)
+    assert go_duration("0s") == timedelta(0)

@@ -19,8 +19,8 @@ from sre_expert.domain.recovery import (
     dr_status,
     format_duration,
     objectives,
-    parse_duration,
 )
+from sre_expert.core.units import objective_duration
 from sre_expert.core.model import SAFETY_CLASSES
 from synth import faults
 
@@ -61,9 +61,9 @@ def test_objectives_match_the_rto_rpo_table() -> None:
     assert obj.scenario("db").id == "database-corruption"
     assert obj.scenario("meteor") is None
     assert obj.infrastructure_namespaces() == vf.INFRA
-    assert parse_duration("1w") == timedelta(days=7) and parse_duration("90m") == timedelta(minutes=90)
+    assert objective_duration("1w") == timedelta(days=7) and objective_duration("90m") == timedelta(minutes=90)
     with pytest.raises(ValueError):
-        parse_duration("soon")
+        objective_duration("soon")
 
 
 def test_scope_coverage_follows_velero_includes_and_excludes() -> None:

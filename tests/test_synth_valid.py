@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenario
 from schema_validation import CRD_DIR, crd_kinds, missing_defaults, validation_errors
 
+from sre_expert.core.units import quantity
 from synth import EVENT_TTL, PlatformBuilder, faults, write_bundle
 from synth import pods as podlib
 from synth.events import event_last_seen
-from synth.meta import is_custom, parse_quantity, parse_ts
+from synth.meta import is_custom, parse_ts
 
 NOW = datetime(2025, 3, 12, 10, 17, 5, tzinfo=UTC)
 TENANT = "mycure-production"
@@ -473,10 +474,10 @@ def test_healthy_nodes_storage_and_capacity(healthy):
     for p in healthy.list("Pod"):
         if p["status"]["phase"] == "Running":
             for c in p["spec"]["containers"]:
-                requested[p["spec"]["nodeName"], "cpu"] += parse_quantity(
+                requested[p["spec"]["nodeName"], "cpu"] += quantity(
                     c["resources"].get("requests", {}).get("cpu", 0)
                 )
-                requested[p["spec"]["nodeName"], "memory"] += parse_quantity(
+                requested[p["spec"]["nodeName"], "memory"] += quantity(
                     c["resources"].get("requests", {}).get("memory", 0)
                 )
     for n in healthy.list("Node"):
@@ -487,13 +488,13 @@ def test_healthy_nodes_storage_and_capacity(healthy):
         assert NOW - parse_ts(conds["Ready"]["lastHeartbeatTime"]) < timedelta(minutes=5)
         name = n["metadata"]["name"]
         for r in ("cpu", "memory"):
-            assert requested[name, r] < 0.8 * parse_quantity(n["status"]["allocatable"][r]), (name, r)
+            assert requested[name, r] < 0.8 * quantity(n["status"]["allocatable"][r]), (name, r)
         lease = healthy.require("Lease", "kube-node-lease", name)
         assert NOW - parse_ts(lease["spec"]["renewTime"]) < timedelta(seconds=40)
     assert all(c["status"]["phase"] == "Bound" for c in healthy.list("PersistentVolumeClaim"))
     for q in healthy.list("ResourceQuota"):
         for k, hard in q["status"]["hard"].items():
-            assert parse_quantity(q["status"]["used"][k]) < 0.8 * parse_quantity(hard), (
+            assert quantity(q["status"]["used"][k]) < 0.8 * quantity(hard), (
                 q["metadata"]["namespace"],
                 k,
             )
@@ -749,8 +750,8 @@ def test_quota_exceeded(scenarios):
     dep = api(b).deployment
     assert dep["spec"]["replicas"] == 3 and dep["status"]["unavailableReplicas"] == 1
     q = b.require("ResourceQuota", TENANT, "compute-quota")
-    used, hard = (parse_quantity(q["status"][k]["limits.memory"]) for k in ("used", "hard"))
-    assert used < hard < used + parse_quantity("1Gi")
+    used, hard = (quantity(q["status"][k]["limits.memory"]) for k in ("used", "hard"))
+    assert used < hard < used + quantity("1Gi")
     assert (
         f"used: limits.memory={q['status']['used']['limits.memory']}, limited: limits.memory={q['status']['hard']['limits.memory']}"
         in msg

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import quantity
 from synth import config, networking, nodes, storage, workloads
 from synth import pods as podlib
 from synth.builder_jobs import JobAdders
 from synth.builder_pods import EVENT_TTL, PodMaker
 from synth.builder_workloads import WorkloadAdders
 from synth.events import event, scheduler_event
-from synth.meta import fmt_bytes, fmt_cpu, number, parse_quantity, parse_ts, safe_suffix
+from synth.meta import fmt_bytes, fmt_cpu, number, parse_ts, safe_suffix
 from synth.workload import Workload
 
 __all__ = ["EVENT_TTL", "LogKey", "PlatformBuilder", "Workload"]
@@ -556,10 +557,10 @@ class PlatformBuilder(WorkloadAdders, JobAdders, PodMaker):
                 for kind in ("requests", "limits"):
                     for r in ("cpu", "memory"):
                         if r in res.get(kind, {}):
-                            usage[f"{kind}.{r}"] += parse_quantity(res[kind][r])
+                            usage[f"{kind}.{r}"] += quantity(res[kind][r])
         for claim in self.list("PersistentVolumeClaim", namespace):
             usage["persistentvolumeclaims"] += 1
-            usage["requests.storage"] += parse_quantity(claim["spec"]["resources"]["requests"]["storage"])
+            usage["requests.storage"] += quantity(claim["spec"]["resources"]["requests"]["storage"])
         usage["services"] = float(len(self.list("Service", namespace)))
         return usage
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import quantity
 from synth import pods as podlib
 from synth.builder import PlatformBuilder, Workload
 from synth.meta import (
@@ -15,7 +16,6 @@ from synth.meta import (
     fmt_bytes,
     fmt_cpu,
     number,
-    parse_quantity,
     safe_suffix,
     set_condition,
     ts,
@@ -282,7 +282,7 @@ def fit_quota(b: PlatformBuilder, namespace: str) -> None:
         hard = q["spec"]["hard"]
         for key, value in list(hard.items()):
             used = usage.get(key, 0.0)
-            if used > parse_quantity(value):
+            if used > quantity(value):
                 if key.endswith(".cpu"):
                     hard[key] = fmt_cpu(int(used * 1.25) + 1)
                 elif key.endswith(("memory", "storage")):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import quantity
 from synth import pods as podlib
 from synth.builder import PlatformBuilder, Workload
 from synth.cron import fire_times_before
@@ -59,7 +60,6 @@ from synth.meta import (
     fmt_cpu,
     number,
     owner_reference,
-    parse_quantity,
     parse_ts,
     safe_suffix,
     set_condition,
@@ -487,9 +487,9 @@ def quota_exceeded(
     dep, rs = w.deployment, w.replicaset
     c = rs["spec"]["template"]["spec"]["containers"][0]
     kind, res = resource.split(".")
-    requested = parse_quantity(c["resources"].get(kind, {}).get(res) or c["resources"]["requests"][res])
+    requested = quantity(c["resources"].get(kind, {}).get(res) or c["resources"]["requests"][res])
     b.refresh_quotas()
-    used = parse_quantity(q["status"]["used"][resource])
+    used = quantity(q["status"]["used"][resource])
     fmt = fmt_cpu if res == "cpu" else fmt_bytes
     limited = used + (requested // 2 if res != "cpu" else round(requested / 2, 3))
     q["spec"]["hard"][resource] = fmt(limited)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import quantity
 from synth import pods as podlib
 from synth.builder import PlatformBuilder, Workload
 
 # ---------------------------------------------------------------- helpers
 from synth.fault_helpers import container_of, drop_logs, fit_quota, replace_pod, target_pod
-from synth.meta import bump, fmt_bytes, fmt_cpu, micro_ts, number, parse_quantity, parse_ts, ts
+from synth.meta import bump, fmt_bytes, fmt_cpu, micro_ts, number, parse_ts, ts
 
 
 def scheduler_message(b: PlatformBuilder, reason: str, *, exclude_tainted: bool = True) -> str:
@@ -80,7 +81,7 @@ def unschedulable(
 
     A Deployment workload gets a rollout with the oversized request; a pod is changed in place."""
     biggest = max(
-        parse_quantity(b.require("Node", None, n)["status"]["allocatable"][resource]) for n in b.node_names()
+        quantity(b.require("Node", None, n)["status"]["allocatable"][resource]) for n in b.node_names()
     )
     value = request or (
         fmt_bytes(2**30 * (int(biggest / 2**30) + 16)) if resource == "memory" else fmt_cpu(int(biggest) + 4)
@@ -90,7 +91,7 @@ def unschedulable(
         c = container_of({"metadata": {"name": "template"}, "spec": tmpl["spec"]}, container)
         res = c.setdefault("resources", {})
         res.setdefault("requests", {})[resource] = value
-        if resource in res.get("limits", {}) and parse_quantity(res["limits"][resource]) < parse_quantity(
+        if resource in res.get("limits", {}) and quantity(res["limits"][resource]) < quantity(
             value
         ):
             res["limits"][resource] = value
@@ -342,7 +343,7 @@ def evicted(
     at = b.now - since
     c = pod["spec"]["containers"][0]
     req = c.get("resources", {}).get("requests", {}).get("memory", "0")
-    usage_ki = int(parse_quantity(req) * 2.4) // 1024
+    usage_ki = int(quantity(req) * 2.4) // 1024
     message = (
         f"The node was low on resource: {resource}. Threshold quantity: 100Mi, available: "
         f"{90000 + number('avail', pod['metadata']['uid'], hi=9000)}Ki. Container {c['name']} was using "

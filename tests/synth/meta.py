@@ -310,20 +310,6 @@ def set_condition(obj: dict[str, Any], cond: dict[str, Any]) -> None:
 _BIN = [("Ei", 2**60), ("Pi", 2**50), ("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)]
 
 
-def parse_quantity(q: str | float) -> float:
-    """Quantity string -> number (bytes, cores). Enough of resource.Quantity for synthetic data."""
-    if isinstance(q, (int, float)):
-        return float(q)
-    s = str(q)
-    for suffix, mult in _BIN:
-        if s.endswith(suffix):
-            return float(s[: -len(suffix)]) * mult
-    dec = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-    if s and s[-1] in dec:
-        return float(s[:-1]) * dec[s[-1]]
-    return float(s)
-
-
 def fmt_bytes(n: float) -> str:
     """Canonical binary-SI form the server prints (largest unit that keeps an integer)."""
     n = round(n)

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from synth.meta import fmt_bytes, hex_id, micro_ts, new_object, number, parse_quantity, ts, uid
+from sre_expert.core.units import quantity
+from synth.meta import fmt_bytes, hex_id, micro_ts, new_object, number, ts, uid
 
 KUBELET_VERSION = "v1.32.2"
 CONTAINERD_VERSION = "containerd://1.7.24"
@@ -114,8 +115,8 @@ def node(
     if node_taints:
         spec["taints"] = node_taints
     obj["spec"] = spec
-    mem = parse_quantity(memory)
-    disk_bytes = parse_quantity(disk)
+    mem = quantity(memory)
+    disk_bytes = quantity(disk)
     boot = now - timedelta(days=number("boot", name, lo=30, hi=60), minutes=number("bootm", name, hi=600))
     boot = max(boot, created)
     heartbeat = now - timedelta(seconds=number("hb", name, lo=5, hi=240))

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from synth.meta import hex_id, number, parse_quantity, safe_suffix, ts
+from sre_expert.core.units import quantity
+from synth.meta import hex_id, number, safe_suffix, ts
 
 SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -448,7 +449,7 @@ def qos_class(spec: dict[str, Any]) -> str:
         if req or lim:
             any_set = True
         for r in ("cpu", "memory"):
-            if r not in lim or parse_quantity(req.get(r, lim[r])) != parse_quantity(lim[r]):
+            if r not in lim or quantity(req.get(r, lim[r])) != quantity(lim[r]):
                 guaranteed = False
     if not any_set:
         return "BestEffort"

@@ -11,14 +11,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import go_duration
 from synth.cron import fire_times_before
 from synth.meta import new_object, number, ts
 
 VELERO_API = "velero.io/v1"
 
 
-def _duration_hours(ttl: str) -> timedelta:
-    return timedelta(hours=int(ttl.split("h")[0]))
+def _ttl(ttl: str) -> timedelta:
+    d = go_duration(ttl)
+    if d is None:
+        raise ValueError(f"not a Go duration: {ttl!r}")
+    return d
 
 
 def backup_storage_location(
@@ -138,7 +142,7 @@ def backup(
     total = items if items is not None else number("items", name, lo=800, hi=4200)
     duration = duration or timedelta(seconds=number("dur", name, lo=25, hi=400))
     status: dict[str, Any] = {
-        "expiration": ts(started + _duration_hours(tmpl["ttl"])),
+        "expiration": ts(started + _ttl(tmpl["ttl"])),
         "formatVersion": "1.1.0",
         "hookStatus": {},
         "phase": phase,

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.units import quantity
 from synth.meta import (
     condition,
     fmt_cpu,
     new_object,
     number,
     owner_reference,
-    parse_quantity,
     safe_suffix,
     set_condition,
     ts,
@@ -561,7 +561,7 @@ def hpa(
             "resource": {
                 "current": {
                     "averageUtilization": cpu_current,
-                    "averageValue": fmt_cpu(parse_quantity(req.get("cpu", "100m")) * cpu_current / 100),
+                    "averageValue": fmt_cpu(quantity(req.get("cpu", "100m")) * cpu_current / 100),
                 },
                 "name": "cpu",
             },
@@ -569,7 +569,7 @@ def hpa(
         }
     ]
     if memory_target:
-        mem = int(parse_quantity(req.get("memory", "256Mi")) * memory_current / 100)
+        mem = int(quantity(req.get("memory", "256Mi")) * memory_current / 100)
         current.append(
             {
                 "resource": {

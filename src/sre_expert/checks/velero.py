@@ -39,6 +39,7 @@ from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.core.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.units import go_duration
 from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
@@ -162,9 +163,8 @@ def storage_locations(snap: Snapshot) -> Iterator[Finding]:
             continue
         # Staleness: the server re-validates every validationFrequency (default 1m; 0 disables).
         freq_text = spec.get("validationFrequency")
-        try:
-            freq = cron.parse_go_duration(freq_text) if freq_text else DEFAULT_VALIDATION_FREQUENCY
-        except cron.CronError:
+        freq = go_duration(freq_text) if freq_text else None
+        if freq is None:  # unset or unreadable: the server's default (timedelta(0) is a real "disabled")
             freq = DEFAULT_VALIDATION_FREQUENCY
         if freq > timedelta(0):
             limit = max(freq * 3, MIN_STALE_VALIDATION)

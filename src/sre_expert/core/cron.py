@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
+from sre_expert.core.units import go_duration
+
 __all__ = ["CronError", "CronSchedule", "next_fire", "parse", "previous_fire"]
 
 
@@ -50,26 +52,6 @@ _DESCRIPTORS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_go_duration(text: str) -> timedelta:
-    """A Go duration string ('1h30m', '90s', '720h0m0s') as a timedelta."""
-    s = text.strip()
-    if s in ("0", ""):
-        return timedelta(0)
-    pos, total = 0, 0.0
-    for m in _DURATION_PART.finditer(s):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-        pos = m.end()
-    if pos != len(s):
-        raise CronError(f"invalid duration {text!r}")
-    return timedelta(seconds=total)
-
 
 def _parse_value(token: str, name: str, low: int, high: int, names: dict[str, int]) -> int:
     t = token.lower()
@@ -247,7 +229,9 @@ def parse(expression: str) -> CronSchedule:
         arg = text[len("@every"):].strip()
         if not arg:
             raise CronError("@every needs a duration")
-        every = parse_go_duration(arg)
+        every = go_duration(arg)
+        if every is None:
+            raise CronError(f"invalid duration {arg!r}")
         every = max(every, timedelta(seconds=1))
         return CronSchedule(expression, zone=zone, every=timedelta(seconds=int(every.total_seconds())))
     if low.startswith("@"):

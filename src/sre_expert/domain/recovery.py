@@ -26,6 +26,7 @@ from sre_expert.core.model import Key
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.kinds import add_commands
 from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.units import objective_duration
 
 Obj = dict[str, Any]
 
@@ -58,29 +59,6 @@ _CLUSTER_SCOPED = {
 
 
 # ----------------------------------------------------------------------------------------- objectives
-
-
-def parse_duration(value: Any) -> timedelta:
-    """'0s', '30s', '1h', '24h', '1w', '2d', '90m' (or a number of seconds) as a timedelta."""
-    if value is None:
-        return timedelta(0)
-    if isinstance(value, (int, float)):
-        return timedelta(seconds=value)
-    text = str(value).strip().lower()
-    if text in ("0", ""):
-        return timedelta(0)
-    total = timedelta(0)
-    pos = 0
-    for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", text):
-        if text[pos:m.start()].strip():
-            raise ValueError(f"bad duration {value!r}")
-        n = float(m.group(1))
-        total += {"w": timedelta(weeks=n), "d": timedelta(days=n), "h": timedelta(hours=n),
-                  "m": timedelta(minutes=n), "s": timedelta(seconds=n)}[m.group(2)]
-        pos = m.end()
-    if text[pos:].strip() or pos == 0:
-        raise ValueError(f"bad duration {value!r}")
-    return total
 
 
 def format_duration(d: timedelta | None) -> str:
@@ -154,7 +132,7 @@ def objectives() -> Objectives:
     doc = yaml.load(text, Loader=yaml.CSafeLoader) or {}
     scenarios = tuple(
         Scenario(
-            id=s["id"], name=s["name"], rto=parse_duration(s.get("rto")), rpo=parse_duration(s.get("rpo")),
+            id=s["id"], name=s["name"], rto=objective_duration(s.get("rto")), rpo=objective_duration(s.get("rpo")),
             method=s.get("method", ""), backup=s.get("backup", "none"),
             namespace_scoped=bool(s.get("namespace_scoped")), aliases=tuple(s.get("aliases") or ()),
         )
@@ -171,7 +149,7 @@ def objectives() -> Objectives:
     for c in classes:
         if c.scenario not in ids:
             raise ValueError(f"rto_rpo.yaml: class {c.id} names unknown scenario {c.scenario}")
-    return Objectives(parse_duration(doc.get("grace", "1h")), scenarios, classes,
+    return Objectives(objective_duration(doc.get("grace", "1h")), scenarios, classes,
                       frozenset(doc.get("ignore_namespaces") or ()))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sre_expert.core.cron import CronError, parse, parse_go_duration
+from sre_expert.core.cron import CronError, parse
+from sre_expert.core.units import go_duration
 from sre_expert.lint.codes import lint_finding
 from sre_expert.lint.context import LintContext, obj_ref
 from sre_expert.lint.repo import RepoObject
@@ -63,10 +64,7 @@ def check_schedules(ctx: LintContext) -> None:
 def _ttl(ctx: LintContext, ro: RepoObject, tier: str, tmpl: dict) -> None:
     raw = tmpl.get("ttl")
     want = TIER_TTL[tier]
-    try:
-        got = parse_go_duration(str(raw)) if raw not in (None, "") else VELERO_DEFAULT_TTL
-    except CronError:
-        got = None
+    got = go_duration(str(raw)) if raw not in (None, "") else VELERO_DEFAULT_TTL
     if got == want:
         return
     shown = f"{raw!r} ({_hours(got)})" if got is not None and raw else (f"{raw!r}" if raw else "unset (Velero default 720h)")

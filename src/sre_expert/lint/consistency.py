@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sre_expert.core.units import go_duration
 from sre_expert.lint.codes import lint_finding
 from sre_expert.lint.context import LintContext
 from sre_expert.lint.repo import Doc, RepoObject
@@ -138,12 +139,8 @@ def _velero(ctx: LintContext, vals: Doc) -> None:
 
 
 def _same_duration(a: Any, b: Any) -> bool:
-    from sre_expert.core.cron import CronError, parse_go_duration
-
-    try:
-        return parse_go_duration(str(a)) == parse_go_duration(str(b))
-    except CronError:
-        return False
+    da, db = go_duration(str(a)), go_duration(str(b))
+    return da is not None and da == db
 
 
 def _registries(ctx: LintContext, vals: Doc) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sre_expert.core.cron import CronError, parse_go_duration
 from sre_expert.core.model import ObjectRef
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.units import go_duration
 from sre_expert.core.wording import human_value, shorten
 from sre_expert.lint.codes import LintFinding, lint_finding
 from sre_expert.lint.repo import Repo
@@ -157,10 +157,8 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return False
     if isinstance(a, str) and isinstance(b, str):
-        try:  # Go durations: "72h" and "72h0m0s" are the same TTL
-            return parse_go_duration(a) == parse_go_duration(b)
-        except CronError:
-            return False
+        da, db = go_duration(a), go_duration(b)  # Go durations: "72h" and "72h0m0s" are the same TTL
+        return da is not None and da == db
     if isinstance(a, int | float) and isinstance(b, int | float):
         return float(a) == float(b)
     return str(a) == str(b) if isinstance(a, int) != isinstance(b, int) else False
