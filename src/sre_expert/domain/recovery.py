@@ -24,7 +24,7 @@ import yaml
 from sre_expert.core import cron
 from sre_expert.core.model import Key
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.sources.kinds import add_commands
+from sre_expert.sources.kinds import CLUSTER_SCOPED_NAMES, add_commands
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import objective_duration
 
@@ -48,14 +48,8 @@ RUNNING_PHASES = (
 )
 
 # Resources that exist outside namespaces: a backup limited to these holds no namespace data.
-_CLUSTER_SCOPED = {
-    "customresourcedefinitions", "crd", "crds", "clusterroles", "clusterrolebindings", "storageclasses", "sc",
-    "validatingwebhookconfigurations", "mutatingwebhookconfigurations", "persistentvolumes", "pv",
-    "namespaces", "ns", "priorityclasses", "ingressclasses", "apiservices", "nodes", "csidrivers",
-    "csinodes", "volumesnapshotclasses", "volumesnapshotcontents", "clusterissuers", "clustersecretstores",
-    "clusterpolicies", "clusterpolicyreports", "runtimeclasses", "podsecuritypolicies", "gatewayclasses",
-    "clusterexternalsecrets", "volumeattachments", "certificatesigningrequests",
-}
+# (the kinds of the kinds table, plus the cluster-scoped resources Velero users name that it does not list).
+_CLUSTER_SCOPED = CLUSTER_SCOPED_NAMES | {"volumesnapshotclasses", "volumesnapshotcontents", "podsecuritypolicies"}
 
 
 # ----------------------------------------------------------------------------------------- objectives

@@ -36,6 +36,7 @@ from sre_expert.runbooks.library import (
     summarize,
 )
 from sre_expert.safety.redact import PlaceholderTable, redact
+from sre_expert.sources.kinds import kind_of_resource
 
 STATUSES = ("ok", "failed", "skipped", "manual", "declined", "refused", "blocked")
 """ok/failed: the command ran (exit 0 / not 0); skipped: not run (a parameter or the program is
@@ -161,7 +162,11 @@ _NOT_FOUND = re.compile(r'Error from server \(NotFound\): (?:(\S+?)(?:\.[\w.-]+)
 
 
 def _singular(resource: str) -> str:
-    """kubectl's plural resource name as one object (pods → pod, ingresses → ingress, policies → policy)."""
+    """kubectl's plural resource name as one object (pods → pod, ingresses → ingress, policies → policy): the
+    kinds table's kind when it knows the resource, else English's rule."""
+    kind = kind_of_resource(resource)
+    if kind is not None:
+        return kind.lower()
     if resource.endswith("ies"):
         return resource[:-3] + "y"
     if resource.endswith(("sses", "xes")):

@@ -26,7 +26,7 @@ import orjson
 from sre_expert.core.model import Key, index_kind, kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.core.timeutil import parse_time, robust_latest
-from sre_expert.sources.kinds import FILE_KINDS
+from sre_expert.sources.kinds import FILE_KINDS, kind_of_resource
 
 # Per file: kubectl's list of the Kubernetes envelope's 150,000 pods is 1.8 GB of JSON.
 MAX_FILE_BYTES = 4 << 30
@@ -233,27 +233,10 @@ def _file_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
         stem = PurePosixPath(parts[-1]).stem
         if stem in SONOBUOY_SKIP:
             return None, True
-        return _resource_kinds().get(stem.rsplit("_", 1)[-1].lower()), False
+        return kind_of_resource(stem.rsplit("_", 1)[-1]), False
     return None, False
 
 
-def _resource_kinds() -> dict[str, str]:
-    """REST resource name (plural, lower case) -> kind, for the kinds the checks read and a few older ones."""
-    global _RESOURCE_KINDS
-    if _RESOURCE_KINDS is None:
-        from sre_expert.sources.kinds import COLLECTED_KINDS
-
-        _RESOURCE_KINDS = {s.resource: s.kind for s in COLLECTED_KINDS} | {
-            "ingresses": "Ingress", "serviceaccounts": "ServiceAccount", "roles": "Role", "rolebindings": "RoleBinding",
-            "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
-            "poddisruptionbudgets": "PodDisruptionBudget", "replicationcontrollers": "ReplicationController",
-            "controllerrevisions": "ControllerRevision", "podtemplates": "PodTemplate",
-            "componentstatuses": "ComponentStatus", "certificatesigningrequests": "CertificateSigningRequest",
-            "priorityclasses": "PriorityClass", "ingressclasses": "IngressClass", "leases": "Lease"}
-    return _RESOURCE_KINDS
-
-
-_RESOURCE_KINDS: dict[str, str] | None = None
 
 
 def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], size: int, path: str | None = None,

@@ -190,6 +190,20 @@ _SPECS: dict[str, KindSpec] = {}
 for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
     _SPECS.setdefault(_s.kind, _s)
 
+_RESOURCE_KINDS: dict[str, str] = {s.resource: s.kind for s in reversed(_SPECS.values())}
+
+
+def kind_of_resource(resource: str) -> str | None:
+    """The kind a REST resource name (plural, any case: `pods`, `Ingresses`) of the table stands for, else None."""
+    return _RESOURCE_KINDS.get(resource.lower())
+
+
+CLUSTER_SCOPED_NAMES: frozenset[str] = frozenset(
+    [name for s in _SPECS.values() if not s.namespaced for name in (s.resource, s.kind.lower())]
+    + [short for short, kind in SHORT_NAMES.items() if not _SPECS[kind].namespaced]
+)
+"""Every spelling (plural, kind, kubectl short name) of the table's cluster-scoped kinds."""
+
 
 def resource_name(kind: str) -> str:
     """kubectl's name for a kind of the table: pods, deployments.apps, certificates.cert-manager.io."""

@@ -19,6 +19,8 @@ from functools import lru_cache
 from importlib import resources as importlib_resources
 from typing import Any
 
+from sre_expert.sources.kinds import COLLECTED_KINDS, spec_of
+
 Obj = dict[str, Any]
 TABLE_FILE = "k8s_resources.json"
 # Which group a kind-less object belongs to when several built-in groups define its kind (Event: core first).
@@ -72,14 +74,13 @@ def upstream_crds() -> dict[tuple[str, str], Obj]:
     return {(c["spec"]["group"], c["spec"]["names"]["kind"]): c for c in _table()["crds"]}
 
 
-_IRREGULAR = {"endpoints": "endpoints", "prometheus": "prometheuses"}
-
-
-def plural_of(kind: str) -> str:
-    """English plural as controller-gen (and so most CRDs) spells it."""
+def plural_of(group: str, kind: str) -> str:
+    """The kinds table's resource name for a kind of its group, else the English plural controller-gen (and so
+    most CRDs) spells."""
+    spec = spec_of(kind)
+    if spec is not None and spec.group == group:
+        return spec.resource
     low = kind.lower()
-    if low in _IRREGULAR:
-        return _IRREGULAR[low]
     if low.endswith("y") and low[-2:-1] not in ("a", "e", "i", "o", "u"):
         return low[:-1] + "ies"
     if low.endswith(("s", "ch", "sh", "x", "z")):
@@ -277,7 +278,7 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None,
             r = Resource(group=gk[0], kind=kind, plural=plural, namespaced=namespaced, short_names=short,
                          versions=crd_versions if gk in crds else [], categories=cats, crd=crd)
         elif r is None:
-            r = Resource(group=gk[0], kind=gk[1], plural=plural_of(gk[1]), versions=[],
+            r = Resource(group=gk[0], kind=gk[1], plural=plural_of(*gk), versions=[],
                          namespaced=any((o.get("metadata") or {}).get("namespace") for o in objs))
         r.versions = sort_versions(set(r.versions) | versions.get(gk, set()))
         r.objects = sorted(objs, key=_sort_key)
@@ -317,9 +318,7 @@ def _known() -> dict[tuple[str, str], tuple[str, str, tuple[str, ...], bool, tup
         if info:
             group, kind, plural, short, namespaced, cats, _ = info
             out.setdefault((group, kind), (group, plural, short, namespaced, cats))
-    from sre_expert.sources.kinds import COLLECTED_KINDS  # what the product reads, CRDs of ours not in the table too
-
-    for spec in COLLECTED_KINDS:
+    for spec in COLLECTED_KINDS:  # what the product reads, CRDs of ours not in the table too
         out.setdefault((spec.group, spec.kind), (spec.group, spec.resource, (), spec.namespaced, ()))
     return out
 
