@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -24,7 +25,6 @@ from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
-from synth.bundle_writer import kubectl_json as synth_kubectl_json
 
 EXE = str(Path(sys.executable).parent / "sre-expert")
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -107,12 +107,19 @@ def test_files_are_what_kubectl_prints(demo, tmp_path: Path) -> None:
             assert files[name] == r.stdout, name
 
 
-def test_kubectl_json_matches_the_synth_writer() -> None:
+def _reference_kubectl_json(doc: Any) -> bytes:
+    """kubectl's spelling by the slow, obvious route: json.dumps with 4-space indent, sorted keys, raw UTF-8
+    and Go's escaping of <, > and & (what the synth writer used before it wrote through the product's)."""
+    text = json.dumps(doc, indent=4, sort_keys=True, ensure_ascii=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") + "\n").encode()
+
+
+def test_kubectl_json_matches_the_reference_spelling() -> None:
     b = faulty_platform()
     doc = {"apiVersion": "v1", "items": copy.deepcopy(b.objects[:300]), "kind": "List", "metadata": {"resourceVersion": ""}}
-    assert kubectl_json(doc) == synth_kubectl_json(doc).encode()
+    assert kubectl_json(doc) == _reference_kubectl_json(doc)
     tricky = {"a": "<b>&</b>", "z": [], "m": {}, "n": [1, {"y": None, "x": True}], "u": "naïve ✓"}
-    assert kubectl_json(tricky) == synth_kubectl_json(tricky).encode()
+    assert kubectl_json(tricky) == _reference_kubectl_json(tricky)
 
 
 # ---------------------------------------------------------------------------------------- round trips

@@ -1,54 +1,31 @@
 """Write a builder's cluster as a bundle (DESIGN.md "Bundle format"): the only I/O in synth.
 
-JSON files are byte-for-byte what `kubectl get <kind> -A -o json` prints: a `List` with sorted keys,
-4-space indent and Go's HTML escaping of <, > and &. YAML is a multi-document stream per kind.
+The layout and the JSON are the product's own (sources/bundle_writer.py, which `bundle collect` writes with):
+byte-for-byte what `kubectl get <kind> -A -o json` prints. YAML is a multi-document stream per kind.
 A path ending in .tar.gz/.tgz produces the archive instead of a directory.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sre_expert.sources.bundle_writer import file_name, list_document, log_path, meta_json, write_files
+from sre_expert.sources.kinds import resource_of
 from synth.meta import ts
 
 if TYPE_CHECKING:
     from synth.builder import PlatformBuilder
 
-_IRREGULAR = {
-    "Endpoints": "endpoints",
-    "PolicyReport": "policyreports",
-    "ClusterPolicyReport": "clusterpolicyreports",
-}
 
-
-def plural(kind: str) -> str:
-    if kind in _IRREGULAR:
-        return _IRREGULAR[kind]
-    low = kind.lower()
-    if low.endswith("y") and low[-2:-1] not in "aeiou":
-        return low[:-1] + "ies"
-    if low.endswith(("s", "ch", "sh", "x")):
-        return low + "es"
-    return low + "s"
-
-
-def resource_file(obj: dict[str, Any]) -> str:
-    """kubectl resource name: 'pods', 'deployments.apps', 'gateways.gateway.networking.k8s.io'."""
+def resource_file(obj: dict[str, Any], ext: str = "json") -> str:
+    """The file named after kubectl's resource name: pods.json, deployments.apps.json, httproutes.gateway...json."""
     api = obj["apiVersion"]
     group = api.split("/")[0] if "/" in api else ""
-    return plural(obj["kind"]) + (f".{group}" if group else "")
-
-
-def kubectl_json(obj: Any) -> str:
-    text = json.dumps(obj, indent=4, sort_keys=True, ensure_ascii=False)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") + "\n"
+    return file_name(group, resource_of(group, obj["kind"]), ext)
 
 
 def kubectl_yaml_stream(objs: Iterable[dict[str, Any]]) -> str:
@@ -76,53 +53,27 @@ def swept_kinds(objects: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def bundle_files(b: PlatformBuilder, fmt: str = "json") -> dict[str, str]:
-    """Relative path -> file content for the whole bundle."""
+    """Relative path -> file content for the whole bundle, in the product's layout (sources/bundle_writer.py)."""
+    return {rel: data.decode() for rel, data in _files(b, fmt)}
+
+
+def _files(b: PlatformBuilder, fmt: str) -> Iterator[tuple[str, bytes]]:
     if fmt not in ("json", "yaml"):
         raise ValueError("fmt must be 'json' or 'yaml'")
     groups: dict[str, list[dict[str, Any]]] = {}
     for obj in b.objects:
-        groups.setdefault(resource_file(obj), []).append(obj)
-    files: dict[str, str] = {}
+        groups.setdefault(resource_file(obj, fmt), []).append(obj)
     for name, items in sorted(groups.items()):
         items = sorted(items, key=_sort_key)
-        if fmt == "json":
-            files[f"{name}.json"] = kubectl_json(
-                {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
-            )
-        else:
-            files[f"{name}.yaml"] = kubectl_yaml_stream(items)
+        yield name, list_document(items) if fmt == "json" else kubectl_yaml_stream(items).encode()
     for (ns, pod, container, previous), text in sorted(b.logs.items()):
-        suffix = ".previous.log" if previous else ".log"
-        files[f"logs/{ns}/{pod}/{container}{suffix}"] = text
-    files["bundle.json"] = (
-        json.dumps(
-            {"capturedAt": ts(b.now), "cluster": b.cluster, "kubernetesVersion": b.kubernetes_version,
-             "kinds": swept_kinds(b.objects)},
-            indent=2,
-        )
-        + "\n"
-    )
-    return files
+        yield log_path(ns, pod, container, previous), text.encode()
+    yield "bundle.json", meta_json({"capturedAt": ts(b.now), "cluster": b.cluster,
+                                    "kubernetesVersion": b.kubernetes_version, "kinds": swept_kinds(b.objects)})
 
 
 def write_bundle(b: PlatformBuilder, path: str | Path, fmt: str = "json") -> Path:
     """Write the bundle to a directory (created) or, for *.tar.gz / *.tgz, to an archive. Returns the path."""
     path = Path(path)
-    files = bundle_files(b, fmt)
-    if path.name.endswith((".tar.gz", ".tgz")):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        root = path.name.removesuffix(".tar.gz").removesuffix(".tgz")
-        mtime = int(b.now.timestamp())
-        with tarfile.open(path, "w:gz") as tar:
-            for rel, text in files.items():
-                data = text.encode()
-                info = tarfile.TarInfo(f"{root}/{rel}")
-                info.size, info.mtime, info.mode = len(data), mtime, 0o644
-                tar.addfile(info, io.BytesIO(data))
-        return path
-    path.mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
-        target = path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+    write_files(_files(b, fmt), path, mtime=int(b.now.timestamp()))
     return path

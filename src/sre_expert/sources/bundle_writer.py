@@ -1,5 +1,8 @@
 """`bundle collect`: write a live sweep as a bundle (DESIGN.md "Bundle format"), plus log redaction.
 
+The file layout (names, List documents, log paths, bundle.json, archive or directory) is defined here once;
+the synthetic platform (tests/synth/bundle_writer.py) writes its bundles through the same functions.
+
 Files: one kubectl-style JSON `List` per kind (`pods.json`, `deployments.apps.json`, …, 4-space indent,
 sorted keys, Go's escaping of <, > and &), `logs/<ns>/<pod>/<container>[.previous].log` for the
 containers the sweep tailed, and `bundle.json` with capturedAt, cluster, kubernetesVersion, the
@@ -16,7 +19,7 @@ import os
 import tarfile
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +48,24 @@ def kubectl_json(doc: Any) -> bytes:
     return data.replace(b"&", b"\\u0026").replace(b"<", b"\\u003c").replace(b">", b"\\u003e") + b"\n"
 
 
-def file_name(group: str, resource: str) -> str:
+def file_name(group: str, resource: str, ext: str = "json") -> str:
     """kubectl's resource name: pods.json, deployments.apps.json, gateways.gateway.networking.k8s.io.json."""
-    return f"{resource}.{group}.json" if group else f"{resource}.json"
+    return f"{resource}.{group}.{ext}" if group else f"{resource}.{ext}"
+
+
+def list_document(items: list[dict[str, Any]]) -> bytes:
+    """One kind's file: the `List` kubectl prints for `kubectl get KIND -A -o json`."""
+    return kubectl_json({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}})
+
+
+def log_path(namespace: str, pod: str, container: str, previous: bool) -> str:
+    """Where a container's log goes: logs/<ns>/<pod>/<container>[.previous].log."""
+    return f"logs/{namespace}/{pod}/{container}{'.previous' if previous else ''}.log"
+
+
+def meta_json(meta: dict[str, Any]) -> bytes:
+    """bundle.json's bytes: 2-space indent, keys in the order given."""
+    return orjson.dumps(meta, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def bundle_meta(sweep: Sweep) -> dict[str, Any]:
@@ -76,17 +94,16 @@ def bundle_files(sweep: Sweep, metrics: Any = None) -> Iterator[tuple[str, bytes
     for served, items in sweep.lists:
         merged.setdefault((served.spec.group, served.resource), []).extend(items)
     for (group, resource), items in sorted(merged.items(), key=lambda kv: file_name(*kv[0])):
-        doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
-        yield file_name(group, resource), kubectl_json(doc)
+        yield file_name(group, resource), list_document(items)
     from sre_expert.safety.redact import PlaceholderTable
 
     table = PlaceholderTable()
     for (ns, pod, container, previous), text in sorted(sweep.logs.items()):
-        yield f"logs/{ns}/{pod}/{container}{'.previous' if previous else ''}.log", redact(text, table).encode()
+        yield log_path(ns, pod, container, previous), redact(text, table).encode()
     if metrics is not None:
         text = orjson.dumps(metrics.to_json(), option=orjson.OPT_INDENT_2).decode()
         yield "metrics/metrics.json", redact(text, table).encode() + b"\n"
-    yield "bundle.json", orjson.dumps(bundle_meta(sweep), option=orjson.OPT_INDENT_2) + b"\n"
+    yield "bundle.json", meta_json(bundle_meta(sweep))
 
 
 def _prefetched(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
@@ -133,31 +150,39 @@ def write_bundle(sweep: Sweep, out: str | Path, metrics: Any = None) -> tuple[Pa
 
     Returns (path, bytes written before compression)."""
     out = Path(out)
+    if not is_archive(out) and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FileExistsError(f"{out} exists and is not an empty directory")
+    return out, write_files(bundle_files(sweep, metrics), out, mtime=int(time.time()), prefetch=True)
+
+
+def write_files(files: Iterable[tuple[str, bytes]], out: Path, *, mtime: int, prefetch: bool = False) -> int:
+    """Write (relative path, content) pairs to a .tar.gz/.tgz named `out` (one top folder named after the file,
+    written under a temporary name and renamed) or into the directory `out`; owner-only permissions, because
+    a bundle describes a cluster. `prefetch` builds the next file in a thread while one is compressed.
+
+    Returns the bytes written before compression."""
     total = 0
     if is_archive(out):
         root = out.name.removesuffix(".tar.gz").removesuffix(".tgz")
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        mtime = int(time.time())
         try:
             with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6) as tar:
-                for rel, data in _prefetched(bundle_files(sweep, metrics)):
+                for rel, data in _prefetched(iter(files)) if prefetch else files:
                     info = tarfile.TarInfo(f"{root}/{rel}")
                     info.size, info.mtime, info.mode = len(data), mtime, 0o600
                     tar.addfile(info, io.BytesIO(data))
                     total += len(data)
-            os.chmod(tmp, 0o600)  # a bundle describes the cluster: readable by its owner only
+            os.chmod(tmp, 0o600)
             os.replace(tmp, out)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return out, total
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise FileExistsError(f"{out} exists and is not an empty directory")
+        return total
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for rel, data in bundle_files(sweep, metrics):
+    for rel, data in files:
         target = out / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         total += len(data)
-    return out, total
+    return total

@@ -205,6 +205,20 @@ CLUSTER_SCOPED_NAMES: frozenset[str] = frozenset(
 """Every spelling (plural, kind, kubectl short name) of the table's cluster-scoped kinds."""
 
 
+def resource_of(group: str, kind: str) -> str:
+    """The REST resource (plural) of a kind: the table's when it knows the kind in this group, else the English
+    plural controller-gen (and so most CRDs) spells."""
+    spec = spec_of(kind)
+    if spec is not None and spec.group == group:
+        return spec.resource
+    low = kind.lower()
+    if low.endswith("y") and low[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return low[:-1] + "ies"
+    if low.endswith(("s", "ch", "sh", "x", "z")):
+        return low + "es"
+    return low + "s"
+
+
 def resource_name(kind: str) -> str:
     """kubectl's name for a kind of the table: pods, deployments.apps, certificates.cert-manager.io."""
     spec = spec_of(kind)

@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-from sre_expert.sources.kinds import COLLECTED_KINDS, spec_of
+from sre_expert.sources.kinds import COLLECTED_KINDS, resource_of
 
 Obj = dict[str, Any]
 TABLE_FILE = "k8s_resources.json"
@@ -72,20 +72,6 @@ def builtins(minor: int | None) -> tuple[Builtin, ...]:
 def upstream_crds() -> dict[tuple[str, str], Obj]:
     """(group, kind) → the upstream CRD facts of the platform's operators (see TABLE_FILE)."""
     return {(c["spec"]["group"], c["spec"]["names"]["kind"]): c for c in _table()["crds"]}
-
-
-def plural_of(group: str, kind: str) -> str:
-    """The kinds table's resource name for a kind of its group, else the English plural controller-gen (and so
-    most CRDs) spells."""
-    spec = spec_of(kind)
-    if spec is not None and spec.group == group:
-        return spec.resource
-    low = kind.lower()
-    if low.endswith("y") and low[-2:-1] not in ("a", "e", "i", "o", "u"):
-        return low[:-1] + "ies"
-    if low.endswith(("s", "ch", "sh", "x", "z")):
-        return low + "es"
-    return low + "s"
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -278,7 +264,7 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None,
             r = Resource(group=gk[0], kind=kind, plural=plural, namespaced=namespaced, short_names=short,
                          versions=crd_versions if gk in crds else [], categories=cats, crd=crd)
         elif r is None:
-            r = Resource(group=gk[0], kind=gk[1], plural=plural_of(*gk), versions=[],
+            r = Resource(group=gk[0], kind=gk[1], plural=resource_of(*gk), versions=[],
                          namespaced=any((o.get("metadata") or {}).get("namespace") for o in objs))
         r.versions = sort_versions(set(r.versions) | versions.get(gk, set()))
         r.objects = sorted(objs, key=_sort_key)
