@@ -19,7 +19,7 @@ from functools import lru_cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-from sre_expert.sources.kinds import COLLECTED_KINDS, resource_of
+from sre_expert.core.kinds import COLLECTED_KINDS, resource_of
 
 Obj = dict[str, Any]
 TABLE_FILE = "k8s_resources.json"

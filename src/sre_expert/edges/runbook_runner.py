@@ -36,7 +36,7 @@ from sre_expert.runbooks.library import (
     summarize,
 )
 from sre_expert.safety.redact import PlaceholderTable, redact
-from sre_expert.sources.kinds import kind_of_resource
+from sre_expert.core.kinds import kind_of_resource
 
 STATUSES = ("ok", "failed", "skipped", "manual", "declined", "refused", "blocked")
 """ok/failed: the command ran (exit 0 / not 0); skipped: not run (a parameter or the program is
