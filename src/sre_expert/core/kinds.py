@@ -193,6 +193,12 @@ for _s in (*COLLECTED_KINDS, *OTHER_BUILTIN_KINDS, *OTHER_READ_KINDS):
 _RESOURCE_KINDS: dict[str, str] = {s.resource: s.kind for s in reversed(_SPECS.values())}
 
 
+def spellings(kind: str) -> tuple[str, ...]:
+    """The names kubectl takes for a kind of the table without its group: short names, kind, resource (lower case)."""
+    spec = _SPECS[kind]
+    return (*(short for short, k in SHORT_NAMES.items() if k == kind), kind.lower(), spec.resource)
+
+
 def kind_of_resource(resource: str) -> str | None:
     """The kind a REST resource name (plural, any case: `pods`, `Ingresses`) of the table stands for, else None."""
     return _RESOURCE_KINDS.get(resource.lower())

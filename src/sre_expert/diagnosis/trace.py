@@ -64,7 +64,7 @@ from sre_expert.checks.gateway import (
 )
 from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
 from sre_expert.core.selectors import describe
-from sre_expert.core.kinds import add_commands
+from sre_expert.core.kinds import add_commands, spellings
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 
@@ -155,9 +155,8 @@ KIND_PREFIXES = {
     "sts": "workload", "statefulset": "workload", "statefulsets": "workload",
     "ds": "workload", "daemonset": "workload", "daemonsets": "workload",
 }
-WORKLOAD_KINDS = {"deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
-                  "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
-                  "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet"}
+# Every spelling kubectl accepts for a workload kind (deploy, deployment, deployments, ...), from the kinds table.
+WORKLOAD_KINDS = {name: kind for kind in ("Deployment", "StatefulSet", "DaemonSet") for name in spellings(kind)}
 
 
 def parse_target(target: str, namespace: str | None = None) -> tuple[str, str, str | None, str | None, int | None]:

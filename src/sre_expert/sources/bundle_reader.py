@@ -45,20 +45,15 @@ MAX_DIR_DEPTH = 64
 CHUNK = 1 << 20
 DROP_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)
 
-# troubleshoot.sh names its per-type folders and files by resource, often without kind on items.
+# troubleshoot.sh names its per-type folders and files by resource, often without kind on items: the plural
+# resource names (pods, deployments, ...) are the kinds table's; these are its own spellings.
 TROUBLESHOOT_KINDS = {
-    "pods": "Pod", "services": "Service", "deployments": "Deployment", "replicasets": "ReplicaSet",
-    "statefulsets": "StatefulSet", "daemonsets": "DaemonSet", "jobs": "Job", "cronjobs": "CronJob",
     "ingress": "Ingress", "network-policy": "NetworkPolicy", "resource-quota": "ResourceQuota",
-    "limitranges": "LimitRange", "events": "Event", "pvcs": "PersistentVolumeClaim", "roles": "Role",
-    "rolebindings": "RoleBinding", "endpoints": "Endpoints", "endpointslices": "EndpointSlice",
-    "serviceaccounts": "ServiceAccount", "leases": "Lease", "configmaps": "ConfigMap",
-    "pod-disruption-budgets": "PodDisruptionBudget", "namespaces": "Namespace", "nodes": "Node",
-    "pvs": "PersistentVolume", "storage-classes": "StorageClass", "ingress-classes": "IngressClass",
-    "priorityclasses": "PriorityClass", "custom-resource-definitions": "CustomResourceDefinition",
-    "clusterroles": "ClusterRole", "clusterrolebindings": "ClusterRoleBinding",
-    "volumeattachments": "VolumeAttachment", "validating-webhook-configurations": "ValidatingWebhookConfiguration",
-    "mutating-webhook-configurations": "MutatingWebhookConfiguration", "horizontalpodautoscalers": "HorizontalPodAutoscaler",
+    "pvcs": "PersistentVolumeClaim", "pod-disruption-budgets": "PodDisruptionBudget", "pvs": "PersistentVolume",
+    "storage-classes": "StorageClass", "ingress-classes": "IngressClass",
+    "custom-resource-definitions": "CustomResourceDefinition",
+    "validating-webhook-configurations": "ValidatingWebhookConfiguration",
+    "mutating-webhook-configurations": "MutatingWebhookConfiguration",
 }
 TROUBLESHOOT_SKIP = {"groups", "resources", "auth-cani-list", "image-pull-secrets", "analysis", "version",
                      "cluster_version", "summary", "license"}
@@ -218,6 +213,11 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def _troubleshoot_kind(stem: str) -> str | None:
+    """The kind of troubleshoot's `cluster-resources/<stem>`: its own spelling, else a resource of the kinds table."""
+    return TROUBLESHOOT_KINDS.get(stem) or kind_of_resource(stem)
+
+
 def _file_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
     """(kind to assume for items without one, skip this file) from where a collector put the file: troubleshoot's
     `cluster-resources/<resource>[/<ns>].json`, sonobuoy's `resources/{ns/<ns>,cluster}/<File>.json` (older
@@ -227,7 +227,7 @@ def _file_kind(parts: tuple[str, ...]) -> tuple[str | None, bool]:
         stem = PurePosixPath(rel[0]).stem if rel else ""
         if stem in TROUBLESHOOT_SKIP:
             return None, True
-        return TROUBLESHOOT_KINDS.get(stem), False
+        return _troubleshoot_kind(stem), False
     i = parts.index("resources") if "resources" in parts else -1
     if i >= 0 and len(parts) > i + 2 and parts[i + 1] in SONOBUOY_SCOPES:
         stem = PurePosixPath(parts[-1]).stem
@@ -633,7 +633,7 @@ def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tupl
 
 
 def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...], read: Callable[[], bytes]) -> None:
-    kind = TROUBLESHOOT_KINDS.get(PurePosixPath(rel).name[: -len("-errors.json")]) or PurePosixPath(rel).name
+    kind = _troubleshoot_kind(PurePosixPath(rel).name[: -len("-errors.json")]) or PurePosixPath(rel).name
     try:
         data = orjson.loads(read())
     except orjson.JSONDecodeError:
