@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from kubernetes.utils import parse_quantity as _k8s_quantity
+from kubernetes.utils import parse_quantity as _untyped_k8s_quantity
+
+_k8s_quantity = cast("Callable[[Any], Decimal]", _untyped_k8s_quantity)  # the client ships no type hints
 
 _GO_UNITS: dict[str, float] = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 _LONG_UNITS: dict[str, float] = {**_GO_UNITS, "d": 86400, "w": 604800}
