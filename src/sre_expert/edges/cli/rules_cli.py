@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from sre_expert.edges.cli.options import print_error, stdout_console
+
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -59,13 +61,12 @@ def rules_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from sre_expert.edges.cli.main import _err
 
     if not _DNS1123.match(name) or len(name) > 253:
-        _err(f"--name {name!r} is not a valid Kubernetes object name (lower-case letters, digits, '-', '.')")
+        print_error(f"--name {name!r} is not a valid Kubernetes object name (lower-case letters, digits, '-', '.')")
         raise typer.Exit(2)
     if not _LABEL.match(namespace) or len(namespace) > 63:
-        _err(f"--namespace {namespace!r} is not a valid namespace name (lower-case letters, digits, '-')")
+        print_error(f"--namespace {namespace!r} is not a valid namespace name (lower-case letters, digits, '-')")
         raise typer.Exit(2)
     text = render(fmt, name, namespace)
     if output is None:
@@ -76,7 +77,7 @@ def rules_cmd(
         output.parent.mkdir(parents=True, exist_ok=True)  # -o infrastructure/monitoring/x.yaml in a new tree
         output.write_text(text, encoding="utf-8")
     except OSError as e:
-        _err(f"cannot write {output}: {e.strerror or e}")
+        print_error(f"cannot write {output}: {e.strerror or e}")
         raise typer.Exit(2) from None
     sys.stderr.write(f"wrote {output} ({fmt.value}, {_count()} alerts)\n")
 
@@ -131,8 +132,6 @@ def list_cmd(
         return
     from rich.table import Table
 
-    from sre_expert.edges.cli.main import _console
-
     from rich import box
 
     style = {"critical": "bold red", "warning": "yellow"}
@@ -152,7 +151,7 @@ def list_cmd(
             table.add_row(f"[bold]{group}[/]", "", "", "", "", "")
         table.add_row(f"  {r.alert}", f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook,
                       r.component)
-    console = _console()
+    console = stdout_console()
     if not console.is_terminal:  # piped: no terminal width to respect, so do not squeeze the table to 80
         console.width = max(console.width, 130)
     console.print(table)
