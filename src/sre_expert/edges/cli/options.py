@@ -2,8 +2,8 @@
 source option) and the helpers every group needs (the error line, the snapshot from the source options, the
 redacting console).
 
-Imported by every group module at start-up, so it imports typer and the standard library only; rich, the
-sources and the config file load when a helper runs.
+Imported by every group module at start-up, so it imports typer, the standard library and user_config.py
+(stdlib only at import) only; rich, the sources and the config file load when a helper runs.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from sre_expert.edges.cli.user_config import ConfigError, SourceOptions, apply, load_defaults
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from sre_expert.core.snapshot import Snapshot
-    from sre_expert.edges.cli.user_config import SourceOptions
 
 
 class Output(str, Enum):
@@ -105,8 +106,6 @@ def live_defaults(bundle: str | None, demo: bool, context: str | None, kubeconfi
                   prometheus: str | None, namespaces: list[str] | tuple[str, ...] | None) -> SourceOptions:
     """The source options with the config file's defaults filled in (flags win; live reads only).
     A config file that cannot be used is a usage error, exit 2."""
-    from sre_expert.edges.cli.user_config import ConfigError, apply, load_defaults
-
     try:
         defaults = load_defaults()
     except ConfigError as e:
