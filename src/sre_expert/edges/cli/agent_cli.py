@@ -6,9 +6,10 @@ Top level imports typer and the standard library only; pydantic-ai (~1.6 s) is i
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,14 +29,14 @@ from sre_expert.edges.cli.options import (
 _TEST_MODEL: Any = None
 _TEST_APPROVER: Any = None
 
-AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
-ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Config file (default ~/.config/sre-expert/config.yaml).")]
-RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
+AgentOpt = Annotated[str | None, typer.Option("--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default ~/.config/sre-expert/config.yaml).")]
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Refuse every command that is not read-only (no approval prompt).")]
-MaxTurnsOpt = Annotated[Optional[int], typer.Option("--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
-TranscriptOpt = Annotated[Optional[str], typer.Option("--transcript", help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
-AuditOpt = Annotated[Optional[str], typer.Option("--audit-log", help="Audit log for commands the agent runs or is refused.")]
+MaxTurnsOpt = Annotated[int | None, typer.Option("--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
+TranscriptOpt = Annotated[str | None, typer.Option("--transcript", help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
+AuditOpt = Annotated[str | None, typer.Option("--audit-log", help="Audit log for commands the agent runs or is refused.")]
 
 
 @dataclass
@@ -101,8 +102,8 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
     from sre_expert.edges.agent.loop import AgentSession, findings_summary
     from sre_expert.edges.agent.tools import AgentTools
     from sre_expert.edges.apiserver.sandbox import KubectlSandbox
-    from sre_expert.safety.audit import AuditLog
     from sre_expert.edges.toolbox import Toolbox
+    from sre_expert.safety.audit import AuditLog
 
     live = not (o.bundle or o.demo)
     extra = ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -49,17 +49,20 @@ def check(
     context: FleetContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
     output: ReportOutputOpt = ReportOutput.terminal,
-    namespace: Annotated[
-        Optional[list[str]], typer.Option("--namespace", "-n", metavar="NS[,NS…]", help="Only findings in these namespaces (comma-separated or repeated); their root causes are kept. Live: list only these namespaces.")
-    ] = None,
-    component: Annotated[
-        Optional[list[str]], typer.Option("--component", "-c", metavar="NAME[,NAME…]", help="Only findings of these components (comma-separated or repeated), e.g. workloads,gateway.")
-    ] = None,
+    namespace: Annotated[list[str] | None, typer.Option(
+        "--namespace", "-n", metavar="NS[,NS…]",
+        help="Only findings in these namespaces (comma-separated or repeated); their root causes are kept. "
+             "Live: list only these namespaces.")] = None,
+    component: Annotated[list[str] | None, typer.Option(
+        "--component", "-c", metavar="NAME[,NAME…]",
+        help="Only findings of these components (comma-separated or repeated), e.g. workloads,gateway.")] = None,
     severity: SeverityOpt = Severity.info,
     fail_on: FailOnOpt = FailOn.warning,
     prometheus: PrometheusOpt = None,
-    brief: Annotated[bool, typer.Option("--brief", metavar="", help="Only the first page: one line per root cause.")] = False,
-    full: Annotated[bool, typer.Option("--full", metavar="", help="Every evidence line, fix and symptom, nothing shortened.")] = False,
+    brief: Annotated[bool, typer.Option(
+        "--brief", metavar="", help="Only the first page: one line per root cause.")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", metavar="", help="Every evidence line, fix and symptom, nothing shortened.")] = False,
 ) -> None:
     """Sweep the whole platform: root causes first, each with evidence and a fix.
 
@@ -240,7 +243,7 @@ def known_or_exit(wanted: list[str], known: list[str], what: str, where: str) ->
 
 
 def checks_catalogue(
-    code: Annotated[Optional[str], typer.Argument(help="Show one code in full (any case: pod-crashloop).")] = None,
+    code: Annotated[str | None, typer.Argument(help="Show one code in full (any case: pod-crashloop).")] = None,
     output: OutputOpt = Output.terminal,
 ) -> None:
     """List every check code with its severity, component and what it means."""

@@ -6,7 +6,7 @@ the shared options at module level: the kubernetes client loads when the command
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ def register_collect(bundle_app: typer.Typer) -> None:
         workers: Annotated[int, typer.Option(help="Concurrent API requests.", min=1, max=64)] = 8,
         timeout: Annotated[float, typer.Option(help="Seconds allowed per API request.", min=1)] = 30.0,
         logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Tail the logs of unhealthy containers.")] = True,
-        prometheus: Annotated[Optional[str], typer.Option(
+        prometheus: Annotated[str | None, typer.Option(
             "--prometheus", help="Also evaluate the metric queries on this Prometheus URL into metrics/metrics.json.")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Overwrite an existing FILE.tar.gz (on a terminal you are asked instead).")] = False,

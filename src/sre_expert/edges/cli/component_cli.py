@@ -3,7 +3,7 @@ the standard library and the shared options only; the diagnosis loads when the c
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 
 def component(
-    name: Annotated[Optional[str], typer.Argument(help="Component name, e.g. cert-manager, velero; omit for all.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Component name, e.g. cert-manager, velero; omit for all.")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,
     context: ContextOpt = None,

@@ -3,7 +3,7 @@ standard library and the shared options only; the DR model loads when a command 
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -48,7 +48,7 @@ def dr_status_cmd(
 @dr_app.command("plan")
 def dr_plan_cmd(
     scenario: Annotated[str, typer.Argument(help="A scenario of the RTO/RPO table, e.g. namespace-deletion.")],
-    namespace: Annotated[Optional[str], typer.Option(
+    namespace: Annotated[str | None, typer.Option(
         "--namespace", "-n", metavar="NS", help="Namespace to recover.")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,

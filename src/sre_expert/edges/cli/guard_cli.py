@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -61,12 +61,12 @@ def _read_batch(path: str) -> list[str]:
 
 @guard_app.command("classify", context_settings=_PASSTHROUGH)
 def classify_cmd(
-    command: Annotated[Optional[list[str]], typer.Argument(
+    command: Annotated[list[str] | None, typer.Argument(
         help="The command: one quoted string ('kubectl get pods | grep x') or its words after --.")] = None,
-    output: Annotated[Optional[GuardOutput], typer.Option(
+    output: Annotated[GuardOutput | None, typer.Option(
         "--output", "-o", help="json (default: one object), terminal (coloured, with reasons) or tsv "
                                "(default with --batch).")] = None,
-    batch: Annotated[Optional[str], typer.Option(
+    batch: Annotated[str | None, typer.Option(
         "--batch", help="Classify one command per line of FILE ('-' = stdin): TSV class, exposesSecrets, command "
                         "(JSON lines with -o json).")] = None,
 ) -> None:
@@ -127,17 +127,17 @@ def classify_cmd(
 
 @guard_app.command("run", context_settings=_PASSTHROUGH)
 def run_cmd(
-    command: Annotated[Optional[list[str]], typer.Argument(
+    command: Annotated[list[str] | None, typer.Argument(
         help="The command: one quoted string or its words after --.")] = None,
     yes_i_understand: Annotated[bool, typer.Option(
         "--yes-i-understand", help="Without a terminal: allow a command that needs confirmation (with --confirm).")] = False,
-    confirm_token: Annotated[Optional[str], typer.Option(
+    confirm_token: Annotated[str | None, typer.Option(
         "--confirm", help="The confirmation token (the object's name, or the class word) for non-interactive runs.")] = None,
     no_dry_run: Annotated[bool, typer.Option("--no-dry-run", help="Skip the server-side dry-run preview.")] = False,
     show_secrets: Annotated[bool, typer.Option(
         "--show-secrets", help="Print the command's output as is: not redacted, and not withheld when it prints "
                                "Secret values.")] = False,
-    audit_log: Annotated[Optional[str], typer.Option(
+    audit_log: Annotated[str | None, typer.Option(
         "--audit-log", help="Audit log path (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the command is killed.")] = 900.0,
 ) -> None:

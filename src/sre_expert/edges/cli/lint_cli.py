@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -33,9 +33,9 @@ def register(app: typer.Typer) -> None:
 
 def lint_cmd(
     path: Annotated[str, typer.Argument(help="The repository checkout (values/, infrastructure/, argocd/ …).")],
-    crds: Annotated[Optional[list[str]], typer.Option(
+    crds: Annotated[list[str] | None, typer.Option(
         "--crds", help="Directory of CRD YAML files to validate custom resources against (repeatable).")] = None,
-    repo_url: Annotated[Optional[str], typer.Option(
+    repo_url: Annotated[str | None, typer.Option(
         "--repo-url", help="The repository URL of this checkout (default: its git remote origin); Argo CD "
         "paths are checked here only for sources naming it.")] = None,
     against_cluster: Annotated[bool, typer.Option(
@@ -63,8 +63,8 @@ def lint_cmd(
     Exit status: 0 nothing reaches --fail-on, 1 something does, 2 bad usage or unreadable input.
     """
     from sre_expert.diagnosis.engine import exit_status, filter_report
-    from sre_expert.lint.runner import lint, order, report
     from sre_expert.lint.repo import load_repo
+    from sre_expert.lint.runner import lint, order, report
 
     if (bundle or demo or context or kubeconfig) and not against_cluster:
         print_error("--bundle/--demo/--context/--kubeconfig name the cluster to compare with: add --against-cluster")

@@ -7,7 +7,7 @@ runs. stdout carries the protocol alone: messages and logs go to stderr.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -20,7 +20,7 @@ from sre_expert.edges.cli.options import (
     print_error,
 )
 
-AuditOpt = Annotated[Optional[str], typer.Option(
+AuditOpt = Annotated[str | None, typer.Option(
     "--audit-log", help="Audit log for run_command (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")]
 TimeoutOpt = Annotated[float, typer.Option("--command-timeout", min=1.0, help="Seconds before run_command kills a command.")]
 
@@ -55,8 +55,8 @@ def mcp(
         raise typer.Exit(2)
 
     from sre_expert.edges.mcp_server import serve_stdio
-    from sre_expert.sources.resolve import open_source
     from sre_expert.edges.toolbox import Toolbox
+    from sre_expert.sources.resolve import open_source
 
     live = not (bundle or demo)
 

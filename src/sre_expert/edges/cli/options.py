@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -56,23 +56,24 @@ class FailOn(str, Enum):
 BUNDLE_HELP = "Bundle directory or .tar.gz (kubectl JSON/YAML, or a troubleshoot.sh support bundle)."
 CONTEXT_HELP = "Read this kube context live (read-only LISTs)."
 
-BundleOpt = Annotated[Optional[str], typer.Option("--bundle", "-b", metavar="PATH", help=BUNDLE_HELP)]
+BundleOpt = Annotated[str | None, typer.Option("--bundle", "-b", metavar="PATH", help=BUNDLE_HELP)]
 DemoOpt = Annotated[bool, typer.Option("--demo", metavar="", help="Use the demo platform shipped with sre-expert.")]
-ContextOpt = Annotated[Optional[str], typer.Option("--context", metavar="NAME", help=CONTEXT_HELP)]
-KubeconfigOpt = Annotated[Optional[str], typer.Option(
+ContextOpt = Annotated[str | None, typer.Option("--context", metavar="NAME", help=CONTEXT_HELP)]
+KubeconfigOpt = Annotated[str | None, typer.Option(
     "--kubeconfig", metavar="FILE", help="Kubeconfig file for a live read (default: $KUBECONFIG, else ~/.kube/config; "
                                          "in a pod without either, its service account).")]
-LiveNamespacesOpt = Annotated[Optional[list[str]], typer.Option(
+LiveNamespacesOpt = Annotated[list[str] | None, typer.Option(
     "--namespace", "-n", metavar="NS",
     help="Live: list only these namespaces (repeatable; a namespaced Role is then enough, see deploy/rbac.yaml).")]
-PrometheusOpt = Annotated[Optional[str], typer.Option(
-    "--prometheus", metavar="URL", help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's "
-                                        "time. Live without it: the cluster's Prometheus through the API server proxy.")]
+PrometheusOpt = Annotated[str | None, typer.Option(
+    "--prometheus", metavar="URL",
+    help="Prometheus URL (http://host:9090) for metric checks, queried at the snapshot's time. "
+         "Live without it: the cluster's Prometheus through the API server proxy.")]
 # `check` over several clusters: the same options, repeatable
-FleetBundleOpt = Annotated[Optional[list[str]], typer.Option(
+FleetBundleOpt = Annotated[list[str] | None, typer.Option(
     "--bundle", "-b", metavar="PATH",
     help=BUNDLE_HELP[:-1] + ". Repeat it to check several: one report each, then a fleet summary.")]
-FleetContextOpt = Annotated[Optional[list[str]], typer.Option(
+FleetContextOpt = Annotated[list[str] | None, typer.Option(
     "--context", metavar="NAME", help=CONTEXT_HELP + " Repeat it to check several clusters at once (read "
                                                      "concurrently): one report each, then a fleet summary.")]
 
@@ -170,5 +171,5 @@ def stdout_console() -> Console:
     """rich Console on stdout, redacted. Piped, text is never wrapped (soft wrap); tables use print_fitted."""
     from rich.console import Console
 
-    out = RedactingStdout()
-    return Console(highlight=False, file=out, soft_wrap=not out.isatty())
+    out = RedactingStdout()  # writes, flushes and answers isatty/fileno: all rich asks of a file
+    return Console(highlight=False, file=cast(IO[str], out), soft_wrap=not out.isatty())

@@ -7,7 +7,7 @@ import re
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -44,7 +44,7 @@ def rules_cmd(
              "prometheus: a plain rule file (Prometheus rule_files:, promtool).")] = RuleFormat.prometheusrule,
     name: Annotated[str, typer.Option("--name", help="metadata.name of the PrometheusRule.")] = "platform-alerts",
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="metadata.namespace of the PrometheusRule.")] = "monitoring",
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """The platform's alert rules (6 groups, 16 alerts) as a PrometheusRule or a Prometheus rule file.
@@ -130,9 +130,8 @@ def list_cmd(
         sys.stdout.writelines(f"| {r.group} | {r.alert} | {r.severity} | {r.threshold_text} | {r.for_} | {r.runbook} "
                               f"| {r.component} |\n" for r in rules)
         return
-    from rich.table import Table
-
     from rich import box
+    from rich.table import Table
 
     style = {"critical": "bold red", "warning": "yellow"}
     table = Table(title=f"{len(rules)} alerts in {len({r.group for r in rules})} groups", box=box.SIMPLE_HEAD,

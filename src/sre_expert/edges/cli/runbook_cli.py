@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sre_expert.edges.cli.options import load_snapshot, print_error, stdout_console
 
 if TYPE_CHECKING:
-    from sre_expert.runbooks.runner import Exec, RunResult, StepRecord
     from sre_expert.runbooks.library import Runbook, Step
+    from sre_expert.runbooks.runner import Exec, RunResult, StepRecord
 
 runbook_app = typer.Typer(
     name="runbook",
@@ -230,16 +230,16 @@ def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, con
 @runbook_app.command("run")
 def run_cmd(
     runbook_id: Annotated[str, typer.Argument(metavar="ID", help="Runbook id, e.g. pod-not-starting.")],
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="The runbook's namespace parameter.")] = None,
-    pod: Annotated[Optional[str], typer.Option("--pod", help="The runbook's pod parameter.")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Another parameter, NAME=VALUE (repeatable).")] = None,
-    bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="The runbook's namespace parameter.")] = None,
+    pod: Annotated[str | None, typer.Option("--pod", help="The runbook's pod parameter.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Another parameter, NAME=VALUE (repeatable).")] = None,
+    bundle: Annotated[str | None, typer.Option("--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Run against the demo platform, served read-only to kubectl.")] = False,
-    context: Annotated[Optional[str], typer.Option("--context", help="Kube context to run against (default: the current one).")] = None,
-    kubeconfig: Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file to use.")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Kube context to run against (default: the current one).")] = None,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file to use.")] = None,
     yes_i_understand: Annotated[bool, typer.Option("--yes-i-understand", help="Without a terminal: allow the change whose token --confirm gives.")] = False,
-    confirm: Annotated[Optional[str], typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
-    start: Annotated[Optional[str], typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
+    confirm: Annotated[str | None, typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
     full: Annotated[bool, typer.Option("--full", help=f"Show whole outputs (default: the first {MAX_LINES} lines of each).")] = False,
     output: Annotated[RunFormat, typer.Option("--output", "-o", help="terminal or json (the run record).")] = RunFormat.terminal,
 ) -> None:
@@ -412,7 +412,7 @@ def _print_summary(con: Any, rb: Runbook, result: RunResult, given: dict[str, st
 
 
 def redact_cmd(
-    patterns: Annotated[Optional[list[str]], typer.Option("--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
+    patterns: Annotated[list[str] | None, typer.Option("--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
     text: Annotated[bool, typer.Option("--text", help="Treat the input as plain text even when it is JSON or YAML objects.")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print how many values were hidden, per kind, to stderr.")] = False,
 ) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -57,21 +57,21 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
     db: Annotated[str, typer.Option("--db", envvar="SRE_EXPERT_DB", help="Where alerts, investigations and the notification outbox are kept: a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
-    bundle: Annotated[Optional[list[str]], typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
+    bundle: Annotated[list[str] | None, typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
     demo: DemoOpt = False,
-    context: Annotated[Optional[list[str]], typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
-    clusters_file: Annotated[Optional[str], typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
+    context: Annotated[list[str] | None, typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
+    clusters_file: Annotated[str | None, typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
     cluster_label: Annotated[str, typer.Option("--cluster-label", metavar="LABEL", help="The alert label naming the cluster an alert is about, with several clusters.")] = "cluster",
     kubeconfig: KubeconfigOpt = None,
     namespace: LiveNamespacesOpt = None,
     prometheus: PrometheusOpt = None,
-    slack_webhook: Annotated[Optional[str], typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
-    webhook: Annotated[Optional[str], typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
-    external_url: Annotated[Optional[str], typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
-    grafana_url: Annotated[Optional[str], typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
+    slack_webhook: Annotated[str | None, typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
+    external_url: Annotated[str | None, typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
+    grafana_url: Annotated[str | None, typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Investigations run in parallel.")] = 2,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
-    source_ttl: Annotated[Optional[float], typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
+    source_ttl: Annotated[float | None, typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
     notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
     notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
     header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
@@ -131,9 +131,7 @@ def serve(
     base = f"http://{shown}:{bound}"
 
     from sre_expert.edges.webhook.config import ServeConfig, create_private
-    from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
-
-    from sre_expert.edges.webhook.store import dsn_secrets
+    from sre_expert.edges.webhook.store import StoreError, describe_db, dsn_secrets, open_store
 
     if dsn_secrets(db) and os.environ.get("SRE_EXPERT_DB") != db:
         print("warning: the --db DSN holds a password, which every user of this machine can read (ps, "
@@ -190,10 +188,10 @@ def _clusters(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: s
               label: str) -> list:
     """The clusters of a many-cluster serve (server/clusters.py), or [] for the one source of today's flags.
     Anything that cannot be served is a usage error (exit 2) before we listen."""
+    import re
+
     from sre_expert.edges.webhook.clusters import ClusterConfigError, from_flags, load_cluster_file
     from sre_expert.sources.resolve import source_problem
-
-    import re
 
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label):
         print_error(f"--cluster-label {label}: not a Prometheus label name (letters, digits, _)")

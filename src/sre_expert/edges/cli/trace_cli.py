@@ -3,7 +3,7 @@ and the shared options only; the trace loads when the command runs."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -29,7 +29,7 @@ def trace(
     target: Annotated[str, typer.Argument(
         help="HOST (api.mycureapp.com), or an object as kubectl names it: route/NS/NAME, svc/NS/NAME, pod/NS/NAME, "
              "deploy/NS/NAME (also sts, ds), or KIND/NAME with -n NS.", metavar="TARGET")],
-    namespace: Annotated[Optional[str], typer.Option(
+    namespace: Annotated[str | None, typer.Option(
         "--namespace", "-n", metavar="NS", help="Namespace of a KIND/NAME target (default: default).")] = None,
     bundle: BundleOpt = None,
     demo: DemoOpt = False,
