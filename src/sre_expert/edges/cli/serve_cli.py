@@ -186,7 +186,7 @@ def serve(
 def _clusters(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: str | None,
               namespace: list[str] | None, prometheus: str | None, clusters_file: str | None,
               label: str) -> list:
-    """The clusters of a many-cluster serve (server/clusters.py), or [] for the one source of today's flags.
+    """The clusters of a many-cluster serve (edges/webhook/clusters.py), or [] for the one source of today's flags.
     Anything that cannot be served is a usage error (exit 2) before we listen."""
     import re
 
