@@ -45,8 +45,12 @@ def mcp(
     """
 
     from sre_expert.edges.cli.main import _err
+    from sre_expert.edges.extras import missing_extra
     from sre_expert.sources.resolve import source_problem
 
+    if lacking := missing_extra("mcp", "sre-expert mcp"):
+        _err(lacking)
+        raise typer.Exit(2)
     problem = source_problem(bundle, demo, context, kubeconfig)
     if problem:
         _err(problem)

@@ -70,7 +70,11 @@ def serve(
 ) -> None:
     from sre_expert.edges.cli.main import _err
     from sre_expert.edges.cli.bundle_cli import is_loopback
+    from sre_expert.edges.extras import missing_extra
 
+    if lacking := missing_extra("serve", "sre-expert serve"):
+        _err(lacking)
+        raise typer.Exit(2)
     token = os.environ.get("SRE_EXPERT_TOKEN") or None
     if insecure_no_auth:
         if not is_loopback(host):
