@@ -41,7 +41,7 @@ def _env() -> dict[str, str]:
 
 def _run(blocked: list[str], code: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", _BLOCKER + code, ",".join(blocked), *args], cwd=ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                          env=_env(), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
 
 
 def _cli(blocked: list[str], *args: str) -> subprocess.CompletedProcess[str]:

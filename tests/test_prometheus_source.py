@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 import pytest
@@ -472,9 +472,9 @@ def test_no_prometheus_service_in_the_cluster() -> None:
 class _BehindRedirect(http.server.BaseHTTPRequestHandler):
     """A Prometheus behind a proxy that moves it under /prom: the first answer is a redirect."""
 
-    seen: list[tuple[str, str | None]] = []
+    seen: ClassVar[list[tuple[str, str | None]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.seen.append((self.path, self.headers.get("Authorization")))
         if not self.path.startswith("/prom/"):
             self.send_response(302)

@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -18,15 +18,15 @@ SECRET_PATH = "/services/T0123/B0456/xoxb-secret-path-0123456789"
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    got: list[tuple[str, str, dict[str, str], bytes]] = []
-    answer = 200
+    got: ClassVar[list[tuple[str, str, dict[str, str], bytes]]] = []
+    answer: ClassVar[int] = 200
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.got.append(("POST", self.path, dict(self.headers), body))
         self._reply()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.got.append(("GET", self.path, dict(self.headers), b""))
         self._reply(200)
 

@@ -137,17 +137,16 @@ def post_json(url: str, body: dict[str, Any], headers: Mapping[str, str] | None 
 
     from sre_expert.sources.http_client import system_tls
 
-    with httpx.Client(verify=system_tls(), follow_redirects=False) as client:
-        with client.stream("POST", url, content=orjson.dumps(body), timeout=timeout,
-                           headers={**(headers or {}), "Content-Type": "application/json",
-                                    "User-Agent": "sre-expert"}) as resp:
-            got = 0
-            for chunk in resp.iter_bytes():
-                got += len(chunk)
-                if got >= READ_LIMIT:
-                    break
-            if not 200 <= resp.status_code < 300:
-                raise SendRefused(resp.status_code, resp.reason_phrase)
+    sent = {**(headers or {}), "Content-Type": "application/json", "User-Agent": "sre-expert"}
+    with (httpx.Client(verify=system_tls(), follow_redirects=False) as client,
+          client.stream("POST", url, content=orjson.dumps(body), timeout=timeout, headers=sent) as resp):
+        got = 0
+        for chunk in resp.iter_bytes():
+            got += len(chunk)
+            if got >= READ_LIMIT:
+                break
+        if not 200 <= resp.status_code < 300:
+            raise SendRefused(resp.status_code, resp.reason_phrase)
 
 
 class Notifier:
