@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core import k8s
 from sre_expert.core.units import quantity
 from synth import pods as podlib
 from synth.builder import PlatformBuilder, Workload
@@ -55,7 +56,6 @@ from synth.logs import crash_log, probe_log
 from synth.meta import (
     bump,
     condition,
-    find_condition,
     fmt_bytes,
     fmt_cpu,
     number,
@@ -585,11 +585,11 @@ def deployment_progress_deadline(b: PlatformBuilder, w: Workload) -> dict[str, A
     Deployment has none in flight, older than progressDeadlineSeconds)."""
     require_deployment(w)
     dep = w.deployment
-    prog = find_condition(dep, "Progressing")
+    prog = k8s.condition(dep, "Progressing")
     deadline = timedelta(seconds=dep["spec"].get("progressDeadlineSeconds", 600))
     if not prog or prog["reason"] != "ReplicaSetUpdated":
         image_pull_backoff(b, w, since=deadline + timedelta(minutes=9))
-        prog = find_condition(dep, "Progressing")
+        prog = k8s.condition(dep, "Progressing")
     started = parse_ts(prog["lastUpdateTime"])
     when = started + deadline
     rs = w.replicaset["metadata"]["name"]
@@ -648,7 +648,7 @@ def job_failed(
             )
         )
         target.jobs.append(j)
-        ok = [x for x in target.jobs if find_condition(x, "Complete")]
+        ok = [x for x in target.jobs if k8s.condition(x, "Complete")]
         cj["status"] = {"lastScheduleTime": ts(fire)}
         if ok:
             cj["status"]["lastSuccessfulTime"] = ok[-1]["status"]["completionTime"]

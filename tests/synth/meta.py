@@ -287,13 +287,6 @@ def condition(
     return c
 
 
-def find_condition(obj: dict[str, Any], type_: str) -> dict[str, Any] | None:
-    for c in (obj.get("status") or {}).get("conditions") or []:
-        if c.get("type") == type_:
-            return c
-    return None
-
-
 def set_condition(obj: dict[str, Any], cond: dict[str, Any]) -> None:
     """Replace (or append) the condition of the same type, keeping list order."""
     conds = obj.setdefault("status", {}).setdefault("conditions", [])

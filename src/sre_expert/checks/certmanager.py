@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import ago, clip, cond, cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.checks.events import ago, cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.core.k8s import condition
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -64,11 +66,6 @@ CODES = (
 
 
 # ------------------------------------------------------------------------------------------- helpers
-
-
-def _key(obj: Obj) -> Key:
-    md = obj.get("metadata") or {}
-    return (obj.get("kind") or "", md.get("namespace") or "", md.get("name") or "")
 
 
 def _name(obj: Obj) -> str:
@@ -172,7 +169,7 @@ class CertManagerIndex:
     def __init__(self, snap: Snapshot):
         self.snap = snap
         self.controller = _controller_deployment(snap)
-        self.controller_key: Key | None = _key(self.controller) if self.controller is not None else None
+        self.controller_key: Key | None = key_of(self.controller) if self.controller is not None else None
         self.resource_ns = _resource_namespace(snap, self.controller)
         self.issuers_visible = (snap.count("Issuer") + snap.count("ClusterIssuer")) > 0 and snap.collected(
             "ClusterIssuer") and snap.collected("Issuer")
@@ -191,16 +188,16 @@ class CertManagerIndex:
                 if name:
                     cert = snap.get("Certificate", _ns(cr), name)
             if cert is not None:
-                self.cert_of_cr[_key(cr)] = cert
-                self.crs_of_cert[_key(cert)].append(cr)
+                self.cert_of_cr[key_of(cr)] = cert
+                self.crs_of_cert[key_of(cert)].append(cr)
 
         self.cr_of_order: dict[Key, Obj] = {}
         self.orders_of_cr: dict[Key, list[Obj]] = defaultdict(list)
         for o in snap.list("Order"):
             cr = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
             if cr is not None:
-                self.cr_of_order[_key(o)] = cr
-                self.orders_of_cr[_key(cr)].append(o)
+                self.cr_of_order[key_of(o)] = cr
+                self.orders_of_cr[key_of(cr)].append(o)
 
         self.order_of_challenge: dict[Key, Obj] = {}
         self.challenges_of_order: dict[Key, list[Obj]] = defaultdict(list)
@@ -210,8 +207,8 @@ class CertManagerIndex:
                 # Challenge names are "<order name>-<hash>".
                 o = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
             if o is not None:
-                self.order_of_challenge[_key(ch)] = o
-                self.challenges_of_order[_key(o)].append(ch)
+                self.order_of_challenge[key_of(ch)] = o
+                self.challenges_of_order[key_of(o)].append(ch)
 
         self.certs_of_issuer: dict[Key, list[Obj]] = defaultdict(list)
         for cert in snap.list("Certificate"):
@@ -222,7 +219,7 @@ class CertManagerIndex:
     # --- chain navigation ---------------------------------------------------------------------
     def current_crs(self, cert: Obj) -> list[Obj]:
         """The CertificateRequests of the issuance in progress (revision status.revision + 1)."""
-        crs = self.crs_of_cert.get(_key(cert), [])
+        crs = self.crs_of_cert.get(key_of(cert), [])
         if not crs:
             return []
         nxt = str(((cert.get("status") or {}).get("revision") or 0) + 1)
@@ -231,30 +228,30 @@ class CertManagerIndex:
             return out
         # No revision annotation (created by hand or an old cert-manager): not-yet-issued ones count.
         return [cr for cr in crs if REVISION_ANNOTATION not in (cr["metadata"].get("annotations") or {})
-                and (cond(cr, "Ready") or {}).get("reason") != "Issued"]
+                and (condition(cr, "Ready") or {}).get("reason") != "Issued"]
 
     def cr_is_current(self, cr: Obj) -> bool:
-        cert = self.cert_of_cr.get(_key(cr))
+        cert = self.cert_of_cr.get(key_of(cr))
         if cert is None:
-            return not _is(cond(cr, "Ready"), "True")
+            return not _is(condition(cr, "Ready"), "True")
         return any(c is cr for c in self.current_crs(cert))
 
     def order_is_current(self, order: Obj) -> bool:
-        cr = self.cr_of_order.get(_key(order))
+        cr = self.cr_of_order.get(key_of(order))
         return True if cr is None else self.cr_is_current(cr)
 
     def orders_of(self, crs: list[Obj]) -> list[Obj]:
-        return [o for cr in crs for o in self.orders_of_cr.get(_key(cr), [])]
+        return [o for cr in crs for o in self.orders_of_cr.get(key_of(cr), [])]
 
     def challenges_of(self, orders: list[Obj]) -> list[Obj]:
-        return [ch for o in orders for ch in self.challenges_of_order.get(_key(o), [])]
+        return [ch for o in orders for ch in self.challenges_of_order.get(key_of(o), [])]
 
     def cert_of_order(self, order: Obj | None) -> Obj | None:
         if order is None:
             return None
-        cr = self.cr_of_order.get(_key(order))
+        cr = self.cr_of_order.get(key_of(order))
         if cr is not None:
-            return self.cert_of_cr.get(_key(cr))
+            return self.cert_of_cr.get(key_of(cr))
         name = (order["metadata"].get("annotations") or {}).get(CERT_NAME_ANNOTATION)
         return self.snap.get("Certificate", _ns(order), name) if name else None
 
@@ -270,7 +267,7 @@ class CertManagerIndex:
         if cert is None:
             return "warning"
         st = cert.get("status") or {}
-        ready = cond(cert, "Ready")
+        ready = condition(cert, "Ready")
         not_after = parse_time(st.get("notAfter"))
         if ready is not None and ready.get("status") == "False":
             return "critical"
@@ -302,7 +299,7 @@ def _progress_line(snap: Snapshot, obj: Obj, head: str, extras: list[str] | None
     line = head
     reason = (obj.get("status") or {}).get("reason")
     if reason:
-        line += f', reason "{clip(reason)}"'
+        line += f', reason "{quote(reason)}"'
     line += "".join(extras or ())
     created = obj["metadata"].get("creationTimestamp")
     if created:
@@ -313,12 +310,12 @@ def _progress_line(snap: Snapshot, obj: Obj, head: str, extras: list[str] | None
 def _cr_line(snap: Snapshot, cr: Obj) -> str:
     bits = []
     for t in ("Approved", "Denied", "InvalidRequest", "Ready"):
-        c = cond(cr, t)
+        c = condition(cr, t)
         if c is None:
             continue
         text = f"{t}={c.get('status')}" + (f" ({c['reason']})" if c.get("reason") else "")
         if c.get("message") and t != "Approved":
-            text += f' "{clip(c["message"])}"'
+            text += f' "{quote(c["message"])}"'
         bits.append(text)
     ft = (cr.get("status") or {}).get("failureTime")
     if ft:
@@ -338,7 +335,7 @@ def _issuer_problem_line(snap: Snapshot, idx: CertManagerIndex, ik: Key | None) 
     disp = f"{ik[0]} {ik[1] + '/' if ik[1] else ''}{ik[2]}"
     if iss is None:
         return f"{disp} does not exist" if idx.issuers_visible else None
-    ready = cond(iss, "Ready")
+    ready = condition(iss, "Ready")
     if ready is not None and ready.get("status") != "True":
         return f"{disp}: " + cond_line(snap, ready).split(": ", 1)[1]
     return None
@@ -362,8 +359,8 @@ def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Fi
     if md.get("deletionTimestamp"):
         return None
     now = snap.now
-    ready = cond(cert, "Ready")
-    issuing = cond(cert, "Issuing")
+    ready = condition(cert, "Ready")
+    issuing = condition(cert, "Issuing")
     not_after = parse_time(st.get("notAfter"))
     renewal = parse_time(st.get("renewalTime"))
     left = (not_after - now) if not_after else None
@@ -384,8 +381,8 @@ def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Fi
     age = snap.age(md.get("creationTimestamp")) or timedelta(0)
 
     # --- what is wrong, most specific first ---------------------------------------------------
-    cr_not_found = next((cr for cr in crs if (cond(cr, "Ready") or {}).get("reason") == "Pending"
-                         and _referenced_not_found((cond(cr, "Ready") or {}).get("message"))), None)
+    cr_not_found = next((cr for cr in crs if (condition(cr, "Ready") or {}).get("reason") == "Pending"
+                         and _referenced_not_found((condition(cr, "Ready") or {}).get("message"))), None)
     issuer_missing = ik is not None and issuer_obj is None and (idx.issuers_visible or cr_not_found is not None)
     in_grace = issuing_true and not last_failure and issuing_since is not None and now - issuing_since < ISSUANCE_GRACE
 
@@ -493,7 +490,7 @@ def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Fi
         title = f"{disp}: renewal was due {human(now - renewal)} ago and has not started"
 
     # --- links --------------------------------------------------------------------------------
-    deps: list[Key] = [_key(x) for x in (*crs, *orders, *challenges)]
+    deps: list[Key] = [key_of(x) for x in (*crs, *orders, *challenges)]
     if ik is not None and reason not in NON_ISSUANCE_REASONS:
         deps.append(ik)
     # Nothing moving when it should (no status, renewal not started, back-off over) is the controller's job.
@@ -539,20 +536,20 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
     for cr in snap.list("CertificateRequest"):
         if cr["metadata"].get("deletionTimestamp") or not idx.cr_is_current(cr):
             continue
-        ready = cond(cr, "Ready")
-        denied = cond(cr, "Denied")
-        invalid = cond(cr, "InvalidRequest")
-        cert = idx.cert_of_cr.get(_key(cr))
+        ready = condition(cr, "Ready")
+        denied = condition(cr, "Denied")
+        invalid = condition(cr, "InvalidRequest")
+        cert = idx.cert_of_cr.get(key_of(cr))
         if _is(denied, "True") or (ready or {}).get("reason") == "Denied":
             code = "CERT-REQUEST-DENIED"
             title = f"CertificateRequest {_ns(cr)}/{_name(cr)} was denied"
         elif (ready or {}).get("reason") == "Failed" or _is(invalid, "True"):
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {clip(why.get('message') or why.get('reason') or '', 120)}"
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {quote(why.get('message') or why.get('reason') or '')}"
         elif (ready or {}).get("reason") == "Pending" and _referenced_not_found(ready.get("message")) and cert is None:
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(ready.get('message') or '', 120)}"
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {quote(ready.get('message') or '')}"
         else:
             continue
         ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))
@@ -577,7 +574,7 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
         for ch in [c for c in chals if (c.get("status") or {}).get("state") != "valid"][:MAX_LISTED]:
             ev.append(_ch_line(snap, ch))
         ev.extend(_warning_events(snap, cr))
-        deps = [_key(x) for x in (*orders, *chals)] + ([ik] if ik else [])
+        deps = [key_of(x) for x in (*orders, *chals)] + ([ik] if ik else [])
         severity = "critical" if code == "CERT-REQUEST-ISSUER-NOT-FOUND" else idx.cert_impact(cert)
         yield finding(code, cr, title=title, evidence=ev, severity=severity, depends_on=deps,
                       params={"certificate": _name(cert) if cert is not None else "", **_issuer_params(ref, _ns(cr))})
@@ -597,14 +594,14 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
         age = snap.age(o["metadata"].get("creationTimestamp")) or timedelta(0)
         if state in FINAL_BAD_STATES:
             code = "CERT-ORDER-FAILED"
-            title = f"ACME Order {_ns(o)}/{_name(o)} is {state}" + (f": {clip(st['reason'], 120)}" if st.get("reason") else "")
+            title = f"ACME Order {_ns(o)}/{_name(o)} is {state}" + (f": {quote(st['reason'])}" if st.get("reason") else "")
         elif age > ORDER_STUCK:
             code = "CERT-ORDER-STUCK"
             title = f"ACME Order {_ns(o)}/{_name(o)} is still {state or 'without a state'} after {human(age)}"
         else:
             continue
         cert = idx.cert_of_order(o)
-        chals = idx.challenges_of_order.get(_key(o), [])
+        chals = idx.challenges_of_order.get(key_of(o), [])
         ik = issuer_key((o.get("spec") or {}).get("issuerRef"), _ns(o))
         ev = [_order_line(snap, o)]
         if st.get("url"):
@@ -622,7 +619,7 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
         if cert is not None:
             ev.append(f"for Certificate {_ns(cert)}/{_name(cert)}")
         ev.extend(_warning_events(snap, o))
-        deps = [_key(c) for c in chals] + ([ik] if ik else [])
+        deps = [key_of(c) for c in chals] + ([ik] if ik else [])
         if code == "CERT-ORDER-STUCK" and idx.controller_key:
             deps.append(idx.controller_key)
         yield finding(code, o, title=title, evidence=ev, severity=idx.cert_impact(cert), depends_on=deps,
@@ -639,7 +636,7 @@ def acme_challenges(snap: Snapshot) -> Iterator[Finding]:
         state = st.get("state") or ""
         if state == "valid" or ch["metadata"].get("deletionTimestamp"):
             continue
-        order = idx.order_of_challenge.get(_key(ch))
+        order = idx.order_of_challenge.get(key_of(ch))
         if order is not None and ((order.get("status") or {}).get("state") == "valid" or not idx.order_is_current(order)):
             continue
         age = snap.age(ch["metadata"].get("creationTimestamp")) or timedelta(0)
@@ -649,7 +646,7 @@ def acme_challenges(snap: Snapshot) -> Iterator[Finding]:
             code = "CERT-CHALLENGE-STUCK"
         else:
             continue
-        group = _key(order) if order is not None else _key(ch)
+        group = key_of(order) if order is not None else key_of(ch)
         groups[(group, code, st.get("reason") or "")].append(ch)
     for (_, code, reason), chals in groups.items():
         chals.sort(key=_name)  # a stable object whatever order the source listed them in
@@ -669,8 +666,8 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
     else:
         title = f"{what} {'have' if len(chals) > 1 else 'has'} been {state} for {human(age)}"
     if reason:
-        title += f": {clip(reason, 140)}"
-    order = idx.order_of_challenge.get(_key(ch))
+        title += f": {quote(reason)}"
+    order = idx.order_of_challenge.get(key_of(ch))
     cert = idx.cert_of_order(order)
     ik = issuer_key(spec.get("issuerRef"), _ns(ch))
     secret_ns = idx.secret_namespace(ik or ("ClusterIssuer", "", ""))
@@ -696,13 +693,13 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
         ev.append(f"for Certificate {_ns(cert)}/{_name(cert)} ({_cert_state(snap, cert)})")
     deps = [("Secret", secret_ns, s) for _, s, _ in refs] + ([ik] if ik else [])
     return finding(code, ch, title=title, evidence=ev, severity=idx.cert_impact(cert), depends_on=deps,
-                   subjects=[_key(c) for c in chals[1:]],
+                   subjects=[key_of(c) for c in chals[1:]],
                    params={"certificate": _name(cert) if cert is not None else "", "dns_name": spec.get("dnsName") or "",
                            **_issuer_params(spec.get("issuerRef") or {}, _ns(ch))})
 
 
 def _cert_state(snap: Snapshot, cert: Obj) -> str:
-    ready = cond(cert, "Ready")
+    ready = condition(cert, "Ready")
     bits = []
     if ready is not None:
         bits.append(f"Ready={ready.get('status')}" + (f" {ready['reason']}" if ready.get("reason") and ready.get("status") != "True" else ""))
@@ -736,7 +733,7 @@ def _issuers(snap: Snapshot) -> list[Obj]:
 def issuers(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for iss in _issuers(snap):
-        ik = _key(iss)
+        ik = key_of(iss)
         if ik[0] == "ClusterIssuer":
             ik = ("ClusterIssuer", "", ik[2])
         spec = iss.get("spec") or {}
@@ -752,7 +749,7 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
         if (spec.get("ca") or {}).get("secretName"):
             own_refs.append(("spec.ca.secretName", spec["ca"]["secretName"], None))
 
-        ready = cond(iss, "Ready")
+        ready = condition(iss, "Ready")
         if ready is not None and ready.get("status") == "False":
             ev = [cond_line(snap, ready)]
             acme = spec.get("acme") or {}
@@ -765,7 +762,7 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
             sev = "critical" if users else "warning"
             yield finding(
                 "CERT-ISSUER-NOT-READY", iss,
-                title=f"{disp} is not Ready ({ready.get('reason') or 'no reason'}): {clip(ready.get('message') or '', 140)}",
+                title=f"{disp} is not Ready ({ready.get('reason') or 'no reason'}): {quote(ready.get('message') or '')}",
                 evidence=ev, severity=sev, params=params,
                 depends_on=[("Secret", secret_ns, n) for _, n, _ in own_refs],
             )
@@ -801,7 +798,7 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
         if blocked:
             ev.append(f"{len(blocked)} challenge(s) of this issuer are not valid: "
                       + "; ".join(f"{_ns(c)}/{_name(c)} {(c.get('status') or {}).get('state') or 'pending'}"
-                                  + (f' "{clip((c.get("status") or {}).get("reason") or "", 120)}"' if (c.get("status") or {}).get("reason") else "")
+                                  + (f' "{quote((c.get("status") or {}).get("reason") or "")}"' if (c.get("status") or {}).get("reason") else "")
                                   for c in blocked[:3]))
         ev.append(_usage_line(snap, users))
         urgent = any(idx.cert_impact(c) == "critical" or _renewal_near(snap, c) for c in users)
@@ -851,7 +848,7 @@ def _external_secret_lines(snap: Snapshot, ns: str, secret: str) -> list[str]:
         target = ((es.get("spec") or {}).get("target") or {}).get("name") or _name(es)
         if target != secret:
             continue
-        r = cond(es, "Ready")
+        r = condition(es, "Ready")
         out.append(f"ExternalSecret {ns}/{_name(es)} should create it: "
                     + (cond_line(snap, r).split(": ", 1)[1] if r else "no Ready condition"))
     if not out and snap.count("ExternalSecret"):

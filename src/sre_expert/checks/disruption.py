@@ -20,7 +20,8 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import cond, cond_line, pod_ready
+from sre_expert.checks.events import cond_line
+from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 
@@ -50,7 +51,7 @@ def rolling_out(w: Obj) -> str | None:
     if (st.get("observedGeneration") or 0) < (md.get("generation") or 0):
         return f"{where}: spec changed (generation {md.get('generation')}), not yet observed by its controller"
     if kind == "Deployment":
-        progressing = cond(w, "Progressing")
+        progressing = condition(w, "Progressing")
         if progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded":
             return None
         want = spec.get("replicas", 1)
@@ -87,7 +88,7 @@ def disruption_budgets(snap: Snapshot) -> Iterator[Finding]:
 
 def _blocked(snap: Snapshot, pdb: Obj) -> Finding | None:
     md, spec, st = pdb["metadata"], pdb.get("spec") or {}, pdb.get("status") or {}
-    allowed = cond(pdb, "DisruptionAllowed")
+    allowed = condition(pdb, "DisruptionAllowed")
     if allowed is not None and allowed.get("status") != "False":
         return None
     if allowed is None and (st.get("disruptionsAllowed") or 0) > 0:

@@ -11,11 +11,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.core.k8s import condition, pod_ready
 from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.core.wording import QUOTE_LIMIT, quote
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -26,13 +27,6 @@ MAX_FINDINGS = 100
 
 
 # --- helpers shared by the area checks ---------------------------------------------------------------
-
-
-def cond(obj: Obj, type_: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == type_:
-            return c
-    return None
 
 
 def ago(snap: Snapshot, timestamp: str | datetime | None) -> str:
@@ -49,7 +43,7 @@ def cond_line(snap: Snapshot, c: Obj, prefix: str = "status.conditions") -> str:
     if c.get("reason"):
         parts.append(f"({c['reason']})")
     if c.get("message"):
-        parts.append(f'"{clip(c["message"])}"')
+        parts.append(f'"{quote(c["message"])}"')
     since = c.get("lastTransitionTime")
     if since:
         parts.append(f"since {since} ({ago(snap, since)})")
@@ -62,7 +56,7 @@ def event_count(ev: Obj) -> int:
 
 
 def event_message(ev: Obj) -> str:
-    return clip(ev.get("message") or ev.get("note") or "")
+    return quote(ev.get("message") or ev.get("note") or "")
 
 
 def event_line(snap: Snapshot, ev: Obj) -> str:
@@ -105,11 +99,6 @@ def latest_by_reason(events: list[Obj], limit: int = 3) -> list[Obj]:
     return newest_first[:limit]
 
 
-def pod_ready(pod: Obj) -> bool:
-    c = cond(pod, "Ready")
-    return bool(c) and c.get("status") == "True"
-
-
 def daemon_node(pod: Obj) -> str | None:
     """The node a DaemonSet pod is pinned to (required nodeAffinity on metadata.name), None if not pinned."""
     aff = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
@@ -133,7 +122,7 @@ def pod_state(pod: Obj) -> str:
         bits.append(f"reason {st['reason']}")
     if pod["metadata"].get("deletionTimestamp"):
         bits.append("terminating")
-    rc = cond(pod, "Ready")
+    rc = condition(pod, "Ready")
     if rc is not None:
         bits.append(f"Ready={rc.get('status')}")
     restarts = 0
@@ -153,16 +142,11 @@ def ns_flag(namespace: str | None) -> str:
     return f" -n {namespace}" if namespace else ""
 
 
-def clip(text: Any, width: int = MAX_MESSAGE) -> str:
-    """White space folded to single spaces, cut to `width` characters with an ellipsis ('' for None)."""
-    return quote(text, max(width, QUOTE_LIMIT))
-
-
 def fmt_event(ev: Obj, width: int = MAX_MESSAGE) -> str:
     """`event Warning BackOff x12: …` — type, reason, count and clipped message, without the age."""
     count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
     times = f" x{count}" if count > 1 else ""
-    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {clip(ev.get('message'), width)}"
+    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {quote(ev.get('message'))}"
 
 
 # --- the post check ----------------------------------------------------------------------------------
@@ -337,11 +321,11 @@ def _resolved(snap: Snapshot, obj: Obj, reason: str, evs: list[Obj]) -> bool:
         ):
             return True
     elif kind == "HorizontalPodAutoscaler":
-        c = cond(obj, "ScalingActive")
+        c = condition(obj, "ScalingActive")
         if reason.startswith("FailedGet") and c is not None and c.get("status") == "True":
             return True
     elif kind == "Node":
-        c = cond(obj, "Ready")
+        c = condition(obj, "Ready")
         if reason in ("NodeNotReady",) and c is not None and c.get("status") == "True":
             return True
     return False
@@ -358,11 +342,11 @@ HEALTHY_CONDITION = {
 def healthy_condition(obj: Obj) -> Obj | None:
     """The condition that says `obj` works now (Ready=True, an HPA's ScalingActive=True, ...), None when its
     current status does not say so (not healthy, or a kind without such a condition)."""
-    c = cond(obj, HEALTHY_CONDITION.get(obj.get("kind") or "", "Ready"))
+    c = condition(obj, HEALTHY_CONDITION.get(obj.get("kind") or "", "Ready"))
     if c is None or c.get("status") != "True" or parse_time(c.get("lastTransitionTime")) is None:
         return None
     if obj.get("kind") == "HorizontalPodAutoscaler":
-        able = cond(obj, "AbleToScale")
+        able = condition(obj, "AbleToScale")
         if able is not None and able.get("status") != "True":
             return None
     return c

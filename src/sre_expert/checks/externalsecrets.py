@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import go_duration
-from sre_expert.checks.events import ago, clip, cond, cond_line, event_line
+from sre_expert.checks.events import ago, cond_line, event_line
+from sre_expert.core.k8s import condition
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -49,11 +51,6 @@ _REMOTE_MISSING = re.compile(
 _STORE_NOT_FOUND = re.compile(r'could not get (Cluster)?SecretStore "[^"]*", .*not found', re.IGNORECASE)
 _KEY_IN_MESSAGE = re.compile(r"key: ([^,\s)]+)\)?, err:")
 _GCP_SECRET = re.compile(r"Secret \[(projects/[^\]]+/secrets/[^\]/]+)\]")
-
-
-def _key(obj: Obj) -> Key:
-    md = obj.get("metadata") or {}
-    return (obj.get("kind") or "", md.get("namespace") or "", md.get("name") or "")
 
 
 def _name(obj: Obj) -> str:
@@ -148,7 +145,7 @@ def _controller_key(snap: Snapshot) -> Key | None:
         labels = dep["metadata"].get("labels") or {}
         if labels.get("app.kubernetes.io/name") == "external-secrets" and _name(dep) == labels.get(
                 "app.kubernetes.io/instance", _name(dep)):
-            return _key(dep)
+            return key_of(dep)
     return None
 
 
@@ -223,7 +220,7 @@ def secret_stores(snap: Snapshot) -> Iterator[Finding]:
 def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Iterator[Finding]:
     if store["metadata"].get("deletionTimestamp"):
         return
-    ready = cond(store, "Ready")
+    ready = condition(store, "Ready")
     refs = auth_secret_refs(store)
     ref_lines: list[str] = []
     missing: list[Key] = []
@@ -250,7 +247,7 @@ def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Itera
         return  # never validated (another controller class, or just created): nothing to claim
 
     users = idx.es_by_store.get(sk, [])
-    failing = [es for es in users if (cond(es, "Ready") or {}).get("status") == "False"]
+    failing = [es for es in users if (condition(es, "Ready") or {}).get("status") == "False"]
     prov, prov_desc = _provider(store)
     ev: list[str] = []
     if ready is not None:
@@ -346,8 +343,8 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     stores = idx.stores_of(es)
     sk = stores[0] if stores else None
     store = idx.store(sk) if sk else None
-    store_ready = cond(store, "Ready") if store is not None else None
-    ready = cond(es, "Ready")
+    store_ready = condition(store, "Ready") if store is not None else None
+    ready = condition(es, "Ready")
     secret = snap.get("Secret", ns, target) if idx.secrets_visible else None
     target_missing = idx.secrets_visible and secret is None
     evt = _latest_event(snap, es, "UpdateFailed")
@@ -481,7 +478,7 @@ def _short_cause(msg: str, sk: Key | None, store_ready: Obj | None) -> str:
         return "the ClusterSecretStore's spec.conditions do not allow this namespace"
     if msg:
         tail = msg.rsplit("err: ", 1)[-1]
-        return clip(tail, 140)
+        return quote(tail)
     return ""
 
 
@@ -532,11 +529,11 @@ def _ces_failed(ces: Obj) -> tuple[Obj | None, bool]:
     """(the condition that says it failed, whether one does). A Ready condition decides: an upgraded controller
     writes Ready and may leave an old PartiallyReady behind. Without one, an old NotReady/PartiallyReady
     with status True, or failedNamespaces, say it failed."""
-    ready = cond(ces, "Ready")
+    ready = condition(ces, "Ready")
     if ready is not None:
         return ready, ready.get("status") == "False"
     for t in _CES_FAILED_TYPES:
-        c = cond(ces, t)
+        c = condition(ces, t)
         if c is not None and c.get("status") == "True":
             return c, True
     return None, bool((ces.get("status") or {}).get("failedNamespaces"))
@@ -561,7 +558,7 @@ def cluster_external_secrets(snap: Snapshot) -> Iterator[Finding]:
         subjects: list[Key] = []
         depends: list[Key] = []
         for f in failures[:MAX_LISTED]:
-            ev.append(f"status.failedNamespaces: {f['namespace']}: {clip(f.get('reason') or '(no reason given)', 300)}")
+            ev.append(f"status.failedNamespaces: {f['namespace']}: {quote(f.get('reason') or '(no reason given)')}")
         if len(failures) > MAX_LISTED:
             ev.append(f"… and {len(failures) - MAX_LISTED} more failed namespaces")
         for f in failures:
@@ -586,7 +583,7 @@ def cluster_external_secrets(snap: Snapshot) -> Iterator[Finding]:
         first = failures[0] if failures else {}
         where = (f"{len(failures)} namespace(s): " + ", ".join(f["namespace"] for f in failures[:3])
                  + (" …" if len(failures) > 3 else "")) if failures else "its namespaces"
-        why = clip(first.get("reason") or (c or {}).get("message") or "", 120)
+        why = quote(first.get("reason") or (c or {}).get("message") or "")
         yield finding(
             "ESO-CLUSTER-EXTERNAL-SECRET-FAILED", ces,
             title=f"ClusterExternalSecret {_name(ces)} could not create ExternalSecret {es_name} in {where}"
@@ -619,9 +616,9 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
     It depends on its source Secret (whatever should create it explains a push of nothing) and its stores."""
     secrets_visible = _secrets_visible(snap)
     for ps in snap.list("PushSecret"):
-        if ps["metadata"].get("deletionTimestamp") and not cond(ps, "Ready"):
+        if ps["metadata"].get("deletionTimestamp") and not condition(ps, "Ready"):
             continue
-        ready = cond(ps, "Ready")
+        ready = condition(ps, "Ready")
         if ready is None or ready.get("status") != "False":
             continue
         ns, name = _ns(ps), _name(ps)
@@ -645,7 +642,7 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
         for k in push_store_keys(ps):
             deps.append(k)
             store = snap.get(*k)
-            sr = cond(store, "Ready") if store is not None else None
+            sr = condition(store, "Ready") if store is not None else None
             line = f"spec.secretStoreRefs: {_store_disp(k)}"
             if store is None and snap.collected(k[0]) and snap.count(k[0]):
                 line += " (does not exist)"
@@ -665,7 +662,7 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
             what, why = "to its store", msg.split("set secret failed: ", 1)[-1] or (ready.get("reason") or "")
         yield finding(
             "ESO-PUSH-SECRET-FAILED", ps,
-            title=f"PushSecret {ns}/{name} cannot push {what}" + (f": {clip(why, 180)}" if why else ""),
+            title=f"PushSecret {ns}/{name} cannot push {what}" + (f": {quote(why)}" if why else ""),
             evidence=ev, depends_on=deps,
             params={"source": source or "<secret>",
                     "eso_namespace": (_controller_key(snap) or ("", ESO_NAMESPACE, ""))[1]},

@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from sre_expert.knowledge.catalogue import spec
+from sre_expert.core.k8s import condition, find_condition
 from sre_expert.core.model import Finding, Key, Remediation, key_of
 from sre_expert.checks.registry import check, finding, note_not_checked
 from sre_expert.core.selectors import describe, matches
@@ -74,17 +75,6 @@ RECONCILE_GRACE = timedelta(minutes=2)
 
 # ----------------------------------------------------------------------------------------------
 # small helpers
-
-
-def cond(conditions: Iterable[Obj] | None, type_: str) -> Obj | None:
-    for c in conditions or ():
-        if c.get("type") == type_:
-            return c
-    return None
-
-
-def obj_cond(obj: Obj, type_: str) -> Obj | None:
-    return cond((obj.get("status") or {}).get("conditions"), type_)
 
 
 def cond_text(c: Obj | None, type_: str = "") -> str:
@@ -267,7 +257,7 @@ class Listener:
         return self.protocol in ("HTTPS", "TLS")
 
     def cond(self, type_: str) -> Obj | None:
-        return cond((self.status or {}).get("conditions"), type_)
+        return find_condition((self.status or {}).get("conditions"), type_)
 
     def describe(self) -> str:
         host = self.hostname or "any host"
@@ -315,7 +305,7 @@ class Attachment:
         return text
 
     def cond(self, type_: str) -> Obj | None:
-        return cond((self.status or {}).get("conditions"), type_)
+        return find_condition((self.status or {}).get("conditions"), type_)
 
     def status_label(self) -> str:
         """How to name this parent's status entry in evidence: status.parents[gateway/sectionName]."""
@@ -417,7 +407,7 @@ class ListenerSetAttachment:
     status: Obj | None
 
     def cond(self, type_: str) -> Obj | None:
-        return cond((self.status or {}).get("conditions"), type_)
+        return find_condition((self.status or {}).get("conditions"), type_)
 
     def describe_ref(self) -> str:
         kind = self.ref.get("kind") or "ListenerSet"
@@ -666,14 +656,10 @@ def workload_line(obj: Obj) -> str:
         want = (obj.get("spec") or {}).get("replicas", 1)
         text = (f"{kind} {ns}/{name}: spec.replicas {want}, readyReplicas {st.get('readyReplicas', 0)}, "
                 f"availableReplicas {st.get('availableReplicas', 0)}")
-    avail = cond(st.get("conditions"), "Available")
+    avail = find_condition(st.get("conditions"), "Available")
     if is_false(avail):
         text += f"; {cond_text(avail)}"
     return text
-
-
-def pod_ready(pod: Obj) -> bool:
-    return is_true(cond((pod.get("status") or {}).get("conditions"), "Ready"))
 
 
 def container_problems(pod: Obj) -> list[str]:
@@ -711,9 +697,9 @@ def pod_line(pod: Obj) -> str:
     text = f"Pod {ns_of(pod)}/{name_of(pod)}: phase {st.get('phase', 'Unknown')}"
     if st.get("reason"):
         text += f" ({st['reason']})"
-    ready = cond(st.get("conditions"), "Ready")
+    ready = find_condition(st.get("conditions"), "Ready")
     text += f", Ready={ready.get('status') if ready else 'unset'}"
-    sched = cond(st.get("conditions"), "PodScheduled")
+    sched = find_condition(st.get("conditions"), "PodScheduled")
     if is_false(sched):
         text += f"; {cond_text(sched)}"
     probs = container_problems(pod)
@@ -808,7 +794,7 @@ def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
     for gc in snap.list("GatewayClass"):
         name = name_of(gc)
         ctrl = (gc.get("spec") or {}).get("controllerName") or ""
-        acc = obj_cond(gc, "Accepted")
+        acc = condition(gc, "Accepted")
         users = idx.gateways_of_class(name)
         users_line = f"Gateways of this class: {short_list(f'{ns_of(g)}/{name_of(g)}' for g in users)}"
         if acc is None or is_default_pending(acc):
@@ -817,7 +803,7 @@ def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
                       if acc else "status.conditions: empty — no controller has written status")
             deps: list[Key] = []
             # an outage only when Gateways of the class are themselves unclaimed (their own status says so)
-            stuck = [g for g in users if not is_true(obj_cond(g, "Accepted"))]
+            stuck = [g for g in users if not is_true(condition(g, "Accepted"))]
             severity = "critical" if (stuck if ctrl != EG_CONTROLLER_NAME else users) else "warning"
             if ctrl in IMPLEMENTATIONS and ctrl != EG_CONTROLLER_NAME:
                 impl, impl_ns, impl_wl = IMPLEMENTATIONS[ctrl]
@@ -913,7 +899,7 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
     ns, name = ns_of(gw), name_of(gw)
     cls_name = (gw.get("spec") or {}).get("gatewayClassName") or ""
     gc = idx.classes.get(cls_name)
-    acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
+    acc, prog = condition(gw, "Accepted"), condition(gw, "Programmed")
     routes, hosts = gateway_impact(idx, gw)
     down = impact_line("Takes down", routes, hosts)
     subjects = _gateway_subjects(idx, gw, routes)
@@ -934,7 +920,7 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
             if close:
                 ev.append(f"GatewayClasses present: {short_list(idx.classes)} (did you mean '{close[0]}'?)")
         else:
-            gc_acc = obj_cond(gc, "Accepted")
+            gc_acc = condition(gc, "Accepted")
             ev.append(f"GatewayClass {cls_name}: {cond_text(gc_acc, 'Accepted')}")
             if is_true(gc_acc) and (acc is None or is_default_pending(acc)):
                 cdeps, cev = controller_deps(idx)
@@ -996,7 +982,7 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
         yield finding("GATEWAY-NOT-PROGRAMMED", gw, title=f"Gateway {ns}/{name} is not programmed ({reason or 'no condition'})",
                       evidence=ev, subjects=subjects, params=params)
 
-    quirk = obj_cond(gw, "ListenersNotValid")
+    quirk = condition(gw, "ListenersNotValid")
     if is_false(quirk):
         deps = []
         pref = ((gc or {}).get("spec") or {}).get("parametersRef") or {}
@@ -1038,7 +1024,7 @@ def for_implementation(f: Finding, idx: GatewayIndex, gw: Obj | None) -> Finding
 def _gateway_refs(idx: GatewayIndex, gw: Obj, subjects: list[Key], down: str, params: dict[str, Any]) -> Iterator[Finding]:
     """Gateway-level ResolvedRefs=False: spec.infrastructure parametersRef, backend client certificates
     (spec.tls.backend / backendTLS) or other Gateway references the controller could not resolve."""
-    rr = obj_cond(gw, "ResolvedRefs")
+    rr = condition(gw, "ResolvedRefs")
     if not is_false(rr):
         return
     spec = gw.get("spec") or {}
@@ -1068,7 +1054,7 @@ def _other_gateway_findings(idx: GatewayIndex, gw: Obj, gc: Obj | None, subjects
     ns, name = ns_of(gw), name_of(gw)
     cls_name = (gw.get("spec") or {}).get("gatewayClassName") or ""
     impl = idx.implementation(gw)[0]
-    acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
+    acc, prog = condition(gw, "Accepted"), condition(gw, "Programmed")
     if gc is None and snap.collected("GatewayClass") and snap.count("GatewayClass"):
         ev = [f"spec.gatewayClassName '{cls_name}': no such GatewayClass", f"status.conditions: {cond_text(acc, 'Accepted')}"]
         close = close_matches(cls_name, idx.classes)
@@ -1084,7 +1070,7 @@ def _other_gateway_findings(idx: GatewayIndex, gw: Obj, gc: Obj | None, subjects
         ev = [f"status.conditions: {cond_text(acc, 'Accepted')}"]
         if gc is not None:
             ev.append(f"GatewayClass {cls_name} ({(gc.get('spec') or {}).get('controllerName')}): "
-                      f"{cond_text(obj_cond(gc, 'Accepted'), 'Accepted')}")
+                      f"{cond_text(condition(gc, 'Accepted'), 'Accepted')}")
         ev.append(down)
         yield for_implementation(finding(
             "GATEWAY-NOT-ACCEPTED", gw, title=f"Gateway {ns}/{name} is not accepted by {impl}",
@@ -1124,8 +1110,8 @@ def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
 
 
 def _cert_line(cert: Obj) -> str:
-    ready = obj_cond(cert, "Ready")
-    issuing = obj_cond(cert, "Issuing")
+    ready = condition(cert, "Ready")
+    issuing = condition(cert, "Issuing")
     text = f"Certificate {ns_of(cert)}/{name_of(cert)} (spec.secretName {(cert.get('spec') or {}).get('secretName')}): {cond_text(ready, 'Ready')}"
     if is_false(issuing) or is_true(issuing):
         text += f"; {cond_text(issuing)}"
@@ -1498,13 +1484,13 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
         ev.append(f"Gateways present: {short_list(names)}" + (f" (did you mean {close[0]}?)" if close else ""))
     elif idx.foreign(att.gateway):
         gw = att.gateway
-        acc = obj_cond(gw, "Accepted")
+        acc = condition(gw, "Accepted")
         ev.append(f"Gateway {att.gw_ns}/{att.gw_name} ({idx.implementation(gw)[0]}): {cond_text(acc, 'Accepted')}")
         deps.append(att.gateway_key)
     else:
         gw = att.gateway
         gc = idx.gateway_class(gw)
-        acc = obj_cond(gw, "Accepted")
+        acc = condition(gw, "Accepted")
         if gc is None or (gc.get("spec") or {}).get("controllerName") != EG_CONTROLLER_NAME:
             ev.append(f"Gateway {att.gw_ns}/{att.gw_name} uses class '{(gw.get('spec') or {}).get('gatewayClassName')}', "
                       f"which Envoy Gateway does not control")
@@ -1564,7 +1550,7 @@ def _listener_set_rejected(idx: GatewayIndex, la: ListenerSetAttachment, acc: Ob
                   else f"{kind} objects were not collected")
     else:
         for t in ("Accepted", "Programmed"):
-            ev.append(f"{la.listener_set.get('kind')} {la.ls_ns}/{la.ls_name}: {cond_text(obj_cond(la.listener_set, t), t)}")
+            ev.append(f"{la.listener_set.get('kind')} {la.ls_ns}/{la.ls_name}: {cond_text(condition(la.listener_set, t), t)}")
     ev.append(f"Hosts not served through it: {short_list(route_hostnames(route))}")
     return for_implementation(finding(
         "HTTPROUTE-NOT-ACCEPTED", route,
@@ -1648,7 +1634,7 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
                         for_implementation(_not_accepted(idx, att, acc), idx, att.gateway))
                 elif att.gateway is None and snap.collected("Gateway"):
                     unreconciled[att.gateway_key].append(att)
-                elif att.gateway is not None and acc is None and not is_true(obj_cond(att.gateway, "Accepted")):
+                elif att.gateway is not None and acc is None and not is_true(condition(att.gateway, "Accepted")):
                     unreconciled[att.gateway_key].append(att)  # its Gateway is not accepted either: a symptom
                 elif att.gateway is not None and acc is None:
                     note_not_checked(f"{kind_of(route)} {ns_of(route)}/{name_of(route)} on Gateway {att.gw_ns}/{att.gw_name} "
@@ -1876,7 +1862,7 @@ def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
             continue
         for anc in ancestors:
             conds = anc.get("conditions") or []
-            acc, rr = cond(conds, "Accepted"), cond(conds, "ResolvedRefs")
+            acc, rr = find_condition(conds, "Accepted"), find_condition(conds, "ResolvedRefs")
             bad = [c for c in (acc, rr) if is_false(c)]
             if not bad:
                 continue
@@ -1913,18 +1899,18 @@ def listener_sets(snap: Snapshot) -> Iterator[Finding]:
         for la in atts:
             routes_via[(la.ls_ns, la.ls_name)].append(la.route)
     for (ns, name), ls in idx.listener_sets.items():
-        acc, prog = obj_cond(ls, "Accepted"), obj_cond(ls, "Programmed")
+        acc, prog = condition(ls, "Accepted"), condition(ls, "Programmed")
         if acc is None and prog is None:
             note_not_checked(f"{ls.get('kind')} {ns}/{name}: no status written yet")
             continue
         problems = [cond_text(c) for c in (acc, prog) if is_false(c)]
         for l in ((ls.get("status") or {}).get("listeners") or ()):
             for t in ("Accepted", "Programmed", "ResolvedRefs"):
-                c = cond(l.get("conditions"), t)
+                c = find_condition(l.get("conditions"), t)
                 if is_false(c):
                     problems.append(f"listener {l.get('name')}: {cond_text(c)}")
-            if is_true(cond(l.get("conditions"), "Conflicted")):
-                problems.append(f"listener {l.get('name')}: {cond_text(cond(l.get('conditions'), 'Conflicted'))}")
+            if is_true(find_condition(l.get("conditions"), "Conflicted")):
+                problems.append(f"listener {l.get('name')}: {cond_text(find_condition(l.get('conditions'), 'Conflicted'))}")
         if not problems:
             continue
         pref = (ls.get("spec") or {}).get("parentRef") or {}
@@ -2024,9 +2010,9 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
                     close = close_matches(tname, present)
                     if close:
                         ev.append(f"Gateways in {ns}: {short_list(present)} (did you mean {close[0]}?)")
-                elif not is_true(obj_cond(gw, "Accepted")):
+                elif not is_true(condition(gw, "Accepted")):
                     deps.append(("Gateway", ns, tname))
-                    ev.append(f"Gateway {ns}/{tname}: {cond_text(obj_cond(gw, 'Accepted'), 'Accepted')}")
+                    ev.append(f"Gateway {ns}/{tname}: {cond_text(condition(gw, 'Accepted'), 'Accepted')}")
             cdeps, cev = controller_deps(idx)
             deps += cdeps
             ev += cev + effect
@@ -2038,7 +2024,7 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
             ref = anc.get("ancestorRef") or {}
             where = f"status.ancestors[{ref.get('kind', 'Gateway')} {ref.get('namespace') or ns}/{ref.get('name', '')}]"
             conds = anc.get("conditions") or []
-            acc, prog = cond(conds, "Accepted"), cond(conds, "Programmed")
+            acc, prog = find_condition(conds, "Accepted"), find_condition(conds, "Programmed")
             if is_false(acc) and acc.get("reason") == "Disabled":
                 ev = [f"{where}: {cond_text(acc)}"]
                 cm, cfg = _eg_config(snap)

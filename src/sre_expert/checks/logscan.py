@@ -83,7 +83,8 @@ def tail(text: str, limit: int = TAIL_BYTES) -> list[str]:
     return [ln.rstrip() for ln in text.splitlines() if ln.strip()]
 
 
-def clip(line: str, width: int = LINE_WIDTH) -> str:
+def clip_log_line(line: str, width: int = LINE_WIDTH) -> str:
+    """A log line stripped and cut at a word boundary before `width` (inner spacing kept: logs align columns)."""
     return shorten(line.strip(), width)
 
 
@@ -94,7 +95,7 @@ def telling_lines(lines: list[str], limit: int = MAX_LINES, fallback: bool = Tru
     picked = hits[-limit:] if hits else (lines[-min(limit, 3):] if fallback else [])
     out: list[str] = []
     for ln in picked:
-        c = clip(ln)
+        c = clip_log_line(ln)
         if c not in out:
             out.append(c)
     return out
@@ -172,7 +173,7 @@ def service_links(
                 (svc.get("spec") or {}).get("selector"), own_labels
             ):
                 continue
-            found[k] = (svc, h, clip(ln, 200))
+            found[k] = (svc, h, clip_log_line(ln, 200))
         if len(found) >= limit:
             break
     return list(found.values())
@@ -188,7 +189,7 @@ def unresolved_hosts(lines: list[str]) -> list[tuple[str, str]]:
         ) or "unknownhostexception" in low:
             for h in hosts_in(ln)[:1]:
                 if all(h != x for x, _ in out):
-                    out.append((h, clip(ln)))
+                    out.append((h, clip_log_line(ln)))
         if len(out) >= 3:
             break
     return out
@@ -231,9 +232,9 @@ def _around(line: str, pattern: re.Pattern[str], width: int = LINE_WIDTH) -> str
     line = line.strip()
     m = pattern.search(line)
     if len(line) <= width or m is None or m.end() <= width - 1:
-        return clip(line, width)
+        return clip_log_line(line, width)
     start = max(0, min(m.start() - width // 3, len(line) - (width - 1)))
-    return clip("…" + line[start:], width)
+    return clip_log_line("…" + line[start:], width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,4 +265,4 @@ def crash_cause(lines: list[str]) -> LogCause | None:
     if trace is None and not (panic is not None and panic.startswith("panic: ")):
         return None
     return LogCause("go-panic", "the Go program panicked",
-                    tuple(dict.fromkeys(clip(ln) for ln in (panic, trace) if ln)))
+                    tuple(dict.fromkeys(clip_log_line(ln) for ln in (panic, trace) if ln)))

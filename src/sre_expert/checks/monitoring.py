@@ -24,8 +24,8 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import cond, pod_ready
 from sre_expert.checks.metrics import pvc_usage_text
+from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 
@@ -192,7 +192,7 @@ def _instance_findings(snap: Snapshot, cr: Obj, kind_prefix: str, operator: list
     md = cr["metadata"]
     ns, name = md.get("namespace") or "", md["name"]
     code_prefix = "PROMETHEUS" if kind == "Prometheus" else "ALERTMANAGER"
-    avail, recon = cond(cr, "Available"), cond(cr, "Reconciled")
+    avail, recon = condition(cr, "Available"), condition(cr, "Reconciled")
     st = cr.get("status") or {}
     sts_list = _statefulsets(snap, cr, kind_prefix)
     pods = [p for s in sts_list for p in snap.pods_of(s)]

@@ -19,7 +19,9 @@ from sre_expert.core.model import Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.checks.events import clip, pod_ready, pod_state, pod_terminal
+from sre_expert.checks.events import pod_state, pod_terminal
+from sre_expert.core.k8s import pod_ready
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -522,12 +524,12 @@ def _access_summary(line: str) -> str:
         try:
             r = orjson.loads(line)
         except orjson.JSONDecodeError:
-            return clip(line, 240)
+            return quote(line)
         details = f" ({r['response_code_details']})" if r.get("response_code_details") else ""
         return (f"{r.get('response_code')} {r.get('response_flags')} {r.get('method') or ''} "
                 f"{r.get(':authority') or ''}{r.get('x-envoy-origin-path') or ''} -> {r.get('upstream_host') or '-'}"
                 f"{details} at {r.get('start_time')}")
-    return clip(line, 240)
+    return quote(line)
 
 
 def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> bool:

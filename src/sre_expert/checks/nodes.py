@@ -16,14 +16,13 @@ from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 from sre_expert.checks.events import (
     ago,
-    cond,
     cond_line,
     event_line,
     latest_by_reason,
-    pod_ready,
     pod_terminal,
     recent_events,
 )
+from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 
@@ -97,17 +96,17 @@ def nodes(snap: Snapshot):
     for node in snap.list("Node"):
         name = node["metadata"]["name"]
         pods = snap.pods_on_node(name)
-        ready = cond(node, "Ready")
+        ready = condition(node, "Ready")
         not_ready = ready is None or ready.get("status") != "True"
         if not_ready:
             f = _not_ready(snap, node, ready, pods)
             if f:
                 yield f
         for ctype, code in PRESSURE.items():
-            c = cond(node, ctype)
+            c = condition(node, ctype)
             if c is not None and c.get("status") == "True":
                 yield _pressure(snap, node, c, code, pods)
-        net = cond(node, "NetworkUnavailable")
+        net = condition(node, "NetworkUnavailable")
         if net is not None and net.get("status") == "True":
             yield _network(snap, node, net, pods)
         if (node.get("spec") or {}).get("unschedulable"):

@@ -21,7 +21,9 @@ from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import parse_quantity
 from sre_expert.checks import logscan
-from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.checks.events import daemon_node, fmt_event
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -168,10 +170,10 @@ class Ctx:
         self.removing: set[str] = set()
         for n in snap.list("Node"):
             name = n["metadata"]["name"]
-            ready = cond(n, "Ready")
+            ready = condition(n, "Ready")
             if ready is None or ready.get("status") != "True":
                 st = ready.get("status") if ready else "missing"
-                why = f"{ready.get('reason')}: {clip(ready.get('message'), 160)}" if ready else "no Ready condition"
+                why = f"{ready.get('reason')}: {quote(ready.get('message'))}" if ready else "no Ready condition"
                 self.bad_nodes[name] = f"Node {name} Ready={st} ({why})"
             spec = n.get("spec") or {}
             if n["metadata"].get("deletionTimestamp") or spec.get("unschedulable") or any(
@@ -233,7 +235,7 @@ def _config_error(ctx: Ctx, pod: Obj, name: str, msg: str) -> tuple[str, list[st
         return f"{kind} {kname} not found", ev, deps
     if "runAsNonRoot" in msg:
         return "runAsNonRoot is set but the image runs as root (or a non-numeric user)", ev, deps
-    return clip(msg, 120) or "container configuration cannot be built", ev, deps
+    return quote(msg) or "container configuration cannot be built", ev, deps
 
 
 def _image_cause(msg: str) -> str:
@@ -264,7 +266,7 @@ def _image_issue(ctx: Ctx, pod: Obj, cs: Obj, waiting: Obj, evs: list[Obj], init
     image = spec_c.get("image") or cs.get("image") or "?"
     reason = waiting.get("reason")
     evidence = [f"{'init ' if init else ''}container {name}: state.waiting.reason={reason}"
-                + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else ""),
+                + (f" message={quote(waiting.get('message'))}" if waiting.get("message") else ""),
                 f"image: {image}"]
     failed = None
     pull_msg = ""
@@ -309,7 +311,7 @@ def runtime_cause(msg: Any) -> str:
     if m:
         s = m.group(1)
     s = re.sub(r":\s*unknown$", "", s)
-    return clip(s, 160)
+    return quote(s)
 
 
 def _restart_evidence(cs: Obj, last: Obj | None) -> list[str]:
@@ -319,7 +321,7 @@ def _restart_evidence(cs: Obj, last: Obj | None) -> list[str]:
                   + _exit_text(last.get("exitCode"))
                   + (f" finishedAt={last.get('finishedAt')}" if last.get("finishedAt") else ""))
         if last.get("message"):
-            ev.append(f"lastState.terminated.message: {clip(last.get('message'))}")
+            ev.append(f"lastState.terminated.message: {quote(last.get('message'))}")
     return ev
 
 
@@ -378,7 +380,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
         if last and last.get("reason") == "OOMKilled":
             return _oom_issue(ctx, pod, name, cs, last, "lastState.terminated", init)
         evidence = [f"{label} {name}: state.waiting.reason=CrashLoopBackOff"
-                    + (f" message={clip(waiting.get('message'), 200)}" if waiting.get("message") else "")]
+                    + (f" message={quote(waiting.get('message'))}" if waiting.get("message") else "")]
         evidence += _restart_evidence(cs, last)
         backoff = _first_event(_container_events(evs, name, "BackOff"), "BackOff")
         if backoff is not None:
@@ -404,7 +406,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
     if reason == "CreateContainerConfigError":
         msg = waiting.get("message") or ""
         what, extra, deps = _config_error(ctx, pod, name, msg)
-        evidence = [f"{label} {name}: state.waiting.reason=CreateContainerConfigError message={clip(msg)}", *extra]
+        evidence = [f"{label} {name}: state.waiting.reason=CreateContainerConfigError message={quote(msg)}", *extra]
         failed = _first_event(_container_events(evs_fn(), name, "Failed"), "Failed")
         if failed is not None and failed.get("message") != f"Error: {msg}":
             evidence.append(fmt_event(failed))
@@ -412,7 +414,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | N
                      container=name, depends=deps)
     if reason in START_WAIT_REASONS:
         msg = waiting.get("message") or ""
-        evidence = [f"{label} {name}: state.waiting.reason={reason} message={clip(msg, 400)}"]
+        evidence = [f"{label} {name}: state.waiting.reason={reason} message={quote(msg)}"]
         if last:
             evidence += _restart_evidence(cs, last)
         failed = _first_event(_container_events(evs_fn(), name, "Failed"), "Failed")
@@ -654,7 +656,7 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
     md = pod["metadata"]
     created = _t(md.get("creationTimestamp"))
     age = ctx.now - created if created else timedelta(0)
-    sched = cond(pod, "PodScheduled")
+    sched = condition(pod, "PodScheduled")
     if owner_kind == "DaemonSet":
         node = daemon_node(pod)
         if node and ctx.node_gone(node):
@@ -670,7 +672,7 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
             msg = fs.get("message") or ""
         causes, deps = decode_scheduler_message(ctx, pod, msg)
         evidence = [f"status.phase=Pending, condition PodScheduled=False reason=Unschedulable since "
-                    f"{ctx.ago(since)}", f"scheduler: {clip(msg, 500)}"]
+                    f"{ctx.ago(since)}", f"scheduler: {quote(msg)}"]
         evidence += [f"cause: {c}" for c in causes]
         if fs is not None:
             evidence.append(fmt_event(fs, 200))
@@ -680,14 +682,14 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
         # the control-plane taint rejects nodes in every cluster: name the telling causes first
         ranked = sorted(causes, key=lambda c: "control-plane" in c or "node-role.kubernetes.io/master" in c)
         short = "; ".join(ranked[:3])
-        return Issue("POD-UNSCHEDULABLE", pod, f"cannot be scheduled: {short or clip(msg, 120)}", evidence,
+        return Issue("POD-UNSCHEDULABLE", pod, f"cannot be scheduled: {short or quote(msg)}", evidence,
                      depends=deps)
     if age < UNSCHEDULED_GRACE:
         return None
     evidence = [f"status.phase=Pending with no node for {human(age)}"]
     if sched:
         evidence.append(f"condition PodScheduled={sched.get('status')} reason={sched.get('reason')}"
-                        + (f" message={clip(sched.get('message'))}" if sched.get("message") else ""))
+                        + (f" message={quote(sched.get('message'))}" if sched.get("message") else ""))
     gates = (pod.get("spec") or {}).get("schedulingGates")
     scheduler = (pod.get("spec") or {}).get("schedulerName") or "default-scheduler"
     if gates:
@@ -701,7 +703,7 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
 def _terminal_time(pod: Obj) -> datetime | None:
     """When a pod ended: its DisruptionTarget (eviction) or Ready transition, else its containers' end."""
     for type_ in ("DisruptionTarget", "Ready"):
-        c = cond(pod, type_)
+        c = condition(pod, type_)
         t = _t(c.get("lastTransitionTime")) if c else None
         if t:
             return t
@@ -721,7 +723,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
     recent = when is None or ctx.now - when <= RECENT_FAILURE
     if reason == "Evicted":
         evidence = [f"status.phase=Failed status.reason=Evicted {ctx.ago(when)}",
-                    f"status.message: {clip(message, 400)}"]
+                    f"status.message: {quote(message)}"]
         if node:
             evidence.append(f"node: {node}")
         m = re.search(r"low on resource: ([\w-]+)", message)
@@ -738,7 +740,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
                               severity="warning" if owner_kind else "critical")
     evidence = ["status.phase=Failed" + (f" status.reason={reason}" if reason else "") + f" {ctx.ago(when)}"]
     if message:
-        evidence.append(f"status.message: {clip(message, 300)}")
+        evidence.append(f"status.message: {quote(message)}")
     first_bad = None
     for cs in containers:
         term = cs["state"]["terminated"]
@@ -746,7 +748,7 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
             first_bad = first_bad or cs
             evidence.append(f"container {cs.get('name')}: state.terminated.exitCode={term.get('exitCode')} "
                             f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"
-                            + (f" message={clip(term.get('message'), 200)}" if term.get("message") else ""))
+                            + (f" message={quote(term.get('message'))}" if term.get("message") else ""))
     if reason == "DeadlineExceeded":
         what = f"killed after spec.activeDeadlineSeconds={(pod.get('spec') or {}).get('activeDeadlineSeconds')}"
     elif reason:
@@ -776,7 +778,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
         return _evs[0]
 
     if node and node in ctx.bad_nodes and phase != "Failed":
-        ready = cond(pod, "Ready")
+        ready = condition(pod, "Ready")
         evidence = [ctx.bad_nodes[node], f"pod status.phase={phase}"
                     + (f", condition Ready={ready.get('status')}" if ready else "")
                     + (f" reason={ready.get('reason')}" if ready and ready.get("reason") else "")
@@ -820,7 +822,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
 
     issues: list[Issue] = []
     created = _t(md.get("creationTimestamp"))
-    sched = cond(pod, "PodScheduled")
+    sched = condition(pod, "PodScheduled")
     scheduled_at = _t(sched.get("lastTransitionTime")) if sched else None
     age = now - (scheduled_at or created or now)
     init_specs = {c.get("name"): c for c in spec.get("initContainers") or ()}
@@ -856,7 +858,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
             evidence = [f"init container {name}: state.terminated.exitCode={term.get('exitCode')} "
                         f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"]
             if term.get("message"):
-                evidence.append(f"state.terminated.message: {clip(term.get('message'))}")
+                evidence.append(f"state.terminated.message: {quote(term.get('message'))}")
             issues.append(Issue("POD-INIT-FAILING", pod, f"init container {name} failed with exit code "
                                 f"{term.get('exitCode')} (Init:Error)", evidence, container=name,
                                 log_previous=False))
@@ -901,7 +903,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
             elif age > NOT_READY_GRACE:
                 issues.append(Issue("POD-NOT-READY", pod, f"container {name} waiting: {reason}",
                                     [f"container {name}: state.waiting.reason={reason}"
-                                     + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else "")],
+                                     + (f" message={quote(waiting.get('message'))}" if waiting.get("message") else "")],
                                     container=name, severity="warning"))
             continue
         term = state.get("terminated")
@@ -967,7 +969,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
 
 def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue | None:
     now = ctx.now
-    ready_c = cond(pod, "Ready")
+    ready_c = condition(pod, "Ready")
     since = _t(ready_c.get("lastTransitionTime")) if ready_c else None
     not_ready_for = now - since if since else timedelta(0)
     names = [cs.get("name") or "" for cs in statuses]
@@ -995,7 +997,7 @@ def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue
             evidence.append(f"{kind}Probe: {_describe_probe(probe)}")
         answer = re.sub(r"^\w+ probe failed:\s*", "", " ".join(str(last.get("message") or "").split()))
         return Issue("POD-PROBE-FAILING", pod, f"container {container} {kind} probe failing: "
-                     f"{clip(answer, 120)}", evidence, container=container, log_previous=False,
+                     f"{quote(answer)}", evidence, container=container, log_previous=False,
                      params={"probe": kind})
     if not_ready_for >= NOT_READY_GRACE:
         gates = (pod.get("spec") or {}).get("readinessGates")

@@ -38,7 +38,7 @@ from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote, shorten
-from sre_expert.checks.events import cond, pod_ready
+from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 
@@ -135,7 +135,7 @@ def _policy_not_ready(policy: Obj) -> list[str] | None:
     st = policy.get("status")
     if not st:
         return None
-    c = cond(policy, "Ready")
+    c = condition(policy, "Ready")
     if c is not None:
         if c.get("status") == "True":
             return None
@@ -163,7 +163,7 @@ def policies_not_ready(snap: Snapshot) -> Iterator[Finding]:
             ev.append(_action_text(pol))
             if rules:
                 ev.append("rules: " + ", ".join(rules[:10]))
-            gen, c = md.get("generation"), cond(pol, "Ready")
+            gen, c = md.get("generation"), condition(pol, "Ready")
             if c and gen is not None and c.get("observedGeneration") is not None and c["observedGeneration"] < gen:
                 ev.append(f"Ready observedGeneration={c['observedGeneration']} < metadata.generation={gen}")
             shown = f"{md['namespace']}/{md['name']}" if md.get("namespace") else md["name"]

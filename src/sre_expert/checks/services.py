@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sre_expert.core.model import Key
+from sre_expert.core.model import Key, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
@@ -18,11 +18,11 @@ from sre_expert.checks.events import (
     ago,
     event_line,
     latest_by_reason,
-    pod_ready,
     pod_state,
     pod_terminal,
     recent_events,
 )
+from sre_expert.core.k8s import pod_ready
 
 Obj = dict[str, Any]
 
@@ -75,11 +75,6 @@ class PodLabelIndex:
             if best is None or len(posting) < len(best):
                 best = posting
         return [p for p in best or () if matches_map(selector, p["metadata"].get("labels"))]
-
-
-def _key(obj: Obj) -> Key:
-    md = obj["metadata"]
-    return (obj.get("kind") or "", md.get("namespace") or "", md.get("name") or "")
 
 
 def _containers(pod: Obj) -> list[Obj]:
@@ -175,7 +170,7 @@ def _no_pods(snap: Snapshot, svc: Obj, selector: dict[str, str], finished: list[
     else:
         evidence = [f"spec.selector: {sel}", f"0 pods in namespace {ns} have these labels"]
     workloads = _matching_workloads(snap, ns, selector)
-    deps: list[Key] = [_key(p) for p in finished[:MAX_DEPS]]
+    deps: list[Key] = [key_of(p) for p in finished[:MAX_DEPS]]
     severity = "warning"
     title = f"Service {svc['metadata']['name']} selects no pod (selector {sel})"
     if workloads:
@@ -185,7 +180,7 @@ def _no_pods(snap: Snapshot, svc: Obj, selector: dict[str, str], finished: list[
                 f"{w['kind']} {w['metadata']['name']} has matching pod template labels, "
                 f"desired replicas {_desired(w)}"
             )
-            deps.append(_key(w))
+            deps.append(key_of(w))
         if wanted:
             severity = "critical"
             w = wanted[0]
@@ -341,7 +336,7 @@ def _no_ready(
         + (f" (port {ports})" if ports else ""),
         evidence=evidence,
         params={"selector": sel},
-        depends_on=[_key(p) for p in pods[:MAX_DEPS]],
+        depends_on=[key_of(p) for p in pods[:MAX_DEPS]],
     )
 
 

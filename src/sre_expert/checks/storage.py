@@ -18,16 +18,15 @@ from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.checks.events import (
     RECENT,
     ago,
-    cond,
     cond_line,
     event_line,
     event_message,
     latest_by_reason,
-    pod_ready,
     pod_state,
     pod_terminal,
     recent_events,
 )
+from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 
@@ -349,7 +348,7 @@ def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool):
             params={"storageclass": sc_name or ""},
         )
         return
-    c = cond(pvc, "FileSystemResizePending")
+    c = condition(pvc, "FileSystemResizePending")
     if c is not None and c.get("status") == "True":
         pods = [p for p in users.of(ns, name) if not pod_terminal(p)]
         evidence = [

@@ -20,7 +20,9 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks import logscan
-from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.checks.events import daemon_node, fmt_event
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 
@@ -46,7 +48,7 @@ def _cond_text(c: Obj | None) -> str:
     if not c:
         return ""
     return (f"condition {c.get('type')}={c.get('status')} reason={c.get('reason')}"
-            + (f" message={clip(c.get('message'), 300)}" if c.get("message") else ""))
+            + (f" message={quote(c.get('message'))}" if c.get("message") else ""))
 
 
 def _live_pods(snap: Snapshot, workload: Obj) -> list[Obj]:
@@ -56,7 +58,7 @@ def _live_pods(snap: Snapshot, workload: Obj) -> list[Obj]:
 
 
 def _not_ready_since(pod: Obj) -> datetime | None:
-    c = cond(pod, "Ready")
+    c = condition(pod, "Ready")
     if c and c.get("status") != "True":
         return _t(c.get("lastTransitionTime")) or _t(pod["metadata"].get("creationTimestamp"))
     if c is None:
@@ -119,7 +121,7 @@ def _kyverno_policies(detail: str) -> list[tuple[str, str]]:
             continue
         r = re.match(r"^\s+([\w.-]+):\s*(.*)$", line)
         if r and current and out and not out[-1][1]:
-            out[-1] = (current, f"{r.group(1)}: {clip(r.group(2).strip(chr(39)), 300)}")
+            out[-1] = (current, f"{r.group(1)}: {quote(r.group(2).strip(chr(39)))}")
     return out
 
 
@@ -163,14 +165,14 @@ def parse_create_failure(snap: Snapshot, creator: Obj, message: str) -> CreateFa
         if pols:
             summary = f"admission webhook {webhook} denied the pods: policy {', '.join(p for p, _ in pols)}"
         else:
-            summary = f"admission webhook {webhook} denied the pods: {clip(detail, 160)}"
+            summary = f"admission webhook {webhook} denied the pods: {quote(detail)}"
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator, summary, ev, depends=deps,
                              params={"webhook": webhook, "policy": pols[0][0] if pols else ""})
     m = _WEBHOOK_FAILED.search(msg)
     if m:
         webhook, detail = m.group(1), m.group(2)
         svc = _webhook_service(snap, webhook, detail)
-        ev = [f"webhook: {webhook} could not be called: {clip(detail, 300)}"]
+        ev = [f"webhook: {webhook} could not be called: {quote(detail)}"]
         if svc:
             ev.append(f"webhook backend: Service {svc[1]}/{svc[2]}")
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator,
@@ -181,13 +183,13 @@ def parse_create_failure(snap: Snapshot, creator: Obj, message: str) -> CreateFa
         level, detail = m.group(1), m.group(2)
         return CreateFailure("WORKLOAD-ADMISSION-DENIED", creator,
                              f"Pod Security admission rejects the pods: violates PodSecurity {level}",
-                             [f"PodSecurity {level}: {clip(detail, 400)}"], depends=[("Namespace", "", ns)],
+                             [f"PodSecurity {level}: {quote(detail)}"], depends=[("Namespace", "", ns)],
                              params={"webhook": "PodSecurity", "policy": level})
     m = _SA_MISSING.search(msg)
     if m:
         return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"ServiceAccount {m.group(1)} does not exist",
                              [], depends=[("ServiceAccount", ns, m.group(1))])
-    return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"pod creation fails: {clip(msg, 160)}", [])
+    return CreateFailure("WORKLOAD-CREATE-FAILED", creator, f"pod creation fails: {quote(msg)}", [])
 
 
 def _still_short(obj: Obj) -> bool:
@@ -214,7 +216,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
     condition or its FailedCreate events."""
     if not _still_short(obj):
         return None
-    failure = cond(obj, "ReplicaFailure")
+    failure = condition(obj, "ReplicaFailure")
     evs = (index if index is not None else snap.event_index()).get(key_of(obj)) or ()
     failed = [e for e in evs if e.get("reason") == "FailedCreate"]
     msg = ""
@@ -248,7 +250,7 @@ def failed_create(snap: Snapshot) -> Iterator:
                 continue
             k = key_of(obj)
             has_events = any(e.get("reason") == "FailedCreate" for e in index.get(k) or ())
-            if not has_events and not cond(obj, "ReplicaFailure"):
+            if not has_events and not condition(obj, "ReplicaFailure"):
                 continue
             cf = create_failure(snap, obj, index)
             if cf is None:
@@ -328,7 +330,7 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
             continue
         not_ready.append((p, _not_ready_since(p)))
     long_bad = [p for p, since in not_ready if since is None or now - since >= UNAVAILABLE_GRACE]
-    avail_c = cond(w, "Available")
+    avail_c = condition(w, "Available")
     avail_false_long = bool(avail_c and avail_c.get("status") == "False" and _t(avail_c.get("lastTransitionTime"))
                             and now - _t(avail_c.get("lastTransitionTime")) >= UNAVAILABLE_GRACE)
     # Pods found through their owners: only when those kinds were collected is "not created" a fact
@@ -384,7 +386,7 @@ def deployments(snap: Snapshot) -> Iterator:
         if not desired:
             continue  # scaled to zero on purpose
         available = st.get("availableReplicas") or 0
-        prog = cond(d, "Progressing")
+        prog = condition(d, "Progressing")
         deadline = bool(prog and prog.get("status") == "False" and prog.get("reason") == "ProgressDeadlineExceeded")
         if not deadline and available >= desired:
             continue
@@ -396,7 +398,7 @@ def deployments(snap: Snapshot) -> Iterator:
         if (d["metadata"].get("generation") or 0) > (st.get("observedGeneration") or 0):
             extra.append(f"metadata.generation={d['metadata'].get('generation')} > status.observedGeneration="
                          f"{st.get('observedGeneration')}: the deployment controller has not processed the latest spec")
-        rf = cond(d, "ReplicaFailure")
+        rf = condition(d, "ReplicaFailure")
         if rf and rf.get("status") == "True":
             extra.append(_cond_text(rf))
         if deadline:
@@ -405,7 +407,7 @@ def deployments(snap: Snapshot) -> Iterator:
             pods = _live_pods(snap, d)
             bad = [p for p in pods if not pod_ready(p)]
             evidence = [_cond_text(prog), _status_line(d)]
-            avail_c = cond(d, "Available")
+            avail_c = condition(d, "Available")
             if avail_c:
                 evidence.append(_cond_text(avail_c))
             evidence += extra
@@ -540,7 +542,7 @@ def _job_failure(snap: Snapshot, job: Obj) -> tuple[str, list[str], list[Key], O
     """(summary, evidence, depends, failed pod, container) of a Failed Job."""
     st = job.get("status") or {}
     spec = job.get("spec") or {}
-    fc = cond(job, "Failed") or {}
+    fc = condition(job, "Failed") or {}
     reason = fc.get("reason") or "Failed"
     evidence = [_cond_text(fc) + (f" at {fc.get('lastTransitionTime')}" if fc.get("lastTransitionTime") else "")]
     counts = f"status.failed={st.get('failed', 0)} succeeded={st.get('succeeded', 0)} active={st.get('active', 0)}"
@@ -573,18 +575,18 @@ def _job_failure(snap: Snapshot, job: Obj) -> tuple[str, list[str], list[Key], O
                 else:
                     detail = f"container {container} exit code {term.get('exitCode')}"
                 if term.get("message"):
-                    line += f" message={clip(term.get('message'), 200)}"
+                    line += f" message={quote(term.get('message'))}"
                 evidence.append(line)
                 break
             if waiting and waiting.get("reason") not in (None, "ContainerCreating", "PodInitializing"):
                 container = cs.get("name") or ""
                 evidence.append(f"pod {pod['metadata']['name']} container {container}: state.waiting.reason="
-                                f"{waiting.get('reason')} message={clip(waiting.get('message'), 200)}")
+                                f"{waiting.get('reason')} message={quote(waiting.get('message'))}")
                 detail = f"container {container} {waiting.get('reason')}"
                 break
         if (pod.get("status") or {}).get("reason") and not container:
             evidence.append(f"pod {pod['metadata']['name']}: status.reason={pod['status']['reason']} "
-                            f"message={clip(pod['status'].get('message'), 200)}")
+                            f"message={quote(pod['status'].get('message'))}")
     summary = reason + (f" ({detail})" if detail else "")
     deps = [key_of(p) for p in pods]
     return summary, evidence, deps, pod, container
@@ -620,7 +622,7 @@ def jobs(snap: Snapshot) -> Iterator:
             continue  # judged as the CronJob's last run
         summary, evidence, deps, pod, container = _job_failure(snap, job)
         log_ev, log_deps = _log_evidence(snap, pod, container, resolver)
-        fc = cond(job, "Failed") or {}
+        fc = condition(job, "Failed") or {}
         when = _t(fc.get("lastTransitionTime"))
         sev = "warning" if when is None or snap.now - when <= JOB_RECENT else "info"
         yield finding("JOB-FAILED", job, title=f"{_where(job)} failed: {summary}", evidence=evidence + log_ev,
@@ -649,7 +651,7 @@ def cronjobs(snap: Snapshot) -> Iterator:
         finished = [j for j in jobs if _job_state(j) != "Active"]
         if finished and _job_state(finished[-1]) == "Failed":
             last = finished[-1]
-            fc = cond(last, "Failed") or {}
+            fc = condition(last, "Failed") or {}
             failed_at = _t(fc.get("lastTransitionTime"))
             last_ok = _t(st.get("lastSuccessfulTime"))
             if not (last_ok and failed_at and last_ok > failed_at):

@@ -14,7 +14,6 @@ timestamps). Fire times are whole minutes, except `@every`, which is relative to
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache

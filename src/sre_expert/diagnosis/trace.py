@@ -53,9 +53,7 @@ from sre_expert.checks.gateway import (
     gateway_impact,
     name_of,
     ns_of,
-    obj_cond,
     pod_line,
-    pod_ready,
     route_hostnames,
     short_list,
     specificity,
@@ -67,6 +65,7 @@ from sre_expert.core.selectors import describe
 from sre_expert.core.kinds import add_commands, spellings
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
+from sre_expert.core.k8s import condition, pod_ready
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 GW_API = "gateway.networking.k8s.io/v1"
@@ -459,14 +458,14 @@ class _Tracer:
         hop.fix.append(_cmd("Read the Gateway conditions", f"kubectl describe gateway {name} -n {ns}"))
         cls = (gw.get("spec") or {}).get("gatewayClassName") or ""
         gc = idx.classes.get(cls)
-        acc, prog = obj_cond(gw, "Accepted"), obj_cond(gw, "Programmed")
+        acc, prog = condition(gw, "Accepted"), condition(gw, "Programmed")
         addrs = [a.get("value") for a in ((gw.get("status") or {}).get("addresses") or ())]
         if gc is None and not snap.collected("GatewayClass"):
             hop.evidence.append(f"GatewayClass {cls}: not collected, not checked")
         elif gc is None:
             hop.fail(f"spec.gatewayClassName '{cls}': no such GatewayClass")
         else:
-            gacc = obj_cond(gc, "Accepted")
+            gacc = condition(gc, "Accepted")
             line = f"GatewayClass {cls}: {cond_text(gacc, 'Accepted')}"
             if not is_true(gacc):
                 hop.fail(line + (" (the CRD default: no controller claimed it)" if gacc is None or is_default_pending(gacc) else ""))
@@ -557,7 +556,7 @@ class _Tracer:
                 elif sec is not None:
                     hop.evidence.append(f"TLS Secret {sns}/{sname}: type {sec.get('type')}")
                 if cert is not None:
-                    ready = obj_cond(cert, "Ready")
+                    ready = condition(cert, "Ready")
                     line = f"Certificate {ns_of(cert)}/{name_of(cert)}: {cond_text(ready, 'Ready')}"
                     if is_true(ready):
                         hop.evidence.append(line)
