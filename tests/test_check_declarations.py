@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -245,5 +244,6 @@ def test_every_collected_kind_is_read_by_a_check_trace_component_or_dr(
         component_status(snap, name, findings)
     dr_status(snap)
     read |= snap.seen
+    assert len({s.kind for s in COLLECTED_KINDS}) == len(COLLECTED_KINDS), "one entry per kind"
     unread = sorted({s.kind for s in COLLECTED_KINDS} - read)
     assert not unread, f"listed kinds nothing reads on the demo and faults: {unread}"

@@ -237,7 +237,7 @@ SERIOUS_REASONS = frozenset(
 )
 
 
-@check("events", codes=("EVENT-WARNING", "EVENT-WARNINGS-GROUPED"), reads=("Event",), post=True)
+@check(codes=("EVENT-WARNING", "EVENT-WARNINGS-GROUPED"), reads=("Event",), speaks_for=(), depends_on=(), post=True)
 def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
     covered: set[Key] = set()
     for f in findings:
