@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.checks.registry import check, finding
+from sre_expert.checks.registry import ANY_KIND, check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote
@@ -285,7 +285,8 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
         "ARGOCD-APP-SYNC-RUNNING", "ARGOCD-APP-ERROR-CONDITION", "ARGOCD-APP-WARNING"),
     reads=("Application",),
     speaks_for=("Application",),
-    depends_on=("ExternalSecret",),
+    depends_on=(ANY_KIND, "Application", "Certificate", "ClusterIssuer", "ClusterSecretStore", "Deployment",
+        "ExternalSecret", "Job", "StatefulSet"),
 )
 def applications(snap: Snapshot) -> Iterator[Finding]:
     for app in snap.list("Application"):
@@ -310,7 +311,12 @@ def _appset_error(conds: Any) -> Obj | None:
     return None
 
 
-@check(codes=("ARGOCD-APPSET-ERROR",), reads=("ApplicationSet",), speaks_for=(), depends_on=())
+@check(
+    codes=("ARGOCD-APPSET-ERROR",),
+    reads=("ApplicationSet",),
+    speaks_for=("ApplicationSet",),
+    depends_on=("Deployment",),
+)
 def application_sets(snap: Snapshot) -> Iterator[Finding]:
     for aset in snap.list("ApplicationSet"):
         if not (aset.get("apiVersion") or "").startswith("argoproj.io/"):
@@ -339,7 +345,7 @@ def application_sets(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check(codes=("ARGOCD-RECONCILIATION-STALE",), reads=("Application",), speaks_for=(), depends_on=())
+@check(codes=("ARGOCD-RECONCILIATION-STALE",), reads=("Application",), speaks_for=(), depends_on=("StatefulSet",))
 def reconciliation(snap: Snapshot) -> Iterator[Finding]:
     """When no Application has been reconciled for a long time, the application controller is not working."""
     apps = [a for a in snap.list("Application") if (a.get("apiVersion") or "").startswith("argoproj.io/")]

@@ -114,8 +114,8 @@ def _age_s(snap: Snapshot, obj: Obj) -> float:
     codes=("HPA-TARGET-MISSING", "HPA-MISSING-REQUESTS", "HPA-METRICS-UNAVAILABLE", "HPA-AT-MAX-REPLICAS",
         "HPA-UNABLE-TO-SCALE"),
     reads=("HorizontalPodAutoscaler",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("HorizontalPodAutoscaler",),
+    depends_on=("APIService", "Deployment", "ReplicaSet", "Service", "StatefulSet"),
 )
 def hpas(snap: Snapshot):
     for hpa in snap.list("HorizontalPodAutoscaler"):

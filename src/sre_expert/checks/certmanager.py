@@ -532,8 +532,8 @@ def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
 @check(
     codes=("CERT-REQUEST-DENIED", "CERT-REQUEST-FAILED", "CERT-REQUEST-ISSUER-NOT-FOUND"),
     reads=("CertificateRequest",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("CertificateRequest",),
+    depends_on=("Challenge", "ClusterIssuer", "Issuer", "Order"),
 )
 def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
@@ -745,8 +745,8 @@ def _issuers(snap: Snapshot) -> list[Obj]:
 @check(
     codes=("CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING"),
     reads=("ClusterIssuer", "Issuer"),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("ClusterIssuer", "Issuer", "Secret"),
+    depends_on=("Secret",),
     any_read=True,
 )
 def issuers(snap: Snapshot) -> Iterator[Finding]:

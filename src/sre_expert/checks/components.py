@@ -127,8 +127,8 @@ def component_findings(snap: Snapshot, comp: Component, st: ComponentStatus | No
     codes=("COMPONENT-CONTROLLER-MISSING", "COMPONENT-CONTROLLER-UNAVAILABLE", "COMPONENT-NOT-INSTALLED",
         "COMPONENT-DIFFERS-FROM-REFERENCE"),
     reads=("Deployment", "StatefulSet", "DaemonSet"),
-    speaks_for=(COMPONENT_KIND, "DaemonSet", "StatefulSet"),
-    depends_on=("DaemonSet", "Pod", "StatefulSet"),
+    speaks_for=(COMPONENT_KIND, "DaemonSet", "Deployment", "StatefulSet"),
+    depends_on=("DaemonSet", "Deployment", "Pod", "StatefulSet"),
 )
 def platform_components(snap: Snapshot) -> Iterator[Finding]:
     absent: list[Component] = []

@@ -221,8 +221,8 @@ def _store_disp(k: Key) -> str:
 @check(
     codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"),
     reads=("ClusterSecretStore",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("ClusterSecretStore", "Secret"),
+    depends_on=("Secret",),
 )
 def cluster_secret_stores(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
@@ -233,8 +233,8 @@ def cluster_secret_stores(snap: Snapshot) -> Iterator[Finding]:
 @check(
     codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"),
     reads=("SecretStore",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("Secret", "SecretStore"),
+    depends_on=("Secret",),
 )
 def secret_stores(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
@@ -349,7 +349,7 @@ def _store_cause(snap: Snapshot, store: Obj, ready: Obj | None, missing: list[Ke
         "ESO-REFRESH-STALE", "ESO-NAMING-CONVENTION"),
     reads=("ExternalSecret",),
     speaks_for=("ExternalSecret", "Secret"),
-    depends_on=("ClusterSecretStore",),
+    depends_on=("ClusterSecretStore", "Deployment", "SecretStore"),
 )
 def external_secrets(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
@@ -568,7 +568,12 @@ def _ces_failed(ces: Obj) -> tuple[Obj | None, bool]:
     return None, bool((ces.get("status") or {}).get("failedNamespaces"))
 
 
-@check(codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",), reads=("ClusterExternalSecret",), speaks_for=(), depends_on=())
+@check(
+    codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",),
+    reads=("ClusterExternalSecret",),
+    speaks_for=("ClusterExternalSecret", "ExternalSecret", "Secret"),
+    depends_on=("ExternalSecret",),
+)
 def cluster_external_secrets(snap: Snapshot) -> Iterator[Finding]:
     """A ClusterExternalSecret that could not create its ExternalSecret in some namespaces: each failure
     reason is in status.failedNamespaces (ESO keeps only "one or more namespaces failed" in the condition)."""
@@ -639,7 +644,12 @@ def push_store_keys(ps: Obj) -> list[Key]:
     return out
 
 
-@check(codes=("ESO-PUSH-SECRET-FAILED",), reads=("PushSecret",), speaks_for=(), depends_on=())
+@check(
+    codes=("ESO-PUSH-SECRET-FAILED",),
+    reads=("PushSecret",),
+    speaks_for=("PushSecret",),
+    depends_on=("ClusterSecretStore", "Secret", "SecretStore"),
+)
 def push_secrets(snap: Snapshot) -> Iterator[Finding]:
     """A PushSecret whose Ready condition is False (reason Errored): the Secret is not written to the provider.
     It depends on its source Secret (whatever should create it explains a push of nothing) and its stores."""

@@ -805,8 +805,8 @@ def controller_deps(idx: GatewayIndex) -> tuple[list[Key], list[str]]:
 @check(
     codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"),
     reads=("GatewayClass",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("GatewayClass",),
+    depends_on=("Deployment", "EnvoyProxy", "Pod"),
 )
 def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -906,7 +906,7 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
         "GATEWAY-REFS-UNRESOLVED"),
     reads=("Gateway",),
     speaks_for=("Gateway", "HTTPRoute", LISTENER_KIND),
-    depends_on=("Certificate", "Secret"),
+    depends_on=("Certificate", "Deployment", "GatewayClass", "Pod", "Secret", "Service"),
 )
 def gateways(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -1603,8 +1603,8 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
         "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
         "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
     reads=("HTTPRoute", "GRPCRoute", "Gateway"),
-    speaks_for=("HTTPRoute",),
-    depends_on=("Deployment", LISTENER_KIND, "Pod", "Service"),
+    speaks_for=("GRPCRoute", "HTTPRoute"),
+    depends_on=("Certificate", "Deployment", "Gateway", LISTENER_KIND, "Pod", "Service", "XListenerSet"),
     any_read=True,
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
@@ -1861,7 +1861,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
 # BackendTLSPolicy and ListenerSets: standard Gateway API kinds, judged by the conditions their controller writes
 
 
-@check(codes=("BACKENDTLSPOLICY-NOT-ACCEPTED",), speaks_for=(), depends_on=())
+@check(codes=("BACKENDTLSPOLICY-NOT-ACCEPTED",), speaks_for=("BackendTLSPolicy",), depends_on=("ConfigMap", "Secret"))
 def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
     """status.ancestors[].conditions Accepted and ResolvedRefs of every BackendTLSPolicy: a policy that is not
     accepted, or whose CA certificate references do not resolve, leaves TLS to its Services unverified or
@@ -1911,7 +1911,11 @@ def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
             break
 
 
-@check(codes=("GATEWAY-LISTENERSET-NOT-ACCEPTED",), speaks_for=(), depends_on=())
+@check(
+    codes=("GATEWAY-LISTENERSET-NOT-ACCEPTED",),
+    speaks_for=("GRPCRoute", "HTTPRoute", "ListenerSet", "XListenerSet"),
+    depends_on=("Gateway",),
+)
 def listener_sets(snap: Snapshot) -> Iterator[Finding]:
     """ListenerSets (XListenerSet, gateway.networking.x-k8s.io) add listeners to a Gateway; their own
     Accepted/Programmed conditions and per-listener conditions say whether those listeners serve."""
@@ -1999,8 +2003,8 @@ def _eg_config(snap: Snapshot) -> tuple[Obj | None, Obj | None]:
     codes=("ENVOYPATCHPOLICY-DISABLED", "ENVOYPATCHPOLICY-INVALID", "ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND",
         "ENVOYPATCHPOLICY-NOT-RECONCILED"),
     reads=("EnvoyPatchPolicy",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("EnvoyPatchPolicy",),
+    depends_on=("Deployment", "Gateway", "Pod"),
 )
 def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
     idx: GatewayIndex | None = None
@@ -2094,7 +2098,12 @@ def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
     return max(seen), gen
 
 
-@check(codes=("GATEWAY-API-STATUS-STALE",), reads=("Gateway",), speaks_for=(), depends_on=())
+@check(
+    codes=("GATEWAY-API-STATUS-STALE",),
+    reads=("Gateway",),
+    speaks_for=("EnvoyPatchPolicy", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute"),
+    depends_on=("Deployment", "Pod"),
+)
 def stale_status(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
     cdeps, cev = controller_deps(idx)

@@ -173,7 +173,7 @@ def _template_labels(obj: Obj) -> dict[str, str]:
 @check(
     codes=("NETPOL-SELECTS-NOTHING", "NETPOL-DNS-BLOCKED"),
     reads=("NetworkPolicy", "Pod"),
-    speaks_for=(),
+    speaks_for=("NetworkPolicy", "Pod"),
     depends_on=(),
 )
 def network_policies(snap: Snapshot):
@@ -555,8 +555,8 @@ def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> 
 @check(
     codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
     reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("NetworkPolicy",),
+    depends_on=("NetworkPolicy",),
 )
 def gateway_reachability(snap: Snapshot):
     """Ingress NetworkPolicies between a Gateway's Envoy proxies and each backend its routes send to."""

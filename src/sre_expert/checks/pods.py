@@ -1053,7 +1053,7 @@ def _owner_kind(pod: Obj) -> str | None:
         "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION"),
     reads=("Pod",),
     speaks_for=("DaemonSet", DATA_FILES_KIND, "Deployment", "Pod", "Prometheus", "StatefulSet"),
-    depends_on=(DATA_FILES_KIND, "Node", "Secret", "Service"),
+    depends_on=(DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
 )
 def pod_health(snap: Snapshot) -> Iterator:
     ctx = Ctx(snap)

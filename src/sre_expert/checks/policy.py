@@ -148,7 +148,12 @@ def _policy_not_ready(policy: Obj) -> list[str] | None:
     return None
 
 
-@check(codes=("KYVERNO-POLICY-NOT-READY",), reads=("ClusterPolicy",), speaks_for=(), depends_on=())
+@check(
+    codes=("KYVERNO-POLICY-NOT-READY",),
+    reads=("ClusterPolicy",),
+    speaks_for=("ClusterPolicy", "Policy"),
+    depends_on=("Deployment",),
+)
 def policies_not_ready(snap: Snapshot) -> Iterator[Finding]:
     admission = [key_of(d) for d in kyverno_admission_controllers(snap)]
     for kind in ("ClusterPolicy", "Policy"):
@@ -195,7 +200,7 @@ def _report_resources(report: Obj, result: Obj) -> list[tuple[str, str, str]]:
 @check(
     codes=("KYVERNO-POLICY-VIOLATIONS", "KYVERNO-POLICY-ERRORS"),
     reads=("PolicyReport",),
-    speaks_for=(),
+    speaks_for=("ClusterPolicy", "Policy"),
     depends_on=(),
 )
 def policy_reports(snap: Snapshot) -> Iterator[Finding]:
@@ -406,8 +411,8 @@ def _failed_create_events(snap: Snapshot) -> Iterator[tuple[Obj, Obj, Obj]]:
 @check(
     codes=("KYVERNO-ADMISSION-DENIED", "KYVERNO-WEBHOOK-UNAVAILABLE"),
     reads=("Event",),
-    speaks_for=("ClusterPolicy", "Deployment", "ReplicaSet"),
-    depends_on=(),
+    speaks_for=("ClusterPolicy", "Deployment", "ReplicaSet", "Service"),
+    depends_on=("Deployment", "Pod", "Service"),
 )
 def admission_denials(snap: Snapshot) -> Iterator[Finding]:
     known = [p["metadata"]["name"] for p in snap.list("ClusterPolicy")]
@@ -645,7 +650,7 @@ class _Rule:
         self.hosts: set[str] = set()
 
 
-@check(codes=("FALCO-ALERT",), reads=("DaemonSet", "Pod"), speaks_for=(), depends_on=())
+@check(codes=("FALCO-ALERT",), reads=("DaemonSet", "Pod"), speaks_for=("DaemonSet",), depends_on=())
 def falco_alerts(snap: Snapshot) -> Iterator[Finding]:
     for ds in falco_daemonsets(snap):
         rules: dict[str, _Rule] = {}

@@ -80,7 +80,7 @@ def quota_refusals(snap: Snapshot, namespaces: set[str]) -> dict[tuple[str, str]
 @check(
     codes=("QUOTA-BLOCKING", "QUOTA-FULL", "QUOTA-NEAR-LIMIT"),
     reads=("ResourceQuota",),
-    speaks_for=(),
+    speaks_for=("CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "ResourceQuota", "StatefulSet"),
     depends_on=(),
 )
 def quotas(snap: Snapshot):

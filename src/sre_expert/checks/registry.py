@@ -43,6 +43,10 @@ class Check:
 
 _CHECKS: dict[str, Check] = {}
 
+ANY_KIND = "*"
+"""In `speaks_for` / `depends_on`: keys of whatever kind the evidence names (a warning event's involved
+object), for the checks whose subject is not a kind they choose."""
+
 # What the running check saw but could not judge (a status nobody wrote yet, a kind it does not model):
 # the engine sets a fresh list around each check and reports each entry as a "not checked" line. A context
 # variable, like snapshot.UNSEEN, so concurrent diagnoses keep their notes apart.
@@ -177,7 +181,9 @@ def outside_declaration(chk: Check, produced: Iterable[Finding]) -> list[str]:
     """What `produced` holds beyond `chk`'s declaration: a code it does not list, a subject or depends_on key
     whose kind it does not name. Empty when every finding stays within it; the tests call it on every check
     run (through AUDIT), so an undeclared link is caught where it is made, not guessed from the source."""
-    codes, speaks, deps = set(chk.codes), set(chk.speaks_for), set(chk.depends_on)
+    codes = set(chk.codes)
+    speaks = None if ANY_KIND in chk.speaks_for else set(chk.speaks_for)
+    deps = None if ANY_KIND in chk.depends_on else set(chk.depends_on)
     out: list[str] = []
     for f in produced:
         o = f.object
@@ -185,7 +191,7 @@ def outside_declaration(chk: Check, produced: Iterable[Finding]) -> list[str]:
         if f.code not in codes:
             out.append(f"{where} emits undeclared code {f.code}")
         out.extend(f"{where} speaks for undeclared key kind {k}" for k in dict.fromkeys(k[0] for k in f.subjects)
-                   if k not in speaks)
+                   if speaks is not None and k not in speaks)
         out.extend(f"{where} depends on undeclared key kind {k}" for k in dict.fromkeys(k[0] for k in f.depends_on)
-                   if k not in deps)
+                   if deps is not None and k not in deps)
     return out

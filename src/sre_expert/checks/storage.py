@@ -112,8 +112,8 @@ def _sc_line(sc: Obj) -> str:
     codes=("PVC-PENDING", "PVC-STORAGECLASS-MISSING", "PVC-NO-DEFAULT-STORAGECLASS", "PVC-LOST", "PVC-RESIZE-PENDING",
         "PVC-RESIZE-FAILED"),
     reads=("PersistentVolumeClaim",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("PersistentVolumeClaim", "Pod"),
+    depends_on=("StorageClass",),
 )
 def claims(snap: Snapshot):
     pvcs = snap.list("PersistentVolumeClaim")
@@ -361,7 +361,7 @@ def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool):
         )
 
 
-@check(codes=("PV-FAILED", "PV-RELEASED"), reads=("PersistentVolume",), speaks_for=(), depends_on=())
+@check(codes=("PV-FAILED", "PV-RELEASED"), reads=("PersistentVolume",), speaks_for=("PersistentVolume",), depends_on=())
 def volumes(snap: Snapshot):
     for pv in snap.list("PersistentVolume"):
         st = pv.get("status") or {}
@@ -407,7 +407,7 @@ def volumes(snap: Snapshot):
             )
 
 
-@check(codes=("PVC-ATTACH-FAILED",), reads=("Pod", "Event"), speaks_for=(), depends_on=())
+@check(codes=("PVC-ATTACH-FAILED",), reads=("Pod", "Event"), speaks_for=("PersistentVolume", "Pod"), depends_on=())
 def attach_failures(snap: Snapshot):
     """FailedAttachVolume / FailedMount of persistent volumes on pods that are still not running, and
     VolumeAttachments reporting an attach error."""

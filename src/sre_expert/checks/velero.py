@@ -110,7 +110,7 @@ def _used_locations(st: VeleroState) -> dict[str, list[str]]:
     codes=("VELERO-BSL-UNAVAILABLE", "VELERO-BSL-VALIDATION-STALE", "VELERO-BSL-READ-ONLY"),
     reads=("BackupStorageLocation",),
     speaks_for=("BackupStorageLocation",),
-    depends_on=("Secret",),
+    depends_on=("Deployment", "Secret"),
 )
 def storage_locations(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
@@ -205,8 +205,8 @@ def _schedule_params(s: ScheduleInfo) -> dict[str, str]:
 @check(
     codes=("VELERO-SCHEDULE-PAUSED", "VELERO-SCHEDULE-INVALID", "VELERO-SCHEDULE-LATE"),
     reads=("Schedule",),
-    speaks_for=(),
-    depends_on=(),
+    speaks_for=("Schedule",),
+    depends_on=("Deployment",),
 )
 def schedules(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
@@ -484,7 +484,7 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
 @check(
     codes=("VELERO-RESTORE-FAILED", "VELERO-RESTORE-PARTIALLY-FAILED", "VELERO-RESTORE-STUCK"),
     reads=("Restore",),
-    speaks_for=(),
+    speaks_for=("Restore",),
     depends_on=(),
 )
 def restores(snap: Snapshot) -> Iterator[Finding]:

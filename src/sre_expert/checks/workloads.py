@@ -240,7 +240,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
 @check(
     codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"),
     speaks_for=("Deployment", "ReplicaSet"),
-    depends_on=("ClusterPolicy",),
+    depends_on=("ClusterPolicy", "ResourceQuota", "Service"),
 )
 def failed_create(snap: Snapshot) -> Iterator:
     index = snap.event_index()
@@ -513,7 +513,7 @@ def _daemon_target(pod: Obj) -> str | None:
     return node if node is not None else (pod.get("spec") or {}).get("nodeName")
 
 
-@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",), speaks_for=(), depends_on=())
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",), speaks_for=("ReplicaSet",), depends_on=("Pod",))
 def replicasets(snap: Snapshot) -> Iterator:
     """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
     that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
@@ -618,7 +618,7 @@ def _log_evidence(snap: Snapshot, pod: Obj | None, container: str, resolver: log
     return ev, deps
 
 
-@check(codes=("JOB-FAILED",), reads=("Job",), speaks_for=(), depends_on=())
+@check(codes=("JOB-FAILED",), reads=("Job",), speaks_for=("Job", "Pod"), depends_on=("Pod",))
 def jobs(snap: Snapshot) -> Iterator:
     resolver = logscan.ServiceResolver(snap)
     for job in snap.list("Job"):
