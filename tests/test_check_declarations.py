@@ -56,6 +56,7 @@ LATENT_DEPENDENCIES = {
     "ConfigMap": "a BackendTLSPolicy's CA bundle, a Prometheus/Alertmanager config reference: no ConfigMap check",
     "StorageClass": "a claim's class: storage judges claims and volumes, not the class objects",
     "EnvoyProxy": "a GatewayClass's parametersRef: Envoy Gateway's EnvoyProxy status is not judged",
+    "ServiceAccount": "a create refused for a missing ServiceAccount: ServiceAccounts are not collected",
 }
 
 

@@ -285,8 +285,7 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
         "ARGOCD-APP-SYNC-RUNNING", "ARGOCD-APP-ERROR-CONDITION", "ARGOCD-APP-WARNING"),
     reads=("Application",),
     speaks_for=("Application",),
-    depends_on=(ANY_KIND, "Application", "Certificate", "ClusterIssuer", "ClusterSecretStore", "Deployment",
-        "ExternalSecret", "Job", "StatefulSet"),
+    depends_on=(ANY_KIND,),
 )
 def applications(snap: Snapshot) -> Iterator[Finding]:
     for app in snap.list("Application"):

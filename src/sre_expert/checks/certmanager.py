@@ -343,7 +343,7 @@ def _issuer_problem_line(snap: Snapshot, idx: CertManagerIndex, ik: Key | None) 
         "CERT-EXPIRING-SOON", "CERT-RENEWAL-OVERDUE"),
     reads=("Certificate",),
     speaks_for=("Certificate", "Secret"),
-    depends_on=("CertificateRequest", "Challenge", "ClusterIssuer", "Deployment", "Order"),
+    depends_on=("CertificateRequest", "Challenge", "ClusterIssuer", "Deployment", "Issuer", "Order"),
 )
 def certificates(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)

@@ -555,7 +555,7 @@ def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> 
 @check(
     codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
     reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"),
-    speaks_for=("NetworkPolicy",),
+    speaks_for=("HTTPRoute", "NetworkPolicy"),
     depends_on=("NetworkPolicy",),
 )
 def gateway_reachability(snap: Snapshot):

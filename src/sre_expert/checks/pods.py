@@ -1052,8 +1052,8 @@ def _owner_kind(pod: Obj) -> str | None:
         "POD-NOT-READY", "POD-UNSCHEDULABLE", "POD-PENDING", "POD-NODE-LOST", "POD-TERMINATING-STUCK", "POD-EVICTED",
         "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION"),
     reads=("Pod",),
-    speaks_for=("DaemonSet", DATA_FILES_KIND, "Deployment", "Pod", "Prometheus", "StatefulSet"),
-    depends_on=(DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
+    speaks_for=("Alertmanager", "DaemonSet", DATA_FILES_KIND, "Deployment", "Node", "Pod", "Prometheus", "StatefulSet"),
+    depends_on=("ConfigMap", DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
 )
 def pod_health(snap: Snapshot) -> Iterator:
     ctx = Ctx(snap)

@@ -411,7 +411,7 @@ def _failed_create_events(snap: Snapshot) -> Iterator[tuple[Obj, Obj, Obj]]:
 @check(
     codes=("KYVERNO-ADMISSION-DENIED", "KYVERNO-WEBHOOK-UNAVAILABLE"),
     reads=("Event",),
-    speaks_for=("ClusterPolicy", "Deployment", "ReplicaSet", "Service"),
+    speaks_for=("ClusterPolicy", "CronJob", "Deployment", "ReplicaSet", "Service"),
     depends_on=("Deployment", "Pod", "Service"),
 )
 def admission_denials(snap: Snapshot) -> Iterator[Finding]:

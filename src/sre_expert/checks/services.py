@@ -128,7 +128,7 @@ def _desired(w: Obj) -> int | None:
         "SVC-LB-PENDING"),
     reads=("Service", "Pod"),
     speaks_for=("Service",),
-    depends_on=("Deployment", "Pod", "ReplicaSet"),
+    depends_on=("Deployment", "Pod", "ReplicaSet", "StatefulSet"),
 )
 def services(snap: Snapshot):
     index = PodLabelIndex(snap)

@@ -407,7 +407,12 @@ def volumes(snap: Snapshot):
             )
 
 
-@check(codes=("PVC-ATTACH-FAILED",), reads=("Pod", "Event"), speaks_for=("PersistentVolume", "Pod"), depends_on=())
+@check(
+    codes=("PVC-ATTACH-FAILED",),
+    reads=("Pod", "Event"),
+    speaks_for=("PersistentVolume", "PersistentVolumeClaim", "Pod"),
+    depends_on=(),
+)
 def attach_failures(snap: Snapshot):
     """FailedAttachVolume / FailedMount of persistent volumes on pods that are still not running, and
     VolumeAttachments reporting an attach error."""

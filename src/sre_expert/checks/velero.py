@@ -436,7 +436,7 @@ def _groups(st: VeleroState) -> list[tuple[ScheduleInfo | None, list[BackupInfo]
         "VELERO-BACKUP-STUCK", "VELERO-BACKUP-PAST-FAILURES"),
     reads=("Backup",),
     speaks_for=("Backup", "Schedule"),
-    depends_on=("BackupStorageLocation",),
+    depends_on=("BackupStorageLocation", "DaemonSet", "Deployment"),
 )
 def backups(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
@@ -485,7 +485,7 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
     codes=("VELERO-RESTORE-FAILED", "VELERO-RESTORE-PARTIALLY-FAILED", "VELERO-RESTORE-STUCK"),
     reads=("Restore",),
     speaks_for=("Restore",),
-    depends_on=(),
+    depends_on=("Backup", "BackupStorageLocation"),
 )
 def restores(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)

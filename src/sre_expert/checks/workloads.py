@@ -239,8 +239,8 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
 
 @check(
     codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"),
-    speaks_for=("Deployment", "ReplicaSet"),
-    depends_on=("ClusterPolicy", "ResourceQuota", "Service"),
+    speaks_for=("Deployment", "ReplicaSet", "StatefulSet"),
+    depends_on=("ClusterPolicy", "Namespace", "ResourceQuota", "Service", "ServiceAccount"),
 )
 def failed_create(snap: Snapshot) -> Iterator:
     index = snap.event_index()
@@ -645,7 +645,7 @@ def jobs(snap: Snapshot) -> Iterator:
         "CRONJOB-RUN-MISSING"),
     reads=("CronJob",),
     speaks_for=("CronJob", "Job", "Pod"),
-    depends_on=("Pod",),
+    depends_on=("Job", "Pod"),
 )
 def cronjobs(snap: Snapshot) -> Iterator:
     resolver = logscan.ServiceResolver(snap)
