@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sre_expert.core.model import Finding
 from sre_expert.checks.registry import AUDIT, Check, outside_declaration
+from sre_expert.core.model import Finding
 
 
 def _hold_to_declaration(chk: Check, produced: list[Finding]) -> None:

@@ -18,15 +18,15 @@ from synth import faults
 from synth.builder import PlatformBuilder
 from synth.demo import build_demo
 
-from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import ANY_KIND, AUDIT, Check, all_checks, outside_declaration
+from sre_expert.core.kinds import COLLECTED_KINDS
+from sre_expert.core.model import Finding, Key
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.diagnosis.trace import trace
 from sre_expert.domain.recovery import dr_status
 from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.knowledge.platform_components import COMPONENT_CODES, component_status, load_components
-from sre_expert.core.kinds import COLLECTED_KINDS
 from sre_expert.sources.memory import snapshot_from_objects
 
 Obj = dict[str, Any]

@@ -17,8 +17,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sre_expert.knowledge.catalogue import spec
 from sre_expert.core.model import Finding, Key, ObjectRef, Remediation
+from sre_expert.knowledge.catalogue import spec
 
 if TYPE_CHECKING:
     from sre_expert.core.snapshot import Snapshot
@@ -119,7 +119,7 @@ def all_checks() -> list[Check]:
     return list(_CHECKS.values())
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
