@@ -249,8 +249,8 @@ UNEXERCISED_READS = {
 NOT_LISTED_LIVE = {
     "ListenerSet": "checks/gateway.py listener_sets (gateway.networking.k8s.io, Gateway API 1.4)",
     "XListenerSet": "checks/gateway.py listener_sets (gateway.networking.x-k8s.io, experimental)",
-    "PodVolumeBackup": "knowledge/components velero.yaml: a detection kind of the Velero component",
-    "PodVolumeRestore": "knowledge/components velero.yaml: a detection kind of the Velero component",
+    "PodVolumeBackup": "knowledge/components/velero.yaml needed_by of the node agent, read by platform_components",
+    "PodVolumeRestore": "knowledge/components/velero.yaml needed_by of the node agent, read by platform_components",
 }
 # Declared reads a check looks up only when something else is there first (an event, a failing object).
 CONDITIONAL_READS = {
