@@ -12,7 +12,7 @@ import pytest
 
 import gateway_faults as gf
 from scenario import Scenario, descendants, has
-from sre_expert.checks.gateway import (
+from sre_expert.domain.gateway_api import (
     GatewayIndex,
     cert_covers,
     host_matches,

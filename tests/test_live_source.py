@@ -515,7 +515,8 @@ SNAPSHOT_READS = {"Endpoints", "EndpointSlice", "Event"}
 
 
 def _kinds_read() -> dict[str, set[str]]:
-    from sre_expert.checks import gateway, monitoring, netpol
+    from sre_expert.checks import monitoring, netpol
+    from sre_expert.domain import gateway_api as gateway
 
     out: dict[str, set[str]] = {}
     for path in READERS:
