@@ -26,7 +26,7 @@ import orjson
 from sre_expert.core.model import Key, index_kind, kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.core.timeutil import parse_time, robust_latest
-from sre_expert.sources.kinds import FILE_KINDS
+from sre_expert.core.kinds import FILE_KINDS
 
 # Per file: kubectl's list of the Kubernetes envelope's 150,000 pods is 1.8 GB of JSON.
 MAX_FILE_BYTES = 4 << 30
@@ -241,7 +241,7 @@ def _resource_kinds() -> dict[str, str]:
     """REST resource name (plural, lower case) -> kind, for the kinds the checks read and a few older ones."""
     global _RESOURCE_KINDS
     if _RESOURCE_KINDS is None:
-        from sre_expert.sources.kinds import COLLECTED_KINDS
+        from sre_expert.core.kinds import COLLECTED_KINDS
 
         _RESOURCE_KINDS = {s.resource: s.kind for s in COLLECTED_KINDS} | {
             "ingresses": "Ingress", "serviceaccounts": "ServiceAccount", "roles": "Role", "rolebindings": "RoleBinding",
