@@ -21,7 +21,8 @@ from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import ago, clip, cond, cond_line, event_line
+from sre_expert.domain.event_text import ago, clip, cond_line, event_line
+from sre_expert.core.k8s import cond
 
 Obj = dict[str, Any]
 

@@ -24,7 +24,7 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import cond, pod_ready
+from sre_expert.core.k8s import cond, pod_ready
 from sre_expert.checks.metrics import pvc_usage_text
 
 Obj = dict[str, Any]

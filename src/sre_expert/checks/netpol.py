@@ -19,7 +19,8 @@ from sre_expert.core.model import Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.checks.events import clip, pod_ready, pod_state, pod_terminal
+from sre_expert.domain.event_text import clip
+from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

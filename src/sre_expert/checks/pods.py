@@ -20,7 +20,8 @@ from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks import logscan
-from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.domain.event_text import clip, fmt_event
+from sre_expert.core.k8s import cond, daemon_node, pod_ready
 
 Obj = dict[str, Any]
 

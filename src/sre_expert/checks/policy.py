@@ -38,7 +38,7 @@ from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote, shorten
-from sre_expert.checks.events import cond, pod_ready
+from sre_expert.core.k8s import cond, pod_ready
 
 Obj = dict[str, Any]
 

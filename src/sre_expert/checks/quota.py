@@ -12,7 +12,7 @@ from typing import Any
 
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
-from sre_expert.checks.events import RECENT, event_count, event_line
+from sre_expert.domain.event_text import RECENT, event_count, event_line
 
 Obj = dict[str, Any]
 
