@@ -271,7 +271,7 @@ def test_prometheus_storage_when_kubelet_stats_are_missing() -> None:
 
 
 def test_metric_lines_for_the_trace_hops() -> None:
-    from sre_expert.checks.metrics import route_metric_lines, service_metric_lines
+    from sre_expert.domain.traffic_metrics import route_metric_lines, service_metric_lines
 
     b = scenario.platform(NOW)
     ms = metric_set(**_route("mycure-production", "api", 20.0, 0.1),
