@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import depth_faults as D
 from scenario import TENANT, Scenario, descendants, has, live_pods
 
-from sre_expert.checks.netpol import isolated_backends, isolation_evidence
+from sre_expert.domain.isolation import isolated_backends, isolation_evidence
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 
