@@ -509,7 +509,8 @@ def test_log_targets_pick_unhealthy_containers() -> None:
 _READ = re.compile(r'(?:snap|self\.snap|ctx\.snap|ctx)\.(?:list|get|select|count|collected|has_kind|owned)\(\s*"([A-Z]\w+)"')
 _LOOP = re.compile(r"for kind in \(([^)]*)\)")
 _LIST_LITERAL = re.compile(r'kinds = \[([^\]]*)\]')
-READERS = [*sorted((SRC / "checks").glob("*.py")), *sorted((SRC / "domain").glob("*.py")), SRC / "diagnosis" / "trace.py", SRC / "components.py", SRC / "dr.py"]
+READERS = [*sorted((SRC / "checks").glob("*.py")), *sorted((SRC / "domain").glob("*.py")),
+           SRC / "diagnosis" / "trace.py", SRC / "knowledge" / "platform_components.py"]
 # Read through Snapshot methods rather than by name in a check (service_endpoints, events_for).
 SNAPSHOT_READS = {"Endpoints", "EndpointSlice", "Event"}
 

@@ -180,7 +180,7 @@ def _parse_yaml(data: bytes) -> tuple[list[Any], list[str]]:
     construct it. A syntax error after some documents keeps those before it, and says so."""
     import yaml
 
-    from sre_expert.lint.repo import MAX_EXPANDED_NODES, _expanded_size
+    from sre_expert.safety.yaml_aliases import MAX_EXPANDED_NODES, expanded_size
 
     loader = yaml.CSafeLoader(data)
     docs: list[Any] = []
@@ -192,7 +192,7 @@ def _parse_yaml(data: bytes) -> tuple[list[Any], list[str]]:
             node = loader.get_node()
             if node is None:
                 continue
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            if expanded_size(node) > MAX_EXPANDED_NODES:
                 problems.append(f"document {index} skipped: it expands to more than {MAX_EXPANDED_NODES:,} nodes "
                                 "through aliases (a YAML bomb?)")
                 continue
