@@ -20,7 +20,7 @@ def cond(obj: Obj, type_: str) -> Obj | None:
 
 def pod_ready(pod: Obj) -> bool:
     c = cond(pod, "Ready")
-    return bool(c) and c.get("status") == "True"
+    return c is not None and bool(c) and c.get("status") == "True"
 
 
 def daemon_node(pod: Obj) -> str | None:
@@ -30,7 +30,8 @@ def daemon_node(pod: Obj) -> str | None:
     for term in aff.get("nodeSelectorTerms") or ():
         for f in term.get("matchFields") or ():
             if f.get("key") == "metadata.name" and f.get("values"):
-                return f["values"][0]
+                node: str = f["values"][0]
+                return node
     return None
 
 
