@@ -12,7 +12,8 @@ Obj = dict[str, Any]
 
 
 def cond(obj: Obj, type_: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
+    conditions: list[Obj] = (obj.get("status") or {}).get("conditions") or []
+    for c in conditions:
         if c.get("type") == type_:
             return c
     return None
