@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Key, key_of
+from sre_expert.core.model import LISTENER_KIND, Key, key_of
 from sre_expert.core.selectors import matches
 from sre_expert.core.snapshot import Snapshot
 
@@ -121,7 +121,7 @@ def generation(obj: Obj) -> int | None:
 
 def listener_key(gw_ns: str, gw_name: str, listener: str) -> Key:
     """Pseudo-key for one listener of a Gateway: what listener findings speak for."""
-    return ("Listener", gw_ns, f"{gw_name}/{listener}")
+    return (LISTENER_KIND, gw_ns, f"{gw_name}/{listener}")
 
 
 def short_list(items: Iterable[str], limit: int = MAX_LIST) -> str:

@@ -70,6 +70,10 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
     """Definition → model → source → tools → session. Every setup problem exits 2 with a message."""
     from pathlib import Path
 
+    from sre_expert.edges.extras import missing_extra
+
+    if lacking := missing_extra("agent", "sre-expert ask and chat"):
+        raise _fail(lacking)
     from sre_expert.edges.agent.definition import DefinitionError, load_definition
     from sre_expert.edges.agent.models import ModelConfigError, build_model, load_config, resolve_settings
 

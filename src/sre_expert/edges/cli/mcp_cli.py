@@ -18,6 +18,7 @@ from sre_expert.edges.cli.options import (
     KubeconfigOpt,
     LiveNamespacesOpt,
     print_error,
+    usage_error,
 )
 
 AuditOpt = Annotated[str | None, typer.Option(
@@ -47,8 +48,11 @@ def mcp(
     Client configuration: [bold]{"command": "sre-expert", "args": ["mcp", "--demo"]}[/]
     """
 
+    from sre_expert.edges.extras import missing_extra
     from sre_expert.sources.resolve import source_problem
 
+    if lacking := missing_extra("mcp", "sre-expert mcp"):
+        raise usage_error(lacking)
     problem = source_problem(bundle, demo, context, kubeconfig)
     if problem:
         print_error(problem)

@@ -19,6 +19,7 @@ from sre_expert.edges.cli.options import (
     PrometheusOpt,
     live_defaults,
     print_error,
+    usage_error,
 )
 
 HELP = """Receive Alertmanager alerts, investigate each alert group, keep the results.
@@ -78,7 +79,10 @@ def serve(
     lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
+    from sre_expert.edges.extras import missing_extra
 
+    if lacking := missing_extra("serve", "sre-expert serve"):
+        raise usage_error(lacking)
     token = os.environ.get("SRE_EXPERT_TOKEN") or None
     if insecure_no_auth:
         if not is_loopback(host):
