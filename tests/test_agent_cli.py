@@ -15,6 +15,8 @@ from sre_expert.edges.agent.loop import ScriptedApprover
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 from sre_expert.edges.cli.main import app
 
+pytestmark = pytest.mark.unit
+
 EMAIL = "maria.santos@example.ph"
 
 

@@ -28,6 +28,8 @@ from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
 from sre_expert.edges.toolbox import Toolbox
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"
 PASSWORD = "S3cr3t-Pa55w0rd-99"

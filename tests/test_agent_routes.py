@@ -18,6 +18,8 @@ from sre_expert.edges.webhook.config import ServeConfig
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.unit
+
 TOKEN = "test-token-agent-routes"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 COMMAND = "kubectl delete pod mongodb-0 -n mycure-production"

@@ -27,6 +27,8 @@ from sre_expert.edges.agent.tools import (
 )
 from sre_expert.safety.audit import AuditLog
 
+pytestmark = pytest.mark.unit
+
 VALUES = """\
 tls:
   certManager:

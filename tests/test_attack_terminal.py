@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -19,6 +20,8 @@ from sre_expert.render.markdown import render_markdown
 from sre_expert.render.terminal import render_terminal
 from sre_expert.safety.controls import visible_controls
 from sre_expert.sources.bundle_reader import load_bundle
+
+pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = "boom \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[8mhidden\x1b[0m\rALL CLEAR \u202eevil"

@@ -12,6 +12,8 @@ from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
 from synth import faults
 
+pytestmark = pytest.mark.scenario
+
 
 @pytest.fixture(scope="module")
 def baseline() -> set[str]:

@@ -20,6 +20,8 @@ from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.meta import uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = F.NOW
 GW = F.GW_NS
 TOKEN_KEY = ("Secret", "cert-manager", F.CF_SECRET)

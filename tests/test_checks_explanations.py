@@ -17,6 +17,8 @@ from sre_expert.checks import logscan
 from sre_expert.checks.pods import exit_meaning
 from synth import faults
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
 H = scenario.Scenario(NOW, areas=("pods", "workloads"), build=scenario.platform)

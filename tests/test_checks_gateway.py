@@ -23,6 +23,8 @@ from sre_expert.checks.gateway import (
 from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
 
+pytestmark = pytest.mark.scenario
+
 GW_NS, GW = gf.GW_NS, gf.GW
 GW_KEY = ("Gateway", GW_NS, GW)
 

@@ -25,6 +25,8 @@ from synth.builder import PlatformBuilder
 from synth.events import event
 from synth.meta import micro_ts, ts, uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
 LFH = "lfh-staging"

@@ -25,6 +25,8 @@ from synth.builder import PlatformBuilder
 from synth.logs import crash_log
 from synth.meta import safe_suffix, ts, uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
 API_IMAGE = "ghcr.io/monobaselabs/api:v2.14.3"

@@ -10,11 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from scenario import Scenario, has, live_pods
 
 from synth import faults
 from synth import pods as podlib
 from synth.builder import PlatformBuilder
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"

@@ -12,6 +12,8 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from scenario import Scenario, has, live_pods
 
 from synth import faults
@@ -19,6 +21,8 @@ from synth import pods as podlib
 from synth import storage as stlib
 from synth.builder import PlatformBuilder
 from synth.meta import fmt_cpu, new_object, safe_suffix, ts, uid
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"

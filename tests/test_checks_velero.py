@@ -14,6 +14,8 @@ from velero_faults import assert_exactly, assert_templates_filled, new_alarms
 
 from synth.meta import ts
 
+pytestmark = pytest.mark.scenario
+
 VELERO_CODES_PREFIX = ("VELERO-",)
 
 

@@ -14,7 +14,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -33,9 +33,14 @@ from sre_expert.safety.confirm import (
 from sre_expert.safety.execute import run_guarded
 from sre_expert.safety.guard import classify
 
-KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.unit
+
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+def needs_kubectl(test: Any) -> Any:
+    """An e2e test that runs the real kubectl where the gate runs it from."""
+    return pytest.mark.e2e(pytest.mark.needs("kubectl", trusted=True)(test))
 
 
 def sha(data: bytes) -> str:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from scenario import Scenario, has
 
 from synth.meta import condition, set_condition, ts
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 T = "mycure-production"

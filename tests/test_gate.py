@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+import programs
+
 from sre_expert.runbooks.library import fill, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
@@ -28,10 +30,10 @@ from sre_expert.safety.execute import _run_stages, run_guarded
 from sre_expert.safety.gate import (FILTERS, READ_VERBS, ExecPolicy, GnuSpec, NotAdmitted, admit, confirmed_env,
                                     parse_gnu, parse_kubectl, preview_argv, resolve_long, split_words)
 
+pytestmark = pytest.mark.unit
+
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "sre-expert-hypothesis"))
 
-needs_tools = pytest.mark.skipif(any(gate.resolve_program(p) is None for p in ("kubectl", "grep", "jq", "echo")),
-                                 reason="kubectl, grep, jq and echo must be installed in /usr/bin or /bin")
 
 ADMITTED = [
     "kubectl get pods -n mycure-production -o wide",
@@ -309,23 +311,19 @@ def test_gnu_short_clusters_and_values() -> None:
         parse_gnu(FILTERS["grep"], ["x", "--", "-f"])  # after --, -f is a file operand
 
 
-def test_gnu_option_tables_know_every_option_of_the_installed_program() -> None:
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", sorted(set(FILTERS) - {"jq"}))  # jq takes only exact names
+def test_gnu_option_tables_know_every_option_of_the_installed_program(name: str) -> None:
     """Prefix resolution is only right if the table holds every long option the program has: compare with
-    the installed programs' --help (an option missing here would make a prefix look unambiguous)."""
+    the installed program's --help (an option missing here would make a prefix look unambiguous)."""
     import re
     import subprocess
 
-    checked = 0
-    for name, spec in FILTERS.items():
-        exe = gate.resolve_program(name)
-        if exe is None or name == "jq":
-            continue
-        out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
-        listed = set(re.findall(r"--([a-z][a-z0-9-]*)", out))
-        assert listed <= spec.known, (name, sorted(listed - spec.known))
-        checked += 1
-    if checked == 0:
-        pytest.skip("no GNU filter installed in the trusted PATH")
+    exe = programs.require(name, trusted=True)
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
+    listed = set(re.findall(r"--([a-z][a-z0-9-]*)", out))
+    assert listed, f"{exe} --help lists no long option: not the GNU program the table describes"
+    assert listed <= FILTERS[name].known, (name, sorted(listed - FILTERS[name].known))
 
 
 def test_kubectl_flag_spellings_resolve_as_pflag() -> None:
@@ -642,6 +640,7 @@ def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_pa
     assert not r.ran and "--context" in r.gate
 
 
+@pytest.mark.e2e
 def test_kubectl_flag_tables_match_the_installed_kubectl() -> None:
     """A flag the gate thinks is boolean but kubectl reads with a value (or the reverse) would shift the
     positionals (`get --flag pods secrets`); so every flag of the tables must exist in `kubectl VERB --help`
@@ -649,9 +648,7 @@ def test_kubectl_flag_tables_match_the_installed_kubectl() -> None:
     import re
     import subprocess
 
-    exe = gate.resolve_program("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed in the trusted PATH")
+    exe = programs.require("kubectl", trusted=True)
 
     def flags_of(*args: str) -> dict[str, tuple[str | None, bool]]:
         text = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30, check=False).stdout

@@ -14,15 +14,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+import programs
+
 from sre_expert.safety.guard import classify, fill_placeholders, program_names
 from sre_expert.safety.kubectl_flags import ALL_FLAGS, VALUE_FLAGS
 from sre_expert.safety.kubectl_rules import command_context, dry_run_plan
 from sre_expert.safety.shell import Group, ParseError, parse
 from sre_expert.safety.verdict import CLASSES, DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "guard_corpus.tsv"
-KUBECTL = shutil.which("kubectl")
+KUBECTL = programs.path("kubectl")
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 
 
@@ -353,7 +357,8 @@ def test_dry_run_plan_forms() -> None:
         assert plan is not None and classify(plan.command).cls == READ_ONLY, cmd
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("command", [
     "kubectl delete pod x -n y", "kubectl scale deploy api --replicas=3 -n y", "kubectl drain node-1 --ignore-daemonsets",
     "kubectl cordon node-1", "kubectl rollout undo deployment/api -n y", "kubectl label ns y a=b",
@@ -391,7 +396,8 @@ def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
     assert listed and listed <= OPTIONS[program]
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("verb", ["get", "delete", "scale", "exec", "kustomize", "create", "taint"])
 def test_flag_table_matches_real_kubectl(verb: str) -> None:
     """Every flag `kubectl <verb> --help` lists is in the table (a flag outside it labels the command unknown)."""
@@ -402,7 +408,8 @@ def test_flag_table_matches_real_kubectl(verb: str) -> None:
     assert listed and listed <= ALL_FLAGS[verb]
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("verb", sorted(VALUE_FLAGS))
 def test_value_flag_table_matches_real_kubectl(verb: str) -> None:
     """The table of flags that take a value is what `kubectl <verb> --help` says (ours may list subcommands' too)."""

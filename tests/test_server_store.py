@@ -26,6 +26,8 @@ from sre_expert.edges.webhook.store import (
     unqualified_group_key,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
     return {"labels": {"alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging",
