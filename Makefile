@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-unit bench clean
 
 $(BIN)/sre-expert: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(BIN)/sre-expert
 test: $(BIN)/sre-expert
 	bash scripts/install-test-programs.sh
 	$(BIN)/pytest
+
+# The fast tier: pure tests that start no program (tests/conftest.py keeps the tiers true); nothing to install.
+test-unit: $(BIN)/sre-expert
+	$(BIN)/pytest -m unit
 
 bench: $(BIN)/sre-expert
 	$(BIN)/python benchmarks/bench_check.py
