@@ -27,6 +27,7 @@ def tier_of(item: pytest.Item) -> str | None:
     return next((m.name for m in item.iter_markers() if m.name in TIERS), None)
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:  # the throwaway PostgreSQL (tests/pg_harness.py) is a real program
         if "pg_dsn" in getattr(item, "fixturenames", ()):
@@ -41,6 +42,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     if tier_of(item) in PROGRAM_FREE and item.get_closest_marker("needs") is not None})
     if wrong:
         raise pytest.UsageError("tests that need a real program must be e2e (or ha): " + ", ".join(wrong))
+    _select_by_tier(config, items)
+
+
+def _select_by_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Apply `-m` with each test's own tier only: an e2e test in a unit module carries the module's `unit` mark
+    too, and pytest's own `-m unit` would select it. The expression is then cleared, being applied."""
+    from _pytest.mark.expression import Expression
+
+    expr = config.option.markexpr
+    if not expr:
+        return
+    compiled = Expression.compile(expr)
+    keep, drop = [], []
+    for item in items:
+        names = {m.name for m in item.iter_markers() if m.name not in TIERS} | {str(tier_of(item))}
+        (keep if compiled.evaluate(lambda name, **_: name in names) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    config.option.markexpr = ""
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

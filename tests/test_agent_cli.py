@@ -65,6 +65,7 @@ def test_ask_without_terminal_refuses_a_destructive_command(monkeypatch: pytest.
     assert "approval" in events
 
 
+@pytest.mark.e2e
 def test_ask_runs_read_only_kubectl_against_the_demo_bundle(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
     script = Script([call("Bash", command="kubectl get nodes -o name"), lambda m: last_tool_result(m)])
     use(monkeypatch, script)

@@ -50,6 +50,7 @@ def wait(c: TestClient, conv_id: str, *, until: tuple[str, ...] = ("done", "need
     raise AssertionError(f"conversation stuck: {doc}")
 
 
+@pytest.mark.e2e
 def test_ask_pause_approve_resume(client: tuple[TestClient, Any], tmp_path: Path) -> None:
     c, app = client
     script = Script([call("check", min_severity="critical"), call("Bash", command=COMMAND),

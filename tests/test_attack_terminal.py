@@ -69,6 +69,7 @@ def test_terminal_report_carries_only_its_own_styling(tmp_path: Path) -> None:
     assert not any(c in out for c in BAD)
 
 
+@pytest.mark.e2e
 def test_guard_run_output_carries_no_control_characters(tmp_path: Path) -> None:
     """The output of a confirmed command (here printf standing in for `kubectl logs` of a hostile pod)."""
     res = CliRunner().invoke(app, ["guard", "run", "--audit-log", str(tmp_path / "audit.jsonl"), "--yes-i-understand",

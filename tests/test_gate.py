@@ -468,6 +468,7 @@ def trusted_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return d
 
 
+@pytest.mark.e2e
 def test_admitted_commands_run_as_argv_in_the_products_environment(trusted_bin: Path, tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.log")
     r = run_guarded("kubectl get pods -n 'my ns'", confirm=ScriptedConfirmer(), audit=log,
@@ -485,6 +486,7 @@ def test_admitted_commands_run_as_argv_in_the_products_environment(trusted_bin: 
     assert "BASH_ENV" not in start["note"] and "env " in start["note"]
 
 
+@pytest.mark.e2e
 def test_pipelines_run_without_a_shell(trusted_bin: Path, tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.log")
     r = run_guarded("kubectl get pods | grep -c argv", confirm=ScriptedConfirmer(), audit=log, env={})
@@ -493,6 +495,7 @@ def test_pipelines_run_without_a_shell(trusted_bin: Path, tmp_path: Path) -> Non
     assert r.ran and r.exit_code == 1 and r.stdout == b"0\n"  # the last stage's status, as bash reports it
 
 
+@pytest.mark.e2e
 def test_a_stage_that_hangs_is_killed_at_the_timeout(trusted_bin: Path, tmp_path: Path) -> None:
     (trusted_bin / "kubectl").write_text("#!/bin/sh\nexec /bin/sleep 30\n")
     policy = ExecPolicy.from_env({})
@@ -625,6 +628,7 @@ def _quoted_only(line: str) -> bool:
     return not any(c in "".join(out) for c in "$`;&<>()\n")
 
 
+@pytest.mark.e2e
 def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_path: Path) -> None:
     """`--context` from the command line is admitted only when it is the product's; the product passes its
     own context to kubectl when the command names none (so a read never lands on the current-context)."""

@@ -363,6 +363,7 @@ def test_real_kubectl_accepts_the_dry_run_flags(command: str, tmp_path: Path) ->
     assert "127.0.0.1:1" in r.stderr or "connection refused" in r.stderr, r.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("program", ["grep", "head", "tail", "cut", "ls", "wc"])
 def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
     """The long options `PROG --help` lists are in gnu_flags (an option outside it labels the command unknown)."""
@@ -410,6 +411,7 @@ def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=60)
 
 
+@pytest.mark.e2e
 def test_cli_classify_json_and_exit_status() -> None:
     r = _run("guard", "classify", "-o", "json", "--", "kubectl", "exec", "pg-0", "--", "psql", "-c", "DROP TABLE t")
     assert r.returncode == 0, r.stderr
@@ -424,6 +426,7 @@ def test_cli_classify_json_and_exit_status() -> None:
     assert r.stdout == "read-only\tfalse\tkubectl get pods | grep x\n"
 
 
+@pytest.mark.e2e
 def test_cli_classify_batch_tsv_and_json_lines(tmp_path: Path) -> None:
     f = tmp_path / "cmds.txt"
     f.write_text("kubectl get pods\n# a comment\n\nkubectl get secret x -o yaml\nhelm uninstall \\\n  api\n")
@@ -438,6 +441,7 @@ def test_cli_classify_batch_tsv_and_json_lines(tmp_path: Path) -> None:
                      "command": "kubectl delete ns x"}]
 
 
+@pytest.mark.e2e
 def test_cli_classify_bad_usage_exits_2_without_traceback(tmp_path: Path) -> None:
     for args in (("guard", "classify"), ("guard", "classify", "--batch", str(tmp_path / "missing.txt")),
                  ("guard", "classify", "--batch", "-", "kubectl get pods")):

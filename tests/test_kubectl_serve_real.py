@@ -23,7 +23,7 @@ from sre_expert.edges.apiserver import start_server
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl")]
 
 REALWORLD = Path(__file__).resolve().parent / "realworld"
 KURL = REALWORLD / "sbctl-kurl-longhorn"
