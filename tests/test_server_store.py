@@ -41,7 +41,7 @@ def ingest(store: StoreBase, alerts: list[dict], *, group_key: str = "{}:{alertn
     return store.ingest(redacted(payload))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.e2e, pytest.mark.needs("postgres")])])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database of each backend: a SQLite file, or a new PostgreSQL database."""
     if request.param == "postgres":
