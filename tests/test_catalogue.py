@@ -7,7 +7,7 @@ import re
 import pytest
 
 from sre_expert.knowledge.catalogue import catalogue
-from sre_expert.core.registry import all_checks
+from sre_expert.checks.registry import all_checks
 
 pytestmark = pytest.mark.unit
 
@@ -46,7 +46,7 @@ def test_entries_are_complete() -> None:
 
 def test_every_template_formats() -> None:
     """Templates use str.format: literal braces (jsonpath) must be doubled or the fix text breaks."""
-    from sre_expert.core.registry import _Params
+    from sre_expert.checks.registry import _Params
 
     for code, s in catalogue().items():
         for r in s.remediation:

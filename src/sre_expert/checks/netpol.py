@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from sre_expert.core.model import Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.checks.events import clip, pod_ready, pod_state, pod_terminal

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.core.model import Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 from sre_expert.checks.events import (

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from sre_expert.core.model import Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from sre_expert.core.model import Key, ObjectRef
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.checks.events import (
     RECENT,
