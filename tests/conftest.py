@@ -1,10 +1,13 @@
-"""Test tiers and real programs, enforced for every test.
+"""Test tiers and real programs, enforced for every test; every check run held to its @check declaration.
 
 Every test belongs to exactly one tier, its nearest marker of TIERS (a module's `pytestmark`, overridden by a
 test's own marker): `unit` and `scenario` run no program (a subprocess started from one fails the test, so the
 fast tier stays true), `e2e` and `ha` may. A test with no tier stops the collection, so a new module cannot slip
 out of `make test-unit`'s accounting. `@pytest.mark.needs("promtool", ...)` names the real programs a test runs;
 each is looked up by tests/programs.py before the test, and a missing one stops that test only.
+
+Every check run of every test is held to its @check declaration (codes, speaks_for, depends_on): a finding
+that emits an undeclared code or links by an undeclared key kind fails the test that produced it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 import pytest
 
 import programs
+from sre_expert.checks.registry import AUDIT, Check, outside_declaration
+from sre_expert.core.model import Finding
 
 TIERS = ("unit", "scenario", "e2e", "ha")
 PROGRAM_FREE = ("unit", "scenario")
@@ -90,3 +95,17 @@ def _program_free_tiers(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
         for name, argv_at in (("system", 0), ("posix_spawn", 1), ("posix_spawnp", 1)):
             monkeypatch.setattr(os, name, _refuse(str(tier), argv_at))
     yield
+
+
+def _hold_to_declaration(chk: Check, produced: list[Finding]) -> None:
+    problems = outside_declaration(chk, produced)
+    if problems:
+        raise AssertionError("findings outside their @check declaration (declare the kind, or fix the key): "
+                             + "; ".join(problems[:10]))
+
+
+@pytest.fixture(autouse=True)
+def _audit_check_declarations() -> Iterator[None]:
+    token = AUDIT.set(_hold_to_declaration)
+    yield
+    AUDIT.reset(token)

@@ -237,7 +237,11 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
     return cf
 
 
-@check("workloads", codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"))
+@check(
+    codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"),
+    speaks_for=("Deployment", "ReplicaSet", "StatefulSet"),
+    depends_on=("ClusterPolicy", "Namespace", "ResourceQuota", "Service", "ServiceAccount"),
+)
 def failed_create(snap: Snapshot) -> Iterator:
     index = snap.event_index()
     groups: dict[tuple[Key, str], list[CreateFailure]] = {}
@@ -376,7 +380,12 @@ def _selector(w: Obj) -> str:
     return ",".join(f"{k}={v}" for k, v in ml.items())
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE", "WORKLOAD-PROGRESS-DEADLINE"), reads=("Deployment",))
+@check(
+    codes=("WORKLOAD-UNAVAILABLE", "WORKLOAD-PROGRESS-DEADLINE"),
+    reads=("Deployment",),
+    speaks_for=("Deployment",),
+    depends_on=("Pod", "ReplicaSet"),
+)
 def deployments(snap: Snapshot) -> Iterator:
     for d in snap.list("Deployment"):
         spec, st = d.get("spec") or {}, d.get("status") or {}
@@ -435,7 +444,7 @@ def deployments(snap: Snapshot) -> Iterator:
             yield f
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("StatefulSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("StatefulSet",), speaks_for=("StatefulSet",), depends_on=("Pod",))
 def statefulsets(snap: Snapshot) -> Iterator:
     for s in snap.list("StatefulSet"):
         available, desired = _availability(s)
@@ -457,7 +466,7 @@ def statefulsets(snap: Snapshot) -> Iterator:
             yield f
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("DaemonSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("DaemonSet",), speaks_for=("DaemonSet",), depends_on=("Pod",))
 def daemonsets(snap: Snapshot) -> Iterator:
     going: set[str] | None = None
     for ds in snap.list("DaemonSet"):
@@ -504,7 +513,7 @@ def _daemon_target(pod: Obj) -> str | None:
     return node if node is not None else (pod.get("spec") or {}).get("nodeName")
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",), speaks_for=("ReplicaSet",), depends_on=("Pod",))
 def replicasets(snap: Snapshot) -> Iterator:
     """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
     that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
@@ -609,7 +618,7 @@ def _log_evidence(snap: Snapshot, pod: Obj | None, container: str, resolver: log
     return ev, deps
 
 
-@check("workloads", codes=("JOB-FAILED",), reads=("Job",))
+@check(codes=("JOB-FAILED",), reads=("Job",), speaks_for=("Job", "Pod"), depends_on=("Pod",))
 def jobs(snap: Snapshot) -> Iterator:
     resolver = logscan.ServiceResolver(snap)
     for job in snap.list("Job"):
@@ -631,8 +640,13 @@ def jobs(snap: Snapshot) -> Iterator:
 # --------------------------------------------------------------------------------------------- CronJobs
 
 
-@check("workloads", codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED", "CRONJOB-SCHEDULE-NEVER-FIRES",
-                           "CRONJOB-RUN-MISSING"), reads=("CronJob",))
+@check(
+    codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED", "CRONJOB-SCHEDULE-NEVER-FIRES",
+        "CRONJOB-RUN-MISSING"),
+    reads=("CronJob",),
+    speaks_for=("CronJob", "Job", "Pod"),
+    depends_on=("Job", "Pod"),
+)
 def cronjobs(snap: Snapshot) -> Iterator:
     resolver = logscan.ServiceResolver(snap)
     now = snap.now
