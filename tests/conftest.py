@@ -17,9 +17,9 @@ import subprocess
 from collections.abc import Iterator
 from typing import Any
 
+import programs
 import pytest
 
-import programs
 from sre_expert.checks.registry import AUDIT, Check, outside_declaration
 from sre_expert.core.model import Finding
 

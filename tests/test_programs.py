@@ -7,9 +7,8 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import programs
+import pytest
 
 pytestmark = pytest.mark.unit
 
