@@ -33,6 +33,8 @@ from sre_expert.core.snapshot import Snapshot
 from synth import faults
 from synth.builder import PlatformBuilder
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 GiB = float(1 << 30)
 MONGO = ("mycure-production", "datadir-mongodb-0")

@@ -26,6 +26,8 @@ from synth import gateway as gwlib
 from synth.builder import PlatformBuilder
 from synth.meta import condition
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 ISTIO = "istio.io/gateway-controller"
 T = NOW - timedelta(days=20)

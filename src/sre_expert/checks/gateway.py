@@ -1,7 +1,7 @@
 """Gateway API as Envoy Gateway v1.2 runs it: GatewayClass → Gateway → listeners → HTTPRoutes → backends,
 plus EnvoyPatchPolicy and the Envoy Gateway controller and proxies.
 
-Status is read exactly as Envoy Gateway writes it (shared/reference/crd-status.md §1-2). Where status is
+Status is read exactly as Envoy Gateway writes it. Where status is
 missing or stale, the attachment rules are recomputed from spec with the controller's own logic
 (`GetReferencedListeners`, `computeHosts`, allowedRoutes), so a wrong `sectionName` or hostname is
 explained even before the controller has looked at the route.

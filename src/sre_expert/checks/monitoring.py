@@ -1,6 +1,6 @@
 """kube-prometheus: Prometheus and Alertmanager instances, their storage, rules and scrape targets.
 
-Keyed on what prometheus-operator v0.78 writes (shared/reference/crd-status.md §5):
+Keyed on what prometheus-operator v0.78 writes in the status of its resources:
 - Prometheus/Alertmanager CR `status.conditions[]`: `Available` (True / Degraded / False) and
   `Reconciled` (True / False), reasons NoPodReady, SomePodsNotReady, StatefulSetNotFound,
   ReconciliationFailed.
