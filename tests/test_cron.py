@@ -9,6 +9,8 @@ import pytest
 from sre_expert.core import cron
 from sre_expert.core.units import go_duration
 
+pytestmark = pytest.mark.unit
+
 
 def t(s: str) -> datetime:
     return datetime.fromisoformat(s)

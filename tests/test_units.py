@@ -11,6 +11,8 @@ from sre_expert.checks import metrics as metrics_check
 from sre_expert.core import units
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 11, 26, 3, 7, 12, tzinfo=UTC)
 
 

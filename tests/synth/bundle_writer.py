@@ -1,4 +1,4 @@
-"""Write a builder's cluster as a bundle (DESIGN.md "Bundle format"): the only I/O in synth.
+"""Write a builder's cluster as a bundle (README: "Making a bundle"): the only I/O in synth.
 
 The layout and the JSON are the product's own (sources/bundle_writer.py, which `bundle collect` writes with):
 byte-for-byte what `kubectl get <kind> -A -o json` prints. YAML is a multi-document stream per kind.

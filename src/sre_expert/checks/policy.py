@@ -1,6 +1,6 @@
 """Kyverno (admission policies, policy reports) and Falco (runtime security) — component `policy`.
 
-Keyed on what the projects write (shared/reference/crd-status.md §8, §9):
+Keyed on what the projects write in their status and reports:
 - ClusterPolicy/Policy `status.conditions[]` type Ready (True/Succeeded, False/Failed) and the
   deprecated boolean `status.ready`; `spec.validationFailureAction` Audit | Enforce.
 - PolicyReport / ClusterPolicyReport `results[]` (result pass|fail|warn|error|skip); Kyverno 1.12 writes

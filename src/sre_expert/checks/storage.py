@@ -15,18 +15,16 @@ from typing import Any
 from sre_expert.core.model import Key, ObjectRef
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
-from sre_expert.checks.events import (
+from sre_expert.domain.event_text import (
     RECENT,
     ago,
     cond_line,
     event_line,
     event_message,
     latest_by_reason,
-    pod_state,
-    pod_terminal,
     recent_events,
 )
-from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.k8s import condition, pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 
