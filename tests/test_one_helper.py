@@ -11,9 +11,9 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-pytestmark = pytest.mark.unit
-
 import pytest
+
+pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[1]
 TREES = (ROOT / "src" / "sre_expert", ROOT / "tests" / "synth")
