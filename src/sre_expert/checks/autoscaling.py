@@ -18,7 +18,7 @@ from sre_expert.core.model import Key, index_kind
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.domain.event_text import cond_line, event_line, latest_by_reason, recent_events
-from sre_expert.checks.quota import parse_quantity
+from sre_expert.core.units import parse_quantity
 
 Obj = dict[str, Any]
 

@@ -25,6 +25,7 @@ from sre_expert.domain.event_text import ago, cond_line, event_line
 from sre_expert.core.k8s import condition
 from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, _ns, remote_keys, store_key, store_keys
 from sre_expert.core.wording import quote
+from sre_expert.core.units import go_duration
 
 Obj = dict[str, Any]
 
@@ -33,8 +34,6 @@ DEFAULT_REFRESH = timedelta(hours=1)
 STALE_FACTOR = 2
 MAX_LISTED = 5
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 # Provider errors that mean "the remote secret (or the key in it) does not exist".
 _REMOTE_MISSING = re.compile(
     r"code = NotFound|not found or has no versions|ResourceNotFoundException|SecretNotFound|"
@@ -45,18 +44,6 @@ _REMOTE_MISSING = re.compile(
 _STORE_NOT_FOUND = re.compile(r'could not get (Cluster)?SecretStore "[^"]*", .*not found', re.IGNORECASE)
 _KEY_IN_MESSAGE = re.compile(r"key: ([^,\s)]+)\)?, err:")
 _GCP_SECRET = re.compile(r"Secret \[(projects/[^\]]+/secrets/[^\]/]+)\]")
-
-
-def parse_duration(value: str | None) -> timedelta | None:
-    """A Go duration string ("1h", "30m", "1h30m", "0s") as a timedelta; None when unparsable."""
-    if value is None or value == "":
-        return None
-    if value in ("0", "0s"):
-        return timedelta(0)
-    parts = _DURATION.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value.lstrip("+"):
-        return None
-    return timedelta(seconds=sum(float(n) * _UNIT[u] for n, u in parts))
 
 
 def _name(obj: Obj) -> str:
@@ -335,7 +322,7 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     target_missing = idx.secrets_visible and secret is None
     evt = _latest_event(snap, es, "UpdateFailed")
     evt_msg = (evt.get("message") or "") if evt is not None else ""
-    interval = parse_duration(spec.get("refreshInterval")) if spec.get("refreshInterval") is not None else DEFAULT_REFRESH
+    interval = go_duration(spec.get("refreshInterval")) if spec.get("refreshInterval") is not None else DEFAULT_REFRESH
     refreshed = parse_time(st.get("refreshTime"))
     since_refresh = snap.now - refreshed if refreshed else None
     stale = bool(interval) and since_refresh is not None and since_refresh > STALE_FACTOR * interval

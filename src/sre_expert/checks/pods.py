@@ -23,6 +23,7 @@ from sre_expert.checks import logscan
 from sre_expert.domain.event_text import fmt_event
 from sre_expert.core.k8s import condition, daemon_node, pod_ready
 from sre_expert.core.wording import quote
+from sre_expert.core.units import parse_quantity
 
 Obj = dict[str, Any]
 
@@ -101,24 +102,6 @@ def exit_meaning(code: Any) -> str:
 def _exit_text(code: Any) -> str:
     meaning = exit_meaning(code)
     return f" ({meaning})" if meaning else ""
-
-
-_MEM_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-              "m": 1e-3}
-
-
-def parse_bytes(q: Any) -> float | None:
-    if q is None:
-        return None
-    s = str(q)
-    m = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", s)
-    if not m:
-        return None
-    num, unit = m.groups()
-    try:
-        return float(num) * (_MEM_UNITS.get(unit, 1) if unit else 1)
-    except ValueError:
-        return None
 
 
 def fmt_mem(n: float) -> str:
@@ -364,7 +347,7 @@ def _oom_issue(ctx: Ctx, pod: Obj, name: str, cs: Obj, term: Obj, where: str, in
     params = {}
     if limit:
         evidence.append(f"resources.limits.memory={limit}" + (f" requests.memory={request}" if request else ""))
-        b = parse_bytes(limit)
+        b = parse_quantity(limit)
         if b:
             params["suggested_limit"] = fmt_mem(b * 2)
         summary = f"container {name} is OOMKilled at its {limit} memory limit"

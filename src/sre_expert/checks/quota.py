@@ -13,47 +13,12 @@ from typing import Any
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.domain.event_text import RECENT, event_count, event_line
+from sre_expert.core.units import parse_quantity
 
 Obj = dict[str, Any]
 
 NEAR = 0.9
 EXCEEDED_RE = re.compile(r"exceeded quota: ([a-z0-9]([-a-z0-9.]*[a-z0-9])?)")
-_QTY_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
-_MULT = {
-    None: 1.0,
-    "Ki": 2.0**10,
-    "Mi": 2.0**20,
-    "Gi": 2.0**30,
-    "Ti": 2.0**40,
-    "Pi": 2.0**50,
-    "Ei": 2.0**60,
-    "n": 1e-9,
-    "u": 1e-6,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "P": 1e15,
-    "E": 1e18,
-}
-
-
-def parse_quantity(q: Any) -> float | None:
-    """A resource.Quantity ("500m", "16Gi", "1e3", 2) as a number; None when unparsable."""
-    if isinstance(q, bool) or q is None:
-        return None
-    if isinstance(q, (int, float)):
-        return float(q)
-    m = _QTY_RE.match(str(q).strip())
-    if not m:
-        return None
-    value = float(m.group(1))
-    if m.group(2):
-        value *= 10.0 ** int(m.group(2))
-    return value * _MULT[m.group(3)]
-
-
 def quota_refusals(snap: Snapshot, namespaces: set[str]) -> dict[tuple[str, str], list[Obj]]:
     """(namespace, quota) → recent Warning events whose message says `exceeded quota: <name>`."""
     out: dict[tuple[str, str], list[Obj]] = defaultdict(list)
