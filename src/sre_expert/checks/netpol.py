@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key
+from sre_expert.core.model import Finding, Key
 from sre_expert.core.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
@@ -171,7 +172,7 @@ def _template_labels(obj: Obj) -> dict[str, str]:
 
 
 @check("networking", codes=("NETPOL-SELECTS-NOTHING", "NETPOL-DNS-BLOCKED"), reads=("NetworkPolicy", "Pod"))
-def network_policies(snap: Snapshot):
+def network_policies(snap: Snapshot) -> Iterator[Finding]:
     pols = snap.list("NetworkPolicy")
     if not pols:
         return
@@ -184,7 +185,7 @@ def network_policies(snap: Snapshot):
         pods = [p for p in snap.list("Pod", ns) if not pod_terminal(p)]
         for pol in ns_pols:
             sel = (pol.get("spec") or {}).get("podSelector")
-            if not _selector_empty(sel) and not any(matches(sel, p["metadata"].get("labels")) for p in pods):
+            if sel and not _selector_empty(sel) and not any(matches(sel, p["metadata"].get("labels")) for p in pods):
                 f = _selects_nothing(snap, pol, sel, ns)
                 if f:
                     yield f
@@ -220,7 +221,7 @@ def network_policies(snap: Snapshot):
             )
 
 
-def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str):
+def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str) -> Finding | None:
     for kind in TEMPLATE_KINDS:
         for w in snap.list(kind, ns):
             if matches(sel, _template_labels(w)):
@@ -240,7 +241,7 @@ def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str):
 
 def _dns_blocked(
     snap: Snapshot, ns: str, pols: list[Obj], blocked: list[Obj], dns: DNSTarget, others: list[str]
-):
+) -> Finding:
     def deny_first(p: Obj) -> tuple[int, int, str]:
         spec = p.get("spec") or {}
         return (
@@ -501,7 +502,7 @@ def proxy_failures(snap: Snapshot, iso: Isolated) -> tuple[list[str], bool]:
     hosts = set((iso.route.get("spec") or {}).get("hostnames") or ())
     md = iso.route["metadata"]
     route_id = f"httproute/{md.get('namespace')}/{md['name']}/"
-    ips = {(p.get("status") or {}).get("podIP") for p in iso.pods} - {None}
+    ips = {ip for p in iso.pods if (ip := (p.get("status") or {}).get("podIP")) is not None}
     lines: list[str] = []
     seen_logs = False
     for proxy in iso.proxies:
@@ -549,7 +550,7 @@ def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> 
 
 @check("networking", codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
        reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"))
-def gateway_reachability(snap: Snapshot):
+def gateway_reachability(snap: Snapshot) -> Iterator[Finding]:
     """Ingress NetworkPolicies between a Gateway's Envoy proxies and each backend its routes send to."""
     if not snap.list("NetworkPolicy"):
         return
@@ -601,7 +602,7 @@ def _named(iso: Isolated) -> tuple[Obj, str, Obj, str, list[str], int | None]:
             sorted({p["metadata"]["namespace"] for p in iso.proxies}), number)
 
 
-def _isolation_findings(snap: Snapshot, iso: Isolated):
+def _isolation_findings(snap: Snapshot, iso: Isolated) -> Iterator[Finding]:
     pol, ns, smd, route_ref, proxy_ns, number = _named(iso)
     evidence = isolation_evidence(snap, iso)
     lines, seen = proxy_failures(snap, iso)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sre_expert.core.model import Key, index_kind, key_of
 from sre_expert.core.selectors import matches, matches_map
@@ -31,6 +31,7 @@ LogReader = Callable[[str, str, str, bool], "str | None"]
 # Inside the Snapshot class `list` names its method, so annotations there use these aliases.
 Objs = list[Obj]
 Strs = list[str]
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -288,16 +289,19 @@ class Snapshot:
         t = parse_time(timestamp)
         return self.now - t if t else None
 
-    def memo(self, name: str, factory: Callable[["Snapshot"], Any]) -> Any:
+    def memo(self, name: str, factory: Callable[["Snapshot"], _T]) -> _T:
         """A derived index built once per snapshot and shared by the checks that need it."""
+        built: _T
         try:
-            return self._memo[name]
+            built = self._memo[name]
+            return built
         except KeyError:
             pass
         with self._memo_lock:  # serve shares one snapshot between worker threads: build each index once
             if name not in self._memo:
                 self._memo[name] = factory(self)
-            return self._memo[name]
+            built = self._memo[name]
+            return built
 
     # --- ownership ----------------------------------------------------------------------------
     def owners(self, obj: Obj) -> Objs:
