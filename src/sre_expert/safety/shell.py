@@ -103,7 +103,7 @@ def parse(text: str) -> Script:
         raise ParseError(f"unexpected {p.s[p.i]!r} at offset {p.i}")
     if p.pending:
         # heredoc on the last line without a body: bash reads it from end of input (empty)
-        for r in p.pending:
+        for r, _, _ in p.pending:
             r.body = ""
     return script
 
