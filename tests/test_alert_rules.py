@@ -238,7 +238,7 @@ def test_each_expression_compares_with_its_threshold() -> None:
 def test_runbooks_components_and_scope_kinds_exist() -> None:
     from sre_expert.knowledge.catalogue import catalogue
     from sre_expert.runbooks.library import load_runbooks
-    from sre_expert.sources.kinds import COLLECTED_KINDS
+    from sre_expert.core.kinds import COLLECTED_KINDS
 
     books = load_runbooks()
     components = {s.component for s in catalogue().values()}

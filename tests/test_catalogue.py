@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sre_expert.knowledge.catalogue import catalogue
-from sre_expert.core.registry import all_checks
+from sre_expert.checks.registry import all_checks
 
 RUNBOOKS = {"pod-not-starting", "app-unreachable", "secrets-not-syncing", "argocd-sync-failure",
             "backup-restore", "certificate-renewal", "complete-outage", "storage-pvc"}
@@ -42,7 +42,7 @@ def test_entries_are_complete() -> None:
 
 def test_every_template_formats() -> None:
     """Templates use str.format: literal braces (jsonpath) must be doubled or the fix text breaks."""
-    from sre_expert.core.registry import _Params
+    from sre_expert.checks.registry import _Params
 
     for code, s in catalogue().items():
         for r in s.remediation:

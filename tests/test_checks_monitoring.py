@@ -13,7 +13,7 @@ from monitoring_faults import NS, PROM, PROM_STS, assert_only, codes, one, platf
 
 from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.core.model import key_of
-from sre_expert.core.registry import _Params
+from sre_expert.checks.registry import _Params
 from synth import faults
 from synth.meta import bump
 

@@ -36,7 +36,7 @@ from sre_expert.edges.agent.tools import AgentTools
 from sre_expert.edges.cli.main import app
 from sre_expert.edges.cli.runbook_cli import guarded_executor
 from sre_expert.edges.mcp_server import run_read_only
-from sre_expert.runbooks.runner import run_runbook, resolve_params
+from sre_expert.edges.runbook_runner import run_runbook, resolve_params
 from sre_expert.runbooks.library import Step, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog

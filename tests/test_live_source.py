@@ -28,11 +28,11 @@ from live_harness import (
 )
 
 from sre_expert.diagnosis.engine import diagnose
-from sre_expert.core.registry import all_checks
+from sre_expert.checks.registry import all_checks
 from sre_expert.sources import live as live_mod
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 from sre_expert.sources.api_discovery import parse_aggregated, parse_resource_list, resolve
-from sre_expert.sources.kinds import COLLECTED_KINDS, KindSpec
+from sre_expert.core.kinds import COLLECTED_KINDS, KindSpec
 from sre_expert.sources.live import LiveOptions, LiveSourceError, connect, sweep
 from sre_expert.sources.live_http import retry_after_seconds
 from sre_expert.sources.live_progress import summary_line, sweep_progress
@@ -509,7 +509,7 @@ def test_log_targets_pick_unhealthy_containers() -> None:
 _READ = re.compile(r'(?:snap|self\.snap|ctx\.snap|ctx)\.(?:list|get|select|count|collected|has_kind|owned)\(\s*"([A-Z]\w+)"')
 _LOOP = re.compile(r"for kind in \(([^)]*)\)")
 _LIST_LITERAL = re.compile(r'kinds = \[([^\]]*)\]')
-READERS = [*sorted((SRC / "checks").glob("*.py")), SRC / "diagnosis" / "trace.py", SRC / "components.py", SRC / "dr.py"]
+READERS = [*sorted((SRC / "checks").glob("*.py")), SRC / "diagnosis" / "trace.py", SRC / "knowledge" / "platform_components.py", SRC / "domain" / "recovery.py"]
 # Read through Snapshot methods rather than by name in a check (service_endpoints, events_for).
 SNAPSHOT_READS = {"Endpoints", "EndpointSlice", "Event"}
 

@@ -20,7 +20,7 @@ from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.edges.cli.main import app
 from sre_expert.edges.cli.runbook_cli import guarded_executor
 from sre_expert.knowledge.platform_components import load_components
-from sre_expert.runbooks.runner import Exec, RunUsageError, open_target, resolve_params, run_runbook
+from sre_expert.edges.runbook_runner import Exec, RunUsageError, open_target, resolve_params, run_runbook
 from sre_expert.runbooks.library import (
     END,
     RUNBOOK_IDS,
@@ -326,7 +326,7 @@ def test_a_pod_that_does_not_exist_stops_the_run_where_it_shows(demo: Any, audit
 
 
 def test_missing_object_reads_kubectl_not_found_lines() -> None:
-    from sre_expert.runbooks.runner import missing_object
+    from sre_expert.edges.runbook_runner import missing_object
 
     params = {"namespace": "lfh-staging", "name": "api-secrets", "now": "1"}
     line = 'Error from server (NotFound): externalsecrets.external-secrets.io "api-secrets" not found'
@@ -523,6 +523,6 @@ def test_cli_run_bad_usage_is_exit_2(args: list[str], tmp_path: Path) -> None:
 
 def test_cli_import_stays_light() -> None:
     code = ("import sys, sre_expert.edges.cli.main; heavy = [m for m in ('sre_expert.runbooks.library', 'sre_expert.safety.guard', "
-            "'sre_expert.safety.redact', 'sre_expert.runbooks.runner', 'yaml', 'rich') if m in sys.modules]; print(heavy)")
+            "'sre_expert.safety.redact', 'sre_expert.edges.runbook_runner', 'yaml', 'rich') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -832,7 +832,7 @@ def test_write_bundle_json(tmp_path, healthy):
         "cluster": healthy.cluster,
         "kubernetesVersion": healthy.kubernetes_version,
     }
-    from sre_expert.sources.kinds import COLLECTED_KINDS
+    from sre_expert.core.kinds import COLLECTED_KINDS
 
     assert {f"{s.group}/{s.kind}" if s.group else s.kind for s in COLLECTED_KINDS} <= set(kinds)
     pods_text = (out / "pods.json").read_text()

@@ -66,7 +66,7 @@ def _sort_key(obj: dict[str, Any]) -> tuple[str, str]:
 def swept_kinds(objects: Iterable[dict[str, Any]]) -> list[str]:
     """bundle.json "kinds": a synthetic cluster stands for a full sweep, so every kind a live sweep lists
     counts as collected (none of it exists when there is no file), plus the kinds of its objects."""
-    from sre_expert.sources.kinds import COLLECTED_KINDS
+    from sre_expert.core.kinds import COLLECTED_KINDS
 
     kinds = {f"{s.group}/{s.kind}" if s.group else s.kind for s in COLLECTED_KINDS}
     for obj in objects:

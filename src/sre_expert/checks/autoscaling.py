@@ -16,7 +16,7 @@ from typing import Any
 from collections.abc import Iterator
 
 from sre_expert.core.model import Finding, Key, index_kind
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.checks.events import cond_line, event_line, latest_by_reason, recent_events
 from sre_expert.checks.quota import parse_quantity

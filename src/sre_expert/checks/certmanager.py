@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks.events import ago, clip, cond, cond_line, event_line, latest_by_reason, recent_events

@@ -22,7 +22,7 @@ from sre_expert.knowledge.platform_components import (
     status_of,
 )
 from sre_expert.core.model import Finding, ObjectRef
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, key_of
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time

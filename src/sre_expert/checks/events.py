@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import QUOTE_LIMIT, quote

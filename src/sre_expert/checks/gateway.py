@@ -32,7 +32,7 @@ import yaml
 
 from sre_expert.knowledge.catalogue import spec
 from sre_expert.core.model import Finding, Key, Remediation, key_of
-from sre_expert.core.registry import check, finding, note_not_checked
+from sre_expert.checks.registry import check, finding, note_not_checked
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
 

@@ -25,7 +25,7 @@ from typing import Any
 from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.core.metric_set import MetricSet, Series
 from sre_expert.core.model import Finding, Key, ObjectRef, key_of
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks.storage import ClaimUsers

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, key_of
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time

@@ -17,7 +17,7 @@ import orjson
 from collections.abc import Iterator
 
 from sre_expert.core.model import Finding, Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.checks.events import clip, pod_ready, pod_state, pod_terminal

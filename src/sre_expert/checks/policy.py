@@ -33,7 +33,7 @@ import orjson
 import yaml
 
 from sre_expert.core.model import Finding, Key, ObjectRef, key_of
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time

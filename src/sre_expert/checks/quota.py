@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 from collections.abc import Iterator
 
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.checks.events import RECENT, event_count, event_line
 from sre_expert.core.model import Finding

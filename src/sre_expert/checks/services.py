@@ -11,7 +11,7 @@ from typing import Any
 from collections.abc import Iterator
 
 from sre_expert.core.model import Finding, Key
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time

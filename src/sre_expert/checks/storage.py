@@ -14,7 +14,7 @@ from typing import Any
 from collections.abc import Iterator
 
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.checks.events import (
     RECENT,

@@ -36,7 +36,7 @@ from sre_expert.domain.recovery import (
     objectives,
 )
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.core.registry import check, finding
+from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sre_expert.sources.kinds import KIND_GROUPS
+from sre_expert.core.kinds import KIND_GROUPS
 
 SEVERITIES = ("critical", "warning", "info")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sre_expert.core.model import Key, index_kind, key_of
 from sre_expert.core.selectors import matches, matches_map
-from sre_expert.sources.kinds import BUILTIN_GROUPS, COLLECTED_KINDS, spec_of
+from sre_expert.core.kinds import BUILTIN_GROUPS, COLLECTED_KINDS, spec_of
 from sre_expert.core.timeutil import parse_time
 
 if TYPE_CHECKING:

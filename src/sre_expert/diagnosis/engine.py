@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from sre_expert.core.model import SEVERITY_RANK, Finding
 from sre_expert.knowledge.platform_components import argocd_manages
-from sre_expert.core.registry import GITOPS, NOT_CHECKED, Check, all_checks
+from sre_expert.checks.registry import GITOPS, NOT_CHECKED, Check, all_checks
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
-from sre_expert.sources.kinds import resource_name
+from sre_expert.core.kinds import resource_name
 from sre_expert.diagnosis.links import link, rank
 from sre_expert.diagnosis.placeholders import fill_applications
 from sre_expert.diagnosis.shared_services import add_shared_service_links

@@ -64,7 +64,7 @@ from sre_expert.checks.gateway import (
 )
 from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
 from sre_expert.core.selectors import describe
-from sre_expert.sources.kinds import add_commands
+from sre_expert.core.kinds import add_commands
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 

@@ -24,7 +24,7 @@ import yaml
 from sre_expert.core import cron
 from sre_expert.core.model import Key
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.sources.kinds import add_commands
+from sre_expert.core.kinds import add_commands
 from sre_expert.core.timeutil import human, parse_time
 
 Obj = dict[str, Any]

@@ -24,7 +24,7 @@ MAX_DIFFS = 6
 
 
 def _namespaced() -> dict[str, bool]:
-    from sre_expert.sources.kinds import COLLECTED_KINDS
+    from sre_expert.core.kinds import COLLECTED_KINDS
 
     return {s.kind: s.namespaced for s in COLLECTED_KINDS}
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from sre_expert.safety.yaml_aliases import MAX_EXPANDED_NODES, expanded_size
+
 Path_ = tuple[Any, ...]
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -49,10 +51,6 @@ RULE_FILE = "(Prometheus rule file)"
 FALCO_FILE = "(Falco rules file)"
 _SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
-# Nodes of one document once aliases are followed. A YAML bomb (`a: &a [x, x…]`, `b: &b [*a, *a…]` …) is a
-# few hundred bytes that expand to billions of nodes: the line index and every rule walking the data would
-# run for hours. No real manifest comes near this.
-MAX_EXPANDED_NODES = 1_000_000
 INFRA_VALUES = "values/infrastructure/main.yaml"
 DEPLOYMENT_VALUES_DIR = "values/deployments"
 
@@ -289,23 +287,6 @@ def _walk_children(node: yaml.Node, path: Path_, out: dict[Path_, int]) -> None:
             _walk_children(item, path + (i,), out)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
-    """How many nodes `node` stands for with aliases expanded (each shared node counted once per use),
-    computed in time linear in the composed graph."""
-    known = memo.get(id(node))
-    if known is not None:
-        return known
-    memo[id(node)] = MAX_EXPANDED_NODES + 1  # a cycle (not produced by PyYAML, but cheap to guard) is too big
-    if isinstance(node, yaml.MappingNode):
-        n = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
-    elif isinstance(node, yaml.SequenceNode):
-        n = 1 + sum(_expanded_size(v, memo) for v in node.value)
-    else:
-        n = 1
-    memo[id(node)] = n
-    return n
-
-
 class KubectlConstructor(yaml.constructor.SafeConstructor):
     """SafeConstructor with go-yaml v2's leniency (what kubectl applies): tags it does not know become
     the plain node they tag, `=` is a string, timestamps stay the text written. Nothing is executed:
@@ -363,7 +344,7 @@ def _parse(rel: str, text: str, loader: Any) -> tuple[list[Doc], ParseError | No
         for i, node in enumerate(yaml.compose_all(text, Loader=loader)):
             if node is None:
                 continue
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            if expanded_size(node) > MAX_EXPANDED_NODES:
                 return [], ParseError(rel, node.start_mark.line + 1,
                                       f"document {i + 1} expands to more than {MAX_EXPANDED_NODES} nodes through "
                                       "aliases (a YAML bomb?), not read")

@@ -37,7 +37,7 @@ from sre_expert.domain.recovery import (
 )
 from sre_expert.render.terminal import emit, emit_command, print_fitted
 from sre_expert.core.snapshot import Snapshot, unseen_notes
-from sre_expert.sources.kinds import add_commands
+from sre_expert.core.kinds import add_commands
 from sre_expert.core.timeutil import human
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "unprotected": "bold red", "not-covered": "dim"}

@@ -1,1 +1,2 @@
-"""Runbooks: loading and filling them (library, pure) and running them step by step (runner, the edge)."""
+"""Runbooks as data: loading, validation, template filling and branch evaluation (pure). Running one is
+an edge: `edges/runbook_runner.py`."""

@@ -13,7 +13,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from sre_expert.sources.kinds import KindSpec
+from sre_expert.core.kinds import KindSpec
 from sre_expert.sources.live_http import HttpClient, RequestFailed
 
 AGGREGATED_ACCEPT = (

@@ -26,7 +26,7 @@ import orjson
 from sre_expert.core.model import Key, index_kind, kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.core.timeutil import parse_time, robust_latest
-from sre_expert.sources.kinds import FILE_KINDS
+from sre_expert.core.kinds import FILE_KINDS
 
 # Per file: kubectl's list of the Kubernetes envelope's 150,000 pods is 1.8 GB of JSON.
 MAX_FILE_BYTES = 4 << 30
@@ -180,7 +180,7 @@ def _parse_yaml(data: bytes) -> tuple[list[Any], list[str]]:
     construct it. A syntax error after some documents keeps those before it, and says so."""
     import yaml
 
-    from sre_expert.lint.repo import MAX_EXPANDED_NODES, _expanded_size
+    from sre_expert.safety.yaml_aliases import MAX_EXPANDED_NODES, expanded_size
 
     loader = yaml.CSafeLoader(data)
     docs: list[Any] = []
@@ -192,7 +192,7 @@ def _parse_yaml(data: bytes) -> tuple[list[Any], list[str]]:
             node = loader.get_node()
             if node is None:
                 continue
-            if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            if expanded_size(node) > MAX_EXPANDED_NODES:
                 problems.append(f"document {index} skipped: it expands to more than {MAX_EXPANDED_NODES:,} nodes "
                                 "through aliases (a YAML bomb?)")
                 continue
@@ -241,7 +241,7 @@ def _resource_kinds() -> dict[str, str]:
     """REST resource name (plural, lower case) -> kind, for the kinds the checks read and a few older ones."""
     global _RESOURCE_KINDS
     if _RESOURCE_KINDS is None:
-        from sre_expert.sources.kinds import COLLECTED_KINDS
+        from sre_expert.core.kinds import COLLECTED_KINDS
 
         _RESOURCE_KINDS = {s.resource: s.kind for s in COLLECTED_KINDS} | {
             "ingresses": "Ingress", "serviceaccounts": "ServiceAccount", "roles": "Role", "rolebindings": "RoleBinding",

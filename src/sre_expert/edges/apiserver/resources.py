@@ -319,7 +319,7 @@ def _known() -> dict[tuple[str, str], tuple[str, str, tuple[str, ...], bool, tup
         if info:
             group, kind, plural, short, namespaced, cats, _ = info
             out.setdefault((group, kind), (group, plural, short, namespaced, cats))
-    from sre_expert.sources.kinds import COLLECTED_KINDS  # what the product reads, CRDs of ours not in the table too
+    from sre_expert.core.kinds import COLLECTED_KINDS  # what the product reads, CRDs of ours not in the table too
 
     for spec in COLLECTED_KINDS:
         out.setdefault((spec.group, spec.kind), (spec.group, spec.resource, (), spec.namespaced, ()))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 if TYPE_CHECKING:
-    from sre_expert.runbooks.runner import Exec, RunResult, StepRecord
+    from sre_expert.edges.runbook_runner import Exec, RunResult, StepRecord
     from sre_expert.runbooks.library import Runbook, Step
 
 runbook_app = typer.Typer(
@@ -206,7 +206,7 @@ def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, con
     operator chose with --context (the runbook adds it to kubectl; the gate admits only that one).
     A change whose server-side dry run failed is recorded as failed and not offered for confirmation,
     unless `offer_failed_preview` (the API server may reject dry runs it would accept for real)."""
-    from sre_expert.runbooks.runner import Exec
+    from sre_expert.edges.runbook_runner import Exec
     from sre_expert.safety.confirm import confirmation_token
     from sre_expert.safety.execute import DEFAULT_TIMEOUT, run_guarded
     from sre_expert.safety.guard import classify
@@ -264,7 +264,7 @@ def run_cmd(
     failed where no branch expected it (no access, a confirmed change refused by the server), 2 bad usage.
     """
     from sre_expert.edges.cli.main import _err, _load
-    from sre_expert.runbooks.runner import (
+    from sre_expert.edges.runbook_runner import (
         RunUsageError,
         open_target,
         parse_param_options,
