@@ -370,7 +370,8 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     interval = parse_duration(spec.get("refreshInterval")) if spec.get("refreshInterval") is not None else DEFAULT_REFRESH
     refreshed = parse_time(st.get("refreshTime"))
     since_refresh = snap.now - refreshed if refreshed else None
-    stale = bool(interval) and interval is not None and since_refresh is not None and since_refresh > STALE_FACTOR * interval
+    stale = (bool(interval) and interval is not None and since_refresh is not None
+             and since_refresh > STALE_FACTOR * interval)
 
     missing_stores = [k for k in stores if idx.store(k) is None]
     store_not_found = bool(missing_stores) and (idx.stores_visible or bool(_STORE_NOT_FOUND.search(evt_msg)))
@@ -668,7 +669,8 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
             elif sr is not None:
                 line += f" — Ready={sr.get('status')}" + (f" ({sr['reason']})" if sr.get("reason") else "")
             ev.append(line)
-        wanted = [(((d or {}).get("match") or {}).get("remoteRef") or {}).get("remoteKey") for d in spec.get("data") or ()]
+        wanted = [(((d or {}).get("match") or {}).get("remoteRef") or {}).get("remoteKey")
+                  for d in spec.get("data") or ()]
         remote: list[str] = [r for r in wanted if r]
         if remote:
             ev.append("remote keys: " + ", ".join(remote[:MAX_LISTED]) + (" …" if len(remote) > MAX_LISTED else ""))

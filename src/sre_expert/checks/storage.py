@@ -165,7 +165,8 @@ def _claim_common(snap: Snapshot, pvc: Obj, pods: list[Obj]) -> tuple[list[str],
     return evidence, [_pkey(p) for p in waiting[:MAX_SUBJECT_PODS]]
 
 
-def _pending(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool, defaults: list[Obj]) -> Finding | None:
+def _pending(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool,
+             defaults: list[Obj]) -> Finding | None:
     md = pvc["metadata"]
     ns, name = md.get("namespace") or "", md["name"]
     spec = pvc.get("spec") or {}

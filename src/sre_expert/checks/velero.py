@@ -457,7 +457,8 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
                 counts: dict[str, int] = defaultdict(int)
                 for b in past:
                     counts[b.phase] += 1
-                ev = [f"{b.name}: {b.phase}" + (f" ({_short(b.status['failureReason'], 100)})" if b.status.get("failureReason") else "")
+                ev = [f"{b.name}: {b.phase}"
+                      + (f" ({_short(b.status['failureReason'], 100)})" if b.status.get("failureReason") else "")
                       for b in past[:5]]
                 if len(past) > 5:
                     ev.append(f"... and {len(past) - 5} more")

@@ -51,7 +51,8 @@ def diagnose(snap: Snapshot) -> Report:
     return Report(snap.info, rank(findings), not_checked)
 
 
-def _run(chk: Check, snap: Snapshot, findings: list[Finding], not_checked: list[str], prior: list[Finding] | None) -> None:
+def _run(chk: Check, snap: Snapshot, findings: list[Finding], not_checked: list[str],
+         prior: list[Finding] | None) -> None:
     missing = [k for k in chk.reads if not snap.collected(k)]
     if missing:
         why = {e.get("kind"): e.get("error") or "unreadable" for e in snap.info.collection_errors}
