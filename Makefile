@@ -3,12 +3,15 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean lock
 
-$(BIN)/sre-expert: pyproject.toml
+# Every extra plus the test tools, each transitive dependency at the version in requirements.lock (a constraints
+# file, so a dependency dropped from pyproject.toml is not installed); `make lock` regenerates it after a pin
+# changes (scripts/lock.sh resolves '.[test]' afresh from PyPI).
+$(BIN)/sre-expert: pyproject.toml requirements.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	@touch $@
 
 # `check` exits 1 when it finds problems, which is the point of the demo.
@@ -21,6 +24,9 @@ test: $(BIN)/sre-expert
 
 bench: $(BIN)/sre-expert
 	$(BIN)/python benchmarks/bench_check.py
+
+lock:
+	PY=$(PY) bash scripts/lock.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from apiserver_faults import Fault, start_faulty_server
+
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
-from sre_expert.edges.apiserver.http_front import ServerHandle, start_server
+from sre_expert.edges.apiserver.http_front import ServerHandle
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.live import LiveOptions
 from sre_expert.sources.memory import snapshot_from_objects
@@ -29,7 +31,7 @@ MONGO_URI_LINE = ("2026-11-26T09:58:01Z ERROR MongoServerSelectionError: connect
 @contextmanager
 def served(source: Snapshot | str | Path, tmp_path: Path, faults: dict[str, Any] | None = None,
            name: str = "kc") -> Iterator[tuple[ServerHandle, Path]]:
-    handle = start_server(source, faults=faults)
+    handle = start_faulty_server(source, faults)
     try:
         yield handle, write_kubeconfig(tmp_path / name, handle.url)
     finally:
@@ -88,8 +90,6 @@ def write_faulty_bundle(path: Path) -> Path:
 def counting_faults(api: Any, kind: str, spec: int | str, times: int) -> None:
     """Make `kind` fail with `spec` for its first `times` requests only (the server's faults are
     permanent), by replacing the served API's fault table with one that forgets after `times` uses."""
-    from sre_expert.edges.apiserver.api import Fault
-
     fault = Fault.parse(spec)
     left = {"n": times}
     previous = api.faults

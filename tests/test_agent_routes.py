@@ -103,6 +103,19 @@ def test_without_a_model_ask_is_503_with_how_to_configure(client: tuple[TestClie
     assert r.status_code == 503 and "ANTHROPIC_API_KEY" in r.json()["error"]
 
 
+def test_without_the_agent_extra_ask_is_503_naming_it(client: tuple[TestClient, Any],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` installed without [agent]: the page and API work, a question says which extra to install."""
+    import sys
+
+    c, _ = client
+    monkeypatch.setitem(sys.modules, "pydantic_ai", None)  # what an absent package looks like to find_spec
+    r = c.post("/api/v1/ask", json={"question": "q"}, headers=AUTH)
+    assert r.status_code == 503
+    assert r.json()["error"] == ("the agent (POST /api/v1/ask) needs the optional [agent] extra (pydantic_ai not "
+                                 "installed): pip install 'sre-expert[agent]'")
+
+
 def test_conversations_stay_bounded_when_they_wait_for_approval(client: tuple[TestClient, Any],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Conversations waiting for an approval were never dropped: asking again and again grew memory (and

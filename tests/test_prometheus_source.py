@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 import pytest
@@ -467,3 +467,50 @@ def test_no_prometheus_service_in_the_cluster() -> None:
         b.remove(svc)
     ms = metrics_in_cluster(ph.snapshot_of(Window("x", b.now, Faults()), b), None, "/nonexistent/kubeconfig")
     assert ms.unavailable.startswith("no Prometheus source") and "no Prometheus Service was found" in ms.unavailable
+
+
+class _BehindRedirect(http.server.BaseHTTPRequestHandler):
+    """A Prometheus behind a proxy that moves it under /prom: the first answer is a redirect."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        if not self.path.startswith("/prom/"):
+            self.send_response(302)
+            self.send_header("Location", "/prom" + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"job": "x"}, "value": [1700000000, "1"]}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_url_transport_follows_a_same_host_redirect_with_its_credentials() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BehindRedirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        get = url_transport(f"http://reader:pw@127.0.0.1:{port}")
+        assert instant_query(get, "up", datetime.now(UTC), 5)
+        (first, auth1), (second, auth2) = _BehindRedirect.seen
+        assert first.startswith("/api/v1/query?query=up") and second == "/prom" + first
+        assert auth1 == auth2 == "Basic cmVhZGVyOnB3"
+    finally:
+        server.shutdown()
+
+
+def test_the_unreachable_text_is_the_os_reason_without_credentials() -> None:
+    port = ph.free_port()
+    get = url_transport(f"http://reader:s3cret@127.0.0.1:{port}/prom/")
+    with pytest.raises(PrometheusError) as e:
+        instant_query(get, "up", datetime.now(UTC), 2)
+    assert str(e.value) == f"cannot reach Prometheus at http://127.0.0.1:{port}/prom: Connection refused"

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from apiserver_faults import FaultyBundleAPI, start_faulty_server
 
 from sre_expert.core.selectors import matches
 from sre_expert.edges.apiserver import start_server
@@ -559,7 +560,7 @@ def test_rules_review_lists_read_verbs(client: Client) -> None:
 
 @pytest.fixture(scope="module")
 def faulty(snap: Any) -> Iterator[Any]:
-    with start_server(snap, faults={"Pod": 403, "Certificate": 404, "Node": 500, "Event": "slow:0.01",
+    with start_faulty_server(snap, {"Pod": 403, "Certificate": 404, "Node": 500, "Event": "slow:0.01",
                                     "Service": "truncate"}) as h:
         yield h
 
@@ -597,7 +598,7 @@ def test_fault_500_slow_and_truncate(faulty: Any) -> None:
 
 def test_unknown_fault_spec_is_refused(snap: Any) -> None:
     with pytest.raises(ValueError, match="unknown fault"):
-        BundleAPI(snap, faults={"Pod": "sometimes"})
+        FaultyBundleAPI(snap, faults={"Pod": "sometimes"})
 
 
 # ------------------------------------------------------------------ events in both API groups

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from server_harness import output, request, start_serve, stop_serve, wait_for, webhook_payload
 
 PROMTOOL = "/usr/bin/promtool"
@@ -225,12 +226,13 @@ def test_metrics_pass_promtool_and_count(server) -> None:
     assert status == 200
     lint = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
-    assert int(values["sre_expert_alerts_received_total"]) >= 2
-    assert int(values['sre_expert_webhook_duration_seconds_bucket{le="+Inf"}']) >= 1
-    assert 'sre_expert_investigations{status="done"}' in values
-    assert int(values['sre_expert_investigation_runs_total{status="done"}']) >= 1
-    assert 'sre_expert_notifications_total{target="slack",result="failed"}' in values
+    values = {(s.name, tuple(sorted(s.labels.items()))): s.value
+              for family in text_string_to_metric_families(text) for s in family.samples}
+    assert values[("sre_expert_alerts_received_total", ())] >= 2
+    assert values[("sre_expert_webhook_duration_seconds_bucket", (("le", "+Inf"),))] >= 1
+    assert ("sre_expert_investigations", (("status", "done"),)) in values
+    assert values[("sre_expert_investigation_runs_total", (("status", "done"),))] >= 1
+    assert ("sre_expert_notifications_total", (("result", "failed"), ("target", "slack"))) in values
 
 
 # ------------------------------------------------------------------------------------------------ pages

@@ -99,26 +99,6 @@ class NamedLines:
         return False
 
 
-def members(bundles: Sequence[str], contexts: Sequence[str]) -> list[Member]:
-    """The members in command-line order, each `NAME=VALUE` or named after its path or context (as `serve`
-    names its clusters); ValueError (a usage error) for a name given twice."""
-    from sre_expert.edges.webhook.clusters import split_named
-
-    out = []
-    for value in bundles:
-        name, path = split_named(value)
-        out.append(Member(name or path, bundle=path))
-    for value in contexts:
-        name, ctx = split_named(value)
-        out.append(Member(name or ctx, context=ctx))
-    seen: set[str] = set()
-    for m in out:
-        if m.name in seen:
-            raise ValueError(f"{m.name} is named twice; give each cluster once")
-        seen.add(m.name)
-    return out
-
-
 def root_counts(report: Report) -> dict[str, int]:
     """Root causes by severity: what needs fixing, as the summary line counts it."""
     out = dict.fromkeys(SEVERITIES, 0)

@@ -1,6 +1,6 @@
 """Read the fixed metric queries (metrics.QUERIES) from a Prometheus HTTP API into a MetricSet.
 
-The I/O edge for metrics: plain stdlib HTTP (urllib) to a URL, or the API server's service proxy
+The I/O edge for metrics: plain HTTP (httpx) to a URL, or the API server's service proxy
 (`/api/v1/namespaces/{ns}/services/{name}:{port}/proxy/...`) with the kubeconfig client when running
 against a live cluster without a URL. Every query is bounded three ways — Prometheus's own `timeout=`
 parameter, a socket timeout, and a total deadline for the whole set — and capped in series, so a huge
@@ -14,11 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import math
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -112,22 +109,25 @@ def url_transport(url: str) -> Transport:
         cred = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
         headers["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
 
+    import httpx
+
+    from sre_expert.sources.http_client import system_tls, transport_reason
+
+    # one client for the whole set: queries run on a thread pool and share its connections (httpx's Client is
+    # thread-safe); redirects are followed as urllib did (a Prometheus behind a path-rewriting proxy)
+    client = httpx.Client(headers=headers, follow_redirects=True, verify=system_tls())
+
     def get(path: str, params: Sequence[tuple[str, str]], timeout: float) -> Any:
         full = base + path + ("?" + urllib.parse.urlencode(list(params)) if params else "")
-        req = urllib.request.Request(full, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked above)
-                body = resp.read()
-        except urllib.error.HTTPError as e:
-            raise PrometheusError(_http_error_text(e.code, e.read() or b"")) from None
-        except (TimeoutError, socket.timeout):
+            resp = client.get(full, timeout=timeout)
+        except httpx.TimeoutException:
             raise PrometheusError(f"no answer from {base} within {timeout:g}s") from None
-        except urllib.error.URLError as e:
-            reason = e.reason if not isinstance(e.reason, BaseException) else (e.reason.strerror or str(e.reason))
-            raise PrometheusError(f"cannot reach Prometheus at {base}: {reason}") from None
-        except (ConnectionError, OSError) as e:
-            raise PrometheusError(f"cannot reach Prometheus at {base}: {e}") from None
-        return _envelope(body, base + path)
+        except httpx.RequestError as e:  # refused, DNS, TLS, reset, too many redirects
+            raise PrometheusError(f"cannot reach Prometheus at {base}: {transport_reason(e)}") from None
+        if resp.status_code >= 400:
+            raise PrometheusError(_http_error_text(resp.status_code, resp.content))
+        return _envelope(resp.content, base + path)
 
     return get
 

@@ -31,7 +31,7 @@ from sre_expert.edges.apiserver.query_selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from sre_expert.edges.apiserver.status import forbidden, not_found, read_only, status
+from sre_expert.edges.apiserver.status import not_found, read_only, status
 
 Obj = dict[str, Any]
 JSON = "application/json"
@@ -47,32 +47,6 @@ class Response:
     code: int
     body: bytes
     content_type: str = JSON
-    delay: float = 0.0        # fault injection: seconds to wait before answering
-    truncate: bool = False    # fault injection: send half the body, then drop the connection
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """What to do to every request for one kind: a status code, a delay, or a cut body."""
-
-    code: int = 0
-    delay: float = 0.0
-    truncate: bool = False
-
-    @classmethod
-    def parse(cls, spec: int | str) -> Fault:
-        if isinstance(spec, int):
-            return cls(code=spec)
-        text = str(spec).strip()
-        if text.isdigit():
-            return cls(code=int(text))
-        if text.startswith("slow:"):
-            return cls(delay=float(text[5:]))
-        if text == "slow":
-            return cls(delay=1.0)
-        if text == "truncate":
-            return cls(truncate=True)
-        raise ValueError(f"unknown fault {spec!r}: use an HTTP status (403, 404, 500...), 'slow:SECONDS' or 'truncate'")
 
 
 def bundle_version(snap: Snapshot) -> str:
@@ -139,17 +113,16 @@ class BundleAPI:
     """Answers Kubernetes API requests from one Snapshot. Thread-safe: after init only a cache of
     converted objects (Events, autoscaling/v1 HPAs) is filled, under a lock."""
 
-    def __init__(self, snap: Snapshot, faults: dict[str, int | str] | None = None,
-                 discovery: list[Obj] | None = None):
+    def __init__(self, snap: Snapshot, discovery: list[Obj] | None = None):
         """discovery: the APIResourceLists the bundle captured from its cluster (captured.py), if any."""
         self.snap = snap
         self.version = version_info(bundle_version(snap), snap.now)
         self.captured = builtins_from(discovery) if discovery else ()
         self.index: ResourceIndex = build_index({k: list(snap.list(k)) for k in snap.kinds()},
                                                 kubernetes_minor(self.version["gitVersion"]), self.captured)
-        self.faults = {kind: Fault.parse(spec) for kind, spec in (faults or {}).items()}
-        self.hidden = {r.group_kind for r in self.index.resources.values()
-                       if (f := self.faults.get(r.kind)) and f.code == 404}
+        # (group, kind) left out of discovery and answered 404, as a cluster without that API: none here; a
+        # subclass that imitates a cluster with fewer APIs fills it
+        self.hidden: set[tuple[str, str]] = set()
         self.resource_version = _resource_version(snap)
         self.server_address = "127.0.0.1:0"
         self._converted: dict[tuple[str, str, str], list[Obj]] = {}
@@ -259,21 +232,11 @@ class BundleAPI:
             return _json(404, status(404, NOT_FOUND_PATH))
         if q.get("watch") in ("true", "1"):
             return _json(405, status(405, WATCH_REFUSED, reason="MethodNotAllowed"))
-        fault = self.faults.get(res.kind)
-        resp = self._resource_get_inner(res, group, version, namespace, name, sub, q, headers, fault)
-        if fault:
-            resp.delay, resp.truncate = fault.delay, fault.truncate
-        return resp
+        return self._resource_answer(res, group, version, namespace, name, sub, q, headers)
 
-    def _resource_get_inner(self, res: Resource, group: str, version: str, namespace: str | None, name: str,
-                            sub: list[str], q: dict[str, str], headers: dict[str, str], fault: Fault | None) -> Response:
-        if fault and fault.code:
-            verb = "get" if name else "list"
-            if fault.code == 403:
-                return _json(403, forbidden(verb, res.plural, group, namespace or "", name))
-            if fault.code == 500:
-                return _json(500, status(500, f"Internal error occurred: {verb} {res.plural}: injected fault"))
-            return _json(fault.code, status(fault.code, f"{verb} {res.plural}: injected fault ({fault.code})"))
+    def _resource_answer(self, res: Resource, group: str, version: str, namespace: str | None, name: str,
+                         sub: list[str], q: dict[str, str], headers: dict[str, str]) -> Response:
+        """The answer to a GET of a served resource (a list, one object or a subresource)."""
         if not name:
             return self._list(res, group, version, namespace, q, headers)
         obj = self._find(res, group, version, namespace, name)

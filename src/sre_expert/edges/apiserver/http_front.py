@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import sys
 import threading
-import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -76,7 +75,7 @@ class RequestLog:
             self._total -= stop - start
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "sre-expert-bundle"
     # Headers and body go out in separate writes; without TCP_NODELAY every keep-alive answer waits for
@@ -117,23 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp, head=method == "HEAD")
 
     def _send(self, resp: Response, head: bool = False) -> None:
-        if resp.delay:
-            time.sleep(resp.delay)
         self.send_response(resp.code)
         self.send_header("Content-Type", resp.content_type)
         self.send_header("Content-Length", str(len(resp.body)))
         self.send_header("Cache-Control", "no-cache, private")
-        if resp.truncate or self.close_connection:
+        if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if head:
-            return
-        if resp.truncate:
-            self.wfile.write(resp.body[: len(resp.body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(resp.body)
+        if not head:
+            self.wfile.write(resp.body)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
@@ -181,13 +172,13 @@ class ServerHandle:
 
 
 def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", port: int = 0,
-                 faults: dict[str, int | str] | None = None,
-                 on_request: RequestLogFn | None = None) -> ServerHandle:
+                 on_request: RequestLogFn | None = None, *,
+                 api_type: Callable[[Snapshot, list[Any] | None], BundleAPI] = BundleAPI,
+                 handler_type: type[RequestHandler] = RequestHandler) -> ServerHandle:
     """Serve a Snapshot (or a bundle path, loaded once) read-only; returns once the socket listens.
 
-    faults, keyed by kind: 403 (Forbidden, as RBAC), 404 (the resource is gone from discovery too),
-    500 (InternalError), any other status code, "slow:SECONDS", or "truncate" (half the body, then the
-    connection drops). Raises OSError when the address cannot be bound.
+    api_type and handler_type build the API and the HTTP handler (subclasses may answer differently, e.g. a test
+    imitating an unhealthy API server). Raises OSError when the address cannot be bound.
     """
     if isinstance(snap_or_path, Snapshot):
         snap = snap_or_path
@@ -200,7 +191,7 @@ def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", p
         from sre_expert.edges.apiserver.captured import read_discovery
 
         discovery = read_discovery(snap.info.location)
-    api = BundleAPI(snap, faults, discovery)
+    api = api_type(snap, discovery)
     log = RequestLog()
 
     def record(method: str, path: str, code: int) -> None:
@@ -208,7 +199,7 @@ def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", p
         if on_request is not None:
             on_request(method, path, code)
 
-    handler = type("BundleHandler", (_Handler,), {"api": api, "on_request": staticmethod(record)})
+    handler = type("BundleHandler", (handler_type,), {"api": api, "on_request": staticmethod(record)})
     server_cls = _Server6 if ":" in host else ThreadingHTTPServer
     server = server_cls((host, port), handler)
     server.daemon_threads = True

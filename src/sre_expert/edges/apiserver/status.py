@@ -45,12 +45,3 @@ def read_only(verb: str, resource: str, group: str, name: str = "", subresource:
         target += f" ({subresource} subresource)"
     return status(405, f"{verb} {target}: this API serves a captured bundle and is read-only",
                   name=name, group=group, kind=resource)
-
-
-def forbidden(verb: str, resource: str, group: str, namespace: str = "", name: str = "") -> dict[str, Any]:
-    """As RBAC words it, for fault injection that imitates a reader without permission."""
-    what = f"{resource}.{group}" if group else resource
-    scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
-    subject = f'{what} "{name}"' if name else what
-    return status(403, f'{subject} is forbidden: User "system:serviceaccount:sre-expert:reader" cannot {verb} '
-                       f'resource "{resource}" in API group "{group}" {scope}', name=name, group=group, kind=resource)

@@ -6,30 +6,37 @@ Top level imports typer and the standard library only; pydantic-ai (~1.6 s) is i
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
+
+from sre_expert.edges.cli.options import (
+    BundleOpt,
+    ContextOpt,
+    DemoOpt,
+    KubeconfigOpt,
+    LiveNamespacesOpt,
+    load_snapshot,
+    print_error,
+    stdout_console,
+)
 
 # Test seam: tests set these (monkeypatch) to inject a scripted model / an approver; production leaves them
 # None. Deliberately not reachable from the environment or the command line.
 _TEST_MODEL: Any = None
 _TEST_APPROVER: Any = None
 
-AgentOpt = Annotated[Optional[str], typer.Option("--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
-ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Config file (default ~/.config/sre-expert/config.yaml).")]
-RepoOpt = Annotated[Optional[str], typer.Option("--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
+AgentOpt = Annotated[str | None, typer.Option("--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default ~/.config/sre-expert/config.yaml).")]
+RepoOpt = Annotated[str | None, typer.Option("--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
 ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Refuse every command that is not read-only (no approval prompt).")]
-MaxTurnsOpt = Annotated[Optional[int], typer.Option("--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
-TranscriptOpt = Annotated[Optional[str], typer.Option("--transcript", help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
-AuditOpt = Annotated[Optional[str], typer.Option("--audit-log", help="Audit log for commands the agent runs or is refused.")]
-BundleOpt = Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz; the agent's kubectl reads it through a local read-only API.")]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shipped with sre-expert.")]
-ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live.")]
-KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
-NamespaceOpt = Annotated[Optional[list[str]], typer.Option("--namespace", "-n", help="Live: list only these namespaces (repeatable).")]
+MaxTurnsOpt = Annotated[int | None, typer.Option("--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
+TranscriptOpt = Annotated[str | None, typer.Option("--transcript", help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
+AuditOpt = Annotated[str | None, typer.Option("--audit-log", help="Audit log for commands the agent runs or is refused.")]
 
 
 @dataclass
@@ -55,9 +62,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(msg: str) -> typer.Exit:
-    from sre_expert.edges.cli.main import _err
-
-    _err(msg)
+    print_error(msg)
     return typer.Exit(2)
 
 
@@ -65,6 +70,10 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
     """Definition → model → source → tools → session. Every setup problem exits 2 with a message."""
     from pathlib import Path
 
+    from sre_expert.edges.extras import missing_extra
+
+    if lacking := missing_extra("agent", "sre-expert ask and chat"):
+        raise _fail(lacking)
     from sre_expert.edges.agent.definition import DefinitionError, load_definition
     from sre_expert.edges.agent.models import ModelConfigError, build_model, load_config, resolve_settings
 
@@ -97,15 +106,14 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
     from sre_expert.edges.agent.loop import AgentSession, findings_summary
     from sre_expert.edges.agent.tools import AgentTools
     from sre_expert.edges.apiserver.sandbox import KubectlSandbox
-    from sre_expert.edges.cli.main import _load
-    from sre_expert.safety.audit import AuditLog
     from sre_expert.edges.toolbox import Toolbox
+    from sre_expert.safety.audit import AuditLog
 
     live = not (o.bundle or o.demo)
     extra = ""
     if live:
         def load() -> Any:
-            return _load(None, False, o.context, o.kubeconfig, namespaces=o.namespace)
+            return load_snapshot(None, False, o.context, o.kubeconfig, namespaces=o.namespace)
 
         toolbox = Toolbox(load, repo=repo)
         toolbox.snapshot()  # read once now: a bad context fails here, with the CLI's message
@@ -115,7 +123,7 @@ def _open(o: _Opts, stack: ExitStack) -> tuple[Any, Any]:
         if o.context:
             extra = f"Bash: this is a live cluster; pass --context {o.context} to every kubectl command."
     else:
-        snap = _load(o.bundle, o.demo)
+        snap = load_snapshot(o.bundle, o.demo)
         toolbox = Toolbox(lambda: snap, repo=repo)
         sandbox = KubectlSandbox.start(snap)
         stack.callback(sandbox.close)
@@ -175,9 +183,7 @@ def _ask_once(session: Any, settings: Any, question: str, approver: Any) -> Any:
 def _print_answer(step: Any, session: Any) -> None:
     from rich.markdown import Markdown
 
-    from sre_expert.edges.cli.main import _console
-
-    _console().print(Markdown(step.answer or "(no answer)"))
+    stdout_console().print(Markdown(step.answer or "(no answer)"))
     tokens = f", {step.input_tokens}+{step.output_tokens} tokens" if step.input_tokens or step.output_tokens else ""
     where = f"; transcript: {session.transcript.path}" if session.transcript else ""
     sys.stderr.write(f"[{step.turns} turn(s){tokens}{where}]\n")
@@ -199,7 +205,7 @@ def ask(
     agent: AgentOpt = None, model: ModelOpt = None, config: ConfigOpt = None, repo: RepoOpt = None,
     read_only: ReadOnlyOpt = False, max_turns: MaxTurnsOpt = None, transcript: TranscriptOpt = None,
     audit_log: AuditOpt = None, bundle: BundleOpt = None, demo: DemoOpt = False, context: ContextOpt = None,
-    kubeconfig: KubeconfigOpt = None, namespace: NamespaceOpt = None,
+    kubeconfig: KubeconfigOpt = None, namespace: LiveNamespacesOpt = None,
 ) -> None:
     """Ask the SRE agent one question; it investigates with the product's tools and answers with evidence.
 
@@ -208,7 +214,8 @@ def ask(
 
     Commands that change anything run only after you approve them on the terminal (typing the object's
     name); without a terminal, or with --read-only, they are refused. Every tool result is redacted before
-    the model sees it; the transcript is saved redacted.
+    the model sees it; the transcript is saved redacted. With --bundle or --demo, the agent's kubectl reads
+    the snapshot through a local read-only API.
 
     Needs a model: ANTHROPIC_API_KEY, or OPENAI_API_KEY, or SRE_EXPERT_BASE_URL + SRE_EXPERT_MODEL for an
     OpenAI-compatible server (Ollama, vLLM). `check` and `trace` need none.
@@ -231,7 +238,7 @@ def chat(
     agent: AgentOpt = None, model: ModelOpt = None, config: ConfigOpt = None, repo: RepoOpt = None,
     read_only: ReadOnlyOpt = False, max_turns: MaxTurnsOpt = None, transcript: TranscriptOpt = None,
     audit_log: AuditOpt = None, bundle: BundleOpt = None, demo: DemoOpt = False, context: ContextOpt = None,
-    kubeconfig: KubeconfigOpt = None, namespace: NamespaceOpt = None,
+    kubeconfig: KubeconfigOpt = None, namespace: LiveNamespacesOpt = None,
 ) -> None:
     """An interactive conversation with the SRE agent (follow-up questions keep the context). /exit ends it.
 

@@ -1,5 +1,5 @@
-"""`sre-expert bundle …`: work with captured bundles. `serve` is here; `collect` registers itself
-from `sre_expert.edges.cli.collect_cli` when that module exists. Top level imports typer and stdlib only.
+"""`sre-expert bundle …`: work with captured bundles. `serve` is here; `collect` is added from
+collect_cli.py. Top level imports typer, the standard library and the shared options only.
 """
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 import threading
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from sre_expert.edges.cli.collect_cli import register_collect
+from sre_expert.edges.cli.options import load_snapshot, print_error
 
 bundle_app = typer.Typer(
     name="bundle",
@@ -34,11 +37,11 @@ def is_loopback(host: str) -> bool:
 
 @bundle_app.command("serve")
 def serve(
-    path: Annotated[Optional[str], typer.Argument(help="Bundle directory or .tar.gz (or use --demo).", show_default=False)] = None,
+    path: Annotated[str | None, typer.Argument(help="Bundle directory or .tar.gz (or use --demo).", show_default=False)] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Serve the demo platform shipped with sre-expert.")] = False,
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on; 0 picks a free one.", min=0, max=65535)] = 0,
-    host: Annotated[Optional[str], typer.Option("--host", help="Address to bind (default 127.0.0.1). The API has no authentication: anything else exposes the bundle.")] = None,
-    write_kubeconfig: Annotated[Optional[str], typer.Option("--write-kubeconfig", help="Write a kubeconfig for the server here (default: a temporary file removed on exit).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1). The API has no authentication: anything else exposes the bundle.")] = None,
+    write_kubeconfig: Annotated[str | None, typer.Option("--write-kubeconfig", help="Write a kubeconfig for the server here (default: a temporary file removed on exit).")] = None,
     shell: Annotated[bool, typer.Option("--shell", help="Open $SHELL with KUBECONFIG set; the server stops when the shell exits.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request to stderr.")] = False,
 ) -> None:
@@ -54,19 +57,17 @@ def serve(
     import tempfile
     from pathlib import Path
 
-    from sre_expert.edges.cli.main import _err, _load
-
     if path and demo:
-        _err("give either a bundle PATH or --demo, not both")
+        print_error("give either a bundle PATH or --demo, not both")
         raise typer.Exit(2)
     if not path and not demo:
-        _err("no bundle: pass PATH (a directory or .tar.gz of `kubectl get -o json` output) or --demo")
+        print_error("no bundle: pass PATH (a directory or .tar.gz of `kubectl get -o json` output) or --demo")
         raise typer.Exit(2)
     bind = host or LOOPBACK
     if not is_loopback(bind):
         print(f"warning: binding {bind}: the bundle API has no authentication; anyone who can reach this "
               "address can read every object in the bundle (Secret values are not served).", file=sys.stderr)
-    snap = _load(path, demo)
+    snap = load_snapshot(path, demo)
 
     from sre_expert.edges.apiserver import start_server
     from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig as write_kc
@@ -83,7 +84,7 @@ def serve(
     try:
         handle = start_server(snap, host=bind, port=port, on_request=log)
     except OSError as e:
-        _err(f"cannot listen on {bind}:{port}: {e.strerror or e}")
+        print_error(f"cannot listen on {bind}:{port}: {e.strerror or e}")
         raise typer.Exit(2) from None
 
     tmpdir = None
@@ -108,7 +109,7 @@ def serve(
             try:
                 subprocess.run([sh], env=env, check=False)
             except OSError as e:
-                _err(f"cannot start {sh}: {e.strerror or e}")
+                print_error(f"cannot start {sh}: {e.strerror or e}")
                 raise typer.Exit(2) from None
         else:
             import signal
@@ -131,7 +132,5 @@ def serve(
 
 def register(app: typer.Typer) -> None:
     """Add `bundle` (with `collect`) to the main CLI."""
-    from sre_expert.edges.cli.collect_cli import register_collect
-
     register_collect(bundle_app)
     app.add_typer(bundle_app, name="bundle")

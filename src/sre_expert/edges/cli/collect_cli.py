@@ -1,14 +1,16 @@
 """`sre-expert bundle collect`: sweep a live cluster once and write it as a bundle.
 
-Registered by cli_bundle.py with `register_collect(bundle_app)`. Imports only typer and the standard
-library at module level: the kubernetes client loads when the command runs.
+Registered by bundle_cli.py with `register_collect(bundle_app)`. Imports only typer, the standard library and
+the shared options at module level: the kubernetes client loads when the command runs.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from sre_expert.edges.cli.options import ContextOpt, KubeconfigOpt, LiveNamespacesOpt, live_defaults, print_error
 
 
 def register_collect(bundle_app: typer.Typer) -> None:
@@ -16,16 +18,13 @@ def register_collect(bundle_app: typer.Typer) -> None:
     def collect(
         output: Annotated[str, typer.Option(
             "--output", "-o", help="Bundle to write: FILE.tar.gz (or .tgz), or a new, empty directory.")],
-        context: Annotated[Optional[str], typer.Option("--context", help="Kube context (default: the current one).")] = None,
-        kubeconfig: Annotated[Optional[str], typer.Option(
-            "--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else the pod's service account).")] = None,
-        namespace: Annotated[Optional[list[str]], typer.Option(
-            "--namespace", "-n",
-            help="Collect only these namespaces (repeatable); works with a namespaced Role (deploy/rbac.yaml).")] = None,
+        context: ContextOpt = None,
+        kubeconfig: KubeconfigOpt = None,
+        namespace: LiveNamespacesOpt = None,
         workers: Annotated[int, typer.Option(help="Concurrent API requests.", min=1, max=64)] = 8,
         timeout: Annotated[float, typer.Option(help="Seconds allowed per API request.", min=1)] = 30.0,
         logs: Annotated[bool, typer.Option("--logs/--no-logs", help="Tail the logs of unhealthy containers.")] = True,
-        prometheus: Annotated[Optional[str], typer.Option(
+        prometheus: Annotated[str | None, typer.Option(
             "--prometheus", help="Also evaluate the metric queries on this Prometheus URL into metrics/metrics.json.")] = None,
         force: Annotated[bool, typer.Option(
             "--force", help="Overwrite an existing FILE.tar.gz (on a terminal you are asked instead).")] = False,
@@ -48,7 +47,6 @@ def register_collect(bundle_app: typer.Typer) -> None:
         import sys
         from pathlib import Path
 
-        from sre_expert.edges.cli.main import _err
         from sre_expert.sources.bundle_writer import is_archive, output_problem, write_bundle
         from sre_expert.sources.live import LiveOptions, LiveSourceError, sweep
         from sre_expert.sources.live_progress import summary_line, sweep_progress
@@ -56,22 +54,21 @@ def register_collect(bundle_app: typer.Typer) -> None:
         out = Path(output)
         problem = output_problem(out)
         if problem:
-            _err(problem)
+            print_error(problem)
             raise typer.Exit(2)
         if is_archive(out) and out.exists() and not force:
             if not (sys.stdin.isatty() and sys.stderr.isatty()):
-                _err(f"{out} exists: pass --force to overwrite it")
+                print_error(f"{out} exists: pass --force to overwrite it")
                 raise typer.Exit(2)
             try:
                 ok = typer.confirm(f"{out} exists. Overwrite it?", default=False, err=True)
             except (typer.Abort, EOFError, KeyboardInterrupt):
                 ok = False
             if not ok:
-                _err(f"{out} exists and was kept; nothing was collected")
+                print_error(f"{out} exists and was kept; nothing was collected")
                 raise typer.Exit(1)
-        from sre_expert.edges.cli.main import _live_defaults
 
-        src = _live_defaults(None, False, context, kubeconfig, prometheus, namespace)
+        src = live_defaults(None, False, context, kubeconfig, prometheus, namespace)
         context, kubeconfig, prometheus = src.context, src.kubeconfig, src.prometheus
         opts = LiveOptions(context=context, kubeconfig=kubeconfig, namespaces=src.namespaces,
                            workers=workers, timeout=timeout, logs=logs)
@@ -79,7 +76,7 @@ def register_collect(bundle_app: typer.Typer) -> None:
             with sweep_progress(sys.stderr) as progress:
                 result = sweep(opts, progress)
         except LiveSourceError as e:
-            _err(str(e))
+            print_error(str(e))
             raise typer.Exit(2) from None
         sys.stderr.write(summary_line(result) + "\n")
         metrics = None
@@ -93,7 +90,7 @@ def register_collect(bundle_app: typer.Typer) -> None:
         try:
             path, size = write_bundle(result, out, metrics)
         except OSError as e:
-            _err(f"cannot write {out}: {e.strerror or e}")
+            print_error(f"cannot write {out}: {e.strerror or e}")
             raise typer.Exit(2) from None
         sys.stderr.write(f"wrote {path} ({size / 1e6:.1f} MB uncompressed); read it with: "
                          f"sre-expert check --bundle {path}\n")

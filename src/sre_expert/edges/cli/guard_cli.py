@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from sre_expert.edges.cli.options import print_error, stdout_console
 
 guard_app = typer.Typer(
     help="Classify commands as read-only, mutating, destructive or unknown (and flag those that print Secret "
@@ -36,12 +38,11 @@ def _command_line(args: list[str]) -> str:
 
 def _read_batch(path: str) -> list[str]:
     """One command per line; a trailing backslash continues the line; blank lines and comments are skipped."""
-    from sre_expert.edges.cli.main import _err
 
     try:
         text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
     except (OSError, UnicodeDecodeError) as e:
-        _err(f"cannot read {path}: {e}")
+        print_error(f"cannot read {path}: {e}")
         raise typer.Exit(2) from None
     commands: list[str] = []
     buf = ""
@@ -60,12 +61,12 @@ def _read_batch(path: str) -> list[str]:
 
 @guard_app.command("classify", context_settings=_PASSTHROUGH)
 def classify_cmd(
-    command: Annotated[Optional[list[str]], typer.Argument(
+    command: Annotated[list[str] | None, typer.Argument(
         help="The command: one quoted string ('kubectl get pods | grep x') or its words after --.")] = None,
-    output: Annotated[Optional[GuardOutput], typer.Option(
+    output: Annotated[GuardOutput | None, typer.Option(
         "--output", "-o", help="json (default: one object), terminal (coloured, with reasons) or tsv "
                                "(default with --batch).")] = None,
-    batch: Annotated[Optional[str], typer.Option(
+    batch: Annotated[str | None, typer.Option(
         "--batch", help="Classify one command per line of FILE ('-' = stdin): TSV class, exposesSecrets, command "
                         "(JSON lines with -o json).")] = None,
 ) -> None:
@@ -94,9 +95,7 @@ def classify_cmd(
 
     if batch is not None:
         if command:
-            from sre_expert.edges.cli.main import _err
-
-            _err("give either --batch FILE or a command, not both")
+            print_error("give either --batch FILE or a command, not both")
             raise typer.Exit(2)
         out = sys.stdout
         for line in _read_batch(batch):
@@ -107,9 +106,7 @@ def classify_cmd(
                 out.write(f"{v.cls}\t{'true' if v.exposes_secrets else 'false'}\t{line}\n")
         return
     if not command:
-        from sre_expert.edges.cli.main import _err
-
-        _err("no command given: sre-expert guard classify 'kubectl get pods' (or --batch FILE)")
+        print_error("no command given: sre-expert guard classify 'kubectl get pods' (or --batch FILE)")
         raise typer.Exit(2)
     line = _command_line(command)
     v = classify(line)
@@ -121,10 +118,8 @@ def classify_cmd(
         return
     from rich.markup import escape
 
-    from sre_expert.edges.cli.main import _console
-
     style = {"read-only": "green", "mutating": "yellow", "destructive": "bold red", "unknown": "magenta"}[v.cls]
-    console = _console()
+    console = stdout_console()
     console.print(f"[{style}]{v.cls}[/]" + ("  [bold red]· prints Secret values[/]" if v.exposes_secrets else ""))
     for r in v.reasons:
         console.print(f"  - {escape(r)}")
@@ -132,17 +127,17 @@ def classify_cmd(
 
 @guard_app.command("run", context_settings=_PASSTHROUGH)
 def run_cmd(
-    command: Annotated[Optional[list[str]], typer.Argument(
+    command: Annotated[list[str] | None, typer.Argument(
         help="The command: one quoted string or its words after --.")] = None,
     yes_i_understand: Annotated[bool, typer.Option(
         "--yes-i-understand", help="Without a terminal: allow a command that needs confirmation (with --confirm).")] = False,
-    confirm_token: Annotated[Optional[str], typer.Option(
+    confirm_token: Annotated[str | None, typer.Option(
         "--confirm", help="The confirmation token (the object's name, or the class word) for non-interactive runs.")] = None,
     no_dry_run: Annotated[bool, typer.Option("--no-dry-run", help="Skip the server-side dry-run preview.")] = False,
     show_secrets: Annotated[bool, typer.Option(
         "--show-secrets", help="Print the command's output as is: not redacted, and not withheld when it prints "
                                "Secret values.")] = False,
-    audit_log: Annotated[Optional[str], typer.Option(
+    audit_log: Annotated[str | None, typer.Option(
         "--audit-log", help="Audit log path (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds before the command is killed.")] = 900.0,
 ) -> None:
@@ -156,13 +151,12 @@ def run_cmd(
 
     Exit status: the command's own when it ran; 1 declined or timed out; 2 refused, or bad usage.
     """
-    from sre_expert.edges.cli.main import _err
     from sre_expert.safety.audit import AuditError, AuditLog
     from sre_expert.safety.confirm import choose_confirmer
     from sre_expert.safety.execute import run_guarded
 
     if not command:
-        _err("no command given: sre-expert guard run -- kubectl rollout restart deployment/x -n ns")
+        print_error("no command given: sre-expert guard run -- kubectl rollout restart deployment/x -n ns")
         raise typer.Exit(2)
     line = _command_line(command)
     confirmer = choose_confirmer(yes_i_understand, confirm_token)
@@ -170,21 +164,21 @@ def run_cmd(
         result = run_guarded(line, confirm=confirmer, audit=AuditLog(audit_log), timeout=timeout,
                              dry_run_first=not no_dry_run)
     except AuditError as e:
-        _err(f"{e}; nothing was run")
+        print_error(f"{e}; nothing was run")
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         sys.stderr.write("\n")
-        _err("interrupted: nothing was run (recorded in the audit log as declined)")
+        print_error("interrupted: nothing was run (recorded in the audit log as declined)")
         raise typer.Exit(130) from None
     if not result.ran:
-        _err(f"not run ({result.decision}): {result.message}")
+        print_error(f"not run ({result.decision}): {result.message}")
         raise typer.Exit(2 if result.decision == "refused" else 1)
     if result.captured:
         if show_secrets:
             sys.stdout.buffer.write(result.stdout)
             sys.stderr.buffer.write(result.stderr)
         elif result.verdict.exposes_secrets:
-            _err(f"output withheld: this command prints Secret values ({len(result.stdout)} bytes, sha256 "
+            print_error(f"output withheld: this command prints Secret values ({len(result.stdout)} bytes, sha256 "
                  f"{result.output_sha256}); rerun with --show-secrets to print it")
         else:  # like every console of sre-expert: secrets and personal data become placeholders
             from sre_expert.safety.controls import visible_controls
@@ -195,6 +189,6 @@ def run_cmd(
             sys.stderr.write(visible_controls(redact(result.stderr.decode("utf-8", errors="replace"), table=table)))
         sys.stdout.flush()
     if result.exit_code is None:
-        _err(result.message or "the command did not finish")
+        print_error(result.message or "the command did not finish")
         raise typer.Exit(1)
     raise typer.Exit(result.exit_code)

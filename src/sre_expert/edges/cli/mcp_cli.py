@@ -7,17 +7,21 @@ runs. stdout carries the protocol alone: messages and logs go to stderr.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-BundleOpt = Annotated[Optional[str], typer.Option("--bundle", "-b", help="Bundle directory or .tar.gz to diagnose.")]
-DemoOpt = Annotated[bool, typer.Option("--demo", help="Use the demo platform shipped with sre-expert.")]
-ContextOpt = Annotated[Optional[str], typer.Option("--context", help="Read this kube context live (read-only LISTs).")]
-KubeconfigOpt = Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")]
-NamespaceOpt = Annotated[Optional[list[str]], typer.Option(
-    "--namespace", "-n", help="Live: list only these namespaces (repeatable; a namespaced Role is then enough).")]
-AuditOpt = Annotated[Optional[str], typer.Option(
+from sre_expert.edges.cli.options import (
+    BundleOpt,
+    ContextOpt,
+    DemoOpt,
+    KubeconfigOpt,
+    LiveNamespacesOpt,
+    print_error,
+    usage_error,
+)
+
+AuditOpt = Annotated[str | None, typer.Option(
     "--audit-log", help="Audit log for run_command (default $SRE_EXPERT_AUDIT_LOG or ~/.local/state/sre-expert/audit.log).")]
 TimeoutOpt = Annotated[float, typer.Option("--command-timeout", min=1.0, help="Seconds before run_command kills a command.")]
 
@@ -31,7 +35,7 @@ def mcp(
     demo: DemoOpt = False,
     context: ContextOpt = None,
     kubeconfig: KubeconfigOpt = None,
-    namespace: NamespaceOpt = None,
+    namespace: LiveNamespacesOpt = None,
     audit_log: AuditOpt = None,
     command_timeout: TimeoutOpt = 60.0,
 ) -> None:
@@ -44,17 +48,19 @@ def mcp(
     Client configuration: [bold]{"command": "sre-expert", "args": ["mcp", "--demo"]}[/]
     """
 
-    from sre_expert.edges.cli.main import _err
+    from sre_expert.edges.extras import missing_extra
     from sre_expert.sources.resolve import source_problem
 
+    if lacking := missing_extra("mcp", "sre-expert mcp"):
+        raise usage_error(lacking)
     problem = source_problem(bundle, demo, context, kubeconfig)
     if problem:
-        _err(problem)
+        print_error(problem)
         raise typer.Exit(2)
 
     from sre_expert.edges.mcp_server import serve_stdio
-    from sre_expert.sources.resolve import open_source
     from sre_expert.edges.toolbox import Toolbox
+    from sre_expert.sources.resolve import open_source
 
     live = not (bundle or demo)
 

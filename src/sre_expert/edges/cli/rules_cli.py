@@ -7,9 +7,11 @@ import re
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from sre_expert.edges.cli.options import print_error, stdout_console
 
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -42,7 +44,7 @@ def rules_cmd(
              "prometheus: a plain rule file (Prometheus rule_files:, promtool).")] = RuleFormat.prometheusrule,
     name: Annotated[str, typer.Option("--name", help="metadata.name of the PrometheusRule.")] = "platform-alerts",
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="metadata.namespace of the PrometheusRule.")] = "monitoring",
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
 ) -> None:
     """The platform's alert rules (6 groups, 16 alerts) as a PrometheusRule or a Prometheus rule file.
@@ -59,13 +61,12 @@ def rules_cmd(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from sre_expert.edges.cli.main import _err
 
     if not _DNS1123.match(name) or len(name) > 253:
-        _err(f"--name {name!r} is not a valid Kubernetes object name (lower-case letters, digits, '-', '.')")
+        print_error(f"--name {name!r} is not a valid Kubernetes object name (lower-case letters, digits, '-', '.')")
         raise typer.Exit(2)
     if not _LABEL.match(namespace) or len(namespace) > 63:
-        _err(f"--namespace {namespace!r} is not a valid namespace name (lower-case letters, digits, '-')")
+        print_error(f"--namespace {namespace!r} is not a valid namespace name (lower-case letters, digits, '-')")
         raise typer.Exit(2)
     text = render(fmt, name, namespace)
     if output is None:
@@ -76,7 +77,7 @@ def rules_cmd(
         output.parent.mkdir(parents=True, exist_ok=True)  # -o infrastructure/monitoring/x.yaml in a new tree
         output.write_text(text, encoding="utf-8")
     except OSError as e:
-        _err(f"cannot write {output}: {e.strerror or e}")
+        print_error(f"cannot write {output}: {e.strerror or e}")
         raise typer.Exit(2) from None
     sys.stderr.write(f"wrote {output} ({fmt.value}, {_count()} alerts)\n")
 
@@ -129,11 +130,8 @@ def list_cmd(
         sys.stdout.writelines(f"| {r.group} | {r.alert} | {r.severity} | {r.threshold_text} | {r.for_} | {r.runbook} "
                               f"| {r.component} |\n" for r in rules)
         return
-    from rich.table import Table
-
-    from sre_expert.edges.cli.main import _console
-
     from rich import box
+    from rich.table import Table
 
     style = {"critical": "bold red", "warning": "yellow"}
     table = Table(title=f"{len(rules)} alerts in {len({r.group for r in rules})} groups", box=box.SIMPLE_HEAD,
@@ -152,7 +150,7 @@ def list_cmd(
             table.add_row(f"[bold]{group}[/]", "", "", "", "", "")
         table.add_row(f"  {r.alert}", f"[{style[r.severity]}]{r.severity}[/]", r.threshold_text, r.for_, r.runbook,
                       r.component)
-    console = _console()
+    console = stdout_console()
     if not console.is_terminal:  # piped: no terminal width to respect, so do not squeeze the table to 80
         console.width = max(console.width, 130)
     console.print(table)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from sre_expert.edges.cli.options import load_snapshot, print_error, stdout_console
 
 if TYPE_CHECKING:
     from sre_expert.edges.runbook_runner import Exec, RunResult, StepRecord
@@ -43,22 +45,19 @@ class RunFormat(str, Enum):
 
 
 def _books() -> dict[str, Runbook]:
-    from sre_expert.edges.cli.main import _err
     from sre_expert.runbooks.library import RunbookError, load_runbooks
 
     try:
         return load_runbooks()
     except RunbookError as e:  # a packaging bug: say which file and field
-        _err(f"runbook data: {e}")
+        print_error(f"runbook data: {e}")
         raise typer.Exit(2) from None
 
 
 def _book(runbook_id: str) -> Runbook:
-    from sre_expert.edges.cli.main import _err
-
     books = _books()
     if runbook_id not in books:
-        _err(f"unknown runbook {runbook_id!r}; known: {', '.join(books)}")
+        print_error(f"unknown runbook {runbook_id!r}; known: {', '.join(books)}")
         raise typer.Exit(2)
     return books[runbook_id]
 
@@ -88,14 +87,12 @@ def list_cmd(output: FormatOpt = Format.terminal) -> None:
         return
     from rich.table import Table
 
-    from sre_expert.edges.cli.main import _console
-
     table = Table(title=f"{len(rows)} runbooks", caption="sre-expert runbook show ID · sre-expert runbook run ID")
     for col in ("id", "title", "steps", "changes"):
         table.add_column(col, justify="right" if col in ("steps", "changes") else "left")
     for i, t, n, c in rows:
         table.add_row(i, t, str(n), str(c) if c else "-")
-    _console().print(table)
+    stdout_console().print(table)
 
 
 @runbook_app.command("show")
@@ -121,9 +118,7 @@ def show_cmd(
 def _show_terminal(rb: Runbook, comps: list[tuple[str, list[Any]]]) -> None:
     from rich.text import Text
 
-    from sre_expert.edges.cli.main import _console
-
-    con = _console()
+    con = stdout_console()
     con.print(Text.assemble((rb.id, "bold"), " · ", (rb.title, "bold")))
     con.print(rb.summary, markup=False)
     con.print()
@@ -235,16 +230,16 @@ def guarded_executor(confirm: Any, audit: Any, timeout: float | None = None, con
 @runbook_app.command("run")
 def run_cmd(
     runbook_id: Annotated[str, typer.Argument(metavar="ID", help="Runbook id, e.g. pod-not-starting.")],
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="The runbook's namespace parameter.")] = None,
-    pod: Annotated[Optional[str], typer.Option("--pod", help="The runbook's pod parameter.")] = None,
-    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", help="Another parameter, NAME=VALUE (repeatable).")] = None,
-    bundle: Annotated[Optional[str], typer.Option("--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="The runbook's namespace parameter.")] = None,
+    pod: Annotated[str | None, typer.Option("--pod", help="The runbook's pod parameter.")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Another parameter, NAME=VALUE (repeatable).")] = None,
+    bundle: Annotated[str | None, typer.Option("--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Run against the demo platform, served read-only to kubectl.")] = False,
-    context: Annotated[Optional[str], typer.Option("--context", help="Kube context to run against (default: the current one).")] = None,
-    kubeconfig: Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file to use.")] = None,
+    context: Annotated[str | None, typer.Option("--context", help="Kube context to run against (default: the current one).")] = None,
+    kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file to use.")] = None,
     yes_i_understand: Annotated[bool, typer.Option("--yes-i-understand", help="Without a terminal: allow the change whose token --confirm gives.")] = False,
-    confirm: Annotated[Optional[str], typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
-    start: Annotated[Optional[str], typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
+    confirm: Annotated[str | None, typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
     full: Annotated[bool, typer.Option("--full", help=f"Show whole outputs (default: the first {MAX_LINES} lines of each).")] = False,
     output: Annotated[RunFormat, typer.Option("--output", "-o", help="terminal or json (the run record).")] = RunFormat.terminal,
 ) -> None:
@@ -263,7 +258,6 @@ def run_cmd(
     Exit status: 0 the run reached its end, 1 it stopped at a change that was not confirmed or a command
     failed where no branch expected it (no access, a confirmed change refused by the server), 2 bad usage.
     """
-    from sre_expert.edges.cli.main import _err, _load
     from sre_expert.edges.runbook_runner import (
         RunUsageError,
         open_target,
@@ -277,7 +271,7 @@ def run_cmd(
 
     rb = _book(runbook_id)
     if (bundle or demo) and (context or kubeconfig):
-        _err("give a bundle (--bundle/--demo) or a cluster (--context/--kubeconfig), not both")
+        print_error("give a bundle (--bundle/--demo) or a cluster (--context/--kubeconfig), not both")
         raise typer.Exit(2)
     try:
         given = parse_param_options(param)
@@ -288,22 +282,20 @@ def run_cmd(
                 given[key] = val
         params = resolve_params(rb, given)
     except RunUsageError as e:
-        _err(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
     if start is not None and start not in {s.id for s in rb.steps}:
-        _err(f"--from {start}: runbook {rb.id} has no such step; steps: {', '.join(s.id for s in rb.steps)}")
+        print_error(f"--from {start}: runbook {rb.id} has no such step; steps: {', '.join(s.id for s in rb.steps)}")
         raise typer.Exit(2)
 
-    snap = _load(bundle, demo) if (bundle or demo) else None
+    snap = load_snapshot(bundle, demo) if (bundle or demo) else None
     label = "demo platform" if demo else (f"bundle {bundle}" if bundle else "")
     confirmer = choose_confirmer(yes_i_understand, confirm)
     audit = AuditLog()
     table = PlaceholderTable()
     con = None
     if output is RunFormat.terminal:
-        from sre_expert.edges.cli.main import _console
-
-        con = _console()
+        con = stdout_console()
     with open_target(snap, context, kubeconfig, label) as target:
         if con is not None:
             con.print(f"[bold]{rb.id}[/] · {rb.title} · against {target.description}")
@@ -320,11 +312,11 @@ def run_cmd(
                                  kubectl_args=target.kubectl_args, target=target.description,
                                  on_step=(lambda rec: _print_record(con, rec, full)) if con is not None else None)
         except AuditError as e:
-            _err(f"{e}; nothing more was run")
+            print_error(f"{e}; nothing more was run")
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             sys.stderr.write("\n")
-            _err("interrupted: the run stopped; the unanswered change was not run (audit log: declined)")
+            print_error("interrupted: the run stopped; the unanswered change was not run (audit log: declined)")
             raise typer.Exit(130) from None
     if output is RunFormat.json:
         _write_json(result.to_json())
@@ -420,7 +412,7 @@ def _print_summary(con: Any, rb: Runbook, result: RunResult, given: dict[str, st
 
 
 def redact_cmd(
-    patterns: Annotated[Optional[list[str]], typer.Option("--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
+    patterns: Annotated[list[str] | None, typer.Option("--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
     text: Annotated[bool, typer.Option("--text", help="Treat the input as plain text even when it is JSON or YAML objects.")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print how many values were hidden, per kind, to stderr.")] = False,
 ) -> None:
@@ -432,7 +424,6 @@ def redact_cmd(
 
     Example: [bold]kubectl logs deploy/api | sre-expert redact[/] · [bold]kubectl get secret x -o yaml | sre-expert redact[/]
     """
-    from sre_expert.edges.cli.main import _err
     from sre_expert.safety.redact import (
         PlaceholderTable,
         RedactionConfigError,
@@ -444,7 +435,7 @@ def redact_cmd(
     try:
         rules = load_rules(patterns or ())
     except RedactionConfigError as e:
-        _err(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
     data = sys.stdin.read()
     table = PlaceholderTable()

@@ -7,9 +7,20 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
+
+from sre_expert.edges.cli.bundle_cli import is_loopback
+from sre_expert.edges.cli.options import (
+    DemoOpt,
+    KubeconfigOpt,
+    LiveNamespacesOpt,
+    PrometheusOpt,
+    live_defaults,
+    print_error,
+    usage_error,
+)
 
 HELP = """Receive Alertmanager alerts, investigate each alert group, keep the results.
 
@@ -47,65 +58,65 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
     db: Annotated[str, typer.Option("--db", envvar="SRE_EXPERT_DB", help="Where alerts, investigations and the notification outbox are kept: a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
-    bundle: Annotated[Optional[list[str]], typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
-    demo: Annotated[bool, typer.Option("--demo", help="Investigate against the demo platform.")] = False,
-    context: Annotated[Optional[list[str]], typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
-    clusters_file: Annotated[Optional[str], typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
+    bundle: Annotated[list[str] | None, typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
+    demo: DemoOpt = False,
+    context: Annotated[list[str] | None, typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
+    clusters_file: Annotated[str | None, typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
     cluster_label: Annotated[str, typer.Option("--cluster-label", metavar="LABEL", help="The alert label naming the cluster an alert is about, with several clusters.")] = "cluster",
-    kubeconfig: Annotated[Optional[str], typer.Option("--kubeconfig", help="Kubeconfig file for a live read.")] = None,
-    namespace: Annotated[Optional[list[str]], typer.Option("--namespace", "-n", help="Live: list only these namespaces (repeatable).")] = None,
-    prometheus: Annotated[Optional[str], typer.Option("--prometheus", help="Prometheus URL (http://host:9090) for the metric checks (volume, node, error-rate, certificate expiry).")] = None,
-    slack_webhook: Annotated[Optional[str], typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
-    webhook: Annotated[Optional[str], typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
-    external_url: Annotated[Optional[str], typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
-    grafana_url: Annotated[Optional[str], typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
+    kubeconfig: KubeconfigOpt = None,
+    namespace: LiveNamespacesOpt = None,
+    prometheus: PrometheusOpt = None,
+    slack_webhook: Annotated[str | None, typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
+    webhook: Annotated[str | None, typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
+    external_url: Annotated[str | None, typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
+    grafana_url: Annotated[str | None, typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Investigations run in parallel.")] = 2,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
-    source_ttl: Annotated[Optional[float], typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
+    source_ttl: Annotated[float | None, typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
     notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
     notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
     header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
     lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
-    from sre_expert.edges.cli.main import _err
-    from sre_expert.edges.cli.bundle_cli import is_loopback
+    from sre_expert.edges.extras import missing_extra
 
+    if lacking := missing_extra("serve", "sre-expert serve"):
+        raise usage_error(lacking)
     token = os.environ.get("SRE_EXPERT_TOKEN") or None
     if insecure_no_auth:
         if not is_loopback(host):
-            _err(f"--insecure-no-auth is only allowed on a loopback address, not {host}")
+            print_error(f"--insecure-no-auth is only allowed on a loopback address, not {host}")
             raise typer.Exit(2)
         token = None
     elif token is None:
-        _err("set SRE_EXPERT_TOKEN (e.g. `export SRE_EXPERT_TOKEN=$(openssl rand -hex 32)`); every client and "
+        print_error("set SRE_EXPERT_TOKEN (e.g. `export SRE_EXPERT_TOKEN=$(openssl rand -hex 32)`); every client and "
              "Alertmanager send it as `Authorization: Bearer …`. For local tests only: --insecure-no-auth")
         raise typer.Exit(2)
     else:
         from sre_expert.edges.webhook.auth import MIN_TOKEN_CHARS
 
         if len(token) < MIN_TOKEN_CHARS:
-            _err(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
+            print_error(f"SRE_EXPERT_TOKEN is too short ({len(token)} characters; use {MIN_TOKEN_CHARS} or more)")
             raise typer.Exit(2)
     from sre_expert.edges.webhook.notify import url_problem
 
     for flag, url in (("--slack-webhook", slack_webhook), ("--webhook", webhook)):
         problem = url_problem(url) if url else None  # empty: none, as before
         if problem:  # never quoted: a Slack webhook URL is a credential
-            _err(f"{flag}: cannot post notifications to that URL: {problem}")
+            print_error(f"{flag}: cannot post notifications to that URL: {problem}")
             raise typer.Exit(2)
-    from sre_expert.edges.cli.main import _live_defaults
     from sre_expert.sources.resolve import source_problem
 
     bundles, contexts = list(bundle or ()), list(context or ())
     clusters = _clusters(bundles, contexts, demo, kubeconfig, namespace, prometheus, clusters_file, cluster_label)
     bundle, context = (bundles[0] if bundles else None), (contexts[0] if contexts else None)
     if not clusters:
-        src = _live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
+        src = live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
         context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
         problem = source_problem(bundle, demo, context, kubeconfig)
         if problem:
-            _err(problem)
+            print_error(problem)
             raise typer.Exit(2)
 
     import socket
@@ -116,7 +127,7 @@ def serve(
     try:
         sock.bind((host.strip("[]"), port))
     except OSError as e:
-        _err(f"cannot listen on {host}:{port}: {e.strerror or e}")
+        print_error(f"cannot listen on {host}:{port}: {e.strerror or e}")
         raise typer.Exit(2) from None
     sock.listen(2048)
     bound = sock.getsockname()[1]
@@ -124,9 +135,7 @@ def serve(
     base = f"http://{shown}:{bound}"
 
     from sre_expert.edges.webhook.config import ServeConfig, create_private
-    from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
-
-    from sre_expert.edges.webhook.store import dsn_secrets
+    from sre_expert.edges.webhook.store import StoreError, describe_db, dsn_secrets, open_store
 
     if dsn_secrets(db) and os.environ.get("SRE_EXPERT_DB") != db:
         print("warning: the --db DSN holds a password, which every user of this machine can read (ps, "
@@ -137,7 +146,7 @@ def serve(
     try:  # open (and migrate) the database now, so a bad --db is an error before we listen
         open_store(db).close()
     except StoreError as e:
-        _err(f"database: {e}")
+        print_error(f"database: {e}")
         raise typer.Exit(2) from None
 
     config = ServeConfig(
@@ -181,16 +190,15 @@ def serve(
 def _clusters(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: str | None,
               namespace: list[str] | None, prometheus: str | None, clusters_file: str | None,
               label: str) -> list:
-    """The clusters of a many-cluster serve (server/clusters.py), or [] for the one source of today's flags.
+    """The clusters of a many-cluster serve (edges/webhook/clusters.py), or [] for the one source of today's flags.
     Anything that cannot be served is a usage error (exit 2) before we listen."""
-    from sre_expert.edges.cli.main import _err, _live_defaults
+    import re
+
     from sre_expert.edges.webhook.clusters import ClusterConfigError, from_flags, load_cluster_file
     from sre_expert.sources.resolve import source_problem
 
-    import re
-
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", label):
-        _err(f"--cluster-label {label}: not a Prometheus label name (letters, digits, _)")
+        print_error(f"--cluster-label {label}: not a Prometheus label name (letters, digits, _)")
         raise typer.Exit(2)
     if not clusters_file and len(bundles) <= 1 and len(contexts) <= 1:
         return []
@@ -204,15 +212,15 @@ def _clusters(bundles: list[str], contexts: list[str], demo: bool, kubeconfig: s
             if demo:
                 raise ClusterConfigError("--demo is one cluster: list several in a cluster file (--clusters FILE) "
                                          "with `demo: true` for one of them")
-            src = _live_defaults(None, False, None, kubeconfig, None, namespace) if contexts else None
+            src = live_defaults(None, False, None, kubeconfig, None, namespace) if contexts else None
             clusters = from_flags(bundles, contexts, kubeconfig=src.kubeconfig if src else None,
                                   namespaces=src.namespaces if src else (), prometheus=prometheus)
     except ClusterConfigError as e:
-        _err(str(e))
+        print_error(str(e))
         raise typer.Exit(2) from None
     for c in clusters:
         problem = source_problem(c.bundle, c.demo, c.context, c.kubeconfig)
         if problem:
-            _err(f"cluster {c.name}: {problem}")
+            print_error(f"cluster {c.name}: {problem}")
             raise typer.Exit(2)
     return clusters

@@ -9,9 +9,10 @@ The file is the one the agent reads its model from (`$XDG_CONFIG_HOME/sre-expert
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 KEYS = ("context", "kubeconfig", "prometheus", "namespace")
 # keys the agent reads from the same file (agent/models.py), accepted here without a warning

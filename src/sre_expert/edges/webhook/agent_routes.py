@@ -176,6 +176,10 @@ def _error(status: int, message: str) -> JSONResponse:
 
 @router.post("/api/v1/ask")
 def ask(body: AskBody, request: Request) -> JSONResponse:
+    from sre_expert.edges.extras import missing_extra
+
+    if lacking := missing_extra("agent", "the agent (POST /api/v1/ask)"):
+        return _error(503, lacking)
     from sre_expert.edges.agent.models import ModelConfigError
 
     reg = _registry(request)

@@ -29,7 +29,7 @@ from sre_expert.edges.webhook.auth import COOKIE, LoginThrottle, Sessions, beare
 from sre_expert.edges.webhook.body_limit import TRIPPED, BodyLimit, too_large_message
 from sre_expert.edges.webhook.clusters import Clusters, UnknownCluster, route
 from sre_expert.edges.webhook.config import ServeConfig, create_private
-from sre_expert.edges.webhook.service_metrics import Metrics
+from sre_expert.edges.webhook.service_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics
 from sre_expert.edges.webhook.notify import Notifier
 from sre_expert.edges.webhook.payload import parse_webhook, redacted
 from sre_expert.edges.webhook.store import STATUSES, StoreBase, open_store
@@ -367,7 +367,7 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.get("/metrics")
     async def metrics() -> Response:
         counts = await run_in_threadpool(srv.store.counts)  # type: ignore[union-attr]
-        return PlainTextResponse(srv.metrics.render(counts), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(srv.metrics.render(counts), media_type=METRICS_CONTENT_TYPE)
 
     # ------------------------------------------------------------------------------ pages
     @app.get("/", response_class=HTMLResponse)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -121,15 +119,34 @@ MESSAGES: dict[tuple[str, str], Callable[[dict[str, Any], str | None], dict[str,
 }
 
 
+READ_LIMIT = 65536  # bytes of a receiver's answer read before the connection is dropped
+
+
+class SendRefused(RuntimeError):
+    """The receiver answered, but not with 2xx (a redirect included: it is not followed)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status} {reason}".rstrip())
+        self.status = status
+
+
 def post_json(url: str, body: dict[str, Any], headers: Mapping[str, str] | None = None, timeout: float = 10.0) -> None:
-    """POST JSON (with `headers`, e.g. Idempotency-Key); raises on a non-2xx answer or a network error."""
-    data = orjson.dumps(body)
-    req = urllib.request.Request(url, data=data, method="POST",
-                                 headers={**(headers or {}), "Content-Type": "application/json", "User-Agent": "sre-expert"})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - the operator configured the URL
-        resp.read(65536)
-        if not 200 <= resp.status < 300:
-            raise RuntimeError(f"HTTP {resp.status}")
+    """POST JSON (with `headers`, e.g. Idempotency-Key); raises on a non-2xx answer or a network error.
+    Redirects are not followed: the message would arrive at another address as a GET without its body."""
+    import httpx
+
+    from sre_expert.sources.http_client import system_tls
+
+    sent = {**(headers or {}), "Content-Type": "application/json", "User-Agent": "sre-expert"}
+    with (httpx.Client(verify=system_tls(), follow_redirects=False) as client,
+          client.stream("POST", url, content=orjson.dumps(body), timeout=timeout, headers=sent) as resp):
+        got = 0
+        for chunk in resp.iter_bytes():
+            got += len(chunk)
+            if got >= READ_LIMIT:
+                break
+        if not 200 <= resp.status_code < 300:
+            raise SendRefused(resp.status_code, resp.reason_phrase)
 
 
 class Notifier:
@@ -222,8 +239,8 @@ def url_problem(url: str) -> str | None:
 
 
 def without_url(text: str, url: str) -> str:
-    """`text` (a send error) without the target URL or any part of its path: urllib quotes the path alone,
-    and the path of a Slack webhook URL is its secret."""
+    """`text` (a send error) without the target URL or any part of its path: an HTTP library may quote the
+    path alone, and the path of a Slack webhook URL is its secret."""
     from urllib.parse import urlsplit
 
     try:
@@ -238,8 +255,19 @@ def without_url(text: str, url: str) -> str:
 
 
 def _error_text(e: Exception) -> str:
-    if isinstance(e, urllib.error.HTTPError):
-        return f"HTTP {e.code} {e.reason}"
-    if isinstance(e, urllib.error.URLError):
-        return f"unreachable: {e.reason}"
+    """Why a send failed, in the words the record shows (the caller removes the URL and redacts)."""
+    import httpx
+
+    from sre_expert.sources.http_client import transport_reason
+
+    if isinstance(e, SendRefused):
+        return str(e)
+    if isinstance(e, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return f"not a usable URL: {e}"
+    if isinstance(e, httpx.ConnectTimeout):
+        return "unreachable: timed out"
+    if isinstance(e, httpx.TimeoutException):  # connected, then no answer in time
+        return "TimeoutError: timed out"
+    if isinstance(e, httpx.RequestError):
+        return f"unreachable: {transport_reason(e)}"
     return f"{type(e).__name__}: {e}"
