@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
@@ -79,7 +79,7 @@ def _ns(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("namespace") or ""
 
 
-def _is(c: Obj | None, status: str) -> bool:
+def _is(c: Obj | None, status: str) -> TypeGuard[Obj]:
     return c is not None and c.get("status") == status
 
 
@@ -94,7 +94,8 @@ def backoff(attempts: int | None) -> timedelta:
         return BACKOFF_INITIAL
     if attempts > 6:
         return BACKOFF_MAX
-    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * (2 ** (attempts - 1))))
+    factor: int = 2 ** (attempts - 1)  # attempts >= 1 here: an int (typeshed types int ** int as Any)
+    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * factor))
 
 
 def _left(snap: Snapshot, not_after: datetime | None) -> str:
@@ -197,21 +198,21 @@ class CertManagerIndex:
         self.cr_of_order: dict[Key, Obj] = {}
         self.orders_of_cr: dict[Key, list[Obj]] = defaultdict(list)
         for o in snap.list("Order"):
-            cr = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
-            if cr is not None:
-                self.cr_of_order[_key(o)] = cr
-                self.orders_of_cr[_key(cr)].append(o)
+            req = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
+            if req is not None:
+                self.cr_of_order[_key(o)] = req
+                self.orders_of_cr[_key(req)].append(o)
 
         self.order_of_challenge: dict[Key, Obj] = {}
         self.challenges_of_order: dict[Key, list[Obj]] = defaultdict(list)
         for ch in snap.list("Challenge"):
-            o = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
-            if o is None and "-" in _name(ch):
+            order = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
+            if order is None and "-" in _name(ch):
                 # Challenge names are "<order name>-<hash>".
-                o = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
-            if o is not None:
-                self.order_of_challenge[_key(ch)] = o
-                self.challenges_of_order[_key(o)].append(ch)
+                order = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
+            if order is not None:
+                self.order_of_challenge[_key(ch)] = order
+                self.challenges_of_order[_key(order)].append(ch)
 
         self.certs_of_issuer: dict[Key, list[Obj]] = defaultdict(list)
         for cert in snap.list("Certificate"):
@@ -456,9 +457,9 @@ def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Fi
                   + (f" in namespace {ns}" if kind_disp == "Issuer" else "")
                   + _issuer_suggestion(snap, ik))
     else:
-        line = _issuer_problem_line(snap, idx, ik)
-        if line:
-            ev.append(line)
+        problem = _issuer_problem_line(snap, idx, ik)
+        if problem:
+            ev.append(problem)
     for cr in crs[:MAX_LISTED]:
         ev.append(_cr_line(snap, cr))
     for o in orders[:MAX_LISTED]:
@@ -485,11 +486,13 @@ def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Fi
         title = f"{disp}: issuance failed {attempts or 1} time{'s' if (attempts or 1) != 1 else ''}" + (
             f", {_left(snap, not_after)}" if not_after else "")
     elif code == "CERT-ISSUANCE-STUCK":
+        assert issuing_since is not None  # the code is chosen only with it set
         title = f"{disp}: issuance in progress for {human(now - issuing_since)}" + (
             f", {_left(snap, not_after)}" if not_after else "")
     elif code == "CERT-EXPIRING-SOON":
         title = f"{disp} {_left(snap, not_after)} and has not been renewed"
     else:
+        assert renewal is not None  # CERT-RENEWAL-OVERDUE is chosen only with it set
         title = f"{disp}: renewal was due {human(now - renewal)} ago and has not started"
 
     # --- links --------------------------------------------------------------------------------
@@ -516,7 +519,7 @@ def _issuer_params(ref: Obj, namespace: str) -> dict[str, str]:
 
 
 def _referenced_not_found(message: str | None) -> bool:
-    return bool(message) and message.startswith("Referenced ") and "not found" in message
+    return bool(message and message.startswith("Referenced ") and "not found" in message)
 
 
 def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
@@ -550,9 +553,11 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
             title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {clip(why.get('message') or why.get('reason') or '', 120)}"
-        elif (ready or {}).get("reason") == "Pending" and _referenced_not_found(ready.get("message")) and cert is None:
+        elif ((ready or {}).get("reason") == "Pending" and _referenced_not_found((ready or {}).get("message"))
+              and cert is None):
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(ready.get('message') or '', 120)}"
+            pending = (ready or {}).get("message") or ""
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(pending, 120)}"
         else:
             continue
         ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))

@@ -31,7 +31,8 @@ MAX_FINDINGS = 100
 def cond(obj: Obj, type_: str) -> Obj | None:
     for c in (obj.get("status") or {}).get("conditions") or ():
         if c.get("type") == type_:
-            return c
+            found: Obj = c
+            return found
     return None
 
 
@@ -107,7 +108,7 @@ def latest_by_reason(events: list[Obj], limit: int = 3) -> list[Obj]:
 
 def pod_ready(pod: Obj) -> bool:
     c = cond(pod, "Ready")
-    return bool(c) and c.get("status") == "True"
+    return c is not None and c.get("status") == "True"  # a found condition is never empty
 
 
 def daemon_node(pod: Obj) -> str | None:
@@ -117,7 +118,8 @@ def daemon_node(pod: Obj) -> str | None:
     for term in aff.get("nodeSelectorTerms") or ():
         for f in term.get("matchFields") or ():
             if f.get("key") == "metadata.name" and f.get("values"):
-                return f["values"][0]
+                node: str = f["values"][0]
+                return node
     return None
 
 
@@ -238,7 +240,7 @@ SERIOUS_REASONS = frozenset(
 
 
 @check("events", codes=("EVENT-WARNING", "EVENT-WARNINGS-GROUPED"), reads=("Event",), post=True)
-def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
+def unexplained_warning_events(snap: Snapshot, findings: list[Finding]) -> list[Finding]:
     covered: set[Key] = set()
     for f in findings:
         covered.update(f.subjects)
@@ -398,7 +400,7 @@ def _single(
     ref = _ref(key, evs, obj)
     total = sum(event_count(e) for e in evs)
     last = evs[-1]
-    first_t = min((event_time(e) for e in evs if event_time(e)), default=None)
+    first_t = min((t for e in evs if (t := event_time(e))), default=None)
     evidence = [event_line(snap, e) for e in latest_distinct_messages(evs)]
     evidence.append(
         f"{total} occurrence{'s' if total != 1 else ''} in the last hour"

@@ -9,7 +9,7 @@ per code on the top controller (Pod → ReplicaSet → Deployment), whose subjec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -382,7 +382,7 @@ def _oom_issue(ctx: Ctx, pod: Obj, name: str, cs: Obj, term: Obj, where: str, in
                  log_previous=True if cs.get("restartCount") else False, params=params)
 
 
-def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | None:
+def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn: Callable[[], list[Obj]], init: bool) -> Issue | None:
     """A container in state.waiting with a failure reason."""
     state = cs.get("state") or {}
     waiting = state.get("waiting") or {}
@@ -662,9 +662,7 @@ def decode_scheduler_message(ctx: Ctx, pod: Obj, msg: str) -> tuple[list[str], l
     if "PersistentVolumeClaim" in msg or pvc_msg or "persistent volumes" in msg:
         _, vdeps = _pod_volumes_missing(ctx, pod)
         deps += [d for d in vdeps if d[0] == "PersistentVolumeClaim"]
-    seen: set[Key] = set()
-    deps = [d for d in deps if not (d in seen or seen.add(d))]
-    return causes, deps
+    return causes, list(dict.fromkeys(deps))  # each once, first mention first
 
 
 def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue | None:
@@ -812,10 +810,10 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
             fin = md.get("finalizers")
             if fin:
                 evidence.append(f"metadata.finalizers={fin}")
-            running = [cs.get("name") for cs in st.get("containerStatuses") or ()
-                       if (cs.get("state") or {}).get("running")]
-            if running:
-                evidence.append(f"containers still running: {', '.join(running)}")
+            still_running = [cs.get("name") for cs in st.get("containerStatuses") or ()
+                             if (cs.get("state") or {}).get("running")]
+            if still_running:
+                evidence.append(f"containers still running: {', '.join(still_running)}")
             if node:
                 evidence.append(f"node: {node}")
             what = f"stuck Terminating for {human(now - dt)}" + (f" (finalizers {', '.join(fin)})" if fin else "")
@@ -941,7 +939,7 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
         restarts = cs.get("restartCount") or 0
         recent = last_end is not None and now - last_end <= FLAPPING_WINDOW
         # still crashing: restarted recently and often (a single restart may be a recovery in progress)
-        if recent and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):
+        if recent and last and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):  # recent: last is set
             if last.get("reason") == "OOMKilled":
                 issues.append(_oom_issue(ctx, pod, name, cs, last, "lastState.terminated", False,
                                          severity="critical" if not cs.get("ready") else "warning"))
@@ -1046,12 +1044,13 @@ def _describe_probe(p: Obj) -> str:
 def _owner_kind(pod: Obj) -> str | None:
     for ref in pod["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):
-            return ref.get("kind")
+            kind: str | None = ref.get("kind")
+            return kind
     return None
 
 
 @check("workloads", codes=CODES, reads=("Pod",))
-def pod_health(snap: Snapshot) -> Iterator:
+def pod_health(snap: Snapshot) -> Iterator[Finding]:
     ctx = Ctx(snap)
     bad_nodes = ctx.bad_nodes
     groups: dict[tuple[Key, str], list[Issue]] = {}

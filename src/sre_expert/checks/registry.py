@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sre_expert.knowledge.catalogue import spec
 from sre_expert.core.model import Finding, Key, ObjectRef, Remediation
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from sre_expert.core.snapshot import Snapshot
 
 CheckFn = Callable[["Snapshot"], Iterable[Finding]]
+# What @check registers: a CheckFn, or a post check fn(snapshot, findings); the decorator returns it unchanged.
+AnyCheckFn = TypeVar("AnyCheckFn", bound=Callable[..., Iterable[Finding]])
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,14 +70,14 @@ def note_not_checked(what: str) -> None:
 
 def check(
     component: str, codes: Sequence[str], reads: Sequence[str] = (), post: bool = False, any_read: bool = False
-) -> Callable[[CheckFn], CheckFn]:
+) -> Callable[[AnyCheckFn], AnyCheckFn]:
     """Register a check. `reads` names the kinds it needs, to report "not checked" when they were not
     collected: the check runs only when all of them were (`any_read`: when any was, for a check that judges
     each object of those kinds on its own status and asks `snap.collected` before calling anything missing).
     A `post` check runs after the others as `fn(snapshot, findings)`, e.g. to report warning events that no
     other finding explains."""
 
-    def deco(fn: CheckFn) -> CheckFn:
+    def deco(fn: AnyCheckFn) -> AnyCheckFn:
         name = f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
         _CHECKS[name] = Check(name, component, tuple(codes), tuple(reads), fn, post, any_read)
         return fn
@@ -92,7 +94,7 @@ def all_checks() -> list[Check]:
     return list(_CHECKS.values())
 
 
-class _Params(dict):
+class _Params(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 
