@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.checks.registry import check, finding
+from sre_expert.checks.registry import ANY_KIND, check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote
@@ -39,13 +39,6 @@ BAD_CHILD_HEALTH = ("Degraded", "Missing")
 REPO_SERVER_HINTS = ("code = Unavailable", "code = DeadlineExceeded", "connection refused", "transport: Error while dialing",
                      "connection error")
 
-APP_CODES = (
-    "ARGOCD-APP-COMPARISON-ERROR", "ARGOCD-APP-INVALID-SPEC", "ARGOCD-APP-SYNC-FAILED", "ARGOCD-APP-OUT-OF-SYNC",
-    "ARGOCD-APP-SYNC-UNKNOWN", "ARGOCD-APP-DEGRADED", "ARGOCD-APP-MISSING", "ARGOCD-APP-HEALTH-UNKNOWN",
-    "ARGOCD-APP-SYNC-RUNNING", "ARGOCD-APP-ERROR-CONDITION", "ARGOCD-APP-WARNING",
-)
-APPSET_CODES = ("ARGOCD-APPSET-ERROR",)
-CONTROLLER_CODES = ("ARGOCD-RECONCILIATION-STALE",)
 
 
 def _short(text: Any, n: int = 300) -> str:
@@ -287,7 +280,14 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
             )
 
 
-@check("argocd", codes=APP_CODES, reads=("Application",))
+@check(
+    codes=("ARGOCD-APP-COMPARISON-ERROR", "ARGOCD-APP-INVALID-SPEC", "ARGOCD-APP-SYNC-FAILED", "ARGOCD-APP-OUT-OF-SYNC",
+        "ARGOCD-APP-SYNC-UNKNOWN", "ARGOCD-APP-DEGRADED", "ARGOCD-APP-MISSING", "ARGOCD-APP-HEALTH-UNKNOWN",
+        "ARGOCD-APP-SYNC-RUNNING", "ARGOCD-APP-ERROR-CONDITION", "ARGOCD-APP-WARNING"),
+    reads=("Application",),
+    speaks_for=("Application",),
+    depends_on=(ANY_KIND,),
+)
 def applications(snap: Snapshot) -> Iterator[Finding]:
     for app in snap.list("Application"):
         if not (app.get("apiVersion") or "").startswith("argoproj.io/"):
@@ -311,7 +311,12 @@ def _appset_error(conds: Any) -> Obj | None:
     return None
 
 
-@check("argocd", codes=APPSET_CODES, reads=("ApplicationSet",))
+@check(
+    codes=("ARGOCD-APPSET-ERROR",),
+    reads=("ApplicationSet",),
+    speaks_for=("ApplicationSet",),
+    depends_on=("Deployment",),
+)
 def application_sets(snap: Snapshot) -> Iterator[Finding]:
     for aset in snap.list("ApplicationSet"):
         if not (aset.get("apiVersion") or "").startswith("argoproj.io/"):
@@ -340,7 +345,7 @@ def application_sets(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("argocd", codes=CONTROLLER_CODES, reads=("Application",))
+@check(codes=("ARGOCD-RECONCILIATION-STALE",), reads=("Application",), speaks_for=(), depends_on=("StatefulSet",))
 def reconciliation(snap: Snapshot) -> Iterator[Finding]:
     """When no Application has been reconciled for a long time, the application controller is not working."""
     apps = [a for a in snap.list("Application") if (a.get("apiVersion") or "").startswith("argoproj.io/")]

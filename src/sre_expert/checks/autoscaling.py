@@ -112,15 +112,11 @@ def _age_s(snap: Snapshot, obj: Obj) -> float:
 
 
 @check(
-    "autoscaling",
-    codes=(
-        "HPA-TARGET-MISSING",
-        "HPA-MISSING-REQUESTS",
-        "HPA-METRICS-UNAVAILABLE",
-        "HPA-AT-MAX-REPLICAS",
-        "HPA-UNABLE-TO-SCALE",
-    ),
+    codes=("HPA-TARGET-MISSING", "HPA-MISSING-REQUESTS", "HPA-METRICS-UNAVAILABLE", "HPA-AT-MAX-REPLICAS",
+        "HPA-UNABLE-TO-SCALE"),
     reads=("HorizontalPodAutoscaler",),
+    speaks_for=("HorizontalPodAutoscaler",),
+    depends_on=("APIService", "Deployment", "ReplicaSet", "Service", "StatefulSet"),
 )
 def hpas(snap: Snapshot) -> Iterator[Finding]:
     for hpa in snap.list("HorizontalPodAutoscaler"):

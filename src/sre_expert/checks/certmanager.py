@@ -28,7 +28,6 @@ from sre_expert.checks.events import ago, clip, cond, cond_line, event_line, lat
 
 Obj = dict[str, Any]
 
-COMPONENT = "cert-manager"
 DEFAULT_RESOURCE_NAMESPACE = "cert-manager"
 CERT_NAME_ANNOTATION = "cert-manager.io/certificate-name"
 REVISION_ANNOTATION = "cert-manager.io/certificate-revision"
@@ -53,14 +52,6 @@ NON_ISSUANCE_REASONS = ("IncorrectCertificate", "SecretTemplateMismatch", "Secre
                         "AdditionalOutputFormatsMismatch", "ManagedFieldsParseError", "SecretOwnerRefMismatch")
 # Secret references in issuer specs that cert-manager creates itself (the ACME account key).
 SELF_MANAGED_REFS = ("privateKeySecretRef",)
-
-CODES = (
-    "CERT-EXPIRED", "CERT-NOT-READY", "CERT-ISSUER-NOT-FOUND", "CERT-ISSUANCE-FAILED", "CERT-ISSUANCE-STUCK",
-    "CERT-EXPIRING-SOON", "CERT-RENEWAL-OVERDUE",
-    "CERT-REQUEST-DENIED", "CERT-REQUEST-FAILED", "CERT-REQUEST-ISSUER-NOT-FOUND",
-    "CERT-ORDER-FAILED", "CERT-ORDER-STUCK", "CERT-CHALLENGE-FAILED", "CERT-CHALLENGE-STUCK",
-    "CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING",
-)
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -348,7 +339,13 @@ def _issuer_problem_line(snap: Snapshot, idx: CertManagerIndex, ik: Key | None) 
 # ------------------------------------------------------------------------------------------- Certificates
 
 
-@check(COMPONENT, codes=CODES[:7], reads=("Certificate",))
+@check(
+    codes=("CERT-EXPIRED", "CERT-NOT-READY", "CERT-ISSUER-NOT-FOUND", "CERT-ISSUANCE-FAILED", "CERT-ISSUANCE-STUCK",
+        "CERT-EXPIRING-SOON", "CERT-RENEWAL-OVERDUE"),
+    reads=("Certificate",),
+    speaks_for=("Certificate", "Secret"),
+    depends_on=("CertificateRequest", "Challenge", "ClusterIssuer", "Deployment", "Issuer", "Order"),
+)
 def certificates(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for cert in snap.list("Certificate"):
@@ -535,8 +532,12 @@ def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
 # ------------------------------------------------------------------------------------------- CertificateRequests
 
 
-@check(COMPONENT, codes=("CERT-REQUEST-DENIED", "CERT-REQUEST-FAILED", "CERT-REQUEST-ISSUER-NOT-FOUND"),
-       reads=("CertificateRequest",))
+@check(
+    codes=("CERT-REQUEST-DENIED", "CERT-REQUEST-FAILED", "CERT-REQUEST-ISSUER-NOT-FOUND"),
+    reads=("CertificateRequest",),
+    speaks_for=("CertificateRequest",),
+    depends_on=("Challenge", "ClusterIssuer", "Issuer", "Order"),
+)
 def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for cr in snap.list("CertificateRequest"):
@@ -591,7 +592,12 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------------------- ACME Orders, Challenges
 
 
-@check(COMPONENT, codes=("CERT-ORDER-FAILED", "CERT-ORDER-STUCK"), reads=("Order",))
+@check(
+    codes=("CERT-ORDER-FAILED", "CERT-ORDER-STUCK"),
+    reads=("Order",),
+    speaks_for=("Order",),
+    depends_on=("Challenge", "ClusterIssuer", "Deployment"),
+)
 def acme_orders(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for o in snap.list("Order"):
@@ -634,7 +640,12 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
                       params={"certificate": _name(cert) if cert is not None else ""})
 
 
-@check(COMPONENT, codes=("CERT-CHALLENGE-FAILED", "CERT-CHALLENGE-STUCK"), reads=("Challenge",))
+@check(
+    codes=("CERT-CHALLENGE-FAILED", "CERT-CHALLENGE-STUCK"),
+    reads=("Challenge",),
+    speaks_for=("Challenge",),
+    depends_on=("ClusterIssuer", "Secret"),
+)
 def acme_challenges(snap: Snapshot) -> Iterator[Finding]:
     """One finding per Order and failure: the wildcard and apex challenges of one order usually fail alike."""
     idx = CertManagerIndex(snap)
@@ -736,8 +747,13 @@ def _issuers(snap: Snapshot) -> list[Obj]:
     return [*snap.list("ClusterIssuer"), *snap.list("Issuer")]
 
 
-@check(COMPONENT, codes=("CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING"), reads=("ClusterIssuer", "Issuer"),
-       any_read=True)
+@check(
+    codes=("CERT-ISSUER-NOT-READY", "CERT-ISSUER-SECRET-MISSING"),
+    reads=("ClusterIssuer", "Issuer"),
+    speaks_for=("ClusterIssuer", "Issuer", "Secret"),
+    depends_on=("Secret",),
+    any_read=True,
+)
 def issuers(snap: Snapshot) -> Iterator[Finding]:
     idx = CertManagerIndex(snap)
     for iss in _issuers(snap):

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from sre_expert.knowledge.platform_components import (
-    COMPONENT_CODES,
     WORKLOAD_API,
     Component,
     ComponentStatus,
@@ -21,7 +20,7 @@ from sre_expert.knowledge.platform_components import (
     load_components,
     status_of,
 )
-from sre_expert.core.model import Finding, ObjectRef
+from sre_expert.core.model import COMPONENT_KIND, Finding, ObjectRef
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 
@@ -62,7 +61,7 @@ def _absent(snap: Snapshot, comp: Component) -> bool:
 
 def _tag(f: Finding, comp: Component) -> Finding:
     f.component = comp.component
-    key = ("Component", "", comp.name)
+    key = (COMPONENT_KIND, "", comp.name)
     if key not in f.subjects:
         f.subjects.append(key)
     return f
@@ -124,7 +123,13 @@ def component_findings(snap: Snapshot, comp: Component, st: ComponentStatus | No
         yield _tag(f, comp)
 
 
-@check("components", codes=COMPONENT_CODES, reads=("Deployment", "StatefulSet", "DaemonSet"))
+@check(
+    codes=("COMPONENT-CONTROLLER-MISSING", "COMPONENT-CONTROLLER-UNAVAILABLE", "COMPONENT-NOT-INSTALLED",
+        "COMPONENT-DIFFERS-FROM-REFERENCE"),
+    reads=("Deployment", "StatefulSet", "DaemonSet"),
+    speaks_for=(COMPONENT_KIND, "DaemonSet", "Deployment", "StatefulSet"),
+    depends_on=("DaemonSet", "Deployment", "Pod", "StatefulSet"),
+)
 def platform_components(snap: Snapshot) -> Iterator[Finding]:
     absent: list[Component] = []
     for comp in load_components().values():
@@ -144,7 +149,7 @@ def platform_components(snap: Snapshot) -> Iterator[Finding]:
         title=title,
         evidence=[f"{c.name}: looked for " + "; ".join(absence_evidence(snap, c)) for c in absent],
         params={"component": names[0], "namespace": absent[0].namespaces[0]},
-        subjects=[("Component", "", n) for n in names],
+        subjects=[(COMPONENT_KIND, "", n) for n in names],
         speaks_for_object=len(absent) == 1,
     )
     f.component = absent[0].component if len(absent) == 1 else "platform"

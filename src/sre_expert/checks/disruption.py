@@ -77,7 +77,12 @@ def _pod_line(pod: Obj) -> str:
             + (f", node {node}" if node else "") + ")")
 
 
-@check("workloads", codes=("PDB-BLOCKS-EVICTION",), reads=("PodDisruptionBudget",))
+@check(
+    codes=("PDB-BLOCKS-EVICTION",),
+    reads=("PodDisruptionBudget",),
+    speaks_for=("PodDisruptionBudget",),
+    depends_on=("Deployment", "Pod", "ReplicaSet", "StatefulSet"),
+)
 def disruption_budgets(snap: Snapshot) -> Iterator[Finding]:
     for pdb in snap.list("PodDisruptionBudget"):
         f = _blocked(snap, pdb)

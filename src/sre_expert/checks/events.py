@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.checks.registry import check, finding
+from sre_expert.checks.registry import ANY_KIND, check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import QUOTE_LIMIT, quote
@@ -239,7 +239,13 @@ SERIOUS_REASONS = frozenset(
 )
 
 
-@check("events", codes=("EVENT-WARNING", "EVENT-WARNINGS-GROUPED"), reads=("Event",), post=True)
+@check(
+    codes=("EVENT-WARNING", "EVENT-WARNINGS-GROUPED"),
+    reads=("Event",),
+    speaks_for=(ANY_KIND,),
+    depends_on=(),
+    post=True,
+)
 def unexplained_warning_events(snap: Snapshot, findings: list[Finding]) -> list[Finding]:
     covered: set[Key] = set()
     for f in findings:

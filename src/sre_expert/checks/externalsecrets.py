@@ -25,7 +25,6 @@ from sre_expert.checks.events import ago, clip, cond, cond_line, event_line
 
 Obj = dict[str, Any]
 
-COMPONENT = "external-secrets"
 ESO_NAMESPACE = "external-secrets-system"
 DEFAULT_REFRESH = timedelta(hours=1)
 STALE_FACTOR = 2
@@ -220,14 +219,24 @@ def _store_disp(k: Key) -> str:
 # ------------------------------------------------------------------------------------------- stores
 
 
-@check(COMPONENT, codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"), reads=("ClusterSecretStore",))
+@check(
+    codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"),
+    reads=("ClusterSecretStore",),
+    speaks_for=("ClusterSecretStore", "Secret"),
+    depends_on=("Secret",),
+)
 def cluster_secret_stores(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
     for store in snap.list("ClusterSecretStore"):
         yield from _store_findings(snap, idx, store, ("ClusterSecretStore", "", _name(store)))
 
 
-@check(COMPONENT, codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"), reads=("SecretStore",))
+@check(
+    codes=("ESO-STORE-NOT-READY", "ESO-STORE-CREDENTIALS-MISSING"),
+    reads=("SecretStore",),
+    speaks_for=("Secret", "SecretStore"),
+    depends_on=("Secret",),
+)
 def secret_stores(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
     for store in snap.list("SecretStore"):
@@ -337,9 +346,13 @@ def _store_cause(snap: Snapshot, store: Obj, ready: Obj | None, missing: list[Ke
 # ------------------------------------------------------------------------------------------- ExternalSecrets
 
 
-@check(COMPONENT, codes=("ESO-SYNC-FAILED", "ESO-REMOTE-KEY-MISSING", "ESO-STORE-NOT-FOUND",
-                         "ESO-TARGET-SECRET-MISSING", "ESO-REFRESH-STALE", "ESO-NAMING-CONVENTION"),
-       reads=("ExternalSecret",))
+@check(
+    codes=("ESO-SYNC-FAILED", "ESO-REMOTE-KEY-MISSING", "ESO-STORE-NOT-FOUND", "ESO-TARGET-SECRET-MISSING",
+        "ESO-REFRESH-STALE", "ESO-NAMING-CONVENTION"),
+    reads=("ExternalSecret",),
+    speaks_for=("ExternalSecret", "Secret"),
+    depends_on=("ClusterSecretStore", "Deployment", "SecretStore"),
+)
 def external_secrets(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
     for es in snap.list("ExternalSecret"):
@@ -559,7 +572,12 @@ def _ces_failed(ces: Obj) -> tuple[Obj | None, bool]:
     return None, bool((ces.get("status") or {}).get("failedNamespaces"))
 
 
-@check(COMPONENT, codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",), reads=("ClusterExternalSecret",))
+@check(
+    codes=("ESO-CLUSTER-EXTERNAL-SECRET-FAILED",),
+    reads=("ClusterExternalSecret",),
+    speaks_for=("ClusterExternalSecret", "ExternalSecret", "Secret"),
+    depends_on=("ExternalSecret",),
+)
 def cluster_external_secrets(snap: Snapshot) -> Iterator[Finding]:
     """A ClusterExternalSecret that could not create its ExternalSecret in some namespaces: each failure
     reason is in status.failedNamespaces (ESO keeps only "one or more namespaces failed" in the condition)."""
@@ -630,7 +648,12 @@ def push_store_keys(ps: Obj) -> list[Key]:
     return out
 
 
-@check(COMPONENT, codes=("ESO-PUSH-SECRET-FAILED",), reads=("PushSecret",))
+@check(
+    codes=("ESO-PUSH-SECRET-FAILED",),
+    reads=("PushSecret",),
+    speaks_for=("PushSecret",),
+    depends_on=("ClusterSecretStore", "Secret", "SecretStore"),
+)
 def push_secrets(snap: Snapshot) -> Iterator[Finding]:
     """A PushSecret whose Ready condition is False (reason Errored): the Secret is not written to the provider.
     It depends on its source Secret (whatever should create it explains a push of nothing) and its stores."""

@@ -31,7 +31,7 @@ from typing import Any, TypeGuard
 import yaml
 
 from sre_expert.knowledge.catalogue import spec
-from sre_expert.core.model import Finding, Key, Remediation, key_of
+from sre_expert.core.model import LISTENER_KIND, Finding, Key, Remediation, key_of
 from sre_expert.checks.registry import check, finding, note_not_checked
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
@@ -137,7 +137,7 @@ def generation(obj: Obj) -> int | None:
 
 def listener_key(gw_ns: str, gw_name: str, listener: str) -> Key:
     """Pseudo-key for one listener of a Gateway: what listener findings speak for."""
-    return ("Listener", gw_ns, f"{gw_name}/{listener}")
+    return (LISTENER_KIND, gw_ns, f"{gw_name}/{listener}")
 
 
 def short_list(items: Iterable[str], limit: int = MAX_LIST) -> str:
@@ -803,7 +803,12 @@ def controller_deps(idx: GatewayIndex) -> tuple[list[Key], list[str]]:
 # GatewayClass
 
 
-@check("gateway", codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"), reads=("GatewayClass",))
+@check(
+    codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"),
+    reads=("GatewayClass",),
+    speaks_for=("GatewayClass",),
+    depends_on=("Deployment", "EnvoyProxy", "Pod"),
+)
 def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
     for gc in snap.list("GatewayClass"):
@@ -897,11 +902,12 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
 
 
 @check(
-    "gateway",
     codes=("GATEWAY-NOT-ACCEPTED", "GATEWAY-NO-ADDRESS", "GATEWAY-PROXY-UNAVAILABLE", "GATEWAY-NOT-PROGRAMMED",
-           "GATEWAY-CONFIG-INVALID", "GATEWAY-LISTENER-CERT-INVALID", "GATEWAY-LISTENER-INVALID",
-           "GATEWAY-REFS-UNRESOLVED"),
+        "GATEWAY-CONFIG-INVALID", "GATEWAY-LISTENER-CERT-INVALID", "GATEWAY-LISTENER-INVALID",
+        "GATEWAY-REFS-UNRESOLVED"),
     reads=("Gateway",),
+    speaks_for=("Gateway", "HTTPRoute", LISTENER_KIND),
+    depends_on=("Certificate", "Deployment", "GatewayClass", "Pod", "Secret", "Service"),
 )
 def gateways(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -1593,13 +1599,15 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
 
 
 @check(
-    "gateway",
     codes=("HTTPROUTE-NOT-RECONCILED", "HTTPROUTE-NO-MATCHING-PARENT", "HTTPROUTE-NOT-ALLOWED",
-           "HTTPROUTE-HOSTNAME-MISMATCH", "HTTPROUTE-HOST-SHADOWED", "HTTPROUTE-HOST-NOT-IN-CERT",
-           "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
-           "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
-           "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
-    reads=("HTTPRoute", "GRPCRoute", "Gateway"), any_read=True,
+        "HTTPROUTE-HOSTNAME-MISMATCH", "HTTPROUTE-HOST-SHADOWED", "HTTPROUTE-HOST-NOT-IN-CERT",
+        "HTTPROUTE-NOT-ACCEPTED", "HTTPROUTE-PARTIALLY-INVALID", "HTTPROUTE-BACKEND-NOT-FOUND",
+        "HTTPROUTE-BACKEND-NOT-PERMITTED", "HTTPROUTE-BACKEND-INVALID", "HTTPROUTE-BACKEND-UNAVAILABLE",
+        "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
+    reads=("HTTPRoute", "GRPCRoute", "Gateway"),
+    speaks_for=("GRPCRoute", "HTTPRoute"),
+    depends_on=("Certificate", "Deployment", "Gateway", LISTENER_KIND, "Pod", "Service", "XListenerSet"),
+    any_read=True,
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -1856,7 +1864,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
 # BackendTLSPolicy and ListenerSets: standard Gateway API kinds, judged by the conditions their controller writes
 
 
-@check("gateway", codes=("BACKENDTLSPOLICY-NOT-ACCEPTED",))
+@check(codes=("BACKENDTLSPOLICY-NOT-ACCEPTED",), speaks_for=("BackendTLSPolicy",), depends_on=("ConfigMap", "Secret"))
 def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
     """status.ancestors[].conditions Accepted and ResolvedRefs of every BackendTLSPolicy: a policy that is not
     accepted, or whose CA certificate references do not resolve, leaves TLS to its Services unverified or
@@ -1906,7 +1914,11 @@ def backend_tls_policies(snap: Snapshot) -> Iterator[Finding]:
             break
 
 
-@check("gateway", codes=("GATEWAY-LISTENERSET-NOT-ACCEPTED",))
+@check(
+    codes=("GATEWAY-LISTENERSET-NOT-ACCEPTED",),
+    speaks_for=("GRPCRoute", "HTTPRoute", "ListenerSet", "XListenerSet"),
+    depends_on=("Gateway",),
+)
 def listener_sets(snap: Snapshot) -> Iterator[Finding]:
     """ListenerSets (XListenerSet, gateway.networking.x-k8s.io) add listeners to a Gateway; their own
     Accepted/Programmed conditions and per-listener conditions say whether those listeners serve."""
@@ -1991,10 +2003,11 @@ def _eg_config(snap: Snapshot) -> tuple[Obj | None, Obj | None]:
 
 
 @check(
-    "gateway",
     codes=("ENVOYPATCHPOLICY-DISABLED", "ENVOYPATCHPOLICY-INVALID", "ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND",
-           "ENVOYPATCHPOLICY-NOT-RECONCILED"),
+        "ENVOYPATCHPOLICY-NOT-RECONCILED"),
     reads=("EnvoyPatchPolicy",),
+    speaks_for=("EnvoyPatchPolicy",),
+    depends_on=("Deployment", "Gateway", "Pod"),
 )
 def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
     idx: GatewayIndex | None = None
@@ -2087,7 +2100,12 @@ def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
     return max(seen), gen
 
 
-@check("gateway", codes=("GATEWAY-API-STATUS-STALE",), reads=("Gateway",))
+@check(
+    codes=("GATEWAY-API-STATUS-STALE",),
+    reads=("Gateway",),
+    speaks_for=("EnvoyPatchPolicy", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute"),
+    depends_on=("Deployment", "Pod"),
+)
 def stale_status(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
     cdeps, cev = controller_deps(idx)

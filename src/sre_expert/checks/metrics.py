@@ -200,7 +200,7 @@ def _tsdb_lines(snap: Snapshot, ns: str, pod_prefix: str) -> list[str]:
     return out
 
 
-@check("storage", codes=("PVC-FILLING-UP", "PVC-FULL"))
+@check(codes=("PVC-FILLING-UP", "PVC-FULL"), speaks_for=("PersistentVolumeClaim",), depends_on=())
 def volume_fill(snap: Snapshot) -> Iterator[Finding]:
     """Claims above the PersistentVolumeFillingUp / PersistentVolumeCritical thresholds. Pods whose logs say
     "no space left on device" depend on the claims they mount (checks/pods.py), so they link under it."""
@@ -232,7 +232,7 @@ def volume_fill(snap: Snapshot) -> Iterator[Finding]:
         )
 
 
-@check("nodes", codes=("NODE-CPU-HIGH", "NODE-MEMORY-HIGH", "NODE-FILESYSTEM-FILLING"))
+@check(codes=("NODE-CPU-HIGH", "NODE-MEMORY-HIGH", "NODE-FILESYSTEM-FILLING"), speaks_for=("Node",), depends_on=())
 def node_usage(snap: Snapshot) -> Iterator[Finding]:
     ms = _metrics(snap)
     if ms is None:
@@ -344,7 +344,7 @@ def service_metric_lines(snap: Snapshot, ns: str, name: str) -> list[str]:
     return [line + (f", P95 {_seconds(lat)}" if lat is not None else "")]
 
 
-@check("gateway", codes=("ROUTE-HIGH-5XX-RATE", "ROUTE-HIGH-LATENCY"))
+@check(codes=("ROUTE-HIGH-5XX-RATE", "ROUTE-HIGH-LATENCY"), speaks_for=("HTTPRoute",), depends_on=("Pod", "Service"))
 def route_traffic(snap: Snapshot) -> Iterator[Finding]:
     """Per HTTPRoute, from Envoy Gateway's cluster stats (cluster names httproute/<ns>/<name>/rule/<i>)."""
     stats = _route_stats_of(snap)
@@ -384,7 +384,7 @@ def route_traffic(snap: Snapshot) -> Iterator[Finding]:
             )
 
 
-@check("workloads", codes=("SERVICE-HIGH-5XX-RATE", "SERVICE-HIGH-LATENCY"))
+@check(codes=("SERVICE-HIGH-5XX-RATE", "SERVICE-HIGH-LATENCY"), speaks_for=("Service",), depends_on=("Pod",))
 def service_traffic(snap: Snapshot) -> Iterator[Finding]:
     """Per Service, from the apps' own http_requests_total / http_request_duration_seconds metrics."""
     ms = _metrics(snap)
@@ -422,7 +422,7 @@ def service_traffic(snap: Snapshot) -> Iterator[Finding]:
 # ------------------------------------------------------------------------------------------ certificates
 
 
-@check("cert-manager", codes=("CERT-EXPIRY-METRIC",), post=True)
+@check(codes=("CERT-EXPIRY-METRIC",), speaks_for=("Certificate",), depends_on=(), post=True)
 def certificate_expiry(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
     """cert-manager's expiry metric, for what the Certificate status checks did not already report (a
     Certificate not in the snapshot, or whose status does not show the near expiry)."""
@@ -487,7 +487,7 @@ def _target_object(snap: Snapshot, labels: dict[str, str]) -> tuple[Obj | Object
     return ObjectRef("", "ScrapeTarget", ns or None, labels.get("job") or labels.get("instance") or "?"), deps
 
 
-@check("monitoring", codes=("SCRAPE-TARGET-DOWN",))
+@check(codes=("SCRAPE-TARGET-DOWN",), speaks_for=("Node", "Pod", "ScrapeTarget", "Service"), depends_on=("Node", "Pod"))
 def targets_down(snap: Snapshot) -> Iterator[Finding]:
     """`up == 0` at the snapshot's time, grouped per Service (or Pod, Node), with the scrape error from the
     targets API when it was read."""
@@ -553,7 +553,13 @@ def _alert_object(snap: Snapshot, alert: str, labels: dict[str, str]) -> tuple[O
     return obj, deps
 
 
-@check("monitoring", codes=("ALERT-FIRING",), post=True)
+@check(
+    codes=("ALERT-FIRING",),
+    speaks_for=("Certificate", "HTTPRoute", "Namespace", "Node", "PersistentVolumeClaim", "Pod", "PrometheusRule",
+        "ScrapeTarget", "Service"),
+    depends_on=("Node", "Pod"),
+    post=True,
+)
 def firing_alerts(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
     """One finding per firing alert whose object no other finding already speaks for."""
     ms = _metrics(snap)
@@ -605,7 +611,11 @@ def _claim_capacity(snap: Snapshot, ns: str, claim: str) -> float | None:
     return parse_bytes(size) if size else None
 
 
-@check("monitoring", codes=("PROMETHEUS-STORAGE-FILLING", "PROMETHEUS-RETENTION-OVER-VOLUME"))
+@check(
+    codes=("PROMETHEUS-STORAGE-FILLING", "PROMETHEUS-RETENTION-OVER-VOLUME"),
+    speaks_for=("PersistentVolumeClaim",),
+    depends_on=(),
+)
 def prometheus_storage(snap: Snapshot) -> Iterator[Finding]:
     """Prometheus's blocks + WAL against its volume, and a retention size the volume cannot hold. A claim
     the volume-fill check already reports (kubelet stats) is not reported twice."""

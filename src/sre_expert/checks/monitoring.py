@@ -322,10 +322,13 @@ def _alerting_targets(snap: Snapshot, prom: Obj) -> Iterator[Finding]:
         )
 
 
-@check("monitoring", codes=(
-    "PROMETHEUS-UNAVAILABLE", "PROMETHEUS-DEGRADED", "PROMETHEUS-NOT-RECONCILED", "PROMETHEUS-DISK-FULL",
-    "PROMETHEUS-ALERTMANAGER-NOT-FOUND",
-), reads=("Prometheus",))
+@check(
+    codes=("PROMETHEUS-UNAVAILABLE", "PROMETHEUS-DEGRADED", "PROMETHEUS-NOT-RECONCILED", "PROMETHEUS-DISK-FULL",
+        "PROMETHEUS-ALERTMANAGER-NOT-FOUND"),
+    reads=("Prometheus",),
+    speaks_for=("PersistentVolumeClaim", "Pod", "Prometheus", "StatefulSet"),
+    depends_on=("ConfigMap", "Deployment", "PersistentVolumeClaim", "Pod", "Secret"),
+)
 def prometheus_instances(snap: Snapshot) -> Iterator[Finding]:
     proms = snap.list("Prometheus")
     if not proms:
@@ -339,8 +342,12 @@ def prometheus_instances(snap: Snapshot) -> Iterator[Finding]:
             yield from _alerting_targets(snap, prom)
 
 
-@check("monitoring", codes=("ALERTMANAGER-UNAVAILABLE", "ALERTMANAGER-DEGRADED", "ALERTMANAGER-NOT-RECONCILED"),
-       reads=("Alertmanager",))
+@check(
+    codes=("ALERTMANAGER-UNAVAILABLE", "ALERTMANAGER-DEGRADED", "ALERTMANAGER-NOT-RECONCILED"),
+    reads=("Alertmanager",),
+    speaks_for=("Alertmanager", "StatefulSet"),
+    depends_on=("ConfigMap", "Deployment", "PersistentVolumeClaim", "Pod", "Secret"),
+)
 def alertmanager_instances(snap: Snapshot) -> Iterator[Finding]:
     ams = snap.list("Alertmanager")
     if not ams:
@@ -380,7 +387,7 @@ def _rejected_finding(snap: Snapshot, obj: Obj, code: str, what: str) -> Finding
     )
 
 
-@check("monitoring", codes=("PROMETHEUSRULE-REJECTED",), reads=("PrometheusRule",))
+@check(codes=("PROMETHEUSRULE-REJECTED",), reads=("PrometheusRule",), speaks_for=("PrometheusRule",), depends_on=())
 def rejected_rules(snap: Snapshot) -> Iterator[Finding]:
     for rule in snap.list("PrometheusRule"):
         f = _rejected_finding(snap, rule, "PROMETHEUSRULE-REJECTED", "its alerts are not loaded")
@@ -388,7 +395,12 @@ def rejected_rules(snap: Snapshot) -> Iterator[Finding]:
             yield f
 
 
-@check("monitoring", codes=("SCRAPE-CONFIG-REJECTED",), reads=("ServiceMonitor",))
+@check(
+    codes=("SCRAPE-CONFIG-REJECTED",),
+    reads=("ServiceMonitor",),
+    speaks_for=("PodMonitor", "Probe", "ScrapeConfig", "ServiceMonitor"),
+    depends_on=(),
+)
 def rejected_monitors(snap: Snapshot) -> Iterator[Finding]:
     for kind in _REJECT_KINDS:
         for obj in snap.list(kind):
@@ -400,7 +412,12 @@ def rejected_monitors(snap: Snapshot) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------- selection
 
 
-@check("monitoring", codes=("PROMETHEUSRULE-NOT-SELECTED",), reads=("PrometheusRule", "Prometheus"))
+@check(
+    codes=("PROMETHEUSRULE-NOT-SELECTED",),
+    reads=("PrometheusRule", "Prometheus"),
+    speaks_for=("PrometheusRule",),
+    depends_on=(),
+)
 def unselected_rules(snap: Snapshot) -> Iterator[Finding]:
     proms = snap.list("Prometheus")
     if not proms:
@@ -464,8 +481,12 @@ def _near_miss(services: list[Obj], selector: Obj) -> str | None:
     return f"closest Service: {md.get('namespace')}/{md['name']} with labels {_labels_text(best)}"
 
 
-@check("monitoring", codes=("SERVICEMONITOR-NOT-SELECTED", "SERVICEMONITOR-NO-SERVICES", "SERVICEMONITOR-PORT-MISSING"),
-       reads=("ServiceMonitor", "Prometheus", "Service"))
+@check(
+    codes=("SERVICEMONITOR-NOT-SELECTED", "SERVICEMONITOR-NO-SERVICES", "SERVICEMONITOR-PORT-MISSING"),
+    reads=("ServiceMonitor", "Prometheus", "Service"),
+    speaks_for=("ServiceMonitor",),
+    depends_on=(),
+)
 def service_monitors(snap: Snapshot) -> Iterator[Finding]:
     proms = snap.list("Prometheus")
     sms = snap.list("ServiceMonitor")

@@ -171,7 +171,12 @@ def _template_labels(obj: Obj) -> dict[str, str]:
     return ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
 
 
-@check("networking", codes=("NETPOL-SELECTS-NOTHING", "NETPOL-DNS-BLOCKED"), reads=("NetworkPolicy", "Pod"))
+@check(
+    codes=("NETPOL-SELECTS-NOTHING", "NETPOL-DNS-BLOCKED"),
+    reads=("NetworkPolicy", "Pod"),
+    speaks_for=("NetworkPolicy", "Pod"),
+    depends_on=(),
+)
 def network_policies(snap: Snapshot) -> Iterator[Finding]:
     pols = snap.list("NetworkPolicy")
     if not pols:
@@ -548,8 +553,12 @@ def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> 
     return bool(m and m.group(1) == "503" and set(m.group(2).split(",")) & BROKEN_FLAGS)
 
 
-@check("networking", codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
-       reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"))
+@check(
+    codes=("NETPOL-GATEWAY-BLOCKED", "ROUTE-UPSTREAM-UNREACHABLE"),
+    reads=("NetworkPolicy", "Pod", "HTTPRoute", "Service"),
+    speaks_for=("HTTPRoute", "NetworkPolicy"),
+    depends_on=("NetworkPolicy",),
+)
 def gateway_reachability(snap: Snapshot) -> Iterator[Finding]:
     """Ingress NetworkPolicies between a Gateway's Envoy proxies and each backend its routes send to."""
     if not snap.list("NetworkPolicy"):

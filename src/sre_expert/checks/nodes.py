@@ -82,17 +82,11 @@ def _evicted(pods: list[Obj]) -> list[Obj]:
 
 
 @check(
-    "nodes",
-    codes=(
-        "NODE-NOT-READY",
-        "NODE-MEMORY-PRESSURE",
-        "NODE-DISK-PRESSURE",
-        "NODE-PID-PRESSURE",
-        "NODE-NETWORK-UNAVAILABLE",
-        "NODE-CORDONED",
-        "NODE-TAINTED",
-    ),
+    codes=("NODE-NOT-READY", "NODE-MEMORY-PRESSURE", "NODE-DISK-PRESSURE", "NODE-PID-PRESSURE",
+        "NODE-NETWORK-UNAVAILABLE", "NODE-CORDONED", "NODE-TAINTED"),
     reads=("Node",),
+    speaks_for=("Node", "Pod"),
+    depends_on=(),
 )
 def nodes(snap: Snapshot) -> Iterator[Finding]:
     for node in snap.list("Node"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key, Remediation, key_of
+from sre_expert.core.model import DATA_FILES_KIND, Finding, Key, Remediation, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
@@ -70,10 +70,6 @@ EXIT_MEANING = {
     143: "SIGTERM: terminated on request",
 }
 
-CODES = ("POD-CRASHLOOP", "POD-OOMKILLED", "POD-IMAGE-PULL", "POD-CONFIG-ERROR", "POD-START-ERROR",
-         "POD-VOLUME-MOUNT", "POD-STUCK-CREATING", "POD-INIT-FAILING", "POD-INIT-STUCK", "POD-PROBE-FAILING",
-         "POD-NOT-READY", "POD-UNSCHEDULABLE", "POD-PENDING", "POD-NODE-LOST", "POD-TERMINATING-STUCK",
-         "POD-EVICTED", "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION")
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -1049,7 +1045,15 @@ def _owner_kind(pod: Obj) -> str | None:
     return None
 
 
-@check("workloads", codes=CODES, reads=("Pod",))
+@check(
+    codes=("POD-CRASHLOOP", "POD-OOMKILLED", "POD-IMAGE-PULL", "POD-CONFIG-ERROR", "POD-START-ERROR",
+        "POD-VOLUME-MOUNT", "POD-STUCK-CREATING", "POD-INIT-FAILING", "POD-INIT-STUCK", "POD-PROBE-FAILING",
+        "POD-NOT-READY", "POD-UNSCHEDULABLE", "POD-PENDING", "POD-NODE-LOST", "POD-TERMINATING-STUCK", "POD-EVICTED",
+        "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION"),
+    reads=("Pod",),
+    speaks_for=("Alertmanager", "DaemonSet", DATA_FILES_KIND, "Deployment", "Node", "Pod", "Prometheus", "StatefulSet"),
+    depends_on=("ConfigMap", DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
+)
 def pod_health(snap: Snapshot) -> Iterator[Finding]:
     ctx = Ctx(snap)
     bad_nodes = ctx.bad_nodes
@@ -1216,7 +1220,7 @@ def _corruption(top: Obj, issue: Issue, label: str, cause: logscan.LogCause, cod
     pmd = pod["metadata"]
     ns = pmd.get("namespace") or ""
     claims = _claims(pod)
-    volumes: list[Key] = [("DataFiles", ns, c) for c in claims] or [("DataFiles", ns, pmd["name"])]
+    volumes: list[Key] = [(DATA_FILES_KIND, ns, c) for c in claims] or [(DATA_FILES_KIND, ns, pmd["name"])]
     tk = key_of(top)
     f = corrupted.get(tk)
     if f is None:

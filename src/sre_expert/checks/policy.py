@@ -148,7 +148,12 @@ def _policy_not_ready(policy: Obj) -> list[str] | None:
     return None
 
 
-@check("policy", codes=("KYVERNO-POLICY-NOT-READY",), reads=("ClusterPolicy",))
+@check(
+    codes=("KYVERNO-POLICY-NOT-READY",),
+    reads=("ClusterPolicy",),
+    speaks_for=("ClusterPolicy", "Policy"),
+    depends_on=("Deployment",),
+)
 def policies_not_ready(snap: Snapshot) -> Iterator[Finding]:
     admission = [key_of(d) for d in kyverno_admission_controllers(snap)]
     for kind in ("ClusterPolicy", "Policy"):
@@ -192,7 +197,12 @@ def _report_resources(report: Obj, result: Obj) -> list[tuple[str, str, str]]:
     return []
 
 
-@check("policy", codes=("KYVERNO-POLICY-VIOLATIONS", "KYVERNO-POLICY-ERRORS"), reads=("PolicyReport",))
+@check(
+    codes=("KYVERNO-POLICY-VIOLATIONS", "KYVERNO-POLICY-ERRORS"),
+    reads=("PolicyReport",),
+    speaks_for=("ClusterPolicy", "Policy"),
+    depends_on=(),
+)
 def policy_reports(snap: Snapshot) -> Iterator[Finding]:
     # policy → result kind → resource → [(rule, message, severity)]
     grouped: dict[str, dict[str, dict[tuple[str, str, str], list[tuple[str, str, str]]]]] = defaultdict(
@@ -398,7 +408,12 @@ def _failed_create_events(snap: Snapshot) -> Iterator[tuple[Obj, Obj, Obj]]:
         yield ev, obj, snap.top_controller(obj)
 
 
-@check("policy", codes=("KYVERNO-ADMISSION-DENIED", "KYVERNO-WEBHOOK-UNAVAILABLE"), reads=("Event",))
+@check(
+    codes=("KYVERNO-ADMISSION-DENIED", "KYVERNO-WEBHOOK-UNAVAILABLE"),
+    reads=("Event",),
+    speaks_for=("ClusterPolicy", "CronJob", "Deployment", "ReplicaSet", "Service"),
+    depends_on=("Deployment", "Pod", "Service"),
+)
 def admission_denials(snap: Snapshot) -> Iterator[Finding]:
     known = [p["metadata"]["name"] for p in snap.list("ClusterPolicy")]
     denied: dict[str, dict[Key, _Blocked]] = defaultdict(dict)
@@ -513,7 +528,7 @@ def _pod_state(pod: Obj) -> str:
     return f"phase {st.get('phase') or 'Unknown'}"
 
 
-@check("policy", codes=("FALCO-COVERAGE-GAP",), reads=("DaemonSet", "Pod"))
+@check(codes=("FALCO-COVERAGE-GAP",), reads=("DaemonSet", "Pod"), speaks_for=("DaemonSet",), depends_on=("Node", "Pod"))
 def falco_coverage(snap: Snapshot) -> Iterator[Finding]:
     """Nodes without a ready Falco pod: from the DaemonSet counters and from the pods themselves (a pod
     on a node that stopped reporting stays scheduled but not ready)."""
@@ -635,7 +650,7 @@ class _Rule:
         self.hosts: set[str] = set()
 
 
-@check("policy", codes=("FALCO-ALERT",), reads=("DaemonSet", "Pod"))
+@check(codes=("FALCO-ALERT",), reads=("DaemonSet", "Pod"), speaks_for=("DaemonSet",), depends_on=())
 def falco_alerts(snap: Snapshot) -> Iterator[Finding]:
     for ds in falco_daemonsets(snap):
         rules: dict[str, _Rule] = {}

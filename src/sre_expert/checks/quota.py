@@ -79,7 +79,12 @@ def quota_refusals(snap: Snapshot, namespaces: set[str]) -> dict[tuple[str, str]
     return out
 
 
-@check("quota", codes=("QUOTA-BLOCKING", "QUOTA-FULL", "QUOTA-NEAR-LIMIT"), reads=("ResourceQuota",))
+@check(
+    codes=("QUOTA-BLOCKING", "QUOTA-FULL", "QUOTA-NEAR-LIMIT"),
+    reads=("ResourceQuota",),
+    speaks_for=("CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "ResourceQuota", "StatefulSet"),
+    depends_on=(),
+)
 def quotas(snap: Snapshot) -> Iterator[Finding]:
     rqs = snap.list("ResourceQuota")
     if not rqs:

@@ -125,15 +125,11 @@ def _desired(w: Obj) -> int | None:
 
 
 @check(
-    "networking",
-    codes=(
-        "SVC-NO-MATCHING-PODS",
-        "SVC-NO-READY-ENDPOINTS",
-        "SVC-TARGETPORT-UNRESOLVED",
-        "SVC-TARGETPORT-UNDECLARED",
-        "SVC-LB-PENDING",
-    ),
+    codes=("SVC-NO-MATCHING-PODS", "SVC-NO-READY-ENDPOINTS", "SVC-TARGETPORT-UNRESOLVED", "SVC-TARGETPORT-UNDECLARED",
+        "SVC-LB-PENDING"),
     reads=("Service", "Pod"),
+    speaks_for=("Service",),
+    depends_on=("Deployment", "Pod", "ReplicaSet", "StatefulSet"),
 )
 def services(snap: Snapshot) -> Iterator[Finding]:
     index = PodLabelIndex(snap)
@@ -401,7 +397,7 @@ def _lb_pending(snap: Snapshot, svc: Obj) -> Finding | None:
 APISERVICE_GRACE_SECONDS = 120  # the aggregator re-probes often; a flap during a rollout is not an outage
 
 
-@check("networking", codes=("APISERVICE-UNAVAILABLE",), reads=("APIService",))
+@check(codes=("APISERVICE-UNAVAILABLE",), reads=("APIService",), speaks_for=("APIService",), depends_on=("Service",))
 def api_services(snap: Snapshot) -> Iterator[Finding]:
     """An aggregated API (metrics.k8s.io, a webhook's admission API …) whose Available condition is False:
     the API server cannot reach the Service behind it, so discovery of that group fails for every client

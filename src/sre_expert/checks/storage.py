@@ -110,16 +110,11 @@ def _sc_line(sc: Obj) -> str:
 
 
 @check(
-    "storage",
-    codes=(
-        "PVC-PENDING",
-        "PVC-STORAGECLASS-MISSING",
-        "PVC-NO-DEFAULT-STORAGECLASS",
-        "PVC-LOST",
-        "PVC-RESIZE-PENDING",
-        "PVC-RESIZE-FAILED",
-    ),
+    codes=("PVC-PENDING", "PVC-STORAGECLASS-MISSING", "PVC-NO-DEFAULT-STORAGECLASS", "PVC-LOST", "PVC-RESIZE-PENDING",
+        "PVC-RESIZE-FAILED"),
     reads=("PersistentVolumeClaim",),
+    speaks_for=("PersistentVolumeClaim", "Pod"),
+    depends_on=("StorageClass",),
 )
 def claims(snap: Snapshot) -> Iterator[Finding]:
     pvcs = snap.list("PersistentVolumeClaim")
@@ -368,7 +363,7 @@ def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool) 
         )
 
 
-@check("storage", codes=("PV-FAILED", "PV-RELEASED"), reads=("PersistentVolume",))
+@check(codes=("PV-FAILED", "PV-RELEASED"), reads=("PersistentVolume",), speaks_for=("PersistentVolume",), depends_on=())
 def volumes(snap: Snapshot) -> Iterator[Finding]:
     for pv in snap.list("PersistentVolume"):
         st = pv.get("status") or {}
@@ -414,7 +409,12 @@ def volumes(snap: Snapshot) -> Iterator[Finding]:
             )
 
 
-@check("storage", codes=("PVC-ATTACH-FAILED",), reads=("Pod", "Event"))
+@check(
+    codes=("PVC-ATTACH-FAILED",),
+    reads=("Pod", "Event"),
+    speaks_for=("PersistentVolume", "PersistentVolumeClaim", "Pod"),
+    depends_on=(),
+)
 def attach_failures(snap: Snapshot) -> Iterator[Finding]:
     """FailedAttachVolume / FailedMount of persistent volumes on pods that are still not running, and
     VolumeAttachments reporting an attach error."""

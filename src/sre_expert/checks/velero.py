@@ -52,14 +52,6 @@ FINALIZING_LIMIT = timedelta(hours=1)
 HISTORY_WINDOW = timedelta(days=7)
 RESTORE_ALARM_WINDOW = timedelta(days=7)
 
-BSL_CODES = ("VELERO-BSL-UNAVAILABLE", "VELERO-BSL-VALIDATION-STALE", "VELERO-BSL-READ-ONLY")
-SCHEDULE_CODES = ("VELERO-SCHEDULE-PAUSED", "VELERO-SCHEDULE-INVALID", "VELERO-SCHEDULE-LATE")
-BACKUP_CODES = (
-    "VELERO-BACKUP-FAILED", "VELERO-BACKUP-PARTIALLY-FAILED", "VELERO-BACKUP-VALIDATION-FAILED",
-    "VELERO-BACKUP-STUCK", "VELERO-BACKUP-PAST-FAILURES",
-)
-RESTORE_CODES = ("VELERO-RESTORE-FAILED", "VELERO-RESTORE-PARTIALLY-FAILED", "VELERO-RESTORE-STUCK")
-RPO_CODES = ("VELERO-RPO-MISSED", "VELERO-NAMESPACE-UNPROTECTED", "VELERO-CLUSTER-RPO-MISSED")
 
 
 def _iso(t: datetime | None) -> str:
@@ -114,7 +106,12 @@ def _used_locations(st: VeleroState) -> dict[str, list[str]]:
     return used
 
 
-@check("velero", codes=BSL_CODES, reads=("BackupStorageLocation",))
+@check(
+    codes=("VELERO-BSL-UNAVAILABLE", "VELERO-BSL-VALIDATION-STALE", "VELERO-BSL-READ-ONLY"),
+    reads=("BackupStorageLocation",),
+    speaks_for=("BackupStorageLocation",),
+    depends_on=("Deployment", "Secret"),
+)
 def storage_locations(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     used = _used_locations(st)
@@ -205,7 +202,12 @@ def _schedule_params(s: ScheduleInfo) -> dict[str, str]:
     return {"schedule": s.name, "cron": s.expression}
 
 
-@check("velero", codes=SCHEDULE_CODES, reads=("Schedule",))
+@check(
+    codes=("VELERO-SCHEDULE-PAUSED", "VELERO-SCHEDULE-INVALID", "VELERO-SCHEDULE-LATE"),
+    reads=("Schedule",),
+    speaks_for=("Schedule",),
+    depends_on=("Deployment",),
+)
 def schedules(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     server = _server_key(st)
@@ -429,7 +431,13 @@ def _groups(st: VeleroState) -> list[tuple[ScheduleInfo | None, list[BackupInfo]
     return out
 
 
-@check("velero", codes=BACKUP_CODES, reads=("Backup",))
+@check(
+    codes=("VELERO-BACKUP-FAILED", "VELERO-BACKUP-PARTIALLY-FAILED", "VELERO-BACKUP-VALIDATION-FAILED",
+        "VELERO-BACKUP-STUCK", "VELERO-BACKUP-PAST-FAILURES"),
+    reads=("Backup",),
+    speaks_for=("Backup", "Schedule"),
+    depends_on=("BackupStorageLocation", "DaemonSet", "Deployment"),
+)
 def backups(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     for sched, group in _groups(st):
@@ -474,7 +482,12 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------------- restores
 
 
-@check("velero", codes=RESTORE_CODES, reads=("Restore",))
+@check(
+    codes=("VELERO-RESTORE-FAILED", "VELERO-RESTORE-PARTIALLY-FAILED", "VELERO-RESTORE-STUCK"),
+    reads=("Restore",),
+    speaks_for=("Restore",),
+    depends_on=("Backup", "BackupStorageLocation"),
+)
 def restores(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     restores_ = [r for r in snap.list("Restore") if (r.get("apiVersion") or "").startswith("velero.io/")]
@@ -542,7 +555,12 @@ def restores(snap: Snapshot) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------------- RPO
 
 
-@check("velero", codes=RPO_CODES, reads=("Backup", "Schedule"))
+@check(
+    codes=("VELERO-RPO-MISSED", "VELERO-NAMESPACE-UNPROTECTED", "VELERO-CLUSTER-RPO-MISSED"),
+    reads=("Backup", "Schedule"),
+    speaks_for=(),
+    depends_on=("Backup", "BackupStorageLocation", "Deployment", "Schedule"),
+)
 def recovery_points(snap: Snapshot) -> Iterator[Finding]:
     st = snap.memo("velero.state", VeleroState)
     if not st.installed:

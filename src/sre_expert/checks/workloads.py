@@ -237,7 +237,11 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
     return cf
 
 
-@check("workloads", codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"))
+@check(
+    codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"),
+    speaks_for=("Deployment", "ReplicaSet", "StatefulSet"),
+    depends_on=("ClusterPolicy", "Namespace", "ResourceQuota", "Service", "ServiceAccount"),
+)
 def failed_create(snap: Snapshot) -> Iterator[Finding]:
     index = snap.event_index()
     groups: dict[tuple[Key, str], list[CreateFailure]] = {}
@@ -378,7 +382,12 @@ def _selector(w: Obj) -> str:
     return ",".join(f"{k}={v}" for k, v in ml.items())
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE", "WORKLOAD-PROGRESS-DEADLINE"), reads=("Deployment",))
+@check(
+    codes=("WORKLOAD-UNAVAILABLE", "WORKLOAD-PROGRESS-DEADLINE"),
+    reads=("Deployment",),
+    speaks_for=("Deployment",),
+    depends_on=("Pod", "ReplicaSet"),
+)
 def deployments(snap: Snapshot) -> Iterator[Finding]:
     for d in snap.list("Deployment"):
         spec, st = d.get("spec") or {}, d.get("status") or {}
@@ -438,7 +447,7 @@ def deployments(snap: Snapshot) -> Iterator[Finding]:
             yield f
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("StatefulSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("StatefulSet",), speaks_for=("StatefulSet",), depends_on=("Pod",))
 def statefulsets(snap: Snapshot) -> Iterator[Finding]:
     for s in snap.list("StatefulSet"):
         available, desired = _availability(s)
@@ -460,7 +469,7 @@ def statefulsets(snap: Snapshot) -> Iterator[Finding]:
             yield f
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("DaemonSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("DaemonSet",), speaks_for=("DaemonSet",), depends_on=("Pod",))
 def daemonsets(snap: Snapshot) -> Iterator[Finding]:
     going: set[str] | None = None
     for ds in snap.list("DaemonSet"):
@@ -507,7 +516,7 @@ def _daemon_target(pod: Obj) -> str | None:
     return node if node is not None else (pod.get("spec") or {}).get("nodeName")
 
 
-@check("workloads", codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",))
+@check(codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",), speaks_for=("ReplicaSet",), depends_on=("Pod",))
 def replicasets(snap: Snapshot) -> Iterator[Finding]:
     """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
     that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
@@ -612,7 +621,7 @@ def _log_evidence(snap: Snapshot, pod: Obj | None, container: str, resolver: log
     return ev, deps
 
 
-@check("workloads", codes=("JOB-FAILED",), reads=("Job",))
+@check(codes=("JOB-FAILED",), reads=("Job",), speaks_for=("Job", "Pod"), depends_on=("Pod",))
 def jobs(snap: Snapshot) -> Iterator[Finding]:
     resolver = logscan.ServiceResolver(snap)
     for job in snap.list("Job"):
@@ -634,8 +643,13 @@ def jobs(snap: Snapshot) -> Iterator[Finding]:
 # --------------------------------------------------------------------------------------------- CronJobs
 
 
-@check("workloads", codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED", "CRONJOB-SCHEDULE-NEVER-FIRES",
-                           "CRONJOB-RUN-MISSING"), reads=("CronJob",))
+@check(
+    codes=("CRONJOB-FAILED", "CRONJOB-NOT-SCHEDULED", "CRONJOB-SUSPENDED", "CRONJOB-SCHEDULE-NEVER-FIRES",
+        "CRONJOB-RUN-MISSING"),
+    reads=("CronJob",),
+    speaks_for=("CronJob", "Job", "Pod"),
+    depends_on=("Job", "Pod"),
+)
 def cronjobs(snap: Snapshot) -> Iterator[Finding]:
     resolver = logscan.ServiceResolver(snap)
     now = snap.now

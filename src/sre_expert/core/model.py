@@ -20,6 +20,15 @@ Key = tuple[str, str, str]
 """(kind name, namespace or "", name): how findings name the objects they are about or depend on. The kind
 name is `index_kind(kind, apiVersion)`: the plain kind for the group the checks mean, "Kind.group" otherwise."""
 
+# Synthetic key kinds: keys for what is not an API object, shared by the checks that link through them (and
+# named in their @check speaks_for / depends_on).
+LISTENER_KIND = "Listener"
+"""(LISTENER_KIND, gateway namespace, "gateway/listener"): one listener of a Gateway."""
+COMPONENT_KIND = "Component"
+"""(COMPONENT_KIND, "", component name): a platform component (knowledge/components/*.yaml) as a whole."""
+DATA_FILES_KIND = "DataFiles"
+"""(DATA_FILES_KIND, namespace, claim or pod name): the data a volume holds, which a full disk corrupts."""
+
 
 _VERSION = re.compile(r"v\d+(?:(?:alpha|beta)\d+)?")
 

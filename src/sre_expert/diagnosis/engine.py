@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sre_expert.core.model import SEVERITY_RANK, Finding
 from sre_expert.knowledge.platform_components import argocd_manages
-from sre_expert.checks.registry import GITOPS, NOT_CHECKED, Check, all_checks
+from sre_expert.checks.registry import AUDIT, GITOPS, NOT_CHECKED, Check, all_checks
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
 from sre_expert.core.kinds import resource_name
 from sre_expert.diagnosis.links import link, rank
@@ -82,6 +82,9 @@ def _run(chk: Check, snap: Snapshot, findings: list[Finding], not_checked: list[
         produced = _in_scope(snap, produced, unseen)
     if unseen:
         not_checked.append(unseen_line(chk.name, unseen, snap.info))
+    audit = AUDIT.get()
+    if audit is not None:
+        audit(chk, produced)
     undeclared = {f.code for f in produced} - set(chk.codes)
     if undeclared:
         not_checked.append(f"{chk.name}: emitted undeclared codes {sorted(undeclared)} (a bug; findings kept)")

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from sre_expert.core.model import SAFETY_CLASSES, Finding, Key
+from sre_expert.core.model import COMPONENT_KIND, SAFETY_CLASSES, Finding, Key
 from sre_expert.core.snapshot import Snapshot
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
@@ -707,7 +707,7 @@ def argocd_manages(snap: Snapshot) -> Callable[[Key], bool]:
 def belongs(f: Finding, comp: Component) -> bool:
     """Whether a finding is about this component."""
     if f.code in COMPONENT_CODES:
-        return ("Component", "", comp.name) in f.subjects
+        return (COMPONENT_KIND, "", comp.name) in f.subjects
     if f.component != comp.component:
         return False
     return not comp.codes or any(f.code.startswith(p) for p in comp.codes)
