@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench clean lock
+.PHONY: demo test test-unit bench clean lock
 
 # Every extra plus the test tools, each transitive dependency at the version in requirements.lock (a constraints
 # file, so a dependency dropped from pyproject.toml is not installed); `make lock` regenerates it after a pin
@@ -21,6 +21,10 @@ demo: $(BIN)/sre-expert
 test: $(BIN)/sre-expert
 	bash scripts/install-test-programs.sh
 	$(BIN)/pytest
+
+# The fast tier: pure tests that start no program (tests/conftest.py keeps the tiers true); nothing to install.
+test-unit: $(BIN)/sre-expert
+	$(BIN)/pytest -m unit
 
 bench: $(BIN)/sre-expert
 	$(BIN)/python benchmarks/bench_check.py

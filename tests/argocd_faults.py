@@ -1,6 +1,5 @@
-"""Argo CD faults on the healthy synthetic platform, with status written the way Argo CD v2.13 writes it
-(shared/reference/crd-status.md §11). Each mutation is validated against the Application /
-ApplicationSet CRD schema.
+"""Argo CD faults on the healthy synthetic platform, with status written the way Argo CD v2.13 writes it.
+Each mutation is validated against the Application / ApplicationSet CRD schema.
 
 The synthetic builder recomputes every Application's status on `refresh()`, so faults that change
 cluster objects refresh first and then edit the Application status.

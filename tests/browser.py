@@ -34,7 +34,9 @@ from urllib.parse import urlsplit
 
 import websocket
 
-CHROMIUM = "/usr/bin/chromium"
+import programs
+
+CHROMIUM = programs.path("chromium")
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 LOCAL_SCHEMES = {"data", "about", "file", "blob", "chrome", "devtools"}
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

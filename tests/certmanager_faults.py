@@ -1,5 +1,5 @@
 """cert-manager faults on the healthy synthetic platform, written as the v1.16 controllers write them
-(shared/reference/crd-status.md §10 and the cert-manager sources it cites).
+(the cert-manager v1.16 sources).
 
 Each helper mutates the builder the way the cluster would look at NOW: conditions with their reasons
 and messages, the CertificateRequest/Order/Challenge of the issuance in flight, the events the
@@ -40,8 +40,8 @@ CF_INVALID_TOKEN = ('while attempting to find Zones for domain _acme-challenge.m
 
 
 H = scenario.Scenario(NOW, areas=("certmanager", "externalsecrets"), groups=("cert-manager.io", "external-secrets.io"))
-platform, baseline, run, dump, one = H.platform, H.baseline, H.run, H.dump, H.one
-new_findings, serious, serious_roots = H.new, H.serious, H.serious_roots
+platform, run, dump, one = H.platform, H.run, H.dump, H.one
+serious, serious_roots = H.serious, H.serious_roots
 has, descendants = scenario.has, scenario.descendants
 
 

@@ -1,5 +1,5 @@
 """External Secrets Operator faults on the healthy synthetic platform, as ESO v0.9.11 writes them
-(shared/reference/crd-status.md §3 and the controller sources it cites).
+(its controller sources).
 
 synth.faults already offers a failing ExternalSecret and an invalid store; the helpers here add what it
 does not: the store's credentials Secret deleted, a store that does not exist, a stale refresh, a

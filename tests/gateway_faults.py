@@ -2,7 +2,7 @@
 
 Each function mutates a `PlatformBuilder` built by `healthy_platform` so that the objects look exactly
 like `kubectl get -o json` after the fault: status conditions with Envoy Gateway's own reasons and
-messages (shared/reference/crd-status.md §1-2, envoyproxy/gateway@v1.2.8), kubelet container states
+messages (envoyproxy/gateway@v1.2.8), kubelet container states
 and events for pods, cert-manager conditions for certificates. Workload status is re-derived with
 `b.refresh()` *before* Gateway API status is written, because the synthetic refresher recounts
 `attachedRoutes` its own way; tests snapshot the builder without refreshing again.

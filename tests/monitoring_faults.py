@@ -252,8 +252,7 @@ def _platform(now: datetime) -> PlatformBuilder:
 
 
 H = scenario.Scenario(NOW, areas=("monitoring", "policy", "components"), build=_platform)
-platform, run, baseline, serious, serious_roots, dump, one = (
-    H.platform, H.run, H.baseline, H.serious, H.serious_roots, H.dump, H.one)
+platform, run, serious, serious_roots, dump, one = H.platform, H.run, H.serious, H.serious_roots, H.dump, H.one
 codes = scenario.by_code
 
 

@@ -3,8 +3,9 @@ unix socket in the same dir. One server per test process (started on first use, 
 test gets a database of its own.
 
 initdb refuses to run as root, and tests run as root here and in CI: the server then runs as the
-`postgres` user (runuser), in a temp dir handed to that user. Missing PostgreSQL programs fail the PG
-tests with one message saying how to install them, never the collection of the suite.
+`postgres` user (runuser), in a temp dir handed to that user. Missing PostgreSQL programs stop the PG
+tests with one message saying how to install them (tests/programs.py: a failure in CI, a skip elsewhere), never
+the collection of the suite. A test using the `pg_dsn` fixture is e2e and needs postgres (tests/conftest.py).
 
 Use: `from pg_harness import pg_dsn` in a test module (a function fixture: a fresh database's DSN), or
 `pg_server()` for the server itself (`.dsn(db)`, `.create_database()`, `.port`, `.socket_dir`).
@@ -13,7 +14,6 @@ Use: `from pg_harness import pg_dsn` in a test module (a function fixture: a fre
 from __future__ import annotations
 
 import atexit
-import glob
 import os
 import pwd
 import shutil
@@ -27,24 +27,9 @@ from pathlib import Path
 
 import pytest
 
-INSTALL_HINT = ("PostgreSQL server programs (initdb, pg_ctl) not found: run scripts/install-test-programs.sh "
-                "(Debian: apt-get install postgresql libpq5), or set SRE_EXPERT_PG_BIN to their directory")
+import programs
 
-
-def pg_bin_dir() -> Path | None:
-    """Where initdb and pg_ctl are: $SRE_EXPERT_PG_BIN when set (and only there), else Debian's
-    /usr/lib/postgresql/N/bin (newest) or PATH."""
-    env = os.environ.get("SRE_EXPERT_PG_BIN")
-    candidates = [env] if env else []
-    candidates += [] if env else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name)
-                         if Path(p).parent.name.isdigit() else 0, reverse=True)
-    found = None if env else shutil.which("initdb")
-    if found:
-        candidates.append(str(Path(found).resolve().parent))
-    for c in candidates:
-        if c and (Path(c) / "initdb").is_file() and (Path(c) / "pg_ctl").is_file():
-            return Path(c)
-    return None
+INSTALL_HINT = programs.missing_message("postgres")
 
 
 def free_port() -> int:
@@ -59,7 +44,7 @@ class PgServer:
 
     def __init__(self, *, fsync: bool = False):
         self.fsync = fsync
-        self.bin = pg_bin_dir()
+        self.bin = programs.pg_bin_dir()
         self.dir: Path | None = None
         self.port = 0
         self._as: list[str] = []
@@ -141,6 +126,8 @@ def pg_server() -> PgServer:
                 _server = server
                 atexit.register(server.stop)
         if _server is None:
+            if programs.find("postgres") is None:
+                programs.stop(INSTALL_HINT)
             pytest.fail(f"PostgreSQL tests cannot run: {_server_error}", pytrace=False)
         return _server
 

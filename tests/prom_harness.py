@@ -1,4 +1,4 @@
-"""A real Prometheus (/usr/bin/prometheus) holding backfilled metrics of the synthetic platform.
+"""A real Prometheus (found by tests/programs.py) holding backfilled metrics of the synthetic platform.
 
 How: for each scenario ("window") a 15-minute stretch of samples is written as OpenMetrics text — the
 series kube-prometheus, the kubelet, Envoy Gateway, cert-manager and the apps expose, for the objects
@@ -12,7 +12,6 @@ last one ends now, where a real alert rule (from knowledge/alerts.yaml, `for` se
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import socket
 import subprocess
@@ -29,12 +28,13 @@ from typing import Any
 
 import yaml
 
+import programs
 from sre_expert.knowledge.alert_catalogue import alert_rule
 from synth.builder import PlatformBuilder
 from synth.platform import healthy_platform
 
-PROMETHEUS = "/usr/bin/prometheus"
-PROMTOOL = "/usr/bin/promtool"
+PROMETHEUS = programs.path("prometheus")
+PROMTOOL = programs.path("promtool")
 STEP = 15  # seconds between samples
 SPAN = 15 * 60  # seconds of samples per window
 GAP = timedelta(minutes=20)  # between window ends: more than rate()'s 5m range plus the 5m lookback
@@ -262,8 +262,8 @@ def prometheus(windows: list[Window], live_alert: str | None = None,
 
     `alertmanager` ("host:port") makes Prometheus send its alerts there, resent every second (the default
     resend delay of a minute would outlast a test when the Alertmanager starts after the first evaluation)."""
-    for exe in (PROMETHEUS, PROMTOOL):
-        assert os.access(exe, os.X_OK), f"{exe} is required (Debian package prometheus)"
+    programs.require("prometheus")
+    programs.require("promtool")
     tmp = Path(tempfile.mkdtemp(prefix="sre-expert-prom-"))
     proc: subprocess.Popen[bytes] | None = None
     try:

@@ -2,7 +2,7 @@
 snapshot and diagnose it, then pick findings and follow how they link.
 
 A test module binds one `Scenario` to its own NOW and the check areas it owns, and re-exports the bound
-methods under the names its tests use (`platform`, `run`, `baseline`, `serious`, `one`, ...). The free
+methods under the names its tests use (`platform`, `run`, `serious`, `one`, ...). The free
 functions below need no binding.
 """
 
@@ -138,21 +138,19 @@ class Scenario:
     build:    builds the untouched platform at a time (default: the synth healthy platform)
     refresh:  refresh the builder's derived state before a snapshot
     kinds, groups: custom resources validated against their CRDs before every snapshot
-    serious_baseline: the baseline holds only the healthy platform's warning-or-worse findings
     namespace: the default `namespace` filter of `one` (ANY: no filter)
     """
 
     def __init__(self, now: datetime, *, areas: Sequence[str] = (), build: Callable[[datetime], PlatformBuilder] = platform,
                  refresh: bool = True, kinds: Iterable[str] = (), groups: Iterable[str] = (),
-                 serious_baseline: bool = False, namespace: str | None = ANY) -> None:
+                 namespace: str | None = ANY) -> None:
         self.now = now
         self.areas = tuple(areas)
         self.build = build
         self.refresh = refresh
         self.kinds, self.groups = tuple(kinds), tuple(groups)
-        self.serious_baseline = serious_baseline
         self.namespace = namespace
-        self._baselines: dict[datetime, frozenset[str]] = {}
+        self._silent: set[datetime] = set()
 
     def platform(self, now: datetime | None = None) -> PlatformBuilder:
         return self.build(now or self.now)
@@ -171,27 +169,25 @@ class Scenario:
         assert not skipped, skipped
         return report
 
-    def baseline(self, now: datetime | None = None) -> frozenset[str]:
-        """Ids of the findings the untouched platform already has (other areas' work in progress): ignored."""
+    def healthy_is_silent(self, now: datetime | None = None) -> None:
+        """The untouched platform at `now` has no finding at all, so every finding of a broken one is the
+        fault's (checked once per time; test_healthy_platform checks the same at its own time)."""
         now = now or self.now
-        if now not in self._baselines:
-            findings = self.run(self.platform(now)).findings
-            self._baselines[now] = frozenset(f.id for f in findings if is_serious(f) or not self.serious_baseline)
-        return self._baselines[now]
-
-    def new(self, report: Report, now: datetime | None = None) -> list[Finding]:
-        base = self.baseline(now)
-        return [f for f in report.findings if f.id not in base]
+        if now not in self._silent:
+            report = self.run(self.platform(now))
+            assert not report.findings, "the healthy platform is not silent:\n" + dump(report.findings)
+            self._silent.add(now)
 
     def serious(self, report: Report, now: datetime | None = None) -> list[Finding]:
-        """New findings of severity warning or above."""
-        return [f for f in self.new(report, now) if is_serious(f)]
+        """The findings of severity warning or above (all the fault's: the healthy platform is silent)."""
+        self.healthy_is_silent(now)
+        return [f for f in report.findings if is_serious(f)]
 
     def serious_roots(self, report: Report, now: datetime | None = None) -> list[Finding]:
         return [f for f in self.serious(report, now) if f.root_cause]
 
     def dump(self, report: Report) -> str:
-        return dump(self.new(report))
+        return dump(report.findings)
 
     def one(self, report: Report, code: str, name: str | None = None, namespace: str | None = ANY) -> Finding:
         """The single finding of `code` on `name` (None: any), in `namespace` (default: the module's)."""

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import programs
+
 LISTEN = re.compile(r"listening on (http://\S+?) ")
 START_TIMEOUT = 30.0
 
@@ -195,7 +197,7 @@ def webhook_payload(alerts: list[Mapping[str, Any]], *, group_key: str | None = 
 
 # ------------------------------------------------------------------------------ the real Alertmanager
 
-ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+ALERTMANAGER = programs.path("alertmanager")
 
 
 def free_port() -> int:
@@ -210,10 +212,10 @@ def free_port() -> int:
 @contextmanager
 def alertmanager(tmp: Path, config: Mapping[str, Any], port: int | None = None,
                  cluster: Iterable[str] = ("--cluster.listen-address=",)) -> Iterator[str]:
-    """The real Alertmanager (Debian prometheus-alertmanager) on loopback with `config`, ready; yields its
+    """The real Alertmanager (tests/programs.py finds it) on loopback with `config`, ready; yields its
     URL and stops it afterwards. Its log is tmp/am.log (quoted when it does not start). `cluster`: its
     --cluster.* flags (default: clustering off; an HA pair passes listen and peer addresses)."""
-    assert os.access(ALERTMANAGER, os.X_OK), "prometheus-alertmanager is required (Debian package prometheus-alertmanager)"
+    programs.require("alertmanager")
     port = port or free_port()
     (tmp / "alertmanager.yml").write_text(json.dumps(config))
     log = tmp / "am.log"

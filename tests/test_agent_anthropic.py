@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from sre_expert.edges.agent.models import aliases
 from sre_expert.edges.cli.main import app
 
+pytestmark = pytest.mark.unit
+
 
 class FakeAnthropic(http.server.BaseHTTPRequestHandler):
     requests: list[dict[str, Any]] = []

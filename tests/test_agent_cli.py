@@ -15,6 +15,8 @@ from sre_expert.edges.agent.loop import ScriptedApprover
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 from sre_expert.edges.cli.main import app
 
+pytestmark = pytest.mark.unit
+
 EMAIL = "maria.santos@example.ph"
 
 
@@ -63,6 +65,7 @@ def test_ask_without_terminal_refuses_a_destructive_command(monkeypatch: pytest.
     assert "approval" in events
 
 
+@pytest.mark.e2e
 def test_ask_runs_read_only_kubectl_against_the_demo_bundle(monkeypatch: pytest.MonkeyPatch, isolated: Path) -> None:
     script = Script([call("Bash", command="kubectl get nodes -o name"), lambda m: last_tool_result(m)])
     use(monkeypatch, script)

@@ -8,6 +8,8 @@ import pytest
 
 from sre_expert.edges.agent.definition import KNOWN_TOOLS, DefinitionError, load_definition, parse_definition
 
+pytestmark = pytest.mark.unit
+
 REFERENCE_STYLE = """---
 name: sre-expert
 description: Cluster operations, monitoring, incident response

@@ -28,6 +28,8 @@ from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
 from sre_expert.edges.toolbox import Toolbox
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"
 PASSWORD = "S3cr3t-Pa55w0rd-99"
@@ -122,6 +124,8 @@ def test_destructive_command_is_not_run_when_declined(rig: Rig, platform: tuple[
     assert "did not approve" in step.answer and "not run" in step.answer
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_destructive_command_runs_after_approval_against_bundle_serve(rig: Rig, platform: tuple[Any, str]) -> None:
     pod = platform[1]
     command = f"kubectl delete pod {pod} -n {TENANT}"
@@ -140,6 +144,8 @@ def test_destructive_command_runs_after_approval_against_bundle_serve(rig: Rig, 
     assert "exit 1" in step.answer and "read-only" in step.answer  # kubectl relayed the server's refusal
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_read_only_command_runs_without_asking(rig: Rig) -> None:
     script = Script([call("Bash", command=f"kubectl get pods -n {TENANT} -o name"), lambda m: last_tool_result(m)])
     approver = ScriptedApprover([])
@@ -185,6 +191,8 @@ def test_pause_and_resume_for_an_api(rig: Rig, platform: tuple[Any, str]) -> Non
 # ------------------------------------------------------------------------------- the boundary
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_secrets_and_personal_data_never_reach_the_model(rig: Rig, platform: tuple[Any, str]) -> None:
     pod = platform[1]
     script = Script([
@@ -244,6 +252,8 @@ def test_a_model_that_obeys_the_injection_is_stopped_by_the_approval_gate(rig: R
     assert rig.audit.records()[-1]["decision"] == "declined"
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_identical_repeated_call_is_refused(rig: Rig) -> None:
     script = Script([call("check", namespace=TENANT), call("check", namespace=TENANT),
                      call("Bash", command="kubectl get ns -o name"), call("Bash", command="kubectl get ns -o name"),
@@ -257,6 +267,8 @@ def test_identical_repeated_call_is_refused(rig: Rig) -> None:
     assert len([r for r in rig.audit.records() if r["event"] == "start"]) == 1  # kubectl ran once
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_large_output_is_capped_with_a_note(platform: tuple[Any, str], sandbox: KubectlSandbox, tmp_path: Path) -> None:
     rig = Rig(platform[0], sandbox, tmp_path, limit=3000)
     script = Script([call("Bash", command="kubectl get pods -A -o json"), "done"])
@@ -269,6 +281,8 @@ def test_large_output_is_capped_with_a_note(platform: tuple[Any, str], sandbox: 
 # --------------------------------------------------------------------------------- turn limit
 
 
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 def test_turn_limit_ends_with_a_best_effort_answer(platform: tuple[Any, str], sandbox: KubectlSandbox,
                                                    tmp_path: Path) -> None:
     rig = Rig(platform[0], sandbox, tmp_path, max_turns=4)

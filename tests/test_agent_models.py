@@ -22,6 +22,8 @@ from sre_expert.edges.agent.models import (
 )
 from sre_expert.edges.cli.main import app
 
+pytestmark = pytest.mark.unit
+
 KEY = {"ANTHROPIC_API_KEY": "sk-ant-test"}
 
 

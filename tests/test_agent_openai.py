@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from sre_expert.edges.cli.main import app
 
+pytestmark = pytest.mark.unit
+
 
 class FakeOpenAI(http.server.BaseHTTPRequestHandler):
     """Answers the first request with a `check` tool call and the second with text quoting the tool result.

@@ -18,6 +18,8 @@ from sre_expert.edges.webhook.config import ServeConfig
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.unit
+
 TOKEN = "test-token-agent-routes"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 COMMAND = "kubectl delete pod mongodb-0 -n mycure-production"
@@ -48,6 +50,7 @@ def wait(c: TestClient, conv_id: str, *, until: tuple[str, ...] = ("done", "need
     raise AssertionError(f"conversation stuck: {doc}")
 
 
+@pytest.mark.e2e
 def test_ask_pause_approve_resume(client: tuple[TestClient, Any], tmp_path: Path) -> None:
     c, app = client
     script = Script([call("check", min_severity="critical"), call("Bash", command=COMMAND),

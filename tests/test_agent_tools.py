@@ -27,6 +27,8 @@ from sre_expert.edges.agent.tools import (
 )
 from sre_expert.safety.audit import AuditLog
 
+pytestmark = pytest.mark.unit
+
 VALUES = """\
 tls:
   certManager:
@@ -85,6 +87,7 @@ def test_binary_and_missing_files(repo: Path) -> None:
         read_file(repo, "values")
 
 
+@pytest.mark.e2e
 def test_read_and_grep_never_open_a_fifo(repo: Path) -> None:
     """A FIFO named like a manifest blocks any reader until something writes to it (issue 12): Read refuses
     it and Grep passes over it, and neither waits (a hang would end in Grep's 10 s deadline message)."""
@@ -99,6 +102,7 @@ def test_read_and_grep_never_open_a_fifo(repo: Path) -> None:
     assert grep_files(repo, r"replicas:", path="values/pipe.yaml") == "no match for 'replicas:'"
 
 
+@pytest.mark.e2e
 def test_grep_skips_symlinks_out_binaries_and_git(repo: Path) -> None:
     out = grep_files(repo, r"replicas:")
     assert "values/deployments/tenant-0.yaml:2: replicas: 1" in out
@@ -109,6 +113,7 @@ def test_grep_skips_symlinks_out_binaries_and_git(repo: Path) -> None:
         grep_files(repo, "([")
 
 
+@pytest.mark.e2e
 def test_grep_and_glob_are_capped(repo: Path) -> None:
     many = repo / "many"
     many.mkdir()
@@ -128,12 +133,14 @@ def test_grep_refuses_nested_repetition_at_once(repo: Path, pattern: str) -> Non
         grep_files(repo, pattern)
 
 
+@pytest.mark.e2e
 def test_grep_refuses_a_long_pattern(repo: Path) -> None:
     with pytest.raises(ToolInputError, match=f"longer than {GREP_MAX_PATTERN_CHARS} characters"):
         grep_files(repo, "x" * (GREP_MAX_PATTERN_CHARS + 1))
     assert grep_files(repo, "x" * GREP_MAX_PATTERN_CHARS) == f"no match for {'x' * GREP_MAX_PATTERN_CHARS!r}"
 
 
+@pytest.mark.e2e
 def test_grep_stops_an_exponential_search_at_its_deadline(repo: Path) -> None:
     """`(a|aa)*c` has no nested repetition yet backtracks exponentially: the child search is killed at the
     deadline and the model is told to simplify (what is asserted is the message, not a duration)."""
@@ -143,6 +150,7 @@ def test_grep_stops_an_exponential_search_at_its_deadline(repo: Path) -> None:
     assert "aaa.txt:1: aaaa" in grep_files(repo, "(a|aa)+$", timeout=30)  # the same file, a cheap pattern
 
 
+@pytest.mark.e2e
 def test_grep_searches_the_start_of_long_lines_only(repo: Path) -> None:
     (repo / "long.txt").write_text("head " + "x" * (GREP_MAX_LINE_CHARS + 100) + " tail\n")
     out = grep_files(repo, "head")
@@ -166,6 +174,7 @@ def test_glob_lists_inside_only(repo: Path) -> None:
         glob_files(repo, "../*")
 
 
+@pytest.mark.e2e
 def test_file_tools_through_the_agent_are_redacted_and_wrapped(repo: Path, tmp_path: Path) -> None:
     tools = AgentTools(toolbox=None, boundary=Boundary(), audit=AuditLog(tmp_path / "audit.log"), repo=repo)
     script = Script([call("Read", path="values/infrastructure/main.yaml"),

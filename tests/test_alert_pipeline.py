@@ -20,6 +20,8 @@ from test_server_alertmanager import receiver_config
 from synth import faults
 from synth.bundle_writer import write_bundle
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("prometheus", "promtool", "alertmanager")]
+
 PG = ("lfh-staging", "data-postgresql-0")
 NO_SPACE_LOG = ("2026-11-26 02:50:01.123 UTC [1] LOG:  starting PostgreSQL 16.4\n"
                 "2026-11-26 02:50:01.456 UTC [1] FATAL:  could not write to file \"pg_wal/xlogtemp.1\": "

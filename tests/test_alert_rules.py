@@ -17,6 +17,8 @@ from typing import Any
 import orjson
 import pytest
 import yaml
+
+import programs
 from schema_validation import validate_object
 
 from sre_expert.knowledge.alert_catalogue import (
@@ -27,6 +29,8 @@ from sre_expert.knowledge.alert_catalogue import (
     rule_file,
     rule_groups,
 )
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests" / "data" / "promtool"
@@ -56,10 +60,7 @@ GROUPS = ["node-health", "pod-health", "api-performance", "storage-alerts", "gat
 
 
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool is not installed (Debian package prometheus); these tests need the real tool")
-    return path
+    return programs.require("promtool")
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,11 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from sre_expert.sources.bundle_reader import load_bundle
+
+pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())

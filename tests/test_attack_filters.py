@@ -5,7 +5,6 @@ runs), then shown refused by the gate and by the MCP door that runs admitted lin
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sre_expert.safety.gate import admit
 
 MARK = "ATTACK-MARKER-7f3c"
 
-pytestmark = pytest.mark.skipif(shutil.which("jq") is None, reason="not checked: jq is not installed")
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("jq", trusted=True)]
 
 
 @pytest.fixture

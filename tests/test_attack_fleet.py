@@ -8,6 +8,8 @@ from pg_harness import pg_dsn  # noqa: F401 - fixture
 
 from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
 
+pytestmark = pytest.mark.e2e
+
 SECRET = "S3cr3tPw"
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 
 from sre_expert.safety.redact import redact, redact_command_output, redact_obj
+
+pytestmark = pytest.mark.unit
 
 PW, DBPW, TOK, JPW = "hunter2hunter2", "s3cr3tValue99", "abcdefabcdef1234abcd", "GoFlagPw77x"
 

@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -19,6 +20,8 @@ from sre_expert.render.markdown import render_markdown
 from sre_expert.render.terminal import render_terminal
 from sre_expert.safety.controls import visible_controls
 from sre_expert.sources.bundle_reader import load_bundle
+
+pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = "boom \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J\x1b[8mhidden\x1b[0m\rALL CLEAR \u202eevil"
@@ -66,6 +69,7 @@ def test_terminal_report_carries_only_its_own_styling(tmp_path: Path) -> None:
     assert not any(c in out for c in BAD)
 
 
+@pytest.mark.e2e
 def test_guard_run_output_carries_no_control_characters(tmp_path: Path) -> None:
     """The output of a confirmed command (here printf standing in for `kubectl logs` of a hostile pod)."""
     res = CliRunner().invoke(app, ["guard", "run", "--audit-log", str(tmp_path / "audit.jsonl"), "--yes-i-understand",

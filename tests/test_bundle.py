@@ -12,6 +12,8 @@ import yaml
 
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
+pytestmark = pytest.mark.unit
+
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())
 

@@ -10,7 +10,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sre_expert.sources.bundle_reader import _archive_name, load_bundle
+
+pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())

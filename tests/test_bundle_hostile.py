@@ -23,6 +23,8 @@ from sre_expert.render.markdown import render_markdown
 from sre_expert.sources import bundle_reader as bundle_mod
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
+pytestmark = pytest.mark.e2e
+
 DATA = Path(__file__).parent / "data"
 POD = json.loads((DATA / "pod-crashloop.json").read_text())
 NS = "mycure-production"

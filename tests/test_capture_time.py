@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 import scenario
@@ -24,6 +25,8 @@ from sre_expert.sources.resolve import demo_path
 from synth import faults as F
 from synth.meta import ts
 from sre_expert.core.timeutil import human, parse_time, robust_latest
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"

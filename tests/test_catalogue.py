@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.checks.registry import all_checks
+
+pytestmark = pytest.mark.unit
 
 RUNBOOKS = {"pod-not-starting", "app-unreachable", "secrets-not-syncing", "argocd-sync-failure",
             "backup-restore", "certificate-renewal", "complete-outage", "storage-pvc"}

@@ -29,6 +29,8 @@ from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.knowledge.platform_components import COMPONENT_CODES, component_status, load_components
 from sre_expert.sources.memory import snapshot_from_objects
 
+pytestmark = pytest.mark.scenario
+
 Obj = dict[str, Any]
 
 

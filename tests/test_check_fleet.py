@@ -22,6 +22,8 @@ from synth import PlatformBuilder, healthy_platform, write_bundle
 
 from test_cli import EXE, SCHEMA
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:

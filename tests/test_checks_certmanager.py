@@ -20,6 +20,8 @@ from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.meta import uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = F.NOW
 GW = F.GW_NS
 TOKEN_KEY = ("Secret", "cert-manager", F.CF_SECRET)
@@ -82,9 +84,9 @@ def test_cloudflare_token_missing_is_the_root_of_challenge_order_certificate_and
     assert F.has(cert.evidence, 'status.conditions[Ready]: False (DoesNotExist) "Issuing certificate as Secret does not exist"')
     assert F.has(cert.evidence, "Secret gateway-system/gateway-tls (spec.secretName) does not exist")
     assert ("CertificateRequest", GW, objs["request"]["metadata"]["name"]) in cert.depends_on
-    listener = [f for f in report.findings if f.code == "GATEWAY-LISTENER-CERT-INVALID"]
-    if listener:  # the gateway checks exist: the listener without its Secret is a symptom too
-        assert listener[0].id in cert.causes and not listener[0].root_cause
+    # the listener without its Secret is a symptom too
+    (listener,) = [f for f in report.findings if f.code == "GATEWAY-LISTENER-CERT-INVALID"]
+    assert listener.id in cert.causes and not listener.root_cause
 
 
 def test_cloudflare_token_written_by_a_failing_external_secret_makes_the_external_secret_the_root() -> None:

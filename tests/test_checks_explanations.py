@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 
 import pytest
 import velero_faults as vf
-from velero_faults import new_alarms
 
 import scenario
 from sre_expert.checks import logscan
 from sre_expert.checks.pods import exit_meaning
 from synth import faults
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
@@ -167,7 +168,7 @@ def test_oomkilled_without_a_panic_in_its_log_stays_an_oom() -> None:
 
 
 def test_a_crashing_velero_server_does_not_explain_a_missing_cluster_schedule() -> None:
-    baseline = {f.id for f in vf.run(vf.platform()).findings}
+    vf.assert_healthy_is_silent()
     b = vf.platform()
     for o in [vf.schedule(b, "cluster-resources-weekly"), *vf.backups_of(b, "cluster-resources-weekly")]:
         b.remove(o)
@@ -176,5 +177,5 @@ def test_a_crashing_velero_server_does_not_explain_a_missing_cluster_schedule() 
     gap = vf.one(report, "VELERO-CLUSTER-RPO-MISSED")
     assert "no Schedule backs up the cluster-scoped resources (includeClusterResources, or every namespace)" in gap.evidence
     assert gap.root_cause and gap.caused_by == [] and gap.depends_on == []
-    crash = [f for f in new_alarms(report, baseline) if f.object.key == ("Deployment", "velero", "velero")]
+    crash = [f for f in vf.alarms(report) if f.object.key == ("Deployment", "velero", "velero")]
     assert crash and all(gap.id not in f.causes for f in crash)

@@ -22,6 +22,8 @@ from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.meta import ts, uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = F.NOW
 T = E.TENANT
 STORE_KEY = ("ClusterSecretStore", "", E.STORE)

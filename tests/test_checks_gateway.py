@@ -2,7 +2,7 @@
 
 Each test injects one fault (tests/gateway_faults.py writes it the way the controllers would), runs the
 whole diagnosis, and asserts the root cause (code, object, evidence), how the symptoms link to it, and
-that no other finding of severity warning or above appears beside the healthy platform's baseline.
+that no other finding of severity warning or above appears.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 import gateway_faults as gf
 from scenario import Scenario, descendants, has
-from sre_expert.checks.gateway import (
+from sre_expert.domain.gateway_api import (
     GatewayIndex,
     cert_covers,
     host_matches,
@@ -23,6 +23,8 @@ from sre_expert.checks.gateway import (
 from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
 
+pytestmark = pytest.mark.scenario
+
 GW_NS, GW = gf.GW_NS, gf.GW
 GW_KEY = ("Gateway", GW_NS, GW)
 
@@ -30,8 +32,8 @@ GW_KEY = ("Gateway", GW_NS, GW)
 # ------------------------------------------------------------------------------------------- harness
 
 
-H = Scenario(gf.NOW, areas=("gateway",), refresh=False, kinds=gf.CR_KINDS, serious_baseline=True)
-snapshot, run, baseline, serious, dump, one = H.snapshot, H.run, H.baseline, H.serious, H.dump, H.one
+H = Scenario(gf.NOW, areas=("gateway",), refresh=False, kinds=gf.CR_KINDS)
+snapshot, run, serious, dump, one = H.snapshot, H.run, H.serious, H.dump, H.one
 
 
 def only_root(report: Report, code: str, kind: str, namespace: str | None, name: str,
@@ -193,15 +195,12 @@ def test_missing_tls_secret_chain_challenge_certificate_listener_routes() -> Non
     assert has(rt.evidence, "NoReadyListeners", "There are no ready listeners for this parent ref")
     assert rt.caused_by == [lis.id]
     # cert-manager's findings speak for the Certificate and its Secret: they are the root
-    cm = [f for f in report.findings if f.component == "cert-manager"]
-    if cm:
-        assert not lis.root_cause, dump(report)
-        roots = [f for f in serious(report) if f.root_cause]
-        assert len(roots) == 1 and roots[0].component == "cert-manager", dump(report)
-        assert lis.id in descendants(report, roots[0]) and rt.id in descendants(report, roots[0])
-        only_root(report, roots[0].code, roots[0].object.kind, roots[0].object.namespace, roots[0].object.name)
-    else:
-        only_root(report, "GATEWAY-LISTENER-CERT-INVALID", "Gateway", GW_NS, GW)
+    assert [f for f in report.findings if f.component == "cert-manager"], dump(report)
+    assert not lis.root_cause, dump(report)
+    roots = [f for f in serious(report) if f.root_cause]
+    assert len(roots) == 1 and roots[0].component == "cert-manager", dump(report)
+    assert lis.id in descendants(report, roots[0]) and rt.id in descendants(report, roots[0])
+    only_root(report, roots[0].code, roots[0].object.kind, roots[0].object.namespace, roots[0].object.name)
 
 
 def test_listener_cert_finding_is_root_without_cert_manager_objects() -> None:

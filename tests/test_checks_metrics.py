@@ -33,6 +33,8 @@ from sre_expert.core.snapshot import Snapshot
 from synth import faults
 from synth.builder import PlatformBuilder
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 GiB = float(1 << 30)
 MONGO = ("mycure-production", "datadir-mongodb-0")
@@ -271,7 +273,7 @@ def test_prometheus_storage_when_kubelet_stats_are_missing() -> None:
 
 
 def test_metric_lines_for_the_trace_hops() -> None:
-    from sre_expert.checks.metrics import route_metric_lines, service_metric_lines
+    from sre_expert.domain.traffic_metrics import route_metric_lines, service_metric_lines
 
     b = scenario.platform(NOW)
     ms = metric_set(**_route("mycure-production", "api", 20.0, 0.1),

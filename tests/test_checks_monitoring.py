@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 import monitoring_faults as mf
 from monitoring_faults import NS, PROM, PROM_STS, assert_only, codes, one, platform, run
 
@@ -16,6 +18,8 @@ from sre_expert.core.model import key_of
 from sre_expert.checks.registry import _Params
 from synth import faults
 from synth.meta import bump
+
+pytestmark = pytest.mark.scenario
 
 TENANT = "mycure-production"
 MY_CODES = {c for c, s in catalogue().items() if s.component in ("monitoring", "policy", "platform")}

@@ -3,7 +3,7 @@
 Faults are what the kubelet, the node lifecycle controller, the HPA controller and other components
 write (conditions, taints, Leases, events); each test asserts the finding (code, object, evidence), how it
 links (pods on a failed node are its symptoms; an HPA without metrics is the metrics API's symptom), and
-that nothing else of severity warning or above appears beyond the healthy baseline.
+that nothing else of severity warning or above appears.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from synth.builder import PlatformBuilder
 from synth.events import event
 from synth.meta import micro_ts, ts, uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
 LFH = "lfh-staging"
@@ -36,8 +38,7 @@ Obj = dict[str, Any]
 # --------------------------------------------------------------------------------------------- harness
 
 H = Scenario(NOW, areas=("nodes", "autoscaling", "events"), namespace=None)
-platform, run, baseline, new, dump, one, only_serious = (
-    H.platform, H.run, H.baseline, H.new, H.dump, H.one, H.only_serious)
+platform, run, dump, one, only_serious = H.platform, H.run, H.dump, H.one, H.only_serious
 
 
 def set_node_condition(
@@ -405,7 +406,7 @@ def test_hpa_without_metrics_is_explained_by_the_metrics_server() -> None:
             c.startswith(("SVC-NO-READY-ENDPOINTS/kube-system/Service/metrics-server", "POD-"))
             for c in f.caused_by
         ), dump(report)
-    roots = [x for x in new(report) if x.root_cause and SEVERITY_RANK[x.severity] <= 1]
+    roots = [x for x in report.findings if x.root_cause and SEVERITY_RANK[x.severity] <= 1]
     assert [(x.code, x.object.name) for x in roots] == [("POD-CRASHLOOP", "metrics-server")], dump(report)
 
 
@@ -467,7 +468,7 @@ def test_hpa_at_max_but_under_target_is_fine() -> None:
     h = hpa(b)
     h["spec"]["maxReplicas"] = h["status"]["currentReplicas"]
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith("HPA-")], dump(report)
+    assert not [f for f in report.findings if f.code.startswith("HPA-")], dump(report)
 
 
 # --------------------------------------------------------------------------------------------- events
@@ -509,7 +510,7 @@ def test_unexplained_warning_event_is_reported_once_per_object_and_reason() -> N
         "involvedObject.name=session-cleanup,reason=FailedNeedsStart "
         "--sort-by=.lastTimestamp"
     )
-    assert not [x for x in new(report) if "FailedGetJob" in x.title]
+    assert not [x for x in report.findings if "FailedGetJob" in x.title]
 
 
 def test_events_of_explained_gone_or_recovered_objects_are_not_reported() -> None:
@@ -547,7 +548,7 @@ def test_events_of_explained_gone_or_recovered_objects_are_not_reported() -> Non
         first=NOW - timedelta(minutes=30),
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith("EVENT-")], dump(report)
+    assert not [f for f in report.findings if f.code.startswith("EVENT-")], dump(report)
 
 
 def test_many_objects_with_the_same_warning_are_grouped() -> None:
@@ -570,7 +571,7 @@ def test_many_objects_with_the_same_warning_are_grouped() -> None:
     assert f"{len(pods)} objects" in f.title and "PolicyViolation" in f.title
     assert has(f.evidence, "… and")
     assert len(f.subjects) >= len(pods)
-    assert not [x for x in new(report) if x.code == "EVENT-WARNING"]
+    assert not [x for x in report.findings if x.code == "EVENT-WARNING"]
 
 
 def test_thirty_thousand_events_are_capped() -> None:

@@ -25,6 +25,8 @@ from synth.builder import PlatformBuilder
 from synth.logs import crash_log
 from synth.meta import safe_suffix, ts, uid
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
 API_IMAGE = "ghcr.io/monobaselabs/api:v2.14.3"
@@ -49,7 +51,7 @@ def _platform(now: datetime) -> PlatformBuilder:
 
 
 H = scenario.Scenario(NOW, areas=("pods", "workloads"), build=_platform)
-platform, baseline, run, serious_roots, _dump = H.platform, H.baseline, H.run, H.serious_roots, H.dump
+platform, run, serious_roots, _dump = H.platform, H.run, H.serious_roots, H.dump
 has, pods_of = scenario.has, scenario.live_pods
 
 
@@ -239,9 +241,9 @@ def test_log_connection_refused_to_fqdn_links_the_database_service() -> None:
     root = next(f for f in report.findings if f.code == "POD-STORAGE-CORRUPTION" and f.object.name == "mongodb")
     assert [f.id for f in serious_roots(report)] == [root.id], _dump(report)
     assert not api.root_cause
-    svc = [f for f in report.findings if f.object.kind == "Service" and f.object.name == "mongodb"]
-    if svc:  # the Service-level finding (another area) links them: mongodb pods -> Service -> api
-        assert svc[0].id in api.caused_by and root.id in svc[0].caused_by
+    # the Service-level finding links them: mongodb pods -> Service -> api
+    (svc,) = [f for f in report.findings if f.object.kind == "Service" and f.object.name == "mongodb"]
+    assert svc.id in api.caused_by and root.id in svc.caused_by
 
 
 @pytest.mark.parametrize("line, service", [

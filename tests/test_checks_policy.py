@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 
+import pytest
+
 import policy_faults as pf
 from monitoring_faults import assert_only, codes, dump, one, platform, run, serious
 
 from sre_expert.checks.policy import parse_kyverno_denial, redact_cmdline
 from sre_expert.core.model import key_of
 from synth import faults
+
+pytestmark = pytest.mark.scenario
 
 TENANT = "mycure-production"
 

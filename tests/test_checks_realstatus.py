@@ -31,6 +31,8 @@ from sre_expert.core.model import Finding
 from synth import faults
 from synth.meta import condition, new_object, set_condition, ts
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 NS = "mycure-production"
 STAGING = "lfh-staging"

@@ -2,7 +2,7 @@
 
 Faults are applied as the API server would show them (selectors, ports, endpoint slices re-derived by
 the builder, status fields, controller events); each test asserts the finding (code, object, evidence),
-how it links, and that nothing else of severity warning or above appears beyond the healthy baseline.
+how it links, and that nothing else of severity warning or above appears.
 """
 
 from __future__ import annotations
@@ -10,11 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from scenario import Scenario, has, live_pods
 
 from synth import faults
 from synth import pods as podlib
 from synth.builder import PlatformBuilder
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
@@ -27,8 +31,7 @@ Obj = dict[str, Any]
 # --------------------------------------------------------------------------------------------- harness
 
 H = Scenario(NOW, areas=("services", "netpol"), namespace=MYCURE)
-platform, run, baseline, new, serious, dump, one, only_serious = (
-    H.platform, H.run, H.baseline, H.new, H.serious, H.dump, H.one, H.only_serious)
+platform, run, serious, dump, one, only_serious = H.platform, H.run, H.serious, H.dump, H.one, H.only_serious
 
 
 def crashloop(b: PlatformBuilder, pod: Obj, log: str | None = None) -> None:
@@ -108,10 +111,10 @@ def test_selector_of_a_workload_scaled_to_zero_is_info() -> None:
         b.remove(p)
     report = run(b)
     for name in ("mongodb", "mongodb-headless"):
-        if b.get("Service", MYCURE, name):
-            f = one(report, "SVC-NO-MATCHING-PODS", name)
-            assert f.severity == "info"
-            assert has(f.evidence, "StatefulSet mongodb has matching pod template labels, desired replicas 0")
+        assert b.get("Service", MYCURE, name), name
+        f = one(report, "SVC-NO-MATCHING-PODS", name)
+        assert f.severity == "info"
+        assert has(f.evidence, "StatefulSet mongodb has matching pod template labels, desired replicas 0")
 
 
 def test_control_plane_scrape_service_on_a_managed_cluster_is_info() -> None:
@@ -163,7 +166,7 @@ def test_numeric_target_port_is_not_judged_when_pods_declare_no_ports() -> None:
             c.pop("ports", None)
     service(b, "api")["spec"]["ports"][0]["targetPort"] = 8080
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith("SVC-TARGETPORT")], dump(report)
+    assert not [f for f in report.findings if f.code.startswith("SVC-TARGETPORT")], dump(report)
 
 
 def test_load_balancer_without_address() -> None:
@@ -209,7 +212,7 @@ def test_young_load_balancer_is_not_reported() -> None:
         created=NOW - timedelta(minutes=2),
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code == "SVC-LB-PENDING"]
+    assert not [f for f in report.findings if f.code == "SVC-LB-PENDING"]
 
 
 def test_externalname_selectorless_and_headless_services_are_not_missing_endpoints() -> None:
@@ -223,7 +226,7 @@ def test_externalname_selectorless_and_headless_services_are_not_missing_endpoin
     b.add_service(MYCURE, "legacy-db", None, [("pg", 5432)])  # Endpoints managed by hand, none yet
     b.add_service(MYCURE, "peers", None, [("gossip", 7946)], headless=True)
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith("SVC-")], dump(report)
+    assert not [f for f in report.findings if f.code.startswith("SVC-")], dump(report)
 
 
 # ------------------------------------------------------------------------------------ network policies
@@ -292,7 +295,7 @@ def test_a_separate_allow_dns_policy_keeps_dns_open() -> None:
         )
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code == "NETPOL-DNS-BLOCKED"], dump(report)
+    assert not [f for f in report.findings if f.code == "NETPOL-DNS-BLOCKED"], dump(report)
 
 
 def test_ipblock_to_the_dns_service_ip_counts_as_dns() -> None:
@@ -302,7 +305,7 @@ def test_ipblock_to_the_dns_service_ip_counts_as_dns() -> None:
         {"to": [{"ipBlock": {"cidr": "10.96.0.10/32"}}], "ports": [{"port": 53, "protocol": "UDP"}]}
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code == "NETPOL-DNS-BLOCKED"], dump(report)
+    assert not [f for f in report.findings if f.code == "NETPOL-DNS-BLOCKED"], dump(report)
 
 
 def test_tcp_only_dns_rule_is_not_enough() -> None:
@@ -341,4 +344,4 @@ def test_policy_for_a_cronjob_between_runs_is_not_reported() -> None:
         if (p["metadata"].get("labels") or {}).get("app.kubernetes.io/name") == "session-cleanup":
             b.remove(p)
     report = run(b)
-    assert not [f for f in new(report) if f.code == "NETPOL-SELECTS-NOTHING"], dump(report)
+    assert not [f for f in report.findings if f.code == "NETPOL-SELECTS-NOTHING"], dump(report)

@@ -12,6 +12,8 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from scenario import Scenario, has, live_pods
 
 from synth import faults
@@ -19,6 +21,8 @@ from synth import pods as podlib
 from synth import storage as stlib
 from synth.builder import PlatformBuilder
 from synth.meta import fmt_cpu, new_object, safe_suffix, ts, uid
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 MYCURE = "mycure-production"
@@ -31,8 +35,7 @@ Obj = dict[str, Any]
 # --------------------------------------------------------------------------------------------- harness
 
 H = Scenario(NOW, areas=("storage", "quota"), namespace=MYCURE)
-platform, run, baseline, new, dump, one, only_serious = (
-    H.platform, H.run, H.baseline, H.new, H.dump, H.one, H.only_serious)
+platform, run, dump, one, only_serious = H.platform, H.run, H.dump, H.one, H.only_serious
 
 
 # --------------------------------------------------------------------------------------------- faults
@@ -225,7 +228,7 @@ def test_wait_for_first_consumer_without_consumer_is_not_a_failure() -> None:
         component="persistentvolume-controller",
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith(MINE)], dump(report)
+    assert not [f for f in report.findings if f.code.startswith(MINE)], dump(report)
 
 
 def test_wait_for_first_consumer_whose_pod_is_not_scheduled_leaves_the_story_to_the_pod() -> None:
@@ -248,7 +251,7 @@ def test_wait_for_first_consumer_whose_pod_is_not_scheduled_leaves_the_story_to_
         component="persistentvolume-controller",
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith(MINE)], dump(report)
+    assert not [f for f in report.findings if f.code.startswith(MINE)], dump(report)
 
 
 def test_young_claim_still_provisioning_is_not_reported() -> None:
@@ -262,7 +265,7 @@ def test_young_claim_still_provisioning_is_not_reported() -> None:
         count=2,
     )
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith(MINE)], dump(report)
+    assert not [f for f in report.findings if f.code.startswith(MINE)], dump(report)
 
 
 def test_stuck_external_provisioning_names_the_provisioner() -> None:
@@ -545,4 +548,4 @@ def test_zero_hard_limit_with_nothing_used_is_a_policy_not_a_problem() -> None:
     q = b.require("ResourceQuota", MYCURE, "compute-quota")
     q["spec"]["hard"]["services.loadbalancers"] = "0"
     report = run(b)
-    assert not [f for f in new(report) if f.code.startswith("QUOTA-")], dump(report)
+    assert not [f for f in report.findings if f.code.startswith("QUOTA-")], dump(report)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from synth import faults as F
 from synth import pods as podlib
 from synth.meta import condition, safe_suffix, set_condition, ts
@@ -12,6 +14,8 @@ from scenario import descendants
 from test_checks_pods import (
     API_IMAGE, NOW, NS, _dump, codes, has, only_root, platform, pods_of, run, serious_roots,
 )
+
+pytestmark = pytest.mark.scenario
 
 
 # --------------------------------------------------------------------------------------------- FailedCreate

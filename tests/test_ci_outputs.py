@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 from lint_faults import copy_repo, edit, line_of
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 SARIF_SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json").read_text())

@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "findings.schema.json").read_text())
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import jsonschema
 
+import pytest
+
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.resolve import demo_path
 
 from test_cli import EXE, SCHEMA
+
+pytestmark = pytest.mark.e2e
 
 
 def test_check_live_scoped_to_one_namespace_lists_only_inside_it(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 

@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 
 from sre_expert.edges.cli import options
 from sre_expert.edges.cli.main import app
+
+pytestmark = pytest.mark.e2e
 
 CLI_DIR = Path(__file__).resolve().parents[1] / "src" / "sre_expert" / "edges" / "cli"
 

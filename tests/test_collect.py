@@ -7,7 +7,6 @@ import re
 
 import copy
 import json
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -15,19 +14,22 @@ from pathlib import Path
 
 import orjson
 import pytest
+
+import programs
 from live_harness import NOW, fast, faulty_platform, findings, served, write_faulty_bundle
 
 from sre_expert.sources.bundle_writer import bundle_files, kubectl_json, redact, write_bundle
-
-MASK = "\x00MASK\x00"  # stands for whatever placeholder the redactor writes
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
 from synth.bundle_writer import kubectl_json as synth_kubectl_json
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl")]
+
+MASK = "\x00MASK\x00"  # stands for whatever placeholder the redactor writes
 EXE = str(Path(sys.executable).parent / "sre-expert")
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+KUBECTL = programs.path("kubectl")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

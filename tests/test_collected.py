@@ -24,6 +24,8 @@ from sre_expert.core.kinds import COLLECTED_KINDS
 from sre_expert.sources.live import Sweep
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.e2e
+
 EXE = str(Path(sys.executable).parent / "sre-expert")
 SPECS = {s.kind: s for s in COLLECTED_KINDS}
 # Conclusions that something does not exist: none may be drawn about a kind that was not collected.

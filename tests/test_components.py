@@ -25,6 +25,8 @@ from sre_expert.knowledge.platform_components import (
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 
+pytestmark = pytest.mark.scenario
+
 MINE = ("kube-prometheus", "kyverno", "falco")
 
 GOOD = """

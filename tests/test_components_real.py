@@ -16,6 +16,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from sre_expert.render.component_view import run_component
@@ -23,6 +24,8 @@ from sre_expert.knowledge.platform_components import load_components, status_of
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 from synth.builder import PlatformBuilder
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -33,9 +33,14 @@ from sre_expert.safety.confirm import (
 from sre_expert.safety.execute import run_guarded
 from sre_expert.safety.guard import classify
 
-KUBECTL = shutil.which("kubectl")
+pytestmark = pytest.mark.unit
+
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
-needs_kubectl = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+def needs_kubectl(test: Any) -> Any:
+    """An e2e test that runs the real kubectl where the gate runs it from."""
+    return pytest.mark.e2e(pytest.mark.needs("kubectl", trusted=True)(test))
 
 
 def sha(data: bytes) -> str:
@@ -108,6 +113,7 @@ def test_current_kube_context(tmp_path: Path) -> None:
 
 # -- running through the guard ----------------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_read_only_runs_without_asking_and_is_audited(log: AuditLog, tmp_path: Path) -> None:
     confirmer = ScriptedConfirmer()
     r = run_guarded("echo hello", confirm=confirmer, audit=log, context="unit")
@@ -132,6 +138,7 @@ def test_declined_is_not_run_and_is_recorded(log: AuditLog, tmp_path: Path) -> N
     assert proposal.preview is None and "No preview" in (proposal.note or "")
 
 
+@pytest.mark.e2e
 def test_approved_runs_after_a_flushed_start_record(log: AuditLog, tmp_path: Path, fsyncs: list[int]) -> None:
     out = tmp_path / "out.txt"
     # the command itself reads the audit log: the start record is on disk before it runs
@@ -152,6 +159,7 @@ def test_a_wrong_scripted_token_is_declined(log: AuditLog, tmp_path: Path) -> No
     assert not r.ran and not marker.exists() and log.records()[0]["decision"] == "declined"
 
 
+@pytest.mark.e2e
 def test_secret_output_needs_confirmation_and_is_never_logged(log: AuditLog) -> None:
     env = {**os.environ, "DB_PASSWORD": "s3cr3t-value-123"}
     refused = run_guarded("echo $DB_PASSWORD", confirm=ScriptedConfirmer(), audit=log, env=env)
@@ -164,6 +172,7 @@ def test_secret_output_needs_confirmation_and_is_never_logged(log: AuditLog) -> 
     assert end["exposesSecrets"] is True and end["outputSha256"] == sha(b"s3cr3t-value-123\n")
 
 
+@pytest.mark.e2e
 def test_non_interactive_needs_the_flag_and_the_matching_token(log: AuditLog, tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     command = f"touch {marker}"
@@ -218,6 +227,7 @@ def test_interactive_commands_are_refused_without_a_terminal(log: AuditLog) -> N
     assert log.records()[0]["decision"] == "refused"
 
 
+@pytest.mark.e2e
 def test_timeout_kills_the_command_and_records_it(log: AuditLog) -> None:
     # `sleep` is not on the execution gate's allow-list: it runs only once confirmed
     token = confirmation_token(classify("sleep 30"))
@@ -373,6 +383,7 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           stdin=subprocess.DEVNULL, timeout=60)
 
 
+@pytest.mark.e2e
 def test_cli_run_refuses_without_a_terminal_unless_flag_and_token(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
     r = _cli(tmp_path, f"touch {marker}")
@@ -385,6 +396,7 @@ def test_cli_run_refuses_without_a_terminal_unless_flag_and_token(tmp_path: Path
     assert decisions == ["refused", "refused", "approved", "approved"]
 
 
+@pytest.mark.e2e
 def test_cli_run_passes_output_and_exit_status(tmp_path: Path) -> None:
     # a list (`;`) is outside the execution gate's grammar: without a terminal it needs the flag and token
     r = _cli(tmp_path, "echo hi; exit 3")
@@ -393,6 +405,7 @@ def test_cli_run_passes_output_and_exit_status(tmp_path: Path) -> None:
     assert r.returncode == 3 and r.stdout == "hi\n"
 
 
+@pytest.mark.e2e
 def test_cli_run_redacts_output_unless_asked(tmp_path: Path) -> None:
     line = "echo 'db password=hunter2-very-secret for a@example.com'"
     r = _cli(tmp_path, line)
@@ -401,6 +414,7 @@ def test_cli_run_redacts_output_unless_asked(tmp_path: Path) -> None:
     assert r.stdout == "db password=hunter2-very-secret for a@example.com\n"
 
 
+@pytest.mark.e2e
 def test_cli_run_withholds_secret_output_unless_asked(tmp_path: Path) -> None:
     env_cmd = "echo $API_TOKEN"
     os.environ["API_TOKEN"] = "tok-123456"

@@ -8,6 +8,8 @@ import pytest
 
 from sre_expert.core import cron
 
+pytestmark = pytest.mark.unit
+
 
 def t(s: str) -> datetime:
     return datetime.fromisoformat(s)

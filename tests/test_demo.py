@@ -16,6 +16,8 @@ from synth.demo import build_demo
 
 from test_cli import EXE, SCHEMA
 
+pytestmark = pytest.mark.e2e
+
 # (code, kind, namespace, name-prefix) of the root cause each incident must surface as
 INCIDENTS = [
     # mongodb's previous log shows a WiredTiger panic: the unreadable data leads, its OOMKilled restarts follow

@@ -22,8 +22,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+import programs
 from schema_validation import validate_object
 from server_harness import alertmanager, request, start_serve, stop_serve, wait_for, wait_until, webhook_payload
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVE = ROOT / "deploy" / "serve"
@@ -34,10 +38,7 @@ LABELS = {"app.kubernetes.io/name": "sre-expert", "app.kubernetes.io/instance": 
 
 
 def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"{name} is not installed; this test needs the real program")
-    return path
+    return programs.require(name)
 
 
 def docs(name: str) -> list[dict[str, Any]]:

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from scenario import Scenario, has
 
 from synth.meta import condition, set_condition, ts
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 T = "mycure-production"
 
 H = Scenario(NOW, areas=("events", "externalsecrets", "autoscaling", "certmanager"))
-platform, run, new, dump = H.platform, H.run, H.new, H.dump
+platform, run, dump = H.platform, H.run, H.dump
 
 
 def ago(minutes: float) -> datetime:
@@ -76,14 +80,14 @@ def test_recovered_objects_get_no_warning_and_their_events_are_history() -> None
     b = platform()
     es, hpa, cert = eso_recovered(b), hpa_recovered(b), cert_recovered(b)
     report = run(b)
-    assert not [f for f in new(report) if f.severity != "info"], dump(report)
+    assert not [f for f in report.findings if f.severity != "info"], dump(report)
     for obj in (es, cert):
-        notes = [f for f in new(report) if f.object.name == obj["metadata"]["name"] and f.object.kind == obj["kind"]]
+        notes = [f for f in report.findings if f.object.name == obj["metadata"]["name"] and f.object.kind == obj["kind"]]
         assert len(notes) == 1 and notes[0].severity == "info", dump(report)
         assert "history" in notes[0].title
         assert has(notes[0].evidence, "status.conditions[Ready]: True", "recovered after")
     # an HPA whose ScalingActive is True again: its metric warnings say nothing about now
-    assert not [f for f in new(report) if f.object.name == hpa["metadata"]["name"] and f.severity != "info"]
+    assert not [f for f in report.findings if f.object.name == hpa["metadata"]["name"] and f.severity != "info"]
 
 
 def test_a_warning_after_the_healthy_transition_is_still_news() -> None:
@@ -91,7 +95,7 @@ def test_a_warning_after_the_healthy_transition_is_still_news() -> None:
     b = platform()
     es = eso_recovered(b, failed_last=3, ready_since=45)
     report = run(b)
-    f = [x for x in new(report) if x.object.name == es["metadata"]["name"] and x.code == "EVENT-WARNING"]
+    f = [x for x in report.findings if x.object.name == es["metadata"]["name"] and x.code == "EVENT-WARNING"]
     assert len(f) == 1 and f[0].severity == "warning" and "history" not in f[0].title, dump(report)
 
 
@@ -101,4 +105,4 @@ def test_a_still_failing_object_keeps_its_warning() -> None:
     set_condition(es, condition("Ready", "False", "SecretSyncedError", "could not get secret data from provider",
                                 ago(58)))
     report = run(b)
-    assert [f for f in new(report) if f.object.name == es["metadata"]["name"] and f.severity != "info"], dump(report)
+    assert [f for f in report.findings if f.object.name == es["metadata"]["name"] and f.severity != "info"], dump(report)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 import depth_faults as D
 from scenario import TENANT, Scenario, descendants, has, live_pods
 
 from sre_expert.diagnosis.shared_services import failing_services, service_key
 from synth import faults
 from sre_expert.sources.memory import snapshot_from_objects
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 H = Scenario(NOW, areas=("pods", "workloads", "services", "externalsecrets", "argocd", "policy", "autoscaling"),

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from scenario import has, platform, snapshot_without
 
 from sre_expert.diagnosis.engine import diagnose
 from synth.meta import condition, set_condition
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

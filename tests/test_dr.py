@@ -24,6 +24,8 @@ from sre_expert.domain.recovery import (
 from sre_expert.core.model import SAFETY_CLASSES
 from synth import faults
 
+pytestmark = pytest.mark.scenario
+
 
 @pytest.fixture(scope="module")
 def healthy():

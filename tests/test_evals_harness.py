@@ -15,6 +15,8 @@ from pydantic_ai import models
 
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

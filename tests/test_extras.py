@@ -13,6 +13,8 @@ import pytest
 
 from sre_expert.edges.extras import EXTRA_MODULES, missing_extra
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 
 _BLOCKER = """

@@ -23,6 +23,8 @@ from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.builder import PlatformBuilder
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
 

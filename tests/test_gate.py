@@ -20,6 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+import programs
+
 from sre_expert.runbooks.library import fill, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
@@ -28,10 +30,10 @@ from sre_expert.safety.execute import _run_stages, run_guarded
 from sre_expert.safety.gate import (FILTERS, READ_VERBS, ExecPolicy, GnuSpec, NotAdmitted, admit, confirmed_env,
                                     parse_gnu, parse_kubectl, preview_argv, resolve_long, split_words)
 
+pytestmark = pytest.mark.unit
+
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "sre-expert-hypothesis"))
 
-needs_tools = pytest.mark.skipif(any(gate.resolve_program(p) is None for p in ("kubectl", "grep", "jq", "echo")),
-                                 reason="kubectl, grep, jq and echo must be installed in /usr/bin or /bin")
 
 ADMITTED = [
     "kubectl get pods -n mycure-production -o wide",
@@ -309,23 +311,19 @@ def test_gnu_short_clusters_and_values() -> None:
         parse_gnu(FILTERS["grep"], ["x", "--", "-f"])  # after --, -f is a file operand
 
 
-def test_gnu_option_tables_know_every_option_of_the_installed_program() -> None:
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", sorted(set(FILTERS) - {"jq"}))  # jq takes only exact names
+def test_gnu_option_tables_know_every_option_of_the_installed_program(name: str) -> None:
     """Prefix resolution is only right if the table holds every long option the program has: compare with
-    the installed programs' --help (an option missing here would make a prefix look unambiguous)."""
+    the installed program's --help (an option missing here would make a prefix look unambiguous)."""
     import re
     import subprocess
 
-    checked = 0
-    for name, spec in FILTERS.items():
-        exe = gate.resolve_program(name)
-        if exe is None or name == "jq":
-            continue
-        out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
-        listed = set(re.findall(r"--([a-z][a-z0-9-]*)", out))
-        assert listed <= spec.known, (name, sorted(listed - spec.known))
-        checked += 1
-    if checked == 0:
-        pytest.skip("no GNU filter installed in the trusted PATH")
+    exe = programs.require(name, trusted=True)
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=10, check=False).stdout
+    listed = set(re.findall(r"--([a-z][a-z0-9-]*)", out))
+    assert listed, f"{exe} --help lists no long option: not the GNU program the table describes"
+    assert listed <= FILTERS[name].known, (name, sorted(listed - FILTERS[name].known))
 
 
 def test_kubectl_flag_spellings_resolve_as_pflag() -> None:
@@ -470,6 +468,7 @@ def trusted_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return d
 
 
+@pytest.mark.e2e
 def test_admitted_commands_run_as_argv_in_the_products_environment(trusted_bin: Path, tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.log")
     r = run_guarded("kubectl get pods -n 'my ns'", confirm=ScriptedConfirmer(), audit=log,
@@ -487,6 +486,7 @@ def test_admitted_commands_run_as_argv_in_the_products_environment(trusted_bin: 
     assert "BASH_ENV" not in start["note"] and "env " in start["note"]
 
 
+@pytest.mark.e2e
 def test_pipelines_run_without_a_shell(trusted_bin: Path, tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.log")
     r = run_guarded("kubectl get pods | grep -c argv", confirm=ScriptedConfirmer(), audit=log, env={})
@@ -495,6 +495,7 @@ def test_pipelines_run_without_a_shell(trusted_bin: Path, tmp_path: Path) -> Non
     assert r.ran and r.exit_code == 1 and r.stdout == b"0\n"  # the last stage's status, as bash reports it
 
 
+@pytest.mark.e2e
 def test_a_stage_that_hangs_is_killed_at_the_timeout(trusted_bin: Path, tmp_path: Path) -> None:
     (trusted_bin / "kubectl").write_text("#!/bin/sh\nexec /bin/sleep 30\n")
     policy = ExecPolicy.from_env({})
@@ -627,6 +628,7 @@ def _quoted_only(line: str) -> bool:
     return not any(c in "".join(out) for c in "$`;&<>()\n")
 
 
+@pytest.mark.e2e
 def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_path: Path) -> None:
     """`--context` from the command line is admitted only when it is the product's; the product passes its
     own context to kubectl when the command names none (so a read never lands on the current-context)."""
@@ -642,6 +644,7 @@ def test_the_products_context_is_passed_by_the_product(trusted_bin: Path, tmp_pa
     assert not r.ran and "--context" in r.gate
 
 
+@pytest.mark.e2e
 def test_kubectl_flag_tables_match_the_installed_kubectl() -> None:
     """A flag the gate thinks is boolean but kubectl reads with a value (or the reverse) would shift the
     positionals (`get --flag pods secrets`); so every flag of the tables must exist in `kubectl VERB --help`
@@ -649,9 +652,7 @@ def test_kubectl_flag_tables_match_the_installed_kubectl() -> None:
     import re
     import subprocess
 
-    exe = gate.resolve_program("kubectl")
-    if exe is None:
-        pytest.skip("kubectl is not installed in the trusted PATH")
+    exe = programs.require("kubectl", trusted=True)
 
     def flags_of(*args: str) -> dict[str, tuple[str | None, bool]]:
         text = subprocess.run([exe, *args], capture_output=True, text=True, timeout=30, check=False).stdout

@@ -53,7 +53,7 @@ from sre_expert.edges.toolbox import Toolbox
 
 from test_gate import gen_line
 
-pytestmark = pytest.mark.skipif(gate.resolve_program("kubectl") is None, reason="kubectl not in /usr/bin or /bin")
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl", trusted=True)]
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"

@@ -18,13 +18,15 @@ from typing import Any
 import gateway_faults as gf
 import pytest
 import scenario
-import sre_expert.checks.gateway as gwcheck
+import sre_expert.domain.gateway_api as gwmodel
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.diagnosis.trace import trace
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import gateway as gwlib
 from synth.builder import PlatformBuilder
 from synth.meta import condition
+
+pytestmark = pytest.mark.scenario
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 ISTIO = "istio.io/gateway-controller"
@@ -143,7 +145,7 @@ def test_istio_gateway_not_programmed_is_reported_with_istio_commands() -> None:
     "istio.io/gateway-controller", "gateway.nginx.org/nginx-gateway-controller", "io.cilium/gateway-controller",
     "traefik.io/gateway-controller", "projectcontour.io/gateway-controller", "kgateway.dev/kgateway"])
 def test_other_controllers_are_never_a_misspelling_of_envoy_gateway(controller: str) -> None:
-    assert not getattr(gwcheck, "misspelt_envoy", lambda c: True)(controller)
+    assert not getattr(gwmodel, "misspelt_envoy", lambda c: True)(controller)
     b = cluster()
     b.add(implementation_class("unclaimed", controller, accepted=False))
     r = run(b)

@@ -14,15 +14,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+import programs
+
 from sre_expert.safety.guard import classify, fill_placeholders, program_names
 from sre_expert.safety.kubectl_flags import ALL_FLAGS, VALUE_FLAGS
 from sre_expert.safety.kubectl_rules import command_context, dry_run_plan
 from sre_expert.safety.shell import Group, ParseError, parse
 from sre_expert.safety.verdict import CLASSES, DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "data" / "guard_corpus.tsv"
-KUBECTL = shutil.which("kubectl")
+KUBECTL = programs.path("kubectl")
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 
 
@@ -134,26 +138,6 @@ def test_case_is_parsed_and_every_branch_classified() -> None:
     assert classify("case x in x) rm -rf /data;; esac").cls == DESTRUCTIVE
     with pytest.raises(ParseError):
         parse("case x in a) ls")
-
-
-def test_seed_commands_are_all_in_the_corpus() -> None:
-    """Every command of the seed's component sections and runbooks is labelled (when the reference is present)."""
-    seed = Path(ROOT.parent / "shared" / "reference" / "seed-sre-expert-agent.md")
-    if not seed.exists():
-        pytest.skip("shared/reference is not next to the checkout")
-    commands = set()
-    for block in re.findall(r"```bash\n(.*?)```", seed.read_text(encoding="utf-8"), re.S):
-        buf = ""
-        for line in block.splitlines():
-            if line.rstrip().endswith("\\"):
-                buf += line.rstrip()[:-1].rstrip() + " "
-                continue
-            full, buf = (buf + line.strip()).strip(), ""
-            if full and not full.startswith("#"):
-                commands.add(full)
-    labelled = {c for _, _, c in CORPUS_ROWS}
-    assert len(commands) > 80
-    assert commands - labelled == set()
 
 
 # -- the check catalogue, component commands, DR plans -------------------------------------------------------
@@ -362,7 +346,8 @@ def test_dry_run_plan_forms() -> None:
         assert plan is not None and classify(plan.command).cls == READ_ONLY, cmd
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("command", [
     "kubectl delete pod x -n y", "kubectl scale deploy api --replicas=3 -n y", "kubectl drain node-1 --ignore-daemonsets",
     "kubectl cordon node-1", "kubectl rollout undo deployment/api -n y", "kubectl label ns y a=b",
@@ -387,6 +372,7 @@ def test_real_kubectl_accepts_the_dry_run_flags(command: str, tmp_path: Path) ->
     assert "127.0.0.1:1" in r.stderr or "connection refused" in r.stderr, r.stderr
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("program", ["grep", "head", "tail", "cut", "ls", "wc"])
 def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
     """The long options `PROG --help` lists are in gnu_flags (an option outside it labels the command unknown)."""
@@ -400,7 +386,8 @@ def test_gnu_option_table_matches_the_installed_tools(program: str) -> None:
     assert listed and listed <= OPTIONS[program]
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("verb", ["get", "delete", "scale", "exec", "kustomize", "create", "taint"])
 def test_flag_table_matches_real_kubectl(verb: str) -> None:
     """Every flag `kubectl <verb> --help` lists is in the table (a flag outside it labels the command unknown)."""
@@ -411,7 +398,8 @@ def test_flag_table_matches_real_kubectl(verb: str) -> None:
     assert listed and listed <= ALL_FLAGS[verb]
 
 
-@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("kubectl")
 @pytest.mark.parametrize("verb", sorted(VALUE_FLAGS))
 def test_value_flag_table_matches_real_kubectl(verb: str) -> None:
     """The table of flags that take a value is what `kubectl <verb> --help` says (ours may list subcommands' too)."""
@@ -432,6 +420,7 @@ def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=60)
 
 
+@pytest.mark.e2e
 def test_cli_classify_json_and_exit_status() -> None:
     r = _run("guard", "classify", "-o", "json", "--", "kubectl", "exec", "pg-0", "--", "psql", "-c", "DROP TABLE t")
     assert r.returncode == 0, r.stderr
@@ -446,6 +435,7 @@ def test_cli_classify_json_and_exit_status() -> None:
     assert r.stdout == "read-only\tfalse\tkubectl get pods | grep x\n"
 
 
+@pytest.mark.e2e
 def test_cli_classify_batch_tsv_and_json_lines(tmp_path: Path) -> None:
     f = tmp_path / "cmds.txt"
     f.write_text("kubectl get pods\n# a comment\n\nkubectl get secret x -o yaml\nhelm uninstall \\\n  api\n")
@@ -460,6 +450,7 @@ def test_cli_classify_batch_tsv_and_json_lines(tmp_path: Path) -> None:
                      "command": "kubectl delete ns x"}]
 
 
+@pytest.mark.e2e
 def test_cli_classify_bad_usage_exits_2_without_traceback(tmp_path: Path) -> None:
     for args in (("guard", "classify"), ("guard", "classify", "--batch", str(tmp_path / "missing.txt")),
                  ("guard", "classify", "--batch", "-", "kubectl get pods")):

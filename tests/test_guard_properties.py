@@ -17,11 +17,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
+import pytest
+
 from sre_expert.safety.guard import classify
 from sre_expert.safety.shell import ParseError, Simple, Word, parse
 from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
 
 from test_guard import CORPUS_ROWS
+
+pytestmark = pytest.mark.unit
 
 # Hypothesis keeps a cache directory; keep it out of the work tree (the tests use no example database).
 set_hypothesis_home_dir(str(Path(tempfile.gettempdir()) / "sre-expert-hypothesis"))

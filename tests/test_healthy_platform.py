@@ -10,6 +10,8 @@ import scenario
 
 from sre_expert.diagnosis.engine import diagnose
 
+pytestmark = pytest.mark.scenario
+
 
 @pytest.mark.parametrize("tenants", [("mycure-production", "lfh-staging"), ("mycure-production", "lfh-production", "lfh-staging", "mycure-staging")])
 def test_healthy_platform_is_silent(tenants: tuple[str, ...]) -> None:

@@ -23,6 +23,8 @@ from sre_expert.edges.apiserver import start_server
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl")]
+
 REALWORLD = Path(__file__).resolve().parent / "realworld"
 KURL = REALWORLD / "sbctl-kurl-longhorn"
 K3S = REALWORLD / "troubleshoot-k3s-baseline"

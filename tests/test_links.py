@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sre_expert.diagnosis.links import link, rank
 from sre_expert.core.model import Finding, ObjectRef
+
+pytestmark = pytest.mark.unit
 
 
 def f(code: str, kind: str, ns: str, name: str, sev: str = "critical", subjects=(), depends_on=()) -> Finding:

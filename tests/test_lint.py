@@ -17,6 +17,8 @@ from sre_expert.lint.codes import lint_codes
 from sre_expert.lint.runner import lint
 from sre_expert.lint.repo import load_repo, parse_yaml
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("promtool")]
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "sre_expert" / "lint"
 RULES = "infrastructure/monitoring/prometheus-rules.yaml"
 SCHEDULES = "infrastructure/velero/schedules.yaml"

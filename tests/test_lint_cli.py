@@ -14,6 +14,8 @@ import pytest
 from lint_faults import EXAMPLE, cluster_objects, copy_repo, edit, line_of
 from schema_validation import CRD_DIR
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "findings.schema.json").read_text())
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"

@@ -14,6 +14,8 @@ from lint_faults import EXAMPLE, cluster_objects, cluster_snapshot, copy_repo, e
 from sre_expert.lint.drift import drift
 from sre_expert.lint.repo import load_repo
 
+pytestmark = pytest.mark.scenario
+
 STAGING = "values/deployments/lfh-staging.yaml"
 SCHEDULES = "infrastructure/velero/schedules.yaml"
 

@@ -22,6 +22,8 @@ from sre_expert.render.lint_report import render_terminal
 from sre_expert.lint.repo import load_repo, parse_yaml
 from sre_expert.lint.backup_schedules import required_missing
 
+pytestmark = pytest.mark.e2e
+
 REAL = Path(__file__).resolve().parent / "data" / "lint-real"
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
 

@@ -38,6 +38,8 @@ from sre_expert.sources.live_progress import summary_line, sweep_progress
 from sre_expert.sources.logselect import log_targets
 from sre_expert.sources.resolve import demo_path, open_source
 
+pytestmark = pytest.mark.e2e
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "sre_expert"
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 

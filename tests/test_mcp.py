@@ -17,6 +17,7 @@ from mcp import Client, StdioServerParameters
 from redaction_plant import END, PLANTED_LOG, leaked
 from test_toolbox import CRASH_LOG, EMAIL, NOW, PASSWORD, TENANT, TOKEN
 
+import programs
 from sre_expert.edges.mcp_server import build_server
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
@@ -28,9 +29,10 @@ from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
 from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl")]
+
 EXE = shutil.which("sre-expert", path=str(Path(sys.executable).parent)) or "sre-expert"
-KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-assert os.access(KUBECTL, os.X_OK), "kubectl is required for these tests"
+KUBECTL = programs.path("kubectl")
 TOOLS = {"check", "trace", "component", "runbook", "dr_status", "pod_logs", "describe", "guard_classify", "redact",
          "run_command"}
 

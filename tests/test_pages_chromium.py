@@ -30,6 +30,8 @@ from test_server_pages import demo_record, hostile_record, pending_record
 from sre_expert.render import pages
 from sre_expert.render.chain_view import object_text
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("chromium")]
+
 PHONE = (390, 844)
 
 

@@ -40,6 +40,8 @@ from sre_expert.sources.resolve import open_source
 from synth import faults
 from synth.bundle_writer import write_bundle
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("prometheus", "promtool")]
+
 EXE = str(Path(__file__).resolve().parents[1] / ".venv" / "bin" / "sre-expert")
 MONGO = ("mycure-production", "datadir-mongodb-0")
 PG = ("lfh-staging", "data-postgresql-0")

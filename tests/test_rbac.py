@@ -18,6 +18,8 @@ from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.unit
+
 RBAC = Path(__file__).resolve().parents[1] / "deploy" / "rbac.yaml"
 K8S_VERSION = "1.32.0"
 

@@ -25,6 +25,8 @@ from sre_expert.safety.redact import (
 )
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.unit
+
 CORPUS = yaml.safe_load((Path(__file__).parent / "data" / "redaction_corpus.yaml").read_text())["cases"]
 FAMILY = re.compile(r"<redacted:([a-z0-9-]+)#\d+>")
 

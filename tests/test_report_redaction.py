@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from rich.console import Console
 
 from sre_expert.diagnosis.engine import Report
@@ -14,6 +15,8 @@ from sre_expert.render.markdown import render_markdown
 from sre_expert.render.terminal import render_terminal
 from sre_expert.core.snapshot import SnapshotInfo
 from sre_expert.core.timeutil import parse_time
+
+pytestmark = pytest.mark.unit
 
 LEAK = "mongodb://api:S3cr3t-Passw0rd@mongodb.mycure-production.svc:27017/monobase"
 

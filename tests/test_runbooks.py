@@ -45,6 +45,8 @@ from sre_expert.sources.resolve import demo_path
 from synth import faults as F
 from synth.bundle_writer import write_bundle
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl", trusted=True)]
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 API_POD = "api-55wcnlhq-54cp4"  # crash-looping api pod of the demo's mycure-production
 

@@ -38,6 +38,8 @@ from synth.bundle_writer import write_bundle
 from live_harness import fast, served
 from test_cli import EXE
 
+pytestmark = pytest.mark.e2e
+
 TENANT = "mycure-production"
 STG = "lfh-staging"
 GW_NS = gf.GW_NS

@@ -17,6 +17,8 @@ from sre_expert.edges.webhook.notify import slack_message
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 
+pytestmark = pytest.mark.unit
+
 TOKEN = "test-token-security-review"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EMAIL = "jane.patient@example.org"

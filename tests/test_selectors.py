@@ -1,6 +1,10 @@
 """Label selectors as the API server evaluates them."""
 
+import pytest
+
 from sre_expert.core.selectors import describe, matches, matches_map
+
+pytestmark = pytest.mark.unit
 
 LABELS = {"app.kubernetes.io/name": "api", "tier": "backend", "env": "prod"}
 

@@ -43,6 +43,8 @@ from synth.builder import PlatformBuilder
 from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
 
+pytestmark = pytest.mark.e2e
+
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CRD_DIR = Path(__file__).resolve().parents[2] / "shared" / "crds"
 TENANT = "mycure-production"

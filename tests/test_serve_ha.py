@@ -36,7 +36,7 @@ from ha_harness import Delivery, Forwarded, NotificationSink, RoundRobinProxy, a
 from pg_harness import pg_dsn  # noqa: F401 - fixture
 from server_harness import START_TIMEOUT, output, request, start_serve, stop_serve, wait_until
 
-pytestmark = pytest.mark.ha
+pytestmark = [pytest.mark.ha, pytest.mark.needs("alertmanager")]
 
 ALERTNAMES = ("PodCrashLooping", "PodNotReady", "KubeContainerWaiting", "PodRestartsHigh", "PodOOMKilled",
               "ContainerCPUThrottling", "PodPending", "ContainerMemoryHigh", "PodErrorRateHigh", "PodLatencyHigh")

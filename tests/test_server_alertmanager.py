@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 from server_harness import alertmanager, request, start_serve, stop_serve, wait_for, wait_until
 
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("alertmanager")]
+
 FAILURES_BEFORE_OK = 2
 
 

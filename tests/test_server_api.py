@@ -15,10 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
+import programs
 from server_harness import output, request, start_serve, stop_serve, wait_for, webhook_payload
 
-PROMTOOL = "/usr/bin/promtool"
-assert os.access(PROMTOOL, os.X_OK), "promtool is required (Debian package prometheus)"
+pytestmark = pytest.mark.e2e
+
+PROMTOOL = programs.path("promtool")
 MAX_BODY = 64 * 1024
 
 
@@ -217,6 +220,7 @@ def test_manual_check(server) -> None:
     assert request(base, "POST", "/api/v1/check", {"namespace": 3}, token=token)[0] == 422
 
 
+@pytest.mark.needs("promtool")
 def test_metrics_pass_promtool_and_count(server) -> None:
     base, token = server
     _, doc = request(base, "POST", "/api/v1/alerts",

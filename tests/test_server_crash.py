@@ -15,7 +15,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from server_harness import request, start_serve, stop_serve, webhook_payload
+
+pytestmark = pytest.mark.e2e
 
 POSTS = 250
 ALERTS_PER_POST = 4  # 1,000 alerts

@@ -28,6 +28,8 @@ from synth import PlatformBuilder, healthy_platform, write_bundle
 
 from test_cli import EXE
 
+pytestmark = pytest.mark.e2e
+
 CRASHING_POD = "api-55wcnlhq-qbc67"  # crash-loops in prod (faulty_platform); runs fine in staging
 
 

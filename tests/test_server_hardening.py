@@ -15,6 +15,8 @@ from server_harness import request, start_serve, stop_serve, wait_for, webhook_p
 
 from sre_expert.edges.webhook.auth import LoginThrottle
 
+pytestmark = pytest.mark.e2e
+
 HEADER_TIMEOUT = 1.0
 
 

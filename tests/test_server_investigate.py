@@ -21,6 +21,8 @@ from sre_expert.diagnosis.engine import diagnose
 from sre_expert.edges.webhook.investigate import alert_scope, investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
+pytestmark = pytest.mark.scenario
+
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "findings.schema.json").read_text())
 FINDING_SCHEMA = {**SCHEMA["$defs"]["finding"], "$defs": SCHEMA["$defs"]}

@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.resolve import demo_path
+
+pytestmark = pytest.mark.e2e
 
 TTL = 3.0
 POD = "api-55wcnlhq-54cp4"  # crash-looping in the demo because mongodb is OOM-killed

@@ -3,14 +3,17 @@ on, read back with prometheus-client's own parser; one registry per server."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+import programs
+
 from sre_expert.edges.webhook.service_metrics import LATENCY_BUCKETS, Metrics
+
+pytestmark = pytest.mark.unit
 
 
 def _busy() -> Metrics:
@@ -84,8 +87,9 @@ def test_each_server_counts_in_its_own_registry() -> None:
     assert REGISTRY.get_sample_value("sre_expert_alerts_received_total") is None
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="not checked: promtool not installed")
+@pytest.mark.e2e
+@pytest.mark.needs("promtool")
 def test_promtool_accepts_the_exposition() -> None:
-    lint = subprocess.run(["promtool", "check", "metrics"], input=_busy().render({"done": 1}), capture_output=True,
-                          text=True, timeout=30, check=False)
+    lint = subprocess.run([programs.path("promtool"), "check", "metrics"], input=_busy().render({"done": 1}),
+                          capture_output=True, text=True, timeout=30, check=False)
     assert lint.returncode == 0, lint.stdout + lint.stderr

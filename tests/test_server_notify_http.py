@@ -14,6 +14,8 @@ import pytest
 
 from sre_expert.edges.webhook.notify import SendRefused, _error_text, post_json, without_url
 
+pytestmark = pytest.mark.unit
+
 SECRET_PATH = "/services/T0123/B0456/xoxb-secret-path-0123456789"
 
 

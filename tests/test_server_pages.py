@@ -25,6 +25,8 @@ from sre_expert.render.chain_view import object_text
 from sre_expert.edges.webhook.investigate import investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
+pytestmark = pytest.mark.e2e
+
 HOSTILE = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

@@ -25,6 +25,8 @@ from sre_expert.edges.webhook.payload import parse_webhook, redacted
 from sre_expert.edges.webhook.pgstore import MIGRATIONS, PG_SCHEMA_VERSION, PostgresStore, migrate
 from sre_expert.edges.webhook.store import StoreError, describe_db, open_store
 
+pytestmark = pytest.mark.e2e
+
 
 def payload(group: str, pods: list[str], status: str = "firing", cluster: str | None = None) -> dict[str, Any]:
     extra = {"cluster": cluster} if cluster else {}

@@ -26,6 +26,8 @@ from sre_expert.edges.webhook.store import (
     unqualified_group_key,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def pod_alert(pod: str, status: str = "firing", **extra: str) -> dict:
     return {"labels": {"alertname": "PodCrashLooping", "severity": "critical", "namespace": "lfh-staging",
@@ -39,7 +41,7 @@ def ingest(store: StoreBase, alerts: list[dict], *, group_key: str = "{}:{alertn
     return store.ingest(redacted(payload))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.e2e, pytest.mark.needs("postgres")])])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database of each backend: a SQLite file, or a new PostgreSQL database."""
     if request.param == "postgres":

@@ -17,6 +17,8 @@ from sre_expert.edges.webhook.store import Store
 from sre_expert.edges.webhook.worker import SourceCache, WorkerPool
 from sre_expert.sources.resolve import open_source
 
+pytestmark = pytest.mark.unit
+
 
 class CountingLoader:
     def __init__(self, fail_first: int = 0) -> None:

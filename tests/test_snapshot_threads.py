@@ -12,7 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sre_expert.sources.memory import snapshot_from_objects
+
+pytestmark = pytest.mark.unit
 
 POD = json.loads((Path(__file__).parent / "data" / "pod-crashloop.json").read_text())
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)

@@ -32,6 +32,8 @@ from synth import pods as podlib
 from synth.events import event_last_seen
 from synth.meta import is_custom, parse_quantity, parse_ts
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2025, 3, 12, 10, 17, 5, tzinfo=UTC)
 TENANT = "mycure-production"
 

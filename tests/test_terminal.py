@@ -17,6 +17,8 @@ from sre_expert.sources.resolve import demo_path
 
 from test_cli import EXE
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def report():

@@ -22,6 +22,8 @@ from synth.builder import PlatformBuilder
 from synth.platform import healthy_platform
 from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox, cap
 
+pytestmark = pytest.mark.scenario
+
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 TENANT = "mycure-production"
 # planted in a crash log: a bearer token, a DB URI password and a patient's e-mail

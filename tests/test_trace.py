@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from rich.console import Console
 
 import gateway_faults as gf
@@ -13,6 +14,8 @@ from scenario import has
 from sre_expert.render.trace_view import run_trace
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, TraceResult, parse_target, trace
 from synth.builder import PlatformBuilder
+
+pytestmark = pytest.mark.scenario
 
 HOPS = ["gateway", "listener", "route", "service", "endpoints", "pods"]
 

@@ -1,5 +1,5 @@
 """Velero faults on the healthy synthetic platform, written the way the Velero v1.15 controllers would
-write them (shared/reference/crd-status.md §4), plus helpers shared by the Velero and DR tests.
+write them, plus helpers shared by the Velero and DR tests.
 
 The reference clock is Wednesday 2025-03-12 10:30 UTC: tenant-databases-daily fired at 02:00 on the
 10th, 11th and 12th, infrastructure-daily at 03:00 on the same days, cluster-resources-weekly on
@@ -69,16 +69,17 @@ def describe(report: Report) -> str:
     return "\n".join(f"  {f.severity:8} {'ROOT ' if f.root_cause else '     '}{f.id} | {f.title}" for f in report.findings)
 
 
-def new_alarms(report: Report, baseline: set[str]) -> list[Finding]:
-    """Warning-or-worse findings that the healthy platform (the baseline ids) does not already raise."""
-    return [f for f in alarms(report) if f.id not in baseline]
-
-
-def assert_exactly(report: Report, baseline: set[str], expected: list[Finding]) -> None:
-    """Nothing of severity warning or above beyond the baseline and the expected findings."""
+def assert_exactly(report: Report, expected: list[Finding]) -> None:
+    """Nothing of severity warning or above but the expected findings."""
     ids = {f.id for f in expected}
-    extra = [f for f in new_alarms(report, baseline) if f.id not in ids]
+    extra = [f for f in alarms(report) if f.id not in ids]
     assert not extra, "unexpected findings:\n" + "\n".join(f"  {f.id} | {f.title}" for f in extra) + "\n" + describe(report)
+
+
+def assert_healthy_is_silent() -> None:
+    """The untouched platform has no finding at all, so every alarm of a broken one is the fault's."""
+    report = run(platform())
+    assert not report.findings, describe(report)
 
 
 def rpo_missed_because_of(report: Report, root: Finding, namespaces: Iterable[str]) -> list[Finding]:

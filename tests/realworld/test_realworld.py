@@ -27,6 +27,8 @@ from sre_expert.core.model import Finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
+pytestmark = pytest.mark.e2e
+
 HERE = Path(__file__).parent
 ROOT = HERE.parents[1]
 SCHEMA = json.loads((ROOT / "docs" / "findings.schema.json").read_text())

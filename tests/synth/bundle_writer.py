@@ -1,4 +1,4 @@
-"""Write a builder's cluster as a bundle (DESIGN.md "Bundle format"): the only I/O in synth.
+"""Write a builder's cluster as a bundle (README: "Making a bundle"): the only I/O in synth.
 
 JSON files are byte-for-byte what `kubectl get <kind> -A -o json` prints: a `List` with sorted keys,
 4-space indent and Go's HTML escaping of <, > and &. YAML is a multi-document stream per kind.

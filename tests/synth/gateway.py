@@ -1,6 +1,6 @@
 """Gateway API and Envoy Gateway resources with the status Envoy Gateway v1.2 writes.
 
-Status messages are Envoy Gateway's own strings (shared/reference/crd-status.md §1-2) because the
+Status messages are Envoy Gateway's own strings because the
 gateway checks and `trace` key on them. `refresh_gateway_status` recounts listener attachedRoutes
 from the HTTPRoutes' accepted parents, as the controller does.
 """

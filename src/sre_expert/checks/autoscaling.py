@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from sre_expert.core.model import Finding, Key, index_kind
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.checks.events import cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.domain.event_text import cond_line, event_line, latest_by_reason, recent_events
 from sre_expert.checks.quota import parse_quantity
 
 Obj = dict[str, Any]

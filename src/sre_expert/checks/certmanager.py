@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeGuard
+from typing import Any
 
 from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import ago, clip, cond, cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.domain.event_text import ago, clip, cond_line, event_line, latest_by_reason, recent_events
+from sre_expert.core.k8s import cond
 
 Obj = dict[str, Any]
 
@@ -70,7 +72,7 @@ def _ns(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("namespace") or ""
 
 
-def _is(c: Obj | None, status: str) -> TypeGuard[Obj]:
+def _is(c: Obj | None, status: str) -> bool:
     return c is not None and c.get("status") == status
 
 
@@ -85,8 +87,7 @@ def backoff(attempts: int | None) -> timedelta:
         return BACKOFF_INITIAL
     if attempts > 6:
         return BACKOFF_MAX
-    factor: int = 2 ** (attempts - 1)  # attempts >= 1 here: an int (typeshed types int ** int as Any)
-    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * factor))
+    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * (2 ** (attempts - 1))))
 
 
 def _left(snap: Snapshot, not_after: datetime | None) -> str:
@@ -189,21 +190,21 @@ class CertManagerIndex:
         self.cr_of_order: dict[Key, Obj] = {}
         self.orders_of_cr: dict[Key, list[Obj]] = defaultdict(list)
         for o in snap.list("Order"):
-            req = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
-            if req is not None:
-                self.cr_of_order[_key(o)] = req
-                self.orders_of_cr[_key(req)].append(o)
+            cr = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
+            if cr is not None:
+                self.cr_of_order[_key(o)] = cr
+                self.orders_of_cr[_key(cr)].append(o)
 
         self.order_of_challenge: dict[Key, Obj] = {}
         self.challenges_of_order: dict[Key, list[Obj]] = defaultdict(list)
         for ch in snap.list("Challenge"):
-            order = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
-            if order is None and "-" in _name(ch):
+            o = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
+            if o is None and "-" in _name(ch):
                 # Challenge names are "<order name>-<hash>".
-                order = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
-            if order is not None:
-                self.order_of_challenge[_key(ch)] = order
-                self.challenges_of_order[_key(order)].append(ch)
+                o = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
+            if o is not None:
+                self.order_of_challenge[_key(ch)] = o
+                self.challenges_of_order[_key(o)].append(ch)
 
         self.certs_of_issuer: dict[Key, list[Obj]] = defaultdict(list)
         for cert in snap.list("Certificate"):
@@ -354,159 +355,236 @@ def certificates(snap: Snapshot) -> Iterator[Finding]:
             yield f
 
 
+@dataclass(slots=True)
+class _CertFacts:
+    """What one Certificate's spec, status and issuance chain say, read once for verdict, evidence and title."""
+
+    cert: Obj
+    ns: str
+    name: str
+    now: datetime
+    st: Obj
+    ready: Obj | None
+    issuing: Obj | None
+    not_after: datetime | None
+    renewal: datetime | None
+    left: timedelta | None
+    secret_name: str
+    secret_missing: bool
+    ref: Obj
+    ik: Key | None
+    crs: list[Obj]
+    orders: list[Obj]
+    challenges: list[Obj]
+    attempts: Any
+    last_failure: datetime | None
+    issuing_true: bool
+    issuing_failed: bool
+    issuing_since: datetime | None
+    age: timedelta
+    issuer_missing: bool
+    in_grace: bool
+
+    @property
+    def kind_disp(self) -> str:
+        return self.ref.get("kind") or "Issuer"
+
+    @property
+    def retry_due(self) -> datetime | None:
+        """When the issuance back-off after the last failure ends (None without a failure time)."""
+        return self.last_failure + backoff(self.attempts) if self.last_failure is not None else None
+
+
 def _certificate_finding(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> Finding | None:
+    if cert["metadata"].get("deletionTimestamp"):
+        return None
+    f = _cert_facts(snap, idx, cert)
+    verdict = _cert_verdict(f)
+    if verdict is None:
+        return None
+    code, severity = verdict
+    return finding(
+        code, cert, title=_cert_title(snap, f, code), evidence=_cert_evidence(snap, idx, f), severity=severity,
+        subjects=[("Secret", f.ns, f.secret_name)] if f.secret_name else [], depends_on=_cert_deps(idx, f, code),
+        params={"secret": f.secret_name or f.name, **_issuer_params(f.ref, f.ns)},
+    )
+
+
+def _cert_facts(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> _CertFacts:
     md, spec, st = cert["metadata"], cert.get("spec") or {}, cert.get("status") or {}
     ns, name = md.get("namespace") or "", md["name"]
-    if md.get("deletionTimestamp"):
-        return None
     now = snap.now
-    ready = cond(cert, "Ready")
     issuing = cond(cert, "Issuing")
     not_after = parse_time(st.get("notAfter"))
-    renewal = parse_time(st.get("renewalTime"))
-    left = (not_after - now) if not_after else None
     secret_name = spec.get("secretName") or ""
-    secret_missing = bool(secret_name) and idx.secrets_visible and snap.get("Secret", ns, secret_name) is None
     ref = spec.get("issuerRef") or {}
     ik = issuer_key(ref, ns)
-    issuer_obj = idx.issuer(ik)
     crs = idx.current_crs(cert)
     orders = idx.orders_of(crs)
-    challenges = idx.challenges_of(orders)
     attempts = st.get("failedIssuanceAttempts")
     last_failure = parse_time(st.get("lastFailureTime"))
     issuing_true = _is(issuing, "True")
-    issuing_failed = _is(issuing, "False") and (issuing or {}).get("reason") != "Issued" and (
-        last_failure is not None or attempts)
     issuing_since = parse_time((issuing or {}).get("lastTransitionTime"))
-    age = snap.age(md.get("creationTimestamp")) or timedelta(0)
-
-    # --- what is wrong, most specific first ---------------------------------------------------
     cr_not_found = next((cr for cr in crs if (cond(cr, "Ready") or {}).get("reason") == "Pending"
                          and _referenced_not_found((cond(cr, "Ready") or {}).get("message"))), None)
-    issuer_missing = ik is not None and issuer_obj is None and (idx.issuers_visible or cr_not_found is not None)
-    in_grace = issuing_true and not last_failure and issuing_since is not None and now - issuing_since < ISSUANCE_GRACE
+    return _CertFacts(
+        cert=cert, ns=ns, name=name, now=now, st=st, ready=cond(cert, "Ready"), issuing=issuing,
+        not_after=not_after, renewal=parse_time(st.get("renewalTime")),
+        left=(not_after - now) if not_after else None, secret_name=secret_name,
+        secret_missing=bool(secret_name) and idx.secrets_visible and snap.get("Secret", ns, secret_name) is None,
+        ref=ref, ik=ik, crs=crs, orders=orders, challenges=idx.challenges_of(orders), attempts=attempts,
+        last_failure=last_failure, issuing_true=issuing_true,
+        issuing_failed=_is(issuing, "False") and (issuing or {}).get("reason") != "Issued" and (
+            last_failure is not None or attempts),
+        issuing_since=issuing_since, age=snap.age(md.get("creationTimestamp")) or timedelta(0),
+        issuer_missing=ik is not None and idx.issuer(ik) is None and (
+            idx.issuers_visible or cr_not_found is not None),
+        in_grace=issuing_true and not last_failure and issuing_since is not None
+        and now - issuing_since < ISSUANCE_GRACE,
+    )
 
+
+def _cert_verdict(f: _CertFacts) -> tuple[str, str] | None:
+    """The finding code and severity, the most specific problem first; None for a healthy Certificate."""
     code: str | None = None
     severity = "warning"
-    expired = (left is not None and left.total_seconds() <= 0) or (ready or {}).get("reason") == "Expired"
+    ready, now = f.ready, f.now
+    expired = (f.left is not None and f.left.total_seconds() <= 0) or (ready or {}).get("reason") == "Expired"
     if expired:
         code, severity = "CERT-EXPIRED", "critical"
-    elif issuer_missing:
+    elif f.issuer_missing:
         code = "CERT-ISSUER-NOT-FOUND"
-        severity = "critical" if (secret_missing or (ready or {}).get("reason") in NO_USABLE_CERT
-                                  or (ready is None and not st)) else "warning"
-    elif _is(ready, "False") and not in_grace:
+        severity = "critical" if (f.secret_missing or (ready or {}).get("reason") in NO_USABLE_CERT
+                                  or (ready is None and not f.st)) else "warning"
+    elif ready is not None and _is(ready, "False") and not f.in_grace:
         code = "CERT-NOT-READY"
-        severity = "critical" if (ready.get("reason") in NO_USABLE_CERT or secret_missing) else "warning"
-    elif ready is None and not st and age > ISSUANCE_GRACE:
-        code, severity = "CERT-NOT-READY", "critical" if secret_missing else "warning"
-    elif issuing_failed:
+        severity = "critical" if (ready.get("reason") in NO_USABLE_CERT or f.secret_missing) else "warning"
+    elif ready is None and not f.st and f.age > ISSUANCE_GRACE:
+        code, severity = "CERT-NOT-READY", "critical" if f.secret_missing else "warning"
+    elif f.issuing_failed:
         code = "CERT-ISSUANCE-FAILED"
-    elif issuing_true and issuing_since is not None and now - issuing_since > ISSUANCE_STUCK:
+    elif f.issuing_true and f.issuing_since is not None and now - f.issuing_since > ISSUANCE_STUCK:
         code = "CERT-ISSUANCE-STUCK"
-    elif left is not None and left < EXPIRY_WARNING:
+    elif f.left is not None and f.left < EXPIRY_WARNING:
         code = "CERT-EXPIRING-SOON"
-    elif renewal is not None and now - renewal > RENEWAL_GRACE and _is(ready, "True") and not issuing_true:
+    elif f.renewal is not None and now - f.renewal > RENEWAL_GRACE and _is(ready, "True") and not f.issuing_true:
         code = "CERT-RENEWAL-OVERDUE"
     if code is None:
         return None
-    if left is not None and left < EXPIRY_CRITICAL:
+    if f.left is not None and f.left < EXPIRY_CRITICAL:
         severity = "critical"
+    return code, severity
 
-    # --- evidence -----------------------------------------------------------------------------
+
+def _cert_evidence(snap: Snapshot, idx: CertManagerIndex, f: _CertFacts) -> list[str]:
+    """Conditions, Secret, back-off, validity, issuer and the current issuance chain, then Warning events."""
     ev: list[str] = []
-    if ready is not None:
-        ev.append(cond_line(snap, ready))
-    elif not st:
-        ev.append(f"no status: cert-manager has not processed this Certificate since it was created {ago(snap, md.get('creationTimestamp'))}")
-    if issuing is not None:
-        ev.append(cond_line(snap, issuing))
-    if secret_name:
-        if secret_missing:
-            ev.append(f"Secret {ns}/{secret_name} (spec.secretName) does not exist")
+    if f.ready is not None:
+        ev.append(cond_line(snap, f.ready))
+    elif not f.st:
+        created = f.cert["metadata"].get("creationTimestamp")
+        ev.append("no status: cert-manager has not processed this Certificate since it was created "
+                  f"{ago(snap, created)}")
+    if f.issuing is not None:
+        ev.append(cond_line(snap, f.issuing))
+    if f.secret_name:
+        if f.secret_missing:
+            ev.append(f"Secret {f.ns}/{f.secret_name} (spec.secretName) does not exist")
         elif not idx.secrets_visible:
-            ev.append(f"spec.secretName: {secret_name} (Secrets were not collected: existence unknown)")
-    retry_due = None
-    if last_failure is not None or attempts:
-        delay = backoff(attempts)
-        line = f"status.failedIssuanceAttempts: {attempts or 0}, status.lastFailureTime: {st.get('lastFailureTime') or '(unset)'}"
-        if last_failure is not None:
-            retry_due = last_failure + delay
-            if retry_due > now:
-                line += f"; back-off {human(delay)}: next issuance attempt at {retry_due.isoformat().replace('+00:00', 'Z')} (in {human(retry_due - now)})"
-            else:
-                line += f"; back-off {human(delay)} ended {human(now - retry_due)} ago"
-                if not issuing_true:
-                    line += ", yet no new issuance has started"
-        ev.append(line)
-    if not_after is not None:
-        ev.append(f"status.notAfter: {st.get('notAfter')} ({_left(snap, not_after)})")
-    if renewal is not None:
-        due = now - renewal
-        ev.append(f"status.renewalTime: {st.get('renewalTime')}"
+            ev.append(f"spec.secretName: {f.secret_name} (Secrets were not collected: existence unknown)")
+    if f.last_failure is not None or f.attempts:
+        ev.append(_backoff_line(f))
+    if f.not_after is not None:
+        ev.append(f"status.notAfter: {f.st.get('notAfter')} ({_left(snap, f.not_after)})")
+    if f.renewal is not None:
+        due = f.now - f.renewal
+        ev.append(f"status.renewalTime: {f.st.get('renewalTime')}"
                   + (f" (passed {human(due)} ago)" if due.total_seconds() > 0 else f" (in {human(-due)})"))
-    kind_disp = ref.get("kind") or "Issuer"
-    ev.append(f"spec.issuerRef: {kind_disp} {ref.get('name') or '?'}" + (
-        f" (group {ref['group']})" if ref.get("group") and ref.get("group") != CM_GROUP else ""))
-    if issuer_missing:
-        ev.append(f"{kind_disp} {ref.get('name')} does not exist"
-                  + (f" in namespace {ns}" if kind_disp == "Issuer" else "")
-                  + _issuer_suggestion(snap, ik))
-    else:
-        problem = _issuer_problem_line(snap, idx, ik)
-        if problem:
-            ev.append(problem)
-    for cr in crs[:MAX_LISTED]:
+    ev.extend(_issuer_evidence(snap, idx, f))
+    for cr in f.crs[:MAX_LISTED]:
         ev.append(_cr_line(snap, cr))
-    for o in orders[:MAX_LISTED]:
+    for o in f.orders[:MAX_LISTED]:
         ev.append(_order_line(snap, o))
-    bad_chals = [ch for ch in challenges if (ch.get("status") or {}).get("state") != "valid"]
+    bad_chals = [ch for ch in f.challenges if (ch.get("status") or {}).get("state") != "valid"]
     for ch in bad_chals[:MAX_LISTED]:
         ev.append(_ch_line(snap, ch))
-    if issuing_true and not crs and issuing_since is not None and now - issuing_since > ISSUANCE_GRACE:
+    if (f.issuing_true and not f.crs and f.issuing_since is not None
+            and f.now - f.issuing_since > ISSUANCE_GRACE):
         ev.append("no CertificateRequest exists for this issuance")
-    ev.extend(_warning_events(snap, cert))
+    ev.extend(_warning_events(snap, f.cert))
+    return ev
 
-    # --- title --------------------------------------------------------------------------------
-    disp = f"Certificate {ns}/{name}"
-    reason = (ready or {}).get("reason")
-    if code == "CERT-EXPIRED":
-        title = f"{disp} has expired ({_left(snap, not_after)})" if not_after else f"{disp} has expired"
-    elif code == "CERT-ISSUER-NOT-FOUND":
-        title = f"{disp} names {kind_disp} {ref.get('name')}, which does not exist"
-    elif code == "CERT-NOT-READY":
-        title = f"{disp} is not Ready" + (f" ({reason})" if reason else ": no status")
-        if secret_missing:
-            title += f": Secret {secret_name} does not exist"
-    elif code == "CERT-ISSUANCE-FAILED":
-        title = f"{disp}: issuance failed {attempts or 1} time{'s' if (attempts or 1) != 1 else ''}" + (
-            f", {_left(snap, not_after)}" if not_after else "")
-    elif code == "CERT-ISSUANCE-STUCK":
-        assert issuing_since is not None  # the code is chosen only with it set
-        title = f"{disp}: issuance in progress for {human(now - issuing_since)}" + (
-            f", {_left(snap, not_after)}" if not_after else "")
-    elif code == "CERT-EXPIRING-SOON":
-        title = f"{disp} {_left(snap, not_after)} and has not been renewed"
+
+def _backoff_line(f: _CertFacts) -> str:
+    """Failed attempts and when cert-manager's back-off lets the next issuance start."""
+    delay = backoff(f.attempts)
+    line = (f"status.failedIssuanceAttempts: {f.attempts or 0}, "
+            f"status.lastFailureTime: {f.st.get('lastFailureTime') or '(unset)'}")
+    retry_due = f.retry_due
+    if retry_due is not None:
+        if retry_due > f.now:
+            line += (f"; back-off {human(delay)}: next issuance attempt at "
+                     f"{retry_due.isoformat().replace('+00:00', 'Z')} (in {human(retry_due - f.now)})")
+        else:
+            line += f"; back-off {human(delay)} ended {human(f.now - retry_due)} ago"
+            if not f.issuing_true:
+                line += ", yet no new issuance has started"
+    return line
+
+
+def _issuer_evidence(snap: Snapshot, idx: CertManagerIndex, f: _CertFacts) -> list[str]:
+    """spec.issuerRef, and either that the issuer does not exist or what is wrong with it."""
+    ref, kind_disp = f.ref, f.kind_disp
+    ev = [f"spec.issuerRef: {kind_disp} {ref.get('name') or '?'}" + (
+        f" (group {ref['group']})" if ref.get("group") and ref.get("group") != CM_GROUP else "")]
+    if f.issuer_missing:
+        ev.append(f"{kind_disp} {ref.get('name')} does not exist"
+                  + (f" in namespace {f.ns}" if kind_disp == "Issuer" else "")
+                  + _issuer_suggestion(snap, f.ik))
     else:
-        assert renewal is not None  # CERT-RENEWAL-OVERDUE is chosen only with it set
-        title = f"{disp}: renewal was due {human(now - renewal)} ago and has not started"
+        line = _issuer_problem_line(snap, idx, f.ik)
+        if line:
+            ev.append(line)
+    return ev
 
-    # --- links --------------------------------------------------------------------------------
-    deps: list[Key] = [_key(x) for x in (*crs, *orders, *challenges)]
-    if ik is not None and reason not in NON_ISSUANCE_REASONS:
-        deps.append(ik)
+
+def _cert_title(snap: Snapshot, f: _CertFacts, code: str) -> str:
+    disp = f"Certificate {f.ns}/{f.name}"
+    reason = (f.ready or {}).get("reason")
+    not_after, now = f.not_after, f.now
+    if code == "CERT-EXPIRED":
+        return f"{disp} has expired ({_left(snap, not_after)})" if not_after else f"{disp} has expired"
+    if code == "CERT-ISSUER-NOT-FOUND":
+        return f"{disp} names {f.kind_disp} {f.ref.get('name')}, which does not exist"
+    if code == "CERT-NOT-READY":
+        title = f"{disp} is not Ready" + (f" ({reason})" if reason else ": no status")
+        return title + (f": Secret {f.secret_name} does not exist" if f.secret_missing else "")
+    if code == "CERT-ISSUANCE-FAILED":
+        n = f.attempts or 1
+        return f"{disp}: issuance failed {n} time{'s' if n != 1 else ''}" + (
+            f", {_left(snap, not_after)}" if not_after else "")
+    if code == "CERT-ISSUANCE-STUCK" and f.issuing_since is not None:
+        return f"{disp}: issuance in progress for {human(now - f.issuing_since)}" + (
+            f", {_left(snap, not_after)}" if not_after else "")
+    if code == "CERT-EXPIRING-SOON" and not_after is not None:
+        return f"{disp} {_left(snap, not_after)} and has not been renewed"
+    assert f.renewal is not None  # CERT-RENEWAL-OVERDUE is only given with a renewalTime
+    return f"{disp}: renewal was due {human(now - f.renewal)} ago and has not started"
+
+
+def _cert_deps(idx: CertManagerIndex, f: _CertFacts, code: str) -> list[Key]:
+    """The issuance chain and the issuer; the controller too when nothing moves that should."""
+    deps: list[Key] = [_key(x) for x in (*f.crs, *f.orders, *f.challenges)]
+    if f.ik is not None and (f.ready or {}).get("reason") not in NON_ISSUANCE_REASONS:
+        deps.append(f.ik)
     # Nothing moving when it should (no status, renewal not started, back-off over) is the controller's job.
-    idle = code in ("CERT-RENEWAL-OVERDUE", "CERT-EXPIRING-SOON", "CERT-ISSUANCE-STUCK") or not st or (
-        retry_due is not None and retry_due <= now and not issuing_true) or (
-        code == "CERT-EXPIRED" and not issuing_true and last_failure is None)
+    retry_due = f.retry_due
+    idle = code in ("CERT-RENEWAL-OVERDUE", "CERT-EXPIRING-SOON", "CERT-ISSUANCE-STUCK") or not f.st or (
+        retry_due is not None and retry_due <= f.now and not f.issuing_true) or (
+        code == "CERT-EXPIRED" and not f.issuing_true and f.last_failure is None)
     if idle and idx.controller_key is not None:
         deps.append(idx.controller_key)
-    subjects: list[Key] = [("Secret", ns, secret_name)] if secret_name else []
-    return finding(
-        code, cert, title=title, evidence=ev, severity=severity, subjects=subjects, depends_on=deps,
-        params={"secret": secret_name or name, **_issuer_params(ref, ns)},
-    )
+    return deps
 
 
 def _issuer_params(ref: Obj, namespace: str) -> dict[str, str]:
@@ -516,7 +594,7 @@ def _issuer_params(ref: Obj, namespace: str) -> dict[str, str]:
 
 
 def _referenced_not_found(message: str | None) -> bool:
-    return bool(message and message.startswith("Referenced ") and "not found" in message)
+    return bool(message) and message.startswith("Referenced ") and "not found" in message
 
 
 def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
@@ -554,11 +632,9 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
             title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {clip(why.get('message') or why.get('reason') or '', 120)}"
-        elif ((ready or {}).get("reason") == "Pending" and _referenced_not_found((ready or {}).get("message"))
-              and cert is None):
+        elif (ready or {}).get("reason") == "Pending" and _referenced_not_found(ready.get("message")) and cert is None:
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
-            pending = (ready or {}).get("message") or ""
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(pending, 120)}"
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {clip(ready.get('message') or '', 120)}"
         else:
             continue
         ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))

@@ -20,7 +20,8 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import cond, cond_line, pod_ready
+from sre_expert.core.k8s import cond, pod_ready
+from sre_expert.domain.event_text import cond_line
 
 Obj = dict[str, Any]
 

@@ -1,4 +1,5 @@
-"""Warning events nothing else explains, plus the small event/condition helpers the other area checks share.
+"""Warning events nothing else explains (the shared event helpers are domain.event_text, the condition and
+pod ones core.k8s).
 
 The post check runs after every other check: a Warning event about an object that no finding speaks
 for (directly or through its controller) is reported once per (object, reason), recent ones only, with
@@ -8,163 +9,16 @@ resolved start-up noise dropped and large bursts grouped per namespace so 30,000
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
-from typing import Any
 
 from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import ANY_KIND, check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
-from sre_expert.core.timeutil import human, parse_time
-from sre_expert.core.wording import QUOTE_LIMIT, quote
+from sre_expert.core.timeutil import parse_time
+from sre_expert.core.k8s import Obj, cond, ns_flag, pod_ready
+from sre_expert.domain.event_text import RECENT, ago, cond_line, event_count, event_line, event_message
 
-Obj = dict[str, Any]
-
-RECENT = timedelta(hours=1)
-MAX_MESSAGE = 300
 GROUP_OVER = 5  # more objects than this with one (namespace, reason) become one grouped finding
 MAX_FINDINGS = 100
-
-
-# --- helpers shared by the area checks ---------------------------------------------------------------
-
-
-def cond(obj: Obj, type_: str) -> Obj | None:
-    for c in (obj.get("status") or {}).get("conditions") or ():
-        if c.get("type") == type_:
-            found: Obj = c
-            return found
-    return None
-
-
-def ago(snap: Snapshot, timestamp: str | datetime | None) -> str:
-    """'12m ago' for a timestamp, '' when unknown."""
-    t = timestamp if isinstance(timestamp, datetime) else parse_time(timestamp)
-    if t is None:
-        return ""
-    return f"{human(snap.now - t)} ago"
-
-
-def cond_line(snap: Snapshot, c: Obj, prefix: str = "status.conditions") -> str:
-    """`status.conditions[Ready]: Unknown (NodeStatusUnknown) "Kubelet stopped posting …" since …`."""
-    parts = [f"{prefix}[{c.get('type')}]: {c.get('status')}"]
-    if c.get("reason"):
-        parts.append(f"({c['reason']})")
-    if c.get("message"):
-        parts.append(f'"{clip(c["message"])}"')
-    since = c.get("lastTransitionTime")
-    if since:
-        parts.append(f"since {since} ({ago(snap, since)})")
-    return " ".join(parts)
-
-
-def event_count(ev: Obj) -> int:
-    series = ev.get("series") or {}
-    return int(series.get("count") or ev.get("count") or ev.get("deprecatedCount") or 1)
-
-
-def event_message(ev: Obj) -> str:
-    return clip(ev.get("message") or ev.get("note") or "")
-
-
-def event_line(snap: Snapshot, ev: Obj) -> str:
-    """`event Warning ProvisioningFailed ×12, last 2m ago: "…"` — the exact message, as kubectl shows it."""
-    n = event_count(ev)
-    when = ago(snap, event_time(ev))
-    return (
-        f"event {ev.get('type') or 'Normal'} {ev.get('reason') or '?'}"
-        f'{f" ×{n}" if n > 1 else ""}{f", last {when}" if when else ""}: "{event_message(ev)}"'
-    )
-
-
-def recent_events(
-    snap: Snapshot,
-    obj: Obj | Key,
-    reasons: tuple[str, ...] | None = None,
-    warning_only: bool = False,
-    within: timedelta = RECENT,
-) -> list[Obj]:
-    """Events of an object seen within `within` of the capture, oldest first."""
-    cutoff = snap.now - within
-    out = []
-    for ev in snap.events_for(obj, warning_only=warning_only):
-        if reasons and ev.get("reason") not in reasons:
-            continue
-        t = event_time(ev)
-        if t is not None and t < cutoff:
-            continue
-        out.append(ev)
-    return out
-
-
-def latest_by_reason(events: list[Obj], limit: int = 3) -> list[Obj]:
-    """The newest event of each reason (events oldest first in), Warnings first, then newest first."""
-    seen: dict[str, Obj] = {}
-    for ev in events:
-        seen[ev.get("reason") or ""] = ev
-    newest_first = list(reversed(list(seen.values())))
-    newest_first.sort(key=lambda e: e.get("type") != "Warning")
-    return newest_first[:limit]
-
-
-def pod_ready(pod: Obj) -> bool:
-    c = cond(pod, "Ready")
-    return c is not None and c.get("status") == "True"  # a found condition is never empty
-
-
-def daemon_node(pod: Obj) -> str | None:
-    """The node a DaemonSet pod is pinned to (required nodeAffinity on metadata.name), None if not pinned."""
-    aff = (((pod.get("spec") or {}).get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution") or {}
-    for term in aff.get("nodeSelectorTerms") or ():
-        for f in term.get("matchFields") or ():
-            if f.get("key") == "metadata.name" and f.get("values"):
-                node: str = f["values"][0]
-                return node
-    return None
-
-
-def pod_terminal(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
-
-
-def pod_state(pod: Obj) -> str:
-    """`web-7d9f-abcde: Running, Ready=False, app waiting CrashLoopBackOff, 7 restarts`."""
-    st = pod.get("status") or {}
-    bits = [st.get("phase") or "Unknown"]
-    if st.get("reason"):
-        bits.append(f"reason {st['reason']}")
-    if pod["metadata"].get("deletionTimestamp"):
-        bits.append("terminating")
-    rc = cond(pod, "Ready")
-    if rc is not None:
-        bits.append(f"Ready={rc.get('status')}")
-    restarts = 0
-    for cs in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
-        restarts += cs.get("restartCount") or 0
-        state = cs.get("state") or {}
-        if "waiting" in state and (state["waiting"] or {}).get("reason"):
-            bits.append(f"{cs.get('name')} waiting {state['waiting']['reason']}")
-        elif "terminated" in state and (state["terminated"] or {}).get("reason") not in (None, "Completed"):
-            bits.append(f"{cs.get('name')} terminated {state['terminated']['reason']}")
-    if restarts:
-        bits.append(f"{restarts} restart{'s' if restarts != 1 else ''}")
-    return f"{pod['metadata']['name']}: {', '.join(bits)}"
-
-
-def ns_flag(namespace: str | None) -> str:
-    return f" -n {namespace}" if namespace else ""
-
-
-def clip(text: Any, width: int = MAX_MESSAGE) -> str:
-    """White space folded to single spaces, cut to `width` characters with an ellipsis ('' for None)."""
-    return quote(text, max(width, QUOTE_LIMIT))
-
-
-def fmt_event(ev: Obj, width: int = MAX_MESSAGE) -> str:
-    """`event Warning BackOff x12: …` — type, reason, count and clipped message, without the age."""
-    count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
-    times = f" x{count}" if count > 1 else ""
-    return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {clip(ev.get('message'), width)}"
 
 
 # --- the post check ----------------------------------------------------------------------------------
@@ -246,7 +100,7 @@ SERIOUS_REASONS = frozenset(
     depends_on=(),
     post=True,
 )
-def unexplained_warning_events(snap: Snapshot, findings: list[Finding]) -> list[Finding]:
+def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
     covered: set[Key] = set()
     for f in findings:
         covered.update(f.subjects)
@@ -406,7 +260,7 @@ def _single(
     ref = _ref(key, evs, obj)
     total = sum(event_count(e) for e in evs)
     last = evs[-1]
-    first_t = min((t for e in evs if (t := event_time(e))), default=None)
+    first_t = min((event_time(e) for e in evs if event_time(e)), default=None)
     evidence = [event_line(snap, e) for e in latest_distinct_messages(evs)]
     evidence.append(
         f"{total} occurrence{'s' if total != 1 else ''} in the last hour"

@@ -21,7 +21,9 @@ from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import ago, clip, cond, cond_line, event_line
+from sre_expert.domain.event_text import ago, clip, cond_line, event_line
+from sre_expert.core.k8s import cond
+from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, _ns, remote_keys, store_key, store_keys
 
 Obj = dict[str, Any]
 
@@ -29,13 +31,6 @@ ESO_NAMESPACE = "external-secrets-system"
 DEFAULT_REFRESH = timedelta(hours=1)
 STALE_FACTOR = 2
 MAX_LISTED = 5
-
-# Namespaces of the platform itself: the `{namespace}-{secret-name}` convention is for tenant secrets.
-PLATFORM_NAMESPACES = frozenset({
-    "argocd", "cert-manager", "envoy-gateway-system", "gateway-system", "external-secrets-system",
-    "longhorn-system", "velero", "monitoring", "kube-system", "kube-public", "kube-node-lease", "default",
-    "kyverno", "falco", "ingress-nginx",
-})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -73,46 +68,12 @@ def _name(obj: Obj) -> str:
     return name
 
 
-def _ns(obj: Obj) -> str:
-    return obj["metadata"].get("namespace") or ""
-
-
-def store_key(ref: Obj | None, namespace: str) -> Key | None:
-    if not ref or not ref.get("name"):
-        return None
-    if (ref.get("kind") or "SecretStore") == "ClusterSecretStore":
-        return ("ClusterSecretStore", "", ref["name"])
-    return ("SecretStore", namespace, ref["name"])
-
-
-def store_keys(es: Obj) -> list[Key]:
-    """Every store an ExternalSecret reads from: spec.secretStoreRef and per-item sourceRef.storeRef."""
-    spec = es.get("spec") or {}
-    ns = _ns(es)
-    out: list[Key] = []
-    k = store_key(spec.get("secretStoreRef"), ns)
-    if k:
-        out.append(k)
-    for item in (spec.get("data") or []) + (spec.get("dataFrom") or []):
-        sk = store_key(((item or {}).get("sourceRef") or {}).get("storeRef"), ns)
-        if sk and sk not in out:
-            out.append(sk)
-    return out
-
-
 def target_name(es: Obj) -> str:
     return ((es.get("spec") or {}).get("target") or {}).get("name") or _name(es)
 
 
 def creation_policy(es: Obj) -> str:
     return ((es.get("spec") or {}).get("target") or {}).get("creationPolicy") or "Owner"
-
-
-def remote_keys(es: Obj) -> list[str]:
-    spec = es.get("spec") or {}
-    keys = [((d or {}).get("remoteRef") or {}).get("key") for d in spec.get("data") or ()]
-    keys += [((d or {}).get("extract") or {}).get("key") for d in spec.get("dataFrom") or ()]
-    return [k for k in keys if k]
 
 
 def auth_secret_refs(store: Obj) -> list[tuple[str, str, str, str | None]]:
@@ -548,7 +509,6 @@ def _naming_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding | None:
         evidence=ev, severity="info",
         params={"remote_key": bad[0], "expected": f"{ns}-{bad[0]}"},
     )
-
 
 
 # ------------------------------------------------------------------------------------------- ClusterExternalSecret

@@ -17,24 +17,30 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from sre_expert.knowledge.alert_catalogue import alert_rule
-from sre_expert.core.metric_set import MetricSet, Series
 from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks.storage import ClaimUsers
+from sre_expert.domain.traffic_metrics import (
+    ROUTE_CLUSTER,
+    by_labels,
+    evaluated_text,
+    metrics_of,
+    percent_text,
+    route_stats_of,
+    seconds_text,
+)
 
 Obj = dict[str, Any]
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 CERT_API = "cert-manager.io/v1"
 MON_API = "monitoring.coreos.com/v1"
-ROUTE_CLUSTER = re.compile(r"^httproute/([^/]+)/([^/]+)/rule/(\d+)")
 NO_SPACE = re.compile(r"no space left on device", re.I)
 MIN_RPS = 0.05  # below 3 requests a minute a ratio says nothing
 ALWAYS_FIRING = frozenset({"Watchdog", "InfoInhibitor"})  # kube-prometheus's dead-man's switches
@@ -52,30 +58,11 @@ def threshold(alert: str) -> float:
     return float(rule.threshold["value"])
 
 
-def _metrics(snap: Snapshot) -> MetricSet | None:
-    ms = snap.metrics
-    return ms if ms is not None and not ms.unavailable else None
-
-
-def _pct(v: float) -> str:
-    return f"{v:.1f}%"
-
-
 def _bytes(n: float) -> str:
     for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if abs(n) >= size:
             return f"{n / size:.1f} {unit}"
     return f"{n:.0f} B"
-
-
-def _seconds(v: float) -> str:
-    if math.isinf(v):
-        return "above the largest histogram bucket"
-    return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
-
-
-def _at(ms: MetricSet) -> str:
-    return ms.evaluated_at.strftime("%Y-%m-%dT%H:%M:%SZ") if ms.evaluated_at else "?"
 
 
 def _ref(snap: Snapshot, api: str, kind: str, ns: str | None, name: str) -> Obj | ObjectRef:
@@ -114,23 +101,19 @@ def claim_users(snap: Snapshot, ns: str, claim: str) -> list[Obj]:
     return snap.memo("storage.claim_users", ClaimUsers).of(ns, claim)
 
 
-def _by_labels(series: list[Series] | None, *keys: str) -> dict[tuple[str, ...], float]:
-    return {tuple(s.labels.get(k, "") for k in keys): s.value for s in series or ()}
-
-
 # ------------------------------------------------------------------------------------------ volumes
 
 
 def _pvc_fills(snap: Snapshot) -> list[tuple[str, str, float, float | None, float | None]]:
     """(namespace, claim, percent, used bytes, capacity bytes) for every claim above the warning threshold."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return []
     pct = ms.series("pvc_percent")
     if pct is None:
         return []
-    used = _by_labels(ms.series("pvc_used_bytes"), "namespace", "persistentvolumeclaim")
-    cap = _by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim")
+    used = by_labels(ms.series("pvc_used_bytes"), "namespace", "persistentvolumeclaim")
+    cap = by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim")
     warn = threshold("PersistentVolumeFillingUp")
     best: dict[tuple[str, str], float] = {}
     for s in pct:
@@ -142,16 +125,16 @@ def _pvc_fills(snap: Snapshot) -> list[tuple[str, str, float, float | None, floa
 
 def pvc_usage_text(snap: Snapshot, ns: str, claim: str) -> str | None:
     """'kubelet_volume_stats: 47.1 GiB used of 50.0 GiB (94.2%)' for a claim, None without that metric."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return None
-    pct = _by_labels(ms.series("pvc_percent"), "namespace", "persistentvolumeclaim").get((ns, claim))
+    pct = by_labels(ms.series("pvc_percent"), "namespace", "persistentvolumeclaim").get((ns, claim))
     if pct is None:
         return None
-    used = _by_labels(ms.series("pvc_used_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
-    cap = _by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
+    used = by_labels(ms.series("pvc_used_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
+    cap = by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
     amount = f"{_bytes(used)} used of {_bytes(cap)} " if used is not None and cap is not None else ""
-    return f"kubelet_volume_stats at {_at(ms)}: claim {claim} {amount}({_pct(pct)} full)"
+    return f"kubelet_volume_stats at {evaluated_text(ms)}: claim {claim} {amount}({percent_text(pct)} full)"
 
 
 def _no_space_pods(snap: Snapshot, pods: list[Obj]) -> list[tuple[Obj, str]]:
@@ -186,7 +169,7 @@ def _prometheus_of_claim(snap: Snapshot, ns: str, claim: str) -> Obj | None:
 
 def _tsdb_lines(snap: Snapshot, ns: str, pod_prefix: str) -> list[str]:
     """Prometheus's own view of its storage, for the pods of one Prometheus."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return []
     out = []
@@ -204,7 +187,7 @@ def _tsdb_lines(snap: Snapshot, ns: str, pod_prefix: str) -> list[str]:
 def volume_fill(snap: Snapshot) -> Iterator[Finding]:
     """Claims above the PersistentVolumeFillingUp / PersistentVolumeCritical thresholds. Pods whose logs say
     "no space left on device" depend on the claims they mount (checks/pods.py), so they link under it."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return
     warn, crit = threshold("PersistentVolumeFillingUp"), threshold("PersistentVolumeCritical")
@@ -212,8 +195,8 @@ def volume_fill(snap: Snapshot) -> Iterator[Finding]:
         key: Key = ("PersistentVolumeClaim", ns, claim)
         pods = claim_users(snap, ns, claim)
         amount = f"{_bytes(used)} used of {_bytes(cap)}, " if used is not None and cap is not None else ""
-        ev = [f"kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes at {_at(ms)}: {amount}"
-              f"{_pct(pct)} full (warning above {warn:g}%, critical above {crit:g}%)"]
+        ev = [f"kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes at {evaluated_text(ms)}: {amount}"
+              f"{percent_text(pct)} full (warning above {warn:g}%, critical above {crit:g}%)"]
         if pods:
             ev.append("mounted by " + ", ".join(f"pod {p['metadata']['name']}" for p in pods[:MAX_LISTED]))
         full_pods = _no_space_pods(snap, pods)
@@ -225,7 +208,7 @@ def volume_fill(snap: Snapshot) -> Iterator[Finding]:
         yield finding(
             "PVC-FULL" if critical else "PVC-FILLING-UP",
             _ref(snap, "v1", "PersistentVolumeClaim", ns, claim),
-            title=f"PersistentVolumeClaim {ns}/{claim} is {_pct(pct)} full"
+            title=f"PersistentVolumeClaim {ns}/{claim} is {percent_text(pct)} full"
                   + (": writes fail when it fills up" if critical else ""),
             evidence=ev, params={"pvc": claim, "pod": pods[0]["metadata"]["name"] if pods else "<pod>"},
             subjects=[key],
@@ -234,7 +217,7 @@ def volume_fill(snap: Snapshot) -> Iterator[Finding]:
 
 @check(codes=("NODE-CPU-HIGH", "NODE-MEMORY-HIGH", "NODE-FILESYSTEM-FILLING"), speaks_for=("Node",), depends_on=())
 def node_usage(snap: Snapshot) -> Iterator[Finding]:
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return
     for qname, code, alert, what in (("node_cpu_percent", "NODE-CPU-HIGH", "NodeHighCPU", "CPU"),
@@ -246,8 +229,8 @@ def node_usage(snap: Snapshot) -> Iterator[Finding]:
             node = node_name(snap, s.labels) or "?"
             yield finding(
                 code, _ref(snap, "v1", "Node", None, node),
-                title=f"Node {node}: {what} use is {_pct(s.value)}",
-                evidence=[f"{qname.replace('_percent', '')} at {_at(ms)}: {_pct(s.value)} "
+                title=f"Node {node}: {what} use is {percent_text(s.value)}",
+                evidence=[f"{qname.replace('_percent', '')} at {evaluated_text(ms)}: {percent_text(s.value)} "
                           f"(instance {s.labels.get('instance', '?')}; {alert} threshold {limit:g}%)"],
                 params={"node": node}, speaks_for_object=False, subjects=[],
             )
@@ -260,9 +243,9 @@ def node_usage(snap: Snapshot) -> Iterator[Finding]:
         critical = s.value > crit
         yield finding(
             "NODE-FILESYSTEM-FILLING", _ref(snap, "v1", "Node", None, node),
-            title=f"Node {node}: filesystem {mount} is {_pct(s.value)} full",
-            evidence=[f"node_filesystem_avail_bytes / node_filesystem_size_bytes at {_at(ms)}: {mount} "
-                      f"(device {s.labels.get('device', '?')}, {s.labels.get('fstype', '?')}) is {_pct(s.value)} full "
+            title=f"Node {node}: filesystem {mount} is {percent_text(s.value)} full",
+            evidence=[f"node_filesystem_avail_bytes / node_filesystem_size_bytes at {evaluated_text(ms)}: {mount} "
+                      f"(device {s.labels.get('device', '?')}, {s.labels.get('fstype', '?')}) is {percent_text(s.value)} full "
                       f"(warning above {warn:g}%, critical above {crit:g}%)"],
             params={"node": node, "mountpoint": mount}, severity="critical" if critical else "warning",
             speaks_for_object=critical, subjects=[],
@@ -288,66 +271,10 @@ def _service_pods(snap: Snapshot, ns: str, name: str) -> list[Key]:
     return [key_of(p) for p in snap.service_pods(svc)] if svc is not None else []
 
 
-def _route_stats(snap: Snapshot) -> dict[tuple[str, str], tuple[float, float, tuple[float, str] | None]]:
-    """(namespace, route) -> (req/s, 5xx req/s, (slowest rule's P95 ms, its cluster) or None)."""
-    ms = _metrics(snap)
-    if ms is None or ms.series("route_rps") is None:
-        return {}
-    total: dict[tuple[str, str], float] = defaultdict(float)
-    errors: dict[tuple[str, str], float] = defaultdict(float)
-    p95: dict[tuple[str, str], tuple[float, str]] = {}
-    for qname, acc in (("route_rps", total), ("route_5xx_rps", errors)):
-        for s in ms.series(qname) or ():
-            m = ROUTE_CLUSTER.match(s.labels.get("envoy_cluster_name", ""))
-            if m:
-                acc[(m.group(1), m.group(2))] += s.value  # a route's rules are one route to its users
-    for s in ms.series("route_p95_ms") or ():
-        m = ROUTE_CLUSTER.match(s.labels.get("envoy_cluster_name", ""))
-        if m is None:
-            continue
-        k = (m.group(1), m.group(2))
-        if k not in p95 or s.value > p95[k][0]:  # the slowest rule speaks for the route
-            p95[k] = (s.value, s.labels["envoy_cluster_name"])
-    return {k: (rps, errors.get(k, 0.0), p95.get(k)) for k, rps in total.items()}
-
-
-def _route_stats_of(snap: Snapshot) -> dict[tuple[str, str], tuple[float, float, tuple[float, str] | None]]:
-    return snap.memo(f"metrics.route_stats.{id(snap.metrics)}", _route_stats)  # per MetricSet attached
-
-
-def route_metric_lines(snap: Snapshot, ns: str, name: str) -> list[str]:
-    """What the metrics say about one HTTPRoute's traffic, for the trace's route hop ([] without metrics)."""
-    stats = _route_stats_of(snap).get((ns, name))
-    if stats is None:
-        return []
-    rps, err, p95 = stats
-    ms = snap.metrics
-    line = f"metrics at {_at(ms) if ms else '?'}: {rps:.2f} req/s through Envoy"
-    if rps > 0:
-        line += f", {_pct(err / rps * 100)} 5xx"
-    if p95 is not None:
-        line += f", P95 {_seconds(p95[0] / 1000)}"
-    return [line]
-
-
-def service_metric_lines(snap: Snapshot, ns: str, name: str) -> list[str]:
-    """What the apps' own metrics say about one Service, for the trace's service hop."""
-    ms = _metrics(snap)
-    if ms is None:
-        return []
-    rps = _by_labels(ms.series("service_rps"), "namespace", "service").get((ns, name))
-    if rps is None:
-        return []
-    err = _by_labels(ms.series("service_5xx_rps"), "namespace", "service").get((ns, name), 0.0)
-    lat = _by_labels(ms.series("service_p95_seconds"), "namespace", "service").get((ns, name))
-    line = f"metrics at {_at(ms)}: {rps:.2f} req/s" + (f", {_pct(err / rps * 100)} 5xx" if rps > 0 else "")
-    return [line + (f", P95 {_seconds(lat)}" if lat is not None else "")]
-
-
 @check(codes=("ROUTE-HIGH-5XX-RATE", "ROUTE-HIGH-LATENCY"), speaks_for=("HTTPRoute",), depends_on=("Pod", "Service"))
 def route_traffic(snap: Snapshot) -> Iterator[Finding]:
     """Per HTTPRoute, from Envoy Gateway's cluster stats (cluster names httproute/<ns>/<name>/rule/<i>)."""
-    stats = _route_stats_of(snap)
+    stats = route_stats_of(snap)
     if not stats:
         return
     ms = snap.metrics
@@ -362,9 +289,9 @@ def route_traffic(snap: Snapshot) -> Iterator[Finding]:
         if rps >= MIN_RPS and err / rps * 100 > err_limit:
             yield finding(
                 "ROUTE-HIGH-5XX-RATE", obj,
-                title=f"HTTPRoute {ns}/{name}: {_pct(err / rps * 100)} of requests fail with 5xx",
+                title=f"HTTPRoute {ns}/{name}: {percent_text(err / rps * 100)} of requests fail with 5xx",
                 evidence=[f"envoy_cluster_upstream_rq_xx{{envoy_response_code_class=\"5\"}} / envoy_cluster_upstream_rq_total "
-                          f"over 5m at {_at(ms)}: {err:.2f} of {rps:.2f} req/s = {_pct(err / rps * 100)} "
+                          f"over 5m at {evaluated_text(ms)}: {err:.2f} of {rps:.2f} req/s = {percent_text(err / rps * 100)} "
                           f"(GatewayHighErrorRate threshold {err_limit:g}%)",
                           "backends: " + (", ".join(f"Service {b[1]}/{b[2]}" for b in backends) or "unknown")],
                 params={"service": backends[0][2] if backends else "<service>",
@@ -375,9 +302,9 @@ def route_traffic(snap: Snapshot) -> Iterator[Finding]:
             v, cluster = slowest
             yield finding(
                 "ROUTE-HIGH-LATENCY", obj,
-                title=f"HTTPRoute {ns}/{name}: P95 latency is {_seconds(v / 1000)}",
-                evidence=[f"histogram_quantile(0.95, envoy_cluster_upstream_rq_time_bucket) over 5m at {_at(ms)}: "
-                          f"{_seconds(v / 1000)} for {cluster} (APIHighLatency threshold {lat_limit:g}s)"],
+                title=f"HTTPRoute {ns}/{name}: P95 latency is {seconds_text(v / 1000)}",
+                evidence=[f"histogram_quantile(0.95, envoy_cluster_upstream_rq_time_bucket) over 5m at {evaluated_text(ms)}: "
+                          f"{seconds_text(v / 1000)} for {cluster} (APIHighLatency threshold {lat_limit:g}s)"],
                 params={"service": backends[0][2] if backends else "<service>",
                         "service_namespace": backends[0][1] if backends else ns},
                 depends_on=deps,
@@ -387,12 +314,12 @@ def route_traffic(snap: Snapshot) -> Iterator[Finding]:
 @check(codes=("SERVICE-HIGH-5XX-RATE", "SERVICE-HIGH-LATENCY"), speaks_for=("Service",), depends_on=("Pod",))
 def service_traffic(snap: Snapshot) -> Iterator[Finding]:
     """Per Service, from the apps' own http_requests_total / http_request_duration_seconds metrics."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return
-    total = _by_labels(ms.series("service_rps"), "namespace", "service")
-    errors = _by_labels(ms.series("service_5xx_rps"), "namespace", "service")
-    p95 = _by_labels(ms.series("service_p95_seconds"), "namespace", "service")
+    total = by_labels(ms.series("service_rps"), "namespace", "service")
+    errors = by_labels(ms.series("service_5xx_rps"), "namespace", "service")
+    p95 = by_labels(ms.series("service_p95_seconds"), "namespace", "service")
     err_limit, lat_limit = threshold("APIHighErrorRate"), threshold("APIHighLatency")
     for (ns, name), rps in sorted(total.items()):
         if not name or rps < MIN_RPS:
@@ -403,18 +330,18 @@ def service_traffic(snap: Snapshot) -> Iterator[Finding]:
         if err / rps * 100 > err_limit:
             yield finding(
                 "SERVICE-HIGH-5XX-RATE", obj,
-                title=f"Service {ns}/{name}: {_pct(err / rps * 100)} of requests fail with 5xx",
-                evidence=[f"http_requests_total{{status=~\"5..\"}} / http_requests_total over 5m at {_at(ms)}: "
-                          f"{err:.2f} of {rps:.2f} req/s = {_pct(err / rps * 100)} (APIHighErrorRate threshold {err_limit:g}%)"],
+                title=f"Service {ns}/{name}: {percent_text(err / rps * 100)} of requests fail with 5xx",
+                evidence=[f"http_requests_total{{status=~\"5..\"}} / http_requests_total over 5m at {evaluated_text(ms)}: "
+                          f"{err:.2f} of {rps:.2f} req/s = {percent_text(err / rps * 100)} (APIHighErrorRate threshold {err_limit:g}%)"],
                 depends_on=deps,
             )
         lat = p95.get((ns, name))
         if lat is not None and lat > lat_limit:
             yield finding(
                 "SERVICE-HIGH-LATENCY", obj,
-                title=f"Service {ns}/{name}: P95 latency is {_seconds(lat)}",
-                evidence=[f"histogram_quantile(0.95, http_request_duration_seconds_bucket) over 5m at {_at(ms)}: "
-                          f"{_seconds(lat)} (APIHighLatency threshold {lat_limit:g}s)"],
+                title=f"Service {ns}/{name}: P95 latency is {seconds_text(lat)}",
+                evidence=[f"histogram_quantile(0.95, http_request_duration_seconds_bucket) over 5m at {evaluated_text(ms)}: "
+                          f"{seconds_text(lat)} (APIHighLatency threshold {lat_limit:g}s)"],
                 depends_on=deps,
             )
 
@@ -426,7 +353,7 @@ def service_traffic(snap: Snapshot) -> Iterator[Finding]:
 def certificate_expiry(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
     """cert-manager's expiry metric, for what the Certificate status checks did not already report (a
     Certificate not in the snapshot, or whose status does not show the near expiry)."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None or ms.evaluated_at is None:
         return
     reported = {k for f in prior if f.code.startswith("CERT-") for k in f.subjects}
@@ -443,7 +370,7 @@ def certificate_expiry(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding
             continue
         cert = snap.get("Certificate", ns, name)
         when = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
-        ev = [f"certmanager_certificate_expiration_timestamp_seconds at {_at(ms)}: {when} "
+        ev = [f"certmanager_certificate_expiration_timestamp_seconds at {evaluated_text(ms)}: {when} "
               + (f"(expired {human(-left)} ago)" if days < 0 else f"(in {human(left)}, {days:.1f} days)")
               + f"; CertificateExpiringSoon below {warn:g} days, CertificateExpiryCritical below {crit:g} days"]
         if cert is None:
@@ -491,7 +418,7 @@ def _target_object(snap: Snapshot, labels: dict[str, str]) -> tuple[Obj | Object
 def targets_down(snap: Snapshot) -> Iterator[Finding]:
     """`up == 0` at the snapshot's time, grouped per Service (or Pod, Node), with the scrape error from the
     targets API when it was read."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return
     down = ms.series("targets_down")
@@ -509,7 +436,7 @@ def targets_down(snap: Snapshot) -> Iterator[Finding]:
         ev = []
         for labels in targets[:MAX_LISTED]:
             t = errors.get((labels.get("job", ""), labels.get("instance", "")))
-            line = f"up{{job=\"{labels.get('job', '?')}\", instance=\"{labels.get('instance', '?')}\"}} == 0 at {_at(ms)}"
+            line = f"up{{job=\"{labels.get('job', '?')}\", instance=\"{labels.get('instance', '?')}\"}} == 0 at {evaluated_text(ms)}"
             if t is not None and t.last_error:
                 line += f"; last scrape error: {t.last_error[:200]}"
             ev.append(line)
@@ -562,7 +489,7 @@ def _alert_object(snap: Snapshot, alert: str, labels: dict[str, str]) -> tuple[O
 )
 def firing_alerts(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
     """One finding per firing alert whose object no other finding already speaks for."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None or not ms.alerts:
         return
     spoken = {k for f in prior for k in f.subjects} | {f.object.key for f in prior}
@@ -578,7 +505,7 @@ def firing_alerts(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
         rule = alert_rule(a.name)
         sev = a.labels.get("severity") if a.labels.get("severity") in ("critical", "warning", "info") else "warning"
         shown = ", ".join(f"{n}={v}" for n, v in sorted(a.labels.items()) if n not in ("alertname", "severity"))
-        ev = [f"alert {a.name} ({sev}) firing" + (f" since {a.active_at}" if a.active_at else f" at {_at(ms)}")
+        ev = [f"alert {a.name} ({sev}) firing" + (f" since {a.active_at}" if a.active_at else f" at {evaluated_text(ms)}")
               + (f", value {a.value}" if a.value else "") + (f"; labels {shown}" if shown else "")]
         for ann in ("summary", "description"):
             if a.annotations.get(ann):
@@ -598,9 +525,9 @@ def firing_alerts(snap: Snapshot, prior: list[Finding]) -> Iterator[Finding]:
 
 
 def _claim_capacity(snap: Snapshot, ns: str, claim: str) -> float | None:
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is not None:
-        cap = _by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
+        cap = by_labels(ms.series("pvc_capacity_bytes"), "namespace", "persistentvolumeclaim").get((ns, claim))
         if cap:
             return cap
     pvc = snap.get("PersistentVolumeClaim", ns, claim)
@@ -619,7 +546,7 @@ def _claim_capacity(snap: Snapshot, ns: str, claim: str) -> float | None:
 def prometheus_storage(snap: Snapshot) -> Iterator[Finding]:
     """Prometheus's blocks + WAL against its volume, and a retention size the volume cannot hold. A claim
     the volume-fill check already reports (kubelet stats) is not reported twice."""
-    ms = _metrics(snap)
+    ms = metrics_of(snap)
     if ms is None:
         return
     blocks = ms.series("prom_blocks_bytes")
@@ -646,12 +573,12 @@ def prometheus_storage(snap: Snapshot) -> Iterator[Finding]:
         pct = used / cap * 100
         lim = limit.get((ns, pod))
         base = [f"prometheus_tsdb_storage_blocks_bytes + prometheus_tsdb_wal_storage_size_bytes of pod {pod} "
-                f"at {_at(ms)}: {_bytes(used)} of the {_bytes(cap)} volume ({_pct(pct)})"]
+                f"at {evaluated_text(ms)}: {_bytes(used)} of the {_bytes(cap)} volume ({percent_text(pct)})"]
         params = {"pvc": claim, "pod": pod}
         if pct > warn and (ns, claim) not in filled:
             yield finding(
                 "PROMETHEUS-STORAGE-FILLING", prom,
-                title=f"Prometheus {ns}/{m.group(1)}: its data fills {_pct(pct)} of its volume",
+                title=f"Prometheus {ns}/{m.group(1)}: its data fills {percent_text(pct)} of its volume",
                 evidence=base + _tsdb_lines(snap, ns, pod), params=params,
                 severity="critical" if pct > crit else "warning",
                 subjects=[("PersistentVolumeClaim", ns, claim)], speaks_for_object=False,

@@ -1,6 +1,6 @@
 """kube-prometheus: Prometheus and Alertmanager instances, their storage, rules and scrape targets.
 
-Keyed on what prometheus-operator v0.78 writes (shared/reference/crd-status.md §5):
+Keyed on what prometheus-operator v0.78 writes in the status of its resources:
 - Prometheus/Alertmanager CR `status.conditions[]`: `Available` (True / Degraded / False) and
   `Reconciled` (True / False), reasons NoPodReady, SomePodsNotReady, StatefulSetNotFound,
   ReconciliationFailed.
@@ -24,7 +24,7 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks.events import cond, pod_ready
+from sre_expert.core.k8s import cond, pod_ready
 from sre_expert.checks.metrics import pvc_usage_text
 
 Obj = dict[str, Any]

@@ -9,7 +9,7 @@ per code on the top controller (Pod → ReplicaSet → Deployment), whose subjec
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,8 @@ from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks import logscan
-from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.domain.event_text import clip, fmt_event
+from sre_expert.core.k8s import cond, daemon_node, pod_ready
 
 Obj = dict[str, Any]
 
@@ -378,7 +379,7 @@ def _oom_issue(ctx: Ctx, pod: Obj, name: str, cs: Obj, term: Obj, where: str, in
                  log_previous=True if cs.get("restartCount") else False, params=params)
 
 
-def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn: Callable[[], list[Obj]], init: bool) -> Issue | None:
+def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | None:
     """A container in state.waiting with a failure reason."""
     state = cs.get("state") or {}
     waiting = state.get("waiting") or {}
@@ -658,7 +659,9 @@ def decode_scheduler_message(ctx: Ctx, pod: Obj, msg: str) -> tuple[list[str], l
     if "PersistentVolumeClaim" in msg or pvc_msg or "persistent volumes" in msg:
         _, vdeps = _pod_volumes_missing(ctx, pod)
         deps += [d for d in vdeps if d[0] == "PersistentVolumeClaim"]
-    return causes, list(dict.fromkeys(deps))  # each once, first mention first
+    seen: set[Key] = set()
+    deps = [d for d in deps if not (d in seen or seen.add(d))]
+    return causes, deps
 
 
 def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue | None:
@@ -773,49 +776,27 @@ def _failed_pod(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str | None) -> Issue | 
                  depends=[("Node", "", node)] if node and reason and reason != "DeadlineExceeded" else [])
 
 
+class _PodEvents:
+    """The pod's events, read from the snapshot once and only when a finding quotes them."""
+
+    def __init__(self, snap: Snapshot, pod: Obj) -> None:
+        self._snap, self._pod = snap, pod
+        self._events: list[Obj] | None = None
+
+    def __call__(self) -> list[Obj]:
+        if self._events is None:
+            self._events = self._snap.events_for(self._pod)
+        return self._events
+
+
 def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) -> list[Issue]:
-    snap = ctx.snap
-    md = pod["metadata"]
-    spec = pod.get("spec") or {}
-    node = spec.get("nodeName")
-    now = ctx.now
-    _evs: list[list[Obj]] = []
-
-    def evs() -> list[Obj]:
-        if not _evs:
-            _evs.append(snap.events_for(pod))
-        return _evs[0]
-
+    """What is wrong with one pod: its node or its own lifecycle first (lost, stuck Terminating, Failed,
+    Unknown, unscheduled), else its containers (the first blocking init container, then the others)."""
+    node = (pod.get("spec") or {}).get("nodeName")
     if node and node in ctx.bad_nodes and phase != "Failed":
-        ready = cond(pod, "Ready")
-        evidence = [ctx.bad_nodes[node], f"pod status.phase={phase}"
-                    + (f", condition Ready={ready.get('status')}" if ready else "")
-                    + (f" reason={ready.get('reason')}" if ready and ready.get("reason") else "")
-                    + (f" since {ctx.ago(_t(ready.get('lastTransitionTime')))}" if ready else "")]
-        if md.get("deletionTimestamp"):
-            evidence.append(f"metadata.deletionTimestamp={md['deletionTimestamp']} "
-                            "(cannot finish: the kubelet is gone)")
-        return [Issue("POD-NODE-LOST", pod, f"on node {node}, which is NotReady", evidence,
-                      depends=[("Node", "", node)])]
-    if md.get("deletionTimestamp"):
-        dt = _t(md["deletionTimestamp"])
-        if dt and now - dt > TERMINATING_GRACE:
-            grace = md.get("deletionGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
-            evidence = [f"metadata.deletionTimestamp={md['deletionTimestamp']} ({human(now - dt)} past the grace "
-                        f"period of {grace}s)"]
-            fin = md.get("finalizers")
-            if fin:
-                evidence.append(f"metadata.finalizers={fin}")
-            still_running = [cs.get("name") for cs in st.get("containerStatuses") or ()
-                             if (cs.get("state") or {}).get("running")]
-            if still_running:
-                evidence.append(f"containers still running: {', '.join(still_running)}")
-            if node:
-                evidence.append(f"node: {node}")
-            what = f"stuck Terminating for {human(now - dt)}" + (f" (finalizers {', '.join(fin)})" if fin else "")
-            return [Issue("POD-TERMINATING-STUCK", pod, what, evidence, severity="warning",
-                          depends=[("Node", "", node)] if node else [])]
-        return []
+        return [_node_lost(ctx, pod, node, phase)]
+    if pod["metadata"].get("deletionTimestamp"):
+        return _terminating(ctx, pod, st, node)
     if phase == "Failed":
         if owner_kind == "Job":
             return []  # the Job check judges its pods
@@ -828,17 +809,69 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
     if not node:
         issue = _pending_unscheduled(ctx, pod, st, owner_kind or "")
         return [issue] if issue else []
+    return _container_issues(ctx, pod, st, phase)
 
-    issues: list[Issue] = []
+
+def _node_lost(ctx: Ctx, pod: Obj, node: str, phase: str) -> Issue:
+    """A pod on a NotReady node: the node speaks for it."""
+    md = pod["metadata"]
+    ready = cond(pod, "Ready")
+    evidence = [ctx.bad_nodes[node], f"pod status.phase={phase}"
+                + (f", condition Ready={ready.get('status')}" if ready else "")
+                + (f" reason={ready.get('reason')}" if ready and ready.get("reason") else "")
+                + (f" since {ctx.ago(_t(ready.get('lastTransitionTime')))}" if ready else "")]
+    if md.get("deletionTimestamp"):
+        evidence.append(f"metadata.deletionTimestamp={md['deletionTimestamp']} "
+                        "(cannot finish: the kubelet is gone)")
+    return Issue("POD-NODE-LOST", pod, f"on node {node}, which is NotReady", evidence,
+                 depends=[("Node", "", node)])
+
+
+def _terminating(ctx: Ctx, pod: Obj, st: Obj, node: str | None) -> list[Issue]:
+    """A pod being deleted: an issue only once it is past its grace period (finalizers, running containers)."""
+    md = pod["metadata"]
+    spec = pod.get("spec") or {}
+    now = ctx.now
+    dt = _t(md["deletionTimestamp"])
+    if not (dt and now - dt > TERMINATING_GRACE):
+        return []
+    grace = md.get("deletionGracePeriodSeconds", spec.get("terminationGracePeriodSeconds"))
+    evidence = [f"metadata.deletionTimestamp={md['deletionTimestamp']} ({human(now - dt)} past the grace "
+                f"period of {grace}s)"]
+    fin = md.get("finalizers")
+    if fin:
+        evidence.append(f"metadata.finalizers={fin}")
+    running = [cs.get("name") for cs in st.get("containerStatuses") or ()
+               if (cs.get("state") or {}).get("running")]
+    if running:
+        evidence.append(f"containers still running: {', '.join(running)}")
+    if node:
+        evidence.append(f"node: {node}")
+    what = f"stuck Terminating for {human(now - dt)}" + (f" (finalizers {', '.join(fin)})" if fin else "")
+    return [Issue("POD-TERMINATING-STUCK", pod, what, evidence, severity="warning",
+                  depends=[("Node", "", node)] if node else [])]
+
+
+def _container_issues(ctx: Ctx, pod: Obj, st: Obj, phase: str) -> list[Issue]:
+    """A scheduled pod's containers: init containers run in order and the first one not done blocks the
+    pod; only when none blocks are the main containers (and restartable init sidecars) judged."""
+    md = pod["metadata"]
+    now = ctx.now
+    evs = _PodEvents(ctx.snap, pod)
     created = _t(md.get("creationTimestamp"))
     sched = cond(pod, "PodScheduled")
     scheduled_at = _t(sched.get("lastTransitionTime")) if sched else None
     age = now - (scheduled_at or created or now)
-    init_specs = {c.get("name"): c for c in spec.get("initContainers") or ()}
+    init_specs = {c.get("name"): c for c in (pod.get("spec") or {}).get("initContainers") or ()}
     sidecars = {n for n, c in init_specs.items() if c.get("restartPolicy") == "Always"}
-    blocked_by_init = False
+    blocker = _blocking_init(st, sidecars)
+    if blocker is not None:
+        return _init_issues(ctx, pod, blocker, age, evs)
+    return _main_issues(ctx, pod, st, phase, sidecars, age, evs)
 
-    # init containers run in order; the first one not done blocks the pod
+
+def _blocking_init(st: Obj, sidecars: set[Any]) -> Obj | None:
+    """The status of the first init container that is not done (a sidecar is done once started)."""
     for cs in st.get("initContainerStatuses") or ():
         name = cs.get("name") or ""
         state = cs.get("state") or {}
@@ -848,132 +881,155 @@ def _analyse(ctx: Ctx, pod: Obj, st: Obj, phase: str, owner_kind: str | None) ->
         term = state.get("terminated")
         if term and term.get("exitCode") == 0:
             continue
-        blocked_by_init = True
-        if state.get("waiting"):
-            w = state["waiting"]
-            if w.get("reason") in ("PodInitializing", "ContainerCreating"):
-                issue = _creating_issue(ctx, pod, evs(), age, name)
-                if issue:
-                    issues.append(issue)
-                break
+        return cs
+    return None
+
+
+def _init_issues(ctx: Ctx, pod: Obj, cs: Obj, age: timedelta, evs: _PodEvents) -> list[Issue]:
+    """Why the blocking init container holds the pod: waiting, failed, or running for too long."""
+    name = cs.get("name") or ""
+    state = cs.get("state") or {}
+    term = state.get("terminated")
+    if state.get("waiting"):
+        if state["waiting"].get("reason") in ("PodInitializing", "ContainerCreating"):
+            issue = _creating_issue(ctx, pod, evs(), age, name)
+        else:
             issue = _waiting_issue(ctx, pod, cs, evs, True)
-            if issue:
-                issues.append(issue)
-            break
-        if term:
-            if term.get("reason") == "OOMKilled":
-                issues.append(_oom_issue(ctx, pod, name, cs, term, "state.terminated", True))
-                break
-            evidence = [f"init container {name}: state.terminated.exitCode={term.get('exitCode')} "
-                        f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"]
-            if term.get("message"):
-                evidence.append(f"state.terminated.message: {clip(term.get('message'))}")
-            issues.append(Issue("POD-INIT-FAILING", pod, f"init container {name} failed with exit code "
-                                f"{term.get('exitCode')} (Init:Error)", evidence, container=name,
-                                log_previous=False))
-            break
-        running = state.get("running")
-        if running:
-            started = _t(running.get("startedAt"))
-            if started and now - started > INIT_STUCK:
-                evidence = [f"init container {name}: state.running since {running.get('startedAt')} "
-                            f"({human(now - started)})", "main containers: state.waiting.reason=PodInitializing"]
-                last = (cs.get("lastState") or {}).get("terminated")
-                if last:
-                    evidence += _restart_evidence(cs, last)[1:]
-                issues.append(Issue("POD-INIT-STUCK", pod, f"init container {name} still running after "
-                                    f"{human(now - started)}", evidence, container=name, log_previous=False))
-        break
+        return [issue] if issue else []
+    if term:
+        if term.get("reason") == "OOMKilled":
+            return [_oom_issue(ctx, pod, name, cs, term, "state.terminated", True)]
+        evidence = [f"init container {name}: state.terminated.exitCode={term.get('exitCode')} "
+                    f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"]
+        if term.get("message"):
+            evidence.append(f"state.terminated.message: {clip(term.get('message'))}")
+        return [Issue("POD-INIT-FAILING", pod, f"init container {name} failed with exit code "
+                      f"{term.get('exitCode')} (Init:Error)", evidence, container=name, log_previous=False)]
+    running = state.get("running")
+    if running:
+        started = _t(running.get("startedAt"))
+        if started and ctx.now - started > INIT_STUCK:
+            evidence = [f"init container {name}: state.running since {running.get('startedAt')} "
+                        f"({human(ctx.now - started)})", "main containers: state.waiting.reason=PodInitializing"]
+            last = (cs.get("lastState") or {}).get("terminated")
+            if last:
+                evidence += _restart_evidence(cs, last)[1:]
+            return [Issue("POD-INIT-STUCK", pod, f"init container {name} still running after "
+                          f"{human(ctx.now - started)}", evidence, container=name, log_previous=False)]
+    return []
 
-    if blocked_by_init:
-        return issues
 
+def _main_issues(ctx: Ctx, pod: Obj, st: Obj, phase: str, sidecars: set[Any], age: timedelta,
+                 evs: _PodEvents) -> list[Issue]:
+    """One issue per main container (and sidecar) by its state; running-but-unready containers are judged
+    together, and only when nothing else is wrong."""
     statuses = list(st.get("containerStatuses") or ())
     statuses += [cs for cs in st.get("initContainerStatuses") or () if cs.get("name") in sidecars]
+    issues: list[Issue] = []
     creating_seen = False
     not_ready_running: list[Obj] = []
     for cs in statuses:
-        name = cs.get("name") or ""
         state = cs.get("state") or {}
-        waiting = state.get("waiting")
-        last = (cs.get("lastState") or {}).get("terminated")
-        if waiting:
-            reason = waiting.get("reason")
-            if reason in ("ContainerCreating", "PodInitializing"):
-                if not creating_seen:
-                    creating_seen = True
-                    issue = _creating_issue(ctx, pod, evs(), age, name)
-                    if issue:
-                        issues.append(issue)
-                continue
-            issue = _waiting_issue(ctx, pod, cs, evs, False)
-            if issue:
-                issues.append(issue)
-            elif age > NOT_READY_GRACE:
-                issues.append(Issue("POD-NOT-READY", pod, f"container {name} waiting: {reason}",
-                                    [f"container {name}: state.waiting.reason={reason}"
-                                     + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else "")],
-                                    container=name, severity="warning"))
-            continue
-        term = state.get("terminated")
-        if term:
-            if phase == "Running" and (term.get("exitCode") or 0) != 0:
-                if term.get("reason") == "OOMKilled":
-                    issues.append(_oom_issue(ctx, pod, name, cs, term, "state.terminated", False))
-                else:
-                    issues.append(Issue("POD-CRASHLOOP" if spec.get("restartPolicy") == "Always" else "POD-FAILED",
-                                        pod, f"container {name} exited with code {term.get('exitCode')} "
-                                        f"({term.get('reason')})",
-                                        [f"container {name}: state.terminated.exitCode={term.get('exitCode')} "
-                                         f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"],
-                                        container=name, log_previous=False))
-            continue
-        running = state.get("running")
-        if not running:
-            continue
-        last_end = _t(last.get("finishedAt")) if last else None
-        restarts = cs.get("restartCount") or 0
-        recent = last_end is not None and now - last_end <= FLAPPING_WINDOW
-        # still crashing: restarted recently and often (a single restart may be a recovery in progress)
-        if recent and last and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):  # recent: last is set
-            if last.get("reason") == "OOMKilled":
-                issues.append(_oom_issue(ctx, pod, name, cs, last, "lastState.terminated", False,
-                                         severity="critical" if not cs.get("ready") else "warning"))
-                continue
-            ev_list = evs()
-            kills = _probe_kills(ev_list, name)
-            evidence = [f"container {name}: state.running since {running.get('startedAt')}, "
-                        f"ready={bool(cs.get('ready'))}", *_restart_evidence(cs, last)]
-            backoff = _first_event(_container_events(ev_list, name, "BackOff"), "BackOff")
-            if backoff is not None:
-                evidence.append(fmt_event(backoff))
-            if kills:
-                evidence += [fmt_event(e) for e in kills[-2:]]
-                issues.append(Issue("POD-PROBE-FAILING", pod, f"container {name} is restarted by its failing "
-                                    f"liveness probe ({restarts} restarts)", evidence, container=name,
-                                    log_previous=True, severity="critical" if not cs.get("ready") else "warning"))
+        issue: Issue | None = None
+        if state.get("waiting"):
+            if state["waiting"].get("reason") in ("ContainerCreating", "PodInitializing"):
+                if creating_seen:
+                    continue
+                creating_seen = True  # one ContainerCreating issue speaks for the pod's volumes and sandbox
+                issue = _creating_issue(ctx, pod, evs(), age, cs.get("name") or "")
             else:
-                issues.append(Issue("POD-CRASHLOOP", pod, f"container {name} keeps crashing: last exit code "
-                                    f"{last.get('exitCode')} ({last.get('reason')}) {ctx.ago(last_end)}, "
-                                    f"{restarts} restarts", evidence, container=name, log_previous=True,
-                                    severity="critical" if not cs.get("ready") else "warning"))
-            continue
-        if not cs.get("ready"):
-            not_ready_running.append(cs)
-        elif last and last_end and last.get("reason") == "OOMKilled" and now - last_end <= RECENT_OOM:
-            issues.append(_oom_issue(ctx, pod, name, cs, last, "lastState.terminated", False, severity="warning"))
-        elif last and last_end and now - last_end <= RESTART_INFO_WINDOW and restarts:
-            issues.append(Issue("POD-RESTARTS", pod, f"container {name} restarted {restarts} times, last "
-                                f"{ctx.ago(last_end)} (exit code {last.get('exitCode')}, {last.get('reason')}); "
-                                f"Ready now", [f"container {name}: state.running, ready=true",
-                                               *_restart_evidence(cs, last)], container=name,
-                                severity="info"))
-
+                issue = _waiting_main(ctx, pod, cs, age, evs)
+        elif state.get("terminated"):
+            issue = _terminated_main(ctx, pod, cs, phase)
+        elif state.get("running"):
+            issue = _running_main(ctx, pod, cs, evs)
+            if issue is None and not cs.get("ready"):
+                not_ready_running.append(cs)
+        if issue:
+            issues.append(issue)
     if not_ready_running and not issues:
         issue = _not_ready(ctx, pod, not_ready_running, evs())
         if issue:
             issues.append(issue)
     return issues
+
+
+def _waiting_main(ctx: Ctx, pod: Obj, cs: Obj, age: timedelta, evs: _PodEvents) -> Issue | None:
+    """A main container in state.waiting: its failure reason, else not ready once past the grace period."""
+    issue = _waiting_issue(ctx, pod, cs, evs, False)
+    if issue or age <= NOT_READY_GRACE:
+        return issue
+    name = cs.get("name") or ""
+    waiting = cs["state"]["waiting"]
+    reason = waiting.get("reason")
+    return Issue("POD-NOT-READY", pod, f"container {name} waiting: {reason}",
+                 [f"container {name}: state.waiting.reason={reason}"
+                  + (f" message={clip(waiting.get('message'))}" if waiting.get("message") else "")],
+                 container=name, severity="warning")
+
+
+def _terminated_main(ctx: Ctx, pod: Obj, cs: Obj, phase: str) -> Issue | None:
+    """A main container that exited non-zero in a Running pod (it will be restarted, or not)."""
+    name = cs.get("name") or ""
+    term = cs["state"]["terminated"]
+    if phase != "Running" or (term.get("exitCode") or 0) == 0:
+        return None
+    if term.get("reason") == "OOMKilled":
+        return _oom_issue(ctx, pod, name, cs, term, "state.terminated", False)
+    code = "POD-CRASHLOOP" if (pod.get("spec") or {}).get("restartPolicy") == "Always" else "POD-FAILED"
+    return Issue(code, pod, f"container {name} exited with code {term.get('exitCode')} ({term.get('reason')})",
+                 [f"container {name}: state.terminated.exitCode={term.get('exitCode')} "
+                  f"reason={term.get('reason')}{_exit_text(term.get('exitCode'))}"],
+                 container=name, log_previous=False)
+
+
+def _running_main(ctx: Ctx, pod: Obj, cs: Obj, evs: _PodEvents) -> Issue | None:
+    """A running main container: still crashing (restarted recently and often), else a recent OOM kill or
+    restart worth knowing about once it is Ready again; None for a running container otherwise."""
+    name = cs.get("name") or ""
+    running = cs["state"]["running"]
+    last = (cs.get("lastState") or {}).get("terminated")
+    last_end = _t(last.get("finishedAt")) if last else None
+    restarts = cs.get("restartCount") or 0
+    recent = last_end is not None and ctx.now - last_end <= FLAPPING_WINDOW
+    # still crashing: restarted recently and often (a single restart may be a recovery in progress)
+    if recent and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):
+        return _crashing(ctx, pod, cs, running, last, last_end, restarts, evs)
+    if not cs.get("ready"):
+        return None
+    if last and last_end and last.get("reason") == "OOMKilled" and ctx.now - last_end <= RECENT_OOM:
+        return _oom_issue(ctx, pod, name, cs, last, "lastState.terminated", False, severity="warning")
+    if last and last_end and ctx.now - last_end <= RESTART_INFO_WINDOW and restarts:
+        return Issue("POD-RESTARTS", pod, f"container {name} restarted {restarts} times, last "
+                     f"{ctx.ago(last_end)} (exit code {last.get('exitCode')}, {last.get('reason')}); "
+                     f"Ready now", [f"container {name}: state.running, ready=true",
+                                    *_restart_evidence(cs, last)], container=name,
+                     severity="info")
+    return None
+
+
+def _crashing(ctx: Ctx, pod: Obj, cs: Obj, running: Obj, last: Obj, last_end: datetime, restarts: int,
+              evs: _PodEvents) -> Issue:
+    """A container in a restart loop: OOM kills, a failing liveness probe (its Killing events), or a crash."""
+    name = cs.get("name") or ""
+    severity = "critical" if not cs.get("ready") else "warning"
+    if last.get("reason") == "OOMKilled":
+        return _oom_issue(ctx, pod, name, cs, last, "lastState.terminated", False, severity=severity)
+    ev_list = evs()
+    kills = _probe_kills(ev_list, name)
+    evidence = [f"container {name}: state.running since {running.get('startedAt')}, "
+                f"ready={bool(cs.get('ready'))}", *_restart_evidence(cs, last)]
+    backoff = _first_event(_container_events(ev_list, name, "BackOff"), "BackOff")
+    if backoff is not None:
+        evidence.append(fmt_event(backoff))
+    if kills:
+        evidence += [fmt_event(e) for e in kills[-2:]]
+        return Issue("POD-PROBE-FAILING", pod, f"container {name} is restarted by its failing "
+                     f"liveness probe ({restarts} restarts)", evidence, container=name,
+                     log_previous=True, severity=severity)
+    return Issue("POD-CRASHLOOP", pod, f"container {name} keeps crashing: last exit code "
+                 f"{last.get('exitCode')} ({last.get('reason')}) {ctx.ago(last_end)}, "
+                 f"{restarts} restarts", evidence, container=name, log_previous=True, severity=severity)
 
 
 def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue | None:
@@ -1040,8 +1096,7 @@ def _describe_probe(p: Obj) -> str:
 def _owner_kind(pod: Obj) -> str | None:
     for ref in pod["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):
-            kind: str | None = ref.get("kind")
-            return kind
+            return ref.get("kind")
     return None
 
 
@@ -1054,7 +1109,7 @@ def _owner_kind(pod: Obj) -> str | None:
     speaks_for=("Alertmanager", "DaemonSet", DATA_FILES_KIND, "Deployment", "Node", "Pod", "Prometheus", "StatefulSet"),
     depends_on=("ConfigMap", DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
 )
-def pod_health(snap: Snapshot) -> Iterator[Finding]:
+def pod_health(snap: Snapshot) -> Iterator:
     ctx = Ctx(snap)
     bad_nodes = ctx.bad_nodes
     groups: dict[tuple[Key, str], list[Issue]] = {}

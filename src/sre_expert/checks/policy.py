@@ -1,6 +1,6 @@
 """Kyverno (admission policies, policy reports) and Falco (runtime security) — component `policy`.
 
-Keyed on what the projects write (shared/reference/crd-status.md §8, §9):
+Keyed on what the projects write in their status and reports:
 - ClusterPolicy/Policy `status.conditions[]` type Ready (True/Succeeded, False/Failed) and the
   deprecated boolean `status.ready`; `spec.validationFailureAction` Audit | Enforce.
 - PolicyReport / ClusterPolicyReport `results[]` (result pass|fail|warn|error|skip); Kyverno 1.12 writes
@@ -38,7 +38,7 @@ from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote, shorten
-from sre_expert.checks.events import cond, pod_ready
+from sre_expert.core.k8s import cond, pod_ready
 
 Obj = dict[str, Any]
 

@@ -15,15 +15,8 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
-from sre_expert.checks.events import (
-    ago,
-    event_line,
-    latest_by_reason,
-    pod_ready,
-    pod_state,
-    pod_terminal,
-    recent_events,
-)
+from sre_expert.domain.event_text import ago, event_line, latest_by_reason, recent_events
+from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

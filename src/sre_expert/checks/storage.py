@@ -16,19 +16,16 @@ from collections.abc import Iterator
 from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
-from sre_expert.checks.events import (
+from sre_expert.domain.event_text import (
     RECENT,
     ago,
-    cond,
     cond_line,
     event_line,
     event_message,
     latest_by_reason,
-    pod_ready,
-    pod_state,
-    pod_terminal,
     recent_events,
 )
+from sre_expert.core.k8s import cond, pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

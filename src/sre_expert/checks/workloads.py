@@ -20,7 +20,9 @@ from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.checks import logscan
-from sre_expert.checks.events import clip, cond, daemon_node, fmt_event, pod_ready
+from sre_expert.domain.admission import webhook_service
+from sre_expert.domain.event_text import clip, fmt_event
+from sre_expert.core.k8s import cond, daemon_node, pod_ready
 
 Obj = dict[str, Any]
 
@@ -89,21 +91,6 @@ def _short_quantities(s: str | None) -> str:
     return (s or "").strip().rstrip(".")
 
 
-def _webhook_service(snap: Snapshot, webhook: str, detail: str) -> Key | None:
-    """The Service behind an admission webhook: from its configuration, else from the URL in the error."""
-    for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
-        for cfg in snap.list(kind):
-            for wh in cfg.get("webhooks") or ():
-                if wh.get("name") == webhook:
-                    svc = (wh.get("clientConfig") or {}).get("service") or {}
-                    if svc.get("name"):
-                        return ("Service", svc.get("namespace") or "", svc["name"])
-    m = re.search(r"https?://([a-z0-9-]+)\.([a-z0-9-]+)\.svc[:/.]", detail)
-    if m:
-        return ("Service", m.group(2), m.group(1))
-    return None
-
-
 def _kyverno_policies(detail: str) -> list[tuple[str, str]]:
     """(policy, first rule message) from Kyverno's 'blocked due to the following policies' text."""
     out: list[tuple[str, str]] = []
@@ -169,7 +156,7 @@ def parse_create_failure(snap: Snapshot, creator: Obj, message: str) -> CreateFa
     m = _WEBHOOK_FAILED.search(msg)
     if m:
         webhook, detail = m.group(1), m.group(2)
-        svc = _webhook_service(snap, webhook, detail)
+        svc = webhook_service(snap, webhook, detail)
         ev = [f"webhook: {webhook} could not be called: {clip(detail, 300)}"]
         if svc:
             ev.append(f"webhook backend: Service {svc[1]}/{svc[2]}")

@@ -24,6 +24,7 @@ from typing import Any
 
 from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.domain.admission import webhook_service
 
 Obj = dict[str, Any]
 
@@ -110,7 +111,7 @@ def failing_services(snap: Snapshot, text: str) -> list[Key]:
         out.append(service_key("cluster-dns"))
     for m in WEBHOOK_FAILURE.finditer(text):
         out.append(("AdmissionWebhook", "", m.group(1)))
-        svc = _webhook_service(snap, m.group(1), text[m.end():])
+        svc = webhook_service(snap, m.group(1), text[m.end():])
         if svc is None:  # neither configuration nor URL: the Service the API server names, when unique
             named = NO_ENDPOINTS.search(text, m.end())
             found = [s for s in snap.list("Service") if named and s["metadata"]["name"] == named.group(1)]
@@ -217,10 +218,3 @@ def _api_services(snap: Snapshot, group: str) -> list[Obj]:
 def _args(workload: Obj) -> str:
     spec = ((workload.get("spec") or {}).get("template") or {}).get("spec") or {}
     return " ".join(str(a) for c in spec.get("containers") or () for a in (c.get("args") or ()))
-
-
-def _webhook_service(snap: Snapshot, webhook: str, detail: str) -> Key | None:
-    """The Service behind an admission webhook: from its configuration, else from the URL in the error."""
-    from sre_expert.checks.workloads import _webhook_service as lookup  # one resolver: configuration, then URL
-
-    return lookup(snap, webhook, detail)

@@ -30,9 +30,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sre_expert.checks.metrics import route_metric_lines, service_metric_lines
-from sre_expert.checks.netpol import isolated_backends, isolation_evidence
-from sre_expert.checks.gateway import (
+from sre_expert.domain.traffic_metrics import route_metric_lines, service_metric_lines
+from sre_expert.domain.isolation import isolated_backends, isolation_evidence
+from sre_expert.domain.gateway_api import (
     EG_NAMESPACE,
     OWNING_GATEWAY_NAME,
     OWNING_GATEWAY_NAMESPACE,

@@ -7,7 +7,7 @@ Same rule as the live check (checks/externalsecrets.py): tenant namespaces only,
 
 from __future__ import annotations
 
-from sre_expert.checks.externalsecrets import PLATFORM_NAMESPACES, remote_keys, store_keys
+from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, remote_keys, store_keys
 from sre_expert.lint.codes import lint_finding
 from sre_expert.lint.context import LintContext, obj_ref
 

@@ -19,7 +19,7 @@ schema: docs/fleet.schema.json):
           "exitCode": 1,                    # what `check` alone would exit with for this member
           "rootCauses": {"critical": 1, "warning": 2, "info": 0},
           "error": null,                    # why it could not be read (then "report" is null)
-          "report": {…}                     # the one-report contract of DESIGN.md, unchanged
+          "report": {…}                     # one cluster's report (docs/findings.schema.json), unchanged
         }
       }
     }

@@ -1,4 +1,4 @@
-"""The JSON report (contract in DESIGN.md; schema in docs/findings.schema.json)."""
+"""The JSON report (its contract: docs/findings.schema.json)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Read a bundle (directory or .tar.gz) into a Snapshot.
 
-Formats: the project's own bundle (DESIGN.md: any *.json/*.yaml outside logs/, logs/<ns>/<pod>/<c>.log,
+Formats: the project's own bundle (README "Making a bundle": any *.json/*.yaml outside logs/, logs/<ns>/<pod>/<c>.log,
 bundle.json) and troubleshoot.sh support bundles (cluster-resources/, custom-resources/, pods/logs/).
 Every unreadable file becomes a warning naming it; only a bundle with nothing readable is an error.
 """

@@ -1,4 +1,4 @@
-"""`bundle collect`: write a live sweep as a bundle (DESIGN.md "Bundle format"), plus log redaction.
+"""`bundle collect`: write a live sweep as a bundle (README: "Making a bundle"), plus log redaction.
 
 Files: one kubectl-style JSON `List` per kind (`pods.json`, `deployments.apps.json`, …, 4-space indent,
 sorted keys, Go's escaping of <, > and &), `logs/<ns>/<pod>/<container>[.previous].log` for the
@@ -61,7 +61,7 @@ def bundle_meta(sweep: Sweep) -> dict[str, Any]:
         "collectedBy": f"sre-expert {__version__}",
         "namespaces": list(sweep.namespaces),
         "collectionErrors": sweep.errors,
-        # Every kind listed (even with no objects): a reader counts only these as collected (DESIGN.md).
+        # Every kind listed (even with no objects): a reader counts only these as collected (README: "Making a bundle").
         "kinds": sorted(dict.fromkeys(f"{s.spec.group}/{s.spec.kind}" if s.spec.group else s.spec.kind
                                       for s, _ in sweep.lists)),
         "kindsNotInstalled": sorted(f"{s.kind}.{s.group}" if s.group else s.kind for s in sweep.not_installed),

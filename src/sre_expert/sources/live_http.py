@@ -23,7 +23,7 @@ import orjson
 JSON = "application/json"
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 
-# The canonical `error` values of a collection error (DESIGN.md: "forbidden|not installed|…").
+# The canonical `error` values of a collection error (a bundle's errors and the report's "Not checked" use them).
 FORBIDDEN = "forbidden"
 NOT_INSTALLED = "not installed"
 TIMED_OUT = "timed out"

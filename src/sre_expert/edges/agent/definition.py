@@ -113,7 +113,7 @@ def default_definition_text() -> str:
 def load_definition(path: str | Path | None = None) -> AgentDefinition:
     """The definition in `path`, else the one shipped with sre-expert."""
     if path is None:
-        return parse_definition(default_definition_text(), "sre_expert/agent/default.md")
+        return parse_definition(default_definition_text(), "sre_expert/edges/agent/default.md")
     p = Path(path).expanduser()
     try:
         text = p.read_text(encoding="utf-8")

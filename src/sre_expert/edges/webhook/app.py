@@ -1,7 +1,7 @@
 """The HTTP server of `sre-expert serve`: Alertmanager webhook, investigations API, pages, health, metrics.
 
-Import this module only inside `serve` (fastapi is heavy). Contract: /tmp/brief/serve_contract.md,
-summarised in the README. Everything but /healthz and /readyz needs the bearer token; the pages also
+Import this module only inside `serve` (fastapi is heavy). Contract: the README, "Alerts: rules, the
+Alertmanager webhook and its pages". Everything but /healthz and /readyz needs the bearer token; the pages also
 accept the `sre_expert_session` cookie that POST /login sets after checking the token (a random session id,
 never the token; GET only: a cookie never authorises a state-changing request, so a cross-site form cannot
 post alerts). POST /logout ends the session.

@@ -1,0 +1,86 @@
+"""The layers of src/sre_expert import downward only: the checks are a list of checks, not a library.
+
+lint/, diagnosis/, render/, domain/ and core/ never import checks/ (the models they share live in domain/
+or core/); the one exception is the engine's entry to the registered checks (checks.registry). core/
+imports nothing of sre_expert outside core/. Read with ast, so a lazy import inside a function counts too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+NO_CHECKS = ("lint", "diagnosis", "render", "domain", "core")
+# (folder, module) pairs allowed across the rule, each with its reason.
+ALLOWED = {
+    ("diagnosis", "sre_expert.checks.registry"),  # the engine runs the registered checks
+}
+
+
+def imported_modules(path: Path, package: str) -> list[tuple[int, str]]:
+    """(line, absolute module) for every import in a file, relative ones resolved against its package."""
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            # `from sre_expert import checks` imports the subpackage sre_expert.checks
+            out.extend((node.lineno, f"{base}.{a.name}" if base == "sre_expert" else base) for a in node.names)
+    return out
+
+
+def violations(src: Path) -> list[str]:
+    """Every import that breaks the layering, as `path:line: module`."""
+    bad: list[str] = []
+    root = src / "sre_expert"
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        folder = rel.parts[0] if len(rel.parts) > 1 else ""
+        package = ".".join(("sre_expert", *rel.parts[:-1]))
+        for line, mod in imported_modules(path, package):
+            if not (mod == "sre_expert" or mod.startswith("sre_expert.")):
+                continue
+            into_checks = mod == "sre_expert.checks" or mod.startswith("sre_expert.checks.")
+            if folder in NO_CHECKS and into_checks and (folder, mod) not in ALLOWED:
+                bad.append(f"{rel}:{line}: {mod}")
+            elif folder == "core" and not (mod == "sre_expert.core" or mod.startswith("sre_expert.core.")):
+                bad.append(f"{rel}:{line}: {mod}")
+    return list(dict.fromkeys(bad))  # one line per import statement and module
+
+
+def test_no_layer_below_checks_imports_checks_and_core_imports_only_core() -> None:
+    assert violations(SRC) == []
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        p = tmp_path / "sre_expert" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def test_the_walker_sees_each_kind_of_forbidden_import(tmp_path: Path) -> None:
+    src = _tree(tmp_path, {
+        "lint/a.py": "from sre_expert.checks.gateway import GatewayIndex\n",
+        "render/b.py": "def f():\n    import sre_expert.checks.pods\n",  # lazy, inside a function
+        "domain/c.py": "from sre_expert import checks\n",
+        "diagnosis/d.py": "from ..checks import netpol\n",  # relative
+        "core/e.py": "from sre_expert.domain.event_text import clip\n",
+        "core/f.py": "from sre_expert.core.k8s import cond\nfrom . import model\n",  # fine
+        "checks/g.py": "from sre_expert.domain.gateway_api import GatewayIndex\n",  # fine
+        "diagnosis/h.py": "from sre_expert.checks.registry import all_checks\n",  # allowed
+        "edges/i.py": "from sre_expert.checks.gateway import x\n",  # edges may
+    })
+    assert violations(src) == [
+        "core/e.py:1: sre_expert.domain.event_text",
+        "diagnosis/d.py:1: sre_expert.checks",
+        "domain/c.py:1: sre_expert.checks",
+        "lint/a.py:1: sre_expert.checks.gateway",
+        "render/b.py:2: sre_expert.checks.pods",
+    ]
