@@ -1,5 +1,8 @@
 """The layers of src/sre_expert import downward only: the checks are a list of checks, not a library.
 
+Each folder imports only the folders before it in ORDER (the README's Architecture lists them in that order),
+and no module file name is used twice.
+
 lint/, diagnosis/, render/, domain/ and core/ never import checks/ (the models they share live in domain/
 or core/); the one exception is the engine's entry to the registered checks (checks.registry). core/
 imports nothing of sre_expert outside core/. Read with ast, so a lazy import inside a function counts too.
@@ -8,7 +11,12 @@ imports nothing of sre_expert outside core/. Read with ast, so a lazy import ins
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 NO_CHECKS = ("lint", "diagnosis", "render", "domain", "core")
@@ -84,3 +92,52 @@ def test_the_walker_sees_each_kind_of_forbidden_import(tmp_path: Path) -> None:
         "lint/a.py:1: sre_expert.checks.gateway",
         "render/b.py:2: sre_expert.checks.pods",
     ]
+
+
+ORDER = ("core", "safety", "knowledge", "sources", "domain", "checks", "diagnosis", "lint", "render", "runbooks",
+         "edges")
+
+
+def order_violations(src: Path) -> list[str]:
+    """Every import of a folder that comes later in ORDER than the importing file's own folder."""
+    bad: list[str] = []
+    root = src / "sre_expert"
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if len(rel.parts) < 2:
+            continue
+        allowed = set(ORDER[: ORDER.index(rel.parts[0]) + 1])
+        package = ".".join(("sre_expert", *rel.parts[:-1]))
+        for line, mod in imported_modules(path, package):
+            parts = mod.split(".")
+            if parts[0] == "sre_expert" and len(parts) > 1 and parts[1] in ORDER and parts[1] not in allowed:
+                bad.append(f"{rel}:{line}: {mod}")
+    return list(dict.fromkeys(bad))
+
+
+def test_every_package_folder_has_its_place_in_the_order() -> None:
+    root = SRC / "sre_expert"
+    folders = {p.name for p in root.iterdir() if (p / "__init__.py").exists()}
+    assert folders == set(ORDER)
+
+
+def test_each_folder_imports_only_folders_before_it() -> None:
+    assert order_violations(SRC) == []
+
+
+def test_the_order_walker_sees_an_upward_import(tmp_path: Path) -> None:
+    src = _tree(tmp_path, {
+        "safety/a.py": "def f():\n    from sre_expert.edges.apiserver.resources import KNOWN\n",
+        "render/b.py": "from sre_expert.edges.webhook.clusters import split_named\n",
+        "render/c.py": "from sre_expert.lint.codes import spec\n",  # fine: lint comes before render
+        "edges/d.py": "from sre_expert.render import pages\n",  # fine
+    })
+    assert order_violations(src) == [
+        "render/b.py:1: sre_expert.edges.webhook.clusters",
+        "safety/a.py:2: sre_expert.edges.apiserver.resources",
+    ]
+
+
+def test_no_module_name_is_used_twice() -> None:
+    names = Counter(p.name for p in (SRC / "sre_expert").rglob("*.py") if p.name != "__init__.py")
+    assert [n for n, c in names.items() if c > 1] == []
