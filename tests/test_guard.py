@@ -260,6 +260,15 @@ def test_parser_reads_heredocs_substitutions_and_redirections() -> None:
     assert [[w.text for w in c.words] for c in script.simple_commands()][-2:] == [["date"], ["id"]]
 
 
+def test_heredoc_without_body_reads_empty_like_bash() -> None:
+    # the last line opens a heredoc and input ends: bash reads an empty body; the parser used to raise
+    # AttributeError on its pending (redirect, delimiter, strip) tuple instead (found by mypy)
+    script = parse("kubectl apply -f - <<EOF")
+    heredoc = script.pipelines[0].commands[0].redirects[0]
+    assert heredoc.op == "<<" and heredoc.body == ""
+    assert classify("kubectl apply -f - <<EOF").cls == MUTATING
+
+
 def test_parser_subshells_and_quotes() -> None:
     script = parse("( cd /tmp && rm -rf x ) | cat; echo 'a;b' \"c $HOME\" $'d\\ne'")
     group = script.pipelines[0].commands[0]

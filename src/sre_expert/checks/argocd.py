@@ -60,7 +60,8 @@ def _res_name(r: Obj) -> str:
 def _source(app: Obj) -> Obj:
     spec = app.get("spec") or {}
     if spec.get("source"):
-        return spec["source"]
+        source: Obj = spec["source"]
+        return source
     sources = spec.get("sources") or []
     return next((s for s in sources if s.get("path") or s.get("chart")), sources[0] if sources else {})
 
@@ -348,8 +349,8 @@ def application_sets(snap: Snapshot) -> Iterator[Finding]:
 def reconciliation(snap: Snapshot) -> Iterator[Finding]:
     """When no Application has been reconciled for a long time, the application controller is not working."""
     apps = [a for a in snap.list("Application") if (a.get("apiVersion") or "").startswith("argoproj.io/")]
-    times = [(parse_time((a.get("status") or {}).get("reconciledAt")), a) for a in apps]
-    times = [(t, a) for t, a in times if t is not None]
+    parsed = [(parse_time((a.get("status") or {}).get("reconciledAt")), a) for a in apps]
+    times = [(t, a) for t, a in parsed if t is not None]
     if not times:
         return
     newest, app = max(times, key=lambda x: x[0])

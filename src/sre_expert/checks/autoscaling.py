@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key, index_kind
+from sre_expert.core.model import Finding, Key, index_kind
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.domain.event_text import cond_line, event_line, latest_by_reason, recent_events
@@ -117,7 +118,7 @@ def _age_s(snap: Snapshot, obj: Obj) -> float:
     speaks_for=("HorizontalPodAutoscaler",),
     depends_on=("APIService", "Deployment", "ReplicaSet", "Service", "StatefulSet"),
 )
-def hpas(snap: Snapshot):
+def hpas(snap: Snapshot) -> Iterator[Finding]:
     for hpa in snap.list("HorizontalPodAutoscaler"):
         ref, target = _target(snap, hpa)
         able = _hcond(hpa, "AbleToScale")
@@ -170,7 +171,7 @@ def hpas(snap: Snapshot):
             yield f
 
 
-def _target_missing(snap: Snapshot, hpa: Obj, ref: dict[str, str], able: Obj | None):
+def _target_missing(snap: Snapshot, hpa: Obj, ref: dict[str, str], able: Obj | None) -> Finding:
     evidence = [
         f"spec.scaleTargetRef: {ref.get('apiVersion')} {ref.get('kind')} {ref.get('name')}",
         f"{ref.get('kind')} {ref.get('name')} does not exist in namespace {hpa['metadata'].get('namespace')}",
@@ -242,7 +243,8 @@ def _missing_requests(snap: Snapshot, hpa: Obj, target: Obj) -> list[tuple[str, 
     return out
 
 
-def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing, active: Obj | None):
+def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing: list[tuple[str, list[str], str]],
+              active: Obj | None) -> Finding:
     evidence = []
     if active is not None and active.get("status") == "False":
         evidence.append(_hcond_line(snap, hpa, active))
@@ -282,7 +284,7 @@ def _requests(snap: Snapshot, hpa: Obj, ref: dict[str, str], missing, active: Ob
     )
 
 
-def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, active: Obj):
+def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, active: Obj) -> Finding:
     ns = hpa["metadata"].get("namespace") or ""
     evidence = [_hcond_line(snap, hpa, active)]
     for cm in _current_metrics(hpa):
@@ -296,9 +298,7 @@ def _metrics(snap: Snapshot, hpa: Obj, ref: dict[str, str], target: Obj | None, 
     )
     deps: list[Key] = []
     msg = active.get("message") or ""
-    apis = {METRICS_API.get(m.get("type") or "") for m in _spec_metrics(hpa)} - {
-        None
-    }
+    apis = {api for m in _spec_metrics(hpa) if (api := METRICS_API.get(m.get("type") or "")) is not None}
     for api in sorted(apis):
         svc = _api_service_backend(snap, api)
         deps.append(("APIService", "", api))
@@ -364,7 +364,7 @@ def _over_target(spec_m: Obj, cur_m: Obj) -> str | None:
     return None
 
 
-def _at_max(snap: Snapshot, hpa: Obj, ref: dict[str, str], limited: Obj | None):
+def _at_max(snap: Snapshot, hpa: Obj, ref: dict[str, str], limited: Obj | None) -> Finding | None:
     spec, st = hpa.get("spec") or {}, hpa.get("status") or {}
     mx, cur = spec.get("maxReplicas"), st.get("currentReplicas")
     if limited is None or limited.get("status") != "True" or limited.get("reason") != "TooManyReplicas":

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
@@ -68,7 +68,7 @@ def _ns(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("namespace") or ""
 
 
-def _is(c: Obj | None, status: str) -> bool:
+def _is(c: Obj | None, status: str) -> TypeGuard[Obj]:
     return c is not None and c.get("status") == status
 
 
@@ -83,7 +83,8 @@ def backoff(attempts: int | None) -> timedelta:
         return BACKOFF_INITIAL
     if attempts > 6:
         return BACKOFF_MAX
-    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * (2 ** (attempts - 1))))
+    factor: int = 2 ** (attempts - 1)  # attempts >= 1 here: an int (typeshed types int ** int as Any)
+    return min(BACKOFF_MAX, max(BACKOFF_INITIAL, BACKOFF_INITIAL * factor))
 
 
 def _left(snap: Snapshot, not_after: datetime | None) -> str:
@@ -186,21 +187,21 @@ class CertManagerIndex:
         self.cr_of_order: dict[Key, Obj] = {}
         self.orders_of_cr: dict[Key, list[Obj]] = defaultdict(list)
         for o in snap.list("Order"):
-            cr = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
-            if cr is not None:
-                self.cr_of_order[key_of(o)] = cr
-                self.orders_of_cr[key_of(cr)].append(o)
+            req = next((x for x in snap.owners(o) if x.get("kind") == "CertificateRequest"), None)
+            if req is not None:
+                self.cr_of_order[key_of(o)] = req
+                self.orders_of_cr[key_of(req)].append(o)
 
         self.order_of_challenge: dict[Key, Obj] = {}
         self.challenges_of_order: dict[Key, list[Obj]] = defaultdict(list)
         for ch in snap.list("Challenge"):
-            o = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
-            if o is None and "-" in _name(ch):
+            order = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
+            if order is None and "-" in _name(ch):
                 # Challenge names are "<order name>-<hash>".
-                o = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
-            if o is not None:
-                self.order_of_challenge[key_of(ch)] = o
-                self.challenges_of_order[key_of(o)].append(ch)
+                order = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
+            if order is not None:
+                self.order_of_challenge[key_of(ch)] = order
+                self.challenges_of_order[key_of(order)].append(ch)
 
         self.certs_of_issuer: dict[Key, list[Obj]] = defaultdict(list)
         for cert in snap.list("Certificate"):
@@ -430,8 +431,8 @@ def _cert_facts(snap: Snapshot, idx: CertManagerIndex, cert: Obj) -> _CertFacts:
         secret_missing=bool(secret_name) and idx.secrets_visible and snap.get("Secret", ns, secret_name) is None,
         ref=ref, ik=ik, crs=crs, orders=orders, challenges=idx.challenges_of(orders), attempts=attempts,
         last_failure=last_failure, issuing_true=issuing_true,
-        issuing_failed=_is(issuing, "False") and (issuing or {}).get("reason") != "Issued" and (
-            last_failure is not None or attempts),
+        issuing_failed=bool(_is(issuing, "False") and (issuing or {}).get("reason") != "Issued" and (
+            last_failure is not None or attempts)),  # only tested for truth
         issuing_since=issuing_since, age=snap.age(md.get("creationTimestamp")) or timedelta(0),
         issuer_missing=ik is not None and idx.issuer(ik) is None and (
             idx.issuers_visible or cr_not_found is not None),
@@ -590,7 +591,7 @@ def _issuer_params(ref: Obj, namespace: str) -> dict[str, str]:
 
 
 def _referenced_not_found(message: str | None) -> bool:
-    return bool(message) and message.startswith("Referenced ") and "not found" in message
+    return bool(message and message.startswith("Referenced ") and "not found" in message)
 
 
 def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
@@ -628,9 +629,11 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
             title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {quote(why.get('message') or why.get('reason') or '')}"
-        elif (ready or {}).get("reason") == "Pending" and _referenced_not_found(ready.get("message")) and cert is None:
+        elif ((ready or {}).get("reason") == "Pending" and _referenced_not_found((ready or {}).get("message"))
+              and cert is None):
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {quote(ready.get('message') or '')}"
+            pending = (ready or {}).get("message") or ""
+            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {quote(pending)}"
         else:
             continue
         ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))

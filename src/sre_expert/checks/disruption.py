@@ -130,7 +130,7 @@ def _blocked(snap: Snapshot, pdb: Obj) -> Finding | None:
     ev += [_pod_line(p) for p in unready[:MAX_LISTED]]
     if len(unready) > MAX_LISTED:
         ev.append(f"… and {len(unready) - MAX_LISTED} more pods not Ready")
-    nodes = sorted({(p.get("spec") or {}).get("nodeName") for p in pods if (p.get("spec") or {}).get("nodeName")})
+    nodes: list[str] = sorted({n for p in pods if (n := (p.get("spec") or {}).get("nodeName"))})
     if nodes:
         ev.append("a drain of " + ", ".join(nodes[:MAX_LISTED]) + (" …" if len(nodes) > MAX_LISTED else "")
                   + " waits on this budget")

@@ -100,7 +100,7 @@ SERIOUS_REASONS = frozenset(
     depends_on=(),
     post=True,
 )
-def unexplained_warning_events(snap: Snapshot, findings: list[Finding]):
+def unexplained_warning_events(snap: Snapshot, findings: list[Finding]) -> list[Finding]:
     covered: set[Key] = set()
     for f in findings:
         covered.update(f.subjects)
@@ -260,7 +260,7 @@ def _single(
     ref = _ref(key, evs, obj)
     total = sum(event_count(e) for e in evs)
     last = evs[-1]
-    first_t = min((event_time(e) for e in evs if event_time(e)), default=None)
+    first_t = min((t for e in evs if (t := event_time(e))), default=None)
     evidence = [event_line(snap, e) for e in latest_distinct_messages(evs)]
     evidence.append(
         f"{total} occurrence{'s' if total != 1 else ''} in the last hour"

@@ -47,7 +47,8 @@ _GCP_SECRET = re.compile(r"Secret \[(projects/[^\]]+/secrets/[^\]/]+)\]")
 
 
 def _name(obj: Obj) -> str:
-    return obj["metadata"]["name"]
+    name: str = obj["metadata"]["name"]
+    return name
 
 
 def target_name(es: Obj) -> str:
@@ -222,6 +223,7 @@ def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Itera
     if ready is not None:
         ev.append(cond_line(snap, ready))
     if not_ready:
+        assert ready is not None  # not_ready reads this condition
         evt = _latest_event(snap, store, ready.get("reason") or "")
         if evt is None:
             evs = _events(snap, store)
@@ -241,7 +243,7 @@ def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Itera
         msg = ""
         if missing:
             msg = f": credentials Secret {missing[0][1]}/{missing[0][2]} is missing"
-        elif ready.get("reason"):
+        elif ready is not None and ready.get("reason"):  # not_ready: never None here
             msg = f" ({ready['reason']})"
         title = f"{disp} is not Ready{msg}; {len(failing)} of {len(users)} ExternalSecret(s) using it fail"
     else:
@@ -325,7 +327,8 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     interval = go_duration(spec.get("refreshInterval")) if spec.get("refreshInterval") is not None else DEFAULT_REFRESH
     refreshed = parse_time(st.get("refreshTime"))
     since_refresh = snap.now - refreshed if refreshed else None
-    stale = bool(interval) and since_refresh is not None and since_refresh > STALE_FACTOR * interval
+    stale = (bool(interval) and interval is not None and since_refresh is not None
+             and since_refresh > STALE_FACTOR * interval)
 
     missing_stores = [k for k in stores if idx.store(k) is None]
     store_not_found = bool(missing_stores) and (idx.stores_visible or bool(_STORE_NOT_FOUND.search(evt_msg)))
@@ -392,7 +395,7 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     for extra in stores[1:]:
         if idx.store(extra) is None and snap.collected(extra[0]):
             ev.append(f"sourceRef.storeRef: {_store_disp(extra)} does not exist")
-    if refreshed is not None:
+    if refreshed is not None and since_refresh is not None:  # one is set exactly when the other is
         ev.append(f"status.refreshTime: {st.get('refreshTime')} ({human(since_refresh)} ago; refreshInterval "
                   f"{spec.get('refreshInterval') or '1h'})")
     elif ready_false:
@@ -413,6 +416,7 @@ def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding 
     elif code == "ESO-TARGET-SECRET-MISSING":
         title = f"{disp} reports Ready but its target Secret {target} does not exist"
     else:
+        assert since_refresh is not None  # ESO-REFRESH-STALE is chosen only for a stale refreshTime
         title = f"{disp} last synced {human(since_refresh)} ago (refreshInterval {spec.get('refreshInterval') or '1h'})"
     if code == "ESO-REFRESH-STALE":
         severity = "warning"
@@ -631,8 +635,9 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
             elif sr is not None:
                 line += f" — Ready={sr.get('status')}" + (f" ({sr['reason']})" if sr.get("reason") else "")
             ev.append(line)
-        remote = [(((d or {}).get("match") or {}).get("remoteRef") or {}).get("remoteKey") for d in spec.get("data") or ()]
-        remote = [r for r in remote if r]
+        wanted = [(((d or {}).get("match") or {}).get("remoteRef") or {}).get("remoteKey")
+                  for d in spec.get("data") or ()]
+        remote: list[str] = [r for r in wanted if r]
         if remote:
             ev.append("remote keys: " + ", ".join(remote[:MAX_LISTED]) + (" …" if len(remote) > MAX_LISTED else ""))
         if st.get("refreshTime"):

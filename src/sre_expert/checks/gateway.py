@@ -254,11 +254,11 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
         if not services:
             ev.append("no Envoy proxy Service labelled for this Gateway in the snapshot")
         ev.append(down)
-        svc = services[0] if services else None
+        first_svc = services[0] if services else None
         yield finding("GATEWAY-NO-ADDRESS", gw, title=f"Gateway {ns}/{name} has no address: its LoadBalancer Service got no IP",
                       evidence=ev, depends_on=deps, subjects=subjects,
-                      params={**params, "service": name_of(svc) if svc else "<envoy-service>",
-                              "service_namespace": ns_of(svc) if svc else EG_NAMESPACE})
+                      params={**params, "service": name_of(first_svc) if first_svc else "<envoy-service>",
+                              "service_namespace": ns_of(first_svc) if first_svc else EG_NAMESPACE})
     elif (not is_true(prog) and reason == "NoResources") or (proxy_down and is_true(prog)):
         ev = [f"status.conditions: {cond_text(prog)}"]
         if is_true(prog):
@@ -275,12 +275,12 @@ def _gateway_findings(idx: GatewayIndex, gw: Obj) -> Iterator[Finding]:
             deps += cdeps
             ev += cev
         ev.append(down)
-        p = proxies[0] if proxies else None
+        first = proxies[0] if proxies else None
         yield finding("GATEWAY-PROXY-UNAVAILABLE", gw, title=f"Gateway {ns}/{name}: no Envoy proxy replica is available",
                       evidence=ev, depends_on=deps, subjects=subjects,
-                      params={**params, "proxy": name_of(p) if p else "<envoy-deployment>",
-                              "proxy_namespace": ns_of(p) if p else EG_NAMESPACE,
-                              "proxy_kind": (p.get("kind") or "Deployment").lower() if p else "deployment"})
+                      params={**params, "proxy": name_of(first) if first else "<envoy-deployment>",
+                              "proxy_namespace": ns_of(first) if first else EG_NAMESPACE,
+                              "proxy_kind": (first.get("kind") or "Deployment").lower() if first else "deployment"})
     elif not is_true(prog):
         ev = [f"status.conditions: {cond_text(prog, 'Programmed')}", down]
         yield finding("GATEWAY-NOT-PROGRAMMED", gw, title=f"Gateway {ns}/{name} is not programmed ({reason or 'no condition'})",
@@ -719,8 +719,9 @@ def _cert_coverage(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
             winner = idx.listener_for(gw, sample_host(h), "HTTPS", lis.port)
             if winner is None or winner.name != lis.name:
                 continue  # shadowed: reported on its own
-            certs = [idx.certs_by_secret.get(ref) for ref in lis.cert_refs()]
-            if not certs or any(c is None for c in certs):
+            found = [idx.certs_by_secret.get(ref) for ref in lis.cert_refs()]
+            certs = [c for c in found if c is not None]
+            if not found or len(certs) != len(found):
                 continue  # a Secret not written by cert-manager: its names are unknown offline
             names = [n for c in certs for n in ((c.get("spec") or {}).get("dnsNames") or [])]
             if not names or cert_covers(names, h):
@@ -925,6 +926,7 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
             if is_true(pi) and partial is None:
                 partial = pi
             computed = att.computed_problem()
+            reason: str | None
             if acc is None:
                 # no status for this parent: judge the spec the way the controller will
                 if computed is None:
@@ -1007,7 +1009,7 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
     snap = idx.snap
     rns, rname = ns_of(route), name_of(route)
     hosts = idx.route_hosts(route)
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, ...]] = set()
     explained = False
     unseen: list[tuple[str, str, str, Any]] = []
     for ri, bi, ref in backend_refs(route):
@@ -1348,8 +1350,7 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
 
 def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
     gen = generation(obj)
-    seen = [c.get("observedGeneration") for c in conds]
-    seen = [g for g in seen if isinstance(g, int)]
+    seen = [g for c in conds if isinstance(g := c.get("observedGeneration"), int)]
     if gen is None or not seen or max(seen) >= gen:
         return None
     return max(seen), gen
@@ -1367,8 +1368,8 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
     items: list[tuple[Obj, list[Obj]]] = []
     for gc in snap.list("GatewayClass"):
         items.append((gc, (gc.get("status") or {}).get("conditions") or []))
-    for gw in snap.list("Gateway"):
-        items.append((gw, (gw.get("status") or {}).get("conditions") or []))
+    for gateway in snap.list("Gateway"):
+        items.append((gateway, (gateway.get("status") or {}).get("conditions") or []))
     for r in idx.routes:
         items.append((r, [c for p in ((r.get("status") or {}).get("parents") or ()) for c in p.get("conditions") or ()]))
     for e in snap.list("EnvoyPatchPolicy"):
@@ -1379,7 +1380,7 @@ def stale_status(snap: Snapshot) -> Iterator[Finding]:
             continue
         seen, gen = st
         kind, ns, name = key_of(obj)
-        gw = obj if kind == "Gateway" else None
+        gw: Obj | None = obj if kind == "Gateway" else None
         if kind == "Gateway":
             envoy = idx.is_envoy(obj)
         elif kind == "GatewayClass":

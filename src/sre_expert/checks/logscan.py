@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sre_expert.core.selectors import matches_map
 from sre_expert.core.wording import shorten
+
+if TYPE_CHECKING:
+    from sre_expert.core.snapshot import Snapshot
 
 TAIL_BYTES = 64 * 1024
 MAX_LINES = 5
@@ -116,7 +119,7 @@ def hosts_in(line: str) -> list[str]:
 class ServiceResolver:
     """Maps a host name or IP from a log line to a Service of the snapshot (cluster DNS rules)."""
 
-    def __init__(self, snap: Any):
+    def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self._by_ip: dict[str, dict[str, Any]] | None = None
 
@@ -198,7 +201,7 @@ def unresolved_hosts(lines: list[str]) -> list[tuple[str, str]]:
 LogFn = Callable[[str, str, str, bool], "str | None"]
 
 
-def read_lines(snap: Any, namespace: str, pod: str, container: str, previous: bool) -> tuple[list[str], bool]:
+def read_lines(snap: Snapshot, namespace: str, pod: str, container: str, previous: bool) -> tuple[list[str], bool]:
     """Tail lines of a container's log; falls back to the current log when no previous one was kept.
 
     Returns (lines, previous_used)."""

@@ -282,7 +282,7 @@ def _disk_full(snap: Snapshot, cr: Obj) -> Iterator[Finding]:
         + (f", volume size {size}" if size else "")
     )
     claims = _claim_keys(sts_list, pods)
-    usage = [t for c in claims if (t := pvc_usage_text(snap, c[1], c[2]))]
+    usage = [u for c in claims if (u := pvc_usage_text(snap, c[1], c[2]))]
     ev.extend(usage or ["volume usage (kubelet_volume_stats_used_bytes) is a metric: not checked offline"])
     params = {"pvc": claims[0][2] if claims else f"prometheus-{name}-db-prometheus-{name}-0",
               "pod": hits[0][0]["metadata"]["name"]}

@@ -12,8 +12,9 @@ import re
 from collections import defaultdict
 
 import orjson
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key
+from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
@@ -175,7 +176,7 @@ def _template_labels(obj: Obj) -> dict[str, str]:
     speaks_for=("NetworkPolicy", "Pod"),
     depends_on=(),
 )
-def network_policies(snap: Snapshot):
+def network_policies(snap: Snapshot) -> Iterator[Finding]:
     pols = snap.list("NetworkPolicy")
     if not pols:
         return
@@ -188,7 +189,7 @@ def network_policies(snap: Snapshot):
         pods = [p for p in snap.list("Pod", ns) if not pod_terminal(p)]
         for pol in ns_pols:
             sel = (pol.get("spec") or {}).get("podSelector")
-            if not _selector_empty(sel) and not any(matches(sel, p["metadata"].get("labels")) for p in pods):
+            if sel and not _selector_empty(sel) and not any(matches(sel, p["metadata"].get("labels")) for p in pods):
                 f = _selects_nothing(snap, pol, sel, ns)
                 if f:
                     yield f
@@ -224,7 +225,7 @@ def network_policies(snap: Snapshot):
             )
 
 
-def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str):
+def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str) -> Finding | None:
     for kind in TEMPLATE_KINDS:
         for w in snap.list(kind, ns):
             if matches(sel, _template_labels(w)):
@@ -244,7 +245,7 @@ def _selects_nothing(snap: Snapshot, pol: Obj, sel: Obj, ns: str):
 
 def _dns_blocked(
     snap: Snapshot, ns: str, pols: list[Obj], blocked: list[Obj], dns: DNSTarget, others: list[str]
-):
+) -> Finding:
     def deny_first(p: Obj) -> tuple[int, int, str]:
         spec = p.get("spec") or {}
         return (
@@ -302,7 +303,7 @@ def proxy_failures(snap: Snapshot, iso: Isolated) -> tuple[list[str], bool]:
     hosts = set((iso.route.get("spec") or {}).get("hostnames") or ())
     md = iso.route["metadata"]
     route_id = f"httproute/{md.get('namespace')}/{md['name']}/"
-    ips = {(p.get("status") or {}).get("podIP") for p in iso.pods} - {None}
+    ips = {ip for p in iso.pods if (ip := (p.get("status") or {}).get("podIP")) is not None}
     lines: list[str] = []
     seen_logs = False
     for proxy in iso.proxies:
@@ -354,7 +355,7 @@ def _route_failure(line: str, hosts: set[str], route_id: str, ips: set[str]) -> 
     speaks_for=("HTTPRoute", "NetworkPolicy"),
     depends_on=("NetworkPolicy",),
 )
-def gateway_reachability(snap: Snapshot):
+def gateway_reachability(snap: Snapshot) -> Iterator[Finding]:
     """Ingress NetworkPolicies between a Gateway's Envoy proxies and each backend its routes send to."""
     if not snap.list("NetworkPolicy"):
         return
@@ -363,7 +364,7 @@ def gateway_reachability(snap: Snapshot):
             yield from _isolation_findings(snap, iso)
 
 
-def _isolation_findings(snap: Snapshot, iso: Isolated):
+def _isolation_findings(snap: Snapshot, iso: Isolated) -> Iterator[Finding]:
     pol, ns, smd, route_ref, proxy_ns, number = isolation_named(iso)
     evidence = isolation_evidence(snap, iso)
     lines, seen = proxy_failures(snap, iso)

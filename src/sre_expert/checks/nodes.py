@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key
+from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
@@ -79,7 +80,7 @@ def _evicted(pods: list[Obj]) -> list[Obj]:
     speaks_for=("Node", "Pod"),
     depends_on=(),
 )
-def nodes(snap: Snapshot):
+def nodes(snap: Snapshot) -> Iterator[Finding]:
     for node in snap.list("Node"):
         name = node["metadata"]["name"]
         pods = snap.pods_on_node(name)
@@ -113,10 +114,11 @@ def _node_basics(node: Obj) -> list[str]:
     return out
 
 
-def _not_ready(snap: Snapshot, node: Obj, ready: Obj | None, pods: list[Obj]):
+def _not_ready(snap: Snapshot, node: Obj, ready: Obj | None, pods: list[Obj]) -> Finding | None:
     name = node["metadata"]["name"]
     created = node["metadata"].get("creationTimestamp")
     age = snap.age(created)
+    status: str | None
     if ready is None:
         if age is not None and age.total_seconds() < JOINING_SECONDS:
             return None
@@ -171,7 +173,7 @@ def _not_ready(snap: Snapshot, node: Obj, ready: Obj | None, pods: list[Obj]):
     )
 
 
-def _pressure(snap: Snapshot, node: Obj, c: Obj, code: str, pods: list[Obj]):
+def _pressure(snap: Snapshot, node: Obj, c: Obj, code: str, pods: list[Obj]) -> Finding:
     name = node["metadata"]["name"]
     evidence = [cond_line(snap, c)]
     alloc = (node.get("status") or {}).get("allocatable") or {}
@@ -211,7 +213,7 @@ def _pressure(snap: Snapshot, node: Obj, c: Obj, code: str, pods: list[Obj]):
     )
 
 
-def _network(snap: Snapshot, node: Obj, c: Obj, pods: list[Obj]):
+def _network(snap: Snapshot, node: Obj, c: Obj, pods: list[Obj]) -> Finding:
     name = node["metadata"]["name"]
     affected = [p for p in pods if not pod_terminal(p) and not (p.get("spec") or {}).get("hostNetwork")]
     evidence = [cond_line(snap, c), f"{len(affected)} pod-network pod(s) on the node"]
@@ -224,7 +226,7 @@ def _network(snap: Snapshot, node: Obj, c: Obj, pods: list[Obj]):
     )
 
 
-def _cordoned(snap: Snapshot, node: Obj, not_ready: bool):
+def _cordoned(snap: Snapshot, node: Obj, not_ready: bool) -> Finding:
     name = node["metadata"]["name"]
     since = None
     for t in (node.get("spec") or {}).get("taints") or ():
@@ -258,7 +260,7 @@ def _cordoned(snap: Snapshot, node: Obj, not_ready: bool):
     )
 
 
-def _taints(snap: Snapshot, node: Obj):
+def _taints(snap: Snapshot, node: Obj) -> Finding | None:
     name = node["metadata"]["name"]
     taints = (node.get("spec") or {}).get("taints") or ()
     unusual, stuck = [], []

@@ -9,7 +9,7 @@ per code on the top controller (Pod → ReplicaSet → Deployment), whose subjec
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -363,7 +363,7 @@ def _oom_issue(ctx: Ctx, pod: Obj, name: str, cs: Obj, term: Obj, where: str, in
                  log_previous=True if cs.get("restartCount") else False, params=params)
 
 
-def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn, init: bool) -> Issue | None:
+def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn: Callable[[], list[Obj]], init: bool) -> Issue | None:
     """A container in state.waiting with a failure reason."""
     state = cs.get("state") or {}
     waiting = state.get("waiting") or {}
@@ -643,8 +643,7 @@ def decode_scheduler_message(ctx: Ctx, pod: Obj, msg: str) -> tuple[list[str], l
     if "PersistentVolumeClaim" in msg or pvc_msg or "persistent volumes" in msg:
         _, vdeps = _pod_volumes_missing(ctx, pod)
         deps += [d for d in vdeps if d[0] == "PersistentVolumeClaim"]
-    seen: set[Key] = set()
-    deps = [d for d in deps if not (d in seen or seen.add(d))]
+    deps = list(dict.fromkeys(deps))  # each once, first mention first
     return causes, deps
 
 
@@ -865,7 +864,8 @@ def _blocking_init(st: Obj, sidecars: set[Any]) -> Obj | None:
         term = state.get("terminated")
         if term and term.get("exitCode") == 0:
             continue
-        return cs
+        found: Obj = cs
+        return found
     return None
 
 
@@ -977,8 +977,8 @@ def _running_main(ctx: Ctx, pod: Obj, cs: Obj, evs: _PodEvents) -> Issue | None:
     restarts = cs.get("restartCount") or 0
     recent = last_end is not None and ctx.now - last_end <= FLAPPING_WINDOW
     # still crashing: restarted recently and often (a single restart may be a recovery in progress)
-    if recent and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):
-        return _crashing(ctx, pod, cs, running, last, last_end, restarts, evs)
+    if recent and last and last_end is not None and (restarts >= 3 or (restarts >= 2 and not cs.get("ready"))):
+        return _crashing(ctx, pod, cs, running, last, last_end, restarts, evs)  # recent: last and last_end set
     if not cs.get("ready"):
         return None
     if last and last_end and last.get("reason") == "OOMKilled" and ctx.now - last_end <= RECENT_OOM:
@@ -1080,7 +1080,8 @@ def _describe_probe(p: Obj) -> str:
 def _owner_kind(pod: Obj) -> str | None:
     for ref in pod["metadata"].get("ownerReferences") or ():
         if ref.get("controller"):
-            return ref.get("kind")
+            kind: str | None = ref.get("kind")
+            return kind
     return None
 
 
@@ -1093,7 +1094,7 @@ def _owner_kind(pod: Obj) -> str | None:
     speaks_for=("Alertmanager", "DaemonSet", DATA_FILES_KIND, "Deployment", "Node", "Pod", "Prometheus", "StatefulSet"),
     depends_on=("ConfigMap", DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
 )
-def pod_health(snap: Snapshot) -> Iterator:
+def pod_health(snap: Snapshot) -> Iterator[Finding]:
     ctx = Ctx(snap)
     bad_nodes = ctx.bad_nodes
     groups: dict[tuple[Key, str], list[Issue]] = {}

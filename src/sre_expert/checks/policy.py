@@ -26,7 +26,7 @@ import fnmatch
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -355,7 +355,7 @@ class _Blocked:
         self.subject, self.top = subject, top
         self.events: list[Obj] = []
         self.count = 0
-        self.last = None
+        self.last: datetime | None = None
         self.rules: dict[str, str] = {}
 
     def add(self, ev: Obj) -> None:
@@ -419,14 +419,14 @@ def admission_denials(snap: Snapshot) -> Iterator[Finding]:
     denied: dict[str, dict[Key, _Blocked]] = defaultdict(dict)
     unreachable: dict[tuple[str, str, str], dict[Key, _Blocked]] = defaultdict(dict)
     samples: dict[Any, str] = {}
-    for ev, obj, top in _failed_create_events(snap):
-        msg = ev.get("message") or ev.get("note") or ""
+    for event, obj, top in _failed_create_events(snap):
+        msg = event.get("message") or event.get("note") or ""
         k = key_of(obj)
         _, policies = parse_kyverno_denial(msg, known)
-        for pol, rules in policies.items():
-            b = denied[pol].setdefault(k, _Blocked(obj, top))
-            b.add(ev)
-            b.rules.update(rules)
+        for denying, rules_hit in policies.items():
+            b = denied[denying].setdefault(k, _Blocked(obj, top))
+            b.add(event)
+            b.rules.update(rules_hit)
         if policies:
             continue
         m = WEBHOOK_FAILED.search(msg)
@@ -439,7 +439,7 @@ def admission_denials(snap: Snapshot) -> Iterator[Finding]:
             s = NO_ENDPOINTS_SVC.search(msg)
             svc, ns = (s.group(1) if s else "kyverno-svc"), "kyverno"
         wk = (m.group(1), ns, svc)
-        unreachable[wk].setdefault(k, _Blocked(obj, top)).add(ev)
+        unreachable[wk].setdefault(k, _Blocked(obj, top)).add(event)
         samples.setdefault(wk, msg)
 
     for pol_name in sorted(denied):
@@ -643,7 +643,7 @@ class _Rule:
         self.text = text
         self.count = 0
         self.prio = 99
-        self.newest = None
+        self.newest: datetime | None = None
         self.pods: dict[str, int] = defaultdict(int)
         self.namespaces: set[str] = set()
         self.cmdlines: list[str] = []
@@ -671,7 +671,8 @@ def falco_alerts(snap: Snapshot) -> Iterator[Finding]:
                 r.prio = min(r.prio, prio)
                 if t and (r.newest is None or t > r.newest):
                     r.newest = t
-                fields = a.get("output_fields") if isinstance(a.get("output_fields"), dict) else {}
+                given = a.get("output_fields")
+                fields: dict[str, Any] = given if isinstance(given, dict) else {}
                 kns, kpod = fields.get("k8s.ns.name"), fields.get("k8s.pod.name")
                 if kns and kpod:
                     r.pods[f"{kns}/{kpod}"] += 1

@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from typing import Any
+from collections.abc import Iterator
 
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.domain.event_text import RECENT, event_count, event_line
+from sre_expert.core.model import Finding
 from sre_expert.core.units import parse_quantity
 
 Obj = dict[str, Any]
@@ -48,7 +50,7 @@ def quota_refusals(snap: Snapshot, namespaces: set[str]) -> dict[tuple[str, str]
     speaks_for=("CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "ResourceQuota", "StatefulSet"),
     depends_on=(),
 )
-def quotas(snap: Snapshot):
+def quotas(snap: Snapshot) -> Iterator[Finding]:
     rqs = snap.list("ResourceQuota")
     if not rqs:
         return
@@ -104,7 +106,7 @@ def _row(r: tuple[float, str, str, str]) -> str:
     return f"status.used[{r[1]}]: {r[2]} of status.hard {r[3]} ({r[0]:.0%})"
 
 
-def _blocking(snap: Snapshot, rq: Obj, rows: list[tuple[float, str, str, str]], evs: list[Obj]):
+def _blocking(snap: Snapshot, rq: Obj, rows: list[tuple[float, str, str, str]], evs: list[Obj]) -> Finding:
     name = rq["metadata"]["name"]
     refused: dict[tuple[str, str], int] = {}
     for ev in evs:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key, key_of
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
@@ -118,7 +119,7 @@ def _desired(w: Obj) -> int | None:
     speaks_for=("Service",),
     depends_on=("Deployment", "Pod", "ReplicaSet", "StatefulSet"),
 )
-def services(snap: Snapshot):
+def services(snap: Snapshot) -> Iterator[Finding]:
     index = PodLabelIndex(snap)
     for svc in snap.list("Service"):
         spec = svc.get("spec") or {}
@@ -147,7 +148,7 @@ def services(snap: Snapshot):
             yield f
 
 
-def _no_pods(snap: Snapshot, svc: Obj, selector: dict[str, str], finished: list[Obj]):
+def _no_pods(snap: Snapshot, svc: Obj, selector: dict[str, str], finished: list[Obj]) -> Finding:
     ns = svc["metadata"].get("namespace") or ""
     sel = describe(selector)
     if finished:
@@ -239,7 +240,7 @@ def _port_problems(spec: Obj, pods: list[Obj]) -> tuple[list[tuple[Obj, list[str
     return unresolved, undeclared
 
 
-def _unresolved(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[tuple[Obj, list[str]]]):
+def _unresolved(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[tuple[Obj, list[str]]]) -> Finding:
     name = svc["metadata"]["name"]
     first = bad[0][0]
     tp = first.get("targetPort")
@@ -262,7 +263,7 @@ def _unresolved(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[t
     )
 
 
-def _undeclared(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[Obj]):
+def _undeclared(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[Obj]) -> Finding:
     name = svc["metadata"]["name"]
     tps = [str(p.get("targetPort", p.get("port"))) for p in bad]
     declared = _declared(pods)
@@ -283,7 +284,7 @@ def _undeclared(svc: Obj, selector: dict[str, str], pods: list[Obj], bad: list[O
 
 def _no_ready(
     snap: Snapshot, svc: Obj, selector: dict[str, str], pods: list[Obj], active: list[Obj], port_broken: bool
-):
+) -> Finding | None:
     spec = svc.get("spec") or {}
     md = svc["metadata"]
     endpoints = snap.service_endpoints(svc)
@@ -339,7 +340,7 @@ def _ready_for_a_while(snap: Snapshot, pods: list[Obj]) -> bool:
     return False
 
 
-def _lb_pending(snap: Snapshot, svc: Obj):
+def _lb_pending(snap: Snapshot, svc: Obj) -> Finding | None:
     ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
     if ingress:
         return None
@@ -385,7 +386,7 @@ APISERVICE_GRACE_SECONDS = 120  # the aggregator re-probes often; a flap during 
 
 
 @check(codes=("APISERVICE-UNAVAILABLE",), reads=("APIService",), speaks_for=("APIService",), depends_on=("Service",))
-def api_services(snap: Snapshot):
+def api_services(snap: Snapshot) -> Iterator[Finding]:
     """An aggregated API (metrics.k8s.io, a webhook's admission API …) whose Available condition is False:
     the API server cannot reach the Service behind it, so discovery of that group fails for every client
     and whatever needs the group (HPAs, namespace deletion, garbage collection) stalls."""

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from typing import Any
+from collections.abc import Iterator
 
-from sre_expert.core.model import Key, ObjectRef
+from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.domain.event_text import (
@@ -112,7 +113,7 @@ def _sc_line(sc: Obj) -> str:
     speaks_for=("PersistentVolumeClaim", "Pod"),
     depends_on=("StorageClass",),
 )
-def claims(snap: Snapshot):
+def claims(snap: Snapshot) -> Iterator[Finding]:
     pvcs = snap.list("PersistentVolumeClaim")
     if not pvcs:
         return
@@ -156,7 +157,8 @@ def _claim_common(snap: Snapshot, pvc: Obj, pods: list[Obj]) -> tuple[list[str],
     return evidence, [_pkey(p) for p in waiting[:MAX_SUBJECT_PODS]]
 
 
-def _pending(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool, defaults: list[Obj]):
+def _pending(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool,
+             defaults: list[Obj]) -> Finding | None:
     md = pvc["metadata"]
     ns, name = md.get("namespace") or "", md["name"]
     spec = pvc.get("spec") or {}
@@ -270,7 +272,7 @@ def _pending(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool
     )
 
 
-def _lost(snap: Snapshot, pvc: Obj, users: ClaimUsers):
+def _lost(snap: Snapshot, pvc: Obj, users: ClaimUsers) -> Finding:
     md = pvc["metadata"]
     pods = users.of(md.get("namespace") or "", md["name"])
     evidence, subjects = _claim_common(snap, pvc, pods)
@@ -298,7 +300,7 @@ def _lost(snap: Snapshot, pvc: Obj, users: ClaimUsers):
     )
 
 
-def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool):
+def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool) -> Iterator[Finding]:
     md = pvc["metadata"]
     ns, name = md.get("namespace") or "", md["name"]
     spec = pvc.get("spec") or {}
@@ -359,7 +361,7 @@ def _bound(snap: Snapshot, pvc: Obj, users: ClaimUsers, classes_captured: bool):
 
 
 @check(codes=("PV-FAILED", "PV-RELEASED"), reads=("PersistentVolume",), speaks_for=("PersistentVolume",), depends_on=())
-def volumes(snap: Snapshot):
+def volumes(snap: Snapshot) -> Iterator[Finding]:
     for pv in snap.list("PersistentVolume"):
         st = pv.get("status") or {}
         spec = pv.get("spec") or {}
@@ -410,7 +412,7 @@ def volumes(snap: Snapshot):
     speaks_for=("PersistentVolume", "PersistentVolumeClaim", "Pod"),
     depends_on=(),
 )
-def attach_failures(snap: Snapshot):
+def attach_failures(snap: Snapshot) -> Iterator[Finding]:
     """FailedAttachVolume / FailedMount of persistent volumes on pods that are still not running, and
     VolumeAttachments reporting an attach error."""
     by_pv: dict[str, dict[str, Any]] = {}

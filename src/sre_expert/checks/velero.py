@@ -251,7 +251,7 @@ def schedules(snap: Snapshot) -> Iterator[Finding]:
         if due is None or snap.now - due <= SCHEDULE_GRACE:
             continue
         missed = 0
-        t = due
+        t: datetime | None = due
         while t is not None and t <= snap.now and missed < 1000:
             missed += 1
             t = sched.next(t)
@@ -465,7 +465,8 @@ def backups(snap: Snapshot) -> Iterator[Finding]:
                 counts: dict[str, int] = defaultdict(int)
                 for b in past:
                     counts[b.phase] += 1
-                ev = [f"{b.name}: {b.phase}" + (f" ({_short(b.status.get('failureReason'), 100)})" if b.status.get("failureReason") else "")
+                ev = [f"{b.name}: {b.phase}"
+                      + (f" ({_short(b.status['failureReason'], 100)})" if b.status.get("failureReason") else "")
                       for b in past[:5]]
                 if len(past) > 5:
                     ev.append(f"... and {len(past) - 5} more")
@@ -640,7 +641,9 @@ def _cluster_archive_finding(snap: Snapshot, st: VeleroState) -> Finding | None:
         # A configuration gap: no crash of the server (or of anything else) explains a Schedule nobody wrote.
         deps = []
     if archive is not None:
-        ev.append(f"newest Completed cluster archive: {archive.name} taken {_iso(archive.time)} ({human(age)} ago)")
+        # age is None only for an archive without any timestamp (human(None) used to raise there)
+        ev.append(f"newest Completed cluster archive: {archive.name} taken {_iso(archive.time)} "
+                  f"({human(age) if age is not None else '?'} ago)")
     else:
         ev.append("no Completed backup holds the cluster-scoped resources")
     obj = producers[0].obj if producers else ObjectRef("", "Cluster", None, snap.info.cluster or "cluster")

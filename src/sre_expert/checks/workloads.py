@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sre_expert.core import cron
-from sre_expert.core.model import Key, key_of
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
@@ -183,7 +183,7 @@ def _still_short(obj: Obj) -> bool:
     kind = obj.get("kind")
     spec, st = obj.get("spec") or {}, obj.get("status") or {}
     if kind in ("ReplicaSet", "StatefulSet"):
-        return (st.get("replicas") or 0) < spec.get("replicas", 1)
+        return bool((st.get("replicas") or 0) < spec.get("replicas", 1))
     if kind == "DaemonSet":
         return (st.get("currentNumberScheduled") or 0) < (st.get("desiredNumberScheduled") or 0)
     if kind == "Job":
@@ -193,7 +193,7 @@ def _still_short(obj: Obj) -> bool:
                 return False
         if spec.get("suspend"):
             return False
-        return (st.get("active") or 0) < spec.get("parallelism", 1)
+        return bool((st.get("active") or 0) < spec.get("parallelism", 1))
     return False
 
 
@@ -230,7 +230,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
     speaks_for=("Deployment", "ReplicaSet", "StatefulSet"),
     depends_on=("ClusterPolicy", "Namespace", "ResourceQuota", "Service", "ServiceAccount"),
 )
-def failed_create(snap: Snapshot) -> Iterator:
+def failed_create(snap: Snapshot) -> Iterator[Finding]:
     index = snap.event_index()
     groups: dict[tuple[Key, str], list[CreateFailure]] = {}
     tops: dict[Key, Obj] = {}
@@ -295,8 +295,9 @@ def _status_line(obj: Obj) -> str:
     st = obj.get("status") or {}
     spec = obj.get("spec") or {}
     if obj.get("kind") == "DaemonSet":
-        fields = ("desiredNumberScheduled", "currentNumberScheduled", "numberReady", "numberAvailable",
-                  "numberUnavailable", "updatedNumberScheduled", "numberMisscheduled")
+        fields: tuple[str, ...] = ("desiredNumberScheduled", "currentNumberScheduled", "numberReady",
+                                   "numberAvailable", "numberUnavailable", "updatedNumberScheduled",
+                                   "numberMisscheduled")
         return "status: " + " ".join(f"{f}={st.get(f, 0)}" for f in fields)
     fields = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas")
     return f"spec.replicas={spec.get('replicas', 1)} status: " + " ".join(
@@ -304,7 +305,7 @@ def _status_line(obj: Obj) -> str:
 
 
 def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: list[Key],
-                 excused: set[str] | None = None):
+                 excused: set[str] | None = None) -> Finding | None:
     """WORKLOAD-UNAVAILABLE when the shortfall has lasted beyond a normal start. It depends on the not-ready
     pods (and `depends`), so the pod-level finding explains it. excused: pod names not to count (daemon pods
     of nodes being removed)."""
@@ -321,8 +322,9 @@ def _unavailable(snap: Snapshot, w: Obj, extra_evidence: list[str], depends: lis
         not_ready.append((p, _not_ready_since(p)))
     long_bad = [p for p, since in not_ready if since is None or now - since >= UNAVAILABLE_GRACE]
     avail_c = condition(w, "Available")
-    avail_false_long = bool(avail_c and avail_c.get("status") == "False" and _t(avail_c.get("lastTransitionTime"))
-                            and now - _t(avail_c.get("lastTransitionTime")) >= UNAVAILABLE_GRACE)
+    avail_false_long = bool(avail_c and avail_c.get("status") == "False"
+                            and (avail_since := _t(avail_c.get("lastTransitionTime")))
+                            and now - avail_since >= UNAVAILABLE_GRACE)
     # Pods found through their owners: only when those kinds were collected is "not created" a fact
     chain = ("Pod", "ReplicaSet") if w.get("kind") == "Deployment" else ("Pod",)
     unread = [k for k in chain if not snap.collected(k)]
@@ -374,7 +376,7 @@ def _selector(w: Obj) -> str:
     speaks_for=("Deployment",),
     depends_on=("Pod", "ReplicaSet"),
 )
-def deployments(snap: Snapshot) -> Iterator:
+def deployments(snap: Snapshot) -> Iterator[Finding]:
     for d in snap.list("Deployment"):
         spec, st = d.get("spec") or {}, d.get("status") or {}
         desired = spec.get("replicas", 1)
@@ -397,6 +399,7 @@ def deployments(snap: Snapshot) -> Iterator:
         if rf and rf.get("status") == "True":
             extra.append(_cond_text(rf))
         if deadline:
+            assert prog is not None  # deadline is read from this condition
             m = re.search(r"ReplicaSet \"([^\"]+)\"", prog.get("message") or "")
             new_rs = m.group(1) if m else None
             pods = _live_pods(snap, d)
@@ -433,7 +436,7 @@ def deployments(snap: Snapshot) -> Iterator:
 
 
 @check(codes=("WORKLOAD-UNAVAILABLE",), reads=("StatefulSet",), speaks_for=("StatefulSet",), depends_on=("Pod",))
-def statefulsets(snap: Snapshot) -> Iterator:
+def statefulsets(snap: Snapshot) -> Iterator[Finding]:
     for s in snap.list("StatefulSet"):
         available, desired = _availability(s)
         if not desired or available >= desired:
@@ -455,7 +458,7 @@ def statefulsets(snap: Snapshot) -> Iterator:
 
 
 @check(codes=("WORKLOAD-UNAVAILABLE",), reads=("DaemonSet",), speaks_for=("DaemonSet",), depends_on=("Pod",))
-def daemonsets(snap: Snapshot) -> Iterator:
+def daemonsets(snap: Snapshot) -> Iterator[Finding]:
     going: set[str] | None = None
     for ds in snap.list("DaemonSet"):
         available, desired = _availability(ds)
@@ -502,7 +505,7 @@ def _daemon_target(pod: Obj) -> str | None:
 
 
 @check(codes=("WORKLOAD-UNAVAILABLE",), reads=("ReplicaSet",), speaks_for=("ReplicaSet",), depends_on=("Pod",))
-def replicasets(snap: Snapshot) -> Iterator:
+def replicasets(snap: Snapshot) -> Iterator[Finding]:
     """ReplicaSets no captured controller judges: a Deployment's are judged through the Deployment, but when
     that Deployment is not in the capture (not collected, or already deleted) the ReplicaSet is all there is."""
     for rs in snap.list("ReplicaSet"):
@@ -562,7 +565,7 @@ def _job_failure(snap: Snapshot, job: Obj) -> tuple[str, list[str], list[Key], O
                 line = (f"pod {pod['metadata']['name']} container {container}: terminated.exitCode="
                         f"{term.get('exitCode')} reason={term.get('reason')}")
                 if term.get("reason") == "OOMKilled":
-                    c_spec = next((c for c in (pod.get("spec") or {}).get("containers") or ()
+                    c_spec: Obj = next((c for c in (pod.get("spec") or {}).get("containers") or ()
                                    if c.get("name") == container), {})
                     limit = ((c_spec.get("resources") or {}).get("limits") or {}).get("memory")
                     line += f" (resources.limits.memory={limit or 'none'})"
@@ -607,7 +610,7 @@ def _log_evidence(snap: Snapshot, pod: Obj | None, container: str, resolver: log
 
 
 @check(codes=("JOB-FAILED",), reads=("Job",), speaks_for=("Job", "Pod"), depends_on=("Pod",))
-def jobs(snap: Snapshot) -> Iterator:
+def jobs(snap: Snapshot) -> Iterator[Finding]:
     resolver = logscan.ServiceResolver(snap)
     for job in snap.list("Job"):
         if _job_state(job) != "Failed":
@@ -635,7 +638,7 @@ def jobs(snap: Snapshot) -> Iterator:
     speaks_for=("CronJob", "Job", "Pod"),
     depends_on=("Job", "Pod"),
 )
-def cronjobs(snap: Snapshot) -> Iterator:
+def cronjobs(snap: Snapshot) -> Iterator[Finding]:
     resolver = logscan.ServiceResolver(snap)
     now = snap.now
     for cj in snap.list("CronJob"):
@@ -691,7 +694,7 @@ def _cron_expression(cj: Obj) -> str:
     return schedule if not spec.get("timeZone") or "TZ=" in schedule else f"CRON_TZ={spec['timeZone']} {schedule}"
 
 
-def _never_fires(cj: Obj):
+def _never_fires(cj: Obj) -> Finding | None:
     """A schedule no date matches (`0 0 30 2 *`): the API server accepts it, and the CronJob never runs."""
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
     try:
@@ -726,7 +729,7 @@ def _scheduled_at(job: Obj, cronjob_name: str) -> datetime | None:
     return None
 
 
-def _run_missing(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
+def _run_missing(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime) -> Finding | None:
     """The last scheduled run left no Job and no success after it: the Job failed and was removed
     (failedJobsHistoryLimit 0, ttlSecondsAfterFinished) or was deleted, so nothing shows that it did not work."""
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
@@ -767,7 +770,7 @@ def _run_missing(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
                    evidence=evidence, params={"schedule": spec.get("schedule") or ""})
 
 
-def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime):
+def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime) -> Finding | None:
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
     schedule = spec.get("schedule") or ""
     expr = _cron_expression(cj)

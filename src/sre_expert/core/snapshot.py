@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sre_expert.core.model import Key, index_kind, key_of
 from sre_expert.core.selectors import matches, matches_map
@@ -28,6 +28,10 @@ CLUSTER_KINDS = ("Node", "PersistentVolume", "Namespace", "StorageClass", "Clust
                  "ClusterPolicy", "ClusterPolicyReport", "GatewayClass", "CustomResourceDefinition", "ClusterRole",
                  "ClusterRoleBinding", "PriorityClass", "IngressClass", "VolumeAttachment")
 LogReader = Callable[[str, str, str, bool], "str | None"]
+# Inside the Snapshot class `list` names its method, so annotations there use these aliases.
+Objs = list[Obj]
+Strs = list[str]
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -208,7 +212,7 @@ class Snapshot:
     def by_uid(self, uid: str) -> Obj | None:
         return self._by_uid.get(uid)
 
-    def namespaces(self) -> list[str]:
+    def namespaces(self) -> Strs:
         names = {ns for (_, ns) in self._by_ns_kind}
         names.update(o["metadata"]["name"] for o in self._by_kind.get("Namespace", ()))
         return sorted(names)
@@ -244,7 +248,7 @@ class Snapshot:
             ) if crd_read else frozenset()
         return (spec.group, spec.kind) in self._not_installed
 
-    def uncollected(self) -> list[str]:
+    def uncollected(self) -> Strs:
         """Kinds a full sweep reads (the kinds table) that this capture does not hold, in table order, except
         those recorded as collection errors (each check that needed one says so itself)."""
         if self.info.collected_kinds is None:
@@ -285,19 +289,22 @@ class Snapshot:
         t = parse_time(timestamp)
         return self.now - t if t else None
 
-    def memo(self, name: str, factory: Callable[["Snapshot"], Any]) -> Any:
+    def memo(self, name: str, factory: Callable[["Snapshot"], _T]) -> _T:
         """A derived index built once per snapshot and shared by the checks that need it."""
+        built: _T
         try:
-            return self._memo[name]
+            built = self._memo[name]
+            return built
         except KeyError:
             pass
         with self._memo_lock:  # serve shares one snapshot between worker threads: build each index once
             if name not in self._memo:
                 self._memo[name] = factory(self)
-            return self._memo[name]
+            built = self._memo[name]
+            return built
 
     # --- ownership ----------------------------------------------------------------------------
-    def owners(self, obj: Obj) -> list[Obj]:
+    def owners(self, obj: Obj) -> Objs:
         out = []
         for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
             o = self._by_uid.get(ref.get("uid", ""))
@@ -322,14 +329,14 @@ class Snapshot:
             cur, seen = up, seen + 1
         return cur
 
-    def owned(self, obj: Obj, kind: str | None = None) -> list[Obj]:
+    def owned(self, obj: Obj, kind: str | None = None) -> Objs:
         uid = (obj.get("metadata") or {}).get("uid")
         kids = self._children.get(uid, []) if uid else []
         return [k for k in kids if kind is None or k.get("kind") == kind]
 
-    def pods_of(self, workload: Obj) -> list[Obj]:
+    def pods_of(self, workload: Obj) -> Objs:
         """Pods a workload runs, through ReplicaSets for Deployments and Jobs for CronJobs."""
-        pods: list[Obj] = []
+        pods: Objs = []
         stack = [workload]
         while stack:
             cur = stack.pop()
@@ -341,26 +348,26 @@ class Snapshot:
         return pods
 
     # --- selection ----------------------------------------------------------------------------
-    def select(self, kind: str, namespace: str, selector: dict[str, Any] | None) -> list[Obj]:
+    def select(self, kind: str, namespace: str, selector: dict[str, Any] | None) -> Objs:
         """Objects of a kind in a namespace matching a LabelSelector (`{}` selects all)."""
         return [o for o in self.list(kind, namespace) if matches(selector, o["metadata"].get("labels"))]
 
-    def service_pods(self, svc: Obj) -> list[Obj]:
+    def service_pods(self, svc: Obj) -> Objs:
         sel = (svc.get("spec") or {}).get("selector")
         ns = svc["metadata"].get("namespace") or ""
         return [p for p in self.list("Pod", ns) if matches_map(sel, p["metadata"].get("labels"))]
 
-    def endpoint_slices(self, svc: Obj) -> list[Obj]:
+    def endpoint_slices(self, svc: Obj) -> Objs:
         md = svc["metadata"]
         return self._slices.get((md.get("namespace") or "", md.get("name") or ""), [])
 
-    def service_endpoints(self, svc: Obj) -> list[dict[str, Any]] | None:
+    def service_endpoints(self, svc: Obj) -> Objs | None:
         """Addresses behind a Service as {ip, ready, pod}: from EndpointSlices, else Endpoints.
 
         None means neither was captured, so readiness cannot be judged from endpoints.
         """
         slices = self.endpoint_slices(svc)
-        out: list[dict[str, Any]] = []
+        out: Objs = []
         if slices:
             for es in slices:
                 for ep in es.get("endpoints") or ():
@@ -382,7 +389,7 @@ class Snapshot:
         return out
 
     # --- events, nodes, logs --------------------------------------------------------------------
-    def events_for(self, obj: Obj | Key, reason: str | None = None, warning_only: bool = False) -> list[Obj]:
+    def events_for(self, obj: Obj | Key, reason: str | None = None, warning_only: bool = False) -> Objs:
         """Events about an object, newest last."""
         key = obj if isinstance(obj, tuple) else key_of(obj)
         kind, ns, name = key
@@ -400,10 +407,10 @@ class Snapshot:
                     if (not reason or e.get("reason") == reason) and (not warning_only or e.get("type") == "Warning")]
         return list(evs)
 
-    def event_index(self) -> dict[Key, list[Obj]]:
+    def event_index(self) -> dict[Key, Objs]:
         return self._events
 
-    def pods_on_node(self, node: str) -> list[Obj]:
+    def pods_on_node(self, node: str) -> Objs:
         return self._pods_by_node.get(node, [])
 
     def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sre_expert.core.model import SEVERITY_RANK, Finding
 from sre_expert.knowledge.platform_components import argocd_manages
-from sre_expert.checks.registry import AUDIT, GITOPS, NOT_CHECKED, all_checks
+from sre_expert.checks.registry import AUDIT, GITOPS, NOT_CHECKED, Check, all_checks
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
 from sre_expert.core.kinds import resource_name
 from sre_expert.diagnosis.links import link, rank
@@ -51,7 +51,8 @@ def diagnose(snap: Snapshot) -> Report:
     return Report(snap.info, rank(findings), not_checked)
 
 
-def _run(chk, snap: Snapshot, findings: list[Finding], not_checked: list[str], prior: list[Finding] | None) -> None:
+def _run(chk: Check, snap: Snapshot, findings: list[Finding], not_checked: list[str],
+         prior: list[Finding] | None) -> None:
     missing = [k for k in chk.reads if not snap.collected(k)]
     if missing:
         why = {e.get("kind"): e.get("error") or "unreadable" for e in snap.info.collection_errors}

@@ -7,11 +7,13 @@ from sre_expert.knowledge.platform_components import kind_objects
 from sre_expert.core.model import Finding, Key
 from sre_expert.core.snapshot import Snapshot
 
+# (object key → Application (namespace, name), Application name → itself), as application_index builds it
+AppIndex = tuple[dict[Key, tuple[str, str]], dict[str, tuple[str, str]]]
 APPLICATION = "<application>"
 TRACKING_LABELS = ("argocd.argoproj.io/instance", "app.kubernetes.io/instance")  # Argo CD's tracking labels
 
 
-def application_index(snap: Snapshot) -> tuple[dict[Key, tuple[str, str]], dict[str, tuple[str, str]]]:
+def application_index(snap: Snapshot) -> AppIndex:
     """(object key → Application (namespace, name) from status.resources, Application name → itself)."""
     by_resource: dict[Key, tuple[str, str]] = {}
     by_name: dict[str, tuple[str, str]] = {}
@@ -26,7 +28,7 @@ def application_index(snap: Snapshot) -> tuple[dict[Key, tuple[str, str]], dict[
     return by_resource, by_name
 
 
-def application_of(snap: Snapshot, key: Key, index) -> tuple[str, str] | None:
+def application_of(snap: Snapshot, key: Key, index: AppIndex) -> tuple[str, str] | None:
     """The Application deploying the object `key`, or that of the workload owning it (a pod's Deployment)."""
     by_resource, by_name = index
     obj = snap.get(*key)

@@ -26,6 +26,7 @@ Pure: reads the Snapshot only.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,7 +326,7 @@ class _Tracer:
                 self.res.broken = failed[-1]
         return self.res
 
-    def set_impact(self, routes: list[Obj], hosts: list[str], services: list[str] = ()) -> None:
+    def set_impact(self, routes: list[Obj], hosts: list[str], services: Sequence[str] = ()) -> None:
         skip_route = key_of(self.self_route) if self.self_route is not None else None
         self.res.impact = {
             "hosts": [h for h in hosts if h not in self.self_hosts],
@@ -350,7 +351,7 @@ class _Tracer:
         if not host:
             return self.unresolved("empty target: give a host, route/NS/NAME, svc/NS/NAME or pod/NS/NAME", [])
         # routes that list the host (or list nothing and sit on a listener matching it)
-        listed: list[tuple[tuple, Obj]] = []
+        listed: list[tuple[tuple[Any, ...], Obj]] = []
         for r in idx.routes:
             names = route_hostnames(r)
             if names:
@@ -418,16 +419,16 @@ class _Tracer:
             return self.finish(remaining)
         assert lis is not None
         # the route
-        route, att = self.route_for(gw, lis, host)
+        route, route_att = self.route_for(gw, lis, host)
         if route is None:
-            best = listed[0][1]
-            self.self_route = best
-            self.add(self.unattached_route_hop(gw, lis, host, best))
-            self.set_impact([best], self.idx.route_hosts(best))
+            nearest = listed[0][1]
+            self.self_route = nearest
+            self.add(self.unattached_route_hop(gw, lis, host, nearest))
+            self.set_impact([nearest], self.idx.route_hosts(nearest))
             return self.finish(remaining)
         self.self_route = route
         others = [r for _, r in listed if r is not route]
-        if not self.route_hop(route, att, host, others):
+        if not self.route_hop(route, route_att, host, others):
             return self.finish(remaining)
         self.backend_hops(route)
         return self.finish(remaining)
@@ -749,7 +750,7 @@ class _Tracer:
             return True
         return self.endpoints_and_pods(svc, port, impact)
 
-    def endpoints_and_pods(self, svc: Obj, port: int | None, impact) -> bool:
+    def endpoints_and_pods(self, svc: Obj, port: int | None, impact: Callable[[], None]) -> bool:
         snap = self.snap
         sns, sname = ns_of(svc), name_of(svc)
         hop = Hop("endpoints", f"EndpointSlices of {sns}/{sname}", ObjectRef("v1", "Service", sns, sname))
@@ -766,7 +767,7 @@ class _Tracer:
             slices = [name_of(s) for s in snap.endpoint_slices(svc)]
             hop.evidence.append(f"{len(ready)} of {len(eps)} endpoints ready"
                                 + (f" (EndpointSlice {', '.join(slices)})" if slices else ""))
-            not_ready = [e.get("pod") or e.get("ip") for e in eps if not e["ready"]]
+            not_ready = [e.get("pod") or e["ip"] for e in eps if not e["ready"]]  # every entry has an "ip"
             if not_ready:
                 hop.evidence.append(f"not ready: {short_list(not_ready)}")
             if not ready:

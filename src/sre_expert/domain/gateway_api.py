@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sre_expert.core.k8s import find_condition
 from sre_expert.core.model import LISTENER_KIND, Key, key_of
@@ -83,11 +83,11 @@ def is_default_pending(c: Obj | None) -> bool:
     )
 
 
-def is_true(c: Obj | None) -> bool:
+def is_true(c: Obj | None) -> TypeGuard[Obj]:
     return c is not None and c.get("status") == "True"
 
 
-def is_false(c: Obj | None) -> bool:
+def is_false(c: Obj | None) -> TypeGuard[Obj]:
     return c is not None and c.get("status") == "False"
 
 
@@ -182,6 +182,7 @@ def intersect_hostnames(route_hostnames: list[str], listener_hostname: str | Non
         return [listener_hostname] if listener_hostname else ["*"]
     out: list[str] = []
     for rh in route_hostnames:
+        hit: str | None
         if not listener_hostname or listener_hostname == rh:
             hit = rh
         elif listener_hostname.startswith("*"):
@@ -483,9 +484,9 @@ class GatewayIndex:
         self.by_route[key_of(route)] = atts
         for _, _, b in backend_refs(route):
             if is_service_ref(b) and b.get("name"):
-                lst = self.routes_by_service[(b.get("namespace") or rns, b["name"])]
-                if not lst or lst[-1] is not route:
-                    lst.append(route)
+                senders = self.routes_by_service[(b.get("namespace") or rns, b["name"])]
+                if not senders or senders[-1] is not route:
+                    senders.append(route)
 
     def _attach_listener_set(self, route: Obj, index: int, ref: Obj, parents: list[Obj]) -> None:
         """A parentRef to a ListenerSet: judged by the route's status entry for it and the ListenerSet's own
@@ -727,8 +728,8 @@ def gateway_impact(idx: GatewayIndex, gw: Obj) -> tuple[list[Obj], list[str]]:
         r, h = listener_impact(idx, lis)
         for x in r:
             _add_route(x, routes, seen_routes)
-        for x in h:
-            _add_host(x, hosts, seen_hosts)
+        for host in h:
+            _add_host(host, hosts, seen_hosts)
     return routes, hosts
 
 

@@ -375,21 +375,21 @@ class VeleroState:
                 info.cron_error = str(e)
             self.schedules[info.name] = info
         self.manual: list[BackupInfo] = []
-        for b in self.backups:
-            sched = self.schedules.get(b.schedule or "")
-            if sched is not None and b.namespace == sched.namespace:
-                sched.backups.append(b)
+        for backup in self.backups:
+            sched = self.schedules.get(backup.schedule or "")
+            if sched is not None and backup.namespace == sched.namespace:
+                sched.backups.append(backup)
             else:
-                self.manual.append(b)
+                self.manual.append(backup)
         self.good = [b for b in self.backups if b.phase == GOOD_PHASE]
         # Newest backup per distinct scope: a namespace is then judged against a handful of scopes
         # (about one per schedule) instead of every retained backup.
         self._good_by_scope: dict[Scope, BackupInfo] = {}
         self._any_by_scope: dict[Scope, BackupInfo] = {}
-        for b in self.backups:
-            self._any_by_scope.setdefault(b.scope, b)
-            if b.phase == GOOD_PHASE:
-                self._good_by_scope.setdefault(b.scope, b)
+        for backup in self.backups:
+            self._any_by_scope.setdefault(backup.scope, backup)
+            if backup.phase == GOOD_PHASE:
+                self._good_by_scope.setdefault(backup.scope, backup)
 
     @property
     def installed(self) -> bool:
@@ -796,7 +796,7 @@ def _backup_preconditions(st: VeleroState, b: BackupInfo | None, snap: Snapshot,
     loc_ok, loc_text = st.location_available(b.location)
     out.append(Precondition(f"Its storage location {b.location or '(default)'} is Available", loc_ok, loc_text))
     age = snap.now - b.time if b.time else None
-    if age is not None:
+    if age is not None and b.time is not None:
         grace = objectives().grace
         out.append(Precondition(
             f"The backup is within the RPO of {format_duration(rpo)}", age <= rpo + grace,
@@ -935,7 +935,8 @@ def _plan_node(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
     else:
         plan.preconditions.append(Precondition("At least 2 nodes are Ready", None, "no Node objects in the snapshot"))
     plan.steps.append(Step("See which nodes are not Ready", "kubectl get nodes -o wide"))
-    for n in down[:5] or [None]:
+    shown: list[Obj | None] = [*down[:5]] or [None]
+    for n in shown:
         name = n["metadata"]["name"] if n else "NODE"
         plan.steps.append(Step(f"Read the conditions and events of node {name}", f"kubectl describe node {name}"))
         plan.steps.append(Step(f"List the pods that ran on {name}",

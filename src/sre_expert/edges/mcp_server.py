@@ -125,9 +125,9 @@ def build_server(toolbox: Toolbox, *, command_env: CommandEnv = None, audit_path
     `command_env` is the environment of `run_command`, so commands reach what the snapshot came from:
     None inherits this process's; a callable is called on the first run (to start a local API over a
     bundle only when a command needs one)."""
-    from sre_expert.safety.redact import redact
+    from sre_expert.safety.redact import redact as redact_text  # `redact` below is the tool of that name
 
-    instructions = INSTRUCTIONS + (f"\nSource: {redact(source)}." if source else "")
+    instructions = INSTRUCTIONS + (f"\nSource: {redact_text(source)}." if source else "")
     server = MCPServer("sre-expert", version=__version__, instructions=instructions, log_level="WARNING")
     tb = toolbox
 

@@ -384,7 +384,7 @@ class Toolbox:
         elif container not in names + init:
             return {"error": f"pod {namespace}/{pod} has no container {container!r}", "containers": names + init}
         tail = max(1, min(int(tail), MAX_TAIL))
-        text = snap.logs(namespace, pod, container, previous)
+        text = snap.logs(namespace, pod, container or "", previous)  # "" only for a nameless container
         base = {"namespace": namespace, "pod": pod, "container": container, "previous": previous,
                 "containers": names + init}
         if text is None:

@@ -198,7 +198,7 @@ def parse_component(source: str, doc: Any) -> Component:
     ctrls = doc["controllers"]
     if not isinstance(ctrls, list):
         raise ComponentDataError(f"{where}: 'controllers' must be a list of {{kind, namespace, name}}")
-    controllers = []
+    controllers: list[ControllerRef] = []
     for i, c in enumerate(ctrls):
         cw = f"{where}: controllers[{i}]"
         if not isinstance(c, dict) or not {"kind", "namespace", "name"} <= set(c) or set(c) - _CONTROLLER_KEYS:

@@ -26,7 +26,7 @@ def _norm(url: Any) -> str:
 
 
 def _sources(spec: dict[str, Any]) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-    out = []
+    out: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     if isinstance(spec.get("source"), dict):
         out.append((("source",), spec["source"]))
     for i, s in enumerate(spec.get("sources") or []):

@@ -41,7 +41,8 @@ def check_helm(ctx: LintContext) -> None:
             ctx.skip(f"helm template {chart}: {escape} is a symbolic link out of the repository (helm would read "
                      "the file it points at into the rendering); not rendered")
             continue
-        for vf in values[chart] or [None]:
+        files: list[str | None] = [*values[chart]] or [None]
+        for vf in files:
             cmd = [ctx.helm, "template", "lint", str(Path(ctx.repo.root, chart))]
             if vf:
                 cmd += ["-f", str(Path(ctx.repo.root, vf))]

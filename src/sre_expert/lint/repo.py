@@ -25,7 +25,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
@@ -297,21 +297,29 @@ class KubectlConstructor(yaml.constructor.SafeConstructor):
             return self.construct_yaml_map(node)
         if isinstance(node, yaml.SequenceNode):
             return self.construct_yaml_seq(node)
-        return self.construct_scalar(node)
+        return self.construct_scalar(cast(yaml.ScalarNode, node))  # the only other kind of node
 
     def construct_text(self, node: yaml.Node) -> str:
-        return str(self.construct_scalar(node))
+        # SafeConstructor.construct_scalar also reads a mapping's `=` value; other nodes raise as before
+        return str(self.construct_scalar(cast("yaml.ScalarNode | yaml.MappingNode", node)))
 
 
-KubectlConstructor.add_constructor(None, KubectlConstructor.construct_plain)
-KubectlConstructor.add_constructor("tag:yaml.org,2002:value", KubectlConstructor.construct_text)
-KubectlConstructor.add_constructor("tag:yaml.org,2002:timestamp", KubectlConstructor.construct_text)
+# types-PyYAML binds add_constructor's receiver to Loader classes; this constructor runs on its own
+# (construct_document on nodes composed elsewhere) and registers on itself, which the stubs cannot express.
+KubectlConstructor.add_constructor(None, KubectlConstructor.construct_plain)  # type: ignore[type-var]
+KubectlConstructor.add_constructor("tag:yaml.org,2002:value",  # type: ignore[type-var]
+                                   KubectlConstructor.construct_text)
+KubectlConstructor.add_constructor("tag:yaml.org,2002:timestamp",  # type: ignore[type-var]
+                                   KubectlConstructor.construct_text)
 
 
 class _RedefinableAnchors(yaml.composer.Composer):
     """go-yaml (and YAML 1.2) let a document define an anchor again; later aliases name the newer node.
     PyYAML refuses ("found duplicate anchor"), so such files are composed again by this pure-Python
     composer (slower, used only for them)."""
+
+    if TYPE_CHECKING:  # provided by the Parser it is mixed with (_LenientLoader); a node's event here
+        def peek_event(self) -> yaml.NodeEvent: ...
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()

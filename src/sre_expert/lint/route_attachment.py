@@ -87,7 +87,7 @@ def gateways(ctx: LintContext) -> dict[tuple[str, str], list[GatewayDef]]:
                     GatewayDef(ns, ro.name, ls, ro.file, ro.line("spec", "listeners"), shim))
     vals = ctx.repo.infra_values
     gw = vals.get("gateway") if vals else None
-    if isinstance(gw, dict) and gw.get("name") and isinstance(gw.get("listeners"), list):
+    if vals and isinstance(gw, dict) and gw.get("name") and isinstance(gw.get("listeners"), list):  # gw: vals set
         key = (str(gw.get("namespace") or "default"), str(gw["name"]))
         if key not in out:
             ls = [_listener(x) for x in gw["listeners"] if isinstance(x, dict)]
@@ -97,7 +97,8 @@ def gateways(ctx: LintContext) -> dict[tuple[str, str], list[GatewayDef]]:
 
 def _listener(x: dict[str, Any]) -> Listener:
     port = x.get("port")
-    tls = x.get("tls") if isinstance(x.get("tls"), dict) else {}
+    given = x.get("tls")
+    tls: dict[str, Any] = given if isinstance(given, dict) else {}
     refs = tuple(str(r.get("name")) for r in tls.get("certificateRefs") or []
                  if isinstance(r, dict) and (r.get("kind") or "Secret") == "Secret" and r.get("name"))
     if x.get("tlsSecret"):  # values/infrastructure/main.yaml spells it this way

@@ -30,9 +30,9 @@ def derive_objects(repo: Repo) -> list[RepoObject]:
         for i, route in enumerate(_list(doc.data.get("httpRoutes"))):
             if not isinstance(route, dict) or not route.get("name"):
                 continue
-            spec = {k: route[k] for k in ("parentRefs", "hostnames") if k in route}
+            route_spec = {k: route[k] for k in ("parentRefs", "hostnames") if k in route}
             obj = {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
-                   "metadata": {"name": str(route["name"]), "namespace": ns}, "spec": spec}
+                   "metadata": {"name": str(route["name"]), "namespace": ns}, "spec": route_spec}
             out.append(RepoObject(obj, doc, ("httpRoutes", i), from_values=True))
         for i, es in enumerate(_list(doc.data.get("externalSecrets"))):
             if not isinstance(es, dict) or not es.get("name"):

@@ -296,11 +296,11 @@ def render_fleet_ci(outcomes: Sequence[Outcome], fmt: str, *, fail_on: str) -> b
             totals["tests"] += 1
             totals["errors"] += 1
             continue
-        ts = junit(report_dict(o.report), suite=suite_name, fail_on=fail_on).find("testsuite")
-        assert ts is not None
-        root.append(ts)
-        totals["tests"] += int(ts.get("tests", "0"))
-        totals["failures"] += int(ts.get("failures", "0"))
+        suite = junit(report_dict(o.report), suite=suite_name, fail_on=fail_on).find("testsuite")
+        assert suite is not None
+        root.append(suite)
+        totals["tests"] += int(suite.get("tests", "0"))
+        totals["failures"] += int(suite.get("failures", "0"))
     for k, v in totals.items():
         root.set(k, str(v))
     root.set("time", "0")

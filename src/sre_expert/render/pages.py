@@ -17,6 +17,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 from html import escape
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -212,7 +213,7 @@ def grafana_explore(grafana_url: str | None, expr: str | None, starts_at: Any) -
     return f"{base.rstrip('/')}/explore?{query}"
 
 
-def _links(pairs: list[tuple[str, str | None]]) -> str:
+def _links(pairs: Sequence[tuple[str, str | None]]) -> str:
     """Links out, as a row; each href was checked to be http(s) by web_url."""
     items = [f'<li><a href="{esc(url)}" rel="noreferrer">{esc(text)}</a></li>' for text, url in pairs if url]
     return f'<ul class="links">{"".join(items)}</ul>' if items else ""

@@ -683,18 +683,18 @@ def _check_templates(rb: Runbook, where: str, classify: Classify | None) -> None
     for s in rb.steps:
         if s.see is not None and s.see not in RUNBOOK_IDS:
             raise RunbookError(f"{where}: step {s.id} refers to unknown runbook {s.see!r}")
-        for c in s.captures:
-            if not c.path:
+        for cap in s.captures:
+            if not cap.path:
                 continue
             try:
-                bad = [n for n in template_fields(c.path) if n not in declared]
+                bad = [n for n in template_fields(cap.path) if n not in declared]
                 if bad:
                     raise RunbookError(f"{where}: step {s.id}: capture path uses undeclared parameters {bad}")
-                parse_path(fill(c.path, sample))
+                parse_path(fill(cap.path, sample))
             except (ValueError, PathError) as e:
                 if isinstance(e, RunbookError):
                     raise
-                raise RunbookError(f"{where}: step {s.id}: capture path {c.path!r}: {e}") from None
+                raise RunbookError(f"{where}: step {s.id}: capture path {cap.path!r}: {e}") from None
         if s.command is None:
             continue
         sw = f"{where}: step {s.id}"

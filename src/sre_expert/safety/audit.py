@@ -24,9 +24,18 @@ import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, TypedDict
 
 DECISIONS = ("approved", "declined", "refused", "auto-read-only")
+
+
+class AuditSubject(TypedDict):
+    """The fields every record about one command repeats (passed as **subject to decision/start/end)."""
+
+    command: str
+    cls: str
+    exposes: bool
+    context: str | None
 
 
 class AuditError(OSError):

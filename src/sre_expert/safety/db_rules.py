@@ -156,8 +156,8 @@ def _sql_statement(words: list[str], stmt: str, original: list[str] | None = Non
 
 
 def _psql_meta(line: str) -> tuple[str, str]:
-    cmd = re.match(r"\\(!|[A-Za-z?]+)", line)
-    cmd = "\\" + cmd.group(1) if cmd else line.split()[0]
+    m = re.match(r"\\(!|[A-Za-z?]+)", line)
+    cmd = "\\" + m.group(1) if m else line.split()[0]
     arg = line[len(cmd):].strip()
     if arg.startswith("|"):
         return UNKNOWN, f"psql {cmd} |… pipes output into a shell command"
@@ -262,10 +262,9 @@ def _sqlite_script(p: "Parsed", ctx: Ctx) -> list[Part]:
     text = "\n".join(script)
     dots = [line.strip() for line in text.splitlines() if line.strip().startswith(".")]
     sql = "\n".join(line for line in text.splitlines() if not line.strip().startswith("."))
-    parts = [_sqlite_dot(d, ctx) for d in dots]
-    parts = [x for part in parts for x in part]
-    if re.search(r"\b(writefile|edit|load_extension|fts3_tokenizer)\s*\(", sql, re.IGNORECASE):
-        fn = re.search(r"\b(writefile|edit|load_extension|fts3_tokenizer)\s*\(", sql, re.IGNORECASE).group(1)
+    parts = [x for part in (_sqlite_dot(d, ctx) for d in dots) for x in part]
+    if m := re.search(r"\b(writefile|edit|load_extension|fts3_tokenizer)\s*\(", sql, re.IGNORECASE):
+        fn = m.group(1)
         parts.append(Part(MUTATING if fn.lower() == "writefile" else UNKNOWN,
                           f"sqlite3 {fn}() {'writes a local file' if fn.lower() == 'writefile' else 'runs code'}"))
     if sql.strip():

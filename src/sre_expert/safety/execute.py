@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Mapping
 
-from sre_expert.safety.audit import AuditLog, current_kube_context, sha256
+from sre_expert.safety.audit import AuditLog, AuditSubject, current_kube_context, sha256
 from sre_expert.safety.confirm import Confirmer, Preview, Proposal, confirmation_token, truncate
 from sre_expert.safety.gate import Admission, ExecPolicy, admit, confirmed_env, preview_argv, resolve_program
 from sre_expert.safety.guard import classify
@@ -117,12 +117,13 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
     """
     admission, verdict = auto_run(command, context=context)
     ctx = context or command_context(command) or current_kube_context(env, command_kubeconfig(command))
-    common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets, "context": ctx}
+    common: AuditSubject = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets,
+                             "context": ctx}
 
     if verdict.interactive and not _terminal():
-        note = "interactive command (shell, editor, port-forward, follow) needs a terminal"
-        audit.decision(decision="refused", note=note, **common)
-        return RunResult(command, verdict, "refused", False, message=note)
+        no_tty = "interactive command (shell, editor, port-forward, follow) needs a terminal"
+        audit.decision(decision="refused", note=no_tty, **common)
+        return RunResult(command, verdict, "refused", False, message=no_tty)
 
     if may_auto_run(admission, verdict):
         return _run_admitted(command, admission, verdict, ExecPolicy.from_env(env, context), audit, common, timeout)
@@ -152,6 +153,7 @@ def run_guarded(command: str, *, confirm: Confirmer, audit: AuditLog, env: Mappi
         if _dropped(env) else "confirmed: bash -c with the caller's environment"
     run_id = audit.start(decision=decision, note=env_note, **common)
     started = time.monotonic()
+    code: int | None
     if verdict.interactive:
         code = subprocess.run([_shell(), "-c", command], env=run_env).returncode
         duration = time.monotonic() - started
@@ -174,7 +176,7 @@ def _dropped(env: Mapping[str, str] | None) -> list[str]:
 
 
 def _run_admitted(command: str, admission: Admission, verdict: Verdict, policy: ExecPolicy, audit: AuditLog,
-                  common: dict, timeout: float | None) -> RunResult:
+                  common: AuditSubject, timeout: float | None) -> RunResult:
     """Run the gate's argv stages with execve, each program from TRUSTED_PATH in the product's environment."""
     progs = [s[0] for s in admission.stages]
     note = "gate: " + " | ".join(f"{p}={resolve_program(p)}" for p in progs) + "; " + \

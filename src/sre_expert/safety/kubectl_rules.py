@@ -391,7 +391,7 @@ def _classify(call: KubectlCall, ctx: Ctx) -> list[Part]:
         sub_names = [n for n in names if "=" not in n and ":" not in n and not n.endswith("-")]
     target = _target(call, sub_names)
 
-    parts: list[Part] = []
+    parts = []
     if exposes or (v == "edit" and secret):
         parts.append(Part(READ_ONLY, f"{kc} {expose_reason if v != 'edit' else 'shows Secret values in the editor'}",
                           exposes=True))

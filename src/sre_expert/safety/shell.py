@@ -103,7 +103,7 @@ def parse(text: str) -> Script:
         raise ParseError(f"unexpected {p.s[p.i]!r} at offset {p.i}")
     if p.pending:
         # heredoc on the last line without a body: bash reads it from end of input (empty)
-        for r in p.pending:
+        for r, _, _ in p.pending:
             r.body = ""
     return script
 
@@ -201,9 +201,10 @@ def _expand(tokens: list[tuple[str, bool]]) -> list[str]:
             body = tokens[i + 1:close]
             if not all(lit for _, lit in body):
                 continue
-            alternatives = _sequence("".join(x for x, _ in body))
-            if alternatives is None:
+            sequence = _sequence("".join(x for x, _ in body))
+            if sequence is None:
                 continue
+            alternatives = sequence
         suffixes = _expand(tokens[close + 1:])
         if len(alternatives) * len(suffixes) > MAX_BRACE_WORDS:
             raise BraceLimit(f"brace expansion makes more than {MAX_BRACE_WORDS} words")

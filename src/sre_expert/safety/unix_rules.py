@@ -286,7 +286,7 @@ def _set(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, "set: shell options or positional parameters")]
 
 
-def _names_builtin(value_flags: set[str], name_flags: set[str] = frozenset()) -> Rule:
+def _names_builtin(value_flags: set[str], name_flags: frozenset[str] | set[str] = frozenset()) -> Rule:
     """read/mapfile/unset/wait: assign to or remove the variables they name (a subscript is arithmetic)."""
     def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], value_flags | name_flags)
@@ -326,7 +326,7 @@ def _alias(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts or [Part(READ_ONLY, "alias: lists aliases")]
 
 
-def _paths(words: list["Word"], value_flags: set[str] = frozenset()) -> list[str]:
+def _paths(words: list["Word"], value_flags: frozenset[str] | set[str] = frozenset()) -> list[str]:
     return [w.text for w in parse_args(words[1:], value_flags).positionals] + \
         [w.text for w in parse_args(words[1:], value_flags).after_dashdash]
 
@@ -380,8 +380,8 @@ def _sed(words: list["Word"], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], {"-e", "-f", "-l", "--expression", "--file", "--line-length"})
         scripts = [w.text for w in p.positionals[:1]]
     sandbox = any(long_option(a, "--sandbox", 2) for a in args)
-    parts = [] if sandbox else [sed_script_part(x) for x in scripts]
-    parts = [p for p in parts if p is not None]
+    found = [] if sandbox else [sed_script_part(x) for x in scripts]
+    parts = [p for p in found if p is not None]
     return parts or _simple_ro(words, ctx)
 
 

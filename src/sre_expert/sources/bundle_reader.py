@@ -81,7 +81,7 @@ class _Accum:
     meta: dict[str, Any] = field(default_factory=dict)
     files_read: int = 0
     troubleshoot_root: str | None = None
-    metrics: bytes | None = None  # metrics/metrics.json: a MetricSet captured with the objects
+    metrics: bytes | bytearray | None = None  # metrics/metrics.json: a MetricSet captured with the objects
     kinds: set[str] = field(default_factory=set)  # kinds of empty lists (the objects' kinds the Snapshot adds)
     log_bytes_kept: int = 0  # bytes of archive log tails held in `logs`
     logs_full: bool = False
@@ -152,14 +152,14 @@ def _items(doc: Any, default_kind: str | None) -> list[Any]:
     return [doc]
 
 
-def _parse_documents(name: str, data: bytes) -> tuple[list[Any], list[str]]:
+def _parse_documents(name: str, data: bytes | bytearray) -> tuple[list[Any], list[str]]:
     """The documents of one file and what was wrong with some of them (a YAML document that expands through
     aliases past lint's bound, or that fails to construct, is skipped alone). Raises when nothing parses."""
     if name.endswith(".json"):
         return [orjson.loads(data)], []
     if HIDDEN in data:  # troubleshoot's redactor writes `password: ***HIDDEN***`, which YAML reads as an alias
         data = HIDDEN_VALUE.sub(_quote_hidden, data)
-    return _parse_yaml(data)
+    return _parse_yaml(bytes(data))  # the same object for bytes (only padded JSON reads are bytearrays)
 
 
 HIDDEN = b"***HIDDEN***"
@@ -392,12 +392,12 @@ def _take(acc: _Accum, rel: str, entries: list[Any], deep: set[int] | None) -> N
         del acc.objects[first:], acc.keys[first:]
         for item, key in kept:
             md = item["metadata"]
-            why = _malformed(item, item["kind"], md, md["name"])
-            if why is None:
+            problem = _malformed(item, item["kind"], md, md["name"])
+            if problem is None:
                 append(item)
                 append_key(key)
             else:
-                malformed.append(f"{item['kind']} {_display(md)}: {why}")
+                malformed.append(f"{item['kind']} {_display(md)}: {problem}")
     if bad:
         acc.warnings.append(f"{rel}: {bad} entr{'y' if bad == 1 else 'ies'} without kind or metadata.name skipped")
     for text in malformed[:5]:
@@ -610,7 +610,7 @@ def _add_log(acc: _Accum, rel: str, log_key: tuple[str, str, str, bool], read: C
     else:  # inside an archive: keep the tail now, the stream cannot be revisited cheaply
         data = read_tail() if read_tail else bytes(read()[-MAX_LOG_BYTES:])
         acc.log_bytes_kept += len(data)
-        acc.logs[log_key] = lambda data=data: data
+        acc.logs[log_key] = lambda: data
 
 
 def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tuple[()]:
@@ -632,7 +632,8 @@ def _log_key(parts: tuple[str, ...]) -> tuple[str, str, str, bool] | None | tupl
     return (ns, pod, base, previous)
 
 
-def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...], read: Callable[[], bytes]) -> None:
+def _add_collection_errors(acc: _Accum, rel: str, parts: tuple[str, ...],
+                           read: Callable[..., bytes | bytearray]) -> None:
     kind = _troubleshoot_kind(PurePosixPath(rel).name[: -len("-errors.json")]) or PurePosixPath(rel).name
     try:
         data = orjson.loads(read())
@@ -690,9 +691,10 @@ def _walk_dir(root: Path, acc: _Accum) -> None:
                 continue
             if entry.is_symlink():
                 # troubleshoot keeps a .yaml symlink beside each custom-resource .json
-                if names[0] is None:
-                    names[0] = {e.name for e in entries}
-                if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in names[0]:
+                seen = names[0]
+                if seen is None:
+                    seen = names[0] = {e.name for e in entries}
+                if entry.name.endswith(".yaml") and entry.name[:-5] + ".json" in seen:
                     continue
                 target = os.path.realpath(entry.path)
                 if os.path.commonpath((real_root, target)) != real_root:
@@ -954,7 +956,8 @@ def _captured_at(acc: _Accum, location: str) -> tuple[datetime, str]:
         return t, "sonobuoy's meta/run.log"
     m = SONOBUOY_ARCHIVE_TIME.search(location)
     if m:
-        return datetime(*(int(g) for g in m.groups()), tzinfo=UTC), "the sonobuoy archive's name"
+        year, month, day, hour, minute = (int(g) for g in m.groups())
+        return datetime(year, month, day, hour, minute, tzinfo=UTC), "the sonobuoy archive's name"
     # Creation times only when nothing else is known: objects copied in from elsewhere keep theirs (real bundles
     # hold ConfigMaps and Namespaces created years after the capture), while activity times are the capture's.
     t = (robust_latest(list(_activity_times(acc.objects)), ESTIMATE_WINDOW, ESTIMATE_SUPPORT)
@@ -1105,7 +1108,7 @@ def _scope(acc: _Accum) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def _metrics(data: bytes, warnings: list[str]) -> Any:
+def _metrics(data: bytes | bytearray, warnings: list[str]) -> Any:
     """The bundle's MetricSet; an unreadable one is a warning and a "not checked" line, never fatal."""
     from sre_expert.core.metric_set import MetricSet
 

@@ -234,11 +234,12 @@ def fetch_metrics(get: Transport, source: str, at: datetime, opts: FetchOptions 
                   live_apis: bool = True, queries: Sequence[Query] = QUERIES) -> MetricSet:
     """Every query at `at`, concurrently, within opts.deadline. With `live_apis` (the instant is now) the
     alerts and targets APIs are read too; otherwise firing alerts come from the ALERTS series at `at`."""
-    ms = MetricSet(source=source, evaluated_at=at.astimezone(UTC).replace(microsecond=0))
+    evaluated_at = at.astimezone(UTC).replace(microsecond=0)
+    ms = MetricSet(source=source, evaluated_at=evaluated_at)
     started = time.monotonic()
     pool = ThreadPoolExecutor(max_workers=max(1, opts.workers), thread_name_prefix="prometheus")
     try:
-        futures = {q.name: pool.submit(_run_query, get, q, ms.evaluated_at, opts) for q in queries}
+        futures = {q.name: pool.submit(_run_query, get, q, evaluated_at, opts) for q in queries}
         f_alerts = pool.submit(_alerts, get, opts) if live_apis else None
         f_targets = pool.submit(_targets, get, opts) if live_apis else None
         for name, fut in futures.items():

@@ -81,7 +81,7 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
 
     An explicit path that does not exist is an error; the default path is optional."""
     explicit = path is not None
-    p = Path(path).expanduser() if explicit else default_config_path(env)
+    p = Path(path).expanduser() if path is not None else default_config_path(env)
     if not p.exists():
         if explicit:
             raise ModelConfigError(f"{p}: config file not found")

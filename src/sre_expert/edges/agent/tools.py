@@ -16,6 +16,7 @@ Every result goes through the Boundary (redaction, cap, untrusted-data wrapper, 
 # No `from __future__ import annotations`: pydantic-ai reads the tool functions' annotations at runtime,
 # and the nested tools refer to RunContext imported inside build().
 import fnmatch
+import importlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sre_expert.safety.audit import AuditError, AuditLog
+from sre_expert.safety.audit import AuditError, AuditLog, AuditSubject
 from sre_expert.safety.confirm import Decision, Proposal
 from sre_expert.edges.agent.boundary import Boundary
 from sre_expert.edges.agent.definition import AgentDefinition
@@ -161,7 +162,8 @@ sys.stdout.write(json.dumps(hits))
 def _nested_repeat(pattern: str, flags: int) -> bool:
     r"""True when a repetition (`*`, `+`, `{m,n}` with n > 1) contains another one, e.g. `(a+)+`, `(\w*\s?)*`:
     on a line that almost matches, the engine tries every way of splitting it between the two."""
-    from re import _constants as c, _parser as p  # the stdlib's own parser: no regex-over-regex guessing
+    # the stdlib's own parser: no regex-over-regex guessing (private modules typeshed does not describe)
+    c, p = importlib.import_module("re._constants"), importlib.import_module("re._parser")
 
     repeats = {c.MAX_REPEAT, c.MIN_REPEAT} | ({c.POSSESSIVE_REPEAT} if hasattr(c, "POSSESSIVE_REPEAT") else set())
 
@@ -323,8 +325,8 @@ class AgentTools:
         from sre_expert.safety.execute import auto_run, may_auto_run, why_asked
 
         admission, verdict = auto_run(command, context=self.kube_context)
-        common = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets,
-                  "context": self.kube_context}
+        common: AuditSubject = {"command": command, "cls": verdict.cls, "exposes": verdict.exposes_secrets,
+                                "context": self.kube_context}
         if verdict.interactive:
             self.audit.decision(decision="refused", note="interactive command in the agent", **common)
             return self.boundary.wrap("Bash", "refused: interactive commands (shells, editors, port-forward, "

@@ -204,7 +204,8 @@ def start_server(snap_or_path: Snapshot | str | Path, host: str = "127.0.0.1", p
     server = server_cls((host, port), handler)
     server.daemon_threads = True
     bound_host, bound_port = server.server_address[:2]
-    url_host = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
+    host_text = str(bound_host)  # an IPv4 or IPv6 address: always str for these families
+    url_host = f"[{host_text}]" if ":" in host_text else host_text
     api.server_address = f"{url_host}:{bound_port}"
     thread = threading.Thread(target=server.serve_forever, name=f"bundle-api:{bound_port}", daemon=True)
     thread.start()

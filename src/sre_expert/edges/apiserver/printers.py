@@ -129,7 +129,7 @@ WORKLOAD_WIDE = [_c("Containers", priority=1), _c("Images", priority=1), _c("Sel
 
 # ------------------------------------------------------------------ pods
 def _restartable_init(c: Obj | None) -> bool:
-    return bool(c) and c.get("restartPolicy") == "Always"
+    return c is not None and bool(c) and c.get("restartPolicy") == "Always"
 
 
 def pod_row(pod: Obj, now: datetime) -> list[Any]:
@@ -603,7 +603,8 @@ def pdb_row(o: Obj, now: datetime) -> list[Any]:
 def resourcequota_row(o: Obj, now: datetime) -> list[Any]:
     st = _status(o)
     used, hard = st.get("used") or {}, st.get("hard") or {}
-    req, lim = [], []
+    req: list[str] = []
+    lim: list[str] = []
     for res in sorted(_spec(o).get("hard") or {}):
         pair = f"{res}: {used.get(res, '0')}/{hard.get(res, '0')}"
         (lim if res.startswith("limits.") else req).append(pair)

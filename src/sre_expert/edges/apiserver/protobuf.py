@@ -36,6 +36,7 @@ def fields(data: bytes) -> dict[int, list[Any]]:
     """Field number → values (bytes for length-delimited, int for varints)."""
     out: dict[int, list[Any]] = {}
     pos = 0
+    val: int | bytes
     while pos < len(data):
         key, pos = _varint(data, pos)
         num, wire = key >> 3, key & 7

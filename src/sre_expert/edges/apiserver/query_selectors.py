@@ -27,7 +27,9 @@ _SET = re.compile(r"^\s*(!?)\s*([^\s!=<>(),]+)\s*(?:(notin|in)\s*\(([^)]*)\)|(==
 
 def _split_requirements(text: str) -> list[str]:
     """Split on commas outside parentheses."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    cur: list[str] = []
     for ch in text:
         if ch == "(":
             depth += 1
@@ -40,6 +42,35 @@ def _split_requirements(text: str) -> list[str]:
             cur.append(ch)
     parts.append("".join(cur))
     return parts
+
+
+# One parsed requirement: a test on an object's labels (built by the factories below, which bind the key and
+# values of their own requirement).
+Requirement = Callable[[dict[str, str]], bool]
+
+
+def _present(k: str) -> Requirement:
+    return lambda labels: k in labels
+
+
+def _absent(k: str) -> Requirement:
+    return lambda labels: k not in labels
+
+
+def _in(k: str, vs: frozenset[str]) -> Requirement:
+    return lambda labels: labels.get(k) in vs
+
+
+def _not_in(k: str, vs: frozenset[str]) -> Requirement:
+    return lambda labels: labels.get(k) not in vs
+
+
+def _equals(k: str, v: str) -> Requirement:
+    return lambda labels: labels.get(k) == v
+
+
+def _differs(k: str, v: str) -> Requirement:
+    return lambda labels: labels.get(k) != v
 
 
 def _check_key(key: str, req: str) -> None:
@@ -56,7 +87,7 @@ def parse_label_selector(text: str | None) -> Predicate | None:
     """A predicate over objects (None when everything matches)."""
     if not text or not text.strip():
         return None
-    reqs: list[Callable[[dict[str, str]], bool]] = []
+    reqs: list[Requirement] = []
     for raw in _split_requirements(text):
         req = raw.strip()
         if not req:
@@ -70,7 +101,7 @@ def parse_label_selector(text: str | None) -> Predicate | None:
         if neg:
             if setop or op:
                 raise SelectorError(f"unable to parse requirement: {req!r}")
-            reqs.append(lambda labels, k=key: k not in labels)
+            reqs.append(_absent(key))
         elif setop:
             vals = {v.strip() for v in setvals.split(",") if v.strip()}
             if not vals:
@@ -78,9 +109,9 @@ def parse_label_selector(text: str | None) -> Predicate | None:
             for v in vals:
                 _check_value(v, req)
             if setop == "in":
-                reqs.append(lambda labels, k=key, vs=frozenset(vals): labels.get(k) in vs)
+                reqs.append(_in(key, frozenset(vals)))
             else:
-                reqs.append(lambda labels, k=key, vs=frozenset(vals): labels.get(k) not in vs)
+                reqs.append(_not_in(key, frozenset(vals)))
         elif op:
             if op in ("<", ">"):
                 try:
@@ -99,11 +130,11 @@ def parse_label_selector(text: str | None) -> Predicate | None:
             else:
                 _check_value(value, req)
                 if op == "!=":
-                    reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
+                    reqs.append(_differs(key, value))
                 else:
-                    reqs.append(lambda labels, k=key, v=value: labels.get(k) == v)
+                    reqs.append(_equals(key, value))
         else:
-            reqs.append(lambda labels, k=key: k in labels)
+            reqs.append(_present(key))
 
     def pred(obj: Obj) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}

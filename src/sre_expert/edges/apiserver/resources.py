@@ -152,8 +152,10 @@ class ResourceIndex:
 
 def _crd_info(crd: Obj) -> tuple[str, str, str, tuple[str, ...], bool, tuple[str, ...], list[str]] | None:
     """(group, kind, plural, shortNames, namespaced, categories, served versions) of a CRD; None if malformed."""
-    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    raw_spec = crd.get("spec")
+    spec: Obj = raw_spec if isinstance(raw_spec, dict) else {}
+    raw_names = spec.get("names")
+    names: Obj = raw_names if isinstance(raw_names, dict) else {}
     group, kind, plural = spec.get("group"), names.get("kind"), names.get("plural")
     if not (isinstance(group, str) and group and isinstance(kind, str) and kind and isinstance(plural, str) and plural):
         return None
@@ -232,13 +234,13 @@ def build_index(objects_by_kind: dict[str, list[Obj]], minor: int | None = None,
                     versions[(g, kind)].add(v)
                 continue
             if not version:
-                g = _kindless_group(kind, builtin_groups, crd_groups)
-                v = preferred.get((g, kind)) if g is not None else None
-                if g is None or v is None:
+                found_g = _kindless_group(kind, builtin_groups, crd_groups)
+                found_v = preferred.get((found_g, kind)) if found_g is not None else None
+                if found_g is None or found_v is None:
                     unresolved[kind] += 1
                     continue
-                group, version = g, v
-                o = {"apiVersion": f"{g}/{v}" if g else v, **o, "kind": kind}
+                group, version = found_g, found_v
+                o = {"apiVersion": f"{found_g}/{found_v}" if found_g else found_v, **o, "kind": kind}
             grouped[(group, kind)].append(o)
             versions[(group, kind)].add(version)
 

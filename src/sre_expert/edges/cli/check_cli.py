@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -185,7 +185,7 @@ def check_fleet(bundles: list[str], contexts: list[str], demo: bool, kubeconfig:
             return open_source(m.bundle, False, progress=False)
         # each live read's summary line on stderr, named (no progress bar: they run at once)
         return open_source(None, False, m.context, kubeconfig_path, namespaces=live_ns,
-                           stream=fleet.NamedLines(m.name, sys.stderr))
+                           stream=cast(IO[str], fleet.NamedLines(m.name, sys.stderr)))  # write/flush/isatty
 
     outcomes = fleet.check_fleet(members, load, namespaces=namespaces, components=component or (),
                                  severity=severity.value, fail_on=fail_on.value)

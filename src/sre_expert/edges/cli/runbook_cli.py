@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -302,7 +303,7 @@ def run_cmd(
             con.print(f"audit log: {audit.path}", style="dim", markup=False)
         executor = guarded_executor(confirmer, audit, context=context)
 
-        def execute(step: Step, command: str, env: dict[str, str]) -> Exec:
+        def execute(step: Step, command: str, env: Mapping[str, str]) -> Exec:
             if con is not None:
                 _print_step_start(con, step, command, table)
             return executor(step, command, env)

@@ -110,11 +110,12 @@ def serve(
 
     bundles, contexts = list(bundle or ()), list(context or ())
     clusters = _clusters(bundles, contexts, demo, kubeconfig, namespace, prometheus, clusters_file, cluster_label)
-    bundle, context = (bundles[0] if bundles else None), (contexts[0] if contexts else None)
+    one_bundle, one_context = (bundles[0] if bundles else None), (contexts[0] if contexts else None)
     if not clusters:
-        src = live_defaults(bundle, demo, context, kubeconfig, prometheus, namespace)
-        context, kubeconfig, prometheus, namespace = src.context, src.kubeconfig, src.prometheus, list(src.namespaces)
-        problem = source_problem(bundle, demo, context, kubeconfig)
+        src = live_defaults(one_bundle, demo, one_context, kubeconfig, prometheus, namespace)
+        one_context, kubeconfig, prometheus = src.context, src.kubeconfig, src.prometheus
+        namespace = list(src.namespaces)
+        problem = source_problem(one_bundle, demo, one_context, kubeconfig)
         if problem:
             print_error(problem)
             raise typer.Exit(2)
@@ -150,7 +151,8 @@ def serve(
         raise typer.Exit(2) from None
 
     config = ServeConfig(
-        db_path=db, lease_seconds=lease_seconds, token=token, bundle=bundle, demo=demo, context=context, kubeconfig=kubeconfig,
+        db_path=db, lease_seconds=lease_seconds, token=token, bundle=one_bundle, demo=demo, context=one_context,
+        kubeconfig=kubeconfig,
         namespaces=tuple(namespace or ()), prometheus=prometheus, workers=workers, max_body=max_body, slack_webhook=slack_webhook,
         webhook=webhook, external_url=external_url or base,
         grafana_url=grafana_url.rstrip("/") if grafana_url else None,

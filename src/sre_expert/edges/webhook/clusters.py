@@ -70,8 +70,9 @@ class ClusterSource:
         from sre_expert.sources.resolve import open_source
 
         bundle, demo, context, kubeconfig, ns = self.bundle, self.demo, self.context, self.kubeconfig, self.namespaces
-        extra = {"prometheus": self.prometheus} if self.prometheus else {}
-        return lambda: open_source(bundle, demo, context, kubeconfig, namespaces=ns, progress=False, **extra)
+        prometheus = self.prometheus or None  # None: open_source's default, no Prometheus
+        return lambda: open_source(bundle, demo, context, kubeconfig, namespaces=ns, progress=False,
+                                   prometheus=prometheus)
 
 
 def split_named(value: str) -> tuple[str | None, str]:

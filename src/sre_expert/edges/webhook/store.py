@@ -328,7 +328,10 @@ def open_store(db: str, *, clock: Callable[[], datetime] | None = None, lease: f
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
     def fetchone(self) -> Any: ...
 
@@ -341,6 +344,10 @@ class Db(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+# Inside StoreBase `list` names its method, so annotations after it use this alias.
+Rows = list[dict[str, Any]]
 
 
 class StoreBase(ABC):
@@ -794,7 +801,7 @@ class StoreBase(ABC):
             self._announce(db)
         return n
 
-    def due_notifications(self, limit: int = 20) -> list[dict[str, Any]]:
+    def due_notifications(self, limit: int = 20) -> Rows:
         """Claim (under a lease) up to `limit` pending notifications that are due and not claimed by a live
         replica. The caller reports each with `notification_result`; one it never reports (it died) is due
         again when the lease expires, and is sent again with the same idempotency key."""
@@ -908,8 +915,7 @@ def _alertname(payload: Mapping[str, Any]) -> str | None:
     name = (payload.get("commonLabels") or {}).get("alertname") or (payload.get("groupLabels") or {}).get("alertname")
     if name:
         return name
-    names = {(a.get("labels") or {}).get("alertname") for a in payload.get("alerts") or ()}
-    names.discard(None)
+    names = {n for a in payload.get("alerts") or () if (n := (a.get("labels") or {}).get("alertname")) is not None}
     return ",".join(sorted(names)) or None
 
 

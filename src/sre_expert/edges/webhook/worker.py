@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.snapshot import Snapshot
@@ -174,7 +174,7 @@ class WorkerPool:
     def _source_for(self, job: dict[str, Any]) -> SourceCache:
         """The job's cluster's source (server/clusters.py routes it), or the one source this pool has."""
         pick = getattr(self.source, "for_job", None)
-        return pick(job) if pick is not None else self.source
+        return pick(job) if pick is not None else cast(SourceCache, self.source)  # no for_job: not Clusters
 
     def run_one(self, job: dict[str, Any]) -> None:
         from sre_expert.safety.redact import redact
