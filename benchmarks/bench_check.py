@@ -70,8 +70,8 @@ def _worker_baseline(_: Path) -> dict[str, Any]:
 def _worker_imports(_: Path) -> dict[str, Any]:
     """The interpreter plus the modules the pipeline imports, before any data is read."""
     t0 = time.perf_counter()
-    from sre_expert.diagnosis import engine  # noqa: F401
     from sre_expert.checks.registry import all_checks
+    from sre_expert.diagnosis import engine  # noqa: F401
     from sre_expert.sources import bundle_reader as bundle  # noqa: F401
 
     all_checks()
@@ -123,8 +123,8 @@ def _report_renderer():
 
 def _worker_pipeline(root: Path, profile_out: str | None = None) -> dict[str, Any]:
     t_imp = time.perf_counter()
-    from sre_expert.diagnosis.engine import diagnose
     from sre_expert.checks.registry import all_checks
+    from sre_expert.diagnosis.engine import diagnose
     from sre_expert.sources.bundle_reader import load_bundle
 
     checks = all_checks()  # import the check modules outside the timed part, like the imports above

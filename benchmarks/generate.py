@@ -31,16 +31,15 @@ import random
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 # synth, the platform builder, is test support (tests/synth), not part of the installed package
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from synth import PlatformBuilder, Tenant, faults, healthy_platform, write_bundle
+from synth import PlatformBuilder, Tenant, faults, healthy_platform, networking, write_bundle
 from synth import gateway as gw
-from synth import networking
 from synth import platform as plat
 from synth import pods as podlib
 from synth.meta import app_labels, fmt_bytes, fmt_cpu
@@ -50,7 +49,7 @@ try:  # the platform's own tenant builders (public since synth split platform.py
 except ImportError:  # earlier layout
     add_tenant, add_policy_reports = plat._tenant, plat._policy_reports  # type: ignore[attr-defined]
 
-NOW = datetime(2025, 6, 3, 9, 30, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 3, 9, 30, 0, tzinfo=UTC)
 BASE_TENANTS = ("mycure-production", "lfh-staging", "lfh-production", "mycure-staging")
 PODS_PER_NODE = 90  # kubelet max is 110: keep headroom for daemon pods and NotReady-node replacements
 EVENTS_PER_RECENT_POD = 6.5  # Scheduled, Pulling/Pulled, Created, Started + the ReplicaSet's SuccessfulCreate

@@ -18,10 +18,11 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -126,8 +127,8 @@ def run_case(case: Case, model: Any, *, max_turns: int = 30, workdir: Path | Non
     from sre_expert.edges.agent.loop import AgentSession, DenyingApprover, findings_summary
     from sre_expert.edges.agent.tools import AgentTools
     from sre_expert.edges.apiserver.sandbox import KubectlSandbox
-    from sre_expert.safety.audit import AuditLog
     from sre_expert.edges.toolbox import Toolbox
+    from sre_expert.safety.audit import AuditLog
 
     snap = snapshot_for(case)
     work = workdir or Path(tempfile.mkdtemp(prefix="sre-expert-eval-"))

@@ -27,14 +27,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-import websocket
-
 import programs
+import websocket
 
 CHROMIUM = programs.path("chromium")
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}

@@ -14,8 +14,8 @@ from typing import Any
 
 import scenario
 
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
+from sre_expert.diagnosis.engine import Report
 from synth import certmanager as cm
 from synth.builder import PlatformBuilder
 from synth.meta import bump, condition, parse_ts, safe_suffix, set_condition, ts

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from certmanager_faults import NOW
+
 from synth import eso, faults
 from synth.builder import PlatformBuilder
 from synth.meta import bump, condition, number, set_condition, ts

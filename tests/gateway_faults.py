@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scenario
+
 from synth import faults
 from synth import gateway as gwlib
 from synth.builder import PlatformBuilder

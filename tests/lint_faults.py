@@ -13,8 +13,8 @@ from typing import Any
 
 from schema_validation import CRD_DIR, _crd_schemas, validate_object
 
-from sre_expert.lint.runner import LintResult, lint
 from sre_expert.lint.repo import load_repo
+from sre_expert.lint.runner import LintResult, lint
 from sre_expert.sources.memory import snapshot_from_objects
 from synth.meta import condition, resource_version, ts, uid
 

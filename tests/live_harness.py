@@ -14,10 +14,10 @@ from typing import Any
 
 from apiserver_faults import Fault, start_faulty_server
 
-from sre_expert.diagnosis.engine import Report, diagnose
-from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
-from sre_expert.edges.apiserver.http_front import ServerHandle
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
+from sre_expert.edges.apiserver.http_front import ServerHandle
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.live import LiveOptions
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import PlatformBuilder, faults, healthy_platform, write_bundle

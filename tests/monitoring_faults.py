@@ -20,7 +20,7 @@ from sre_expert.diagnosis.engine import Report
 from synth import faults, storage
 from synth import pods as podlib
 from synth.builder import PlatformBuilder
-from synth.meta import bump, new_object, set_condition, condition, ts
+from synth.meta import bump, condition, new_object, set_condition, ts
 from synth.monitoring import MON_API
 
 NS = "monitoring"

@@ -25,9 +25,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import programs
+import pytest
 
 INSTALL_HINT = programs.missing_message("postgres")
 

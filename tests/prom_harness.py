@@ -26,9 +26,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import programs
 import yaml
 
-import programs
 from sre_expert.knowledge.alert_catalogue import alert_rule
 from synth.builder import PlatformBuilder
 from synth.platform import healthy_platform

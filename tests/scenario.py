@@ -16,9 +16,9 @@ from typing import Any
 
 from schema_validation import validation_errors
 
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.model import SEVERITY_RANK, Finding
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 from synth.builder import PlatformBuilder
 from synth.platform import healthy_platform

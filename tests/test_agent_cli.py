@@ -10,9 +10,9 @@ import pytest
 from pydantic_ai import models
 from typer.testing import CliRunner
 
-from sre_expert.edges.cli import agent_cli as cli_agent
 from sre_expert.edges.agent.loop import ScriptedApprover
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
+from sre_expert.edges.cli import agent_cli as cli_agent
 from sre_expert.edges.cli.main import app
 
 pytestmark = pytest.mark.unit

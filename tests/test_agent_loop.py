@@ -12,21 +12,21 @@ from typing import Any
 
 import pytest
 from pydantic_ai import models
-
 from redaction_plant import END, PLANTED_LOG, leaked
+
 from sre_expert.edges.agent.boundary import Boundary, Transcript
 from sre_expert.edges.agent.definition import load_definition
 from sre_expert.edges.agent.loop import AgentSession, ScriptedApprover, findings_summary
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 from sre_expert.edges.agent.tools import AgentTools
-from sre_expert.safety.audit import AuditLog
 from sre_expert.edges.apiserver.sandbox import KubectlSandbox
+from sre_expert.edges.toolbox import Toolbox
+from sre_expert.safety.audit import AuditLog
 from sre_expert.sources.bundle_reader import load_bundle
 from synth import faults
 from synth.builder import PlatformBuilder
 from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
-from sre_expert.edges.toolbox import Toolbox
 
 pytestmark = pytest.mark.scenario
 

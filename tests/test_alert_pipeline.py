@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import prom_harness as ph
+import pytest
 from prom_harness import Faults, Window
 from server_harness import alertmanager, request, start_serve, stop_serve
 from test_server_alertmanager import receiver_config
+
 from synth import faults
 from synth.bundle_writer import write_bundle
 

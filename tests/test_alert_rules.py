@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import programs
 import pytest
 import yaml
-
-import programs
 from schema_validation import validate_object
 
 from sre_expert.knowledge.alert_catalogue import (
@@ -237,9 +236,9 @@ def test_each_expression_compares_with_its_threshold() -> None:
 
 
 def test_runbooks_components_and_scope_kinds_exist() -> None:
+    from sre_expert.core.kinds import COLLECTED_KINDS
     from sre_expert.knowledge.catalogue import catalogue
     from sre_expert.runbooks.library import load_runbooks
-    from sre_expert.core.kinds import COLLECTED_KINDS
 
     books = load_runbooks()
     components = {s.component for s in catalogue().values()}

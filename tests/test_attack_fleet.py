@@ -185,9 +185,9 @@ def test_leases_are_on_the_database_clock_so_a_replica_whose_clock_is_off_neithe
     the others for 10 minutes after it died. Both now read the database server's clock."""
     from datetime import UTC, datetime, timedelta
 
-    from sre_expert.edges.webhook.pgstore import PostgresStore
-
     from test_server_pgstore import payload
+
+    from sre_expert.edges.webhook.pgstore import PostgresStore
 
     shift = [0.0]  # seconds `late` moves on after it measured the database clock
 

@@ -14,8 +14,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from sre_expert.edges.cli.main import app
 from sre_expert.diagnosis.engine import diagnose
+from sre_expert.edges.cli.main import app
 from sre_expert.render.markdown import render_markdown
 from sre_expert.render.terminal import render_terminal
 from sre_expert.safety.controls import visible_controls

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import scenario
 from rich.console import Console
 
-import scenario
+from sre_expert.core.timeutil import human, parse_time, robust_latest
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.render.json_report import render_json
 from sre_expert.render.markdown import render_markdown
@@ -24,7 +25,6 @@ from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 from synth import faults as F
 from synth.meta import ts
-from sre_expert.core.timeutil import human, parse_time, robust_latest
 
 pytestmark = pytest.mark.scenario
 

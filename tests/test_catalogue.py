@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.checks.registry import all_checks
+from sre_expert.knowledge.catalogue import catalogue
 
 pytestmark = pytest.mark.unit
 

@@ -14,9 +14,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from synth import faults
-from synth.builder import PlatformBuilder
-from synth.demo import build_demo
 
 from sre_expert.checks.registry import ANY_KIND, AUDIT, Check, all_checks, outside_declaration
 from sre_expert.core.kinds import COLLECTED_KINDS
@@ -28,6 +25,9 @@ from sre_expert.domain.recovery import dr_status
 from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.knowledge.platform_components import COMPONENT_CODES, component_status, load_components
 from sre_expert.sources.memory import snapshot_from_objects
+from synth import faults
+from synth.builder import PlatformBuilder
+from synth.demo import build_demo
 
 pytestmark = pytest.mark.scenario
 

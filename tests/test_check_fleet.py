@@ -16,11 +16,10 @@ import pytest
 import yaml
 from live_harness import NOW, faulty_platform
 from server_harness import free_port
+from test_cli import EXE, SCHEMA
 
 from sre_expert.edges.apiserver import start_server
 from synth import PlatformBuilder, healthy_platform, write_bundle
-
-from test_cli import EXE, SCHEMA
 
 pytestmark = pytest.mark.e2e
 

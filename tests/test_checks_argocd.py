@@ -8,8 +8,8 @@ import pytest
 import velero_faults as vf
 from velero_faults import assert_exactly, assert_templates_filled
 
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
+from sre_expert.diagnosis.engine import Report
 from synth import faults
 
 pytestmark = pytest.mark.scenario

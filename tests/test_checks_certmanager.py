@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 import certmanager_faults as F
+import pytest
 from certmanager_faults import only_root
 from scenario import no_placeholders, snapshot_without
+
 from sre_expert.checks import certmanager as cmcheck
 from sre_expert.core.model import Finding
 from sre_expert.sources.memory import snapshot_from_objects

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import scenario
 import velero_faults as vf
 
-import scenario
 from sre_expert.checks import logscan
 from sre_expert.checks.pods import exit_meaning
 from synth import faults

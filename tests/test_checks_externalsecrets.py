@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 from datetime import timedelta
 
-import pytest
-
 import certmanager_faults as F
-from certmanager_faults import only_root
 import eso_faults as E
+import pytest
+from certmanager_faults import only_root
 from scenario import no_placeholders, snapshot_without
+
 from sre_expert.checks import externalsecrets as esocheck
 from sre_expert.core.model import Finding
 from sre_expert.core.units import go_duration

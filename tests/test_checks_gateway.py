@@ -7,11 +7,12 @@ that no other finding of severity warning or above appears.
 
 from __future__ import annotations
 
-
-import pytest
-
 import gateway_faults as gf
+import pytest
 from scenario import Scenario, descendants, has
+
+from sre_expert.core.model import Finding
+from sre_expert.diagnosis.engine import Report
 from sre_expert.domain.gateway_api import (
     GatewayIndex,
     cert_covers,
@@ -20,8 +21,6 @@ from sre_expert.domain.gateway_api import (
     listener_key,
     specificity,
 )
-from sre_expert.diagnosis.engine import Report
-from sre_expert.core.model import Finding
 
 pytestmark = pytest.mark.scenario
 

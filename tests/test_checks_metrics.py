@@ -5,18 +5,14 @@ The same checks against a real Prometheus are in test_prometheus_source.py.
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 import monitoring_faults as mf
+import pytest
 import scenario
 
-from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.checks.metrics import node_name, threshold
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.metric_set import (
     ERROR,
     MISSING,
@@ -29,7 +25,8 @@ from sre_expert.core.metric_set import (
     Target,
 )
 from sre_expert.core.model import Finding
-from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
+from sre_expert.knowledge.alert_catalogue import alert_rule
 from synth import faults
 from synth.builder import PlatformBuilder
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 import monitoring_faults as mf
+import pytest
 from monitoring_faults import NS, PROM, PROM_STS, assert_only, codes, one, platform, run
 
-from sre_expert.knowledge.catalogue import catalogue
-from sre_expert.core.model import key_of
 from sre_expert.checks.registry import _Params
+from sre_expert.core.model import key_of
+from sre_expert.knowledge.catalogue import catalogue
 from synth import faults
 from synth.meta import bump
 

@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import scenario
 from hypothesis import given
 from hypothesis import strategies as st
 
-import scenario
-
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
+from sre_expert.diagnosis.engine import Report
 from synth import faults as F
 from synth import pods as podlib
 from synth.builder import PlatformBuilder

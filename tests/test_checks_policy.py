@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-
-import pytest
-
 import policy_faults as pf
+import pytest
 from monitoring_faults import assert_only, codes, dump, one, platform, run, serious
 
 from sre_expert.checks.policy import parse_kyverno_denial, redact_cmdline

@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import scenario
 from schema_validation import validate_object
 from velero_faults import assert_templates_filled
 
-import scenario
 from sre_expert.core import cron
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.model import Finding
+from sre_expert.diagnosis.engine import Report, diagnose
 from synth import faults
 from synth.meta import condition, new_object, set_condition, ts
 

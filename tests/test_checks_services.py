@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
 from scenario import Scenario, has, live_pods
 
 from synth import faults

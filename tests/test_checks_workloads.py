@@ -6,14 +6,24 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from scenario import descendants
+from test_checks_pods import (
+    API_IMAGE,
+    NOW,
+    NS,
+    _dump,
+    codes,
+    has,
+    only_root,
+    platform,
+    pods_of,
+    run,
+    serious_roots,
+)
 
 from synth import faults as F
 from synth import pods as podlib
 from synth.meta import condition, safe_suffix, set_condition, ts
-from scenario import descendants
-from test_checks_pods import (
-    API_IMAGE, NOW, NS, _dump, codes, has, only_root, platform, pods_of, run, serious_roots,
-)
 
 pytestmark = pytest.mark.scenario
 

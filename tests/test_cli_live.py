@@ -7,14 +7,12 @@ import subprocess
 from pathlib import Path
 
 import jsonschema
-
 import pytest
+from test_cli import EXE, SCHEMA
 
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.sources.resolve import demo_path
-
-from test_cli import EXE, SCHEMA
 
 pytestmark = pytest.mark.e2e
 

@@ -3,10 +3,9 @@ with the same findings; kubectl's exact JSON; no Secret value and no logged cred
 
 from __future__ import annotations
 
-import re
-
 import copy
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -14,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
-
 import programs
+import pytest
 from live_harness import NOW, fast, faulty_platform, findings, served, write_faulty_bundle
 
-from sre_expert.sources.bundle_writer import bundle_files, kubectl_json, redact, write_bundle
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.sources.bundle_reader import load_bundle
+from sre_expert.sources.bundle_writer import bundle_files, kubectl_json, redact, write_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
 

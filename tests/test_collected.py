@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from sre_expert.sources.bundle_writer import bundle_meta, write_bundle
-from sre_expert.diagnosis.engine import diagnose
-from sre_expert.sources.bundle_reader import load_bundle
-from sre_expert.sources.api_discovery import Served
 from sre_expert.core.kinds import COLLECTED_KINDS
+from sre_expert.diagnosis.engine import diagnose
+from sre_expert.sources.api_discovery import Served
+from sre_expert.sources.bundle_reader import load_bundle
+from sre_expert.sources.bundle_writer import bundle_meta, write_bundle
 from sre_expert.sources.live import Sweep
 from sre_expert.sources.resolve import demo_path
 

@@ -11,7 +11,7 @@ import pytest
 from monitoring_faults import NOW, dump, platform, run, serious
 from rich.console import Console
 
-from sre_expert.render.component_view import run_component, run_components_list
+from sre_expert.diagnosis.engine import diagnose
 from sre_expert.knowledge.platform_components import (
     ComponentDataError,
     component_status,
@@ -22,7 +22,7 @@ from sre_expert.knowledge.platform_components import (
     resolve,
     version_matches,
 )
-from sre_expert.diagnosis.engine import diagnose
+from sre_expert.render.component_view import run_component, run_components_list
 from sre_expert.sources.memory import snapshot_from_objects
 
 pytestmark = pytest.mark.scenario

@@ -13,21 +13,21 @@ from __future__ import annotations
 import copy
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from rich.console import Console
 
-from sre_expert.render.component_view import run_component
-from sre_expert.knowledge.platform_components import load_components, status_of
 from sre_expert.diagnosis.engine import Report, diagnose
+from sre_expert.knowledge.platform_components import load_components, status_of
+from sre_expert.render.component_view import run_component
 from sre_expert.sources.memory import snapshot_from_objects
 from synth.builder import PlatformBuilder
 
 pytestmark = pytest.mark.scenario
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def _cluster(name: str = "kind-upstream") -> PlatformBuilder:

@@ -7,14 +7,13 @@ import subprocess
 
 import jsonschema
 import pytest
+from test_cli import EXE, SCHEMA
 
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 from synth.bundle_writer import bundle_files
 from synth.demo import build_demo
-
-from test_cli import EXE, SCHEMA
 
 pytestmark = pytest.mark.e2e
 

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import programs
 import pytest
 import yaml
-
-import programs
 from schema_validation import validate_object
 from server_harness import alertmanager, request, start_serve, stop_serve, wait_for, wait_until, webhook_payload
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from scenario import Scenario, has
 
 from synth.meta import condition, set_condition, ts

@@ -11,13 +11,12 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
-import pytest
-
 import depth_faults as D
-from scenario import TENANT, Scenario, descendants, has, live_pods
+import pytest
+from scenario import TENANT, Scenario, descendants, has
 
-from sre_expert.domain.isolation import isolated_backends, isolation_evidence
 from sre_expert.diagnosis.engine import diagnose
+from sre_expert.domain.isolation import isolated_backends, isolation_evidence
 from sre_expert.sources.memory import snapshot_from_objects
 
 pytestmark = pytest.mark.scenario

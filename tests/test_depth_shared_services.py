@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 import depth_faults as D
-from scenario import TENANT, Scenario, descendants, has, live_pods
+import pytest
+from scenario import TENANT, Scenario, descendants, has
 
 from sre_expert.diagnosis.shared_services import failing_services, service_key
-from synth import faults
 from sre_expert.sources.memory import snapshot_from_objects
 
 pytestmark = pytest.mark.scenario

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from scenario import has, platform, snapshot_without
 
 from sre_expert.diagnosis.engine import diagnose

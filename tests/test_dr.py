@@ -11,7 +11,8 @@ import pytest
 import velero_faults as vf
 from rich.console import Console
 
-from sre_expert.render.dr_view import run_dr_plan, run_dr_status
+from sre_expert.core.model import SAFETY_CLASSES
+from sre_expert.core.units import objective_duration
 from sre_expert.domain.recovery import (
     Scope,
     UnknownScenario,
@@ -20,8 +21,7 @@ from sre_expert.domain.recovery import (
     format_duration,
     objectives,
 )
-from sre_expert.core.units import objective_duration
-from sre_expert.core.model import SAFETY_CLASSES
+from sre_expert.render.dr_view import run_dr_plan, run_dr_status
 from synth import faults
 
 pytestmark = pytest.mark.scenario

@@ -10,22 +10,22 @@ from __future__ import annotations
 import copy
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from monitoring_faults import NOW as PLATFORM_NOW
 from monitoring_faults import platform
 from rich.console import Console
 
-from sre_expert.render.dr_view import run_dr_status
 from sre_expert.diagnosis.engine import diagnose
+from sre_expert.render.dr_view import run_dr_status
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.builder import PlatformBuilder
 
 pytestmark = pytest.mark.scenario
 
-NOW = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def k3s_cluster() -> PlatformBuilder:

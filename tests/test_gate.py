@@ -15,20 +15,31 @@ import stat
 import tempfile
 from pathlib import Path
 
+import programs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-
-import programs
 
 from sre_expert.runbooks.library import fill, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
 from sre_expert.safety.confirm import ScriptedConfirmer
 from sre_expert.safety.execute import _run_stages, run_guarded
-from sre_expert.safety.gate import (FILTERS, READ_VERBS, ExecPolicy, GnuSpec, NotAdmitted, admit, confirmed_env,
-                                    parse_gnu, parse_kubectl, preview_argv, resolve_long, split_words)
+from sre_expert.safety.gate import (
+    FILTERS,
+    READ_VERBS,
+    ExecPolicy,
+    GnuSpec,
+    NotAdmitted,
+    admit,
+    confirmed_env,
+    parse_gnu,
+    parse_kubectl,
+    preview_argv,
+    resolve_long,
+    split_words,
+)
 
 pytestmark = pytest.mark.unit
 

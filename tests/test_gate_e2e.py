@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import yaml
 from pydantic_ai import models
+from test_gate import gen_line
 from typer.testing import CliRunner
 
 from sre_expert.edges.agent.boundary import Boundary
@@ -33,25 +34,23 @@ from sre_expert.edges.agent.definition import load_definition
 from sre_expert.edges.agent.loop import AgentSession, DenyingApprover, ScriptedApprover
 from sre_expert.edges.agent.scripted import Script, call, last_tool_result
 from sre_expert.edges.agent.tools import AgentTools
+from sre_expert.edges.apiserver.sandbox import KubectlSandbox
 from sre_expert.edges.cli.main import app
 from sre_expert.edges.cli.runbook_cli import guarded_executor
 from sre_expert.edges.mcp_server import run_read_only
-from sre_expert.edges.runbook_runner import run_runbook, resolve_params
+from sre_expert.edges.runbook_runner import resolve_params, run_runbook
+from sre_expert.edges.toolbox import Toolbox
 from sre_expert.runbooks.library import Step, load_runbooks
 from sre_expert.safety import gate
 from sre_expert.safety.audit import AuditLog
 from sre_expert.safety.confirm import NonInteractiveConfirmer, ScriptedConfirmer, TtyConfirmer
 from sre_expert.safety.execute import run_guarded
 from sre_expert.safety.guard import classify
-from sre_expert.edges.apiserver.sandbox import KubectlSandbox
 from sre_expert.sources.bundle_reader import load_bundle
 from synth import faults
 from synth.builder import PlatformBuilder
 from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
-from sre_expert.edges.toolbox import Toolbox
-
-from test_gate import gen_line
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl", trusted=True)]
 
@@ -318,8 +317,10 @@ def test_hostile_lines_through_mcp_run_command(world: World, tmp_path: Path) -> 
 
 def test_hostile_lines_through_the_mcp_protocol(world: World, tmp_path: Path) -> None:
     """The same through the MCP server and the SDK's client, as a model's MCP host would call it."""
+    from test_mcp import call as mcp_call
+    from test_mcp import payload
+
     from sre_expert.edges.mcp_server import build_server
-    from test_mcp import call as mcp_call, payload
 
     server = build_server(Toolbox(lambda: load_bundle(world.root / "snap")), command_env=world.env,
                           audit_path=tmp_path / "audit.log")

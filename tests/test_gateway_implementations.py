@@ -18,6 +18,7 @@ from typing import Any
 import gateway_faults as gf
 import pytest
 import scenario
+
 import sre_expert.domain.gateway_api as gwmodel
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.diagnosis.trace import trace

@@ -11,10 +11,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import programs
 import pytest
 import yaml
-
-import programs
 
 from sre_expert.safety.guard import classify, fill_placeholders, program_names
 from sre_expert.safety.kubectl_flags import ALL_FLAGS, VALUE_FLAGS

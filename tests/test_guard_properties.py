@@ -13,17 +13,15 @@ import shlex
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-
-import pytest
+from test_guard import CORPUS_ROWS
 
 from sre_expert.safety.guard import classify
 from sre_expert.safety.shell import ParseError, Simple, Word, parse
 from sre_expert.safety.verdict import DESTRUCTIVE, MUTATING, READ_ONLY, UNKNOWN, rank
-
-from test_guard import CORPUS_ROWS
 
 pytestmark = pytest.mark.unit
 

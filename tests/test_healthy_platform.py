@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 import scenario
 
 from sre_expert.diagnosis.engine import diagnose

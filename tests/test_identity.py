@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from sre_expert.diagnosis.engine import diagnose
 from sre_expert.core.model import ObjectRef, key_of
+from sre_expert.core.timeutil import parse_time
+from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.memory import snapshot_from_objects
-from sre_expert.core.timeutil import parse_time
 
 pytestmark = pytest.mark.unit
 

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import programs
 import pytest
 from test_serve_api import CRASH_LOG, TENANT, build_bundle, crashing_pod
 
-import programs
-from sre_expert.edges.cli.bundle_cli import is_loopback
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+from sre_expert.edges.cli.bundle_cli import is_loopback
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sre_expert.diagnosis.links import link, rank
 from sre_expert.core.model import Finding, ObjectRef
+from sre_expert.diagnosis.links import link, rank
 
 pytestmark = pytest.mark.unit
 

@@ -14,8 +14,8 @@ from schema_validation import validate_object
 
 from sre_expert.knowledge.alert_catalogue import prometheus_rule
 from sre_expert.lint.codes import lint_codes
-from sre_expert.lint.runner import lint
 from sre_expert.lint.repo import load_repo, parse_yaml
+from sre_expert.lint.runner import lint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs("promtool")]
 

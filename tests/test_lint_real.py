@@ -15,12 +15,12 @@ import pytest
 from rich.console import Console
 from schema_validation import CRD_DIR
 
-from sre_expert.lint.runner import LintResult, lint, report
+from sre_expert.lint.backup_schedules import required_missing
 from sre_expert.lint.namespaces import norm_url
 from sre_expert.lint.registries import registry_rules
-from sre_expert.render.lint_report import render_terminal
 from sre_expert.lint.repo import load_repo, parse_yaml
-from sre_expert.lint.backup_schedules import required_missing
+from sre_expert.lint.runner import LintResult, lint, report
+from sre_expert.render.lint_report import render_terminal
 
 pytestmark = pytest.mark.e2e
 

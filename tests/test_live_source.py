@@ -27,11 +27,11 @@ from live_harness import (
     write_faulty_bundle,
 )
 
+from sre_expert.core.kinds import COLLECTED_KINDS, KindSpec
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.sources import live as live_mod
-from sre_expert.sources.bundle_reader import BundleError, load_bundle
 from sre_expert.sources.api_discovery import parse_aggregated, parse_resource_list, resolve
-from sre_expert.core.kinds import COLLECTED_KINDS, KindSpec
+from sre_expert.sources.bundle_reader import BundleError, load_bundle
 from sre_expert.sources.live import LiveOptions, LiveSourceError, connect, sweep
 from sre_expert.sources.live_http import retry_after_seconds
 from sre_expert.sources.live_progress import summary_line, sweep_progress

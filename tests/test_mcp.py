@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import programs
 import pytest
 from mcp import Client, StdioServerParameters
 from redaction_plant import END, PLANTED_LOG, leaked
 from test_toolbox import CRASH_LOG, EMAIL, NOW, PASSWORD, TENANT, TOKEN
 
-import programs
-from sre_expert.edges.mcp_server import build_server
 from sre_expert.edges.apiserver import start_server
 from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
+from sre_expert.edges.mcp_server import build_server
+from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
 from synth import faults
 from synth.builder import PlatformBuilder
 from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
-from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox
 
 pytestmark = [pytest.mark.e2e, pytest.mark.needs("kubectl")]
 

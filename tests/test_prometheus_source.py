@@ -18,15 +18,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import jsonschema
-import pytest
-
 import prom_harness as ph
+import pytest
 from prom_harness import Faults, Window
 
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.metric_set import ERROR, MISSING, OK, QUERIES, MetricSet
 from sre_expert.core.model import Finding
-from sre_expert.sources.bundle_reader import load_bundle
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.prometheus import (
     FetchOptions,
     PrometheusError,

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from live_harness import TENANT, fast, findings, served, without, wrap_handle
 
+from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE
 from sre_expert.edges.apiserver.api import Response
 from sre_expert.sources.bundle_reader import load_bundle
-from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE
 from sre_expert.sources.live import sweep
 from sre_expert.sources.resolve import demo_path
 

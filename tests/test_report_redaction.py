@@ -8,13 +8,13 @@ import json
 import pytest
 from rich.console import Console
 
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding, ObjectRef, Remediation
+from sre_expert.core.snapshot import SnapshotInfo
+from sre_expert.core.timeutil import parse_time
+from sre_expert.diagnosis.engine import Report
 from sre_expert.render.json_report import render_json
 from sre_expert.render.markdown import render_markdown
 from sre_expert.render.terminal import render_terminal
-from sre_expert.core.snapshot import SnapshotInfo
-from sre_expert.core.timeutil import parse_time
 
 pytestmark = pytest.mark.unit
 

@@ -12,15 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import scenario
 from typer.testing import CliRunner
 
-import scenario
-
-from sre_expert.knowledge.catalogue import catalogue
 from sre_expert.edges.cli.main import app
 from sre_expert.edges.cli.runbook_cli import guarded_executor
-from sre_expert.knowledge.platform_components import load_components
 from sre_expert.edges.runbook_runner import Exec, RunUsageError, open_target, resolve_params, run_runbook
+from sre_expert.knowledge.catalogue import catalogue
+from sre_expert.knowledge.platform_components import load_components
 from sre_expert.runbooks.library import (
     END,
     RUNBOOK_IDS,

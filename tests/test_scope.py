@@ -16,27 +16,27 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pytest
-from rich.console import Console
-
 import certmanager_faults as cmf
 import eso_faults as esf
 import gateway_faults as gf
+import pytest
 import scenario
 import velero_faults as vf
-from sre_expert.render.dr_view import run_dr_status
+from live_harness import fast, served
+from rich.console import Console
+from test_cli import EXE
+
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
 from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, trace
-from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
-from sre_expert.sources.bundle_writer import write_bundle as collect_bundle
+from sre_expert.render.dr_view import run_dr_status
 from sre_expert.sources.bundle_reader import load_bundle
+from sre_expert.sources.bundle_writer import write_bundle as collect_bundle
 from sre_expert.sources.live import sweep
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.builder import PlatformBuilder
 from synth.bundle_writer import write_bundle
-from live_harness import fast, served
-from test_cli import EXE
 
 pytestmark = pytest.mark.e2e
 

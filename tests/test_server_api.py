@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import programs
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
-import programs
 from server_harness import output, request, start_serve, stop_serve, wait_for, webhook_payload
 
 pytestmark = pytest.mark.e2e

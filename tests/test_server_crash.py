@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from server_harness import request, start_serve, stop_serve, webhook_payload
 
 pytestmark = pytest.mark.e2e

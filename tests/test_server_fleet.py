@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from live_harness import NOW, faulty_platform
-from server_harness import (alertmanager, output, request, start_serve, stop_serve, wait_for, wait_until,
-                            webhook_payload)
+from server_harness import alertmanager, output, request, start_serve, stop_serve, wait_for, wait_until, webhook_payload
+from test_cli import EXE
 
 from sre_expert.edges.webhook.clusters import (
     ClusterConfigError,
@@ -25,8 +25,6 @@ from sre_expert.edges.webhook.clusters import (
     split_named,
 )
 from synth import PlatformBuilder, healthy_platform, write_bundle
-
-from test_cli import EXE
 
 pytestmark = pytest.mark.e2e
 
@@ -331,9 +329,9 @@ def test_cluster_file() -> None:
 
 def test_serve_reads_each_context_live_and_routes_to_it(bundles, tmp_path: Path) -> None:
     """`serve --kubeconfig KC --context prod --context staging=stg-ctx`: two API servers, one kubeconfig."""
-    from sre_expert.edges.apiserver import start_server
-
     from test_check_fleet import multi_kubeconfig
+
+    from sre_expert.edges.apiserver import start_server
 
     # a live read's clock is the wall clock: the healthy cluster is captured now, so nothing in it is late
     now = datetime.now(UTC).replace(microsecond=0)

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import certmanager_faults as F
+import eso_faults as E
 import jsonschema
 import pytest
-
-import eso_faults as E
-import certmanager_faults as F
 from scenario import live_pods, platform, snapshot
+
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.edges.webhook.investigate import alert_scope, investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from server_harness import request, start_serve, stop_serve, wait_for, webhook_payload
 
 from sre_expert.edges.apiserver import start_server

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import subprocess
 
+import programs
 import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-
-import programs
 
 from sre_expert.edges.webhook.service_metrics import LATENCY_BUCKETS, Metrics
 

@@ -18,11 +18,11 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.diagnosis.engine import diagnose
+from sre_expert.edges.webhook.investigate import investigate_alerts, investigate_check
+from sre_expert.knowledge.alert_catalogue import alert_rule
 from sre_expert.render import pages
 from sre_expert.render.chain_view import object_text
-from sre_expert.edges.webhook.investigate import investigate_alerts, investigate_check
 from sre_expert.sources.resolve import open_source
 
 pytestmark = pytest.mark.e2e

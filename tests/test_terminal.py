@@ -9,13 +9,12 @@ import subprocess
 
 import pytest
 from rich.console import Console
+from test_cli import EXE
 
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.render.terminal import render_terminal, shorten
 from sre_expert.sources.bundle_reader import load_bundle
 from sre_expert.sources.resolve import demo_path
-
-from test_cli import EXE
 
 pytestmark = pytest.mark.e2e
 
@@ -91,8 +90,8 @@ def test_brief_prints_just_the_page_and_full_lifts_the_limits(report) -> None:
 
 
 def test_pluralised_counts() -> None:
-    from sre_expert.render.terminal import plural, roots_line
     from sre_expert.diagnosis.engine import Report
+    from sre_expert.render.terminal import plural, roots_line
 
     one = diagnose(load_bundle(demo_path()))
     single = Report(one.info, [next(f for f in one.findings if f.code == "CRONJOB-FAILED")], [])

@@ -10,17 +10,17 @@ import orjson
 import pytest
 from test_demo import INCIDENTS
 
+from sre_expert.core.snapshot import Snapshot
 from sre_expert.diagnosis.engine import diagnose
 from sre_expert.domain.recovery import VeleroState, dr_status
+from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox, cap
 from sre_expert.runbooks.library import load_runbooks
-from sre_expert.core.snapshot import Snapshot
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 from sre_expert.sources.resolve import demo_path
 from synth import faults
-from synth.bundle_writer import write_bundle
 from synth.builder import PlatformBuilder
+from synth.bundle_writer import write_bundle
 from synth.platform import healthy_platform
-from sre_expert.edges.toolbox import MAX_TOOL_CHARS, Toolbox, cap
 
 pytestmark = pytest.mark.scenario
 

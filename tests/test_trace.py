@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
-from rich.console import Console
-
 import gateway_faults as gf
+import pytest
 import scenario
+from rich.console import Console
 from scenario import has
-from sre_expert.render.trace_view import run_trace
+
 from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, TraceResult, parse_target, trace
+from sre_expert.render.trace_view import run_trace
 from synth.builder import PlatformBuilder
 
 pytestmark = pytest.mark.scenario

@@ -9,16 +9,16 @@ Sundays 2025-03-02 and 2025-03-09 at 04:00.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import scenario
 from scenario import validated
 
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.model import Finding
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.memory import snapshot_from_objects
 from synth import faults
 from synth.builder import PlatformBuilder

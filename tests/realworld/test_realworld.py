@@ -16,15 +16,15 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.model import Finding
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.sources.bundle_reader import BundleError, load_bundle
 
 pytestmark = pytest.mark.e2e
@@ -325,7 +325,7 @@ class Outcome:
     error: str = ""
 
 
-@lru_cache(maxsize=None)
+@cache
 def outcome(case_id: str) -> Outcome:
     """Load and diagnose once per case, as `sre-expert check --bundle` does."""
     case = BY_ID[case_id]

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from sre_expert.sources.bundle_writer import file_name, list_document, log_path, meta_json, write_files
 from sre_expert.core.kinds import resource_of
+from sre_expert.sources.bundle_writer import file_name, list_document, log_path, meta_json, write_files
 from synth.meta import ts
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import ANY_KIND, check, finding
+from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote

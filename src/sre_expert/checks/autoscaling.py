@@ -12,14 +12,14 @@ JSON string, in the `autoscaling.alpha.kubernetes.io/conditions` annotation, wit
 from __future__ import annotations
 
 import json
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
-from sre_expert.core.model import Finding, Key, index_kind
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.model import Finding, Key, index_kind
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.domain.event_text import cond_line, event_line, latest_by_reason, recent_events
 from sre_expert.core.units import parse_quantity
+from sre_expert.domain.event_text import cond_line, event_line, latest_by_reason, recent_events
 
 Obj = dict[str, Any]
 

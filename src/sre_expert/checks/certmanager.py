@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
-from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.domain.event_text import ago, cond_line, event_line, latest_by_reason, recent_events
-from sre_expert.core.k8s import condition
 from sre_expert.core.wording import quote
+from sre_expert.domain.event_text import ago, cond_line, event_line, latest_by_reason, recent_events
 
 Obj = dict[str, Any]
 

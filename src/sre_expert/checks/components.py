@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sre_expert.checks.registry import check, finding
+from sre_expert.core.model import COMPONENT_KIND, Finding, ObjectRef
+from sre_expert.core.snapshot import Snapshot
 from sre_expert.knowledge.platform_components import (
     WORKLOAD_API,
     Component,
@@ -20,9 +23,6 @@ from sre_expert.knowledge.platform_components import (
     load_components,
     status_of,
 )
-from sre_expert.core.model import COMPONENT_KIND, Finding, ObjectRef
-from sre_expert.checks.registry import check, finding
-from sre_expert.core.snapshot import Snapshot
 
 
 def _not_collected(snap: Snapshot, kind: str, namespace: str) -> bool:

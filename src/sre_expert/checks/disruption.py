@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.core.k8s import condition, pod_ready
 from sre_expert.domain.event_text import cond_line
 
 Obj = dict[str, Any]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import ANY_KIND, check, finding
+from sre_expert.core.k8s import Obj, condition, ns_flag, pod_ready
+from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.timeutil import parse_time
-from sre_expert.core.k8s import Obj, condition, ns_flag, pod_ready
 from sre_expert.domain.event_text import RECENT, ago, cond_line, event_count, event_line, event_message
 
 GROUP_OVER = 5  # more objects than this with one (namespace, reason) become one grouped finding

@@ -17,15 +17,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.domain.event_text import ago, cond_line, event_line
-from sre_expert.core.k8s import condition
-from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, _ns, remote_keys, store_key, store_keys
-from sre_expert.core.wording import quote
 from sre_expert.core.units import go_duration
+from sre_expert.core.wording import quote
+from sre_expert.domain.event_text import ago, cond_line, event_line
+from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, _ns, remote_keys, store_key, store_keys
 
 Obj = dict[str, Any]
 

@@ -28,25 +28,25 @@ from typing import Any
 
 import yaml
 
-from sre_expert.knowledge.catalogue import spec
-from sre_expert.core.model import LISTENER_KIND, Finding, Key, Remediation, key_of
 from sre_expert.checks.registry import check, finding, note_not_checked
+from sre_expert.core.k8s import condition, find_condition
+from sre_expert.core.model import LISTENER_KIND, Finding, Key, Remediation, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.domain.gateway_api import (
-    Attachment,
     EG_CONFIGMAP,
     EG_CONTROLLER_NAME,
     EG_DEPLOYMENT,
     EG_NAMESPACE,
     ENVOY_DEFAULT_MAX_HEADERS_KB,
-    GatewayIndex,
     IMPLEMENTATIONS,
+    RECONCILE_GRACE,
+    ROUTE_KINDS,
+    Attachment,
+    GatewayIndex,
     Listener,
     ListenerSetAttachment,
     Obj,
-    RECONCILE_GRACE,
-    ROUTE_KINDS,
     backend_refs,
     cert_covers,
     close_matches,
@@ -79,8 +79,7 @@ from sre_expert.domain.gateway_api import (
     workload_line,
     workload_pods,
 )
-from sre_expert.core.k8s import condition, find_condition
-
+from sre_expert.knowledge.catalogue import spec
 
 # ----------------------------------------------------------------------------------------------
 # GatewayClass

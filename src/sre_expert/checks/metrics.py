@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sre_expert.knowledge.alert_catalogue import alert_rule
-from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.checks.storage import ClaimUsers
+from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import parse_quantity
-from sre_expert.checks.storage import ClaimUsers
 from sre_expert.domain.traffic_metrics import (
     ROUTE_CLUSTER,
     by_labels,
@@ -37,6 +36,7 @@ from sre_expert.domain.traffic_metrics import (
     route_stats_of,
     seconds_text,
 )
+from sre_expert.knowledge.alert_catalogue import alert_rule
 
 Obj = dict[str, Any]
 GATEWAY_API = "gateway.networking.k8s.io/v1"

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.checks.metrics import pvc_usage_text
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.core.k8s import condition, pod_ready
-from sre_expert.checks.metrics import pvc_usage_text
 
 Obj = dict[str, Any]
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import defaultdict
-
-import orjson
 from collections.abc import Iterator
 
-from sre_expert.core.model import Finding, Key
+import orjson
+
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
+from sre_expert.core.model import Finding, Key
 from sre_expert.core.selectors import describe, matches
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
+from sre_expert.core.wording import quote
 from sre_expert.domain.isolation import (
     Isolated,
     Obj,
@@ -29,7 +30,6 @@ from sre_expert.domain.isolation import (
     ports_admit,
     rule_text,
 )
-from sre_expert.core.wording import quote
 
 DNS_SERVICE_NAMES = ("kube-dns", "coredns", "rke2-coredns-rke2-coredns")
 DEFAULT_DNS_LABELS = {"k8s-app": "kube-dns"}

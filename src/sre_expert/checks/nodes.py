@@ -7,16 +7,16 @@ pod finding that depends on ("Node", "", name) is too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from collections.abc import Iterator
 
-from sre_expert.core.model import Finding, Key
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, pod_ready, pod_terminal
+from sre_expert.core.model import Finding, Key
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 from sre_expert.domain.event_text import ago, cond_line, event_line, latest_by_reason, recent_events
-from sre_expert.core.k8s import condition, pod_ready, pod_terminal
 
 Obj = dict[str, Any]
 

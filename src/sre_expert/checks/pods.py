@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sre_expert.core.model import DATA_FILES_KIND, Finding, Key, Remediation, key_of
+from sre_expert.checks import logscan
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, daemon_node, pod_ready
+from sre_expert.core.model import DATA_FILES_KIND, Finding, Key, Remediation, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks import logscan
-from sre_expert.domain.event_text import fmt_event
-from sre_expert.core.k8s import condition, daemon_node, pod_ready
-from sre_expert.core.wording import quote
 from sre_expert.core.units import parse_quantity
+from sre_expert.core.wording import quote
+from sre_expert.domain.event_text import fmt_event
 
 Obj = dict[str, Any]
 

@@ -32,13 +32,13 @@ from typing import Any
 import orjson
 import yaml
 
-from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.model import Finding, Key, ObjectRef, key_of
 from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote, shorten
-from sre_expert.core.k8s import condition, pod_ready
 
 Obj = dict[str, Any]
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
 from sre_expert.checks.registry import check, finding
-from sre_expert.core.snapshot import Snapshot, event_subject, event_time
-from sre_expert.domain.event_text import RECENT, event_count, event_line
 from sre_expert.core.model import Finding
+from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.units import parse_quantity
+from sre_expert.domain.event_text import RECENT, event_count, event_line
 
 Obj = dict[str, Any]
 

@@ -7,16 +7,16 @@ by hand or by another controller, headless or not), so they are never "missing e
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
-from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.selectors import describe, matches_map
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import parse_time
 from sre_expert.domain.event_text import ago, event_line, latest_by_reason, recent_events
-from sre_expert.core.k8s import pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Any
 from collections.abc import Iterator
+from typing import Any
 
-from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.checks.registry import check, finding
+from sre_expert.core.k8s import condition, pod_ready, pod_state, pod_terminal
+from sre_expert.core.model import Finding, Key, ObjectRef
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.domain.event_text import (
     RECENT,
@@ -25,7 +26,6 @@ from sre_expert.domain.event_text import (
     latest_by_reason,
     recent_events,
 )
-from sre_expert.core.k8s import condition, pod_ready, pod_state, pod_terminal
 
 Obj = dict[str, Any]
 

@@ -22,7 +22,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from sre_expert.checks.registry import check, finding
 from sre_expert.core import cron
+from sre_expert.core.model import Finding, Key, ObjectRef
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import human, parse_time
+from sre_expert.core.units import go_duration
+from sre_expert.core.wording import quote
 from sre_expert.domain.recovery import (
     FAILED_PHASES,
     GOOD_PHASE,
@@ -35,12 +41,6 @@ from sre_expert.domain.recovery import (
     format_duration,
     objectives,
 )
-from sre_expert.core.model import Finding, Key, ObjectRef
-from sre_expert.checks.registry import check, finding
-from sre_expert.core.snapshot import Snapshot
-from sre_expert.core.timeutil import human, parse_time
-from sre_expert.core.units import go_duration
-from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 

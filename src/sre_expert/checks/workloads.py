@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sre_expert.core import cron
-from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.checks import logscan
 from sre_expert.checks.registry import check, finding
+from sre_expert.core import cron
+from sre_expert.core.k8s import condition, daemon_node, pod_ready
+from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
-from sre_expert.checks import logscan
+from sre_expert.core.wording import quote
 from sre_expert.domain.admission import webhook_service
 from sre_expert.domain.event_text import fmt_event
-from sre_expert.core.k8s import condition, daemon_node, pod_ready
-from sre_expert.core.wording import quote
 
 Obj = dict[str, Any]
 

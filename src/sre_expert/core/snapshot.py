@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sre_expert.core.kinds import BUILTIN_GROUPS, COLLECTED_KINDS, spec_of
 from sre_expert.core.model import Key, index_kind, key_of
 from sre_expert.core.selectors import matches, matches_map
-from sre_expert.core.kinds import BUILTIN_GROUPS, COLLECTED_KINDS, spec_of
 from sre_expert.core.timeutil import parse_time
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ class Snapshot:
         t = parse_time(timestamp)
         return self.now - t if t else None
 
-    def memo(self, name: str, factory: Callable[["Snapshot"], _T]) -> _T:
+    def memo(self, name: str, factory: Callable[[Snapshot], _T]) -> _T:
         """A derived index built once per snapshot and shared by the checks that need it."""
         built: _T
         try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sre_expert.core.model import SEVERITY_RANK, Finding
-from sre_expert.knowledge.platform_components import argocd_manages
 from sre_expert.checks.registry import AUDIT, GITOPS, NOT_CHECKED, Check, all_checks
-from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
 from sre_expert.core.kinds import resource_name
+from sre_expert.core.model import SEVERITY_RANK, Finding
+from sre_expert.core.snapshot import Snapshot, SnapshotInfo, unseen_notes
 from sre_expert.diagnosis.links import link, rank
 from sre_expert.diagnosis.placeholders import fill_applications
 from sre_expert.diagnosis.shared_services import add_shared_service_links
+from sre_expert.knowledge.platform_components import argocd_manages
 
 
 @dataclass(slots=True)

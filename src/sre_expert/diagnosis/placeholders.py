@@ -3,9 +3,9 @@ names the Argo CD Application that deploys the object, when one does."""
 
 from __future__ import annotations
 
-from sre_expert.knowledge.platform_components import kind_objects
 from sre_expert.core.model import Finding, Key
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.knowledge.platform_components import kind_objects
 
 # (object key → Application (namespace, name), Application name → itself), as application_index builds it
 AppIndex = tuple[dict[Key, tuple[str, str]], dict[str, tuple[str, str]]]

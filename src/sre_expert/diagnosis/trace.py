@@ -30,8 +30,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sre_expert.domain.traffic_metrics import route_metric_lines, service_metric_lines
-from sre_expert.domain.isolation import isolated_backends, isolation_evidence
+from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.kinds import add_commands, spellings
+from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
+from sre_expert.core.selectors import describe
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.core.timeutil import parse_time
 from sre_expert.domain.gateway_api import (
     EG_NAMESPACE,
     OWNING_GATEWAY_NAME,
@@ -43,30 +47,26 @@ from sre_expert.domain.gateway_api import (
     cert_covers,
     cond_text,
     container_problems,
+    gateway_impact,
     host_matches,
     is_default_pending,
     is_false,
     is_service_ref,
     is_true,
     listener_impact,
-    receiving_listener,
-    wants_tls,
-    gateway_impact,
     name_of,
     ns_of,
     pod_line,
+    receiving_listener,
     route_hostnames,
     short_list,
     specificity,
+    wants_tls,
     workload_available,
     workload_line,
 )
-from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
-from sre_expert.core.selectors import describe
-from sre_expert.core.kinds import add_commands, spellings
-from sre_expert.core.snapshot import Snapshot
-from sre_expert.core.timeutil import parse_time
-from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.domain.isolation import isolated_backends, isolation_evidence
+from sre_expert.domain.traffic_metrics import route_metric_lines, service_metric_lines
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 GW_API = "gateway.networking.k8s.io/v1"

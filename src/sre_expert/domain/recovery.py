@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 
 from sre_expert.core import cron
+from sre_expert.core.kinds import CLUSTER_SCOPED_NAMES, add_commands
 from sre_expert.core.model import Key
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.core.kinds import CLUSTER_SCOPED_NAMES, add_commands
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import objective_duration
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+
 from sre_expert.core.metric_set import MetricSet, Series
 from sre_expert.core.snapshot import Snapshot
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sre_expert.core.kinds import kind_of_resource
 from sre_expert.runbooks.library import (
     END,
     VALUE,
@@ -36,7 +37,6 @@ from sre_expert.runbooks.library import (
     summarize,
 )
 from sre_expert.safety.redact import PlaceholderTable, redact
-from sre_expert.core.kinds import kind_of_resource
 
 STATUSES = ("ok", "failed", "skipped", "manual", "declined", "refused", "blocked")
 """ok/failed: the command ran (exit 0 / not 0); skipped: not run (a parameter or the program is

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from sre_expert.diagnosis.engine import Report
     from sre_expert.core.snapshot import Snapshot
+    from sre_expert.diagnosis.engine import Report
 
 MAX_TOOL_CHARS = 20_000
 EVIDENCE_SHOWN = 5
@@ -244,9 +244,9 @@ class Toolbox:
     def check(self, namespace: str | None = None, component: str | None = None,
               min_severity: str = "warning") -> dict:
         """Findings of the whole sweep, root causes first, optionally narrowed (root causes are kept)."""
-        from sre_expert.knowledge.catalogue import catalogue
-        from sre_expert.diagnosis.engine import filter_report
         from sre_expert.core.model import SEVERITIES
+        from sre_expert.diagnosis.engine import filter_report
+        from sre_expert.knowledge.catalogue import catalogue
         from sre_expert.render.json_report import report_dict
 
         if min_severity not in SEVERITIES:
@@ -281,8 +281,8 @@ class Toolbox:
     @_tool
     def trace(self, target: str) -> dict:
         """Outside-in path of a request (host | route/NS/NAME | svc/NS/NAME | pod/NS/NAME), first broken hop."""
-        from sre_expert.render.trace_view import trace_dict
         from sre_expert.diagnosis.trace import trace
+        from sre_expert.render.trace_view import trace_dict
 
         snap = self.snapshot()
         result = trace(snap, target.strip())
@@ -295,8 +295,8 @@ class Toolbox:
     @_tool
     def component(self, name: str | None = None) -> dict:
         """Every platform component's state, or one component in detail (controllers, findings, commands)."""
-        from sre_expert.render.component_view import summary_json
         from sre_expert.knowledge.platform_components import load_components, resolve, status_of
+        from sre_expert.render.component_view import summary_json
 
         snap, report = self.snapshot(), self.report()
         comps = load_components()
@@ -335,7 +335,6 @@ class Toolbox:
     @_tool
     def dr_status(self) -> dict:
         """Per namespace: covering Velero schedules, newest good backup, its age against the RPO, verdict."""
-        from sre_expert.render.dr_view import NOT_INSTALLED, status_summary, velero_absent
         from sre_expert.domain.recovery import (
             VeleroState,
             dr_cluster_archive,
@@ -343,6 +342,7 @@ class Toolbox:
             format_duration,
             objectives,
         )
+        from sre_expert.render.dr_view import NOT_INSTALLED, status_summary, velero_absent
 
         snap = self.snapshot()
         st = VeleroState(snap)

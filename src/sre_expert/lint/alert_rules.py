@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from sre_expert.knowledge.alert_catalogue import AlertRule, load_alert_rules
 from sre_expert.core.model import ObjectRef
+from sre_expert.knowledge.alert_catalogue import AlertRule, load_alert_rules
 from sre_expert.lint.codes import file_ref, lint_finding
 from sre_expert.lint.context import LintContext
 from sre_expert.lint.repo import RULE_FILE, Doc

@@ -67,7 +67,7 @@ def check_argocd(ctx: LintContext) -> None:
                 _expect(ctx, ro, path + ("path",), str(base), dirs=True, what="source path")
             refs = {s.get("ref") for r2, p, s in specs
                     if r2 is ro and s.get("ref") and _norm(s.get("repoURL")) == own and p[:-1] == path[:-1]}
-            for vi, vf in enumerate(((src.get("helm") or {}).get("valueFiles") or [])):
+            for vi, vf in enumerate((src.get("helm") or {}).get("valueFiles") or []):
                 vf = str(vf)
                 if vf.startswith("$"):
                     ref, _, rest = vf[1:].partition("/")

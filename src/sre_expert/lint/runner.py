@@ -10,15 +10,23 @@ from pathlib import Path
 from sre_expert.core.model import SEVERITY_RANK
 from sre_expert.lint import (
     alert_rules as alerts,
+)
+from sre_expert.lint import (
     app_paths as argocd,
+)
+from sre_expert.lint import (
+    backup_schedules as velero,
+)
+from sre_expert.lint import (
     consistency,
     falco,
-    route_attachment as gateway,
     helm,
     registries,
     schema,
     secrets,
-    backup_schedules as velero,
+)
+from sre_expert.lint import (
+    route_attachment as gateway,
 )
 from sre_expert.lint.codes import LintFinding, file_ref, lint_finding
 from sre_expert.lint.context import LintContext, Rule
@@ -100,8 +108,8 @@ def report(result: LintResult, root: Path, cluster_info=None):
 
     Against a cluster the report carries the cluster's info (capture time, source, collection errors);
     a repository alone is reported with source "repo", read now."""
-    from sre_expert.diagnosis.engine import Report
     from sre_expert.core.snapshot import SnapshotInfo
+    from sre_expert.diagnosis.engine import Report
 
     info = cluster_info or SnapshotInfo(captured_at=datetime.now(UTC).replace(microsecond=0), cluster=root.name,
                                         source="repo", location=str(root))

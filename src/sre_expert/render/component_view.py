@@ -19,12 +19,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sre_expert.knowledge.platform_components import ComponentStatus, load_components, resolve, status_of
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
-from sre_expert.render.terminal import is_plain, print_fitted
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.wording import plural
+from sre_expert.diagnosis.engine import Report
+from sre_expert.knowledge.platform_components import ComponentStatus, load_components, resolve, status_of
+from sre_expert.render.terminal import is_plain, print_fitted
 
 STATE_STYLE = {
     "healthy": "bold green", "degraded": "bold yellow", "failing": "bold red", "down": "bold red",

@@ -23,6 +23,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from sre_expert.core.kinds import add_commands
+from sre_expert.core.snapshot import Snapshot, unseen_notes
+from sre_expert.core.timeutil import human
 from sre_expert.domain.recovery import (
     ArchiveDR,
     NamespaceDR,
@@ -36,9 +39,6 @@ from sre_expert.domain.recovery import (
     objectives,
 )
 from sre_expert.render.terminal import emit, emit_command, print_fitted
-from sre_expert.core.snapshot import Snapshot, unseen_notes
-from sre_expert.core.kinds import add_commands
-from sre_expert.core.timeutil import human
 
 STATUS_STYLE = {"met": "green", "missed": "bold red", "unprotected": "bold red", "not-covered": "dim"}
 SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold red", "manual": "magenta"}

@@ -33,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sre_expert.diagnosis.engine import Report, diagnose, exit_status, filter_report
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose, exit_status, filter_report
 
 SEVERITIES = ("critical", "warning", "info")
 UNREADABLE_EXIT = 2  # the contract's "unreadable input"
@@ -212,8 +212,8 @@ def render_fleet_terminal(outcomes: Sequence[Outcome], console: Any, *, brief: b
     """Each member's report under a heading with its name, then the fleet summary."""
     from rich.text import Text
 
-    from sre_expert.render.terminal import emit, render_terminal
     from sre_expert.core.wording import plural
+    from sre_expert.render.terminal import emit, render_terminal
 
     for i, o in enumerate(outcomes):
         if i:

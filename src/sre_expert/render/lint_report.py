@@ -9,10 +9,11 @@ import re
 from rich.console import Console
 from rich.text import Text
 
-from sre_expert.diagnosis.engine import Report
-from sre_expert.render.terminal import STYLE, counts_line
 from sre_expert.core.wording import plural
+from sre_expert.diagnosis.engine import Report
 from sre_expert.lint.codes import LintFinding
+from sre_expert.render.terminal import STYLE, counts_line
+
 
 def _where(f) -> str:
     return f.where() if isinstance(f, LintFinding) else f.object.display()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
 from sre_expert.core.wording import not_checked_words, plural
+from sre_expert.diagnosis.engine import Report
 
 
 def source_name(location: str) -> str:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
-from html import escape
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
@@ -98,10 +98,10 @@ def format_time(ts: Any) -> str:
     except ValueError:
         return f"<time>{esc(text)}</time>"
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     if dt.year <= 1:  # Alertmanager's "no end" (0001-01-01T00:00:00Z)
         return ""
-    shown = dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    shown = dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f'<time datetime="{esc(text)}">{shown}</time>'
 
 

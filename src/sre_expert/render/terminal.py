@@ -16,9 +16,9 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from sre_expert.diagnosis.engine import Report
 from sre_expert.core.model import Finding
 from sre_expert.core.wording import not_checked_words, plural, shorten
+from sre_expert.diagnosis.engine import Report
 from sre_expert.render.markdown import _symptoms
 
 STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}

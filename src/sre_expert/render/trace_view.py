@@ -50,11 +50,11 @@ import orjson
 from rich.console import Console
 from rich.text import Text
 
-from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, Hop, TraceResult, root_causes, trace
 from sre_expert.core.model import Finding
+from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.trace import FAILED, PASSED, SKIPPED, Hop, TraceResult, root_causes, trace
 from sre_expert.render.terminal import STYLE as SEV_STYLE
 from sre_expert.render.terminal import emit, emit_command
-from sre_expert.core.snapshot import Snapshot
 
 ICON = {PASSED: ("✔", "bold green"), FAILED: ("✘", "bold red"), SKIPPED: ("·", "dim")}
 SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold red"}

@@ -22,9 +22,10 @@ import json
 import os
 import socket
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, TypedDict
+from typing import Any, TypedDict
 
 DECISIONS = ("approved", "declined", "refused", "auto-read-only")
 
@@ -53,7 +54,7 @@ def default_audit_path(env: Mapping[str, str] | None = None) -> Path:
 
 
 def now_rfc3339() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def sha256(data: bytes) -> str:

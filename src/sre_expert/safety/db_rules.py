@@ -202,7 +202,7 @@ def _sql_parts(tool: str, sources: list[str], stdin_text: str | None, file_arg: 
     return parts
 
 
-def _psql(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _psql(words: list[Word], ctx: Ctx) -> list[Part]:
     value = {"-c", "--command", "-d", "--dbname", "-f", "--file", "-h", "--host", "-p", "--port", "-U", "--username",
              "-v", "--set", "--variable", "-o", "--output", "-L", "--log-file", "-P", "--pset", "-F",
              "--field-separator", "-R", "--record-separator", "-T", "--table-attr"}
@@ -220,7 +220,7 @@ def _psql(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts
 
 
-def _mysql(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mysql(words: list[Word], ctx: Ctx) -> list[Part]:
     value = {"-e", "--execute", "-u", "--user", "-h", "--host", "-P", "--port", "-D", "--database", "-S", "--socket",
              "--defaults-file", "--defaults-extra-file", "--default-character-set", "--init-command", "--tee"}
     # the MySQL client accepts any unambiguous prefix of a long option (`--init-c` is --init-command)
@@ -246,7 +246,7 @@ def _mysql(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts + _sql_parts(prog(words[0]), sources, stdin, False, not execute, ctx)
 
 
-def _sqlite(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _sqlite(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], {"-cmd", "-separator", "-newline", "-nullvalue", "-init", "-vfs", "-maxsize",
                                "-mmap", "-pagecache", "-lookaside", "-heap"}, short_clusters=False)
     init = [Part(UNKNOWN, "sqlite3 -init runs the commands in a file the guard does not read")] \
@@ -254,7 +254,7 @@ def _sqlite(words: list["Word"], ctx: Ctx) -> list[Part]:
     return init + _sqlite_script(p, ctx)
 
 
-def _sqlite_script(p: "Parsed", ctx: Ctx) -> list[Part]:
+def _sqlite_script(p: Parsed, ctx: Ctx) -> list[Part]:
     pos = [w.text for w in p.positionals]
     script = p.values("-cmd") + (pos[1:] or ([ctx.stdin.text] if ctx.stdin.text is not None else []))
     if not script:
@@ -389,7 +389,7 @@ def classify_mongo(text: str) -> tuple[str, str]:
     return cls, "; ".join(dict.fromkeys(r for c, r in found if c == cls))
 
 
-def _mongosh(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mongosh(words: list[Word], ctx: Ctx) -> list[Part]:
     tool = prog(words[0])
     value = {"--eval", "--file", "-f", "--host", "--port", "-u", "--username", "-p", "--password",
              "--authenticationDatabase", "--authenticationMechanism", "--tlsCAFile", "--tlsCertificateKeyFile",
@@ -470,7 +470,7 @@ def classify_redis(argv: list[str]) -> tuple[str, str]:
     return UNKNOWN, f"redis {cmd}: a command the guard does not know"
 
 
-def _redis(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _redis(words: list[Word], ctx: Ctx) -> list[Part]:
     value = {"-h", "-p", "-s", "-a", "-u", "-n", "-r", "-i", "-d", "-D", "--user", "--pass", "--cacert", "--cacertdir",
              "--cert", "--key", "--sni", "--tls-ciphers", "--tls-ciphersuites", "--eval", "--pattern", "--count",
              "--quoted-pattern", "--memkeys-samples", "--functions-rdb", "--rdb", "-e", "--lru-test", "-t"}
@@ -506,7 +506,7 @@ def _redis(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 # -- server and dump tools -------------------------------------------------------------------------------
 
-def _mongorestore(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mongorestore(words: list[Word], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
     if any(a == "--drop" or long_option(a, "--drop", 4) for a in args):
         return [Part(DESTRUCTIVE, "mongorestore --drop drops every collection before restoring it (documents written "
@@ -514,7 +514,7 @@ def _mongorestore(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, "mongorestore writes the dump's documents into the database")]
 
 
-def _pg_ctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _pg_ctl(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], {"-D", "--pgdata", "-m", "--mode", "-l", "--log", "-o", "--options", "-t", "--timeout",
                                "-s", "--silent", "-w", "-W", "-c", "-p", "-N", "-U", "-P", "-S", "-e"})
     action = next((w.text for w in p.positionals), "")
@@ -532,7 +532,7 @@ def _pg_ctl(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 def _dump(tool: str, out_flags: tuple[str, ...], value: set[str], exposes: bool = False) -> Rule:
     """pg_dump, pg_dumpall, mysqldump, mongodump: read the database; an output option writes a local file."""
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], value | set(out_flags))
         out = p.value(*out_flags)
         note = " (role password hashes included)" if exposes else " (credentials stored in its tables included)"
@@ -542,7 +542,7 @@ def _dump(tool: str, out_flags: tuple[str, ...], value: set[str], exposes: bool 
     return rule
 
 
-def _pg_restore(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _pg_restore(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], {"-d", "--dbname", "-f", "--file", "-F", "--format", "-j", "--jobs", "-h", "-p", "-U",
                                "-n", "-t", "-I", "-P", "-T", "-L", "-N", "-S", "--role"})
     if p.has("-c", "--clean"):
@@ -558,7 +558,7 @@ _MYSQLADMIN_READ = {"status", "extended-status", "variables", "processlist", "pi
 _MYSQLADMIN_DESTROY = {"drop", "shutdown", "kill"}
 
 
-def _mysqladmin(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mysqladmin(words: list[Word], ctx: Ctx) -> list[Part]:
     cmds = [w.text for w in parse_args(words[1:], {"-u", "-h", "-P", "-S", "-c", "-i", "--user", "--host",
                                                    "--port", "--socket", "--count", "--sleep"},
                                        short_clusters=False).positionals]

@@ -26,8 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from sre_expert.safety.audit import AuditLog, AuditSubject, current_kube_context, sha256
 from sre_expert.safety.confirm import Confirmer, Preview, Proposal, confirmation_token, truncate

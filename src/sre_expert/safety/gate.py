@@ -777,7 +777,7 @@ class ExecPolicy:
     passthrough: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None, context: str | None = None) -> "ExecPolicy":
+    def from_env(cls, env: Mapping[str, str] | None, context: str | None = None) -> ExecPolicy:
         env = os.environ if env is None else env
         home = env.get("HOME") or os.path.expanduser("~")
         raw = [p for p in (env.get("KUBECONFIG") or "").split(os.pathsep) if p]

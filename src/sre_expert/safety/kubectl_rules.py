@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from urllib.parse import unquote
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from sre_expert.safety.kubectl_flags import ALL_FLAGS, GLOBAL_VALUE_FLAGS, VALUE_FLAGS, VERBS
 from sre_expert.safety.rulebase import Ctx, Parsed, parse_args, prog, secret_path, target_name
@@ -67,7 +67,7 @@ _CONFIG_READ = {"view", "get-contexts", "current-context", "get-clusters", "get-
 class KubectlCall:
     """A kubectl command line split into global flags, verb, subcommand and the verb's arguments."""
 
-    words: list["Word"]
+    words: list[Word]
     globals: dict[str, str] = field(default_factory=dict)
     verb: str | None = None
     verb_dynamic: bool = False
@@ -96,11 +96,11 @@ _SUBCOMMAND_VERBS = {"rollout", "config", "auth", "certificate", "create", "set"
                      "apply", "alpha"}
 
 
-def normalize_flags(words: list["Word"]) -> list["Word"]:
+def normalize_flags(words: list[Word]) -> list[Word]:
     """kubectl reads `_` in a long flag's name as `-` (`--dry_run=none` is `--dry-run=none`); flags end at `--`."""
     from sre_expert.safety.shell import Word
 
-    out: list["Word"] = []
+    out: list[Word] = []
     for n, w in enumerate(words):
         if w.text == "--":
             return out + list(words[n:])
@@ -112,7 +112,7 @@ def normalize_flags(words: list["Word"]) -> list["Word"]:
     return out
 
 
-def parse_kubectl(words: list["Word"]) -> KubectlCall:
+def parse_kubectl(words: list[Word]) -> KubectlCall:
     words = normalize_flags(words)
     call = KubectlCall(words)
     i = 1
@@ -206,7 +206,7 @@ def _target(call: KubectlCall, names: list[str]) -> str | None:
     return call.namespace if not names else None
 
 
-def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+def rule(words: list[Word], ctx: Ctx) -> list[Part]:
     call = parse_kubectl(words)
     if call.help:
         return [Part(READ_ONLY, "kubectl --help: prints help")]

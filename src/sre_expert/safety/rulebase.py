@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from sre_expert.safety.verdict import Part
 
@@ -42,18 +43,18 @@ class Ctx:
     depth: int
     stdin: Stdin
     in_container: bool  # inside `kubectl exec`: env and mounted files are the pod's Secrets
-    _line: Callable[[str, "Ctx"], list[Part]]
-    _argv: Callable[[list["Word"], "Ctx"], list[Part]]
+    _line: Callable[[str, Ctx], list[Part]]
+    _argv: Callable[[list[Word], Ctx], list[Part]]
 
     def line(self, text: str, stdin: Stdin | None = None, in_container: bool | None = None) -> list[Part]:
         """Classify a nested command line (sh -c, eval, ssh, watch)."""
         return self._line(text, self._child(stdin, in_container))
 
-    def argv(self, words: list["Word"], stdin: Stdin | None = None, in_container: bool | None = None) -> list[Part]:
+    def argv(self, words: list[Word], stdin: Stdin | None = None, in_container: bool | None = None) -> list[Part]:
         """Classify a nested command given as words (sudo CMD…, xargs CMD…, kubectl exec -- CMD…)."""
         return self._argv(words, self._child(stdin, in_container))
 
-    def _child(self, stdin: Stdin | None, in_container: bool | None) -> "Ctx":
+    def _child(self, stdin: Stdin | None, in_container: bool | None) -> Ctx:
         return replace(self, depth=self.depth + 1, stdin=self.stdin if stdin is None else stdin,
                        in_container=self.in_container if in_container is None else in_container)
 
@@ -61,12 +62,12 @@ class Ctx:
 Rule = Callable[[list["Word"], Ctx], list[Part]]
 
 
-def prog(word: "Word") -> str:
+def prog(word: Word) -> str:
     """The program name a command word runs: `/usr/bin/kubectl` → kubectl."""
     return posixpath.basename(word.text)
 
 
-def texts(words: Iterable["Word"]) -> list[str]:
+def texts(words: Iterable[Word]) -> list[str]:
     return [w.text for w in words]
 
 
@@ -74,9 +75,9 @@ def texts(words: Iterable["Word"]) -> list[str]:
 class Parsed:
     """Arguments read the way pflag/getopt reads them."""
 
-    positionals: list["Word"]
+    positionals: list[Word]
     flags: dict[str, list[str]]  # "--name" / "-n" → values ("" for a boolean)
-    after_dashdash: list["Word"]
+    after_dashdash: list[Word]
     dashdash: bool = False
 
     def has(self, *names: str) -> bool:
@@ -98,12 +99,12 @@ class Parsed:
         return out
 
 
-def parse_args(words: list["Word"], value_flags: frozenset[str] | set[str], *, stop_at_positional: bool = False,
+def parse_args(words: list[Word], value_flags: frozenset[str] | set[str], *, stop_at_positional: bool = False,
                short_clusters: bool = True) -> Parsed:
     """Split arguments into flags and positionals. Flags in value_flags consume a value (`-n x`, `-nx`,
     `--name x`, `--name=x`); any other flag is boolean; `--` ends the flags."""
     flags: dict[str, list[str]] = {}
-    pos: list["Word"] = []
+    pos: list[Word] = []
     i = 0
     while i < len(words):
         w = words[i]
@@ -182,7 +183,7 @@ def long_value(args: list[str], full: str, short: str | None = None, shortest: i
     return out
 
 
-def skip_options(words: list["Word"], start: int, value_flags: set[str] | frozenset[str]) -> int:
+def skip_options(words: list[Word], start: int, value_flags: set[str] | frozenset[str]) -> int:
     """Index of the first non-option word at or after start (getopt style: options end at the first
     positional or at `--`, which is skipped)."""
     i = start

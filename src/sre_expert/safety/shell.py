@@ -38,7 +38,7 @@ class Word:
     raw: str  # as written
     quoted: bool = False
     dynamic: bool = False  # contains an expansion whose value is only known at run time
-    subs: list["Script"] = field(default_factory=list)  # command/process substitutions inside
+    subs: list[Script] = field(default_factory=list)  # command/process substitutions inside
     vars: list[str] = field(default_factory=list)  # parameter names referenced ($X, ${X})
     braces: list[str] | None = None  # the words brace expansion makes of this one (None: no brace expansion)
     evals: list[str] = field(default_factory=list)  # why bash may run this word's run-time text as code
@@ -51,7 +51,7 @@ class Redirect:
     target: Word | None  # file, fd number or heredoc delimiter
     body: str | None = None  # heredoc or here-string text
     body_expands: bool = False  # unquoted heredoc delimiter: $(…) in the body runs
-    subs: list["Script"] = field(default_factory=list)  # substitutions inside an expanding body
+    subs: list[Script] = field(default_factory=list)  # substitutions inside an expanding body
     evals: list[str] = field(default_factory=list)  # run-time evaluation inside an expanding body
 
 
@@ -64,7 +64,7 @@ class Simple:
 
 @dataclass(slots=True)
 class Group:
-    body: "Script"
+    body: Script
     redirects: list[Redirect] = field(default_factory=list)
 
 

@@ -48,7 +48,7 @@ _HELM_WRITE = {"install": "installs a release", "upgrade": "upgrades a release",
 _HELM_DESTROY = {"uninstall", "delete", "del", "un"}
 
 
-def _helm(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _helm(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], _HELM_VALUE)
     pos = _pos(p)
     if p.has("-h", "--help") or not pos:
@@ -117,7 +117,7 @@ _VELERO_NOUNS = {"backup", "restore", "schedule", "backup-location", "snapshot-l
 _VELERO_VERB_FIRST = {"get", "describe", "create", "delete"}
 
 
-def _velero(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _velero(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], _VELERO_VALUE)
     pos = _pos(p)
     if p.has("-h", "--help") or not pos:
@@ -187,7 +187,7 @@ _ARGOCD_APP_WRITE = {"sync", "set", "unset", "rollback", "patch", "patch-resourc
                      "terminate-op", "add-source", "remove-source", "actions", "confirm-deletion"}
 
 
-def _argocd(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _argocd(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], _ARGOCD_VALUE)
     pos = _pos(p)
     if p.has("-h", "--help") or not pos:
@@ -256,7 +256,7 @@ _MISE_WRITE = {"install", "i", "use", "u", "upgrade", "up", "set", "unset", "syn
 _MISE_DESTROY = {"uninstall", "rm", "remove", "prune", "implode"}
 
 
-def _mise(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mise(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], {"-C", "--cd", "-E", "--env", "-j", "--jobs", "--output", "-o", "--shell", "-s",
                                "--tool", "-t"}, stop_at_positional=True)
     pos = _pos(p)
@@ -303,7 +303,7 @@ def _table(tool: str, read: set[str], write: set[str], destroy: set[str], value:
     """A tool whose first `depth` positionals name the command."""
     exposes = exposes or {}
 
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], value)
         pos = _pos(p)
         if p.has("-h", "--help") and not pos:
@@ -347,7 +347,7 @@ _vault = _table("vault", {"status", "kv list", "list", "token lookup", "secrets 
                 exposes={"kv get": "prints secret values", "read": "prints secret values"}, depth=2)
 
 
-def _sre_expert(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _sre_expert(words: list[Word], ctx: Ctx) -> list[Part]:
     pos = [w.text for w in words[1:] if not w.text.startswith("-")]
     cmd = pos[0] if pos else ""
     if not cmd or cmd in ("check", "checks", "trace", "component", "dr", "version", "redact", "lint"):
@@ -394,7 +394,7 @@ _GCLOUD_VALUE = {"--project", "--account", "--configuration", "--format", "--fil
                  "--query", "-o", "--output", "--id", "--ids"}
 
 
-def _gcloud_az(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _gcloud_az(words: list[Word], ctx: Ctx) -> list[Part]:
     tool = words[0].text.rsplit("/", 1)[-1]
     p = parse_args(words[1:], _GCLOUD_VALUE)
     pos = _pos(p)
@@ -431,7 +431,7 @@ _AWS_EXPOSES = {"secretsmanager get-secret-value": "prints a secret's value",
                 "credentials", "iam create-access-key": "creates and prints an access key"}
 
 
-def _aws(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _aws(words: list[Word], ctx: Ctx) -> list[Part]:
     # aws options all take a value except a few booleans; services and operations are the first positionals
     flags_bool = {"--debug", "--no-verify-ssl", "--no-paginate", "--no-sign-request", "--no-cli-pager",
                   "--cli-auto-prompt", "--no-cli-auto-prompt", "--with-decryption", "--no-with-decryption",

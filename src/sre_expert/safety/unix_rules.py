@@ -14,9 +14,11 @@ named like one ($DB_PASSWORD) is flagged as exposing secrets.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sre_expert.safety.gnu_flags import OPTIONS as GNU_OPTIONS, VALUE_OPTIONS as GNU_VALUE_OPTIONS
+from sre_expert.safety.gnu_flags import OPTIONS as GNU_OPTIONS
+from sre_expert.safety.gnu_flags import VALUE_OPTIONS as GNU_VALUE_OPTIONS
 from sre_expert.safety.rulebase import (
     Ctx,
     Rule,
@@ -58,7 +60,7 @@ _FILE_READERS = {"cat", "tac", "head", "tail", "less", "more", "base64", "xxd", 
                  "grep", "egrep", "fgrep", "rg", "zcat", "jq", "yq", "awk", "sed", "cut", "sort", "nl"}
 
 
-def echo_text(words: list["Word"]) -> str:
+def echo_text(words: list[Word]) -> str:
     """What echo/printf print (escape sequences and formats approximated; enough to read SQL or commands)."""
     args = [w.text for w in words[1:]]
     if prog(words[0]) == "printf":
@@ -115,7 +117,7 @@ _RO_EXCEPTIONS: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def _ro_exception(name: str, words: list["Word"]) -> Part | None:
+def _ro_exception(name: str, words: list[Word]) -> Part | None:
     for w in words[1:]:
         t = w.text
         for spelling, cls, what in _RO_EXCEPTIONS.get(name, ()):
@@ -133,7 +135,7 @@ def _ro_exception(name: str, words: list["Word"]) -> Part | None:
     return None
 
 
-def unknown_gnu_option(name: str, words: list["Word"]) -> str | None:
+def unknown_gnu_option(name: str, words: list[Word]) -> str | None:
     """The first option of a GNU tool that is not in its table (gnu_flags), read as getopt_long reads it: long
     options by unambiguous prefix, short ones in clusters whose value may be attached. None when all are known."""
     known, values = GNU_OPTIONS.get(name), GNU_VALUE_OPTIONS.get(name, frozenset())
@@ -165,17 +167,17 @@ def unknown_gnu_option(name: str, words: list["Word"]) -> str | None:
     return None
 
 
-def with_unknown(check: "Callable[[list[Word]], str | None]", base: Rule) -> Rule:
+def with_unknown(check: Callable[[list[Word]], str | None], base: Rule) -> Rule:
     """A rule that adds an unknown part when check finds an option that runs or loads something the guard does
     not inspect, and keeps what the command is known to do: `git -c x push --force` stays destructive."""
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         why = check(words)
         parts = base(words, ctx)
         return [Part(UNKNOWN, why), *parts] if why else parts
     return rule
 
 
-def _simple_ro(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _simple_ro(words: list[Word], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     parts = [Part(READ_ONLY, f"{name}: reads and prints", interactive=name in _INTERACTIVE_RO)]
     odd = _ro_exception(name, words)
@@ -228,7 +230,7 @@ def _unknown_arith(what: str) -> list[Part]:
     return [Part(UNKNOWN, f"{what} (a value such as a[$(cmd)] runs cmd): its effect is only known at run time")]
 
 
-def _let(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _let(words: list[Word], ctx: Ctx) -> list[Part]:
     for w in words[1:]:
         target, eq, value = w.text.partition("=")
         literal = (eq and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", target) and arithmetic_literal(value)
@@ -238,7 +240,7 @@ def _let(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, "let: arithmetic on literal numbers")]
 
 
-def _double_bracket(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _double_bracket(words: list[Word], ctx: Ctx) -> list[Part]:
     texts = [w.text for w in words]
     for i, t in enumerate(texts):
         if t in _ARITH_TESTS and not words[i].quoted:
@@ -250,7 +252,7 @@ def _double_bracket(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, "[[ … ]]: a test")]
 
 
-def _test(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _test(words: list[Word], ctx: Ctx) -> list[Part]:
     texts = [w.text for w in words]
     for i, t in enumerate(texts[:-1]):
         if t == "-v" and _name_risk(texts[i + 1]):
@@ -261,7 +263,7 @@ def _test(words: list["Word"], ctx: Ctx) -> list[Part]:
 _LISTS_VARIABLES = "prints every variable and its value (API keys, passwords and tokens are often kept there)"
 
 
-def _declare(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _declare(words: list[Word], ctx: Ctx) -> list[Part]:
     """declare/typeset/local/export/readonly: `-i` makes every later assignment arithmetic, `-n` makes a name
     an alias of whatever name the value holds; without names they print variables."""
     name = prog(words[0])
@@ -280,7 +282,7 @@ def _declare(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, f"{name}: sets shell variables")]
 
 
-def _set(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _set(words: list[Word], ctx: Ctx) -> list[Part]:
     if len(words) == 1:
         return [Part(READ_ONLY, f"set without arguments {_LISTS_VARIABLES}", exposes=True)]
     return [Part(READ_ONLY, "set: shell options or positional parameters")]
@@ -288,7 +290,7 @@ def _set(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 def _names_builtin(value_flags: set[str], name_flags: frozenset[str] | set[str] = frozenset()) -> Rule:
     """read/mapfile/unset/wait: assign to or remove the variables they name (a subscript is arithmetic)."""
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         p = parse_args(words[1:], value_flags | name_flags)
         for n in [*(w.text for w in p.positionals), *p.values(*name_flags)]:
             risk = _name_risk(n)
@@ -298,7 +300,7 @@ def _names_builtin(value_flags: set[str], name_flags: frozenset[str] | set[str] 
     return rule
 
 
-def _printf(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _printf(words: list[Word], ctx: Ctx) -> list[Part]:
     if len(words) > 2 and words[1].text == "-v":
         risk = _name_risk(words[2].text)
         if risk:
@@ -307,7 +309,7 @@ def _printf(words: list["Word"], ctx: Ctx) -> list[Part]:
     return _echo(words, ctx)
 
 
-def _echo(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _echo(words: list[Word], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     leaked = sorted({v for w in words[1:] for v in w.vars if secret_var(v)})
     if leaked:
@@ -316,7 +318,7 @@ def _echo(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(READ_ONLY, f"{name}: prints its arguments")]
 
 
-def _alias(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _alias(words: list[Word], ctx: Ctx) -> list[Part]:
     """alias name='…': the text runs whenever the name is typed later; classify it as a command."""
     parts: list[Part] = []
     for w in words[1:]:
@@ -326,12 +328,12 @@ def _alias(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts or [Part(READ_ONLY, "alias: lists aliases")]
 
 
-def _paths(words: list["Word"], value_flags: frozenset[str] | set[str] = frozenset()) -> list[str]:
+def _paths(words: list[Word], value_flags: frozenset[str] | set[str] = frozenset()) -> list[str]:
     return [w.text for w in parse_args(words[1:], value_flags).positionals] + \
         [w.text for w in parse_args(words[1:], value_flags).after_dashdash]
 
 
-def _rm(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _rm(words: list[Word], ctx: Ctx) -> list[Part]:
     paths = _paths(words)
     recursive = any(re.fullmatch(r"-[a-zA-Z]*[rR][a-zA-Z]*", w.text) or w.text == "--recursive" for w in words[1:])
     what = ", ".join(paths) or "(no path)"
@@ -340,20 +342,20 @@ def _rm(words: list["Word"], ctx: Ctx) -> list[Part]:
 
 
 def _destroy(reason: str) -> Rule:
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         paths = _paths(words)
         return [Part(DESTRUCTIVE, f"{prog(words[0])}: {reason}", target=paths[-1] if paths else None)]
     return rule
 
 
 def _mutate(reason: str) -> Rule:
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         paths = _paths(words)
         return [Part(MUTATING, f"{prog(words[0])}: {reason}", target=paths[-1] if len(paths) == 1 else None)]
     return rule
 
 
-def _chmod(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _chmod(words: list[Word], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     recursive = any(re.fullmatch(r"-[a-zA-Z]*R[a-zA-Z]*", w.text) or w.text == "--recursive" for w in words[1:])
     if recursive:
@@ -361,12 +363,12 @@ def _chmod(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{name}: changes file ownership or permissions")]
 
 
-def _dd(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _dd(words: list[Word], ctx: Ctx) -> list[Part]:
     out = next((w.text[3:] for w in words[1:] if w.text.startswith("of=")), None)
     return [Part(DESTRUCTIVE, f"dd writes raw blocks{' to ' + out if out else ''}", target=out)]
 
 
-def _sed(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _sed(words: list[Word], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
     inplace = any(re.fullmatch(r"-[a-zA-Z]*i.*", a) and not a.startswith("--") for a in args) or \
         any(long_option(a, "--in-place", 1) for a in args)
@@ -465,13 +467,13 @@ def sed_script_part(script: str) -> Part | None:
     return None
 
 
-def _yq(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _yq(words: list[Word], ctx: Ctx) -> list[Part]:
     if any(w.text in ("-i", "--inplace") or re.fullmatch(r"-[a-zA-Z]*i[a-zA-Z]*", w.text) for w in words[1:]):
         return [Part(MUTATING, "yq -i edits files in place")]
     return _simple_ro(words, ctx)
 
 
-def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _awk(words: list[Word], ctx: Ctx) -> list[Part]:
     value = {"-F", "-v", "-f", "--field-separator", "--assign", "--file", "-e", "--source", "-E", "--exec", "-i",
              "--include", "-l", "--load"}
     i = skip_options(words, 1, value)
@@ -488,13 +490,13 @@ def _awk(words: list["Word"], ctx: Ctx) -> list[Part]:
     return _simple_ro(words, ctx)
 
 
-def _sort_runs(words: list["Word"]) -> str | None:
+def _sort_runs(words: list[Word]) -> str | None:
     if any(long_option(w.text, "--compress-program", 1) for w in words[1:]):
         return "sort --compress-program runs a program the guard does not know"
     return None
 
 
-def _sort(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _sort(words: list[Word], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
     p = parse_args(words[1:], {"-o", "--output", "-k", "-t", "-S", "-T", "--key", "--field-separator",
                                "--buffer-size", "--temporary-directory", "--parallel"})
@@ -505,14 +507,14 @@ def _sort(words: list["Word"], ctx: Ctx) -> list[Part]:
     return _simple_ro(words, ctx)
 
 
-def _uniq(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _uniq(words: list[Word], ctx: Ctx) -> list[Part]:
     pos = parse_args(words[1:], {"-f", "-s", "-w"}).positionals
     if len(pos) >= 2:
         return [Part(MUTATING, f"uniq writes its output to the local file {pos[1].text}", target=pos[1].text)]
     return _simple_ro(words, ctx)
 
 
-def _tee(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _tee(words: list[Word], ctx: Ctx) -> list[Part]:
     files = [f for f in _paths(words) if f not in ("/dev/null", "/dev/stdout", "/dev/stderr", "-")]
     if files:
         append = any(w.text == "-a" or long_option(w.text, "--append", 1) or re.fullmatch(r"-[a-zA-Z]*a[a-zA-Z]*",
@@ -552,7 +554,7 @@ def admin_destroys(url: str) -> bool:
     return bool(slash) and bool(_ADMIN_DESTROY.search("/" + path))
 
 
-def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _curl(words: list[Word], ctx: Ctx) -> list[Part]:
     p = parse_args(words[1:], _CURL_VALUE)
     method = (p.value("-X", "--request") or "").upper()
     parts: list[Part] = []
@@ -590,7 +592,7 @@ def _curl(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts
 
 
-def _wget_runs(words: list["Word"]) -> str | None:
+def _wget_runs(words: list[Word]) -> str | None:
     args = [w.text for w in words[1:]]
     if any(long_option(a, "--use-askpass", 5) for a in args):
         return "wget --use-askpass runs a program to ask for the password"
@@ -601,7 +603,7 @@ def _wget_runs(words: list["Word"]) -> str | None:
     return None
 
 
-def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _wget(words: list[Word], ctx: Ctx) -> list[Part]:
     value = {"-O", "--output-document", "-o", "--output-file", "-a", "--append-output", "-P", "--directory-prefix",
              "-t", "--tries", "-T", "--timeout", "-U", "--user-agent", "--header", "--post-data", "--post-file",
              "--method", "--body-data", "--body-file", "-e", "--execute", "-i", "--input-file", "-w", "--wait",
@@ -630,7 +632,7 @@ def _wget(words: list["Word"], ctx: Ctx) -> list[Part]:
                  target=out)]
 
 
-def _find(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _find(words: list[Word], ctx: Ctx) -> list[Part]:
     parts: list[Part] = []
     args = words[1:]
     i = 0
@@ -652,13 +654,13 @@ def _find(words: list["Word"], ctx: Ctx) -> list[Part]:
     return parts or [Part(READ_ONLY, "find: lists matching files")]
 
 
-def _date(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _date(words: list[Word], ctx: Ctx) -> list[Part]:
     if any(w.text in ("-s", "--set") or w.text.startswith("--set=") for w in words[1:]):
         return [Part(MUTATING, "date -s sets the system clock")]
     return [Part(READ_ONLY, "date: prints the time")]
 
 
-def _hostname(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _hostname(words: list[Word], ctx: Ctx) -> list[Part]:
     if parse_args(words[1:], {"-F", "--file"}).positionals:
         return [Part(MUTATING, "hostname NAME renames this machine")]
     return [Part(READ_ONLY, "hostname: prints the host name")]
@@ -668,7 +670,7 @@ _TAR_RUNS = (("--checkpoint-action", 11), ("--use-compress-program", 3), ("--to-
              ("--new-volume-script", 4), ("--rsh-command", 3), ("--rmt-command", 3))
 
 
-def _tar_runs(words: list["Word"]) -> str | None:
+def _tar_runs(words: list[Word]) -> str | None:
     args = [w.text for w in words[1:]]
     for a in args:
         for full, shortest in _TAR_RUNS:
@@ -683,7 +685,7 @@ def _tar_runs(words: list["Word"]) -> str | None:
     return None
 
 
-def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _tar(words: list[Word], ctx: Ctx) -> list[Part]:
     first = words[1].text if len(words) > 1 else ""
     flags = first.lstrip("-") if first and not first.startswith("--") else ""
     if "t" in flags or any(w.text == "--list" for w in words[1:]):
@@ -693,7 +695,7 @@ def _tar(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, "tar writes an archive")]
 
 
-def _gzip(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _gzip(words: list[Word], ctx: Ctx) -> list[Part]:
     if any(re.fullmatch(r"-[a-zA-Z]*[clt][a-zA-Z]*", w.text) or w.text in ("--stdout", "--to-stdout", "--list",
                                                                             "--test") for w in words[1:]):
         return [Part(READ_ONLY, f"{prog(words[0])} to standard output")]
@@ -707,12 +709,12 @@ _OPENSSL_WRITES = {"-out", "-keyout", "-certout", "-writerand", "-reqout", "-sig
 _OPENSSL_LOADS = {"-engine", "-provider", "-provider-path", "-config", "-keygen_engine", "-ssl_client_engine"}
 
 
-def _openssl_loads(words: list["Word"]) -> str | None:
+def _openssl_loads(words: list[Word]) -> str | None:
     loads = [w.text for w in words[2:] if w.text in _OPENSSL_LOADS]
     return f"openssl {loads[0]} loads code or configuration the guard does not inspect" if loads else None
 
 
-def _openssl(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _openssl(words: list[Word], ctx: Ctx) -> list[Part]:
     sub = words[1].text if len(words) > 1 else ""
     opts = [w.text for w in words[2:]]
     writes = [opts[i + 1] for i, o in enumerate(opts[:-1]) if o in _OPENSSL_WRITES and opts[i + 1] not in ("-",
@@ -731,7 +733,7 @@ def _openssl(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(UNKNOWN, f"openssl {sub}: not a subcommand the guard knows")]
 
 
-def _ip(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _ip(words: list[Word], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:] if not w.text.startswith("-")]
     if len(args) <= 1 or args[1] in ("show", "list", "ls", "get", "lst", "sh"):
         return [Part(READ_ONLY, "ip: shows network configuration")]
@@ -742,7 +744,7 @@ def _ip(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"ip {args[0]} {args[1]} changes network configuration")]
 
 
-def _kill(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _kill(words: list[Word], ctx: Ctx) -> list[Part]:
     args = [w.text for w in words[1:]]
     if any(a in ("-l", "-L", "--list") for a in args):
         return [Part(READ_ONLY, "kill -l: lists signals")]
@@ -757,7 +759,7 @@ def _kill(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{prog(words[0])}: sends signals to processes (may stop them)")]
 
 
-def _crontab(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _crontab(words: list[Word], ctx: Ctx) -> list[Part]:
     flags = {w.text for w in words[1:]}
     if "-r" in flags:
         return [Part(DESTRUCTIVE, "crontab -r removes the whole crontab")]
@@ -766,7 +768,7 @@ def _crontab(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, "crontab: replaces or edits the crontab", interactive="-e" in flags)]
 
 
-def _systemctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _systemctl(words: list[Word], ctx: Ctx) -> list[Part]:
     sub = next((w.text for w in words[1:] if not w.text.startswith("-")), "list-units")
     if sub in ("status", "show", "is-active", "is-enabled", "is-failed", "cat", "list-units", "list-unit-files",
                "list-timers", "list-sockets", "list-dependencies", "list-jobs", "help", "get-default"):
@@ -780,13 +782,13 @@ def _systemctl(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"systemctl {sub} changes a service")]
 
 
-def _journalctl(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _journalctl(words: list[Word], ctx: Ctx) -> list[Part]:
     if any(w.text.startswith(("--vacuum", "--flush", "--rotate", "--sync", "--relinquish")) for w in words[1:]):
         return [Part(DESTRUCTIVE, "journalctl --vacuum/--rotate removes or rewrites journal files")]
     return [Part(READ_ONLY, "journalctl: reads the system journal")]
 
 
-def _power(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _power(words: list[Word], ctx: Ctx) -> list[Part]:
     return [Part(DESTRUCTIVE, f"{prog(words[0])} takes the whole machine down")]
 
 
@@ -797,7 +799,7 @@ _GIT_RUNS = (("--upload-pack", 3), ("--receive-pack", 3), ("--exec", 4), ("--ope
              ("--extcmd", 3), ("--tool", 4), ("--config-env", 3))
 
 
-def _git_runs(words: list["Word"]) -> str | None:
+def _git_runs(words: list[Word]) -> str | None:
     i = skip_options(words, 1, _GIT_GLOBAL_VALUE)
     glob = [w.text for w in words[1:i]]
     if any(g == "-c" or g.startswith("-c") and not g.startswith("--") or long_option(g, "--config-env", 3)
@@ -817,7 +819,7 @@ def _git_runs(words: list["Word"]) -> str | None:
     return None
 
 
-def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _git(words: list[Word], ctx: Ctx) -> list[Part]:
     i = skip_options(words, 1, _GIT_GLOBAL_VALUE)
     sub = words[i].text if i < len(words) else ""
     args = [w.text for w in words[i + 1:]]
@@ -867,7 +869,7 @@ def _git(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"git {sub}: changes the repository or a remote")]
 
 
-def _container_cli(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _container_cli(words: list[Word], ctx: Ctx) -> list[Part]:
     name = prog(words[0])
     i = skip_options(words, 1, {"-H", "--host", "--context", "-c", "--config", "--log-level", "-r", "--runtime-endpoint",
                                 "-i", "--image-endpoint", "-t", "--timeout", "-n", "--namespace", "-a", "--address"})
@@ -890,7 +892,7 @@ def _container_cli(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{name} {sub}: changes containers or images")]
 
 
-def _package_manager(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _package_manager(words: list[Word], ctx: Ctx) -> list[Part]:
     sub = next((w.text for w in words[1:] if not w.text.startswith("-")), "")
     if sub in ("list", "show", "search", "info", "policy", "freeze", "view", "outdated", "ls", "--version", ""):
         return [Part(READ_ONLY, f"{prog(words[0])} {sub}: reads package information")]
@@ -899,7 +901,7 @@ def _package_manager(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{prog(words[0])} {sub}: installs or changes packages")]
 
 
-def _iptables(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _iptables(words: list[Word], ctx: Ctx) -> list[Part]:
     flags = {w.text for w in words[1:]}
     if flags & {"-F", "--flush", "-X", "--delete-chain", "-D", "--delete", "-Z"}:
         return [Part(DESTRUCTIVE, f"{prog(words[0])}: deletes firewall rules")]
@@ -908,21 +910,21 @@ def _iptables(words: list["Word"], ctx: Ctx) -> list[Part]:
     return [Part(MUTATING, f"{prog(words[0])}: changes firewall rules")]
 
 
-def _mount(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _mount(words: list[Word], ctx: Ctx) -> list[Part]:
     if len(words) == 1 or all(w.text in ("-l", "--show-labels") for w in words[1:]):
         return [Part(READ_ONLY, "mount: lists mounts")]
     return [Part(MUTATING, f"{prog(words[0])}: changes mounts")]
 
 
 def _no_arg_ro(reason_ro: str, reason_mut: str) -> Rule:
-    def rule(words: list["Word"], ctx: Ctx) -> list[Part]:
+    def rule(words: list[Word], ctx: Ctx) -> list[Part]:
         if len(words) == 1:
             return [Part(READ_ONLY, reason_ro)]
         return [Part(MUTATING, reason_mut)]
     return rule
 
 
-def _xxd(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _xxd(words: list[Word], ctx: Ctx) -> list[Part]:
     """xxd [options] [infile [outfile]]: a second file is written (with -r, as binary)."""
     p = parse_args(words[1:], {"-c", "-cols", "-g", "-groupsize", "-l", "-len", "-s", "-seek", "-o", "-n", "-name"},
                    short_clusters=False)
@@ -932,14 +934,14 @@ def _xxd(words: list["Word"], ctx: Ctx) -> list[Part]:
     return _simple_ro(words, ctx)
 
 
-def _iconv(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _iconv(words: list[Word], ctx: Ctx) -> list[Part]:
     out = long_value([w.text for w in words[1:]], "--output", "-o", 1)
     if out and out[-1] not in ("-", "/dev/stdout"):
         return [Part(MUTATING, f"iconv -o writes the local file {out[-1]}", target=out[-1])]
     return _simple_ro(words, ctx)
 
 
-def _ps(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _ps(words: list[Word], ctx: Ctx) -> list[Part]:
     """BSD-style `e` (`ps e`, `ps auxeww`) adds every process's environment to the listing."""
     bsd = [w.text for w in words[1:] if re.fullmatch(r"[a-zA-Z]+", w.text)]
     if any("e" in b for b in bsd):
@@ -951,7 +953,7 @@ def _ps(words: list["Word"], ctx: Ctx) -> list[Part]:
 _JQ_ENV = re.compile(r"(?<![.\w$])env\b|\$ENV\b|\$__prog_args\b|\b(?:str)?env\s*\(")
 
 
-def _jq(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _jq(words: list[Word], ctx: Ctx) -> list[Part]:
     """jq/yq programs that read the environment (`env`, `$ENV`, yq's `strenv()`) print it."""
     p = parse_args(words[1:], {"-f", "--from-file", "--arg", "--argjson", "--slurpfile", "--rawfile", "--indent",
                                "-L", "--args", "--jsonargs", "--tab", "-o", "--output-format", "-p", "--input-format",
@@ -978,7 +980,7 @@ _RUN_VALUE = {"-a", "--attach", "--add-host", "--annotation", "--blkio-weight", 
               "--volume-driver", "--volumes-from", "-w", "--workdir", "--ulimit", "--arch", "--os", "--variant"}
 
 
-def _container_run(name: str, words: list["Word"], start: int, ctx: Ctx) -> list[Part]:
+def _container_run(name: str, words: list[Word], start: int, ctx: Ctx) -> list[Part]:
     """docker/podman run|create IMAGE [CMD…]: the command runs in a new container, and the mounts (`-v /:/h`)
     decide what it can reach, so it is classified like a command in a pod."""
     i = skip_options(words, start, _RUN_VALUE)
@@ -998,7 +1000,7 @@ def _container_run(name: str, words: list["Word"], start: int, ctx: Ctx) -> list
     return parts
 
 
-def _editor(words: list["Word"], ctx: Ctx) -> list[Part]:
+def _editor(words: list[Word], ctx: Ctx) -> list[Part]:
     files = _paths(words)
     return [Part(MUTATING, f"{prog(words[0])}: edits {', '.join(files) or 'a file'}",
                  target=files[0] if len(files) == 1 else None, interactive=True)]

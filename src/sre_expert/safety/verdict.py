@@ -11,8 +11,9 @@ by the allow-list in `gate.py` alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 READ_ONLY = "read-only"
 UNKNOWN = "unknown"

@@ -23,10 +23,10 @@ from typing import Any
 
 import orjson
 
+from sre_expert.core.kinds import FILE_KINDS, kind_of_resource
 from sre_expert.core.model import Key, index_kind, kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.core.timeutil import parse_time, robust_latest
-from sre_expert.core.kinds import FILE_KINDS, kind_of_resource
 
 # Per file: kubectl's list of the Kubernetes envelope's 150,000 pods is 1.8 GB of JSON.
 MAX_FILE_BYTES = 4 << 30

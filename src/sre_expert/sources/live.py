@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE, KindSpec
 from sre_expert.core.model import kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
-from sre_expert.sources.bundle_reader import BundleError, _clean
 from sre_expert.sources.api_discovery import Served, discover
-from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE, KindSpec
+from sre_expert.sources.bundle_reader import BundleError, _clean
 from sre_expert.sources.live_http import FORBIDDEN, NOT_INSTALLED, UNAUTHORIZED, HttpClient, RequestFailed
 from sre_expert.sources.logselect import log_targets
 

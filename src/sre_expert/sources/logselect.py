@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sre_expert.core.timeutil import parse_time
 from sre_expert.core.kinds import ALWAYS_LOG_IMAGES
+from sre_expert.core.timeutil import parse_time
 
 RECENT_RESTART = timedelta(hours=24)
 NO_LOG_YET = ("ContainerCreating", "PodInitializing")

@@ -17,10 +17,11 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from sre_expert.safety.redact import PlaceholderTable, redact, redact_obj
 
@@ -98,7 +99,7 @@ class Transcript:
 
     def __init__(self, path: str | Path | None = None, boundary: Boundary | None = None) -> None:
         if path is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             path = default_transcript_dir() / f"{stamp}-{uuid.uuid4().hex[:8]}.jsonl"
         self.path = Path(path).expanduser()
         self.boundary = boundary or Boundary()
@@ -116,7 +117,7 @@ class Transcript:
 
     def event(self, kind: str, **data: Any) -> None:
         """A record of something that is not a model message (approval decisions, limits, errors)."""
-        stamp = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self._append([{"event": kind, "time": stamp, **data}])
 
     def messages(self, all_messages: list[Any]) -> None:

@@ -16,14 +16,15 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
-from sre_expert.safety.confirm import Decision, Proposal, TtyConfirmer, confirmation_token
-from sre_expert.safety.guard import classify
 from sre_expert.edges.agent.boundary import STANDING_RULE, Transcript
 from sre_expert.edges.agent.definition import AgentDefinition
 from sre_expert.edges.agent.tools import AgentTools
+from sre_expert.safety.confirm import Decision, Proposal, TtyConfirmer, confirmation_token
+from sre_expert.safety.guard import classify
 
 LIMIT_NOTE = "(The turn limit of {n} model requests was reached; this is a best-effort answer from what was found.)"
 SUMMARY_PROMPT = (

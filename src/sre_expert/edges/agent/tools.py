@@ -23,14 +23,15 @@ import re
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from sre_expert.safety.audit import AuditError, AuditLog, AuditSubject
-from sre_expert.safety.confirm import Decision, Proposal
 from sre_expert.edges.agent.boundary import Boundary
 from sre_expert.edges.agent.definition import AgentDefinition
+from sre_expert.safety.audit import AuditError, AuditLog, AuditSubject
+from sre_expert.safety.confirm import Decision, Proposal
 
 READ_MAX_LINES = 400
 READ_MAX_BYTES = 2_000_000

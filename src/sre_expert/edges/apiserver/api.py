@@ -16,20 +16,21 @@ from urllib.parse import parse_qs
 import orjson
 
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.edges.apiserver import convert, discovery_docs as discovery, paging
-from sre_expert.edges.apiserver.event_shapes import for_group
+from sre_expert.edges.apiserver import convert, paging
+from sre_expert.edges.apiserver import discovery_docs as discovery
 from sre_expert.edges.apiserver.captured import builtins_from
+from sre_expert.edges.apiserver.event_shapes import for_group
+from sre_expert.edges.apiserver.query_selectors import (
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+)
 from sre_expert.edges.apiserver.resources import (
     Resource,
     ResourceIndex,
     build_index,
     kubernetes_minor,
     table_minors,
-)
-from sre_expert.edges.apiserver.query_selectors import (
-    SelectorError,
-    parse_field_selector,
-    parse_label_selector,
 )
 from sre_expert.edges.apiserver.status import not_found, read_only, status
 

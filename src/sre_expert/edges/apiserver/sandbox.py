@@ -11,9 +11,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 from sre_expert.edges.apiserver.http_front import ServerHandle, start_server
+from sre_expert.edges.apiserver.kubeconfig import write_kubeconfig
 
 
 @dataclass

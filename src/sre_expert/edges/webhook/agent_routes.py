@@ -97,8 +97,8 @@ class _Registry:
         from sre_expert.edges.agent.loop import AgentSession, findings_summary
         from sre_expert.edges.agent.tools import AgentTools, live_shell_env
         from sre_expert.edges.apiserver.sandbox import KubectlSandbox
-        from sre_expert.safety.audit import AuditLog
         from sre_expert.edges.toolbox import Toolbox
+        from sre_expert.safety.audit import AuditLog
 
         srv = self.app.state.server
         config = srv.config

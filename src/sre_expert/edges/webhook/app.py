@@ -24,16 +24,17 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sre_expert.render import pages
 from sre_expert.edges.webhook.auth import COOKIE, LoginThrottle, Sessions, bearer, loopback_host, token_ok
 from sre_expert.edges.webhook.body_limit import TRIPPED, BodyLimit, too_large_message
 from sre_expert.edges.webhook.clusters import Clusters, UnknownCluster, route
 from sre_expert.edges.webhook.config import ServeConfig, create_private
-from sre_expert.edges.webhook.service_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, Metrics
 from sre_expert.edges.webhook.notify import Notifier
 from sre_expert.edges.webhook.payload import parse_webhook, redacted
+from sre_expert.edges.webhook.service_metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from sre_expert.edges.webhook.service_metrics import Metrics
 from sre_expert.edges.webhook.store import STATUSES, StoreBase, open_store
 from sre_expert.edges.webhook.worker import LIVE_RETRY_FAILED, SourceCache, WorkerPool
+from sre_expert.render import pages
 
 log = logging.getLogger("sre_expert.edges.webhook")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -425,7 +426,9 @@ def create_app(config: ServeConfig) -> FastAPI:
                            secure=request.url.scheme == "https")
         return resp
 
-    from sre_expert.edges.webhook.agent_routes import router as agent_router  # the agent's API (pydantic-ai loads only on a question)
+    from sre_expert.edges.webhook.agent_routes import (
+        router as agent_router,  # the agent's API (pydantic-ai loads only on a question)
+    )
 
     app.include_router(agent_router)
     return app

@@ -20,7 +20,6 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 TRIPPED = "sre_expert.body_too_large"  # set in the scope when the cap was hit: the error is expected, not a bug
 
 

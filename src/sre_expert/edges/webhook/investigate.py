@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sre_expert.knowledge.alert_catalogue import alert_rule
-from sre_expert.diagnosis.engine import Report, filter_report
 from sre_expert.core.model import Finding, Key
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, filter_report
+from sre_expert.knowledge.alert_catalogue import alert_rule
 
 Obj = dict[str, Any]
 
@@ -437,8 +437,8 @@ def _summary(scope: Scope, chain: list[Finding], candidates: list[Finding], abou
 
 def _trace(snap: Snapshot, scope: Scope) -> tuple[dict[str, Any] | None, Key | None]:
     """The outside-in trace of a route or Service (redacted), and the key of its broken hop's object."""
-    from sre_expert.render.trace_view import trace_dict
     from sre_expert.diagnosis.trace import trace
+    from sre_expert.render.trace_view import trace_dict
     from sre_expert.safety.redact import redact_obj
 
     prefix = "route" if scope.kind == "HTTPRoute" else "svc"

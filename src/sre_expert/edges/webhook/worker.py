@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.core.snapshot import Snapshot
+from sre_expert.diagnosis.engine import Report, diagnose
 from sre_expert.edges.webhook.investigate import investigate_alerts, investigate_check
 from sre_expert.edges.webhook.store import StoreBase
 
@@ -177,8 +177,8 @@ class WorkerPool:
         return pick(job) if pick is not None else cast(SourceCache, self.source)  # no for_job: not Clusters
 
     def run_one(self, job: dict[str, Any]) -> None:
-        from sre_expert.safety.redact import redact
         from sre_expert.edges.webhook.app import one_line  # app imports this module: a late import
+        from sre_expert.safety.redact import redact
 
         inv_id, gen = job["id"], job["generation"]
         try:
