@@ -415,7 +415,8 @@ def _secret_state(snap: Snapshot, sns: str, sname: str) -> tuple[str, bool]:
 def _cert_line(cert: Obj) -> str:
     ready = condition(cert, "Ready")
     issuing = condition(cert, "Issuing")
-    text = f"Certificate {ns_of(cert)}/{name_of(cert)} (spec.secretName {(cert.get('spec') or {}).get('secretName')}): {cond_text(ready, 'Ready')}"
+    text = (f"Certificate {ns_of(cert)}/{name_of(cert)} (spec.secretName {(cert.get('spec') or {}).get('secretName')}): "
+            f"{cond_text(ready, 'Ready')}")
     if is_false(issuing) or is_true(issuing):
         text += f"; {cond_text(issuing)}"
     return text
@@ -454,7 +455,8 @@ def _listener_findings(idx: GatewayIndex, gw: Obj, lis: Listener) -> Iterator[Fi
             if cert is not None:
                 deps.append(key_of(cert))
                 ev.append(_cert_line(cert))
-                fixes.append(Remediation(f"See why Certificate {ns_of(cert)}/{name_of(cert)} is not issued (requests, orders, challenges)",
+                fixes.append(Remediation(f"See why Certificate {ns_of(cert)}/{name_of(cert)} is not issued "
+                                         "(requests, orders, challenges)",
                                          f"kubectl describe certificate {name_of(cert)} -n {ns_of(cert)}", "read-only"))
                 fixes.append(Remediation("List the ACME orders and challenges behind it",
                                          f"kubectl get certificaterequests,orders,challenges -n {ns_of(cert)}", "read-only"))
@@ -546,9 +548,11 @@ def _no_matching_parent(idx: GatewayIndex, att: Attachment, st: Obj | None, comp
     if suggestion:
         fixes.append(_section_fix(
             route, att.index, suggestion,
-            f"Point parentRefs[{att.index}].sectionName at listener {suggestion} (make the same change in Git if Argo CD manages the route)"))
+            f"Point parentRefs[{att.index}].sectionName at listener {suggestion} "
+            "(make the same change in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-NO-MATCHING-PARENT", route,
-                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: {what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: "
+                         f"{what[0] if what else 'parentRef matches no listener'} on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
 
 
@@ -566,12 +570,16 @@ def _not_allowed(idx: GatewayIndex, att: Attachment, st: Obj | None, computed: b
         frm = nss.get("from") or "Same"
         reasons = []
         if not idx.kind_allowed(l, route.get("kind") or "HTTPRoute"):
-            reasons.append(f"allowedRoutes.kinds {', '.join(str(k.get('kind')) for k in ar.get('kinds') or ()) or '(default for ' + l.protocol + ')'} excludes {route.get('kind')}")
+            reasons.append(
+                f"allowedRoutes.kinds "
+                f"{', '.join(str(k.get('kind')) for k in ar.get('kinds') or ()) or '(default for ' + l.protocol + ')'} "
+                f"excludes {route.get('kind')}")
         if idx.namespace_allowed(l, rns) is False:
             if frm == "Same":
                 reasons.append(f"allowedRoutes.namespaces.from is Same (the default): only routes in {l.gw_ns}")
             elif frm == "Selector":
-                reasons.append(f"namespace {rns} labels {describe(idx.ns_labels.get(rns, {})) or '(none)'} do not match allowedRoutes.namespaces.selector {describe(nss.get('selector')) or '(empty)'}")
+                reasons.append(f"namespace {rns} labels {describe(idx.ns_labels.get(rns, {})) or '(none)'} do not match "
+                               f"allowedRoutes.namespaces.selector {describe(nss.get('selector')) or '(empty)'}")
             else:
                 reasons.append(f"allowedRoutes.namespaces.from is {frm}")
         ev.append(f"listener {l.name}: " + ("; ".join(reasons) if reasons else "allows it now (status may be stale)"))
@@ -615,9 +623,11 @@ def _hostname_mismatch(idx: GatewayIndex, att: Attachment, st: Obj | None, compu
         if att.section and target:
             fixes.append(_section_fix(
                 route, att.index, target,
-                f"Attach parentRefs[{att.index}] to listener {target} instead (and change it in Git if Argo CD manages the route)"))
+                f"Attach parentRefs[{att.index}] to listener {target} instead "
+                "(and change it in Git if Argo CD manages the route)"))
     return finding("HTTPROUTE-HOSTNAME-MISMATCH", route,
-                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: "
+                         f"its hostnames fall outside the listener hostname on Gateway {att.gw_name}",
                    evidence=ev, params=_route_params(route, att), extra_fixes=fixes)
 
 
@@ -651,7 +661,8 @@ def _partial_hostnames(idx: GatewayIndex, atts: list[Attachment], used_anywhere:
     ev += [_hostname_explain(lost, l) for l in allowed]
     ev.append(f"Gateway API ignores a route hostname no listener covers: {', '.join(lost)} get no route (404)")
     return finding("HTTPROUTE-HOSTNAME-MISMATCH", att.route,
-                   title=f"{kind_of(att.route)} {ns_of(att.route)}/{name_of(att.route)}: hostname {lost[0]} is outside its listeners and is ignored",
+                   title=f"{kind_of(att.route)} {ns_of(att.route)}/{name_of(att.route)}: "
+                         f"hostname {lost[0]} is outside its listeners and is ignored",
                    evidence=ev, params=_route_params(att.route, att), severity="warning")
 
 
@@ -683,7 +694,8 @@ def _shadowed(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                 f"{att.describe_ref()} attaches the route to listener {lis.describe()}",
                 f"Gateway API hostname matching: {lis.hostname} matches {h} (a leading '*.' matches one or more labels), "
                 f"so the route is Accepted and kubectl shows nothing wrong",
-                f"but listener {winner.describe()} is the more specific match for {h}: Envoy selects the TLS filter chain by SNI, "
+                f"but listener {winner.describe()} is the more specific match for {h}: "
+                f"Envoy selects the TLS filter chain by SNI, "
                 f"most specific name first, and this route is not attached to {winner.name}",
                 f"HTTPS requests for {h} reach listener {winner.name} and get 404 (no route); plain HTTP may still work",
             ]
@@ -696,7 +708,8 @@ def _shadowed(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                     route, att.index, winner.name,
                     f"Attach parentRefs[{att.index}] to listener {winner.name} (change it in Git if Argo CD manages the route)"))
             yield finding("HTTPROUTE-HOST-SHADOWED", route,
-                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
+                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: "
+                                f"HTTPS for {h} is served by listener {winner.name}, not {lis.name}",
                           evidence=ev, depends_on=[], extra_fixes=fixes,
                           params=_route_params(route, att, listener=lis.name, winner=winner.name, host=h))
             return
@@ -733,7 +746,8 @@ def _cert_coverage(idx: GatewayIndex, att: Attachment) -> Iterator[Finding]:
                 f"HTTPS clients for {h} fail TLS verification (certificate name mismatch)",
             ]
             yield finding("HTTPROUTE-HOST-NOT-IN-CERT", route,
-                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: {h} is not in the TLS certificate of listener {lis.name}",
+                          title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)}: "
+                                f"{h} is not in the TLS certificate of listener {lis.name}",
                           evidence=ev, depends_on=[key_of(c) for c in certs],
                           params=_route_params(route, att, listener=lis.name, host=h,
                                                certificate=name_of(certs[0]), certificate_namespace=ns_of(certs[0])))
@@ -785,7 +799,8 @@ def _not_reconciled(idx: GatewayIndex, atts: list[Attachment]) -> Finding | None
                       "or status updates are failing (see the controller log)")
     ev.append(f"Hosts not served: {short_list(route_hostnames(route))}")
     f = finding("HTTPROUTE-NOT-RECONCILED", route,
-                title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
+                title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} "
+                      f"was never reconciled for Gateway {att.gw_ns}/{att.gw_name}",
                 evidence=ev, depends_on=deps, severity=sev, params=_route_params(route, att))
     return for_implementation(f, idx, att.gateway) if att.gateway is not None else f
 
@@ -813,7 +828,8 @@ def _rejected_unseen(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
           f"Gateway {att.gw_ns}/{att.gw_name} is {_unseen_where(idx.snap, att.gw_ns)}: its listeners were not compared",
           f"Hosts not served: {short_list(route_hostnames(route))}"]
     return finding(code, route,
-                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} "
+                         f"is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
                    evidence=ev, params=_route_params(route, att))
 
 
@@ -831,7 +847,8 @@ def _listener_set_rejected(idx: GatewayIndex, la: ListenerSetAttachment, acc: Ob
     ev.append(f"Hosts not served through it: {short_list(route_hostnames(route))}")
     return for_implementation(finding(
         "HTTPROUTE-NOT-ACCEPTED", route,
-        title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by {la.ref.get('kind') or 'ListenerSet'} {la.ls_name} ({acc.get('reason')})",
+        title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} "
+              f"is not accepted by {la.ref.get('kind') or 'ListenerSet'} {la.ls_name} ({acc.get('reason')})",
         evidence=ev, depends_on=[(la.ref.get("kind") or "ListenerSet", la.ls_ns, la.ls_name)],
         params={"gateway": name_of(la.gateway) if la.gateway else la.ls_name,
                 "gateway_namespace": ns_of(la.gateway) if la.gateway else la.ls_ns, "parent_index": la.index}),
@@ -849,7 +866,8 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
     via = f"listener {att.section}" if att.section else f"Gateway {att.gw_name}"
     ev.append(f"Hosts not served through {via}: {short_list(route_hostnames(route))}")
     return finding("HTTPROUTE-NOT-ACCEPTED", route,
-                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
+                   title=f"{kind_of(route)} {ns_of(route)}/{name_of(route)} "
+                         f"is not accepted by Gateway {att.gw_name} ({acc.get('reason')})",
                    evidence=ev, depends_on=deps, params=_route_params(route, att))
 
 
@@ -882,7 +900,8 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
             elif is_false(acc):
                 yield _listener_set_rejected(idx, la, acc)
             else:
-                note_not_checked(f"{kind_of(route)} {ns_of(route)}/{name_of(route)} through {la.describe_ref().split(' → ', 1)[1]}: "
+                note_not_checked(f"{kind_of(route)} {ns_of(route)}/{name_of(route)} "
+                                 f"through {la.describe_ref().split(' → ', 1)[1]}: "
                                  "no status entry for that parent yet")
         rejected: dict[tuple[Key, str], list[Finding]] = defaultdict(list)
         for att in idx.by_route.get(key_of(route), []):
@@ -939,11 +958,13 @@ def http_routes(snap: Snapshot) -> Iterator[Finding]:
             else:
                 reason, status_cond = None, None
             if reason == "NoMatchingParent":
-                rejected[(att.gateway_key, reason)].append(_no_matching_parent(idx, att, status_cond, computed=status_cond is None))
+                rejected[(att.gateway_key, reason)].append(
+                    _no_matching_parent(idx, att, status_cond, computed=status_cond is None))
             elif reason == "NotAllowedByListeners":
                 rejected[(att.gateway_key, reason)].append(_not_allowed(idx, att, status_cond, computed=status_cond is None))
             elif reason == "NoMatchingListenerHostname":
-                rejected[(att.gateway_key, reason)].append(_hostname_mismatch(idx, att, status_cond, computed=status_cond is None))
+                rejected[(att.gateway_key, reason)].append(
+                    _hostname_mismatch(idx, att, status_cond, computed=status_cond is None))
             elif status_cond is not None:
                 rejected[(att.gateway_key, reason or "")].append(_not_accepted(idx, att, status_cond))
             else:
@@ -1057,7 +1078,8 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
                                 impact_line("Hosts answering 500", [route], hosts)]
             explained = True
             yield finding("HTTPROUTE-BACKEND-NOT-PERMITTED", route,
-                          title=f"{kind_of(route)} {rns}/{rname}: reference to Service {sns}/{sname} is not permitted (no ReferenceGrant)",
+                          title=f"{kind_of(route)} {rns}/{rname}: "
+                                f"reference to Service {sns}/{sname} is not permitted (no ReferenceGrant)",
                           evidence=ev, params=params)
             continue
         if (svc.get("spec") or {}).get("type") == "ExternalName":
@@ -1092,7 +1114,8 @@ def _backend_findings(idx: GatewayIndex, route: Obj, status_rr: Obj | None, serv
     explained = explained or bool(mirror_missing)
     if status_rr is not None and not explained:
         reason = status_rr.get("reason")
-        code = {"BackendNotFound": "HTTPROUTE-BACKEND-NOT-FOUND", "RefNotPermitted": "HTTPROUTE-BACKEND-NOT-PERMITTED"}.get(reason or "")
+        code = {"BackendNotFound": "HTTPROUTE-BACKEND-NOT-FOUND",
+                "RefNotPermitted": "HTTPROUTE-BACKEND-NOT-PERMITTED"}.get(reason or "")
         if unseen and code:  # the only candidates lie outside the sweep: the controller's word is the evidence
             where, sns, sname, port = unseen[0]
             yield finding(code, route,
@@ -1205,7 +1228,8 @@ def listener_sets(snap: Snapshot) -> Iterator[Finding]:
         yield for_implementation(finding(
             "GATEWAY-LISTENERSET-NOT-ACCEPTED", ls,
             title=f"{ls.get('kind')} {ns}/{name}: its listeners do not serve ({problems[0].split(':')[0]})",
-            evidence=ev, subjects=[key_of(r) for r in routes], depends_on=[("Gateway", pref.get("namespace") or ns, pref.get("name") or "")],
+            evidence=ev, subjects=[key_of(r) for r in routes],
+            depends_on=[("Gateway", pref.get("namespace") or ns, pref.get("name") or "")],
             severity="critical" if routes else "warning"), idx, gw)
 
 
@@ -1217,7 +1241,8 @@ def _patch_lines(epp: Obj) -> list[str]:
     out = []
     for i, p in enumerate((epp.get("spec") or {}).get("jsonPatches") or ()):
         op = p.get("operation") or {}
-        out.append(f"jsonPatches[{i}]: {p.get('type', '')} \"{p.get('name', '')}\" {op.get('op', '')} {op.get('path', op.get('jsonPath', ''))}")
+        out.append(f"jsonPatches[{i}]: {p.get('type', '')} \"{p.get('name', '')}\" "
+                   f"{op.get('op', '')} {op.get('path', op.get('jsonPath', ''))}")
     return out
 
 
@@ -1289,7 +1314,8 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
             if tkind == "Gateway":
                 gw = idx.gateways.get((ns, tname))
                 if gw is None:
-                    ev.append(f"Gateway {ns}/{tname} does not exist (an EnvoyPatchPolicy targets a Gateway in its own namespace); "
+                    ev.append(f"Gateway {ns}/{tname} does not exist "
+                              "(an EnvoyPatchPolicy targets a Gateway in its own namespace); "
                               f"the controller skips the policy without writing status")
                     present = [n for (gns, n) in idx.gateways if gns == ns]
                     close = close_matches(tname, present)
@@ -1329,7 +1355,8 @@ def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
             elif is_false(acc):
                 yield finding("ENVOYPATCHPOLICY-INVALID", epp,
                               title=f"EnvoyPatchPolicy {ns}/{name} is rejected ({acc.get('reason')})",
-                              evidence=[f"{where}: {cond_text(acc)}", f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}",
+                              evidence=[f"{where}: {cond_text(acc)}",
+                                        f"spec.targetRef: {target.get('group', '')}/{tkind} {tname}",
                                         *effect], params=params)
             elif is_false(prog) and prog.get("reason") == "ResourceNotFound":
                 yield finding("ENVOYPATCHPOLICY-RESOURCE-NOT-FOUND", epp,
