@@ -2,8 +2,9 @@
 
 A check is a pure function `fn(snapshot) -> Iterable[Finding]` registered with the codes it can emit,
 the kinds it reads and the key kinds its findings link by (`speaks_for`, `depends_on`). The component of
-a finding is its code's, from the catalogue YAML: the registry does not repeat it. Modules under sre_expert.checks register themselves on import. A check that
-would conclude "X does not exist" about a namespace a scoped sweep (`-n`) did not read asks
+a finding is its code's, from the catalogue YAML: the registry does not repeat it. Modules under
+sre_expert.checks register themselves on import. A check that would conclude "X does not exist" about a
+namespace a scoped sweep (`-n`) did not read asks
 `snap.outside(namespace, "what X is")` first and stays silent when it is True; the engine turns what
 each check noted into one "not checked" line.
 """

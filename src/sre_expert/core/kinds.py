@@ -3,8 +3,9 @@
 Derived from what the checks read: every `reads=` of `registry.all_checks()` plus every kind a check,
 `trace`, `component` or `dr` looks up with `snap.list/get/select` (including the kind tuples they loop
 over). `tests/test_check_declarations.py` records every kind they look up through the Snapshot API on the
-demo and synth faults, and fails when one is not here (or when a kind here is read by nothing). A kind whose API group is not installed is skipped after discovery, at no request cost, so
-optional integrations (Cilium, Calico, admin network policies) can stay listed.
+demo and synth faults, and fails when one is not here (or when a kind here is read by nothing). A kind
+whose API group is not installed is skipped after discovery, at no request cost, so optional integrations
+(Cilium, Calico, admin network policies) can stay listed.
 
 Secrets are listed like any other kind when RBAC allows it (values are dropped as each page is parsed,
 keys kept). The shipped ClusterRole does not grant them, because `list secrets` returns every value:

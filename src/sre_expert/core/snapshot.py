@@ -375,7 +375,8 @@ class Snapshot:
                     ready = cond.get("ready")
                     ref = ep.get("targetRef") or {}
                     for ip in ep.get("addresses") or ():
-                        out.append({"ip": ip, "ready": ready is not False, "pod": ref.get("name") if ref.get("kind") == "Pod" else None})
+                        out.append({"ip": ip, "ready": ready is not False,
+                                    "pod": ref.get("name") if ref.get("kind") == "Pod" else None})
             return out
         md = svc["metadata"]
         eps = self.get("Endpoints", md.get("namespace"), md.get("name"))

@@ -82,7 +82,8 @@ def rank(findings: list[Finding]) -> list[Finding]:
     """Root causes first, then by severity, then by how much each explains."""
     by_id = {f.id: f for f in findings}
     weight = {f.id: len(descendants(f, by_id)) for f in findings}
-    worst = {f.id: min([SEVERITY_RANK[by_id[d].severity] for d in descendants(f, by_id)] + [SEVERITY_RANK[f.severity]]) for f in findings}
+    worst = {f.id: min([SEVERITY_RANK[by_id[d].severity] for d in descendants(f, by_id)] + [SEVERITY_RANK[f.severity]])
+             for f in findings}
     return sorted(
         findings,
         key=lambda f: (not f.root_cause, worst[f.id], SEVERITY_RANK[f.severity], -weight[f.id], f.component, f.id),

@@ -6,7 +6,8 @@ the redactor. Every tool is read-only and every result passes the toolbox's reda
 
 `run_command` is the one door to a live system: it runs a command only when the execution gate
 (`safety.gate`) admits it (kubectl reads and text filters, as argv without a shell) and the guard labels it
-read-only without Secret output; anything else is refused with the reason and handed back for a human. Runs and refusals go to the audit log, output is redacted and capped.
+read-only without Secret output; anything else is refused with the reason and handed back for a human.
+Runs and refusals go to the audit log, output is redacted and capped.
 
 This module imports the MCP SDK at load; `cli_mcp` imports it only when `sre-expert mcp` runs.
 """

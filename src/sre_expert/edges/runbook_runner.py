@@ -140,7 +140,8 @@ def resolve_params(rb: Runbook, given: Mapping[str, str | None], now: float | No
         out[k] = v
     missing = [p.name for p in rb.parameters if p.required and p.name not in out]
     if missing:
-        raise RunUsageError(f"runbook {rb.id} needs " + ", ".join(f"--param {m}=…" if m not in ("namespace", "pod") else f"--{m}" for m in missing))
+        raise RunUsageError(f"runbook {rb.id} needs "
+                            + ", ".join(f"--param {m}=…" if m not in ("namespace", "pod") else f"--{m}" for m in missing))
     out.update(builtins(now))
     return out
 

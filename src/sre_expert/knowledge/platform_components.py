@@ -148,7 +148,8 @@ def _str_list(v: Any, where: str, pattern: re.Pattern[str] | None = None, allow_
         raise ComponentDataError(f"{where}: must be a list of strings, got {type(v).__name__} {v!r}")
     for i, x in enumerate(v):
         if not isinstance(x, str) or not x.strip():
-            hint = " (a ': ' inside an unquoted item makes YAML read it as a mapping; quote the item)" if isinstance(x, dict) else ""
+            hint = (" (a ': ' inside an unquoted item makes YAML read it as a mapping; quote the item)"
+                    if isinstance(x, dict) else "")
             raise ComponentDataError(f"{where}[{i}]: must be a non-empty string, got {x!r}{hint}")
     if not v and not allow_empty:
         raise ComponentDataError(f"{where}: must not be empty")
@@ -750,8 +751,9 @@ class ComponentStatus:
     @property
     def state(self) -> str:
         """not-installed | not-checked (a namespace-scoped sweep or a bundle without those kinds could not
-        see its controllers, or none of them was found and nothing needs them) | down (a required controller is missing or has nothing available) | failing
-        (critical findings) | degraded (warnings, or a controller short of replicas) | healthy."""
+        see its controllers, or none of them was found and nothing needs them) | down (a required controller
+        is missing or has nothing available) | failing (critical findings) | degraded (warnings, or a
+        controller short of replicas) | healthy."""
         seen = [cs for cs in self.controllers if cs.visible and cs.collected]
         if not self.installed:
             return "not-installed" if len(seen) == len(self.controllers) else "not-checked"

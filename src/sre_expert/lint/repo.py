@@ -9,8 +9,9 @@ anchor defined twice is allowed, later aliases taking the newer one.
 A file that still does not parse is one of three things. If it looks like what lint reads (a Kubernetes
 object, a platform values file, a Prometheus or Falco rules file) it is recorded as an error with its
 line; a manifest with placeholders a tool fills in (`{{ }}`, `${VAR}`, `{VAR}`) is skipped with a note
-but may still hold objects; anything else (an application's config, a CI file) is skipped with a note. Rules that reason about absence ("no Gateway named X") ask `Repo.hiding(kind…)`:
-only a broken file that may define one of those kinds withholds the conclusion, so one broken file
+but may still hold objects; anything else (an application's config, a CI file) is skipped with a note.
+Rules that reason about absence ("no Gateway named X") ask `Repo.hiding(kind…)`: only a broken file
+that may define one of those kinds withholds the conclusion, so one broken file
 never turns into a cascade of false findings, nor silences the rules for the whole repository.
 
 Helm chart templates (`templates/` next to a Chart.yaml) are Go templates, not YAML: they are listed

@@ -228,7 +228,8 @@ def _status_markdown(snap: Snapshot, rows: list[NamespaceDR], summary: dict[str,
                f"{summary['notRequired']} without an RPO requirement")
     out.append("")
     if archive is not None or not velero_unseen:
-        out.append(_archive_line(archive) if archive is not None else "Velero has no storage location, schedule or backup: no namespace is backed up")
+        out.append(_archive_line(archive) if archive is not None
+                   else "Velero has no storage location, schedule or backup: no namespace is backed up")
         out.append("")
     out.append("| namespace | class | RPO | schedules | newest good backup | taken | age | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")

@@ -61,7 +61,8 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
 
 
 def _finding(n: int, f: Finding, max_evidence: int) -> list[str]:
-    out = [f"## {n}. [{f.severity.upper()}] {f.title}", "", f"`{f.code}` · {f.component} · {f.object.display()}", "", f.detail, ""]
+    out = [f"## {n}. [{f.severity.upper()}] {f.title}", "",
+           f"`{f.code}` · {f.component} · {f.object.display()}", "", f.detail, ""]
     if f.evidence:
         out.append("**Evidence:**")
         out += [f"- {_fence(e)}" for e in f.evidence[:max_evidence]]

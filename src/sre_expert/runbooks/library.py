@@ -294,7 +294,8 @@ def parse_condition(raw: Any, where: str) -> Condition:
         if not isinstance(vals, list) or not vals:
             raise RunbookError(f"{where}: 'in' needs a non-empty list")
         return Condition("path", path=segs, path_text=raw["path"], test="equals", values=tuple(norm(v) for v in vals))
-    raise RunbookError(f"{where}: unknown condition {sorted(keys)}; use match, path (+equals/in/matches/exists), exit, all, any, not")
+    raise RunbookError(f"{where}: unknown condition {sorted(keys)}; "
+                       "use match, path (+equals/in/matches/exists), exit, all, any, not")
 
 
 def _regex(pattern: Any, where: str) -> re.Pattern[str]:
@@ -587,7 +588,8 @@ def _parse_step(raw: Any, where: str) -> Step:
         raw_caps = [raw_caps]
     for i, c in enumerate(raw_caps):
         cw = f"{where}: capture[{i}]"
-        if not isinstance(c, Mapping) or "param" not in c or len({"path", "regex"} & set(c)) != 1 or set(c) - {"param", "path", "regex", "pick"}:
+        if (not isinstance(c, Mapping) or "param" not in c or len({"path", "regex"} & set(c)) != 1
+                or set(c) - {"param", "path", "regex", "pick"}):
             raise RunbookError(f"{cw}: a capture has param, one of path or regex, and optionally pick")
         if c.get("pick", "first") not in ("first", "last"):
             raise RunbookError(f"{cw}: pick must be first or last")

@@ -160,8 +160,9 @@ class KeyScan:
 
 def _trie_pattern(words: Iterable[str]) -> str:
     """One regex for a set of literal words, their common prefixes shared ("sk_live_|sk_test_" becomes
-    "sk_(?:live_|test_)"), longest match first like a longest-first alternation. Python's re tries each branch of an alternation at every position, so a flat
-    list of 80 hints costs 80 tries a character; a trie costs about one."""
+    "sk_(?:live_|test_)"), longest match first like a longest-first alternation. Python's re tries each
+    branch of an alternation at every position, so a flat list of 80 hints costs 80 tries a character; a
+    trie costs about one."""
     trie: dict[str, Any] = {}
     for w in words:
         node = trie
@@ -483,7 +484,8 @@ def parse_rules(doc: Any, source: str) -> RuleSet:
             continue
         extra = set(raw) - {"name", "regex", "group", "hint", "flags", "validate"}
         if extra:
-            raise RedactionConfigError(f"{where}: unknown keys {sorted(extra)}; a regex rule has name, regex, group, hint, flags, validate")
+            raise RedactionConfigError(f"{where}: unknown keys {sorted(extra)}; "
+                                       "a regex rule has name, regex, group, hint, flags, validate")
         flags = 0
         for f in raw.get("flags") or ():
             if f not in _FLAGS:
@@ -493,7 +495,8 @@ def parse_rules(doc: Any, source: str) -> RuleSet:
         group = raw.get("group", 0)
         groups = tuple(group) if isinstance(group, list) else (group,)
         for g in groups:
-            ok = (isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= rx.groups) or (isinstance(g, str) and g in rx.groupindex)
+            ok = ((isinstance(g, int) and not isinstance(g, bool) and 0 <= g <= rx.groups)
+                  or (isinstance(g, str) and g in rx.groupindex))
             if not ok:
                 raise RedactionConfigError(f"{where}: group {g!r} is not a group of the regex")
         hints = raw.get("hint") or ()

@@ -1040,7 +1040,8 @@ RULES: dict[str, Rule] = {
     "unzip": lambda w, c: ([Part(READ_ONLY, "unzip -l: lists an archive")] if any(x.text in ("-l", "-v", "-t", "-p")
                                                                                    for x in w[1:])
                            else [Part(MUTATING, "unzip extracts files (overwriting existing ones)")]),
-    "openssl": with_unknown(_openssl_loads, _openssl), "ip": _ip, "kill": _kill, "pkill": _kill, "killall": _kill, "crontab": _crontab,
+    "openssl": with_unknown(_openssl_loads, _openssl), "ip": _ip, "kill": _kill, "pkill": _kill, "killall": _kill,
+    "crontab": _crontab,
     "systemctl": _systemctl, "service": lambda w, c: (
         [Part(READ_ONLY, "service status")] if any(x.text == "status" for x in w[1:])
         else [Part(MUTATING, "service: starts, stops or restarts a service")]),

@@ -6,8 +6,9 @@
   2,000 characters, and the search killed after 10 s (see GREP_TIMEOUT_SECONDS).
 - Bash runs a command unasked only when the execution gate (`safety.gate`) admits it and the guard labels it
   read-only (timeout, output capped); anything else raises `ApprovalRequired`, so the run pauses and the
-  user decides (pydantic-ai's deferred approval). With `--read-only` such commands are refused outright. Approved commands run through
-  `safety.execute.run_guarded`, which writes the audit log; refusals and declines are audited too.
+  user decides (pydantic-ai's deferred approval). With `--read-only` such commands are refused outright.
+  Approved commands run through `safety.execute.run_guarded`, which writes the audit log; refusals and
+  declines are audited too.
 - check, trace, component, runbook, dr_status, pod_logs, describe call `Toolbox` (the same logic as the CLI).
 
 Every result goes through the Boundary (redaction, cap, untrusted-data wrapper, repeated-call refusal).

@@ -70,7 +70,8 @@ def pod_log(snap: Snapshot, pod: Obj, q: dict[str, str]) -> tuple[int, bytes, st
 
     tail, limit = _int(q, "tailLines"), _int(q, "limitBytes")
     if isinstance(tail, str) or (isinstance(tail, int) and tail < 0):
-        return _err(422, f'PodLogOptions "{name}" is invalid: tailLines: Invalid value: {tail}: must be greater than or equal to 0')
+        return _err(422, f'PodLogOptions "{name}" is invalid: '
+                         f'tailLines: Invalid value: {tail}: must be greater than or equal to 0')
     if isinstance(limit, str) or (isinstance(limit, int) and limit < 1):
         return _err(422, f'PodLogOptions "{name}" is invalid: limitBytes: Invalid value: {limit}: must be greater than 0')
 

@@ -40,7 +40,8 @@ def decode(token: str, resource_version: str) -> tuple[str, str]:
         ns, _, name = str(data["start"]).rstrip("\x00").partition("/")
         rv = str(data["rv"])
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-        raise PagingError(400, "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
+        raise PagingError(400, "continue key is not valid: "
+                               "incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
     if rv != resource_version:
         raise PagingError(410, "The provided continue parameter is too old to display a consistent list result. "
                                "You can start a new list without the continue parameter.")

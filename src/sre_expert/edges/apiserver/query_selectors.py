@@ -105,7 +105,8 @@ def parse_label_selector(text: str | None) -> Predicate | None:
         elif setop:
             vals = {v.strip() for v in setvals.split(",") if v.strip()}
             if not vals:
-                raise SelectorError(f"unable to parse requirement: {req!r}: for 'in', 'notin' operators, values set can't be empty")
+                raise SelectorError(f"unable to parse requirement: {req!r}: "
+                                    "for 'in', 'notin' operators, values set can't be empty")
             for v in vals:
                 _check_value(v, req)
             if setop == "in":
@@ -117,7 +118,8 @@ def parse_label_selector(text: str | None) -> Predicate | None:
                 try:
                     n = int(value)
                 except ValueError:
-                    raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: {req!r}") from None
+                    raise SelectorError("unable to parse requirement: "
+                                        f"for 'Gt', 'Lt' operators, the value must be an integer: {req!r}") from None
 
                 def cmp(labels: dict[str, str], k: str = key, n: int = n, gt: bool = op == ">") -> bool:
                     try:
