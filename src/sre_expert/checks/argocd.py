@@ -176,7 +176,8 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
         settled = sync_status == "Synced" and health_status == "Healthy" and not sync_errors
         yield finding(
             "ARGOCD-APP-SYNC-FAILED", app,
-            title=f"Application {name} sync {op_phase or 'failed'}: {_short(op.get('message') or (sync_errors[0].get('message') if sync_errors else ''), 140)}",
+            title=f"Application {name} sync {op_phase or 'failed'}: "
+                  f"{_short(op.get('message') or (sync_errors[0].get('message') if sync_errors else ''), 140)}",
             evidence=ev, params=params,
             depends_on=[_res_key(r) for r in failed],
             severity="info" if settled else None,
@@ -194,7 +195,8 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
                 evidence=[f"status.operationState.phase: {op_phase} since {op.get('startedAt')}",
                           f"status.operationState.message: {_short(op.get('message'), 400) or '-'}"]
                 + _listing([f"{_res_name(r)}: health {(r.get('health') or {}).get('status')}"
-                            + (f" ({_short((r.get('health') or {}).get('message'), 200)})" if (r.get("health") or {}).get("message") else "")
+                            + (f" ({_short((r.get('health') or {}).get('message'), 200)})"
+                               if (r.get("health") or {}).get("message") else "")
                             for r in waiting])
                 + _listing([f"{r.get('hookType')} hook {_res_name(r)}: {r.get('hookPhase') or 'Pending'}"
                             + (f" ({_short(r.get('message'), 200)})" if r.get("message") else "") for r in hooks])
@@ -211,7 +213,8 @@ def _app_findings(snap: Snapshot, app: Obj) -> Iterator[Finding]:
         ev = [sync_line, health_line]
         ev += _listing([f"{_res_name(r)}: OutOfSync" + (", health Missing" if r in missing else "")
                         + (", requires pruning" if r.get("requiresPruning") else "") for r in drift])
-        ev.append("sync policy: " + ("automated" + (" with selfHeal" if (auto or {}).get("selfHeal") else "") if auto is not None else "manual"))
+        ev.append("sync policy: " + ("automated" + (" with selfHeal" if (auto or {}).get("selfHeal") else "")
+                                     if auto is not None else "manual"))
         ev.append(src_line)
         if sync_status == "OutOfSync":
             yield finding(
@@ -341,7 +344,8 @@ def application_sets(snap: Snapshot) -> Iterator[Finding]:
             "ARGOCD-APPSET-ERROR", aset,
             title=f"ApplicationSet {name} failed: {err.get('reason')}: {_short(err.get('message'), 140)}",
             evidence=ev,
-            depends_on=[("Deployment", ns, "argocd-applicationset-controller")] if "rpc error" in (err.get("message") or "") else [],
+            depends_on=([("Deployment", ns, "argocd-applicationset-controller")]
+                        if "rpc error" in (err.get("message") or "") else []),
         )
 
 

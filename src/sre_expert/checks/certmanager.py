@@ -697,7 +697,8 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
             ev.append(f"status.url: {st['url']}")
         for a in st.get("authorizations") or ():
             ev.append(f"authorization for {'*.' if a.get('wildcard') else ''}{a.get('identifier')}: initialState "
-                      f"{a.get('initialState') or '?'}, challenge types {', '.join(c.get('type', '?') for c in a.get('challenges') or ())}")
+                      f"{a.get('initialState') or '?'}, "
+                      f"challenge types {', '.join(c.get('type', '?') for c in a.get('challenges') or ())}")
         for ch in chals[:MAX_LISTED]:
             ev.append(_ch_line(snap, ch))
         if not chals and state in ("pending", ""):
@@ -796,7 +797,8 @@ def _cert_state(snap: Snapshot, cert: Obj) -> str:
     ready = condition(cert, "Ready")
     bits = []
     if ready is not None:
-        bits.append(f"Ready={ready.get('status')}" + (f" {ready['reason']}" if ready.get("reason") and ready.get("status") != "True" else ""))
+        bits.append(f"Ready={ready.get('status')}"
+                    + (f" {ready['reason']}" if ready.get("reason") and ready.get("status") != "True" else ""))
     not_after = parse_time((cert.get("status") or {}).get("notAfter"))
     if not_after is not None and not (ready is not None and ready.get("reason") == "DoesNotExist"):
         bits.append(_left(snap, not_after))
@@ -897,7 +899,8 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
         if blocked:
             ev.append(f"{len(blocked)} challenge(s) of this issuer are not valid: "
                       + "; ".join(f"{_ns(c)}/{_name(c)} {(c.get('status') or {}).get('state') or 'pending'}"
-                                  + (f' "{quote((c.get("status") or {}).get("reason") or "")}"' if (c.get("status") or {}).get("reason") else "")
+                                  + (f' "{quote((c.get("status") or {}).get("reason") or "")}"'
+                                     if (c.get("status") or {}).get("reason") else "")
                                   for c in blocked[:3]))
         ev.append(_usage_line(snap, users))
         urgent = any(idx.cert_impact(c) == "critical" or _renewal_near(snap, c) for c in users)

@@ -333,7 +333,8 @@ def service_traffic(snap: Snapshot) -> Iterator[Finding]:
                 "SERVICE-HIGH-5XX-RATE", obj,
                 title=f"Service {ns}/{name}: {percent_text(err / rps * 100)} of requests fail with 5xx",
                 evidence=[f"http_requests_total{{status=~\"5..\"}} / http_requests_total over 5m at {evaluated_text(ms)}: "
-                          f"{err:.2f} of {rps:.2f} req/s = {percent_text(err / rps * 100)} (APIHighErrorRate threshold {err_limit:g}%)"],
+                          f"{err:.2f} of {rps:.2f} req/s = {percent_text(err / rps * 100)} "
+                          f"(APIHighErrorRate threshold {err_limit:g}%)"],
                 depends_on=deps,
             )
         lat = p95.get((ns, name))
@@ -437,7 +438,8 @@ def targets_down(snap: Snapshot) -> Iterator[Finding]:
         ev = []
         for labels in targets[:MAX_LISTED]:
             t = errors.get((labels.get("job", ""), labels.get("instance", "")))
-            line = f"up{{job=\"{labels.get('job', '?')}\", instance=\"{labels.get('instance', '?')}\"}} == 0 at {evaluated_text(ms)}"
+            line = (f"up{{job=\"{labels.get('job', '?')}\", instance=\"{labels.get('instance', '?')}\"}} "
+                    f"== 0 at {evaluated_text(ms)}")
             if t is not None and t.last_error:
                 line += f"; last scrape error: {t.last_error[:200]}"
             ev.append(line)

@@ -693,7 +693,8 @@ def falco_alerts(snap: Snapshot) -> Iterator[Finding]:
             what = f"alert {r.name!r} (text output: rule name not logged)" if r.text else f"rule {r.name!r}"
             ev = [f"{what}, priority {prio_name}: {r.count} event(s) in the last "
                   f"{int(FALCO_WINDOW.total_seconds() // 3600)}h of falco logs, newest "
-                  + (f"{r.newest.isoformat().replace('+00:00', 'Z')} ({human(snap.now - r.newest)} ago)" if r.newest else "unknown")]
+                  + (f"{r.newest.isoformat().replace('+00:00', 'Z')} ({human(snap.now - r.newest)} ago)"
+                     if r.newest else "unknown")]
             ev.append("pods: " + ", ".join(_listing([f"{p} ({n}x)" for p, n in pods], 6)))
             if r.namespaces:
                 ev.append("namespaces: " + ", ".join(sorted(r.namespaces)))

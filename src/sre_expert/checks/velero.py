@@ -120,7 +120,8 @@ def storage_locations(snap: Snapshot) -> Iterator[Finding]:
     for name, bsl in sorted(st.locations.items()):
         spec, status = bsl.get("spec") or {}, bsl.get("status") or {}
         store = spec.get("objectStorage") or {}
-        where = f"{spec.get('provider', '?')} bucket {store.get('bucket', '?')}" + (f"/{store['prefix']}" if store.get("prefix") else "")
+        where = (f"{spec.get('provider', '?')} bucket {store.get('bucket', '?')}"
+                 + (f"/{store['prefix']}" if store.get("prefix") else ""))
         params = {"bucket": store.get("bucket", ""), "provider": spec.get("provider", "")}
         phase = status.get("phase") or ""
         last = parse_time(status.get("lastValidationTime"))
@@ -177,7 +178,8 @@ def storage_locations(snap: Snapshot) -> Iterator[Finding]:
                 ]
                 yield finding(
                     "VELERO-BSL-VALIDATION-STALE", bsl,
-                    title=f"Backup storage location {name} has not been validated for {human(snap.now - last) if last else 'ever'}",
+                    title=f"Backup storage location {name} has not been validated for "
+                          f"{human(snap.now - last) if last else 'ever'}",
                     evidence=ev, params=params, depends_on=[server],
                     severity="warning",
                 )
@@ -355,7 +357,8 @@ def _backup_finding(b: BackupInfo, st: VeleroState, snap: Snapshot, sched: Sched
                        evidence=ev, params=params, subjects=subjects, depends_on=deps)
     if b.phase == "FailedValidation":
         return finding("VELERO-BACKUP-VALIDATION-FAILED", b.obj,
-                       title=f"Backup {b.name} ({who}) FailedValidation: {_short('; '.join(b.status.get('validationErrors') or ['no validationErrors']))}",
+                       title=f"Backup {b.name} ({who}) FailedValidation: "
+                             f"{_short('; '.join(b.status.get('validationErrors') or ['no validationErrors']))}",
                        evidence=ev, params=params, subjects=subjects, depends_on=deps)
     return None
 
@@ -408,7 +411,8 @@ def _stuck(b: BackupInfo, st: VeleroState, snap: Snapshot, sched: ScheduleInfo |
         deps.append(na)
     ev = _backup_evidence(b, snap)
     if phase in ("", "New"):
-        ev.insert(1, f"created {_iso(created)} ({_ago(snap, created)}) and never picked up: the velero server is not processing backups")
+        ev.insert(1, f"created {_iso(created)} ({_ago(snap, created)}) and never picked up: "
+                     "the velero server is not processing backups")
     else:
         ev.insert(1, f"{phase} for {human(snap.now - since)} (limit {human(limit)})")
     return finding(
@@ -576,7 +580,8 @@ def recovery_points(snap: Snapshot) -> Iterator[Finding]:
             continue
         ns_obj = snap.get("Namespace", None, d.namespace)
         ref = ObjectRef.of(ns_obj) if ns_obj is not None else ObjectRef("v1", "Namespace", None, d.namespace)
-        params = {"rpo": format_duration(d.rpo), "backup": d.last_backup or "", "schedule": (d.schedules[0].name if d.schedules else "")}
+        params = {"rpo": format_duration(d.rpo), "backup": d.last_backup or "",
+                  "schedule": (d.schedules[0].name if d.schedules else "")}
         ev = [f"class: {d.klass} (scenario {d.scenario}: RPO {format_duration(d.rpo)}, RTO {format_duration(d.rto)})"]
         if d.databases:
             ev.append("databases: " + ", ".join(d.databases))

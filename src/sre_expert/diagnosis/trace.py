@@ -469,7 +469,8 @@ class _Tracer:
             gacc = condition(gc, "Accepted")
             line = f"GatewayClass {cls}: {cond_text(gacc, 'Accepted')}"
             if not is_true(gacc):
-                hop.fail(line + (" (the CRD default: no controller claimed it)" if gacc is None or is_default_pending(gacc) else ""))
+                hop.fail(line + (" (the CRD default: no controller claimed it)"
+                                 if gacc is None or is_default_pending(gacc) else ""))
             else:
                 hop.evidence.append(line)
         for c, t in ((acc, "Accepted"), (prog, "Programmed")):
@@ -486,7 +487,8 @@ class _Tracer:
                 for pod in snap.pods_of(p)[:2]:
                     hop.evidence.append(pod_line(pod))
                 hop.fix.append(_cmd("See the Envoy proxy pods",
-                                    f"kubectl get pods -n {ns_of(p)} -l {OWNING_GATEWAY_NAME}={name},{OWNING_GATEWAY_NAMESPACE}={ns}"))
+                                    f"kubectl get pods -n {ns_of(p)} "
+                                    f"-l {OWNING_GATEWAY_NAME}={name},{OWNING_GATEWAY_NAMESPACE}={ns}"))
             else:
                 hop.evidence.append(line)
         if prog is not None and prog.get("reason") == "AddressNotAssigned":
@@ -519,7 +521,8 @@ class _Tracer:
             if other is not None:
                 hop.evidence.append(f"{other.protocol} listener {other.name} does match it: try {other.protocol.lower()}://{host}")
             hop.fix.append(_cmd("Compare the listener hostnames",
-                                f"kubectl get gateway {name} -n {ns} -o jsonpath='{{range .spec.listeners[*]}}{{.name}} {{.protocol}} {{.port}} {{.hostname}}{{\"\\n\"}}{{end}}'"))
+                                f"kubectl get gateway {name} -n {ns} -o jsonpath='{{range .spec.listeners[*]}}"
+                                f"{{.name}} {{.protocol}} {{.port}} {{.hostname}}{{\"\\n\"}}{{end}}'"))
             return self.add(hop)
         hop = Hop("listener", f"listener {lis.name} of Gateway {ns}/{name}", _ref(gw))
         cands = [l for l in self.idx.gateway_listeners(gw)
@@ -581,8 +584,9 @@ class _Tracer:
         """No attached route serves the host on the receiving listener: explain why the route that lists it is not there."""
         rns, rname = ns_of(route), name_of(route)
         hop = Hop("route", f"{route.get('kind') or 'HTTPRoute'} {rns}/{rname}", _ref(route), status=FAILED)
-        hop.evidence.append(f"spec.hostnames {', '.join(route_hostnames(route))} include {host}, but the route is not attached to "
-                            f"listener {lis.name}, which receives {host}: requests get 404 (no route)")
+        hop.evidence.append(f"spec.hostnames {', '.join(route_hostnames(route))} include {host}, "
+                            f"but the route is not attached to listener {lis.name}, "
+                            f"which receives {host}: requests get 404 (no route)")
         atts = [a for a in self.idx.by_route.get(key_of(route), []) if a.gw_ns == ns_of(gw) and a.gw_name == name_of(gw)]
         if not atts:
             refs = [a.describe_ref() for a in self.idx.by_route.get(key_of(route), [])] or ["no parentRefs"]
@@ -604,7 +608,8 @@ class _Tracer:
                 via = ", ".join(l.describe() for l in a.allowed)
                 hop.evidence.append(f"{a.describe_ref()} attaches it to {via}")
                 if any(host_matches(l.hostname, host) and l.protocol == lis.protocol for l in a.allowed):
-                    hop.evidence.append(f"Gateway API lets {', '.join(l.hostname or '*' for l in a.allowed)} match {host} (a '*.' "
+                    hop.evidence.append(f"Gateway API lets {', '.join(l.hostname or '*' for l in a.allowed)} "
+                                        f"match {host} (a '*.' "
                                         f"wildcard covers one or more labels), but listener {lis.name} ({lis.hostname}) is the "
                                         f"more specific match and gets the {lis.protocol} traffic")
             elif a.allowed:
@@ -618,7 +623,8 @@ class _Tracer:
                 hop.fix.append(_cmd(
                     f"Attach parentRefs[{a.index}] to listener {lis.name} (change it in Git if Argo CD manages the route)",
                     f"kubectl patch httproute {rname} -n {rns} --type=json -p "
-                    f"'[{{\"op\":\"{'replace' if a.section else 'add'}\",\"path\":\"/spec/parentRefs/{a.index}/sectionName\",\"value\":\"{lis.name}\"}}]'",
+                    f"'[{{\"op\":\"{'replace' if a.section else 'add'}\","
+                    f"\"path\":\"/spec/parentRefs/{a.index}/sectionName\",\"value\":\"{lis.name}\"}}]'",
                     "mutating"))
         hop.fix.append(_cmd("Read the route's parentRefs and status", f"kubectl describe httproute {rname} -n {rns}"))
         return hop
@@ -631,8 +637,10 @@ class _Tracer:
         if att is None:
             hop.fail("the route has no Gateway parentRef")
         else:
-            via = ", ".join(f"{l.name}" for l in att.allowed) or ("listeners not checked" if att.gateway is None else "no listener")
-            hop.evidence.append(f"spec.hostnames {', '.join(names) or '(none: every host of the listener)'}; {att.describe_ref()} → {via}")
+            via = (", ".join(f"{l.name}" for l in att.allowed)
+                   or ("listeners not checked" if att.gateway is None else "no listener"))
+            hop.evidence.append(f"spec.hostnames {', '.join(names) or '(none: every host of the listener)'}; "
+                                f"{att.describe_ref()} → {via}")
             if att.gateway is None and not self.unseen(att.gw_ns):
                 hop.fail(f"Gateway {att.gw_ns}/{att.gw_name} does not exist")
             elif att.status is None:
@@ -678,7 +686,8 @@ class _Tracer:
         for ri, bi, ref in refs:
             if not is_service_ref(ref):
                 hop = Hop("service", f"{ref.get('kind')} {ref.get('namespace') or rns}/{ref.get('name')}")
-                hop.evidence.append(f"rules[{ri}].backendRefs[{bi}] is a {ref.get('group')}/{ref.get('kind')}: not traced further")
+                hop.evidence.append(f"rules[{ri}].backendRefs[{bi}] is a {ref.get('group')}/{ref.get('kind')}: "
+                                    "not traced further")
                 self.add(hop)
                 continue
             sns, sname, port = ref.get("namespace") or rns, ref.get("name") or "", ref.get("port")
@@ -911,7 +920,8 @@ class _Tracer:
             for l in att.allowed:
                 hs = att.hosts.get(l.name, [])
                 prog = l.cond("Programmed")
-                line = f"{att.describe_ref()} → listener {l.describe()}: hosts {', '.join(hs) or 'none'}; {cond_text(prog, 'Programmed')}"
+                line = (f"{att.describe_ref()} → listener {l.describe()}: hosts {', '.join(hs) or 'none'}; "
+                        f"{cond_text(prog, 'Programmed')}")
                 if hs and not is_true(prog):
                     hop.fail(line)
                     broken.append(l)
@@ -919,7 +929,8 @@ class _Tracer:
                     hop.evidence.append(line)
                 served = served or bool(hs)
             if not served:
-                hop.fail(f"{att.describe_ref()}: no hostname of the route ({', '.join(route_hostnames(route)) or 'none'}) intersects its listeners")
+                hop.fail(f"{att.describe_ref()}: no hostname of the route "
+                         f"({', '.join(route_hostnames(route)) or 'none'}) intersects its listeners")
         if hop.status == FAILED:
             hop.evidence.append("listeners: " + short_list([l.describe() for l in lst], 12))
             hop.fix.append(_cmd("Read the route's parentRefs and status", f"kubectl describe httproute {name} -n {ns}"))

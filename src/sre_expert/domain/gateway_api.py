@@ -44,7 +44,8 @@ IMPLEMENTATIONS: dict[str, tuple[str, str, str]] = {
     "solo.io/gloo-gateway": ("Gloo Gateway", "gloo-system", "deployment/gloo"),
     "konghq.com/kic-gateway-controller": ("Kong Ingress Controller", "kong", "deployment/kong-controller"),
     "networking.gke.io/gateway": ("GKE Gateway (managed)", "", ""),
-    "application-networking.k8s.aws/gateway-api-controller": ("AWS Gateway API Controller", "aws-application-networking-system", "deployment/gateway-api-controller"),
+    "application-networking.k8s.aws/gateway-api-controller": ("AWS Gateway API Controller", "aws-application-networking-system",
+                                                              "deployment/gateway-api-controller"),
 }
 EG_NAMESPACE = "envoy-gateway-system"
 EG_DEPLOYMENT = "envoy-gateway"
@@ -613,7 +614,8 @@ class GatewayIndex:
             spec = g.get("spec") or {}
             ok_from = any(f.get("group") == GROUP and f.get("kind") == route.get("kind") and f.get("namespace") == ns_of(route)
                           for f in spec.get("from") or ())
-            ok_to = any((t.get("group") or "") == "" and t.get("kind") == "Service" and (not t.get("name") or t.get("name") == svc_name)
+            ok_to = any((t.get("group") or "") == "" and t.get("kind") == "Service"
+                        and (not t.get("name") or t.get("name") == svc_name)
                         for t in spec.get("to") or ())
             if ok_from and ok_to:
                 return g
@@ -653,7 +655,8 @@ def container_problems(pod: Obj) -> list[str]:
     out = []
     for group in ("initContainerStatuses", "containerStatuses"):
         for cs in st.get(group) or ():
-            if cs.get("ready") or (group == "initContainerStatuses" and ((cs.get("state") or {}).get("terminated") or {}).get("exitCode") == 0):
+            if cs.get("ready") or (group == "initContainerStatuses"
+                                   and ((cs.get("state") or {}).get("terminated") or {}).get("exitCode") == 0):
                 continue
             state = cs.get("state") or {}
             last = (cs.get("lastState") or {}).get("terminated")
@@ -755,7 +758,8 @@ def route_names(routes: Iterable[Obj]) -> list[str]:
 def impact_line(what: str, routes: list[Obj], hosts: list[str]) -> str:
     if not routes:
         return f"{what}: no HTTPRoute attached"
-    return f"{what}: {short_list(hosts)} ({len(routes)} HTTPRoute{'s' if len(routes) != 1 else ''}: {short_list(route_names(routes))})"
+    return (f"{what}: {short_list(hosts)} "
+            f"({len(routes)} HTTPRoute{'s' if len(routes) != 1 else ''}: {short_list(route_names(routes))})")
 
 
 def controller_deps(idx: GatewayIndex) -> tuple[list[Key], list[str]]:

@@ -536,7 +536,8 @@ class NamespaceDR:
                 "schedule": self.last_backup_schedule, "storageLocation": self.last_backup_location,
                 "volumes": self.volumes,
             },
-            "newestAttempt": None if self.newest_attempt is None else {"name": self.newest_attempt, "phase": self.newest_attempt_phase},
+            "newestAttempt": (None if self.newest_attempt is None
+                              else {"name": self.newest_attempt, "phase": self.newest_attempt_phase}),
             "met": self.met, "status": self.status, "reason": self.reason, "databases": self.databases,
         }
 
@@ -881,7 +882,8 @@ def _plan_pod(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
     bare = _controller_free_pods(snap, ns)
     plan.preconditions.append(Precondition(
         "Every pod is managed by a controller (a bare pod is not re-created)", not bare,
-        ("pods without a controller: " + ", ".join(f"{p['metadata'].get('namespace')}/{p['metadata']['name']}" for p in bare[:10]))
+        ("pods without a controller: "
+         + ", ".join(f"{p['metadata'].get('namespace')}/{p['metadata']['name']}" for p in bare[:10]))
         if bare else "all pods have a controlling owner", blocking=False))
     single = []
     for kind in ("Deployment", "StatefulSet"):
@@ -931,7 +933,8 @@ def _plan_node(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
     if nodes:
         plan.preconditions.append(Precondition(
             "At least 2 nodes are Ready to take the evicted pods", len(ready) >= 2,
-            f"{len(ready)} of {len(nodes)} nodes Ready" + (f"; not Ready: {', '.join(n['metadata']['name'] for n in down)}" if down else "")))
+            f"{len(ready)} of {len(nodes)} nodes Ready"
+            + (f"; not Ready: {', '.join(n['metadata']['name'] for n in down)}" if down else "")))
     else:
         plan.preconditions.append(Precondition("At least 2 nodes are Ready", None, "no Node objects in the snapshot"))
     plan.steps.append(Step("See which nodes are not Ready", "kubectl get nodes -o wide"))
@@ -1005,7 +1008,8 @@ def _plan_database(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
             {"fs-backup": "defaultVolumesToFsBackup: true (file-system backup by node-agent)",
              "snapshots": "volume snapshots completed", "snapshot data mover": "snapshotMoveData: true",
              "none": "snapshotVolumes: false and no file-system backup: the restore brings back empty volumes",
-             "default": "no volume snapshot or file-system backup recorded in its status; check with velero backup describe"}[b.volumes],
+             "default": "no volume snapshot or file-system backup recorded in its status; "
+                        "check with velero backup describe"}[b.volumes],
             blocking=False))
     bname = b.name if b else "BACKUP"
     restore = _restore_name(f"restore-db-{ns}", snap)
@@ -1054,7 +1058,8 @@ def _plan_namespace(snap: Snapshot, st: VeleroState, plan: Plan) -> None:
     plan.preconditions += _backup_preconditions(st, b, snap, plan.scenario.rpo, f"namespace {ns}")
     nsobj = snap.get("Namespace", None, ns)
     if nsobj is not None:
-        terminating = bool(nsobj["metadata"].get("deletionTimestamp")) or (nsobj.get("status") or {}).get("phase") == "Terminating"
+        terminating = (bool(nsobj["metadata"].get("deletionTimestamp"))
+                       or (nsobj.get("status") or {}).get("phase") == "Terminating")
         if terminating:
             plan.preconditions.append(Precondition(
                 f"Namespace {ns} is fully deleted", False,
@@ -1202,7 +1207,8 @@ def _plan_cluster(snap: Snapshot, st: VeleroState, plan: Plan, region: bool = Fa
     plan.steps.append(Step("Check secrets and certificates are back", "kubectl get externalsecrets,certificates -A"))
     plan.steps.append(Step("Check the gateway is programmed and note its address", "kubectl get gateway -n gateway-system"))
     plan.steps.append(Step("Point DNS at the new gateway address if it changed", None, "mutating"))
-    plan.steps.append(Step("List pods that are not running", "kubectl get pods -A --field-selector=status.phase!=Running,status.phase!=Succeeded"))
+    plan.steps.append(Step("List pods that are not running",
+                           "kubectl get pods -A --field-selector=status.phase!=Running,status.phase!=Succeeded"))
     rebuilt = [d.namespace for d in dr_status(snap, st) if not d.required and not d.schedules]
     if rebuilt:
         plan.notes.append("Namespaces in no backup (" + ", ".join(rebuilt) + ") come back only from Git: Argo CD "
