@@ -29,13 +29,20 @@ from sre_expert.edges.cli.options import (
 _TEST_MODEL: Any = None
 _TEST_APPROVER: Any = None
 
-AgentOpt = Annotated[str | None, typer.Option("--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
+AgentOpt = Annotated[str | None, typer.Option(
+    "--agent", help="Agent definition file (front matter + instructions); default: the one shipped.")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", help="Model: sonnet, opus, haiku, a model id, or provider:model (openai:gpt-…, ollama:llama3.1).")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default ~/.config/sre-expert/config.yaml).")]
-RepoOpt = Annotated[str | None, typer.Option("--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
-ReadOnlyOpt = Annotated[bool, typer.Option("--read-only", help="Refuse every command that is not read-only (no approval prompt).")]
-MaxTurnsOpt = Annotated[int | None, typer.Option("--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
-TranscriptOpt = Annotated[str | None, typer.Option("--transcript", help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
+RepoOpt = Annotated[str | None, typer.Option(
+    "--repo", help="Configuration repository the agent may Read/Grep/Glob (nothing outside it).")]
+ReadOnlyOpt = Annotated[bool, typer.Option(
+    "--read-only", help="Refuse every command that is not read-only (no approval prompt).")]
+MaxTurnsOpt = Annotated[int | None, typer.Option(
+    "--max-turns", min=1, max=200, help="Model requests per question (default: the definition's maxTurns, 30).")]
+TranscriptOpt = Annotated[str | None, typer.Option(
+    "--transcript",
+    help="Where to save the redacted transcript (JSON lines); default ~/.local/state/sre-expert/transcripts/.")]
 AuditOpt = Annotated[str | None, typer.Option("--audit-log", help="Audit log for commands the agent runs or is refused.")]
 
 

@@ -40,9 +40,14 @@ def serve(
     path: Annotated[str | None, typer.Argument(help="Bundle directory or .tar.gz (or use --demo).", show_default=False)] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Serve the demo platform shipped with sre-expert.")] = False,
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on; 0 picks a free one.", min=0, max=65535)] = 0,
-    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1). The API has no authentication: anything else exposes the bundle.")] = None,
-    write_kubeconfig: Annotated[str | None, typer.Option("--write-kubeconfig", help="Write a kubeconfig for the server here (default: a temporary file removed on exit).")] = None,
-    shell: Annotated[bool, typer.Option("--shell", help="Open $SHELL with KUBECONFIG set; the server stops when the shell exits.")] = False,
+    host: Annotated[str | None, typer.Option(
+        "--host", help="Address to bind (default 127.0.0.1). "
+                       "The API has no authentication: anything else exposes the bundle.")] = None,
+    write_kubeconfig: Annotated[str | None, typer.Option(
+        "--write-kubeconfig",
+        help="Write a kubeconfig for the server here (default: a temporary file removed on exit).")] = None,
+    shell: Annotated[bool, typer.Option(
+        "--shell", help="Open $SHELL with KUBECONFIG set; the server stops when the shell exits.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request to stderr.")] = False,
 ) -> None:
     """Serve a bundle as a read-only Kubernetes API that kubectl and client libraries can use.

@@ -70,7 +70,8 @@ def check(
     [bold]sre-expert check -b snap.tar.gz -n lfh-staging -o markdown[/] ·
     [bold]sre-expert check -b ./snapshot --fail-on critical[/] (for CI gates)
 
-    Components for -c: workloads, networking, storage, nodes, autoscaling, quota, events, gateway, cert-manager, external-secrets, velero, monitoring, policy, argocd, platform.
+    Components for -c: workloads, networking, storage, nodes, autoscaling, quota, events, gateway, cert-manager, \
+external-secrets, velero, monitoring, policy, argocd, platform.
 
     [bold]Several clusters[/]: [bold]sre-expert check --context prod --context staging[/] (--kubeconfig applies to
     every context) or [bold]sre-expert check -b prod=prod.tgz -b staging=staging.tgz[/] (NAME= is optional: a

@@ -41,9 +41,12 @@ def mcp(
 ) -> None:
     """Serve sre-expert's tools to an MCP client (Claude Desktop, an IDE, an agent) over stdio.
 
-    Tools: check, trace, component, runbook, dr_status, pod_logs, describe, guard_classify, redact (all read-only, redacted, capped at ~20k characters) and run_command, which runs a command only when the guard proves it read-only and refuses everything else.
+    Tools: check, trace, component, runbook, dr_status, pod_logs, describe, guard_classify, redact (all read-only, \
+redacted, capped at ~20k characters) and run_command, which runs a command only when the guard proves it read-only \
+and refuses everything else.
 
-    The source is read on the first tool call. With --bundle or --demo, run_command's kubectl reads the snapshot through a local read-only API.
+    The source is read on the first tool call. With --bundle or --demo, run_command's kubectl reads the snapshot \
+through a local read-only API.
 
     Client configuration: [bold]{"command": "sre-expert", "args": ["mcp", "--demo"]}[/]
     """

@@ -49,13 +49,20 @@ def rules_cmd(
 ) -> None:
     """The platform's alert rules (6 groups, 16 alerts) as a PrometheusRule or a Prometheus rule file.
 
-    Where it goes: in the GitOps repository, [bold]infrastructure/monitoring/prometheus-rules.yaml[/] (namespace monitoring); the prometheus-operator loads every PrometheusRule its ruleSelector matches. Each alert has the labels severity and component and the annotations summary, description and runbook (an id for [bold]sre-expert runbook show[/]), which [bold]sre-expert serve[/] reads when Alertmanager posts the alert.
+    Where it goes: in the GitOps repository, [bold]infrastructure/monitoring/prometheus-rules.yaml[/] (namespace \
+monitoring); the prometheus-operator loads every PrometheusRule its ruleSelector matches. Each alert has the labels \
+severity and component and the annotations summary, description and runbook (an id for \
+[bold]sre-expert runbook show[/]), which [bold]sre-expert serve[/] reads when Alertmanager posts the alert.
 
     Write it: [bold]sre-expert rules -o infrastructure/monitoring/prometheus-rules.yaml[/]
 
-    Verify it before committing: [bold]sre-expert rules -f prometheus -o rules.yaml && promtool check rules rules.yaml[/] (the same groups as the PrometheusRule's spec); [bold]promtool test rules TESTS.yaml[/] runs unit tests with input series (sre-expert's own are in tests/data/promtool/).
+    Verify it before committing: \
+[bold]sre-expert rules -f prometheus -o rules.yaml && promtool check rules rules.yaml[/] (the same groups as the \
+PrometheusRule's spec); [bold]promtool test rules TESTS.yaml[/] runs unit tests with input series (sre-expert's own \
+are in tests/data/promtool/).
 
-    After Argo CD syncs it: [bold]kubectl get prometheusrules -n monitoring[/]; the groups show under Status → Rules in the Prometheus UI once the operator has reloaded Prometheus.
+    After Argo CD syncs it: [bold]kubectl get prometheusrules -n monitoring[/]; the groups show under Status → Rules \
+in the Prometheus UI once the operator has reloaded Prometheus.
 
     [bold]sre-expert rules list[/]: every alert with its severity, threshold, for and runbook.
     """

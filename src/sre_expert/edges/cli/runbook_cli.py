@@ -234,14 +234,20 @@ def run_cmd(
     namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="The runbook's namespace parameter.")] = None,
     pod: Annotated[str | None, typer.Option("--pod", help="The runbook's pod parameter.")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Another parameter, NAME=VALUE (repeatable).")] = None,
-    bundle: Annotated[str | None, typer.Option("--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
+    bundle: Annotated[str | None, typer.Option(
+        "--bundle", "-b", help="Run against a bundle, served read-only to kubectl.")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Run against the demo platform, served read-only to kubectl.")] = False,
-    context: Annotated[str | None, typer.Option("--context", help="Kube context to run against (default: the current one).")] = None,
+    context: Annotated[str | None, typer.Option(
+        "--context", help="Kube context to run against (default: the current one).")] = None,
     kubeconfig: Annotated[str | None, typer.Option("--kubeconfig", help="Kubeconfig file to use.")] = None,
-    yes_i_understand: Annotated[bool, typer.Option("--yes-i-understand", help="Without a terminal: allow the change whose token --confirm gives.")] = False,
-    confirm: Annotated[str | None, typer.Option("--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
-    start: Annotated[str | None, typer.Option("--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
-    full: Annotated[bool, typer.Option("--full", help=f"Show whole outputs (default: the first {MAX_LINES} lines of each).")] = False,
+    yes_i_understand: Annotated[bool, typer.Option(
+        "--yes-i-understand", help="Without a terminal: allow the change whose token --confirm gives.")] = False,
+    confirm: Annotated[str | None, typer.Option(
+        "--confirm", help="Confirmation token of the change to allow (printed when one is refused).")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Start at this step (e.g. to continue after a refused change).")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help=f"Show whole outputs (default: the first {MAX_LINES} lines of each).")] = False,
     output: Annotated[RunFormat, typer.Option("--output", "-o", help="terminal or json (the run record).")] = RunFormat.terminal,
 ) -> None:
     """Run a runbook: read-only steps run by themselves, each change asks first.
@@ -413,8 +419,10 @@ def _print_summary(con: Any, rb: Runbook, result: RunResult, given: dict[str, st
 
 
 def redact_cmd(
-    patterns: Annotated[list[str] | None, typer.Option("--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
-    text: Annotated[bool, typer.Option("--text", help="Treat the input as plain text even when it is JSON or YAML objects.")] = False,
+    patterns: Annotated[list[str] | None, typer.Option(
+        "--patterns", help="YAML file of extra rules (format of knowledge/redaction.yaml); repeatable.")] = None,
+    text: Annotated[bool, typer.Option(
+        "--text", help="Treat the input as plain text even when it is JSON or YAML objects.")] = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print how many values were hidden, per kind, to stderr.")] = False,
 ) -> None:
     """Read stdin, write it to stdout with secrets and personal data replaced by placeholders.

@@ -24,11 +24,18 @@ from sre_expert.edges.cli.options import (
 
 HELP = """Receive Alertmanager alerts, investigate each alert group, keep the results.
 
-Each alert group becomes an investigation: the object the alert names (pod, PVC, node, route, certificate...), the findings about it, the chain down to its root cause, the evidence and the fix. Results are kept in a SQLite file (--db) and served as JSON (/api/v1/...) and as pages (/).
+Each alert group becomes an investigation: the object the alert names (pod, PVC, node, route, certificate...), the \
+findings about it, the chain down to its root cause, the evidence and the fix. Results are kept in a SQLite file \
+(--db) and served as JSON (/api/v1/...) and as pages (/).
 
-[bold]Replicas on PostgreSQL[/]: `--db postgresql://USER@HOST:5432/DB` (or the env SRE_EXPERT_DB, e.g. from a Kubernetes Secret, which keeps the password out of the command line) lets any number of `serve` replicas share alerts, investigations and notifications; sre-expert creates and migrates the schema itself. It needs the `postgres` extra: `pip install 'sre-expert\\[postgres]'` (psycopg 3, with libpq).
+[bold]Replicas on PostgreSQL[/]: `--db postgresql://USER@HOST:5432/DB` (or the env SRE_EXPERT_DB, e.g. from a \
+Kubernetes Secret, which keeps the password out of the command line) lets any number of `serve` replicas share \
+alerts, investigations and notifications; sre-expert creates and migrates the schema itself. It needs the `postgres` \
+extra: `pip install 'sre-expert\\[postgres]'` (psycopg 3, with libpq).
 
-[bold]Token[/]: set SRE_EXPERT_TOKEN (16+ characters: `openssl rand -hex 32`, or mount it from a Kubernetes Secret). Every request except /healthz and /readyz needs `Authorization: Bearer <token>`; browsers log in once at /login. `--insecure-no-auth` turns auth off, on a loopback address only.
+[bold]Token[/]: set SRE_EXPERT_TOKEN (16+ characters: `openssl rand -hex 32`, or mount it from a Kubernetes Secret). \
+Every request except /healthz and /readyz needs `Authorization: Bearer <token>`; browsers log in once at /login. \
+`--insecure-no-auth` turns auth off, on a loopback address only.
 
 [bold]Point Alertmanager at it[/] (alertmanager.yml; send_resolved closes the investigation):
 
@@ -44,9 +51,17 @@ Each alert group becomes an investigation: the object the alert names (pod, PVC,
 
 Cluster state comes from --bundle, --demo, or a live cluster (--context/--kubeconfig, or in-cluster), re-read at most every 30 s.
 
-[bold]Several clusters[/]: repeat --context (or --bundle), or list them in a file (--clusters FILE: `clusters:` with `name` and `context`/`kubeconfig`/`bundle`/`demo`, optional `namespaces`, `prometheus`). Each alert goes to the cluster its `cluster` label names (--cluster-label to use another; set it with Prometheus `external_labels`, and keep it in `group_by` when one Alertmanager serves several clusters); an alert that names no configured cluster fails its investigation with the label and the known clusters, never runs against another. Group keys are qualified by the cluster, so two clusters' identical groups stay apart. The pages and /api/v1/investigations filter with ?cluster=NAME; /api/v1/clusters lists them; POST /api/v1/check takes {"cluster": NAME}.
+[bold]Several clusters[/]: repeat --context (or --bundle), or list them in a file (--clusters FILE: `clusters:` with \
+`name` and `context`/`kubeconfig`/`bundle`/`demo`, optional `namespaces`, `prometheus`). Each alert goes to the \
+cluster its `cluster` label names (--cluster-label to use another; set it with Prometheus `external_labels`, and keep \
+it in `group_by` when one Alertmanager serves several clusters); an alert that names no configured cluster fails its \
+investigation with the label and the known clusters, never runs against another. Group keys are qualified by the \
+cluster, so two clusters' identical groups stay apart. The pages and /api/v1/investigations filter with \
+?cluster=NAME; /api/v1/clusters lists them; POST /api/v1/check takes {"cluster": NAME}.
 
-Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo[/] · [bold]sre-expert serve --context prod --host 0.0.0.0 --slack-webhook https://hooks.slack.com/…[/] · [bold]sre-expert serve --context prod --context staging=kind-staging[/]
+Examples: [bold]SRE_EXPERT_TOKEN=$(openssl rand -hex 32) sre-expert serve --demo[/] · \
+[bold]sre-expert serve --context prod --host 0.0.0.0 --slack-webhook https://hooks.slack.com/…[/] · \
+[bold]sre-expert serve --context prod --context staging=kind-staging[/]
 """
 
 
@@ -56,28 +71,61 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
-    db: Annotated[str, typer.Option("--db", envvar="SRE_EXPERT_DB", help="Where alerts, investigations and the notification outbox are kept: a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
-    bundle: Annotated[list[str] | None, typer.Option("--bundle", "-b", metavar="[NAME=]PATH", help="Bundle directory or .tar.gz to investigate against. Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
+    port: Annotated[int, typer.Option(
+        "--port", min=0, max=65535, help="Port to listen on (0: any free port; the line printed says which).")] = 8080,
+    db: Annotated[str, typer.Option(
+        "--db", envvar="SRE_EXPERT_DB",
+        help="Where alerts, investigations and the notification outbox are kept: "
+             "a SQLite file, or a postgresql:// DSN shared by replicas.")] = "sre-expert.db",
+    bundle: Annotated[list[str] | None, typer.Option(
+        "--bundle", "-b", metavar="[NAME=]PATH",
+        help="Bundle directory or .tar.gz to investigate against. "
+             "Repeat it for several clusters (NAME= is the cluster label's value; default: the path).")] = None,
     demo: DemoOpt = False,
-    context: Annotated[list[str] | None, typer.Option("--context", metavar="[NAME=]CONTEXT", help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by its cluster label (NAME= is that label's value; default: the context's name).")] = None,
-    clusters_file: Annotated[str | None, typer.Option("--clusters", metavar="FILE", help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; optional namespaces, prometheus) instead of --context/--bundle.")] = None,
-    cluster_label: Annotated[str, typer.Option("--cluster-label", metavar="LABEL", help="The alert label naming the cluster an alert is about, with several clusters.")] = "cluster",
+    context: Annotated[list[str] | None, typer.Option(
+        "--context", metavar="[NAME=]CONTEXT",
+        help="Read this kube context live (read-only LISTs). Repeat it for several clusters, each alert routed by "
+             "its cluster label (NAME= is that label's value; default: the context's name).")] = None,
+    clusters_file: Annotated[str | None, typer.Option(
+        "--clusters", metavar="FILE",
+        help="YAML file listing the clusters (name, and context/kubeconfig, bundle or demo; "
+             "optional namespaces, prometheus) instead of --context/--bundle.")] = None,
+    cluster_label: Annotated[str, typer.Option(
+        "--cluster-label", metavar="LABEL",
+        help="The alert label naming the cluster an alert is about, with several clusters.")] = "cluster",
     kubeconfig: KubeconfigOpt = None,
     namespace: LiveNamespacesOpt = None,
     prometheus: PrometheusOpt = None,
-    slack_webhook: Annotated[str | None, typer.Option("--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
-    webhook: Annotated[str | None, typer.Option("--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
-    external_url: Annotated[str | None, typer.Option("--external-url", help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
-    grafana_url: Annotated[str | None, typer.Option("--grafana-url", help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
+    slack_webhook: Annotated[str | None, typer.Option(
+        "--slack-webhook", help="Slack incoming-webhook URL: one message per investigation with its root cause.")] = None,
+    webhook: Annotated[str | None, typer.Option(
+        "--webhook", help="URL that receives each finished investigation record as JSON.")] = None,
+    external_url: Annotated[str | None, typer.Option(
+        "--external-url",
+        help="URL the pages are reached at, for links in notifications (default http://HOST:PORT).")] = None,
+    grafana_url: Annotated[str | None, typer.Option(
+        "--grafana-url",
+        help="Grafana URL (https://grafana.example.org): the pages link each alert's query into Grafana Explore.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Investigations run in parallel.")] = 2,
-    max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
-    source_ttl: Annotated[float | None, typer.Option("--source-ttl", min=0.0, hidden=True, help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
-    notify_backoff: Annotated[float, typer.Option("--notify-backoff", min=0.01, hidden=True, help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
-    notify_attempts: Annotated[int, typer.Option("--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
-    header_timeout: Annotated[float, typer.Option("--header-timeout", min=0.1, hidden=True, help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
-    lease_seconds: Annotated[float, typer.Option("--lease-seconds", min=1.0, help="Seconds an investigation or notification claim outlives a replica that stopped renewing it (then another replica takes it over).")] = 60.0,
-    insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
+    max_body: Annotated[int, typer.Option(
+        "--max-body", min=1024, help="Largest request body accepted, in bytes (413 above).")] = 5 * 1024 * 1024,
+    source_ttl: Annotated[float | None, typer.Option(
+        "--source-ttl", min=0.0, hidden=True,
+        help="Seconds a snapshot is reused before it is read again (default: live 30, bundle forever; 0: forever).")] = None,
+    notify_backoff: Annotated[float, typer.Option(
+        "--notify-backoff", min=0.01, hidden=True,
+        help="First retry delay of a failed notification, in seconds (doubles each attempt).")] = 2.0,
+    notify_attempts: Annotated[int, typer.Option(
+        "--notify-attempts", min=1, max=20, hidden=True, help="Attempts before a notification is marked failed.")] = 6,
+    header_timeout: Annotated[float, typer.Option(
+        "--header-timeout", min=0.1, hidden=True,
+        help="Seconds a client has to send a request's headers before the connection is closed (slowloris).")] = 10.0,
+    lease_seconds: Annotated[float, typer.Option(
+        "--lease-seconds", min=1.0,
+        help="Seconds an investigation or notification claim outlives a replica that stopped renewing it "
+             "(then another replica takes it over).")] = 60.0,
+    insecure_no_auth: Annotated[bool, typer.Option(
+        "--insecure-no-auth", help="No token at all; allowed on a loopback address only (local development).")] = False,
 ) -> None:
     from sre_expert.edges.extras import missing_extra
 
