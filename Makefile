@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-unit bench clean lock
+.PHONY: demo test test-unit lint bench clean lock
 
 # Every extra plus the test tools, each transitive dependency at the version in requirements.lock (a constraints
 # file, so a dependency dropped from pyproject.toml is not installed); `make lock` regenerates it after a pin
@@ -18,9 +18,14 @@ $(BIN)/sre-expert: pyproject.toml requirements.lock
 demo: $(BIN)/sre-expert
 	$(BIN)/sre-expert check --demo || [ $$? -eq 1 ]
 
-test: $(BIN)/sre-expert
+# Every test, after the static gates: ruff (pyproject's rules) and mypy (strict on core, checks and diagnosis).
+test: lint
 	bash scripts/install-test-programs.sh
 	$(BIN)/pytest
+
+lint: $(BIN)/sre-expert
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The fast tier: pure tests that start no program (tests/conftest.py keeps the tiers true); nothing to install.
 test-unit: $(BIN)/sre-expert

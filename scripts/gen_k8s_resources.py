@@ -1,4 +1,4 @@
-"""Regenerate src/sre_expert/serve_api/k8s_resources.json: the built-in REST resources of each Kubernetes minor.
+"""Regenerate src/sre_expert/knowledge/k8s_resources.json: the built-in REST resources of each Kubernetes minor.
 
 Run from the repository root with the project's venv (the `test` extra installs kubernetes-validate):
 
@@ -32,7 +32,7 @@ import kubernetes
 import kubernetes_validate
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "sre_expert" / "serve_api" / "k8s_resources.json"
+OUT = ROOT / "src" / "sre_expert" / "knowledge" / "k8s_resources.json"
 CRD_DIR = ROOT.parent / "shared" / "crds"
 DISCOVERY_CAPTURES = sorted((ROOT / "tests" / "realworld").glob("*/cluster-resources/resources.json"))
 

@@ -94,7 +94,7 @@ def test_the_walker_sees_each_kind_of_forbidden_import(tmp_path: Path) -> None:
     ]
 
 
-ORDER = ("core", "safety", "knowledge", "sources", "domain", "checks", "diagnosis", "lint", "render", "runbooks",
+ORDER = ("core", "knowledge", "safety", "sources", "domain", "checks", "diagnosis", "lint", "render", "runbooks",
          "edges")
 
 

@@ -1223,7 +1223,7 @@ def _group_finding(ctx: Ctx, top: Obj, code: str, issues: list[Issue], corrupted
                 evidence = [ln.replace(_exit_text(2), " (Go panic: see the log below)") for ln in evidence]
             for ln in logscan.telling_lines(lines, fallback=prev or code in ("POD-FAILED", "POD-INIT-FAILING")):
                 evidence.append(f"{label}: {ln}")
-            for host, ln in logscan.unresolved_hosts(lines):
+            for host, _line in logscan.unresolved_hosts(lines):
                 if ctx.resolver.resolve(host, pmd.get("namespace") or "") is None and "." not in host:
                     evidence.append(f"log: host {host!r} does not resolve and no Service {host} exists in "
                                     f"{pmd.get('namespace')}")

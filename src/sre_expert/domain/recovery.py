@@ -190,7 +190,10 @@ class Scope:
     @classmethod
     def of(cls, spec: Obj | None) -> Scope:
         spec = spec or {}
-        t = lambda k: tuple(str(x) for x in spec.get(k) or ())
+
+        def t(k: str) -> tuple[str, ...]:
+            return tuple(str(x) for x in spec.get(k) or ())
+
         return cls(
             included=t("includedNamespaces"),
             excluded=t("excludedNamespaces"),

@@ -7,7 +7,7 @@ to the audit log. Output is redacted before anyone sees it; branches are evaluat
 (`runbooks.next_step`) and parameters captured from it.
 
 The target is the current kube context, an explicit `--context`/`--kubeconfig`, or a bundle served
-in-process as a read-only Kubernetes API (`serve_api`), so `runbook run --demo` exercises real kubectl
+in-process as a read-only Kubernetes API (`edges/apiserver`), so `runbook run --demo` exercises real kubectl
 against the demo platform. Writes against a bundle are refused by the server itself.
 """
 

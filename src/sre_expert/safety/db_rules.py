@@ -221,8 +221,6 @@ def _psql(words: list[Word], ctx: Ctx) -> list[Part]:
 
 
 def _mysql(words: list[Word], ctx: Ctx) -> list[Part]:
-    value = {"-e", "--execute", "-u", "--user", "-h", "--host", "-P", "--port", "-D", "--database", "-S", "--socket",
-             "--defaults-file", "--defaults-extra-file", "--default-character-set", "--init-command", "--tee"}
     # the MySQL client accepts any unambiguous prefix of a long option (`--init-c` is --init-command)
     args = [w.text for w in words[1:]]
     parts: list[Part] = []

@@ -410,7 +410,7 @@ _SECRET_SAFE_OUTPUT = {None, "wide", "name"}
 
 def _resource_names() -> dict[str, str]:
     """Every spelling kubectl resolves without discovery for the types the product knows → plural."""
-    from sre_expert.edges.apiserver.resources import KNOWN
+    from sre_expert.knowledge.rest_resources import KNOWN
 
     names: dict[str, str] = {"all": "all"}
     for (_group, kind), (_g, plural, short, _ns, _cats) in KNOWN.items():

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 _BLANK = " \t"
 _META = set(" \t\n;&|()<>")
@@ -68,7 +67,7 @@ class Group:
     redirects: list[Redirect] = field(default_factory=list)
 
 
-Command = Union[Simple, Group]
+Command = Simple | Group
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ def call(tool: str, **args: Any) -> Call:
     return Call(tool, args)
 
 
-Step = Union[Call, str, list[Call], Callable[[list[Any]], Any]]
+Step = Call | str | list[Call] | Callable[[list[Any]], Any]
 
 
 @dataclass

@@ -25,14 +25,9 @@ from sre_expert.edges.apiserver.query_selectors import (
     parse_field_selector,
     parse_label_selector,
 )
-from sre_expert.edges.apiserver.resources import (
-    Resource,
-    ResourceIndex,
-    build_index,
-    kubernetes_minor,
-    table_minors,
-)
+from sre_expert.edges.apiserver.resources import Resource, ResourceIndex, build_index
 from sre_expert.edges.apiserver.status import not_found, read_only, status
+from sre_expert.knowledge.rest_resources import kubernetes_minor, table_minors
 
 Obj = dict[str, Any]
 JSON = "application/json"

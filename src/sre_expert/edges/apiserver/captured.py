@@ -14,7 +14,8 @@ from typing import Any
 
 import orjson
 
-from sre_expert.edges.apiserver.resources import Builtin, split_api_version
+from sre_expert.edges.apiserver.resources import split_api_version
+from sre_expert.knowledge.rest_resources import Builtin
 
 Obj = dict[str, Any]
 NAME = "resources.json"

@@ -385,12 +385,12 @@ class StoreBase(ABC):
         """True when `e` is a lost race on a unique key (another replica inserted first)."""
         return False
 
-    def _lock_alerts(self, db: Db, cluster: str | None, fingerprints: Sequence[str]) -> None:
+    def _lock_alerts(self, db: Db, cluster: str | None, fingerprints: Sequence[str]) -> None:  # noqa: B027 - a hook
         """Inside an ingest transaction, before its lookups: wait for every other ingest of any of these
         firing alerts (of this cluster) to commit, so the "same alerts under another group key" rule sees
         it. SQLite has one writer at a time already."""
 
-    def _announce(self, db: Db) -> None:
+    def _announce(self, db: Db) -> None:  # noqa: B027 - a hook a backend may leave empty
         """Inside a transaction that queued work: tell the other replicas when it commits (PostgreSQL
         NOTIFY). SQLite has no other process to tell."""
 
