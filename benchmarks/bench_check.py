@@ -372,7 +372,7 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"machine: {r['cpus']} cpus, 1-min load average {r['loadavg_start']:.1f} at start, {r['loadavg_end']:.1f} at end "
           f"(wall times stretch when the load exceeds the cpus; cpu times much less)")
     print()
-    print(f"{'measurement (median of %d fresh processes)' % n:<{w}} {'wall':>11} {'cpu':>11}")
+    print(f"{f'measurement (median of {n} fresh processes)':<{w}} {'wall':>11} {'cpu':>11}")
     print("-" * (w + 24))
     print(f"{'(a) read + orjson.loads every *.json, gc off':<{w}} {sec(r['orjson_parse'])} {sec(r['orjson_parse_cpu'])}")
     print(f"{'(b) load + index (load_bundle)':<{w}} {sec(r['load'])} {sec(r['load_cpu'])}")
@@ -380,7 +380,8 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"{'    JSON report':<{w}} {sec(r['report'])} {sec(r['report_cpu'])}")
     print(f"{'    total in-process':<{w}} {sec(r['total'])} {sec(r['total_cpu'])}")
     print(f"{'(c) CLI check --output json, end to end':<{w}} {sec(r['cli'])} {sec(r.get('cli_cpu'))}")
-    print(f"{'(e) sre-expert --help (median of %d)' % len(r['help_runs'] or [0]):<{w}} {sec(r['help'])} {sec(r.get('help_cpu'))}")
+    help_label = f"(e) sre-expert --help (median of {len(r['help_runs'] or [0])})"
+    print(f"{help_label:<{w}} {sec(r['help'])} {sec(r.get('help_cpu'))}")
     print()
     print(f"{'(d) peak RSS of the (b) process':<{w}} {_mb(r['pipeline_maxrss']):>11}")
     print(f"{'    bare interpreter':<{w}} {_mb(r['baseline_maxrss']):>11}")
@@ -391,18 +392,18 @@ def print_table(r: dict[str, Any]) -> None:
     print()
     print(f"{'ratio':<{w}} {'value':>8}  {'target':>8}  verdict")
     print("-" * (w + 30))
-    print(f"{'check total / orjson parse (wall)':<{w}} {r['check_ratio']:>8.2f}  {'<= %.1f' % TARGET_CHECK_RATIO:>8}  "
+    print(f"{'check total / orjson parse (wall)':<{w}} {r['check_ratio']:>8.2f}  {f'<= {TARGET_CHECK_RATIO:.1f}':>8}  "
           f"{mark(r['pass']['check_ratio'])}")
     if r.get("check_ratio_cpu") is not None:
         print(f"{'  same ratio on CPU time (less noisy)':<{w}} {r['check_ratio_cpu']:>8.2f}  {'':>8}  "
               f"{'(pass)' if r['check_ratio_cpu'] <= TARGET_CHECK_RATIO else '(fail)'}")
-    print(f"{'peak memory / bundle size':<{w}} {r['memory_ratio']:>8.2f}  {'<= %.1f' % TARGET_MEMORY_RATIO:>8}  "
+    print(f"{'peak memory / bundle size':<{w}} {r['memory_ratio']:>8.2f}  {f'<= {TARGET_MEMORY_RATIO:.1f}':>8}  "
           f"{mark(r['pass']['memory_ratio'])}")
     if r.get("hold_ratio") is not None:
         print(f"{'peak memory / (a) parse + hold, both - bare':<{w}} {r['hold_ratio']:>8.2f}  "
-              f"{'<= %.1f' % TARGET_HOLD_RATIO:>8}  {mark(r['pass']['hold_ratio'])}")
+              f"{f'<= {TARGET_HOLD_RATIO:.1f}':>8}  {mark(r['pass']['hold_ratio'])}")
     hs = f"{r['help']:>8.3f}" if r["help"] is not None else f"{'n/a':>8}"
-    print(f"{'--help seconds (wall)':<{w}} {hs}  {'< %.1f' % TARGET_HELP_SECONDS:>8}  {mark(r['pass']['help'])}")
+    print(f"{'--help seconds (wall)':<{w}} {hs}  {f'< {TARGET_HELP_SECONDS:.1f}':>8}  {mark(r['pass']['help'])}")
     print()
     s = r["summary"]
     print(f"findings: {r['findings']:,} (critical {s['critical']:,}, warning {s['warning']:,}, info {s['info']:,}) "

@@ -115,7 +115,8 @@ def main() -> int:
         ("page pods 500", walk),
         ("label selector", lambda: len(get("/api/v1/pods?labelSelector="
                                            + urllib.parse.quote("app.kubernetes.io/name in (api,mongodb)"))["doc"]["items"])),
-        ("describe events", lambda: len(get(f"/api/v1/namespaces/{md['namespace']}/events?fieldSelector={sel}&limit=500")["doc"]["items"])),
+        ("describe events", lambda: len(get(f"/api/v1/namespaces/{md['namespace']}/events"
+                                            f"?fieldSelector={sel}&limit=500")["doc"]["items"])),
     ]
     for name, fn in cases:
         secs, out = median_time(fn, args.runs)

@@ -240,7 +240,8 @@ def add_extra_apps(b: ScaledBuilder, ns: str, pod_budget: int, recent: float, rn
             pod_age=timedelta(minutes=rng.randint(4, 55)) if is_recent else None)
         out["deployments"].append(w)
         if port:
-            b.add(networking.network_policy(ns, f"allow-{name}", when, labels=app_labels("network-policies", ns, part_of="monobase"),
+            b.add(networking.network_policy(ns, f"allow-{name}", when,
+                                            labels=app_labels("network-policies", ns, part_of="monobase"),
                                             pod_selector={"matchLabels": {"app.kubernetes.io/name": name}},
                                             ingress=[{"from": [{"podSelector": {}}, networking.ns_selector(plat.EG_NS)],
                                                       "ports": networking.np_ports(port)}]))
@@ -297,7 +298,7 @@ def inject_faults(b: ScaledBuilder, tenants: list[str], rate: float, rng: random
     for kind in plan:
         try:
             if kind in ("crashloop", "oomkilled", "probe_failure"):
-                w = pick(lambda w: w.kind in ("Deployment", "StatefulSet") and healthy_pod(w) is not None
+                w = pick(lambda w, kind=kind: w.kind in ("Deployment", "StatefulSet") and healthy_pod(w) is not None
                          and (kind != "probe_failure" or "readinessProbe" in w.template["spec"]["containers"][0]))
                 if w is None:
                     continue
@@ -370,7 +371,8 @@ def build(pods: int = 10_000, namespaces: int = 500, events: int = 30_000, seed:
         # route per tenant on the shared gateway, under the tenant's wildcard domain
         domain = next(h for s, h, _ in plat.DOMAINS if s == t.listener)[2:]
         b.add(gw.httproute(ns, "api", [f"{ns}.{domain}"],
-                           [gw.parent_ref(plat.GATEWAY_NS, plat.GATEWAY_NAME, s) for s in (f"https{t.listener}", f"http{t.listener}")],
+                           [gw.parent_ref(plat.GATEWAY_NS, plat.GATEWAY_NAME, s)
+                            for s in (f"https{t.listener}", f"http{t.listener}")],
                            [gw.backend_ref("api", 8080)], created + timedelta(minutes=6),
                            labels=app_labels("api", ns, part_of="monobase")))
         # pods left spread evenly over the namespaces left, with some variation

@@ -62,7 +62,8 @@ def current_request(b: PlatformBuilder, c: Obj) -> Obj:
     return b.require("CertificateRequest", md["namespace"], f"{md['name']}-{c['status']['revision']}")
 
 
-COMPONENTS = {"Certificate": "cert-manager-certificates-issuing", "CertificateRequest": "cert-manager-certificaterequests-issuer-acme",
+COMPONENTS = {"Certificate": "cert-manager-certificates-issuing",
+              "CertificateRequest": "cert-manager-certificaterequests-issuer-acme",
               "Order": "cert-manager-orders", "Challenge": "cert-manager-challenges",
               "ClusterIssuer": "cert-manager-clusterissuers", "Issuer": "cert-manager-issuers"}
 
@@ -127,7 +128,8 @@ def _challenge(b: PlatformBuilder, o: Obj, dns: str, issuer: Obj, since: datetim
     return ch
 
 
-def delete_tls_secret_and_reissue(b: PlatformBuilder, name: str = CERT, since: timedelta = timedelta(hours=3)) -> tuple[Obj, Obj, Obj]:
+def delete_tls_secret_and_reissue(b: PlatformBuilder, name: str = CERT,
+                                  since: timedelta = timedelta(hours=3)) -> tuple[Obj, Obj, Obj]:
     """The Certificate's Secret was deleted: cert-manager marks it not Ready and starts a new issuance.
 
     Returns (certificate, request, order); the Order is pending, no Challenge yet.

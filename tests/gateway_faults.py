@@ -189,7 +189,8 @@ def proxy_crashloop(b: PlatformBuilder) -> None:
         crashloop(b, pod, "envoy", exit_code=1, log=(
             "[2026-11-26 09:57:21.114][1][critical][main] [source/server/server.cc:131] error initializing "
             "configuration '/config/envoy.json': Unable to parse JSON as proto (INVALID_ARGUMENT: invalid JSON in "
-            "envoy.config.bootstrap.v3.Bootstrap @ admin.address.socket_address.port_value: invalid value 190000 for type TYPE_UINT32)\n"
+            "envoy.config.bootstrap.v3.Bootstrap @ admin.address.socket_address.port_value: "
+            "invalid value 190000 for type TYPE_UINT32)\n"
             "[2026-11-26 09:57:21.114][1][info][main] [source/server/server.cc:1002] exiting\n"))
     b.refresh()
     gw_cond(gateway(b), "Programmed", "False", "NoResources", "Envoy replicas unavailable", ago(minutes=28))
@@ -352,7 +353,8 @@ def backend_crashloop(b: PlatformBuilder, ns: str, name: str = "api") -> list[Ob
     for pod in pods:
         crashloop(b, pod, pod["spec"]["containers"][0]["name"], log=(
             '{"level":30,"time":1795600651000,"pid":1,"msg":"Loading configuration"}\n'
-            '{"level":60,"time":1795600651900,"pid":1,"msg":"MongoServerSelectionError: connect ECONNREFUSED 10.96.120.17:27017"}\n'
+            '{"level":60,"time":1795600651900,"pid":1,'
+            '"msg":"MongoServerSelectionError: connect ECONNREFUSED 10.96.120.17:27017"}\n'
             '{"level":60,"time":1795600651905,"pid":1,"msg":"Application failed to start, exiting"}\n'))
     b.refresh()
     return pods

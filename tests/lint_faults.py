@@ -104,7 +104,9 @@ def _status(obj: dict[str, Any]) -> dict[str, Any] | None:
             "addresses": [{"type": "IPAddress", "value": "203.0.113.10"}],
             "conditions": [_cond("Accepted", "Accepted", "The Gateway has been scheduled by Envoy Gateway"),
                            _cond("Programmed", "Programmed", "Address assigned to the Gateway, 2/2 envoy replicas available")],
-            "listeners": [{"attachedRoutes": 1, "conditions": [_cond("Programmed", "Programmed", "Sending translated listener configuration to the data plane")],
+            "listeners": [{"attachedRoutes": 1,
+                           "conditions": [_cond("Programmed", "Programmed",
+                                                "Sending translated listener configuration to the data plane")],
                            "name": lst["name"], "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"},
                                                                     {"group": "gateway.networking.k8s.io", "kind": "GRPCRoute"}]}
                           for lst in spec.get("listeners") or []],
@@ -146,7 +148,8 @@ def _status(obj: dict[str, Any]) -> dict[str, Any] | None:
                                               _cond("Programmed", "Programmed", "Patches have been successfully applied.")],
                                "controllerName": "gateway.envoyproxy.io/gatewayclass-controller"}]}
     if kind == "Application":
-        return {"health": {"status": "Healthy"}, "sync": {"status": "Synced", "revision": "4f2d9c1e8b7a6d5c4b3a29180f7e6d5c4b3a2918"}}
+        return {"health": {"status": "Healthy"},
+                "sync": {"status": "Synced", "revision": "4f2d9c1e8b7a6d5c4b3a29180f7e6d5c4b3a2918"}}
     return None
 
 

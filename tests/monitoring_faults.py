@@ -101,11 +101,13 @@ def disk_full_log(start) -> str:
     """What Prometheus 2.55 logs (logfmt) when its data volume is full and WAL replay fails at start-up."""
     t = lambda s: ts(start + timedelta(seconds=s)).replace("Z", ".512Z")  # noqa: E731
     return "\n".join([
-        f'ts={t(0)} caller=main.go:601 level=info msg="Starting Prometheus Server" mode=server version="(version=2.55.1, branch=HEAD, revision=6d7569113f1ca814f1e149f74176656540043b8d)"',
+        f'ts={t(0)} caller=main.go:601 level=info msg="Starting Prometheus Server" mode=server '
+        'version="(version=2.55.1, branch=HEAD, revision=6d7569113f1ca814f1e149f74176656540043b8d)"',
         f'ts={t(0)} caller=main.go:1129 level=info msg="Starting TSDB ..."',
         f'ts={t(1)} caller=head.go:626 level=info component=tsdb msg="Replaying on-disk memory mappable chunks if any"',
         f'ts={t(2)} caller=head.go:713 level=info component=tsdb msg="Replaying WAL, this may take a while"',
-        f'ts={t(4)} caller=main.go:1150 level=error err="opening storage failed: create dir: mkdir /prometheus/wal/checkpoint.00004117.tmp: no space left on device"',
+        f'ts={t(4)} caller=main.go:1150 level=error err="opening storage failed: create dir: '
+        'mkdir /prometheus/wal/checkpoint.00004117.tmp: no space left on device"',
         f'ts={t(4)} caller=main.go:1227 level=info msg="See you next time!"',
     ]) + "\n"
 

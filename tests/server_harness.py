@@ -183,7 +183,7 @@ def webhook_payload(alerts: list[Mapping[str, Any]], *, group_key: str | None = 
     names = sorted({a["labels"].get("alertname", "") for a in full})
     return {
         "version": "4",
-        "groupKey": group_key or "{}:{alertname=%s}" % json.dumps(names[0] if names else ""),
+        "groupKey": group_key or f"{{}}:{{alertname={json.dumps(names[0] if names else '')}}}",
         "truncatedAlerts": 0,
         "status": status or ("firing" if any(a["status"] == "firing" for a in full) else "resolved"),
         "receiver": receiver,

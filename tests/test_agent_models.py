@@ -81,8 +81,10 @@ def test_config_file_with_api_key_env(tmp_path: Path) -> None:
     ({"env": {}}, NoModelConfigured, "no model configured"),
     ({"cli_model": "mystery-7b", "env": {}}, ModelConfigError, "cannot tell which provider serves model 'mystery-7b'"),
     ({"definition_model": "sonnet", "env": {"SRE_EXPERT_PROVIDER": "bedrock"}}, ModelConfigError, "unknown provider 'bedrock'"),
-    ({"definition_model": "sonnet", "env": {"SRE_EXPERT_BASE_URL": "localhost:11434"}}, ModelConfigError, "is not an http(s) URL"),
-    ({"definition_model": "sonnet", "env": {"SRE_EXPERT_BASE_URL": "http://localhost:11434/v1"}}, ModelConfigError, "is a Claude alias"),
+    ({"definition_model": "sonnet", "env": {"SRE_EXPERT_BASE_URL": "localhost:11434"}},
+     ModelConfigError, "is not an http(s) URL"),
+    ({"definition_model": "sonnet", "env": {"SRE_EXPERT_BASE_URL": "http://localhost:11434/v1"}},
+     ModelConfigError, "is a Claude alias"),
     ({"cli_model": "llama3", "env": {"SRE_EXPERT_PROVIDER": "ollama"}}, ModelConfigError, "needs a base URL"),
 ])
 def test_misconfiguration_messages(kwargs: dict, error: type, text: str) -> None:
@@ -137,7 +139,8 @@ def test_a_rejected_key_is_a_clear_message(no_model_env: None, monkeypatch: pyte
 
     class Deny(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
-            body = b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}}'
+            body = (b'{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", '
+                    b'"code": "invalid_api_key"}}')
             self.send_response(401)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

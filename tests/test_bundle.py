@@ -52,7 +52,8 @@ def test_every_file_shape_of_the_contract(tmp_path: Path) -> None:
         {k: v for k, v in pod("d").items() if k not in ("kind", "apiVersion")}]}))
     write(tmp_path / "array.json", json.dumps([pod("e"), event(pod("e"))]))
     write(tmp_path / "nested/stream.yaml", yaml.safe_dump_all([pod("f"), pod("g")]))
-    write(tmp_path / "bundle.json", json.dumps({"capturedAt": "2026-11-26T03:00:00Z", "cluster": "prod", "kubernetesVersion": "v1.31.2"}))
+    write(tmp_path / "bundle.json",
+          json.dumps({"capturedAt": "2026-11-26T03:00:00Z", "cluster": "prod", "kubernetesVersion": "v1.31.2"}))
     write(tmp_path / "logs/mycure-production/a/api.log", "ok\n")
     write(tmp_path / "logs/mycure-production/a/api.previous.log", "Error: connect ECONNREFUSED 10.0.0.5:27017\n")
     snap = load_bundle(tmp_path)
@@ -85,7 +86,8 @@ def test_tar_gz_bundle_with_top_folder(tmp_path: Path) -> None:
 
 def test_secret_values_never_enter_the_snapshot(tmp_path: Path) -> None:
     secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-              "metadata": {"name": "mongo", "namespace": "mycure-production", "uid": "s1", "creationTimestamp": "2026-11-01T00:00:00Z"},
+              "metadata": {"name": "mongo", "namespace": "mycure-production", "uid": "s1",
+                           "creationTimestamp": "2026-11-01T00:00:00Z"},
               "data": {"uri": "bW9uZ29kYjovL3VzZXI6cGFzc0Bob3N0"}}
     write(tmp_path / "secrets.json", json.dumps(secret))
     snap = load_bundle(tmp_path)
@@ -127,11 +129,13 @@ def test_troubleshoot_support_bundle(tmp_path: Path) -> None:
     write(cr / "events/mycure-production.json", json.dumps({"kind": "EventList", "apiVersion": "v1", "items": [event(pod("a"))]}))
     write(cr / "nodes.json", json.dumps({"kind": "NodeList", "apiVersion": "v1", "items": [
         {"metadata": {"name": "gke-prod-pool-1-a1b2", "uid": "n1"}, "spec": {}, "status": {}}]}))
-    write(cr / "pods-errors.json", json.dumps(['pods is forbidden: User "sa" cannot list resource "pods" in API group "" in the namespace "kube-system"']))
+    write(cr / "pods-errors.json", json.dumps(['pods is forbidden: User "sa" cannot list resource "pods" in API group ""'
+                                               ' in the namespace "kube-system"']))
     write(cr / "groups.json", json.dumps({"kind": "APIGroupList", "groups": []}))
     write(cr / "resources.json", json.dumps([{"kind": "APIResourceList", "groupVersion": "v1", "resources": []}]))
     write(root / "custom-resources/certificates.cert-manager.io/gateway-system.json", json.dumps([
-        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "gateway-tls", "namespace": "gateway-system"}}]))
+        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+         "metadata": {"name": "gateway-tls", "namespace": "gateway-system"}}]))
     write(root / "cluster-info/cluster_version.json", json.dumps({"info": {"gitVersion": "v1.31.2"}, "string": "v1.31.2"}))
     write(cr / "pods/logs/mycure-production/api-1/api.log", "current\n")
     write(cr / "pods/logs/mycure-production/api-1/api-previous.log", "previous\n")
@@ -145,7 +149,8 @@ def test_troubleshoot_support_bundle(tmp_path: Path) -> None:
     assert snap.logs("mycure-production", "api-1", "api", True) == "previous\n"
     assert snap.logs("mycure-production", "api-1", "api", False) == "current\n"
     assert snap.info.collection_errors == [{"kind": "Pod", "namespace": "kube-system",
-                                            "error": 'pods is forbidden: User "sa" cannot list resource "pods" in API group "" in the namespace "kube-system"'}]
+                                            "error": 'pods is forbidden: User "sa" cannot list resource "pods" in API group ""'
+                                                     ' in the namespace "kube-system"'}]
     assert not [w for w in snap.info.warnings if "groups.json" in w or "resources.json" in w]
 
 

@@ -113,7 +113,8 @@ def test_degraded_app_is_explained_by_its_external_secret() -> None:
     report = vf.run(b)
     app = vf.one(report, "ARGOCD-APP-DEGRADED", "mycure-production")
     assert not app.root_cause
-    assert "ExternalSecret mycure-production/api-secrets: health Degraded (could not get secret data from provider)" in app.evidence
+    assert ("ExternalSecret mycure-production/api-secrets: health Degraded "
+            "(could not get secret data from provider)") in app.evidence
     assert ("ExternalSecret", "mycure-production", "api-secrets") in app.depends_on
     roots = [f for f in vf.alarms(report) if f.root_cause]
     assert len(roots) == 1 and roots[0].object.key == ("ExternalSecret", "mycure-production", "api-secrets")
@@ -164,7 +165,8 @@ def test_long_running_sync_waits_for_a_hook() -> None:
     f = vf.one(report, "ARGOCD-APP-SYNC-RUNNING", "mycure-production")
     assert f.severity == "warning" and f.root_cause
     assert "status.operationState.message: waiting for completion of hook batch/Job/mycure-production-db-migrate" in f.evidence
-    assert "PreSync hook Job mycure-production/mycure-production-db-migrate: Running (job.batch/mycure-production-db-migrate created)" in f.evidence
+    assert ("PreSync hook Job mycure-production/mycure-production-db-migrate: Running "
+            "(job.batch/mycure-production-db-migrate created)") in f.evidence
     assert ("Job", "mycure-production", "mycure-production-db-migrate") in f.depends_on
     assert_exactly(report, [f])
 

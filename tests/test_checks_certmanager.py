@@ -63,7 +63,8 @@ def test_cloudflare_token_missing_is_the_root_of_challenge_order_certificate_and
     assert root.severity == "critical"
     assert TOKEN_KEY in root.subjects and ISSUER_KEY in root.subjects
     assert TOKEN_KEY in root.depends_on  # an ExternalSecret writing the token would be the deeper root
-    assert F.has(root.evidence, "spec.acme.solvers[0].dns01.cloudflare.apiTokenSecretRef: {name: cloudflare-api-token, key: api-token}")
+    assert F.has(root.evidence, "spec.acme.solvers[0].dns01.cloudflare.apiTokenSecretRef: "
+                                "{name: cloudflare-api-token, key: api-token}")
     assert F.has(root.evidence, "Secret cert-manager/cloudflare-api-token does not exist")
     assert F.has(root.evidence, "no ExternalSecret in cert-manager writes this Secret")
     assert F.has(root.evidence, "2 challenge(s) of this issuer are not valid")
@@ -171,7 +172,8 @@ def test_invalid_challenge_fails_order_request_and_certificate_with_back_off() -
     assert F.has(req.evidence, 'order is in "invalid" state')
     cert = explains(report, root, "CERT-ISSUANCE-FAILED", "mycure-md-wildcard")
     assert cert.severity == "warning"
-    assert F.has(cert.evidence, 'status.conditions[Issuing]: False (Failed) "The certificate request has failed to complete and will be retried')
+    assert F.has(cert.evidence, 'status.conditions[Issuing]: False (Failed) '
+                                '"The certificate request has failed to complete and will be retried')
     assert F.has(cert.evidence, "status.failedIssuanceAttempts: 2, status.lastFailureTime: 2025-03-10T11:30:00Z; "
                                 "back-off 2h: next issuance attempt at 2025-03-10T13:30:00Z (in 1h30m)")
     assert "issuance failed 2 times" in cert.title
@@ -236,7 +238,8 @@ def test_certificate_naming_an_issuer_that_does_not_exist() -> None:
     assert root.severity == "critical"
     assert F.has(root.evidence, "ClusterIssuer letsencrypt-cloudflare-prod does not exist (existing: "
                                 "letsencrypt-mycure-cloudflare-prod, letsencrypt-prod, letsencrypt-staging)")
-    assert F.has(root.evidence, 'Referenced "ClusterIssuer" not found: clusterissuer.cert-manager.io "letsencrypt-cloudflare-prod" not found')
+    assert F.has(root.evidence, 'Referenced "ClusterIssuer" not found: '
+                                'clusterissuer.cert-manager.io "letsencrypt-cloudflare-prod" not found')
     assert ("Secret", "mycure-production", "portal-tls") in root.subjects
     assert ("CertificateRequest", "mycure-production", objs["request"]["metadata"]["name"]) in root.depends_on
     assert not [f for f in report.findings if f.code == "CERT-REQUEST-ISSUER-NOT-FOUND"]
@@ -283,7 +286,8 @@ def test_expired_certificate() -> None:
     report = F.run(b)
     root = only_root(report, "CERT-EXPIRED", "Certificate", "mycure-md-wildcard")
     assert root.severity == "critical"
-    assert F.has(root.evidence, 'status.conditions[Ready]: False (Expired) "Certificate expired on Mon, 10 Mar 2025 07:00:00 UTC"')
+    assert F.has(root.evidence, 'status.conditions[Ready]: False (Expired) '
+                                '"Certificate expired on Mon, 10 Mar 2025 07:00:00 UTC"')
     assert "expired 5h ago" in root.title
     assert ("Secret", GW, "mycure-md-wildcard-tls") in root.subjects
 

@@ -37,15 +37,19 @@ main.main()
 # mongod 6.0 writes one JSON document per line; these are the lines it ends on when WiredTiger refuses a
 # data file whose checksum does not match (the same message ids a real mongod logs).
 WT_PANIC_LOG = "\n".join([
-    '{"t":{"$date":"2026-11-26T09:57:40.310+00:00"},"s":"I","c":"CONTROL","id":20698,"ctx":"-","msg":"***** SERVER RESTARTED *****"}',
-    '{"t":{"$date":"2026-11-26T09:57:41.002+00:00"},"s":"E","c":"WT","id":22435,"ctx":"initandlisten","msg":"WiredTiger error message",'
-    '"attr":{"error":-31802,"message":"[1764151061:2011][1:0x7f8c][initandlisten], file:collection-7-5834.wt, WT_SESSION.open_cursor: '
-    '__wt_block_read_off, 226: collection-7-5834.wt: read checksum error for 4096B block at offset 2211840: block header checksum '
-    'of 0x6b7ae0e1 doesn\'t match expected checksum of 0x4cd4a4d7"}}',
-    '{"t":{"$date":"2026-11-26T09:57:41.002+00:00"},"s":"E","c":"WT","id":22435,"ctx":"initandlisten","msg":"WiredTiger error message",'
-    '"attr":{"error":-31804,"message":"[1764151061:2013][1:0x7f8c][initandlisten], file:collection-7-5834.wt, WT_SESSION.open_cursor: '
-    '__wt_panic, 490: the process must exit and restart: WT_PANIC: WiredTiger library panic"}}',
-    '{"t":{"$date":"2026-11-26T09:57:41.003+00:00"},"s":"F","c":"ASSERT","id":23089,"ctx":"initandlisten","msg":"Fatal assertion",'
+    '{"t":{"$date":"2026-11-26T09:57:40.310+00:00"},"s":"I","c":"CONTROL","id":20698,"ctx":"-",'
+    '"msg":"***** SERVER RESTARTED *****"}',
+    '{"t":{"$date":"2026-11-26T09:57:41.002+00:00"},"s":"E","c":"WT","id":22435,"ctx":"initandlisten",'
+    '"msg":"WiredTiger error message",'
+    '"attr":{"error":-31802,"message":"[1764151061:2011][1:0x7f8c][initandlisten], file:collection-7-5834.wt, '
+    'WT_SESSION.open_cursor: __wt_block_read_off, 226: collection-7-5834.wt: read checksum error for 4096B block '
+    'at offset 2211840: block header checksum of 0x6b7ae0e1 doesn\'t match expected checksum of 0x4cd4a4d7"}}',
+    '{"t":{"$date":"2026-11-26T09:57:41.002+00:00"},"s":"E","c":"WT","id":22435,"ctx":"initandlisten",'
+    '"msg":"WiredTiger error message",'
+    '"attr":{"error":-31804,"message":"[1764151061:2013][1:0x7f8c][initandlisten], file:collection-7-5834.wt, '
+    'WT_SESSION.open_cursor: __wt_panic, 490: the process must exit and restart: WT_PANIC: WiredTiger library panic"}}',
+    '{"t":{"$date":"2026-11-26T09:57:41.003+00:00"},"s":"F","c":"ASSERT","id":23089,"ctx":"initandlisten",'
+    '"msg":"Fatal assertion",'
     '"attr":{"msgid":50853,"file":"src/mongo/db/storage/wiredtiger/wiredtiger_util.cpp","line":572}}',
     "",
 ])

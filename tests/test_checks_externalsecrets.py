@@ -63,7 +63,7 @@ def test_store_auth_failure_is_the_only_root_of_three_secrets_and_their_pods() -
     assert "kubectl get secret gcpsm-secret -n external-secrets-system" in [r.command for r in root.remediation]
     no_placeholders(root)
     below = F.descendants(report, root)
-    for ns, kind, name, secret in blocked:
+    for ns, _kind, name, secret in blocked:
         es = finding_on(report, "ESO-SYNC-FAILED", ns, secret)
         assert es.id in root.causes and not es.root_cause
         assert es.severity == "critical"  # the Secret is gone: pods cannot start
@@ -154,7 +154,8 @@ def test_other_sync_error_is_reported_with_the_event_text() -> None:
     b = F.platform()
     faults.external_secret_failed(
         b, E.es(b, T, "mongodb"), since=timedelta(minutes=30),
-        error='could not apply template: could not execute template: template: mongodb-passwords:1: function "b64decod" not defined')
+        error='could not apply template: could not execute template: '
+              'template: mongodb-passwords:1: function "b64decod" not defined')
     report = F.run(b)
     root = only_root(report, "ESO-SYNC-FAILED", "ExternalSecret", "mongodb")
     assert 'function "b64decod" not defined' in root.title

@@ -147,7 +147,8 @@ def test_gateway_without_load_balancer_address() -> None:
     assert f"kubectl describe service {gf.PROXY} -n envoy-gateway-system" in commands(f)
     # the Service's own load-balancer finding (services checks), if any, explains the Gateway
     roots = [x for x in serious(report) if x.root_cause]
-    assert len(roots) == 1 and (roots[0] is f or (roots[0].object.kind, roots[0].object.name) == ("Service", gf.PROXY)), dump(report)
+    assert len(roots) == 1 and (roots[0] is f
+                                or (roots[0].object.kind, roots[0].object.name) == ("Service", gf.PROXY)), dump(report)
     only_root(report, roots[0].code, roots[0].object.kind, roots[0].object.namespace, roots[0].object.name)
 
 

@@ -275,8 +275,10 @@ def _push_secret(b, ready: Obj, source: str = "wildcard-tls", ns: str = "gateway
         "deletionPolicy": "Delete", "refreshInterval": "1h", "updatePolicy": "Replace",
         "secretStoreRefs": [{"kind": "ClusterSecretStore", "name": "gcp-secretstore"}],
         "selector": {"secret": {"name": source}},
-        "data": [{"conversionStrategy": "None", "match": {"secretKey": "tls.crt", "remoteRef": {"remoteKey": "wildcard-tls-crt"}}},
-                 {"conversionStrategy": "None", "match": {"secretKey": "tls.key", "remoteRef": {"remoteKey": "wildcard-tls-key"}}}],
+        "data": [{"conversionStrategy": "None",
+                  "match": {"secretKey": "tls.crt", "remoteRef": {"remoteKey": "wildcard-tls-crt"}}},
+                 {"conversionStrategy": "None",
+                  "match": {"secretKey": "tls.key", "remoteRef": {"remoteKey": "wildcard-tls-key"}}}],
     }
     ps["status"] = {"conditions": [ready], "refreshTime": ts(NOW - timedelta(hours=5)),
                     "syncedResourceVersion": "1-88a3f2e5c0c74d0d0d3c1aa0e0b5f3e1"}
@@ -410,7 +412,8 @@ def test_budget_that_leaves_no_room_even_when_every_pod_is_healthy() -> None:
     report = run(b)
     f = only(report, "PDB-BLOCKS-EVICTION")
     assert f.severity == "warning" and f.root_cause
-    assert f"cause: it requires {expected} healthy pods out of {expected}, so even with every pod healthy no pod may be evicted" in f.evidence
+    assert (f"cause: it requires {expected} healthy pods out of {expected}, "
+            f"so even with every pod healthy no pod may be evicted") in f.evidence
     assert any(e.startswith("a drain of ") and e.endswith("waits on this budget") for e in f.evidence)
     assert [g.id for g in new_serious_roots(report)] == [f.id], H.dump(report)
 

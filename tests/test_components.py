@@ -123,7 +123,8 @@ def test_absent_component_is_information_only() -> None:
     b = platform()
     objs = [o for o in copy.deepcopy(b.objects)
             if (o["metadata"].get("namespace") != "falco" and not (o["kind"] == "Namespace" and o["metadata"]["name"] == "falco")
-                and not (o["kind"] == "Application" and (o.get("spec") or {}).get("destination", {}).get("namespace") == "falco"))]
+                and not (o["kind"] == "Application"
+                         and (o.get("spec") or {}).get("destination", {}).get("namespace") == "falco"))]
     snap = snapshot_from_objects(objs, NOW, logs=dict(b.logs))
     r = diagnose(snap)
     falco = [f for f in r.findings if f.code == "COMPONENT-NOT-INSTALLED"]

@@ -41,7 +41,8 @@ def _cluster(name: str = "kind-upstream") -> PlatformBuilder:
     return b
 
 
-def _cr(api: str, kind: str, ns: str, name: str, labels: dict[str, str], spec: dict[str, Any], b: PlatformBuilder) -> dict[str, Any]:
+def _cr(api: str, kind: str, ns: str, name: str, labels: dict[str, str], spec: dict[str, Any],
+        b: PlatformBuilder) -> dict[str, Any]:
     """A prometheus-operator custom resource with the status the operator writes (Available, Reconciled)."""
     t = b.ago(days=40).strftime("%Y-%m-%dT%H:%M:%SZ")
     return b.add({
@@ -153,7 +154,8 @@ def test_operator_missing_while_prometheus_objects_exist_is_critical() -> None:
     snap, r = _run(b)
     missing = [f for f in r.findings if f.code == "COMPONENT-CONTROLLER-MISSING"]
     assert [(f.severity, f.object.name) for f in missing] == [("critical", "kube-prometheus-operator")], _serious(r)
-    assert any("needed by: 1 Prometheus object(s), 1 Alertmanager object(s)" in e for e in missing[0].evidence), missing[0].evidence
+    assert any("needed by: 1 Prometheus object(s), 1 Alertmanager object(s)" in e
+               for e in missing[0].evidence), missing[0].evidence
     assert any("no Deployment matches its other names, image or labels" in e for e in missing[0].evidence)
 
 
@@ -281,7 +283,8 @@ def test_component_command_shows_where_each_role_runs() -> None:
     assert run_component(snap, r, "kube-prometheus", "json", con) == 0
     doc = json.loads(buf.getvalue())
     ops = doc["controllers"][0]
-    assert (ops["name"], ops["recognisedBy"], ops["reference"]["name"]) == ("prometheus-operator", "name", "kube-prometheus-operator")
+    assert (ops["name"], ops["recognisedBy"], ops["reference"]["name"]) == (
+        "prometheus-operator", "name", "kube-prometheus-operator")
     assert doc["state"] == "healthy" and doc["differsFromReference"]
 
 

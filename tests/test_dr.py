@@ -224,7 +224,8 @@ def test_cluster_failure_plan_restores_the_weekly_archive_then_newer_backups(hea
     cmds = _commands(plan)
     assert cmds[0].startswith("velero install --provider velero.io/gcp --bucket mc-v4-prod-velero-backups --prefix cluster")
     assert "--plugins docker.io/velero/velero-plugin-for-gcp:v1.11.1" in cmds[0] and "--use-node-agent" in cmds[0]
-    assert "velero restore create restore-cluster-202503121030 --from-backup cluster-resources-weekly-20250309040000 --wait" in cmds
+    assert ("velero restore create restore-cluster-202503121030 "
+            "--from-backup cluster-resources-weekly-20250309040000 --wait") in cmds
     infra = next(c for c in cmds if c.startswith("velero restore create restore-infra"))
     assert "--from-backup infrastructure-daily-20250312030000" in infra
     assert any(c.startswith("velero restore create restore-mycure-production-") for c in cmds)

@@ -43,7 +43,8 @@ def implementation_class(name: str, controller: str, accepted: bool = True) -> O
     gc = gwlib.gateway_class(name, T, accepted=accepted)
     gc["spec"]["controllerName"] = controller
     if accepted:
-        gc["status"]["conditions"][0]["message"] = "Handled by Istio controller" if controller == ISTIO else "GatewayClass is accepted"
+        gc["status"]["conditions"][0]["message"] = ("Handled by Istio controller" if controller == ISTIO
+                                                    else "GatewayClass is accepted")
     return gc
 
 
@@ -55,9 +56,12 @@ def istio_gateway(ns: str, name: str, listeners: list[Obj], programmed: bool = T
     gw["status"]["conditions"] = [
         condition("Accepted", "True", "Accepted", "Resource accepted", T, observed_generation=gen),
         condition("Programmed", "True", "Programmed",
-                  f"Resource programmed, assigned to service(s) {name}-istio.{ns}.svc.cluster.local:443", T, observed_generation=gen)
+                  f"Resource programmed, assigned to service(s) {name}-istio.{ns}.svc.cluster.local:443",
+                  T, observed_generation=gen)
         if programmed else
-        condition("Programmed", "False", "Invalid", f"Failed to assign to any requested addresses: hostname \"{name}-istio.{ns}.svc.cluster.local\" not found", T, observed_generation=gen),
+        condition("Programmed", "False", "Invalid",
+                  f"Failed to assign to any requested addresses: hostname \"{name}-istio.{ns}.svc.cluster.local\" not found",
+                  T, observed_generation=gen),
     ]
     gw["status"]["addresses"] = [{"type": "Hostname", "value": f"{name}-istio.{ns}.svc.cluster.local"}] if programmed else []
     for ls in gw["status"]["listeners"]:
@@ -196,7 +200,8 @@ def test_listener_that_is_not_programmed_takes_no_traffic() -> None:
     go to the wider wildcard listener the route is attached to, so the route is not shadowed."""
     b = gf.healthy()
     gw = gf.gateway(b)
-    wildcard = next(l for l in gw["spec"]["listeners"] if l["protocol"] == "HTTPS" and (l.get("hostname") or "").endswith("mycureapp.com"))
+    wildcard = next(l for l in gw["spec"]["listeners"]
+                    if l["protocol"] == "HTTPS" and (l.get("hostname") or "").endswith("mycureapp.com"))
     exact = gwlib.listener("https-app", "HTTPS", wildcard["port"], "*.app.mycureapp.com", tls_secret="app-mycureapp-tls")
     gw["spec"]["listeners"].append(exact)
     gen = gw["metadata"]["generation"]
@@ -204,9 +209,11 @@ def test_listener_that_is_not_programmed_takes_no_traffic() -> None:
         "name": "https-app", "attachedRoutes": 0,
         "supportedKinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
         "conditions": [
-            condition("Programmed", "False", "Invalid", "Listener is invalid, see other Conditions for details.", T, observed_generation=gen),
+            condition("Programmed", "False", "Invalid", "Listener is invalid, see other Conditions for details.",
+                      T, observed_generation=gen),
             condition("Accepted", "True", "Accepted", "Listener has been successfully translated", T, observed_generation=gen),
-            condition("ResolvedRefs", "False", "InvalidCertificateRef", "Secret gateway-system/app-mycureapp-tls does not exist.", T, observed_generation=gen),
+            condition("ResolvedRefs", "False", "InvalidCertificateRef", "Secret gateway-system/app-mycureapp-tls does not exist.",
+                      T, observed_generation=gen),
         ]})
     served = [r for r in b.list("HTTPRoute") if any(h.endswith(".mycureapp.com") for h in r["spec"].get("hostnames") or [])]
     assert served
@@ -232,7 +239,8 @@ def test_grpc_route_gets_the_same_backend_checks() -> None:
     route["apiVersion"], route["kind"] = "gateway.networking.k8s.io/v1", "GRPCRoute"
     route["spec"]["rules"][0].pop("matches")
     route["spec"]["rules"][0]["matches"] = [{"method": {"service": "shop.cart.v1.Cart"}}]
-    route["status"]["parents"] = [parent_status(ref, ISTIO, resolved=("False", "BackendNotFound", "backend(cart-grpc.shop.svc.cluster.local) not found"))]
+    route["status"]["parents"] = [parent_status(ref, ISTIO, resolved=("False", "BackendNotFound",
+                                                                      "backend(cart-grpc.shop.svc.cluster.local) not found"))]
     b.add(route)
     scenario.validate_custom_resources(b, kinds=("GRPCRoute",))
     r = run(b)
@@ -246,8 +254,9 @@ def test_missing_request_mirror_service_is_a_warning_not_a_broken_route() -> Non
     route = b.require("HTTPRoute", "shop", "web")
     route["spec"]["rules"][0]["filters"] = [{"type": "RequestMirror", "requestMirror": {
         "backendRef": {"group": "", "kind": "Service", "name": "web-shadow", "port": 8080}}}]
-    route["status"]["parents"][0] = parent_status(route["spec"]["parentRefs"][0], ISTIO,
-                                                  resolved=("False", "BackendNotFound", "backend(web-shadow.shop.svc.cluster.local) not found"))
+    route["status"]["parents"][0] = parent_status(
+        route["spec"]["parentRefs"][0], ISTIO,
+        resolved=("False", "BackendNotFound", "backend(web-shadow.shop.svc.cluster.local) not found"))
     scenario.validate_custom_resources(b, kinds=("HTTPRoute",))
     r = run(b)
     assert [(x[0], x[1]) for x in serious(r)] == [("warning", "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND")], serious(r)
@@ -262,7 +271,8 @@ def test_backend_tls_policy_with_unresolved_ca_is_critical_for_a_routed_service(
                     "validation": {"caCertificateRefs": [{"group": "", "kind": "ConfigMap", "name": "shop-ca"}],
                                    "hostname": "web.shop.svc.cluster.local"}},
            "status": {"ancestors": [{
-               "ancestorRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "public", "namespace": "istio-ingress"},
+               "ancestorRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                               "name": "public", "namespace": "istio-ingress"},
                "controllerName": ISTIO,
                "conditions": [
                    {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "Configuration is valid",

@@ -12,7 +12,8 @@ from sre_expert.diagnosis.engine import diagnose
 pytestmark = pytest.mark.scenario
 
 
-@pytest.mark.parametrize("tenants", [("mycure-production", "lfh-staging"), ("mycure-production", "lfh-production", "lfh-staging", "mycure-staging")])
+@pytest.mark.parametrize("tenants", [("mycure-production", "lfh-staging"),
+                                     ("mycure-production", "lfh-production", "lfh-staging", "mycure-staging")])
 def test_healthy_platform_is_silent(tenants: tuple[str, ...]) -> None:
     b = scenario.platform(datetime(2026, 11, 26, 3, 0, tzinfo=UTC), tenants)
     report = diagnose(scenario.snapshot(b))

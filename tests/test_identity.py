@@ -105,7 +105,8 @@ def longhorn_event(node: str) -> dict:
     return {
         "apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "Ready", "count": 3,
         "message": f"Kubernetes node {node} not ready: KubeletNotReady",
-        "metadata": {"name": f"{node}.1823a9c0d4e5f6a7", "namespace": "longhorn-system", "uid": "e1f2a3b4-0000-4d5e-8f90-a1b2c3d4e5f6",
+        "metadata": {"name": f"{node}.1823a9c0d4e5f6a7", "namespace": "longhorn-system",
+                     "uid": "e1f2a3b4-0000-4d5e-8f90-a1b2c3d4e5f6",
                      "resourceVersion": "918410", "creationTimestamp": "2026-11-26T02:41:09Z"},
         "involvedObject": {"apiVersion": "longhorn.io/v1beta2", "kind": "Node", "name": node,
                            "namespace": "longhorn-system", "uid": f"b3d1f0aa-7e21-4f0b-9c3e-{node[-1] * 12}",

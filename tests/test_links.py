@@ -17,7 +17,8 @@ def f(code: str, kind: str, ns: str, name: str, sev: str = "critical", subjects=
 
 def test_chain_store_to_pods() -> None:
     store = f("ESO-STORE", "ClusterSecretStore", "", "gcp", subjects=[("ClusterSecretStore", "", "gcp")])
-    es = f("ESO-SYNC", "ExternalSecret", "t", "db", subjects=[("Secret", "t", "db")], depends_on=[("ClusterSecretStore", "", "gcp")])
+    es = f("ESO-SYNC", "ExternalSecret", "t", "db", subjects=[("Secret", "t", "db")],
+           depends_on=[("ClusterSecretStore", "", "gcp")])
     pods = f("POD-CONFIG", "Deployment", "t", "api", subjects=[("Pod", "t", "api-1")], depends_on=[("Secret", "t", "db")])
     svc = f("SVC-NOEP", "Service", "t", "api", sev="warning", depends_on=[("Pod", "t", "api-1")])
     findings = [svc, pods, es, store]

@@ -155,7 +155,8 @@ def test_forbidden_kinds_become_collection_errors_and_not_checked(demo, tmp_path
     assert errors == [("Certificate", "", "forbidden"), ("Secret", "", "forbidden")]
     live = result.snapshot()
     report = diagnose(live)
-    assert any(t.startswith("certmanager.") and "could not read Certificate: forbidden" in t and "grant list" in t for t in report.not_checked)
+    assert any(t.startswith("certmanager.") and "could not read Certificate: forbidden" in t and "grant list" in t
+               for t in report.not_checked)
     assert live.count("Certificate") == 0 and live.count("Pod") == demo.count("Pod")
     oracle = without(demo, {"Certificate", "Secret"}, result.errors)
     assert findings(live) == findings(oracle)
@@ -177,7 +178,8 @@ def test_a_list_answering_404_is_recorded_as_not_installed(demo, tmp_path: Path)
 
     def gone(inner, method, path, query, headers, body):
         if path.endswith("/challenges"):
-            return Response(404, orjson.dumps({"kind": "Status", "code": 404, "message": "the server could not find the requested resource"}))
+            return Response(404, orjson.dumps({"kind": "Status", "code": 404,
+                                               "message": "the server could not find the requested resource"}))
         return inner(method, path, query, headers, body)
 
     with served(demo_path(), tmp_path) as (h, kc):

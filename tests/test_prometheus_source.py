@@ -180,7 +180,8 @@ def test_certificate_expiring_in_one_day_per_metric_only(prom: ph.PromServer) ->
     """The status still shows the old, later date: only the metric knows, so the metric check reports it."""
     report, _ = _report(prom, "cert")
     f = _only(report)
-    assert (f.code, f.severity, f.object.display()) == ("CERT-EXPIRY-METRIC", "critical", "Certificate gateway-system/gateway-tls")
+    assert (f.code, f.severity, f.object.display()) == (
+        "CERT-EXPIRY-METRIC", "critical", "Certificate gateway-system/gateway-tls")
     assert "expires in 1d" in f.title
     assert any("status.notAfter" in e and "disagrees" in e for e in f.evidence), f.evidence
 
@@ -235,7 +236,8 @@ def test_absent_metrics_are_not_checked_never_passed(prom: ph.PromServer) -> Non
     assert report.findings == []
     assert ms.results["pvc_percent"].status == MISSING and ms.results["node_cpu_percent"].status == OK
     nc = report.not_checked
-    assert "metrics: not checked: PersistentVolumeClaim fill (metric kubelet_volume_stats_used_bytes not found in Prometheus)" in nc
+    assert ("metrics: not checked: PersistentVolumeClaim fill "
+            "(metric kubelet_volume_stats_used_bytes not found in Prometheus)") in nc
     assert any("envoy_cluster_upstream_rq_total not found" in t for t in nc)
     assert any("certmanager_certificate_expiration_timestamp_seconds not found" in t for t in nc)
     assert not any("node CPU" in t or "scrape targets" in t for t in nc)

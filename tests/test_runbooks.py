@@ -116,7 +116,8 @@ def _doc(**over: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["steps"][1].update(safety="read-only"), "guard classifies `kubectl delete pod x -n namespace` as destructive"),
-    (lambda d: d["steps"][0].update(command="kubectl get pods -n {namespace} -o json > /tmp/out"), "declared read-only but the guard"),
+    (lambda d: d["steps"][0].update(command="kubectl get pods -n {namespace} -o json > /tmp/out"),
+     "declared read-only but the guard"),
     (lambda d: d["steps"][0]["branches"][0].update(goto="nowhere"), "unknown step 'nowhere'"),
     (lambda d: d["steps"][1].update(next="look"), "steps loop"),
     (lambda d: d["steps"][0]["branches"].clear(), "no path reaches: ['fix']"),
@@ -416,7 +417,8 @@ def test_output_is_redacted_but_branches_see_the_raw_text() -> None:
     rb = load_runbooks()["pod-not-starting"]
     log = ('{"msg":"MongoServerSelectionError: connect ECONNREFUSED mongodb://api:Hunter2-Prod@mongodb:27017/app",'
            '"user":"maria.santos@example.org"}')
-    pod = {"status": {"phase": "Running", "containerStatuses": [{"name": "api", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
+    pod = {"status": {"phase": "Running",
+                      "containerStatuses": [{"name": "api", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
     execute = _scripted({"pod-state": (0, json.dumps(pod)), "previous-logs": (0, log)})
     table = PlaceholderTable()
     res = run_runbook(rb, resolve_params(rb, {"namespace": "mycure-production", "pod": "api-1"}), execute,
@@ -523,7 +525,8 @@ def test_cli_run_bad_usage_is_exit_2(args: list[str], tmp_path: Path) -> None:
 
 
 def test_cli_import_stays_light() -> None:
-    code = ("import sys, sre_expert.edges.cli.main; heavy = [m for m in ('sre_expert.runbooks.library', 'sre_expert.safety.guard', "
-            "'sre_expert.safety.redact', 'sre_expert.edges.runbook_runner', 'yaml', 'rich') if m in sys.modules]; print(heavy)")
+    code = ("import sys, sre_expert.edges.cli.main; heavy = [m for m in ('sre_expert.runbooks.library', "
+            "'sre_expert.safety.guard', 'sre_expert.safety.redact', 'sre_expert.edges.runbook_runner', 'yaml', 'rich') "
+            "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

@@ -278,9 +278,12 @@ def test_bad_and_stale_continue_tokens(client: Client, server: Any) -> None:
 @pytest.mark.parametrize("text, selector", [
     ("app.kubernetes.io/name=api", {"matchLabels": {"app.kubernetes.io/name": "api"}}),
     ("app.kubernetes.io/name==api", {"matchLabels": {"app.kubernetes.io/name": "api"}}),
-    ("app.kubernetes.io/name!=api", {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["api"]}]}),
-    ("app.kubernetes.io/name in (api,mongodb)", {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": ["api", "mongodb"]}]}),
-    ("app.kubernetes.io/name notin (api, mongodb)", {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["api", "mongodb"]}]}),
+    ("app.kubernetes.io/name!=api",
+     {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["api"]}]}),
+    ("app.kubernetes.io/name in (api,mongodb)",
+     {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": ["api", "mongodb"]}]}),
+    ("app.kubernetes.io/name notin (api, mongodb)",
+     {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["api", "mongodb"]}]}),
     ("pod-template-hash", {"matchExpressions": [{"key": "pod-template-hash", "operator": "Exists"}]}),
     ("!pod-template-hash", {"matchExpressions": [{"key": "pod-template-hash", "operator": "DoesNotExist"}]}),
     ("app.kubernetes.io/instance=mycure-production,!pod-template-hash",
@@ -303,7 +306,8 @@ def test_invalid_label_selectors_are_rejected(text: str) -> None:
 
 def test_numeric_label_comparisons() -> None:
     pred = parse_label_selector("tier>1")
-    assert pred is not None and pred({"metadata": {"labels": {"tier": "2"}}}) and not pred({"metadata": {"labels": {"tier": "1"}}})
+    assert (pred is not None and pred({"metadata": {"labels": {"tier": "2"}}})
+            and not pred({"metadata": {"labels": {"tier": "1"}}}))
 
 
 def test_event_field_selectors_as_kubectl_describe_sends_them(client: Client, snap: Any) -> None:
@@ -576,7 +580,8 @@ def test_fault_403_is_an_rbac_forbidden(faulty: Any) -> None:
 def test_fault_404_removes_the_kind_from_discovery_too(faulty: Any) -> None:
     c = Client(faulty.url)
     _, disc = c.get("/apis/cert-manager.io/v1")
-    assert "certificates" not in {r["name"] for r in disc["resources"]} and "clusterissuers" in {r["name"] for r in disc["resources"]}
+    assert ("certificates" not in {r["name"] for r in disc["resources"]}
+            and "clusterissuers" in {r["name"] for r in disc["resources"]})
     code, body = c.get("/apis/cert-manager.io/v1/certificates")
     assert code == 404 and body["message"] == "the server could not find the requested resource"
 

@@ -86,7 +86,7 @@ def posted_alerts(run: int) -> list[dict[str, Any]]:
 
 def group_key(name: str, ns: str) -> str:
     """Alertmanager's key for the route below (the root route: `{}`; then the group labels)."""
-    return '{}:{alertname="%s", namespace="%s"}' % (name, ns)
+    return f'{{}}:{{alertname="{name}", namespace="{ns}"}}'
 
 
 def am_config(proxy_url: str, token_file: Path) -> dict[str, Any]:
@@ -279,8 +279,9 @@ def test_two_replicas_behind_an_alertmanager_pair_lose_nothing_when_one_is_kille
     assert seen["settled"], f"the stack did not become quiet within {SETTLE:.0f} s {why}"
     stats = verify(seen)
     print(f"run {run}: {seen['seconds']:.1f} s, replica {seen['victim']} killed after batch {seen['batches_before_kill']}"
-          f" of {seen['batches']} and down {seen['down_for']:.1f} s; {stats['webhooks']} webhooks ({stats['acknowledged']} acknowledged, "
-          f"{stats['refused']} to the dead replica), {stats['investigations']} investigations, "
+          f" of {seen['batches']} and down {seen['down_for']:.1f} s; {stats['webhooks']} webhooks "
+          f"({stats['acknowledged']} acknowledged, {stats['refused']} to the dead replica), "
+          f"{stats['investigations']} investigations, "
           f"{stats['notifications']} notifications, {stats['resent']} resent by key; slowest webhook "
           f"{max(f.seconds for f in seen['proxy']):.2f} s, {seen['sender_gone']} answered after Alertmanager gave up")
 
@@ -411,9 +412,9 @@ def _killed_before_it_took_anything(w: dict[str, Any]) -> None:
     w["killed_at"] = 0.5
 
 
-@pytest.mark.parametrize("spoil", [_killed_after_the_stream, _killed_before_it_took_anything, _second_investigation, _acked_not_stored, _unfinished, _never_acknowledged,
-                                   _second_key, _key_without_header, _key_reused, _sent_not_received,
-                                   _nothing_refused])
+@pytest.mark.parametrize("spoil", [_killed_after_the_stream, _killed_before_it_took_anything, _second_investigation,
+                                   _acked_not_stored, _unfinished, _never_acknowledged, _second_key, _key_without_header,
+                                   _key_reused, _sent_not_received, _nothing_refused])
 def test_verify_catches(spoil: Any) -> None:
     world = small_world()
     spoil(world)

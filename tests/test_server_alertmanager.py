@@ -118,7 +118,7 @@ def test_alertmanager_delivers_and_the_root_cause_is_found_then_resolved(stack) 
         items = request(base, "GET", "/api/v1/investigations", token=token)[1]["items"]
         return items[0] if items else None
 
-    inv = wait_until(first, "Alertmanager to deliver the webhook (log: %s)" % stack["log"])
+    inv = wait_until(first, f"Alertmanager to deliver the webhook (log: {stack['log']})")
     assert inv["receiver"] == "sre-expert" and inv["groupKey"].endswith(
         '{alertname="CertificateExpiryCritical", namespace="gateway-system"}')
     rec = wait_for(base, token, inv["id"])

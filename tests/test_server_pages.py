@@ -65,7 +65,7 @@ def demo_record(*, alertname: str = "PodCrashLooping", labels: dict[str, str] | 
     found = investigate_alerts(alertname, labels, alerts, snap, report)
     return {
         "id": inv_id, "status": status, "trigger": "alert",
-        "groupKey": '{}/{severity="%s"}:{alertname="%s"}' % (labels["severity"], alertname),
+        "groupKey": f'{{}}/{{severity="{labels["severity"]}"}}:{{alertname="{alertname}"}}',
         "receiver": "sre-expert", "alertname": alertname, "severity": labels["severity"],
         "commonLabels": labels, "alerts": alerts,
         "createdAt": captured, "updatedAt": captured, "resolvedAt": None,
@@ -347,7 +347,8 @@ def test_destructive_and_mutating_steps_are_marked():
         {"description": "Odd step", "command": "frobnicate", "safety": "something-else"},
     ])
     tree = assert_safe(pages.render_investigation(rec))
-    steps = next(s for s in tree.find_all("section") if s.attrs.get("aria-labelledby") == "h-root").find("ol", "steps").find_all("li")
+    steps = next(s for s in tree.find_all("section")
+                 if s.attrs.get("aria-labelledby") == "h-root").find("ol", "steps").find_all("li")
     assert [s.attrs["class"] for s in steps] == ["read-only", "mutating", "destructive", "unknown"]
     assert "destructive" in steps[2].find("span", "badge").text() and "⚠" in steps[2].text()
     assert "explicit confirmation" in steps[2].text()

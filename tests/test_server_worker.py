@@ -157,7 +157,8 @@ def test_finished_investigations_queue_one_notification_per_target(store: Store)
     finally:
         pool.stop()
     sent: list[tuple[str, dict[str, Any]]] = []
-    notifier = Notifier(store, external_url="https://sre.example.org/", sender=lambda url, body, headers: sent.append((url, body)))
+    notifier = Notifier(store, external_url="https://sre.example.org/",
+                        sender=lambda url, body, headers: sent.append((url, body)))
     assert notifier.send_due() == 2
     assert [u for u, _ in sent] == ["http://s", "http://w"]
     slack = sent[0][1]
@@ -229,7 +230,7 @@ def test_failed_sends_back_off_exponentially_then_give_up(store: Store) -> None:
 
     notifier = Notifier(store, external_url=None, base_delay=100.0, max_attempts=3, sender=refuse)
     delays = []
-    for attempt in range(3):
+    for _attempt in range(3):
         row = store._db.execute("SELECT id FROM notifications").fetchone()
         store._db.execute("UPDATE notifications SET next_at=0 WHERE id=?", row)  # make it due now
         before = time.time()

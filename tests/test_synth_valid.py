@@ -755,7 +755,8 @@ def test_quota_exceeded(scenarios):
     used, hard = (quantity(q["status"][k]["limits.memory"]) for k in ("used", "hard"))
     assert used < hard < used + quantity("1Gi")
     assert (
-        f"used: limits.memory={q['status']['used']['limits.memory']}, limited: limits.memory={q['status']['hard']['limits.memory']}"
+        f"used: limits.memory={q['status']['used']['limits.memory']}, "
+        f"limited: limits.memory={q['status']['hard']['limits.memory']}"
         in msg
     )
 

@@ -248,7 +248,8 @@ def test_describe_finds_kinds_as_people_type_them(demo: Toolbox) -> None:
         assert pod["object"]["metadata"]["name"] == "mongodb-0" and "managedFields" not in pod["object"]["metadata"]
     cert = demo.describe("certificates.cert-manager.io", "gateway-system", "stg-localfirsthealth-wildcard")
     assert cert["object"]["kind"] == "Certificate"
-    assert "stg-localfirsthealth-wildcard" in demo.describe("certificate", "gateway-system", "stg-localfirsthealth")["suggestions"]
+    assert "stg-localfirsthealth-wildcard" in demo.describe(
+        "certificate", "gateway-system", "stg-localfirsthealth")["suggestions"]
     assert "kinds" in demo.describe("widget", None, "x")
 
 

@@ -162,7 +162,7 @@ def _logfmt(component: str, messages: list[str]):
 def _json_ctrl(logger: str, messages: list[str]):
     def gen(start: datetime, now: datetime, key: str, ns: str) -> list[str]:
         out = []
-        for i, dt, msg in _timeline(messages, start, now, 41):
+        for _i, dt, msg in _timeline(messages, start, now, 41):
             out.append(
                 json.dumps(
                     {"level": "info", "ts": round(dt.timestamp(), 6), "logger": logger, "msg": msg},
@@ -278,7 +278,8 @@ FLAVORS = {
     ),
     "coredns": lambda s, n, k, ns: [
         ".:53",
-        "[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908",
+        "[INFO] plugin/reload: Running configuration SHA512 = "
+        "591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908",
         "CoreDNS-1.11.3",
         "linux/amd64, go1.21.11, a6338e9",
     ],

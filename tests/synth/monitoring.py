@@ -241,7 +241,8 @@ PLATFORM_ALERT_GROUPS: list[dict[str, Any]] = [
             ),
             _alert(
                 "NodeDiskFillingUp",
-                '(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 80',
+                '(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"}'
+                ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 80',
                 "15m",
                 "warning",
                 "Disk filling up on {{ $labels.instance }}",
@@ -249,7 +250,8 @@ PLATFORM_ALERT_GROUPS: list[dict[str, Any]] = [
             ),
             _alert(
                 "NodeDiskCritical",
-                '(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 90',
+                '(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"}'
+                ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 90',
                 "5m",
                 "critical",
                 "Disk almost full on {{ $labels.instance }}",
@@ -278,7 +280,8 @@ PLATFORM_ALERT_GROUPS: list[dict[str, Any]] = [
             ),
             _alert(
                 "PodHighMemory",
-                'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""}) / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="memory"}) > 0.9',
+                'sum by (namespace, pod) (container_memory_working_set_bytes{container!=""})'
+                ' / sum by (namespace, pod) (kube_pod_container_resource_limits{resource="memory"}) > 0.9',
                 "10m",
                 "warning",
                 "Pod {{ $labels.namespace }}/{{ $labels.pod }} near its memory limit",
@@ -291,7 +294,8 @@ PLATFORM_ALERT_GROUPS: list[dict[str, Any]] = [
         "rules": [
             _alert(
                 "APIHighErrorRate",
-                'sum by (namespace) (rate(http_requests_total{status=~"5.."}[5m])) / sum by (namespace) (rate(http_requests_total[5m])) > 0.05',
+                'sum by (namespace) (rate(http_requests_total{status=~"5.."}[5m]))'
+                ' / sum by (namespace) (rate(http_requests_total[5m])) > 0.05',
                 "5m",
                 "warning",
                 "API 5xx rate above 5% in {{ $labels.namespace }}",
@@ -341,7 +345,8 @@ PLATFORM_ALERT_GROUPS: list[dict[str, Any]] = [
         "rules": [
             _alert(
                 "GatewayHighErrorRate",
-                'sum(rate(envoy_http_downstream_rq_xx{envoy_response_code_class="5"}[5m])) / sum(rate(envoy_http_downstream_rq_total[5m])) > 0.05',
+                'sum(rate(envoy_http_downstream_rq_xx{envoy_response_code_class="5"}[5m]))'
+                ' / sum(rate(envoy_http_downstream_rq_total[5m])) > 0.05',
                 "5m",
                 "warning",
                 "Gateway 5xx rate above 5%",

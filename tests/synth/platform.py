@@ -1,7 +1,7 @@
 """The reference Monobase platform, built healthy: what every fault scenario starts from.
 
-`healthy_platform` lays down the reference multi-tenant cluster: kubeadm-style nodes, Envoy Gateway with the multi-domain shared-gateway,
-cert-manager with the three ClusterIssuers, ESO against GCP Secret Manager, Velero schedules,
+`healthy_platform` lays down the reference multi-tenant cluster: kubeadm-style nodes, Envoy Gateway with the multi-domain
+shared-gateway, cert-manager with the three ClusterIssuers, ESO against GCP Secret Manager, Velero schedules,
 kube-prometheus, Kyverno + Falco, Argo CD, Longhorn, and one namespace per tenant. Nothing in it
 should make a careful SRE frown; tests assert that, so checks can rely on zero findings here.
 """

@@ -201,7 +201,8 @@ def add_kube_system(b: PlatformBuilder) -> None:
         "kube-system",
         "kube-proxy",
         {
-            "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: iptables\nclusterCIDR: 10.244.0.0/16\n"
+            "config.conf": "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+            "mode: iptables\nclusterCIDR: 10.244.0.0/16\n"
         },
         labels={"app": "kube-proxy"},
         created=created + timedelta(minutes=2),
@@ -489,7 +490,8 @@ def add_falco(b: PlatformBuilder) -> None:
     labels = app_labels("falco", "falco", chart="falco-4.6.1", version="0.38.1")
     rules = (
         "- rule: Unexpected process in API container\n  desc: A process other than node ran in an API container\n"
-        '  condition: spawned_process and container and k8s.pod.label.app.kubernetes.io/name = "api" and not proc.name in (node, npm)\n'
+        '  condition: spawned_process and container and k8s.pod.label.app.kubernetes.io/name = "api"'
+        " and not proc.name in (node, npm)\n"
         "  output: Unexpected process in API container (command=%proc.cmdline pod=%k8s.pod.name ns=%k8s.ns.name)\n"
         "  priority: WARNING\n  tags: [api, process]\n"
     )

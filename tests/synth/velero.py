@@ -53,7 +53,8 @@ def backup_storage_location(
     }
     if not available:
         status["message"] = (
-            f'BackupStorageLocation "{name}" is unavailable: {message or "rpc error: code = Unknown desc = storage: bucket does not exist"}'
+            f'BackupStorageLocation "{name}" is unavailable: '
+            f'{message or "rpc error: code = Unknown desc = storage: bucket does not exist"}'
         )
     obj["status"] = status
     return obj
