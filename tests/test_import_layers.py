@@ -141,3 +141,23 @@ def test_the_order_walker_sees_an_upward_import(tmp_path: Path) -> None:
 def test_no_module_name_is_used_twice() -> None:
     names = Counter(p.name for p in (SRC / "sre_expert").rglob("*.py") if p.name != "__init__.py")
     assert [n for n, c in names.items() if c > 1] == []
+
+
+def private_imports(src: Path) -> list[str]:
+    """`from sre_expert.x import _name`: a module reaching into another's private helpers."""
+    bad: list[str] = []
+    for path in sorted((src / "sre_expert").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sre_expert"):
+                bad.extend(f"{path.relative_to(src)}:{node.lineno}: {a.name}" for a in node.names
+                           if a.name.startswith("_") and not a.name.startswith("__"))
+    return bad
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    assert private_imports(SRC) == []
+
+
+def test_the_private_walker_sees_one(tmp_path: Path) -> None:
+    src = _tree(tmp_path, {"render/a.py": "from sre_expert.render.markdown import _symptoms, quote\n"})
+    assert private_imports(src) == ["sre_expert/render/a.py:1: _symptoms"]

@@ -28,6 +28,7 @@ ONE_HOME = {
     "condition": "src/sre_expert/core/k8s.py",
     "find_condition": "src/sre_expert/core/k8s.py",
     "pod_ready": "src/sre_expert/core/k8s.py",
+    "ns_of": "src/sre_expert/core/k8s.py",
     "clip_log_line": "src/sre_expert/checks/logscan.py",
     "resource_of": "src/sre_expert/core/kinds.py",
     "kind_of_resource": "src/sre_expert/core/kinds.py",
@@ -44,7 +45,7 @@ ONE_HOME = {
 RETIRED = {"parse_bytes", "parse_go_duration", "parse_duration", "plural_of", "plural", "_resource_kinds",
            "_duration_hours"}
 # retired at module level only (GatewayIndex's objects keep a `cond` method over their own conditions)
-RETIRED_TOP = {"cond", "obj_cond", "clip"}
+RETIRED_TOP = {"cond", "obj_cond", "clip", "_ns"}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:

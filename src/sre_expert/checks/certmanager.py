@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
 from sre_expert.checks.registry import check, finding
-from sre_expert.core.k8s import condition
+from sre_expert.core.k8s import condition, ns_of
 from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
@@ -62,10 +62,6 @@ SELF_MANAGED_REFS = ("privateKeySecretRef",)
 
 def _name(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("name") or ""
-
-
-def _ns(obj: Obj) -> str:
-    return (obj.get("metadata") or {}).get("namespace") or ""
 
 
 def _is(c: Obj | None, status: str) -> TypeGuard[Obj]:
@@ -150,7 +146,7 @@ def _resource_namespace(snap: Snapshot, controller: Obj | None) -> str:
                 v = arg.split("=", 1)[1].strip()
                 if v and "$" not in v:
                     return v
-    return _ns(controller) or DEFAULT_RESOURCE_NAMESPACE
+    return ns_of(controller) or DEFAULT_RESOURCE_NAMESPACE
 
 
 # ------------------------------------------------------------------------------------------- index
@@ -179,7 +175,7 @@ class CertManagerIndex:
             if cert is None:
                 name = (cr["metadata"].get("annotations") or {}).get(CERT_NAME_ANNOTATION)
                 if name:
-                    cert = snap.get("Certificate", _ns(cr), name)
+                    cert = snap.get("Certificate", ns_of(cr), name)
             if cert is not None:
                 self.cert_of_cr[key_of(cr)] = cert
                 self.crs_of_cert[key_of(cert)].append(cr)
@@ -198,14 +194,14 @@ class CertManagerIndex:
             order = next((x for x in snap.owners(ch) if x.get("kind") == "Order"), None)
             if order is None and "-" in _name(ch):
                 # Challenge names are "<order name>-<hash>".
-                order = snap.get("Order", _ns(ch), _name(ch).rsplit("-", 1)[0])
+                order = snap.get("Order", ns_of(ch), _name(ch).rsplit("-", 1)[0])
             if order is not None:
                 self.order_of_challenge[key_of(ch)] = order
                 self.challenges_of_order[key_of(order)].append(ch)
 
         self.certs_of_issuer: dict[Key, list[Obj]] = defaultdict(list)
         for cert in snap.list("Certificate"):
-            ik = issuer_key((cert.get("spec") or {}).get("issuerRef"), _ns(cert))
+            ik = issuer_key((cert.get("spec") or {}).get("issuerRef"), ns_of(cert))
             if ik:
                 self.certs_of_issuer[ik].append(cert)
 
@@ -246,7 +242,7 @@ class CertManagerIndex:
         if cr is not None:
             return self.cert_of_cr.get(key_of(cr))
         name = (order["metadata"].get("annotations") or {}).get(CERT_NAME_ANNOTATION)
-        return self.snap.get("Certificate", _ns(order), name) if name else None
+        return self.snap.get("Certificate", ns_of(order), name) if name else None
 
     def issuer(self, key: Key | None) -> Obj | None:
         return self.snap.get(*key) if key else None
@@ -598,7 +594,7 @@ def _issuer_suggestion(snap: Snapshot, ik: Key | None) -> str:
     """Name the existing issuers, so a typo in issuerRef is obvious."""
     if ik is None:
         return ""
-    names = sorted(_name(i) for i in snap.list(ik[0], ik[1] or None) if ik[0] == "ClusterIssuer" or _ns(i) == ik[1])
+    names = sorted(_name(i) for i in snap.list(ik[0], ik[1] or None) if ik[0] == "ClusterIssuer" or ns_of(i) == ik[1])
     if not names:
         return f" (no {ik[0]} exists)"
     return f" (existing: {', '.join(names[:8])}{'…' if len(names) > 8 else ''})"
@@ -624,19 +620,19 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
         cert = idx.cert_of_cr.get(key_of(cr))
         if _is(denied, "True") or (ready or {}).get("reason") == "Denied":
             code = "CERT-REQUEST-DENIED"
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} was denied"
+            title = f"CertificateRequest {ns_of(cr)}/{_name(cr)} was denied"
         elif (ready or {}).get("reason") == "Failed" or _is(invalid, "True"):
             code = "CERT-REQUEST-FAILED"
             why = (invalid if _is(invalid, "True") else ready) or {}
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} failed: {quote(why.get('message') or why.get('reason') or '')}"
+            title = f"CertificateRequest {ns_of(cr)}/{_name(cr)} failed: {quote(why.get('message') or why.get('reason') or '')}"
         elif ((ready or {}).get("reason") == "Pending" and _referenced_not_found((ready or {}).get("message"))
               and cert is None):
             code = "CERT-REQUEST-ISSUER-NOT-FOUND"
             pending = (ready or {}).get("message") or ""
-            title = f"CertificateRequest {_ns(cr)}/{_name(cr)} is pending: {quote(pending)}"
+            title = f"CertificateRequest {ns_of(cr)}/{_name(cr)} is pending: {quote(pending)}"
         else:
             continue
-        ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), _ns(cr))
+        ik = issuer_key((cr.get("spec") or {}).get("issuerRef"), ns_of(cr))
         orders = idx.orders_of([cr])
         chals = idx.challenges_of(orders)
         ev = [cond_line(snap, c) for c in (denied, invalid) if _is(c, "True")]
@@ -651,7 +647,7 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
         if line:
             ev.append(line)
         if cert is not None:
-            ev.append(f"requested by Certificate {_ns(cert)}/{_name(cert)} (revision "
+            ev.append(f"requested by Certificate {ns_of(cert)}/{_name(cert)} (revision "
                       f"{(cr['metadata'].get('annotations') or {}).get(REVISION_ANNOTATION, '?')})")
         for o in orders[:MAX_LISTED]:
             ev.append(_order_line(snap, o))
@@ -661,7 +657,7 @@ def certificate_requests(snap: Snapshot) -> Iterator[Finding]:
         deps = [key_of(x) for x in (*orders, *chals)] + ([ik] if ik else [])
         severity = "critical" if code == "CERT-REQUEST-ISSUER-NOT-FOUND" else idx.cert_impact(cert)
         yield finding(code, cr, title=title, evidence=ev, severity=severity, depends_on=deps,
-                      params={"certificate": _name(cert) if cert is not None else "", **_issuer_params(ref, _ns(cr))})
+                      params={"certificate": _name(cert) if cert is not None else "", **_issuer_params(ref, ns_of(cr))})
 
 
 # ------------------------------------------------------------------------------------------- ACME Orders, Challenges
@@ -683,15 +679,15 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
         age = snap.age(o["metadata"].get("creationTimestamp")) or timedelta(0)
         if state in FINAL_BAD_STATES:
             code = "CERT-ORDER-FAILED"
-            title = f"ACME Order {_ns(o)}/{_name(o)} is {state}" + (f": {quote(st['reason'])}" if st.get("reason") else "")
+            title = f"ACME Order {ns_of(o)}/{_name(o)} is {state}" + (f": {quote(st['reason'])}" if st.get("reason") else "")
         elif age > ORDER_STUCK:
             code = "CERT-ORDER-STUCK"
-            title = f"ACME Order {_ns(o)}/{_name(o)} is still {state or 'without a state'} after {human(age)}"
+            title = f"ACME Order {ns_of(o)}/{_name(o)} is still {state or 'without a state'} after {human(age)}"
         else:
             continue
         cert = idx.cert_of_order(o)
         chals = idx.challenges_of_order.get(key_of(o), [])
-        ik = issuer_key((o.get("spec") or {}).get("issuerRef"), _ns(o))
+        ik = issuer_key((o.get("spec") or {}).get("issuerRef"), ns_of(o))
         ev = [_order_line(snap, o)]
         if st.get("url"):
             ev.append(f"status.url: {st['url']}")
@@ -707,7 +703,7 @@ def acme_orders(snap: Snapshot) -> Iterator[Finding]:
         if line:
             ev.append(line)
         if cert is not None:
-            ev.append(f"for Certificate {_ns(cert)}/{_name(cert)}")
+            ev.append(f"for Certificate {ns_of(cert)}/{_name(cert)}")
         ev.extend(_warning_events(snap, o))
         deps = [key_of(c) for c in chals] + ([ik] if ik else [])
         if code == "CERT-ORDER-STUCK" and idx.controller_key:
@@ -764,7 +760,7 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
         title += f": {quote(reason)}"
     order = idx.order_of_challenge.get(key_of(ch))
     cert = idx.cert_of_order(order)
-    ik = issuer_key(spec.get("issuerRef"), _ns(ch))
+    ik = issuer_key(spec.get("issuerRef"), ns_of(ch))
     secret_ns = idx.secret_namespace(ik or ("ClusterIssuer", "", ""))
     refs = list(secret_refs(((spec.get("solver") or {}).get("dns01")) or {}, "spec.solver.dns01"))
     ev = [_ch_line(snap, c) for c in chals[:MAX_LISTED]]
@@ -785,12 +781,12 @@ def _challenge_finding(snap: Snapshot, idx: CertManagerIndex, code: str, reason:
     if order is not None:
         ev.append(_order_line(snap, order))
     if cert is not None:
-        ev.append(f"for Certificate {_ns(cert)}/{_name(cert)} ({_cert_state(snap, cert)})")
+        ev.append(f"for Certificate {ns_of(cert)}/{_name(cert)} ({_cert_state(snap, cert)})")
     deps = [("Secret", secret_ns, s) for _, s, _ in refs] + ([ik] if ik else [])
     return finding(code, ch, title=title, evidence=ev, severity=idx.cert_impact(cert), depends_on=deps,
                    subjects=[key_of(c) for c in chals[1:]],
                    params={"certificate": _name(cert) if cert is not None else "", "dns_name": spec.get("dnsName") or "",
-                           **_issuer_params(spec.get("issuerRef") or {}, _ns(ch))})
+                           **_issuer_params(spec.get("issuerRef") or {}, ns_of(ch))})
 
 
 def _cert_state(snap: Snapshot, cert: Obj) -> str:
@@ -894,11 +890,11 @@ def issuers(snap: Snapshot) -> Iterator[Finding]:
             ev.append(f"Secret {secret_ns}/{n} {what}")
             ev.extend(_external_secret_lines(snap, secret_ns, n))
         blocked = [ch for ch in snap.list("Challenge")
-                   if issuer_key((ch.get("spec") or {}).get("issuerRef"), _ns(ch)) == ik
+                   if issuer_key((ch.get("spec") or {}).get("issuerRef"), ns_of(ch)) == ik
                    and (ch.get("status") or {}).get("state") not in ("valid",)]
         if blocked:
             ev.append(f"{len(blocked)} challenge(s) of this issuer are not valid: "
-                      + "; ".join(f"{_ns(c)}/{_name(c)} {(c.get('status') or {}).get('state') or 'pending'}"
+                      + "; ".join(f"{ns_of(c)}/{_name(c)} {(c.get('status') or {}).get('state') or 'pending'}"
                                   + (f' "{quote((c.get("status") or {}).get("reason") or "")}"'
                                      if (c.get("status") or {}).get("reason") else "")
                                   for c in blocked[:3]))
@@ -939,7 +935,7 @@ def _secret_state_line(snap: Snapshot, idx: CertManagerIndex, path: str, ns: str
 def _usage_line(snap: Snapshot, users: list[Obj]) -> str:
     if not users:
         return "no Certificate uses this issuer"
-    names = ", ".join(f"{_ns(c)}/{_name(c)}" for c in users[:MAX_LISTED])
+    names = ", ".join(f"{ns_of(c)}/{_name(c)}" for c in users[:MAX_LISTED])
     return f"{len(users)} Certificate(s) use this issuer: {names}{'…' if len(users) > MAX_LISTED else ''}"
 
 

@@ -18,14 +18,14 @@ from datetime import timedelta
 from typing import Any
 
 from sre_expert.checks.registry import check, finding
-from sre_expert.core.k8s import condition
+from sre_expert.core.k8s import condition, ns_of
 from sre_expert.core.model import Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.units import go_duration
 from sre_expert.core.wording import quote
 from sre_expert.domain.event_text import ago, cond_line, event_line
-from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, _ns, remote_keys, store_key, store_keys
+from sre_expert.domain.secret_sync import PLATFORM_NAMESPACES, remote_keys, store_key, store_keys
 
 Obj = dict[str, Any]
 
@@ -66,7 +66,7 @@ def auth_secret_refs(store: Obj) -> list[tuple[str, str, str, str | None]]:
     (referent authentication), so it names no single Secret and is left out.
     """
     out: list[tuple[str, str, str, str | None]] = []
-    own_ns = _ns(store)
+    own_ns = ns_of(store)
 
     def walk(node: Any, path: str) -> None:
         if isinstance(node, dict):
@@ -184,7 +184,7 @@ def cluster_secret_stores(snap: Snapshot) -> Iterator[Finding]:
 def secret_stores(snap: Snapshot) -> Iterator[Finding]:
     idx = ESOIndex(snap)
     for store in snap.list("SecretStore"):
-        yield from _store_findings(snap, idx, store, ("SecretStore", _ns(store), _name(store)))
+        yield from _store_findings(snap, idx, store, ("SecretStore", ns_of(store), _name(store)))
 
 
 def _store_findings(snap: Snapshot, idx: ESOIndex, store: Obj, sk: Key) -> Iterator[Finding]:
@@ -264,7 +264,7 @@ def _usage(users: list[Obj], failing: list[Obj]) -> str:
         return "no ExternalSecret uses this store"
     s = f"{len(users)} ExternalSecret(s) use this store, {len(failing)} not Ready"
     if failing:
-        s += ": " + ", ".join(f"{_ns(e)}/{_name(e)}" for e in failing[:MAX_LISTED])
+        s += ": " + ", ".join(f"{ns_of(e)}/{_name(e)}" for e in failing[:MAX_LISTED])
         if len(failing) > MAX_LISTED:
             s += f" … and {len(failing) - MAX_LISTED} more"
     return s
@@ -311,7 +311,7 @@ def external_secrets(snap: Snapshot) -> Iterator[Finding]:
 
 
 def _external_secret_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding | None:
-    ns, name = _ns(es), _name(es)
+    ns, name = ns_of(es), _name(es)
     spec, st = es.get("spec") or {}, es.get("status") or {}
     target = target_name(es)
     policy = creation_policy(es)
@@ -460,7 +460,7 @@ def _short_cause(msg: str, sk: Key | None, store_ready: Obj | None) -> str:
 
 
 def _store_suggestion(snap: Snapshot, sk: Key) -> str:
-    names = sorted(_name(s) for s in snap.list(sk[0], sk[1] or None) if sk[0] == "ClusterSecretStore" or _ns(s) == sk[1])
+    names = sorted(_name(s) for s in snap.list(sk[0], sk[1] or None) if sk[0] == "ClusterSecretStore" or ns_of(s) == sk[1])
     return f"; existing: {', '.join(names[:8])}" if names else f"; no {sk[0]} exists"
 
 
@@ -469,7 +469,7 @@ def _store_suggestion(snap: Snapshot, sk: Key) -> str:
 
 def _naming_finding(snap: Snapshot, idx: ESOIndex, es: Obj) -> Finding | None:
     """Tenant remote keys are named `{namespace}-{secret-name}`; flag only clear departures from it."""
-    ns = _ns(es)
+    ns = ns_of(es)
     if ns in PLATFORM_NAMESPACES or ns.startswith("kube-"):
         return None
     stores = idx.stores_of(es)
@@ -582,7 +582,7 @@ _PUSH_WRITE = re.compile(r"could not write remote ref (\S+) to target secretstor
 
 def push_store_keys(ps: Obj) -> list[Key]:
     """The stores a PushSecret writes to (spec.secretStoreRefs; kind defaults to SecretStore)."""
-    ns = _ns(ps)
+    ns = ns_of(ps)
     out: list[Key] = []
     for ref in (ps.get("spec") or {}).get("secretStoreRefs") or ():
         k = store_key(ref, ns) if isinstance(ref, dict) else None
@@ -607,7 +607,7 @@ def push_secrets(snap: Snapshot) -> Iterator[Finding]:
         ready = condition(ps, "Ready")
         if ready is None or ready.get("status") != "False":
             continue
-        ns, name = _ns(ps), _name(ps)
+        ns, name = ns_of(ps), _name(ps)
         spec, st = ps.get("spec") or {}, ps.get("status") or {}
         ev = [cond_line(snap, ready)]
         evt = _latest_event(snap, ps, ready.get("reason") or "Errored")

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from sre_expert.checks.registry import check, finding, note_not_checked
-from sre_expert.core.k8s import condition, find_condition
+from sre_expert.core.k8s import condition, find_condition, ns_of
 from sre_expert.core.model import LISTENER_KIND, Finding, Key, Remediation, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
@@ -66,7 +66,6 @@ from sre_expert.domain.gateway_api import (
     mirror_refs,
     misspelt_envoy,
     name_of,
-    ns_of,
     pod_keys,
     pod_line,
     receiving_listener,

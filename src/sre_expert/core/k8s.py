@@ -71,5 +71,11 @@ def pod_state(pod: Obj) -> str:
     return f"{pod['metadata']['name']}: {', '.join(bits)}"
 
 
+def ns_of(obj: Obj) -> str:
+    """The namespace of an object; "" for a cluster-scoped one (or one without metadata)."""
+    ns = (obj.get("metadata") or {}).get("namespace")
+    return ns if isinstance(ns, str) else ""
+
+
 def ns_flag(namespace: str | None) -> str:
     return f" -n {namespace}" if namespace else ""

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sre_expert.core.k8s import condition, pod_ready
+from sre_expert.core.k8s import condition, ns_of, pod_ready
 from sre_expert.core.kinds import add_commands, spellings
 from sre_expert.core.model import Finding, ObjectRef, Remediation, key_of
 from sre_expert.core.selectors import describe
@@ -55,7 +55,6 @@ from sre_expert.domain.gateway_api import (
     is_true,
     listener_impact,
     name_of,
-    ns_of,
     pod_line,
     receiving_listener,
     route_hostnames,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from sre_expert.core.k8s import find_condition
+from sre_expert.core.k8s import find_condition, ns_of
 from sre_expert.core.model import LISTENER_KIND, Key, key_of
 from sre_expert.core.selectors import matches
 from sre_expert.core.snapshot import Snapshot
@@ -94,10 +94,6 @@ def is_false(c: Obj | None) -> TypeGuard[Obj]:
 
 def name_of(obj: Obj) -> str:
     return (obj.get("metadata") or {}).get("name") or ""
-
-
-def ns_of(obj: Obj) -> str:
-    return (obj.get("metadata") or {}).get("namespace") or ""
 
 
 def kind_of(obj: Obj) -> str:

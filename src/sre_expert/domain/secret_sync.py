@@ -8,7 +8,7 @@ and a key the same way.
 
 from __future__ import annotations
 
-from sre_expert.core.k8s import Obj
+from sre_expert.core.k8s import Obj, ns_of
 from sre_expert.core.model import Key
 
 # Namespaces of the platform itself: the `{namespace}-{secret-name}` convention is for tenant secrets.
@@ -17,10 +17,6 @@ PLATFORM_NAMESPACES = frozenset({
     "longhorn-system", "velero", "monitoring", "kube-system", "kube-public", "kube-node-lease", "default",
     "kyverno", "falco", "ingress-nginx",
 })
-
-
-def _ns(obj: Obj) -> str:
-    return obj["metadata"].get("namespace") or ""
 
 
 def store_key(ref: Obj | None, namespace: str) -> Key | None:
@@ -34,7 +30,7 @@ def store_key(ref: Obj | None, namespace: str) -> Key | None:
 def store_keys(es: Obj) -> list[Key]:
     """Every store an ExternalSecret reads from: spec.secretStoreRef and per-item sourceRef.storeRef."""
     spec = es.get("spec") or {}
-    ns = _ns(es)
+    ns = ns_of(es)
     out: list[Key] = []
     k = store_key(spec.get("secretStoreRef"), ns)
     if k:

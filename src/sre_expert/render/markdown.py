@@ -41,7 +41,7 @@ def render_markdown(report: Report, max_evidence: int = 8) -> str:
         lines += ["No problems found.", ""]
     for n, f in enumerate(roots, 1):
         lines += _finding(n, f, max_evidence)
-        symptoms = _symptoms(f, by_id)
+        symptoms = symptoms_of(f, by_id)
         if symptoms:
             lines.append("**Explains:**")
             lines += [f"- {g.severity} `{g.code}` {g.object.display()}: {g.title}" for g in symptoms]
@@ -80,7 +80,7 @@ def _finding(n: int, f: Finding, max_evidence: int) -> list[str]:
     return out
 
 
-def _symptoms(root: Finding, by_id: dict[str, Finding]) -> list[Finding]:
+def symptoms_of(root: Finding, by_id: dict[str, Finding]) -> list[Finding]:
     seen: list[str] = []
     stack = list(root.causes)
     while stack:

@@ -19,7 +19,7 @@ from rich.text import Text
 from sre_expert.core.model import Finding
 from sre_expert.core.wording import not_checked_words, plural, shorten
 from sre_expert.diagnosis.engine import Report
-from sre_expert.render.markdown import _symptoms
+from sre_expert.render.markdown import symptoms_of
 
 STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 SAFETY_STYLE = {"read-only": "green", "mutating": "yellow", "destructive": "bold red"}
@@ -152,7 +152,7 @@ def render_terminal(report: Report, console: Console, max_evidence: int = 4, sho
     elif roots:
         for n, f in enumerate(roots, 1):
             console.print()
-            _root_block(console, n, f, _symptoms(f, by_id), max_evidence, red, full)
+            _root_block(console, n, f, symptoms_of(f, by_id), max_evidence, red, full)
     _tail(console, report, red)
 
 

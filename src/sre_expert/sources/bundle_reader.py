@@ -91,7 +91,7 @@ class _Accum:
     log_folders: list[tuple[str, str]] = field(default_factory=list)  # (relative, path) of each logs/ on disk
 
 
-def _clean(obj: dict[str, Any]) -> None:
+def clean_object(obj: dict[str, Any]) -> None:
     """Drop what no check reads and what must never be printed: managedFields, Secret values."""
     md = obj.get("metadata")
     if isinstance(md, dict):
@@ -337,7 +337,7 @@ def _add_file(acc: _Accum, rel: str, read: Callable[..., bytes | bytearray], siz
 
 
 def _take(acc: _Accum, rel: str, entries: list[Any], deep: set[int] | None) -> None:
-    """Keep a file's well-formed objects (their Snapshot keys read alongside), cleaned as `_clean` would.
+    """Keep a file's well-formed objects (their Snapshot keys read alongside), cleaned as `clean_object` would.
 
     This loop runs for every object of the bundle, so the shape test of a well-formed object is inlined
     here (`_malformed` says why for the others), and the label and annotation maps of the whole file are

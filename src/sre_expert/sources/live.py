@@ -28,7 +28,7 @@ from sre_expert.core.kinds import COLLECTED_KINDS, LOG_RESOURCE, KindSpec
 from sre_expert.core.model import kind_name
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
 from sre_expert.sources.api_discovery import Served, discover
-from sre_expert.sources.bundle_reader import BundleError, _clean
+from sre_expert.sources.bundle_reader import BundleError, clean_object
 from sre_expert.sources.live_http import FORBIDDEN, NOT_INSTALLED, UNAUTHORIZED, HttpClient, RequestFailed
 from sre_expert.sources.logselect import log_targets
 
@@ -408,7 +408,7 @@ def _add_items(out: list[dict[str, Any]], raw: Iterable[Any], s: Served) -> None
         if "kind" not in item:  # list items of built-in kinds carry neither
             item["kind"] = kind
             item["apiVersion"] = api_version
-        _clean(item)  # Secret values and managedFields go before anything else holds the page
+        clean_object(item)  # Secret values and managedFields go before anything else holds the page
         out.append(item)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sre_expert.core.snapshot import Snapshot, SnapshotInfo
-from sre_expert.sources.bundle_reader import _clean
+from sre_expert.sources.bundle_reader import clean_object
 
 
 def snapshot_from_objects(
@@ -21,7 +21,7 @@ def snapshot_from_objects(
     """Same cleaning as the bundle loader (no managedFields, no Secret values), no files involved."""
     objs = []
     for o in objects:
-        _clean(o)
+        clean_object(o)
         objs.append(o)
     table = dict(logs or {})
     info = SnapshotInfo(captured_at=captured_at, cluster=cluster, source=source,

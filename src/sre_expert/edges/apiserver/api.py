@@ -76,7 +76,7 @@ def version_info(git_version: str, now: Any) -> Obj:
             "goVersion": "", "compiler": "", "platform": "bundle/read-only"}
 
 
-def _json(code: int, obj: Any) -> Response:
+def json_response(code: int, obj: Any) -> Response:
     return Response(code, orjson.dumps(obj))
 
 
@@ -160,34 +160,34 @@ class BundleAPI:
     # ------------------------------------------------------------------ GET routing
     def _get(self, segs: list[str], q: dict[str, str], headers: dict[str, str]) -> Response:
         if not segs:
-            return _json(200, {"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version",
+            return json_response(200, {"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version",
                                          *sorted(f"/apis/{g}/{v}" for g, vs in self.index.group_versions().items()
                                                  if g for v in vs)]})
         head = segs[0]
         if head in ("healthz", "livez", "readyz") and len(segs) == 1:
             return Response(200, b"ok", "text/plain; charset=utf-8")
         if head == "version" and len(segs) == 1:
-            return _json(200, self._version(headers.get("user-agent", "")))
+            return json_response(200, self._version(headers.get("user-agent", "")))
         if head == "api":
             if len(segs) == 1:
-                return _json(200, discovery.api_versions(self.server_address))
+                return json_response(200, discovery.api_versions(self.server_address))
             if segs[1] != "v1":
-                return _json(404, status(404, NOT_FOUND_PATH))
+                return json_response(404, status(404, NOT_FOUND_PATH))
             if len(segs) == 2:
                 return self._discovery_doc(discovery.resource_list(self.index, "", "v1", self.hidden))
             return self._resource_get("", "v1", segs[2:], q, headers)
         if head == "apis":
             if len(segs) == 1:
-                return _json(200, discovery.api_group_list(self.index, self.hidden))
+                return json_response(200, discovery.api_group_list(self.index, self.hidden))
             if len(segs) == 2:
                 return self._discovery_doc(discovery.api_group(self.index, segs[1], self.hidden))
             if len(segs) == 3:
                 return self._discovery_doc(discovery.resource_list(self.index, segs[1], segs[2], self.hidden))
             return self._resource_get(segs[1], segs[2], segs[3:], q, headers)
-        return _json(404, status(404, NOT_FOUND_PATH))
+        return json_response(404, status(404, NOT_FOUND_PATH))
 
     def _discovery_doc(self, doc: Obj | None) -> Response:
-        return _json(200, doc) if doc is not None else _json(404, status(404, NOT_FOUND_PATH))
+        return json_response(200, doc) if doc is not None else json_response(404, status(404, NOT_FOUND_PATH))
 
     def _version(self, user_agent: str) -> Obj:
         """The bundle's version. When nothing in the bundle tells it, a client that names its own version
@@ -204,7 +204,7 @@ class BundleAPI:
     def _split(self, group: str, version: str, rest: list[str]) -> tuple[Resource | None, str | None, str, list[str]] | Response:
         """Resolve a resource path to (resource or None if not served, namespace or None, name, subresource path)."""
         if rest and rest[0] == "watch":
-            return _json(405, status(405, WATCH_REFUSED, reason="MethodNotAllowed"))
+            return json_response(405, status(405, WATCH_REFUSED, reason="MethodNotAllowed"))
         namespace: str | None = None
         if len(rest) >= 3 and rest[0] == "namespaces" and not (group == "" and rest[2] in ("status", "finalize")):
             namespace, rest = rest[1], rest[2:]
@@ -225,9 +225,9 @@ class BundleAPI:
             return split
         res, namespace, name, sub = split
         if res is None:
-            return _json(404, status(404, NOT_FOUND_PATH))
+            return json_response(404, status(404, NOT_FOUND_PATH))
         if q.get("watch") in ("true", "1"):
-            return _json(405, status(405, WATCH_REFUSED, reason="MethodNotAllowed"))
+            return json_response(405, status(405, WATCH_REFUSED, reason="MethodNotAllowed"))
         return self._resource_answer(res, group, version, namespace, name, sub, q, headers)
 
     def _resource_answer(self, res: Resource, group: str, version: str, namespace: str | None, name: str,
@@ -237,7 +237,7 @@ class BundleAPI:
             return self._list(res, group, version, namespace, q, headers)
         obj = self._find(res, group, version, namespace, name)
         if obj is None:
-            return _json(404, not_found(res.plural, group, name))
+            return json_response(404, not_found(res.plural, group, name))
         if not sub:
             return self._one(res, group, version, obj, q, headers)
         if sub == ["status"]:
@@ -248,8 +248,8 @@ class BundleAPI:
             code, body, ctype = pod_log(self.snap, obj, q)
             return Response(code, body, ctype)
         if sub and sub[0] in ("exec", "attach", "portforward", "proxy", "eviction", "ephemeralcontainers", "binding"):
-            return _json(405, read_only("get", res.plural, group, name, sub[0]))
-        return _json(404, status(404, NOT_FOUND_PATH))
+            return json_response(405, read_only("get", res.plural, group, name, sub[0]))
+        return json_response(404, status(404, NOT_FOUND_PATH))
 
     # ------------------------------------------------------------------ objects
     def _objects(self, res: Resource, group: str, version: str) -> list[Obj]:
@@ -287,19 +287,19 @@ class BundleAPI:
             lsel = parse_label_selector(q.get("labelSelector"))
             fsel = parse_field_selector(q.get("fieldSelector"), res.group, res.kind)
         except SelectorError as e:
-            return _json(400, status(400, str(e)))
+            return json_response(400, status(400, str(e)))
         limit_text = q.get("limit") or ""
         try:
             limit = int(limit_text) if limit_text else None
         except ValueError:
-            return _json(400, status(400, f"limit: Invalid value: {limit_text!r}: must be an integer"))
+            return json_response(400, status(400, f"limit: Invalid value: {limit_text!r}: must be an integer"))
         objs = self._in_namespace(self._objects(res, group, version), namespace)
         if lsel or fsel:
             objs = [o for o in objs if (lsel is None or lsel(o)) and (fsel is None or fsel(o))]
         try:
             items, token, remaining = paging.page(objs, limit, q.get("continue"), self.resource_version)
         except paging.PagingError as e:
-            return _json(e.code, status(e.code, str(e)))
+            return json_response(e.code, status(e.code, str(e)))
         meta: Obj = {"resourceVersion": self.resource_version}
         if token:
             meta["continue"] = token
@@ -310,12 +310,12 @@ class BundleAPI:
         if as_ == "Table":
             from sre_expert.edges.apiserver.tables import table
 
-            return _json(200, table(res, version, items, self.snap.now, meta, q.get("includeObject"),
+            return json_response(200, table(res, version, items, self.snap.now, meta, q.get("includeObject"),
                                     meta_version, self.index))
         if as_ == "PartialObjectMetadata":
-            return _json(200, {"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{meta_version}",
+            return json_response(200, {"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{meta_version}",
                                "metadata": meta, "items": [_partial(o, meta_version) for o in items]})
-        return _json(200, {"kind": f"{res.kind}List", "apiVersion": gv, "metadata": meta, "items": items})
+        return json_response(200, {"kind": f"{res.kind}List", "apiVersion": gv, "metadata": meta, "items": items})
 
     def _one(self, res: Resource, group: str, version: str, obj: Obj, q: dict[str, str],
              headers: dict[str, str]) -> Response:
@@ -323,11 +323,11 @@ class BundleAPI:
         if as_ == "Table":
             from sre_expert.edges.apiserver.tables import table
 
-            return _json(200, table(res, version, [obj], self.snap.now, {"resourceVersion": self.resource_version},
+            return json_response(200, table(res, version, [obj], self.snap.now, {"resourceVersion": self.resource_version},
                                     q.get("includeObject"), meta_version, self.index))
         if as_ == "PartialObjectMetadata":
-            return _json(200, _partial(obj, meta_version))
-        return _json(200, obj)
+            return json_response(200, _partial(obj, meta_version))
+        return json_response(200, obj)
 
     # ------------------------------------------------------------------ writes and reviews
     def _write(self, method: str, segs: list[str]) -> Response:
@@ -343,7 +343,7 @@ class BundleAPI:
         name = rest[1] if len(rest) > 1 else ""
         if method == "DELETE" and not name:
             verb = "deletecollection"
-        return _json(405, read_only(verb, resource, group, name, "/".join(rest[2:])))
+        return json_response(405, read_only(verb, resource, group, name, "/".join(rest[2:])))
 
     def _review(self, group: str, resource: str, body: bytes, content_type: str) -> Response | None:
         if (group, resource) not in REVIEWS:
@@ -356,9 +356,9 @@ class BundleAPI:
             else:
                 req = orjson.loads(body) if body else {}
         except ValueError as e:  # orjson.JSONDecodeError and ProtobufError are ValueErrors
-            return _json(400, status(400, f"the request body cannot be decoded: {e}"))
+            return json_response(400, status(400, f"the request body cannot be decoded: {e}"))
         if not isinstance(req, dict):
-            return _json(400, status(400, "the request body must be a JSON object"))
+            return json_response(400, status(400, "the request body must be a JSON object"))
         out = {k: v for k, v in req.items() if k != "status"}
         out.setdefault("metadata", {})
         if group == "authorization.k8s.io" and resource == "selfsubjectaccessreviews":
@@ -368,14 +368,14 @@ class BundleAPI:
             allowed = verb in ("get", "list", "watch")
             out["status"] = {"allowed": allowed, "reason": "the bundle is served read-only: get and list are allowed"
                              if allowed else f"the bundle is served read-only: {verb or 'this verb'} is not allowed"}
-            return _json(201, out)
+            return json_response(201, out)
         if group == "authorization.k8s.io" and resource == "selfsubjectrulesreviews":
             out["status"] = {"resourceRules": [{"verbs": ["get", "list", "watch"], "apiGroups": ["*"], "resources": ["*"]}],
                              "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["*"]}], "incomplete": False}
-            return _json(201, out)
+            return json_response(201, out)
         if group == "authentication.k8s.io" and resource == "selfsubjectreviews":
             out["status"] = {"userInfo": {"username": "bundle-reader", "groups": ["system:authenticated"]}}
-            return _json(201, out)
+            return json_response(201, out)
         return None
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sre_expert.core.snapshot import Snapshot
-from sre_expert.edges.apiserver.api import BundleAPI, Response, _json
+from sre_expert.edges.apiserver.api import BundleAPI, Response, json_response
 from sre_expert.edges.apiserver.status import status
 
 MAX_BODY = 1 << 20
@@ -97,10 +97,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self.close_connection = True  # the body is not read: the connection cannot carry another request
         if length < 0:
-            resp = _json(400, status(400, "invalid Content-Length"))
+            resp = json_response(400, status(400, "invalid Content-Length"))
             self.close_connection = True
         elif length > MAX_BODY:
-            resp = _json(413, status(413, "request body too large", reason="RequestEntityTooLarge"))
+            resp = json_response(413, status(413, "request body too large", reason="RequestEntityTooLarge"))
             self.close_connection = True
         else:
             if length:
@@ -110,7 +110,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 resp = self.api.handle(method, path, query, headers, body)
             except Exception as e:  # a bug must answer as a server would, not drop the connection
                 traceback.print_exc(file=sys.stderr)
-                resp = _json(500, status(500, f"Internal error occurred: {type(e).__name__}: {e}"))
+                resp = json_response(500, status(500, f"Internal error occurred: {type(e).__name__}: {e}"))
         # Record before answering: a client that exits on the response must find its request in the log.
         self.on_request(method, target, resp.code)
         self._send(resp, head=method == "HEAD")
