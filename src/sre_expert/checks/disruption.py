@@ -17,7 +17,7 @@ from typing import Any
 
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.k8s import condition, pod_ready
-from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.core.model import TOP_CONTROLLER_KINDS, Finding, Key, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
@@ -82,7 +82,7 @@ def _pod_line(pod: Obj) -> str:
     codes=("PDB-BLOCKS-EVICTION",),
     reads=("PodDisruptionBudget",),
     speaks_for=("PodDisruptionBudget",),
-    depends_on=("Deployment", "Pod", "ReplicaSet", "StatefulSet"),
+    depends_on=(*TOP_CONTROLLER_KINDS, "Pod"),
 )
 def disruption_budgets(snap: Snapshot) -> Iterator[Finding]:
     for pdb in snap.list("PodDisruptionBudget"):

@@ -30,7 +30,7 @@ import yaml
 
 from sre_expert.checks.registry import check, finding, note_not_checked
 from sre_expert.core.k8s import condition, find_condition, ns_of
-from sre_expert.core.model import LISTENER_KIND, Finding, Key, Remediation, key_of
+from sre_expert.core.model import LISTENER_KIND, TOP_CONTROLLER_KINDS, Finding, Key, Remediation, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.domain.gateway_api import (
@@ -88,7 +88,7 @@ from sre_expert.knowledge.catalogue import spec
     codes=("GATEWAYCLASS-NO-CONTROLLER", "GATEWAYCLASS-NOT-ACCEPTED"),
     reads=("GatewayClass",),
     speaks_for=("GatewayClass",),
-    depends_on=("Deployment", "EnvoyProxy", "Pod"),
+    depends_on=(*TOP_CONTROLLER_KINDS, "EnvoyProxy", "Pod"),
 )
 def gateway_classes(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -188,7 +188,7 @@ def _gateway_subjects(idx: GatewayIndex, gw: Obj, routes: list[Obj]) -> list[Key
         "GATEWAY-REFS-UNRESOLVED"),
     reads=("Gateway",),
     speaks_for=("Gateway", "HTTPRoute", LISTENER_KIND),
-    depends_on=("Certificate", "Deployment", "GatewayClass", "Pod", "Secret", "Service"),
+    depends_on=("Certificate", *TOP_CONTROLLER_KINDS, "GatewayClass", "Pod", "Secret", "Service"),
 )
 def gateways(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)
@@ -878,7 +878,7 @@ def _not_accepted(idx: GatewayIndex, att: Attachment, acc: Obj) -> Finding:
         "HTTPROUTE-MIRROR-BACKEND-NOT-FOUND"),
     reads=("HTTPRoute", "GRPCRoute", "Gateway"),
     speaks_for=("GRPCRoute", "HTTPRoute"),
-    depends_on=("Certificate", "Deployment", "Gateway", LISTENER_KIND, "Pod", "Service", "XListenerSet"),
+    depends_on=("Certificate", *TOP_CONTROLLER_KINDS, "Gateway", LISTENER_KIND, "Pod", "Service", "XListenerSet"),
     any_read=True,
 )
 def http_routes(snap: Snapshot) -> Iterator[Finding]:
@@ -1286,7 +1286,7 @@ def _eg_config(snap: Snapshot) -> tuple[Obj | None, Obj | None]:
         "ENVOYPATCHPOLICY-NOT-RECONCILED"),
     reads=("EnvoyPatchPolicy",),
     speaks_for=("EnvoyPatchPolicy",),
-    depends_on=("Deployment", "Gateway", "Pod"),
+    depends_on=(*TOP_CONTROLLER_KINDS, "Gateway", "Pod"),
 )
 def envoy_patch_policies(snap: Snapshot) -> Iterator[Finding]:
     idx: GatewayIndex | None = None
@@ -1385,7 +1385,7 @@ def _stale(obj: Obj, conds: Iterable[Obj]) -> tuple[int, int] | None:
     codes=("GATEWAY-API-STATUS-STALE",),
     reads=("Gateway",),
     speaks_for=("EnvoyPatchPolicy", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute"),
-    depends_on=("Deployment", "Pod"),
+    depends_on=(*TOP_CONTROLLER_KINDS, "Pod"),
 )
 def stale_status(snap: Snapshot) -> Iterator[Finding]:
     idx = snap.memo("gateway.index", GatewayIndex)

@@ -17,7 +17,7 @@ from typing import Any
 from sre_expert.checks import logscan
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.k8s import condition, daemon_node, pod_ready
-from sre_expert.core.model import DATA_FILES_KIND, Finding, Key, Remediation, key_of
+from sre_expert.core.model import DATA_FILES_KIND, TOP_CONTROLLER_KINDS, Finding, Key, Remediation, key_of
 from sre_expert.core.selectors import describe
 from sre_expert.core.snapshot import Snapshot
 from sre_expert.core.timeutil import human, parse_time
@@ -1091,7 +1091,9 @@ def _owner_kind(pod: Obj) -> str | None:
         "POD-NOT-READY", "POD-UNSCHEDULABLE", "POD-PENDING", "POD-NODE-LOST", "POD-TERMINATING-STUCK", "POD-EVICTED",
         "POD-FAILED", "POD-RESTARTS", "POD-STORAGE-CORRUPTION"),
     reads=("Pod",),
-    speaks_for=("Alertmanager", "DaemonSet", DATA_FILES_KIND, "Deployment", "Node", "Pod", "Prometheus", "StatefulSet"),
+    # a group finding is keyed on the pods' top controller: a ReplicaSet or Job when its owner was not
+    # collected (a sweep without Deployments or CronJobs), an operator's custom resource for its pods
+    speaks_for=("Alertmanager", *TOP_CONTROLLER_KINDS, DATA_FILES_KIND, "Node", "Pod", "Prometheus"),
     depends_on=("ConfigMap", DATA_FILES_KIND, "Node", "PersistentVolumeClaim", "Secret", "Service"),
 )
 def pod_health(snap: Snapshot) -> Iterator[Finding]:

@@ -34,7 +34,7 @@ import yaml
 
 from sre_expert.checks.registry import check, finding
 from sre_expert.core.k8s import condition, pod_ready
-from sre_expert.core.model import Finding, Key, ObjectRef, key_of
+from sre_expert.core.model import TOP_CONTROLLER_KINDS, Finding, Key, ObjectRef, key_of
 from sre_expert.core.selectors import matches, matches_map
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
@@ -411,8 +411,8 @@ def _failed_create_events(snap: Snapshot) -> Iterator[tuple[Obj, Obj, Obj]]:
 @check(
     codes=("KYVERNO-ADMISSION-DENIED", "KYVERNO-WEBHOOK-UNAVAILABLE"),
     reads=("Event",),
-    speaks_for=("ClusterPolicy", "CronJob", "Deployment", "ReplicaSet", "Service"),
-    depends_on=("Deployment", "Pod", "Service"),
+    speaks_for=("ClusterPolicy", *TOP_CONTROLLER_KINDS, "Service"),
+    depends_on=(*TOP_CONTROLLER_KINDS, "Pod", "Service"),
 )
 def admission_denials(snap: Snapshot) -> Iterator[Finding]:
     known = [p["metadata"]["name"] for p in snap.list("ClusterPolicy")]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sre_expert.checks.registry import check, finding
-from sre_expert.core.model import Finding
+from sre_expert.core.model import TOP_CONTROLLER_KINDS, Finding
 from sre_expert.core.snapshot import Snapshot, event_subject, event_time
 from sre_expert.core.units import parse_quantity
 from sre_expert.domain.event_text import RECENT, event_count, event_line
@@ -47,7 +47,7 @@ def quota_refusals(snap: Snapshot, namespaces: set[str]) -> dict[tuple[str, str]
 @check(
     codes=("QUOTA-BLOCKING", "QUOTA-FULL", "QUOTA-NEAR-LIMIT"),
     reads=("ResourceQuota",),
-    speaks_for=("CronJob", "DaemonSet", "Deployment", "Job", "Pod", "ReplicaSet", "ResourceQuota", "StatefulSet"),
+    speaks_for=(*TOP_CONTROLLER_KINDS, "Pod", "ResourceQuota"),
     depends_on=(),
 )
 def quotas(snap: Snapshot) -> Iterator[Finding]:

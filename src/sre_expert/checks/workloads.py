@@ -18,7 +18,7 @@ from sre_expert.checks import logscan
 from sre_expert.checks.registry import check, finding
 from sre_expert.core import cron
 from sre_expert.core.k8s import condition, daemon_node, pod_ready
-from sre_expert.core.model import Finding, Key, key_of
+from sre_expert.core.model import TOP_CONTROLLER_KINDS, Finding, Key, key_of
 from sre_expert.core.snapshot import Snapshot, event_time
 from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote
@@ -227,7 +227,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
 
 @check(
     codes=("WORKLOAD-QUOTA-EXCEEDED", "WORKLOAD-ADMISSION-DENIED", "WORKLOAD-CREATE-FAILED"),
-    speaks_for=("Deployment", "ReplicaSet", "StatefulSet"),
+    speaks_for=TOP_CONTROLLER_KINDS,
     depends_on=("ClusterPolicy", "Namespace", "ResourceQuota", "Service", "ServiceAccount"),
 )
 def failed_create(snap: Snapshot) -> Iterator[Finding]:

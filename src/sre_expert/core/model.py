@@ -20,6 +20,10 @@ Key = tuple[str, str, str]
 """(kind name, namespace or "", name): how findings name the objects they are about or depend on. The kind
 name is `index_kind(kind, apiVersion)`: the plain kind for the group the checks mean, "Kind.group" otherwise."""
 
+TOP_CONTROLLER_KINDS = ("CronJob", "DaemonSet", "Deployment", "Job", "ReplicaSet", "StatefulSet")
+"""What Snapshot.top_controller returns for a pod of a built-in controller: the outermost owner that was
+collected (a ReplicaSet or Job when its Deployment or CronJob was not). Checks keyed on it declare all of them."""
+
 # Synthetic key kinds: keys for what is not an API object, shared by the checks that link through them (and
 # named in their @check speaks_for / depends_on).
 LISTENER_KIND = "Listener"
