@@ -100,7 +100,19 @@ SCENARIOS: dict[str, Callable[[PlatformBuilder], Any]] = {
     "backup_failed": lambda b: faults.backup_failed(b),
     "bsl_unavailable": lambda b: faults.bsl_unavailable(b),
     "route_not_accepted": lambda b: faults.route_not_accepted(b, b.require("HTTPRoute", TENANT, "api")),
+    "create_container_config_error": lambda b: faults.create_container_config_error(b, api(b).pods[0]),
+    "bsl_outage": lambda b: faults.bsl_outage(b, since=timedelta(hours=50)),
+    "listener_certificate_lost": lambda b: faults.listener_certificate_lost(
+        b, next(c for c in b.list("Certificate", "gateway-system")
+                if "*.stg.localfirsthealth.com" in c["spec"]["dnsNames"]), "https-lfh-stg"),
 }
+
+
+def test_every_fault_of_synth_has_a_scenario_here() -> None:
+    """A new fault in synth.faults.FAULTS gets its objects validated against the schemas only through a scenario
+    above: name it in one (docs/DEVELOPING.md, Tests)."""
+    used = {name for inject in SCENARIOS.values() for name in inject.__code__.co_names}
+    assert sorted(set(faults.FAULTS) - used) == []
 
 
 @pytest.fixture(scope="module")
