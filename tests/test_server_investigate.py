@@ -234,3 +234,38 @@ def test_secrets_in_alert_evidence_are_redacted() -> None:
                 persistentvolumeclaim="datadir-mongodb-0")
     assert "hunter2hunter2" not in json.dumps(out)
     assert out["rootCause"]["code"] == "PVC-RESIZE-FAILED"
+
+
+def test_the_report_document_memo_holds_under_worker_threads() -> None:
+    """serve's workers build investigations in threads from one shared report document memo; evicting from
+    it while another thread adds (a burst of alerts over several diagnoses) once failed an investigation with
+    "dictionary changed size during iteration" in a full-suite run."""
+    import sys
+    import threading
+
+    from sre_expert.diagnosis.engine import Report
+    from sre_expert.edges.webhook import investigate as inv
+
+    base = diagnose(open_source(None, True, progress=False))
+    reports = [Report(base.info, base.findings[:2], base.not_checked) for _ in range(400)]
+    errors: list[BaseException] = []
+
+    def build(part: list[Report]) -> None:
+        try:
+            for r in part:
+                assert inv._full_doc(r)["findings"][0]["id"] == base.findings[0].id
+        except BaseException as e:  # noqa: BLE001 - any failure in a thread is the test's failure
+            errors.append(e)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race needs a switch mid-eviction
+    try:
+        threads = [threading.Thread(target=build, args=(reports[i::8],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
+    assert len(inv._DOCS) <= inv._DOCS_KEEP

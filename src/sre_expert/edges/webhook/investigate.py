@@ -13,6 +13,7 @@ string in it is redacted.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -263,21 +264,25 @@ def scoped_report(report: Report, namespace: str | None, findings: Iterable[Find
 
 _DOCS: dict[int, tuple[Report, dict[str, Any]]] = {}
 _DOCS_KEEP = 4
+_DOCS_LOCK = threading.Lock()
 
 
 def _full_doc(report: Report) -> dict[str, Any]:
     """report_dict of the whole report, memoised per Report object: redaction is ~90% of an
-    investigation's cost, and a burst of alerts shares one diagnosis."""
+    investigation's cost, and a burst of alerts shares one diagnosis. Workers run investigations in
+    threads: the memo is read and written under a lock (a burst waits for the one document being built
+    instead of building it four times, and eviction never iterates a dict another thread is growing)."""
     from sre_expert.render.json_report import report_dict
 
-    hit = _DOCS.get(id(report))
-    if hit is not None and hit[0] is report:
-        return hit[1]
-    doc = report_dict(report)
-    if len(_DOCS) >= _DOCS_KEEP:
-        _DOCS.pop(next(iter(_DOCS)), None)
-    _DOCS[id(report)] = (report, doc)  # the strong reference keeps id() from being reused meanwhile
-    return doc
+    with _DOCS_LOCK:
+        hit = _DOCS.get(id(report))
+        if hit is not None and hit[0] is report:
+            return hit[1]
+        doc = report_dict(report)
+        while len(_DOCS) >= _DOCS_KEEP:
+            _DOCS.pop(next(iter(_DOCS)))
+        _DOCS[id(report)] = (report, doc)  # the strong reference keeps id() from being reused meanwhile
+        return doc
 
 
 def _report_json(scoped: Report, full: Report) -> dict[str, Any]:
