@@ -124,24 +124,12 @@ external-secrets, velero, monitoring, policy, argocd, platform.
 
 
 def fleet_members(bundles: Sequence[str], contexts: Sequence[str]) -> list[Member]:
-    """The members in command-line order, each `NAME=VALUE` or named after its path or context (as `serve`
-    names its clusters); ValueError (a usage error) for a name given twice."""
-    from sre_expert.edges.webhook.clusters import split_named
+    """The members in command-line order, named as `serve` names its clusters; ValueError (a usage error) for
+    a name given twice."""
+    from sre_expert.edges.webhook.clusters import named_flags
     from sre_expert.render.fleet_view import Member
 
-    out = []
-    for value in bundles:
-        name, path = split_named(value)
-        out.append(Member(name or path, bundle=path))
-    for value in contexts:
-        name, ctx = split_named(value)
-        out.append(Member(name or ctx, context=ctx))
-    seen: set[str] = set()
-    for m in out:
-        if m.name in seen:
-            raise ValueError(f"{m.name} is named twice; give each cluster once")
-        seen.add(m.name)
-    return out
+    return [Member(name, bundle=bundle, context=context) for name, bundle, context in named_flags(bundles, contexts)]
 
 
 def fleet_problem(demo: bool, bundles: list[str], contexts: list[str], kubeconfig: str | None,

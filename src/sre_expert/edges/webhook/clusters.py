@@ -95,15 +95,28 @@ def from_flags(bundles: Sequence[str], contexts: Sequence[str], *, kubeconfig: s
     if prometheus and len(bundles) + len(contexts) > 1:
         raise ClusterConfigError("--prometheus names one cluster's Prometheus: give each cluster its own in a "
                                  "cluster file (--clusters FILE, key `prometheus`)")
-    out = []
+    return [ClusterSource(name, bundle=bundle) if bundle is not None else
+            ClusterSource(name, context=context, kubeconfig=kubeconfig, namespaces=tuple(namespaces),
+                          prometheus=prometheus)
+            for name, bundle, context in named_flags(bundles, contexts)]
+
+
+def named_flags(bundles: Sequence[str], contexts: Sequence[str]) -> list[tuple[str, str | None, str | None]]:
+    """(name, bundle, context) of repeated --bundle/--context in command-line order, each `NAME=VALUE` or named
+    after its path or context: how `serve` and a fleet `check` name their clusters. ClusterConfigError for a
+    name given twice."""
+    out: list[tuple[str, str | None, str | None]] = []
     for value in bundles:
         name, path = split_named(value)
-        out.append(ClusterSource(name or path, bundle=path))
+        out.append((name or path, path, None))
     for value in contexts:
         name, ctx = split_named(value)
-        out.append(ClusterSource(name or ctx, context=ctx, kubeconfig=kubeconfig, namespaces=tuple(namespaces),
-                                 prometheus=prometheus))
-    check_names(out)
+        out.append((name or ctx, None, ctx))
+    seen: set[str] = set()
+    for name, _, _ in out:
+        if name in seen:
+            raise ClusterConfigError(f"cluster {name} is named twice; give each cluster once")
+        seen.add(name)
     return out
 
 
