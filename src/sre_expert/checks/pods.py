@@ -272,7 +272,7 @@ def _image_issue(ctx: Ctx, pod: Obj, cs: Obj, waiting: Obj, evs: list[Obj], init
             failed, pull_msg = ev, m
             break
     if failed is not None:
-        evidence.append(fmt_event(failed, 400))
+        evidence.append(fmt_event(failed))
     backoff = _first_event(_container_events(evs, name, "BackOff"), "BackOff")
     if backoff is not None and "pull" in (backoff.get("message") or "").lower():
         evidence.append(fmt_event(backoff))
@@ -415,7 +415,7 @@ def _waiting_issue(ctx: Ctx, pod: Obj, cs: Obj, evs_fn: Callable[[], list[Obj]],
             evidence += _restart_evidence(cs, last)
         failed = _first_event(_container_events(evs_fn(), name, "Failed"), "Failed")
         if failed is not None:
-            evidence.append(fmt_event(failed, 400))
+            evidence.append(fmt_event(failed))
         return Issue("POD-START-ERROR", pod, f"{label} {name} cannot start: {reason}: {runtime_cause(msg)}",
                      evidence, container=name)
     return None
@@ -499,7 +499,7 @@ def _creating_issue(ctx: Ctx, pod: Obj, evs: list[Obj], age: timedelta, containe
                     deps.append(k)
                 if f"{k[0]} {k[2]}" not in named:
                     named.append(f"{k[0]} {k[2]}")
-        evidence += [fmt_event(e, 400) for e in mount_evs[-3:]]
+        evidence += [fmt_event(e) for e in mount_evs[-3:]]
         evidence += static_ev
         for k in static_deps:
             if f"{k[0]} {k[2]}" not in named:
@@ -522,7 +522,7 @@ def _creating_issue(ctx: Ctx, pod: Obj, evs: list[Obj], age: timedelta, containe
     if age >= CREATING_STUCK:
         warn = [e for e in evs if e.get("type") == "Warning"]
         evidence = [f"container {container}: state.waiting.reason=ContainerCreating for {human(age)}"]
-        evidence += [fmt_event(e, 400) for e in warn[-3:]] or ["no Warning events explain it (expired, or the "
+        evidence += [fmt_event(e) for e in warn[-3:]] or ["no Warning events explain it (expired, or the "
                                                                "kubelet/runtime on the node is not reporting)"]
         sandbox = _first_event(warn, "FailedCreatePodSandBox")
         what = "pod sandbox cannot be created (CNI/runtime)" if sandbox else f"no container started after {human(age)}"
@@ -670,10 +670,10 @@ def _pending_unscheduled(ctx: Ctx, pod: Obj, st: Obj, owner_kind: str) -> Issue 
                     f"{ctx.ago(since)}", f"scheduler: {quote(msg)}"]
         evidence += [f"cause: {c}" for c in causes]
         if fs is not None:
-            evidence.append(fmt_event(fs, 200))
+            evidence.append(fmt_event(fs))
         scale = _first_event(evs, "TriggeredScaleUp", "NotTriggerScaleUp")
         if scale is not None:
-            evidence.append(fmt_event(scale, 300))
+            evidence.append(fmt_event(scale))
         # the control-plane taint rejects nodes in every cluster: name the telling causes first
         ranked = sorted(causes, key=lambda c: "control-plane" in c or "node-role.kubernetes.io/master" in c)
         short = "; ".join(ranked[:3])
@@ -1041,7 +1041,7 @@ def _not_ready(ctx: Ctx, pod: Obj, statuses: list[Obj], evs: list[Obj]) -> Issue
                 break
         spec_c = _container_specs(pod).get(container) or {}
         probe = spec_c.get("readinessProbe" if kind == "readiness" else "startupProbe") or {}
-        evidence = base + [fmt_event(e, 300) for e in readiness[-2:]]
+        evidence = base + [fmt_event(e) for e in readiness[-2:]]
         if probe:
             evidence.append(f"{kind}Probe: {_describe_probe(probe)}")
         answer = re.sub(r"^\w+ probe failed:\s*", "", " ".join(str(last.get("message") or "").split()))

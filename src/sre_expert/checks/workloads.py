@@ -213,7 +213,7 @@ def create_failure(snap: Snapshot, obj: Obj, index: dict[Key, list[Obj]] | None 
         when = event_time(newest)
         if when is None or snap.now - when <= EVENT_FRESH:
             msg = newest.get("message") or ""
-            ev_lines.append(fmt_event(newest, 600))
+            ev_lines.append(fmt_event(newest))
     if failure and failure.get("status") == "True" and failure.get("reason") == "FailedCreate":
         if not msg:
             msg = failure.get("message") or ""
@@ -763,7 +763,7 @@ def _run_missing(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime) -> Fin
     evidence.extend(removers or [f"spec.failedJobsHistoryLimit={limit}: a failed Job should still be kept, so it "
                                  "was deleted (by hand or by a cleanup)"])
     for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]:
-        evidence.append(fmt_event(ev, 300))
+        evidence.append(fmt_event(ev))
     return finding("CRONJOB-RUN-MISSING", cj,
                    title=f"{_where(cj)}: the run scheduled at {st.get('lastScheduleTime')} left no Job and no "
                          f"success after it ({human(now - last)} ago)",
@@ -808,7 +808,7 @@ def _missed_schedule(snap: Snapshot, cj: Obj, jobs: list[Obj], now: datetime) ->
         why = "the CronJob controller has not created a run (is kube-controller-manager healthy?)"
     for ev in (snap.event_index().get(key_of(cj)) or ())[-3:]:
         if ev.get("type") == "Warning":
-            evidence.append(fmt_event(ev, 400))
+            evidence.append(fmt_event(ev))
     return finding("CRONJOB-NOT-SCHEDULED", cj,
                    title=f"{_where(cj)}: no run since {st.get('lastScheduleTime') or 'creation'}; "
                          f"run due {human(now - due)} ago {why}",

@@ -16,7 +16,6 @@ from sre_expert.core.timeutil import human, parse_time
 from sre_expert.core.wording import quote
 
 RECENT = timedelta(hours=1)
-MAX_MESSAGE = 300
 
 
 def ago(snap: Snapshot, timestamp: str | datetime | None) -> str:
@@ -89,8 +88,8 @@ def latest_by_reason(events: list[Obj], limit: int = 3) -> list[Obj]:
     return newest_first[:limit]
 
 
-def fmt_event(ev: Obj, width: int = MAX_MESSAGE) -> str:
-    """`event Warning BackOff x12: …` — type, reason, count and clipped message, without the age."""
+def fmt_event(ev: Obj) -> str:
+    """`event Warning BackOff x12: …` — type, reason, count and the message quoted on one line, without the age."""
     count = ev.get("count") or (ev.get("series") or {}).get("count") or 1
     times = f" x{count}" if count > 1 else ""
     return f"event {ev.get('type') or 'Normal'} {ev.get('reason')}{times}: {quote(ev.get('message'))}"
